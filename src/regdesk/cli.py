@@ -1,0 +1,54 @@
+"""`regdesk` command line. Each area registers its subcommands from regdesk/commands/*.py;
+they are thin callers of the services, as is the TUI."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from pathlib import Path
+
+from regdesk.commands.common import CommandError, default_data_dir
+
+COMMAND_MODULES = [
+    "regdesk.commands.station",
+    "regdesk.commands.desk",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="regdesk", description="Offline-first registration desk and badge scanning.")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="station data directory (default: $REGDESK_DATA_DIR or ~/.local/share/regdesk)")
+    parser.add_argument("--clock", default=None,
+                        help="rehearsal clock start, ISO date-time in the event's local time, e.g. 2017-12-01T13:05; "
+                             "it then advances in real time")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.data_dir is None:
+        args.data_dir = default_data_dir()
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except CommandError as exc:
+        print(f"regdesk: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,54 @@
+"""Shared plumbing for CLI subcommands: opening the station, errors, JSON output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from regdesk.clock import clock_from_arg
+from regdesk.config import ConfigError, load_event_config
+from regdesk.services.station import Station, StationError, open_station
+
+
+class CommandError(RuntimeError):
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("REGDESK_DATA_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "regdesk"
+
+
+def clock_for(args: Any, data_dir: Path | None = None, event_path: Path | None = None):
+    if not getattr(args, "clock", None):
+        return clock_from_arg(None, None)  # type: ignore[arg-type]
+    path = event_path or (data_dir or args.data_dir) / "event.toml"
+    try:
+        zone = load_event_config(path).zone
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        return clock_from_arg(args.clock, zone)
+    except ValueError:
+        raise CommandError(f"--clock {args.clock!r} is not an ISO date-time (e.g. 2017-12-01T13:05)") from None
+
+
+def station_from_args(args: Any) -> Station:
+    try:
+        return open_station(args.data_dir, clock=clock_for(args))
+    except (StationError, ConfigError) as exc:
+        raise CommandError(str(exc)) from None
+
+
+def emit_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=None, separators=(",", ":"))
+    sys.stdout.write("\n")
+    sys.stdout.flush()

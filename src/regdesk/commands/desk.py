@@ -1,0 +1,94 @@
+"""`regdesk issue`, `regdesk check-id`, `regdesk reprint`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from regdesk.commands.common import CommandError, emit_json, station_from_args
+from regdesk.services import desk
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("issue", help="issue (and print) a badge for an accredited participant")
+    p.add_argument("accreditation_id")
+    p.add_argument("--operator", required=True)
+    p.add_argument("--id-check", default=None, metavar="TYPE:LAST4",
+                   help="record the identity document checked now, e.g. passport:1234")
+    p.add_argument("--replace", action="store_true", help="replace a lost badge (the old one is revoked)")
+    p.add_argument("--override-by", default=None, metavar="SUPERVISOR",
+                   help="supervisor overriding a window/quota/duplicate rule (PIN from $REGDESK_SUPERVISOR_PIN)")
+    p.add_argument("--override-reason", default=None)
+    p.add_argument("--out", type=Path, default=None, help="write the badge PDF here")
+    p.add_argument("--layout", default=None, help="badge layout name (cr80, a6, label-4x3, a4-4up)")
+    p.add_argument("--no-print", action="store_true", help="record the badge without rendering/printing")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_issue)
+
+    p = sub.add_parser("reprint", help="render and print an issued badge again")
+    p.add_argument("serial")
+    p.add_argument("--operator", required=True)
+    p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--layout", default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_reprint)
+
+
+def cmd_issue(args: argparse.Namespace) -> int:
+    station = station_from_args(args)
+    try:
+        if args.id_check:
+            doc_type, _, number = args.id_check.partition(":")
+            desk.record_identity_check(station, args.accreditation_id, doc_type, number, args.operator)
+        override = None
+        if args.override_by:
+            override = desk.OverrideRequest(args.override_by, os.environ.get("REGDESK_SUPERVISOR_PIN", ""),
+                                            args.override_reason or "")
+        try:
+            badge = desk.issue_badge(station, args.accreditation_id, operator=args.operator,
+                                     replace=args.replace, override=override)
+        except desk.IssueRefused as refused:
+            if args.json:
+                emit_json({"issued": False, "reason": str(refused.refusal), "message": str(refused),
+                           "overridable": refused.overridable, "all_reasons": [str(r) for r in refused.all_refusals]})
+            else:
+                print(f"REFUSED ({refused.refusal}): {refused}")
+            return 3
+        result = {"issued": True, "badge_serial": badge.serial, "token": badge.token, "issue_no": badge.issue_no,
+                  "accreditation_id": badge.participant_id, "replaced_serial": badge.replaced_serial,
+                  "override_event_id": badge.override_event_id}
+        if not args.no_print:
+            try:
+                outcome = desk.print_badge(station, badge.serial, operator=args.operator, layout=args.layout,
+                                           out=args.out)
+                result.update(pdf=str(outcome.pdf_path), printed=outcome.printed, print_message=outcome.message)
+            except Exception as exc:  # the badge stays issued; the clerk can reprint
+                result.update(pdf=None, printed=False, print_message=f"printing failed: {exc}; use reprint")
+        if args.json:
+            emit_json(result)
+        else:
+            print(f"Badge {badge.serial} issued to {badge.participant_id} (issue {badge.issue_no})")
+            if result.get("print_message"):
+                print(result["print_message"])
+        return 0
+    except desk.DeskError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        station.close()
+
+
+def cmd_reprint(args: argparse.Namespace) -> int:
+    station = station_from_args(args)
+    try:
+        outcome = desk.print_badge(station, args.serial.replace("-", "").upper(), operator=args.operator,
+                                   layout=args.layout, out=args.out)
+    except desk.DeskError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        station.close()
+    if args.json:
+        emit_json({"pdf": str(outcome.pdf_path), "printed": outcome.printed, "message": outcome.message})
+    else:
+        print(outcome.message)
+    return 0

@@ -1,0 +1,227 @@
+"""Event settings (TOML): window, days, categories and colours, quotas, hotels, checkpoints.
+
+Every problem is reported as a ConfigError naming the file and the key, so a broken event file
+never starts a station half-configured.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ICC_STOP = "ICC"
+
+
+class ConfigError(ValueError):
+    def __init__(self, source: str, key: str, message: str) -> None:
+        self.source = source
+        self.key = key
+        super().__init__(f"{source}: {key}: {message}")
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    name: str
+    colour: str
+    quota: int  # 0 = unlimited
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class EventConfig:
+    code: str
+    name: str
+    short_name: str
+    dates_label: str
+    venue: str
+    timezone: str
+    meeting_days: tuple[date, ...]
+    collection_location: str
+    collection_opens_utc: datetime
+    collection_closes_utc: datetime
+    repeat_seconds: int
+    bus_capacity: int
+    valid_days: tuple[date, ...]
+    categories: tuple[Category, ...]
+    hotels: tuple[Place, ...]
+    checkpoints: tuple[Place, ...]
+    source_text: str = field(default="", repr=False, compare=False)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def category(self, code: str) -> Category | None:
+        for cat in self.categories:
+            if cat.code == code:
+                return cat
+        return None
+
+    def category_by_name_or_code(self, value: str) -> Category | None:
+        wanted = value.strip().casefold()
+        for cat in self.categories:
+            if wanted in (cat.code.casefold(), cat.name.casefold()):
+                return cat
+        return None
+
+    @property
+    def bus_stops(self) -> tuple[Place, ...]:
+        return self.hotels + (Place(ICC_STOP, "ICC (convention centre)"),)
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.zone)
+
+    def local_day(self, moment: datetime) -> date:
+        return self.local(moment).date()
+
+
+def _require(table: dict[str, Any], key: str, kind: Any, source: str, prefix: str) -> Any:
+    full = f"{prefix}.{key}" if prefix else key
+    if key not in table:
+        raise ConfigError(source, full, "is missing")
+    value = table[key]
+    if kind is int and isinstance(value, bool):
+        raise ConfigError(source, full, "must be a whole number")
+    if not isinstance(value, kind):
+        names = " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
+        raise ConfigError(source, full, f"must be a {names}, got {type(value).__name__}")
+    return value
+
+
+def _parse_day(value: Any, source: str, key: str) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(source, key, f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _parse_local(value: Any, zone: ZoneInfo, source: str, key: str) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise ConfigError(source, key, f"{value!r} is not a local date-time (YYYY-MM-DDTHH:MM)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(timezone.utc)
+
+
+def _places(raw: Any, source: str, key: str) -> tuple[Place, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(source, key, "must be a non-empty list of tables with code and name")
+    places = []
+    for i, item in enumerate(raw):
+        prefix = f"{key}[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(source, prefix, "must be a table")
+        places.append(Place(_require(item, "code", str, source, prefix), _require(item, "name", str, source, prefix)))
+    return tuple(places)
+
+
+def parse_event_config(text: str, source: str = "<event config>") -> EventConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, "(syntax)", str(exc)) from None
+    event = data.get("event")
+    if not isinstance(event, dict):
+        raise ConfigError(source, "event", "table is missing")
+    tz_name = _require(event, "timezone", str, source, "event")
+    try:
+        zone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(source, "event.timezone", f"unknown time zone {tz_name!r}") from None
+    days_raw = _require(event, "meeting_days", list, source, "event")
+    meeting_days = tuple(_parse_day(d, source, "event.meeting_days") for d in days_raw)
+    if not meeting_days:
+        raise ConfigError(source, "event.meeting_days", "must list at least one day")
+
+    collection = data.get("collection")
+    if not isinstance(collection, dict):
+        raise ConfigError(source, "collection", "table is missing")
+    opens = _parse_local(_require(collection, "opens", (str, datetime), source, "collection"), zone, source, "collection.opens")
+    closes = _parse_local(_require(collection, "closes", (str, datetime), source, "collection"), zone, source, "collection.closes")
+    if closes <= opens:
+        raise ConfigError(source, "collection.closes", "must be after collection.opens (the window would be empty)")
+
+    scanning = data.get("scanning", {})
+    if not isinstance(scanning, dict):
+        raise ConfigError(source, "scanning", "must be a table")
+    repeat_seconds = scanning.get("repeat_seconds", 10)
+    if not isinstance(repeat_seconds, int) or isinstance(repeat_seconds, bool) or repeat_seconds < 0:
+        raise ConfigError(source, "scanning.repeat_seconds", "must be a whole number of seconds, 0 or more")
+    bus_capacity = scanning.get("bus_capacity", 45)
+    if not isinstance(bus_capacity, int) or isinstance(bus_capacity, bool) or bus_capacity <= 0:
+        raise ConfigError(source, "scanning.bus_capacity", "must be a positive whole number")
+    valid_days = tuple(_parse_day(d, source, "scanning.valid_days") for d in scanning.get("valid_days", days_raw))
+
+    raw_categories = data.get("categories")
+    if not isinstance(raw_categories, list) or not raw_categories:
+        raise ConfigError(source, "categories", "must list at least one category")
+    categories = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw_categories):
+        prefix = f"categories[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(source, prefix, "must be a table")
+        code = _require(item, "code", str, source, prefix)
+        if code in seen:
+            raise ConfigError(source, f"{prefix}.code", f"duplicate category code {code!r}")
+        seen.add(code)
+        colour = _require(item, "colour", str, source, prefix)
+        if not (len(colour) == 7 and colour.startswith("#")):
+            raise ConfigError(source, f"{prefix}.colour", f"{colour!r} is not a #RRGGBB colour")
+        quota = item.get("quota", 0)
+        if not isinstance(quota, int) or isinstance(quota, bool) or quota < 0:
+            raise ConfigError(source, f"{prefix}.quota", "must be a whole number, 0 (no limit) or more")
+        categories.append(Category(code, _require(item, "name", str, source, prefix), colour, quota))
+
+    return EventConfig(
+        code=_require(event, "code", str, source, "event"),
+        name=_require(event, "name", str, source, "event"),
+        short_name=event.get("short_name", event["name"]),
+        dates_label=event.get("dates_label", ""),
+        venue=event.get("venue", ""),
+        timezone=tz_name,
+        meeting_days=meeting_days,
+        collection_location=collection.get("location", ""),
+        collection_opens_utc=opens,
+        collection_closes_utc=closes,
+        repeat_seconds=repeat_seconds,
+        bus_capacity=bus_capacity,
+        valid_days=valid_days,
+        categories=tuple(categories),
+        hotels=_places(data.get("hotels"), source, "hotels"),
+        checkpoints=_places(data.get("checkpoints"), source, "checkpoints"),
+        source_text=text,
+    )
+
+
+def load_event_config(path: str | Path) -> EventConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), "(file)", "does not exist") from None
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), "(file)", "is not UTF-8 text") from None
+    return parse_event_config(text, str(path))
+
+
+def bundled_event_path() -> Path:
+    """The demo event shipped in fixtures/ (source checkout)."""
+    return Path(__file__).resolve().parents[2] / "fixtures" / "event.toml"

@@ -1,0 +1,135 @@
+"""The append-only event log.
+
+`append` records a new local event and applies it to the projections in the caller's
+transaction, so an event and its effects commit together or not at all. `ingest` is the sync
+side: it inserts foreign events by id (set union) and ignores ones already present.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from regdesk.domain.events import Event, format_utc, parse_utc
+from regdesk.store import projections
+from regdesk.store.models import EventRow
+
+
+def _to_event(row: EventRow) -> Event:
+    return Event(
+        id=row.id,
+        station_id=row.station_id,
+        seq=row.seq,
+        recorded_at=parse_utc(row.recorded_at),
+        operator=row.operator,
+        kind=row.kind,
+        payload=json.loads(row.payload),
+    )
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "station_id": event.station_id,
+        "seq": event.seq,
+        "recorded_at": format_utc(event.recorded_at),
+        "operator": event.operator,
+        "kind": event.kind,
+        "payload": event.payload,
+    }
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    return Event(
+        id=str(uuid.UUID(data["id"])),
+        station_id=str(data["station_id"]),
+        seq=int(data["seq"]),
+        recorded_at=parse_utc(data["recorded_at"]),
+        operator=str(data["operator"]),
+        kind=str(data["kind"]),
+        payload=dict(data["payload"]),
+    )
+
+
+def next_seq(session: Session, station_id: str) -> int:
+    current = session.execute(
+        select(func.max(EventRow.seq)).where(EventRow.station_id == station_id)
+    ).scalar_one_or_none()
+    return (current or 0) + 1
+
+
+def append(
+    session: Session,
+    *,
+    station_id: str,
+    operator: str,
+    kind: str,
+    payload: dict[str, Any],
+    at: datetime,
+) -> Event:
+    event = Event(
+        id=str(uuid.uuid4()),
+        station_id=station_id,
+        seq=next_seq(session, station_id),
+        recorded_at=at,
+        operator=operator,
+        kind=str(kind),
+        payload=payload,
+    )
+    _insert(session, event)
+    projections.apply(session, event)
+    return event
+
+
+def _insert(session: Session, event: Event) -> bool:
+    stmt = (
+        sqlite_insert(EventRow)
+        .values(
+            id=event.id,
+            station_id=event.station_id,
+            seq=event.seq,
+            recorded_at=format_utc(event.recorded_at),
+            operator=event.operator,
+            kind=event.kind,
+            payload=json.dumps(event.payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True),
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    return session.execute(stmt).rowcount == 1
+
+
+def ingest(session: Session, events: Iterable[Event]) -> int:
+    """Add events from another station; returns how many were new. Idempotent."""
+    added = 0
+    for event in events:
+        if _insert(session, event):
+            projections.apply(session, event)
+            added += 1
+    return added
+
+
+def iter_events(session: Session, *, after_local_order: int = 0, kinds: Iterable[str] | None = None,
+                batch: int = 2000) -> Iterator[tuple[int, Event]]:
+    cursor = after_local_order
+    kinds = list(kinds) if kinds else None
+    while True:
+        stmt = select(EventRow).where(EventRow.local_order > cursor).order_by(EventRow.local_order).limit(batch)
+        if kinds:
+            stmt = stmt.where(EventRow.kind.in_(kinds))
+        rows = session.execute(stmt).scalars().all()
+        if not rows:
+            return
+        for row in rows:
+            yield row.local_order, _to_event(row)
+        cursor = rows[-1].local_order
+
+
+def count(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(EventRow)).scalar_one()

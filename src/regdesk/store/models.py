@@ -1,0 +1,155 @@
+"""SQLAlchemy schema of a station database.
+
+`events` is the source of truth. Every other table except `meta` and `sync_state` is a
+projection that `store.projections.rebuild()` can recreate from the log.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    """Station identity and settings: station_id, station_name, role, event_code, event_toml..."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    # Local arrival order: the cursor for "what have I not sent yet" in sync.
+    local_order: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    station_id: Mapped[str] = mapped_column(String(36))
+    seq: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[str] = mapped_column(String(27))  # ISO UTC, sortable
+    operator: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+
+    __table_args__ = (
+        UniqueConstraint("station_id", "seq", name="uq_events_station_seq"),
+        Index("ix_events_kind_time", "kind", "recorded_at"),
+    )
+
+
+# --- projections -------------------------------------------------------------------------------
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+    accreditation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    family_name: Mapped[str] = mapped_column(String(200))
+    given_names: Mapped[str] = mapped_column(String(200))
+    # Latin rendering when the passport name is in another script (else equal to the name).
+    family_name_latin: Mapped[str] = mapped_column(String(200))
+    given_names_latin: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(16))
+    delegation: Mapped[str] = mapped_column(String(200))
+    delegation_role: Mapped[str] = mapped_column(String(16))  # head | member
+    status: Mapped[str] = mapped_column(String(16))  # accredited | withdrawn
+    confirmation_code: Mapped[str] = mapped_column(String(64), default="")
+    title: Mapped[str] = mapped_column(String(64), default="")
+    # Export generation this row came from; a refresh only overwrites with a newer revision.
+    revision: Mapped[str] = mapped_column(String(40))
+    search_text: Mapped[str] = mapped_column(Text, default="")  # folded words, for the index
+
+    __table_args__ = (
+        Index("ix_participants_delegation", "delegation"),
+        Index("ix_participants_confirmation", "confirmation_code"),
+    )
+
+
+class Badge(Base):
+    __tablename__ = "badges"
+    serial: Mapped[str] = mapped_column(String(16), primary_key=True)
+    participant_id: Mapped[str] = mapped_column(String(64), index=True)
+    issue_no: Mapped[int] = mapped_column(Integer)
+    key_id: Mapped[str] = mapped_column(String(8))
+    token: Mapped[str] = mapped_column(Text)
+    issued_event_id: Mapped[str] = mapped_column(String(36))
+    issued_at: Mapped[str] = mapped_column(String(27))
+    station_id: Mapped[str] = mapped_column(String(36))
+    operator: Mapped[str] = mapped_column(String(120))
+    override_event_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Revocation(Base):
+    """The revocation set. Keyed by serial so it can arrive before the badge it revokes."""
+
+    __tablename__ = "revocations"
+    serial: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    reason: Mapped[str] = mapped_column(String(40))
+    revoked_at: Mapped[str] = mapped_column(String(27))
+
+
+class IdentityCheck(Base):
+    __tablename__ = "identity_checks"
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    participant_id: Mapped[str] = mapped_column(String(64), index=True)
+    document_type: Mapped[str] = mapped_column(String(32))
+    document_last4: Mapped[str] = mapped_column(String(4))  # never the whole number
+    checked_at: Mapped[str] = mapped_column(String(27))
+    operator: Mapped[str] = mapped_column(String(120))
+
+
+class PublicKey(Base):
+    __tablename__ = "public_keys"
+    key_id: Mapped[str] = mapped_column(String(8), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64))  # hex of the raw 32 bytes
+    station_id: Mapped[str] = mapped_column(String(36))
+    event_code: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[str] = mapped_column(String(27))
+
+
+class Scan(Base):
+    __tablename__ = "scans"
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    scanned_at: Mapped[str] = mapped_column(String(27))
+    local_day: Mapped[str] = mapped_column(String(10))
+    station_id: Mapped[str] = mapped_column(String(36))
+    point_kind: Mapped[str] = mapped_column(String(16))  # security | bus
+    point: Mapped[str] = mapped_column(String(64))  # checkpoint code or bus stop code
+    direction: Mapped[str] = mapped_column(String(16), default="")  # to_icc | to_hotel
+    departure: Mapped[str] = mapped_column(String(64), default="")
+    verdict: Mapped[str] = mapped_column(String(16))  # valid | denied | repeat
+    reason: Mapped[str] = mapped_column(String(32))
+    serial: Mapped[str] = mapped_column(String(16), default="")
+    participant_id: Mapped[str] = mapped_column(String(64), default="")
+    counted: Mapped[bool] = mapped_column(Boolean, default=True)
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        Index("ix_scans_serial_point", "serial", "point", "scanned_at"),
+        Index("ix_scans_day", "local_day", "point_kind"),
+    )
+
+
+class Override(Base):
+    __tablename__ = "overrides"
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    participant_id: Mapped[str] = mapped_column(String(64), index=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    supervisor: Mapped[str] = mapped_column(String(120))
+    granted_at: Mapped[str] = mapped_column(String(27))
+    station_id: Mapped[str] = mapped_column(String(36))
+    operator: Mapped[str] = mapped_column(String(120))
+
+
+class Operator(Base):
+    __tablename__ = "operators"
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))  # clerk | security | marshal | supervisor
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[str] = mapped_column(String(27))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

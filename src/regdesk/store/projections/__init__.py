@@ -1,0 +1,62 @@
+"""Projections: tables derived from the event log.
+
+Each event kind has at most one handler. Handlers must be commutative and idempotent with
+respect to other events (sync delivers events in any order), e.g. a revocation may arrive
+before the badge it revokes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from regdesk.domain.events import Event
+
+Handler = Callable[[Session, Event], None]
+_HANDLERS: dict[str, Handler] = {}
+_PROJECTION_TABLES: list[type] = []
+
+
+def handles(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        if kind in _HANDLERS:
+            raise RuntimeError(f"two projection handlers for {kind}")
+        _HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def projection_table(model: type) -> type:
+    """Mark an ORM model as derived data that `rebuild` may wipe and recompute."""
+    _PROJECTION_TABLES.append(model)
+    return model
+
+
+def apply(session: Session, event: Event) -> None:
+    handler = _HANDLERS.get(event.kind)
+    if handler is not None:
+        handler(session, event)
+
+
+def rebuild(session: Session) -> int:
+    """Recompute every projection from the log, in recorded order. Returns events replayed."""
+    from sqlalchemy import select
+
+    from regdesk.store.eventlog import _to_event
+    from regdesk.store.models import EventRow
+
+    for model in _PROJECTION_TABLES:
+        session.execute(delete(model))
+    replayed = 0
+    rows = session.execute(select(EventRow).order_by(EventRow.recorded_at, EventRow.id)).scalars()
+    for row in rows:
+        apply(session, _to_event(row))
+        replayed += 1
+    return replayed
+
+
+# Register the handlers (import side effects, kept in one place).
+from regdesk.store.projections import core as _core  # noqa: E402,F401
