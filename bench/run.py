@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-AREAS = ["bench_desk"]
+AREAS = ["bench_desk", "bench_scan", "bench_badge"]
 
 
 @dataclass

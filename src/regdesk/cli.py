@@ -14,6 +14,12 @@ from regdesk.commands.common import CommandError, default_data_dir
 COMMAND_MODULES = [
     "regdesk.commands.station",
     "regdesk.commands.desk",
+    "regdesk.commands.export",
+    "regdesk.commands.printing",
+    "regdesk.commands.admin",
+    "regdesk.commands.tui",
+    "regdesk.commands.scan",
+    "regdesk.commands.sync",
 ]
 
 

@@ -6,6 +6,7 @@ never starts a station half-configured.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -14,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ICC_STOP = "ICC"
+_HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 
 
 class ConfigError(ValueError):
@@ -98,6 +100,13 @@ def _require(table: dict[str, Any], key: str, kind: Any, source: str, prefix: st
     return value
 
 
+def _optional_str(table: dict[str, Any], key: str, default: str, source: str, prefix: str) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str):
+        raise ConfigError(source, f"{prefix}.{key}", f"must be text, got {type(value).__name__}")
+    return value
+
+
 def _parse_day(value: Any, source: str, key: str) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
@@ -117,7 +126,10 @@ def _parse_local(value: Any, zone: ZoneInfo, source: str, key: str) -> datetime:
             raise ConfigError(source, key, f"{value!r} is not a local date-time (YYYY-MM-DDTHH:MM)") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise ConfigError(source, key, f"{value!r} is out of range") from None
 
 
 def _places(raw: Any, source: str, key: str) -> tuple[Place, ...]:
@@ -128,7 +140,12 @@ def _places(raw: Any, source: str, key: str) -> tuple[Place, ...]:
         prefix = f"{key}[{i}]"
         if not isinstance(item, dict):
             raise ConfigError(source, prefix, "must be a table")
-        places.append(Place(_require(item, "code", str, source, prefix), _require(item, "name", str, source, prefix)))
+        place = Place(_require(item, "code", str, source, prefix), _require(item, "name", str, source, prefix))
+        if not place.code.strip():
+            raise ConfigError(source, f"{prefix}.code", "is empty")
+        if any(p.code == place.code for p in places):
+            raise ConfigError(source, f"{prefix}.code", f"duplicate code {place.code!r}")
+        places.append(place)
     return tuple(places)
 
 
@@ -143,7 +160,7 @@ def parse_event_config(text: str, source: str = "<event config>") -> EventConfig
     tz_name = _require(event, "timezone", str, source, "event")
     try:
         zone = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ConfigError(source, "event.timezone", f"unknown time zone {tz_name!r}") from None
     days_raw = _require(event, "meeting_days", list, source, "event")
     meeting_days = tuple(_parse_day(d, source, "event.meeting_days") for d in days_raw)
@@ -167,7 +184,10 @@ def parse_event_config(text: str, source: str = "<event config>") -> EventConfig
     bus_capacity = scanning.get("bus_capacity", 45)
     if not isinstance(bus_capacity, int) or isinstance(bus_capacity, bool) or bus_capacity <= 0:
         raise ConfigError(source, "scanning.bus_capacity", "must be a positive whole number")
-    valid_days = tuple(_parse_day(d, source, "scanning.valid_days") for d in scanning.get("valid_days", days_raw))
+    valid_days_raw = scanning.get("valid_days", days_raw)
+    if not isinstance(valid_days_raw, list):
+        raise ConfigError(source, "scanning.valid_days", "must be a list of dates (YYYY-MM-DD)")
+    valid_days = tuple(_parse_day(d, source, "scanning.valid_days") for d in valid_days_raw)
 
     raw_categories = data.get("categories")
     if not isinstance(raw_categories, list) or not raw_categories:
@@ -183,22 +203,26 @@ def parse_event_config(text: str, source: str = "<event config>") -> EventConfig
             raise ConfigError(source, f"{prefix}.code", f"duplicate category code {code!r}")
         seen.add(code)
         colour = _require(item, "colour", str, source, prefix)
-        if not (len(colour) == 7 and colour.startswith("#")):
+        if not _HEX_COLOUR.fullmatch(colour):
             raise ConfigError(source, f"{prefix}.colour", f"{colour!r} is not a #RRGGBB colour")
         quota = item.get("quota", 0)
         if not isinstance(quota, int) or isinstance(quota, bool) or quota < 0:
             raise ConfigError(source, f"{prefix}.quota", "must be a whole number, 0 (no limit) or more")
         categories.append(Category(code, _require(item, "name", str, source, prefix), colour, quota))
 
+    code = _require(event, "code", str, source, "event")
+    if not code.strip():
+        raise ConfigError(source, "event.code", "is empty")
+    name = _require(event, "name", str, source, "event")
     return EventConfig(
-        code=_require(event, "code", str, source, "event"),
-        name=_require(event, "name", str, source, "event"),
-        short_name=event.get("short_name", event["name"]),
-        dates_label=event.get("dates_label", ""),
-        venue=event.get("venue", ""),
+        code=code,
+        name=name,
+        short_name=_optional_str(event, "short_name", name, source, "event"),
+        dates_label=_optional_str(event, "dates_label", "", source, "event"),
+        venue=_optional_str(event, "venue", "", source, "event"),
         timezone=tz_name,
         meeting_days=meeting_days,
-        collection_location=collection.get("location", ""),
+        collection_location=_optional_str(collection, "location", "", source, "collection"),
         collection_opens_utc=opens,
         collection_closes_utc=closes,
         repeat_seconds=repeat_seconds,

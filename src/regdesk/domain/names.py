@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 
 # Letters that Unicode decomposition does not reduce to ASCII.
 _SPECIAL = str.maketrans({
@@ -22,6 +23,13 @@ def fold(text: str) -> str:
     Non-Latin scripts are kept (folded case, marks removed) so a clerk can also type
     "Иванов" or "王" when the keyboard allows it.
     """
+    if text.isascii():  # most exports: nothing to decompose, only apostrophes and case
+        return text.replace("`", "").replace("'", "").lower()
+    return _fold_unicode(text)
+
+
+@lru_cache(maxsize=65536)  # name parts repeat a lot (100k participants share far fewer names)
+def _fold_unicode(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_SPECIAL)
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -47,3 +55,46 @@ def participant_search_text(row: Mapping[str, str]) -> str:
         for word in words(part):
             seen.setdefault(word, None)
     return " ".join(seen)
+
+
+# Scripts written without spaces between the parts of a name: each character is a search word,
+# so "王小明" finds family name 王 + given names 小明 whichever way the clerk types it.
+_CHAR_WORDS = re.compile(
+    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0002fa1f]"
+)
+
+# Usual spellings on keyboards without the letter: Jürg = Juerg, Bjørn = Bjoern, Åsa = Aasa.
+_TRANSCRIBE = str.maketrans({
+    "ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue",
+    "å": "aa", "Å": "Aa", "ø": "oe", "Ø": "Oe", "æ": "ae", "Æ": "Ae",
+})
+
+
+def search_words(text: str) -> list[str]:
+    """Folded words for searching: like `words`, with CJK/Hangul/kana split into single characters."""
+    found = words(text)
+    if text.isascii():
+        return found
+    out: list[str] = []
+    for word in found:
+        if _CHAR_WORDS.search(word):
+            out.extend(part for part in _CHAR_WORDS.sub(lambda m: f" {m.group(0)} ", word).split())
+        else:
+            out.append(word)
+    return out
+
+
+def alternate_words(text: str) -> list[str]:
+    """Other ways a clerk may type this name, as extra folded search words.
+
+    German/Nordic transcriptions (Jürg → juerg) and the parts of names joined by an apostrophe
+    (O'Brien → o, brien; the folded word itself is obrien).
+    """
+    extra: list[str] = []
+    if "'" in text or "\u2019" in text or "`" in text:
+        extra += words(re.sub("['\u2019`]", " ", text))
+    if not text.isascii():
+        transcribed = text.translate(_TRANSCRIBE)
+        if transcribed != text:
+            extra += words(transcribed)
+    return extra

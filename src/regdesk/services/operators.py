@@ -71,3 +71,21 @@ def authenticate_supervisor(station: Station, name: str, pin: str) -> bool:
 def list_operators(station: Station) -> list[tuple[str, str]]:
     with station.sessions() as session:
         return list(session.execute(select(Operator.name, Operator.role).order_by(Operator.name)).all())
+
+
+class NotAllowed(OperatorError):
+    """The operator's role does not permit this screen or action."""
+
+
+def require_role(operator_role: str | None, allowed: tuple[str, ...] | frozenset[str], action: str = "this") -> None:
+    """Service-level guard: raise NotAllowed unless `operator_role` is one of `allowed`."""
+    if operator_role not in allowed:
+        who = f"a {operator_role}" if operator_role else "an unknown operator"
+        raise NotAllowed(f"{action} is for {' or '.join(sorted(allowed))} operators only; {who} may not")
+
+
+def role_of(station: Station, name: str) -> str | None:
+    """The active operator's role, or None when no such active operator exists on this station."""
+    with station.sessions() as session:
+        operator = session.execute(select(Operator).where(Operator.name == name.strip())).scalar_one_or_none()
+        return operator.role if operator is not None and operator.active else None

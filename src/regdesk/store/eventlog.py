@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -58,10 +58,17 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     )
 
 
+# Built once and run as Core statements on the session's connection (same transaction): every
+# recorded event goes through these, and building an ORM statement per call cost more than the
+# SQLite work itself (scan points record one event per badge scanned). max(seq) is answered from
+# the (station_id, seq) unique index without a scan, also at millions of events.
+_EVENTS = EventRow.__table__
+_NEXT_SEQ = select(func.max(_EVENTS.c.seq)).where(_EVENTS.c.station_id == bindparam("station_id"))
+_INSERT_EVENT = sqlite_insert(_EVENTS).on_conflict_do_nothing(index_elements=["id"])
+
+
 def next_seq(session: Session, station_id: str) -> int:
-    current = session.execute(
-        select(func.max(EventRow.seq)).where(EventRow.station_id == station_id)
-    ).scalar_one_or_none()
+    current = session.connection().execute(_NEXT_SEQ, {"station_id": station_id}).scalar_one_or_none()
     return (current or 0) + 1
 
 
@@ -89,20 +96,16 @@ def append(
 
 
 def _insert(session: Session, event: Event) -> bool:
-    stmt = (
-        sqlite_insert(EventRow)
-        .values(
-            id=event.id,
-            station_id=event.station_id,
-            seq=event.seq,
-            recorded_at=format_utc(event.recorded_at),
-            operator=event.operator,
-            kind=event.kind,
-            payload=json.dumps(event.payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True),
-        )
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    return session.execute(stmt).rowcount == 1
+    row = {
+        "id": event.id,
+        "station_id": event.station_id,
+        "seq": event.seq,
+        "recorded_at": format_utc(event.recorded_at),
+        "operator": event.operator,
+        "kind": event.kind,
+        "payload": json.dumps(event.payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True),
+    }
+    return session.connection().execute(_INSERT_EVENT, row).rowcount == 1
 
 
 def ingest(session: Session, events: Iterable[Event]) -> int:

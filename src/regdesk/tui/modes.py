@@ -9,6 +9,10 @@ import importlib
 
 # mode name -> "module:ScreenClass"
 MODE_SCREENS: dict[str, str] = {}
+MODE_SCREENS["security"] = "regdesk.tui.screens.security:SecurityScreen"
+MODE_SCREENS["bus"] = "regdesk.tui.screens.bus:BusScreen"
+MODE_SCREENS["desk"] = "regdesk.tui.screens.desk:DeskScreen"
+MODE_SCREENS["supervisor"] = "regdesk.tui.screens.supervisor:SupervisorScreen"
 
 # station role -> the mode it starts in
 ROLE_START_MODE: dict[str, str] = {

@@ -29,6 +29,39 @@ def handles(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
+BatchHandler = Callable[[Session, list[Event]], None]
+_BATCH_HANDLERS: dict[str, BatchHandler] = {}
+
+
+def handles_batch(kind: str) -> Callable[[BatchHandler], BatchHandler]:
+    """Register a handler that takes a list of events of one kind (sync merges thousands at once).
+
+    It is also the single-event handler (called with a one-element list), so there is only one
+    implementation per kind.
+    """
+
+    def register(fn: BatchHandler) -> BatchHandler:
+        handles(kind)(lambda session, event: fn(session, [event]))
+        _BATCH_HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def apply_many(session: Session, events: list[Event]) -> None:
+    """Apply a batch of events. Handlers are order-independent, so the batch is grouped by kind."""
+    by_kind: dict[str, list[Event]] = {}
+    for event in events:
+        by_kind.setdefault(event.kind, []).append(event)
+    for kind, group in by_kind.items():
+        batch = _BATCH_HANDLERS.get(kind)
+        if batch is not None:
+            batch(session, group)
+        else:
+            for event in group:
+                apply(session, event)
+
+
 def projection_table(model: type) -> type:
     """Mark an ORM model as derived data that `rebuild` may wipe and recompute."""
     _PROJECTION_TABLES.append(model)
@@ -60,3 +93,4 @@ def rebuild(session: Session) -> int:
 
 # Register the handlers (import side effects, kept in one place).
 from regdesk.store.projections import core as _core  # noqa: E402,F401
+from regdesk.store.projections import tally_counts as _tally_counts  # noqa: E402,F401

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from regdesk.store.models import (
     Revocation,
     Scan,
 )
-from regdesk.store.projections import handles, projection_table
+from regdesk.store.projections import handles, handles_batch, projection_table
 
 for _model in (Participant, Badge, Revocation, IdentityCheck, PublicKey, Scan, Override, Operator):
     projection_table(_model)
@@ -36,30 +36,35 @@ def _accreditation_imported(session: Session, event: Event) -> None:
     if not rows:
         return
     ids = [r["accreditation_id"] for r in rows]
-    current: dict[str, str] = {}
+    current: dict[str, tuple[str, tuple[str, ...]]] = {}
+    columns = [getattr(Participant, f) for f in PARTICIPANT_FIELDS[1:]]
     for chunk_start in range(0, len(ids), 900):
         chunk = ids[chunk_start : chunk_start + 900]
-        current.update(session.execute(
-            select(Participant.accreditation_id, Participant.revision).where(Participant.accreditation_id.in_(chunk))
-        ).all())
+        for aid, rev, *fields in session.execute(
+            select(Participant.accreditation_id, Participant.revision, *columns)
+            .where(Participant.accreditation_id.in_(chunk))
+        ):
+            current[aid] = (rev, tuple(str(v) for v in fields))
     values = []
     for row in rows:
         existing = current.get(row["accreditation_id"])
-        # Last writer wins by export revision, so imports arriving out of order converge.
-        if existing is not None and existing > revision:
-            continue
         record = {f: row.get(f, "") for f in PARTICIPANT_FIELDS}
+        # Last writer wins by export revision, so imports arriving out of order converge; equal
+        # revisions (two desks importing at the same instant) are broken by content.
+        if existing is not None and existing >= (revision, tuple(str(record[f]) for f in PARTICIPANT_FIELDS[1:])):
+            continue
         record["revision"] = revision
         record["search_text"] = participant_search_text(record)
         values.append(record)
-    for chunk_start in range(0, len(values), 500):
-        chunk = values[chunk_start : chunk_start + 500]
-        stmt = insert(Participant).values(chunk)
+    if values:
+        # One statement executed for many rows: a multi-VALUES statement per chunk costs SQLAlchemy
+        # a fresh compile each time (seconds at 100k participants).
+        stmt = insert(Participant.__table__)
         stmt = stmt.on_conflict_do_update(
             index_elements=["accreditation_id"],
             set_={c: stmt.excluded[c] for c in (*PARTICIPANT_FIELDS[1:], "revision", "search_text")},
         )
-        session.execute(stmt)
+        session.execute(stmt, values)
 
 
 @handles(EventKind.KEY_PUBLISHED)
@@ -73,41 +78,41 @@ def _key_published(session: Session, event: Event) -> None:
     )
 
 
-@handles(EventKind.IDENTITY_CHECKED)
-def _identity_checked(session: Session, event: Event) -> None:
-    p = event.payload
-    session.execute(
-        insert(IdentityCheck)
-        .values(event_id=event.id, participant_id=p["participant_id"], document_type=p["document_type"],
-                document_last4=p["document_last4"], checked_at=format_utc(event.recorded_at),
-                operator=event.operator)
-        .on_conflict_do_nothing()
-    )
+@handles_batch(EventKind.IDENTITY_CHECKED)
+def _identity_checked(session: Session, events: list[Event]) -> None:
+    rows = [dict(event_id=e.id, participant_id=e.payload["participant_id"], document_type=e.payload["document_type"],
+                 document_last4=e.payload["document_last4"], checked_at=format_utc(e.recorded_at),
+                 operator=e.operator) for e in events]
+    session.execute(insert(IdentityCheck.__table__).on_conflict_do_nothing(), rows)
 
 
-@handles(EventKind.BADGE_ISSUED)
-def _badge_issued(session: Session, event: Event) -> None:
-    p = event.payload
-    revoked = session.get(Revocation, p["serial"]) is not None
-    session.execute(
-        insert(Badge)
-        .values(serial=p["serial"], participant_id=p["participant_id"], issue_no=p["issue_no"],
-                key_id=p["key_id"], token=p["token"], issued_event_id=event.id,
-                issued_at=format_utc(event.recorded_at), station_id=event.station_id,
-                operator=event.operator, override_event_id=p.get("override_event_id"), revoked=revoked)
-        .on_conflict_do_nothing()
-    )
+@handles_batch(EventKind.BADGE_ISSUED)
+def _badge_issued(session: Session, events: list[Event]) -> None:
+    serials = [e.payload["serial"] for e in events]
+    revoked: set[str] = set()  # a revocation may have arrived before the badge
+    for start in range(0, len(serials), 900):
+        revoked.update(session.execute(
+            select(Revocation.serial).where(Revocation.serial.in_(serials[start : start + 900]))).scalars())
+    rows = [dict(serial=p["serial"], participant_id=p["participant_id"], issue_no=p["issue_no"],
+                 key_id=p["key_id"], token=p["token"], issued_event_id=e.id,
+                 issued_at=format_utc(e.recorded_at), station_id=e.station_id,
+                 operator=e.operator, override_event_id=p.get("override_event_id"), revoked=p["serial"] in revoked)
+            for e in events for p in (e.payload,)]
+    session.execute(insert(Badge.__table__).on_conflict_do_nothing(), rows)
 
 
 @handles(EventKind.BADGE_REVOKED)
 def _badge_revoked(session: Session, event: Event) -> None:
     p = event.payload
-    session.execute(
-        insert(Revocation)
-        .values(serial=p["serial"], event_id=event.id, reason=p.get("reason", "revoked"),
-                revoked_at=format_utc(event.recorded_at))
-        .on_conflict_do_nothing()
-    )
+    stmt = insert(Revocation).values(serial=p["serial"], event_id=event.id, reason=p.get("reason", "revoked"),
+                                     revoked_at=format_utc(event.recorded_at))
+    new, old = stmt.excluded, Revocation
+    # Two stations may revoke one serial (both replaced the same lost badge while cut off): the
+    # earliest revocation stands, whatever order they arrive in.
+    earlier = or_(new.revoked_at < old.revoked_at, and_(new.revoked_at == old.revoked_at, new.event_id < old.event_id))
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["serial"],
+        set_={"event_id": new.event_id, "reason": new.reason, "revoked_at": new.revoked_at}, where=earlier))
     session.execute(update(Badge).where(Badge.serial == p["serial"]).values(revoked=True))
 
 
@@ -123,18 +128,15 @@ def _override_granted(session: Session, event: Event) -> None:
     )
 
 
-@handles(EventKind.SCAN_RECORDED)
-def _scan_recorded(session: Session, event: Event) -> None:
-    p = event.payload
-    session.execute(
-        insert(Scan)
-        .values(event_id=event.id, scanned_at=format_utc(event.recorded_at), local_day=p["local_day"],
-                station_id=event.station_id, point_kind=p["point_kind"], point=p["point"],
-                direction=p.get("direction", ""), departure=p.get("departure", ""), verdict=p["verdict"],
-                reason=p["reason"], serial=p.get("serial", ""), participant_id=p.get("participant_id", ""),
-                counted=bool(p.get("counted", True)), manual=bool(p.get("manual", False)))
-        .on_conflict_do_nothing()
-    )
+@handles_batch(EventKind.SCAN_RECORDED)
+def _scan_recorded(session: Session, events: list[Event]) -> None:
+    rows = [dict(event_id=e.id, scanned_at=format_utc(e.recorded_at), local_day=p["local_day"],
+                 station_id=e.station_id, point_kind=p["point_kind"], point=p["point"],
+                 direction=p.get("direction", ""), departure=p.get("departure", ""), verdict=p["verdict"],
+                 reason=p["reason"], serial=p.get("serial", ""), participant_id=p.get("participant_id", ""),
+                 counted=bool(p.get("counted", True)), manual=bool(p.get("manual", False)))
+            for e in events for p in (e.payload,)]
+    session.execute(insert(Scan.__table__).on_conflict_do_nothing(), rows)
 
 
 @handles(EventKind.OPERATOR_ADDED)
@@ -142,5 +144,12 @@ def _operator_added(session: Session, event: Event) -> None:
     p = event.payload
     stmt = insert(Operator).values(name=p["name"], role=p["role"], pin_hash=p["pin_hash"],
                                    added_at=format_utc(event.recorded_at), active=True)
+    new, old = stmt.excluded, Operator
+    # Last writer wins by recorded time, ties broken by content: stations that learn of two changes
+    # to one operator in different orders agree on the one that stands (added_at = its time).
+    newer = or_(new.added_at > old.added_at,
+                and_(new.added_at == old.added_at, new.pin_hash > old.pin_hash),
+                and_(new.added_at == old.added_at, new.pin_hash == old.pin_hash, new.role > old.role))
     session.execute(stmt.on_conflict_do_update(
-        index_elements=["name"], set_={"role": stmt.excluded.role, "pin_hash": stmt.excluded.pin_hash}))
+        index_elements=["name"],
+        set_={"role": new.role, "pin_hash": new.pin_hash, "added_at": new.added_at}, where=newer))

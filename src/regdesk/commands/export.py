@@ -1,0 +1,91 @@
+"""`regdesk export tallies --day 2017-12-04 | --all-days --out DIR [--format csv,pdf]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from regdesk.commands.common import CommandError, emit_json, station_from_args
+from regdesk.services import exports, tallies
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export supervisor tallies (CSV files and a PDF report)")
+    what = p.add_subparsers(dest="export_what", metavar="WHAT")
+    t = what.add_parser("tallies", help="daily tallies: badges, security, buses, overrides, no-shows")
+    days = t.add_mutually_exclusive_group(required=True)
+    days.add_argument("--day", default=None, metavar="YYYY-MM-DD", help="local day to export, e.g. 2017-12-04")
+    days.add_argument("--all-days", action="store_true", help="every reporting day (collection opening to last "
+                                                              "meeting day), one row per day in each CSV")
+    t.add_argument("--out", type=Path, required=True, metavar="DIR", help="directory for the files (created)")
+    t.add_argument("--format", default="csv,pdf", help="csv, pdf or csv,pdf (default)")
+    t.add_argument("--json", action="store_true", help="print the written files and headline numbers as JSON")
+    t.set_defaults(func=cmd_export_tallies)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _parse_formats(value: str) -> tuple[str, ...]:
+    formats = tuple(f.strip().lower() for f in value.split(",") if f.strip())
+    bad = [f for f in formats if f not in exports.FORMATS]
+    if bad or not formats:
+        raise CommandError(f"--format {value!r}: use csv, pdf or csv,pdf")
+    return formats
+
+
+class _StderrProgress:
+    """One updating line on a terminal; plain lines when stderr is a file or a pipe."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        width = 24
+        filled = int(width * done / total) if total else width
+        line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {message}"
+        if self.tty:
+            sys.stderr.write("\r\x1b[2K" + line)
+            if done >= total:
+                sys.stderr.write("\n")
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
+def cmd_export_tallies(args: argparse.Namespace) -> int:
+    formats = _parse_formats(args.format)
+    station = station_from_args(args)
+    try:
+        if args.all_days:
+            days: list[date] = list(tallies.tally_days(station.config))
+        else:
+            try:
+                days = [tallies.parse_day(args.day)]
+            except ValueError as exc:
+                raise CommandError(f"--day: {exc}") from None
+        try:
+            result = exports.export_tallies(station, args.out, days, formats=formats, progress=_StderrProgress())
+        except (exports.ExportError, OSError) as exc:
+            raise CommandError(f"export failed: {exc}") from None
+    finally:
+        station.close()
+    last = result.tallies[-1]
+    if args.json:
+        emit_json({
+            "out_dir": str(result.out_dir), "files": [str(f) for f in result.files],
+            "days": [t.day.isoformat() for t in result.tallies],
+            "headline": {t.day.isoformat(): {
+                "badges_issued": t.badges.issued, "badges_replaced": t.badges.replaced,
+                "badges_revoked": t.badges.revoked, "collected": t.badges.collected,
+                "pre_registered": t.badges.pre_registered, "security_entries": t.security.entries,
+                "security_denied": t.security.denied, "bus_boardings": t.buses.boardings,
+                "no_shows": len(t.no_shows), "overrides": len(t.overrides)} for t in result.tallies},
+        })
+    else:
+        print(f"Wrote {len(result.files)} files to {result.out_dir}")
+        b, s = last.badges, last.security
+        print(f"{last.day}: {b.issued} badges issued ({b.replaced} replaced, {b.revoked} revoked), "
+              f"{b.collected}/{b.pre_registered} collected, {s.entries} entries, {s.denied} denied, "
+              f"{last.buses.boardings} bus boardings, {len(last.no_shows)} no-shows")
+    return 0

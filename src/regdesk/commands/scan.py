@@ -1,0 +1,81 @@
+"""`regdesk scan`: one scan per input line (a keyboard-wedge scanner, a pipe or a file), one verdict out."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from regdesk.commands.common import CommandError, clock_for, emit_json
+from regdesk.config import ConfigError
+from regdesk.services import scanning
+from regdesk.services.station import StationError, open_station
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "scan", help="check badges at a scan point: reads one scan per line from stdin",
+        description="Reads one scanned badge per line from standard input and prints one verdict per line. "
+                    "Every scan, denials included, is recorded in the station's event log.")
+    p.add_argument("--point", default=None, metavar="security:NAME|bus:STOP:DIRECTION",
+                   help="scan point, e.g. security:ICC-MAIN or bus:WES:to_icc (default: the station's saved point); "
+                        "the point given is saved for next time")
+    # dest differs from the global --clock so that giving it before the subcommand still works.
+    p.add_argument("--clock", dest="scan_clock", default=argparse.SUPPRESS,
+                   help="rehearsal clock start (ISO, event local time), e.g. 2017-12-04T08:40")
+    p.add_argument("--operator", default="scanner", help="name recorded with each scan (default: scanner)")
+    p.add_argument("--bus", default=None, help="bus stops: bus number of the current departure")
+    p.add_argument("--departure-time", default=None, metavar="HH:MM",
+                   help="bus stops: scheduled time of the current departure")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=cmd_scan)
+
+
+def _human(result: scanning.ScanResult) -> str:
+    verdict = result.verdict
+    parts = [f"{verdict.title:<6}", verdict.text]
+    if result.holder is not None and result.holder.name:
+        parts.append(f"{result.holder.name} ({result.holder.delegation}, {result.holder.category_name})")
+    if verdict.note:
+        parts.append(verdict.note)
+    if result.entries_today is not None:
+        parts.append(f"entries today: {result.entries_today}")
+    if result.headcount is not None:
+        parts.append(f"on board: {result.headcount}/{result.capacity}")
+    return "  ".join(parts)
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    if getattr(args, "scan_clock", None):
+        args.clock = args.scan_clock
+    try:
+        station = open_station(args.data_dir, clock=clock_for(args))
+    except (StationError, ConfigError) as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        try:
+            point = scanning.parse_point(args.point, station.config) if args.point else None
+            if point is not None:
+                scanning.configure_point(station, point)
+            scanner = scanning.Scanner(station, args.operator, point)
+            if args.bus is not None or args.departure_time is not None:
+                if scanner.departure is None:
+                    raise scanning.ScanError("--bus and --departure-time are for bus stops only")
+                scanner.set_departure(bus=args.bus if args.bus is not None else scanner.departure.bus,
+                                      time=args.departure_time if args.departure_time is not None
+                                      else scanner.departure.time)
+        except scanning.ScanError as exc:
+            raise CommandError(str(exc)) from None
+        try:
+            for line in sys.stdin:
+                if not line.strip():
+                    continue  # a blank line is not a scan (stray Enter)
+                result = scanner.scan(line)
+                if args.json:
+                    emit_json(result.as_json())
+                else:
+                    print(_human(result), flush=True)
+        finally:
+            scanner.close()
+    finally:
+        station.close()
+    return 0

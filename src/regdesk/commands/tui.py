@@ -1,0 +1,74 @@
+"""`regdesk demo` and `regdesk tui`: start the terminal UI. Textual is imported only when they run."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from regdesk.clock import clock_from_arg
+from regdesk.commands.common import CommandError, default_data_dir, station_from_args
+from regdesk.config import ConfigError, bundled_event_path, load_event_config
+
+CLOCK_HELP = ("rehearsal clock start, ISO date-time in the event's local time (e.g. 2017-12-01T13:05); "
+              "it then advances in real time")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="open the demo desk (built on first run: bundled event, 900 participants)")
+    # Own dest: a subcommand default must not overwrite the global --clock.
+    p.add_argument("--clock", dest="sub_clock", metavar="ISO", default=None, help=CLOCK_HELP + " (demo default: 2017-12-01T13:05)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("tui", help="open the terminal UI on the station in --data-dir")
+    p.add_argument("--clock", dest="sub_clock", metavar="ISO", default=None, help=CLOCK_HELP)
+    p.set_defaults(func=cmd_tui)
+
+
+def demo_data_dir(args: argparse.Namespace) -> Path:
+    """--data-dir, else $REGDESK_DATA_DIR, else <the usual data dir>/demo (never a real station's folder)."""
+    explicit = args.data_dir is not None and (Path(args.data_dir) != default_data_dir()
+                                              or bool(os.environ.get("REGDESK_DATA_DIR")))
+    return Path(args.data_dir) if explicit else default_data_dir() / "demo"
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from regdesk.services.demo import DEMO_CLOCK, DemoError, open_or_build_demo
+
+    data_dir = demo_data_dir(args)
+    event_path = data_dir / "event.toml" if (data_dir / "event.toml").exists() else bundled_event_path()
+    clock = _clock(args.sub_clock or args.clock or DEMO_CLOCK, event_path)
+    if not (data_dir / "station.db").exists():
+        print(f"Building the demo station in {data_dir} …", flush=True)
+    try:
+        station, _created = open_or_build_demo(data_dir, clock=clock)
+    except DemoError as exc:
+        raise CommandError(str(exc)) from None
+    return _run(station)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    clock_arg = args.sub_clock or args.clock
+    args.clock = clock_arg
+    return _run(station_from_args(args))
+
+
+def _clock(value: str, event_path: Path):
+    try:
+        zone = load_event_config(event_path).zone
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        return clock_from_arg(value, zone)
+    except ValueError:
+        raise CommandError(f"--clock {value!r} is not an ISO date-time (e.g. 2017-12-01T13:05)") from None
+
+
+def _run(station) -> int:
+    from regdesk.tui.app import make_app
+
+    try:
+        make_app(station).run()
+    finally:
+        station.close()
+    return 0

@@ -1,0 +1,129 @@
+"""Scan-point verdicts: decide from plain facts whether a scanned badge lets its holder in.
+
+Pure: no I/O, no clock. The scanning service gathers the facts (token check, revocation set,
+local mirror, earlier scans) and this module turns them into one answer with a reason code and
+the short plain-words text the officer reads on screen.
+
+Check order (first failure wins): the token itself (unreadable, wrong event, unknown key,
+forged) -> revoked serial -> withdrawn accreditation -> not a meeting day -> repeat (same badge
+at the same point within the window, or already aboard this bus departure) -> valid.
+A repeat is only ever reported for a badge that would otherwise be valid, so a second scan of a
+bad badge never looks friendlier than the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    VALID = "valid"
+    DENIED = "denied"
+    REPEAT = "repeat"  # informational: shown, not counted twice
+
+
+class Reason(StrEnum):
+    VALID = "valid"
+    UNREADABLE = "unreadable"
+    FORGED = "forged"
+    WRONG_EVENT = "wrong_event"
+    UNKNOWN_KEY = "unknown_key"
+    REVOKED = "revoked"
+    WITHDRAWN = "withdrawn"
+    NOT_VALID_TODAY = "not_valid_today"
+    REPEAT = "repeat"
+
+
+# What the officer reads under VALID / DENIED. Plain words, no codes, fits one line.
+REASON_TEXT: dict[Reason, str] = {
+    Reason.VALID: "Valid meeting badge",
+    Reason.UNREADABLE: "Not a meeting badge code - scan the QR code again",
+    Reason.FORGED: "Badge is forged or altered - signature does not match",
+    Reason.WRONG_EVENT: "Badge is for a different event",
+    Reason.UNKNOWN_KEY: "Badge signed by an unknown desk - call the supervisor",
+    Reason.REVOKED: "Badge was replaced - this old badge is cancelled",
+    Reason.WITHDRAWN: "Accreditation withdrawn",
+    Reason.NOT_VALID_TODAY: "Badge not valid today - not a meeting day",
+    Reason.REPEAT: "Already scanned here a moment ago - not counted again",
+}
+
+# Headline shown in large letters.
+OUTCOME_TITLE: dict[Outcome, str] = {Outcome.VALID: "VALID", Outcome.DENIED: "DENIED", Outcome.REPEAT: "REPEAT"}
+
+TOKEN_PROBLEMS = {
+    "unreadable": Reason.UNREADABLE,
+    "forged": Reason.FORGED,
+    "wrong_event": Reason.WRONG_EVENT,
+    "unknown_key": Reason.UNKNOWN_KEY,
+}
+
+STALE_MIRROR_NOTE = "Signature genuine, but holder not in this station's list yet: compare the printed name"
+ALREADY_ABOARD_NOTE = "Already boarded this bus: counted once"
+MANUAL_NO_BADGE_NOTE = "No badge for this person on this station yet: check the badge in hand"
+
+
+@dataclass(frozen=True)
+class ScanFacts:
+    token_problem: str | None  # a TokenProblem value, or None when the signature verified
+    revoked: bool  # serial is on the revocation set
+    holder_in_mirror: bool  # participant found in the local accreditation mirror
+    holder_status: str  # accredited | withdrawn | "" when unknown
+    local_day: date  # today in the event's zone
+    valid_days: tuple[date, ...]
+    recent_same_point: bool  # a counted valid scan of this badge at this point within the repeat window
+    already_aboard: bool = False  # bus: this person already boarded the current departure
+    manual: bool = False  # supervisor looked the person up by name (damaged badge)
+    manual_badge_known: bool = True  # manual only: the person holds a known, unrevoked badge here
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: Outcome
+    reason: Reason
+    note: str = ""  # extra line for the officer, e.g. stale mirror
+
+    @property
+    def counted(self) -> bool:
+        """Counted in entries / boardings: valid scans only, never repeats or denials."""
+        return self.outcome is Outcome.VALID
+
+    @property
+    def title(self) -> str:
+        return OUTCOME_TITLE[self.outcome]
+
+    @property
+    def text(self) -> str:
+        return REASON_TEXT[self.reason]
+
+
+def _denied(reason: Reason, note: str = "") -> Verdict:
+    return Verdict(Outcome.DENIED, reason, note)
+
+
+def decide(facts: ScanFacts) -> Verdict:
+    if facts.token_problem is not None:
+        return _denied(TOKEN_PROBLEMS.get(facts.token_problem, Reason.UNREADABLE))
+    if facts.revoked:
+        return _denied(Reason.REVOKED)
+    if facts.holder_in_mirror and facts.holder_status == "withdrawn":
+        return _denied(Reason.WITHDRAWN)
+    if facts.local_day not in facts.valid_days:
+        return _denied(Reason.NOT_VALID_TODAY)
+    if facts.manual:
+        note = "" if facts.manual_badge_known else MANUAL_NO_BADGE_NOTE
+    else:
+        note = "" if facts.holder_in_mirror else STALE_MIRROR_NOTE
+    if facts.recent_same_point:
+        return Verdict(Outcome.REPEAT, Reason.REPEAT, note)
+    if facts.already_aboard:
+        return Verdict(Outcome.REPEAT, Reason.REPEAT, note or ALREADY_ABOARD_NOTE)
+    return Verdict(Outcome.VALID, Reason.VALID, note)
+
+
+def sanitise_raw(raw: str, limit: int = 200) -> str:
+    """What is kept of the scanned input: printable characters only, bounded length."""
+    if raw.isprintable():  # the usual case, checked in C
+        return raw[:limit]
+    return "".join(ch for ch in raw if ch.isprintable())[:limit]

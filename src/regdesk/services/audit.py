@@ -1,0 +1,334 @@
+"""The supervisors' audit view of the event log: who did what, where, when, and what it changed.
+
+Rows are newest first and never show a token, a PIN hash or more than the last 4 characters of
+an identity document (the summaries are built from a scrubbed payload, see services/privacy.py).
+Filters: kind, operator, station, local day, and free text matched against the payload
+(an accreditation id, a badge serial, a delegation...). `parse_filter` reads the one-line form
+used by the screen and the CLI: `kind:badge_issued op:ana station:westin day:2017-12-01 CH-12`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+
+from regdesk.domain.events import EventKind, format_utc, parse_utc
+from regdesk.domain.token import format_serial
+from regdesk.services import operators
+from regdesk.services.privacy import mask_document, scrub_payload, scrub_text
+from regdesk.services.station import Station
+from regdesk.store.models import EventRow
+
+AUDIT_ROLES = ("supervisor",)
+DEFAULT_LIMIT = 500
+# Kinds whose payload can be megabytes (a whole accreditation export): only counted, never loaded.
+_BULKY_LISTS = {str(EventKind.ACCREDITATION_IMPORTED): ("rows", "withdrawn")}
+
+
+class AuditError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    kind: str | None = None
+    operator: str | None = None
+    station: str | None = None  # station name (part of it) or station id prefix
+    day: date | None = None  # local day in the event's time zone
+    text: str | None = None  # accreditation id, serial, or any other payload text
+
+    def is_empty(self) -> bool:
+        return not any(asdict(self).values())
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    event_id: str
+    local_time: str  # "2017-12-01 13:05:07", event's time zone
+    station: str  # station name
+    operator: str
+    kind: str
+    summary: str  # plain language, scrubbed
+    participant_id: str
+    serial: str
+    cursor: str  # pass as `before=` to get the rows after this one
+
+    def as_json(self) -> dict[str, str]:
+        return asdict(self)
+
+
+_FILTER_KEYS = {"kind": "kind", "k": "kind", "operator": "operator", "op": "operator", "by": "operator",
+                "station": "station", "st": "station", "day": "day", "date": "day", "text": "text"}
+
+
+def parse_filter(line: str) -> AuditFilter:
+    """`kind:badge_issued op:ana day:2017-12-01 CH-12` -> AuditFilter. Unknown words are free text."""
+    values: dict[str, Any] = {}
+    free: list[str] = []
+    for word in line.split():
+        key, sep, value = word.partition(":")
+        field_name = _FILTER_KEYS.get(key.lower()) if sep else None
+        if field_name is None or not value:
+            free.append(word)
+            continue
+        if field_name == "day":
+            try:
+                values["day"] = date.fromisoformat(value)
+            except ValueError:
+                raise AuditError(f"day:{value} is not a date; write day:YYYY-MM-DD") from None
+        elif field_name == "text":
+            free.append(value)
+        else:
+            values[field_name] = value
+    if free:
+        values["text"] = " ".join(free)
+    return AuditFilter(**values)
+
+
+def station_names(station: Station) -> dict[str, str]:
+    """station id -> name, from the station_created events every station logs (sync brings them)."""
+    names: dict[str, str] = {}
+    with station.sessions() as session:
+        rows = session.execute(
+            select(EventRow.station_id, func.json_extract(EventRow.payload, "$.name"))
+            .where(EventRow.kind == EventKind.STATION_CREATED).order_by(EventRow.recorded_at)
+        ).all()
+    for station_id, name in rows:
+        if name:
+            names[station_id] = str(name)
+    names[station.station_id] = station.name or names.get(station.station_id, "")
+    return names
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _text_variants(text: str) -> list[str]:
+    text = text.strip()
+    variants = [text]
+    compact = text.replace("-", "")
+    if len(compact) == 8 and compact.isalnum() and compact != text:  # a serial typed as ABCD-EFGH
+        variants.append(compact.upper())
+    return variants
+
+
+def _day_bounds(station: Station, day: date) -> tuple[str, str]:
+    zone = station.config.zone
+    start = datetime.combine(day, time(0), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    return format_utc(start), format_utc(end)
+
+
+def list_audit(station: Station, filters: AuditFilter | None = None, *, viewer_role: str | None,
+               limit: int = DEFAULT_LIMIT, before: str | None = None) -> list[AuditRow]:
+    """Events newest first (by recorded time) that match `filters`. Supervisors only.
+
+    `before` is the `cursor` of the last row already shown: pass it to page on.
+    """
+    operators.require_role(viewer_role, AUDIT_ROLES, "the audit view")
+    filters = filters or AuditFilter()
+    names = station_names(station)
+    bulky = case(
+        *[(EventRow.kind == kind, func.json_remove(EventRow.payload, *[f"$.{k}" for k in keys]))
+          for kind, keys in _BULKY_LISTS.items()],
+        else_=EventRow.payload,
+    )
+    counts = [
+        case((EventRow.kind == kind, func.json_array_length(EventRow.payload, f"$.{key}")), else_=None)
+        for kind, keys in _BULKY_LISTS.items() for key in keys
+    ]
+    count_names = [key for keys in _BULKY_LISTS.values() for key in keys]
+    stmt = select(EventRow.local_order, EventRow.id, EventRow.station_id, EventRow.recorded_at, EventRow.operator, EventRow.kind,
+                  bulky, *counts)
+    if filters.kind:
+        known = {str(k) for k in EventKind}
+        wanted = filters.kind.strip().lower()
+        stmt = stmt.where(EventRow.kind == wanted if wanted in known else EventRow.kind.like(f"{wanted}%"))
+    if filters.operator:
+        stmt = stmt.where(func.lower(EventRow.operator).like(_like(filters.operator.lower()), escape="\\"))
+    if filters.station:
+        wanted = filters.station.strip().casefold()
+        ids = [sid for sid, name in names.items() if wanted in name.casefold() or sid.startswith(wanted)]
+        stmt = stmt.where(EventRow.station_id.in_(ids))
+    if filters.day:
+        start, end = _day_bounds(station, filters.day)
+        stmt = stmt.where(EventRow.recorded_at >= start, EventRow.recorded_at < end)
+    if filters.text:
+        stmt = stmt.where(or_(*[EventRow.payload.like(_like(v), escape="\\") for v in _text_variants(filters.text)]))
+    if before:
+        at, _, order = before.partition("#")
+        try:
+            order_no = int(order)
+        except ValueError:
+            raise AuditError(f"bad audit cursor {before!r}") from None
+        stmt = stmt.where(or_(EventRow.recorded_at < at,
+                              (EventRow.recorded_at == at) & (EventRow.local_order < order_no)))
+    stmt = stmt.order_by(EventRow.recorded_at.desc(), EventRow.local_order.desc()).limit(max(1, limit))
+    with station.sessions() as session:
+        rows = session.execute(stmt).all()
+    result = []
+    for local_order, event_id, station_id, recorded_at, operator, kind, payload_text, *list_lengths in rows:
+        try:
+            payload = json.loads(payload_text)
+        except (TypeError, ValueError):
+            payload = {}
+        for key, length in zip(count_names, list_lengths):
+            if length is not None:
+                payload[f"{key}_count"] = length
+        row = _row(station, names, event_id, station_id, recorded_at, operator, kind, payload)
+        result.append(replace(row, cursor=f"{recorded_at}#{local_order}"))
+    return result
+
+
+def _row(station: Station, names: dict[str, str], event_id: str, station_id: str, recorded_at: str,
+         operator: str, kind: str, payload: dict[str, Any]) -> AuditRow:
+    moment = station.config.local(parse_utc(recorded_at))
+    clean = scrub_payload(payload)
+    return AuditRow(
+        event_id=event_id,
+        local_time=moment.strftime("%Y-%m-%d %H:%M:%S"),
+        station=names.get(station_id) or station_id[:8],
+        operator=operator,
+        kind=kind,
+        summary=scrub_text(summarise(kind, clean)),
+        participant_id=str(clean.get("participant_id", "") or ""),
+        serial=str(clean.get("serial", "") or ""),
+        cursor="",
+    )
+
+
+# --- "what it changed", one sentence per kind --------------------------------------------------
+
+
+def _serial(value: Any) -> str:
+    return format_serial(str(value)) if value else "?"
+
+
+def _station_created(p: dict[str, Any]) -> str:
+    if p.get("restored_from_station_id"):
+        return (f"Station '{p.get('name', '')}' restored from backup {p.get('backup', '')}; "
+                f"it continues under a new station id (was {str(p['restored_from_station_id'])[:8]})")
+    return f"Station '{p.get('name', '')}' set up as a {p.get('role', '?')} station for {p.get('event_code', '?')}"
+
+
+def _key_published(p: dict[str, Any]) -> str:
+    text = f"Signing key {p.get('key_id', '?')} published; scan points verify badges signed with it"
+    if p.get("replaces_key_id"):
+        text += f". Desk stopped signing with {p['replaces_key_id']} (its badges stay valid)"
+    return text
+
+
+def _operator_added(p: dict[str, Any]) -> str:
+    return f"Operator '{p.get('name', '?')}' saved with role {p.get('role', '?')} (PIN set)"
+
+
+def _accreditation_imported(p: dict[str, Any]) -> str:
+    parts = [f"Accreditation list imported ({p.get('source') or 'unknown source'}, revision {p.get('revision', '?')})"]
+    if "rows_count" in p:
+        parts.append(f"{p['rows_count']} participants")
+    if p.get("withdrawn_count"):
+        parts.append(f"{p['withdrawn_count']} withdrawn")
+    for key in ("added", "changed", "unchanged"):
+        if isinstance(p.get(key), int):
+            parts.append(f"{p[key]} {key}")
+    return ", ".join(parts)
+
+
+def _identity_checked(p: dict[str, Any]) -> str:
+    doc = str(p.get("document_type", "document")).replace("_", " ")
+    last4 = p.get("document_last4") or ""
+    return f"Identity of {p.get('participant_id', '?')} checked: {doc} ending {mask_document(last4)}"
+
+
+def _badge_issued(p: dict[str, Any]) -> str:
+    text = (f"Badge {_serial(p.get('serial'))} issued to {p.get('participant_id', '?')} "
+            f"(issue {p.get('issue_no', '?')}, key {p.get('key_id', '?')})")
+    if p.get("replaces"):
+        text += f", replacing {_serial(p['replaces'])}"
+    if p.get("override_event_id"):
+        text += ", under a supervisor override"
+    return text
+
+
+def _badge_printed(p: dict[str, Any]) -> str:
+    return f"Badge {_serial(p.get('serial'))} printed on {p.get('printer') or 'file'} ({p.get('layout', '?')} layout)"
+
+
+def _badge_revoked(p: dict[str, Any]) -> str:
+    text = f"Badge {_serial(p.get('serial'))} of {p.get('participant_id', '?')} revoked ({p.get('reason', 'revoked')})"
+    if p.get("replaced_by"):
+        text += f"; new badge {_serial(p['replaced_by'])}"
+    return text
+
+
+def _override_granted(p: dict[str, Any]) -> str:
+    return (f"Supervisor {p.get('supervisor', '?')} set aside {p.get('rule', '?')} for "
+            f"{p.get('participant_id', '?')}: \u201c{p.get('reason', '')}\u201d")
+
+
+def _scan_recorded(p: dict[str, Any]) -> str:
+    where = p.get("point", "?")
+    if p.get("direction"):
+        where += f" ({str(p['direction']).replace('_', ' ')})"
+    who = f"badge {_serial(p.get('serial'))}" if p.get("serial") else "an unreadable badge"
+    if p.get("participant_id"):
+        who += f" of {p['participant_id']}"
+    verdict = str(p.get("verdict", "?")).upper()
+    reason = p.get("reason", "")
+    text = f"{p.get('point_kind', 'scan').capitalize()} scan at {where}: {verdict}"
+    if reason and reason != p.get("verdict"):
+        text += f" ({reason})"
+    text += f", {who}"
+    if p.get("manual"):
+        text += ", entered by hand"
+    if p.get("counted") is False:
+        text += ", not counted twice"
+    return text
+
+
+def _generic(p: dict[str, Any]) -> str:
+    parts = []
+    for key, value in p.items():
+        if isinstance(value, (dict, list)):
+            value = f"[{len(value)} items]"
+        parts.append(f"{key}={value}")
+    text = ", ".join(parts)
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
+    EventKind.STATION_CREATED: _station_created,
+    EventKind.KEY_PUBLISHED: _key_published,
+    EventKind.OPERATOR_ADDED: _operator_added,
+    EventKind.ACCREDITATION_IMPORTED: _accreditation_imported,
+    EventKind.IDENTITY_CHECKED: _identity_checked,
+    EventKind.BADGE_ISSUED: _badge_issued,
+    EventKind.BADGE_PRINTED: _badge_printed,
+    EventKind.BADGE_REVOKED: _badge_revoked,
+    EventKind.OVERRIDE_GRANTED: _override_granted,
+    EventKind.SCAN_RECORDED: _scan_recorded,
+}
+
+
+def summarise(kind: str, payload: dict[str, Any]) -> str:
+    """Plain-language 'what it changed' for an event payload that has been scrubbed."""
+    summary = SUMMARIES.get(kind, _generic)
+    try:
+        return summary(payload)
+    except Exception:  # a payload shape we did not expect must not break the audit view
+        return _generic(payload)
+
+
+def audit_kinds() -> list[str]:
+    return [str(k) for k in EventKind]
+
+
+__all__ = ["AuditError", "AuditFilter", "AuditRow", "list_audit", "parse_filter", "summarise", "station_names",
+           "audit_kinds"]

@@ -1,0 +1,86 @@
+"""The demo station: the bundled Puerto Vallarta event, the 900-participant fixture and four operators.
+
+Built in a sibling folder and moved into place only when complete, so an interrupted first run
+never leaves a half-made station behind (the next run simply builds it again).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from regdesk.clock import Clock
+from regdesk.config import bundled_event_path
+from regdesk.services import operators
+from regdesk.services.station import Station, StationError, init_station, open_station
+
+DEMO_CLOCK = "2017-12-01T13:05"  # local: the collection window opened five minutes ago
+DEMO_STATION_NAME = "Westin desk 1"
+SETUP_OPERATOR = "demo-setup"
+
+
+@dataclass(frozen=True)
+class DemoOperator:
+    name: str
+    role: str
+    pin: str
+
+
+DEMO_OPERATORS = (
+    DemoOperator("ana", "clerk", "1111"),
+    DemoOperator("maria", "supervisor", "2468"),
+    DemoOperator("sam", "security", "3333"),
+    DemoOperator("bruno", "marshal", "4444"),
+)
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+def bundled_accreditation_path() -> Path:
+    return bundled_event_path().parent / "accreditation.csv"
+
+
+def is_demo_station(station: Station) -> bool:
+    return station.setting("demo") == "1"
+
+
+def build_demo_station(data_dir: Path | str, *, clock: Clock | None = None) -> Station:
+    """Create the demo station in `data_dir` (which must not hold anything yet) and return it open."""
+    from regdesk.services.accreditation import import_file  # the importer area owns CSV/XLSX parsing
+
+    data_dir = Path(data_dir)
+    if data_dir.exists() and any(data_dir.iterdir()):
+        raise DemoError(f"{data_dir} is not empty and holds no station; choose another --data-dir")
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    work_dir = Path(tempfile.mkdtemp(prefix=f".{data_dir.name}.building-", dir=data_dir.parent))
+    try:
+        station = init_station(work_dir, bundled_event_path(), role="desk", name=DEMO_STATION_NAME, clock=clock)
+        try:
+            import_file(station, bundled_accreditation_path(), operator=SETUP_OPERATOR)
+            for op in DEMO_OPERATORS:
+                operators.add_operator(station, op.name, op.role, op.pin, by=SETUP_OPERATOR)
+            station.set_setting("demo", "1")
+        finally:
+            station.close()
+        if data_dir.exists():
+            data_dir.rmdir()  # empty (checked above); rename needs the name free
+        work_dir.rename(data_dir)
+    except BaseException:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        raise
+    return open_station(data_dir, clock=clock)
+
+
+def open_or_build_demo(data_dir: Path | str, *, clock: Clock | None = None) -> tuple[Station, bool]:
+    """(station, created). An existing station in `data_dir` is opened as it is, demo or not."""
+    data_dir = Path(data_dir)
+    if (data_dir / "station.db").exists():
+        try:
+            return open_station(data_dir, clock=clock), False
+        except StationError as exc:
+            raise DemoError(str(exc)) from None
+    return build_demo_station(data_dir, clock=clock), True

@@ -1,0 +1,121 @@
+"""What the desk shows about one participant: a plain, read-only card (no ORM objects leave here).
+
+The card also carries what the issuance rules would say right now, so the screen can tell the
+clerk the next step ("check an identity document first") before they press a key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from regdesk.domain.events import parse_utc
+from regdesk.domain.policy import OVERRIDABLE, decide_issue, describe
+from regdesk.domain.token import format_serial
+from regdesk.services import desk
+from regdesk.services.lookup import display_name, latin_name, participant_status
+from regdesk.services.station import Station
+from regdesk.store.models import Badge, IdentityCheck, Participant
+
+DOCUMENT_LABELS = {
+    "passport": "Passport",
+    "national_id": "National identity card",
+    "un_laissez_passer": "UN laissez-passer",
+    "diplomatic_id": "Diplomatic identity card",
+    "other": "Other official document",
+}
+
+
+@dataclass(frozen=True)
+class BadgeLine:
+    serial: str  # raw 8 characters
+    serial_display: str  # ABCD-EFGH
+    issue_no: int
+    issued_local: datetime
+    revoked: bool
+    overridden: bool
+
+
+@dataclass(frozen=True)
+class IdentityLine:
+    document_type: str
+    document_label: str
+    last4: str
+    checked_local: datetime
+    operator: str
+
+
+@dataclass(frozen=True)
+class ParticipantCard:
+    accreditation_id: str
+    name: str  # as in passport, any script
+    name_latin: str
+    title: str
+    delegation: str
+    delegation_role: str  # head | member
+    category_code: str
+    category_name: str
+    category_colour: str
+    confirmation_code: str
+    status: str  # lookup.STATUSES
+    current_serial: str  # valid badge serial or ""
+    badges: tuple[BadgeLine, ...]
+    last_check: IdentityLine | None
+    # What a first issue (or, when a badge is held, a replacement) would meet right now.
+    issue_blockers: tuple[str, ...]
+    blocker_text: str  # the first blocker in plain words, "" when nothing blocks
+    blockers_overridable: bool
+
+    @property
+    def holds_badge(self) -> bool:
+        return bool(self.current_serial)
+
+
+def participant_card(station: Station, participant_id: str) -> ParticipantCard | None:
+    zone = station.config.zone
+    with station.sessions() as session:
+        p = session.get(Participant, participant_id)
+        if p is None:
+            return None
+        status, serial = participant_status(session, p)
+        badges = tuple(
+            BadgeLine(b.serial, format_serial(b.serial), b.issue_no, parse_utc(b.issued_at).astimezone(zone),
+                      bool(b.revoked), b.override_event_id is not None)
+            for b in session.execute(select(Badge).where(Badge.participant_id == participant_id)
+                                     .order_by(Badge.issue_no)).scalars()
+        )
+        check = session.execute(
+            select(IdentityCheck).where(IdentityCheck.participant_id == participant_id)
+            .order_by(IdentityCheck.checked_at.desc()).limit(1)
+        ).scalar_one_or_none()
+        last_check = None
+        if check is not None:
+            last_check = IdentityLine(check.document_type, DOCUMENT_LABELS.get(check.document_type, check.document_type),
+                                      check.document_last4, parse_utc(check.checked_at).astimezone(zone),
+                                      check.operator)
+        facts, _ = desk.evaluate(station, session, participant_id, replace=bool(serial))
+        decision = decide_issue(facts)
+        category = station.config.category(p.category)
+        first_text = describe(decision.refusals[0], quota=facts.quota, delegation=p.delegation) \
+            if decision.refusals else ""
+        return ParticipantCard(
+            accreditation_id=p.accreditation_id,
+            name=display_name(p),
+            name_latin=latin_name(p),
+            title=p.title or "",
+            delegation=p.delegation,
+            delegation_role=p.delegation_role,
+            category_code=p.category,
+            category_name=category.name if category else p.category,
+            category_colour=category.colour if category else "#777777",
+            confirmation_code=p.confirmation_code or "",
+            status=status,
+            current_serial=serial,
+            badges=badges,
+            last_check=last_check,
+            issue_blockers=tuple(str(r) for r in decision.refusals),
+            blocker_text=first_text,
+            blockers_overridable=bool(decision.refusals) and all(r in OVERRIDABLE for r in decision.refusals),
+        )

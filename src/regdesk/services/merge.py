@@ -1,0 +1,191 @@
+"""Merging foreign events into a station: the one code path shared by the hub and by bundles.
+
+A merge is a set union by event id: events already present are ignored, new ones are inserted
+and applied to the projections in the caller's transaction. It does the same as
+`eventlog.ingest`, in bulk (one executemany per chunk, projections applied per kind), because a
+station joining late has to take in hundreds of thousands of events.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from regdesk.domain.events import Event, format_utc, parse_utc
+from regdesk.store import projections
+
+# SQLite allows 999 host parameters per statement in old builds; stay under it.
+_IN_CHUNK = 900
+
+_INSERT_SQL = (
+    "INSERT INTO events (id, station_id, seq, recorded_at, operator, kind, payload) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING"
+)
+
+
+class MergeError(ValueError):
+    """Incoming events that cannot be merged; nothing of the batch is applied."""
+
+
+class BadEvent(MergeError):
+    def __init__(self, field_name: str, message: str) -> None:
+        self.field_name = field_name
+        super().__init__(f"field {field_name!r}: {message}")
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """An event as it travels, with its payload's JSON text when the sender already had it."""
+
+    event: Event
+    payload_json: str
+
+
+@dataclass
+class MergeResult:
+    received: int = 0
+    added: list[Event] = field(default_factory=list)
+    # local_order range the new rows occupy: contiguous, because they are inserted while this
+    # transaction holds SQLite's write lock (no other writer can interleave).
+    first_local_order: int | None = None
+    last_local_order: int | None = None
+
+    @property
+    def added_count(self) -> int:
+        return len(self.added)
+
+
+def canonical_json(payload: dict[str, Any]) -> str:
+    """The exact payload text eventlog stores, so every station holds byte-identical rows."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def incoming_from_dict(data: Any) -> Incoming:
+    """Validate one travelling event (bundle line or hub row). Raises BadEvent naming the field."""
+    if not isinstance(data, dict):
+        raise BadEvent("(event)", "must be a JSON object")
+    for name in ("id", "station_id", "seq", "recorded_at", "operator", "kind", "payload"):
+        if name not in data:
+            raise BadEvent(name, "is missing")
+    try:
+        event_id = str(uuid.UUID(str(data["id"])))
+    except ValueError:
+        raise BadEvent("id", f"{str(data['id'])[:60]!r} is not a UUID") from None
+    seq = data["seq"]
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise BadEvent("seq", "must be a whole number, 1 or more")
+    for name in ("station_id", "operator", "kind", "recorded_at"):
+        if not isinstance(data[name], str) or (name != "operator" and not data[name]):
+            raise BadEvent(name, "must be a non-empty string")
+    try:
+        recorded_at = parse_utc(data["recorded_at"])
+    except ValueError:
+        raise BadEvent("recorded_at", f"{data['recorded_at'][:40]!r} is not a UTC time like "
+                                      "2017-12-01T19:05:00.000000Z") from None
+    payload = data["payload"]
+    if isinstance(payload, str):  # hub rows carry the payload as JSON text
+        try:
+            payload_json, payload = payload, json.loads(payload)
+        except ValueError:
+            raise BadEvent("payload", "is not valid JSON") from None
+        if not isinstance(payload, dict):
+            raise BadEvent("payload", "must be a JSON object")
+    elif isinstance(payload, dict):
+        payload_json = canonical_json(payload)
+    else:
+        raise BadEvent("payload", "must be a JSON object")
+    event = Event(id=event_id, station_id=data["station_id"], seq=seq, recorded_at=recorded_at,
+                  operator=data["operator"], kind=data["kind"], payload=payload)
+    return Incoming(event, payload_json)
+
+
+def _existing_by_station_seq(session: Session, items: Sequence[Incoming]) -> dict[tuple[str, int], str]:
+    """(station_id, seq) -> id of the events this station already holds among `items`."""
+    wanted: dict[str, list[int]] = {}
+    for item in items:
+        wanted.setdefault(item.event.station_id, []).append(item.event.seq)
+    found: dict[tuple[str, int], str] = {}
+    for station_id, seqs in wanted.items():
+        seqs = sorted(set(seqs))
+        for start in range(0, len(seqs), _IN_CHUNK):
+            chunk = seqs[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = session.connection().exec_driver_sql(
+                f"SELECT seq, id FROM events WHERE station_id = ? AND seq IN ({marks})", (station_id, *chunk)
+            ).all()
+            found.update({(station_id, seq): event_id for seq, event_id in rows})
+    return found
+
+
+def merge(session: Session, incoming: Iterable[Incoming]) -> MergeResult:
+    """Insert the events this station lacks and apply them to the projections.
+
+    Runs inside the caller's transaction; on any error the caller rolls everything back.
+    """
+    result = MergeResult()
+    batch: dict[str, Incoming] = {}
+    for item in incoming:
+        result.received += 1
+        batch.setdefault(item.event.id, item)  # duplicates within one delivery
+    if not batch:
+        return result
+    items = list(batch.values())
+    existing = _existing_by_station_seq(session, items)
+    new: list[Incoming] = []
+    for item in items:
+        e = item.event
+        held = existing.get((e.station_id, e.seq))
+        if held is None:
+            new.append(item)
+        elif held != e.id:
+            raise MergeError(
+                f"event {e.id} ({e.kind}) says it is number {e.seq} of station {e.station_id}, but this station "
+                f"already holds a different event {held} with that number. The other station's database was "
+                "probably restored from an old copy without taking a new station id (see `regdesk restore`); "
+                "nothing was merged.")
+    if not new:
+        return result
+    seen: dict[tuple[str, int], str] = {}
+    for item in new:
+        e = item.event
+        other = seen.setdefault((e.station_id, e.seq), e.id)
+        if other != e.id:
+            raise MergeError(f"events {other} and {e.id} both say they are number {e.seq} of station "
+                             f"{e.station_id}; the delivery is corrupt and nothing was merged")
+    rows = [(i.event.id, i.event.station_id, i.event.seq, format_utc(i.event.recorded_at), i.event.operator,
+             i.event.kind, i.payload_json) for i in new]
+    conn = session.connection()
+    # Insert one row at a time until one is really inserted: from then on this transaction holds
+    # SQLite's write lock, so everything up to max(local_order) at the end is ours.
+    position = 0
+    while position < len(rows) and result.first_local_order is None:
+        inserted = conn.exec_driver_sql(_INSERT_SQL, rows[position])
+        if inserted.rowcount == 1:
+            result.first_local_order = inserted.lastrowid
+        position += 1
+    if result.first_local_order is None:
+        return result  # another process merged the same events a moment ago
+    if position < len(rows):
+        conn.exec_driver_sql(_INSERT_SQL, rows[position:])
+    result.last_local_order = conn.execute(text("SELECT max(local_order) FROM events")).scalar_one()
+    if result.last_local_order - result.first_local_order + 1 == len(rows) - position + 1:
+        result.added = [i.event for i in new[position - 1 :]]
+    else:
+        # Some were inserted concurrently by another process (a CLI sync while the TUI syncs):
+        # only the rows in our block are ours to apply.
+        ours: set[str] = set()
+        ids = [r[0] for r in rows]
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            ours.update(conn.exec_driver_sql(
+                f"SELECT id FROM events WHERE local_order >= ? AND id IN ({','.join('?' * len(chunk))})",
+                (result.first_local_order, *chunk)).scalars())
+        result.added = [i.event for i in new if i.event.id in ours]
+    projections.apply_many(session, result.added)
+    return result

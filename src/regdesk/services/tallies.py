@@ -1,0 +1,724 @@
+"""Supervisor tallies: what happened on a local day (America/Mexico_City) and cumulatively up to it.
+
+Everything is computed from the projections (badges, revocations, participants, scans, overrides)
+plus a few log events (station names, resolved conflicts), with a handful of grouped SQL queries.
+Nothing here walks the million-row tables in Python: rows are grouped in SQL by UTC hour bucket
+("2017-12-04T15") and each bucket is mapped to its local day and hour once, so local midnight
+(06:00 UTC in December) is honoured exactly, not UTC midnight.
+
+Definitions (also written to README.txt by the export):
+- issued: first badges (issue number 1) issued that day; replaced: badges with issue number 2+
+  (a lost badge replaced, or a reissue a supervisor approved); revoked: serials put on the
+  revocation set that day. "_cum" columns count everything recorded up to the end of the day.
+- pre-registered: accredited participants in the local mirror (withdrawn ones excluded);
+  collected: of those, the ones with at least one badge issued by the end of the day.
+- security entries / bus boardings: scans with verdict "valid" that were counted (a repeat of the
+  same badge at the same point is recorded as "repeat" and never counted twice).
+- A scan belongs to the local day its scanner recorded (Scan.local_day); hours are local hours.
+
+`day_tallies(station, day)` and `all_days(station)` return plain frozen dataclasses; the CSV
+export, the PDF report and the supervisor screen only read those.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from regdesk.config import ICC_STOP, EventConfig
+from regdesk.domain.events import EventKind, format_utc, parse_utc
+from regdesk.services.station import Station
+
+DELEGATION_STATUSES = ("complete", "partial", "not_collected")
+DENIAL_LABELS = {
+    "unreadable": "Badge unreadable",
+    "forged": "Forged (bad signature)",
+    "wrong_event": "Badge for another event",
+    "unknown_key": "Unknown signing key",
+    "revoked": "Revoked (replaced badge)",
+    "withdrawn": "Accreditation withdrawn",
+    "not_valid_today": "Not valid today",
+}
+NO_DELEGATION = "(no delegation)"
+TABLES = ("badge", "station", "operator", "security", "cp", "denial", "stop")  # keys of the per-day counters
+UNSCHEDULED = "(unscheduled)"
+
+
+# --- result rows -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BadgeSummary:
+    issued: int
+    replaced: int
+    revoked: int
+    issued_cum: int
+    replaced_cum: int
+    revoked_cum: int
+    pre_registered: int
+    collected: int  # cumulative by the end of the day
+
+    @property
+    def collected_pct(self) -> float:
+        return 100.0 * self.collected / self.pre_registered if self.pre_registered else 0.0
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    code: str
+    name: str
+    colour: str
+    issued: int
+    replaced: int
+    revoked: int
+    issued_cum: int
+    replaced_cum: int
+    revoked_cum: int
+    pre_registered: int
+    collected: int
+
+    @property
+    def not_collected(self) -> int:
+        return self.pre_registered - self.collected
+
+    @property
+    def collected_pct(self) -> float:
+        return 100.0 * self.collected / self.pre_registered if self.pre_registered else 0.0
+
+
+@dataclass(frozen=True)
+class StationRow:
+    station_id: str
+    station_name: str
+    issued: int
+    replaced: int
+    issued_cum: int
+    replaced_cum: int
+
+
+@dataclass(frozen=True)
+class OperatorRow:
+    operator: str
+    issued: int
+    replaced: int
+    issued_cum: int
+    replaced_cum: int
+
+
+class DelegationRow(NamedTuple):  # a tuple: tens of thousands per day at a large meeting
+    category: str
+    delegation: str
+    pre_registered: int
+    collected: int
+    status: str  # complete | partial | not_collected
+
+
+class NoShowRow(NamedTuple):  # a tuple: up to one per participant
+    delegation: str
+    category: str
+    accreditation_id: str
+    name: str  # as in passport
+    name_latin: str
+    delegation_role: str
+
+
+@dataclass(frozen=True)
+class SecuritySummary:
+    scans: int
+    entries: int
+    distinct_people: int
+    denied: int
+    repeats: int
+    scans_cum: int
+    entries_cum: int
+    distinct_people_cum: int
+    denied_cum: int
+    repeats_cum: int
+
+
+@dataclass(frozen=True)
+class DenialRow:
+    point_kind: str  # security | bus
+    reason: str
+    label: str
+    count: int
+    count_cum: int
+
+
+@dataclass(frozen=True)
+class CheckpointRow:
+    code: str
+    name: str
+    scans: int
+    entries: int
+    denied: int
+    repeats: int
+    entries_cum: int
+    denied_cum: int
+
+
+@dataclass(frozen=True)
+class HourRow:
+    hour: int  # local hour 0..23
+    badges: int  # first issues + replacements
+    entries: int
+    denied: int  # security denials
+    boardings: int
+
+
+@dataclass(frozen=True)
+class BusSummary:
+    boardings: int
+    denied: int
+    departures: int
+    over_capacity: int
+    boardings_cum: int
+    denied_cum: int
+
+
+@dataclass(frozen=True)
+class StopRow:
+    stop: str
+    stop_name: str
+    direction: str
+    boardings: int
+    denied: int
+    boardings_cum: int
+
+
+@dataclass(frozen=True)
+class DepartureRow:
+    stop: str
+    stop_name: str
+    direction: str
+    departure: str  # departure id from the marshal's screen, e.g. "2017-12-04 07:30 bus 12 #3f9a"
+    headcount: int
+    capacity: int
+    first_boarding: str  # local ISO time
+    last_boarding: str
+    bus: str = ""  # from the departure_closed event, when the marshal closed it
+    scheduled: str = ""  # HH:MM
+    closed: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.scheduled or self.bus:
+            return f"{self.scheduled or '--:--'} bus {self.bus or '-'}"
+        return self.departure.split(" #")[0]
+
+    @property
+    def load_pct(self) -> float:
+        return 100.0 * self.headcount / self.capacity if self.capacity else 0.0
+
+    @property
+    def over_capacity(self) -> bool:
+        return self.headcount > self.capacity
+
+
+@dataclass(frozen=True)
+class OverrideRow:
+    event_id: str
+    time_local: str
+    rule: str
+    reason: str
+    supervisor: str
+    participant_id: str
+    participant_name: str
+    delegation: str
+    station_name: str
+    operator: str
+
+
+@dataclass(frozen=True)
+class ConflictRow:
+    conflict_id: str
+    time_local: str  # when resolved (or detected, for open ones)
+    state: str  # resolved | open
+    kind: str
+    participant_id: str
+    participant_name: str
+    resolution: str
+    reason: str
+    resolved_by: str
+    station_name: str
+
+
+@dataclass(frozen=True)
+class DayTallies:
+    day: date
+    event_name: str
+    zone: str
+    generated_at: str  # UTC ISO, from the station clock
+    badges: BadgeSummary
+    categories: tuple[CategoryRow, ...]
+    stations: tuple[StationRow, ...]
+    operators: tuple[OperatorRow, ...]
+    delegations: tuple[DelegationRow, ...]
+    no_shows: tuple[NoShowRow, ...]
+    security: SecuritySummary
+    denials: tuple[DenialRow, ...]
+    checkpoints: tuple[CheckpointRow, ...]
+    hourly: tuple[HourRow, ...]
+    buses: BusSummary
+    stops: tuple[StopRow, ...]
+    departures: tuple[DepartureRow, ...]
+    overrides: tuple[OverrideRow, ...]
+    conflicts: tuple[ConflictRow, ...]
+
+    @property
+    def delegation_counts(self) -> dict[str, int]:
+        counts = Counter(d.status for d in self.delegations)
+        return {status: counts.get(status, 0) for status in DELEGATION_STATUSES}
+
+    def boardings_by_stop(self) -> dict[str, int]:
+        """Boardings of the day per stop name (hotels in config order, then the ICC)."""
+        totals: dict[str, int] = {}
+        for row in self.stops:
+            totals[row.stop_name] = totals.get(row.stop_name, 0) + row.boardings
+        return totals
+
+
+# --- days and time buckets ---------------------------------------------------------------------
+
+
+def tally_days(config: EventConfig) -> tuple[date, ...]:
+    """Local days a supervisor reports on: from the day badge collection opens to the last meeting day."""
+    first = min(config.local_day(config.collection_opens_utc), min(config.meeting_days))
+    last = max(config.meeting_days)
+    return tuple(first + timedelta(days=n) for n in range((last - first).days + 1))
+
+
+def day_bounds_utc(config: EventConfig, day: date) -> tuple[str, str]:
+    """[start, end) of a local day as stored UTC text, e.g. 4 Dec → 06:00Z 4 Dec .. 06:00Z 5 Dec."""
+    zone = config.zone
+    start = datetime.combine(day, time(0), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    return format_utc(start), format_utc(end)
+
+
+class _Buckets:
+    """Maps a stored UTC hour ("2017-12-04T15") to (local day, local hour), computing each hour once.
+
+    Exact for zones whose offset is a whole number of hours (America/Mexico_City: -06:00).
+    """
+
+    width = 13
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self._cache: dict[str, tuple[date, int]] = {}
+
+    def local(self, prefix: str) -> tuple[date, int]:
+        hit = self._cache.get(prefix)
+        if hit is None:
+            moment = datetime.strptime(prefix[:13], "%Y-%m-%dT%H").replace(tzinfo=timezone.utc).astimezone(self.zone)
+            hit = self._cache[prefix] = (moment.date(), moment.hour)
+        return hit
+
+    def day(self, stamp: str) -> date:
+        return self.local(stamp[:13])[0]
+
+
+def _local_iso(zone: ZoneInfo, stamp: str) -> str:
+    """Stored UTC text -> local ISO time with offset, e.g. 2017-12-04T17:30:00-06:00."""
+    if not stamp:
+        return ""
+    moment = datetime.fromisoformat(stamp[:19]).replace(tzinfo=timezone.utc)
+    return moment.astimezone(zone).isoformat(timespec="seconds")
+
+
+# --- one pass over the database ----------------------------------------------------------------
+
+
+@dataclass
+class _Snapshot:
+    """Everything read from the database for the days up to `until`, in small pre-grouped pieces."""
+
+    until: date
+    days: tuple[date, ...]  # the days to report, ascending, last == until
+    buckets: _Buckets
+    station_names: dict[str, str] = field(default_factory=dict)
+    # Additive measures per local day and table, e.g. deltas[day]["badge"][("issued", "MS")] or
+    # deltas[day]["cp"][("entries", "ICC-MAIN")]; cumulative figures are running sums of these.
+    deltas: dict[date, dict[str, Counter]] = field(default_factory=dict)
+    hourly: dict[date, dict[str, Counter]] = field(default_factory=dict)  # day -> measure -> hour -> n
+    departures: dict[date, dict[tuple[str, str, str], list]] = field(default_factory=dict)
+    security_people_day: dict[date, int] = field(default_factory=dict)
+    security_people_first_day: dict[date, int] = field(default_factory=dict)
+    overrides: list[tuple] = field(default_factory=list)
+    conflicts: list[tuple] = field(default_factory=list)
+    closed_departures: dict[str, dict] = field(default_factory=dict)  # departure id -> departure_closed payload
+    # (category, delegation) -> [members, collected by the end of days[0], days[1], ...], in report order
+    delegations: list[tuple[str, str, int, list[int]]] = field(default_factory=list)
+    # Not collected before the first day asked, in report order, with the day they collected (or None).
+    no_show_candidates: list[tuple[NoShowRow, date | None]] = field(default_factory=list)
+    people: dict[str, str] = field(default_factory=dict)  # participant id -> name, for conflict rows
+
+
+def _hour_counter(snap: _Snapshot, day: date, measure: str) -> Counter:
+    return snap.hourly.setdefault(day, {}).setdefault(measure, Counter())
+
+
+def _delta(snap: _Snapshot, day: date) -> dict[str, Counter]:
+    tables = snap.deltas.get(day)
+    if tables is None:
+        tables = snap.deltas[day] = defaultdict(Counter)
+    return tables
+
+
+def _load(station: Station, session: Session, days: tuple[date, ...]) -> _Snapshot:
+    config = station.config
+    until = days[-1]
+    buckets = _Buckets(config.zone)
+    snap = _Snapshot(until=until, days=days, buckets=buckets)
+    ends = [day_bounds_utc(config, d)[1] for d in days]
+    first_start = day_bounds_utc(config, days[0])[0]
+    until_text = until.isoformat()
+    # Rows go through the DB-API cursor: for these result sizes SQLAlchemy's row objects cost more than SQLite.
+    cursor = session.connection().connection.driver_connection.cursor()
+
+    for station_id, payload in cursor.execute(
+            "SELECT station_id, payload FROM events WHERE kind = ?", (str(EventKind.STATION_CREATED),)):
+        snap.station_names[station_id] = json.loads(payload).get("name", "") or station_id[:8]
+
+    # Badges and revocations (counters kept by store/projections/tally_counts.py).
+    for bucket, station_id, operator, category, reissue, n in cursor.execute(
+            "SELECT utc_hour, station_id, operator, category, reissue, n FROM tally_badge_hours"):
+        day, hour = buckets.local(bucket)
+        if day > until:
+            continue
+        kind = "replaced" if reissue else "issued"
+        delta = _delta(snap, day)
+        delta["badge"][(kind, category)] += n
+        delta["station"][(kind, station_id)] += n
+        delta["operator"][(kind, operator)] += n
+        _hour_counter(snap, day, "badges")[hour] += n
+    for bucket, category, n in cursor.execute("SELECT utc_hour, category, n FROM tally_revocation_hours"):
+        day = buckets.local(bucket)[0]
+        if day <= until:
+            _delta(snap, day)["badge"][("revoked", category)] += n
+
+    # Scans.
+    for (local_day, bucket, kind, point, direction, departure, verdict, reason, counted, n, first,
+         last) in cursor.execute(
+            "SELECT local_day, utc_hour, point_kind, point, direction, departure, verdict, reason, counted, n, "
+            "first_at, last_at FROM tally_scan_hours WHERE local_day <= ?", (until_text,)):
+        day = date.fromisoformat(local_day)
+        hour = buckets.local(bucket)[1]
+        delta = _delta(snap, day)
+        valid = verdict == "valid" and bool(counted)
+        if verdict == "denied":
+            delta["denial"][(kind, reason)] += n
+        if kind == "security":
+            measure = "entries" if valid else verdict if verdict in ("denied", "repeat") else "other"
+            delta["security"]["scans"] += n
+            delta["security"][measure] += n
+            delta["cp"][("scans", point)] += n
+            delta["cp"][(measure, point)] += n
+            if measure in ("entries", "denied"):
+                _hour_counter(snap, day, measure)[hour] += n
+        elif kind == "bus":
+            if valid:
+                delta["stop"][("boardings", point, direction)] += n
+                _hour_counter(snap, day, "boardings")[hour] += n
+                slot = snap.departures.setdefault(day, {}).setdefault((point, direction, departure), [0, first, last])
+                slot[0] += n
+                slot[1], slot[2] = min(slot[1], first), max(slot[2], last)
+            elif verdict == "denied":
+                delta["stop"][("denied", point, direction)] += n
+    for local_day, n in cursor.execute("SELECT local_day, n FROM tally_entrant_days WHERE local_day <= ?",
+                                       (until_text,)):
+        snap.security_people_day[date.fromisoformat(local_day)] = n
+    for first_day, n in cursor.execute("SELECT first_day, n FROM tally_first_entry_days WHERE first_day <= ?",
+                                       (until_text,)):
+        snap.security_people_first_day[date.fromisoformat(first_day)] = n
+
+    # Collection progress per delegation, for every day asked, in one grouped pass over the mirror.
+    collected_by = ", ".join("sum(fb.first_at < ?)" for _ in ends)
+    snap.delegations = [
+        (category, delegation, members, list(collected))
+        for category, delegation, members, *collected in cursor.execute(
+            f"SELECT p.category, coalesce(nullif(p.delegation, ''), ?), count(*), {collected_by} "
+            "FROM participants p LEFT JOIN tally_first_badges fb ON fb.participant_id = p.accreditation_id "
+            "WHERE p.status = 'accredited' GROUP BY p.category, p.delegation "
+            "ORDER BY p.delegation COLLATE NOCASE, p.category", (NO_DELEGATION, *ends))]
+
+    # No-shows: everyone not collected before the first day asked, already in report order.
+    rows = cursor.execute(
+        "SELECT coalesce(nullif(p.delegation, ''), ?), p.category, p.accreditation_id, "
+        "trim(p.given_names || ' ' || p.family_name), trim(p.given_names_latin || ' ' || p.family_name_latin), "
+        "p.delegation_role, fb.first_at "
+        "FROM participants p LEFT JOIN tally_first_badges fb ON fb.participant_id = p.accreditation_id "
+        "WHERE p.status = 'accredited' AND (fb.first_at IS NULL OR fb.first_at >= ?) "
+        "ORDER BY p.delegation COLLATE NOCASE, p.delegation_role != 'head', p.family_name_latin COLLATE NOCASE, "
+        "p.given_names_latin COLLATE NOCASE, p.accreditation_id", (NO_DELEGATION, first_start)).fetchall()
+    day_of = buckets.day
+    make = NoShowRow._make
+    snap.no_show_candidates = [(make(row[:6]), day_of(row[6]) if row[6] else None) for row in rows]
+
+    snap.overrides = cursor.execute(
+        "SELECT o.event_id, o.granted_at, o.rule, o.reason, o.supervisor, o.participant_id, "
+        "coalesce(p.given_names || ' ' || p.family_name, ''), coalesce(p.delegation, ''), o.station_id, o.operator "
+        "FROM overrides o LEFT JOIN participants p ON p.accreditation_id = o.participant_id "
+        "WHERE o.granted_at >= ? AND o.granted_at < ? ORDER BY o.granted_at", (first_start, ends[-1])).fetchall()
+    for (payload,) in cursor.execute("SELECT payload FROM events WHERE kind = ? AND recorded_at < ?",
+                                     (str(EventKind.DEPARTURE_CLOSED), ends[-1])):
+        data = json.loads(payload)
+        snap.closed_departures[str(data.get("departure", ""))] = data
+    snap.conflicts = cursor.execute(
+        "SELECT id, recorded_at, station_id, operator, payload FROM events "
+        "WHERE kind = ? AND recorded_at >= ? AND recorded_at < ? ORDER BY recorded_at",
+        (str(EventKind.CONFLICT_RESOLVED), first_start, ends[-1])).fetchall()
+    pids = {str(json.loads(row[4]).get("conflict_key", "")).partition(":")[2] for row in snap.conflicts}
+    for pid in sorted(pids):
+        for given, family in cursor.execute(
+                "SELECT given_names, family_name FROM participants WHERE accreditation_id = ?", (pid,)):
+            snap.people[pid] = f"{given} {family}".strip()
+    cursor.close()
+    return snap
+
+
+# --- building each day's tables ----------------------------------------------------------------
+
+
+def _build_days(station: Station, snap: _Snapshot, unresolved: list[tuple[date, ConflictRow]]) -> list[DayTallies]:
+    """Walk the days in order, carrying the cumulative counters, and emit the days asked for."""
+    wanted = set(snap.days)
+    cumulative: dict[str, Counter] = defaultdict(Counter)
+    people_cum = 0
+    results = []
+    timeline = sorted(set(snap.deltas) | set(snap.security_people_first_day) | wanted)
+    for day in timeline:
+        if day > snap.until:
+            break
+        today = snap.deltas.get(day) or defaultdict(Counter)
+        for table, counter in today.items():
+            cumulative[table].update(counter)
+        people_cum += snap.security_people_first_day.get(day, 0)
+        if day in wanted:
+            index = snap.days.index(day)
+            results.append(_day(station, snap, day, index, today, cumulative, people_cum, unresolved))
+    return results
+
+
+def _day(station: Station, snap: _Snapshot, day: date, index: int, today_tables: dict[str, Counter],
+         cum_tables: dict[str, Counter], people_cum: int, unresolved: list[tuple[date, ConflictRow]]) -> DayTallies:
+    config = station.config
+    zone = config.zone
+    names = snap.station_names
+
+    # Collection progress (end of the day) and delegations.
+    pre_registered: Counter = Counter()
+    collected: Counter = Counter()
+    buckets: dict[str, list[DelegationRow]] = {status: [] for status in DELEGATION_STATUSES}
+    for category, delegation, members, collected_by_day in snap.delegations:
+        got = collected_by_day[index] or 0
+        pre_registered[category] += members
+        collected[category] += got
+        status = "complete" if got == members else ("partial" if got else "not_collected")
+        buckets[status].append(DelegationRow(category, delegation, members, got, status))
+    delegations = tuple(row for status in DELEGATION_STATUSES for row in buckets[status])
+    no_shows = tuple(row for row, first_day in snap.no_show_candidates if first_day is None or first_day > day)
+
+    empty: Counter = Counter()
+    today = {table: today_tables.get(table, empty) for table in TABLES}
+    cum = {table: cum_tables.get(table, empty) for table in TABLES}
+
+    def badge(kind: str, counter: Counter, category: str | None = None) -> int:
+        if category is not None:
+            return counter[(kind, category)]
+        return sum(n for (k, _), n in counter.items() if k == kind)
+
+    categories = []
+    known = [c.code for c in config.categories]
+    seen = {cat for _, cat in cum["badge"]} | set(pre_registered)
+    for code in known + sorted(seen - set(known)):
+        cat = config.category(code)
+        categories.append(CategoryRow(
+            code=code or "?", name=cat.name if cat else (code or "Holder not in the list when issued"),
+            colour=cat.colour if cat else "#777777",
+            issued=badge("issued", today["badge"], code), replaced=badge("replaced", today["badge"], code),
+            revoked=badge("revoked", today["badge"], code), issued_cum=badge("issued", cum["badge"], code),
+            replaced_cum=badge("replaced", cum["badge"], code), revoked_cum=badge("revoked", cum["badge"], code),
+            pre_registered=pre_registered[code], collected=collected[code]))
+
+    def people_rows(table: str) -> dict[str, tuple[int, int, int, int]]:
+        t, c = today[table], cum[table]
+        return {k: (t[("issued", k)], t[("replaced", k)], c[("issued", k)], c[("replaced", k)]) for _, k in c}
+
+    def busiest(row: Any) -> tuple:
+        return (-(row.issued + row.replaced), -(row.issued_cum + row.replaced_cum))
+
+    stations = sorted((StationRow(sid, names.get(sid, sid[:8]), *counts) for sid, counts in people_rows("station").items()),
+                      key=lambda r: (*busiest(r), r.station_name))
+    operators = sorted((OperatorRow(op, *counts) for op, counts in people_rows("operator").items()),
+                       key=lambda r: (*busiest(r), r.operator))
+    badges = BadgeSummary(
+        issued=badge("issued", today["badge"]), replaced=badge("replaced", today["badge"]),
+        revoked=badge("revoked", today["badge"]), issued_cum=badge("issued", cum["badge"]),
+        replaced_cum=badge("replaced", cum["badge"]), revoked_cum=badge("revoked", cum["badge"]),
+        pre_registered=sum(pre_registered.values()), collected=sum(collected.values()))
+
+    # Security.
+    sec, sec_cum = today["security"], cum["security"]
+    security = SecuritySummary(
+        scans=sec["scans"], entries=sec["entries"], distinct_people=snap.security_people_day.get(day, 0),
+        denied=sec["denied"], repeats=sec["repeat"], scans_cum=sec_cum["scans"], entries_cum=sec_cum["entries"],
+        distinct_people_cum=people_cum, denied_cum=sec_cum["denied"], repeats_cum=sec_cum["repeat"])
+    denials = sorted(
+        (DenialRow(kind, reason, DENIAL_LABELS.get(reason, reason or "unspecified"), today["denial"][(kind, reason)],
+                   n) for (kind, reason), n in cum["denial"].items()),
+        key=lambda r: (r.point_kind != "security", -r.count, -r.count_cum, r.reason))
+    checkpoint_names = {p.code: p.name for p in config.checkpoints}
+    extra_points = sorted({point for _, point in cum["cp"]} - set(checkpoint_names))
+    cp, cp_cum = today["cp"], cum["cp"]
+    checkpoints = tuple(
+        CheckpointRow(code, checkpoint_names.get(code, code), cp[("scans", code)], cp[("entries", code)],
+                      cp[("denied", code)], cp[("repeat", code)], cp_cum[("entries", code)], cp_cum[("denied", code)])
+        for code in [p.code for p in config.checkpoints] + extra_points)
+    hours = snap.hourly.get(day, {})
+    hourly = tuple(HourRow(h, hours.get("badges", empty)[h], hours.get("entries", empty)[h],
+                           hours.get("denied", empty)[h], hours.get("boardings", empty)[h]) for h in range(24))
+
+    # Buses.
+    stop_names = {p.code: p.name for p in config.bus_stops}
+    stop_order = {p.code: i for i, p in enumerate(config.bus_stops)}
+    direction_order = {"to_icc": 0, "to_hotel": 1}
+    stop, stop_cum = today["stop"], cum["stop"]
+    stop_keys = {(point, direction) for _, point, direction in stop_cum}
+    stops = tuple(sorted(
+        (StopRow(point, stop_names.get(point, point), direction, stop[("boardings", point, direction)],
+                 stop[("denied", point, direction)], stop_cum[("boardings", point, direction)])
+         for point, direction in stop_keys),
+        key=lambda r: (stop_order.get(r.stop, 99), r.stop, direction_order.get(r.direction, 9), r.direction)))
+    departures = tuple(sorted(
+        (_departure_row(config, stop_names, point, direction, departure, headcount, first, last,
+                        snap.closed_departures.get(departure))
+         for (point, direction, departure), (headcount, first, last) in snap.departures.get(day, {}).items()),
+        key=lambda r: (r.first_boarding, stop_order.get(r.stop, 99), r.departure)))
+    bus = BusSummary(
+        boardings=sum(r.boardings for r in stops), denied=sum(r.denied for r in stops), departures=len(departures),
+        over_capacity=sum(1 for r in departures if r.over_capacity), boardings_cum=sum(r.boardings_cum for r in stops),
+        denied_cum=sum(n for (measure, _, _), n in stop_cum.items() if measure == "denied"))
+
+    # Overrides and conflicts of the day.
+    day_of = snap.buckets.day
+    overrides = tuple(
+        OverrideRow(eid, _local_iso(zone, at), rule, reason, supervisor, pid, pname.strip(), deleg,
+                    names.get(sid, sid[:8]), operator)
+        for eid, at, rule, reason, supervisor, pid, pname, deleg, sid, operator in snap.overrides
+        if day_of(at) == day)
+    conflicts = [_resolved_conflict_row(eid, _local_iso(zone, at), names.get(sid, sid[:8]), operator,
+                                        json.loads(payload), snap.people)
+                 for eid, at, sid, operator, payload in snap.conflicts if day_of(at) == day]
+    conflicts.extend(row for arose, row in unresolved if arose == day)
+
+    return DayTallies(
+        day=day, event_name=config.short_name, zone=config.timezone, generated_at=format_utc(station.clock.now()),
+        badges=badges, categories=tuple(categories), stations=tuple(stations), operators=tuple(operators),
+        delegations=delegations, no_shows=no_shows, security=security, denials=tuple(denials),
+        checkpoints=checkpoints, hourly=hourly, buses=bus, stops=stops, departures=departures,
+        overrides=overrides, conflicts=tuple(conflicts))
+
+
+def _departure_row(config: EventConfig, stop_names: dict[str, str], point: str, direction: str, departure: str,
+                   headcount: int, first: str, last: str, closed: dict | None) -> DepartureRow:
+    closed = closed or {}
+    capacity = closed.get("capacity")
+    return DepartureRow(
+        stop=point, stop_name=stop_names.get(point, point), direction=direction, departure=departure or UNSCHEDULED,
+        headcount=headcount, capacity=capacity if isinstance(capacity, int) and capacity > 0 else config.bus_capacity,
+        first_boarding=_local_iso(config.zone, first), last_boarding=_local_iso(config.zone, last),
+        bus=str(closed.get("bus", "")), scheduled=str(closed.get("departure_time", "")), closed=bool(closed))
+
+
+def _conflict_subject(key: str, payload_pid: str, people: dict[str, str]) -> tuple[str, str]:
+    """(participant id, who) from a conflict key: "badge:<id>" or "quota:<category>:<delegation>"."""
+    kind, _, rest = key.partition(":")
+    if kind == "badge" or payload_pid:
+        pid = payload_pid or rest
+        return pid, people.get(pid, "")
+    if kind == "quota":
+        category, _, delegation = rest.partition(":")
+        return "", f"{delegation} ({category})"
+    return "", ""
+
+
+def _resolved_conflict_row(event_id: str, when: str, station_name: str, operator: str, payload: dict,
+                           people: dict[str, str]) -> ConflictRow:
+    # Only named, harmless fields: a conflict payload may carry more than a report should.
+    key = str(payload.get("conflict_key", ""))
+    pid, who = _conflict_subject(key, str(payload.get("participant_id", "")), people)
+    return ConflictRow(
+        conflict_id=key or event_id, time_local=when, state="resolved",
+        kind=str(payload.get("kind", "conflict")), participant_id=pid, participant_name=who,
+        resolution=str(payload.get("decision", "")), reason=str(payload.get("reason", "")),
+        resolved_by=str(payload.get("supervisor") or operator), station_name=station_name)
+
+
+def open_conflicts(station: Station) -> list[tuple[date, ConflictRow]]:
+    """Unresolved conflicts (services/conflicts.py), each with the local day it arose (its latest badge)."""
+    try:
+        from regdesk.services import conflicts as conflict_service
+    except ImportError:  # conflicts are another area's module; tallies work without it
+        return []
+    config = station.config
+    rows = []
+    for item in conflict_service.list_conflicts(station):
+        latest = max((side.issued_at for side in item.sides), default="")
+        day = config.local_day(parse_utc(latest)) if latest else current_day(station)
+        people = {side.participant_id: side.participant_name for side in item.sides}
+        pid, who = _conflict_subject(item.key, item.participant_id, people)
+        rows.append((day, ConflictRow(
+            conflict_id=item.key, time_local=_local_iso(config.zone, latest), state="open", kind=item.kind,
+            participant_id=pid, participant_name=who, resolution="", reason=item.summary, resolved_by="",
+            station_name=", ".join(sorted({side.station_name for side in item.sides})))))
+    rows.sort(key=lambda pair: pair[1].time_local)
+    return rows
+
+
+# --- public API ---------------------------------------------------------------------------------
+
+
+def day_tallies(station: Station, day: date) -> DayTallies:
+    """Every table for one local day, with cumulative columns up to the end of that day."""
+    return all_days(station, [day])[0]
+
+
+def all_days(station: Station, days: Iterable[date] | None = None) -> list[DayTallies]:
+    """Tallies for several days (default: every reporting day, 1-6 December) from one read of the counters."""
+    wanted = tuple(sorted(set(days))) if days is not None else tally_days(station.config)
+    if not wanted:
+        return []
+    with station.sessions() as session:
+        snap = _load(station, session, wanted)
+    return _build_days(station, snap, open_conflicts(station))
+
+
+def current_day(station: Station) -> date:
+    """The local day on the station clock."""
+    return station.config.local_day(station.clock.now())
+
+
+def parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a day (YYYY-MM-DD)") from None
+
+
+__all__ = [
+    "BadgeSummary", "CategoryRow", "StationRow", "OperatorRow", "DelegationRow", "NoShowRow", "SecuritySummary",
+    "DenialRow", "CheckpointRow", "HourRow", "BusSummary", "StopRow", "DepartureRow", "OverrideRow",
+    "ConflictRow", "DayTallies", "tally_days", "day_bounds_utc", "day_tallies", "all_days", "current_day",
+    "open_conflicts",
+    "parse_day", "ICC_STOP",
+]

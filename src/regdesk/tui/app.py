@@ -1,0 +1,162 @@
+"""The regdesk Textual application: sign-in, then the screen for the station's role.
+
+Everything the app needs comes through the constructor (`make_app`), so the CLI and the tests
+build it the same way. Screens reach the station as `self.app.station` and the signed-in
+operator as `self.app.operator` (an OperatorSession; `.name` goes on every recorded event).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import partial
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
+from textual.theme import Theme
+
+from regdesk.services import operators
+from regdesk.services.station import Station
+from regdesk.tui.dialogs.message import MessageDialog
+from regdesk.tui.modes import MODE_SCREENS, ROLE_START_MODE, load_screen_class
+from regdesk.tui.screens.login import LoginGuard, LoginScreen, OperatorSession
+from regdesk.tui.widgets.status_bar import StatusBar
+
+# Supervisors switch between the registered modes with these keys (never printable letters:
+# scan and search inputs live on these screens).
+MODE_KEYS = (("desk", "f9", "Desk"), ("security", "f10", "Security"), ("bus", "f11", "Bus"),
+             ("supervisor", "f12", "Supervisor"))
+
+SIGNIN_MODE = "signin"
+
+REGDESK_THEME = Theme(
+    name="regdesk",
+    primary="#1B75BB",  # close to UN blue, calm on a dark background
+    secondary="#4FA3D9",
+    accent="#5DB7E8",
+    success="#3FAE6A",
+    warning="#E0A030",
+    error="#E05252",
+    foreground="#E6EDF3",
+    background="#0E1620",
+    surface="#15202C",
+    panel="#1C2A39",
+    dark=True,
+)
+
+
+class RegdeskApp(App):
+    TITLE = "regdesk"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        *(Binding(key, f"mode('{mode}')", label, id=f"app.mode.{mode}", tooltip=f"Switch to the {label} screen")
+          for mode, key, label in MODE_KEYS),
+        Binding("f8", "sign_out", "Sign out", id="app.sign_out"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(self, station: Station, *, operator: OperatorSession | None = None) -> None:
+        super().__init__()
+        self.station = station
+        self.operator: OperatorSession | None = operator
+        self.login_guard = LoginGuard(station.clock)
+        self.is_demo = station.setting("demo") == "1"
+        self.add_mode(SIGNIN_MODE, self._login_screen)
+        for mode in MODE_SCREENS:
+            self.add_mode(mode, self._screen_factory(mode))
+        self.register_theme(REGDESK_THEME)
+        self.theme = "regdesk"
+
+    @staticmethod
+    def _screen_factory(mode: str) -> Callable[[], Screen]:
+        return partial(lambda name: load_screen_class(name)(), mode)
+
+    @property
+    def start_mode(self) -> str | None:
+        mode = ROLE_START_MODE.get(self.station.role)
+        return mode if mode in MODE_SCREENS else None
+
+    def on_mount(self) -> None:
+        self.screen_change_signal.subscribe(self, self._ensure_status_bar)
+        if self.operator is None:
+            self.switch_mode(SIGNIN_MODE)
+        else:
+            self._enter_start_mode()
+
+    def _ensure_status_bar(self, screen: Screen) -> None:
+        """Every full screen shows the status bar, also screens from other areas that forgot it."""
+        if isinstance(screen, ModalScreen) or not screen.is_attached:
+            return
+        if not screen.query(StatusBar):
+            screen.mount(StatusBar())
+
+    # --- sign-in / sign-out ---------------------------------------------------------------------
+
+    def _login_screen(self) -> LoginScreen:
+        return LoginScreen(self.station, self.login_guard, demo=self.is_demo)
+
+    def on_login_screen_signed_in(self, message: LoginScreen.SignedIn) -> None:
+        self.operator = message.operator
+        self._enter_start_mode()
+
+    def _enter_start_mode(self) -> None:
+        mode = self.start_mode
+        if mode is None:
+            self.push_screen(MessageDialog(
+                "No screen for this station",
+                f"This regdesk has no screen for a {self.station.role} station yet.", error=True),
+                lambda _: self.run_worker(self.action_sign_out()))
+            return
+        self.switch_mode(mode)
+
+    async def action_sign_out(self) -> None:
+        self.operator = None
+        # A fresh sign-in screen, then drop every mode's screens so the next operator starts clean
+        # (no previous search or participant left on screen).
+        if self.current_mode != SIGNIN_MODE:
+            await self.remove_mode(SIGNIN_MODE)
+            self.add_mode(SIGNIN_MODE, self._login_screen)
+        await self.switch_mode(SIGNIN_MODE)
+        for mode in MODE_SCREENS:
+            await self.remove_mode(mode)
+            self.add_mode(mode, self._screen_factory(mode))
+        self.refresh_bindings()
+
+    # --- supervisor mode switching --------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "mode":
+            mode = str(parameters[0]) if parameters else ""
+            if self.operator is None or self.operator.role != "supervisor" or mode not in MODE_SCREENS:
+                return False
+            return None if mode == self.current_mode else True
+        if action == "sign_out":
+            return self.operator is not None and self.current_mode != SIGNIN_MODE
+        return True
+
+    def action_mode(self, mode: str) -> None:
+        if self.operator is not None and self.operator.role == "supervisor" and mode in MODE_SCREENS:
+            self.switch_mode(mode)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if self.operator is not None and self.operator.role == "supervisor":
+            for mode, key, label in MODE_KEYS:
+                if mode in MODE_SCREENS:
+                    yield SystemCommand(f"Screen: {label}", f"Switch to the {label} screen ({key.upper()})",
+                                        partial(self.switch_mode, mode))
+        if self.operator is not None:
+            yield SystemCommand("Sign out", "End this operator's session (F8)", self.action_sign_out)
+
+
+def make_app(station: Station, *, operator: str | OperatorSession | None = None) -> RegdeskApp:
+    """The one way to build the app (CLI and tests). `operator` skips the sign-in (tests, kiosk)."""
+    session: OperatorSession | None
+    if operator is None or isinstance(operator, OperatorSession):
+        session = operator
+    else:
+        roles = dict(operators.list_operators(station))
+        if operator not in roles:
+            raise ValueError(f"unknown operator {operator!r}; add it with `regdesk operator add`")
+        session = OperatorSession(operator, roles[operator])
+    return RegdeskApp(station, operator=session)

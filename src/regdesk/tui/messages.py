@@ -1,0 +1,84 @@
+"""Messages that thread workers post back to the UI thread.
+
+Workers never touch widgets: they call a service, wrap the plain result in one of these and
+`post_message` it (thread-safe); the screen's handler updates the widgets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.message import Message
+
+from regdesk.services.desk_view import ParticipantCard
+from regdesk.services.lookup import SearchHit
+
+
+@dataclass
+class SearchFinished(Message):
+    """Lookup results for one query. `ticket` orders them: older tickets are stale and dropped."""
+
+    ticket: int
+    query: str
+    hits: list[SearchHit]
+    submitted: bool  # Enter was pressed (a typed or scanned code), not live typing
+
+
+@dataclass
+class CardLoaded(Message):
+    ticket: int
+    card: ParticipantCard | None  # None: the participant vanished from the mirror
+
+
+@dataclass
+class IdentityRecorded(Message):
+    participant_id: str
+    document_type: str
+    last4: str
+
+
+@dataclass
+class BadgeIssued(Message):
+    participant_id: str
+    serial: str
+    issue_no: int
+    replaced_serial: str | None
+    overridden: bool
+
+
+@dataclass
+class IssueWasRefused(Message):
+    participant_id: str
+    refusal: str  # the reason code, e.g. quota_reached
+    text: str  # the plain-words explanation
+    all_refusals: tuple[str, ...]
+    overridable: bool
+    replace: bool  # the refused attempt was a replacement
+
+
+@dataclass
+class BadgePrinted(Message):
+    participant_id: str
+    serial: str
+    pdf_path: Path
+    printed: bool  # sent to a printer (else only written to the output folder)
+    text: str
+
+
+@dataclass
+class PrintFailed(Message):
+    """The badge exists (it was issued and recorded); only rendering/printing failed."""
+
+    participant_id: str
+    serial: str
+    error: str
+
+
+@dataclass
+class DeskActionFailed(Message):
+    """A service said no for a reason that is not an issuance rule (bad input, wrong supervisor PIN...)."""
+
+    participant_id: str
+    action: str
+    text: str

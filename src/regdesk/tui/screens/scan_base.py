@@ -1,0 +1,244 @@
+"""What the security and bus scan screens share.
+
+- One always-focused ScanInput (bottom); nothing else can take focus; bindings are F-keys only,
+  so a scanner typing into a screen whose focus slipped can never trigger an action.
+- Scans go, in order, through one queue to one worker thread that owns the `Scanner`: the UI
+  never waits on the database, no scan is dropped or reordered (an `exclusive` worker would
+  cancel the previous scan), and results come back as messages.
+- The verdict fills the screen and goes back to READY by itself after `hold_seconds`, or at the
+  next scan. A denial rings the bell.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
+
+from regdesk.domain.verdict import Outcome
+from regdesk.services import scanning
+from regdesk.services.station import Station
+from regdesk.tui.widgets.scan_input import ScanInput
+from regdesk.tui.widgets.status_bar import StatusBar
+from regdesk.tui.widgets.verdict_panel import ScanView, VerdictPanel
+
+SCAN_CSS = str(Path(__file__).resolve().parents[1] / "scan.tcss")
+
+_STOP = object()
+
+
+def view_of(result: scanning.ScanResult) -> ScanView:
+    holder = result.holder
+    detail = ""
+    if result.entries_today is not None:
+        detail = f"Entry {result.entries_today} today" if result.counted else f"{result.entries_today} entries today"
+    if result.headcount is not None:
+        detail = f"On board {result.headcount} / {result.capacity}"
+    return ScanView(
+        state=str(result.outcome), title=result.verdict.title, reason=result.verdict.text, note=result.verdict.note,
+        name=holder.name if holder else "", name_latin=holder.name_latin if holder else "",
+        delegation=holder.delegation if holder else "", category_name=holder.category_name if holder else "",
+        category_colour=holder.category_colour if holder else "", serial=result.serial, detail=detail,
+        manual=result.manual,
+    )
+
+
+@dataclass
+class ScanDone(Message):
+    result: scanning.ScanResult
+
+
+@dataclass
+class ScanFailed(Message):
+    """The scan could not be decided or recorded (database trouble): the officer must scan again."""
+
+    text: str
+
+
+@dataclass
+class ScannerReady(Message):
+    """The worker built (or rebuilt) its Scanner; `info` is plain data for the header."""
+
+    info: dict[str, Any]
+
+
+class ScanScreen(Screen):
+    CSS_PATH = SCAN_CSS
+    AUTO_FOCUS = "#scan"
+    POINT_KIND = ""  # security | bus
+    hold_seconds: float = 4.0  # how long a verdict stays before READY
+
+    BINDINGS = [
+        Binding("f2", "manual", "Manual (damaged badge)"),
+    ]
+
+    def __init__(self, station: Station | None = None, operator: str | None = None, *, name: str | None = None,
+                 id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self._station = station
+        self._operator = operator
+        self._jobs: queue.Queue = queue.Queue()
+        self._reset_timer: Timer | None = None
+        self.scanner_info: dict[str, Any] = {}
+        self.results: list[scanning.ScanResult] = []  # this session's results, newest last
+        self.session_counts = {"valid": 0, "denied": 0, "repeat": 0}
+
+    # -- context from the app (the shell sets app.station / app.operator after login) --
+
+    @property
+    def station(self) -> Station:
+        return self._station or self.app.station  # type: ignore[attr-defined]
+
+    @property
+    def operator_name(self) -> str:
+        if self._operator:
+            return self._operator
+        operator = getattr(self.app, "operator", None)
+        return str(getattr(operator, "name", operator) or "scanner")
+
+    # -- layout --
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        yield Static("", id="point-line", markup=False)
+        yield VerdictPanel()
+        yield Static("", id="session-line", markup=False)
+        yield ScanInput()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for widget in self.query(Static):
+            widget.can_focus = False
+        self.query_one(VerdictPanel).show_ready("Starting...")
+        self._scan_worker()
+
+    def on_unmount(self) -> None:
+        self._jobs.put(_STOP)
+
+    def on_screen_resume(self) -> None:
+        # Back from a dialog (or from another mode): the scanner must type into the scan input.
+        self.query_one(ScanInput).focus()
+
+    # -- the worker: one thread, one Scanner, jobs in order --
+
+    def make_scanner(self) -> scanning.Scanner:
+        """Build the Scanner for the station's configured point (runs in the worker thread)."""
+        point = scanning.configured_point(self.station)
+        if point is None or point.kind != self.POINT_KIND:
+            point = scanning.default_point(self.station)
+            scanning.configure_point(self.station, point)
+        return scanning.Scanner(self.station, self.operator_name, point)
+
+    def describe(self, scanner: scanning.Scanner) -> dict[str, Any]:
+        return {"point": scanner.point, "label": scanner.point.label(self.station.config)}
+
+    @work(thread=True, group="scan-worker", exit_on_error=False, name="scan-worker")
+    def _scan_worker(self) -> None:
+        worker = get_current_worker()
+        try:
+            scanner = self.make_scanner()
+        except Exception as exc:  # noqa: BLE001 - shown to the officer, never a crash
+            self.post_message(ScanFailed(f"Scan point not ready: {exc}"))
+            return
+        self.post_message(ScannerReady(self.describe(scanner)))
+        while not worker.is_cancelled:
+            try:
+                job = self._jobs.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if job is _STOP:
+                break
+            try:
+                outcome = job(scanner)
+            except scanning.ScanError as exc:
+                outcome = ScanFailed(str(exc))
+            except Exception as exc:  # noqa: BLE001 - e.g. database locked or disk full
+                outcome = ScanFailed(f"Not recorded ({type(exc).__name__}): scan again")
+            if isinstance(outcome, scanning.Scanner):  # the point was changed: use the new one
+                scanner.close()
+                scanner = outcome
+                outcome = ScannerReady(self.describe(scanner))
+            if outcome is not None:
+                self.post_message(outcome)
+        scanner.close()
+
+    def submit_job(self, job: Callable[[scanning.Scanner], Message | scanning.Scanner | None]) -> None:
+        """Run `job(scanner)` in the scan worker, after every job queued before it. It returns a
+        message to post, or a new Scanner to use from now on."""
+        self._jobs.put(job)
+
+    # -- scans --
+
+    @on(ScanInput.Scanned)
+    def _on_scanned(self, event: ScanInput.Scanned) -> None:
+        event.stop()
+        code = event.code
+        self.submit_job(lambda scanner: ScanDone(scanner.scan(code)))
+
+    @on(ScanDone)
+    def _on_scan_done(self, event: ScanDone) -> None:
+        result = event.result
+        self.results.append(result)
+        del self.results[:-50]
+        self.session_counts[str(result.outcome)] = self.session_counts.get(str(result.outcome), 0) + 1
+        self.query_one(VerdictPanel).show(view_of(result))
+        if result.outcome is Outcome.DENIED:
+            self.app.bell()
+        self._update_session_line()
+        self.after_result(result)
+        self._schedule_ready()
+
+    @on(ScanFailed)
+    def _on_scan_failed(self, event: ScanFailed) -> None:
+        self.query_one(VerdictPanel).show(ScanView(state="error", title="ERROR", reason=event.text))
+        self.app.bell()
+        self._schedule_ready()
+
+    @on(ScannerReady)
+    def _on_scanner_ready(self, event: ScannerReady) -> None:
+        self.scanner_info = event.info
+        self.refresh_point_line()
+        self.query_one(VerdictPanel).show_ready()
+
+    def after_result(self, result: scanning.ScanResult) -> None:
+        """Hook for the bus screen (headcount)."""
+
+    def _schedule_ready(self) -> None:
+        if self._reset_timer is not None:
+            self._reset_timer.stop()
+        self._reset_timer = self.set_timer(self.hold_seconds, self._back_to_ready)
+
+    def _back_to_ready(self) -> None:
+        self._reset_timer = None
+        self.query_one(VerdictPanel).show_ready()
+
+    def _update_session_line(self) -> None:
+        c = self.session_counts
+        self.query_one("#session-line", Static).update(
+            f"This session: {c.get('valid', 0)} valid · {c.get('denied', 0)} denied · {c.get('repeat', 0)} repeat")
+
+    def refresh_point_line(self) -> None:
+        self.query_one("#point-line", Static).update(self.scanner_info.get("label", ""))
+
+    # -- manual entry (damaged badge) --
+
+    def action_manual(self) -> None:
+        from regdesk.tui.dialogs.manual_entry import ManualEntryDialog, ManualEntryRequest
+
+        def done(request: ManualEntryRequest | None) -> None:
+            if request is not None:
+                self.submit_job(lambda scanner: ScanDone(scanner.manual(
+                    request.participant_id, supervisor=request.supervisor, pin=request.pin, note=request.note)))
+
+        self.app.push_screen(ManualEntryDialog(self.station), done)

@@ -1,0 +1,307 @@
+"""The SUPERVISOR screen: how the day is going at a glance, and the export of the day's tallies.
+
+Every few seconds a thread worker recomputes the day's tallies (services/tallies.py) and posts
+them back; the tables are updated in place by row key, so nothing flickers. The export runs in
+another worker and reports progress into a progress bar; the screen never waits on the database.
+Keys are function keys (plus ctrl+e), never printable letters: the filter box takes typing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, ProgressBar, Sparkline, Static
+from textual.worker import Worker, WorkerState
+
+from regdesk.services import exports, tallies
+from regdesk.services.tallies import ConflictRow, DayTallies
+from regdesk.tui.dialogs.export_tallies import ExportTalliesDialog
+from regdesk.tui.widgets.keyed_table import KeyedTable
+from regdesk.tui.widgets.status_bar import StatusBar
+
+REFRESH_SECONDS = 5.0
+NO_SHOW_ROWS = 300  # the list is filtered, not scrolled through: beyond this, narrow the filter
+
+
+@dataclass
+class TalliesLoaded(Message):
+    ticket: int
+    tallies: DayTallies
+    open_conflicts: list[ConflictRow]
+
+
+@dataclass
+class ExportProgress(Message):
+    done: int
+    total: int
+    text: str
+
+    def can_replace(self, message: Message) -> bool:  # a flood of progress collapses into the latest
+        return isinstance(message, ExportProgress)
+
+
+@dataclass
+class ExportFinished(Message):
+    out_dir: Path
+    files: int
+    day: date
+
+
+def _pct(value: float) -> str:
+    return f"{value:.0f}%"
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def _hhmm(iso: str) -> str:
+    return iso[11:16] if len(iso) >= 16 else iso
+
+
+class SupervisorScreen(Screen):
+    CSS_PATH = "../supervisor.tcss"
+    AUTO_FOCUS = "#counters"
+    BINDINGS = [
+        Binding("f2", "previous_day", "◀ Day", id="supervisor.previous_day"),
+        Binding("f3", "next_day", "Day ▶", id="supervisor.next_day"),
+        Binding("f4", "today", "Today", id="supervisor.today"),
+        Binding("f5", "refresh", "Refresh", id="supervisor.refresh"),
+        Binding("f6", "export", "Export tallies", id="supervisor.export"),
+        Binding("ctrl+e", "export", "Export", show=False, id="supervisor.export_ctrl"),
+        Binding("ctrl+f", "filter", "Filter no-shows", show=False, id="supervisor.filter"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ticket = 0
+        self._latest: DayTallies | None = None
+        self._open: list[ConflictRow] = []
+        self._day: date | None = None
+        self._exporting = False
+
+    @property
+    def station(self):  # noqa: ANN201 (the app's Station)
+        return self.app.station  # type: ignore[attr-defined]
+
+    @property
+    def day(self) -> date:
+        if self._day is None:
+            self._day = tallies.current_day(self.station)
+        return self._day
+
+    # --- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        yield Static("", id="day-title")
+        with Horizontal(id="supervisor-body"):
+            with Vertical(id="supervisor-left"):
+                yield KeyedTable([("measure", "Measure"), ("today", "Today"), ("total", "So far")], id="counters")
+                yield Static("Venue entries by hour", id="entries-caption", classes="spark-caption")
+                yield Sparkline([0] * 24, id="entries-spark")
+                yield Static("Badges issued by hour", id="badges-caption", classes="spark-caption")
+                yield Sparkline([0] * 24, id="badges-spark")
+                yield Static("00    04    08    12    16    20  23", classes="spark-axis")
+            with Vertical(id="supervisor-right"):
+                yield Static("Conflicts and overrides", classes="panel-title")
+                yield KeyedTable([("time", "Time"), ("what", "What"), ("who", "Who"), ("why", "Why"), ("by", "By")],
+                                 id="queue", sort_columns=("time", "what"),
+                                 sort_key=lambda cells: (not str(cells[1]).startswith("OPEN"), cells[0]))
+                yield Static("No-shows", classes="panel-title", id="no-show-title")
+                yield Input(placeholder="Filter no-shows by delegation", id="no-show-filter", max_length=80)
+                yield KeyedTable([("delegation", "Delegation"), ("name", "Name"), ("category", "Cat."),
+                                  ("role", "Role"), ("id", "Accreditation")], id="no-shows",
+                                 sort_columns=("delegation", "role", "name"),
+                                 sort_key=lambda cells: (str(cells[0]).casefold(), cells[1] != "head",
+                                                         str(cells[2]).casefold()))
+        with Horizontal(id="export-bar"):
+            yield Static("", id="export-status")
+            yield ProgressBar(total=100, show_eta=False, id="export-progress")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show_day_title()
+        self.query_one("#export-bar").display = False
+        self.action_refresh()
+        self.set_interval(REFRESH_SECONDS, self.action_refresh)
+
+    # --- loading --------------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self._ticket += 1
+        self._load(self._ticket, self.day)
+
+    @work(thread=True, exclusive=True, group="supervisor-tallies", exit_on_error=False,
+          description="Computing the day's tallies")
+    def _load(self, ticket: int, day: date) -> None:
+        result = tallies.day_tallies(self.station, day)
+        open_now = [row for _, row in tallies.open_conflicts(self.station)]
+        self.post_message(TalliesLoaded(ticket, result, open_now))
+
+    def on_tallies_loaded(self, message: TalliesLoaded) -> None:
+        if message.ticket != self._ticket:
+            return  # an older computation finished late: the newer one is coming
+        self._latest = message.tallies
+        self._open = message.open_conflicts
+        self._show(message.tallies)
+
+    def _show(self, t: DayTallies) -> None:
+        b, s, bus = t.badges, t.security, t.buses
+        counts = t.delegation_counts
+        counters = [
+            ("issued", ("Badges issued", _n(b.issued), _n(b.issued_cum))),
+            ("replaced", ("Badges replaced", _n(b.replaced), _n(b.replaced_cum))),
+            ("revoked", ("Badges revoked", _n(b.revoked), _n(b.revoked_cum))),
+            ("collected", ("Collected / on the list", "",
+                           f"{_n(b.collected)}/{_n(b.pre_registered)} {_pct(b.collected_pct)}")),
+            ("delegations", ("Delegations complete·partial·none", "",
+                             f"{counts['complete']}·{counts['partial']}·{counts['not_collected']}")),
+            ("no_shows", ("No-shows", "", _n(len(t.no_shows)))),
+            ("entries", ("Venue entries", _n(s.entries), _n(s.entries_cum))),
+            ("people", ("People entered", _n(s.distinct_people), _n(s.distinct_people_cum))),
+            ("denied", ("Entries denied", _n(s.denied), _n(s.denied_cum))),
+            ("boardings", ("Bus boardings", _n(bus.boardings), _n(bus.boardings_cum))),
+            ("over_capacity", ("Buses over capacity", _n(bus.over_capacity), "")),
+            ("overrides", ("Overrides", _n(len(t.overrides)), "")),
+            ("open_conflicts", ("Conflicts open", "", _n(len(self._open)))),
+        ]
+        self.query_one("#counters", KeyedTable).sync(counters)
+
+        entries = [h.entries for h in t.hourly]
+        badges = [h.badges for h in t.hourly]
+        self.query_one("#entries-spark", Sparkline).data = entries
+        self.query_one("#badges-spark", Sparkline).data = badges
+        self.query_one("#entries-caption", Static).update(self._spark_caption("Venue entries by hour", entries))
+        self.query_one("#badges-caption", Static).update(self._spark_caption("Badges issued by hour", badges))
+
+        queue: list[tuple[str, tuple[str, ...]]] = []
+        for c in self._open:
+            queue.append((f"conflict:{c.conflict_id}", (_hhmm(c.time_local), "OPEN conflict", c.participant_name
+                                                       or c.participant_id, c.reason, c.station_name)))
+        for c in t.conflicts:
+            if c.state == "resolved":
+                queue.append((f"resolved:{c.conflict_id}:{c.time_local}", (
+                    _hhmm(c.time_local), "resolved", c.participant_name or c.participant_id,
+                    f"{c.resolution}: {c.reason}", c.resolved_by)))
+        for o in t.overrides:
+            queue.append((f"override:{o.event_id}", (_hhmm(o.time_local), f"override {o.rule.replace('_', ' ')}",
+                                                     o.participant_name or o.participant_id, o.reason,
+                                                     f"{o.supervisor} / {o.operator}")))
+        self.query_one("#queue", KeyedTable).sync(queue)
+        self._show_no_shows()
+
+    @staticmethod
+    def _spark_caption(title: str, values: list[int]) -> str:
+        total = sum(values)
+        if not total:
+            return f"{title}: none yet"
+        peak = max(range(24), key=lambda h: values[h])
+        return f"{title}: {total:,} · peak {peak:02d}:00 ({values[peak]:,})"
+
+    def _show_no_shows(self) -> None:
+        t = self._latest
+        if t is None:
+            return
+        wanted = self.query_one("#no-show-filter", Input).value.strip().casefold()
+        matching = [n for n in t.no_shows if wanted in n.delegation.casefold()] if wanted else list(t.no_shows)
+        shown = matching[:NO_SHOW_ROWS]
+        rows = [(n.accreditation_id, (n.delegation, n.name_latin or n.name, n.category,
+                                      "head" if n.delegation_role == "head" else "", n.accreditation_id))
+                for n in shown]
+        self.query_one("#no-shows", KeyedTable).sync(rows)
+        more = f", first {len(shown):,} shown: narrow the filter" if len(matching) > len(shown) else ""
+        label = f"No-shows: {len(matching):,}" + (f" of {len(t.no_shows):,} match" if wanted else "") + more
+        self.query_one("#no-show-title", Static).update(label)
+
+    @on(Input.Changed, "#no-show-filter")
+    def _filter_changed(self) -> None:
+        self._show_no_shows()  # filters the list already in memory: no database work per keystroke
+
+    def action_filter(self) -> None:
+        self.query_one("#no-show-filter", Input).focus()
+
+    # --- days -----------------------------------------------------------------------------------
+
+    def _show_day_title(self) -> None:
+        today = tallies.current_day(self.station)
+        note = " (today)" if self.day == today else ""
+        self.query_one("#day-title", Static).update(
+            f"Tallies for {self.day:%A} {self.day.day} {self.day:%B %Y}{note} · local day, "
+            f"{self.station.config.timezone} · refreshes every {REFRESH_SECONDS:.0f} s")
+
+    def _set_day(self, day: date) -> None:
+        days = tallies.tally_days(self.station.config)
+        self._day = min(max(day, days[0]), days[-1]) if day not in days and days else day
+        self._show_day_title()
+        self.action_refresh()
+
+    def action_previous_day(self) -> None:
+        self._set_day(self.day - timedelta(days=1))
+
+    def action_next_day(self) -> None:
+        self._set_day(self.day + timedelta(days=1))
+
+    def action_today(self) -> None:
+        self._set_day(tallies.current_day(self.station))
+
+    # --- export ---------------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        if self._exporting:
+            self.notify("An export is already running.", severity="warning")
+            return
+        day = self.day
+        default = self.station.output_dir / f"tallies-{day.isoformat()}"
+        self.app.push_screen(ExportTalliesDialog(default, f"Tallies of {day:%a %d %b %Y}"),
+                             lambda path: self._start_export(path, day))
+
+    def _start_export(self, path: Path | None, day: date) -> None:
+        if path is None:
+            return
+        self._exporting = True
+        bar = self.query_one("#export-progress", ProgressBar)
+        bar.update(total=100, progress=0)
+        self.query_one("#export-status", Static).update(f"Exporting to {path} …")
+        self.query_one("#export-bar").display = True
+        self._export(path, day)
+
+    @work(thread=True, exclusive=True, group="supervisor-export", exit_on_error=False,
+          description="Exporting tallies")
+    def _export(self, path: Path, day: date) -> None:
+        result = exports.export_tallies(
+            self.station, path, [day],
+            progress=lambda done, total, text: self.post_message(ExportProgress(done, total, text)))
+        self.post_message(ExportFinished(result.out_dir, len(result.files), day))
+
+    def on_export_progress(self, message: ExportProgress) -> None:
+        self.query_one("#export-progress", ProgressBar).update(total=message.total, progress=message.done)
+        self.query_one("#export-status", Static).update(message.text)
+
+    def on_export_finished(self, message: ExportFinished) -> None:
+        self._exporting = False
+        self.query_one("#export-progress", ProgressBar).update(progress=self.query_one(
+            "#export-progress", ProgressBar).total or 100)
+        self.query_one("#export-status", Static).update(
+            f"Exported {message.files} files for {message.day.isoformat()} to {message.out_dir}")
+        self.notify(f"Tallies exported: {message.files} files in {message.out_dir}", title="Export done")
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if event.worker.group == "supervisor-export":
+            self._exporting = False
+            self.query_one("#export-status", Static).update(f"Export failed: {error}")
+            self.notify(f"Export failed: {error}", severity="error", timeout=10)
+        else:
+            self.notify(f"Could not compute the tallies: {error}", severity="error", timeout=10)

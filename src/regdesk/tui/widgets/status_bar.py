@@ -1,0 +1,67 @@
+"""The bar at the top of every screen: station, operator, sync indicator slot, local event time.
+
+It reads the station and the signed-in operator from the app (`app.station`, `app.operator`) and
+redraws the clock once a second from `station.clock` (the injected clock, so a rehearsal shows
+1 December 2017, not today).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from regdesk.clock import SystemClock
+
+ROLE_LABELS = {"desk": "Registration desk", "security": "Security screening", "bus": "Bus stop",
+               "supervisor": "Supervisor"}
+
+
+def format_local_time(moment: datetime) -> str:
+    return moment.strftime("%a %d %b %Y  %H:%M:%S")
+
+
+class StatusBar(Horizontal):
+    DEFAULT_CSS = """
+    StatusBar {
+        dock: top;
+        height: 1;
+        background: $primary-darken-2;
+        color: $text;
+    }
+    StatusBar > Static { width: auto; padding: 0 1; }
+    StatusBar > #status-app { text-style: bold; background: $primary; }
+    StatusBar > #status-station { text-style: bold; }
+    StatusBar > #status-operator { color: $text; }
+    StatusBar > #sync-status { width: auto; height: 1; }
+    StatusBar > #status-spacer { width: 1fr; padding: 0; }
+    StatusBar > #status-clock { text-style: bold; }
+    StatusBar > #status-rehearsal { background: $warning; color: $background; text-style: bold; }
+    """
+
+    def compose(self) -> ComposeResult:
+        station = self.app.station  # type: ignore[attr-defined]
+        yield Static("regdesk", id="status-app")
+        role = ROLE_LABELS.get(station.role, station.role)
+        yield Static(f"{station.name} · {role}", id="status-station")
+        yield Static("", id="status-operator")
+        # Filled by the sync area (SyncStatus widget); kept empty here on purpose.
+        yield Horizontal(id="sync-status")
+        yield Static("", id="status-spacer")
+        if not isinstance(station.clock, SystemClock):
+            yield Static("REHEARSAL", id="status-rehearsal")
+        yield Static("", id="status-clock")
+
+    def on_mount(self) -> None:
+        self.tick()
+        self.set_interval(1.0, self.tick)
+
+    def tick(self) -> None:
+        station = self.app.station  # type: ignore[attr-defined]
+        operator = getattr(self.app, "operator", None)
+        self.query_one("#status-operator", Static).update(
+            f"Operator: {operator.name} ({operator.role})" if operator else "Not signed in")
+        local = station.config.local(station.clock.now())
+        self.query_one("#status-clock", Static).update(f"{format_local_time(local)} {local.tzname()}")

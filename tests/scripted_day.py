@@ -1,0 +1,143 @@
+"""A small scripted meeting used by the tallies, export and supervisor-screen tests.
+
+Times are local (America/Mexico_City, UTC-6 in December). Several events sit on purpose where
+local and UTC days differ: 23:30 local on 3 Dec (= 05:30 UTC on 4 Dec), 17:30 local on 4 Dec
+(= 23:30 UTC, same day both ways), 19:00 local on 4 Dec (= 01:00 UTC on 5 Dec) and 00:30 local on
+5 Dec (= 06:30 UTC). The expected numbers in test_tallies.py were computed by hand from this script.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from regdesk.clock import FixedClock
+from regdesk.domain.events import EventKind
+from regdesk.services import conflicts, desk, operators
+from regdesk.services.station import Station, init_station
+from regdesk.store import eventlog
+
+from conftest import EVENT_TOML, local, participant_row, seed_participants
+
+SUPERVISOR = ("Maria Supervisor", "2468")
+
+PARTICIPANTS = [
+    participant_row("CH-1", "Keller", "Anna", delegation="Switzerland", role="head"),
+    participant_row("CH-2", "Meier", "Bruno", delegation="Switzerland"),
+    participant_row("CH-3", "Rossi", "Chiara", delegation="Switzerland"),
+    participant_row("CH-4", "Favre", "Denis", delegation="Switzerland"),
+    participant_row("CH-5", "Müller", "Eva", delegation="Switzerland"),
+    participant_row("KE-1", "Otieno", "Grace", delegation="Kenya", role="head"),
+    participant_row("KE-2", "Kamau", "Peter", delegation="Kenya"),
+    participant_row("KE-3", "Wanjiru", "Ruth", delegation="Kenya"),
+    participant_row("NG-1", "Santos", "Lucía", category="NGO", delegation="Migrant Voices"),
+    participant_row("UN-1", "Ivanova", "Olga", category="UN", delegation="IOM"),
+    participant_row("MX-1", "Hernández", "José", category="HC", delegation="Mexico", role="head"),
+    participant_row("XX-W", "Gone", "Someone", delegation="Nowhere", status="withdrawn"),
+]
+
+
+def _issue(station: Station, clock: FixedClock, when: str, pid: str, operator: str, **kwargs) -> desk.IssuedBadge:
+    clock.set(local(when))
+    desk.record_identity_check(station, pid, "passport", "ZQ9X4471", operator)
+    return desk.issue_badge(station, pid, operator=operator, **kwargs)
+
+
+def record_scan(station: Station, clock: FixedClock, when: str, *, kind: str, point: str, verdict: str = "valid",
+                reason: str = "valid", pid: str = "", serial: str = "", direction: str = "", departure: str = "",
+                counted: bool | None = None, operator: str = "guard") -> None:
+    clock.set(local(when))
+    payload = {
+        "local_day": station.config.local_day(clock.now()).isoformat(), "point_kind": kind, "point": point,
+        "direction": direction, "departure": departure, "verdict": verdict, "reason": reason, "serial": serial,
+        "participant_id": pid, "counted": verdict == "valid" if counted is None else counted, "manual": False,
+    }
+    with station.transaction() as session:
+        station.record(session, EventKind.SCAN_RECORDED, payload, operator)
+
+
+def _sync(source: Station, target: Station) -> None:
+    """What a hub or a bundle does: every event of `source` lands in `target` (set union)."""
+    with source.sessions() as session:
+        events = [event for _, event in eventlog.iter_events(session)]
+    with target.transaction() as session:
+        eventlog.ingest(session, events)
+
+
+def build_scripted_meeting(station: Station, clock: FixedClock, tmp_path: Path) -> dict[str, str]:
+    """Fill `station` (a desk station named "Westin desk 1") with the script. Returns serials by participant."""
+    seed_participants(station, PARTICIPANTS)
+    operators.add_operator(station, SUPERVISOR[0], "supervisor", SUPERVISOR[1])
+    serials: dict[str, str] = {}
+
+    serials["CH-1"] = _issue(station, clock, "2017-12-01T13:30", "CH-1", "ana").serial
+    serials["KE-1"] = _issue(station, clock, "2017-12-03T23:30", "KE-1", "ana").serial  # 05:30 UTC on 4 Dec
+    record_scan(station, clock, "2017-12-03T23:50", kind="security", point="ICC-MAIN", verdict="denied",
+                reason="not_valid_today", pid="KE-1", serial=serials["KE-1"])  # local 3 Dec, UTC 4 Dec
+
+    serials["CH-2"] = _issue(station, clock, "2017-12-04T07:30", "CH-2", "bea").serial
+    serials["CH-3"] = _issue(station, clock, "2017-12-04T08:00", "CH-3", "bea").serial
+    record_scan(station, clock, "2017-12-04T08:05", kind="bus", point="WES", direction="to_icc",
+                departure="WES-0800", pid="CH-2", serial=serials["CH-2"], operator="marshal")
+    record_scan(station, clock, "2017-12-04T08:06", kind="bus", point="WES", direction="to_icc",
+                departure="WES-0800", pid="CH-3", serial=serials["CH-3"], operator="marshal")
+    record_scan(station, clock, "2017-12-04T08:06:04", kind="bus", point="WES", direction="to_icc",
+                departure="WES-0800", verdict="repeat", reason="repeat", pid="CH-3", serial=serials["CH-3"],
+                operator="marshal")
+    serials["CH-4"] = _issue(station, clock, "2017-12-04T08:15", "CH-4", "bea").serial
+    record_scan(station, clock, "2017-12-04T09:00", kind="bus", point="MEL", direction="to_icc",
+                departure="MEL-0845", pid="CH-4", serial=serials["CH-4"], operator="marshal")
+
+    record_scan(station, clock, "2017-12-04T09:10", kind="security", point="ICC-MAIN", pid="CH-2",
+                serial=serials["CH-2"])
+    record_scan(station, clock, "2017-12-04T09:10:03", kind="security", point="ICC-MAIN", verdict="repeat",
+                reason="repeat", pid="CH-2", serial=serials["CH-2"])
+    record_scan(station, clock, "2017-12-04T09:20", kind="security", point="ICC-MAIN", pid="CH-3",
+                serial=serials["CH-3"])
+    record_scan(station, clock, "2017-12-04T09:25", kind="security", point="ICC-SIDE", pid="CH-1",
+                serial=serials["CH-1"])
+    record_scan(station, clock, "2017-12-04T09:40", kind="security", point="ICC-MAIN", verdict="denied",
+                reason="forged")
+
+    # A second desk, offline from the first: it issues NG-1 and, not knowing desk 1 already did,
+    # a second badge to CH-3. After the sync the supervisor resolves that duplicate at 12:00.
+    desk2 = init_station(tmp_path / "desk2", EVENT_TOML, role="desk", name="Westin desk 2", clock=clock)
+    try:
+        seed_participants(desk2, PARTICIPANTS)
+        serials["NG-1"] = _issue(desk2, clock, "2017-12-04T10:00", "NG-1", "carla").serial
+        serials["CH-3@desk2"] = _issue(desk2, clock, "2017-12-04T10:05", "CH-3", "carla").serial
+        _sync(desk2, station)
+        clock.set(local("2017-12-04T12:00"))
+        conflicts.resolve(station, "badge:CH-3", reason="two desks while offline", operator=SUPERVISOR[0],
+                          keep=[serials["CH-3"]])
+
+        record_scan(station, clock, "2017-12-04T15:05", kind="security", point="ICC-SIDE", pid="CH-2",
+                    serial=serials["CH-2"])
+        # 17:30 local = 23:30 UTC: same day both ways.
+        serials["CH-5"] = _issue(station, clock, "2017-12-04T17:30", "CH-5", "bea", override=desk.OverrideRequest(
+            SUPERVISOR[0], SUPERVISOR[1], "Letter from head of delegation: fifth seat approved")).serial
+        record_scan(station, clock, "2017-12-04T17:30:30", kind="security", point="ICC-MAIN", pid="KE-1",
+                    serial=serials["KE-1"])
+        record_scan(station, clock, "2017-12-04T18:30", kind="bus", point="ICC", direction="to_hotel",
+                    departure="ICC-1830-WES", pid="CH-2", serial=serials["CH-2"], operator="marshal")  # 00:30 UTC 5 Dec
+        record_scan(station, clock, "2017-12-04T18:31", kind="bus", point="ICC", direction="to_hotel",
+                    departure="ICC-1830-WES", pid="CH-3", serial=serials["CH-3"], operator="marshal")
+        record_scan(station, clock, "2017-12-04T18:32", kind="bus", point="ICC", direction="to_hotel",
+                    departure="ICC-1830-WES", verdict="denied", reason="unreadable", operator="marshal")
+        # 19:00 local = 01:00 UTC on 5 Dec: a lost badge replaced, still local 4 Dec.
+        old_ch1 = serials["CH-1"]
+        serials["CH-1"] = _issue(station, clock, "2017-12-04T19:00", "CH-1", "ana", replace=True).serial
+        record_scan(station, clock, "2017-12-04T19:05", kind="security", point="ICC-MAIN", verdict="denied",
+                    reason="revoked", pid="CH-1", serial=old_ch1)
+
+        # 00:30 local on 5 Dec = 06:30 UTC. Desk 2, still offline, issues KE-2 as well: an open conflict.
+        serials["KE-2"] = _issue(station, clock, "2017-12-05T00:30", "KE-2", "ana").serial
+        serials["KE-2@desk2"] = _issue(desk2, clock, "2017-12-05T00:45", "KE-2", "carla").serial
+        _sync(desk2, station)
+    finally:
+        desk2.close()
+    record_scan(station, clock, "2017-12-05T07:50", kind="bus", point="WES", direction="to_icc",
+                departure="WES-0800", pid="CH-2", serial=serials["CH-2"], operator="marshal")
+    record_scan(station, clock, "2017-12-05T08:40", kind="security", point="ICC-MAIN", pid="CH-4",
+                serial=serials["CH-4"])
+    clock.set(local("2017-12-05T09:00"))
+    return serials

@@ -1,0 +1,50 @@
+"""Small helpers shared by the sync, bundle, conflict and provisioning tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from conftest import EVENT_TOML, participant_row, seed_participants
+from regdesk.clock import FixedClock
+from regdesk.services import desk
+from regdesk.services.scanning import Scanner, ScanPoint
+from regdesk.services.station import Station, init_station
+from regdesk.store.models import EventRow
+
+PEOPLE = [
+    participant_row("CH-1", "Muster", "Hans", role="head"),
+    participant_row("CH-2", "Keller", "Anna"),
+    participant_row("NG-1", "Okafor", "Ada", category="NGO", delegation="Migrant Voices Network", role="head"),
+    participant_row("NG-2", "Mensah", "Kofi", category="NGO", delegation="Migrant Voices Network"),
+    participant_row("NG-3", "Diallo", "Awa", category="NGO", delegation="Migrant Voices Network"),
+]
+
+
+def make_station(base: Path, name: str, role: str, clock: FixedClock) -> Station:
+    folder = base / name.lower().replace(" ", "-")
+    return init_station(folder, EVENT_TOML, role=role, name=name, clock=clock)
+
+
+def seed(station: Station) -> None:
+    seed_participants(station, PEOPLE)
+
+
+def issue(station: Station, pid: str, *, replace: bool = False, operator: str = "clerk") -> desk.IssuedBadge:
+    desk.record_identity_check(station, pid, "passport", "X1234567", operator)
+    return desk.issue_badge(station, pid, operator=operator, replace=replace)
+
+
+def security_scanner(station: Station) -> Scanner:
+    return Scanner(station, "guard", ScanPoint("security", "ICC-MAIN"))
+
+
+def event_ids(station: Station) -> set[str]:
+    with station.sessions() as session:
+        return set(session.execute(select(EventRow.id)).scalars())
+
+
+def event_count(station: Station) -> int:
+    with station.sessions() as session:
+        return session.execute(select(func.count()).select_from(EventRow)).scalar_one()

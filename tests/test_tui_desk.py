@@ -1,0 +1,335 @@
+"""The desk TUI driven headless with Pilot on a demo station (bundled event + 900-row fixture)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from regdesk.clock import FixedClock
+from regdesk.domain.events import EventKind
+from regdesk.services import desk
+from regdesk.services.demo import build_demo_station
+from regdesk.services.station import Station, open_station
+from regdesk.store.models import Badge, EventRow, IdentityCheck, Override, Participant
+from regdesk.tui.app import make_app
+from regdesk.tui.dialogs.confirm import ConfirmDialog
+from regdesk.tui.dialogs.identity_check import IdentityCheckDialog
+from regdesk.tui.dialogs.override import OverrideDialog
+from regdesk.tui.screens.desk import DeskScreen
+from regdesk.tui.screens.login import LoginScreen
+from regdesk.tui.widgets.participant_table import ParticipantTable
+
+from conftest import local, participant_row, seed_participants
+
+SIZE = (140, 45)
+LAUBER = "Jürg Lauber"
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory) -> Path:
+    """Build the demo station once per module; every test works on its own copy."""
+    path = tmp_path_factory.mktemp("template") / "demo"
+    build_demo_station(path, clock=FixedClock(local("2017-12-01T13:05"))).close()
+    return path
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(local("2017-12-01T13:05"))
+
+
+@pytest.fixture
+def station(demo_template: Path, tmp_path: Path, clock: FixedClock) -> Station:
+    shutil.copytree(demo_template, tmp_path / "demo")
+    st = open_station(tmp_path / "demo", clock=clock)
+    yield st
+    st.close()
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+async def wait_until(pilot, condition: Callable[[], bool], what: str, tries: int = 200) -> None:
+    """Let messages, timers and workers run until `condition` holds (fails after ~10 s)."""
+    for _ in range(tries):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        if condition():
+            return
+    raise AssertionError(f"timed out waiting for: {what}; outcome: {pilot.app.screen.query('#outcome').first().content if pilot.app.screen.query('#outcome') else None!r}")
+
+
+def text_of(screen, selector: str) -> str:
+    return str(screen.query_one(selector).content)
+
+
+def table_names(screen) -> list[str]:
+    table = screen.query_one("#results", ParticipantTable)
+    return [str(table.get_cell_at((row, 0))) for row in range(table.row_count)]
+
+
+def status_cell(screen, participant_id: str) -> str:
+    return str(screen.query_one("#results", ParticipantTable).get_cell(participant_id, "status"))
+
+
+def participant_id_of(station: Station, family: str, given: str) -> str:
+    with station.sessions() as s:
+        return s.execute(select(Participant.accreditation_id).where(
+            Participant.family_name == family, Participant.given_names == given)).scalar_one()
+
+
+async def sign_in(pilot, name: str, pin: str) -> None:
+    screen = pilot.app.screen
+    assert isinstance(screen, LoginScreen)
+    screen.query_one("#login-name").value = ""
+    await pilot.click("#login-name")
+    await pilot.press(*name, "enter", *pin, "enter")
+
+
+async def find(pilot, query: str, expected_name: str) -> None:
+    """Type a query; wait until its first result is selected and its card is on screen."""
+    await pilot.press(*query)
+    await wait_until(pilot, lambda: expected_name in table_names(pilot.app.screen), f"{expected_name} in results")
+    await wait_until(pilot, lambda: expected_name in text_of(pilot.app.screen, "#detail-name"),
+                     f"{expected_name}'s card")
+
+
+async def select_lauber(pilot) -> None:
+    await find(pilot, "lauber", LAUBER)
+
+
+def events_of(station: Station, kind: str) -> list[EventRow]:
+    with station.sessions() as s:
+        return list(s.execute(select(EventRow).where(EventRow.kind == kind)).scalars())
+
+
+# --- sign-in ------------------------------------------------------------------------------------
+
+
+async def test_sign_in_refuses_wrong_pin_then_opens_the_desk(station):
+    app = make_app(station)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LoginScreen)
+        assert "ana / 1111" in text_of(screen, "#login-demo-hint")  # demo station: the hint is shown
+        assert "Westin desk 1" in text_of(screen, "#login-station")
+        assert "Friday 01 December 2017, 13:05" in text_of(screen, "#login-clock")
+
+        await sign_in(pilot, "ana", "9999")
+        await wait_until(pilot, lambda: "wrong" in text_of(screen, "#login-message"), "wrong-PIN message")
+        assert isinstance(app.screen, LoginScreen) and app.operator is None
+
+        await sign_in(pilot, "ana", "1111")
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
+        assert app.operator.name == "ana"
+        assert "Operator: ana" in text_of(app.screen, "#status-operator")
+        assert "Fri 01 Dec 2017  13:05:00" in text_of(app.screen, "#status-clock")
+        assert app.screen.query_one("#sync-status")  # the slot the sync area fills
+        assert app.screen.focused is app.screen.query_one("#search")
+
+        await pilot.press("f8")  # sign out: back to the sign-in, nobody signed in
+        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), "sign-in after sign-out")
+        assert app.operator is None
+
+
+async def test_five_wrong_pins_lock_sign_in_for_30_seconds(station, clock):
+    app = make_app(station)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        for _ in range(5):
+            await sign_in(pilot, "ana", "0000")
+            await wait_until(pilot, lambda: not screen._checking, "PIN checked")
+        assert "locked" in text_of(screen, "#login-message")
+        await sign_in(pilot, "ana", "1111")  # even the right PIN is not accepted while locked
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, LoginScreen) and app.operator is None
+
+        clock.advance(seconds=31)
+        await sign_in(pilot, "ana", "1111")
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk after lockout")
+
+
+async def test_operator_role_must_fit_the_station(station):
+    app = make_app(station)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await sign_in(pilot, "sam", "3333")  # security staff at a desk station
+        await wait_until(pilot, lambda: "cannot sign in" in text_of(screen, "#login-message"), "role refusal")
+        assert isinstance(app.screen, LoginScreen) and app.operator is None
+        await sign_in(pilot, "maria", "2468")  # a supervisor may sign in anywhere
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk for supervisor")
+
+
+# --- the desk flow --------------------------------------------------------------------------------
+
+
+async def test_find_check_id_issue_and_print(station):
+    app = make_app(station, operator="ana")
+    lauber = participant_id_of(station, "Lauber", "Jürg")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
+        screen = app.screen
+        await select_lauber(pilot)
+        assert status_cell(screen, lauber) == "Accredited"
+        assert "ACCREDITED" in text_of(screen, "#detail-banner")
+
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: isinstance(app.screen, IdentityCheckDialog), "identity dialog")
+        await pilot.press(*"4821", "enter")
+        await wait_until(pilot, lambda: "Identity checked" in text_of(screen, "#outcome"), "check recorded")
+        with station.sessions() as s:
+            check = s.execute(select(IdentityCheck).where(IdentityCheck.participant_id == lauber)).scalar_one()
+        assert (check.document_type, check.document_last4, check.operator) == ("passport", "4821", "ana")
+
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: "READY" in text_of(screen, "#outcome") or "IS ISSUED" in text_of(
+            screen, "#outcome"), "issue and print finished")
+        assert "READY" in text_of(screen, "#outcome"), text_of(screen, "#outcome")
+        with station.sessions() as s:
+            badge = s.execute(select(Badge).where(Badge.participant_id == lauber)).scalar_one()
+        assert badge.operator == "ana" and not badge.revoked
+        pdfs = list(station.output_dir.glob(f"badge-{badge.serial}-*.pdf"))
+        assert pdfs and pdfs[0].read_bytes().startswith(b"%PDF")
+        assert str(pdfs[0]) in text_of(screen, "#outcome")  # the clerk sees where the PDF went
+        await wait_until(pilot, lambda: status_cell(screen, lauber) == "BADGE COLLECTED", "status in the table")
+        assert "BADGE COLLECTED" in text_of(screen, "#detail-banner")
+
+
+async def test_issue_without_identity_check_is_refused_with_the_reason(station):
+    app = make_app(station, operator="ana")
+    lauber = participant_id_of(station, "Lauber", "Jürg")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
+        screen = app.screen
+        await select_lauber(pilot)
+        assert "check an identity document" in text_of(screen, "#detail-next")  # told before pressing F3
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: "NOT ISSUED" in text_of(screen, "#outcome"), "refusal shown")
+        outcome = text_of(screen, "#outcome")
+        assert "identity_not_checked" in outcome and "identity document" in outcome
+        assert "F6" not in outcome  # the identity rule is never overridable
+        assert screen.check_action("override", ()) is False
+        with station.sessions() as s:
+            assert s.execute(select(Badge).where(Badge.participant_id == lauber)).first() is None
+
+
+async def test_quota_refusal_then_supervisor_override(station):
+    rows = [participant_row(f"TL-{i}", f"Quotamember{i}", "Test", delegation="Testland", category="MS")
+            for i in range(1, 6)]
+    seed_participants(station, rows, revision="2017-11-29T00:00:00Z")
+    for i in range(1, 5):
+        desk.record_identity_check(station, f"TL-{i}", "passport", "1234", "ana")
+        desk.issue_badge(station, f"TL-{i}", operator="ana")
+    app = make_app(station, operator="ana")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
+        screen = app.screen
+        await find(pilot, "quotamember5", "Test Quotamember5")
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: isinstance(app.screen, IdentityCheckDialog), "identity dialog")
+        await pilot.press(*"77AB", "enter")
+        await wait_until(pilot, lambda: "Identity checked" in text_of(screen, "#outcome"), "check recorded")
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: "NOT ISSUED" in text_of(screen, "#outcome"), "quota refusal")
+        assert "quota_reached" in text_of(screen, "#outcome") and "Testland" in text_of(screen, "#outcome")
+        assert screen.check_action("override", ()) is True
+
+        # A wrong supervisor PIN is refused and nothing is issued.
+        await pilot.press("f6")
+        await wait_until(pilot, lambda: isinstance(app.screen, OverrideDialog), "override dialog")
+        await pilot.press(*"maria", "enter", *"0000", "enter", *"Delegation list corrected by NY", "enter")
+        await wait_until(pilot, lambda: "PIN is wrong" in text_of(screen, "#outcome"), "wrong supervisor PIN")
+        with station.sessions() as s:
+            assert s.execute(select(Badge).where(Badge.participant_id == "TL-5")).first() is None
+
+        await pilot.press("f6")
+        await wait_until(pilot, lambda: isinstance(app.screen, OverrideDialog), "override dialog again")
+        await pilot.press(*"maria", "enter", *"2468", "enter", *"Delegation list corrected by NY", "enter")
+        await wait_until(pilot, lambda: "override recorded" in text_of(screen, "#outcome")
+                         or "READY" in text_of(screen, "#outcome") or "IS ISSUED" in text_of(screen, "#outcome"),
+                         "override issued")
+    with station.sessions() as s:
+        badge = s.execute(select(Badge).where(Badge.participant_id == "TL-5")).scalar_one()
+        override = s.execute(select(Override).where(Override.participant_id == "TL-5")).scalar_one()
+    assert badge.override_event_id == override.event_id
+    assert (override.rule, override.supervisor, override.operator) == ("quota_reached", "maria", "ana")
+    assert override.reason == "Delegation list corrected by NY"
+    assert len(events_of(station, EventKind.OVERRIDE_GRANTED)) == 1
+
+
+async def test_scanned_confirmation_code_and_enter_selects_the_participant(station):
+    with station.sessions() as s:
+        code = s.execute(select(Participant.confirmation_code).where(Participant.family_name == "Lauber")).scalar_one()
+    app = make_app(station, operator="ana")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
+        screen = app.screen
+        await pilot.press(*code, "enter")  # a keyboard-wedge scanner: the code, then Enter
+        await wait_until(pilot, lambda: LAUBER in text_of(screen, "#detail-name"), "Lauber selected by code")
+        assert table_names(screen) == [LAUBER]
+        assert screen.focused is screen.query_one("#search")  # ready for the next scan
+
+
+async def test_enter_with_several_matches_moves_into_the_results(station):
+    app = make_app(station, operator="ana")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
+        screen = app.screen
+        await pilot.press(*"switzerland", "enter")
+        await wait_until(pilot, lambda: len(table_names(screen)) > 1, "several Swiss participants")
+        await wait_until(pilot, lambda: screen.focused is screen.query_one("#results"), "focus in the results")
+        await pilot.press("down")
+        second = table_names(screen)[1]
+        await wait_until(pilot, lambda: second in text_of(screen, "#detail-name"), "second row's card")
+
+
+async def test_replace_lost_badge_revokes_the_old_one(station, clock):
+    lauber = participant_id_of(station, "Lauber", "Jürg")
+    desk.record_identity_check(station, lauber, "passport", "4821", "ana")
+    first = desk.issue_badge(station, lauber, operator="ana")
+    clock.advance(hours=20)  # next day: the participant comes back, badge lost
+    app = make_app(station, operator="ana")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
+        screen = app.screen
+        await select_lauber(pilot)
+        assert status_cell(screen, lauber) == "BADGE COLLECTED"
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: isinstance(app.screen, IdentityCheckDialog), "identity dialog")
+        await pilot.press(*"4821", "enter")
+        await wait_until(pilot, lambda: "Identity checked" in text_of(screen, "#outcome"), "check recorded")
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "confirm dialog")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: status_cell(screen, lauber) == "REPLACED", "status REPLACED")
+    with station.sessions() as s:
+        badges = {b.serial: b for b in s.execute(select(Badge).where(Badge.participant_id == lauber)).scalars()}
+    assert len(badges) == 2 and badges[first.serial].revoked
+    assert [b.issue_no for b in badges.values() if not b.revoked] == [2]
+
+
+async def test_print_failure_says_the_badge_is_issued_and_offers_reprint(station, monkeypatch):
+    lauber = participant_id_of(station, "Lauber", "Jürg")
+    desk.record_identity_check(station, lauber, "passport", "4821", "ana")
+
+    def broken_printer(*args, **kwargs):
+        raise OSError("printer 'westin-1' is out of ribbon")
+
+    monkeypatch.setattr(desk, "print_badge", broken_printer)
+    app = make_app(station, operator="ana")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
+        screen = app.screen
+        await select_lauber(pilot)
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: "printing failed" in text_of(screen, "#outcome"), "print failure")
+        outcome = text_of(screen, "#outcome")
+        assert "IS ISSUED" in outcome and "out of ribbon" in outcome and "F5" in outcome
+        await wait_until(pilot, lambda: screen.check_action("reprint", ()) is True, "reprint offered")
+    with station.sessions() as s:
+        assert s.execute(select(Badge).where(Badge.participant_id == lauber)).scalar_one()

@@ -1,0 +1,223 @@
+"""Pilot tests of the security and bus scan screens, run inside the real app (make_app) after sign-in.
+
+Scanner-speed input is simulated by posting every key event to the app without waiting between
+them (Pilot.press waits after each key and would hide the ordering hazard of textual#6605)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from textual import events
+from textual.keys import _character_to_key
+
+from regdesk.services import desk, operators, scanning
+from regdesk.services.station import init_station
+from regdesk.store import eventlog
+from regdesk.store.models import EventRow, Scan
+from regdesk.tui.app import make_app
+from regdesk.tui.screens.bus import BusScreen
+from regdesk.tui.screens.security import SecurityScreen
+from regdesk.tui.widgets.scan_input import ScanInput
+from regdesk.tui.widgets.verdict_panel import VerdictPanel
+
+from conftest import EVENT_TOML, local, participant_row, seed_participants
+
+pytestmark = pytest.mark.xdist_group("tui_scan")
+
+TERMINATOR_KEYS = {"\r": "enter", "\n": "ctrl+j", "\t": "tab"}
+
+
+def sync(source, target) -> None:
+    with source.sessions() as src, target.transaction() as dst:
+        eventlog.ingest(dst, [event for _, event in eventlog.iter_events(src)])
+
+
+def post_keys(app, text: str) -> None:
+    """Every character as a key event, all queued at once, as a fast keyboard-wedge scanner does."""
+    for ch in text:
+        key = TERMINATOR_KEYS.get(ch) or _character_to_key(ch)
+        app.post_message(events.Key(key, ch))
+
+
+async def wait_for(pilot, condition, what: str, tries: int = 200) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def badges(desk_station):
+    seed_participants(desk_station, [
+        participant_row("CH-1", "Muster", "Hans", delegation="Switzerland"),
+        participant_row("JP-1", "山田", "太郎", family_latin="Yamada", given_latin="Taro", delegation="Japan"),
+        participant_row("NGO-7", "Okafor", "Ngozi", category="NGO", delegation="Migrant Forum"),
+    ])
+    issued = {}
+    for pid in ("CH-1", "JP-1", "NGO-7"):
+        desk.record_identity_check(desk_station, pid, "passport", "X1234567", "clerk")
+        issued[pid] = desk.issue_badge(desk_station, pid, operator="clerk")
+    operators.add_operator(desk_station, "sam", "security", "3333")
+    operators.add_operator(desk_station, "bruno", "marshal", "4444")
+    operators.add_operator(desk_station, "maria", "supervisor", "2468")
+    return issued
+
+
+def scan_station(tmp_path, desk_station, clock, role, event_path=EVENT_TOML):
+    station = init_station(tmp_path / role, event_path, role=role, name=f"{role} 1", clock=clock)
+    sync(desk_station, station)
+    clock.set(local("2017-12-04T08:40"))
+    return station
+
+
+async def ready(pilot, cls):
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, cls) and app.screen.scanner_info, "the scan screen")
+    return app.screen
+
+
+def recorded(station) -> list[Scan]:
+    with station.sessions() as s:
+        return list(s.execute(select(Scan).join(EventRow, EventRow.id == Scan.event_id)
+                              .order_by(EventRow.local_order)).scalars())
+
+
+async def test_back_to_back_scans_at_scanner_speed_never_merge(tmp_path, desk_station, clock, badges):
+    security = scan_station(tmp_path, desk_station, clock, "security")
+    app = make_app(security, operator="sam")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot, SecurityScreen)
+        # Three scans in one burst, each with a different terminator, then a fourth with CR.
+        burst = (badges["CH-1"].token + "\r" + "NOT-A-BADGE\n" + badges["JP-1"].token.lower() + "\t"
+                 + badges["NGO-7"].token + "\r")
+        post_keys(app, burst)
+        await wait_for(pilot, lambda: len(screen.results) == 4, "four verdicts")
+        assert [(str(r.outcome), r.serial) for r in screen.results] == [
+            ("valid", badges["CH-1"].serial), ("denied", ""), ("valid", badges["JP-1"].serial),
+            ("valid", badges["NGO-7"].serial)]
+        assert screen.results[1].raw == "NOT-A-BADGE"  # nothing from the neighbours leaked in
+        assert isinstance(app.focused, ScanInput) and app.focused.value == ""  # Tab did not move focus
+        panel = screen.query_one(VerdictPanel)
+        assert panel.state == "valid" and "Okafor" in panel.view.name
+    assert len(recorded(security)) == 4
+    security.close()
+
+
+async def test_denial_is_red_rings_the_bell_and_returns_to_ready(tmp_path, desk_station, clock, badges):
+    security = scan_station(tmp_path, desk_station, clock, "security")
+    clock.set(local("2017-12-07T09:00"))  # the day after the meeting
+    app = make_app(security, operator="sam")
+    bells = []
+    app.bell = lambda: bells.append(1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot, SecurityScreen)
+        screen.hold_seconds = 0.3
+        post_keys(app, badges["CH-1"].token + "\r")
+        await wait_for(pilot, lambda: screen.results, "the verdict")
+        panel = screen.query_one(VerdictPanel)
+        assert panel.state == "denied" and panel.has_class("-denied")
+        assert "DENIED" not in panel.title_text and "█" in panel.title_text  # block letters, not plain text
+        assert panel.view.reason == "Badge not valid today - not a meeting day"
+        assert panel.view.name == "Hans Muster" and panel.view.category_name == "Member State"
+        assert bells == [1]
+        await wait_for(pilot, lambda: panel.state == "ready", "back to ready")
+    security.close()
+
+
+async def test_next_scan_replaces_the_verdict_and_repeat_is_shown_without_bell(tmp_path, desk_station, clock,
+                                                                               badges):
+    security = scan_station(tmp_path, desk_station, clock, "security")
+    app = make_app(security, operator="sam")
+    bells = []
+    app.bell = lambda: bells.append(1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot, SecurityScreen)
+        post_keys(app, badges["JP-1"].token + "\r")
+        await wait_for(pilot, lambda: len(screen.results) == 1, "first verdict")
+        post_keys(app, badges["JP-1"].token + "\r")
+        await wait_for(pilot, lambda: len(screen.results) == 2, "second verdict")
+        panel = screen.query_one(VerdictPanel)
+        assert panel.state == "repeat" and "not counted" in panel.view.reason
+        assert panel.view.name == "太郎 山田" and panel.view.name_latin == "Taro Yamada"
+        assert bells == []
+    assert [(r.verdict, r.counted) for r in recorded(security)] == [("valid", True), ("repeat", False)]
+    security.close()
+
+
+async def test_scanner_without_suffix_is_submitted_after_an_idle_gap(tmp_path, desk_station, clock, badges):
+    security = scan_station(tmp_path, desk_station, clock, "security")
+    app = make_app(security, operator="sam")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot, SecurityScreen)
+        post_keys(app, "x")  # a stray key press is dropped, not recorded as a scan
+        await pilot.pause(0.6)
+        assert screen.query_one(ScanInput).value == "" and not screen.results
+        post_keys(app, badges["CH-1"].token)
+        await wait_for(pilot, lambda: screen.results, "idle-gap submit")
+        assert screen.results[0].outcome == "valid"
+    assert len(recorded(security)) == 1
+    security.close()
+
+
+async def test_manual_entry_by_name_with_supervisor_pin(tmp_path, desk_station, clock, badges):
+    security = scan_station(tmp_path, desk_station, clock, "security")
+    app = make_app(security, operator="sam")
+    async with app.run_test(size=(120, 45)) as pilot:
+        screen = await ready(pilot, SecurityScreen)
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: app.screen is not screen, "the manual entry dialog")
+        dialog = app.screen
+        await pilot.press(*"okafor")
+        await wait_for(pilot, lambda: dialog.query_one("#me-results").option_count == 1, "search results")
+        dialog.query_one("#me-supervisor").value = "maria"
+        dialog.query_one("#me-pin").value = "1111"
+        await pilot.click("#me-ok")
+        await wait_for(pilot, lambda: "wrong" in str(dialog.query_one("#me-error").content), "PIN refusal")
+        dialog.query_one("#me-pin").value = "2468"
+        await pilot.click("#me-ok")
+        await wait_for(pilot, lambda: screen.results, "the manual verdict")
+        assert app.screen is screen and isinstance(app.focused, ScanInput)  # focus back on the scan input
+        result = screen.results[0]
+        assert result.manual and result.outcome == "valid" and result.holder.name == "Ngozi Okafor"
+        assert screen.query_one(VerdictPanel).view.manual
+    [row] = recorded(security)
+    assert row.manual and row.participant_id == "NGO-7"
+    security.close()
+
+
+async def test_bus_screen_counts_heads_warns_at_capacity_and_closes_departures(tmp_path, desk_station, clock,
+                                                                              badges):
+    small_bus = tmp_path / "small_bus.toml"
+    small_bus.write_text(EVENT_TOML.read_text().replace("bus_capacity = 45", "bus_capacity = 2"))
+    bus = scan_station(tmp_path, desk_station, clock, "bus", small_bus)
+    scanning.configure_point(bus, scanning.parse_point("bus:MEL:to_icc", bus.config))
+    app = make_app(bus, operator="bruno")
+    async with app.run_test(size=(120, 45)) as pilot:
+        screen = await ready(pilot, BusScreen)
+        assert "Melia" in str(screen.query_one("#point-line").content)
+
+        await pilot.press("f3")  # bus number and time of this departure
+        await wait_for(pilot, lambda: app.screen is not screen, "the departure dialog")
+        app.screen.query_one("#dep-bus").value = "7"
+        app.screen.query_one("#dep-time").value = "07:45"
+        await pilot.click("#dep-ok")
+        await wait_for(pilot, lambda: "Bus 7 at 07:45" in str(screen.query_one("#point-line").content),
+                       "the departure label")
+
+        post_keys(app, badges["CH-1"].token + "\r" + badges["JP-1"].token + "\r")
+        await wait_for(pilot, lambda: len(screen.results) == 2, "two boardings")
+        headcount = screen.query_one("#headcount")
+        assert "2 / 2" in str(headcount.content) and headcount.has_class("-full")
+        assert "BUS FULL" in str(headcount.content)
+
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: app.screen is not screen, "the confirmation")
+        await pilot.click("#confirm-yes")
+        await wait_for(pilot, lambda: screen.headcount == 0, "the next departure")
+        assert "Bus 8" in str(screen.query_one("#point-line").content)
+        assert not screen.query_one("#headcount").has_class("-full")
+        assert isinstance(app.focused, ScanInput)
+    departures = {r.departure for r in recorded(bus)}
+    assert len(departures) == 1 and next(iter(departures)).startswith("2017-12-04 07:45 bus 7")
+    bus.close()
