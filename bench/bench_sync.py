@@ -38,6 +38,7 @@ EVENTS_PER_STATION = 10_000
 QUICK_EVENTS_PER_STATION = 2_000
 TARGET_S = 10.0
 ROLES = ["desk"] * 3 + ["security"] * 3 + ["bus"] * 4
+PEOPLE = 5_000  # distinct badge holders scanned (this meeting had ~900; a COP ~100,000)
 
 
 def _pg_url() -> str | None:
@@ -45,12 +46,16 @@ def _pg_url() -> str | None:
 
 
 def _scan_events(station_id: str, first_seq: int, count: int, rng: random.Random) -> list[merging.Incoming]:
+    """A lane's day: valid scans of people from a meeting-sized crowd, some denials and repeats."""
     start = datetime(2017, 12, 4, 14, 0, tzinfo=timezone.utc)
     items = []
     for n in range(count):
+        person = rng.randrange(PEOPLE)
+        verdict, reason = rng.choices([("valid", "valid"), ("repeat", "repeat"), ("denied", "revoked"),
+                                       ("denied", "unreadable")], weights=[90, 6, 2, 2])[0]
         payload = {"local_day": "2017-12-04", "point_kind": "security", "point": "ICC-MAIN", "direction": "",
-                   "departure": "", "verdict": "valid", "reason": "valid", "serial": f"S{rng.getrandbits(35):07X}",
-                   "participant_id": f"P-{rng.randrange(100_000):06d}", "counted": True, "manual": False}
+                   "departure": "", "verdict": verdict, "reason": reason, "serial": f"S{person:07d}",
+                   "participant_id": f"P-{person:06d}", "counted": verdict == "valid", "manual": False}
         event = Event(str(uuid.UUID(int=rng.getrandbits(128), version=4)), station_id, first_seq + n,
                       start + timedelta(milliseconds=700 * n), "guard", str(EventKind.SCAN_RECORDED), payload)
         items.append(merging.Incoming(event, merging.canonical_json(payload)))
@@ -65,6 +70,7 @@ def _station_worker(data_dir: str, url: str, expected_total: int, start_at: floa
     try:
         with sync.Hub(url) as hub:
             pushed = sync.push(station, hub)
+            push_s = time.perf_counter() - began
             pulled = added = 0
             while True:
                 received, new = sync.pull(station, hub)
@@ -74,7 +80,7 @@ def _station_worker(data_dir: str, url: str, expected_total: int, start_at: floa
                 if have >= expected_total:
                     break
                 time.sleep(0.05)  # others are still pushing
-        queue.put((data_dir, time.perf_counter() - began, pushed, pulled, added))
+        queue.put((data_dir, time.perf_counter() - began, pushed, pulled, added, push_s))
     finally:
         station.close()
 
@@ -135,6 +141,8 @@ def run(ctx: Context) -> list[Row]:
         converged = len(fingerprints) == 1 and next(iter(fingerprints))[0] == expected
         added = sum(r[4] for r in results)
         slowest = max(results, key=lambda r: r[1])
+        all_pushed_s = max(r[5] for r in results)
+        rates = sorted(r[4] / (r[1] - r[5]) for r in results)
         return [
             Row("sync", f"{figure} (setup {setup_s:.1f}s)", f"{converge_s:.1f} s", f"<= {TARGET_S:g} s",
                 converged and converge_s <= TARGET_S),
@@ -142,8 +150,11 @@ def run(ctx: Context) -> list[Row]:
                 "identical", converged),
             Row("sync", "hub sync: events merged into stations per second (all stations)",
                 f"{added / converge_s:,.0f}/s", "", None),
-            Row("sync", "hub sync: slowest station, events pulled per second",
-                f"{slowest[3] / slowest[1]:,.0f}/s", "", None),
+            Row("sync", "hub sync: every station's events on the hub (slowest push)", f"{all_pushed_s:.1f} s", "",
+                None),
+            Row("sync", "hub sync: one station merging while 9 others do too (median)",
+                f"{rates[len(rates) // 2]:,.0f} events/s", "", None),
+            Row("sync", "hub sync: slowest station, push + pull", f"{slowest[1]:.1f} s", "", None),
         ]
     finally:
         with admin_engine.connect() as conn:

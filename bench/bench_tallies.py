@@ -20,6 +20,7 @@ from run import ROOT, Context, Row
 from regdesk.domain.events import EventKind, format_utc
 from regdesk.services import tallies
 from regdesk.services.station import Station, init_station
+from regdesk.store.projections import tally_counts
 
 TARGET_S = 2.0
 CATEGORY_WEIGHTS = {"MS": 55, "OS": 4, "IGO": 6, "UN": 12, "NHRI": 3, "NGO": 10, "PS": 3, "AC": 3, "MED": 2,
@@ -156,6 +157,8 @@ def build(ctx: Context) -> tuple[Station, int]:
     db = sqlite3.connect(station.db_path)
     # A big page cache for the bulk load only: random UUID keys would otherwise thrash 2 MB of cache.
     db.execute("PRAGMA cache_size = -262144")
+    # Bulk load with the tally triggers off, then one grouped pass to fill the counters (same result).
+    tally_counts.drop_triggers(db)
     with db:
         db.executemany("INSERT INTO events (id, station_id, seq, recorded_at, operator, kind, payload) "
                        "VALUES (?,?,?,?,?,?,?)", log.rows)
@@ -172,18 +175,27 @@ def build(ctx: Context) -> tuple[Station, int]:
         db.executemany("INSERT INTO scans (event_id, scanned_at, local_day, station_id, point_kind, point, direction, "
                        "departure, verdict, reason, serial, participant_id, counted, manual) "
                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", scan_rows)
+    tally_counts.recompute(db)
     db.execute("ANALYZE")
     db.close()
     return station, len(log.rows) + 1
 
 
-def _best_of(repeats: int, fn) -> tuple[float, object]:
-    times, result = [], None
+def _best_of(repeats: int, fn) -> tuple[float, float, object]:
+    """Best wall time and best CPU time of `repeats` runs (the machine is shared: CPU time is steadier)."""
+    walls, cpus, result = [], [], None
     for _ in range(repeats):
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         result = fn()
-        times.append(time.perf_counter() - started)
-    return min(times), result
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return min(walls), min(cpus), result
+
+
+def _materialised(results: list) -> list:
+    for day in results:
+        len(day.no_shows), len(day.delegations)
+    return results
 
 
 def run(ctx: Context) -> list[Row]:
@@ -191,21 +203,29 @@ def run(ctx: Context) -> list[Row]:
     station, events = build(ctx)
     built = time.perf_counter() - started
     repeats = 2 if ctx.quick else 3
-    rows = [Row("tallies", f"tallies: bulk-built log ({events:,} events)", f"{built:.1f} s")]
+    rows = [Row("tallies", f"tallies: bulk-built log ({events:,} events, {ctx.participants:,} participants)",
+                f"{built:.1f} s")]
+    target = f"<= {TARGET_S:.0f} s"
     try:
-        one, day = _best_of(repeats, lambda: tallies.day_tallies(station, date(2017, 12, 5)))
-        rows.append(Row("tallies", "tallies: day_tallies (5 Dec, cumulative)", f"{one:.2f} s", f"<= {TARGET_S:.0f} s",
-                        one <= TARGET_S))
-        every, days = _best_of(repeats, lambda: tallies.all_days(station))
-        rows.append(Row("tallies", f"tallies: all_days ({len(days)} days)", f"{every:.2f} s", f"<= {TARGET_S:.0f} s",
-                        every <= TARGET_S))
-        rows.append(Row("tallies", "tallies: 5 Dec entries / boardings / no-shows",
-                        f"{day.security.entries:,} / {day.buses.boardings:,} / {len(day.no_shows):,}"))
-        out = Path(ctx.workdir) / "tallies-export"
+        wall, cpu, day = _best_of(repeats, lambda: tallies.day_tallies(station, date(2017, 12, 5)))
+        rows.append(Row("tallies", "tallies: day_tallies 5 Dec (wall / cpu)", f"{wall:.2f} / {cpu:.2f} s", target,
+                        wall <= TARGET_S))
+        wall, cpu, days = _best_of(repeats, lambda: tallies.all_days(station))
+        rows.append(Row("tallies", f"tallies: all_days, {len(days)} days (wall / cpu)", f"{wall:.2f} / {cpu:.2f} s",
+                        target, wall <= TARGET_S))
+        wall, cpu, _ = _best_of(repeats, lambda: _materialised(tallies.all_days(station)))
+        # What an all-days CSV export writes on top: ~280k delegation rows and ~240k no-show rows here.
+        rows.append(Row("tallies", "tallies: all_days + every no-show/delegation list", f"{wall:.2f} / {cpu:.2f} s"))
+        wall, cpu, _ = _best_of(repeats, lambda: tallies.open_conflicts(station))
+        rows.append(Row("tallies", "tallies: of which open conflicts (services.conflicts)", f"{wall:.2f} / {cpu:.2f} s"))
+        rows.append(Row("tallies", "tallies: 5 Dec entries / boardings / no-shows / delegations",
+                        f"{day.security.entries:,} / {day.buses.boardings:,} / {day.no_show_count:,} / "
+                        f"{sum(day.delegation_counts.values()):,}"))
         from regdesk.services.exports import export_tallies
 
-        exported, _ = _best_of(1, lambda: export_tallies(station, out, [date(2017, 12, 5)], formats=("csv", "pdf")))
-        rows.append(Row("tallies", "tallies: export 5 Dec (CSV + PDF)", f"{exported:.2f} s"))
+        out = Path(ctx.workdir) / "tallies-export"
+        wall, cpu, _ = _best_of(1, lambda: export_tallies(station, out, [date(2017, 12, 5)]))
+        rows.append(Row("tallies", "tallies: export 5 Dec, 13 CSV + PDF (wall)", f"{wall:.2f} s"))
     finally:
         station.close()
     return rows

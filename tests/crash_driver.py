@@ -93,6 +93,24 @@ def main(argv: list[str]) -> int:
         for path in itertools.cycle(rest):
             result = bundles.import_bundle(station, Path(path))
             say(f"ACK {Path(path).name} {result.added}")
+    elif mode == "sync":
+        from sqlalchemy import select
+
+        from regdesk.services import desk, sync
+        from regdesk.store.models import Badge, Participant
+
+        with station.sessions() as s:
+            holders = set(s.execute(select(Badge.participant_id)).scalars())
+            todo = [p for p in s.execute(select(Participant.accreditation_id).order_by(
+                Participant.accreditation_id)).scalars() if p not in holders and p.startswith(rest[1])]
+        with sync.Hub(rest[0]) as hub:
+            for pid in todo:
+                desk.record_identity_check(station, pid, "passport", "K0001234567", "clerk")
+                badge = desk.issue_badge(station, pid, operator="clerk")
+                say(f"ACK {badge.serial} {pid}")
+                # small chunks: a kill lands between chunks as well as inside one
+                report = sync.sync_once(station, hub, push_chunk=5, pull_chunk=40)
+                say(f"SYNCED {report.pushed} {report.pulled} {report.waiting}")
     elif mode == "backup":
         from regdesk.services import backup
 
@@ -114,7 +132,7 @@ def _preimport() -> None:
     import regdesk.cli  # noqa: F401
     from regdesk.cli import build_parser
     from regdesk.render import badge, printing  # noqa: F401
-    from regdesk.services import accreditation, backup, bundles, desk, keys, scanning  # noqa: F401
+    from regdesk.services import accreditation, backup, bundles, desk, keys, scanning, sync  # noqa: F401
 
     build_parser()  # imports every command module
 

@@ -8,17 +8,20 @@ local and UTC days differ: 23:30 local on 3 Dec (= 05:30 UTC on 4 Dec), 17:30 lo
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+
+import pytest
 
 from regdesk.clock import FixedClock
 from regdesk.domain.events import EventKind
 from regdesk.services import conflicts, desk, operators
-from regdesk.services.station import Station, init_station
+from regdesk.services.station import Station, init_station, open_station
 from regdesk.store import eventlog
 
 from conftest import EVENT_TOML, local, participant_row, seed_participants
 
-SUPERVISOR = ("Maria Supervisor", "2468")
+SUPERVISOR = ("Maria Supervisor", "97531864")  # long PIN: the exports test greps for it
 
 PARTICIPANTS = [
     participant_row("CH-1", "Keller", "Anna", delegation="Switzerland", role="head"),
@@ -141,3 +144,28 @@ def build_scripted_meeting(station: Station, clock: FixedClock, tmp_path: Path) 
                 serial=serials["CH-4"])
     clock.set(local("2017-12-05T09:00"))
     return serials
+
+
+# --- fixtures: the meeting is built once per test module, each test works on its own copy ------------
+
+
+@pytest.fixture(scope="module")
+def meeting_template(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("scripted-meeting")
+    clock = FixedClock(local("2017-12-01T13:05"))
+    station = init_station(root / "desk", EVENT_TOML, role="desk", name="Westin desk 1", clock=clock)
+    try:
+        build_scripted_meeting(station, clock, root)
+    finally:
+        station.close()
+    return root / "desk"
+
+
+@pytest.fixture
+def meeting(meeting_template: Path, tmp_path: Path, clock: FixedClock) -> Station:
+    """A copy of the scripted meeting's desk station; its clock reads 09:00 local on 5 December."""
+    shutil.copytree(meeting_template, tmp_path / "desk-copy")
+    clock.set(local("2017-12-05T09:00"))
+    station = open_station(tmp_path / "desk-copy", clock=clock)
+    yield station
+    station.close()

@@ -141,3 +141,16 @@ def test_paging_never_skips_events_recorded_in_the_same_instant(station):
         pages.extend(page)
         before = page[-1].cursor
     assert [r.event_id for r in pages] == [r.event_id for r in everything]
+
+
+def test_an_import_by_the_import_service_reports_its_diff(desk_station, tmp_path):
+    from regdesk.services import accreditation
+
+    export = tmp_path / "un-export.csv"
+    export.write_text("accreditation_id,family_name,given_names,category,delegation,delegation_role,status\n"
+                      "MX-1,Ruiz,Ana,HC,Mexico,head,accredited\nMX-2,Pérez,Juan,HC,Mexico,member,accredited\n",
+                      encoding="utf-8")
+    accreditation.import_file(desk_station, export, operator="Carlos Clerk")
+    row = audit.list_audit(desk_station, audit.parse_filter("kind:accreditation"), viewer_role=SUP)[0]
+    assert row.summary == ("Accreditation list imported (un-export.csv, revision 2017-12-01T19:05:00.000000Z): "
+                           "2 rows in the file, 2 added")

@@ -415,3 +415,17 @@ def test_fast_qr_codewords_equal_the_qrcode_package(length):
     version = codes._qr_version(length, MODE_ALPHA_NUM)
     expected = create_data(version, qrcode.constants.ERROR_CORRECT_M, [QRData(text_.encode(), mode=MODE_ALPHA_NUM)])
     assert codes.alphanumeric_codewords(text_, version) == expected
+
+
+@pytest.mark.parametrize("given, family, face", [("太郎", "山田", "sc"), ("たろう", "やまだ", "jp"),
+                                                  ("민준", "김", "kr"), ("Ελένη", "Παπαδοπούλου", "latin")])
+def test_more_scripts_render_as_real_glyphs(issued, given, family, face):
+    from dataclasses import replace
+
+    content = replace(issued["latin"].content, given_names=given, family_name=family,
+                      given_names_latin="Latin", family_name_latin="Rendering")
+    pdf = render_badge_pdf(content, "a6")
+    layer = text_layer(pdf).casefold()
+    assert given.casefold() in layer and family.casefold() in layer
+    assert any(f"RD-{face}-" in name for name in embedded_fonts(pdf))
+    assert notdef_codes(pdf) == {}

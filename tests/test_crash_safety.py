@@ -24,6 +24,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ pytestmark = pytest.mark.slow
 
 DRIVER = Path(__file__).with_name("crash_driver.py")
 MAX_DELAY = 0.4
+RUN_DEADLINE = 120.0  # seconds one driver run may take before the test gives up on it
 
 
 class TickingClock(FixedClock):
@@ -83,6 +85,13 @@ def run_and_kill(cmd: list[str], delay: float, *, stdin=None) -> tuple[list[str]
     return lines, killed
 
 
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 class ForkServer:
     """tests/crash_driver.py serve: forks one child per run; we SIGKILL the child."""
 
@@ -99,34 +108,44 @@ class ForkServer:
         return line.rstrip("\n")
 
     def run_and_kill(self, args: list[str], delay: float) -> tuple[list[str], bool]:
-        self.proc.stdin.write(json.dumps([str(a) for a in args]) + "\n")
-        self.proc.stdin.flush()
+        # A run that never gets going must not hang the suite: past the deadline the server goes.
+        watchdog = threading.Timer(RUN_DEADLINE, self.proc.kill)
+        watchdog.start()
         pid, lines, code = None, [], None
-        while pid is None or not lines:
-            line = self._line()
-            if line.startswith("PID "):
-                pid = int(line.split()[1])
-            elif line.startswith("EXIT "):
+        try:
+            self.proc.stdin.write(json.dumps([str(a) for a in args]) + "\n")
+            self.proc.stdin.flush()
+            while pid is None or not lines:
+                line = self._line()
+                if line.startswith("PID "):
+                    pid = int(line.split()[1])
+                elif line.startswith("EXIT "):
+                    code = int(line.split()[2])
+                    break
+                else:
+                    lines.append(line)
+            if code is None:
+                time.sleep(delay)
+                _kill(pid)
+                while (line := self._line()) and not line.startswith(f"EXIT {pid} "):
+                    lines.append(line)
                 code = int(line.split()[2])
-                break
-            else:
-                lines.append(line)
-        if code is None:
-            time.sleep(delay)
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            while (line := self._line()) and not line.startswith(f"EXIT {pid} "):
-                lines.append(line)
-            code = int(line.split()[2])
+        except BaseException:
+            if pid is not None and code is None:
+                _kill(pid)  # never leave a child working for the next test
+            raise
+        finally:
+            watchdog.cancel()
         killed = code == -signal.SIGKILL
         assert killed or code == 0, (code, lines[-5:], Path(self.log.name).read_text()[-3000:])
         return lines, killed
 
     def close(self) -> None:
-        self.proc.stdin.close()
-        self.proc.wait(timeout=30)
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
         self.log.close()
 
 
@@ -378,3 +397,60 @@ def test_kill_during_backup_and_key_rotation(tmp_path, server):
     print(figures.line())
     assert figures.kills == 4 and backups_acked and keys_acked
     assert (figures.lost, figures.duplicated) == (0, 0)
+
+
+@pytest.mark.pg
+def test_kill_during_hub_sync(tmp_path, server):
+    """A desk issues and syncs with the PostgreSQL hub (push in chunks of 5, pull in chunks of 40) while
+    another desk's 400-odd events wait on the hub. After every kill the station is whole; at the end
+    one clean cycle makes the station and the hub hold exactly the same events, acknowledged badges
+    included, each once."""
+    from sqlalchemy import create_engine, text
+
+    from pg_fixtures import create_database, drop_database
+    from regdesk.services import sync
+
+    rng = random.Random(20171207)
+    url, name = create_database()
+    hub_url = url.render_as_string(hide_password=False)
+    try:
+        other = open_station(desk_with(tmp_path, "other-desk", un_people("HB", 120)),
+                             clock=TickingClock(local("2017-12-04T08:30")))
+        for i in range(1, 121):
+            desk.record_identity_check(other, f"HB-{i:04d}", "passport", "1234", "clerk")
+            desk.issue_badge(other, f"HB-{i:04d}", operator="clerk")
+        sync.sync_with(other, hub_url)
+        other.close()
+        data_dir = desk_with(tmp_path, "desk", un_people("SY", 150))
+        figures, acked = Figures("hub sync (PostgreSQL)"), {}
+        for _ in range(4):
+            lines, killed = server.run_and_kill(driver("sync", data_dir, hub_url, "SY-"),
+                                                rng.uniform(0, 4 * MAX_DELAY))
+            figures.kills += killed
+            figures.finished_alone += not killed
+            for serial, pid in acks(lines):
+                acked[serial] = pid
+            assert_whole(data_dir)
+        station = open_station(data_dir)
+        report = sync.sync_with(station, hub_url)
+        station.close()
+        assert report.waiting == 0
+        assert_whole(data_dir)
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            on_hub = {str(r[0]) for r in conn.execute(text("SELECT id FROM hub_events"))}
+            hub_serials = dict(conn.execute(text(
+                "SELECT payload::json->>'serial', count(*) FROM hub_events WHERE kind = 'badge_issued' GROUP BY 1")).all())
+            seq_dups = conn.execute(text("SELECT count(*) FROM (SELECT station_id, seq FROM hub_events "
+                                         "GROUP BY 1, 2 HAVING count(*) > 1) d")).scalar_one()
+        engine.dispose()
+        local_ids = {r[0] for r in query(data_dir, "SELECT id FROM events")}
+        figures.acked = len(acked)
+        figures.lost = len(on_hub ^ local_ids) + sum(1 for s in acked if hub_serials.get(s, 0) == 0)
+        figures.duplicated = seq_dups + sum(1 for s in acked if hub_serials.get(s, 0) > 1)
+        check_badges(data_dir, acked, figures)
+        print(figures.line())
+        assert figures.kills == 4 and figures.acked > 0
+        assert (figures.lost, figures.duplicated) == (0, 0)
+    finally:
+        drop_database(name)

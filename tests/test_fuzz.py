@@ -12,7 +12,8 @@ import base64
 import json
 import string
 
-from hypothesis import HealthCheck, assume, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from regdesk.config import ConfigError, EventConfig, parse_event_config
@@ -190,3 +191,123 @@ def test_config_parser_on_arbitrary_text(text):
         parse_event_config(text, "event.toml")
     except ConfigError:
         pass
+
+
+# --- accreditation import ------------------------------------------------------------------------
+
+GOOD_CSV = (
+    "accreditation_id,title,family_name,given_names,family_name_latin,given_names_latin,category,delegation,"
+    "delegation_role,status,confirmation_code\n"
+    "GCM17-000001,H.E. Mr.,Thapa,Arjun,Thapa,Arjun,MS,Nepal,head,accredited,EQ5X7YCVT2\n"
+    "GCM17-000002,Ms.,Ben Ali,Yasmine,Ben Ali,Yasmine,MS,Algeria,member,accredited,2YJKQ23ZED\n"
+    "GCM17-000003,Mr.,Иванов,Пётр,Ivanov,Pyotr,OS,Holy See,head,accredited,QQ5X7YCVT3\n"
+    "GCM17-000004,,Núñez,José,Núñez,José,NGO,Sin Fronteras IAP,head,withdrawn,ZZ5X7YCVT4\n"
+).encode("utf-8")
+
+
+@st.composite
+def mutated_exports(draw):
+    data = bytearray(GOOD_CSV)
+    for _ in range(draw(st.integers(1, 4))):
+        action = draw(st.sampled_from(["insert", "delete", "replace", "truncate", "encoding", "delimiter",
+                                       "formula", "long", "control", "duplicate_line"]))
+        i = draw(st.integers(0, max(0, len(data) - 1)))
+        if action == "insert":
+            data[i:i] = draw(st.binary(min_size=1, max_size=8))
+        elif action == "delete":
+            del data[i:i + draw(st.integers(1, 20))]
+        elif action == "replace" and data:
+            data[i] = draw(st.integers(0, 255))
+        elif action == "truncate":
+            del data[i:]
+        elif action == "encoding":
+            text = bytes(data).decode("utf-8", errors="replace")
+            codec = draw(st.sampled_from(["latin-1", "utf-16", "utf-16-le", "cp1252", "utf-8-sig"]))
+            data = bytearray(text.encode(codec, errors="replace"))
+        elif action == "delimiter":
+            data = bytearray(bytes(data).replace(b",", draw(st.sampled_from([b";", b"\t", b"|", b", "]))))
+        elif action == "formula":
+            data[i:i] = draw(st.sampled_from([b"=cmd|' /C calc'!A0", b"+1+1", b"@SUM(A1)", b"-2"]))
+        elif action == "long":
+            data[i:i] = b"x" * draw(st.integers(200, 20_000))
+        elif action == "control":
+            data[i:i] = draw(st.sampled_from([b"\x00", b"\x1b[2J", b"\r", b"\x7f", b"\xe2\x80\xa8", b'"']))
+        else:
+            lines = bytes(data).split(b"\n")
+            k = draw(st.integers(0, max(0, len(lines) - 1)))
+            lines.insert(k, lines[k])
+            data = bytearray(b"\n".join(lines))
+    return bytes(data)
+
+
+def _mirror(station) -> tuple[int, list]:
+    from sqlalchemy import func, select
+
+    from regdesk.store.models import EventRow, Participant
+
+    with station.sessions() as s:
+        return (s.execute(select(func.count()).select_from(EventRow)).scalar_one(),
+                s.execute(select(Participant.accreditation_id, Participant.family_name, Participant.status)
+                          .order_by(Participant.accreditation_id)).all())
+
+
+IMPORT_FUZZ = settings(max_examples=120, deadline=None,
+                       suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+@IMPORT_FUZZ
+@given(data=mutated_exports())
+def test_import_takes_a_file_whole_or_not_at_all(desk_station, tmp_path, data):
+    from regdesk.services import accreditation
+
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    before = _mirror(desk_station)
+    try:
+        report = accreditation.import_file(desk_station, path, operator="fuzz")
+    except accreditation.AccreditationImportError as error:
+        event("refused: " + error.problems[0].message.split(" ")[0])
+        assert error.problems and all(p.file == str(path) for p in error.problems)
+        assert "nothing was imported" in str(error)
+        assert _mirror(desk_station) == before  # no partial change
+    else:
+        event("imported")
+        events, mirror = _mirror(desk_station)
+        assert events == before[0] + 1 and report.event_id
+        ids = [row[0] for row in mirror]
+        assert len(ids) == len(set(ids))
+
+
+def test_import_refuses_a_truncated_xlsx_and_changes_nothing(desk_station, tmp_path):
+    from openpyxl import Workbook
+
+    from regdesk.services import accreditation
+
+    book = Workbook()
+    sheet = book.active
+    for line in GOOD_CSV.decode().splitlines():
+        sheet.append(line.split(","))
+    whole = tmp_path / "export.xlsx"
+    book.save(whole)
+    raw = whole.read_bytes()
+    before = _mirror(desk_station)
+    for cut in (10, len(raw) // 3, len(raw) // 2, len(raw) - 30):
+        part = tmp_path / f"cut-{cut}.xlsx"
+        part.write_bytes(raw[:cut])
+        with pytest.raises(accreditation.AccreditationImportError) as error:
+            accreditation.import_file(desk_station, part, operator="fuzz")
+        assert str(part) in str(error.value)
+        assert _mirror(desk_station) == before
+    assert accreditation.import_file(desk_station, whole, operator="fuzz").counts["added"] == 4
+
+
+@pytest.mark.parametrize("data", [b"\x80\ra", GOOD_CSV.replace(b"Thapa", b"Th\xe1\rapa", 1)],
+                         ids=["latin1-byte-then-CR", "latin1-name-with-stray-CR"])
+def test_import_of_non_utf8_file_with_a_stray_carriage_return_is_a_clear_refusal(desk_station, tmp_path, data):
+    """Found by the fuzz test above: the not-UTF-8 diagnosis itself must not crash on a bare CR."""
+    from regdesk.services import accreditation
+
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    with pytest.raises(accreditation.AccreditationImportError, match="UTF-8"):
+        accreditation.import_file(desk_station, path, operator="fuzz")

@@ -314,3 +314,36 @@ def test_cli_scan_refuses_a_point_that_does_not_exist(world, monkeypatch, capsys
     code = cli.main(["--data-dir", str(security.data_dir), "scan", "--point", "security:Nowhere", "--json"])
     assert code == 2
     assert "unknown checkpoint 'Nowhere'" in capsys.readouterr().err
+
+
+def test_first_failing_check_wins_and_repeat_never_softens_a_denial():
+    from datetime import date
+
+    from regdesk.domain.verdict import ScanFacts, decide
+
+    meeting = (date(2017, 12, 4), date(2017, 12, 5), date(2017, 12, 6))
+    base = dict(token_problem=None, revoked=False, holder_in_mirror=True, holder_status="accredited",
+                local_day=date(2017, 12, 4), valid_days=meeting, recent_same_point=False)
+    assert decide(ScanFacts(**{**base, "token_problem": "forged", "revoked": True})).reason == "forged"
+    assert decide(ScanFacts(**{**base, "revoked": True, "holder_status": "withdrawn"})).reason == "revoked"
+    assert decide(ScanFacts(**{**base, "holder_status": "withdrawn",
+                               "local_day": date(2017, 12, 7)})).reason == "withdrawn"
+    assert decide(ScanFacts(**{**base, "revoked": True, "recent_same_point": True})).outcome == "denied"
+    late_repeat = decide(ScanFacts(**{**base, "local_day": date(2017, 12, 7), "recent_same_point": True}))
+    assert late_repeat.reason == "not_valid_today"
+    # A holder the mirror does not know yet cannot be "withdrawn": the signature decides.
+    stale = decide(ScanFacts(**{**base, "holder_in_mirror": False, "holder_status": ""}))
+    assert stale.outcome == "valid" and stale.note
+
+
+def test_cli_bus_boarding_sets_the_departure(world, bus_station, monkeypatch, capsys):
+    _, _, badges = world
+    bus_station.close()
+    monkeypatch.setattr("sys.stdin", io.StringIO(badges["CH-1"].token + "\n" + badges["JP-1"].token + "\n"))
+    code = cli.main(["--data-dir", str(bus_station.data_dir), "scan", "--point", "bus:VEL:to_icc", "--bus", "4",
+                     "--departure-time", "08:05", "--clock", "2017-12-05T07:50", "--json"])
+    assert code == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(o["verdict"], o["headcount"], o["bus"], o["departure_time"]) for o in out] == [
+        ("valid", 1, "4", "08:05"), ("valid", 2, "4", "08:05")]
+    assert out[0]["point"] == "bus:VEL:to_icc" and out[0]["capacity"] == 45

@@ -14,17 +14,12 @@ import pytest
 from regdesk.services import tallies
 from regdesk.services.station import init_station
 from regdesk.store import eventlog, projections
+from regdesk.store.projections import tally_counts
 
 from conftest import EVENT_TOML
-from scripted_day import build_scripted_meeting
+from scripted_day import meeting, meeting_template  # noqa: F401 (fixtures)
 
 DEC = {n: date(2017, 12, n) for n in range(1, 7)}
-
-
-@pytest.fixture
-def meeting(desk_station, clock, tmp_path):
-    build_scripted_meeting(desk_station, clock, tmp_path)
-    return desk_station
 
 
 @pytest.fixture
@@ -148,6 +143,8 @@ def test_all_days_equals_day_by_day(meeting):
     for day_result in every:
         single = tallies.day_tallies(meeting, day_result.day)
         assert single == day_result
+        assert (single.no_shows, single.delegations) == (day_result.no_shows, day_result.delegations)
+        assert single.no_show_count == len(single.no_shows)
     assert [t.badges.issued for t in every] == [1, 0, 1, 6, 2, 0]
     assert every[-1].badges.collected == 8
 
@@ -181,6 +178,19 @@ def test_counters_survive_rebuild_and_out_of_order_sync(meeting, tmp_path, clock
     strip = lambda t: dataclasses.replace(t, categories=(), stations=(), generated_at="")  # noqa: E731
     names = {s.station_id: s.station_name for s in expected[3].stations}
     assert [strip(t) for t in got] == [strip(t) for t in expected]
+    assert [(t.no_shows, t.delegations) for t in got] == [(t.no_shows, t.delegations) for t in expected]
     assert {(s.station_name, s.issued) for s in got[3].stations} == {(names[s.station_id], s.issued)
                                                                        for s in expected[3].stations}
     assert [(c.collected, c.pre_registered) for c in got[3].categories if c.code == "MS"] == [(6, 8)]
+
+
+def test_counters_recomputed_in_bulk_equal_the_trigger_maintained_ones(meeting):
+    """The bulk path (triggers dropped, counters recomputed from the projections) gives the same tallies."""
+    expected = tallies.all_days(meeting)
+    with meeting.engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        tally_counts.drop_triggers(raw)
+        tally_counts.recompute(raw)
+        triggers = {name for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert set(tally_counts.TRIGGER_NAMES) <= triggers
+    assert tallies.all_days(meeting) == expected

@@ -221,3 +221,23 @@ async def test_bus_screen_counts_heads_warns_at_capacity_and_closes_departures(t
     departures = {r.departure for r in recorded(bus)}
     assert len(departures) == 1 and next(iter(departures)).startswith("2017-12-04 07:45 bus 7")
     bus.close()
+
+
+async def test_security_lane_can_move_to_another_checkpoint(tmp_path, desk_station, clock, badges):
+    security = scan_station(tmp_path, desk_station, clock, "security")
+    app = make_app(security, operator="sam")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot, SecurityScreen)
+        assert "ICC main entrance" in str(screen.query_one("#point-line").content)
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: app.screen is not screen, "the checkpoint dialog")
+        app.screen.query_one("#cp-checkpoint").value = "ICC-SIDE"
+        await pilot.click("#cp-ok")
+        await wait_for(pilot, lambda: "side entrance" in str(screen.query_one("#point-line").content),
+                       "the new checkpoint")
+        assert isinstance(app.focused, ScanInput)
+        post_keys(app, badges["CH-1"].token + "\r")
+        await wait_for(pilot, lambda: screen.results, "the verdict")
+    assert [r.point for r in recorded(security)] == ["ICC-SIDE"]
+    assert security.setting(scanning.SETTING_POINT) == "security:ICC-SIDE"
+    security.close()

@@ -14,6 +14,7 @@ from regdesk.commands.common import CommandError, default_data_dir
 COMMAND_MODULES = [
     "regdesk.commands.station",
     "regdesk.commands.desk",
+    "regdesk.commands.accreditation",
     "regdesk.commands.export",
     "regdesk.commands.printing",
     "regdesk.commands.admin",

@@ -80,12 +80,12 @@ def cmd_export_tallies(args: argparse.Namespace) -> int:
                 "badges_revoked": t.badges.revoked, "collected": t.badges.collected,
                 "pre_registered": t.badges.pre_registered, "security_entries": t.security.entries,
                 "security_denied": t.security.denied, "bus_boardings": t.buses.boardings,
-                "no_shows": len(t.no_shows), "overrides": len(t.overrides)} for t in result.tallies},
+                "no_shows": t.no_show_count, "overrides": len(t.overrides)} for t in result.tallies},
         })
     else:
         print(f"Wrote {len(result.files)} files to {result.out_dir}")
         b, s = last.badges, last.security
         print(f"{last.day}: {b.issued} badges issued ({b.replaced} replaced, {b.revoked} revoked), "
               f"{b.collected}/{b.pre_registered} collected, {s.entries} entries, {s.denied} denied, "
-              f"{last.buses.boardings} bus boardings, {len(last.no_shows)} no-shows")
+              f"{last.buses.boardings} bus boardings, {last.no_show_count} no-shows")
     return 0

@@ -74,6 +74,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
                     emit_json(result.as_json())
                 else:
                     print(_human(result), flush=True)
+                scanner.housekeeping()  # after the answer is out, never before
         finally:
             scanner.close()
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from regdesk.clock import clock_from_arg
@@ -67,6 +68,11 @@ def _clock(value: str, event_path: Path):
 def _run(station) -> int:
     from regdesk.tui.app import make_app
 
+    if sys.stdout.isatty():
+        # Textual sizes the screen with shutil.get_terminal_size(), which trusts exported COLUMNS/LINES
+        # over the real terminal, also after a resize: a stale "80x24" would stick for the whole run.
+        for name in ("COLUMNS", "LINES"):
+            os.environ.pop(name, None)
     try:
         make_app(station).run()
     finally:

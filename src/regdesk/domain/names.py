@@ -41,20 +41,22 @@ def _fold_unicode(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Folded words; hyphenated and apostrophised names split into their parts."""
-    return _WORD.findall(fold(text).replace("_", " "))
+    return list(word_tuple(text))
+
+
+@lru_cache(maxsize=131072)  # an import folds 4 name parts per participant; most parts recur
+def word_tuple(text: str) -> tuple[str, ...]:
+    """`words` as a cached tuple (do not mutate what you get: it is shared)."""
+    return tuple(_WORD.findall(fold(text).replace("_", " ")))
+
 
 
 def participant_search_text(row: Mapping[str, str]) -> str:
     """All searchable words of a participant, folded and de-duplicated, space-separated."""
-    parts = [
-        row.get("given_names", ""), row.get("family_name", ""),
-        row.get("given_names_latin", ""), row.get("family_name_latin", ""),
-    ]
-    seen: dict[str, None] = {}
-    for part in parts:
-        for word in words(part):
-            seen.setdefault(word, None)
-    return " ".join(seen)
+    get = row.get
+    return " ".join(dict.fromkeys(
+        word_tuple(get("given_names", "")) + word_tuple(get("family_name", ""))
+        + word_tuple(get("given_names_latin", "")) + word_tuple(get("family_name_latin", ""))))
 
 
 # Scripts written without spaces between the parts of a name: each character is a search word,

@@ -385,12 +385,12 @@ def _headline_tiles(st: _Styles, day: DayTallies) -> _Tiles:
         (f"{_n(b.collected)}/{_n(b.pre_registered)}", "Badges collected", f"{_pct(b.collected_pct)} of the pre-registered list",
          GOOD),
         (_n(counts["complete"]), "Delegations complete",
-         f"{counts['partial']} partial · {counts['not_collected']} not yet collected", GOOD),
-        (_n(len(day.no_shows)), "No-shows", "pre-registered, no badge yet", ALERT if day.no_shows else GOOD),
+         f"{counts['partial']:,} partial · {counts['not_collected']:,} none yet", GOOD),
+        (_n(day.no_show_count), "No-shows", "pre-registered, no badge yet", ALERT if day.no_show_count else GOOD),
         (_n(s.entries), "Venue entries", f"{_plural(s.distinct_people, 'person', 'people')} · {_plural(s.repeats, 'repeat')}", UN_BLUE),
         (_n(s.denied), "Entries denied", f"{_n(s.denied_cum)} since the start", DENIED if s.denied else GOOD),
         (_n(bus.boardings), "Bus boardings",
-         f"{bus.departures} departures · {bus.over_capacity} over capacity", ALERT if bus.over_capacity else UN_BLUE),
+         f"{bus.departures:,} departures · {bus.over_capacity:,} overfull", ALERT if bus.over_capacity else UN_BLUE),
         (f"{len(day.overrides)} / {len(day.conflicts)}", "Overrides / conflicts",
          f"{open_conflicts} conflict(s) still open" if open_conflicts else "each with who and why", NAVY),
     ])
@@ -465,7 +465,25 @@ def _cover(st: _Styles, results: Sequence[DayTallies], config: EventConfig) -> l
     return story
 
 
-def _day_sections(st: _Styles, day: DayTallies, config: EventConfig, *, with_title: bool) -> list[Flowable]:
+def _is_quiet(day: DayTallies) -> bool:
+    """Nothing happened: no badge, scan, boarding, override or conflict on the day."""
+    b = day.badges
+    return not (b.issued or b.replaced or b.revoked or day.security.scans or day.buses.boardings
+                or day.buses.denied or day.overrides or day.conflicts)
+
+
+def _quiet_day(st: _Styles, day: DayTallies) -> list[Flowable]:
+    b = day.badges
+    return [CondPageBreak(40 * mm), Paragraph(_esc(_long_day(day.day)), st.h2), Paragraph(
+        f"No badges issued, no scans and no boardings were recorded on this day. At the end of the day "
+        f"{_n(b.collected)} of {_n(b.pre_registered)} pre-registered participants held a badge "
+        f"({_pct(b.collected_pct)}); {_plural(day.no_show_count, 'no-show')}.", st.body)]
+
+
+def _day_sections(st: _Styles, day: DayTallies, config: EventConfig, *, with_title: bool,
+                  lists: bool = True) -> list[Flowable]:
+    """All sections of one day; `lists=False` leaves out the delegation and no-show lists (multi-day
+    reports list them once, for the last day)."""
     story: list[Flowable] = []
     if with_title:
         story.append(Paragraph(_esc(_long_day(day.day)), st.h1))
@@ -522,9 +540,17 @@ def _day_sections(st: _Styles, day: DayTallies, config: EventConfig, *, with_tit
     story.append(Paragraph(
         f"{_plural(counts['complete'], 'delegation')} complete, {_n(counts['partial'])} partly collected, "
         f"{_n(counts['not_collected'])} not collected at all. "
-        f"{_plural(len(day.no_shows), 'pre-registered participant')} had no badge at the end of the day.", st.body))
-    pending = [d for d in day.delegations if d.status != "complete"]
+        f"{_plural(day.no_show_count, 'pre-registered participant')} had no badge at the end of the day.", st.body))
+    # Delegations that collected nothing first: they are the ones to chase.
+    pending = sorted((d for d in day.delegations if d.status != "complete"),
+                     key=lambda d: d.status != "not_collected") if lists else []
+    incomplete = day.delegation_counts["partial"] + day.delegation_counts["not_collected"]
+    if not lists and (incomplete or day.no_show_count):
+        story.append(Paragraph("The lists of delegations still collecting and of no-shows are given for the "
+                               "last day of the report, and for every day in delegations.csv and no_shows.csv.",
+                               st.note))
     if pending:
+        story.append(CondPageBreak(30 * mm))
         story.append(Paragraph("Delegations still collecting", st.h3))
         rows = [[Paragraph(_esc(d.delegation), st.cell), d.category,
                  "partly collected" if d.status == "partial" else "none collected", _n(d.collected),
@@ -533,20 +559,35 @@ def _day_sections(st: _Styles, day: DayTallies, config: EventConfig, *, with_tit
                             [CONTENT_W - 98 * mm, 20 * mm, 34 * mm, 22 * mm, 22 * mm], numeric_from=3))
         if len(pending) > MAX_DELEGATIONS:
             story.append(Paragraph(f"… and {len(pending) - MAX_DELEGATIONS:,} more in delegations.csv.", st.note))
-    if day.no_shows:
+    if day.no_show_count and lists:
+        story.append(CondPageBreak(30 * mm))
         story.append(Paragraph("No-shows by delegation", st.h3))
         rows = [[Paragraph(_esc(n.delegation), st.cell), Paragraph(_esc(n.name_latin), st.cell), n.category,
                  "head" if n.delegation_role == "head" else "", n.accreditation_id]
                 for n in day.no_shows[:MAX_NO_SHOWS]]
         story.append(_table(st, ["Delegation", "Participant", "Category", "Role", "Accreditation"], rows,
                             [58 * mm, CONTENT_W - 126 * mm, 20 * mm, 14 * mm, 34 * mm], numeric_from=99))
-        if len(day.no_shows) > MAX_NO_SHOWS:
-            story.append(Paragraph(f"… and {len(day.no_shows) - MAX_NO_SHOWS:,} more in no_shows.csv.", st.note))
+        if day.no_show_count > MAX_NO_SHOWS:
+            story.append(Paragraph(f"… and {day.no_show_count - MAX_NO_SHOWS:,} more in no_shows.csv.", st.note))
 
     # 3. Security
     s = day.security
-    story.append(CondPageBreak(90 * mm))
+    sec_active = bool(s.scans or any(d.count for d in day.denials))
+    story.append(CondPageBreak(90 * mm if sec_active else 25 * mm))
     story.append(Paragraph("3. Venue security screening", st.h2))
+    if not sec_active:
+        story.append(Paragraph(f"No badge was scanned at the venue on this day. Since the start: "
+                               f"{_n(s.entries_cum)} entries by {_n(s.distinct_people_cum)} people.", st.body))
+    else:
+        story += _security_details(st, day)
+    story += _bus_section(st, day, config)
+    story += _closing_sections(st, day)
+    return story
+
+
+def _security_details(st: _Styles, day: DayTallies) -> list[Flowable]:
+    s = day.security
+    story: list[Flowable] = []
     story.append(Paragraph(
         f"{_plural(s.scans, 'scan')}: {_plural(s.entries, 'valid entry', 'valid entries')} by "
         f"{_plural(s.distinct_people, 'person', 'different people')}, "
@@ -566,11 +607,19 @@ def _day_sections(st: _Styles, day: DayTallies, config: EventConfig, *, with_tit
         st, ["Reason", "Where", "Today", "Since start"], denial_rows,
         [CONTENT_W - 75 * mm, 25 * mm, 25 * mm, 25 * mm], numeric_from=2) if denial_rows
         else _empty(st, "No denials.")]))
+    return story
 
-    # 4. Buses
+
+def _bus_section(st: _Styles, day: DayTallies, config: EventConfig) -> list[Flowable]:
     bus = day.buses
-    story.append(CondPageBreak(90 * mm))
+    story: list[Flowable] = []
+    active = bool(bus.boardings or bus.denied)
+    story.append(CondPageBreak(90 * mm if active else 25 * mm))
     story.append(Paragraph("4. Buses", st.h2))
+    if not active:
+        story.append(Paragraph(f"No boarding was recorded on this day. Since the start: "
+                               f"{_plural(bus.boardings_cum, 'boarding')}.", st.body))
+        return story
     story.append(Paragraph(
         f"{_plural(bus.boardings, 'boarding')} on {_plural(bus.departures, 'departure')} "
         f"({bus.over_capacity} over the capacity "
@@ -586,9 +635,10 @@ def _day_sections(st: _Styles, day: DayTallies, config: EventConfig, *, with_tit
         [CONTENT_W - 110 * mm, 35 * mm, 25 * mm, 22 * mm, 28 * mm], numeric_from=2) if rows
         else _empty(st, "No boardings.")]))
     if day.departures:
+        story.append(CondPageBreak(30 * mm))
         story.append(Paragraph("Departures: headcount against capacity", st.h3))
         shown = day.departures[:MAX_DEPARTURES]
-        rows = [[_local_time(d.first_boarding), d.departure, _short_stop(d.stop_name),
+        rows = [[_local_time(d.first_boarding), Paragraph(_esc(d.label), st.cell), _short_stop(d.stop_name),
                  direction.get(d.direction, d.direction),
                  _n(d.headcount), _n(d.capacity), _pct(d.load_pct)] for d in shown]
         over = [i for i, d in enumerate(shown) if d.over_capacity]
@@ -599,9 +649,16 @@ def _day_sections(st: _Styles, day: DayTallies, config: EventConfig, *, with_tit
             story.append(Paragraph(f"… and {len(day.departures) - MAX_DEPARTURES:,} more in bus_departures.csv.",
                                    st.note))
 
-    # 5. Overrides and conflicts
-    story.append(CondPageBreak(50 * mm))
+    return story
+
+
+def _closing_sections(st: _Styles, day: DayTallies) -> list[Flowable]:
+    """5. Overrides and conflicts, 6. Hour by hour."""
+    story: list[Flowable] = []
+    s, bus = day.security, day.buses
+    story.append(CondPageBreak(50 * mm if day.overrides or day.conflicts else 25 * mm))
     story.append(Paragraph("5. Overrides and conflicts", st.h2))
+    story.append(Paragraph("Issuance rules set aside by a supervisor", st.h3))
     if day.overrides:
         rows = [[_local_time(o.time_local), Paragraph(_esc(o.rule.replace("_", " ")), st.cell),
                  Paragraph(f"{_esc(o.participant_name or o.participant_id)}<br/><font color='#5F6B7A'>"
@@ -614,6 +671,7 @@ def _day_sections(st: _Styles, day: DayTallies, config: EventConfig, *, with_tit
     else:
         story.append(_empty(st, "No overrides were granted on this day."))
     story.append(Spacer(1, 3 * mm))
+    story.append(Paragraph("Conflicts between stations", st.h3))
     if day.conflicts:
         rows = [[_local_time(c.time_local), c.state, Paragraph(_esc(c.participant_name or c.participant_id), st.cell),
                  Paragraph(_esc(c.resolution), st.cell), Paragraph(_esc(c.reason), st.cell),
@@ -730,10 +788,15 @@ def render_report(results: Sequence[DayTallies], config: EventConfig) -> bytes:
     story: list[Flowable] = _cover(st, results, config)
     story[0] = Spacer(1, 4 * mm)
     story += [NextPageTemplate("body"), PageBreak()]
+    multi = len(results) > 1
     for i, day in enumerate(results):
+        last = i == len(results) - 1
+        if multi and _is_quiet(day) and not last:
+            story += _quiet_day(st, day)
+            continue
         if i:
             story.append(PageBreak())
-        story += _day_sections(st, day, config, with_title=len(results) > 1)
+        story += _day_sections(st, day, config, with_title=multi, lists=last)
     canvas_class = type("_ReportCanvas", (_NumberedCanvas,), {"font": st.regular})
     doc.build(story, canvasmaker=canvas_class)
     return buffer.getvalue()

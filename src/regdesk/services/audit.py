@@ -230,15 +230,18 @@ def _operator_added(p: dict[str, Any]) -> str:
 
 
 def _accreditation_imported(p: dict[str, Any]) -> str:
-    parts = [f"Accreditation list imported ({p.get('source') or 'unknown source'}, revision {p.get('revision', '?')})"]
+    text = f"Accreditation list imported ({p.get('source') or 'unknown source'}, revision {p.get('revision', '?')})"
+    counts = p.get("counts")
+    if isinstance(counts, dict) and counts:
+        # The import service's own diff: how many rows the file had and what changed in the mirror.
+        parts = [f"{counts['rows']} rows in the file"] if "rows" in counts else []
+        parts += [f"{n} {what}" for what, n in counts.items() if what != "rows" and isinstance(n, int) and n]
+        return text + ": " + (", ".join(parts) if parts else "no change")
     if "rows_count" in p:
-        parts.append(f"{p['rows_count']} participants")
+        text += f", {p['rows_count']} participants"
     if p.get("withdrawn_count"):
-        parts.append(f"{p['withdrawn_count']} withdrawn")
-    for key in ("added", "changed", "unchanged"):
-        if isinstance(p.get(key), int):
-            parts.append(f"{p[key]} {key}")
-    return ", ".join(parts)
+        text += f", {p['withdrawn_count']} withdrawn"
+    return text
 
 
 def _identity_checked(p: dict[str, Any]) -> str:

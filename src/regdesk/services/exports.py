@@ -121,7 +121,8 @@ TABLES: tuple[TableSpec, ...] = (
         _c("conflicts", f"conflicts resolved {TODAY}, plus open ones that arose {TODAY}", lambda d: len(d.conflicts)),
     )),
     TableSpec("badges_by_category", "Badges and collection by category",
-              "Badges issued per participant category, and collection progress against the pre-registered list.",
+              "Badges issued per participant category (the holder's category when the badge was recorded), and "
+              "collection progress against the pre-registered list (current categories).",
               lambda d: d.categories, (
         _c("category", "category code (event settings)", "code"),
         _c("category_name", "category name", "name"),
@@ -267,8 +268,8 @@ def readme_text(days: Sequence[date], generated_local: str, station: Station) ->
     ]
     for spec in TABLES:
         lines.append(f"{spec.filename}: {spec.doc}")
-        lines.append(f"  day: local day (YYYY-MM-DD)")
         width = max(len(c.name) for c in spec.columns)
+        lines.append(f"  {'day'.ljust(width)}: local day (YYYY-MM-DD)")
         for column in spec.columns:
             lines.append(f"  {column.name.ljust(width)}: {column.doc}")
         lines.append("")

@@ -5,7 +5,8 @@
    station's own sequence numbers run 1..n without a gap (it assigns them itself, inside the same
    transaction as the event, so a gap means a lost event); payloads are JSON.
 3. Projections equal a rebuild from the log: the database is copied to a temporary file, every
-   projection is recomputed there from the events, and the tables are compared row by row.
+   projection is recomputed there from the events, and the tables are compared row by row
+   (see `_compare_with_rebuild` for how an order-dependent projection is told apart).
 """
 
 from __future__ import annotations
@@ -76,35 +77,80 @@ def _log_invariants(conn: sqlite3.Connection, own_station_id: str | None, report
             report.notes.append(message + " (the rest is still to come by sync)")
 
 
-def _compare_with_rebuild(db_path: Path, report: CheckReport) -> None:
-    from regdesk.store import projections
+def _replay_in_arrival_order(session) -> None:  # noqa: ANN001 - a Session
+    """What the station itself did: every event applied in the order it arrived (local_order)."""
+    from sqlalchemy import delete
+
+    from regdesk.store import eventlog, projections
+
+    for model in projections._PROJECTION_TABLES:
+        session.execute(delete(model))
+    for _order, event in eventlog.iter_events(session):
+        projections.apply(session, event)
+
+
+def _rebuilt_copy(db_path: Path, folder: Path, name: str, replay) -> Path:  # noqa: ANN001
     from regdesk.store.db import open_database
 
+    copy = folder / name
+    copy_database(db_path, copy)
+    engine, sessions = open_database(copy)
+    try:
+        with sessions.begin() as session:
+            replay(session)
+    finally:
+        engine.dispose()
+    return copy
+
+
+def _differences(db_path: Path, copy: Path) -> dict[str, tuple[int, int]]:
+    """table -> (rows only in the station, rows only in the copy), for tables that differ."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    found: dict[str, tuple[int, int]] = {}
+    try:
+        conn.execute("ATTACH DATABASE ? AS rebuilt", (str(copy),))
+        for table, columns in _projection_columns().items():
+            cols = ", ".join(f'"{c}"' for c in columns)
+            extra = conn.execute(f'SELECT count(*) FROM (SELECT {cols} FROM main."{table}" '
+                                 f'EXCEPT SELECT {cols} FROM rebuilt."{table}")').fetchone()[0]
+            missing = conn.execute(f'SELECT count(*) FROM (SELECT {cols} FROM rebuilt."{table}" '
+                                   f'EXCEPT SELECT {cols} FROM main."{table}")').fetchone()[0]
+            if extra or missing:
+                found[table] = (extra, missing)
+        conn.execute("DETACH DATABASE rebuilt")
+    finally:
+        conn.close()
+    return found
+
+
+def _compare_with_rebuild(db_path: Path, report: CheckReport) -> None:
+    """Projections must equal `projections.rebuild()` (events replayed by recorded time).
+
+    When they do not, the events are also replayed in arrival order: if that matches, nothing was
+    lost or half-applied, but a projection depends on the order events are applied (handlers must
+    not: sync delivers in any order), which is reported as a note for its owner. If even the
+    arrival-order replay differs, the projections do not follow from the log: a problem.
+    """
+    from regdesk.store import projections
+
+    report.tables_compared = len(_projection_columns())
     with tempfile.TemporaryDirectory(prefix="regdesk-check-") as tmp:
-        copy = Path(tmp) / "rebuild.db"
-        copy_database(db_path, copy)
-        engine, sessions = open_database(copy)
         try:
-            with sessions.begin() as session:
-                projections.rebuild(session)
-        finally:
-            engine.dispose()
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-        try:
-            conn.execute("ATTACH DATABASE ? AS rebuilt", (str(copy),))
-            for table, columns in _projection_columns().items():
-                cols = ", ".join(f'"{c}"' for c in columns)
-                extra = conn.execute(f'SELECT count(*) FROM (SELECT {cols} FROM main."{table}" '
-                                     f'EXCEPT SELECT {cols} FROM rebuilt."{table}")').fetchone()[0]
-                missing = conn.execute(f'SELECT count(*) FROM (SELECT {cols} FROM rebuilt."{table}" '
-                                       f'EXCEPT SELECT {cols} FROM main."{table}")').fetchone()[0]
-                report.tables_compared += 1
-                if extra or missing:
-                    report.problems.append(f"projection {table} differs from a rebuild from the log: "
-                                           f"{extra} rows not derived from events, {missing} rows missing")
-            conn.execute("DETACH DATABASE rebuilt")
-        finally:
-            conn.close()
+            by_time = _differences(db_path, _rebuilt_copy(db_path, Path(tmp), "by-time.db", projections.rebuild))
+            if not by_time:
+                return
+            by_arrival = _differences(db_path, _rebuilt_copy(db_path, Path(tmp), "by-arrival.db",
+                                                             _replay_in_arrival_order))
+        except Exception as exc:  # an event the handlers cannot apply: the log does not rebuild
+            report.problems.append(f"the projections cannot be rebuilt from the log: {type(exc).__name__}: {exc}")
+            return
+    for table, (extra, missing) in by_arrival.items():
+        report.problems.append(f"projection {table} differs from a rebuild from the log: "
+                               f"{extra} rows not derived from events, {missing} rows missing")
+    for table, (extra, missing) in by_time.items():
+        if table not in by_arrival:
+            report.notes.append(f"projection {table} depends on the order events are applied: a rebuild by "
+                                f"recorded time gives {missing} other rows than arrival order ({extra} differ)")
 
 
 def check_database(db_path: Path | str, *, own_station_id: str | None = None, rebuild: bool = True) -> CheckReport:

@@ -6,7 +6,7 @@ Contract used by the TUI and the CLI (keep it stable):
     status is one of STATUSES.
 
 How it is fast: an in-memory index of folded name and delegation words is built once per station
-(about a second for 100,000 participants) and rebuilt only when the mirror changes (a new
+(2 s for 100,000 participants on the 2-core reference box; 50 ms for the 900-row meeting) and rebuilt only when the mirror changes (a new
 `accreditation_imported` event or new participant rows). A query is scored with numpy over
 posting lists laid out in vocabulary order, so a prefix is one contiguous slice. Badge status is
 read fresh from the database for the returned hits only, so a badge issued a second ago shows.
@@ -21,19 +21,22 @@ returns exactly that participant.
 
 from __future__ import annotations
 
+import os
 import re
+import sqlite3
 import threading
 import time
 from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from rapidfuzz.distance import OSA
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from regdesk.domain import token as tokens
-from regdesk.domain.names import alternate_words, fold, search_words
+from regdesk.domain.names import alternate_words, fold, search_words, word_tuple
 from regdesk.services.station import Station
 from regdesk.store.models import Badge, Participant
 
@@ -52,7 +55,7 @@ HONORIFICS = frozenset({"mr", "mrs", "ms", "mme", "mlle", "dr", "prof", "sr", "s
 _HE = re.compile(r"\bH\.\s*E\.", re.IGNORECASE)
 _KEY_CHARS = re.compile(r"[^0-9a-z]")
 _TOP = "\U0010ffff"
-FIELDS = ("family", "given", "deleg")
+FIELDS = ("deleg", "given", "family")  # record_fields codes 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def participant_status(session: Session, p: Participant) -> tuple[str, str]:
     return _status(p.status, badges)
 
 
-def _status(accreditation_status: str, badges: list[tuple[str, bool, int]]) -> tuple[str, str]:
+def _status(accreditation_status: str, badges: Sequence[tuple[str, bool, int]]) -> tuple[str, str]:
     if accreditation_status == "withdrawn":
         return "withdrawn", ""
     valid = sorted((issue_no, serial) for serial, revoked, issue_no in badges if not revoked)
@@ -114,144 +117,228 @@ class _Postings:
     def slice(self, lo: int, hi: int) -> np.ndarray:
         return self.ids[self.start[lo]:self.start[hi]]
 
+    def count(self, lo: int, hi: int) -> int:
+        return int(self.start[hi] - self.start[lo])
+
 
 @dataclass
 class SearchIndex:
     fingerprint: tuple
     ids: list[str]  # accreditation ids, alphabetical by Latin family then given name
     vocabulary: list[str]
-    postings: dict[str, _Postings]
-    name_words: np.ndarray  # number of distinct words in the Latin name (closeness tie-break)
+    postings: dict[str, _Postings]  # "family", "given", "deleg"
+    name_words: np.ndarray  # words in the Latin name (closeness tie-break)
     is_head: np.ndarray
-    by_key: dict[str, list[int]]  # folded accreditation id / confirmation code -> records
+    by_key: dict[str, int]  # folded accreditation id / confirmation code -> record
+    position: dict[str, int]  # accreditation id -> record
+    # (id, family, given, family_latin, given_latin, delegation, role, code, category, status) per record
+    rows: list[tuple[str, ...]]
     deletes: dict[str, list[int]]  # one-letter deletions -> vocabulary words (typo matching)
+    # The other direction, record -> words: record r has word ids record_words[record_start[r]:record_start[r + 1]],
+    # each with its field in record_fields (0 delegation, 1 given names, 2 family name).
+    record_start: np.ndarray
+    record_words: np.ndarray
+    record_fields: np.ndarray
     built_seconds: float = 0.0
     stats: dict = field(default_factory=dict)
+    _scratch: threading.local = field(default_factory=threading.local, repr=False)
 
     @property
     def size(self) -> int:
         return len(self.ids)
 
+    def scratch(self) -> np.ndarray:
+        """A zeroed per-thread score array; users must zero what they wrote before returning."""
+        array = getattr(self._scratch, "array", None)
+        if array is None:
+            array = self._scratch.array = np.zeros(self.size, dtype=np.int8)
+        return array
+
+
+_PUNCTUATION = str.maketrans("", "", "".join(chr(c) for c in range(128) if not chr(c).isalnum()))
+_PUNCTUATION_BUT_NEWLINE = str.maketrans("", "", "".join(chr(c) for c in range(128)
+                                                         if not chr(c).isalnum() and chr(c) != "\n"))
+
 
 def _key(text_: str) -> str:
     """Accreditation ids and codes compare without case or punctuation ("gcm17'000123" from a
     scanner on a Latin-American keyboard layout is GCM17-000123)."""
+    if text_.isascii():
+        return text_.lower().translate(_PUNCTUATION)
     return _KEY_CHARS.sub("", text_.casefold())
+
+
+def _keys(values: list[str]) -> list[str]:
+    """`_key` of many ids or codes at once (they never contain a line break: the import refuses it)."""
+    joined = "\n".join(values)
+    if joined.isascii():
+        return joined.lower().translate(_PUNCTUATION_BUT_NEWLINE).split("\n") if values else []
+    return [_key(v) for v in values]
 
 
 def _deletions(word: str) -> list[str]:
     return [word[:i] + word[i + 1:] for i in range(len(word))]
 
 
-_WORDS_CACHE: dict[str, tuple[str, ...]] = {}
-
-
-def _name_words(*parts: str) -> tuple[str, ...]:
+def _words_of(parts: tuple[str, ...]) -> tuple[str, ...]:
+    """Search words of a name field in all its forms (passport, Latin, usual transcriptions)."""
     out: dict[str, None] = {}
     for part in parts:
-        if not part:
-            continue
-        cached = _WORDS_CACHE.get(part)
-        if cached is None:
-            cached = tuple(dict.fromkeys(search_words(part) + alternate_words(part)))
-            if len(_WORDS_CACHE) < 500_000:
-                _WORDS_CACHE[part] = cached
-        for word in cached:
-            out[word] = None
+        if part:
+            out.update(dict.fromkeys(search_words(part)))
+            out.update(dict.fromkeys(alternate_words(part)))
     return tuple(out)
 
 
-def _fingerprint(conn) -> tuple:
-    last_import = conn.exec_driver_sql(
-        "SELECT max(local_order) FROM events WHERE kind = 'accreditation_imported'").scalar()
+class _Field:
+    """Groups records by the value of one field, so each distinct value is tokenised once."""
+
+    def __init__(self, values: list[tuple[str, ...]]) -> None:
+        self.key_ids: dict[tuple[str, ...], int] = {key: i for i, key in enumerate(dict.fromkeys(values))}
+        self.record_keys = np.fromiter(map(self.key_ids.__getitem__, values), dtype=np.int64, count=len(values))
+
+
+def _pairs(field_: _Field, words_per_key: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
+    """(record, word id) pairs of one field, by record, built with numpy from each distinct value's words."""
+    record_keys = field_.record_keys
+    counts_per_key = np.fromiter((len(w) for w in words_per_key), dtype=np.int64, count=len(words_per_key))
+    flat = np.fromiter((w for ws in words_per_key for w in ws), dtype=np.int64, count=int(counts_per_key.sum()))
+    key_start = np.cumsum(counts_per_key) - counts_per_key
+    counts = counts_per_key[record_keys]
+    total = int(counts.sum())
+    records = np.repeat(np.arange(len(record_keys), dtype=np.int32), counts)
+    offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    word_ids = flat[np.repeat(key_start[record_keys], counts) + offsets]
+    return records, word_ids
+
+
+def _postings(records: np.ndarray, word_ids: np.ndarray, vocabulary_size: int) -> _Postings:
+    order = np.argsort(word_ids, kind="stable")  # records stay in alphabetical order within a word
+    start = np.zeros(vocabulary_size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(word_ids, minlength=vocabulary_size), out=start[1:])
+    return _Postings(start, records[order])
+
+
+def _fingerprint(conn: sqlite3.Connection) -> tuple:
+    last_import = conn.execute(
+        "SELECT max(local_order) FROM events WHERE kind = 'accreditation_imported'").fetchone()[0]
     # max(rowid) also notices participants written without an import event (bulk loads, tests).
-    last_row = conn.exec_driver_sql("SELECT max(rowid) FROM participants").scalar()
+    last_row = conn.execute("SELECT max(rowid) FROM participants").fetchone()[0]
     return (last_import, last_row)
 
 
 def build_index(station: Station) -> SearchIndex:
     started = time.perf_counter()
-    with station.engine.connect() as conn:
-        fingerprint = _fingerprint(conn)
-        rows = conn.exec_driver_sql(
+    reader = _reader(station)
+    with reader.lock:
+        fingerprint = _fingerprint(reader.conn)
+        rows = reader.conn.execute(
             "SELECT accreditation_id, family_name, given_names, family_name_latin, given_names_latin, "
-            "delegation, delegation_role, confirmation_code FROM participants").all()
-    rows.sort(key=lambda r: (fold(r[3]), fold(r[4]), r[0]))
-    n = len(rows)
-    per_field: dict[str, dict[str, list[int]]] = {f: {} for f in FIELDS}
-    family_map, given_map, deleg_map = per_field["family"], per_field["given"], per_field["deleg"]
-    name_words = np.zeros(n, dtype=np.int16)
-    is_head = np.zeros(n, dtype=bool)
-    by_key: dict[str, list[int]] = {}
-    ids: list[str] = []
-    for i, (aid, family, given, family_latin, given_latin, delegation, role, code) in enumerate(rows):
-        ids.append(aid)
-        for word in _name_words(family, family_latin):
-            family_map.setdefault(word, []).append(i)
-        for word in _name_words(given, given_latin):
-            given_map.setdefault(word, []).append(i)
-        for word in _name_words(delegation):
-            deleg_map.setdefault(word, []).append(i)
-        name_words[i] = len(set(search_words(f"{given_latin} {family_latin}")))
-        is_head[i] = role == "head"
-        by_key.setdefault(_key(aid), []).append(i)
-        if code:
-            by_key.setdefault(_key(code), []).append(i)
-    vocabulary = sorted(set(family_map) | set(given_map) | set(deleg_map))
-    postings = {}
-    for name, mapping in per_field.items():
-        start = np.zeros(len(vocabulary) + 1, dtype=np.int64)
-        chunks = []
-        total = 0
-        for w, word in enumerate(vocabulary):
-            records = mapping.get(word)
-            if records:
-                chunks.extend(records)
-                total += len(records)
-            start[w + 1] = total
-        postings[name] = _Postings(start, np.asarray(chunks, dtype=np.int32))
+            "delegation, delegation_role, confirmation_code, category, status FROM participants").fetchall()
+    folded = {v: fold(v) for v in {r[3] for r in rows} | {r[4] for r in rows}}
+    rows.sort(key=lambda r: (folded[r[3]], folded[r[4]], r[0]))
+    family = _Field([(r[1], r[3]) for r in rows])
+    given = _Field([(r[2], r[4]) for r in rows])
+    deleg = _Field([(r[5],) for r in rows])
+    fields = {"family": family, "given": given, "deleg": deleg}
+    words_per_key = {name: [_words_of(key) for key in f.key_ids] for name, f in fields.items()}
+    vocabulary = sorted({w for per_key in words_per_key.values() for ws in per_key for w in ws})
+    word_id = {w: i for i, w in enumerate(vocabulary)}
+    pairs = {name: _pairs(fields[name], [tuple(word_id[w] for w in ws) for ws in per_key])
+             for name, per_key in words_per_key.items()}
+    postings = {name: _postings(records, word_ids, len(vocabulary)) for name, (records, word_ids) in pairs.items()}
+    all_records = np.concatenate([pairs[name][0] for name in FIELDS])
+    by_record = np.argsort(all_records, kind="stable")
+    record_words = np.concatenate([pairs[name][1] for name in FIELDS]).astype(np.int32)[by_record]
+    record_fields = np.concatenate([np.full(len(pairs[name][0]), FIELDS.index(name), dtype=np.int8)
+                                    for name in FIELDS])[by_record]
+    record_start = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(all_records, minlength=len(rows)), out=record_start[1:])
+    # Closeness: how many words the Latin full name has (fewer = closer to what was typed).
+    latin_count = {name: np.fromiter((len(word_tuple(key[-1])) for key in fields[name].key_ids), dtype=np.int16,
+                                     count=len(fields[name].key_ids)) for name in ("family", "given")}
+    name_words = latin_count["family"][family.record_keys] + latin_count["given"][given.record_keys]
+    is_head = np.fromiter((r[6] == "head" for r in rows), dtype=bool, count=len(rows))
+    ids = [r[0] for r in rows]
+    codes = [r[7] for r in rows]
+    by_key = {code: i for i, code in enumerate(_keys(codes)) if code}
+    by_key.update(zip(_keys(ids), range(len(ids))))
     deletes: dict[str, list[int]] = {}
     for w, word in enumerate(vocabulary):
         if len(word) >= TYPO_MIN_LENGTH - 1:
             for variant in _deletions(word):
                 deletes.setdefault(variant, []).append(w)
-    index = SearchIndex(fingerprint, ids, vocabulary, postings, name_words, is_head, by_key, deletes)
+    position = dict(zip(ids, range(len(ids))))
+    index = SearchIndex(fingerprint, ids, vocabulary, postings, name_words, is_head, by_key, position, rows,
+                        deletes, record_start, record_words, record_fields)
     index.built_seconds = time.perf_counter() - started
-    index.stats = {"participants": n, "words": len(vocabulary), "typo_keys": len(deletes)}
+    index.stats = {"participants": len(ids), "words": len(vocabulary), "typo_keys": len(deletes),
+                   "build_seconds": round(index.built_seconds, 3)}
     return index
 
 
-_CACHE: dict[str, SearchIndex] = {}
-_CACHE_LOCK = threading.Lock()
-_CACHE_MAX = 4  # stations open in one process at a time (tests, the demo); oldest dropped first
+# --- one read connection and one index per station database -------------------------------------
 
 
-def _cache_key(station: Station) -> str:
-    return str(station.db_path.resolve())
+@dataclass
+class _Reader:
+    """A plain sqlite3 connection for the hot path: a search costs a few hundred microseconds of
+    SQL, far less than a pooled SQLAlchemy connection would (WAL: reading never blocks the desk)."""
+
+    conn: sqlite3.Connection
+    file_id: tuple[int, int]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    index: SearchIndex | None = None
+    build_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_READERS: dict[str, _Reader] = {}
+_READERS_LOCK = threading.Lock()
+_READERS_MAX = 4  # stations open in one process at a time (tests, the demo); oldest dropped first
+
+
+def _reader(station: Station) -> _Reader:
+    path = str(station.db_path)
+    stat = os.stat(path)
+    file_id = (stat.st_dev, stat.st_ino)
+    reader = _READERS.get(path)
+    if reader is not None and reader.file_id == file_id:
+        return reader
+    with _READERS_LOCK:
+        reader = _READERS.get(path)
+        if reader is None or reader.file_id != file_id:  # first use, or a new database at the same path
+            conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA query_only=ON")  # this connection only ever reads
+            conn.execute("PRAGMA busy_timeout=10000")
+            reader = _Reader(conn, file_id)
+            old = _READERS.pop(path, None)
+            _READERS[path] = reader
+            if old is not None:
+                old.conn.close()
+            while len(_READERS) > _READERS_MAX:
+                _READERS.pop(next(iter(_READERS))).conn.close()
+    return reader
 
 
 def invalidate(station: Station) -> None:
     """Forget the station's index (it is rebuilt on the next search)."""
-    with _CACHE_LOCK:
-        _CACHE.pop(_cache_key(station), None)
+    reader = _READERS.get(str(station.db_path))
+    if reader is not None:
+        reader.index = None
 
 
 def index_for(station: Station) -> SearchIndex:
     """The station's current index, rebuilt when the mirror changed since it was built."""
-    key = _cache_key(station)
-    with station.engine.connect() as conn:
-        fingerprint = _fingerprint(conn)
-    index = _CACHE.get(key)
+    reader = _reader(station)
+    with reader.lock:
+        fingerprint = _fingerprint(reader.conn)
+    index = reader.index
     if index is not None and index.fingerprint == fingerprint:
         return index
-    with _CACHE_LOCK:  # one build at a time; a second caller waits and reuses it
-        index = _CACHE.get(key)
+    with reader.build_lock:  # one build at a time; a second caller waits and reuses it
+        index = reader.index
         if index is None or index.fingerprint != fingerprint:
-            index = build_index(station)
-            _CACHE.pop(key, None)
-            _CACHE[key] = index
-            while len(_CACHE) > _CACHE_MAX:
-                _CACHE.pop(next(iter(_CACHE)))
+            index = reader.index = build_index(station)
     return index
 
 
@@ -267,88 +354,139 @@ def _query_terms(query: str) -> list[str]:
 def _typo_words(index: SearchIndex, term: str) -> list[int]:
     if len(term) < TYPO_MIN_LENGTH:
         return []
+    vocabulary = index.vocabulary
     candidates: set[int] = set(index.deletes.get(term, ()))
     for variant in _deletions(term):
         candidates.update(index.deletes.get(variant, ()))
-        # A deleted letter in the query ("lauer" for "lauber") equals a vocabulary word itself.
-        w = bisect_left(index.vocabulary, variant)
-        if w < len(index.vocabulary) and index.vocabulary[w] == variant and len(variant) >= TYPO_MIN_LENGTH - 1:
+        # A letter too many in the query ("laubber") is the vocabulary word itself.
+        w = bisect_left(vocabulary, variant)
+        if w < len(vocabulary) and vocabulary[w] == variant:
             candidates.add(w)
-    vocabulary = index.vocabulary
     return [w for w in candidates if vocabulary[w] != term and OSA.distance(vocabulary[w], term, score_cutoff=1) <= 1]
 
 
-def _term_scores(index: SearchIndex, term: str) -> np.ndarray | None:
-    """Per-participant quality of this word's best match (0 = no match); None if it matches nothing."""
+@dataclass
+class _Term:
+    lo: int
+    hi: int
+    exact: bool
+    typos: list[int]
+    estimate: int
+
+
+def _term(index: SearchIndex, term: str) -> _Term:
     vocabulary = index.vocabulary
     lo = bisect_left(vocabulary, term)
     hi = bisect_left(vocabulary, term + _TOP, lo)
     exact = lo < len(vocabulary) and vocabulary[lo] == term
     typos = _typo_words(index, term)
-    if lo == hi and not typos:
-        return None
+    estimate = sum(p.count(lo, hi) + sum(p.count(w, w + 1) for w in typos) for p in index.postings.values())
+    return _Term(lo, hi, exact, typos, estimate)
+
+
+def _mark(index: SearchIndex, t: _Term, scores: np.ndarray) -> list[np.ndarray]:
+    """Write this word's match quality into `scores`; returns the record slices it touched."""
     family, given, deleg = index.postings["family"], index.postings["given"], index.postings["deleg"]
-    scores = np.zeros(index.size, dtype=np.int16)
-    # Ascending quality: each assignment may only raise what an earlier one set.
-    for w in typos:
-        scores[deleg.slice(w, w + 1)] = Q_DELEG_TYPO
-    scores[deleg.slice(lo, hi)] = Q_DELEG_PREFIX
-    if exact:
-        scores[deleg.slice(lo, lo + 1)] = Q_DELEG_EXACT
-    for w in typos:
-        scores[given.slice(w, w + 1)] = Q_GIVEN_TYPO
-    for w in typos:
-        scores[family.slice(w, w + 1)] = Q_FAMILY_TYPO
-    scores[given.slice(lo, hi)] = Q_GIVEN_PREFIX
-    scores[family.slice(lo, hi)] = Q_FAMILY_PREFIX
-    if exact:
-        scores[given.slice(lo, lo + 1)] = Q_GIVEN_EXACT
-        scores[family.slice(lo, lo + 1)] = Q_FAMILY_EXACT
-    return scores
+    touched: list[np.ndarray] = []
+
+    def put(records: np.ndarray, quality: int) -> None:
+        if len(records):
+            scores[records] = quality
+            touched.append(records)
+
+    # Ascending quality: a later assignment may only raise what an earlier one set.
+    for w in t.typos:
+        put(deleg.slice(w, w + 1), Q_DELEG_TYPO)
+    put(deleg.slice(t.lo, t.hi), Q_DELEG_PREFIX)
+    if t.exact:
+        put(deleg.slice(t.lo, t.lo + 1), Q_DELEG_EXACT)
+    for w in t.typos:
+        put(given.slice(w, w + 1), Q_GIVEN_TYPO)
+    for w in t.typos:
+        put(family.slice(w, w + 1), Q_FAMILY_TYPO)
+    put(given.slice(t.lo, t.hi), Q_GIVEN_PREFIX)
+    put(family.slice(t.lo, t.hi), Q_FAMILY_PREFIX)
+    if t.exact:
+        put(given.slice(t.lo, t.lo + 1), Q_GIVEN_EXACT)
+        put(family.slice(t.lo, t.lo + 1), Q_FAMILY_EXACT)
+    return touched
 
 
-def _estimated_matches(index: SearchIndex, term: str) -> int:
-    vocabulary = index.vocabulary
-    lo = bisect_left(vocabulary, term)
-    hi = bisect_left(vocabulary, term + _TOP, lo)
-    return sum(int(p.start[hi] - p.start[lo]) for p in index.postings.values())
+# Quality by field code (0 delegation, 1 given names, 2 family name).
+_TYPO_Q = np.array([Q_DELEG_TYPO, Q_GIVEN_TYPO, Q_FAMILY_TYPO], dtype=np.int8)
+_PREFIX_Q = np.array([Q_DELEG_PREFIX, Q_GIVEN_PREFIX, Q_FAMILY_PREFIX], dtype=np.int8)
+_EXACT_Q = np.array([Q_DELEG_EXACT, Q_GIVEN_EXACT, Q_FAMILY_EXACT], dtype=np.int8)
+
+
+def _quality_of(index: SearchIndex, t: _Term, candidates: np.ndarray) -> np.ndarray:
+    """This word's match quality for a few candidates, read from their own words: for a common
+    word ("of", "al", "maria") much cheaper than marking all of its many matches."""
+    starts = index.record_start[candidates]
+    counts = index.record_start[candidates + 1] - starts
+    group_start = np.cumsum(counts) - counts
+    total = int(group_start[-1] + counts[-1])
+    at = np.arange(total) - np.repeat(group_start - starts, counts)
+    word, field_ = index.record_words[at], index.record_fields[at]
+    quality = np.zeros(total, dtype=np.int8)
+    if t.typos:
+        quality = np.where(np.isin(word, t.typos), _TYPO_Q[field_], quality)
+    quality = np.where((word >= t.lo) & (word < t.hi), _PREFIX_Q[field_], quality)
+    if t.exact:
+        quality = np.where(word == t.lo, _EXACT_Q[field_], quality)
+    return np.maximum.reduceat(quality, group_start)  # every participant has a family name: no empty group
+
+
+def _clear(scores: np.ndarray, touched: list[np.ndarray]) -> None:
+    for records in touched:
+        scores[records] = 0
 
 
 def rank(index: SearchIndex, query: str, limit: int = 50) -> list[int]:
     """Record numbers of the best `limit` name/delegation matches, best first."""
-    terms = _query_terms(query)
-    if not terms or index.size == 0 or limit <= 0:
+    words_ = _query_terms(query)
+    if not words_ or index.size == 0 or limit <= 0:
         return []
-    # Most selective word first: its matches are the candidates the others filter.
-    terms.sort(key=lambda t: _estimated_matches(index, t))
-    candidates: np.ndarray | None = None
-    total: np.ndarray | None = None
-    name_hit: np.ndarray | None = None
-    for term in terms:
-        scores = _term_scores(index, term)
-        if scores is None:
-            return []  # every word must match something
-        if candidates is None:
-            candidates = np.flatnonzero(scores)
-            total = scores[candidates].astype(np.int32)
+    terms = [_term(index, w) for w in words_]
+    if any(t.estimate == 0 for t in terms):
+        return []  # every word must match something
+    terms.sort(key=lambda t: t.estimate)  # most selective first: its matches are the candidates
+    scores = index.scratch()
+    touched = _mark(index, terms[0], scores)
+    try:
+        if terms[0].estimate > 2000:
+            candidates = np.flatnonzero(scores)  # many matches: scanning the array beats sorting them
         else:
-            gathered = scores[candidates]
-            keep = gathered > 0
-            candidates, total, gathered = candidates[keep], total[keep] + gathered[keep], gathered[keep]
-            name_hit = name_hit[keep]
+            touched_records = np.sort(np.concatenate(touched))
+            candidates = touched_records[np.concatenate(([True], touched_records[1:] != touched_records[:-1]))]
+        quality = scores[candidates]
+    finally:
+        _clear(scores, touched)
+    total = quality.astype(np.int32)
+    name_hit = quality >= Q_GIVEN_TYPO
+    for t in terms[1:]:
+        if len(candidates) * 16 < t.estimate:
+            quality = _quality_of(index, t, candidates)
+        else:
+            touched = _mark(index, t, scores)
+            try:
+                quality = scores[candidates]
+            finally:
+                _clear(scores, touched)
+        keep = quality > 0
+        candidates, total, name_hit, quality = candidates[keep], total[keep], name_hit[keep], quality[keep]
         if not len(candidates):
             return []
-        this_name = scores[candidates] >= Q_GIVEN_TYPO
-        name_hit = this_name if name_hit is None else (name_hit | this_name)
+        total += quality
+        name_hit |= quality >= Q_GIVEN_TYPO
     # Ties: a name match prefers the participant whose full name has the fewest other words
     # ("Maria Garcia" before "Maria Garcia Lopez"); a delegation match lists the head first.
     closeness = np.where(name_hit, 64 - np.minimum(index.name_words[candidates], 63), index.is_head[candidates])
-    key = (total.astype(np.int64) << 40) | (closeness.astype(np.int64) << 32) | (0xFFFFFFFF - candidates)
+    key = (total.astype(np.int64) << 40) | (closeness.astype(np.int64) << 32) | (0xFFFFFFFF - candidates.astype(np.int64))
     if len(key) > limit:
         top = np.argpartition(-key, limit - 1)[:limit]
         candidates, key = candidates[top], key[top]
     order = np.argsort(-key, kind="stable")
-    return [int(i) for i in candidates[order]]
+    return candidates[order].tolist()
 
 
 def _exact_records(station: Station, index: SearchIndex, query: str) -> list[str]:
@@ -356,48 +494,48 @@ def _exact_records(station: Station, index: SearchIndex, query: str) -> list[str
     cleaned = tokens.clean_scan(query)
     if not cleaned or len(cleaned) != len(query.strip()):
         return []  # the query has spaces inside: a name, not a code
-    found = index.by_key.get(_key(cleaned))
-    if found:
-        return [index.ids[i] for i in found]
-    if len(cleaned) > 64:  # long enough to be a badge's QR code (signature alone is 103 characters)
+    record = index.by_key.get(_key(cleaned))
+    if record is not None:
+        return [index.ids[record]]
+    if len(cleaned) > 64:  # long enough to be a badge's QR code (its signature alone is 103 characters)
         with station.sessions() as session:
             check = tokens.read_token(cleaned, event_code=station.config.code,
                                       public_keys=station.public_keys(session))
-        if check.ok and check.claims is not None:
-            return [check.claims.participant_id]
-        return []
+        return [check.claims.participant_id] if check.ok and check.claims is not None else []
     serial = tokens.normalise_serial(cleaned)
     if len(serial) == 8 and len(cleaned) <= 10:
-        with station.engine.connect() as conn:
-            owner = conn.exec_driver_sql("SELECT participant_id FROM badges WHERE serial = ?", (serial,)).scalar()
+        reader = _reader(station)
+        with reader.lock:
+            owner = reader.conn.execute("SELECT participant_id FROM badges WHERE serial = ?", (serial,)).fetchone()
         if owner:
-            return [owner]
+            return [owner[0]]
     return []
 
 
-def hits_for(station: Station, accreditation_ids: list[str]) -> list[SearchHit]:
-    """Search hits with status and badge read fresh from the database, in the given order."""
+def hits_for(station: Station, accreditation_ids: list[str], index: SearchIndex | None = None) -> list[SearchHit]:
+    """Search hits in the given order. Badge status is read fresh from the database; names and
+    accreditation status come from the index, which is rebuilt whenever the mirror changes."""
     if not accreditation_ids:
         return []
+    index = index or index_for(station)
     marks = ",".join("?" * len(accreditation_ids))
-    params = tuple(accreditation_ids)
-    with station.engine.connect() as conn:
-        people = {r[0]: r for r in conn.exec_driver_sql(
-            "SELECT accreditation_id, given_names, family_name, given_names_latin, family_name_latin, delegation, "
-            f"category, status, delegation_role FROM participants WHERE accreditation_id IN ({marks})", params)}
-        badges: dict[str, list[tuple[str, bool, int]]] = {}
-        for pid, serial, revoked, issue_no in conn.exec_driver_sql(
+    reader = _reader(station)
+    badges: dict[str, list[tuple[str, bool, int]]] = {}
+    with reader.lock:
+        for pid, serial, revoked, issue_no in reader.conn.execute(
                 f"SELECT participant_id, serial, revoked, issue_no FROM badges WHERE participant_id IN ({marks})",
-                params):
+                accreditation_ids):
             badges.setdefault(pid, []).append((serial, bool(revoked), issue_no))
     hits = []
     for aid in accreditation_ids:
-        p = people.get(aid)
-        if p is None:
+        record = index.position.get(aid)
+        if record is None:
             continue  # e.g. a badge whose holder is not (yet) in this mirror
-        status, serial = _status(p[7], badges.get(aid, []))
-        hits.append(SearchHit(aid, f"{p[1]} {p[2]}".strip(), f"{p[3]} {p[4]}".strip(), p[5], p[6], status, p[8],
-                              serial))
+        _id, family, given, family_latin, given_latin, delegation, role, _code, category, accreditation_status = (
+            index.rows[record])
+        status, serial = _status(accreditation_status, badges.get(aid, ()))
+        hits.append(SearchHit(aid, f"{given} {family}".strip(), f"{given_latin} {family_latin}".strip(), delegation,
+                              category, status, role, serial))
     return hits
 
 
@@ -408,5 +546,5 @@ def search(station: Station, query: str, limit: int = 50) -> list[SearchHit]:
     index = index_for(station)
     exact = _exact_records(station, index, query.strip())
     if exact:
-        return hits_for(station, list(dict.fromkeys(exact))[:limit])
-    return hits_for(station, [index.ids[i] for i in rank(index, query, limit)])
+        return hits_for(station, list(dict.fromkeys(exact))[:limit], index)
+    return hits_for(station, [index.ids[i] for i in rank(index, query, limit)], index)

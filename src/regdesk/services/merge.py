@@ -9,19 +9,23 @@ station joining late has to take in hundreds of thousands of events.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from regdesk.domain.events import Event, format_utc, parse_utc
+from regdesk.domain.events import Event, format_utc
 from regdesk.store import projections
 
 # SQLite allows 999 host parameters per statement in old builds; stay under it.
 _IN_CHUNK = 900
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_STORED_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")  # format_utc's shape
 
 _INSERT_SQL = (
     "INSERT INTO events (id, station_id, seq, recorded_at, operator, kind, payload) "
@@ -41,10 +45,15 @@ class BadEvent(MergeError):
 
 @dataclass(frozen=True)
 class Incoming:
-    """An event as it travels, with its payload's JSON text when the sender already had it."""
+    """An event as it travels, with the exact texts that are stored (payload JSON, UTC time)."""
 
     event: Event
     payload_json: str
+    recorded_at_text: str = ""
+
+    @property
+    def stored_time(self) -> str:
+        return self.recorded_at_text or format_utc(self.event.recorded_at)
 
 
 @dataclass
@@ -73,20 +82,26 @@ def incoming_from_dict(data: Any) -> Incoming:
     for name in ("id", "station_id", "seq", "recorded_at", "operator", "kind", "payload"):
         if name not in data:
             raise BadEvent(name, "is missing")
-    try:
-        event_id = str(uuid.UUID(str(data["id"])))
-    except ValueError:
-        raise BadEvent("id", f"{str(data['id'])[:60]!r} is not a UUID") from None
+    event_id = str(data["id"])
+    if not _CANONICAL_UUID.fullmatch(event_id):  # the common case is already canonical: skip the parse
+        try:
+            event_id = str(uuid.UUID(event_id))
+        except ValueError:
+            raise BadEvent("id", f"{event_id[:60]!r} is not a UUID") from None
     seq = data["seq"]
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
         raise BadEvent("seq", "must be a whole number, 1 or more")
     for name in ("station_id", "operator", "kind", "recorded_at"):
         if not isinstance(data[name], str) or (name != "operator" and not data[name]):
             raise BadEvent(name, "must be a non-empty string")
+    recorded_text = data["recorded_at"]
     try:
-        recorded_at = parse_utc(data["recorded_at"])
+        if not _STORED_TIME.fullmatch(recorded_text):
+            raise ValueError(recorded_text)
+        # Same result as parse_utc for this exact shape, ten times faster (sync parses millions).
+        recorded_at = datetime.fromisoformat(recorded_text[:-1]).replace(tzinfo=timezone.utc)
     except ValueError:
-        raise BadEvent("recorded_at", f"{data['recorded_at'][:40]!r} is not a UTC time like "
+        raise BadEvent("recorded_at", f"{recorded_text[:40]!r} is not a UTC time like "
                                       "2017-12-01T19:05:00.000000Z") from None
     payload = data["payload"]
     if isinstance(payload, str):  # hub rows carry the payload as JSON text
@@ -102,7 +117,7 @@ def incoming_from_dict(data: Any) -> Incoming:
         raise BadEvent("payload", "must be a JSON object")
     event = Event(id=event_id, station_id=data["station_id"], seq=seq, recorded_at=recorded_at,
                   operator=data["operator"], kind=data["kind"], payload=payload)
-    return Incoming(event, payload_json)
+    return Incoming(event, payload_json, recorded_text)
 
 
 def _existing_by_station_seq(session: Session, items: Sequence[Incoming]) -> dict[tuple[str, int], str]:
@@ -158,7 +173,7 @@ def merge(session: Session, incoming: Iterable[Incoming]) -> MergeResult:
         if other != e.id:
             raise MergeError(f"events {other} and {e.id} both say they are number {e.seq} of station "
                              f"{e.station_id}; the delivery is corrupt and nothing was merged")
-    rows = [(i.event.id, i.event.station_id, i.event.seq, format_utc(i.event.recorded_at), i.event.operator,
+    rows = [(i.event.id, i.event.station_id, i.event.seq, i.stored_time, i.event.operator,
              i.event.kind, i.payload_json) for i in new]
     conn = session.connection()
     # Insert one row at a time until one is really inserted: from then on this transaction holds

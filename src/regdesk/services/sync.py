@@ -136,6 +136,7 @@ class Hub:
             raise SyncError(f"the hub must be PostgreSQL (postgresql+psycopg://...), not {parsed.drivername}")
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is the driver we ship
+        self.source_url = url
         self.url = parsed
         self.display = parsed.render_as_string(hide_password=True)
         try:
@@ -206,12 +207,15 @@ class Hub:
         except DBAPIError as exc:
             raise self._fail(exc) from None
 
-    def pull_rows(self, after: int, limit: int) -> list[tuple]:
+    def pull_rows(self, after: int, limit: int, *, skip_station: str = "") -> list[tuple]:
+        """Rows after hub_order `after`, oldest first; `skip_station`'s own events are left out
+        (a station never lacks its own events: a restored copy takes a new station id)."""
         try:
             with self.engine.connect() as conn:
                 return list(conn.execute(
                     select(hub_events.c.hub_order, *(hub_events.c[c] for c in _EVENT_COLUMNS))
-                    .where(hub_events.c.hub_order > after).order_by(hub_events.c.hub_order).limit(limit)
+                    .where(hub_events.c.hub_order > after, hub_events.c.station_id != skip_station)
+                    .order_by(hub_events.c.hub_order).limit(limit)
                 ).all())
         except DBAPIError as exc:
             raise self._fail(exc) from None
@@ -324,7 +328,7 @@ def pull(station: Station, hub: Hub, *, chunk_size: int = PULL_CHUNK,
     with station.sessions() as session:
         cursor = int(_get(session, _key(hub_id, "pulled"), "0"))
     while not should_stop():
-        rows = hub.pull_rows(cursor, chunk_size)  # network first, lock-free
+        rows = hub.pull_rows(cursor, chunk_size, skip_station=station.station_id)  # network first, lock-free
         if not rows:
             break
         incoming = list(_incoming(rows))
@@ -375,5 +379,48 @@ def local_status(station: Station, *, online: bool | None = None, message: str =
     return SyncStatus(display_url(url) if url else "", online, parse_utc(last) if last else None, waiting, message)
 
 
-__all__ = ["Hub", "HubUnreachable", "SyncError", "SyncReport", "SyncStatus", "display_url", "local_status",
+class AutoSync:
+    """Background sync for an interactive station: the TUI calls `cycle` from a thread worker
+    every `interval` seconds (one short worker per cycle, never a long-lived one).
+
+    When the station setting "hub_url" is set: push, then pull, in small chunks so a scan or an
+    issuance never waits long for SQLite's write lock. A failure only marks the station
+    offline; it keeps working and tries again next time. `latest` is replaced (never mutated)
+    after every attempt, so the UI thread can read it at any time.
+    """
+
+    def __init__(self, station: Station, *, interval: float | None = None) -> None:
+        self.station = station
+        self.interval = interval if interval is not None else float(station.setting("sync_interval", "30") or 30)
+        self.latest: SyncStatus = local_status(station)
+        self.busy = False  # a cycle is running; the caller skips starting another
+        self._hub: Hub | None = None
+
+    def cycle(self, should_stop: Callable[[], bool] = lambda: False) -> SyncStatus:
+        self.busy = True
+        try:
+            url = self.station.setting(SETTING_HUB_URL)
+            if not url:
+                self.close()
+                self.latest = local_status(self.station, message="no hub configured")
+                return self.latest
+            try:
+                if self._hub is None or self._hub.source_url != url:
+                    self.close()
+                    self._hub = Hub(url)
+                report = sync_once(self.station, self._hub, push_chunk=500, pull_chunk=500, should_stop=should_stop)
+                self.latest = SyncStatus(report.hub, True, report.finished_at, report.waiting)
+            except SyncError as exc:  # HubUnreachable included: offline, keep working
+                self.latest = local_status(self.station, online=False, message=str(exc))
+            return self.latest
+        finally:
+            self.busy = False
+
+    def close(self) -> None:
+        if self._hub is not None:
+            self._hub.close()
+            self._hub = None
+
+
+__all__ = ["AutoSync", "Hub", "HubUnreachable", "SyncError", "SyncReport", "SyncStatus", "display_url", "local_status",
            "pull", "push", "sync_once", "sync_with", "waiting_count", "SETTING_HUB_URL"]

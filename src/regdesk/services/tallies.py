@@ -1,10 +1,12 @@
 """Supervisor tallies: what happened on a local day (America/Mexico_City) and cumulatively up to it.
 
-Everything is computed from the projections (badges, revocations, participants, scans, overrides)
-plus a few log events (station names, resolved conflicts), with a handful of grouped SQL queries.
-Nothing here walks the million-row tables in Python: rows are grouped in SQL by UTC hour bucket
-("2017-12-04T15") and each bucket is mapped to its local day and hour once, so local midnight
-(06:00 UTC in December) is honoured exactly, not UTC midnight.
+Everything is read from small running counters that SQLite triggers keep next to the projections
+(store/projections/tally_counts.py: scans and badges per UTC hour bucket, first badge per
+participant, distinct people entering per day), the accreditation mirror, the overrides and a few
+log events (station names, resolved conflicts, closed departures). Nothing here walks the
+million-row scans table. Each UTC hour bucket ("2017-12-04T15") is mapped to its local day and
+hour once, so local midnight (06:00 UTC in December) is honoured, not UTC midnight; the day of a
+scan is the local day its scanner recorded.
 
 Definitions (also written to README.txt by the export):
 - issued: first badges (issue number 1) issued that day; replaced: badges with issue number 2+
@@ -22,15 +24,19 @@ export, the PDF report and the supervisor screen only read those.
 
 from __future__ import annotations
 
+import gc
 import json
+from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from regdesk.config import ICC_STOP, EventConfig
@@ -261,8 +267,8 @@ class DayTallies:
     categories: tuple[CategoryRow, ...]
     stations: tuple[StationRow, ...]
     operators: tuple[OperatorRow, ...]
-    delegations: tuple[DelegationRow, ...]
-    no_shows: tuple[NoShowRow, ...]
+    delegation_counts: dict[str, int]  # complete / partial / not_collected
+    no_show_count: int
     security: SecuritySummary
     denials: tuple[DenialRow, ...]
     checkpoints: tuple[CheckpointRow, ...]
@@ -271,12 +277,22 @@ class DayTallies:
     stops: tuple[StopRow, ...]
     departures: tuple[DepartureRow, ...]
     overrides: tuple[OverrideRow, ...]
-    conflicts: tuple[ConflictRow, ...]
+    conflicts: tuple[ConflictRow, ...]  # resolved on the day, and open ones that arose on the day
+    open_conflicts: tuple[ConflictRow, ...]  # every conflict open when the tallies were computed
+    # The per-participant lists are built on first use, shared by the days of one computation:
+    # at a 100,000-participant meeting they are most of the work and a dashboard refresh needs counts.
+    roster: _Roster = field(repr=False, compare=False)
+    roster_index: int = field(repr=False, compare=False)
 
-    @property
-    def delegation_counts(self) -> dict[str, int]:
-        counts = Counter(d.status for d in self.delegations)
-        return {status: counts.get(status, 0) for status in DELEGATION_STATUSES}
+    @cached_property
+    def delegations(self) -> tuple[DelegationRow, ...]:
+        """Every delegation's collection state at the end of the day: not collected, partial, complete."""
+        return self.roster.delegations(self.roster_index)
+
+    @cached_property
+    def no_shows(self) -> tuple[NoShowRow, ...]:
+        """Pre-registered participants without a badge at the end of the day, by delegation, heads first."""
+        return self.roster.no_shows(self.roster_index)
 
     def boardings_by_stop(self) -> dict[str, int]:
         """Boardings of the day per stop name (hotels in config order, then the ICC)."""
@@ -284,6 +300,57 @@ class DayTallies:
         for row in self.stops:
             totals[row.stop_name] = totals.get(row.stop_name, 0) + row.boardings
         return totals
+
+
+class _Roster:
+    """Accredited participants with the first wanted day by whose end each held a badge.
+
+    Per delegation it keeps the members and a histogram of those days; the lists (no-shows in
+    report order, delegation rows) are built on first use, once for all the days of a computation.
+    """
+
+    def __init__(self, days: tuple[date, ...]) -> None:
+        self.days = days
+        # (category, delegation) -> [members, then how many first held a badge by days[0], days[1], ...]
+        self.delegation_counts: dict[tuple[str, str], list[int]] = {}
+        self.candidates: list[tuple[tuple, int]] = []  # (raw row, day index) not collected by days[0]
+        self._no_shows: list[tuple[NoShowRow, int]] | None = None
+        self._delegation_order: list[tuple[str, str]] | None = None
+        self._delegation_rows: dict[tuple[str, str], DelegationRow] = {}  # latest row built, reused if unchanged
+        self._cache: dict[tuple[str, int], tuple] = {}
+
+    def no_shows(self, index: int) -> tuple[NoShowRow, ...]:
+        key = ("no_shows", index)
+        if key not in self._cache:
+            if self._no_shows is None:
+                ordered = sorted(self.candidates, key=lambda c: (c[0][6].casefold(), c[0][7] != "head",
+                                                                 c[0][3].casefold(), c[0][4].casefold(), c[0][0]))
+                self._no_shows = [
+                    (NoShowRow(deleg, cat, pid, f"{given} {family}".strip(), f"{given_l} {family_l}".strip(), role),
+                     k) for (pid, family, given, family_l, given_l, cat, deleg, role, _), k in ordered]
+            self._cache[key] = tuple(row for row, k in self._no_shows if k > index)
+        return self._cache[key]
+
+    def delegations(self, index: int) -> tuple[DelegationRow, ...]:
+        key = ("delegations", index)
+        if key not in self._cache:
+            if self._delegation_order is None:
+                self._delegation_order = sorted(self.delegation_counts, key=lambda k: (k[1].casefold(), k[0]))
+            by_status: dict[str, list[DelegationRow]] = {status: [] for status in DELEGATION_STATUSES}
+            counts_of, previous, make = self.delegation_counts, self._delegation_rows, DelegationRow._make
+            for deleg_key in self._delegation_order:
+                counts = counts_of[deleg_key]
+                got = sum(counts[1:2 + index])  # the histogram's running sum: collected by days[index]
+                row = previous.get(deleg_key)
+                if row is None or row.collected != got:  # most delegations do not change from day to day
+                    row = previous[deleg_key] = make((*deleg_key, counts[0], got, _status(counts[0], got)))
+                by_status[row.status].append(row)
+            self._cache[key] = tuple(row for status in DELEGATION_STATUSES for row in by_status[status])
+        return self._cache[key]
+
+
+def _status(members: int, collected: int) -> str:
+    return "complete" if collected >= members else ("partial" if collected else "not_collected")
 
 
 # --- days and time buckets ---------------------------------------------------------------------
@@ -356,15 +423,22 @@ class _Snapshot:
     overrides: list[tuple] = field(default_factory=list)
     conflicts: list[tuple] = field(default_factory=list)
     closed_departures: dict[str, dict] = field(default_factory=dict)  # departure id -> departure_closed payload
-    # (category, delegation) -> [members, collected by the end of days[0], days[1], ...], in report order
-    delegations: list[tuple[str, str, int, list[int]]] = field(default_factory=list)
-    # Not collected before the first day asked, in report order, with the day they collected (or None).
-    no_show_candidates: list[tuple[NoShowRow, date | None]] = field(default_factory=list)
+    roster: _Roster | None = None
+    pre_registered: Counter = field(default_factory=Counter)  # category -> accredited participants
+    collected: dict[str, list[int]] = field(default_factory=dict)  # category -> collected by the end of days[i]
+    no_show_counts: list[int] = field(default_factory=list)  # by the end of days[i]
+    delegation_status: list[Counter] = field(default_factory=list)  # status -> delegations, for days[i]
     people: dict[str, str] = field(default_factory=dict)  # participant id -> name, for conflict rows
 
 
 def _hour_counter(snap: _Snapshot, day: date, measure: str) -> Counter:
-    return snap.hourly.setdefault(day, {}).setdefault(measure, Counter())
+    measures = snap.hourly.get(day)
+    if measures is None:
+        measures = snap.hourly[day] = {}
+    counter = measures.get(measure)
+    if counter is None:
+        counter = measures[measure] = Counter()
+    return counter
 
 
 def _delta(snap: _Snapshot, day: date) -> dict[str, Counter]:
@@ -441,28 +515,12 @@ def _load(station: Station, session: Session, days: tuple[date, ...]) -> _Snapsh
                                        (until_text,)):
         snap.security_people_first_day[date.fromisoformat(first_day)] = n
 
-    # Collection progress per delegation, for every day asked, in one grouped pass over the mirror.
-    collected_by = ", ".join("sum(fb.first_at < ?)" for _ in ends)
-    snap.delegations = [
-        (category, delegation, members, list(collected))
-        for category, delegation, members, *collected in cursor.execute(
-            f"SELECT p.category, coalesce(nullif(p.delegation, ''), ?), count(*), {collected_by} "
-            "FROM participants p LEFT JOIN tally_first_badges fb ON fb.participant_id = p.accreditation_id "
-            "WHERE p.status = 'accredited' GROUP BY p.category, p.delegation "
-            "ORDER BY p.delegation COLLATE NOCASE, p.category", (NO_DELEGATION, *ends))]
-
-    # No-shows: everyone not collected before the first day asked, already in report order.
-    rows = cursor.execute(
-        "SELECT coalesce(nullif(p.delegation, ''), ?), p.category, p.accreditation_id, "
-        "trim(p.given_names || ' ' || p.family_name), trim(p.given_names_latin || ' ' || p.family_name_latin), "
-        "p.delegation_role, fb.first_at "
+    # The accredited participants and when each first held a badge: one pass over the mirror.
+    _load_roster(snap, cursor.execute(
+        "SELECT p.accreditation_id, p.family_name, p.given_names, p.family_name_latin, p.given_names_latin, "
+        "p.category, coalesce(nullif(p.delegation, ''), ?), p.delegation_role, substr(fb.first_at, 1, 13) "
         "FROM participants p LEFT JOIN tally_first_badges fb ON fb.participant_id = p.accreditation_id "
-        "WHERE p.status = 'accredited' AND (fb.first_at IS NULL OR fb.first_at >= ?) "
-        "ORDER BY p.delegation COLLATE NOCASE, p.delegation_role != 'head', p.family_name_latin COLLATE NOCASE, "
-        "p.given_names_latin COLLATE NOCASE, p.accreditation_id", (NO_DELEGATION, first_start)).fetchall()
-    day_of = buckets.day
-    make = NoShowRow._make
-    snap.no_show_candidates = [(make(row[:6]), day_of(row[6]) if row[6] else None) for row in rows]
+        "WHERE p.status = 'accredited'", (NO_DELEGATION,)).fetchall())
 
     snap.overrides = cursor.execute(
         "SELECT o.event_id, o.granted_at, o.rule, o.reason, o.supervisor, o.participant_id, "
@@ -484,6 +542,72 @@ def _load(station: Station, session: Session, days: tuple[date, ...]) -> _Snapsh
             snap.people[pid] = f"{given} {family}".strip()
     cursor.close()
     return snap
+
+
+def _load_roster(snap: _Snapshot, rows: list[tuple]) -> None:
+    days = snap.days
+    after_all = len(days)
+    # First badge hour -> index of the first wanted day by whose end the participant held a badge
+    # (len(days): not within the days asked). Computed once per distinct hour, then a dict lookup.
+    local = snap.buckets.local
+    index_of: dict[str | None, int] = {hour: bisect_left(days, local(hour)[0])
+                                       for hour in {row[8] for row in rows} if hour is not None}
+    index_of[None] = after_all
+    roster = _Roster(days)
+    # (category, delegation, index) -> participants; counted by Counter's C loop.
+    groups = Counter([(row[5], row[6], index_of[row[8]]) for row in rows])
+    roster.candidates = [(row, k) for row in rows if (k := index_of[row[8]]) > 0]
+    by_delegation: dict[tuple[str, str], list[int]] = {}
+    by_category: dict[str, list[int]] = {}
+    no_show_at = [0] * (after_all + 1)
+    for (category, delegation, k), n in groups.items():
+        key = (category, delegation)
+        counts = by_delegation.get(key)
+        if counts is None:
+            counts = by_delegation[key] = [0] * (after_all + 2)  # [members, then a histogram by index]
+        counts[0] += n
+        counts[1 + k] += n
+        per_category = by_category.get(category)
+        if per_category is None:
+            per_category = by_category[category] = [0] * (after_all + 1)
+        per_category[k] += n
+        no_show_at[k] += n
+    # Each delegation is "not collected" up to the day its first member collected, "partial" up to the
+    # day its last member did, "complete" from then on: count those two changes, then running sums.
+    starts = {status: [0] * (after_all + 1) for status in ("partial", "complete")}
+    for counts in by_delegation.values():
+        members, running, first, full = counts[0], 0, after_all, after_all
+        for i in range(after_all):
+            running += counts[1 + i]
+            if running and first == after_all:
+                first = i
+            if running >= members:
+                full = i
+                break
+        starts["partial"][first] += 1
+        starts["complete"][full] += 1
+    status = []
+    partial_or_more = complete = 0
+    for i in range(after_all):
+        partial_or_more += starts["partial"][i]
+        complete += starts["complete"][i]
+        status.append(Counter({"complete": complete, "partial": partial_or_more - complete,
+                               "not_collected": len(by_delegation) - partial_or_more}))
+    roster.delegation_counts = by_delegation  # [members, then collected per day index] (a histogram)
+    for category, histogram in by_category.items():
+        snap.pre_registered[category] = sum(histogram)
+        running_list, running = [], 0
+        for i in range(after_all):
+            running += histogram[i]
+            running_list.append(running)
+        snap.collected[category] = running_list
+    total = len(rows)
+    collected_so_far = 0
+    for i in range(after_all):
+        collected_so_far += no_show_at[i]
+        snap.no_show_counts.append(total - collected_so_far)
+    snap.delegation_status = status
+    snap.roster = roster
 
 
 # --- building each day's tables ----------------------------------------------------------------
@@ -515,18 +639,10 @@ def _day(station: Station, snap: _Snapshot, day: date, index: int, today_tables:
     zone = config.zone
     names = snap.station_names
 
-    # Collection progress (end of the day) and delegations.
-    pre_registered: Counter = Counter()
-    collected: Counter = Counter()
-    buckets: dict[str, list[DelegationRow]] = {status: [] for status in DELEGATION_STATUSES}
-    for category, delegation, members, collected_by_day in snap.delegations:
-        got = collected_by_day[index] or 0
-        pre_registered[category] += members
-        collected[category] += got
-        status = "complete" if got == members else ("partial" if got else "not_collected")
-        buckets[status].append(DelegationRow(category, delegation, members, got, status))
-    delegations = tuple(row for status in DELEGATION_STATUSES for row in buckets[status])
-    no_shows = tuple(row for row, first_day in snap.no_show_candidates if first_day is None or first_day > day)
+    # Collection progress at the end of the day.
+    pre_registered = snap.pre_registered
+    collected = Counter({category: counts[index] for category, counts in snap.collected.items()})
+    delegation_counts = {status: snap.delegation_status[index][status] for status in DELEGATION_STATUSES}
 
     empty: Counter = Counter()
     today = {table: today_tables.get(table, empty) for table in TABLES}
@@ -624,9 +740,11 @@ def _day(station: Station, snap: _Snapshot, day: date, index: int, today_tables:
     return DayTallies(
         day=day, event_name=config.short_name, zone=config.timezone, generated_at=format_utc(station.clock.now()),
         badges=badges, categories=tuple(categories), stations=tuple(stations), operators=tuple(operators),
-        delegations=delegations, no_shows=no_shows, security=security, denials=tuple(denials),
+        delegation_counts=delegation_counts, no_show_count=snap.no_show_counts[index], security=security,
+        denials=tuple(denials),
         checkpoints=checkpoints, hourly=hourly, buses=bus, stops=stops, departures=departures,
-        overrides=overrides, conflicts=tuple(conflicts))
+        overrides=overrides, conflicts=tuple(conflicts), open_conflicts=tuple(row for _, row in unresolved),
+        roster=snap.roster, roster_index=index)
 
 
 def _departure_row(config: EventConfig, stop_names: dict[str, str], point: str, direction: str, departure: str,
@@ -698,9 +816,34 @@ def all_days(station: Station, days: Iterable[date] | None = None) -> list[DayTa
     wanted = tuple(sorted(set(days))) if days is not None else tally_days(station.config)
     if not wanted:
         return []
+    with _collector_paused(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="tallies") as pool:
+        # The conflict check is mostly SQLite work, which runs without the GIL: overlap it with ours.
+        unresolved = pool.submit(open_conflicts, station)
+        with station.sessions() as session:
+            snap = _load(station, session, wanted)
+        return _build_days(station, snap, unresolved.result())
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Reading a large mirror allocates ~10^6 small tuples that hold no reference cycles; the cyclic
+    garbage collector would walk them again and again (a third of the time). Pause it meanwhile."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def data_version(station: Station) -> int:
+    """Changes whenever an event is recorded or synced in: lets a dashboard skip needless recomputing."""
     with station.sessions() as session:
-        snap = _load(station, session, wanted)
-    return _build_days(station, snap, open_conflicts(station))
+        cursor = session.connection().connection.driver_connection.cursor()
+        (version,) = cursor.execute("SELECT coalesce(max(local_order), 0) FROM events").fetchone()
+        cursor.close()
+    return int(version)
 
 
 def current_day(station: Station) -> date:
@@ -719,6 +862,6 @@ __all__ = [
     "BadgeSummary", "CategoryRow", "StationRow", "OperatorRow", "DelegationRow", "NoShowRow", "SecuritySummary",
     "DenialRow", "CheckpointRow", "HourRow", "BusSummary", "StopRow", "DepartureRow", "OverrideRow",
     "ConflictRow", "DayTallies", "tally_days", "day_bounds_utc", "day_tallies", "all_days", "current_day",
-    "open_conflicts",
+    "open_conflicts", "data_version",
     "parse_day", "ICC_STOP",
 ]

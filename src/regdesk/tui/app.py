@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import partial
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
@@ -52,7 +53,7 @@ class RegdeskApp(App):
         *(Binding(key, f"mode('{mode}')", label, id=f"app.mode.{mode}", tooltip=f"Switch to the {label} screen")
           for mode, key, label in MODE_KEYS),
         Binding("f8", "sign_out", "Sign out", id="app.sign_out"),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
     ]
 
     def __init__(self, station: Station, *, operator: OperatorSession | None = None) -> None:
@@ -77,11 +78,21 @@ class RegdeskApp(App):
         return mode if mode in MODE_SCREENS else None
 
     def on_mount(self) -> None:
+        from regdesk.tui.dialogs.lock import IdleLock  # the idle lock area's module, wired here
+
+        self.idle_lock = IdleLock(self)
+        self.idle_lock.start()
         self.screen_change_signal.subscribe(self, self._ensure_status_bar)
         if self.operator is None:
             self.switch_mode(SIGNIN_MODE)
         else:
             self._enter_start_mode()
+
+    async def on_event(self, event: events.Event) -> None:
+        idle_lock = getattr(self, "idle_lock", None)
+        if idle_lock is not None and isinstance(event, events.InputEvent):
+            idle_lock.touch()
+        await super().on_event(event)
 
     def _ensure_status_bar(self, screen: Screen) -> None:
         """Every full screen shows the status bar, also screens from other areas that forgot it."""
@@ -141,10 +152,12 @@ class RegdeskApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if self.operator is not None and self.operator.role == "supervisor":
-            for mode, key, label in MODE_KEYS:
-                if mode in MODE_SCREENS:
-                    yield SystemCommand(f"Screen: {label}", f"Switch to the {label} screen ({key.upper()})",
-                                        partial(self.switch_mode, mode))
+            keys = {mode: (key, label) for mode, key, label in MODE_KEYS}
+            for mode in MODE_SCREENS:  # every registered screen, also those without a function key
+                key, label = keys.get(mode, ("", mode.capitalize()))
+                hint = f" ({key.upper()})" if key else ""
+                yield SystemCommand(f"Screen: {label}", f"Switch to the {label} screen{hint}",
+                                    partial(self.switch_mode, mode))
         if self.operator is not None:
             yield SystemCommand("Sign out", "End this operator's session (F8)", self.action_sign_out)
 

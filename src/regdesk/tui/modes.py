@@ -13,6 +13,7 @@ MODE_SCREENS["security"] = "regdesk.tui.screens.security:SecurityScreen"
 MODE_SCREENS["bus"] = "regdesk.tui.screens.bus:BusScreen"
 MODE_SCREENS["desk"] = "regdesk.tui.screens.desk:DeskScreen"
 MODE_SCREENS["supervisor"] = "regdesk.tui.screens.supervisor:SupervisorScreen"
+MODE_SCREENS["audit"] = "regdesk.tui.screens.audit:AuditScreen"
 
 # station role -> the mode it starts in
 ROLE_START_MODE: dict[str, str] = {

@@ -29,42 +29,52 @@ PARTICIPANT_FIELDS = (
 )
 
 
+_UPSERT_PARTICIPANT = (
+    f"INSERT INTO participants ({', '.join(PARTICIPANT_FIELDS)}, revision, search_text) "
+    f"VALUES ({', '.join('?' * (len(PARTICIPANT_FIELDS) + 2))}) "
+    "ON CONFLICT (accreditation_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in (*PARTICIPANT_FIELDS[1:], "revision", "search_text"))
+)
+
+
 @handles(EventKind.ACCREDITATION_IMPORTED)
 def _accreditation_imported(session: Session, event: Event) -> None:
+    # Plain DBAPI statements (station databases are SQLite; the sync hub never runs projections):
+    # an import carries up to 100k rows, and SQLAlchemy's per-row parameter processing would cost
+    # more than the inserts themselves.
     revision = event.payload["revision"]
     rows = event.payload.get("rows", [])
     if not rows:
         return
+    conn = session.connection()
     ids = [r["accreditation_id"] for r in rows]
     current: dict[str, tuple[str, tuple[str, ...]]] = {}
-    columns = [getattr(Participant, f) for f in PARTICIPANT_FIELDS[1:]]
-    for chunk_start in range(0, len(ids), 900):
-        chunk = ids[chunk_start : chunk_start + 900]
-        for aid, rev, *fields in session.execute(
-            select(Participant.accreditation_id, Participant.revision, *columns)
-            .where(Participant.accreditation_id.in_(chunk))
-        ):
-            current[aid] = (rev, tuple(str(v) for v in fields))
+    select_columns = ", ".join(("accreditation_id", "revision", *PARTICIPANT_FIELDS[1:]))
+    if len(ids) > 5000:  # a large import: one pass over the table beats thousands of lookups
+        wanted = set(ids)
+        cursor = conn.connection.driver_connection.execute(f"SELECT {select_columns} FROM participants")
+        found = [r for r in cursor.fetchall() if r[0] in wanted]
+    else:
+        found = []
+        for chunk_start in range(0, len(ids), 900):
+            chunk = ids[chunk_start : chunk_start + 900]
+            found += conn.exec_driver_sql(
+                f"SELECT {select_columns} FROM participants WHERE accreditation_id IN ({','.join('?' * len(chunk))})",
+                tuple(chunk)).all()
+    for aid, rev, *fields in found:
+        current[aid] = (rev, tuple(str(v) for v in fields))
     values = []
+    empty = ("",) * len(PARTICIPANT_FIELDS)
     for row in rows:
-        existing = current.get(row["accreditation_id"])
-        record = {f: row.get(f, "") for f in PARTICIPANT_FIELDS}
+        record = tuple(map(row.get, PARTICIPANT_FIELDS, empty))
+        existing = current.get(record[0])
         # Last writer wins by export revision, so imports arriving out of order converge; equal
         # revisions (two desks importing at the same instant) are broken by content.
-        if existing is not None and existing >= (revision, tuple(str(record[f]) for f in PARTICIPANT_FIELDS[1:])):
+        if existing is not None and existing >= (revision, tuple(map(str, record[1:]))):
             continue
-        record["revision"] = revision
-        record["search_text"] = participant_search_text(record)
-        values.append(record)
+        values.append((*record, revision, participant_search_text(row)))
     if values:
-        # One statement executed for many rows: a multi-VALUES statement per chunk costs SQLAlchemy
-        # a fresh compile each time (seconds at 100k participants).
-        stmt = insert(Participant.__table__)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["accreditation_id"],
-            set_={c: stmt.excluded[c] for c in (*PARTICIPANT_FIELDS[1:], "revision", "search_text")},
-        )
-        session.execute(stmt, values)
+        conn.exec_driver_sql(_UPSERT_PARTICIPANT, values)
 
 
 @handles(EventKind.KEY_PUBLISHED)
@@ -128,6 +138,10 @@ def _override_granted(session: Session, event: Event) -> None:
     )
 
 
+# Built once, run on the connection: a scan point records one of these per badge scanned.
+_INSERT_SCAN = insert(Scan.__table__).on_conflict_do_nothing()
+
+
 @handles_batch(EventKind.SCAN_RECORDED)
 def _scan_recorded(session: Session, events: list[Event]) -> None:
     rows = [dict(event_id=e.id, scanned_at=format_utc(e.recorded_at), local_day=p["local_day"],
@@ -136,7 +150,7 @@ def _scan_recorded(session: Session, events: list[Event]) -> None:
                  reason=p["reason"], serial=p.get("serial", ""), participant_id=p.get("participant_id", ""),
                  counted=bool(p.get("counted", True)), manual=bool(p.get("manual", False)))
             for e in events for p in (e.payload,)]
-    session.execute(insert(Scan.__table__).on_conflict_do_nothing(), rows)
+    session.connection().execute(_INSERT_SCAN, rows)
 
 
 @handles(EventKind.OPERATOR_ADDED)

@@ -168,3 +168,58 @@ TRIGGERS = (
 # After the whole schema exists (the triggers name core's tables), in the same create_all.
 for _sql in TRIGGERS:
     event.listen(Base.metadata, "after_create", DDL(_sql).execute_if(dialect="sqlite"))
+
+
+# Recomputing every counter from the projection tables in one grouped pass each: for a database
+# filled in bulk with the triggers dropped (benchmarks, imports), or one created before the
+# counters existed. Gives exactly what the triggers would have produced.
+RECOMPUTE = (
+    "DELETE FROM tally_scan_hours",
+    "DELETE FROM tally_entrants",
+    "DELETE FROM tally_entrant_days",
+    "DELETE FROM tally_first_entries",
+    "DELETE FROM tally_first_entry_days",
+    "DELETE FROM tally_badge_hours",
+    "DELETE FROM tally_first_badges",
+    "DELETE FROM tally_revocation_hours",
+    """INSERT INTO tally_scan_hours (local_day, utc_hour, point_kind, point, direction, departure, verdict, reason,
+                                     counted, n, first_at, last_at)
+       SELECT local_day, substr(scanned_at, 1, 13), point_kind, point, coalesce(direction, ''),
+              coalesce(departure, ''), verdict, coalesce(reason, ''), counted, count(*), min(scanned_at),
+              max(scanned_at)
+       FROM scans GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9""",
+    """INSERT INTO tally_entrants (who, local_day)
+       SELECT DISTINCT CASE WHEN participant_id != '' THEN participant_id ELSE serial END, local_day FROM scans
+       WHERE point_kind = 'security' AND verdict = 'valid' AND counted AND (participant_id != '' OR serial != '')""",
+    "INSERT INTO tally_entrant_days (local_day, n) SELECT local_day, count(*) FROM tally_entrants GROUP BY local_day",
+    "INSERT INTO tally_first_entries (who, first_day) SELECT who, min(local_day) FROM tally_entrants GROUP BY who",
+    """INSERT INTO tally_first_entry_days (first_day, n)
+       SELECT first_day, count(*) FROM tally_first_entries GROUP BY first_day""",
+    """INSERT INTO tally_badge_hours (utc_hour, station_id, operator, category, reissue, n)
+       SELECT substr(b.issued_at, 1, 13), b.station_id, b.operator, coalesce(p.category, ''), b.issue_no > 1,
+              count(*)
+       FROM badges b LEFT JOIN participants p ON p.accreditation_id = b.participant_id GROUP BY 1, 2, 3, 4, 5""",
+    """INSERT INTO tally_first_badges (participant_id, first_at)
+       SELECT participant_id, min(issued_at) FROM badges GROUP BY participant_id""",
+    """INSERT INTO tally_revocation_hours (utc_hour, category, n)
+       SELECT substr(r.revoked_at, 1, 13), coalesce(p.category, ''), count(*)
+       FROM revocations r LEFT JOIN badges b ON b.serial = r.serial
+       LEFT JOIN participants p ON p.accreditation_id = b.participant_id GROUP BY 1, 2""",
+)
+TRIGGER_NAMES = ("tally_scans_ai", "tally_entrants_ai", "tally_first_entries_ai", "tally_first_entries_au",
+                 "tally_badges_ai", "tally_revocations_ai")
+
+
+def drop_triggers(dbapi_connection) -> None:  # noqa: ANN001 (a sqlite3 connection)
+    """Before a bulk load; call `recompute(...)` afterwards, which puts them back."""
+    for name in TRIGGER_NAMES:
+        dbapi_connection.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def recompute(dbapi_connection) -> None:  # noqa: ANN001 (a sqlite3 connection)
+    """Recompute every counter from the projections and (re)create the triggers, in one transaction."""
+    with dbapi_connection:
+        for statement in RECOMPUTE:
+            dbapi_connection.execute(statement)
+        for statement in TRIGGERS:
+            dbapi_connection.execute(statement)

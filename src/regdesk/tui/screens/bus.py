@@ -91,9 +91,13 @@ class BusScreen(ScanScreen):
         if departure is None:
             return
 
+        def close(scanner: scanning.Scanner) -> ScannerReady:
+            scanner.close_departure()
+            return ScannerReady(self.describe(scanner))
+
         def done(yes: bool | None) -> None:
             if yes:
-                self.submit_job(lambda scanner: (scanner.close_departure(), ScannerReady(self.describe(scanner)))[1])
+                self.submit_job(close)
 
         self.app.push_screen(ConfirmDialog(
             "Close this departure?",

@@ -7,6 +7,7 @@ input and a single printable letter bound to an action would fire on a scan.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -77,7 +78,7 @@ class DeskScreen(Screen):
         with Vertical(id="desk-right"):
             yield ParticipantDetail(id="detail")
             yield Static("", id="outcome")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     @property
     def station(self):  # the app owns the station; screens never open their own
@@ -99,7 +100,7 @@ class DeskScreen(Screen):
         self._outcome_for = (about or self._selected) if text else None
         outcome = self.query_one("#outcome", Static)
         outcome.set_classes(f"-{tone}" if tone else "")
-        outcome.update(text)
+        outcome.update(Text(text))  # plain text: reason codes look like [markup]
 
     # --- search ---------------------------------------------------------------------------------
 
@@ -137,7 +138,7 @@ class DeskScreen(Screen):
         self.table.show_hits(hits)
         caption = self.query_one("#results-caption", Static)
         if not hits:
-            caption.update(f"No participant matches “{message.query}”.")
+            caption.update(Text(f"No participant matches “{message.query}”."))
             self._selected = None
             self._card = None
             self.query_one("#detail", ParticipantDetail).clear_card()
@@ -146,7 +147,7 @@ class DeskScreen(Screen):
                 self.app.bell()
             return
         more = " (first matches only: type more to narrow)" if len(hits) >= SEARCH_LIMIT else ""
-        caption.update(f"{len(hits)} match{'es' if len(hits) != 1 else ''} for “{message.query}”{more}")
+        caption.update(Text(f"{len(hits)} match{'es' if len(hits) != 1 else ''} for “{message.query}”{more}"))
         self._select(hits[0].accreditation_id)
         if message.submitted:
             if len(hits) == 1:
@@ -392,9 +393,11 @@ class DeskScreen(Screen):
         self._reload_card()
 
     def on_badge_printed(self, message: m.BadgePrinted) -> None:
-        where = "Sent to the printer" if message.printed else "Saved (no printer configured)"
-        self._outcome(f"BADGE {format_serial(message.serial)} READY. {where}.\n{message.text}\n"
-                      f"PDF: {message.pdf_path}", "ok", message.participant_id)
+        where = "sent to the printer" if message.printed else "PDF saved, no printer configured"
+        text = f"BADGE {format_serial(message.serial)} READY: {where}.\n{message.text}"
+        if str(message.pdf_path) not in message.text:
+            text += f"\nPDF: {message.pdf_path}"
+        self._outcome(text, "ok", message.participant_id)
         self._done()
 
     def on_print_failed(self, message: m.PrintFailed) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Horizontal, Vertical
@@ -109,8 +110,8 @@ class LoginScreen(TypeAheadForm, Screen):
         with Center(id="login-wrap"):
             with Vertical(id="login-card"):
                 yield Static("UNITED NATIONS · REGISTRATION", id="login-kicker")
-                yield Static(config.short_name, id="login-event")
-                yield Static(config.dates_label, id="login-dates")
+                yield Static(config.short_name, id="login-event", markup=False)
+                yield Static(config.dates_label, id="login-dates", markup=False)
                 yield Static(f"Station: {self.station.name} · {ROLE_LABELS.get(self.station.role, self.station.role)}",
                              id="login-station", markup=False)
                 yield Static("", id="login-clock")
@@ -123,7 +124,7 @@ class LoginScreen(TypeAheadForm, Screen):
                     yield Button("Sign in", variant="primary", id="login-submit")
                 if self.demo:
                     yield Static(DEMO_HINT, id="login-demo-hint")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self._tick()
@@ -133,7 +134,7 @@ class LoginScreen(TypeAheadForm, Screen):
         local = self.station.config.local(self.station.clock.now())
         rehearsal = "" if isinstance(self.station.clock, SystemClock) else "   (rehearsal clock)"
         self.query_one("#login-clock", Static).update(
-            f"Local time {local:%A %d %B %Y, %H:%M} {local.tzname()}{rehearsal}")
+            f"Local time {local:%A %d %B %Y, %H:%M} {local.tzname()}{rehearsal}", layout=False)
         locked = self.guard.seconds_locked()
         if locked:
             self._say(f"Too many wrong PINs. Sign-in is locked for {locked} s.", "error")
@@ -141,7 +142,7 @@ class LoginScreen(TypeAheadForm, Screen):
     def _say(self, text: str, tone: str) -> None:
         message = self.query_one("#login-message", Static)
         message.set_classes(f"-{tone}")
-        message.update(text)
+        message.update(Text(text))
 
     @on(Button.Pressed, "#login-submit")
     def submit_form(self) -> None:

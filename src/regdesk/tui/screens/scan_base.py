@@ -118,8 +118,6 @@ class ScanScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        for widget in self.query(Static):
-            widget.can_focus = False
         self.query_one(VerdictPanel).show_ready("Starting...")
         self._scan_worker()
 
@@ -156,6 +154,10 @@ class ScanScreen(Screen):
             try:
                 job = self._jobs.get(timeout=0.5)
             except queue.Empty:
+                try:
+                    scanner.housekeeping(force=True)  # the lane is idle: a good moment
+                except Exception:  # noqa: BLE001 - e.g. locked by a backup; try again next pause
+                    pass
                 continue
             if job is _STOP:
                 break

@@ -35,7 +35,7 @@ NO_SHOW_ROWS = 300  # the list is filtered, not scrolled through: beyond this, n
 class TalliesLoaded(Message):
     ticket: int
     tallies: DayTallies
-    open_conflicts: list[ConflictRow]
+    version: int  # tallies.data_version when computed
 
 
 @dataclass
@@ -87,6 +87,7 @@ class SupervisorScreen(Screen):
         self._open: list[ConflictRow] = []
         self._day: date | None = None
         self._exporting = False
+        self._shown: tuple[date, int] | None = None  # (day, data version) on screen: skip identical refreshes
 
     @property
     def station(self):  # noqa: ANN201 (the app's Station)
@@ -114,15 +115,11 @@ class SupervisorScreen(Screen):
             with Vertical(id="supervisor-right"):
                 yield Static("Conflicts and overrides", classes="panel-title")
                 yield KeyedTable([("time", "Time"), ("what", "What"), ("who", "Who"), ("why", "Why"), ("by", "By")],
-                                 id="queue", sort_columns=("time", "what"),
-                                 sort_key=lambda cells: (not str(cells[1]).startswith("OPEN"), cells[0]))
+                                 id="queue")
                 yield Static("No-shows", classes="panel-title", id="no-show-title")
                 yield Input(placeholder="Filter no-shows by delegation", id="no-show-filter", max_length=80)
                 yield KeyedTable([("delegation", "Delegation"), ("name", "Name"), ("category", "Cat."),
-                                  ("role", "Role"), ("id", "Accreditation")], id="no-shows",
-                                 sort_columns=("delegation", "role", "name"),
-                                 sort_key=lambda cells: (str(cells[0]).casefold(), cells[1] != "head",
-                                                         str(cells[2]).casefold()))
+                                  ("role", "Role"), ("id", "Accreditation")], id="no-shows")
         with Horizontal(id="export-bar"):
             yield Static("", id="export-status")
             yield ProgressBar(total=100, show_eta=False, id="export-progress")
@@ -132,26 +129,36 @@ class SupervisorScreen(Screen):
         self._show_day_title()
         self.query_one("#export-bar").display = False
         self.action_refresh()
-        self.set_interval(REFRESH_SECONDS, self.action_refresh)
+        self.set_interval(REFRESH_SECONDS, self._tick)
 
     # --- loading --------------------------------------------------------------------------------
 
+    def _tick(self) -> None:
+        self._ticket += 1
+        self._load(self._ticket, self.day, force=False)
+
     def action_refresh(self) -> None:
         self._ticket += 1
-        self._load(self._ticket, self.day)
+        self._load(self._ticket, self.day, force=True)
 
     @work(thread=True, exclusive=True, group="supervisor-tallies", exit_on_error=False,
           description="Computing the day's tallies")
-    def _load(self, ticket: int, day: date) -> None:
+    def _load(self, ticket: int, day: date, force: bool) -> None:
+        # At a large meeting a computation costs a second or two of CPU: only redo it when an event
+        # arrived (recorded here or synced in) or the day changed.
+        version = tallies.data_version(self.station)
+        if not force and self._shown == (day, version):
+            return
         result = tallies.day_tallies(self.station, day)
-        open_now = [row for _, row in tallies.open_conflicts(self.station)]
-        self.post_message(TalliesLoaded(ticket, result, open_now))
+        len(result.no_shows)  # build the list here, in the worker, not on the UI thread
+        self.post_message(TalliesLoaded(ticket, result, version))
 
     def on_tallies_loaded(self, message: TalliesLoaded) -> None:
         if message.ticket != self._ticket:
             return  # an older computation finished late: the newer one is coming
+        self._shown = (message.tallies.day, message.version)
         self._latest = message.tallies
-        self._open = message.open_conflicts
+        self._open = list(message.tallies.open_conflicts)
         self._show(message.tallies)
 
     def _show(self, t: DayTallies) -> None:
@@ -165,7 +172,7 @@ class SupervisorScreen(Screen):
                            f"{_n(b.collected)}/{_n(b.pre_registered)} {_pct(b.collected_pct)}")),
             ("delegations", ("Delegations complete·partial·none", "",
                              f"{counts['complete']}·{counts['partial']}·{counts['not_collected']}")),
-            ("no_shows", ("No-shows", "", _n(len(t.no_shows)))),
+            ("no_shows", ("No-shows", "", _n(t.no_show_count))),
             ("entries", ("Venue entries", _n(s.entries), _n(s.entries_cum))),
             ("people", ("People entered", _n(s.distinct_people), _n(s.distinct_people_cum))),
             ("denied", ("Entries denied", _n(s.denied), _n(s.denied_cum))),
@@ -183,19 +190,22 @@ class SupervisorScreen(Screen):
         self.query_one("#entries-caption", Static).update(self._spark_caption("Venue entries by hour", entries))
         self.query_one("#badges-caption", Static).update(self._spark_caption("Badges issued by hour", badges))
 
-        queue: list[tuple[str, tuple[str, ...]]] = []
-        for c in self._open:
-            queue.append((f"conflict:{c.conflict_id}", (_hhmm(c.time_local), "OPEN conflict", c.participant_name
-                                                       or c.participant_id, c.reason, c.station_name)))
+        # Open conflicts first (they wait for a decision), then the day's decisions by time.
+        queue: list[tuple[str, tuple[str, ...]]] = [
+            (f"conflict:{c.conflict_id}", (c.time_local[5:16].replace("T", " "), "OPEN conflict",
+                                           c.participant_name or c.participant_id, c.reason, c.station_name))
+            for c in self._open]
+        decided: list[tuple[str, str, tuple[str, ...]]] = []
         for c in t.conflicts:
             if c.state == "resolved":
-                queue.append((f"resolved:{c.conflict_id}:{c.time_local}", (
-                    _hhmm(c.time_local), "resolved", c.participant_name or c.participant_id,
+                decided.append((c.time_local, f"resolved:{c.conflict_id}:{c.time_local}", (
+                    _hhmm(c.time_local), "conflict resolved", c.participant_name or c.participant_id,
                     f"{c.resolution}: {c.reason}", c.resolved_by)))
         for o in t.overrides:
-            queue.append((f"override:{o.event_id}", (_hhmm(o.time_local), f"override {o.rule.replace('_', ' ')}",
-                                                     o.participant_name or o.participant_id, o.reason,
-                                                     f"{o.supervisor} / {o.operator}")))
+            decided.append((o.time_local, f"override:{o.event_id}", (
+                _hhmm(o.time_local), f"override {o.rule.replace('_', ' ')}", o.participant_name or o.participant_id,
+                o.reason, f"{o.supervisor} / {o.operator}")))
+        queue += [(key, cells) for _, key, cells in sorted(decided)]
         self.query_one("#queue", KeyedTable).sync(queue)
         self._show_no_shows()
 

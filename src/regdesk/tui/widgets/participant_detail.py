@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Vertical
 from textual.widgets import Static
 
 from regdesk.services.desk_view import ParticipantCard
@@ -44,14 +44,14 @@ def facts_table(card: ParticipantCard) -> Table:
     grid.add_column(style="dim", no_wrap=True, justify="right")
     grid.add_column()
     if card.title:
-        grid.add_row("Title", card.title)
+        grid.add_row("Title", Text(card.title))
     grid.add_row("Delegation", Text(card.delegation, style="bold"))
     grid.add_row("Category", Text.assemble((f" {card.category_code} ", f"bold #ffffff on {card.category_colour}"),
-                                           "  ", card.category_name))
+                                           "  ", Text(card.category_name)))
     grid.add_row("Role", "Head of delegation" if card.delegation_role == "head" else "Member")
-    grid.add_row("Accreditation", card.accreditation_id)
+    grid.add_row("Accreditation", Text(card.accreditation_id))
     if card.confirmation_code:
-        grid.add_row("Confirmation", card.confirmation_code)
+        grid.add_row("Confirmation", Text(card.confirmation_code))
     if card.badges:
         lines = Text()
         for i, b in enumerate(card.badges):
@@ -68,13 +68,14 @@ def facts_table(card: ParticipantCard) -> Table:
         grid.add_row("Badges", Text("none issued", style="dim"))
     if card.last_check:
         c = card.last_check
-        grid.add_row("Last ID check", f"{c.document_label} ····{c.last4}  {c.checked_local:%d %b %H:%M}  by {c.operator}")
+        grid.add_row("Last ID check",
+                     Text(f"{c.document_label} ····{c.last4}  {c.checked_local:%d %b %H:%M}  {c.operator}"))
     else:
         grid.add_row("Last ID check", Text("none recorded", style="dim"))
     return grid
 
 
-class ParticipantDetail(VerticalScroll, can_focus=False):
+class ParticipantDetail(Vertical, can_focus=False):
     DEFAULT_CSS = """
     ParticipantDetail { height: auto; }
     """
@@ -99,7 +100,7 @@ class ParticipantDetail(VerticalScroll, can_focus=False):
         text, tone = next_step(card)
         step = self.query_one("#detail-next", Static)
         step.set_classes(f"-{tone}")
-        step.update(text)
+        step.update(Text(text))
 
     def clear_card(self) -> None:
         banner = self.query_one("#detail-banner", Static)

@@ -32,7 +32,7 @@ class ParticipantTable(DataTable):
 
     COLUMNS = (("name", "Name"), ("latin", "Latin"), ("delegation", "Delegation"), ("category", "Cat."),
                ("status", "Status"))
-    FIXED_WIDTHS = {"category": 4, "status": 15}
+    FIXED_WIDTHS = {"category": 5, "status": 15}
     # The Latin column only gets room when some result is written in another script.
     SHARES = {"name": 0.38, "latin": 0.26, "delegation": 0.36}
     SHARES_NO_LATIN = {"name": 0.52, "latin": 0.0, "delegation": 0.48}
@@ -55,7 +55,9 @@ class ParticipantTable(DataTable):
         # Each cell has one column of padding on both sides; keep two for the vertical scrollbar.
         free = self.size.width - 2 - 2 * self.cell_padding * len(self.COLUMNS) - sum(self.FIXED_WIDTHS.values())
         shares = self.SHARES if self._needs_latin(self._hits) else self.SHARES_NO_LATIN
-        widths = {key: max(self.MIN_WIDTH, int(free * share)) for key, share in shares.items()}
+        widths = {key: self.MIN_WIDTH for key, share in shares.items() if not share}
+        free -= sum(widths.values())
+        widths |= {key: max(self.MIN_WIDTH, int(free * share)) for key, share in shares.items() if share}
         return widths | self.FIXED_WIDTHS
 
     def _rebuild(self) -> None:
@@ -74,7 +76,7 @@ class ParticipantTable(DataTable):
 
     def _category_cell(self, code: str) -> Text:
         colour = self._colours.get(code)
-        return Text(f"{code:^4}", style=f"bold #ffffff on {colour}") if colour else Text(code)
+        return Text(f"{code:^5}", style=f"bold #ffffff on {colour}") if colour else Text(code)
 
     def _add_rows(self, hits: list[SearchHit]) -> None:
         for hit in hits:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
 from regdesk.clock import SystemClock
+from regdesk.tui.widgets.sync_status import SyncStatusWidget
 
 ROLE_LABELS = {"desk": "Registration desk", "security": "Security screening", "bus": "Bus stop",
                "supervisor": "Supervisor"}
@@ -45,14 +47,16 @@ class StatusBar(Horizontal):
         station = self.app.station  # type: ignore[attr-defined]
         yield Static("regdesk", id="status-app")
         role = ROLE_LABELS.get(station.role, station.role)
-        yield Static(f"{station.name} · {role}", id="status-station")
+        yield Static(Text(f"{station.name} · {role}"), id="status-station")
         yield Static("", id="status-operator")
-        # Filled by the sync area (SyncStatus widget); kept empty here on purpose.
-        yield Horizontal(id="sync-status")
+        # The sync area owns what goes in this slot (online/offline, last sync, waiting events).
+        yield Horizontal(SyncStatusWidget(), id="sync-status")
         yield Static("", id="status-spacer")
         if not isinstance(station.clock, SystemClock):
             yield Static("REHEARSAL", id="status-rehearsal")
         yield Static("", id="status-clock")
+
+    _shown_operator: str | None = None
 
     def on_mount(self) -> None:
         self.tick()
@@ -61,7 +65,11 @@ class StatusBar(Horizontal):
     def tick(self) -> None:
         station = self.app.station  # type: ignore[attr-defined]
         operator = getattr(self.app, "operator", None)
-        self.query_one("#status-operator", Static).update(
-            f"Operator: {operator.name} ({operator.role})" if operator else "Not signed in")
+        who = f"Operator: {operator.name} ({operator.role})" if operator else "Not signed in"
+        if who != self._shown_operator:
+            self._shown_operator = who
+            self.query_one("#status-operator", Static).update(Text(who))
         local = station.config.local(station.clock.now())
-        self.query_one("#status-clock", Static).update(f"{format_local_time(local)} {local.tzname()}")
+        # Same width every second: repaint the clock only, no layout pass for the whole screen.
+        self.query_one("#status-clock", Static).update(f"{format_local_time(local)} {local.tzname()}",
+                                                       layout=False)

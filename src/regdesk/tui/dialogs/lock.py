@@ -1,0 +1,191 @@
+"""Idle lock: after a few idle minutes the screen is covered until the operator (or a supervisor)
+types a PIN. Nothing of the screen underneath shows while locked (names, document digits).
+
+Wiring for the app (two lines in RegdeskApp, owned by the app shell):
+
+    # on_mount:
+    self.idle_lock = IdleLock(self); self.idle_lock.start()
+    # on_event (before super()):
+    if isinstance(event, events.InputEvent): self.idle_lock.touch()
+
+The idle time comes from the station setting "lock_minutes" (default 5; 0 = never lock). The lock
+needs `app.station` and `app.operator` (.name, .role); it locks only while someone is signed in.
+A supervisor who unlocks for someone else is reported in the result, so the app can decide whether
+the session continues under the supervisor's name (it stays the operator's by default).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from regdesk.services import operators
+from regdesk.services.station import Station
+
+DEFAULT_LOCK_MINUTES = 5.0
+MAX_FAILURES = 5
+LOCKOUT_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    name: str  # who typed the PIN
+    role: str
+    by_supervisor: bool  # a supervisor unlocked another operator's screen
+
+
+def lock_minutes(station: Station) -> float:
+    try:
+        return float(station.setting("lock_minutes", str(DEFAULT_LOCK_MINUTES)))
+    except ValueError:
+        return DEFAULT_LOCK_MINUTES
+
+
+class _Attempts:
+    """Wrong PINs in a row; after MAX_FAILURES the lock refuses tries for LOCKOUT_SECONDS."""
+
+    def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
+        self.now, self.failures, self.until = now, 0, 0.0
+
+    def seconds_locked(self) -> int:
+        remaining = self.until - self.now()
+        if remaining <= 0:
+            if self.until:
+                self.until, self.failures = 0.0, 0
+            return 0
+        return int(remaining + 0.999)
+
+    def failed(self) -> None:
+        self.failures += 1
+        if self.failures >= MAX_FAILURES:
+            self.until = self.now() + LOCKOUT_SECONDS
+
+    def succeeded(self) -> None:
+        self.failures, self.until = 0, 0.0
+
+
+def check_unlock(station: Station, locked_for: str, name: str, pin: str) -> Unlocked | str:
+    """Unlocked, or the message to show. The operator's own PIN, or any supervisor's."""
+    name = name.strip() or locked_for
+    with station.sessions() as session:
+        operator = operators.authenticate(session, name, pin)
+        if operator is None:
+            return "Wrong name or PIN."
+        if operator.name != locked_for and operator.role != "supervisor":
+            return f"Only {locked_for} or a supervisor can unlock this screen."
+        return Unlocked(operator.name, operator.role, by_supervisor=operator.name != locked_for)
+
+
+class LockScreen(ModalScreen[Unlocked]):
+    """Covers the whole screen; Escape does nothing; only a right PIN dismisses it."""
+
+    DEFAULT_CSS = """
+    LockScreen { align: center middle; background: $background 100%; }
+    LockScreen > #lock { width: 60; height: auto; padding: 1 2; border: thick $warning; background: $surface; }
+    LockScreen .lock-title { text-style: bold; width: 100%; margin-bottom: 1; }
+    LockScreen .lock-label { margin-top: 1; color: $text-muted; }
+    LockScreen #lock-pin { width: 20; }
+    LockScreen #lock-error { color: $error; text-style: bold; height: auto; margin-top: 1; }
+    LockScreen #lock-buttons { height: auto; width: 100%; align-horizontal: right; margin-top: 1; }
+    """
+    BINDINGS = [Binding("escape", "ignore", show=False, priority=True)]
+    AUTO_FOCUS = "#lock-pin"
+
+    def __init__(self, station: Station, operator_name: str, *,
+                 now: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.station = station
+        self.operator_name = operator_name
+        self.attempts = _Attempts(now)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="lock"):
+            yield Static("Screen locked", classes="lock-title")
+            yield Static(f"Locked after inactivity. {self.operator_name}: type your PIN to go on. "
+                         "A supervisor can unlock with their own name and PIN.", markup=False)
+            yield Label("Name", classes="lock-label")
+            yield Input(self.operator_name, id="lock-name", max_length=120)
+            yield Label("PIN", classes="lock-label")
+            yield Input(id="lock-pin", password=True, restrict=r"[0-9]*", max_length=12)
+            yield Static("", id="lock-error")
+            with Horizontal(id="lock-buttons"):
+                yield Button("Unlock", variant="primary", id="lock-ok")
+
+    def action_ignore(self) -> None:
+        """Escape must not dismiss the lock."""
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#lock-ok")
+    def try_unlock(self) -> None:
+        error = self.query_one("#lock-error", Static)
+        pin_input = self.query_one("#lock-pin", Input)
+        wait = self.attempts.seconds_locked()
+        if wait:
+            error.update(f"Too many wrong PINs. Try again in {wait} s.")
+            return
+        result = check_unlock(self.station, self.operator_name, self.query_one("#lock-name", Input).value,
+                              pin_input.value)
+        pin_input.value = ""
+        if isinstance(result, str):
+            self.attempts.failed()
+            wait = self.attempts.seconds_locked()
+            error.update(result + (f" Too many wrong PINs: wait {wait} s." if wait else ""))
+            pin_input.focus()
+            return
+        self.attempts.succeeded()
+        self.dismiss(result)
+
+
+class IdleLock:
+    """Pushes a LockScreen when no key or mouse input came for `minutes` (see module docstring)."""
+
+    def __init__(self, app: App, *, minutes: float | None = None, now: Callable[[], float] = time.monotonic,
+                 on_unlock: Callable[[Unlocked], Any] | None = None) -> None:
+        self.app = app
+        self.minutes = lock_minutes(app.station) if minutes is None else minutes  # type: ignore[attr-defined]
+        self.now = now
+        self.on_unlock = on_unlock
+        self.last_input = now()
+        self.locked = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.minutes > 0
+
+    def touch(self) -> None:
+        self.last_input = self.now()
+
+    def start(self, every: float = 5.0) -> None:
+        if self.enabled:
+            self.app.set_interval(min(every, self.minutes * 60 / 4), self.check, name="idle-lock")
+
+    def check(self) -> bool:
+        """Lock if idle for long enough; returns whether the screen is locked now."""
+        operator = getattr(self.app, "operator", None)
+        if not self.enabled or self.locked or operator is None:
+            return self.locked
+        if self.now() - self.last_input >= self.minutes * 60:
+            self.lock()
+        return self.locked
+
+    def lock(self) -> None:
+        operator = getattr(self.app, "operator", None)
+        if operator is None or self.locked:
+            return
+        self.locked = True
+        self.app.push_screen(LockScreen(self.app.station, operator.name), self._unlocked)  # type: ignore[attr-defined]
+
+    def _unlocked(self, result: Unlocked | None) -> None:
+        self.locked = False
+        self.touch()
+        if result is not None and self.on_unlock is not None:
+            self.on_unlock(result)
