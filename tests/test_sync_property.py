@@ -189,13 +189,21 @@ def event_ids(station: Station) -> set[str]:
         return set(session.execute(select(EventRow.id)).scalars())
 
 
+def tally_counts_models() -> tuple[type, ...]:
+    from regdesk.store.projections import tally_counts
+
+    return tuple(obj for obj in vars(tally_counts).values()
+                 if isinstance(obj, type) and getattr(obj, "__tablename__", "").startswith("tally_"))
+
+
 def own_event_ids(station: Station) -> set[str]:
     with station.sessions() as session:
         return set(session.execute(select(EventRow.id).where(EventRow.station_id == station.station_id)).scalars())
 
 
-# The projections the sync contract covers (derived tally counters are services/tallies' own).
-COMPARED = (Participant, Badge, Revocation, Scan, PublicKey, Override, IdentityCheck, Operator)
+# Every projection, the supervisor's tally counters included: they too must not depend on delivery order.
+COMPARED = (Participant, Badge, Revocation, Scan, PublicKey, Override, IdentityCheck, Operator,
+            *tally_counts_models())
 
 
 def projection_snapshot(station: Station) -> dict[str, list[tuple]]:

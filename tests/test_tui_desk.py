@@ -60,7 +60,9 @@ async def wait_until(pilot, condition: Callable[[], bool], what: str, tries: int
         await pilot.pause(0.05)
         if condition():
             return
-    raise AssertionError(f"timed out waiting for: {what}; outcome: {pilot.app.screen.query('#outcome').first().content if pilot.app.screen.query('#outcome') else None!r}")
+    outcome = pilot.app.screen.query("#outcome")
+    shown = str(outcome.first().content) if outcome else type(pilot.app.screen).__name__
+    raise AssertionError(f"timed out waiting for: {what} (outcome panel: {shown!r})")
 
 
 def text_of(screen, selector: str) -> str:
@@ -137,6 +139,7 @@ async def test_sign_in_refuses_wrong_pin_then_opens_the_desk(station):
         assert app.operator is None
 
 
+@pytest.mark.slow
 async def test_five_wrong_pins_lock_sign_in_for_30_seconds(station, clock):
     app = make_app(station)
     async with app.run_test(size=SIZE) as pilot:
@@ -218,6 +221,7 @@ async def test_issue_without_identity_check_is_refused_with_the_reason(station):
             assert s.execute(select(Badge).where(Badge.participant_id == lauber)).first() is None
 
 
+@pytest.mark.slow
 async def test_quota_refusal_then_supervisor_override(station):
     rows = [participant_row(f"TL-{i}", f"Quotamember{i}", "Test", delegation="Testland", category="MS")
             for i in range(1, 6)]
@@ -333,3 +337,63 @@ async def test_print_failure_says_the_badge_is_issued_and_offers_reprint(station
         await wait_until(pilot, lambda: screen.check_action("reprint", ()) is True, "reprint offered")
     with station.sessions() as s:
         assert s.execute(select(Badge).where(Badge.participant_id == lauber)).scalar_one()
+
+
+# --- supervisors switch screens; clerks cannot --------------------------------------------------
+
+
+async def test_only_supervisors_switch_screens_with_function_keys(station):
+    app = make_app(station, operator="ana")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
+        await pilot.press("f10", "f12")
+        await pilot.pause()
+        assert app.current_mode == "desk" and isinstance(app.screen, DeskScreen)
+
+    app = make_app(station, operator="maria")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
+        desk_screen = app.screen
+        await find(pilot, "lauber", LAUBER)
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: app.current_mode == "supervisor", "supervisor screen")
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: app.current_mode == "desk", "back to the desk")
+        assert app.screen is desk_screen  # the desk kept its search and selection
+        assert LAUBER in text_of(desk_screen, "#detail-name")
+
+
+# --- `regdesk demo`: where it lives, built once -------------------------------------------------
+
+
+def test_demo_data_dir_is_a_separate_folder_unless_told(monkeypatch, tmp_path):
+    from argparse import Namespace
+
+    from regdesk.commands.common import default_data_dir
+    from regdesk.commands.tui import demo_data_dir
+
+    monkeypatch.delenv("REGDESK_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    # No --data-dir: cli.main fills in the usual data dir; the demo goes next to real stations, not into one.
+    assert demo_data_dir(Namespace(data_dir=default_data_dir())) == tmp_path / "xdg" / "regdesk" / "demo"
+    assert demo_data_dir(Namespace(data_dir=tmp_path / "mine")) == tmp_path / "mine"
+    monkeypatch.setenv("REGDESK_DATA_DIR", str(tmp_path / "env"))
+    assert demo_data_dir(Namespace(data_dir=default_data_dir())) == tmp_path / "env"
+
+
+def test_demo_station_is_built_once_and_never_over_other_files(demo_template, tmp_path, clock):
+    from regdesk.services.demo import DemoError, is_demo_station, open_or_build_demo
+
+    shutil.copytree(demo_template, tmp_path / "demo")
+    station, created = open_or_build_demo(tmp_path / "demo", clock=clock)
+    try:
+        assert not created and is_demo_station(station)
+        with station.sessions() as s:
+            assert s.execute(select(Participant)).first() is not None
+    finally:
+        station.close()
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("not a station")
+    with pytest.raises(DemoError, match="not empty"):
+        open_or_build_demo(tmp_path / "busy", clock=clock)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["busy", "demo"]  # no half-built folder left

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from regdesk.commands.common import CommandError, emit_json, station_from_args
+from regdesk.render.layouts import LayoutError
 from regdesk.services import desk
 
 
@@ -83,7 +84,7 @@ def cmd_reprint(args: argparse.Namespace) -> int:
     try:
         outcome = desk.print_badge(station, args.serial.replace("-", "").upper(), operator=args.operator,
                                    layout=args.layout, out=args.out)
-    except desk.DeskError as exc:
+    except (desk.DeskError, LayoutError) as exc:
         raise CommandError(str(exc)) from None
     finally:
         station.close()

@@ -18,7 +18,8 @@ CLOCK_HELP = ("rehearsal clock start, ISO date-time in the event's local time (e
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="open the demo desk (built on first run: bundled event, 900 participants)")
     # Own dest: a subcommand default must not overwrite the global --clock.
-    p.add_argument("--clock", dest="sub_clock", metavar="ISO", default=None, help=CLOCK_HELP + " (demo default: 2017-12-01T13:05)")
+    p.add_argument("--clock", dest="sub_clock", metavar="ISO", default=None,
+                   help=CLOCK_HELP + " (demo default: 2017-12-01T13:05)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("tui", help="open the terminal UI on the station in --data-dir")

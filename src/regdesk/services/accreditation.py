@@ -205,7 +205,7 @@ def _encoding_problems(name: str, raw: bytes) -> list[ImportProblem]:
     lines = raw.split(b"\n")
     legacy = raw.decode("cp1252", errors="replace")
     delimiter = _delimiter(legacy.split("\n", 1)[0])
-    header = [_column_key(h) for h in next(csv.reader([legacy.split("\n", 1)[0]], delimiter=delimiter), [])]
+    header = [_column_key(h) for h in _split_line(legacy.split("\n", 1)[0], delimiter)]
     problems = []
     bad_lines = 0
     for number, line in enumerate(lines, start=1):
@@ -218,7 +218,7 @@ def _encoding_problems(name: str, raw: bytes) -> list[ImportProblem]:
                 continue
             byte = line[exc.start]
             as_legacy = line.decode("cp1252", errors="replace")
-            values = next(csv.reader([as_legacy.rstrip("\r")], delimiter=delimiter), [])
+            values = _split_line(as_legacy.rstrip("\r"), delimiter)
             column = ""
             for i, value in enumerate(values):
                 if any(ord(ch) > 127 for ch in value):
@@ -232,6 +232,14 @@ def _encoding_problems(name: str, raw: bytes) -> list[ImportProblem]:
     if bad_lines > 20:
         problems.append(ImportProblem(name, 0, "", f"... {bad_lines - 20} more lines are not UTF-8 either"))
     return problems
+
+
+def _split_line(line: str, delimiter: str) -> list[str]:
+    """One physical line as fields, for error messages only; a stray CR must not break the report."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return line.replace("\r", " ").split(delimiter)
 
 
 def _delimiter(header_line: str) -> str:

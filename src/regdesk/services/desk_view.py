@@ -92,9 +92,9 @@ def participant_card(station: Station, participant_id: str) -> ParticipantCard |
         ).scalar_one_or_none()
         last_check = None
         if check is not None:
-            last_check = IdentityLine(check.document_type, DOCUMENT_LABELS.get(check.document_type, check.document_type),
-                                      check.document_last4, parse_utc(check.checked_at).astimezone(zone),
-                                      check.operator)
+            label = DOCUMENT_LABELS.get(check.document_type, check.document_type)
+            last_check = IdentityLine(check.document_type, label, check.document_last4,
+                                      parse_utc(check.checked_at).astimezone(zone), check.operator)
         facts, _ = desk.evaluate(station, session, participant_id, replace=bool(serial))
         decision = decide_issue(facts)
         category = station.config.category(p.category)

@@ -463,9 +463,12 @@ def _load(station: Station, session: Session, days: tuple[date, ...]) -> _Snapsh
             "SELECT station_id, payload FROM events WHERE kind = ?", (str(EventKind.STATION_CREATED),)):
         snap.station_names[station_id] = json.loads(payload).get("name", "") or station_id[:8]
 
-    # Badges and revocations (counters kept by store/projections/tally_counts.py).
+    # Badges and revocations, grouped against the current mirror so the split by category is the same
+    # whatever order sync delivered badges and participants in.
     for bucket, station_id, operator, category, reissue, n in cursor.execute(
-            "SELECT utc_hour, station_id, operator, category, reissue, n FROM tally_badge_hours"):
+            "SELECT substr(b.issued_at, 1, 13), b.station_id, b.operator, coalesce(p.category, ''), "
+            "b.issue_no > 1, count(*) FROM badges b "
+            "LEFT JOIN participants p ON p.accreditation_id = b.participant_id GROUP BY 1, 2, 3, 4, 5"):
         day, hour = buckets.local(bucket)
         if day > until:
             continue
@@ -475,7 +478,10 @@ def _load(station: Station, session: Session, days: tuple[date, ...]) -> _Snapsh
         delta["station"][(kind, station_id)] += n
         delta["operator"][(kind, operator)] += n
         _hour_counter(snap, day, "badges")[hour] += n
-    for bucket, category, n in cursor.execute("SELECT utc_hour, category, n FROM tally_revocation_hours"):
+    for bucket, category, n in cursor.execute(
+            "SELECT substr(r.revoked_at, 1, 13), coalesce(p.category, ''), count(*) FROM revocations r "
+            "LEFT JOIN badges b ON b.serial = r.serial "
+            "LEFT JOIN participants p ON p.accreditation_id = b.participant_id GROUP BY 1, 2"):
         day = buckets.local(bucket)[0]
         if day <= until:
             _delta(snap, day)["badge"][("revoked", category)] += n

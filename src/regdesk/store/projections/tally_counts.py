@@ -11,8 +11,9 @@ small aggregate tables in the same transaction. That keeps the handlers' guarant
 
 Time buckets are the stored UTC hour ("2017-12-04T15"); services/tallies.py maps each bucket to
 its local day and hour, which is exact for zones with whole-hour offsets (America/Mexico_City).
-A badge is counted under its holder's category at the moment it was inserted ('' if the holder
-was not in the mirror yet).
+Badges and revocations are NOT counted here: their split by category depends on the mirror, which
+may arrive after the badge through sync, so services/tallies.py groups them at read time against
+the current mirror (a few hundred thousand rows at most).
 """
 
 from __future__ import annotations
@@ -78,31 +79,12 @@ class TallyFirstEntryDay(Base):
 
 
 @projection_table
-class TallyBadgeHour(Base):
-    __tablename__ = "tally_badge_hours"
-    utc_hour: Mapped[str] = mapped_column(String(13), primary_key=True)
-    station_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    operator: Mapped[str] = mapped_column(String(120), primary_key=True)
-    category: Mapped[str] = mapped_column(String(16), primary_key=True)
-    reissue: Mapped[bool] = mapped_column(Boolean, primary_key=True)  # issue number 2 or more
-    n: Mapped[int] = mapped_column(Integer, default=0)
-
-
-@projection_table
 class TallyFirstBadge(Base):
     """When each participant first got a badge: collection progress and no-shows."""
 
     __tablename__ = "tally_first_badges"
     participant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     first_at: Mapped[str] = mapped_column(String(27))
-
-
-@projection_table
-class TallyRevocationHour(Base):
-    __tablename__ = "tally_revocation_hours"
-    utc_hour: Mapped[str] = mapped_column(String(13), primary_key=True)
-    category: Mapped[str] = mapped_column(String(16), primary_key=True)
-    n: Mapped[int] = mapped_column(Integer, default=0)
 
 
 TRIGGERS = (
@@ -145,22 +127,8 @@ TRIGGERS = (
     """,
     """
     CREATE TRIGGER IF NOT EXISTS tally_badges_ai AFTER INSERT ON badges BEGIN
-        INSERT INTO tally_badge_hours (utc_hour, station_id, operator, category, reissue, n)
-        VALUES (substr(NEW.issued_at, 1, 13), NEW.station_id, NEW.operator,
-                coalesce((SELECT category FROM participants WHERE accreditation_id = NEW.participant_id), ''),
-                NEW.issue_no > 1, 1)
-        ON CONFLICT (utc_hour, station_id, operator, category, reissue) DO UPDATE SET n = n + 1;
         INSERT INTO tally_first_badges (participant_id, first_at) VALUES (NEW.participant_id, NEW.issued_at)
         ON CONFLICT (participant_id) DO UPDATE SET first_at = excluded.first_at WHERE excluded.first_at < first_at;
-    END
-    """,
-    """
-    CREATE TRIGGER IF NOT EXISTS tally_revocations_ai AFTER INSERT ON revocations BEGIN
-        INSERT INTO tally_revocation_hours (utc_hour, category, n)
-        VALUES (substr(NEW.revoked_at, 1, 13),
-                coalesce((SELECT p.category FROM badges b JOIN participants p ON p.accreditation_id = b.participant_id
-                          WHERE b.serial = NEW.serial), ''), 1)
-        ON CONFLICT (utc_hour, category) DO UPDATE SET n = n + 1;
     END
     """,
 )
@@ -179,9 +147,7 @@ RECOMPUTE = (
     "DELETE FROM tally_entrant_days",
     "DELETE FROM tally_first_entries",
     "DELETE FROM tally_first_entry_days",
-    "DELETE FROM tally_badge_hours",
     "DELETE FROM tally_first_badges",
-    "DELETE FROM tally_revocation_hours",
     """INSERT INTO tally_scan_hours (local_day, utc_hour, point_kind, point, direction, departure, verdict, reason,
                                      counted, n, first_at, last_at)
        SELECT local_day, substr(scanned_at, 1, 13), point_kind, point, coalesce(direction, ''),
@@ -195,19 +161,11 @@ RECOMPUTE = (
     "INSERT INTO tally_first_entries (who, first_day) SELECT who, min(local_day) FROM tally_entrants GROUP BY who",
     """INSERT INTO tally_first_entry_days (first_day, n)
        SELECT first_day, count(*) FROM tally_first_entries GROUP BY first_day""",
-    """INSERT INTO tally_badge_hours (utc_hour, station_id, operator, category, reissue, n)
-       SELECT substr(b.issued_at, 1, 13), b.station_id, b.operator, coalesce(p.category, ''), b.issue_no > 1,
-              count(*)
-       FROM badges b LEFT JOIN participants p ON p.accreditation_id = b.participant_id GROUP BY 1, 2, 3, 4, 5""",
     """INSERT INTO tally_first_badges (participant_id, first_at)
        SELECT participant_id, min(issued_at) FROM badges GROUP BY participant_id""",
-    """INSERT INTO tally_revocation_hours (utc_hour, category, n)
-       SELECT substr(r.revoked_at, 1, 13), coalesce(p.category, ''), count(*)
-       FROM revocations r LEFT JOIN badges b ON b.serial = r.serial
-       LEFT JOIN participants p ON p.accreditation_id = b.participant_id GROUP BY 1, 2""",
 )
 TRIGGER_NAMES = ("tally_scans_ai", "tally_entrants_ai", "tally_first_entries_ai", "tally_first_entries_au",
-                 "tally_badges_ai", "tally_revocations_ai")
+                 "tally_badges_ai")
 
 
 def drop_triggers(dbapi_connection) -> None:  # noqa: ANN001 (a sqlite3 connection)

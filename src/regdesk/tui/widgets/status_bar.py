@@ -35,10 +35,10 @@ class StatusBar(Horizontal):
     }
     StatusBar > Static { width: auto; padding: 0 1; }
     StatusBar > #status-app { text-style: bold; background: $primary; }
-    StatusBar > #status-station { text-style: bold; }
+    /* The station name gives way first on a narrow terminal; the clock always stays visible. */
+    StatusBar > #status-station { width: 1fr; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
     StatusBar > #status-operator { color: $text; }
     StatusBar > #sync-status { width: auto; height: 1; }
-    StatusBar > #status-spacer { width: 1fr; padding: 0; }
     StatusBar > #status-clock { text-style: bold; }
     StatusBar > #status-rehearsal { background: $warning; color: $background; text-style: bold; }
     """
@@ -51,7 +51,6 @@ class StatusBar(Horizontal):
         yield Static("", id="status-operator")
         # The sync area owns what goes in this slot (online/offline, last sync, waiting events).
         yield Horizontal(SyncStatusWidget(), id="sync-status")
-        yield Static("", id="status-spacer")
         if not isinstance(station.clock, SystemClock):
             yield Static("REHEARSAL", id="status-rehearsal")
         yield Static("", id="status-clock")
