@@ -34,7 +34,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    _accept_clock_anywhere(sub)
     return parser
+
+
+def _accept_clock_anywhere(sub: argparse._SubParsersAction) -> None:
+    """`--clock` also works after the subcommand (`regdesk issue X --clock ...`), as scripts write it."""
+    for subparser in set(sub.choices.values()):
+        try:
+            subparser.add_argument("--clock", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        except argparse.ArgumentError:
+            pass  # the subcommand defines its own --clock
+        for action in subparser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _accept_clock_anywhere(action)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """Badge issuance rules. Pure: the caller gathers the facts, this decides.
 
 Order of checks (first failing rule is the reason shown; all failing rules are listed):
-accreditation → identity check → collection window → existing badge → delegation quota.
+accreditation → existing badge → identity check → collection window → delegation quota.
 """
 
 from __future__ import annotations
@@ -80,6 +80,9 @@ def decide_issue(facts: IssueFacts) -> Decision:
         return Decision((Refusal.NOT_ACCREDITED,))
     if facts.participant_status != "accredited":
         return Decision((Refusal.WITHDRAWN,))
+    # Someone who already holds a badge hears that first: the clerk's next step is a replacement.
+    if not facts.replace and facts.holds_valid_badge:
+        refusals.append(Refusal.ALREADY_HOLDS_BADGE)
     if not facts.identity_checked:
         refusals.append(Refusal.IDENTITY_NOT_CHECKED)
     if facts.now < facts.window_opens:
@@ -89,12 +92,9 @@ def decide_issue(facts: IssueFacts) -> Decision:
     if facts.replace:
         if not facts.holds_valid_badge:
             refusals.append(Refusal.NOTHING_TO_REPLACE)
-    else:
-        if facts.holds_valid_badge:
-            refusals.append(Refusal.ALREADY_HOLDS_BADGE)
-        # A replacement never changes the head count, so the quota is checked on first issue only.
-        elif facts.quota and facts.delegation_holders >= facts.quota:
-            refusals.append(Refusal.QUOTA_REACHED)
+    # A replacement never changes the head count, so the quota is checked on first issue only.
+    elif not facts.holds_valid_badge and facts.quota and facts.delegation_holders >= facts.quota:
+        refusals.append(Refusal.QUOTA_REACHED)
     return Decision(tuple(refusals))
 
 
