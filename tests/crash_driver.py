@@ -48,6 +48,43 @@ def _clock_after_last_event(data_dir: Path) -> RehearsalClock:
     return RehearsalClock(start + timedelta(milliseconds=1))
 
 
+def _badge_work(station, prefix: str):  # type: ignore[no-untyped-def]
+    """First badges for everyone still without one, then replacements (lost badges) round and round:
+    the work never runs out before the kill comes."""
+    from sqlalchemy import select
+
+    from regdesk.store.models import Badge, Participant
+
+    with station.sessions() as s:
+        holders = set(s.execute(select(Badge.participant_id)).scalars())
+        people = [p for p in s.execute(select(Participant.accreditation_id).order_by(
+            Participant.accreditation_id)).scalars() if p.startswith(prefix)]
+    for pid in people:
+        if pid not in holders:
+            yield pid, False
+    while True:
+        for pid in people:
+            yield pid, True
+
+
+def _issue(station, pid: str, replace: bool):  # type: ignore[no-untyped-def]
+    from regdesk.services import desk
+
+    desk.record_identity_check(station, pid, "passport", "K0001234567", "clerk")
+    return desk.issue_badge(station, pid, operator="clerk", replace=replace)
+
+
+def _write_export(path: Path, upto: int) -> None:
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["accreditation_id", "family_name", "given_names", "category", "delegation",
+                      "delegation_role", "status"])
+        for i in range(1, upto + 1):
+            out.writerow([f"IMP-{i:05d}", f"Família{i}", "Ana María", "UN", "UNHCR", "member", "accredited"])
+
+
 def main(argv: list[str]) -> int:
     mode, data_dir, *rest = argv
     if mode == "cli":
@@ -63,18 +100,10 @@ def main(argv: list[str]) -> int:
     station = open_station(Path(data_dir), clock=_clock_after_last_event(Path(data_dir)))
     say("READY")
     if mode in ("issue", "print"):
-        from sqlalchemy import select
-
         from regdesk.services import desk
-        from regdesk.store.models import Badge, Participant
 
-        with station.sessions() as s:
-            holders = set(s.execute(select(Badge.participant_id)).scalars())
-            todo = [p for p in s.execute(select(Participant.accreditation_id).order_by(
-                Participant.accreditation_id)).scalars() if p not in holders]
-        for pid in todo:
-            desk.record_identity_check(station, pid, "passport", "K0001234567", "clerk")
-            badge = desk.issue_badge(station, pid, operator="clerk")
+        for pid, replace in _badge_work(station, ""):
+            badge = _issue(station, pid, replace)
             if mode == "print":
                 outcome = desk.print_badge(station, badge.serial, operator="clerk")
                 say(f"ACK {badge.serial} {pid} {outcome.pdf_path}")
@@ -83,9 +112,13 @@ def main(argv: list[str]) -> int:
     elif mode == "import":
         from regdesk.services import accreditation
 
-        for path in rest:
-            report = accreditation.import_file(station, Path(path), operator="clerk")
-            say(f"ACK {Path(path).name} {report.event_id}")
+        # rest = [folder, first k]: export k holds IMP-00001 .. IMP-(50k), written here, one after another
+        folder, first = Path(rest[0]), int(rest[1])
+        for k in itertools.count(first):
+            path = folder / f"export-{k:03d}.csv"
+            _write_export(path, 50 * k)
+            report = accreditation.import_file(station, path, operator="clerk")
+            say(f"ACK {path.name} {report.event_id}")
     elif mode == "bundle":
         from regdesk.services import bundles
 
@@ -94,19 +127,11 @@ def main(argv: list[str]) -> int:
             result = bundles.import_bundle(station, Path(path))
             say(f"ACK {Path(path).name} {result.added}")
     elif mode == "sync":
-        from sqlalchemy import select
+        from regdesk.services import sync
 
-        from regdesk.services import desk, sync
-        from regdesk.store.models import Badge, Participant
-
-        with station.sessions() as s:
-            holders = set(s.execute(select(Badge.participant_id)).scalars())
-            todo = [p for p in s.execute(select(Participant.accreditation_id).order_by(
-                Participant.accreditation_id)).scalars() if p not in holders and p.startswith(rest[1])]
         with sync.Hub(rest[0]) as hub:
-            for pid in todo:
-                desk.record_identity_check(station, pid, "passport", "K0001234567", "clerk")
-                badge = desk.issue_badge(station, pid, operator="clerk")
+            for pid, replace in _badge_work(station, rest[1]):
+                badge = _issue(station, pid, replace)
                 say(f"ACK {badge.serial} {pid}")
                 # small chunks: a kill lands between chunks as well as inside one
                 report = sync.sync_once(station, hub, push_chunk=5, pull_chunk=40)
@@ -114,12 +139,12 @@ def main(argv: list[str]) -> int:
     elif mode == "backup":
         from regdesk.services import backup
 
-        for _ in range(int(rest[0]) if rest else 50):
+        while True:
             say(f"ACK {backup.backup_now(station)}")
     elif mode == "rotate":
         from regdesk.services import keys
 
-        for _ in range(int(rest[0]) if rest else 50):
+        while True:
             say(f"ACK {keys.rotate_key(station, 'Maria Supervisor')}")
     else:
         raise SystemExit(f"unknown mode {mode}")
@@ -156,7 +181,8 @@ def serve() -> int:
                 os._exit(code or 0)
         say(f"PID {pid}")
         _, status = os.waitpid(pid, 0)
-        say(f"EXIT {pid} {os.waitstatus_to_exitcode(status)}")
+        # On a line of its own even if the child was killed half-way through writing one.
+        say(f"\nEXIT {pid} {os.waitstatus_to_exitcode(status)}")
     return 0
 
 

@@ -41,7 +41,7 @@ pytestmark = pytest.mark.slow
 
 DRIVER = Path(__file__).with_name("crash_driver.py")
 MAX_DELAY = 0.4
-RUN_DEADLINE = 120.0  # seconds one driver run may take before the test gives up on it
+RUN_DEADLINE = 60.0  # seconds one driver run may take before the test gives up on it
 
 
 class TickingClock(FixedClock):
@@ -70,7 +70,7 @@ class Figures:
 def run_and_kill(cmd: list[str], delay: float, *, stdin=None) -> tuple[list[str], bool]:
     """Start, wait until it is working (first line), sleep `delay`, SIGKILL. Returns (lines, killed)."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=stdin or subprocess.DEVNULL,
-                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            text=True)
     first = proc.stdout.readline()
     if not first:
         proc.wait()
@@ -122,13 +122,14 @@ class ForkServer:
                 elif line.startswith("EXIT "):
                     code = int(line.split()[2])
                     break
-                else:
+                elif line:
                     lines.append(line)
             if code is None:
                 time.sleep(delay)
                 _kill(pid)
-                while (line := self._line()) and not line.startswith(f"EXIT {pid} "):
-                    lines.append(line)
+                while not (line := self._line()).startswith(f"EXIT {pid} "):
+                    if line:
+                        lines.append(line)
                 code = int(line.split()[2])
         except BaseException:
             if pid is not None and code is None:
@@ -162,6 +163,17 @@ def driver(mode: str, data_dir: Path, *args: str) -> list[str]:
 
 def acks(lines: list[str]) -> list[list[str]]:
     return [line.split()[1:] for line in lines if line.startswith("ACK ")]
+
+
+def json_acks(lines: list[str]) -> list[dict]:
+    """Verdict lines printed whole. A line cut by the kill was never on screen: not acknowledged."""
+    found = []
+    for line in lines:
+        try:
+            found.append(json.loads(line))
+        except ValueError:
+            continue
+    return found
 
 
 def assert_whole(data_dir: Path) -> None:
@@ -204,8 +216,9 @@ def check_badges(data_dir: Path, acked: dict[str, str], figures: Figures) -> Non
             figures.lost += 1
         elif per_serial[serial] > 1:
             figures.duplicated += 1
-    per_person = query(data_dir, "SELECT participant_id, count(*) FROM badges GROUP BY 1 HAVING count(*) > 1")
-    figures.duplicated += len(per_person)  # one person, two badges: the loop issued twice
+    per_person = query(data_dir, "SELECT participant_id, count(*) FROM badges WHERE NOT revoked "
+                                 "GROUP BY 1 HAVING count(*) > 1")
+    figures.duplicated += len(per_person)  # one person, two valid badges
 
 
 def test_kill_during_issuance(tmp_path, server):
@@ -251,35 +264,22 @@ def test_kill_during_printing(tmp_path, server):
     assert (figures.lost, figures.duplicated) == (0, 0)
 
 
-def write_export(path: Path, upto: int) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        out = csv.writer(fh)
-        out.writerow(["accreditation_id", "family_name", "given_names", "category", "delegation",
-                      "delegation_role", "status"])
-        for i in range(1, upto + 1):
-            out.writerow([f"IMP-{i:05d}", f"Família{i}", "Ana María", "UN", "UNHCR", "member", "accredited"])
-
-
 def test_kill_during_accreditation_import(tmp_path, server):
+    """Each newer export adds 50 people; the driver writes export k and imports it, k = 1, 2, 3..."""
     rng = random.Random(20171203)
     data_dir = desk_with(tmp_path, "desk", [])
-    exports = []
-    for k in range(1, 41):  # each newer export adds 50 people
-        path = tmp_path / f"export-{k:02d}.csv"
-        write_export(path, 50 * k)
-        exports.append(path)
     figures, done = Figures("accreditation import"), []
     for _ in range(4):
-        todo = [str(p) for p in exports if p.name not in done]
-        # One import takes 0.3-1.5 s here: kill anywhere in the first few imports of the run.
-        lines, killed = server.run_and_kill(driver("import", data_dir, *todo), rng.uniform(0, 6 * MAX_DELAY))
+        # One import takes 0.1-1.5 s here: kill anywhere in the first few imports of the run.
+        lines, killed = server.run_and_kill(driver("import", data_dir, tmp_path, len(done) + 1),
+                                            rng.uniform(0, 6 * MAX_DELAY))
         figures.kills += killed
         figures.finished_alone += not killed
         done += [name for name, _event in acks(lines)]
         assert_whole(data_dir)
         present = {r[0] for r in query(data_dir, "SELECT accreditation_id FROM participants")}
         for name in done:
-            upto = 50 * int(name[7:9])
+            upto = 50 * int(name[len("export-"):len("export-") + 3])
             figures.lost += sum(1 for i in range(1, upto + 1) if f"IMP-{i:05d}" not in present)
     figures.acked = len(done)
     figures.duplicated = len(done) - len(set(done))
@@ -321,7 +321,7 @@ def test_kill_during_scanning(tmp_path, server):
             lines, killed = server.run_and_kill(["cli", scans, *cli], rng.uniform(0, MAX_DELAY))
         figures.kills += killed
         figures.finished_alone += not killed
-        acked += [json.loads(line)["event_id"] for line in lines if line.startswith("{")]
+        acked += [verdict["event_id"] for verdict in json_acks(lines)]
         assert_whole(tmp_path / "security")
     figures.acked = len(acked)
     recorded = dict(query(tmp_path / "security", "SELECT event_id, 1 FROM scans"))
@@ -379,7 +379,7 @@ def test_kill_during_backup_and_key_rotation(tmp_path, server):
     keys_acked: list[str] = []
     for round_ in range(4):
         mode = "backup" if round_ % 2 == 0 else "rotate"
-        lines, killed = server.run_and_kill(driver(mode, data_dir, "200"), rng.uniform(0, MAX_DELAY))
+        lines, killed = server.run_and_kill(driver(mode, data_dir), rng.uniform(0, MAX_DELAY))
         figures.kills += killed
         figures.finished_alone += not killed
         if mode == "backup":

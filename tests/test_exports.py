@@ -13,7 +13,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from regdesk import cli
-from regdesk.services import exports, tallies
+from regdesk.services import exports, operators, tallies
 from regdesk.services.exports import neutralise
 from regdesk.store.models import Badge
 
@@ -90,10 +90,11 @@ def test_cells_a_spreadsheet_would_run_are_neutralised(desk_station, tmp_path):
     assert {r["delegation"] for r in delegations} == {"'@Attackers", "'=HYPERLINK(\"http://evil\")"}
 
 
-def test_cli_exports_all_days_with_progress(meeting, tmp_path, capsys):
+def test_cli_exports_all_days_with_progress(meeting, tmp_path, capsys, monkeypatch):
     out = tmp_path / "all"
+    monkeypatch.setenv("REGDESK_PIN", SUPERVISOR[1])
     code = cli.main(["--data-dir", str(meeting.data_dir), "export", "tallies", "--all-days", "--out", str(out),
-                     "--format", "csv"])
+                     "--format", "csv", "--as", SUPERVISOR[0]])
     captured = capsys.readouterr()
     assert code == 0
     assert "Wrote 14 files" in captured.out
@@ -108,8 +109,21 @@ def test_cli_exports_all_days_with_progress(meeting, tmp_path, capsys):
     assert {r["day"] for r in read_csv(out / "no_shows.csv")} == {f"2017-12-0{n}" for n in range(1, 7)}
 
 
-def test_cli_refuses_bad_arguments_with_a_clear_message(meeting, tmp_path, capsys):
-    base = ["--data-dir", str(meeting.data_dir), "export", "tallies", "--out", str(tmp_path / "x")]
+def test_cli_export_is_for_supervisors_only(meeting, tmp_path, capsys, monkeypatch):
+    operators.add_operator(meeting, "Carlos Clerk", "clerk", "5555")
+    base = ["--data-dir", str(meeting.data_dir), "export", "tallies", "--day", "2017-12-04", "--out", str(tmp_path / "x")]
+    monkeypatch.setenv("REGDESK_PIN", "5555")
+    assert cli.main([*base, "--as", "Carlos Clerk"]) == 4
+    assert "only a supervisor" in capsys.readouterr().err
+    monkeypatch.setenv("REGDESK_PIN", "0000")
+    assert cli.main([*base, "--as", SUPERVISOR[0]]) == 4
+    assert "PIN is wrong" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_cli_refuses_bad_arguments_with_a_clear_message(meeting, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("REGDESK_PIN", SUPERVISOR[1])
+    base = ["--data-dir", str(meeting.data_dir), "export", "tallies", "--as", SUPERVISOR[0], "--out", str(tmp_path / "x")]
     assert cli.main([*base, "--day", "4 December"]) == 2
     assert "--day: '4 December' is not a day (YYYY-MM-DD)" in capsys.readouterr().err
     assert cli.main([*base, "--day", "2017-12-04", "--format", "xlsx"]) == 2

@@ -98,9 +98,9 @@ def day(tmp_path, capsys, caplog, monkeypatch):
     assert run("--data-dir", security_dir, "scan", "--point", "security:ICC-MAIN", "--clock", "2017-12-04T09:00",
                "--operator", "guard", stdin=scans) == 0
     assert run("--data-dir", desk_dir, "--clock", "2017-12-04T20:00", "export", "tallies", "--all-days",
-               "--out", tmp_path / "exports") == 0
+               "--as", "Maria Supervisor", "--out", tmp_path / "exports", env=env) == 0
     assert run("--data-dir", security_dir, "--clock", "2017-12-04T20:00", "export", "tallies", "--all-days",
-               "--out", tmp_path / "exports-security") == 0
+               "--as", "Maria Supervisor", "--out", tmp_path / "exports-security", env=env) == 0
     assert run("--data-dir", desk_dir, "backup") == 0
     assert run("--data-dir", desk_dir, "check") == 0, screen.text[-1500:]
     return tmp_path, screen, tokens

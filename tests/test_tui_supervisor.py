@@ -114,8 +114,10 @@ async def test_supervisor_sees_the_day_and_exports_the_same_files_as_the_cli(sup
 
     screen_dir = tmp_path / "from-screen"
     cli_dir = tmp_path / "from-cli"
-    code = cli.main(["--data-dir", str(supervisor_station.data_dir), "export", "tallies", "--day", "2017-12-04",
-                     "--out", str(cli_dir)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REGDESK_PIN", SUPERVISOR[1])
+        code = cli.main(["--data-dir", str(supervisor_station.data_dir), "export", "tallies", "--day", "2017-12-04",
+                         "--as", SUPERVISOR[0], "--out", str(cli_dir)])
     assert code == 0
     csv_names = sorted(p.name for p in cli_dir.glob("*.csv"))
     assert len(csv_names) == 13 and sorted(p.name for p in screen_dir.glob("*.csv")) == csv_names

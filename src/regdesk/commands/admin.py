@@ -9,13 +9,10 @@ shell history and the process list.
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
-import sys
 from datetime import date
 from pathlib import Path
 
-from regdesk.commands.common import CommandError, clock_for, emit_json, station_from_args
+from regdesk.commands.common import CommandError, authenticated_role, clock_for, emit_json, station_from_args
 from regdesk.services import audit, backup, integrity, keys, operators
 
 RESTORE_HELP = """\
@@ -64,28 +61,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_check)
 
 
-def read_pin(who: str) -> str:
-    pin = os.environ.get("REGDESK_PIN")
-    if pin is not None:
-        return pin
-    if sys.stdin is not None and sys.stdin.isatty():
-        return getpass.getpass(f"PIN for {who}: ")
-    return (sys.stdin.readline() if sys.stdin is not None else "").strip()
-
-
-def _authenticated_role(station, name: str) -> str:
-    pin = read_pin(name)
-    with station.sessions() as session:
-        operator = operators.authenticate(session, name, pin)
-        if operator is None:
-            raise CommandError(f"operator {name!r}: name or PIN is wrong", exit_code=4)
-        return operator.role
 
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:
     station = station_from_args(args)
     try:
-        _authenticated_role(station, args.operator)
+        authenticated_role(station, args.operator)
         old = station.key_id
         try:
             kid = keys.rotate_key(station, args.operator)
@@ -165,7 +146,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                                 text=args.text)
     station = station_from_args(args)
     try:
-        role = _authenticated_role(station, args.viewer)
+        role = authenticated_role(station, args.viewer)
         try:
             rows = audit.list_audit(station, filters, viewer_role=role, limit=args.limit)
         except operators.NotAllowed as exc:

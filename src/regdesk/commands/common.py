@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sys
@@ -52,3 +53,25 @@ def emit_json(data: Any) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=None, separators=(",", ":"))
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def read_pin(who: str) -> str:
+    """PIN from $REGDESK_PIN (automation), the terminal (hidden), or the first line of stdin."""
+    pin = os.environ.get("REGDESK_PIN")
+    if pin is not None:
+        return pin
+    if sys.stdin is not None and sys.stdin.isatty():
+        return getpass.getpass(f"PIN for {who}: ")
+    return (sys.stdin.readline() if sys.stdin is not None else "").strip()
+
+
+def authenticated_role(station: Station, name: str) -> str:
+    """The role of operator `name` once their PIN checks out; exit 4 otherwise."""
+    from regdesk.services import operators
+
+    pin = read_pin(name)
+    with station.sessions() as session:
+        operator = operators.authenticate(session, name, pin)
+        if operator is None:
+            raise CommandError(f"operator {name!r}: name or PIN is wrong", exit_code=4)
+        return operator.role

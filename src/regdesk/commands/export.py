@@ -7,7 +7,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from regdesk.commands.common import CommandError, emit_json, station_from_args
+from regdesk.commands.common import CommandError, authenticated_role, emit_json, station_from_args
 from regdesk.services import exports, tallies
 
 
@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--out", type=Path, required=True, metavar="DIR", help="directory for the files (created)")
     t.add_argument("--format", default="csv,pdf", help="csv, pdf or csv,pdf (default)")
     t.add_argument("--json", action="store_true", help="print the written files and headline numbers as JSON")
+    t.add_argument("--as", dest="supervisor", required=True, metavar="SUPERVISOR",
+                   help="the supervisor exporting (the files hold names): PIN from $REGDESK_PIN or asked")
     t.set_defaults(func=cmd_export_tallies)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
@@ -57,6 +59,8 @@ def cmd_export_tallies(args: argparse.Namespace) -> int:
     formats = _parse_formats(args.format)
     station = station_from_args(args)
     try:
+        if authenticated_role(station, args.supervisor) != "supervisor":
+            raise CommandError("exports hold personal data (no-show lists): only a supervisor may export", exit_code=4)
         if args.all_days:
             days: list[date] = list(tallies.tally_days(station.config))
         else:

@@ -69,11 +69,14 @@ def _clock(value: str, event_path: Path):
 def _run(station) -> int:
     from regdesk.tui.app import make_app
 
-    if sys.stdout.isatty():
-        # Textual sizes the screen with shutil.get_terminal_size(), which trusts exported COLUMNS/LINES
-        # over the real terminal, also after a resize: a stale "80x24" would stick for the whole run.
-        for name in ("COLUMNS", "LINES"):
-            os.environ.pop(name, None)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        station.close()
+        raise CommandError("the terminal UI needs an interactive terminal; for scripts use the other commands "
+                           "(regdesk --help)")
+    # Textual sizes the screen with shutil.get_terminal_size(), which trusts exported COLUMNS/LINES
+    # over the real terminal, also after a resize: a stale "80x24" would stick for the whole run.
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
     try:
         make_app(station).run()
     finally:

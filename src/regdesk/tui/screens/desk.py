@@ -161,6 +161,9 @@ class DeskScreen(Screen):
             self.table.focus()
 
     def action_new_search(self) -> None:
+        if self._typing_timer is not None:
+            self._typing_timer.stop()  # a search for the text just cleared must not fire afterwards
+            self._typing_timer = None
         self._search_ticket += 1
         self.search_box.clear()
         self.search_box.focus()
