@@ -44,7 +44,9 @@ def table_text(screen: AuditScreen) -> list[list[str]]:
 async def test_supervisor_reads_and_filters_the_audit(station):
     app = make_app(station, operator="Maria Supervisor")
     async with app.run_test(size=SIZE) as pilot:
-        await app.switch_mode("audit")
+        await pilot.pause()
+        await pilot.press("f7")  # the supervisor's audit key
+        await settle(pilot, lambda: isinstance(app.screen, AuditScreen))
         screen = app.screen
         assert isinstance(screen, AuditScreen)
         await settle(pilot, lambda: screen.rows)

@@ -26,7 +26,7 @@ from regdesk.tui.widgets.status_bar import StatusBar
 # Supervisors switch between the registered modes with these keys (never printable letters:
 # scan and search inputs live on these screens).
 MODE_KEYS = (("desk", "f9", "Desk"), ("security", "f10", "Security"), ("bus", "f11", "Bus"),
-             ("supervisor", "f12", "Supervisor"))
+             ("supervisor", "f12", "Supervisor"), ("audit", "f7", "Audit"))
 
 SIGNIN_MODE = "signin"
 
