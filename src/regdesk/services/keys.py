@@ -16,11 +16,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from regdesk.domain import token as tokens
-from regdesk.domain.events import EventKind
 from regdesk.services import operators
-from regdesk.services.station import SIGNING_ROLES, Station, StationError, write_signing_key
-from regdesk.store.models import Meta, PublicKey
+from regdesk.services.station import SIGNING_ROLES, Station, StationError, publish_new_key
+from regdesk.store.models import PublicKey
 
 ROTATE_ROLES = ("supervisor",)
 
@@ -46,21 +44,7 @@ def rotate_key(station: Station, operator: str) -> str:
         operators.require_role(operators.role_of(station, operator), ROTATE_ROLES, "key rotation")
     except operators.NotAllowed as exc:
         raise KeyRotationError(str(exc)) from None
-    previous = station.key_id
-    key = tokens.generate_signing_key()
-    # The file first: if we die before the commit, an unused key file is all that is left.
-    kid = write_signing_key(station.data_dir, key)
-    with station.transaction() as session:
-        station.record(session, EventKind.KEY_PUBLISHED, {
-            "key_id": kid,
-            "public_key": tokens.public_key_raw(key).hex(),
-            "event_code": station.config.code,
-            "replaces_key_id": previous,
-        }, operator)
-        session.merge(Meta(key="active_key_id", value=kid))
-    station.signing_key, station.key_id = key, kid
-    station.settings["active_key_id"] = kid
-    return kid
+    return publish_new_key(station, operator, replaces_key_id=station.key_id)
 
 
 def list_keys(station: Station) -> list[KeyInfo]:

@@ -130,18 +130,18 @@ def _read_meta(session: Session) -> dict[str, str]:
     return dict(session.execute(select(Meta.key, Meta.value)).all())
 
 
-def publish_new_key(station: Station, operator: str = SYSTEM_OPERATOR) -> str:
+def publish_new_key(station: Station, operator: str = SYSTEM_OPERATOR, *, replaces_key_id: str | None = None) -> str:
     """Create a signing key (desk stations only) and publish its public half in the log."""
     if station.role not in SIGNING_ROLES:
         raise StationError(f"a {station.role} station never holds a signing key")
     key = tokens.generate_signing_key()
+    # The file first: if we die before the commit, an unused key file is all that is left.
     kid = write_signing_key(station.data_dir, key)
+    payload = {"key_id": kid, "public_key": tokens.public_key_raw(key).hex(), "event_code": station.config.code}
+    if replaces_key_id:
+        payload["replaces_key_id"] = replaces_key_id
     with station.transaction() as session:
-        station.record(session, EventKind.KEY_PUBLISHED, {
-            "key_id": kid,
-            "public_key": tokens.public_key_raw(key).hex(),
-            "event_code": station.config.code,
-        }, operator)
+        station.record(session, EventKind.KEY_PUBLISHED, payload, operator)
         session.merge(Meta(key="active_key_id", value=kid))
     station.signing_key, station.key_id = key, kid
     station.settings["active_key_id"] = kid
