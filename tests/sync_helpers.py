@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
-from conftest import EVENT_TOML, participant_row, seed_participants
+from conftest import EVENT_TOML, local, participant_row, seed_participants
 from regdesk.clock import FixedClock
 from regdesk.services import desk
 from regdesk.services.scanning import Scanner, ScanPoint
@@ -48,3 +49,24 @@ def event_ids(station: Station) -> set[str]:
 def event_count(station: Station) -> int:
     with station.sessions() as session:
         return session.execute(select(func.count()).select_from(EventRow)).scalar_one()
+
+
+# Fixtures shared by the sync test modules (import them by name: `from sync_helpers import westin, icc`).
+@pytest.fixture
+def meeting_morning() -> FixedClock:
+    return FixedClock(local("2017-12-04T08:30"))  # a meeting day, collection still open
+
+
+@pytest.fixture
+def westin(tmp_path, meeting_morning):
+    station = make_station(tmp_path, "Westin desk 1", "desk", meeting_morning)
+    seed(station)
+    yield station
+    station.close()
+
+
+@pytest.fixture
+def icc(tmp_path, meeting_morning):
+    station = make_station(tmp_path, "ICC main", "security", meeting_morning)
+    yield station
+    station.close()

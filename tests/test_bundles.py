@@ -16,27 +16,12 @@ from regdesk.clock import FixedClock
 from regdesk.services import bundles
 from regdesk.services.station import init_station
 from regdesk.store.models import Badge, Participant, Revocation, Scan
-from sync_helpers import event_count, event_ids, issue, make_station, security_scanner, seed
+from sync_helpers import event_count, event_ids, icc, issue, make_station, meeting_morning, security_scanner, seed, westin  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(local("2017-12-04T08:30"))
-
-
-@pytest.fixture
-def westin(tmp_path, clock):
-    station = make_station(tmp_path, "Westin desk 1", "desk", clock)
-    seed(station)
-    yield station
-    station.close()
-
-
-@pytest.fixture
-def icc(tmp_path, clock):
-    station = make_station(tmp_path, "ICC main", "security", clock)
-    yield station
-    station.close()
+def clock(meeting_morning) -> FixedClock:
+    return meeting_morning
 
 
 def snapshot(station) -> dict:

@@ -15,29 +15,14 @@ from regdesk.domain.events import EventKind
 from regdesk.services import sync
 from regdesk.services.station import open_station
 from regdesk.store.models import Participant, PublicKey, Revocation
-from sync_helpers import event_count, event_ids, issue, make_station, security_scanner, seed
+from sync_helpers import event_count, event_ids, icc, issue, make_station, meeting_morning, security_scanner, seed, westin  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.pg
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(local("2017-12-04T08:30"))  # a meeting day, collection still open
-
-
-@pytest.fixture
-def westin(tmp_path, clock):
-    station = make_station(tmp_path, "Westin desk 1", "desk", clock)
-    seed(station)
-    yield station
-    station.close()
-
-
-@pytest.fixture
-def icc(tmp_path, clock):
-    station = make_station(tmp_path, "ICC main", "security", clock)
-    yield station
-    station.close()
+def clock(meeting_morning) -> FixedClock:
+    return meeting_morning
 
 
 def test_replaced_badge_is_denied_at_the_icc_after_one_sync(westin, icc, hub_url, clock):  # noqa: F811

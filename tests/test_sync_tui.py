@@ -13,7 +13,7 @@ from pg_fixtures import hub_url  # noqa: F401 - fixture
 from regdesk.clock import FixedClock
 from regdesk.services import operators, sync
 from regdesk.tui.widgets.sync_status import SyncStatusWidget
-from sync_helpers import event_count, issue, make_station, seed
+from sync_helpers import event_count, issue, make_station, meeting_morning, seed, westin  # noqa: F401 (fixtures)
 
 
 class Shell(App):
@@ -28,16 +28,8 @@ class Shell(App):
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(local("2017-12-04T08:30"))
-
-
-@pytest.fixture
-def westin(tmp_path, clock):
-    station = make_station(tmp_path, "Westin desk 1", "desk", clock)
-    seed(station)
-    yield station
-    station.close()
+def clock(meeting_morning) -> FixedClock:
+    return meeting_morning
 
 
 async def wait_until(pilot, condition: Callable[[], bool], what: str, *, all_workers: bool = True) -> None:
