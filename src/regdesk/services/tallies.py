@@ -463,21 +463,24 @@ def _load(station: Station, session: Session, days: tuple[date, ...]) -> _Snapsh
             "SELECT station_id, payload FROM events WHERE kind = ?", (str(EventKind.STATION_CREATED),)):
         snap.station_names[station_id] = json.loads(payload).get("name", "") or station_id[:8]
 
-    # Badges and revocations, grouped against the current mirror so the split by category is the same
-    # whatever order sync delivered badges and participants in.
-    for bucket, station_id, operator, category, reissue, n in cursor.execute(
-            "SELECT substr(b.issued_at, 1, 13), b.station_id, b.operator, coalesce(p.category, ''), "
-            "b.issue_no > 1, count(*) FROM badges b "
-            "LEFT JOIN participants p ON p.accreditation_id = b.participant_id GROUP BY 1, 2, 3, 4, 5"):
+    # Badges by desk and clerk come from the trigger-kept counters; by category they are grouped
+    # against the current mirror, so the split is the same whatever order sync delivered them in.
+    for bucket, station_id, operator, reissue, n in cursor.execute(
+            "SELECT utc_hour, station_id, operator, reissue, n FROM tally_badge_hours"):
         day, hour = buckets.local(bucket)
         if day > until:
             continue
         kind = "replaced" if reissue else "issued"
         delta = _delta(snap, day)
-        delta["badge"][(kind, category)] += n
         delta["station"][(kind, station_id)] += n
         delta["operator"][(kind, operator)] += n
         _hour_counter(snap, day, "badges")[hour] += n
+    for bucket, category, reissue, n in cursor.execute(
+            "SELECT substr(b.issued_at, 1, 13), coalesce(p.category, ''), b.issue_no > 1, count(*) FROM badges b "
+            "LEFT JOIN participants p ON p.accreditation_id = b.participant_id GROUP BY 1, 2, 3"):
+        day = buckets.local(bucket)[0]
+        if day <= until:
+            _delta(snap, day)["badge"][("replaced" if reissue else "issued", category)] += n
     for bucket, category, n in cursor.execute(
             "SELECT substr(r.revoked_at, 1, 13), coalesce(p.category, ''), count(*) FROM revocations r "
             "LEFT JOIN badges b ON b.serial = r.serial "

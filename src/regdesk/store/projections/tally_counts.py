@@ -11,9 +11,9 @@ small aggregate tables in the same transaction. That keeps the handlers' guarant
 
 Time buckets are the stored UTC hour ("2017-12-04T15"); services/tallies.py maps each bucket to
 its local day and hour, which is exact for zones with whole-hour offsets (America/Mexico_City).
-Badges and revocations are NOT counted here: their split by category depends on the mirror, which
-may arrive after the badge through sync, so services/tallies.py groups them at read time against
-the current mirror (a few hundred thousand rows at most).
+Badges are counted by hour, desk and clerk only; their split by category (and revocations by
+category) depends on the mirror, which may arrive after the badge through sync, so
+services/tallies.py groups those at read time against the current mirror.
 """
 
 from __future__ import annotations
@@ -79,6 +79,18 @@ class TallyFirstEntryDay(Base):
 
 
 @projection_table
+class TallyBadgeHour(Base):
+    """Badges by hour, desk and clerk (no category: that depends on the mirror, see above)."""
+
+    __tablename__ = "tally_badge_hours"
+    utc_hour: Mapped[str] = mapped_column(String(13), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    operator: Mapped[str] = mapped_column(String(120), primary_key=True)
+    reissue: Mapped[bool] = mapped_column(Boolean, primary_key=True)  # issue number 2 or more
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+@projection_table
 class TallyFirstBadge(Base):
     """When each participant first got a badge: collection progress and no-shows."""
 
@@ -127,6 +139,9 @@ TRIGGERS = (
     """,
     """
     CREATE TRIGGER IF NOT EXISTS tally_badges_ai AFTER INSERT ON badges BEGIN
+        INSERT INTO tally_badge_hours (utc_hour, station_id, operator, reissue, n)
+        VALUES (substr(NEW.issued_at, 1, 13), NEW.station_id, NEW.operator, NEW.issue_no > 1, 1)
+        ON CONFLICT (utc_hour, station_id, operator, reissue) DO UPDATE SET n = n + 1;
         INSERT INTO tally_first_badges (participant_id, first_at) VALUES (NEW.participant_id, NEW.issued_at)
         ON CONFLICT (participant_id) DO UPDATE SET first_at = excluded.first_at WHERE excluded.first_at < first_at;
     END
@@ -147,6 +162,7 @@ RECOMPUTE = (
     "DELETE FROM tally_entrant_days",
     "DELETE FROM tally_first_entries",
     "DELETE FROM tally_first_entry_days",
+    "DELETE FROM tally_badge_hours",
     "DELETE FROM tally_first_badges",
     """INSERT INTO tally_scan_hours (local_day, utc_hour, point_kind, point, direction, departure, verdict, reason,
                                      counted, n, first_at, last_at)
@@ -161,6 +177,8 @@ RECOMPUTE = (
     "INSERT INTO tally_first_entries (who, first_day) SELECT who, min(local_day) FROM tally_entrants GROUP BY who",
     """INSERT INTO tally_first_entry_days (first_day, n)
        SELECT first_day, count(*) FROM tally_first_entries GROUP BY first_day""",
+    """INSERT INTO tally_badge_hours (utc_hour, station_id, operator, reissue, n)
+       SELECT substr(issued_at, 1, 13), station_id, operator, issue_no > 1, count(*) FROM badges GROUP BY 1, 2, 3, 4""",
     """INSERT INTO tally_first_badges (participant_id, first_at)
        SELECT participant_id, min(issued_at) FROM badges GROUP BY participant_id""",
 )
