@@ -162,3 +162,14 @@ def test_lock_minutes_setting(station):
     assert lock_minutes(station) == 5
     station.set_setting("lock_minutes", "0")
     assert lock_minutes(station) == 0
+
+
+async def test_the_running_app_backs_up_the_station_on_schedule(station):
+    from regdesk.services import backup
+
+    station.set_setting("backup_minutes", "0.01")  # every 0.6 s for the test; 15 minutes by default
+    app = make_app(station, operator="Maria Supervisor")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.backups.runs >= 1)
+        assert backup.list_backups(station.data_dir), "no backup file was written"
+    assert not app.backups.running  # stopped with the app

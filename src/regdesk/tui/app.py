@@ -17,6 +17,7 @@ from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 
 from regdesk.services import operators
+from regdesk.services.backup import BackupScheduler
 from regdesk.services.station import Station
 from regdesk.tui.dialogs.message import MessageDialog
 from regdesk.tui.modes import MODE_SCREENS, ROLE_START_MODE, load_screen_class
@@ -82,11 +83,20 @@ class RegdeskApp(App):
 
         self.idle_lock = IdleLock(self)
         self.idle_lock.start()
+        # Local backups on a schedule (station setting backup_minutes, default 15; 0 turns them off).
+        self.backups = BackupScheduler(self.station, on_error=lambda exc: self.call_from_thread(
+            self.notify, f"Automatic backup failed: {exc}", severity="error", timeout=15))
+        self.backups.start()
         self.screen_change_signal.subscribe(self, self._ensure_status_bar)
         if self.operator is None:
             self.switch_mode(SIGNIN_MODE)
         else:
             self._enter_start_mode()
+
+    def on_unmount(self) -> None:
+        backups = getattr(self, "backups", None)
+        if backups is not None:
+            backups.stop(timeout=5)
 
     async def on_event(self, event: events.Event) -> None:
         idle_lock = getattr(self, "idle_lock", None)
