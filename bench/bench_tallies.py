@@ -74,7 +74,7 @@ def build(ctx: Context) -> tuple[Station, int]:
         for k in range(size):
             status = "withdrawn" if random.random() < 0.02 else "accredited"
             participants.append((f"P{n:06d}", f"Family{n}", f"Given{n}", f"Family{n}", f"Given{n}", cat, delegation,
-                                 "head" if k == 0 else "member", status, f"C{n}", "", "2017-11-28", ""))
+                                 "head" if k == 0 else "member", status, f"C{n}", "", "2017-11-28"))
             n += 1
 
     # Badges: ~90% of accredited collect between 1 Dec 13:00 and 5 Dec 15:00; 1% replaced.
@@ -164,7 +164,7 @@ def build(ctx: Context) -> tuple[Station, int]:
                        "VALUES (?,?,?,?,?,?,?)", log.rows)
         db.executemany("INSERT INTO participants (accreditation_id, family_name, given_names, family_name_latin, "
                        "given_names_latin, category, delegation, delegation_role, status, confirmation_code, title, "
-                       "revision, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", participants)
+                       "revision) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", participants)
         db.executemany("INSERT INTO badges (serial, participant_id, issue_no, key_id, token, issued_event_id, "
                        "issued_at, station_id, operator, override_event_id, revoked) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                        badge_rows)

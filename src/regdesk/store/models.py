@@ -59,7 +59,6 @@ class Participant(Base):
     title: Mapped[str] = mapped_column(String(64), default="")
     # Export generation this row came from; a refresh only overwrites with a newer revision.
     revision: Mapped[str] = mapped_column(String(40))
-    search_text: Mapped[str] = mapped_column(Text, default="")  # folded words, for the index
 
     __table_args__ = (
         Index("ix_participants_delegation", "delegation"),

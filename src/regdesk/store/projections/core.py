@@ -7,7 +7,6 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from regdesk.domain.events import Event, EventKind, format_utc
-from regdesk.domain.names import participant_search_text
 from regdesk.store.models import (
     Badge,
     IdentityCheck,
@@ -30,10 +29,10 @@ PARTICIPANT_FIELDS = (
 
 
 _UPSERT_PARTICIPANT = (
-    f"INSERT INTO participants ({', '.join(PARTICIPANT_FIELDS)}, revision, search_text) "
-    f"VALUES ({', '.join('?' * (len(PARTICIPANT_FIELDS) + 2))}) "
+    f"INSERT INTO participants ({', '.join(PARTICIPANT_FIELDS)}, revision) "
+    f"VALUES ({', '.join('?' * (len(PARTICIPANT_FIELDS) + 1))}) "
     "ON CONFLICT (accreditation_id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in (*PARTICIPANT_FIELDS[1:], "revision", "search_text"))
+    + ", ".join(f"{c} = excluded.{c}" for c in (*PARTICIPANT_FIELDS[1:], "revision"))
 )
 
 
@@ -72,7 +71,7 @@ def _accreditation_imported(session: Session, event: Event) -> None:
         # revisions (two desks importing at the same instant) are broken by content.
         if existing is not None and existing >= (revision, tuple(map(str, record[1:]))):
             continue
-        values.append((*record, revision, participant_search_text(row)))
+        values.append((*record, revision))
     if values:
         conn.exec_driver_sql(_UPSERT_PARTICIPANT, values)
 
