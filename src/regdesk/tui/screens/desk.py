@@ -104,6 +104,15 @@ class DeskScreen(Screen):
 
     # --- search ---------------------------------------------------------------------------------
 
+    def on_mount(self) -> None:
+        self._warm_search_index()
+
+    @work(thread=True, exit_on_error=False, group="warm", description="build the search index")
+    def _warm_search_index(self) -> None:
+        # At conference scale the first build takes seconds: do it while the clerk reads the screen,
+        # not on their first keystroke.
+        lookup.index_for(self.station)
+
     @on(Input.Changed, "#search")
     def _typed(self, event: Input.Changed) -> None:
         if self._typing_timer is not None:
