@@ -112,7 +112,7 @@ async def test_denial_is_red_rings_the_bell_and_returns_to_ready(tmp_path, desk_
     app.bell = lambda: bells.append(1)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await ready(pilot, SecurityScreen)
-        screen.hold_seconds = 0.3
+        screen.hold_seconds = 2.0  # long enough to read the verdict on a loaded machine, short for the test
         post_keys(app, badges["CH-1"].token + "\r")
         await wait_for(pilot, lambda: screen.results, "the verdict")
         panel = screen.query_one(VerdictPanel)

@@ -269,16 +269,22 @@ def _category_chart(st: _Styles, day: DayTallies) -> Drawing:
         y = chart.y + step * i + step / 2 - 3
         drawing.add(String(chart.x + chart.width + 6, y, f"{cat.collected}/{cat.pre_registered}  {_pct(cat.collected_pct)}",
                            fontName=st.regular, fontSize=7, fillColor=INK))
+    drawing.add(_legend(st, chart.x, 6, 150, [(NAVY, "collected (in the category's badge colour)"),
+                                              (LIGHT, "not yet collected")]))
+    return drawing
+
+
+def _legend(st: _Styles, x: float, y: float, spacing: float, pairs: list) -> Legend:
+    """One row of colour swatches under a chart."""
     legend = Legend()
-    legend.x, legend.y = chart.x, 6
+    legend.x, legend.y = x, y
     legend.fontName, legend.fontSize = st.regular, 7
     legend.alignment = "right"
     legend.columnMaximum = 1
-    legend.deltax = 150
+    legend.deltax = spacing
     legend.dx = legend.dy = 6
-    legend.colorNamePairs = [(NAVY, "collected (in the category's badge colour)"), (LIGHT, "not yet collected")]
-    drawing.add(legend)
-    return drawing
+    legend.colorNamePairs = pairs
+    return legend
 
 
 def _hour_chart(st: _Styles, day: DayTallies) -> Drawing:
@@ -312,15 +318,7 @@ def _hour_chart(st: _Styles, day: DayTallies) -> Drawing:
     chart.barSpacing = 1
     chart.groupSpacing = 3
     drawing.add(chart)
-    legend = Legend()
-    legend.x, legend.y = chart.x, 10
-    legend.fontName, legend.fontSize = st.regular, 7
-    legend.alignment = "right"
-    legend.columnMaximum = 1
-    legend.deltax = 70
-    legend.dx = legend.dy = 6
-    legend.colorNamePairs = [(UN_BLUE, "valid entries"), (DENIED, "denied")]
-    drawing.add(legend)
+    drawing.add(_legend(st, chart.x, 10, 70, [(UN_BLUE, "valid entries"), (DENIED, "denied")]))
     return drawing
 
 
@@ -360,15 +358,8 @@ def _bus_chart(st: _Styles, day: DayTallies, config: EventConfig) -> Drawing:
     chart.barLabels.fontSize = 6.5
     chart.barLabels.nudge = 6
     drawing.add(chart)
-    legend = Legend()
-    legend.x, legend.y = chart.x, 10
-    legend.fontName, legend.fontSize = st.regular, 7
-    legend.alignment = "right"
-    legend.columnMaximum = 1
-    legend.deltax = 110
-    legend.dx = legend.dy = 6
-    legend.colorNamePairs = [(UN_BLUE, "boarded towards the ICC"), (NAVY, "boarded towards the hotels")]
-    drawing.add(legend)
+    drawing.add(_legend(st, chart.x, 10, 110, [(UN_BLUE, "boarded towards the ICC"),
+                                               (NAVY, "boarded towards the hotels")]))
     return drawing
 
 
