@@ -27,7 +27,7 @@ def station(desk_station):
     return desk_station
 
 
-async def settle(pilot, condition, tries: int = 100) -> None:
+async def settle(pilot, condition, tries: int = 300) -> None:
     for _ in range(tries):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause(0.05)

@@ -53,8 +53,8 @@ def station(demo_template: Path, tmp_path: Path, clock: FixedClock) -> Station:
 # --- helpers --------------------------------------------------------------------------------------
 
 
-async def wait_until(pilot, condition: Callable[[], bool], what: str, tries: int = 200) -> None:
-    """Let messages, timers and workers run until `condition` holds (fails after ~10 s)."""
+async def wait_until(pilot, condition: Callable[[], bool], what: str, tries: int = 400) -> None:
+    """Let messages, timers and workers run until `condition` holds (fails after ~20 s)."""
     for _ in range(tries):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause(0.05)

@@ -39,7 +39,7 @@ def post_keys(app, text: str) -> None:
         app.post_message(events.Key(key, ch))
 
 
-async def wait_for(pilot, condition, what: str, tries: int = 200) -> None:
+async def wait_for(pilot, condition, what: str, tries: int = 750) -> None:  # up to ~15 s on a loaded box
     for _ in range(tries):
         if condition():
             return
