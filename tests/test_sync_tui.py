@@ -33,7 +33,7 @@ def clock(meeting_morning) -> FixedClock:
 
 
 async def wait_until(pilot, condition: Callable[[], bool], what: str, *, all_workers: bool = True) -> None:
-    for _ in range(200):
+    for _ in range(400):
         if all_workers:
             await pilot.app.workers.wait_for_complete()  # must return: no auto-sync worker lives forever
         await pilot.pause(0.05)
