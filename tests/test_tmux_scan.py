@@ -70,7 +70,7 @@ def scans_recorded(db: Path) -> list[tuple[str, str, str]]:
 @pytest.fixture
 def terminal():
     if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed (apt-get install tmux)")
+        pytest.fail("tmux is not installed (apt-get install tmux): the terminal test cannot run")
     term = Terminal()
     yield term
     term.close()
