@@ -274,6 +274,28 @@ def _category_chart(st: _Styles, day: DayTallies) -> Drawing:
     return drawing
 
 
+def _two_series_bar_chart(st: _Styles, data: list[list[int]], names: list[str], *,
+                          label_size: float) -> VerticalBarChart:
+    """The report's standard full-width bar chart: quiet axes, light grid, labels in the report font."""
+    chart = VerticalBarChart()
+    chart.x, chart.y = 36, 30
+    chart.width, chart.height = CONTENT_W - 50, 95
+    chart.data = data
+    chart.categoryAxis.categoryNames = names
+    chart.categoryAxis.labels.fontName = st.regular
+    chart.categoryAxis.labels.fontSize = label_size
+    chart.categoryAxis.strokeColor = RULE
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.forceZero = True
+    chart.valueAxis.labels.fontName = st.regular
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.strokeColor = RULE
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = colors.HexColor("#E6EBF0")
+    chart.valueAxis.gridStrokeWidth = 0.4
+    return chart
+
+
 def _legend(st: _Styles, x: float, y: float, spacing: float, pairs: list) -> Legend:
     """One row of colour swatches under a chart."""
     legend = Legend()
@@ -294,23 +316,9 @@ def _hour_chart(st: _Styles, day: DayTallies) -> Drawing:
     hours = [h for h in day.hourly if first <= h.hour <= last]
     drawing = Drawing(CONTENT_W, 150)
     _chart_title(drawing, st, "Security entries by local hour")
-    chart = VerticalBarChart()
-    chart.x, chart.y = 36, 30
-    chart.width, chart.height = CONTENT_W - 50, 95
-    chart.data = [[h.entries for h in hours], [h.denied for h in hours]]
+    chart = _two_series_bar_chart(st, [[h.entries for h in hours], [h.denied for h in hours]],
+                                  [f"{h.hour:02d}" for h in hours], label_size=7)
     chart.categoryAxis.style = "stacked"
-    chart.categoryAxis.categoryNames = [f"{h.hour:02d}" for h in hours]
-    chart.categoryAxis.labels.fontName = st.regular
-    chart.categoryAxis.labels.fontSize = 7
-    chart.categoryAxis.strokeColor = RULE
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.forceZero = True
-    chart.valueAxis.labels.fontName = st.regular
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.strokeColor = RULE
-    chart.valueAxis.visibleGrid = True
-    chart.valueAxis.gridStrokeColor = colors.HexColor("#E6EBF0")
-    chart.valueAxis.gridStrokeWidth = 0.4
     _integer_axis(chart.valueAxis, [h.entries + h.denied for h in hours])
     chart.bars.strokeColor = None
     chart.bars[0].fillColor = UN_BLUE
@@ -331,22 +339,8 @@ def _bus_chart(st: _Styles, day: DayTallies, config: EventConfig) -> Drawing:
     to_hotel = {r.stop: r.boardings for r in day.stops if r.direction != "to_icc"}
     drawing = Drawing(CONTENT_W, 150)
     _chart_title(drawing, st, "Bus boardings by hotel stop")
-    chart = VerticalBarChart()
-    chart.x, chart.y = 36, 30
-    chart.width, chart.height = CONTENT_W - 50, 95
-    chart.data = [[to_icc.get(c, 0) for c in codes], [to_hotel.get(c, 0) for c in codes]]
-    chart.categoryAxis.categoryNames = names
-    chart.categoryAxis.labels.fontName = st.regular
-    chart.categoryAxis.labels.fontSize = 7.5
-    chart.categoryAxis.strokeColor = RULE
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.forceZero = True
-    chart.valueAxis.labels.fontName = st.regular
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.strokeColor = RULE
-    chart.valueAxis.visibleGrid = True
-    chart.valueAxis.gridStrokeColor = colors.HexColor("#E6EBF0")
-    chart.valueAxis.gridStrokeWidth = 0.4
+    chart = _two_series_bar_chart(st, [[to_icc.get(c, 0) for c in codes], [to_hotel.get(c, 0) for c in codes]],
+                                  names, label_size=7.5)
     _integer_axis(chart.valueAxis, [*chart.data[0], *chart.data[1]])
     chart.bars.strokeColor = None
     chart.bars[0].fillColor = UN_BLUE
