@@ -26,6 +26,7 @@ from regdesk.domain import token as tokens
 from regdesk.domain.events import EventKind, format_utc
 from regdesk.services import scanning
 from regdesk.services.station import Station, init_station
+from regdesk.store.projections import tally_counts
 
 TARGET_P95_MS = 3.0
 SCANS = 5000
@@ -145,6 +146,7 @@ def build(ctx: Context) -> tuple[Station, dict[str, list]]:
                     "departure, verdict, reason, serial, participant_id, counted, manual) "
                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", scan_rows)
     con.commit()
+    tally_counts.recompute(con)  # the rows went in behind the projection handler's back
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
     return station, {"scannable": scannable, "revoked": revoked_tokens}

@@ -16,9 +16,11 @@ from sqlalchemy import func, select
 from regdesk import cli
 from regdesk.domain import token as t
 from regdesk.domain.events import EventKind
-from regdesk.services import desk, lookup
+from regdesk.services import desk, integrity, lookup
 from regdesk.services.accreditation import AccreditationImportError, ImportProblem, import_file
 from regdesk.store import projections
+from regdesk.services.merge import canonical_json
+from regdesk.services.station import init_station
 from regdesk.store.models import Badge, EventRow, Participant
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,6 +162,17 @@ def test_latin_rendering_defaults_to_the_name_for_latin_script(desk_station, tmp
     assert (p.family_name_latin, p.given_names_latin) == ("Zürcher", "Regula")
 
 
+def test_latin_renderings_may_use_any_latin_letters_and_codes_are_upper_cased(desk_station, tmp_path):
+    rows = small_rows()
+    rows[1].update(family_name="Nguyễn", family_name_latin="Nguyễn", given_names_latin="Regula\u2010Maria",
+                   confirmation_code="tv7w p83khk")
+    import_file(desk_station, write_csv(tmp_path / "export.csv", rows), operator="ana")
+    with desk_station.sessions() as s:
+        p = s.get(Participant, "GCM17-000002")
+    assert (p.family_name_latin, p.given_names_latin, p.confirmation_code) == (
+        "Nguyễn", "Regula\u2010Maria", "TV7WP83KHK")
+
+
 # --- refusals: every problem named, nothing applied -------------------------------------------------
 
 
@@ -233,6 +246,8 @@ REFUSALS = {
     "truncated xlsx": (_truncated_xlsx, 0, "", ["damaged or truncated"]),
     "pdf named xlsx": (_pdf_named_xlsx, 0, "", ["PDF"]),
     "script without latin": (_script_without_latin, 4, "family_name_latin", ["Arabic script", "Latin rendering"]),
+    "latin rendering in another script": (lambda p: _rows_with(p, 2, given_names_latin="Сами"), 4,
+                                          "given_names_latin", ["'Сами' is not in Latin script"]),
     "line break in a name": (lambda p: _rows_with(p, 1, given_names="Reg\nula"), 3, "given_names",
                              ["line break"]),
     "duplicate confirmation code": (lambda p: _rows_with(p, 1, confirmation_code="k62knfxvzp"), 3,
@@ -381,6 +396,101 @@ def test_rebuilding_projections_from_the_log_gives_the_same_mirror(desk_station)
     with desk_station.transaction() as s:
         projections.rebuild(s)
     assert mirror(desk_station) == before
+
+
+# --- the event it records ----------------------------------------------------------------------------
+
+FIELDS = ["accreditation_id", "family_name", "given_names", "family_name_latin", "given_names_latin", "category",
+          "delegation", "delegation_role", "status", "confirmation_code", "title"]
+
+
+def import_event_texts(station) -> list[str]:
+    with station.sessions() as s:
+        return list(s.execute(select(EventRow.payload).where(EventRow.kind == EventKind.ACCREDITATION_IMPORTED)
+                              .order_by(EventRow.local_order)).scalars())
+
+
+def full_mirror(station) -> list[tuple]:
+    with station.sessions() as s:
+        return [tuple(getattr(p, f) for f in (*FIELDS, "revision"))
+                for p in s.execute(select(Participant).order_by(Participant.accreditation_id)).scalars()]
+
+
+def test_import_event_names_the_columns_once_and_is_canonical_json(desk_station):
+    import_file(desk_station, FIXTURE, operator="ana")
+    (text,) = import_event_texts(desk_station)
+    payload = json.loads(text)
+    assert payload["columns"] == FIELDS and all(isinstance(row, list) for row in payload["rows"])
+    lauber = next(dict(zip(payload["columns"], row)) for row in payload["rows"] if row[1] == "Lauber")
+    assert (lauber["given_names"], lauber["delegation"], lauber["delegation_role"]) == ("Jürg", "Switzerland", "head")
+    # Another station re-encoding the payload (a bundle, the hub) must store the very same bytes.
+    assert canonical_json(payload) == text
+
+
+def test_events_with_one_object_per_row_project_like_the_compact_ones(desk_station, tmp_path, clock):
+    """Logs recorded before the compact payload (and other stations' copies of them) still apply."""
+    import_file(desk_station, FIXTURE, operator="ana")
+    import_file(desk_station, FIXTURE_UPDATE, operator="ana")
+    old_shape = []
+    for payload in import_events(desk_station):
+        columns = payload.pop("columns")
+        old_shape.append({**payload, "rows": [dict(zip(columns, row)) for row in payload["rows"]]})
+    other = init_station(tmp_path / "other", ROOT / "fixtures" / "event.toml", role="desk", name="Old log",
+                         clock=clock)
+    try:
+        with other.transaction() as s:
+            for payload in old_shape:
+                other.record(s, EventKind.ACCREDITATION_IMPORTED, payload, "ana")
+        assert full_mirror(other) == full_mirror(desk_station)
+        with other.transaction() as s:
+            projections.rebuild(s)
+        assert full_mirror(other) == full_mirror(desk_station)
+    finally:
+        other.close()
+
+
+def test_columns_are_applied_by_name_whatever_their_order(desk_station):
+    columns = ["status", "accreditation_id", "family_name", "given_names", "family_name_latin", "given_names_latin",
+               "category", "delegation", "delegation_role", "confirmation_code"]  # no title column
+    row = ["accredited", "GCM17-999001", "Lauber", "Jürg", "Lauber", "Jürg", "MS", "Switzerland", "head", "K62KNFXV"]
+    with desk_station.transaction() as s:
+        desk_station.record(s, EventKind.ACCREDITATION_IMPORTED,
+                            {"revision": "2017-11-28T00:00:00Z", "source": "t", "columns": columns, "rows": [row]}, "t")
+    (stored,) = full_mirror(desk_station)
+    assert stored == ("GCM17-999001", "Lauber", "Jürg", "Lauber", "Jürg", "MS", "Switzerland", "head", "accredited",
+                      "K62KNFXV", "", "2017-11-28T00:00:00Z")
+
+
+def participant_indexes(station) -> set[str]:
+    with station.sessions() as s:
+        return {row[1] for row in s.connection().exec_driver_sql("PRAGMA index_list(participants)")}
+
+
+def test_a_large_first_import_keeps_the_mirror_indexed_and_rebuildable(desk_station, tmp_path):
+    indexes = participant_indexes(desk_station)
+    assert {"ix_participants_delegation", "ix_participants_confirmation"} <= indexes
+    rows = generate.generate_rows(6000)
+    generate.write_csv(rows, tmp_path / "big.csv")
+    report = import_file(desk_station, tmp_path / "big.csv", operator="ana")
+    assert len(report.added) == 6000
+    assert participant_indexes(desk_station) == indexes
+    (hit,) = [h for h in lookup.search(desk_station, rows[4321]["confirmation_code"])]
+    assert hit.accreditation_id == rows[4321]["accreditation_id"]
+    desk_station.close()
+    check = integrity.check_station(desk_station.data_dir)
+    assert check.ok, check.problems
+
+
+def test_a_large_first_import_rolled_back_leaves_the_mirror_empty_and_indexed(desk_station):
+    indexes = participant_indexes(desk_station)
+    rows = generate.generate_rows(6000)
+    with pytest.raises(RuntimeError, match="power cut"), desk_station.transaction() as s:
+        desk_station.record(s, EventKind.ACCREDITATION_IMPORTED,
+                            {"revision": "2017-11-28T00:00:00Z", "source": "t", "columns": FIELDS,
+                             "rows": [[r[f] for f in FIELDS] for r in rows]}, "t")
+        raise RuntimeError("power cut")
+    assert full_mirror(desk_station) == [] and participant_indexes(desk_station) == indexes
+    assert import_file(desk_station, FIXTURE, operator="ana").total_rows == 900
 
 
 # --- the command line --------------------------------------------------------------------------------

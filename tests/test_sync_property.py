@@ -24,7 +24,7 @@ from conftest import EVENT_TOML, local, participant_row
 from pg_fixtures import hub_url  # noqa: F401 - fixture
 from regdesk.clock import FixedClock
 from regdesk.domain.events import EventKind, format_utc
-from regdesk.services import bundles, conflicts, desk, operators, sync
+from regdesk.services import bundles, conflicts, desk, integrity, operators, sync
 from regdesk.services.scanning import Scanner, ScanPoint
 from regdesk.services.station import Station, init_station, open_station
 from regdesk.store import projections
@@ -207,11 +207,12 @@ COMPARED = (Participant, Badge, Revocation, Scan, PublicKey, Override, IdentityC
 
 
 def projection_snapshot(station: Station) -> dict[str, list[tuple]]:
+    compared_columns = integrity.projection_columns()  # surrogate keys differ between stations
     snapshot = {}
     with station.sessions() as session:
         for model in COMPARED:
             table = model.__table__
-            rows = session.execute(select(table)).all()
+            rows = session.execute(select(*(table.c[name] for name in compared_columns[table.name]))).all()
             snapshot[table.name] = sorted(tuple(str(v) for v in row) for row in rows)
     return snapshot
 

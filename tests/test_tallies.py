@@ -184,7 +184,7 @@ def test_counters_survive_rebuild_and_out_of_order_sync(meeting, tmp_path, clock
     assert [(c.collected, c.pre_registered) for c in got[3].categories if c.code == "MS"] == [(6, 8)]
 
 
-def test_counters_recomputed_in_bulk_equal_the_trigger_maintained_ones(meeting):
+def test_counters_recomputed_in_bulk_equal_the_incrementally_maintained_ones(meeting):
     """The bulk path (triggers dropped, counters recomputed from the projections) gives the same tallies."""
     expected = tallies.all_days(meeting)
     with meeting.engine.connect() as connection:

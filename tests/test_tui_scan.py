@@ -175,6 +175,9 @@ async def test_manual_entry_by_name_with_supervisor_pin(tmp_path, desk_station, 
         await pilot.click("#me-ok")
         await wait_for(pilot, lambda: "wrong" in str(dialog.query_one("#me-error").content), "PIN refusal")
         dialog.query_one("#me-pin").value = "2468"
+        # Textual ignores a click on a button still showing its previous press (0.2 s); a person
+        # re-typing a PIN is slower than that, the test must wait for it.
+        await wait_for(pilot, lambda: not dialog.query_one("#me-ok").has_class("-active"), "the button released")
         await pilot.click("#me-ok")
         await wait_for(pilot, lambda: screen.results, "the manual verdict")
         assert app.screen is screen and isinstance(app.focused, ScanInput)  # focus back on the scan input

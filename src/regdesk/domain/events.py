@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
 from datetime import datetime, timezone
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class EventKind(StrEnum):
@@ -23,21 +23,32 @@ class EventKind(StrEnum):
     CONFLICT_RESOLVED = "conflict_resolved"
 
 
-@dataclass(frozen=True)
-class Event:
-    id: str  # UUID4, the identity used by sync (set union by id)
+class Event(NamedTuple):
+    """One fact in the log. Immutable; a NamedTuple rather than a frozen dataclass because sync
+    builds hundreds of thousands of them and a frozen dataclass costs ten times more to create."""
+
+    id: str  # UUID (v7 for new events: time-ordered), the identity used by sync (set union by id)
     station_id: str
     seq: int  # per-station sequence number, 1, 2, 3...
     recorded_at: datetime  # aware UTC
     operator: str
     kind: str
-    payload: dict[str, Any] = field(default_factory=dict)
+    payload: dict[str, Any]
+
+
+_STORED_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
 
 def format_utc(moment: datetime) -> str:
-    """Stored time format: sortable text, always UTC, microseconds."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Stored time format: sortable text, always UTC, microseconds ("2017-12-04T14:00:00.000000Z")."""
+    if moment.tzinfo is not timezone.utc:
+        moment = moment.astimezone(timezone.utc)
+    # isoformat rather than strftime: same text, several times faster (sync formats millions).
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_utc(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    """The inverse of format_utc; ValueError for any other shape."""
+    if not _STORED_TIME.fullmatch(text):
+        raise ValueError(f"{text[:40]!r} is not a stored UTC time like 2017-12-01T19:05:00.000000Z")
+    return datetime.fromisoformat(text)  # "Z" gives timezone.utc itself

@@ -64,6 +64,7 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _SEP = "\x1f"  # joins a column's values for whole-column checks (ASCII: keeps the string compact)
 _JOINED_CONTROL_RE = re.compile(r"[\x00-\x1e\x7f\u2028\u2029]")
 _FORMULA_RE = re.compile(r"\x1f[=+\-@]")
+_MAYBE_NOT_LATIN_RE = re.compile("[^\x00-\u024f]")  # _is_latin_text accepts everything below U+0250
 _FIELD_INDEX = {name: i for i, name in enumerate(PARTICIPANT_FIELDS)}
 
 
@@ -159,7 +160,7 @@ def _named_as(path: Path) -> str:
 def _open_table(path: Path, raw: bytes) -> _Table:
     name = str(path)
     named = _named_as(path)
-    if not raw.strip():
+    if not raw or raw.isspace():  # (not raw.strip(): that would copy the whole file)
         raise _refuse(name, "the file is empty")
     if raw.startswith(b"PK\x03\x04") or raw.startswith(b"PK\x05\x06"):
         table = _open_xlsx(name, raw)
@@ -254,7 +255,8 @@ def _column_key(text_: str) -> str:
 
 def _open_csv(name: str, raw: bytes) -> _Table:
     content, notes = _decode(name, raw)
-    first_line = content.split("\n", 1)[0]
+    end = content.find("\n")  # (not split: that would copy the whole rest of the file)
+    first_line = content if end < 0 else content[:end]
     delimiter = _delimiter(first_line)
     if delimiter != ",":
         notes.append(f"columns separated by {'semicolons' if delimiter == ';' else 'tabs'}")
@@ -515,7 +517,9 @@ def _validate(name: str, table: _Table, categories: dict[str, str]) -> tuple[lis
     for original, latin in (("family_name", "family_name_latin"), ("given_names", "given_names_latin")):
         f_orig, f_latin = _FIELD_INDEX[original], _FIELD_INDEX[latin]
         orig_col, latin_col = columns[f_orig], columns[f_latin]
-        if not "".join(latin_col).isascii():
+        # Only letters from U+0250 on can be in another script: look at each distinct one once.
+        beyond = set(_MAYBE_NOT_LATIN_RE.findall("".join(latin_col)))
+        if beyond and not _is_latin_text("".join(sorted(beyond))):
             for i in [i for i, value in enumerate(latin_col) if not value.isascii()]:
                 if not _is_latin_text(latin_col[i]):
                     problem(i, f_latin, f"{latin_col[i]!r} is not in Latin script")
@@ -542,10 +546,14 @@ def _validate(name: str, table: _Table, categories: dict[str, str]) -> tuple[lis
                 for i in [i for i, v in enumerate(columns[f]) if v == value]:
                     problem(i, f, message)
                 mapping[value] = value
-        columns[f] = list(map(mapping.__getitem__, columns[f]))
+        if any(normal != value for value, normal in mapping.items()):
+            columns[f] = list(map(mapping.__getitem__, columns[f]))
 
-    codes = columns[f_code] = [c.upper().replace(" ", "") for c in columns[f_code]]
-    present = [c for c in codes if c]
+    codes = columns[f_code]
+    joined = _SEP.join(codes)
+    if " " in joined or joined.upper() != joined:
+        codes = columns[f_code] = [c.upper().replace(" ", "") for c in codes]
+    present = [c for c in codes if c] if "" in codes else codes
     if not all(map(_CODE_RE.fullmatch, present)) or len(set(present)) != len(present):
         first: dict[str, int] = {}
         for i, code in enumerate(codes):
@@ -717,7 +725,9 @@ def _import(station: Station, path: Path, *, operator: str, dry_run: bool,
             "source": path.name,
             "sha256": hashlib.sha256(raw).hexdigest(),
             "format": table.kind,
-            "rows": [dict(zip(PARTICIPANT_FIELDS, r)) for r in payload_rows],
+            # Field names once, each row a list (see projections.core._participant_records).
+            "columns": list(PARTICIPANT_FIELDS),
+            "rows": [list(r) for r in payload_rows],
             "counts": report.counts,
         }, operator)
         report.event_id = event.id

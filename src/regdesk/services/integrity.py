@@ -40,7 +40,7 @@ class CheckReport:
                 "tables_compared": self.tables_compared, "problems": self.problems, "notes": self.notes}
 
 
-def _projection_columns() -> dict[str, list[str]]:
+def projection_columns() -> dict[str, list[str]]:
     """Projection table -> columns to compare (surrogate integer keys left out: a rebuild renumbers them)."""
     from regdesk.store import projections
 
@@ -109,7 +109,7 @@ def _differences(db_path: Path, copy: Path) -> dict[str, tuple[int, int]]:
     found: dict[str, tuple[int, int]] = {}
     try:
         conn.execute("ATTACH DATABASE ? AS rebuilt", (str(copy),))
-        for table, columns in _projection_columns().items():
+        for table, columns in projection_columns().items():
             cols = ", ".join(f'"{c}"' for c in columns)
             extra = conn.execute(f'SELECT count(*) FROM (SELECT {cols} FROM main."{table}" '
                                  f'EXCEPT SELECT {cols} FROM rebuilt."{table}")').fetchone()[0]
@@ -133,7 +133,7 @@ def _compare_with_rebuild(db_path: Path, report: CheckReport) -> None:
     """
     from regdesk.store import projections
 
-    report.tables_compared = len(_projection_columns())
+    report.tables_compared = len(projection_columns())
     with tempfile.TemporaryDirectory(prefix="regdesk-check-") as tmp:
         try:
             by_time = _differences(db_path, _rebuilt_copy(db_path, Path(tmp), "by-time.db", projections.rebuild))

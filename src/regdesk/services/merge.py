@@ -13,9 +13,10 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -43,8 +44,7 @@ class BadEvent(MergeError):
         super().__init__(f"field {field_name!r}: {message}")
 
 
-@dataclass(frozen=True)
-class Incoming:
+class Incoming(NamedTuple):
     """An event as it travels, with the exact texts that are stored (payload JSON, UTC time)."""
 
     event: Event
@@ -75,48 +75,54 @@ def canonical_json(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
+_FIELDS = ("id", "station_id", "seq", "recorded_at", "operator", "kind", "payload")
+
+
 def incoming_from_dict(data: Any) -> Incoming:
-    """Validate one travelling event (bundle line or hub row). Raises BadEvent naming the field."""
+    """Validate one travelling event (bundle line). Raises BadEvent naming the field."""
     if not isinstance(data, dict):
         raise BadEvent("(event)", "must be a JSON object")
-    for name in ("id", "station_id", "seq", "recorded_at", "operator", "kind", "payload"):
+    for name in _FIELDS:
         if name not in data:
             raise BadEvent(name, "is missing")
-    event_id = str(data["id"])
-    if not _CANONICAL_UUID.fullmatch(event_id):  # the common case is already canonical: skip the parse
+    return incoming_from_row(tuple(data[name] for name in _FIELDS))
+
+
+def incoming_from_row(row: Sequence[Any]) -> Incoming:
+    """Validate one travelling event given as (id, station_id, seq, recorded_at, operator, kind,
+    payload), the payload as a dict or as JSON text (hub rows). Raises BadEvent naming the field."""
+    event_id, station_id, seq, recorded_text, operator, kind, payload = row
+    if type(event_id) is not str or not _CANONICAL_UUID.fullmatch(event_id):  # the common case: no parse
         try:
-            event_id = str(uuid.UUID(event_id))
+            event_id = str(uuid.UUID(str(event_id)))
         except ValueError:
-            raise BadEvent("id", f"{event_id[:60]!r} is not a UUID") from None
-    seq = data["seq"]
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+            raise BadEvent("id", f"{str(event_id)[:60]!r} is not a UUID") from None
+    if type(seq) is not int or seq < 1:
         raise BadEvent("seq", "must be a whole number, 1 or more")
-    for name in ("station_id", "operator", "kind", "recorded_at"):
-        if not isinstance(data[name], str) or (name != "operator" and not data[name]):
+    for name, value in (("station_id", station_id), ("kind", kind), ("recorded_at", recorded_text)):
+        if type(value) is not str or not value:
             raise BadEvent(name, "must be a non-empty string")
-    recorded_text = data["recorded_at"]
+    if type(operator) is not str:
+        raise BadEvent("operator", "must be a string")
+    if not _STORED_TIME.fullmatch(recorded_text):
+        raise BadEvent("recorded_at", f"{recorded_text[:40]!r} is not a UTC time like 2017-12-01T19:05:00.000000Z")
     try:
-        if not _STORED_TIME.fullmatch(recorded_text):
-            raise ValueError(recorded_text)
-        # Same result as parse_utc for this exact shape, ten times faster (sync parses millions).
-        recorded_at = datetime.fromisoformat(recorded_text[:-1]).replace(tzinfo=timezone.utc)
+        # Same result as parse_utc for this exact shape (sync parses millions).
+        recorded_at = datetime.fromisoformat(recorded_text)
     except ValueError:
-        raise BadEvent("recorded_at", f"{recorded_text[:40]!r} is not a UTC time like "
-                                      "2017-12-01T19:05:00.000000Z") from None
-    payload = data["payload"]
-    if isinstance(payload, str):  # hub rows carry the payload as JSON text
+        raise BadEvent("recorded_at", f"{recorded_text!r} is not a real date and time") from None
+    if type(payload) is str:  # hub rows carry the payload as the origin station's JSON text
         try:
-            payload_json, payload = payload, json.loads(payload)
-        except ValueError:
+            payload_json, payload = payload, orjson.loads(payload)
+        except orjson.JSONDecodeError:
             raise BadEvent("payload", "is not valid JSON") from None
-        if not isinstance(payload, dict):
+        if type(payload) is not dict:
             raise BadEvent("payload", "must be a JSON object")
     elif isinstance(payload, dict):
         payload_json = canonical_json(payload)
     else:
         raise BadEvent("payload", "must be a JSON object")
-    event = Event(id=event_id, station_id=data["station_id"], seq=seq, recorded_at=recorded_at,
-                  operator=data["operator"], kind=data["kind"], payload=payload)
+    event = Event(event_id, station_id, seq, recorded_at, operator, kind, payload)
     return Incoming(event, payload_json, recorded_text)
 
 
@@ -187,7 +193,7 @@ def merge(session: Session, incoming: Iterable[Incoming]) -> MergeResult:
     if result.first_local_order is None:
         return result  # another process merged the same events a moment ago
     if position < len(rows):
-        conn.exec_driver_sql(_INSERT_SQL, rows[position:])
+        conn.connection.driver_connection.executemany(_INSERT_SQL, rows[position:])
     result.last_local_order = conn.execute(text("SELECT max(local_order) FROM events")).scalar_one()
     if result.last_local_order - result.first_local_order + 1 == len(rows) - position + 1:
         result.added = [i.event for i in new[position - 1 :]]

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+import psycopg
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -47,13 +48,13 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 from sqlalchemy.orm import Session
 
 from regdesk.domain.events import format_utc, parse_utc
-from regdesk.services.merge import Incoming, MergeError, incoming_from_dict, merge
+from regdesk.services.merge import Incoming, MergeError, incoming_from_row, merge
 from regdesk.services.station import Station
 from regdesk.store.models import EventRow, Meta
 
 HUB_FORMAT = "1"
 PUSH_CHUNK = 2000
-PULL_CHUNK = 2000
+PULL_CHUNK = 5000
 CONNECT_TIMEOUT_S = 5
 # pg_advisory_xact_lock keys ("regd" + purpose): one for schema creation, one for pushes.
 _SCHEMA_LOCK = 0x72656764_00000001
@@ -82,6 +83,14 @@ hub_events = Table(
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 _EVENT_COLUMNS = ("id", "station_id", "seq", "recorded_at", "operator", "kind", "payload")
+_PUSH_SCRATCH_SQL = ("CREATE TEMPORARY TABLE IF NOT EXISTS hub_push (position int, id uuid, station_id text, seq bigint, "
+                     "recorded_at text, operator text, kind text, payload text) ON COMMIT DELETE ROWS")
+_PUSH_COPY_SQL = "COPY hub_push (position, id, station_id, seq, recorded_at, operator, kind, payload) FROM STDIN"
+_PUSH_SQL = ("INSERT INTO hub_events (id, station_id, seq, recorded_at, operator, kind, payload) "
+             "SELECT id, station_id, seq, recorded_at, operator, kind, payload FROM hub_push ORDER BY position "
+             "ON CONFLICT (id) DO NOTHING")
+_PULL_SQL = ("SELECT hub_order, id::text, station_id, seq, recorded_at, operator, kind, payload FROM hub_events "
+             "WHERE hub_order > %s AND station_id <> %s ORDER BY hub_order LIMIT %s")
 
 
 class SyncError(RuntimeError):
@@ -196,29 +205,42 @@ class Hub:
         self._hub_id, self._event_code = meta["hub_id"], event_code
         return self._hub_id
 
-    def push_rows(self, rows: list[dict]) -> None:
-        """Insert one chunk of events (ignoring ids the hub has) and commit it."""
+    def push_rows(self, rows: list[tuple]) -> None:
+        """Insert one chunk of events (ignoring ids the hub has) and commit it. Each row is
+        (id, station_id, seq, recorded_at, operator, kind, payload)."""
         if not rows:
             return
         try:
             with self.engine.begin() as conn:
-                conn.execute(select(func.pg_advisory_xact_lock(_PUSH_LOCK)))
-                conn.execute(pg_insert(hub_events).on_conflict_do_nothing(index_elements=["id"]), rows)
+                cursor = conn.connection.driver_connection.cursor()
+                # COPY into a scratch table, then one INSERT: pushes hold the hub's push lock, so
+                # their speed is every other station's wait (row-by-row INSERTs were 5x slower).
+                cursor.execute(_PUSH_SCRATCH_SQL)
+                with cursor.copy(_PUSH_COPY_SQL) as copy:
+                    for position, row in enumerate(rows):
+                        copy.write_row((position, *row))
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_PUSH_LOCK,))
+                cursor.execute(_PUSH_SQL)
         except DBAPIError as exc:
             raise self._fail(exc) from None
+        except psycopg.Error as exc:
+            raise self._fail(DBAPIError.instance(_PUSH_SQL, None, exc, psycopg.Error)) from None
 
     def pull_rows(self, after: int, limit: int, *, skip_station: str = "") -> list[tuple]:
-        """Rows after hub_order `after`, oldest first; `skip_station`'s own events are left out
-        (a station never lacks its own events: a restored copy takes a new station id)."""
+        """Rows (hub_order, id, station_id, seq, recorded_at, operator, kind, payload) after hub_order
+        `after`, oldest first; `skip_station`'s own events are left out (a station never lacks its
+        own events: a restored copy takes a new station id)."""
         try:
             with self.engine.connect() as conn:
-                return list(conn.execute(
-                    select(hub_events.c.hub_order, *(hub_events.c[c] for c in _EVENT_COLUMNS))
-                    .where(hub_events.c.hub_order > after, hub_events.c.station_id != skip_station)
-                    .order_by(hub_events.c.hub_order).limit(limit)
-                ).all())
+                # The driver's cursor, not a Result: a catching-up station pulls hundreds of
+                # thousands of rows, and plain tuples are all the merge needs.
+                cursor = conn.connection.driver_connection.cursor()
+                cursor.execute(_PULL_SQL, (after, skip_station, limit))
+                return cursor.fetchall()
         except DBAPIError as exc:
             raise self._fail(exc) from None
+        except psycopg.Error as exc:
+            raise self._fail(DBAPIError.instance(_PULL_SQL, None, exc, psycopg.Error)) from None
 
     def event_count(self) -> int:
         try:
@@ -276,7 +298,7 @@ def waiting_count(session: Session, hub_id: str) -> int:
 # --- the cycle -----------------------------------------------------------------------------------
 
 
-def _unpushed(station: Station, hub_id: str, limit: int) -> tuple[list[dict], int]:
+def _unpushed(station: Station, hub_id: str, limit: int) -> tuple[list[tuple], int]:
     """The next chunk to push and the local_order cursor after it (read-only; no lock held)."""
     with station.sessions() as session:
         cursor = int(_get(session, _key(hub_id, "pushed"), "0"))
@@ -287,7 +309,7 @@ def _unpushed(station: Station, hub_id: str, limit: int) -> tuple[list[dict], in
         ).all()
     if not rows:
         return [], cursor
-    chunk = [dict(zip(_EVENT_COLUMNS, row[1:], strict=True)) for row in rows if not _in_ranges(row[0], ranges)]
+    chunk = [tuple(row[1:]) for row in rows if not _in_ranges(row[0], ranges)]
     return chunk, rows[-1][0]
 
 
@@ -312,10 +334,8 @@ def push(station: Station, hub: Hub, *, chunk_size: int = PUSH_CHUNK,
 
 def _incoming(rows: list[tuple]) -> Iterator[Incoming]:
     for row in rows:
-        data = dict(zip(_EVENT_COLUMNS, row[1:], strict=True))
-        data["id"] = str(data["id"])
         try:
-            yield incoming_from_dict(data)
+            yield incoming_from_row(row[1:])
         except MergeError as exc:
             raise SyncError(f"hub event #{row[0]} is malformed: {exc}") from None
 

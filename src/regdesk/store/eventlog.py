@@ -8,6 +8,7 @@ side: it inserts foreign events by id (set union) and ignores ones already prese
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -67,6 +68,19 @@ _NEXT_SEQ = select(func.max(_EVENTS.c.seq)).where(_EVENTS.c.station_id == bindpa
 _INSERT_EVENT = sqlite_insert(_EVENTS).on_conflict_do_nothing(index_elements=["id"])
 
 
+def new_event_id(at: datetime) -> str:
+    """A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds from the event's own time, then random.
+
+    Time-ordered ids keep the unique index on events.id (and the hub's) growing at one end like
+    the log itself: with random UUIDv4 ids every sync chunk touched nearly every page of that
+    index, and each station wrote ten times more to disk than it took in.
+    """
+    millis = int(at.timestamp() * 1000) & ((1 << 48) - 1)
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (millis << 80) | (0x7 << 76) | ((rand >> 62) & 0xFFF) << 64 | (0b10 << 62) | (rand & ((1 << 62) - 1))
+    return str(uuid.UUID(int=value))
+
+
 def next_seq(session: Session, station_id: str) -> int:
     current = session.connection().execute(_NEXT_SEQ, {"station_id": station_id}).scalar_one_or_none()
     return (current or 0) + 1
@@ -82,7 +96,7 @@ def append(
     at: datetime,
 ) -> Event:
     event = Event(
-        id=str(uuid.uuid4()),
+        id=new_event_id(at),
         station_id=station_id,
         seq=next_seq(session, station_id),
         recorded_at=at,

@@ -112,7 +112,11 @@ class PublicKey(Base):
 
 class Scan(Base):
     __tablename__ = "scans"
-    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # A surrogate key, not the event id: sync inserts every scan of every station (a million at a
+    # large meeting), and a unique index on random UUIDs costs about as much as the row itself.
+    # Uniqueness comes from the event log: a scan row is written only for an event just inserted.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36))
     scanned_at: Mapped[str] = mapped_column(String(27))
     local_day: Mapped[str] = mapped_column(String(10))
     station_id: Mapped[str] = mapped_column(String(36))

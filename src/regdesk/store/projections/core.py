@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
@@ -18,6 +20,7 @@ from regdesk.store.models import (
     Scan,
 )
 from regdesk.store.projections import handles, handles_batch, projection_table
+from regdesk.store.projections.tally_counts import count_scans
 
 for _model in (Participant, Badge, Revocation, IdentityCheck, PublicKey, Scan, Override, Operator):
     projection_table(_model)
@@ -34,6 +37,61 @@ _UPSERT_PARTICIPANT = (
     "ON CONFLICT (accreditation_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in (*PARTICIPANT_FIELDS[1:], "revision"))
 )
+# Above this many rows an import reads the whole table once instead of looking rows up by id.
+_LARGE_IMPORT = 5000
+
+
+def _participant_records(payload: dict) -> list:
+    """The payload's rows as sequences in PARTICIPANT_FIELDS order.
+
+    The import records the field names once ("columns") and each row as a list: canonical JSON
+    then sorts only the payload's few keys, not eleven per row, and the text is half the size.
+    Events recorded before carry one object per row ("columns" absent); they apply the same.
+    """
+    rows = payload.get("rows") or []
+    columns = payload.get("columns")
+    if columns is None:
+        empty = ("",) * len(PARTICIPANT_FIELDS)
+        return [tuple(map(row.get, PARTICIPANT_FIELDS, empty)) for row in rows]
+    if tuple(columns) == PARTICIPANT_FIELDS:
+        return rows
+    where = [columns.index(f) if f in columns else -1 for f in PARTICIPANT_FIELDS]
+    return [tuple(row[i] if i >= 0 else "" for i in where) for row in rows]
+
+
+def _current_participants(session: Session, ids: list[str]) -> tuple[dict[str, tuple], int | None]:
+    """(revision, fields) of the rows with these ids, and the table's size when it was read whole."""
+    select_columns = ", ".join(("accreditation_id", "revision", *PARTICIPANT_FIELDS[1:]))
+    conn = session.connection()
+    table_size = None
+    if len(ids) > _LARGE_IMPORT:  # one pass over the table beats thousands of lookups
+        wanted = set(ids)
+        everything = conn.connection.driver_connection.execute(f"SELECT {select_columns} FROM participants").fetchall()
+        table_size = len(everything)
+        found = [r for r in everything if r[0] in wanted]
+    else:
+        found = []
+        for chunk_start in range(0, len(ids), 900):
+            chunk = ids[chunk_start : chunk_start + 900]
+            found += conn.exec_driver_sql(
+                f"SELECT {select_columns} FROM participants WHERE accreditation_id IN ({','.join('?' * len(chunk))})",
+                tuple(chunk)).all()
+    return {aid: (rev, tuple(str(v) for v in fields)) for aid, rev, *fields in found}, table_size
+
+
+def _fill_empty_participants(driver: sqlite3.Connection, values: list[tuple]) -> None:
+    """A first import: insert everything, then build the secondary indexes in one sorted pass.
+
+    Maintaining them row by row costs more than building them afterwards. They are re-created
+    from their own stored definitions, in the same transaction (SQLite DDL is transactional).
+    """
+    indexes = driver.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                             "AND tbl_name = 'participants' AND sql IS NOT NULL").fetchall()
+    for name, _sql in indexes:
+        driver.execute(f'DROP INDEX "{name}"')
+    driver.executemany(_UPSERT_PARTICIPANT, values)
+    for _name, sql in indexes:
+        driver.execute(sql)
 
 
 @handles(EventKind.ACCREDITATION_IMPORTED)
@@ -42,37 +100,23 @@ def _accreditation_imported(session: Session, event: Event) -> None:
     # an import carries up to 100k rows, and SQLAlchemy's per-row parameter processing would cost
     # more than the inserts themselves.
     revision = event.payload["revision"]
-    rows = event.payload.get("rows", [])
-    if not rows:
+    records = _participant_records(event.payload)
+    if not records:
         return
-    conn = session.connection()
-    ids = [r["accreditation_id"] for r in rows]
-    current: dict[str, tuple[str, tuple[str, ...]]] = {}
-    select_columns = ", ".join(("accreditation_id", "revision", *PARTICIPANT_FIELDS[1:]))
-    if len(ids) > 5000:  # a large import: one pass over the table beats thousands of lookups
-        wanted = set(ids)
-        cursor = conn.connection.driver_connection.execute(f"SELECT {select_columns} FROM participants")
-        found = [r for r in cursor.fetchall() if r[0] in wanted]
-    else:
-        found = []
-        for chunk_start in range(0, len(ids), 900):
-            chunk = ids[chunk_start : chunk_start + 900]
-            found += conn.exec_driver_sql(
-                f"SELECT {select_columns} FROM participants WHERE accreditation_id IN ({','.join('?' * len(chunk))})",
-                tuple(chunk)).all()
-    for aid, rev, *fields in found:
-        current[aid] = (rev, tuple(str(v) for v in fields))
+    current, table_size = _current_participants(session, [r[0] for r in records])
     values = []
-    empty = ("",) * len(PARTICIPANT_FIELDS)
-    for row in rows:
-        record = tuple(map(row.get, PARTICIPANT_FIELDS, empty))
+    for record in records:
         existing = current.get(record[0])
         # Last writer wins by export revision, so imports arriving out of order converge; equal
         # revisions (two desks importing at the same instant) are broken by content.
         if existing is not None and existing >= (revision, tuple(map(str, record[1:]))):
             continue
         values.append((*record, revision))
-    if values:
+    conn = session.connection()
+    driver = conn.connection.driver_connection
+    if table_size == 0 and driver.in_transaction:  # DDL outside a transaction would commit at once
+        _fill_empty_participants(driver, values)
+    elif values:
         conn.exec_driver_sql(_UPSERT_PARTICIPANT, values)
 
 
@@ -137,19 +181,22 @@ def _override_granted(session: Session, event: Event) -> None:
     )
 
 
-# Built once, run on the connection: a scan point records one of these per badge scanned.
-_INSERT_SCAN = insert(Scan.__table__).on_conflict_do_nothing()
+_SCAN_COLUMNS = ("event_id", "scanned_at", "local_day", "station_id", "point_kind", "point", "direction", "departure",
+                 "verdict", "reason", "serial", "participant_id", "counted", "manual")
+_INSERT_SCAN = f"INSERT INTO scans ({', '.join(_SCAN_COLUMNS)}) VALUES ({', '.join('?' * len(_SCAN_COLUMNS))})"
 
 
 @handles_batch(EventKind.SCAN_RECORDED)
 def _scan_recorded(session: Session, events: list[Event]) -> None:
-    rows = [dict(event_id=e.id, scanned_at=format_utc(e.recorded_at), local_day=p["local_day"],
-                 station_id=e.station_id, point_kind=p["point_kind"], point=p["point"],
-                 direction=p.get("direction", ""), departure=p.get("departure", ""), verdict=p["verdict"],
-                 reason=p["reason"], serial=p.get("serial", ""), participant_id=p.get("participant_id", ""),
-                 counted=bool(p.get("counted", True)), manual=bool(p.get("manual", False)))
+    # Plain DBAPI rows: a scan point records one of these per badge scanned, and a station that
+    # syncs takes in every other station's scans (hundreds of thousands), so per-row cost counts.
+    rows = [(e.id, format_utc(e.recorded_at), p["local_day"], e.station_id, p["point_kind"], p["point"],
+             p.get("direction", ""), p.get("departure", ""), p["verdict"], p["reason"], p.get("serial", ""),
+             p.get("participant_id", ""), int(bool(p.get("counted", True))), int(bool(p.get("manual", False))))
             for e in events for p in (e.payload,)]
-    session.connection().execute(_INSERT_SCAN, rows)
+    dbapi = session.connection().connection.driver_connection
+    dbapi.executemany(_INSERT_SCAN, rows)
+    count_scans(dbapi, rows)
 
 
 @handles(EventKind.OPERATOR_ADDED)

@@ -1,12 +1,17 @@
-"""Running counters for the supervisor tallies, kept by SQLite triggers on the projection tables.
+"""Running counters for the supervisor tallies, kept as the projection tables are written.
 
-Why triggers: a meeting-sized log has ~1M scans, and grouping them at report time costs tens of
+Why counters: a meeting-sized log has ~1M scans, and grouping them at report time costs tens of
 seconds on a busy 2-core laptop; the supervisor dashboard refreshes every few seconds. Each event
 kind has exactly one projection handler (core.py owns scans, badges and revocations), so the
-counters follow those tables instead: an AFTER INSERT trigger adds the new row to a handful of
-small aggregate tables in the same transaction. That keeps the handlers' guarantees:
-- idempotent: a duplicate event inserts no row (ON CONFLICT DO NOTHING), so no trigger fires;
-- order-independent: every update is an increment or a min(), which commute;
+counters follow those tables:
+- scans: the scan handler calls `count_scans` with the rows it inserted; it aggregates the batch in
+  Python first (sync delivers scans by the thousand, and one upsert per group is far cheaper than
+  a trigger firing per row);
+- badges and venue entrants: AFTER INSERT triggers on `badges` and `tally_entrants` (rare rows).
+That keeps the handlers' guarantees:
+- idempotent: a projection row is written only for an event the log did not hold yet, and a
+  duplicate entrant is an INSERT OR IGNORE that fires no trigger;
+- order-independent: every update is an increment, a min() or a max(), which commute;
 - rebuildable: the tables are projection tables, wiped by `rebuild()` and refilled by the replay.
 
 Time buckets are the stored UTC hour ("2017-12-04T15"); services/tallies.py maps each bucket to
@@ -101,21 +106,6 @@ class TallyFirstBadge(Base):
 
 TRIGGERS = (
     """
-    CREATE TRIGGER IF NOT EXISTS tally_scans_ai AFTER INSERT ON scans BEGIN
-        INSERT INTO tally_scan_hours (local_day, utc_hour, point_kind, point, direction, departure, verdict, reason,
-                                      counted, n, first_at, last_at)
-        VALUES (NEW.local_day, substr(NEW.scanned_at, 1, 13), NEW.point_kind, NEW.point, coalesce(NEW.direction, ''),
-                coalesce(NEW.departure, ''), NEW.verdict, coalesce(NEW.reason, ''), NEW.counted, 1, NEW.scanned_at,
-                NEW.scanned_at)
-        ON CONFLICT (local_day, utc_hour, point_kind, point, direction, departure, verdict, reason, counted)
-        DO UPDATE SET n = n + 1, first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at);
-        INSERT OR IGNORE INTO tally_entrants (who, local_day)
-        SELECT CASE WHEN NEW.participant_id != '' THEN NEW.participant_id ELSE NEW.serial END, NEW.local_day
-        WHERE NEW.point_kind = 'security' AND NEW.verdict = 'valid' AND NEW.counted
-          AND (NEW.participant_id != '' OR NEW.serial != '');
-    END
-    """,
-    """
     CREATE TRIGGER IF NOT EXISTS tally_entrants_ai AFTER INSERT ON tally_entrants BEGIN
         INSERT INTO tally_entrant_days (local_day, n) VALUES (NEW.local_day, 1)
         ON CONFLICT (local_day) DO UPDATE SET n = n + 1;
@@ -147,6 +137,43 @@ TRIGGERS = (
     END
     """,
 )
+
+# Schema v1 counted scans with this trigger; migration v2 drops it (count_scans does the work).
+RETIRED_SCAN_TRIGGER = "tally_scans_ai"
+
+_UPSERT_SCAN_HOUR = """
+    INSERT INTO tally_scan_hours (local_day, utc_hour, point_kind, point, direction, departure, verdict, reason,
+                                  counted, n, first_at, last_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (local_day, utc_hour, point_kind, point, direction, departure, verdict, reason, counted)
+    DO UPDATE SET n = n + excluded.n, first_at = min(first_at, excluded.first_at),
+                  last_at = max(last_at, excluded.last_at)
+"""
+_ADD_ENTRANT = "INSERT OR IGNORE INTO tally_entrants (who, local_day) VALUES (?, ?)"
+
+
+def count_scans(dbapi_connection, rows: list[tuple]) -> None:  # noqa: ANN001 (a sqlite3 connection)
+    """Add freshly inserted scan rows (columns in core._SCAN_COLUMNS order) to the counters."""
+    groups: dict[tuple, list] = {}
+    entrants: set[tuple[str, str]] = set()
+    for (_event_id, scanned_at, local_day, _station, point_kind, point, direction, departure, verdict, reason,
+         serial, participant_id, counted, _manual) in rows:
+        key = (local_day, scanned_at[:13], point_kind, point, direction, departure, verdict, reason, counted)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [1, scanned_at, scanned_at]
+        else:
+            group[0] += 1
+            if scanned_at < group[1]:
+                group[1] = scanned_at
+            elif scanned_at > group[2]:
+                group[2] = scanned_at
+        if point_kind == "security" and verdict == "valid" and counted and (participant_id or serial):
+            entrants.add((participant_id or serial, local_day))
+    dbapi_connection.executemany(_UPSERT_SCAN_HOUR, [(*key, *group) for key, group in groups.items()])
+    if entrants:
+        dbapi_connection.executemany(_ADD_ENTRANT, sorted(entrants))
+
 
 # After the whole schema exists (the triggers name core's tables), in the same create_all.
 for _sql in TRIGGERS:
@@ -182,13 +209,13 @@ RECOMPUTE = (
     """INSERT INTO tally_first_badges (participant_id, first_at)
        SELECT participant_id, min(issued_at) FROM badges GROUP BY participant_id""",
 )
-TRIGGER_NAMES = ("tally_scans_ai", "tally_entrants_ai", "tally_first_entries_ai", "tally_first_entries_au",
+TRIGGER_NAMES = ("tally_entrants_ai", "tally_first_entries_ai", "tally_first_entries_au",
                  "tally_badges_ai")
 
 
 def drop_triggers(dbapi_connection) -> None:  # noqa: ANN001 (a sqlite3 connection)
     """Before a bulk load; call `recompute(...)` afterwards, which puts them back."""
-    for name in TRIGGER_NAMES:
+    for name in (*TRIGGER_NAMES, RETIRED_SCAN_TRIGGER):
         dbapi_connection.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 

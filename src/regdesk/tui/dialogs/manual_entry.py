@@ -29,8 +29,10 @@ class ManualEntryRequest:
 class ManualEntryDialog(ModalScreen[ManualEntryRequest | None]):
     DEFAULT_CSS = dialog_css("ManualEntryDialog") + """
     ManualEntryDialog > #dialog { width: 90; border: thick $warning; }
-    ManualEntryDialog #me-results { height: 8; }
-    ManualEntryDialog #me-pin { width: 20; }
+    ManualEntryDialog #me-results { height: 7; }
+    ManualEntryDialog #me-confirm { height: auto; }
+    ManualEntryDialog #me-supervisor-box { width: 1fr; height: auto; margin-right: 2; }
+    ManualEntryDialog #me-pin-box { width: 22; height: auto; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     AUTO_FOCUS = "#me-query"
@@ -48,10 +50,14 @@ class ManualEntryDialog(ModalScreen[ManualEntryRequest | None]):
             yield Label("Name, delegation or accreditation id", classes="dialog-label")
             yield Input(id="me-query", max_length=120)
             yield OptionList(id="me-results")
-            yield Label("Supervisor name", classes="dialog-label")
-            yield Input(id="me-supervisor", max_length=120)
-            yield Label("Supervisor PIN", classes="dialog-label")
-            yield Input(id="me-pin", password=True, restrict=r"[0-9]*", max_length=12)
+            # Name and PIN side by side: the whole card, buttons included, fits a 40-row terminal.
+            with Horizontal(id="me-confirm"):
+                with Vertical(id="me-supervisor-box"):
+                    yield Label("Supervisor name", classes="dialog-label")
+                    yield Input(id="me-supervisor", max_length=120)
+                with Vertical(id="me-pin-box"):
+                    yield Label("Supervisor PIN", classes="dialog-label")
+                    yield Input(id="me-pin", password=True, restrict=r"[0-9]*", max_length=12)
             yield Label("Note (optional)", classes="dialog-label")
             yield Input(id="me-note", max_length=200, placeholder="e.g. QR torn, name checked on passport")
             yield Static("", id="me-error", classes="dialog-error")
