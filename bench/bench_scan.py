@@ -146,7 +146,8 @@ def build(ctx: Context) -> tuple[Station, dict[str, list]]:
                     "departure, verdict, reason, serial, participant_id, counted, manual) "
                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", scan_rows)
     con.commit()
-    tally_counts.recompute(con)  # the rows went in behind the projection handler's back
+    tally_counts.drop_triggers(con)  # the rows went in behind the projection handler's back:
+    tally_counts.recompute(con)  # count them all in one pass (and put the triggers back)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
     return station, {"scannable": scannable, "revoked": revoked_tokens}

@@ -53,6 +53,7 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="regdesk-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     ctx = Context(workdir, 10_000 if args.quick else 100_000, 100_000 if args.quick else 1_000_000, args.quick)
     rows: list[Row] = []
     for area in args.only or AREAS:

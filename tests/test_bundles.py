@@ -167,6 +167,20 @@ def test_header_count_must_match(westin, icc, tmp_path):
     assert event_count(icc) == 1
 
 
+def test_bundles_of_the_previous_version_are_read_and_newer_ones_refused(westin, icc, tmp_path):
+    path = tmp_path / "b.rdb"
+    bundles.export_bundle(westin, path)
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        header, *events = fh.read().splitlines()
+    assert json.loads(header)["version"] == bundles.VERSION == 2
+    write_lines(path, [json.dumps({**json.loads(header), "version": 99}), *events])
+    with pytest.raises(bundles.BundleError, match="bundle format 99.*update regdesk"):
+        bundles.import_bundle(icc, path)
+    assert event_count(icc) == 1
+    write_lines(path, [json.dumps({**json.loads(header), "version": 1}), *events])
+    assert bundles.import_bundle(icc, path).added == event_count(westin)
+
+
 def test_an_event_the_projections_reject_names_its_line(westin, icc, tmp_path):
     path = tmp_path / "b.rdb"
     bundles.export_bundle(westin, path)

@@ -199,6 +199,28 @@ def test_hub_of_another_event_is_refused(tmp_path, clock, westin, hub_url):  # n
         other.close()
 
 
+def test_a_hub_of_the_previous_format_is_upgraded_and_then_refused_by_an_older_regdesk(westin, icc, hub_url):  # noqa: F811
+    from sqlalchemy import create_engine, text
+
+    with sync.Hub(hub_url) as hub:
+        sync.sync_once(westin, hub)
+    engine = create_engine(hub_url)
+    with engine.begin() as conn:  # as a format-1 regdesk left it
+        conn.execute(text("UPDATE hub_meta SET value = '1' WHERE key = 'format'"))
+    try:
+        with sync.Hub(hub_url) as hub:
+            report = sync.sync_once(icc, hub)
+        assert report.added == event_count(westin)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT value FROM hub_meta WHERE key = 'format'")).scalar_one() == sync.HUB_FORMAT
+        with engine.begin() as conn:  # a regdesk newer than this one has been here
+            conn.execute(text("UPDATE hub_meta SET value = '99' WHERE key = 'format'"))
+        with sync.Hub(hub_url) as hub, pytest.raises(sync.SyncError, match="uses format '99'.*update regdesk"):
+            sync.sync_once(icc, hub)
+    finally:
+        engine.dispose()
+
+
 def test_unreachable_hub_is_reported_and_the_desk_keeps_working(westin):
     with pytest.raises(sync.HubUnreachable, match="not reachable"):
         sync.sync_with(westin, "postgresql+psycopg://postgres@127.0.0.1:1/nowhere")

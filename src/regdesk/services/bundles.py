@@ -1,7 +1,7 @@
 """Bundles: the hub's merge carried by hand (a USB stick) when stations cannot reach each other.
 
 File format (gzip, UTF-8 JSON lines):
-    line 1   header {"format": "regdesk-bundle", "version": 1, "event_code", "station_id",
+    line 1   header {"format": "regdesk-bundle", "version": 2, "event_code", "station_id",
              "station_name", "created_at", "count", "since", "through_local_order"}
     line 2+  one event per line: {"id", "station_id", "seq", "recorded_at", "operator", "kind", "payload"}
 
@@ -40,7 +40,10 @@ from regdesk.store.models import Base, EventRow
 
 FORMAT = "regdesk-bundle"
 JOIN_FORMAT = "regdesk-join"
-VERSION = 1
+# Version 2: accreditation imports carry their rows as lists, which a version-1 regdesk cannot
+# apply; it refuses a version-2 file by its header. Version-1 files are still read.
+VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 _CHUNK = 2000
 _COLUMNS = ("id", "station_id", "seq", "recorded_at", "operator", "kind")
 
@@ -179,7 +182,7 @@ def _check_header(path: Path, line: str, formats: tuple[str, ...]) -> dict[str, 
         raise BundleError(f"{path}, line 1: not a regdesk bundle (no bundle header)")
     if header["format"] not in formats:
         raise BundleError(f"{path}, line 1: this is a {header['format']} file; expected {' or '.join(formats)}")
-    if header.get("version") != VERSION:
+    if header.get("version") not in _READABLE_VERSIONS:
         raise BundleError(f"{path}, line 1: field 'version': bundle format {header.get('version')!r}, this regdesk "
                           f"reads version {VERSION}; update regdesk on this station")
     for name in ("event_code", "station_id"):

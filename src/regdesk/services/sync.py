@@ -52,7 +52,11 @@ from regdesk.services.merge import Incoming, MergeError, incoming_from_row, merg
 from regdesk.services.station import Station
 from regdesk.store.models import EventRow, Meta
 
-HUB_FORMAT = "1"
+# Format 2: accreditation imports carry their rows as lists (services/accreditation.py), which a
+# format-1 regdesk cannot apply. A newer station upgrades a format-1 hub's marker on first contact,
+# so older stations then stop with a clear message instead of failing on events they cannot read.
+HUB_FORMAT = "2"
+_UPGRADABLE_HUB_FORMATS = ("1",)
 PUSH_CHUNK = 2000
 PULL_CHUNK = 5000
 CONNECT_TIMEOUT_S = 5
@@ -195,13 +199,17 @@ class Hub:
                            {"key": "event_code", "value": event_code}, {"key": "event_toml", "value": event_toml}]
                 conn.execute(pg_insert(hub_meta).on_conflict_do_nothing(index_elements=["key"]), initial)
                 meta = dict(conn.execute(select(hub_meta.c.key, hub_meta.c.value)).all())
+                if meta.get("format") in _UPGRADABLE_HUB_FORMATS and meta.get("event_code") == event_code:
+                    conn.execute(hub_meta.update().where(hub_meta.c.key == "format").values(value=HUB_FORMAT))
+                    meta["format"] = HUB_FORMAT
         except DBAPIError as exc:
             raise self._fail(exc) from None
         if meta.get("event_code") != event_code:
             raise SyncError(f"hub {self.display} serves event {meta.get('event_code')!r}, this station serves "
                             f"{event_code!r}; use a separate hub database per event")
         if meta.get("format") != HUB_FORMAT:
-            raise SyncError(f"hub {self.display} uses format {meta.get('format')!r}; this regdesk speaks {HUB_FORMAT}")
+            raise SyncError(f"hub {self.display} uses format {meta.get('format')!r}; this regdesk speaks {HUB_FORMAT}: "
+                            "update regdesk on this station")
         self._hub_id, self._event_code = meta["hub_id"], event_code
         return self._hub_id
 
