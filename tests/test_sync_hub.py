@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -14,7 +15,7 @@ from regdesk.clock import FixedClock
 from regdesk.domain.events import EventKind
 from regdesk.services import sync
 from regdesk.services.station import open_station
-from regdesk.store.models import Participant, PublicKey, Revocation
+from regdesk.store.models import EventRow, Participant, PublicKey, Revocation
 from sync_helpers import event_count, event_ids, icc, issue, make_station, meeting_morning, security_scanner, seed, westin  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.pg
@@ -38,6 +39,23 @@ def test_replaced_badge_is_denied_at_the_icc_after_one_sync(westin, icc, hub_url
     assert (str(old.verdict.outcome), str(old.verdict.reason)) == ("denied", "revoked")
     assert (str(new.verdict.outcome), str(new.verdict.reason)) == ("valid", "valid")
     assert new.holder is not None and new.holder.name == "Hans Muster"  # the mirror travelled too
+
+
+def test_free_text_with_control_characters_arrives_byte_for_byte(westin, icc, hub_url):  # noqa: F811
+    """Pushes travel by COPY, whose text format gives tabs, newlines and backslashes a meaning."""
+    reason = 'Badge torn\tQR "unreadable"\nchecked passport \\ C:\\scans 50% \u2028 Gómez 漢字'
+    with westin.transaction() as session:
+        westin.record(session, EventKind.OVERRIDE_GRANTED, {"participant_id": "CH-1", "rule": "id_check",
+                                                             "reason": reason, "supervisor": "maria"}, "clerk")
+    with sync.Hub(hub_url) as hub:
+        sync.sync_once(westin, hub)
+        sync.sync_once(icc, hub)
+    query = select(EventRow.id, EventRow.payload, EventRow.recorded_at).order_by(EventRow.id)
+    with westin.sessions() as a, icc.sessions() as b:
+        sent = [row for row in a.execute(query).all() if row[1].find("Badge torn") >= 0]
+        got = [row for row in b.execute(query).all() if row[1].find("Badge torn") >= 0]
+    assert len(sent) == 1 and got == sent
+    assert json.loads(got[0][1])["reason"] == reason
 
 
 def test_three_stations_converge_and_a_second_cycle_moves_nothing(tmp_path, westin, icc, hub_url, clock):  # noqa: F811
