@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from textual import events
 
 from regdesk.clock import FixedClock
 from regdesk.domain.events import EventKind
@@ -110,6 +111,20 @@ def events_of(station: Station, kind: str) -> list[EventRow]:
 
 
 # --- sign-in ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("between", ["\t", "\r"], ids=["tab", "enter"])
+async def test_sign_in_typed_in_one_burst_lands_in_the_right_fields(station, between):
+    """A password manager (or a fast typist) sends name, Tab or Enter, PIN, Enter before the app
+    has drawn a frame; every key must still reach the field it was meant for."""
+    app = make_app(station)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for ch in f"ana{between}1111\r":
+            key = {"\t": "tab", "\r": "enter"}.get(ch, ch)
+            app.post_message(events.Key(key, ch))  # all queued at once, no pause between keys
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
+        assert app.operator.name == "ana"
 
 
 async def test_sign_in_refuses_wrong_pin_then_opens_the_desk(station):

@@ -11,7 +11,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from regdesk.services.desk import OverrideRequest
 from regdesk.tui.dialogs._base import dialog_css
-from regdesk.tui.widgets.fields import FORM_ENTER, TypeAheadForm
+from regdesk.tui.widgets.fields import FORM_BINDINGS, TypeAheadForm
 
 
 class OverrideDialog(TypeAheadForm, ModalScreen[OverrideRequest | None]):
@@ -20,7 +20,7 @@ class OverrideDialog(TypeAheadForm, ModalScreen[OverrideRequest | None]):
     OverrideDialog #ov-refusal { color: $warning; text-style: bold; }
     OverrideDialog #ov-pin { width: 20; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel"), FORM_ENTER]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel"), *FORM_BINDINGS]
     AUTO_FOCUS = "#ov-supervisor"
     FORM_FIELDS = ("ov-supervisor", "ov-pin", "ov-reason")
 

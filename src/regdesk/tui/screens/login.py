@@ -16,7 +16,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from regdesk.clock import Clock, SystemClock
 from regdesk.services import operators
 from regdesk.services.station import Station
-from regdesk.tui.widgets.fields import FORM_ENTER, TypeAheadForm
+from regdesk.tui.widgets.fields import FORM_BINDINGS, TypeAheadForm
 from regdesk.tui.widgets.status_bar import ROLE_LABELS, StatusBar
 
 # Which station roles an operator role may sign in at.
@@ -84,7 +84,7 @@ class LoginScreen(TypeAheadForm, Screen):
     """Base screen of the app's "signin" mode; tells the app with a SignedIn message."""
 
     FORM_FIELDS = ("login-name", "login-pin")
-    BINDINGS = [FORM_ENTER]
+    BINDINGS = [*FORM_BINDINGS]
 
     AUTO_FOCUS = "#login-name"
 

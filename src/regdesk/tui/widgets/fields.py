@@ -8,6 +8,10 @@ keys typed after it are already queued on that same field, so moving the focus f
 the next key, and moves the focus synchronously (`Screen.set_focus`, not `Widget.focus`, which is
 deferred). After the last field it submits through `call_later` on that field, i.e. only once the
 field has processed every key already queued on it.
+
+Tab and Shift+Tab have the same hazard (a password manager types "ana⇥1111⏎"): Textual's own Tab
+binding runs only after the key has bubbled up from the field, by which time the PIN is queued on
+the name field. FORM_TAB / FORM_BACKTAB move the focus with priority instead.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from textual.widgets import Button
 
 # Put this in the screen's own BINDINGS (Textual only merges BINDINGS of DOM classes, not mixins).
 FORM_ENTER = Binding("enter", "form_enter", "Next", show=False, priority=True)
+FORM_TAB = Binding("tab", "form_focus(1)", "Next field", show=False, priority=True)
+FORM_BACKTAB = Binding("shift+tab", "form_focus(-1)", "Previous field", show=False, priority=True)
+FORM_BINDINGS = [FORM_ENTER, FORM_TAB, FORM_BACKTAB]
 
 
 class TypeAheadForm:
@@ -27,6 +34,13 @@ class TypeAheadForm:
 
     def submit_form(self) -> None:  # pragma: no cover - screens override it
         raise NotImplementedError
+
+    def action_form_focus(self, step: int) -> None:
+        """Tab / Shift+Tab: the screen's usual focus order, but moved before the next key is forwarded."""
+        if step > 0:
+            self.focus_next()  # type: ignore[attr-defined]
+        else:
+            self.focus_previous()  # type: ignore[attr-defined]
 
     def action_form_enter(self) -> None:
         focused = self.focused  # type: ignore[attr-defined]
