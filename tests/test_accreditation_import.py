@@ -7,6 +7,8 @@ import csv
 import importlib.util
 import io
 import json
+import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -136,6 +138,85 @@ def test_xlsx_is_read_and_the_format_comes_from_the_content(desk_station, tmp_pa
     assert any("named like a CSV" in note for note in report.notes)
 
 
+def test_xlsx_ids_and_codes_typed_as_numbers_keep_their_digits(desk_station, tmp_path):
+    rows = [dict(r, registered=datetime(2017, 11, 2, 9, 30)) for r in small_rows()]
+    rows[0].update(accreditation_id=1001, confirmation_code=4711)
+    rows[1].update(accreditation_id=1002.0)
+    book = write_xlsx(tmp_path / "export.xlsx", rows, columns=[*COLUMNS, "registered"])
+    report = import_file(desk_station, book, operator="ana")
+    assert sorted(report.added) == ["1001", "1002", "GCM17-000003"]
+    with desk_station.sessions() as s:
+        assert s.get(Participant, "1001").confirmation_code == "4711"
+    assert any("registered" in note for note in report.notes)  # a column of dates the desk does not use
+
+
+def test_xlsx_date_typed_where_an_id_belongs_is_refused_as_the_date_and_time_it_holds(desk_station, tmp_path):
+    rows = small_rows()
+    rows[1]["accreditation_id"] = datetime(2017, 12, 4)  # read as '2017-12-04' it would pass for an id
+    with pytest.raises(AccreditationImportError) as refused:
+        import_file(desk_station, write_xlsx(tmp_path / "export.xlsx", rows), operator="ana")
+    (problem,) = refused.value.problems
+    assert (problem.line, problem.field) == (3, "accreditation_id")
+    assert "'2017-12-04 00:00:00' is not an accreditation id" in problem.message
+
+
+@pytest.mark.parametrize("row, field, value, words", [
+    (1, "family_name", '=HYPERLINK("http://x","Zürcher")', ["formula", "HYPERLINK"]),
+    (0, "accreditation_id", "#N/A", ["'#N/A' is not an accreditation id"]),  # an error value, as Excel stores it
+], ids=["formula", "error value"])
+def test_xlsx_formula_or_error_cell_is_refused_by_what_it_holds(desk_station, tmp_path, row, field, value, words):
+    rows = small_rows()
+    rows[row][field] = value  # openpyxl stores it as a real formula / error cell
+    before = event_count(desk_station)
+    with pytest.raises(AccreditationImportError) as refused:
+        import_file(desk_station, write_xlsx(tmp_path / "export.xlsx", rows), operator="ana")
+    (problem,) = refused.value.problems
+    assert (problem.line, problem.field) == (row + 2, field)
+    for word in words:
+        assert word in problem.message
+    assert event_count(desk_station) == before
+
+
+def test_xlsx_problems_name_the_excel_row_past_empty_rows_and_only_the_first_sheet_is_read(desk_station, tmp_path):
+    def book(status: str) -> Path:
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "Participants"
+        ws.append(COLUMNS)
+        first, second = small_rows()[:2]
+        ws.append([first[c] for c in COLUMNS])
+        ws.append([""] * len(COLUMNS))  # a row of empty cells
+        ws.append([])  # a row missing from the file altogether
+        ws.append([dict(second, status=status)[c] for c in COLUMNS])
+        wb.create_sheet("Summary").append(["accreditation_id", "=COUNTA(Participants!A:A)"])
+        path = tmp_path / f"export-{status}.xlsx"
+        wb.save(path)
+        return path
+
+    with pytest.raises(AccreditationImportError) as refused:
+        import_file(desk_station, book("pending"), operator="ana")
+    assert [(p.line, p.field) for p in refused.value.problems] == [(5, "status")]
+    report = import_file(desk_station, book("accredited"), operator="ana")
+    assert sorted(report.added) == ["GCM17-000001", "GCM17-000002"]
+    assert any("2 sheets" in note and "'Participants'" in note for note in report.notes)
+
+
+def test_xlsx_carriage_return_stored_the_excel_way_is_refused_like_a_line_break(desk_station, tmp_path):
+    rows = small_rows()
+    rows[1]["given_names"] = "Reg_x000D_ula"  # how a spreadsheet stores a carriage return inside a cell
+    with pytest.raises(AccreditationImportError) as refused:
+        import_file(desk_station, write_xlsx(tmp_path / "export.xlsx", rows), operator="ana")
+    (problem,) = refused.value.problems
+    assert (problem.line, problem.field) == (3, "given_names") and "line break" in problem.message
+
+
+def test_xlsx_with_an_empty_first_sheet_is_refused(desk_station, tmp_path):
+    path = tmp_path / "export.xlsx"
+    Workbook().save(path)
+    with pytest.raises(AccreditationImportError, match="the first sheet of the workbook is empty"):
+        import_file(desk_station, path, operator="ana")
+
+
 def test_utf16_with_byte_order_mark_is_decoded_and_said(desk_station, tmp_path):
     path = write_csv(tmp_path / "unicode.txt", small_rows(), delimiter="\t", encoding="utf-16")
     report = import_file(desk_station, path, operator="ana")
@@ -207,6 +288,18 @@ def _truncated_xlsx(tmp_path: Path) -> Path:
     return path
 
 
+def _corrupt_xlsx(tmp_path: Path) -> Path:
+    book = write_xlsx(tmp_path / "full.xlsx", small_rows())
+    raw = bytearray(book.read_bytes())
+    with zipfile.ZipFile(book) as archive:
+        sheet = archive.getinfo("xl/worksheets/sheet1.xml")
+    start = sheet.header_offset + 30 + len(sheet.filename.encode()) + len(sheet.extra)  # the compressed cells
+    raw[start + 20:start + 40] = bytes(20)
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(bytes(raw))
+    return path
+
+
 def _pdf_named_xlsx(tmp_path: Path) -> Path:
     path = tmp_path / "export.xlsx"
     path.write_bytes(b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n")
@@ -244,6 +337,7 @@ REFUSALS = {
                         "given_names", ["formula"]),
     "formula plus": (lambda p: _rows_with(p, 0, delegation="+41 Switzerland"), 2, "delegation", ["formula"]),
     "truncated xlsx": (_truncated_xlsx, 0, "", ["damaged or truncated"]),
+    "corrupt xlsx": (_corrupt_xlsx, 0, "", ["damaged or truncated", "xl/worksheets/sheet1.xml"]),
     "pdf named xlsx": (_pdf_named_xlsx, 0, "", ["PDF"]),
     "script without latin": (_script_without_latin, 4, "family_name_latin", ["Arabic script", "Latin rendering"]),
     "latin rendering in another script": (lambda p: _rows_with(p, 2, given_names_latin="Сами"), 4,
