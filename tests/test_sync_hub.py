@@ -239,6 +239,24 @@ def test_a_hub_of_the_previous_format_is_upgraded_and_then_refused_by_an_older_r
         engine.dispose()
 
 
+def test_a_hub_that_fails_inside_a_query_gives_a_sync_error_not_a_traceback(westin, icc, hub_url):  # noqa: F811
+    from sqlalchemy import create_engine, text
+
+    with sync.Hub(hub_url) as hub:
+        sync.sync_once(westin, hub)
+        engine = create_engine(hub_url)
+        with engine.begin() as conn:  # e.g. someone "cleaned up" the hub database
+            conn.execute(text("DROP TABLE hub_events"))
+        engine.dispose()
+        before = event_count(icc)
+        with pytest.raises(sync.SyncError, match='relation "hub_events" does not exist'):
+            sync.pull(icc, hub)
+        with pytest.raises(sync.SyncError, match='relation "hub_events" does not exist'):
+            hub.push_rows([("01600000-0000-7000-8000-000000000000", westin.station_id, 999,
+                            "2017-12-01T19:05:00.000000Z", "clerk", "badge_printed", "{}")])
+    assert event_count(icc) == before
+
+
 def test_unreachable_hub_is_reported_and_the_desk_keeps_working(westin):
     with pytest.raises(sync.HubUnreachable, match="not reachable"):
         sync.sync_with(westin, "postgresql+psycopg://postgres@127.0.0.1:1/nowhere")

@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-import psycopg
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -48,7 +47,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 from sqlalchemy.orm import Session
 
 from regdesk.domain.events import format_utc, parse_utc
-from regdesk.services.merge import Incoming, MergeError, incoming_from_row, merge
+from regdesk.services.merge import EVENT_COLUMNS, Incoming, MergeError, incoming_from_row, merge
 from regdesk.services.station import Station
 from regdesk.store.models import EventRow, Meta
 
@@ -86,7 +85,6 @@ hub_events = Table(
     Column("payload", Text, nullable=False),  # the station's canonical JSON text, unchanged
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
-_EVENT_COLUMNS = ("id", "station_id", "seq", "recorded_at", "operator", "kind", "payload")
 _PUSH_SCRATCH_SQL = ("CREATE TEMPORARY TABLE IF NOT EXISTS hub_push (position int, id uuid, station_id text, seq bigint, "
                      "recorded_at text, operator text, kind text, payload text) ON COMMIT DELETE ROWS")
 _PUSH_COPY_SQL = "COPY hub_push (position, id, station_id, seq, recorded_at, operator, kind, payload) FROM STDIN"
@@ -95,6 +93,14 @@ _PUSH_SQL = ("INSERT INTO hub_events (id, station_id, seq, recorded_at, operator
              "ON CONFLICT (id) DO NOTHING")
 _PULL_SQL = ("SELECT hub_order, id::text, station_id, seq, recorded_at, operator, kind, payload FROM hub_events "
              "WHERE hub_order > %s AND station_id <> %s ORDER BY hub_order LIMIT %s")
+
+
+def _hub_errors() -> tuple[type[Exception], ...]:
+    """What a hub call may raise. Evaluated only when one fails: psycopg is imported on demand, which
+    keeps ~50 ms off the start-up of every station that never talks to a hub."""
+    import psycopg
+
+    return (DBAPIError, psycopg.Error)
 
 
 class SyncError(RuntimeError):
@@ -170,7 +176,12 @@ class Hub:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def _fail(self, exc: DBAPIError) -> SyncError:
+    def _fail(self, exc: Exception) -> SyncError:
+        """A SyncError for an error raised through SQLAlchemy or by the driver's own cursor."""
+        if not isinstance(exc, DBAPIError):
+            import psycopg
+
+            exc = DBAPIError.instance(None, None, exc, psycopg.Error)
         first_line = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         if isinstance(exc, OperationalError):
             return HubUnreachable(f"hub {self.display} is not reachable: {first_line}")
@@ -229,10 +240,8 @@ class Hub:
                         copy.write_row((position, *row))
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_PUSH_LOCK,))
                 cursor.execute(_PUSH_SQL)
-        except DBAPIError as exc:
+        except _hub_errors() as exc:
             raise self._fail(exc) from None
-        except psycopg.Error as exc:
-            raise self._fail(DBAPIError.instance(_PUSH_SQL, None, exc, psycopg.Error)) from None
 
     def pull_rows(self, after: int, limit: int, *, skip_station: str = "") -> list[tuple]:
         """Rows (hub_order, id, station_id, seq, recorded_at, operator, kind, payload) after hub_order
@@ -245,10 +254,8 @@ class Hub:
                 cursor = conn.connection.driver_connection.cursor()
                 cursor.execute(_PULL_SQL, (after, skip_station, limit))
                 return cursor.fetchall()
-        except DBAPIError as exc:
+        except _hub_errors() as exc:
             raise self._fail(exc) from None
-        except psycopg.Error as exc:
-            raise self._fail(DBAPIError.instance(_PULL_SQL, None, exc, psycopg.Error)) from None
 
     def event_count(self) -> int:
         try:
@@ -312,7 +319,7 @@ def _unpushed(station: Station, hub_id: str, limit: int) -> tuple[list[tuple], i
         cursor = int(_get(session, _key(hub_id, "pushed"), "0"))
         ranges = _skip_ranges(session, hub_id)
         rows = session.execute(
-            select(EventRow.local_order, *(getattr(EventRow, c) for c in _EVENT_COLUMNS))
+            select(EventRow.local_order, *(getattr(EventRow, c) for c in EVENT_COLUMNS))
             .where(EventRow.local_order > cursor).order_by(EventRow.local_order).limit(limit)
         ).all()
     if not rows:

@@ -23,7 +23,6 @@ def _v2_scans_surrogate_key(engine: Engine) -> None:
     scan handler instead of a per-row trigger (both to make sync's bulk inserts cheaper)."""
     with engine.begin() as conn:
         columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(scans)")}
-        conn.exec_driver_sql("DROP TRIGGER IF EXISTS tally_scans_ai")
         if "id" in columns:  # created by v1 from today's models: already the new shape
             return
         conn.exec_driver_sql("ALTER TABLE scans RENAME TO scans_v1")
@@ -34,7 +33,7 @@ def _v2_scans_surrogate_key(engine: Engine) -> None:
         # In arrival order of their events, as the station wrote them.
         conn.exec_driver_sql(f"INSERT INTO scans ({names}) SELECT {', '.join('s.' + n for n in names.split(', '))} "
                              "FROM scans_v1 AS s LEFT JOIN events AS e ON e.id = s.event_id ORDER BY e.local_order")
-        conn.exec_driver_sql("DROP TABLE scans_v1")
+        conn.exec_driver_sql("DROP TABLE scans_v1")  # and with it v1's per-row counting trigger
 
 
 MIGRATIONS: list[Callable[[Engine], None]] = [_v1_initial, _v2_scans_surrogate_key]

@@ -138,9 +138,6 @@ TRIGGERS = (
     """,
 )
 
-# Schema v1 counted scans with this trigger; migration v2 drops it (count_scans does the work).
-RETIRED_SCAN_TRIGGER = "tally_scans_ai"
-
 _UPSERT_SCAN_HOUR = """
     INSERT INTO tally_scan_hours (local_day, utc_hour, point_kind, point, direction, departure, verdict, reason,
                                   counted, n, first_at, last_at)
@@ -215,7 +212,7 @@ TRIGGER_NAMES = ("tally_entrants_ai", "tally_first_entries_ai", "tally_first_ent
 
 def drop_triggers(dbapi_connection) -> None:  # noqa: ANN001 (a sqlite3 connection)
     """Before a bulk load; call `recompute(...)` afterwards, which puts them back."""
-    for name in (*TRIGGER_NAMES, RETIRED_SCAN_TRIGGER):
+    for name in TRIGGER_NAMES:
         dbapi_connection.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
