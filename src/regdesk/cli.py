@@ -9,7 +9,8 @@ import os
 import sys
 from pathlib import Path
 
-from regdesk.commands.common import CommandError, default_data_dir
+from regdesk.commands.common import default_data_dir
+from regdesk.errors import explain
 
 COMMAND_MODULES = [
     "regdesk.commands.station",
@@ -60,14 +61,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except CommandError as exc:
-        print(f"regdesk: {exc}", file=sys.stderr)
-        return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except Exception as exc:  # noqa: BLE001 - the one place every error becomes one line
+        message, code = explain(exc)
+        print(f"regdesk: {message}", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

@@ -13,12 +13,13 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from regdesk.errors import RegdeskError
 
 ICC_STOP = "ICC"
 _HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 
 
-class ConfigError(ValueError):
+class ConfigError(RegdeskError, ValueError):
     def __init__(self, source: str, key: str, message: str) -> None:
         self.source = source
         self.key = key

@@ -9,15 +9,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from regdesk.errors import RegdeskError
 from regdesk.clock import clock_from_arg
 from regdesk.config import ConfigError, load_event_config
 from regdesk.services.station import Station, StationError, open_station
 
 
-class CommandError(RuntimeError):
-    def __init__(self, message: str, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+class CommandError(RegdeskError):
+    """A command-line mistake or refusal (the message says what to type instead)."""
 
 
 def default_data_dir() -> Path:

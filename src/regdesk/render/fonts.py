@@ -29,6 +29,7 @@ from importlib import resources
 import uharfbuzz as hb
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from regdesk.errors import RegdeskError
 
 REGULAR = 400
 BOLD = 700
@@ -37,7 +38,7 @@ BOLD = 700
 _PER_TEXT_FONT_LIMIT = 256
 
 
-class FontError(RuntimeError):
+class FontError(RegdeskError, RuntimeError):
     pass
 
 

@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from regdesk.errors import RegdeskError
 from regdesk.render import codes
 
 MM = 72.0 / 25.4  # pt per mm
@@ -37,7 +38,7 @@ _WIDEST_SERIALS = ("ABCDEFGH", "A2345B67", "22A33B44", "A22B33C4", "2A2A2A2A")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
-class LayoutError(ValueError):
+class LayoutError(RegdeskError, ValueError):
     def __init__(self, source: str, key: str, message: str, line: int | None = None) -> None:
         self.source, self.key, self.line = source, key, line
         where = f"{source} line {line}" if line else source

@@ -41,6 +41,7 @@ from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 
+from regdesk.errors import RegdeskError
 from regdesk.domain.events import EventKind, format_utc
 from regdesk.services.station import Station
 from regdesk.store.projections.core import PARTICIPANT_FIELDS
@@ -85,7 +86,7 @@ class ImportProblem:
         return f"{where}: field '{self.field}': {self.message}" if self.field else f"{where}: {self.message}"
 
 
-class AccreditationImportError(Exception):
+class AccreditationImportError(RegdeskError):
     def __init__(self, problems: list[ImportProblem]) -> None:
         self.problems = problems
         head = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}; nothing was imported"

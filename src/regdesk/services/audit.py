@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import case, func, or_, select
 
+from regdesk.errors import RegdeskError
 from regdesk.domain.events import EventKind, format_utc, parse_utc
 from regdesk.domain.token import format_serial
 from regdesk.services import operators
@@ -30,7 +31,7 @@ DEFAULT_LIMIT = 500
 _BULKY_LISTS = {str(EventKind.ACCREDITATION_IMPORTED): ("rows", "withdrawn")}
 
 
-class AuditError(ValueError):
+class AuditError(RegdeskError, ValueError):
     pass
 
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from regdesk.errors import RegdeskError
 from regdesk.services.station import SIGNING_ROLES, Station
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ _PREFIX, _SUFFIX = "station-", ".db"
 _PARTIAL = ".partial-"
 
 
-class BackupError(RuntimeError):
+class BackupError(RegdeskError, RuntimeError):
     pass
 
 

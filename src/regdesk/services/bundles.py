@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from regdesk.errors import RegdeskError
 from regdesk.domain.events import format_utc
 from regdesk.services.merge import BadEvent, Incoming, MergeError, incoming_from_dict, merge
 from regdesk.services.station import Station
@@ -48,7 +49,7 @@ _CHUNK = 2000
 _COLUMNS = ("id", "station_id", "seq", "recorded_at", "operator", "kind")
 
 
-class BundleError(ValueError):
+class BundleError(RegdeskError, ValueError):
     """A bundle that cannot be used; the message names the file, line and field."""
 
 

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from regdesk.errors import RegdeskError
 from regdesk.domain.events import EventKind, parse_utc
 from regdesk.domain.policy import Refusal
 from regdesk.services import operators
@@ -37,7 +38,7 @@ QUOTA = "quota_exceeded"
 RESOLVE_ROLES = ("supervisor",)
 
 
-class ConflictError(ValueError):
+class ConflictError(RegdeskError, ValueError):
     pass
 
 

@@ -11,6 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from regdesk.errors import RegdeskError
 from regdesk.clock import Clock
 from regdesk.config import bundled_event_path
 from regdesk.services import operators
@@ -36,7 +37,7 @@ DEMO_OPERATORS = (
 )
 
 
-class DemoError(RuntimeError):
+class DemoError(RegdeskError, RuntimeError):
     pass
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from regdesk.errors import RegdeskError
 from regdesk.domain import token as tokens
 from regdesk.domain.events import EventKind, format_utc
 from regdesk.domain.policy import OVERRIDABLE, IssueFacts, Refusal, decide_issue, describe
@@ -23,7 +24,7 @@ from regdesk.store.models import Badge, IdentityCheck, Participant
 DOCUMENT_TYPES = ("passport", "national_id", "un_laissez_passer", "diplomatic_id", "other")
 
 
-class DeskError(ValueError):
+class DeskError(RegdeskError, ValueError):
     pass
 
 

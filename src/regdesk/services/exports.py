@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from regdesk.errors import RegdeskError
 from regdesk.services import tallies as t
 from regdesk.services.station import Station
 
@@ -307,7 +308,7 @@ class ExportResult:
     tallies: tuple[t.DayTallies, ...]
 
 
-class ExportError(ValueError):
+class ExportError(RegdeskError, ValueError):
     pass
 
 

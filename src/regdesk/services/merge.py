@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from regdesk.errors import RegdeskError
 from regdesk.domain.events import Event, format_utc, parse_utc
 from regdesk.store import projections
 
@@ -32,7 +33,7 @@ _INSERT_SQL = (
 )
 
 
-class MergeError(ValueError):
+class MergeError(RegdeskError, ValueError):
     """Incoming events that cannot be merged; nothing of the batch is applied."""
 
 

@@ -10,6 +10,8 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from regdesk import errors
+from regdesk.errors import RegdeskError
 from regdesk.domain.events import EventKind
 from regdesk.services.station import Station
 from regdesk.store.models import Operator
@@ -20,7 +22,7 @@ OPERATOR_ROLES = ("clerk", "security", "marshal", "supervisor")
 _N, _R, _P = 2**14, 8, 1
 
 
-class OperatorError(ValueError):
+class OperatorError(RegdeskError, ValueError):
     pass
 
 
@@ -73,7 +75,7 @@ def list_operators(station: Station) -> list[tuple[str, str]]:
         return list(session.execute(select(Operator.name, Operator.role).order_by(Operator.name)).all())
 
 
-class NotAllowed(OperatorError):
+class NotAllowed(OperatorError, errors.NotAllowed):
     """The operator's role does not permit this screen or action."""
 
 

@@ -27,6 +27,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from regdesk.errors import RegdeskError
 from regdesk.clock import Clock
 from regdesk.config import ConfigError, parse_event_config
 from regdesk.services import bundles
@@ -34,7 +35,7 @@ from regdesk.services.station import ROLES, Station, StationError, init_station,
 from regdesk.services.sync import SETTING_HUB_URL, Hub, SyncError, sync_once
 
 
-class ProvisioningError(ValueError):
+class ProvisioningError(RegdeskError, ValueError):
     pass
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, event, exists, func, literal, select, union
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.orm import Session
 
+from regdesk.errors import RegdeskError
 from regdesk.config import EventConfig, Place
 from regdesk.domain import token as tokens
 from regdesk.domain.events import EventKind, format_utc
@@ -80,7 +81,7 @@ def _no_autocheckpoint(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-
     dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
 
 
-class ScanError(ValueError):
+class ScanError(RegdeskError, ValueError):
     """Bad scan-point configuration or a refused manual entry; the message says what to fix."""
 
 

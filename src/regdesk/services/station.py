@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.serialization import (
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from regdesk.errors import RegdeskError
 from regdesk.clock import Clock, SystemClock
 from regdesk.config import EventConfig, load_event_config, parse_event_config
 from regdesk.domain import token as tokens
@@ -41,7 +42,7 @@ SIGNING_ROLES = ("desk",)
 SYSTEM_OPERATOR = "system"
 
 
-class StationError(RuntimeError):
+class StationError(RegdeskError, RuntimeError):
     pass
 
 

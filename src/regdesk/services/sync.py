@@ -46,6 +46,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session
 
+from regdesk.errors import RegdeskError
 from regdesk.domain.events import format_utc, parse_utc
 from regdesk.services.merge import EVENT_COLUMNS, Incoming, MergeError, incoming_from_row, merge
 from regdesk.services.station import Station
@@ -103,7 +104,7 @@ def _hub_errors() -> tuple[type[Exception], ...]:
     return (DBAPIError, psycopg.Error)
 
 
-class SyncError(RuntimeError):
+class SyncError(RegdeskError, RuntimeError):
     """The hub refused or the data does not fit; a clear message for the operator."""
 
 
