@@ -8,13 +8,29 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from meeting import EVENT_TOML, ROOT, SUPERVISOR, close_founders, enrol
 from regdesk.clock import FixedClock
+from regdesk.domain import credentials, secretbox
 from regdesk.domain.events import EventKind
-from regdesk.services.station import Station, init_station
+from regdesk.services.station import Station
 
-ROOT = Path(__file__).resolve().parents[1]
-EVENT_TOML = ROOT / "fixtures" / "event.toml"
 MEXICO = ZoneInfo("America/Mexico_City")
+__all__ = ["EVENT_TOML", "ROOT"]
+
+
+@pytest.fixture(autouse=True)
+def cheap_key_derivation(monkeypatch):
+    """Thousands of sign-ins and stations: in-process tests hash with cheap scrypt settings.
+    The real settings are asserted in test_credentials.py and used by every subprocess test."""
+    cheap = credentials.ScryptCost(2**8)
+    monkeypatch.setattr(credentials, "PIN_COST", cheap)
+    monkeypatch.setattr(credentials, "PASSPHRASE_COST", cheap)
+    monkeypatch.setitem(credentials.MIN_COST, "pin", cheap.n)
+    monkeypatch.setitem(credentials.MIN_COST, "passphrase", cheap.n)
+    monkeypatch.setattr(secretbox, "ROOT_KEY_COST", cheap)
+    monkeypatch.setattr(secretbox, "JOIN_CODE_COST", cheap)
+    yield
+    close_founders()
 
 
 def local(text: str) -> datetime:
@@ -38,7 +54,7 @@ def seed_participants(station: Station, rows: list[dict], revision: str = "2017-
     """Put participants in the mirror the way an import does: one accreditation_imported event."""
     with station.transaction() as session:
         station.record(session, EventKind.ACCREDITATION_IMPORTED,
-                       {"revision": revision, "source": "test", "rows": rows, "withdrawn": []}, "test")
+                       {"revision": revision, "source": "test", "rows": rows, "withdrawn": []}, SUPERVISOR)
 
 
 @pytest.fixture
@@ -48,6 +64,6 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def desk_station(tmp_path: Path, clock: FixedClock) -> Station:
-    station = init_station(tmp_path / "desk", EVENT_TOML, role="desk", name="Westin desk 1", clock=clock)
+    station = enrol(tmp_path, tmp_path / "desk", role="desk", name="Westin desk 1", clock=clock)
     yield station
     station.close()

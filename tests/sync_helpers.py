@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from conftest import EVENT_TOML, local, participant_row, seed_participants
+from conftest import local, participant_row, seed_participants
+from meeting import enrol
 from regdesk.clock import FixedClock
 from regdesk.services import desk
 from regdesk.services.scanning import Scanner, ScanPoint
-from regdesk.services.station import Station, init_station
+from regdesk.services.station import Station
 from regdesk.store.models import EventRow
 
 PEOPLE = [
@@ -24,8 +25,9 @@ PEOPLE = [
 
 
 def make_station(base: Path, name: str, role: str, clock: FixedClock) -> Station:
+    """A station of the test's meeting (tests/meeting.py), enrolled like a real one."""
     folder = base / name.lower().replace(" ", "-")
-    return init_station(folder, EVENT_TOML, role=role, name=name, clock=clock)
+    return enrol(base, folder, role=role, name=name, clock=clock)
 
 
 def seed(station: Station) -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
 import sys
 from pathlib import Path
 
-from regdesk.commands.common import emit_json, station_from_args
+from regdesk.commands.common import CommandError, emit_json, signed_in, station_from_args
+from regdesk.domain import authority
 from regdesk.domain.token import format_serial
 from regdesk.services import accreditation, lookup
 from regdesk.services.station import Station
@@ -22,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "Participants missing from a newer export are withdrawn; badges and scans are "
                                    "never touched.")
     p.add_argument("file", type=Path, help="the export, .csv (UTF-8, comma or semicolon) or .xlsx")
-    p.add_argument("--operator", default=None, help="who imports (default: $REGDESK_OPERATOR or the login name)")
+    p.add_argument("--operator", default=None, metavar="SUPERVISOR",
+                   help="the supervisor importing (passphrase from $REGDESK_PIN or asked); not needed with --dry-run")
     p.add_argument("--dry-run", action="store_true", help="validate and show the changes without importing")
     p.add_argument("--allow-mass-withdrawal", action="store_true",
                    help="accept an export that leaves out a large part of the current list (they are withdrawn)")
@@ -37,16 +37,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_search)
 
 
-def _operator(args: argparse.Namespace) -> str:
-    if args.operator and args.operator.strip():
-        return args.operator.strip()
-    env = os.environ.get("REGDESK_OPERATOR", "").strip()
-    if env:
-        return env
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (containers): still record something honest
-        return "cli"
+def _operator(args: argparse.Namespace, station: Station) -> str:
+    """The supervisor importing, signed in; a dry run records nothing and needs nobody."""
+    if args.dry_run:
+        return authority.SYSTEM
+    if not args.operator:
+        raise CommandError("say who imports: --operator SUPERVISOR (their passphrase from $REGDESK_PIN or asked)")
+    return signed_in(station, args.operator, authority.Act.IMPORT_ACCREDITATION).name
 
 
 def _labels(station: Station, ids: list[str]) -> dict[str, str]:
@@ -68,7 +65,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     station = station_from_args(args)
     try:
         try:
-            report = accreditation.import_file(station, args.file, operator=_operator(args), dry_run=args.dry_run,
+            report = accreditation.import_file(station, args.file, operator=_operator(args, station), dry_run=args.dry_run,
                                                allow_mass_withdrawal=args.allow_mass_withdrawal)
         except accreditation.AccreditationImportError as exc:
             for problem in exc.problems:

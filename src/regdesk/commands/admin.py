@@ -12,7 +12,8 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from regdesk.commands.common import CommandError, authenticated_role, clock_for, emit_json, station_from_args
+from regdesk.commands.common import CommandError, clock_for, emit_json, signed_in, station_from_args
+from regdesk.domain.authority import Act
 from regdesk.services import audit, backup, integrity, keys, operators
 
 RESTORE_HELP = """\
@@ -66,7 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_rotate_key(args: argparse.Namespace) -> int:
     station = station_from_args(args)
     try:
-        authenticated_role(station, args.operator)
+        signed_in(station, args.operator, Act.ROTATE_KEY)
         old = station.key_id
         try:
             kid = keys.rotate_key(station, args.operator)
@@ -146,7 +147,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                                 text=args.text)
     station = station_from_args(args)
     try:
-        role = authenticated_role(station, args.viewer)
+        role = signed_in(station, args.viewer, Act.READ_AUDIT).role
         try:
             rows = audit.list_audit(station, filters, viewer_role=role, limit=args.limit)
         except operators.NotAllowed as exc:

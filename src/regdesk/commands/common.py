@@ -12,6 +12,7 @@ from typing import Any
 from regdesk.errors import RegdeskError
 from regdesk.clock import clock_from_arg
 from regdesk.config import ConfigError, load_event_config
+from regdesk.services.operators import OperatorSession
 from regdesk.services.station import Station, StationError, open_station
 
 
@@ -54,23 +55,50 @@ def emit_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def read_pin(who: str) -> str:
-    """PIN from $REGDESK_PIN (automation), the terminal (hidden), or the first line of stdin."""
-    pin = os.environ.get("REGDESK_PIN")
-    if pin is not None:
-        return pin
+# Secrets never come as command-line arguments (they would stay in the shell history and the
+# process list): from an environment variable (automation), the terminal (hidden), or one line
+# each of standard input when it is not a terminal, in the order the command asks for them.
+ENV_PIN = "REGDESK_PIN"  # the acting operator's PIN or passphrase
+ENV_NEW_SECRET = "REGDESK_NEW_PIN"  # a new operator's PIN or passphrase
+ENV_SUPERVISOR = "REGDESK_SUPERVISOR_PIN"  # a supervisor vouching for someone else's act
+ENV_ROOT = "REGDESK_ROOT_PASSPHRASE"
+ENV_JOIN_CODE = "REGDESK_JOIN_CODE"
+
+
+def read_secret(prompt: str, env: str = ENV_PIN, *, confirm: bool = False) -> str:
+    value = os.environ.get(env)
+    if value is not None:
+        return value
     if sys.stdin is not None and sys.stdin.isatty():
-        return getpass.getpass(f"PIN for {who}: ")
-    return (sys.stdin.readline() if sys.stdin is not None else "").strip()
+        first = getpass.getpass(f"{prompt}: ")
+        if confirm and getpass.getpass(f"{prompt} (again): ") != first:
+            raise CommandError("the two entries differ; nothing was changed")
+        return first
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.rstrip("\r\n")
+
+
+def read_pin(who: str) -> str:
+    return read_secret(f"PIN or passphrase for {who}")
+
+
+def signed_in(station: Station, name: str, act: str) -> OperatorSession:
+    """The operator `name`, once their PIN/passphrase checks out (throttled station-wide) and
+    authority.py allows `act` for them at this station. Exit 4 otherwise."""
+    from regdesk.services import operators
+
+    secret = read_pin(name)
+    try:
+        return operators.authorise(station, name, secret, act, where="cli")
+    except operators.SignInRefused as exc:
+        raise CommandError(f"operator {name!r}: {exc}", exit_code=4) from None
 
 
 def authenticated_role(station: Station, name: str) -> str:
     """The role of operator `name` once their PIN checks out; exit 4 otherwise."""
     from regdesk.services import operators
 
-    pin = read_pin(name)
-    with station.sessions() as session:
-        operator = operators.authenticate(session, name, pin)
-        if operator is None:
-            raise CommandError(f"operator {name!r}: name or PIN is wrong", exit_code=4)
-        return operator.role
+    try:
+        return operators.sign_in(station, name, read_pin(name), where="cli").role
+    except operators.SignInRefused as exc:
+        raise CommandError(f"operator {name!r}: {exc}", exit_code=4) from None

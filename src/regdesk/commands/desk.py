@@ -6,7 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
-from regdesk.commands.common import CommandError, emit_json, station_from_args
+from regdesk.commands.common import ENV_SUPERVISOR, CommandError, emit_json, read_secret, signed_in, station_from_args
+from regdesk.domain.authority import Act
 from regdesk.render.layouts import LayoutError
 from regdesk.services import desk
 
@@ -14,12 +15,12 @@ from regdesk.services import desk
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("issue", help="issue (and print) a badge for an accredited participant")
     p.add_argument("accreditation_id")
-    p.add_argument("--operator", required=True)
+    p.add_argument("--operator", required=True, help="the clerk issuing (PIN from $REGDESK_PIN or asked)")
     p.add_argument("--id-check", default=None, metavar="TYPE:LAST4",
                    help="record the identity document checked now, e.g. passport:1234")
     p.add_argument("--replace", action="store_true", help="replace a lost badge (the old one is revoked)")
     p.add_argument("--override-by", default=None, metavar="SUPERVISOR",
-                   help="supervisor overriding a window/quota/duplicate rule (PIN from $REGDESK_SUPERVISOR_PIN)")
+                   help="supervisor overriding a window/quota/duplicate rule (passphrase from $REGDESK_SUPERVISOR_PIN or asked)")
     p.add_argument("--override-reason", default=None)
     p.add_argument("--out", type=Path, default=None, help="write the badge PDF here")
     p.add_argument("--layout", default=None, help="badge layout name (cr80, a6, label-4x3, a4-4up)")
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("reprint", help="render and print an issued badge again")
     p.add_argument("serial")
-    p.add_argument("--operator", required=True)
+    p.add_argument("--operator", required=True, help="the clerk reprinting (PIN from $REGDESK_PIN or asked)")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--layout", default=None)
     p.add_argument("--json", action="store_true")
@@ -39,12 +40,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_issue(args: argparse.Namespace) -> int:
     station = station_from_args(args)
     try:
+        signed_in(station, args.operator, Act.ISSUE_BADGE)
         if args.id_check:
             doc_type, _, number = args.id_check.partition(":")
             desk.record_identity_check(station, args.accreditation_id, doc_type, number, args.operator)
         override = None
         if args.override_by:
-            override = desk.OverrideRequest(args.override_by, os.environ.get("REGDESK_SUPERVISOR_PIN", ""),
+            override = desk.OverrideRequest(args.override_by,
+                                            read_secret(f"passphrase for supervisor {args.override_by}", ENV_SUPERVISOR),
                                             args.override_reason or "")
         try:
             badge = desk.issue_badge(station, args.accreditation_id, operator=args.operator,
@@ -82,6 +85,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
 def cmd_reprint(args: argparse.Namespace) -> int:
     station = station_from_args(args)
     try:
+        signed_in(station, args.operator, Act.PRINT_BADGE)
         outcome = desk.print_badge(station, args.serial.replace("-", "").upper(), operator=args.operator,
                                    layout=args.layout, out=args.out)
     except (desk.DeskError, LayoutError) as exc:

@@ -7,7 +7,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from regdesk.commands.common import CommandError, authenticated_role, emit_json, station_from_args
+from regdesk.commands.common import CommandError, emit_json, signed_in, station_from_args
+from regdesk.domain.authority import Act
 from regdesk.services import exports, tallies
 
 
@@ -59,8 +60,7 @@ def cmd_export_tallies(args: argparse.Namespace) -> int:
     formats = _parse_formats(args.format)
     station = station_from_args(args)
     try:
-        if authenticated_role(station, args.supervisor) != "supervisor":
-            raise CommandError("exports hold personal data (no-show lists): only a supervisor may export", exit_code=4)
+        signed_in(station, args.supervisor, Act.EXPORT_TALLIES)  # exports hold personal data (no-show lists)
         if args.all_days:
             days: list[date] = list(tallies.tally_days(station.config))
         else:

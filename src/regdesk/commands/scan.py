@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from regdesk.commands.common import CommandError, clock_for, emit_json
+from regdesk.commands.common import CommandError, clock_for, emit_json, signed_in
+from regdesk.domain.authority import Act
 from regdesk.config import ConfigError
 from regdesk.services import scanning
 from regdesk.services.station import StationError, open_station
@@ -22,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     # dest differs from the global --clock so that giving it before the subcommand still works.
     p.add_argument("--clock", dest="scan_clock", default=argparse.SUPPRESS,
                    help="rehearsal clock start (ISO, event local time), e.g. 2017-12-04T08:40")
-    p.add_argument("--operator", default="scanner", help="name recorded with each scan (default: scanner)")
+    p.add_argument("--operator", required=True,
+                   help="the security officer or marshal scanning (PIN from $REGDESK_PIN, or the first input line)")
     p.add_argument("--bus", default=None, help="bus stops: bus number of the current departure")
     p.add_argument("--departure-time", default=None, metavar="HH:MM",
                    help="bus stops: scheduled time of the current departure")
@@ -56,7 +58,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             point = scanning.parse_point(args.point, station.config) if args.point else None
             if point is not None:
                 scanning.configure_point(station, point)
-            scanner = scanning.Scanner(station, args.operator, point)
+            scanner = scanning.Scanner(station, signed_in(station, args.operator, Act.SCAN).name, point)
             if args.bus is not None or args.departure_time is not None:
                 if scanner.departure is None:
                     raise scanning.ScanError("--bus and --departure-time are for bus stops only")

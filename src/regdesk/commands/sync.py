@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from regdesk.clock import clock_from_arg
-from regdesk.commands.common import CommandError, clock_for, emit_json, station_from_args
-from regdesk.config import ConfigError, parse_event_config
+from regdesk.commands.common import ENV_JOIN_CODE, ENV_ROOT, CommandError, clock_for, emit_json, read_secret, signed_in, station_from_args
+from regdesk.clock import clock_from_arg, parse_clock_arg
+from regdesk.domain import authority
 from regdesk.services import bundles, conflicts, provisioning, sync
 from regdesk.services.station import ROLES, Station
 
@@ -38,18 +39,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--json", action="store_true")
     i.set_defaults(func=cmd_bundle_import)
 
-    p = sub.add_parser("provision", help="write a join file for a new station (no private keys inside)")
+    p = sub.add_parser("provision", help="enrol a new station: a join file (or a ticket on the hub) and a one-time code",
+                       description="Makes the new station's key and root-signed certificate and locks them, with "
+                                   "the events so far, under a one-time join code printed here. Give the file and "
+                                   "the code to the new station's operator by different ways (the code on paper).")
     p.add_argument("--role", choices=ROLES, required=True)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--name", required=True, help="the new station's name, e.g. 'Melia bus stop'")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", type=Path, default=None, help="write a join file here (e.g. on a USB stick)")
+    where.add_argument("--hub", default=None, metavar="URL", help="leave the ticket on this hub instead")
+    p.add_argument("--operator", required=True, metavar="SUPERVISOR",
+                   help="the supervisor provisioning (passphrase from $REGDESK_PIN or asked)")
+    p.add_argument("--root-key", type=Path, default=None, help="the exported root key, when it is kept offline")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_provision)
 
-    p = sub.add_parser("join", help="create a station in --data-dir from a join file or a hub")
+    p = sub.add_parser("join", help="become a station of a meeting: from a join file or a hub, with the join code")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--from", dest="join_file", type=Path, default=None, metavar="FILE")
     src.add_argument("--hub", default=None, metavar="URL")
-    p.add_argument("--role", choices=ROLES, required=True)
-    p.add_argument("--name", default=None, help="station name, e.g. 'Melia bus stop'")
+    p.add_argument("--role", choices=ROLES, default=None, help="refuse unless the ticket is for this role")
+    p.add_argument("--expect-root", default=None, metavar="FINGERPRINT",
+                   help="refuse unless the meeting's root has this fingerprint (as shown by the supervisor)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_join)
 
@@ -65,7 +76,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     how.add_argument("--revoke", action="append", default=[], metavar="SERIAL", help="badge to revoke (repeatable)")
     how.add_argument("--keep-all", action="store_true", help="accept: every badge stays valid")
     p.add_argument("--reason", required=True)
-    p.add_argument("--operator", required=True, help="supervisor recording the decision")
+    p.add_argument("--operator", required=True, help="supervisor recording the decision (passphrase from "
+                                                     "$REGDESK_PIN or asked)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_resolve)
 
@@ -154,37 +166,48 @@ def cmd_bundle_import(args: argparse.Namespace) -> int:
 def cmd_provision(args: argparse.Namespace) -> int:
     station = station_from_args(args)
     try:
-        result = provisioning.create_join_file(station, args.out, args.role)
-    except (provisioning.ProvisioningError, bundles.BundleError) as exc:
-        raise CommandError(str(exc)) from None
+        by = signed_in(station, args.operator, authority.Act.PROVISION_STATION)
+        root_passphrase = read_secret("root passphrase", ENV_ROOT)
+        hub = sync.Hub(args.hub) if args.hub else None
+        try:
+            result = provisioning.provision(station, role=args.role, name=args.name, by=by,
+                                            root_passphrase=root_passphrase, root_key_file=args.root_key,
+                                            out=args.out, hub=hub)
+        finally:
+            if hub is not None:
+                hub.close()
     finally:
         station.close()
     if args.json:
-        emit_json({"file": str(result.path), "role": args.role, "events": result.count})
+        emit_json({"file": str(result.join_file or ""), "role": result.role, "name": result.name,
+                   "station_id": result.station_id, "events": result.events, "code": result.code,
+                   "root_fingerprint": result.root_fingerprint})
     else:
-        print(f"Join file for a {args.role} station written to {result.path} ({result.count} events, owner-only).")
-        print("It holds personal data and PIN hashes but no private key: hand it over in person.")
+        where = f"join file {result.join_file} ({result.events} events, locked)" if result.join_file else \
+            f"a ticket on hub {sync.display_url(args.hub)}"
+        print(f"{result.name} ({result.role}) enrolled: {where}.")
+        print(f"Join code (give it separately, e.g. on paper; it works once): {result.code}")
+        print(f"Root fingerprint the new station must show: {result.root_fingerprint}")
     return 0
 
 
 def cmd_join(args: argparse.Namespace) -> int:
-    clock = _join_clock(args)
-    try:
-        result = provisioning.join_station(args.data_dir, role=args.role, join_file=args.join_file,
-                                           hub_url=args.hub, name=args.name, clock=clock)
-    except provisioning.ProvisioningError as exc:
-        raise CommandError(str(exc)) from None
+    code = read_secret("join code", ENV_JOIN_CODE)
+    result = provisioning.join_station(args.data_dir, code=code, join_file=args.join_file, hub_url=args.hub,
+                                       role=args.role, expect_root=args.expect_root, clock=_join_clock(args))
     station = result.station
     try:
         if args.json:
             emit_json({"station_id": station.station_id, "name": station.name, "role": station.role,
                        "data_dir": str(station.data_dir), "events": result.events_received,
-                       "key_id": station.key_id, "source": result.source})
+                       "key_id": station.key_id, "source": result.source,
+                       "root_fingerprint": station.root_fingerprint})
         else:
             print(f"Station {station.name} ({station.role}) created in {station.data_dir} from {result.source}: "
-                  f"{result.events_received} events")
+                  f"{result.events_received} events verified")
+            print(f"Meeting root: {station.root_fingerprint} (check it matches the supervisor's screen)")
             if station.key_id:
-                print(f"New signing key {station.key_id} made here; its public half reaches the scan points "
+                print(f"New badge-signing key {station.key_id} made here; its public half reaches the scan points "
                       "with the next sync")
     finally:
         station.close()
@@ -192,19 +215,14 @@ def cmd_join(args: argparse.Namespace) -> int:
 
 
 def _join_clock(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """--clock needs the event's time zone before the station exists: read it from the join file."""
+    """--clock before the station exists: its time zone is the meeting's, read from the ticket."""
     if not getattr(args, "clock", None):
-        return clock_for(args)
-    if args.join_file is None:
-        raise CommandError("--clock with join --hub: join first, then pass --clock to later commands")
+        return None
     try:
-        header = bundles.read_header(args.join_file, formats=(bundles.JOIN_FORMAT,))
-        zone = parse_event_config(str(header.get("event_toml", "")), str(args.join_file)).zone
-        return clock_from_arg(args.clock, zone)
-    except (bundles.BundleError, ConfigError) as exc:
-        raise CommandError(str(exc)) from None
+        parse_clock_arg(args.clock, ZoneInfo("UTC"))
     except ValueError:
         raise CommandError(f"--clock {args.clock!r} is not an ISO date-time (e.g. 2017-12-01T13:05)") from None
+    return lambda zone: clock_from_arg(args.clock, zone)
 
 
 # --- conflicts -----------------------------------------------------------------------------------
@@ -234,6 +252,7 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
 def cmd_resolve(args: argparse.Namespace) -> int:
     station = station_from_args(args)
     try:
+        signed_in(station, args.operator, authority.Act.RESOLVE_CONFLICT)
         resolution = conflicts.resolve(station, args.key, reason=args.reason, operator=args.operator,
                                        keep=args.keep, revoke=args.revoke, keep_all=args.keep_all)
     except conflicts.ConflictError as exc:

@@ -21,6 +21,10 @@ class EventKind(StrEnum):
     SCAN_RECORDED = "scan_recorded"
     DEPARTURE_CLOSED = "departure_closed"
     CONFLICT_RESOLVED = "conflict_resolved"
+    STATION_CERTIFIED = "station_certified"
+    STATION_REVOKED = "station_revoked"
+    SIGNIN_FAILED = "signin_failed"
+    SECURITY_ALERT = "security_alert"
 
 
 class Event(NamedTuple):
@@ -34,6 +38,7 @@ class Event(NamedTuple):
     operator: str
     kind: str
     payload: dict[str, Any]
+    operator_role: str = ""  # the role the recording station checked (authority.py), "system" for itself
 
 
 _STORED_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")

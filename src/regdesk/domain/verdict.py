@@ -5,7 +5,7 @@ local mirror, earlier scans) and this module turns them into one answer with a r
 the short plain-words text the officer reads on screen.
 
 Check order (first failure wins): the token itself (unreadable, wrong event, unknown key,
-forged) -> revoked serial -> withdrawn accreditation -> not a meeting day -> repeat (same badge
+forged) -> key of a revoked station -> revoked serial -> withdrawn accreditation -> not a meeting day -> repeat (same badge
 at the same point within the window, or already aboard this bus departure) -> valid.
 A repeat is only ever reported for a badge that would otherwise be valid, so a second scan of a
 bad badge never looks friendlier than the first.
@@ -30,6 +30,7 @@ class Reason(StrEnum):
     FORGED = "forged"
     WRONG_EVENT = "wrong_event"
     UNKNOWN_KEY = "unknown_key"
+    KEY_REVOKED = "key_revoked"
     REVOKED = "revoked"
     WITHDRAWN = "withdrawn"
     NOT_VALID_TODAY = "not_valid_today"
@@ -43,6 +44,7 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.FORGED: "Badge is forged or altered - signature does not match",
     Reason.WRONG_EVENT: "Badge is for a different event",
     Reason.UNKNOWN_KEY: "Badge signed by an unknown desk - call the supervisor",
+    Reason.KEY_REVOKED: "Badge made by a desk that was cut off (lost or stolen) - keep it, call the supervisor",
     Reason.REVOKED: "Badge was replaced - this old badge is cancelled",
     Reason.WITHDRAWN: "Accreditation withdrawn",
     Reason.NOT_VALID_TODAY: "Badge not valid today - not a meeting day",
@@ -76,6 +78,7 @@ class ScanFacts:
     already_aboard: bool = False  # bus: this person already boarded the current departure
     manual: bool = False  # supervisor looked the person up by name (damaged badge)
     manual_badge_known: bool = True  # manual only: the person holds a known, unrevoked badge here
+    key_revoked: bool = False  # signed by a key of a revoked station, not among the badges it made before
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ def _denied(reason: Reason, note: str = "") -> Verdict:
 def decide(facts: ScanFacts) -> Verdict:
     if facts.token_problem is not None:
         return _denied(TOKEN_PROBLEMS.get(facts.token_problem, Reason.UNREADABLE))
+    if facts.key_revoked:
+        return _denied(Reason.KEY_REVOKED)
     if facts.revoked:
         return _denied(Reason.REVOKED)
     if facts.holder_in_mirror and facts.holder_status == "withdrawn":

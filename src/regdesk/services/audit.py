@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import case, func, or_, select
 
+from regdesk.domain import authority
 from regdesk.errors import RegdeskError
 from regdesk.domain.events import EventKind, format_utc, parse_utc
 from regdesk.domain.token import format_serial
@@ -25,7 +26,6 @@ from regdesk.services.privacy import mask_document, scrub_payload, scrub_text
 from regdesk.services.station import Station
 from regdesk.store.models import EventRow
 
-AUDIT_ROLES = ("supervisor",)
 DEFAULT_LIMIT = 500
 # Kinds whose payload can be megabytes (a whole accreditation export): only counted, never loaded.
 _BULKY_LISTS = {str(EventKind.ACCREDITATION_IMPORTED): ("rows", "withdrawn")}
@@ -133,7 +133,9 @@ def list_audit(station: Station, filters: AuditFilter | None = None, *, viewer_r
 
     `before` is the `cursor` of the last row already shown: pass it to page on.
     """
-    operators.require_role(viewer_role, AUDIT_ROLES, "the audit view")
+    refusal = authority.act_refusal(authority.Act.READ_AUDIT, viewer_role, station.role)
+    if refusal:
+        raise operators.NotAllowed(refusal)
     filters = filters or AuditFilter()
     names = station_names(station)
     bulky = case(

@@ -240,8 +240,7 @@ class RestoreReport:
 def restore(backup_path: Path | str, data_dir: Path | str, *, force: bool = False,
             clock=None) -> RestoreReport:  # noqa: ANN001 - Clock protocol
     """Put a backup back as the station database. See the module docstring for the procedure."""
-    from regdesk.domain.events import EventKind
-    from regdesk.services.station import SYSTEM_OPERATOR, open_station, publish_new_key
+    from regdesk.services.station import SYSTEM_OPERATOR, continue_as_new_station, open_station, publish_new_key
 
     backup_path, data_dir = Path(backup_path), Path(data_dir)
     if not backup_path.is_file():
@@ -299,13 +298,13 @@ def restore(backup_path: Path | str, data_dir: Path | str, *, force: bool = Fals
     os.replace(incoming, db_path)
     _fsync_dir(data_dir)
 
-    # 4. a new identity, so events made after the backup can never collide with new ones
-    old_id, new_id = meta["station_id"], str(uuid.uuid4())
+    # 4. a new identity, so events made after the backup can never collide with new ones: the
+    #    station's own key vouches for it (a continuation certificate), no root needed.
+    old_id = meta["station_id"]
     notes: list[str] = []
     conn = sqlite3.connect(db_path)
     try:
         with conn:
-            conn.execute("UPDATE meta SET value = ? WHERE key = 'station_id'", (new_id,))
             key_id = dict(conn.execute("SELECT key, value FROM meta").fetchall()).get("active_key_id")
             missing_key = bool(key_id) and not (data_dir / "keys" / f"{key_id}.key").exists()
             if missing_key:
@@ -316,11 +315,8 @@ def restore(backup_path: Path | str, data_dir: Path | str, *, force: bool = Fals
 
     station = open_station(data_dir, clock=clock)
     try:
-        with station.transaction() as session:
-            station.record(session, EventKind.STATION_CREATED, {
-                "name": station.name, "role": station.role, "event_code": station.config.code,
-                "restored_from_station_id": old_id, "backup": backup_path.name,
-            }, SYSTEM_OPERATOR)
+        new_id = continue_as_new_station(station, created_payload={"restored_from_station_id": old_id,
+                                                                   "backup": backup_path.name[:200]})
         if missing_key and station.role in SIGNING_ROLES:
             kid = publish_new_key(station, SYSTEM_OPERATOR)
             notes.append(f"the signing key {key_id} was not on this disk: new key {kid} created; "

@@ -1,9 +1,15 @@
 """Bundles: the hub's merge carried by hand (a USB stick) when stations cannot reach each other.
 
 File format (gzip, UTF-8 JSON lines):
-    line 1   header {"format": "regdesk-bundle", "version": 2, "event_code", "station_id",
+    line 1   header {"format": "regdesk-bundle", "version": 3, "event_code", "root", "station_id",
              "station_name", "created_at", "count", "since", "through_local_order"}
-    line 2+  one event per line: {"id", "station_id", "seq", "recorded_at", "operator", "kind", "payload"}
+    line 2+  one event per line: {"id", "station_id", "seq", "recorded_at", "operator", "operator_role",
+             "kind", "payload", "prev_hash", "seal"}
+
+A bundle is not trusted for what its header says: every event in it is verified against its
+station's signed hash chain and the meeting's root (services/merge.py), and one event that does
+not verify refuses the whole bundle. Editing any byte of an event, adding one or leaving one out
+is found; the refusal is recorded as a security alert that supervisors see.
 
 A bundle holds every event the exporting station has (its own and those it received), so a
 bundle passed along a chain of stations carries everything. Import is the same set union by
@@ -12,16 +18,15 @@ Import reads the whole file once to validate it (header, event code, every line,
 gzip's own checksum catches a damaged file) before it touches the station, then merges it in
 one transaction: a bad bundle changes nothing.
 
-Bundles (like the join files built on them) contain personal data and operators' PIN hashes;
-they are written owner-only (0600) and never contain private signing keys.
+Bundles contain personal data and operators' credential hashes (supervisors' are passphrases,
+see domain/credentials.py); they are written owner-only (0600) and never contain private keys.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
-import os
-import uuid
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,24 +34,37 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from regdesk.errors import RegdeskError
 from regdesk.domain.events import format_utc
-from regdesk.services.merge import BadEvent, Incoming, MergeError, incoming_from_dict, merge
-from regdesk.services.station import Station
-from regdesk.store import projections
-from regdesk.store.models import Base, EventRow
+from regdesk.services.merge import (
+    BadEvent,
+    Incoming,
+    MergeError,
+    MergeRefused,
+    TrustContext,
+    alert_payloads,
+    incoming_from_dict,
+    merge,
+    summarise,
+    travelling_rows,
+)
+from regdesk.domain.events import EventKind
+from regdesk.services.station import SYSTEM_OPERATOR, Station, seal_own_head
+from regdesk.store.eventlog import TRAVEL_COLUMNS
+from regdesk.store import files, projections
+from regdesk.store.models import Base
 
 FORMAT = "regdesk-bundle"
 JOIN_FORMAT = "regdesk-join"
-# Version 2: accreditation imports carry their rows as lists, which a version-1 regdesk cannot
-# apply; it refuses a version-2 file by its header. Version-1 files are still read.
-VERSION = 2
-_READABLE_VERSIONS = (1, 2)
+# Version 3: events carry their place in their station's signed hash chain. Older bundles hold
+# events nobody can verify, so they are refused.
+VERSION = 3
+_READABLE_VERSIONS = (3,)
 _CHUNK = 2000
-_COLUMNS = ("id", "station_id", "seq", "recorded_at", "operator", "kind")
+_COLUMNS = tuple(c for c in TRAVEL_COLUMNS if c != "payload")
 
 
 class BundleError(RegdeskError, ValueError):
@@ -91,54 +109,44 @@ def parse_since(value: str | int | None, station: Station) -> tuple[str, Any] | 
     return ("recorded_at", format_utc(moment))
 
 
-def _event_line(row: Any) -> str:
+def _event_line(row: tuple) -> str:
     # The payload column already holds canonical JSON; splice it in instead of re-encoding it.
-    head = json.dumps({c: getattr(row, c) for c in _COLUMNS}, ensure_ascii=False, separators=(",", ":"))
-    return f'{head[:-1]},"payload":{row.payload}}}\n'
+    values = dict(zip(TRAVEL_COLUMNS, row[1:]))
+    payload = values.pop("payload")
+    head = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    return f'{head[:-1]},"payload":{payload}}}\n'
 
 
 def write_bundle(station: Station, path: Path | str, *, since: str | int | None = None,
                  fmt: str = FORMAT, extra: dict[str, Any] | None = None) -> ExportResult:
     path = Path(path)
     since_filter = parse_since(since, station)
-    conditions = []
+    if not path.parent.exists():
+        raise BundleError(f"{path.parent}: folder does not exist")
+    through = seal_own_head(station)  # every event of ours in the bundle is covered by our signature
+    after = since_filter[1] if since_filter and since_filter[0] == "local_order" else 0
+    since_time = since_filter[1] if since_filter and since_filter[0] == "recorded_at" else None
     with station.sessions() as session:
-        # Events are append-only, so everything up to today's last local_order is a fixed set.
-        through = session.execute(select(func.max(EventRow.local_order))).scalar_one() or 0
-        conditions.append(EventRow.local_order <= through)
-        if since_filter and since_filter[0] == "local_order":
-            conditions.append(EventRow.local_order > since_filter[1])
-        elif since_filter:
-            conditions.append(EventRow.recorded_at >= since_filter[1])
-        count = session.execute(select(func.count()).select_from(EventRow).where(*conditions)).scalar_one()
+        count = session.execute(text(
+            "SELECT count(*) FROM events WHERE local_order > :after AND local_order <= :through"
+            + (" AND recorded_at >= :since" if since_time else "")),
+            {"after": after, "through": through, "since": since_time}).scalar_one()
         header = {"format": fmt, "version": VERSION, "event_code": station.config.code,
-                  "station_id": station.station_id, "station_name": station.name,
+                  "root": station.root_fingerprint, "station_id": station.station_id, "station_name": station.name,
                   "created_at": format_utc(station.clock.now()), "count": count,
                   "since": None if since_filter is None else str(since), "through_local_order": through}
         header.update(extra or {})
-        if not path.parent.exists():
-            raise BundleError(f"{path.parent}: folder does not exist")
-        partial = path.with_name(f".{path.name}.partial-{uuid.uuid4().hex[:8]}")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as raw:
-                with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
-                    gz.write((json.dumps(header, ensure_ascii=False) + "\n").encode("utf-8"))
-                    cursor = 0
-                    while True:
-                        rows = session.execute(
-                            select(EventRow).where(*conditions, EventRow.local_order > cursor)
-                            .order_by(EventRow.local_order).limit(5000)).scalars().all()
-                        if not rows:
-                            break
-                        gz.write("".join(_event_line(r) for r in rows).encode("utf-8"))
-                        cursor = rows[-1].local_order
-                raw.flush()
-                os.fsync(raw.fileno())
-            os.replace(partial, path)  # a half-written bundle never carries the real name
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+        with files.private_writer(path) as raw:  # a half-written bundle never carries the real name
+            with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
+                gz.write((json.dumps(header, ensure_ascii=False) + "\n").encode("utf-8"))
+                cursor = after
+                while True:
+                    rows = travelling_rows(session, after_local_order=cursor, through_local_order=through,
+                                           since_time=since_time, limit=5000)
+                    if not rows:
+                        break
+                    gz.write("".join(_event_line(r) for r in rows).encode("utf-8"))
+                    cursor = rows[-1][0]
     return ExportResult(path, count, through)
 
 
@@ -222,6 +230,7 @@ def validate(path: Path | str, station: Station | str, *, formats: tuple[str, ..
     """
     path = Path(path)
     event_code = station if isinstance(station, str) else station.config.code
+    root = None if isinstance(station, str) else station.root_fingerprint
     header: dict[str, Any] = {}
     events = 0
     for _number, item in _events(path, formats):
@@ -231,6 +240,10 @@ def validate(path: Path | str, station: Station | str, *, formats: tuple[str, ..
                 raise BundleError(
                     f"{path}: this bundle is for event {header['event_code']!r} but this station serves "
                     f"{event_code!r}; nothing was imported")
+            if root is not None and header.get("root") != root:
+                raise BundleError(
+                    f"{path}: this bundle comes from another meeting (root {str(header.get('root'))[:20]}, this "
+                    f"station's root is {root}); nothing was imported")
         else:
             events += 1
     if events != header["count"]:
@@ -256,39 +269,86 @@ def _diagnose(chunk: list[tuple[int, Incoming]]) -> tuple[int, Exception] | None
     return None
 
 
+def trust_context(station: Station) -> TrustContext:
+    if not station.root_public_key:
+        raise BundleError("this station was made before the chain of trust and cannot verify bundles; "
+                          "create the meeting again with this regdesk (see README, Trust)")
+    return TrustContext(station.config.code, station.root_public_key, station.station_id)
+
+
+def record_alert(station: Station, source: str, rejections: list, reason: str | None = None) -> None:
+    """Security alerts for refused events, in their own transaction (the refused delivery rolled back)."""
+    alerts = alert_payloads(source, rejections) if rejections else [
+        {"source": source[:200], "reason": (reason or "refused")[:2000],
+         "fingerprint": hashlib.sha256(f"{source}\n{reason}".encode()).hexdigest()[:32]}]
+    with station.transaction() as session:
+        for payload in alerts:
+            station.record(session, EventKind.SECURITY_ALERT, payload, SYSTEM_OPERATOR)
+
+
 def import_bundle(station: Station, path: Path | str, *,
                   formats: tuple[str, ...] = (FORMAT, JOIN_FORMAT)) -> ImportResult:
+    """Verify every event, then merge the whole bundle in one transaction, or nothing."""
     path = Path(path)
+    ctx = trust_context(station)
     header = validate(path, station, formats=formats)
     received = added = 0
-    with station.transaction() as session:  # all or nothing
-        chunk: list[tuple[int, Incoming]] = []
+    bundle_ids: list[str] = []
+    now_text = format_utc(station.clock.now())
+    try:
+        with station.transaction() as session:  # all or nothing
+            chunk: list[tuple[int, Incoming]] = []
 
-        def flush() -> None:
-            nonlocal received, added
-            try:
-                result = merge(session, [item for _n, item in chunk])
-            except MergeError as exc:
-                raise BundleError(f"{path}, lines {chunk[0][0]}-{chunk[-1][0]}: {exc}") from None
-            except Exception as exc:  # a payload the projections cannot apply
-                found = _diagnose(chunk)
-                where = f"line {found[0]}" if found else f"lines {chunk[0][0]}-{chunk[-1][0]}"
-                problem = found[1] if found else exc
-                raise BundleError(f"{path}, {where}: the event cannot be applied "
-                                  f"({type(problem).__name__}: {problem}); nothing was imported") from None
-            received += result.received
-            added += result.added_count
-            chunk.clear()
+            def flush() -> None:
+                nonlocal received, added
+                try:
+                    # Not strict per chunk: a station's seal may sit in a later chunk. What is
+                    # still held at the end refuses the bundle (below), inside this transaction.
+                    result = merge(session, [item for _n, item in chunk], ctx, strict=False, now_text=now_text)
+                except MergeError as exc:
+                    raise BundleError(f"{path}, lines {chunk[0][0]}-{chunk[-1][0]}: {exc}") from None
+                except Exception as exc:  # a payload the projections cannot apply
+                    found = _diagnose(chunk)
+                    where = f"line {found[0]}" if found else f"lines {chunk[0][0]}-{chunk[-1][0]}"
+                    problem = found[1] if found else exc
+                    raise BundleError(f"{path}, {where}: the event cannot be applied "
+                                      f"({type(problem).__name__}: {problem}); nothing was imported") from None
+                if result.rejected:
+                    raise MergeRefused(summarise(result.rejected), result.rejected)
+                received += result.received
+                added += result.added_count
+                chunk.clear()
 
-        for number, item in _events(path, formats):
-            if isinstance(item, Incoming):
-                chunk.append((number, item))
-                if len(chunk) >= _CHUNK:
-                    flush()
-        if chunk:
-            flush()
+            for number, item in _events(path, formats):
+                if isinstance(item, Incoming):
+                    chunk.append((number, item))
+                    bundle_ids.append(item.event.id)
+                    if len(chunk) >= _CHUNK:
+                        flush()
+            if chunk:
+                flush()
+            unverified = _still_held(session, bundle_ids)
+            if unverified:
+                raise MergeRefused(
+                    f"{unverified} event(s) cannot be verified: the events before them or their station's "
+                    "signature are missing (an incremental bundle whose start this station lacks? "
+                    "import the full bundle)", [])
+    except MergeRefused as refused:
+        source = f"bundle {path.name} from {str(header.get('station_name', '?'))[:60]}"
+        record_alert(station, source, refused.rejections, str(refused))
+        raise BundleError(f"{path}: refused, nothing was imported: {refused}") from None
     return ImportResult(path, received, added, str(header.get("station_name", header["station_id"])),
                         str(header.get("created_at", "")))
+
+
+def _still_held(session: Session, ids: list[str]) -> int:
+    held = 0
+    conn = session.connection()
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        held += conn.exec_driver_sql(f"SELECT count(*) FROM held_events WHERE id IN ({','.join('?' * len(chunk))})",
+                                     tuple(chunk)).scalar_one()
+    return held
 
 
 __all__ = ["BundleError", "ExportResult", "ImportResult", "export_bundle", "import_bundle", "read_header",

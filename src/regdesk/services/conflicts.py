@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from regdesk.domain.authority import Act
 from regdesk.errors import RegdeskError
 from regdesk.domain.events import EventKind, parse_utc
 from regdesk.domain.policy import Refusal
@@ -35,7 +36,6 @@ from regdesk.store.models import Badge, EventRow, Override, Participant
 
 DUPLICATE = "duplicate_badge"
 QUOTA = "quota_exceeded"
-RESOLVE_ROLES = ("supervisor",)
 
 
 class ConflictError(RegdeskError, ValueError):
@@ -212,7 +212,7 @@ def resolve(station: Station, key: str, *, reason: str, operator: str, keep: tup
     if not reason.strip():
         raise ConflictError("a resolution needs a written reason")
     try:
-        operators.require_role(operators.role_of(station, operator), RESOLVE_ROLES, "resolving a conflict")
+        operators.require_act(station, operator, Act.RESOLVE_CONFLICT)
     except operators.NotAllowed as exc:
         raise ConflictError(str(exc)) from None
     if sum((bool(keep), bool(revoke), keep_all)) != 1:

@@ -15,11 +15,10 @@ from regdesk.errors import RegdeskError
 from regdesk.clock import Clock
 from regdesk.config import bundled_event_path
 from regdesk.services import operators
-from regdesk.services.station import Station, StationError, init_station, open_station
+from regdesk.services.station import Station, StationError, found_meeting, open_station
 
 DEMO_CLOCK = "2017-12-01T13:05"  # local: the collection window opened five minutes ago
 DEMO_STATION_NAME = "Westin desk 1"
-SETUP_OPERATOR = "demo-setup"
 
 
 @dataclass(frozen=True)
@@ -31,10 +30,17 @@ class DemoOperator:
 
 DEMO_OPERATORS = (
     DemoOperator("ana", "clerk", "1111"),
-    DemoOperator("maria", "supervisor", "2468"),
+    DemoOperator("maria", "supervisor", "puerto vallarta 2017"),  # supervisors use passphrases
     DemoOperator("sam", "security", "3333"),
     DemoOperator("bruno", "marshal", "4444"),
 )
+DEMO_SUPERVISOR = "maria"
+# The demo meeting's root passphrase: a real meeting's is chosen by its supervisors and kept safe.
+DEMO_ROOT_PASSPHRASE = "demo root of the stocktaking meeting"
+
+
+def demo_secret(name: str) -> str:
+    return next(op.pin for op in DEMO_OPERATORS if op.name == name)
 
 
 class DemoError(RegdeskError, RuntimeError):
@@ -59,11 +65,14 @@ def build_demo_station(data_dir: Path | str, *, clock: Clock | None = None) -> S
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     work_dir = Path(tempfile.mkdtemp(prefix=f".{data_dir.name}.building-", dir=data_dir.parent))
     try:
-        station = init_station(work_dir, bundled_event_path(), role="desk", name=DEMO_STATION_NAME, clock=clock)
+        station = found_meeting(work_dir, bundled_event_path(), role="desk", name=DEMO_STATION_NAME, clock=clock,
+                                root_passphrase=DEMO_ROOT_PASSPHRASE, supervisor=DEMO_SUPERVISOR,
+                                supervisor_secret=demo_secret(DEMO_SUPERVISOR))
         try:
-            import_file(station, bundled_accreditation_path(), operator=SETUP_OPERATOR)
+            import_file(station, bundled_accreditation_path(), operator=DEMO_SUPERVISOR)
             for op in DEMO_OPERATORS:
-                operators.add_operator(station, op.name, op.role, op.pin, by=SETUP_OPERATOR)
+                if op.name != DEMO_SUPERVISOR:
+                    operators.add_operator(station, op.name, op.role, op.pin, by=DEMO_SUPERVISOR)
             station.set_setting("demo", "1")
         finally:
             station.close()

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from regdesk.domain.authority import Act
 from regdesk.services import operators
 from regdesk.services.station import SIGNING_ROLES, Station, StationError, publish_new_key
 from regdesk.store.models import PublicKey
 
-ROTATE_ROLES = ("supervisor",)
 
 
 class KeyRotationError(StationError):
@@ -41,7 +41,7 @@ def rotate_key(station: Station, operator: str) -> str:
     if station.role not in SIGNING_ROLES:
         raise KeyRotationError(f"a {station.role} station holds public keys only; rotate the key on a desk station")
     try:
-        operators.require_role(operators.role_of(station, operator), ROTATE_ROLES, "key rotation")
+        operators.require_act(station, operator, Act.ROTATE_KEY)
     except operators.NotAllowed as exc:
         raise KeyRotationError(str(exc)) from None
     return publish_new_key(station, operator, replaces_key_id=station.key_id)

@@ -1,13 +1,27 @@
-"""Merging foreign events into a station: the one code path shared by the hub and by bundles.
+"""Merging other stations' events: the one way foreign events enter a station, for the hub and
+for bundles alike. Nothing is merged before it is authenticated.
 
-A merge is a set union by event id: events already present are ignored, new ones are inserted
-and applied to the projections in the caller's transaction. It does the same as
-`eventlog.ingest`, in bulk (one executemany per chunk, projections applied per kind), because a
-station joining late has to take in hundreds of thousands of events.
+For each station whose events arrive, the merge
+  1. knows the station by its first event, `station_created`, whose certificate must chain to
+     this meeting's pinned root (domain/trust.py);
+  2. follows the station's hash chain from what it already holds, and accepts events only up to
+     the newest one carrying a valid seal of that station's key (domain/chain.py): one signature
+     vouches for everything before it;
+  3. checks every accepted event in chain order against authority.py (may this station and
+     operator role make this kind of event?) and against its payload schema (payloads.py);
+     the first event that fails halts the station: it and everything after it are refused;
+  4. refuses the events of a revoked station after the point its revocation trusts.
+Events that cannot be verified *yet* (their seal has not arrived: a hub chunk ended between
+them) are held and tried again at the next merge. Refused events never touch the log or the
+projections; each refusal becomes a `security_alert` event that supervisors see.
+
+A merge is still a set union by event id: an event already held is ignored, so bundles and hub
+pulls can be repeated in any order.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
@@ -19,18 +33,17 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from regdesk.domain import authority, chain, payloads
+from regdesk.domain import trust as certs
+from regdesk.domain.events import Event, EventKind, format_utc, parse_utc
 from regdesk.errors import RegdeskError
-from regdesk.domain.events import Event, format_utc, parse_utc
-from regdesk.store import projections
+from regdesk.store import eventlog, projections
+from regdesk.store.eventlog import TRAVEL_COLUMNS, canonical_json
+from regdesk.store.models import EnrolledStation, HeldEvent, StationRevocation
 
-# SQLite allows 999 host parameters per statement in old builds; stay under it.
-_IN_CHUNK = 900
+_IN_CHUNK = 900  # SQLite host parameters per statement, under the old 999 limit
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-_INSERT_SQL = (
-    "INSERT INTO events (id, station_id, seq, recorded_at, operator, kind, payload) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING"
-)
+MAX_PAYLOAD_CHARS = 64 * 1024 * 1024  # one accreditation import of 100k+ rows fits many times over
 
 
 class MergeError(RegdeskError, ValueError):
@@ -43,16 +56,39 @@ class BadEvent(MergeError):
         super().__init__(f"field {field_name!r}: {message}")
 
 
+class MergeRefused(MergeError):
+    """A delivery that must be taken whole (a bundle) holds events that do not verify."""
+
+    def __init__(self, message: str, rejections: list[Rejection]) -> None:
+        super().__init__(message)
+        self.rejections = rejections
+
+
 class Incoming(NamedTuple):
-    """An event as it travels, with the exact texts that are stored (payload JSON, UTC time)."""
+    """An event as it travels, with the exact texts that are stored and hashed."""
 
     event: Event
     payload_json: str
-    recorded_at_text: str = ""
+    recorded_at_text: str
+    prev_hash: str
+    seal: str | None
 
     @property
-    def stored_time(self) -> str:
-        return self.recorded_at_text or format_utc(self.event.recorded_at)
+    def hash(self) -> str:
+        e = self.event
+        return chain.event_hash(e.id, e.station_id, e.seq, self.recorded_at_text, e.operator, e.operator_role, e.kind,
+                                self.payload_json, self.prev_hash)
+
+    def stored_row(self, own_hash: str) -> tuple:
+        e = self.event
+        return (e.id, e.station_id, e.seq, self.recorded_at_text, e.operator, e.operator_role, e.kind,
+                self.payload_json, self.prev_hash, self.seal, own_hash)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    item: Incoming
+    reason: str
 
 
 @dataclass
@@ -60,56 +96,61 @@ class MergeResult:
     received: int = 0
     added: list[Event] = field(default_factory=list)
     # local_order range the new rows occupy: contiguous, because they are inserted while this
-    # transaction holds SQLite's write lock (no other writer can interleave).
+    # transaction holds SQLite's write lock.
     first_local_order: int | None = None
     last_local_order: int | None = None
+    rejected: list[Rejection] = field(default_factory=list)
+    held: int = 0  # waiting for their station's seal
 
     @property
     def added_count(self) -> int:
         return len(self.added)
 
 
-def canonical_json(payload: dict[str, Any]) -> str:
-    """The exact payload text eventlog stores, so every station holds byte-identical rows."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-# The columns an event travels with (hub rows, bundle lines), in this order.
-EVENT_COLUMNS = ("id", "station_id", "seq", "recorded_at", "operator", "kind", "payload")
+# --- reading travelling events --------------------------------------------------------------------------
 
 
 def incoming_from_dict(data: Any) -> Incoming:
     """Validate one travelling event (bundle line). Raises BadEvent naming the field."""
     if not isinstance(data, dict):
         raise BadEvent("(event)", "must be a JSON object")
-    for name in EVENT_COLUMNS:
+    for name in TRAVEL_COLUMNS:
         if name not in data:
             raise BadEvent(name, "is missing")
-    return incoming_from_row(tuple(data[name] for name in EVENT_COLUMNS))
+    return incoming_from_row(tuple(data[name] for name in TRAVEL_COLUMNS))
 
 
 def incoming_from_row(row: Sequence[Any]) -> Incoming:
-    """Validate one travelling event given as (id, station_id, seq, recorded_at, operator, kind,
-    payload), the payload as a dict or as JSON text (hub rows). Raises BadEvent naming the field."""
-    event_id, station_id, seq, recorded_text, operator, kind, payload = row
-    if type(event_id) is not str or not _CANONICAL_UUID.fullmatch(event_id):  # the common case: no parse
+    """Validate one travelling event given in TRAVEL_COLUMNS order, the payload as a dict or as
+    JSON text (hub rows). Raises BadEvent naming the field."""
+    if len(row) != len(TRAVEL_COLUMNS):
+        raise BadEvent("(event)", f"has {len(row)} fields, expected {len(TRAVEL_COLUMNS)}")
+    event_id, station_id, seq, recorded_text, operator, operator_role, kind, payload, prev_hash, seal = row
+    if type(event_id) is not str or not _CANONICAL_UUID.fullmatch(event_id):
         try:
             event_id = str(uuid.UUID(str(event_id)))
         except ValueError:
             raise BadEvent("id", f"{str(event_id)[:60]!r} is not a UUID") from None
-    if type(seq) is not int or seq < 1:
+    if type(seq) is not int or not 1 <= seq <= 2**53:
         raise BadEvent("seq", "must be a whole number, 1 or more")
-    for name, value in (("station_id", station_id), ("kind", kind), ("recorded_at", recorded_text)):
-        if type(value) is not str or not value:
+    for name, value, limit in (("station_id", station_id, 64), ("kind", kind, 40), ("recorded_at", recorded_text, 27),
+                               ("operator_role", operator_role, 16)):
+        if type(value) is not str or not value or len(value) > limit:
             raise BadEvent(name, "must be a non-empty string")
-    if type(operator) is not str:
+    if type(operator) is not str or len(operator) > 120:
         raise BadEvent("operator", "must be a string")
+    if not chain.is_hash(prev_hash):
+        raise BadEvent("prev_hash", "must be a SHA-256 hash in hex")
+    if seal is not None and not chain.is_seal(seal):
+        raise BadEvent("seal", "must be an Ed25519 signature in hex")
     try:
         recorded_at = parse_utc(recorded_text)  # exactly the stored shape, nothing else
     except ValueError:
         raise BadEvent("recorded_at", f"{recorded_text[:40]!r} is not a UTC time like 2017-12-01T19:05:00.000000Z"
                        ) from None
     if type(payload) is str:  # hub rows carry the payload as the origin station's JSON text
+        if len(payload) > MAX_PAYLOAD_CHARS:
+            raise BadEvent("payload", "is too large")
         try:
             payload_json, payload = payload, orjson.loads(payload)
         except orjson.JSONDecodeError:
@@ -117,35 +158,291 @@ def incoming_from_row(row: Sequence[Any]) -> Incoming:
         if type(payload) is not dict:
             raise BadEvent("payload", "must be a JSON object")
     elif isinstance(payload, dict):
-        payload_json = canonical_json(payload)
+        try:
+            payload_json = canonical_json(payload)
+        except (TypeError, orjson.JSONEncodeError):
+            raise BadEvent("payload", "holds a value JSON cannot carry") from None
     else:
         raise BadEvent("payload", "must be a JSON object")
-    event = Event(event_id, station_id, seq, recorded_at, operator, kind, payload)
-    return Incoming(event, payload_json, recorded_text)
+    event = Event(event_id, station_id, seq, recorded_at, operator, kind, payload, operator_role)
+    return Incoming(event, payload_json, recorded_text, prev_hash, seal)
 
 
-def _existing_by_station_seq(session: Session, items: Sequence[Incoming]) -> dict[tuple[str, int], str]:
-    """(station_id, seq) -> id of the events this station already holds among `items`."""
-    wanted: dict[str, list[int]] = {}
-    for item in items:
-        wanted.setdefault(item.event.station_id, []).append(item.event.seq)
-    found: dict[tuple[str, int], str] = {}
-    for station_id, seqs in wanted.items():
-        seqs = sorted(set(seqs))
-        for start in range(0, len(seqs), _IN_CHUNK):
-            chunk = seqs[start : start + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = session.connection().exec_driver_sql(
-                f"SELECT seq, id FROM events WHERE station_id = ? AND seq IN ({marks})", (station_id, *chunk)
-            ).all()
-            found.update({(station_id, seq): event_id for seq, event_id in rows})
+def travelling_rows(session: Session, *, after_local_order: int = 0, through_local_order: int | None = None,
+                    since_time: str | None = None, limit: int | None = None) -> list[tuple]:
+    """(local_order, *TRAVEL_COLUMNS) of the events this station may pass on, oldest first."""
+    conditions = ["local_order > :after"]
+    params: dict[str, Any] = {"after": after_local_order}
+    if through_local_order is not None:
+        conditions.append("local_order <= :through")
+        params["through"] = through_local_order
+    if since_time is not None:
+        conditions.append("recorded_at >= :since")
+        params["since"] = since_time
+    sql = (f"SELECT local_order, {', '.join(TRAVEL_COLUMNS)} FROM events WHERE {' AND '.join(conditions)} "
+           "ORDER BY local_order" + (" LIMIT :limit" if limit else ""))
+    if limit:
+        params["limit"] = limit
+    return [tuple(r) for r in session.execute(text(sql), params)]
+
+
+# --- what the merge checks ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrustContext:
+    meeting: str  # event code
+    root_public_key: str  # pinned when the station was created
+    own_station_id: str
+
+
+@dataclass
+class _Known:
+    """What this station knows of one other station before the merge."""
+
+    role: str
+    public_key: str
+    certificate: certs.Certificate
+    trusted_through: int | None  # None: not revoked
+
+
+def _known_station(session: Session, ctx: TrustContext, station_id: str) -> _Known | None:
+    row = session.get(EnrolledStation, station_id)
+    if row is None:
+        return None
+    cert = certs.Certificate.from_json(json.loads(row.certificate))
+    return _Known(row.role, row.public_key, cert, _trusted_through(session, row.public_key, station_id))
+
+
+def _trusted_through(session: Session, public_key: str, station_id: str) -> int | None:
+    revocation = session.get(StationRevocation, public_key)
+    if revocation is None:
+        return None
+    return int(json.loads(revocation.heads).get(station_id, 0))
+
+
+def _created_problem(ctx: TrustContext, item: Incoming) -> tuple[certs.Certificate | None, str | None]:
+    """The certificate of a station's first event, or why it does not hold."""
+    e = item.event
+    if e.kind != EventKind.STATION_CREATED:
+        return None, f"event #1 of station {e.station_id[:8]} is {e.kind}, not station_created"
+    try:
+        cert = certs.Certificate.from_json(e.payload.get("certificate"))
+        certs.check_certificate(cert, root_public_key=ctx.root_public_key, meeting=ctx.meeting)
+    except certs.TrustProblem as exc:
+        return None, f"station {e.station_id[:8]} is not enrolled in this meeting: {exc}"
+    if cert.station_id != e.station_id or cert.role != e.payload.get("role"):
+        return None, f"station {e.station_id[:8]} carries a certificate of another station ({cert.station_id[:8]})"
+    return cert, None
+
+
+def event_problem(ctx: TrustContext, item: Incoming, role: str, cert: certs.Certificate) -> str | None:
+    """Why an authentic event of a station with `role` must still be refused (None: accept)."""
+    e = item.event
+    refusal = authority.event_refusal(e.kind, role, e.operator_role, e.payload)
+    if refusal:
+        return refusal
+    bad = payloads.payload_problem(e.kind, e.payload, len(item.payload_json))
+    if bad is not None:
+        return f"{e.kind}: {bad}"
+    if item.recorded_at_text > cert.valid_until:
+        return f"recorded after the station's certificate expired ({cert.valid_until[:10]})"
+    if (e.kind == EventKind.STATION_CREATED) != (e.seq == 1):
+        return "station_created must be, and only be, a station's first event"
+    p = e.payload
+    if e.kind == EventKind.OPERATOR_ADDED and e.operator_role == authority.SYSTEM:
+        if not certs.grant_holds(ctx.root_public_key, str(p.get("root_grant", "")), meeting=ctx.meeting,
+                                 name=p["name"], role=p["role"], pin_hash=p["pin_hash"]):
+            return "operator_added by the station itself without a valid root grant"
+    if e.kind == EventKind.OPERATOR_ADDED:
+        from regdesk.domain.credentials import hash_problem
+
+        problem = hash_problem(p["pin_hash"], p["role"])
+        if problem:
+            return f"operator {p['name']}: {problem}"
+    if e.kind == EventKind.STATION_REVOKED:
+        try:
+            certs.check_revocation(certs.Revocation.from_json(p["revocation"]), root_public_key=ctx.root_public_key,
+                                   meeting=ctx.meeting)
+        except certs.TrustProblem as exc:
+            return f"station_revoked: {exc}"
+    if e.kind == EventKind.STATION_CERTIFIED:
+        try:
+            certs.check_certificate(certs.Certificate.from_json(p["certificate"]),
+                                    root_public_key=ctx.root_public_key, meeting=ctx.meeting)
+        except certs.TrustProblem as exc:
+            return f"station_certified: {exc}"
+    if e.kind == EventKind.KEY_PUBLISHED and p["event_code"] != ctx.meeting:
+        return "key_published for another meeting"
+    return None
+
+
+@dataclass
+class _Verdicts:
+    accepted: list[tuple[Incoming, str]] = field(default_factory=list)  # (item, its hash), chain order
+    rejected: list[Rejection] = field(default_factory=list)
+    waiting: list[Incoming] = field(default_factory=list)
+
+
+def _verify_station(session: Session, ctx: TrustContext, station_id: str, items: list[Incoming]) -> _Verdicts:
+    out = _Verdicts()
+    if station_id == ctx.own_station_id:
+        out.rejected = [Rejection(i, "claims to be an event of this very station, which never made it") for i in items]
+        return out
+    head_seq, head_hash = eventlog.head(session, station_id)
+    below = [i for i in items if i.event.seq <= head_seq]
+    out.rejected += [Rejection(i, f"differs from event #{i.event.seq} of this station that is already verified "
+                                  "(forged, or a station restored from an old copy)") for i in below]
+    above = sorted((i for i in items if i.event.seq > head_seq), key=lambda i: i.event.seq)
+    if not above:
+        return out
+    known = _known_station(session, ctx, station_id)
+    certified_firsts: dict[int, certs.Certificate] = {}
+    if known is None:
+        for candidate in (i for i in above if i.event.seq == 1):
+            found, problem = _created_problem(ctx, candidate)
+            if found is None:
+                out.rejected.append(Rejection(candidate, problem or "bad certificate"))
+            else:
+                certified_firsts[id(candidate)] = found
+        if not certified_firsts:
+            out.waiting += [i for i in above if i.event.seq != 1]
+            return out
+        cert = next(iter(certified_firsts.values()))
+        known = _Known(cert.role, cert.public_key, cert, _trusted_through(session, cert.public_key, station_id))
+    hashes = {id(i): i.hash for i in above}
+    by_hash = {hashes[id(i)]: i for i in above}
+    path: list[Incoming] = []
+    bad_seals: set[int] = set()
+    for sealed in sorted((i for i in above if i.seal), key=lambda i: i.event.seq, reverse=True):
+        if not chain.seal_holds(bytes.fromhex(known.public_key), ctx.meeting, station_id, sealed.event.seq,
+                                hashes[id(sealed)], sealed.seal or ""):
+            bad_seals.add(id(sealed))
+            continue
+        walk, current = [sealed], sealed
+        while current.event.seq > head_seq + 1:
+            previous = by_hash.get(current.prev_hash)
+            if previous is None or previous.event.seq != current.event.seq - 1:
+                break
+            walk.append(previous)
+            current = previous
+        if current.event.seq == head_seq + 1 and current.prev_hash == head_hash:
+            path = walk[::-1]
+            break
+    if certified_firsts and path and id(path[0]) not in certified_firsts:
+        path = []  # a new station's chain must start at its certified first event
+    on_path = {id(i) for i in path}
+    halted_at: int | None = None
+    for item in path:
+        seq = item.event.seq
+        if known.trusted_through is not None and seq > known.trusted_through:
+            out.rejected.append(Rejection(item, f"was recorded after the station was revoked (trusted through "
+                                                f"#{known.trusted_through})"))
+            halted_at = halted_at or seq
+            continue
+        if halted_at is not None:
+            out.rejected.append(Rejection(item, f"follows a refused event (#{halted_at}) of the same station"))
+            continue
+        problem = event_problem(ctx, item, known.role, known.certificate)
+        if problem:
+            out.rejected.append(Rejection(item, f"is refused: {problem}"))
+            halted_at = seq
+            continue
+        out.accepted.append((item, hashes[id(item)]))
+    verified_through = path[-1].event.seq if path else head_seq
+    for item in above:
+        if id(item) in on_path:
+            continue
+        if id(item) in bad_seals:
+            out.rejected.append(Rejection(item, "carries a seal that is not the station's signature (forged)"))
+        elif item.event.seq <= verified_through:
+            out.rejected.append(Rejection(item, f"is not in the station's signed chain at #{item.event.seq} "
+                                                "(forged or altered)"))
+        elif halted_at is not None:
+            out.rejected.append(Rejection(item, f"follows a refused event (#{halted_at}) of the same station"))
+        elif id(item) in certified_firsts or item.event.seq > 1 or not certified_firsts:
+            out.waiting.append(item)
+    return out
+
+
+# --- the merge itself ------------------------------------------------------------------------------------
+
+
+def _existing_ids(session: Session, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    conn = session.connection()
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        found.update(conn.exec_driver_sql(f"SELECT id FROM events WHERE id IN ({','.join('?' * len(chunk))})",
+                                          tuple(chunk)).scalars())
     return found
 
 
-def merge(session: Session, incoming: Iterable[Incoming]) -> MergeResult:
-    """Insert the events this station lacks and apply them to the projections.
+def _held(session: Session, station_ids: Iterable[str]) -> list[Incoming]:
+    wanted = list(station_ids)
+    rows: list[HeldEvent] = []
+    for start in range(0, len(wanted), _IN_CHUNK):
+        rows += session.query(HeldEvent).filter(HeldEvent.station_id.in_(wanted[start : start + _IN_CHUNK])).all()
+    out = []
+    for r in rows:
+        try:
+            out.append(incoming_from_row((r.id, r.station_id, r.seq, r.recorded_at, r.operator, r.operator_role,
+                                          r.kind, r.payload, r.prev_hash, r.seal)))
+        except BadEvent:
+            continue
+    return out
 
-    Runs inside the caller's transaction; on any error the caller rolls everything back.
+
+def held_count(session: Session) -> int:
+    return session.execute(text("SELECT count(*) FROM held_events")).scalar_one()
+
+
+def _update_held(session: Session, waiting: list[Incoming], settled_ids: list[str], now_text: str) -> None:
+    conn = session.connection()
+    for start in range(0, len(settled_ids), _IN_CHUNK):
+        chunk = settled_ids[start : start + _IN_CHUNK]
+        conn.exec_driver_sql(f"DELETE FROM held_events WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+    if waiting:
+        conn.connection.driver_connection.executemany(
+            "INSERT OR IGNORE INTO held_events (id, station_id, seq, recorded_at, operator, operator_role, kind, "
+            "payload, prev_hash, seal, held_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(i.event.id, i.event.station_id, i.event.seq, i.recorded_at_text, i.event.operator,
+              i.event.operator_role, i.event.kind, i.payload_json, i.prev_hash, i.seal, now_text) for i in waiting])
+
+
+def summarise(rejections: list[Rejection]) -> str:
+    first = rejections[0]
+    e = first.item.event
+    more = f" (and {len(rejections) - 1} more)" if len(rejections) > 1 else ""
+    return f"event #{e.seq} of station {e.station_id[:8]} ({e.kind[:40]}) {first.reason}{more}"
+
+
+def alert_payloads(source: str, rejections: list[Rejection]) -> list[dict[str, Any]]:
+    """One security alert per station whose events were refused."""
+    by_station: dict[str, list[Rejection]] = {}
+    for r in rejections:
+        by_station.setdefault(r.item.event.station_id, []).append(r)
+    alerts = []
+    for station_id, group in by_station.items():
+        first = min(group, key=lambda r: r.item.event.seq)
+        ids = sorted(r.item.event.id for r in group)
+        alerts.append({
+            "source": source[:200], "reason": summarise([first] + [r for r in group if r is not first])[:2000],
+            "fingerprint": hashlib.sha256("\n".join(ids).encode()).hexdigest()[:32],
+            "station_id": station_id[:64], "seq": first.item.event.seq, "event_id": first.item.event.id,
+            "kind": first.item.event.kind[:40], "count": len(group),
+        })
+    return alerts
+
+
+def merge(session: Session, incoming: Iterable[Incoming], ctx: TrustContext, *, strict: bool,
+          now_text: str = "") -> MergeResult:
+    """Verify and insert the events this station lacks; apply them to the projections.
+
+    `strict` (bundles, join files): any event that is refused or cannot be verified yet refuses
+    the whole delivery (MergeRefused) before anything is written. Otherwise (the hub): refused
+    events are left out and reported in the result, unverifiable ones are held for later.
+    Runs inside the caller's transaction, which must hold the write lock.
     """
     result = MergeResult()
     batch: dict[str, Incoming] = {}
@@ -154,57 +451,48 @@ def merge(session: Session, incoming: Iterable[Incoming]) -> MergeResult:
         batch.setdefault(item.event.id, item)  # duplicates within one delivery
     if not batch:
         return result
-    items = list(batch.values())
-    existing = _existing_by_station_seq(session, items)
-    new: list[Incoming] = []
-    for item in items:
-        e = item.event
-        held = existing.get((e.station_id, e.seq))
-        if held is None:
-            new.append(item)
-        elif held != e.id:
-            raise MergeError(
-                f"event {e.id} ({e.kind}) says it is number {e.seq} of station {e.station_id}, but this station "
-                f"already holds a different event {held} with that number. The other station's database was "
-                "probably restored from an old copy without taking a new station id (see `regdesk restore`); "
-                "nothing was merged.")
-    if not new:
+    existing = _existing_ids(session, list(batch))
+    for event_id in existing:
+        del batch[event_id]
+    by_station: dict[str, dict[str, Incoming]] = {}
+    for item in batch.values():
+        by_station.setdefault(item.event.station_id, {})[item.event.id] = item
+    held_before = {} if strict else {i.event.id: i for i in _held(session, by_station)}
+    for item in held_before.values():
+        by_station.setdefault(item.event.station_id, {}).setdefault(item.event.id, item)
+    accepted: list[tuple[Incoming, str]] = []
+    waiting: list[Incoming] = []
+    for station_id, items in by_station.items():
+        verdicts = _verify_station(session, ctx, station_id, list(items.values()))
+        accepted += verdicts.accepted
+        waiting += verdicts.waiting
+        result.rejected += verdicts.rejected
+    if strict and (result.rejected or waiting):
+        if result.rejected:
+            raise MergeRefused(summarise(result.rejected), result.rejected)
+        unknown = waiting[0].event
+        raise MergeRefused(
+            f"event #{unknown.seq} of station {unknown.station_id[:8]} cannot be verified: the events before it or "
+            "its station's signature are missing (an incremental bundle whose start this station lacks? import "
+            "the full bundle)", [])
+    new_waiting = [i for i in waiting if i.event.id not in held_before]
+    settled = [i for i in held_before if i not in {w.event.id for w in waiting}]
+    _update_held(session, new_waiting, settled, now_text)
+    result.held = len(waiting)
+    if not accepted:
         return result
-    seen: dict[tuple[str, int], str] = {}
-    for item in new:
-        e = item.event
-        other = seen.setdefault((e.station_id, e.seq), e.id)
-        if other != e.id:
-            raise MergeError(f"events {other} and {e.id} both say they are number {e.seq} of station "
-                             f"{e.station_id}; the delivery is corrupt and nothing was merged")
-    rows = [(i.event.id, i.event.station_id, i.event.seq, i.stored_time, i.event.operator,
-             i.event.kind, i.payload_json) for i in new]
+    # Each station's events in chain order, stations one after another: the log stays a valid
+    # chain in local order, which is what a bundle of this station relays.
+    rows = [item.stored_row(own_hash) for item, own_hash in accepted]
     conn = session.connection()
-    # Insert one row at a time until one is really inserted: from then on this transaction holds
-    # SQLite's write lock, so everything up to max(local_order) at the end is ours.
-    position = 0
-    while position < len(rows) and result.first_local_order is None:
-        inserted = conn.exec_driver_sql(_INSERT_SQL, rows[position])
-        if inserted.rowcount == 1:
-            result.first_local_order = inserted.lastrowid
-        position += 1
-    if result.first_local_order is None:
-        return result  # another process merged the same events a moment ago
-    if position < len(rows):
-        conn.connection.driver_connection.executemany(_INSERT_SQL, rows[position:])
+    before = conn.execute(text("SELECT coalesce(max(local_order), 0) FROM events")).scalar_one()
+    eventlog.insert_verified(session, rows)
+    result.first_local_order = before + 1
     result.last_local_order = conn.execute(text("SELECT max(local_order) FROM events")).scalar_one()
-    if result.last_local_order - result.first_local_order + 1 == len(rows) - position + 1:
-        result.added = [i.event for i in new[position - 1 :]]
-    else:
-        # Some were inserted concurrently by another process (a CLI sync while the TUI syncs):
-        # only the rows in our block are ours to apply.
-        ours: set[str] = set()
-        ids = [r[0] for r in rows]
-        for start in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[start : start + _IN_CHUNK]
-            ours.update(conn.exec_driver_sql(
-                f"SELECT id FROM events WHERE local_order >= ? AND id IN ({','.join('?' * len(chunk))})",
-                (result.first_local_order, *chunk)).scalars())
-        result.added = [i.event for i in new if i.event.id in ours]
+    result.added = [item.event for item, _h in accepted]
     projections.apply_many(session, result.added)
     return result
+
+
+__all__ = ["BadEvent", "Incoming", "MergeError", "MergeRefused", "MergeResult", "Rejection", "TrustContext",
+           "alert_payloads", "incoming_from_dict", "incoming_from_row", "merge", "summarise", "travelling_rows"]

@@ -1,82 +1,197 @@
-"""Operators and PINs. PINs are stored only as scrypt hashes (memory-hard KDF)."""
+"""Operators: adding them, and signing them in, the same way for the TUI and the CLI.
+
+Credentials are stored only as scrypt hashes (domain/credentials.py): PINs for clerks, security
+staff and marshals, passphrases for supervisors. Wrong credentials are counted per name in the
+station database, so every process on the station (TUI, CLI, a second TUI) shares one count:
+after FREE_ATTEMPTS misses the name is locked for a delay that doubles with each further miss.
+Each miss is recorded as a `signin_failed` event (never the secret itself), so supervisors see
+it in the audit and on their screen.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
+from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from regdesk import errors
-from regdesk.errors import RegdeskError
+from regdesk.domain import authority, credentials
+from regdesk.domain import trust as certs
 from regdesk.domain.events import EventKind
-from regdesk.services.station import Station
-from regdesk.store.models import Operator
+from regdesk.errors import RegdeskError
+from regdesk.services.station import SYSTEM_OPERATOR, Station
+from regdesk.store.models import Operator, SigninThrottle
 
-OPERATOR_ROLES = ("clerk", "security", "marshal", "supervisor")
-# scrypt with N=2^14, r=8 uses 16 MiB per hash: slow to brute-force a 4-8 digit PIN offline,
-# still ~50 ms at the desk.
-_N, _R, _P = 2**14, 8, 1
+OPERATOR_ROLES = authority.OPERATOR_ROLES
+FREE_ATTEMPTS = 4  # misses before the first lockout
+FIRST_LOCKOUT_SECONDS = 30
+MAX_LOCKOUT_SECONDS = 3600
 
 
 class OperatorError(RegdeskError, ValueError):
     pass
 
 
-def hash_pin(pin: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(pin.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P, maxmem=64 * 1024 * 1024, dklen=32)
-    return f"scrypt${_N}${_R}${_P}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+class NotAllowed(OperatorError, errors.NotAllowed):
+    """The operator's role does not permit this screen or action."""
 
 
-def check_pin(pin: str, stored: str) -> bool:
-    try:
-        scheme, n, r, p, salt_b64, digest_b64 = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    digest = hashlib.scrypt(pin.encode("utf-8"), salt=base64.b64decode(salt_b64), n=int(n), r=int(r),
-                            p=int(p), maxmem=64 * 1024 * 1024, dklen=32)
-    return hmac.compare_digest(digest, base64.b64decode(digest_b64))
+class SignInRefused(OperatorError):
+    """Wrong name or secret, or locked out. Never says which of name or secret was wrong."""
+
+    exit_code = 4
+
+    def __init__(self, message: str, *, locked_seconds: int = 0, attempts_left: int | None = None) -> None:
+        super().__init__(message)
+        self.locked_seconds = locked_seconds
+        self.attempts_left = attempts_left
 
 
-def add_operator(station: Station, name: str, role: str, pin: str, *, by: str = "system") -> None:
-    name = name.strip()
-    if not name:
-        raise OperatorError("operator name is empty")
+@dataclass(frozen=True)
+class OperatorSession:
+    """Who is signed in; every event recorded for them carries `name`."""
+
+    name: str
+    role: str
+
+
+# --- adding operators ------------------------------------------------------------------------------------
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join(name.split())
+    problem = certs_name_problem(name)
+    if problem:
+        raise OperatorError(f"operator name: {problem}")
+    return name
+
+
+def certs_name_problem(name: str) -> str | None:
+    from regdesk.domain.payloads import text_problem
+
+    if name == SYSTEM_OPERATOR:
+        return f"{SYSTEM_OPERATOR!r} is reserved for the station itself"
+    return text_problem(name, 120, empty_ok=False)
+
+
+def _check_secret(name: str, role: str, secret: str) -> None:
     if role not in OPERATOR_ROLES:
         raise OperatorError(f"unknown operator role {role!r}; choose one of {', '.join(OPERATOR_ROLES)}")
-    if not (pin.isdigit() and 4 <= len(pin) <= 12):
-        raise OperatorError("PIN must be 4 to 12 digits")
+    problem = credentials.secret_problem(secret, role)
+    if problem:
+        raise OperatorError(f"{name}: {problem}")
+
+
+def add_operator(station: Station, name: str, role: str, secret: str, *, by: str) -> None:
+    """Add or update an operator. `by` must be a supervisor of this meeting (already signed in)."""
+    name = _clean_name(name)
+    _check_secret(name, role, secret)
     with station.transaction() as session:
         station.record(session, EventKind.OPERATOR_ADDED,
-                       {"name": name, "role": role, "pin_hash": hash_pin(pin)}, by)
+                       {"name": name, "role": role, "pin_hash": credentials.hash_secret(secret, role)}, by)
 
 
-def authenticate(session: Session, name: str, pin: str) -> Operator | None:
-    operator = session.execute(select(Operator).where(Operator.name == name.strip())).scalar_one_or_none()
-    if operator is None or not operator.active or not check_pin(pin, operator.pin_hash):
-        return None
-    return operator
-
-
-def authenticate_supervisor(station: Station, name: str, pin: str) -> bool:
-    with station.sessions() as session:
-        operator = authenticate(session, name, pin)
-        return operator is not None and operator.role == "supervisor"
+def add_first_supervisor(station: Station, root: Ed25519PrivateKey, name: str, secret: str) -> None:
+    """The meeting's first supervisor, granted by the root key itself (nobody can sign in yet)."""
+    name = _clean_name(name)
+    _check_secret(name, "supervisor", secret)
+    pin_hash = credentials.hash_secret(secret, "supervisor")
+    grant = certs.grant_operator(root, meeting=station.config.code, name=name, role="supervisor", pin_hash=pin_hash)
+    with station.transaction() as session:
+        station.record(session, EventKind.OPERATOR_ADDED,
+                       {"name": name, "role": "supervisor", "pin_hash": pin_hash, "root_grant": grant},
+                       SYSTEM_OPERATOR)
 
 
 def list_operators(station: Station) -> list[tuple[str, str]]:
     with station.sessions() as session:
-        return list(session.execute(select(Operator.name, Operator.role).order_by(Operator.name)).all())
+        return list(session.execute(select(Operator.name, Operator.role).where(Operator.active.is_(True))
+                                    .order_by(Operator.name)).all())
 
 
-class NotAllowed(OperatorError, errors.NotAllowed):
-    """The operator's role does not permit this screen or action."""
+def role_of(station: Station, name: str) -> str | None:
+    """The active operator's role, or None when no such active operator exists on this station."""
+    with station.sessions() as session:
+        operator = session.get(Operator, " ".join(name.split()))
+        return operator.role if operator is not None and operator.active else None
+
+
+# --- signing in --------------------------------------------------------------------------------------------
+
+
+def _lock_seconds(failures: int) -> int:
+    if failures < FREE_ATTEMPTS:
+        return 0
+    return min(FIRST_LOCKOUT_SECONDS * 2 ** (failures - FREE_ATTEMPTS), MAX_LOCKOUT_SECONDS)
+
+
+def seconds_locked(station: Station, name: str) -> int:
+    with station.sessions() as session:
+        row = session.get(SigninThrottle, " ".join(name.split()))
+        remaining = (row.locked_until - station.wall_clock()) if row is not None else 0
+    return max(0, int(remaining + 0.999))
+
+
+def _lookup(session: Session, name: str) -> Operator | None:
+    operator = session.get(Operator, name)
+    return operator if operator is not None and operator.active else None
+
+
+def sign_in(station: Station, name: str, secret: str, *, where: str = "cli") -> OperatorSession:
+    """Check an operator's credential, with the station-wide throttle. Raises SignInRefused."""
+    name = " ".join(name.split())
+    if not name or not secret:
+        raise SignInRefused("type the operator name and the PIN or passphrase")
+    locked = seconds_locked(station, name)
+    if locked:
+        raise SignInRefused(f"too many wrong attempts for {name}: signing in is locked for {locked} s",
+                            locked_seconds=locked)
+    with station.sessions() as session:
+        operator = _lookup(session, name)
+        stored = operator.pin_hash if operator is not None else credentials.hash_secret("x" * 12, "clerk")
+        role = operator.role if operator is not None else ""
+    matches = credentials.secret_matches(secret, stored)  # hashed even for unknown names: same timing
+    with station.transaction() as session:
+        row = session.get(SigninThrottle, name)
+        if matches and operator is not None:
+            if row is not None:
+                session.delete(row)
+            return OperatorSession(name, role)
+        if row is None:
+            row = SigninThrottle(name=name, failures=0, locked_until=0.0)
+            session.add(row)
+        row.failures += 1
+        lock = _lock_seconds(row.failures)
+        row.locked_until = station.wall_clock() + lock
+        station.record(session, EventKind.SIGNIN_FAILED,
+                       {"name": name[:120], "where": where, "failures": row.failures, "locked_seconds": lock},
+                       SYSTEM_OPERATOR)
+        failures = row.failures
+    if lock:
+        raise SignInRefused(f"name or PIN/passphrase is wrong; {failures} wrong attempts: signing in as {name} "
+                            f"is locked for {lock} s", locked_seconds=lock)
+    left = FREE_ATTEMPTS - failures
+    raise SignInRefused(f"name or PIN/passphrase is wrong ({left} attempt{'s' if left != 1 else ''} left before "
+                        "a lockout)", attempts_left=left)
+
+
+def authorise(station: Station, name: str, secret: str, act: str, *, where: str = "cli") -> OperatorSession:
+    """Sign in and check that this operator may do `act` at this station."""
+    session = sign_in(station, name, secret, where=where)
+    refusal = authority.act_refusal(act, session.role, station.role)
+    if refusal:
+        raise NotAllowed(refusal)
+    return session
+
+
+def authenticate_supervisor(station: Station, name: str, secret: str, *, where: str = "tui") -> bool:
+    """A supervisor vouching for an act at someone else's station (override, manual entry)."""
+    try:
+        return sign_in(station, name, secret, where=where).role == authority.OperatorRole.SUPERVISOR
+    except SignInRefused:
+        return False
 
 
 def require_role(operator_role: str | None, allowed: tuple[str, ...] | frozenset[str], action: str = "this") -> None:
@@ -86,8 +201,11 @@ def require_role(operator_role: str | None, allowed: tuple[str, ...] | frozenset
         raise NotAllowed(f"{action} is for {' or '.join(sorted(allowed))} operators only; {who} may not")
 
 
-def role_of(station: Station, name: str) -> str | None:
-    """The active operator's role, or None when no such active operator exists on this station."""
-    with station.sessions() as session:
-        operator = session.execute(select(Operator).where(Operator.name == name.strip())).scalar_one_or_none()
-        return operator.role if operator is not None and operator.active else None
+def require_act(station: Station, operator: str, act: str) -> str:
+    """The operator's role, once authority.py allows `act` for it at this station."""
+    role = role_of(station, operator)
+    refusal = authority.act_refusal(act, role, station.role)
+    if refusal:
+        raise NotAllowed(refusal)
+    assert role is not None
+    return role

@@ -1,42 +1,68 @@
-"""Creating a new station from an existing one: from a join file (USB stick) or from the hub.
+"""Provisioning: a supervisor enrols a new station; the new machine takes its place.
 
-A join file is a bundle (see services/bundles.py) whose header also carries the event settings
-(event.toml text), the role it was made for and, when the source station syncs with a hub, the
-hub URL. It holds every event: the accreditation mirror, operators (PIN hashes only), badges,
-revocations, scans and every desk's PUBLIC key. It never holds a private signing key.
+On the supervisor's station (it holds the root key, or the supervisor brings the exported copy):
+    `provision` makes the new station's identity: a fresh station key, a certificate the root
+    signs (station id, name, role, validity), and a one-time join code. The ticket (certificate,
+    key, the meeting's root public key and event settings) is locked with the code and written
+    to a join file together with the events so far, or left on the hub for the new station.
+On the new machine:
+    `join` opens the ticket with the code, pins the root it names, verifies every event of the
+    join file against that root (services/merge.py), and becomes the station.
 
-A desk that joins makes its own new Ed25519 key and publishes the public half in the log
-(KEY_PUBLISHED, which reaches every scan point by the next sync). Why not copy a desk's key:
-  * the private key never leaves the machine it was made on: no file on a USB stick that, lost
-    in a hotel corridor, lets anyone mint valid badges;
-  * each badge's key id names the desk that signed it, which is what an audit of a dubious
-    badge needs;
-  * a stolen or compromised desk exposes one key, whose badges can be found by key id, not
-    the whole event's.
-Security and bus stations hold public keys only (services/station.py never creates a key for
-them), so a stolen scanner cannot mint badges.
+The code travels another way than the file (read from the supervisor's screen, on paper), so a
+lost USB stick is no station: without the code the file is ciphertext, and a wrong or guessed
+code (92 bits, scrypt-stretched) opens nothing. A join code works once on the hub.
 
 The new station is assembled in a scratch folder next to the target and moved into place only
-when complete, so a failed join (bad file, hub gone) leaves no half station behind.
+when complete, so a failed join leaves no half station behind.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from regdesk.errors import RegdeskError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
 from regdesk.clock import Clock
-from regdesk.config import ConfigError, parse_event_config
-from regdesk.services import bundles
-from regdesk.services.station import ROLES, Station, StationError, init_station, open_station
+from regdesk.config import parse_event_config
+from regdesk.domain import authority, secretbox
+from regdesk.domain import trust as certs
+from regdesk.domain.events import EventKind
+from regdesk.errors import NotAllowed, RegdeskError
+from regdesk.services import bundles, trust
+from regdesk.services.operators import OperatorSession
+from regdesk.services.station import (
+    ROLES,
+    Station,
+    StationError,
+    create_from_ticket,
+    open_station,
+)
 from regdesk.services.sync import SETTING_HUB_URL, Hub, SyncError, sync_once
+from regdesk.store import files
 
 
 class ProvisioningError(RegdeskError, ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    station_id: str
+    name: str
+    role: str
+    code: str  # the one-time join code to give the new station's operator
+    root_fingerprint: str
+    join_file: Path | None  # None when the ticket waits on the hub
+    events: int
 
 
 @dataclass(frozen=True)
@@ -46,15 +72,48 @@ class JoinResult:
     source: str  # join file path or hub display URL
 
 
-def create_join_file(station: Station, path: Path | str, role: str) -> bundles.ExportResult:
-    """Write everything a new `role` station needs (never a private key), owner-only."""
+def ticket_id(code: str) -> str:
+    """Where a ticket waits on the hub: derived from the code, so only its holder finds it."""
+    return hashlib.sha256(("regdesk-ticket\n" + secretbox.normalise_code(code)).encode()).hexdigest()[:32]
+
+
+def provision(station: Station, *, role: str, name: str, by: OperatorSession, root_passphrase: str,
+              root_key_file: Path | None = None, out: Path | None = None, hub: Hub | None = None) -> Provisioned:
+    """Enrol a new station of this meeting. `by` is the signed-in supervisor doing it."""
     if role not in ROLES:
         raise ProvisioningError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-    extra = {"role": role, "event_toml": station.config.source_text, "provisioned_by": station.name}
-    hub_url = station.setting(SETTING_HUB_URL)
-    if hub_url:
-        extra["hub_url"] = hub_url
-    return bundles.write_bundle(station, path, fmt=bundles.JOIN_FORMAT, extra=extra)
+    refusal = authority.act_refusal(authority.Act.PROVISION_STATION, by.role, station.role)
+    if refusal:
+        raise NotAllowed(refusal)
+    name = " ".join(name.split())
+    if not name or len(name) > 120:
+        raise ProvisioningError("give the new station a name of 1 to 120 characters, e.g. 'Melia bus stop'")
+    if (out is None) == (hub is None):
+        raise ProvisioningError("provision to exactly one place: a join file (--out) or the hub (--hub)")
+    root = trust.load_root(station.data_dir, root_passphrase, expected_public_key=station.root_public_key,
+                           key_file=root_key_file)
+    station_key = Ed25519PrivateKey.generate()
+    certificate = trust.certify(root, station.config, station_id=str(uuid.uuid4()), name=name, role=role,
+                                public_key=certs.public_hex(station_key), now=station.clock.now())
+    hub_url = station.setting(SETTING_HUB_URL) if hub is None else hub.source_url
+    ticket = trust.Ticket(certificate, station_key, station.root_public_key, station.config.source_text, hub_url)
+    with station.transaction() as session:
+        station.record(session, EventKind.STATION_CERTIFIED, {"certificate": certificate.to_json()}, by.name)
+    code = secretbox.new_code()
+    events = 0
+    if out is not None:
+        if not out.parent.exists():
+            raise ProvisioningError(f"{out.parent}: folder does not exist")
+        with tempfile.TemporaryDirectory(prefix=".regdesk-join-") as scratch:
+            exported = bundles.write_bundle(station, Path(scratch) / "events.gz", fmt=bundles.JOIN_FORMAT)
+            events = exported.count
+            box = trust.lock_ticket(ticket, code, exported.path.read_bytes())
+        files.write_private(out, box)
+    else:
+        assert hub is not None
+        sync_once(station, hub)  # the hub has every event the new station will verify
+        hub.put_ticket(ticket_id(code), trust.lock_ticket(ticket, code))
+    return Provisioned(certificate.station_id, name, role, code, station.root_fingerprint, out, events)
 
 
 def _check_target(data_dir: Path) -> None:
@@ -69,100 +128,147 @@ def _scratch(data_dir: Path) -> Path:
     return data_dir.parent / f".{data_dir.name}.joining-{uuid.uuid4().hex[:8]}"
 
 
-def _move_into_place(scratch: Path, data_dir: Path) -> None:
-    if data_dir.exists():
-        data_dir.rmdir()  # checked empty above
-    scratch.rename(data_dir)
+def _check_ticket(ticket: trust.Ticket, role: str | None, expect_root: str | None, source: str) -> None:
+    if role and ticket.certificate.role != role:
+        raise ProvisioningError(f"{source} was made for a {ticket.certificate.role} station, not {role}; ask for a "
+                                f"new one (`regdesk provision --role {role}`) or join as {ticket.certificate.role}")
+    fingerprint = certs.fingerprint(ticket.root_public_key)
+    if expect_root and secretbox.normalise_code(expect_root) != secretbox.normalise_code(fingerprint):
+        raise ProvisioningError(f"{source} belongs to the meeting with root {fingerprint}, not {expect_root}: "
+                                "do not use it; tell a supervisor")
 
 
-def _build(data_dir: Path, event_toml: str, role: str, name: str | None, clock: Clock | None,
-           fill) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+ClockChoice = Clock | Callable[[ZoneInfo], Clock] | None
+
+
+def _clock(choice: ClockChoice, ticket: trust.Ticket) -> Clock | None:
+    """A rehearsal clock given as text needs the meeting's time zone, known once the ticket is open."""
+    if choice is None or hasattr(choice, "now"):
+        return choice  # type: ignore[return-value]
+    return choice(parse_event_config(ticket.event_toml, "join ticket").zone)  # type: ignore[operator]
+
+
+def _build(data_dir: Path, ticket: trust.Ticket, clock: ClockChoice, fill) -> int:  # type: ignore[no-untyped-def]
     """Create the station in a scratch folder, let `fill(station)` bring the events, move it in place."""
     scratch = _scratch(data_dir)
-    scratch.mkdir(mode=0o700)
     try:
-        (scratch / "event.toml").write_text(event_toml, encoding="utf-8")
-        station = init_station(scratch, scratch / "event.toml", role=role, name=name, clock=clock)
+        station = create_from_ticket(scratch, ticket, clock=_clock(clock, ticket))
         try:
-            received, hub_url = fill(station)
-            if hub_url:
-                station.set_setting(SETTING_HUB_URL, hub_url)
+            received = fill(station)
+            if ticket.hub_url:
+                station.set_setting(SETTING_HUB_URL, ticket.hub_url)
         finally:
             station.close()
-        _move_into_place(scratch, data_dir)
+        if data_dir.exists():
+            data_dir.rmdir()  # checked empty above
+        scratch.rename(data_dir)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
-    return received, hub_url
+    return received
 
 
-def join_from_file(data_dir: Path | str, join_file: Path | str, *, role: str, name: str | None = None,
-                   clock: Clock | None = None) -> JoinResult:
+def join_from_file(data_dir: Path | str, join_file: Path | str, code: str, *, role: str | None = None,
+                   expect_root: str | None = None, clock: ClockChoice = None) -> JoinResult:
     data_dir, join_file = Path(data_dir), Path(join_file)
-    if role not in ROLES:
-        raise ProvisioningError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     _check_target(data_dir)
-    header = bundles.read_header(join_file, formats=(bundles.JOIN_FORMAT,))
-    made_for = header.get("role")
-    if made_for and made_for != role:
-        raise ProvisioningError(f"{join_file} was made for a {made_for} station, not {role}; "
-                                f"ask for a new one (`regdesk provision --role {role}`) or join as {made_for}")
-    toml_text = header.get("event_toml")
-    if not isinstance(toml_text, str) or not toml_text:
-        raise ProvisioningError(f"{join_file}, line 1: field 'event_toml' is missing")
     try:
-        config = parse_event_config(toml_text, f"{join_file} (event settings)")
-    except ConfigError as exc:
-        raise ProvisioningError(str(exc)) from None
-    if config.code != header["event_code"]:
-        raise ProvisioningError(f"{join_file}, line 1: event settings are for {config.code!r} but the "
-                                f"events are for {header['event_code']!r}")
-    bundles.validate(join_file, config.code, formats=(bundles.JOIN_FORMAT,))  # everything, before creating
+        box = join_file.read_bytes()
+    except FileNotFoundError:
+        raise ProvisioningError(f"{join_file}: file does not exist") from None
+    except IsADirectoryError:
+        raise ProvisioningError(f"{join_file}: is a folder, not a join file") from None
+    ticket, events = trust.unlock_ticket(box, code, str(join_file))
+    _check_ticket(ticket, role, expect_root, str(join_file))
 
-    def fill(station: Station) -> tuple[int, str]:
-        result = bundles.import_bundle(station, join_file, formats=(bundles.JOIN_FORMAT,))
-        return result.received, str(header.get("hub_url", ""))
+    def fill(station: Station) -> int:
+        with tempfile.TemporaryDirectory(prefix=".regdesk-join-") as scratch:
+            path = Path(scratch) / "events.gz"
+            path.write_bytes(events)
+            return bundles.import_bundle(station, path, formats=(bundles.JOIN_FORMAT,)).received
 
-    received, _hub = _build(data_dir, toml_text, role, name, clock, fill)
-    return JoinResult(open_station(data_dir, clock=clock), received, str(join_file))
+    received = _build(data_dir, ticket, clock, fill)
+    return JoinResult(open_station(data_dir, clock=_clock(clock, ticket)), received, str(join_file))
 
 
-def join_from_hub(data_dir: Path | str, hub_url: str, *, role: str, name: str | None = None,
-                  clock: Clock | None = None) -> JoinResult:
+def join_from_hub(data_dir: Path | str, hub_url: str, code: str, *, role: str | None = None,
+                  expect_root: str | None = None, clock: ClockChoice = None) -> JoinResult:
     data_dir = Path(data_dir)
-    if role not in ROLES:
-        raise ProvisioningError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     _check_target(data_dir)
     with Hub(hub_url) as hub:
-        meta = hub.read_meta()
-        if not meta.get("event_toml") or not meta.get("event_code"):
-            raise ProvisioningError(f"hub {hub.display} holds no event yet: sync an existing station with it "
-                                    "first (`regdesk sync --hub URL --once`), then join")
+        box = hub.take_ticket(ticket_id(code))
+        if box is None:
+            raise ProvisioningError(f"hub {hub.display} holds no join ticket for this code (mistyped, already "
+                                    "used, or made for another hub); ask the supervisor for a new one")
         try:
-            config = parse_event_config(meta["event_toml"], f"hub {hub.display} (event settings)")
-        except ConfigError as exc:
-            raise ProvisioningError(str(exc)) from None
-        if config.code != meta["event_code"]:
-            raise ProvisioningError(f"hub {hub.display}: event settings are for {config.code!r} but the hub "
-                                    f"serves {meta['event_code']!r}")
+            ticket, _ = trust.unlock_ticket(box, code, f"hub {hub.display}")
+            _check_ticket(ticket, role, expect_root, f"the ticket on hub {hub.display}")
+        except RegdeskError:
+            hub.put_ticket(ticket_id(code), box)  # not used up by a failed attempt
+            raise
+        ticket = trust.Ticket(ticket.certificate, ticket.station_key, ticket.root_public_key, ticket.event_toml,
+                              hub_url)
 
-        def fill(station: Station) -> tuple[int, str]:
-            # Push first: the new station's creation (and a desk's public key) reach the hub at once.
-            report = sync_once(station, hub)
-            return report.pulled, hub_url
+        def fill(station: Station) -> int:
+            return sync_once(station, hub).pulled
 
-        received, _hub = _build(data_dir, meta["event_toml"], role, name, clock, fill)
-        return JoinResult(open_station(data_dir, clock=clock), received, hub.display)
+        try:
+            received = _build(data_dir, ticket, clock, fill)
+        except BaseException:
+            hub.put_ticket(ticket_id(code), box)
+            raise
+        return JoinResult(open_station(data_dir, clock=_clock(clock, ticket)), received, hub.display)
 
 
-def join_station(data_dir: Path | str, *, role: str, join_file: Path | str | None = None,
-                 hub_url: str | None = None, name: str | None = None, clock: Clock | None = None) -> JoinResult:
+def join_station(data_dir: Path | str, *, code: str, join_file: Path | str | None = None,
+                 hub_url: str | None = None, role: str | None = None, expect_root: str | None = None,
+                 clock: ClockChoice = None) -> JoinResult:
     if (join_file is None) == (hub_url is None):
         raise ProvisioningError("join from exactly one source: a join file or a hub URL")
     try:
         if join_file is not None:
-            return join_from_file(data_dir, join_file, role=role, name=name, clock=clock)
+            return join_from_file(data_dir, join_file, code, role=role, expect_root=expect_root, clock=clock)
         assert hub_url is not None
-        return join_from_hub(data_dir, hub_url, role=role, name=name, clock=clock)
-    except (bundles.BundleError, SyncError, StationError) as exc:
+        return join_from_hub(data_dir, hub_url, code, role=role, expect_root=expect_root, clock=clock)
+    except (bundles.BundleError, SyncError, StationError, trust.TrustError) as exc:
         raise ProvisioningError(str(exc)) from None
+
+
+def revoke(station: Station, target: str, *, by: OperatorSession, reason: str, root_passphrase: str,
+           root_key_file: Path | None = None) -> certs.Revocation:
+    """Cut off a lost or stolen station (by name or id): every station id certified with its key is
+    trusted only up to the events this station has verified of it; badges its keys sign later
+    are denied at every scan point once the revocation arrives there."""
+    from sqlalchemy import select
+
+    from regdesk.domain.events import format_utc
+    from regdesk.store import eventlog
+    from regdesk.store.models import EnrolledStation
+
+    refusal = authority.act_refusal(authority.Act.REVOKE_STATION, by.role, station.role)
+    if refusal:
+        raise NotAllowed(refusal)
+    if len(reason.split()) < 2:
+        raise ProvisioningError("say in a few words why the station is cut off (e.g. 'laptop stolen at the Melia')")
+    with station.sessions() as session:
+        rows = session.execute(select(EnrolledStation)).scalars().all()
+        matches = [r for r in rows if target in (r.station_id, r.name) or r.station_id.startswith(target)]
+        if not matches:
+            raise ProvisioningError(f"no enrolled station is named {target!r} (see `regdesk station list`)")
+        keys = {r.public_key for r in matches}
+        if len(keys) > 1:
+            raise ProvisioningError(f"{target!r} names several stations; give the station id")
+        key = keys.pop()
+        if any(r.station_id == station.station_id for r in rows if r.public_key == key):
+            raise ProvisioningError("a station cannot revoke itself")
+        heads = {r.station_id: eventlog.head(session, r.station_id)[0] for r in rows if r.public_key == key}
+        station_name = matches[0].name
+    root = trust.load_root(station.data_dir, root_passphrase, expected_public_key=station.root_public_key,
+                           key_file=root_key_file)
+    revocation = certs.revoke_station(root, meeting=station.config.code, station_key=key, heads=heads,
+                                      reason=" ".join(reason.split())[:500],
+                                      revoked_at=format_utc(station.clock.now()))
+    with station.transaction() as session:
+        station.record(session, EventKind.STATION_REVOKED,
+                       {"revocation": revocation.to_json(), "station_name": station_name}, by.name)
+    return revocation

@@ -30,7 +30,16 @@ from regdesk.domain.verdict import Outcome, ScanFacts, Verdict, decide, sanitise
 from regdesk.services import operators
 from regdesk.services.station import Station
 from regdesk.store.db import make_engine
-from regdesk.store.models import Badge, Participant, Revocation, Scan
+from regdesk.store.models import (
+    Badge,
+    EnrolledStation,
+    EventRow,
+    Participant,
+    PublicKey,
+    Revocation,
+    Scan,
+    StationRevocation,
+)
 
 POINT_KINDS = ("security", "bus")
 DIRECTIONS = {"to_icc": "to ICC", "to_hotel": "to hotel"}
@@ -60,6 +69,17 @@ _ENTRIES_TODAY = select(func.count()).select_from(Scan.__table__).where(
     _SCANS.point_kind == "security", _SCANS.verdict == str(Outcome.VALID), _SCANS.counted.is_(True),
 ).scalar_subquery()
 _ONE_ROW = select(literal(1).label("one")).subquery()
+# A revoked station's cut-off for the key that signed the badge (NULL when not revoked), and the
+# badge's own place in its desk's chain: a badge made after the cut-off is not trusted.
+_PK, _ST, _SR, _EV = (PublicKey.__table__.c, EnrolledStation.__table__.c, StationRevocation.__table__.c,
+                      EventRow.__table__.c)
+_KEY_REVOKED_HEADS = (select(_SR.heads).select_from(PublicKey.__table__.join(
+    EnrolledStation.__table__, _ST.station_id == _PK.station_id).join(
+    StationRevocation.__table__, _SR.station_key == _ST.public_key))
+    .where(_PK.key_id == bindparam("kid")).limit(1).scalar_subquery())
+_ISSUED_AT = (select(func.json_array(_EV.station_id, _EV.seq)).select_from(Badge.__table__.join(
+    EventRow.__table__, _EV.id == _BADGES.issued_event_id)).where(_BADGES.serial == bindparam("serial"))
+    .limit(1).scalar_subquery())
 # Everything a verified badge needs, in one round trip: holder (NULLs when not in the mirror),
 # revoked?, recently scanned here?, entries today so far.
 _FACTS = select(
@@ -68,6 +88,8 @@ _FACTS = select(
     exists().where(Revocation.__table__.c.serial == bindparam("serial")).label("revoked"),
     _RECENT_VALID.label("recent"),
     _ENTRIES_TODAY.label("entries_before"),
+    _KEY_REVOKED_HEADS.label("key_revoked_heads"),
+    _ISSUED_AT.label("issued_at"),
 ).select_from(_ONE_ROW.outerjoin(_P, _P.c.accreditation_id == bindparam("pid")))
 # _FACTS runs once per scan, so it is compiled once here and run on the DBAPI connection of the
 # scan's transaction: SQLAlchemy's per-execution bookkeeping cost twice the query itself.
@@ -76,6 +98,17 @@ _FACTS_SQL = str(_FACTS_COMPILED)
 _FACTS_ORDER = tuple(_FACTS_COMPILED.positiontup or ())
 _FACTS_CONSTANTS = {k: v for k, v in _FACTS_COMPILED.params.items() if v is not None}
 FactsRow = namedtuple("FactsRow", [c.key for c in _FACTS.selected_columns])
+
+def _made_after_cut_off(heads_json: str | None, issued_at_json: str | None) -> bool:
+    """A badge of a revoked station's key is trusted only when this station knows its issue,
+    as an event the revocation still trusts."""
+    if heads_json is None:
+        return False
+    if issued_at_json is None:
+        return True
+    station_id, seq = json.loads(issued_at_json)
+    return seq > int(json.loads(heads_json).get(station_id, 0))
+
 
 def _no_autocheckpoint(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
@@ -435,12 +468,13 @@ class Scanner:
                 check = tokens.read_token(raw, event_code=self.station.config.code, public_keys=self._keys)
         return check
 
-    def _facts(self, session: Session, serial: str, participant_id: str, now: datetime, day: date) -> FactsRow:
+    def _facts(self, session: Session, serial: str, participant_id: str, now: datetime, day: date,
+               key_id: str = "") -> FactsRow:
         """One round trip: holder columns (None when not in the mirror), revoked, recent, entries_before."""
         window = self.repeat_window
         start = datetime(day.year, day.month, day.day, tzinfo=self.station.config.zone)
         values = {
-            **_FACTS_CONSTANTS, "serial": serial, "pid": participant_id, "point": self.point.code,
+            **_FACTS_CONSTANTS, "serial": serial, "pid": participant_id, "point": self.point.code, "kid": key_id,
             "recent_since": format_utc(now - window), "recent_until": format_utc(now + window),
             "day_start": format_utc(start), "day_end": format_utc(start + timedelta(days=1)),
         }
@@ -511,10 +545,11 @@ class Scanner:
         with session.begin():
             if check.ok and claims is not None:
                 serial, participant_id = claims.serial, claims.participant_id
-                row = self._facts(session, serial, participant_id, now, day)
+                row = self._facts(session, serial, participant_id, now, day, claims.key_id)
                 in_mirror = row.accreditation_id is not None
                 facts = ScanFacts(
                     token_problem=None, revoked=bool(row.revoked), holder_in_mirror=in_mirror,
+                    key_revoked=_made_after_cut_off(row.key_revoked_heads, row.issued_at),
                     holder_status=row.status if in_mirror else "", local_day=day,
                     valid_days=self.station.config.valid_days,
                     recent_same_point=self._recently_here(row.recent, serial, now),

@@ -1,18 +1,27 @@
-"""A station: one install with an id, a name, a role, its database and (desks only) a signing key.
+"""A station: one install with an id, a name, a role, its database, its own key and certificate,
+and (desks only) a badge-signing key.
 
-Data directory layout:
+Data directory layout (owner-only, 0700/0600):
     station.db        SQLite (WAL): event log + projections
     event.toml        the event settings this station was created with
-    keys/<kid>.key    Ed25519 signing key (desk stations only), mode 0600
+    keys/station.key  this station's key: seals its events (services/trust.py)
+    keys/root.key     the meeting's root key, locked, only where the meeting was founded
+    keys/<kid>.key    Ed25519 badge-signing key (desk stations only)
     output/           badge PDFs and exports when no printer is configured
     backups/          automatic copies of station.db
+
+A station comes into being in one of two ways: `found_meeting` (the first station of a meeting:
+it makes the root) or `create_from_ticket` (every other station, from a join ticket a supervisor
+made with the root: services/provisioning.py). Either way its first event is `station_created`
+carrying its root-signed certificate, which is what lets every other station verify it.
 """
 
 from __future__ import annotations
 
-import os
+import json
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,18 +37,21 @@ from cryptography.hazmat.primitives.serialization import (
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from regdesk.errors import RegdeskError
 from regdesk.clock import Clock, SystemClock
 from regdesk.config import EventConfig, load_event_config, parse_event_config
+from regdesk.domain import authority, credentials, payloads
 from regdesk.domain import token as tokens
-from regdesk.domain.events import Event, EventKind
-from regdesk.store import eventlog
+from regdesk.domain import trust as certs
+from regdesk.domain.events import Event, EventKind, format_utc
+from regdesk.errors import NotAllowed, RegdeskError
+from regdesk.services import trust
+from regdesk.store import eventlog, files
 from regdesk.store.db import open_database
-from regdesk.store.models import Meta, PublicKey
+from regdesk.store.models import Meta, Operator, PublicKey
 
-ROLES = ("desk", "security", "bus", "supervisor")
-SIGNING_ROLES = ("desk",)
-SYSTEM_OPERATOR = "system"
+ROLES = authority.STATION_ROLES
+SIGNING_ROLES = authority.SIGNING_ROLES
+SYSTEM_OPERATOR = authority.SYSTEM
 
 
 class StationError(RegdeskError, RuntimeError):
@@ -59,6 +71,9 @@ class Station:
     signing_key: Ed25519PrivateKey | None = None
     key_id: str | None = None
     settings: dict[str, str] = field(default_factory=dict)
+    station_key: Ed25519PrivateKey | None = None
+    # Real seconds for what must not follow a rehearsal clock (sign-in lockouts).
+    wall_clock: Callable[[], float] = time.time
 
     @property
     def db_path(self) -> Path:
@@ -66,9 +81,21 @@ class Station:
 
     @property
     def output_dir(self) -> Path:
-        path = self.data_dir / "output"
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return files.private_dir(self.data_dir / "output")
+
+    @property
+    def root_public_key(self) -> str:
+        """The pinned root of this station's meeting ("" for a station made before the chain of trust)."""
+        return self.settings.get("root_public_key", "")
+
+    @property
+    def root_fingerprint(self) -> str:
+        return certs.fingerprint(self.root_public_key) if self.root_public_key else "none (no chain of trust)"
+
+    @property
+    def certificate(self) -> certs.Certificate | None:
+        text = self.settings.get("certificate")
+        return certs.Certificate.from_json(json.loads(text)) if text else None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -76,9 +103,26 @@ class Station:
         with self.sessions.begin() as session:
             yield session
 
+    def operator_role(self, session: Session, operator: str) -> str:
+        """The role an act is recorded under; NotAllowed for a name that is no active operator."""
+        if operator == SYSTEM_OPERATOR:
+            return SYSTEM_OPERATOR
+        row = session.get(Operator, operator.strip()) if operator else None
+        if row is None or not row.active:
+            raise NotAllowed(f"{operator!r} is not an operator of this meeting; add them with `regdesk operator add`")
+        return row.role
+
     def record(self, session: Session, kind: str, payload: dict[str, Any], operator: str) -> Event:
-        return eventlog.append(session, station_id=self.station_id, operator=operator, kind=kind,
-                               payload=payload, at=self.clock.now())
+        """Record an event, after the same authority and payload checks a merge applies."""
+        role = self.operator_role(session, operator)
+        refusal = authority.event_refusal(str(kind), self.role, role, payload)
+        if refusal:
+            raise NotAllowed(f"{operator} may not do this here: {refusal}")
+        problem = payloads.payload_problem(str(kind), payload)
+        if problem:
+            raise StationError(f"cannot record {kind}: {problem}")
+        return eventlog.append(session, station_id=self.station_id, operator=operator.strip() or operator,
+                               operator_role=role, kind=kind, payload=payload, at=self.clock.now())
 
     def public_keys(self, session: Session) -> dict[str, bytes]:
         rows = session.execute(
@@ -98,47 +142,39 @@ class Station:
         self.engine.dispose()
 
 
-def _keys_dir(data_dir: Path) -> Path:
-    path = data_dir / "keys"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
+# --- badge-signing keys (desks) ------------------------------------------------------------------------
 
 
 def write_signing_key(data_dir: Path, key: Ed25519PrivateKey) -> str:
     kid = tokens.key_id_for(tokens.public_key_raw(key))
-    path = _keys_dir(data_dir) / f"{kid}.key"
-    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-    # Create with owner-only permissions from the first byte; never widen them later.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(path, 0o600)
+    files.write_private(trust.keys_dir(data_dir) / f"{kid}.key",
+                        key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
     return kid
 
 
 def read_signing_key(data_dir: Path, kid: str) -> Ed25519PrivateKey:
     path = data_dir / "keys" / f"{kid}.key"
-    key = load_pem_private_key(path.read_bytes(), password=None)
+    try:
+        key = load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError:
+        raise StationError(f"{path} is missing: this desk cannot sign badges. A supervisor can start a new key "
+                           "with `regdesk rotate-key`") from None
+    except (ValueError, TypeError):
+        raise StationError(f"{path} is damaged: not a signing key") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise StationError(f"{path}: not an Ed25519 key")
     return key
 
 
-def _read_meta(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Meta.key, Meta.value)).all())
-
-
 def publish_new_key(station: Station, operator: str = SYSTEM_OPERATOR, *, replaces_key_id: str | None = None) -> str:
-    """Create a signing key (desk stations only) and publish its public half in the log."""
+    """Create a badge-signing key (desk stations only) and publish its public half in the log."""
     if station.role not in SIGNING_ROLES:
         raise StationError(f"a {station.role} station never holds a signing key")
     key = tokens.generate_signing_key()
     # The file first: if we die before the commit, an unused key file is all that is left.
     kid = write_signing_key(station.data_dir, key)
-    payload = {"key_id": kid, "public_key": tokens.public_key_raw(key).hex(), "event_code": station.config.code}
+    payload: dict[str, Any] = {"key_id": kid, "public_key": tokens.public_key_raw(key).hex(),
+                               "event_code": station.config.code}
     if replaces_key_id:
         payload["replaces_key_id"] = replaces_key_id
     with station.transaction() as session:
@@ -149,36 +185,106 @@ def publish_new_key(station: Station, operator: str = SYSTEM_OPERATOR, *, replac
     return kid
 
 
-def init_station(
-    data_dir: Path | str,
-    event_path: Path | str,
-    *,
-    role: str = "desk",
-    name: str | None = None,
-    clock: Clock | None = None,
-) -> Station:
+# --- creating stations ----------------------------------------------------------------------------------
+
+
+def _read_meta(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(Meta.key, Meta.value)).all())
+
+
+def _check_empty(data_dir: Path) -> None:
+    if (data_dir / "station.db").exists():
+        raise StationError(f"{data_dir} already holds a station; use a new --data-dir")
+
+
+def _create(data_dir: Path, config: EventConfig, *, certificate: certs.Certificate, station_key: Ed25519PrivateKey,
+            root_public_key: str, clock: Clock, extra_meta: dict[str, str] | None = None,
+            created_payload: dict[str, Any] | None = None) -> Station:
+    """The common part: files, database, identity, and the first event carrying the certificate."""
+    files.private_dir(data_dir)
+    files.write_private(data_dir / "event.toml", config.source_text.encode("utf-8"))
+    trust.write_station_key(data_dir, station_key)
+    engine, sessions = open_database(data_dir / "station.db")
+    station = Station(data_dir, config, certificate.station_id, certificate.name, certificate.role, engine, sessions,
+                      clock, station_key=station_key)
+    meta = {"station_id": certificate.station_id, "station_name": certificate.name, "role": certificate.role,
+            "event_code": config.code, "root_public_key": root_public_key,
+            "certificate": json.dumps(certificate.to_json(), sort_keys=True), **(extra_meta or {})}
+    with station.transaction() as session:
+        for key, value in meta.items():
+            session.merge(Meta(key=key, value=value))
+        station.settings = dict(meta)
+        station.record(session, EventKind.STATION_CREATED,
+                       {"name": certificate.name, "role": certificate.role, "event_code": config.code,
+                        "certificate": certificate.to_json(), **(created_payload or {})}, SYSTEM_OPERATOR)
+    if certificate.role in SIGNING_ROLES:
+        publish_new_key(station)
+    return station
+
+
+def found_meeting(data_dir: Path | str, event_path: Path | str, *, root_passphrase: str, supervisor: str,
+                  supervisor_secret: str, role: str = "supervisor", name: str | None = None,
+                  clock: Clock | None = None) -> Station:
+    """Create a meeting's first station: the root key (locked with `root_passphrase`, kept in
+    keys/root.key until exported for offline custody) and the first supervisor, granted by the root."""
+    from regdesk.services import operators
+
     data_dir = Path(data_dir)
     if role not in ROLES:
         raise StationError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-    if (data_dir / "station.db").exists():
-        raise StationError(f"{data_dir} already holds a station; use a new --data-dir")
+    _check_empty(data_dir)
+    problem = credentials.secret_problem(supervisor_secret, "supervisor")
+    if problem:
+        raise StationError(f"supervisor {supervisor!r}: {problem}")
     config = load_event_config(event_path)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "event.toml").write_text(config.source_text, encoding="utf-8")
-    engine, sessions = open_database(data_dir / "station.db")
+    clock = clock or SystemClock()
+    root, root_box = trust.create_root(root_passphrase)
+    station_key = Ed25519PrivateKey.generate()
     station_id = str(uuid.uuid4())
     name = name or f"{role}-{station_id[:4]}"
-    station = Station(data_dir, config, station_id, name, role, engine, sessions, clock or SystemClock())
-    with station.transaction() as session:
-        for key, value in {"station_id": station_id, "station_name": name, "role": role,
-                           "event_code": config.code}.items():
-            session.add(Meta(key=key, value=value))
-        station.record(session, EventKind.STATION_CREATED,
-                       {"name": name, "role": role, "event_code": config.code}, SYSTEM_OPERATOR)
-    station.settings = {"station_id": station_id, "station_name": name, "role": role, "event_code": config.code}
-    if role in SIGNING_ROLES:
-        publish_new_key(station)
+    certificate = trust.certify(root, config, station_id=station_id, name=name, role=role,
+                                public_key=certs.public_hex(station_key), now=clock.now())
+    files.private_dir(data_dir)
+    files.write_private(trust.keys_dir(data_dir) / trust.ROOT_KEY_FILE, root_box)
+    station = _create(data_dir, config, certificate=certificate, station_key=station_key,
+                      root_public_key=certs.public_hex(root), clock=clock, extra_meta={"founder": "1"})
+    operators.add_first_supervisor(station, root, supervisor, supervisor_secret)
     return station
+
+
+def create_from_ticket(data_dir: Path | str, ticket: trust.Ticket, *, clock: Clock | None = None) -> Station:
+    """A provisioned station: the certificate and key a supervisor made for it (services/provisioning.py)."""
+    data_dir = Path(data_dir)
+    _check_empty(data_dir)
+    config = parse_event_config(ticket.event_toml, f"{data_dir / 'event.toml'}")
+    try:
+        certs.check_certificate(ticket.certificate, root_public_key=ticket.root_public_key, meeting=config.code)
+    except certs.TrustProblem as exc:
+        raise StationError(f"the join ticket's certificate does not hold: {exc}") from None
+    if certs.public_hex(ticket.station_key) != ticket.certificate.public_key:
+        raise StationError("the join ticket's key does not match its certificate")
+    return _create(data_dir, config, certificate=ticket.certificate, station_key=ticket.station_key,
+                   root_public_key=ticket.root_public_key, clock=clock or SystemClock())
+
+
+def continue_as_new_station(station: Station, *, created_payload: dict[str, Any]) -> str:
+    """After a restore: take a new station id, vouched for by this station's own key, so nothing
+    recorded from now on can collide with events made after the backup. Returns the new id."""
+    parent = station.certificate
+    if parent is None or station.station_key is None:
+        raise StationError("this station has no certificate (made before the chain of trust); it cannot continue")
+    new_id = str(uuid.uuid4())
+    cert = certs.continue_certificate(station.station_key, parent, new_station_id=new_id,
+                                      issued_at=format_utc(station.clock.now()))
+    with station.transaction() as session:
+        for key, value in {"station_id": new_id, "certificate": json.dumps(cert.to_json(), sort_keys=True)}.items():
+            session.merge(Meta(key=key, value=value))
+        station.station_id = new_id
+        station.settings.update(station_id=new_id, certificate=json.dumps(cert.to_json(), sort_keys=True))
+        station.record(session, EventKind.STATION_CREATED,
+                       {"name": station.name, "role": station.role, "event_code": station.config.code,
+                        "certificate": cert.to_json(), **created_payload}, SYSTEM_OPERATOR)
+    return new_id
 
 
 def open_station(data_dir: Path | str, *, clock: Clock | None = None) -> Station:
@@ -190,16 +296,43 @@ def open_station(data_dir: Path | str, *, clock: Clock | None = None) -> Station
     engine, sessions = open_database(db_path)
     with sessions() as session:
         meta = _read_meta(session)
+    if "station_id" not in meta or "role" not in meta:
+        engine.dispose()
+        raise StationError(f"{db_path} is not a regdesk station database (no station identity in it)")
     station = Station(data_dir, config, meta["station_id"], meta.get("station_name", ""), meta["role"],
                       engine, sessions, clock or SystemClock(), settings=meta)
-    kid = meta.get("active_key_id")
-    if kid and station.role in SIGNING_ROLES:
-        station.signing_key = read_signing_key(data_dir, kid)
-        station.key_id = kid
+    try:
+        if meta.get("root_public_key"):
+            station.station_key = trust.read_station_key(data_dir)
+        kid = meta.get("active_key_id")
+        if kid and station.role in SIGNING_ROLES:
+            station.signing_key = read_signing_key(data_dir, kid)
+            station.key_id = kid
+    except RegdeskError:
+        engine.dispose()
+        raise
     return station
 
 
 def replace_event_config(station: Station, text: str) -> None:
     """Used by provisioning: adopt the event settings of the station we join."""
     station.config = parse_event_config(text, str(station.data_dir / "event.toml"))
-    (station.data_dir / "event.toml").write_text(text, encoding="utf-8")
+    files.write_private(station.data_dir / "event.toml", text.encode("utf-8"))
+
+
+def seal_own_head(station: Station) -> int:
+    """Sign this station's newest event (if not signed yet), so every event of ours that leaves
+    can be verified. Returns the local_order up to which our events are now covered."""
+    if station.station_key is None:
+        raise StationError("this station was made before the chain of trust: its events cannot be verified "
+                           "elsewhere. Create the meeting again with this regdesk (see README, Trust)")
+    from sqlalchemy import text
+
+    with station.transaction() as session:
+        row = session.execute(text("SELECT id, seq, hash, seal, local_order FROM events WHERE station_id = :s "
+                                   "ORDER BY seq DESC LIMIT 1"), {"s": station.station_id}).first()
+        through = session.execute(text("SELECT coalesce(max(local_order), 0) FROM events")).scalar_one()
+        if row is not None and row.seal is None:
+            eventlog.seal_event(session, row.id, trust.seal(station.station_key, station.config.code,
+                                                             station.station_id, row.seq, row.hash))
+    return through

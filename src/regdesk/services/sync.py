@@ -12,7 +12,14 @@ chunk. No network call happens while the station's SQLite write lock is held, so
 issuance never wait on the network; a pull chunk holds the lock for a few milliseconds.
 
 Cursors live in the station's `meta` table, keyed by the hub's id, so a new or rebuilt hub
-starts from zero instead of trusting cursors that belong to another database.
+starts from zero instead of trusting cursors that belong to another database. A hub whose
+events table was dropped gets a new id; a hub restored from an older copy keeps its id but lacks
+the last event this station pushed, and is noticed by that: the station then pushes everything
+again (the hub ignores what it has), so a hub reset never silently loses a station's events.
+
+Nothing on the hub is trusted: every pulled row goes through the verifying merge. A row that
+does not verify is left out and raised as a security alert; the pull goes on, so one rogue row
+cannot stop a meeting's sync.
 
 Visibility rule: a pull must never skip a row that commits late with a smaller hub_order, so
 pushes take a transaction-level advisory lock; hub_order is assigned and committed in lock
@@ -21,6 +28,7 @@ order and a reader that sees row N has seen every row below N.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -32,6 +40,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -48,15 +57,23 @@ from sqlalchemy.orm import Session
 
 from regdesk.errors import RegdeskError
 from regdesk.domain.events import format_utc, parse_utc
-from regdesk.services.merge import EVENT_COLUMNS, Incoming, MergeError, incoming_from_row, merge
-from regdesk.services.station import Station
+from regdesk.domain.events import EventKind
+from regdesk.services.merge import (
+    Incoming,
+    MergeError,
+    TrustContext,
+    alert_payloads,
+    incoming_from_row,
+    merge,
+    travelling_rows,
+)
+from regdesk.services.station import SYSTEM_OPERATOR, Station, seal_own_head
+from regdesk.store.eventlog import TRAVEL_COLUMNS
 from regdesk.store.models import EventRow, Meta
 
-# Format 2: accreditation imports carry their rows as lists (services/accreditation.py), which a
-# format-1 regdesk cannot apply. A newer station upgrades a format-1 hub's marker on first contact,
-# so older stations then stop with a clear message instead of failing on events they cannot read.
-HUB_FORMAT = "2"
-_UPGRADABLE_HUB_FORMATS = ("1",)
+# Format 3: events carry their place in their station's signed hash chain. Hubs of older formats
+# hold events nobody can verify: a meeting created with this regdesk uses a new hub database.
+HUB_FORMAT = "3"
 PUSH_CHUNK = 2000
 PULL_CHUNK = 5000
 CONNECT_TIMEOUT_S = 5
@@ -82,17 +99,28 @@ hub_events = Table(
     Column("seq", BigInteger, nullable=False),
     Column("recorded_at", Text, nullable=False),
     Column("operator", Text, nullable=False),
+    Column("operator_role", Text, nullable=False),
     Column("kind", Text, nullable=False),
     Column("payload", Text, nullable=False),  # the station's canonical JSON text, unchanged
+    Column("prev_hash", Text, nullable=False),
+    Column("seal", Text, nullable=True),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+# Join tickets waiting for the station they were made for (locked with the one-time join code).
+hub_tickets = Table(
+    "hub_tickets", hub_metadata,
+    Column("ticket_id", Text, primary_key=True),
+    Column("box", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+_HUB_COLUMNS = ", ".join(TRAVEL_COLUMNS)
 _PUSH_SCRATCH_SQL = ("CREATE TEMPORARY TABLE IF NOT EXISTS hub_push (position int, id uuid, station_id text, seq bigint, "
-                     "recorded_at text, operator text, kind text, payload text) ON COMMIT DELETE ROWS")
-_PUSH_COPY_SQL = "COPY hub_push (position, id, station_id, seq, recorded_at, operator, kind, payload) FROM STDIN"
-_PUSH_SQL = ("INSERT INTO hub_events (id, station_id, seq, recorded_at, operator, kind, payload) "
-             "SELECT id, station_id, seq, recorded_at, operator, kind, payload FROM hub_push ORDER BY position "
+                     "recorded_at text, operator text, operator_role text, kind text, payload text, prev_hash text, "
+                     "seal text) ON COMMIT DELETE ROWS")
+_PUSH_COPY_SQL = f"COPY hub_push (position, {_HUB_COLUMNS}) FROM STDIN"
+_PUSH_SQL = (f"INSERT INTO hub_events ({_HUB_COLUMNS}) SELECT {_HUB_COLUMNS} FROM hub_push ORDER BY position "
              "ON CONFLICT (id) DO NOTHING")
-_PULL_SQL = ("SELECT hub_order, id::text, station_id, seq, recorded_at, operator, kind, payload FROM hub_events "
+_PULL_SQL = (f"SELECT hub_order, id::text, {_HUB_COLUMNS.replace('id, ', '', 1)} FROM hub_events "
              "WHERE hub_order > %s AND station_id <> %s ORDER BY hub_order LIMIT %s")
 
 
@@ -198,36 +226,76 @@ class Hub:
         except DBAPIError as exc:
             raise self._fail(exc) from None
 
-    def ensure(self, event_code: str, event_toml: str) -> str:
-        """Create the hub schema on first use, claim it for this event, return the hub id."""
+    def ensure(self, event_code: str, event_toml: str, root: str) -> str:
+        """Create the hub schema on first use, claim it for this meeting, return the hub id."""
         if self._hub_id is not None and self._event_code == event_code:
             return self._hub_id
         try:
             with self.engine.begin() as conn:
                 # Two stations starting at once must not both run CREATE TABLE.
                 conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+                had_events = conn.execute(text("SELECT to_regclass('hub_events')")).scalar_one() is not None
                 hub_metadata.create_all(conn, checkfirst=True)
                 initial = [{"key": "hub_id", "value": str(uuid.uuid4())}, {"key": "format", "value": HUB_FORMAT},
-                           {"key": "event_code", "value": event_code}, {"key": "event_toml", "value": event_toml}]
+                           {"key": "event_code", "value": event_code}, {"key": "event_toml", "value": event_toml},
+                           {"key": "root", "value": root}]
                 conn.execute(pg_insert(hub_meta).on_conflict_do_nothing(index_elements=["key"]), initial)
+                if not had_events:
+                    # A hub whose events are gone (dropped, a new database under an old name) is a
+                    # new hub: stations must not trust their cursors for it.
+                    conn.execute(hub_meta.update().where(hub_meta.c.key == "hub_id").values(value=str(uuid.uuid4())))
                 meta = dict(conn.execute(select(hub_meta.c.key, hub_meta.c.value)).all())
-                if meta.get("format") in _UPGRADABLE_HUB_FORMATS and meta.get("event_code") == event_code:
-                    conn.execute(hub_meta.update().where(hub_meta.c.key == "format").values(value=HUB_FORMAT))
-                    meta["format"] = HUB_FORMAT
         except DBAPIError as exc:
             raise self._fail(exc) from None
         if meta.get("event_code") != event_code:
             raise SyncError(f"hub {self.display} serves event {meta.get('event_code')!r}, this station serves "
                             f"{event_code!r}; use a separate hub database per event")
         if meta.get("format") != HUB_FORMAT:
-            raise SyncError(f"hub {self.display} uses format {meta.get('format')!r}; this regdesk speaks {HUB_FORMAT}: "
-                            "update regdesk on this station")
+            raise SyncError(f"hub {self.display} uses format {meta.get('format')!r}; this regdesk speaks {HUB_FORMAT}. "
+                            "A meeting created with this regdesk needs a new hub database")
+        if meta.get("root") != root:
+            raise SyncError(f"hub {self.display} serves another meeting (root {str(meta.get('root'))[:20]}, this "
+                            f"station's root is {root}); use the hub of this meeting")
         self._hub_id, self._event_code = meta["hub_id"], event_code
         return self._hub_id
 
+    def has_event(self, event_id: str) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(select(hub_events.c.hub_order).where(hub_events.c.id == event_id)).first() is not None
+        except DBAPIError as exc:
+            raise self._fail(exc) from None
+
+    def max_order(self) -> int:
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(select(func.coalesce(func.max(hub_events.c.hub_order), 0))).scalar_one()
+        except DBAPIError as exc:
+            raise self._fail(exc) from None
+
+    def put_ticket(self, ticket_id: str, box: bytes) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(pg_insert(hub_tickets).values(ticket_id=ticket_id, box=box)
+                             .on_conflict_do_update(index_elements=["ticket_id"], set_={"box": box}))
+        except DBAPIError as exc:
+            raise self._fail(exc) from None
+
+    def take_ticket(self, ticket_id: str) -> bytes | None:
+        """The ticket, removed from the hub: a join code works once."""
+        try:
+            with self.engine.begin() as conn:
+                if conn.execute(text("SELECT to_regclass('hub_tickets')")).scalar_one() is None:
+                    return None
+                row = conn.execute(hub_tickets.delete().where(hub_tickets.c.ticket_id == ticket_id)
+                                   .returning(hub_tickets.c.box)).first()
+                return bytes(row[0]) if row else None
+        except DBAPIError as exc:
+            raise self._fail(exc) from None
+
     def push_rows(self, rows: list[tuple]) -> None:
-        """Insert one chunk of events (ignoring ids the hub has) and commit it. Each row is
-        (id, station_id, seq, recorded_at, operator, kind, payload)."""
+        """Insert one chunk of events (ignoring ids the hub has) and commit it. Each row is in
+        TRAVEL_COLUMNS order."""
         if not rows:
             return
         try:
@@ -314,27 +382,48 @@ def waiting_count(session: Session, hub_id: str) -> int:
 # --- the cycle -----------------------------------------------------------------------------------
 
 
-def _unpushed(station: Station, hub_id: str, limit: int) -> tuple[list[tuple], int]:
+def _ensure(station: Station, hub: Hub) -> str:
+    if station.station_key is None:
+        raise SyncError("this station was made before the chain of trust: its events cannot be verified by other "
+                        "stations. Create the meeting again with this regdesk (see README, Trust)")
+    return hub.ensure(station.config.code, station.config.source_text, station.root_fingerprint)
+
+
+def _unpushed(station: Station, hub_id: str, limit: int, through: int) -> tuple[list[tuple], int]:
     """The next chunk to push and the local_order cursor after it (read-only; no lock held)."""
     with station.sessions() as session:
         cursor = int(_get(session, _key(hub_id, "pushed"), "0"))
         ranges = _skip_ranges(session, hub_id)
-        rows = session.execute(
-            select(EventRow.local_order, *(getattr(EventRow, c) for c in EVENT_COLUMNS))
-            .where(EventRow.local_order > cursor).order_by(EventRow.local_order).limit(limit)
-        ).all()
+        rows = travelling_rows(session, after_local_order=cursor, through_local_order=through, limit=limit)
     if not rows:
         return [], cursor
     chunk = [tuple(row[1:]) for row in rows if not _in_ranges(row[0], ranges)]
     return chunk, rows[-1][0]
 
 
+def _notice_reset(station: Station, hub: Hub, hub_id: str) -> bool:
+    """True when the hub lost events this station gave it (restored from an older copy): then
+    everything is pushed again, and pulled again (both are idempotent)."""
+    with station.sessions() as session:
+        last_pushed = _get(session, _key(hub_id, "last_pushed_id"))
+        pulled = int(_get(session, _key(hub_id, "pulled"), "0"))
+    if not last_pushed and not pulled:
+        return False
+    if (last_pushed and not hub.has_event(last_pushed)) or hub.max_order() < pulled:
+        with station.transaction() as session:
+            for name in ("pushed", "pulled", "from_hub", "last_pushed_id"):
+                session.query(Meta).filter(Meta.key == _key(hub_id, name)).delete()
+        return True
+    return False
+
+
 def push(station: Station, hub: Hub, *, chunk_size: int = PUSH_CHUNK,
          should_stop: Callable[[], bool] = lambda: False) -> int:
-    hub_id = hub.ensure(station.config.code, station.config.source_text)
+    hub_id = _ensure(station, hub)
+    through = seal_own_head(station)  # everything of ours we send is covered by our signature
     sent = 0
     while not should_stop():
-        rows, cursor = _unpushed(station, hub_id, chunk_size)
+        rows, cursor = _unpushed(station, hub_id, chunk_size, through)
         with station.sessions() as session:
             if cursor == int(_get(session, _key(hub_id, "pushed"), "0")):
                 break
@@ -343,23 +432,30 @@ def push(station: Station, hub: Hub, *, chunk_size: int = PUSH_CHUNK,
         with station.transaction() as session:
             _put(session, _key(hub_id, "pushed"), str(cursor))
             _put(session, _LAST_HUB, hub_id)
+            if rows:
+                _put(session, _key(hub_id, "last_pushed_id"), str(rows[-1][0]))
             ranges = [r for r in _skip_ranges(session, hub_id) if r[1] > cursor]
             _put(session, _key(hub_id, "from_hub"), json.dumps(ranges))
     return sent
 
 
-def _incoming(rows: list[tuple]) -> Iterator[Incoming]:
+def _incoming(rows: list[tuple]) -> tuple[list[Incoming], list[str]]:
+    """The rows that parse, and one line for each that does not (it is skipped, never trusted)."""
+    good, bad = [], []
     for row in rows:
         try:
-            yield incoming_from_row(row[1:])
+            good.append(incoming_from_row(row[1:]))
         except MergeError as exc:
-            raise SyncError(f"hub event #{row[0]} is malformed: {exc}") from None
+            bad.append(f"hub row #{row[0]} is malformed: {exc}")
+    return good, bad
 
 
 def pull(station: Station, hub: Hub, *, chunk_size: int = PULL_CHUNK,
          should_stop: Callable[[], bool] = lambda: False) -> tuple[int, int]:
-    """Returns (received, new to this station)."""
-    hub_id = hub.ensure(station.config.code, station.config.source_text)
+    """Returns (received, new to this station). Rows that do not verify are skipped and reported
+    as security alerts; unverifiable-yet rows are held for the next pull."""
+    hub_id = _ensure(station, hub)
+    ctx = TrustContext(station.config.code, station.root_public_key, station.station_id)
     received = added = 0
     with station.sessions() as session:
         cursor = int(_get(session, _key(hub_id, "pulled"), "0"))
@@ -367,12 +463,21 @@ def pull(station: Station, hub: Hub, *, chunk_size: int = PULL_CHUNK,
         rows = hub.pull_rows(cursor, chunk_size, skip_station=station.station_id)  # network first, lock-free
         if not rows:
             break
-        incoming = list(_incoming(rows))
+        incoming, malformed = _incoming(rows)
         with station.transaction() as session:
             try:
-                result = merge(session, incoming)
+                result = merge(session, incoming, ctx, strict=False, now_text=format_utc(station.clock.now()))
             except MergeError as exc:
                 raise SyncError(f"pull from {hub.display} stopped at hub event #{rows[0][0]}: {exc}") from None
+            source = f"hub {hub.display}, rows #{rows[0][0]}-#{rows[-1][0]}"
+            for payload in alert_payloads(source, result.rejected):
+                station.record(session, EventKind.SECURITY_ALERT, payload, SYSTEM_OPERATOR)
+            if malformed:
+                station.record(session, EventKind.SECURITY_ALERT, {
+                    "source": source[:200], "reason": f"{malformed[0]}" + (
+                        f" (and {len(malformed) - 1} more)" if len(malformed) > 1 else ""),
+                    "fingerprint": hashlib.sha256("\n".join(malformed).encode()).hexdigest()[:32],
+                    "count": len(malformed)}, SYSTEM_OPERATOR)
             if result.first_local_order is not None:
                 _add_skip_range(session, hub_id, result.first_local_order, result.last_local_order)
             cursor = rows[-1][0]
@@ -385,7 +490,8 @@ def pull(station: Station, hub: Hub, *, chunk_size: int = PULL_CHUNK,
 def sync_once(station: Station, hub: Hub, *, push_chunk: int = PUSH_CHUNK, pull_chunk: int = PULL_CHUNK,
               should_stop: Callable[[], bool] = lambda: False) -> SyncReport:
     """Push, then pull (like pretixSCAN: upload first, then download)."""
-    hub_id = hub.ensure(station.config.code, station.config.source_text)
+    hub_id = _ensure(station, hub)
+    _notice_reset(station, hub, hub_id)
     pushed = push(station, hub, chunk_size=push_chunk, should_stop=should_stop)
     pulled, added = pull(station, hub, chunk_size=pull_chunk, should_stop=should_stop)
     now = station.clock.now()

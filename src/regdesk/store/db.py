@@ -36,7 +36,22 @@ def _v2_scans_surrogate_key(engine: Engine) -> None:
         conn.exec_driver_sql("DROP TABLE scans_v1")  # and with it v1's per-row counting trigger
 
 
-MIGRATIONS: list[Callable[[Engine], None]] = [_v1_initial, _v2_scans_surrogate_key]
+def _v3_chain_of_trust(engine: Engine) -> None:
+    """Events carry the recording operator's role and their place in the station's hash chain;
+    enrolled stations, revocations, held events and the sign-in throttle get their tables.
+    Events recorded before this version have no chain: such a station keeps working alone but
+    cannot sync (a meeting is created again with this version; see README, Trust)."""
+    with engine.begin() as conn:
+        columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(events)")}
+        for name, ddl in (("operator_role", "VARCHAR(16) NOT NULL DEFAULT ''"),
+                          ("prev_hash", "VARCHAR(64) NOT NULL DEFAULT ''"),
+                          ("hash", "VARCHAR(64) NOT NULL DEFAULT ''"), ("seal", "VARCHAR(128)")):
+            if name not in columns:
+                conn.exec_driver_sql(f"ALTER TABLE events ADD COLUMN {name} {ddl}")
+        Base.metadata.create_all(conn, checkfirst=True)
+
+
+MIGRATIONS: list[Callable[[Engine], None]] = [_v1_initial, _v2_scans_surrogate_key, _v3_chain_of_trust]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,71 +1,50 @@
 """The append-only event log.
 
-`append` records a new local event and applies it to the projections in the caller's
-transaction, so an event and its effects commit together or not at all. `ingest` is the sync
-side: it inserts foreign events by id (set union) and ignores ones already present.
+`append` records a new local event, chained to the station's previous one, and applies it to
+the projections in the caller's transaction, so an event and its effects commit together or not
+at all. Foreign events enter only through services/merge.py, after their chain is verified.
+This module is the one place that writes rows into `events`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+import orjson
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
+from regdesk.domain import chain
 from regdesk.domain.events import Event, format_utc, parse_utc
 from regdesk.store import projections
 from regdesk.store.models import EventRow
 
+# The columns an event travels with (hub rows, bundle lines), in this order. `hash` is not among
+# them: every receiver computes it.
+TRAVEL_COLUMNS = ("id", "station_id", "seq", "recorded_at", "operator", "operator_role", "kind", "payload",
+                  "prev_hash", "seal")
+STORED_COLUMNS = (*TRAVEL_COLUMNS, "hash")
+INSERT_SQL = (f"INSERT INTO events ({', '.join(STORED_COLUMNS)}) VALUES ({', '.join('?' * len(STORED_COLUMNS))}) "
+              "ON CONFLICT(id) DO NOTHING")
 
-def _to_event(row: EventRow) -> Event:
-    return Event(
-        id=row.id,
-        station_id=row.station_id,
-        seq=row.seq,
-        recorded_at=parse_utc(row.recorded_at),
-        operator=row.operator,
-        kind=row.kind,
-        payload=json.loads(row.payload),
-    )
-
-
-def event_to_dict(event: Event) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "station_id": event.station_id,
-        "seq": event.seq,
-        "recorded_at": format_utc(event.recorded_at),
-        "operator": event.operator,
-        "kind": event.kind,
-        "payload": event.payload,
-    }
-
-
-def event_from_dict(data: dict[str, Any]) -> Event:
-    return Event(
-        id=str(uuid.UUID(data["id"])),
-        station_id=str(data["station_id"]),
-        seq=int(data["seq"]),
-        recorded_at=parse_utc(data["recorded_at"]),
-        operator=str(data["operator"]),
-        kind=str(data["kind"]),
-        payload=dict(data["payload"]),
-    )
-
-
-# Built once and run as Core statements on the session's connection (same transaction): every
-# recorded event goes through these, and building an ORM statement per call cost more than the
-# SQLite work itself (scan points record one event per badge scanned). max(seq) is answered from
-# the (station_id, seq) unique index without a scan, also at millions of events.
 _EVENTS = EventRow.__table__
-_NEXT_SEQ = select(func.max(_EVENTS.c.seq)).where(_EVENTS.c.station_id == bindparam("station_id"))
-_INSERT_EVENT = sqlite_insert(_EVENTS).on_conflict_do_nothing(index_elements=["id"])
+# The station's newest event: its seq and hash, answered from the (station_id, seq) unique index.
+_HEAD = (select(_EVENTS.c.seq, _EVENTS.c.hash).where(_EVENTS.c.station_id == bindparam("station_id"))
+         .order_by(_EVENTS.c.seq.desc()).limit(1))
+
+
+def canonical_json(payload: dict[str, Any]) -> str:
+    """The exact payload text stored and hashed: sorted keys, no spaces, UTF-8 kept as is."""
+    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+
+
+def to_event(row: Any) -> Event:
+    return Event(row.id, row.station_id, row.seq, parse_utc(row.recorded_at), row.operator, row.kind,
+                 orjson.loads(row.payload), row.operator_role)
 
 
 def new_event_id(at: datetime) -> str:
@@ -81,55 +60,38 @@ def new_event_id(at: datetime) -> str:
     return str(uuid.UUID(int=value))
 
 
-def next_seq(session: Session, station_id: str) -> int:
-    current = session.connection().execute(_NEXT_SEQ, {"station_id": station_id}).scalar_one_or_none()
-    return (current or 0) + 1
+def head(session: Session, station_id: str) -> tuple[int, str]:
+    """(seq, hash) of the station's newest event in this log; (0, genesis) when it has none."""
+    row = session.connection().execute(_HEAD, {"station_id": station_id}).first()
+    return (row.seq, row.hash) if row is not None else (0, chain.genesis_hash(station_id))
 
 
-def append(
-    session: Session,
-    *,
-    station_id: str,
-    operator: str,
-    kind: str,
-    payload: dict[str, Any],
-    at: datetime,
-) -> Event:
-    event = Event(
-        id=new_event_id(at),
-        station_id=station_id,
-        seq=next_seq(session, station_id),
-        recorded_at=at,
-        operator=operator,
-        kind=str(kind),
-        payload=payload,
-    )
-    _insert(session, event)
+def append(session: Session, *, station_id: str, operator: str, operator_role: str, kind: str,
+           payload: dict[str, Any], at: datetime) -> Event:
+    """Record a new event of this station. The caller's transaction must hold the write lock
+    (Station.transaction), so the head read here is still the head when the row is written."""
+    seq, prev_hash = head(session, station_id)
+    event = Event(new_event_id(at), station_id, seq + 1, at, operator, str(kind), payload, operator_role)
+    payload_json = canonical_json(payload)
+    recorded_at = format_utc(at)
+    own_hash = chain.event_hash(event.id, station_id, event.seq, recorded_at, operator, operator_role, event.kind,
+                                payload_json, prev_hash)
+    driver = session.connection().connection.driver_connection
+    driver.execute(INSERT_SQL, (event.id, station_id, event.seq, recorded_at, operator, operator_role, event.kind,
+                                payload_json, prev_hash, None, own_hash))
     projections.apply(session, event)
     return event
 
 
-def _insert(session: Session, event: Event) -> bool:
-    row = {
-        "id": event.id,
-        "station_id": event.station_id,
-        "seq": event.seq,
-        "recorded_at": format_utc(event.recorded_at),
-        "operator": event.operator,
-        "kind": event.kind,
-        "payload": json.dumps(event.payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True),
-    }
-    return session.connection().execute(_INSERT_EVENT, row).rowcount == 1
+def insert_verified(session: Session, rows: Sequence[tuple]) -> None:
+    """Insert rows (STORED_COLUMNS order) that merge has verified. Caller applies projections."""
+    if rows:
+        session.connection().connection.driver_connection.executemany(INSERT_SQL, rows)
 
 
-def ingest(session: Session, events: Iterable[Event]) -> int:
-    """Add events from another station; returns how many were new. Idempotent."""
-    added = 0
-    for event in events:
-        if _insert(session, event):
-            projections.apply(session, event)
-            added += 1
-    return added
+def seal_event(session: Session, event_id: str, signature: str) -> None:
+    session.connection().execute(text("UPDATE events SET seal = :seal WHERE id = :id AND seal IS NULL"),
+                                 {"seal": signature, "id": event_id})
 
 
 def iter_events(session: Session, *, after_local_order: int = 0, kinds: Iterable[str] | None = None,
@@ -144,7 +106,7 @@ def iter_events(session: Session, *, after_local_order: int = 0, kinds: Iterable
         if not rows:
             return
         for row in rows:
-            yield row.local_order, _to_event(row)
+            yield row.local_order, to_event(row)
         cursor = rows[-1].local_order
 
 

@@ -33,11 +33,48 @@ class EventRow(Base):
     operator: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[str] = mapped_column(Text)  # JSON
+    # The chain of trust (domain/chain.py): the role the recording station checked, the hash of the
+    # same station's previous event, this event's own hash (derived, never sent: every receiver
+    # computes it) and, on the events a station signed before letting them go, its seal.
+    operator_role: Mapped[str] = mapped_column(String(16), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
+    seal: Mapped[str | None] = mapped_column(String(128), nullable=True, default=None)
 
     __table_args__ = (
         UniqueConstraint("station_id", "seq", name="uq_events_station_seq"),
         Index("ix_events_kind_time", "kind", "recorded_at"),
     )
+
+
+class HeldEvent(Base):
+    """Events from another station that cannot be verified yet (their seal has not arrived).
+
+    Local state, not a projection: they are tried again at every merge, and enter the log only
+    once a seal of their station vouches for them.
+    """
+
+    __tablename__ = "held_events"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(36), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[str] = mapped_column(String(27))
+    operator: Mapped[str] = mapped_column(String(120))
+    operator_role: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    seal: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    held_since: Mapped[str] = mapped_column(String(27))
+
+
+class SigninThrottle(Base):
+    """Failed sign-ins per operator name on this station, shared by every process (TUI, CLI)."""
+
+    __tablename__ = "signin_throttle"
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[float] = mapped_column(default=0.0)  # wall-clock seconds (time.time())
 
 
 # --- projections -------------------------------------------------------------------------------
@@ -147,6 +184,31 @@ class Override(Base):
     granted_at: Mapped[str] = mapped_column(String(27))
     station_id: Mapped[str] = mapped_column(String(36))
     operator: Mapped[str] = mapped_column(String(120))
+
+
+class EnrolledStation(Base):
+    """Stations of this meeting, from their root-certified `station_created` events."""
+
+    __tablename__ = "stations"
+    station_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16))
+    public_key: Mapped[str] = mapped_column(String(64), index=True)
+    certificate: Mapped[str] = mapped_column(Text)  # JSON, as carried by the station_created event
+    continues: Mapped[str] = mapped_column(String(36), default="")  # station id a restore continues
+    created_at: Mapped[str] = mapped_column(String(27))
+
+
+class StationRevocation(Base):
+    """Root-signed cut-offs: every station id certified with `station_key` is trusted only up to
+    its head in `heads` (JSON {station_id: seq})."""
+
+    __tablename__ = "station_revocations"
+    station_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    heads: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    revoked_at: Mapped[str] = mapped_column(String(27))
+    event_id: Mapped[str] = mapped_column(String(36))
 
 
 class Operator(Base):

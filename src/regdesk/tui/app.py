@@ -16,18 +16,19 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 
+from regdesk.domain import authority
 from regdesk.services import operators
 from regdesk.services.backup import BackupScheduler
 from regdesk.services.station import Station
 from regdesk.tui.dialogs.message import MessageDialog
 from regdesk.tui.modes import MODE_SCREENS, ROLE_START_MODE, load_screen_class
-from regdesk.tui.screens.login import LoginGuard, LoginScreen, OperatorSession
+from regdesk.services.operators import OperatorSession
+from regdesk.tui.screens.login import LoginScreen
 from regdesk.tui.widgets.status_bar import StatusBar
 
-# Supervisors switch between the registered modes with these keys (never printable letters:
-# scan and search inputs live on these screens).
-MODE_KEYS = (("desk", "f9", "Desk"), ("security", "f10", "Security"), ("bus", "f11", "Bus"),
-             ("supervisor", "f12", "Supervisor"), ("audit", "f7", "Audit"))
+# Supervisors switch screens with function keys (never printable letters: scan and search inputs
+# live on these screens); which screens, and at which station, is authority.SCREENS.
+MODE_KEYS = tuple((mode, rule.key, rule.label) for mode, rule in authority.SCREENS.items())
 
 SIGNIN_MODE = "signin"
 
@@ -61,7 +62,6 @@ class RegdeskApp(App):
         super().__init__()
         self.station = station
         self.operator: OperatorSession | None = operator
-        self.login_guard = LoginGuard(station.clock)
         self.is_demo = station.setting("demo") == "1"
         self.add_mode(SIGNIN_MODE, self._login_screen)
         for mode in MODE_SCREENS:
@@ -114,7 +114,7 @@ class RegdeskApp(App):
     # --- sign-in / sign-out ---------------------------------------------------------------------
 
     def _login_screen(self) -> LoginScreen:
-        return LoginScreen(self.station, self.login_guard, demo=self.is_demo)
+        return LoginScreen(self.station, demo=self.is_demo)
 
     def on_login_screen_signed_in(self, message: LoginScreen.SignedIn) -> None:
         self.operator = message.operator
@@ -148,22 +148,26 @@ class RegdeskApp(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "mode":
             mode = str(parameters[0]) if parameters else ""
-            if self.operator is None or self.operator.role != "supervisor" or mode not in MODE_SCREENS:
+            if not self._may_open(mode):
                 return False
             return None if mode == self.current_mode else True
         if action == "sign_out":
             return self.operator is not None and self.current_mode != SIGNIN_MODE
         return True
 
+    def _may_open(self, mode: str) -> bool:
+        return (self.operator is not None and mode in MODE_SCREENS
+                and authority.may_open(mode, self.operator.role, self.station.role))
+
     def action_mode(self, mode: str) -> None:
-        if self.operator is not None and self.operator.role == "supervisor" and mode in MODE_SCREENS:
+        if self._may_open(mode):
             self.switch_mode(mode)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        if self.operator is not None and self.operator.role == "supervisor":
-            keys = {mode: (key, label) for mode, key, label in MODE_KEYS}
-            for mode in MODE_SCREENS:  # every registered screen, also those without a function key
+        keys = {mode: (key, label) for mode, key, label in MODE_KEYS}
+        for mode in MODE_SCREENS:
+            if mode != self.current_mode and self._may_open(mode):
                 key, label = keys.get(mode, ("", mode.capitalize()))
                 hint = f" ({key.upper()})" if key else ""
                 yield SystemCommand(f"Screen: {label}", f"Switch to the {label} screen{hint}",

@@ -1,27 +1,22 @@
-"""Which screen each station role opens, as lazy import paths so the app loads only what it needs.
-
-Each area adds its own line; `RegdeskApp` builds Textual MODES from this table.
-"""
+"""Where each screen of authority.SCREENS lives, as lazy import paths so the app loads only what
+it needs. Who may open which screen is decided in domain/authority.py, not here."""
 
 from __future__ import annotations
 
 import importlib
 
-# mode name -> "module:ScreenClass"
-MODE_SCREENS: dict[str, str] = {}
-MODE_SCREENS["security"] = "regdesk.tui.screens.security:SecurityScreen"
-MODE_SCREENS["bus"] = "regdesk.tui.screens.bus:BusScreen"
-MODE_SCREENS["desk"] = "regdesk.tui.screens.desk:DeskScreen"
-MODE_SCREENS["supervisor"] = "regdesk.tui.screens.supervisor:SupervisorScreen"
-MODE_SCREENS["audit"] = "regdesk.tui.screens.audit:AuditScreen"
+from regdesk.domain.authority import START_SCREEN as ROLE_START_MODE
 
-# station role -> the mode it starts in
-ROLE_START_MODE: dict[str, str] = {
-    "desk": "desk",
-    "security": "security",
-    "bus": "bus",
-    "supervisor": "supervisor",
+# mode name -> "module:ScreenClass"
+MODE_SCREENS: dict[str, str] = {
+    "desk": "regdesk.tui.screens.desk:DeskScreen",
+    "security": "regdesk.tui.screens.security:SecurityScreen",
+    "bus": "regdesk.tui.screens.bus:BusScreen",
+    "supervisor": "regdesk.tui.screens.supervisor:SupervisorScreen",
+    "audit": "regdesk.tui.screens.audit:AuditScreen",
 }
+
+__all__ = ["MODE_SCREENS", "ROLE_START_MODE", "load_screen_class"]
 
 
 def load_screen_class(mode: str) -> type:

@@ -78,7 +78,7 @@ def rebuild(session: Session) -> int:
     """Recompute every projection from the log, in recorded order. Returns events replayed."""
     from sqlalchemy import select
 
-    from regdesk.store.eventlog import _to_event
+    from regdesk.store.eventlog import to_event
     from regdesk.store.models import EventRow
 
     for model in _PROJECTION_TABLES:
@@ -86,7 +86,7 @@ def rebuild(session: Session) -> int:
     replayed = 0
     rows = session.execute(select(EventRow).order_by(EventRow.recorded_at, EventRow.id)).scalars()
     for row in rows:
-        apply(session, _to_event(row))
+        apply(session, to_event(row))
         replayed += 1
     return replayed
 

@@ -8,9 +8,13 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
+import json
+
+from regdesk.domain import payloads
 from regdesk.domain.events import Event, EventKind, format_utc
 from regdesk.store.models import (
     Badge,
+    EnrolledStation,
     IdentityCheck,
     Operator,
     Override,
@@ -18,17 +22,16 @@ from regdesk.store.models import (
     PublicKey,
     Revocation,
     Scan,
+    StationRevocation,
 )
 from regdesk.store.projections import handles, handles_batch, projection_table
 from regdesk.store.projections.tally_counts import count_scans
 
-for _model in (Participant, Badge, Revocation, IdentityCheck, PublicKey, Scan, Override, Operator):
+for _model in (Participant, Badge, Revocation, IdentityCheck, PublicKey, Scan, Override, Operator,
+               EnrolledStation, StationRevocation):
     projection_table(_model)
 
-PARTICIPANT_FIELDS = (
-    "accreditation_id", "family_name", "given_names", "family_name_latin", "given_names_latin",
-    "category", "delegation", "delegation_role", "status", "confirmation_code", "title",
-)
+PARTICIPANT_FIELDS = payloads.PARTICIPANT_FIELDS
 
 
 _UPSERT_PARTICIPANT = (
@@ -213,3 +216,33 @@ def _operator_added(session: Session, event: Event) -> None:
     session.execute(stmt.on_conflict_do_update(
         index_elements=["name"],
         set_={"role": new.role, "pin_hash": new.pin_hash, "added_at": new.added_at}, where=newer))
+
+
+@handles(EventKind.STATION_CREATED)
+def _station_created(session: Session, event: Event) -> None:
+    p = event.payload
+    cert = p.get("certificate")
+    if not isinstance(cert, dict):
+        return  # a station made before the chain of trust: not an enrolled station
+    session.execute(insert(EnrolledStation).values(
+        station_id=event.station_id, name=p["name"], role=p["role"], public_key=cert["public_key"],
+        certificate=json.dumps(cert, sort_keys=True), continues=cert.get("issuer", "") if cert.get("parent") else "",
+        created_at=format_utc(event.recorded_at)).on_conflict_do_nothing())
+
+
+@handles(EventKind.STATION_REVOKED)
+def _station_revoked(session: Session, event: Event) -> None:
+    r = event.payload["revocation"]
+    existing = session.get(StationRevocation, r["station_key"])
+    heads = {str(k): int(v) for k, v in r["heads"].items()}
+    if existing is not None:
+        # Two revocations of one key (two supervisors): the stricter cut-off stands, in any order.
+        old = json.loads(existing.heads)
+        heads = {sid: min(heads.get(sid, 0), old.get(sid, 0)) for sid in set(heads) | set(old)}
+        existing.heads = json.dumps(heads, sort_keys=True)
+        if (event.recorded_at and format_utc(event.recorded_at) < existing.revoked_at):
+            existing.revoked_at, existing.reason, existing.event_id = (format_utc(event.recorded_at), r["reason"],
+                                                                        event.id)
+        return
+    session.add(StationRevocation(station_key=r["station_key"], heads=json.dumps(heads, sort_keys=True),
+                                  reason=r["reason"], revoked_at=format_utc(event.recorded_at), event_id=event.id))

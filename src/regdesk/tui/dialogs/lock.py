@@ -21,19 +21,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from regdesk.domain import authority
 from regdesk.services import operators
 from regdesk.services.station import Station
 
 DEFAULT_LOCK_MINUTES = 5.0
-MAX_FAILURES = 5
-LOCKOUT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -50,39 +50,17 @@ def lock_minutes(station: Station) -> float:
         return DEFAULT_LOCK_MINUTES
 
 
-class _Attempts:
-    """Wrong PINs in a row; after MAX_FAILURES the lock refuses tries for LOCKOUT_SECONDS."""
-
-    def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
-        self.now, self.failures, self.until = now, 0, 0.0
-
-    def seconds_locked(self) -> int:
-        remaining = self.until - self.now()
-        if remaining <= 0:
-            if self.until:
-                self.until, self.failures = 0.0, 0
-            return 0
-        return int(remaining + 0.999)
-
-    def failed(self) -> None:
-        self.failures += 1
-        if self.failures >= MAX_FAILURES:
-            self.until = self.now() + LOCKOUT_SECONDS
-
-    def succeeded(self) -> None:
-        self.failures, self.until = 0, 0.0
-
-
-def check_unlock(station: Station, locked_for: str, name: str, pin: str) -> Unlocked | str:
-    """Unlocked, or the message to show. The operator's own PIN, or any supervisor's."""
+def check_unlock(station: Station, locked_for: str, name: str, secret: str) -> Unlocked | str:
+    """Unlocked, or the message to show. The operator's own PIN, or any supervisor's passphrase.
+    Wrong attempts count in the station-wide throttle (services/operators.py), like the sign-in."""
     name = name.strip() or locked_for
-    with station.sessions() as session:
-        operator = operators.authenticate(session, name, pin)
-        if operator is None:
-            return "Wrong name or PIN."
-        if operator.name != locked_for and operator.role != "supervisor":
-            return f"Only {locked_for} or a supervisor can unlock this screen."
-        return Unlocked(operator.name, operator.role, by_supervisor=operator.name != locked_for)
+    try:
+        operator = operators.sign_in(station, name, secret, where="lock")
+    except operators.SignInRefused as exc:
+        return str(exc)[:1].upper() + str(exc)[1:] + "."
+    if operator.name != locked_for and operator.role != authority.OperatorRole.SUPERVISOR:
+        return f"Only {locked_for} or a supervisor can unlock this screen."
+    return Unlocked(operator.name, operator.role, by_supervisor=operator.name != locked_for)
 
 
 class LockScreen(ModalScreen[Unlocked]):
@@ -90,32 +68,36 @@ class LockScreen(ModalScreen[Unlocked]):
 
     DEFAULT_CSS = """
     LockScreen { align: center middle; background: $background 100%; }
-    LockScreen > #lock { width: 60; height: auto; padding: 1 2; border: thick $warning; background: $surface; }
+    LockScreen > #lock { width: 60; max-width: 100%; height: auto; padding: 1 2; border: thick $warning;
+                         background: $surface; }
     LockScreen .lock-title { text-style: bold; width: 100%; margin-bottom: 1; }
     LockScreen .lock-label { margin-top: 1; color: $text-muted; }
-    LockScreen #lock-pin { width: 20; }
+    LockScreen #lock-pin { width: 100%; }
     LockScreen #lock-error { color: $error; text-style: bold; height: auto; margin-top: 1; }
     LockScreen #lock-buttons { height: auto; width: 100%; align-horizontal: right; margin-top: 1; }
     """
     BINDINGS = [Binding("escape", "ignore", show=False, priority=True)]
     AUTO_FOCUS = "#lock-pin"
 
-    def __init__(self, station: Station, operator_name: str, *,
-                 now: Callable[[], float] = time.monotonic) -> None:
+    @dataclass
+    class Checked(Message):
+        result: Unlocked | str
+
+    def __init__(self, station: Station, operator_name: str) -> None:
         super().__init__()
         self.station = station
         self.operator_name = operator_name
-        self.attempts = _Attempts(now)
+        self._checking = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="lock"):
             yield Static("Screen locked", classes="lock-title")
             yield Static(f"Locked after inactivity. {self.operator_name}: type your PIN to go on. "
-                         "A supervisor can unlock with their own name and PIN.", markup=False)
+                         "A supervisor can unlock with their own name and passphrase.", markup=False)
             yield Label("Name", classes="lock-label")
             yield Input(self.operator_name, id="lock-name", max_length=120)
-            yield Label("PIN", classes="lock-label")
-            yield Input(id="lock-pin", password=True, restrict=r"[0-9]*", max_length=12)
+            yield Label("PIN or passphrase", classes="lock-label")
+            yield Input(id="lock-pin", password=True, max_length=200)
             yield Static("", id="lock-error")
             with Horizontal(id="lock-buttons"):
                 yield Button("Unlock", variant="primary", id="lock-ok")
@@ -126,23 +108,25 @@ class LockScreen(ModalScreen[Unlocked]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#lock-ok")
     def try_unlock(self) -> None:
-        error = self.query_one("#lock-error", Static)
+        if self._checking:
+            return
         pin_input = self.query_one("#lock-pin", Input)
-        wait = self.attempts.seconds_locked()
-        if wait:
-            error.update(f"Too many wrong PINs. Try again in {wait} s.")
+        secret, pin_input.value = pin_input.value, ""
+        self._checking = True
+        self.query_one("#lock-error", Static).update("Checking…")
+        self._check(self.query_one("#lock-name", Input).value, secret)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="unlock", description="check the PIN")
+    def _check(self, name: str, secret: str) -> None:
+        self.post_message(self.Checked(check_unlock(self.station, self.operator_name, name, secret)))
+
+    def on_lock_screen_checked(self, message: Checked) -> None:
+        self._checking = False
+        if isinstance(message.result, str):
+            self.query_one("#lock-error", Static).update(message.result)
+            self.query_one("#lock-pin", Input).focus()
             return
-        result = check_unlock(self.station, self.operator_name, self.query_one("#lock-name", Input).value,
-                              pin_input.value)
-        pin_input.value = ""
-        if isinstance(result, str):
-            self.attempts.failed()
-            wait = self.attempts.seconds_locked()
-            error.update(result + (f" Too many wrong PINs: wait {wait} s." if wait else ""))
-            pin_input.focus()
-            return
-        self.attempts.succeeded()
-        self.dismiss(result)
+        self.dismiss(message.result)
 
 
 class IdleLock:

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
+from regdesk.domain import authority
 from regdesk.services import audit, operators
 
 PAGE = 300
@@ -54,7 +55,10 @@ class AuditScreen(Screen):
     def on_mount(self) -> None:
         operator = getattr(self.app, "operator", None)
         try:
-            operators.require_role(operator.role if operator else None, audit.AUDIT_ROLES, "The audit view")
+            refusal = authority.act_refusal(authority.Act.READ_AUDIT, operator.role if operator else None,
+                                            self.app.station.role)
+            if refusal:
+                raise operators.NotAllowed(refusal)
         except operators.NotAllowed as exc:
             self.query_one("#audit-info", Static).update(str(exc))
             self.query_one("#audit-filter", Input).disabled = True

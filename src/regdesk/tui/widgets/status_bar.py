@@ -15,10 +15,10 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from regdesk.clock import SystemClock
+from regdesk.domain.authority import STATION_ROLE_LABELS
 from regdesk.tui.widgets.sync_status import SyncStatusWidget
 
-ROLE_LABELS = {"desk": "Registration desk", "security": "Security screening", "bus": "Bus stop",
-               "supervisor": "Supervisor"}
+ROLE_LABELS = STATION_ROLE_LABELS
 
 
 def format_local_time(moment: datetime) -> str:

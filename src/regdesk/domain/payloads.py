@@ -1,0 +1,289 @@
+"""What each kind of event may carry: one schema per kind, checked when a station records an
+event and again when another station's event is merged. Pure.
+
+A payload that fails its schema never reaches the projections, wherever it comes from. Text is
+held to the accreditation import's rules (length, no control characters, no terminal escapes,
+no bidirectional overrides), because names from the log end up on screens, badges and terminals.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from regdesk.domain.authority import OPERATOR_ROLES, STATION_ROLES
+
+# C0 and C1 controls (ESC and CSI start terminal escape sequences), line/paragraph separators,
+# bidirectional embeddings/overrides/isolates and the Arabic letter mark (they reorder what a
+# reader sees), and the byte-order mark.
+UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f\ufeff]")
+# The same without \x1f, for columns joined by \x1f and checked in one pass.
+_UNSAFE_JOINED = re.compile("[\x00-\x1e\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f\ufeff]")
+_IDENT = re.compile(r"[a-z0-9_]{1,40}")
+_ACCREDITATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
+_SERIAL = re.compile(r"[A-Z2-7]{8}")
+_KEY_ID = re.compile(r"[0-9a-f]{8}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_HEX128 = re.compile(r"[0-9a-f]{128}")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+_TOKEN = re.compile(r"[A-Z2-7]{40,400}")
+_CONFLICT_KEY = re.compile(r"[A-Za-z0-9._:/ -]{1,300}", re.UNICODE)
+
+PARTICIPANT_FIELDS = (
+    "accreditation_id", "family_name", "given_names", "family_name_latin", "given_names_latin",
+    "category", "delegation", "delegation_role", "status", "confirmation_code", "title",
+)
+PARTICIPANT_MAX_LENGTH = {"accreditation_id": 64, "title": 64, "confirmation_code": 64, "category": 200,
+                          "delegation_role": 16, "status": 16}
+PARTICIPANT_DEFAULT_MAX_LENGTH = 200
+DELEGATION_ROLES = ("head", "member")
+PARTICIPANT_STATUSES = ("accredited", "withdrawn")
+MAX_PAYLOAD_TEXT = 2000  # any one free-text value (reasons, notes)
+
+
+class BadPayload(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"field {field!r}: {message}")
+
+
+def text_problem(value: object, max_length: int = 200, *, empty_ok: bool = True) -> str | None:
+    if not isinstance(value, str):
+        return "must be text"
+    if len(value) > max_length:
+        return f"is {len(value)} characters long; at most {max_length} are allowed"
+    if not value and not empty_ok:
+        return "is empty"
+    found = UNSAFE_TEXT.search(value)
+    if found:
+        return f"contains the control or bidirectional character U+{ord(found.group()):04X}"
+    return None
+
+
+# --- field checks: each returns None or a problem -------------------------------------------------
+
+Check = Callable[[Any], "str | None"]
+
+
+def text(max_length: int = 200, *, empty_ok: bool = True) -> Check:
+    return lambda v: text_problem(v, max_length, empty_ok=empty_ok)
+
+
+def pattern(regex: re.Pattern[str], words: str, *, empty_ok: bool = False) -> Check:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return "must be text"
+        if empty_ok and value == "":
+            return None
+        return None if regex.fullmatch(value) else f"is not {words}"
+    return check
+
+
+def one_of(choices: tuple[str, ...] | frozenset[str]) -> Check:
+    return lambda v: None if v in choices else f"must be one of {', '.join(sorted(choices))}"
+
+
+def whole(low: int = 0, high: int = 10**9) -> Check:
+    return lambda v: None if type(v) is int and low <= v <= high else f"must be a whole number {low}..{high}"
+
+
+def boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def nullable(check: Check) -> Check:
+    return lambda v: None if v is None else check(v)
+
+
+def list_of(check: Check, max_items: int = 1000) -> Check:
+    def checker(value: Any) -> str | None:
+        if not isinstance(value, list) or len(value) > max_items:
+            return f"must be a list of at most {max_items} items"
+        for item in value:
+            problem = check(item)
+            if problem:
+                return f"has an item that {problem}"
+        return None
+    return checker
+
+
+def small_object(value: Any) -> str | None:
+    """A nested object (a certificate, counts): bounded, every key and text value safe."""
+    def walk(item: Any, depth: int) -> str | None:
+        if depth > 6:
+            return "is nested too deeply"
+        if isinstance(item, dict):
+            if len(item) > 100:
+                return "has too many fields"
+            for key, sub in item.items():
+                problem = text_problem(key, 64) or walk(sub, depth + 1)
+                if problem:
+                    return problem
+        elif isinstance(item, list):
+            if len(item) > 1000:
+                return "has too many items"
+            for sub in item:
+                problem = walk(sub, depth + 1)
+                if problem:
+                    return problem
+        elif isinstance(item, str):
+            return text_problem(item, MAX_PAYLOAD_TEXT)
+        elif item is not None and not isinstance(item, (bool, int, float)):
+            return "holds a value of an unknown type"
+        return None
+    return "must be an object" if not isinstance(value, dict) else walk(value, 0)
+
+
+IDENT = pattern(_IDENT, "a lower-case identifier")
+PARTICIPANT = pattern(_ACCREDITATION_ID, "an accreditation id")
+SERIAL = pattern(_SERIAL, "a badge serial (8 characters A-Z, 2-7)")
+UUID = pattern(_UUID, "a UUID")
+DAY = pattern(_DAY, "a day like 2017-12-04")
+UTC = pattern(_UTC, "a UTC time like 2017-12-01T19:05:00.000000Z")
+NAME = text(120, empty_ok=False)
+
+
+@dataclass(frozen=True)
+class Schema:
+    required: Mapping[str, Check]
+    optional: Mapping[str, Check]
+    max_json: int = 8000  # characters of canonical JSON; accreditation imports are checked row by row
+
+    def problems(self, payload: Mapping[str, Any]) -> BadPayload | None:
+        for name, check in self.required.items():
+            if name not in payload:
+                return BadPayload(name, "is missing")
+            problem = check(payload[name])
+            if problem:
+                return BadPayload(name, problem)
+        for name, value in payload.items():
+            if name in self.required:
+                continue
+            check = self.optional.get(name)
+            if check is None:
+                # A field a newer regdesk adds: kept, never read by this one, held to the text rules.
+                problem = text_problem(name, 64) or (small_object({"v": value}) if value is not None else None)
+            else:
+                problem = check(value)
+            if problem:
+                return BadPayload(name, problem)
+        return None
+
+
+def _participant_rows(payload: Mapping[str, Any]) -> str | None:
+    """Every cell of an accreditation import held to the importer's own rules (one pass per column)."""
+    columns = payload.get("columns")
+    rows = payload.get("rows")
+    if not isinstance(rows, list):
+        return "rows: must be a list"
+    if columns is None:  # the older shape: one object per row
+        if not all(isinstance(r, dict) for r in rows):
+            return "rows: each row must be an object"
+        rows = [[r.get(f, "") for f in PARTICIPANT_FIELDS] for r in rows]
+        columns = list(PARTICIPANT_FIELDS)
+    if (not isinstance(columns, list) or len(columns) > 40 or not all(isinstance(c, str) for c in columns)
+            or len(set(columns)) != len(columns)):
+        return "columns: must be a list of distinct field names"
+    if "accreditation_id" not in columns:
+        return "columns: accreditation_id is missing"
+    width = len(columns)
+    if not all(type(r) is list and len(r) == width for r in rows):
+        return f"rows: each row must be a list of {width} values"
+    for index, name in enumerate(columns):
+        column = [r[index] for r in rows]
+        if not all(type(v) is str for v in column):
+            return f"rows: every {name} must be text"
+        joined = "\x1f".join(column)
+        limit = PARTICIPANT_MAX_LENGTH.get(name, PARTICIPANT_DEFAULT_MAX_LENGTH)
+        if _UNSAFE_JOINED.search(joined) or (column and joined.count("\x1f") != len(column) - 1):
+            bad = next(v for v in column if UNSAFE_TEXT.search(v))
+            return f"rows: a {name} holds a control or bidirectional character ({bad[:40]!r})"
+        if column and max(map(len, column)) > limit:
+            return f"rows: a {name} is longer than {limit} characters"
+        if name == "accreditation_id" and not all(map(_ACCREDITATION_ID.fullmatch, column)):
+            return "rows: an accreditation id is malformed"
+        if name == "delegation_role" and not set(column) <= set(DELEGATION_ROLES) | {""}:
+            return "rows: a delegation role is not head or member"
+        if name == "status" and not set(column) <= set(PARTICIPANT_STATUSES):
+            return "rows: a status is not accredited or withdrawn"
+    return None
+
+
+SCHEMAS: Mapping[str, Schema] = {
+    "station_created": Schema(
+        {"name": NAME, "role": one_of(STATION_ROLES), "event_code": text(64, empty_ok=False),
+         "certificate": small_object},
+        {"restored_from_station_id": text(64), "backup": text(200)}),
+    "key_published": Schema(
+        {"key_id": pattern(_KEY_ID, "a key id"), "public_key": pattern(_HEX64, "a public key"),
+         "event_code": text(64, empty_ok=False)},
+        {"replaces_key_id": nullable(pattern(_KEY_ID, "a key id"))}),
+    "operator_added": Schema(
+        {"name": NAME, "role": one_of(OPERATOR_ROLES), "pin_hash": text(200, empty_ok=False)},
+        {"root_grant": pattern(_HEX128, "a signature")}),
+    "accreditation_imported": Schema(
+        {"revision": text(64, empty_ok=False), "rows": lambda v: None if isinstance(v, list) else "must be a list"},
+        {"source": text(300), "sha256": text(64), "format": text(16), "columns": lambda v: None,
+         "counts": small_object, "withdrawn": list_of(PARTICIPANT, 10**6)},
+        max_json=10**9),
+    "identity_checked": Schema(
+        {"participant_id": PARTICIPANT, "document_type": IDENT,
+         "document_last4": pattern(re.compile(r"[A-Z0-9]{1,4}"), "the last 4 characters of a document number")},
+        {"for_badge": nullable(SERIAL)}),
+    "badge_issued": Schema(
+        {"serial": SERIAL, "participant_id": PARTICIPANT, "issue_no": whole(1, 10**6),
+         "key_id": pattern(_KEY_ID, "a key id"), "token": pattern(_TOKEN, "a badge token")},
+        {"replaces": nullable(SERIAL), "override_event_id": nullable(UUID)}),
+    "badge_printed": Schema({"serial": SERIAL}, {"printer": text(200), "layout": text(64)}),
+    "badge_revoked": Schema(
+        {"serial": SERIAL},
+        {"participant_id": PARTICIPANT, "reason": IDENT, "replaced_by": nullable(SERIAL),
+         "conflict_key": text(300)}),
+    "override_granted": Schema(
+        {"rule": text(200, empty_ok=False), "reason": text(MAX_PAYLOAD_TEXT, empty_ok=False), "supervisor": NAME},
+        {"participant_id": PARTICIPANT}),
+    "scan_recorded": Schema(
+        {"local_day": DAY, "point_kind": one_of(("security", "bus")), "point": text(64, empty_ok=False),
+         "verdict": IDENT, "reason": IDENT},
+        {"direction": text(16), "departure": text(64), "serial": pattern(_SERIAL, "a badge serial", empty_ok=True),
+         "participant_id": pattern(_ACCREDITATION_ID, "an accreditation id", empty_ok=True),
+         "counted": boolean, "manual": boolean, "raw": text(400), "holder_in_mirror": boolean,
+         "claimed_serial": text(16), "bus": text(32), "departure_time": text(8), "supervisor": text(120),
+         "manual_note": text(400)}),
+    "departure_closed": Schema(
+        {"departure": text(64, empty_ok=False), "stop": text(64, empty_ok=False), "direction": text(16)},
+        {"bus": text(32), "departure_time": text(8), "opened_at": text(32), "headcount": whole(),
+         "capacity": whole(), "local_day": DAY}),
+    "conflict_resolved": Schema(
+        {"conflict_key": pattern(_CONFLICT_KEY, "a conflict key"), "decision": text(500),
+         "reason": text(MAX_PAYLOAD_TEXT, empty_ok=False)},
+        {"kind": IDENT, "revoked_serials": list_of(SERIAL), "kept_serials": list_of(SERIAL),
+         "sides": list_of(SERIAL)}),
+    "station_certified": Schema({"certificate": small_object}, {}),
+    "station_revoked": Schema({"revocation": small_object}, {"station_name": text(120)}),
+    "signin_failed": Schema({"name": text(120), "where": IDENT}, {"failures": whole(), "locked_seconds": whole()}),
+    "security_alert": Schema(
+        {"source": text(200), "reason": text(MAX_PAYLOAD_TEXT, empty_ok=False), "fingerprint": text(64)},
+        {"station_id": text(64), "seq": whole(0), "event_id": text(64), "kind": text(40), "count": whole()}),
+}
+
+
+def payload_problem(kind: str, payload: Any, payload_json_length: int | None = None) -> BadPayload | None:
+    """None when `payload` is a valid payload of `kind`."""
+    schema = SCHEMAS.get(kind)
+    if schema is None:
+        return BadPayload("kind", f"unknown event kind {kind[:40]!r}")
+    if not isinstance(payload, dict):
+        return BadPayload("payload", "must be an object")
+    if payload_json_length is not None and payload_json_length > schema.max_json:
+        return BadPayload("payload", f"is {payload_json_length} characters long; at most {schema.max_json}")
+    found = schema.problems(payload)
+    if found is None and kind == "accreditation_imported":
+        problem = _participant_rows(payload)
+        if problem:
+            return BadPayload(problem.split(":", 1)[0], problem.split(": ", 1)[-1])
+    return found
