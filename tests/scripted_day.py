@@ -16,12 +16,13 @@ import pytest
 from regdesk.clock import FixedClock
 from regdesk.domain.events import EventKind
 from regdesk.services import conflicts, desk, operators
-from regdesk.services.station import Station, init_station, open_station
+from regdesk.services.station import Station, open_station
+from meeting import SUPERVISOR_SECRET, init_station, transfer
 from regdesk.store import eventlog
 
 from conftest import EVENT_TOML, local, participant_row, seed_participants
 
-SUPERVISOR = ("Maria Supervisor", "97531864")  # long PIN: the exports test greps for it
+SUPERVISOR = ("Maria Supervisor", SUPERVISOR_SECRET)  # the exports test greps for the passphrase
 
 PARTICIPANTS = [
     participant_row("CH-1", "Keller", "Anna", delegation="Switzerland", role="head"),
@@ -45,6 +46,10 @@ def _issue(station: Station, clock: FixedClock, when: str, pid: str, operator: s
     return desk.issue_badge(station, pid, operator=operator, **kwargs)
 
 
+# The scan points of the scripted meeting: scans are recorded there and synced to the desk.
+_SCAN_POINTS: dict[str, Station] = {}
+
+
 def record_scan(station: Station, clock: FixedClock, when: str, *, kind: str, point: str, verdict: str = "valid",
                 reason: str = "valid", pid: str = "", serial: str = "", direction: str = "", departure: str = "",
                 counted: bool | None = None, operator: str = "guard") -> None:
@@ -54,22 +59,22 @@ def record_scan(station: Station, clock: FixedClock, when: str, *, kind: str, po
         "direction": direction, "departure": departure, "verdict": verdict, "reason": reason, "serial": serial,
         "participant_id": pid, "counted": verdict == "valid" if counted is None else counted, "manual": False,
     }
-    with station.transaction() as session:
-        station.record(session, EventKind.SCAN_RECORDED, payload, operator)
+    scan_point = _SCAN_POINTS.get(kind, station)
+    with scan_point.transaction() as session:
+        scan_point.record(session, EventKind.SCAN_RECORDED, payload, operator)
 
 
 def _sync(source: Station, target: Station) -> None:
     """What a hub or a bundle does: every event of `source` lands in `target` (set union)."""
-    with source.sessions() as session:
-        events = [event for _, event in eventlog.iter_events(session)]
-    with target.transaction() as session:
-        eventlog.ingest(session, events)
+    transfer(source, target)
 
 
 def build_scripted_meeting(station: Station, clock: FixedClock, tmp_path: Path) -> dict[str, str]:
     """Fill `station` (a desk station named "Westin desk 1") with the script. Returns serials by participant."""
     seed_participants(station, PARTICIPANTS)
-    operators.add_operator(station, SUPERVISOR[0], "supervisor", SUPERVISOR[1])
+    _SCAN_POINTS["security"] = init_station(tmp_path / "icc", EVENT_TOML, role="security", name="ICC main",
+                                            clock=clock)
+    _SCAN_POINTS["bus"] = init_station(tmp_path / "buses", EVENT_TOML, role="bus", name="Bus stops", clock=clock)
     serials: dict[str, str] = {}
 
     serials["CH-1"] = _issue(station, clock, "2017-12-01T13:30", "CH-1", "ana").serial
@@ -142,6 +147,10 @@ def build_scripted_meeting(station: Station, clock: FixedClock, tmp_path: Path) 
                 departure="WES-0800", pid="CH-2", serial=serials["CH-2"], operator="marshal")
     record_scan(station, clock, "2017-12-05T08:40", kind="security", point="ICC-MAIN", pid="CH-4",
                 serial=serials["CH-4"])
+    for scan_point in _SCAN_POINTS.values():
+        _sync(scan_point, station)
+        scan_point.close()
+    _SCAN_POINTS.clear()
     clock.set(local("2017-12-05T09:00"))
     return serials
 

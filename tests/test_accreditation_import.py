@@ -22,7 +22,7 @@ from regdesk.services import desk, integrity, lookup
 from regdesk.services.accreditation import AccreditationImportError, ImportProblem, import_file
 from regdesk.store import projections
 from regdesk.services.merge import canonical_json
-from regdesk.services.station import init_station
+from meeting import init_station
 from regdesk.store.models import Badge, EventRow, Participant
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from meeting import SUPERVISOR_SECRET
+
 import json
 import sqlite3
 
@@ -16,8 +18,6 @@ from conftest import participant_row, seed_participants
 @pytest.fixture
 def data_dir(desk_station):
     seed_participants(desk_station, [participant_row("CH-1", "Muster", "Hans"), participant_row("CH-2", "Keller", "Anna")])
-    operators.add_operator(desk_station, "Maria Supervisor", "supervisor", "2468")
-    operators.add_operator(desk_station, "Carlos Clerk", "clerk", "1357")
     for pid in ("CH-1", "CH-2"):
         desk.record_identity_check(desk_station, pid, "passport", "X1234567", "Carlos Clerk")
         desk.issue_badge(desk_station, pid, operator="Carlos Clerk")
@@ -93,12 +93,12 @@ def test_rotate_key_and_audit_need_the_right_person_and_pin(data_dir, capsys, mo
                        env={"REGDESK_PIN": "1357"}, monkeypatch=monkeypatch)
     assert code == 4 and "supervisor" in err
     code, out, _ = run(capsys, "--data-dir", data_dir, "rotate-key", "--operator", "Maria Supervisor", "--json",
-                       env={"REGDESK_PIN": "2468"}, monkeypatch=monkeypatch)
+                       env={"REGDESK_PIN": SUPERVISOR_SECRET}, monkeypatch=monkeypatch)
     assert code == 0 and json.loads(out)["key_id"] != json.loads(out)["previous_key_id"]
     code, out, _ = run(capsys, "--data-dir", data_dir, "audit", "--as", "Maria Supervisor", "--kind", "key",
-                       "--json", env={"REGDESK_PIN": "2468"}, monkeypatch=monkeypatch)
+                       "--json", env={"REGDESK_PIN": SUPERVISOR_SECRET}, monkeypatch=monkeypatch)
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and [r["operator"] for r in rows] == ["Maria Supervisor", "system"]
     code, _, err = run(capsys, "--data-dir", data_dir, "audit", "--as", "Maria Supervisor", "--day", "monday",
-                       env={"REGDESK_PIN": "2468"}, monkeypatch=monkeypatch)
+                       env={"REGDESK_PIN": SUPERVISOR_SECRET}, monkeypatch=monkeypatch)
     assert code == 2 and "YYYY-MM-DD" in err

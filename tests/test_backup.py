@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -15,7 +16,9 @@ from sqlalchemy import select
 
 from regdesk.domain import token as t
 from regdesk.services import backup, desk, integrity
-from regdesk.services.station import init_station, open_station
+from regdesk.services.merge import TrustContext, incoming_from_row, merge, travelling_rows
+from regdesk.services.station import open_station, seal_own_head
+from meeting import init_station
 from regdesk.store import eventlog
 from regdesk.store.db import open_database
 from regdesk.store.models import Badge
@@ -112,6 +115,7 @@ def test_restore_brings_back_the_backup_and_keeps_what_was_there(station, clock)
     kept = issue(station, "UN-1")
     path = backup.backup_now(station)
     lost = issue(station, "UN-2")  # made after the backup
+    seal_own_head(station)  # and synced (a push seals the chain) before the laptop failed
     old_id = station.station_id
     station.close()
 
@@ -132,10 +136,12 @@ def test_restore_brings_back_the_backup_and_keeps_what_was_there(station, clock)
         fresh = issue(restored, "UN-3")
         engine, sessions = open_database(data_dir / "station.db.before-restore")
         with sessions() as s:
-            old_events = [e for _, e in eventlog.iter_events(s)]
+            old_events = [incoming_from_row(row[1:]) for row in travelling_rows(s)]
         engine.dispose()
         with restored.transaction() as s:
-            assert eventlog.ingest(s, old_events) == 2  # UN-2's identity check and badge
+            ctx = TrustContext(restored.config.code, restored.root_public_key, restored.station_id)
+            # UN-2's identity check and badge, verified by the seal the lost desk put on them when it synced
+            assert merge(s, old_events, ctx, strict=False).added_count == 2
         with restored.sessions() as s:
             assert set(s.execute(select(Badge.serial)).scalars()) == {kept.serial, lost.serial, fresh.serial}
     finally:
@@ -180,12 +186,20 @@ def test_restore_refuses_while_the_station_is_running(station):
         holder.wait()
 
 
-def test_restore_onto_an_empty_disk_makes_a_new_key_and_old_badges_still_verify(station, tmp_path, clock):
+def test_restore_onto_an_empty_disk_needs_the_station_key_and_then_makes_a_new_badge_key(station, tmp_path, clock):
     badge = issue(station, "UN-1")
     old_key = station.key_id
     path = backup.backup_now(station)
     station.close()
     new_disk = tmp_path / "new-disk"
+    with pytest.raises(backup.BackupError, match="station.key is not on this disk"):
+        backup.restore(path, new_disk, clock=clock)
+    assert not (new_disk / "station.db").exists()
+
+    # The keys folder rescued from the old laptop, but not the badge key: the station goes on, and
+    # a new badge key is made; the badges signed before still verify.
+    (new_disk / "keys").mkdir(parents=True, exist_ok=True)
+    shutil.copy(station.data_dir / "keys" / "station.key", new_disk / "keys" / "station.key")
     report = backup.restore(path, new_disk, clock=clock)
     assert any("new key" in note for note in report.notes)
     restored = open_station(new_disk, clock=clock)

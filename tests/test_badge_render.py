@@ -29,7 +29,7 @@ from regdesk.render import fonts, text
 from regdesk.render.badge import plan_badge, render_badge_pdf, render_badge_sheet
 from regdesk.render.layouts import MM, BadgeLayout, LayoutError, SheetLayout, available_layouts, load_layout
 from regdesk.services import desk
-from regdesk.services.station import init_station
+from meeting import init_station
 
 from conftest import EVENT_TOML, local, participant_row, seed_participants
 

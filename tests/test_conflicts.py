@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from meeting import SUPERVISOR_SECRET
+
 import json
 
 import pytest
@@ -26,8 +28,7 @@ def stations(tmp_path, clock):
     desk2 = make_station(tmp_path, "Westin desk 2", "desk", clock)
     icc = make_station(tmp_path, "ICC main", "security", clock)
     seed(desk1)
-    operators.add_operator(desk1, "Maria Supervisor", "supervisor", "2468")
-    operators.add_operator(desk1, "Carl Clerk", "clerk", "1357")
+    operators.add_operator(desk1, "Carl Clerk", "clerk", "1357", by="maria")
     exchange(tmp_path, desk1, desk2, icc)
     yield desk1, desk2, icc
     for station in (desk1, desk2, icc):
@@ -106,7 +107,7 @@ def test_quota_override_holders_do_not_count(stations):
     issue(desk1, "NG-2")
     desk.record_identity_check(desk1, "NG-3", "passport", "9999", "clerk")
     desk.issue_badge(desk1, "NG-3", operator="clerk",
-                     override=desk.OverrideRequest("Maria Supervisor", "2468", "extra seat approved"))
+                     override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET, "extra seat approved"))
     assert conflicts.list_conflicts(desk1) == []
 
 
@@ -147,8 +148,9 @@ def test_resolution_rules(stations, tmp_path):
     assert len(conflicts.list_conflicts(desk1)) == 1  # nothing was recorded by the refusals
 
 
-def test_cli_conflicts_and_resolve(stations, tmp_path, capsys):
+def test_cli_conflicts_and_resolve(stations, tmp_path, capsys, monkeypatch):
     desk1, desk2, _icc = stations
+    monkeypatch.setenv("REGDESK_PIN", SUPERVISOR_SECRET)
     a = issue(desk1, "CH-1")
     b = issue(desk2, "CH-1")
     exchange(tmp_path, desk1, desk2)

@@ -33,7 +33,8 @@ import pytest
 
 from regdesk.clock import FixedClock
 from regdesk.services import backup, bundles, desk, integrity, operators
-from regdesk.services.station import init_station, open_station
+from regdesk.services.station import open_station
+from meeting import init_station
 
 from conftest import EVENT_TOML, local, participant_row, seed_participants
 
@@ -195,7 +196,6 @@ def desk_with(tmp_path: Path, name: str, rows: list[dict]) -> Path:
     station = init_station(tmp_path / name, EVENT_TOML, role="desk", name=name, clock=clock)
     if rows:
         seed_participants(station, rows)
-    operators.add_operator(station, "Maria Supervisor", "supervisor", "2468")
     station.close()
     return tmp_path / name
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from meeting import SUPERVISOR_SECRET
+
 import pytest
 from sqlalchemy import select
 
@@ -53,21 +55,19 @@ def test_quota_fifth_member_refused_then_supervisor_override(seeded):
         issue(seeded, "CH-5")
     assert refused.value.refusal is Refusal.QUOTA_REACHED and refused.value.overridable
     assert "Switzerland" in str(refused.value)
-    operators.add_operator(seeded, "Maria Supervisor", "supervisor", "2468")
     with pytest.raises(desk.DeskError, match="PIN"):
         desk.issue_badge(seeded, "CH-5", operator="clerk",
                          override=desk.OverrideRequest("Maria Supervisor", "0000", "head of delegation asked"))
     badge = desk.issue_badge(seeded, "CH-5", operator="clerk",
-                             override=desk.OverrideRequest("Maria Supervisor", "2468", "PGA office approved 5th seat"))
+                             override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET, "PGA office approved 5th seat"))
     assert badge.override_event_id
 
 
 def test_withdrawn_never_gets_a_badge_even_with_override(seeded):
-    operators.add_operator(seeded, "Maria Supervisor", "supervisor", "2468")
     desk.record_identity_check(seeded, "XX-W", "passport", "1234", "clerk")
     with pytest.raises(desk.IssueRefused) as refused:
         desk.issue_badge(seeded, "XX-W", operator="clerk",
-                         override=desk.OverrideRequest("Maria Supervisor", "2468", "please"))
+                         override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET, "please"))
     assert refused.value.refusal is Refusal.WITHDRAWN
 
 

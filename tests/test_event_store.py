@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 import uuid
 
@@ -9,11 +10,17 @@ from conftest import EVENT_TOML
 
 from regdesk.domain.events import EventKind
 from regdesk.services import tallies
-from regdesk.services.station import Station, init_station, open_station
+from regdesk.services.station import Station, open_station
+from meeting import init_station
 
 SCAN = {"local_day": "2017-12-04", "point_kind": "security", "point": "ICC-MAIN", "direction": "", "departure": "",
-        "verdict": "valid", "reason": "valid", "serial": "S0000001", "participant_id": "CH-1", "counted": True,
+        "verdict": "valid", "reason": "valid", "serial": "SAAAAAAB", "participant_id": "CH-1", "counted": True,
         "manual": False}
+
+
+def serial_for(person: str) -> str:
+    """A badge serial (8 characters A-Z, 2-7) per person."""
+    return base64.b32encode(person.encode().ljust(5, b"_")[:5]).decode()
 
 
 def record_scans(station: Station, clock, people: list[str]) -> list[str]:  # noqa: ANN001
@@ -22,7 +29,7 @@ def record_scans(station: Station, clock, people: list[str]) -> list[str]:  # no
         clock.advance(seconds=30)
         with station.transaction() as session:
             event = station.record(session, EventKind.SCAN_RECORDED, {**SCAN, "participant_id": person,
-                                                                        "serial": f"S-{person}"}, "guard")
+                                                                        "serial": serial_for(person)}, "guard")
         ids.append(event.id)
     return ids
 
@@ -33,8 +40,10 @@ def security_totals(station: Station) -> tuple[int, int]:
     return day.scans, day.distinct_people
 
 
-def test_new_event_ids_are_uuid7_in_time_order(desk_station, clock):
-    ids = record_scans(desk_station, clock, [f"P{n}" for n in range(20)])
+def test_new_event_ids_are_uuid7_in_time_order(tmp_path, clock):
+    station = init_station(tmp_path / "icc", EVENT_TOML, role="security", name="ICC lane 1", clock=clock)
+    ids = record_scans(station, clock, [f"P{n}" for n in range(20)])
+    station.close()
     assert {uuid.UUID(i).version for i in ids} == {7}
     assert ids == sorted(ids)  # time-ordered: the id index grows at one end, like the log
     assert len(set(ids)) == len(ids)

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from regdesk.domain import token as t
 from regdesk.domain.events import EventKind
 from regdesk.services import desk, keys, operators
-from regdesk.services.station import init_station, open_station
+from regdesk.services.station import open_station
+from meeting import init_station, transfer
 from regdesk.store import eventlog
 from regdesk.store.models import EventRow
 
@@ -26,8 +27,6 @@ def mode(path) -> int:
 def desk_with_people(desk_station):
     seed_participants(desk_station, [participant_row(f"CH-{i}", f"Family{i}", "Given", category="UN",
                                                      delegation="OHCHR") for i in range(1, 6)])
-    operators.add_operator(desk_station, "Maria Supervisor", "supervisor", "2468")
-    operators.add_operator(desk_station, "Carlos Clerk", "clerk", "1357")
     return desk_station
 
 
@@ -38,10 +37,7 @@ def issue(station, pid):
 
 def sync_into(target, source):
     """What sync does: the union of the logs by event id."""
-    with source.sessions() as s:
-        events = [e for _, e in eventlog.iter_events(s)]
-    with target.transaction() as s:
-        eventlog.ingest(s, events)
+    transfer(source, target)
 
 
 def test_desk_key_file_is_owner_only(desk_station):
@@ -55,9 +51,9 @@ def test_scan_stations_hold_public_keys_only_and_refuse_rotation(tmp_path, clock
     security = init_station(tmp_path / "sec", EVENT_TOML, role="security", clock=clock)
     try:
         assert security.signing_key is None
-        assert not list(security.data_dir.glob("keys/*.key"))
+        # Its own station key (it seals its scans), never a badge-signing or root key.
+        assert sorted(p.name for p in security.data_dir.glob("keys/*.key")) == ["station.key"]
         sync_into(security, desk_with_people)
-        operators.add_operator(security, "Maria Supervisor", "supervisor", "2468")
         with pytest.raises(keys.KeyRotationError, match="public keys only"):
             keys.rotate_key(security, "Maria Supervisor")
         with security.sessions() as s:
@@ -140,4 +136,4 @@ def test_check_spots_a_key_file_readable_by_others_and_keys_on_scan_points(desk_
     assert len(problems) == 1 and "644" in problems[0] and "owner only" in problems[0]
     os.chmod(key_file, 0o600)
     assert keys.key_file_problems(desk_station.data_dir, "security")[0].startswith(
-        f"{desk_station.data_dir / 'keys'}: a security station must hold no private key")
+        f"{desk_station.data_dir / 'keys'}: a security station must hold no badge-signing key")

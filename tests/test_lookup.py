@@ -14,7 +14,7 @@ from regdesk.domain import token as t
 from regdesk.domain.names import alternate_words, fold, search_words, words
 from regdesk.services import desk, lookup
 from regdesk.services.accreditation import import_file
-from regdesk.services.station import init_station
+from meeting import init_station
 
 from conftest import EVENT_TOML, local, participant_row, seed_participants
 

@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from regdesk.cli import main
 from regdesk.services import accreditation, bundles, privacy
-from regdesk.services.station import init_station, open_station
+from regdesk.services.station import open_station
+from meeting import init_station
 from regdesk.store.models import Badge
 
 from regdesk.clock import FixedClock

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from regdesk import cli
 from regdesk.domain import token as t
 from regdesk.services import desk, scanning
-from regdesk.services.station import init_station
+from meeting import init_station, transfer
 from regdesk.store import eventlog
 from regdesk.store.models import EventRow
 
@@ -20,8 +20,7 @@ from conftest import EVENT_TOML, local, participant_row, seed_participants
 
 
 def sync(source, target) -> None:
-    with source.sessions() as src, target.transaction() as dst:
-        eventlog.ingest(dst, [event for _, event in eventlog.iter_events(src)])
+    transfer(source, target)
 
 
 @pytest.fixture
@@ -132,8 +131,9 @@ def test_cli_scan_survives_a_stream_of_bad_lines(point, monkeypatch, capsys):
     security.close()
     lines = [raw.replace("\n", " ") for _what, raw, _reason in bad_inputs(desk_station, badges)]
     lines += ["", "   ", badges["CH-2"].token]
+    monkeypatch.setenv("REGDESK_PIN", "3333")
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
-    code = cli.main(["--data-dir", str(security.data_dir), "scan", "--point", "security:ICC-MAIN", "--json",
+    code = cli.main(["--data-dir", str(security.data_dir), "scan", "--operator", "sam", "--point", "security:ICC-MAIN", "--json",
                      "--clock", "2017-12-04T08:45"])
     out = capsys.readouterr().out.splitlines()
     assert code == 0

@@ -3,6 +3,8 @@ desk's public key and mirror the way sync will deliver them, and every verdict t
 
 from __future__ import annotations
 
+from meeting import SUPERVISOR_SECRET
+
 import io
 import json
 
@@ -12,7 +14,7 @@ from sqlalchemy import select
 from regdesk import cli
 from regdesk.domain.events import EventKind
 from regdesk.services import desk, operators, scanning
-from regdesk.services.station import init_station
+from meeting import init_station, transfer
 from regdesk.store import eventlog
 from regdesk.store.models import EventRow, Scan
 
@@ -23,8 +25,7 @@ pytestmark = pytest.mark.xdist_group("scanning")
 
 def sync(source, target) -> int:
     """What services/sync.py will do: copy every event of `source` into `target` (set union)."""
-    with source.sessions() as src, target.transaction() as dst:
-        return eventlog.ingest(dst, [event for _, event in eventlog.iter_events(src)])
+    return transfer(source, target)
 
 
 def issue(station, pid, **kw):
@@ -100,7 +101,7 @@ def test_every_denial_reason_from_real_tokens(world, scanner, tmp_path, clock):
     for station in (foreign, unsynced):
         seed_participants(station, [participant_row("CH-1", "Muster", "Hans")])
     foreign_badge, unsynced_badge = issue(foreign, "CH-1"), issue(unsynced, "CH-1")
-    sync(foreign, security)  # even knowing that desk's key, the event tag is wrong
+    # (The other event's events never merge here: its stations are not enrolled in this meeting.)
     # The desk replaces CH-2's lost badge; the withdrawal of NGO-7 arrives in a newer export.
     clock.set(local("2017-12-03T09:00"))
     issue(desk_station, "CH-2", replace=True)
@@ -162,13 +163,12 @@ def test_repeat_is_per_point(world, scanner, clock):
 
 def test_valid_badge_missing_from_stale_mirror_is_valid_and_says_so(world, tmp_path, clock):
     desk_station, _, _ = world
+    fresh = init_station(tmp_path / "fresh", EVENT_TOML, role="security", clock=clock)
+    sync(desk_station, fresh)  # it knows the desk's key, then loses touch
     clock.set(local("2017-12-03T10:00"))
     seed_participants(desk_station, [participant_row("LATE-1", "Newcomer", "Nora", delegation="Chile")],
                       revision="2017-12-03T09:00:00Z")
     late = issue(desk_station, "LATE-1")
-    fresh = init_station(tmp_path / "fresh", EVENT_TOML, role="security", clock=clock)
-    with desk_station.sessions() as src, fresh.transaction() as dst:  # only the keys came through
-        eventlog.ingest(dst, [e for _, e in eventlog.iter_events(src, kinds=[EventKind.KEY_PUBLISHED])])
     clock.set(local("2017-12-04T08:00"))
     result = scanning.Scanner(fresh, "sam", scanning.ScanPoint("security", "ICC-MAIN")).scan(late.token)
     assert result.outcome == "valid" and not result.holder_in_mirror
@@ -213,11 +213,10 @@ def test_new_desk_key_arriving_by_sync_is_picked_up_without_restart(world, scann
 
 def test_manual_entry_needs_a_supervisor_pin_and_is_recorded_as_manual(world, scanner):
     desk_station, security, badges = world
-    operators.add_operator(desk_station, "maria", "supervisor", "2468")
     sync(desk_station, security)
     with pytest.raises(scanning.ScanError, match="PIN"):
         scanner.manual("CH-1", supervisor="maria", pin="0000")
-    result = scanner.manual("CH-1", supervisor="maria", pin="2468", note="QR torn")
+    result = scanner.manual("CH-1", supervisor="maria", pin=SUPERVISOR_SECRET, note="QR torn")
     assert result.outcome == "valid" and result.manual and result.serial == badges["CH-1"].serial
     [row] = scans(security)
     assert row.manual and row.counted and row.participant_id == "CH-1"
@@ -296,8 +295,9 @@ def test_cli_scan_reads_lines_and_writes_json_lines(world, monkeypatch, capsys):
     _, security, badges = world
     security.close()
     lines = [badges["CH-1"].token, badges["CH-1"].token, "", "not-a-badge", badges["JP-1"].token.lower()]
+    monkeypatch.setenv("REGDESK_PIN", "3333")
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
-    code = cli.main(["--data-dir", str(security.data_dir), "scan", "--point", "security:ICC-MAIN",
+    code = cli.main(["--data-dir", str(security.data_dir), "scan", "--operator", "sam", "--point", "security:ICC-MAIN",
                      "--clock", "2017-12-04T08:30", "--json"])
     assert code == 0
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -311,7 +311,7 @@ def test_cli_scan_reads_lines_and_writes_json_lines(world, monkeypatch, capsys):
 def test_cli_scan_refuses_a_point_that_does_not_exist(world, monkeypatch, capsys):
     _, security, _ = world
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    code = cli.main(["--data-dir", str(security.data_dir), "scan", "--point", "security:Nowhere", "--json"])
+    code = cli.main(["--data-dir", str(security.data_dir), "scan", "--operator", "sam", "--point", "security:Nowhere", "--json"])
     assert code == 2
     assert "unknown checkpoint 'Nowhere'" in capsys.readouterr().err
 
@@ -339,8 +339,9 @@ def test_first_failing_check_wins_and_repeat_never_softens_a_denial():
 def test_cli_bus_boarding_sets_the_departure(world, bus_station, monkeypatch, capsys):
     _, _, badges = world
     bus_station.close()
+    monkeypatch.setenv("REGDESK_PIN", "4444")
     monkeypatch.setattr("sys.stdin", io.StringIO(badges["CH-1"].token + "\n" + badges["JP-1"].token + "\n"))
-    code = cli.main(["--data-dir", str(bus_station.data_dir), "scan", "--point", "bus:VEL:to_icc", "--bus", "4",
+    code = cli.main(["--data-dir", str(bus_station.data_dir), "scan", "--operator", "bruno", "--point", "bus:VEL:to_icc", "--bus", "4",
                      "--departure-time", "08:05", "--clock", "2017-12-05T07:50", "--json"])
     assert code == 0
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]

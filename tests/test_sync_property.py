@@ -11,6 +11,8 @@ projection tables, equal to a rebuild of the log in recorded order.
 
 from __future__ import annotations
 
+from meeting import SUPERVISOR_SECRET
+
 import shutil
 import tempfile
 from pathlib import Path
@@ -26,7 +28,8 @@ from regdesk.clock import FixedClock
 from regdesk.domain.events import EventKind, format_utc
 from regdesk.services import bundles, conflicts, desk, integrity, operators, sync
 from regdesk.services.scanning import Scanner, ScanPoint
-from regdesk.services.station import Station, init_station, open_station
+from regdesk.services.station import Station, open_station
+from meeting import init_station
 from regdesk.store import projections
 from regdesk.store.models import (
     Badge,
@@ -44,7 +47,7 @@ pytestmark = [pytest.mark.pg, pytest.mark.slow]
 
 STATIONS = (("desk", "Westin desk 1"), ("desk", "Westin desk 2"), ("security", "ICC main"), ("bus", "Melia bus"))
 DESKS = (0, 1)
-SUPERVISOR, SUPERVISOR_PIN = "Maria Supervisor", "2468"
+SUPERVISOR, SUPERVISOR_PIN = "Maria Supervisor", SUPERVISOR_SECRET
 PIDS = ("CH-1", "CH-2", "CH-3", "NG-1", "NG-2", "NG-3")
 EXPORTS = 3
 

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 
 from regdesk.services import tallies
-from regdesk.services.station import init_station
+from meeting import enrol_beside, init_station, transfer
 from regdesk.store import eventlog, projections
 from regdesk.store.projections import tally_counts
 
@@ -164,13 +164,10 @@ def test_counters_survive_rebuild_and_out_of_order_sync(meeting, tmp_path, clock
         projections.rebuild(session)
     assert tallies.all_days(meeting) == expected
 
-    supervisor = init_station(tmp_path / "sup", EVENT_TOML, role="supervisor", name="Supervisor", clock=clock)
+    supervisor = enrol_beside(meeting, tmp_path / "sup", role="supervisor", name="Supervisor", clock=clock)
     try:
-        with meeting.sessions() as session:
-            events = [event for _, event in eventlog.iter_events(session)]
-        with supervisor.transaction() as session:
-            eventlog.ingest(session, list(reversed(events)))
-            eventlog.ingest(session, events)  # a second delivery changes nothing
+        transfer(meeting, supervisor, reverse=True)
+        assert transfer(meeting, supervisor) == 0  # a second delivery changes nothing
         got = tallies.all_days(supervisor)
     finally:
         supervisor.close()

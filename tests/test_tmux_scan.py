@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from regdesk.services import desk, operators, scanning
-from regdesk.services.station import init_station
+from meeting import init_station, transfer
 from regdesk.store import eventlog
 
 from conftest import EVENT_TOML, participant_row, seed_participants
@@ -83,10 +83,8 @@ def test_scanner_burst_into_the_real_program(tmp_path, desk_station, terminal):
     for pid in ("CH-1", "JP-1"):
         desk.record_identity_check(desk_station, pid, "passport", "X1234567", "clerk")
         badges[pid] = desk.issue_badge(desk_station, pid, operator="clerk")
-    operators.add_operator(desk_station, "sam", "security", "3333")
     security = init_station(tmp_path / "sec", EVENT_TOML, role="security", name="ICC main 1")
-    with desk_station.sessions() as src, security.transaction() as dst:
-        eventlog.ingest(dst, [event for _, event in eventlog.iter_events(src)])
+    transfer(desk_station, security)
     scanning.configure_point(security, scanning.parse_point("security:ICC-MAIN", security.config))
     security.close()
 

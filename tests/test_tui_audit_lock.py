@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from meeting import SUPERVISOR_SECRET
+
 import pytest
 from textual.widgets import DataTable, Input, Static
 
@@ -19,9 +21,7 @@ SIZE = (150, 40)
 def station(desk_station):
     seed_participants(desk_station, [participant_row("CH-1", "Lauber", "Jürg", delegation="Switzerland"),
                                      participant_row("MX-7", "Ruiz", "Ana", delegation="Mexico", category="HC")])
-    operators.add_operator(desk_station, "Maria Supervisor", "supervisor", "2468")
-    operators.add_operator(desk_station, "Carlos Clerk", "clerk", "1357")
-    operators.add_operator(desk_station, "Lena Clerk", "clerk", "9753")
+    operators.add_operator(desk_station, "Lena Clerk", "clerk", "9753", by="maria")
     desk.record_identity_check(desk_station, "CH-1", "passport", "X99887766", "Carlos Clerk")
     desk_station.badge = desk.issue_badge(desk_station, "CH-1", operator="Carlos Clerk")
     return desk_station
@@ -133,7 +133,7 @@ async def test_idle_lock_covers_the_screen_until_the_right_pin(station):
 
         idle.lock()
         await pilot.pause(0.05)
-        await unlock_with(pilot, "Maria Supervisor", "2468")
+        await unlock_with(pilot, "Maria Supervisor", SUPERVISOR_SECRET)
         assert not isinstance(app.screen, LockScreen)
         assert unlocked[-1] == Unlocked("Maria Supervisor", "supervisor", by_supervisor=True)
 

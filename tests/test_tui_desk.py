@@ -13,7 +13,7 @@ from textual import events
 from regdesk.clock import FixedClock
 from regdesk.domain.events import EventKind
 from regdesk.services import desk
-from regdesk.services.demo import build_demo_station
+from regdesk.services.demo import build_demo_station, demo_secret
 from regdesk.services.station import Station, open_station
 from regdesk.store.models import Badge, EventRow, IdentityCheck, Override, Participant
 from regdesk.tui.app import make_app
@@ -179,7 +179,7 @@ async def test_operator_role_must_fit_the_station(station):
         await sign_in(pilot, "sam", "3333")  # security staff at a desk station
         await wait_until(pilot, lambda: "cannot sign in" in text_of(screen, "#login-message"), "role refusal")
         assert isinstance(app.screen, LoginScreen) and app.operator is None
-        await sign_in(pilot, "maria", "2468")  # a supervisor may sign in anywhere
+        await sign_in(pilot, "maria", demo_secret("maria"))  # a supervisor may sign in anywhere
         await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk for supervisor")
 
 
@@ -268,7 +268,7 @@ async def test_quota_refusal_then_supervisor_override(station):
 
         await pilot.press("f6")
         await wait_until(pilot, lambda: isinstance(app.screen, OverrideDialog), "override dialog again")
-        await pilot.press(*"maria", "enter", *"2468", "enter", *"Delegation list corrected by NY", "enter")
+        await pilot.press(*"maria", "enter", *demo_secret("maria"), "enter", *"Delegation list corrected by NY", "enter")
         await wait_until(pilot, lambda: "override recorded" in text_of(screen, "#outcome")
                          or "READY" in text_of(screen, "#outcome") or "IS ISSUED" in text_of(screen, "#outcome"),
                          "override issued")

@@ -5,13 +5,15 @@ them (Pilot.press waits after each key and would hide the ordering hazard of tex
 
 from __future__ import annotations
 
+from meeting import SUPERVISOR_SECRET
+
 import pytest
 from sqlalchemy import select
 from textual import events
 from textual.keys import _character_to_key
 
 from regdesk.services import desk, operators, scanning
-from regdesk.services.station import init_station
+from meeting import init_station, transfer
 from regdesk.store import eventlog
 from regdesk.store.models import EventRow, Scan
 from regdesk.tui.app import make_app
@@ -28,8 +30,7 @@ TERMINATOR_KEYS = {"\r": "enter", "\n": "ctrl+j", "\t": "tab"}
 
 
 def sync(source, target) -> None:
-    with source.sessions() as src, target.transaction() as dst:
-        eventlog.ingest(dst, [event for _, event in eventlog.iter_events(src)])
+    transfer(source, target)
 
 
 def post_keys(app, text: str) -> None:
@@ -58,9 +59,6 @@ def badges(desk_station):
     for pid in ("CH-1", "JP-1", "NGO-7"):
         desk.record_identity_check(desk_station, pid, "passport", "X1234567", "clerk")
         issued[pid] = desk.issue_badge(desk_station, pid, operator="clerk")
-    operators.add_operator(desk_station, "sam", "security", "3333")
-    operators.add_operator(desk_station, "bruno", "marshal", "4444")
-    operators.add_operator(desk_station, "maria", "supervisor", "2468")
     return issued
 
 
@@ -174,7 +172,7 @@ async def test_manual_entry_by_name_with_supervisor_pin(tmp_path, desk_station, 
         dialog.query_one("#me-pin").value = "1111"
         await pilot.click("#me-ok")
         await wait_for(pilot, lambda: "wrong" in str(dialog.query_one("#me-error").content), "PIN refusal")
-        dialog.query_one("#me-pin").value = "2468"
+        dialog.query_one("#me-pin").value = SUPERVISOR_SECRET
         # Textual ignores a click on a button still showing its previous press (0.2 s); a person
         # re-typing a PIN is slower than that, the test must wait for it.
         await wait_for(pilot, lambda: not dialog.query_one("#me-ok").has_class("-active"), "the button released")

@@ -16,7 +16,8 @@ import pytest
 
 from regdesk import cli
 from regdesk.domain.events import EventKind
-from regdesk.services.station import Station, init_station
+from regdesk.services.station import Station
+from meeting import init_station, transfer
 from regdesk.store import eventlog
 from regdesk.tui.app import make_app
 from regdesk.tui.dialogs.export_tallies import ExportTalliesDialog
@@ -35,10 +36,7 @@ def supervisor_station(meeting, clock, tmp_path) -> Station:
     """A supervisor station that received the whole scripted meeting from the desk by sync."""
     station = init_station(tmp_path / "supervisor", EVENT_TOML, role="supervisor", name="Supervisor post",
                            clock=clock)
-    with meeting.sessions() as session:
-        events = [event for _, event in eventlog.iter_events(session)]
-    with station.transaction() as session:
-        eventlog.ingest(session, events)
+    transfer(meeting, station)
     clock.set(local("2017-12-05T09:00"))
     yield station
     station.close()

@@ -21,8 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "Participants missing from a newer export are withdrawn; badges and scans are "
                                    "never touched.")
     p.add_argument("file", type=Path, help="the export, .csv (UTF-8, comma or semicolon) or .xlsx")
-    p.add_argument("--operator", default=None, metavar="SUPERVISOR",
-                   help="the supervisor importing (passphrase from $REGDESK_PIN or asked); not needed with --dry-run")
+    p.add_argument("--operator", default=None, metavar="NAME",
+                   help="the clerk or supervisor importing (PIN from $REGDESK_PIN or asked); not needed with --dry-run")
     p.add_argument("--dry-run", action="store_true", help="validate and show the changes without importing")
     p.add_argument("--allow-mass-withdrawal", action="store_true",
                    help="accept an export that leaves out a large part of the current list (they are withdrawn)")
@@ -38,11 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _operator(args: argparse.Namespace, station: Station) -> str:
-    """The supervisor importing, signed in; a dry run records nothing and needs nobody."""
+    """The clerk or supervisor importing, signed in; a dry run records nothing and needs nobody."""
     if args.dry_run:
         return authority.SYSTEM
     if not args.operator:
-        raise CommandError("say who imports: --operator SUPERVISOR (their passphrase from $REGDESK_PIN or asked)")
+        raise CommandError("say who imports: --operator NAME (their PIN from $REGDESK_PIN or asked)")
     return signed_in(station, args.operator, authority.Act.IMPORT_ACCREDITATION).name
 
 

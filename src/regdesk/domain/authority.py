@@ -158,7 +158,9 @@ ACTS: Mapping[str, tuple[frozenset[str], frozenset[str], str]] = {
     Act.OVERRIDE_RULE: (_DESK, _SUPERVISORS, "overriding a rule"),
     Act.CLOSE_DEPARTURE: (frozenset({StationRole.BUS}), frozenset({OperatorRole.MARSHAL, OperatorRole.SUPERVISOR}),
                           "closing a departure"),
-    Act.IMPORT_ACCREDITATION: (_ADMIN_STATIONS, _SUPERVISORS, "importing the accreditation list"),
+    # The desk refreshes its mirror from the UN export at the start of a shift; the import is
+    # validated whole and never touches badges or scans.
+    Act.IMPORT_ACCREDITATION: (_ADMIN_STATIONS, _DESK_STAFF, "importing the accreditation list"),
     Act.ADD_OPERATOR: (_ADMIN_STATIONS, _SUPERVISORS, "adding an operator"),
     Act.RESOLVE_CONFLICT: (_ADMIN_STATIONS, _SUPERVISORS, "resolving a conflict"),
     Act.ROTATE_KEY: (_DESK, _SUPERVISORS, "rotating the badge-signing key"),
@@ -178,7 +180,7 @@ def act_refusal(act: str, operator_role: str | None, station_role: str) -> str |
     if operator_role not in operators:
         who = OPERATOR_ROLE_WORDS.get(operator_role or "", "an unknown operator")
         allowed = " or ".join(sorted(OPERATOR_ROLE_WORDS.get(o, o) for o in operators))
-        return f"{words.capitalize()} is for {allowed}; {who} may not."
+        return f"{words.capitalize()} is only for {allowed}; {who} may not."
     return None
 
 
@@ -201,7 +203,7 @@ EVENT_RULES: Mapping[str, EventRule] = {
     "key_published": EventRule(_DESK, _SYS | _SUPERVISORS),
     # A root-signed grant lets "system" add the meeting's first supervisor (checked in trust).
     "operator_added": EventRule(_ADMIN_STATIONS, _SUPERVISORS | _SYS),
-    "accreditation_imported": EventRule(_ADMIN_STATIONS, _SUPERVISORS),
+    "accreditation_imported": EventRule(_ADMIN_STATIONS, _DESK_STAFF),
     "identity_checked": EventRule(_DESK, _DESK_STAFF),
     "badge_issued": EventRule(_DESK, _DESK_STAFF),
     "badge_printed": EventRule(_DESK, _DESK_STAFF),

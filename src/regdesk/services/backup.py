@@ -40,6 +40,7 @@ from pathlib import Path
 
 from regdesk.errors import RegdeskError
 from regdesk.services.station import SIGNING_ROLES, Station
+from regdesk.services.trust import STATION_KEY_FILE
 
 log = logging.getLogger(__name__)
 
@@ -270,6 +271,12 @@ def restore(backup_path: Path | str, data_dir: Path | str, *, force: bool = Fals
             raise BackupError(f"{backup_path} is a backup of another station ({meta.get('station_name', '?')}); "
                               "refusing (use --force to replace this station with it)")
 
+    if not (data_dir / "keys" / STATION_KEY_FILE).exists():
+        raise BackupError(
+            f"{data_dir / 'keys' / STATION_KEY_FILE} is not on this disk, and a station cannot go on under its "
+            "identity without its own key (backups never hold it). Copy the keys folder of the old laptop here "
+            "first; or have a supervisor provision this laptop as a new station and sync: the events of the "
+            "old one come back from the hub or a bundle")
     event_toml = data_dir / "event.toml"
     if not event_toml.exists():
         if not meta.get("event_toml"):

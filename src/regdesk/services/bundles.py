@@ -191,6 +191,10 @@ def _check_header(path: Path, line: str, formats: tuple[str, ...]) -> dict[str, 
         raise BundleError(f"{path}, line 1: not a regdesk bundle (no bundle header)")
     if header["format"] not in formats:
         raise BundleError(f"{path}, line 1: this is a {header['format']} file; expected {' or '.join(formats)}")
+    if isinstance(header.get("version"), int) and header["version"] < min(_READABLE_VERSIONS):
+        raise BundleError(f"{path}, line 1: field 'version': bundle format {header['version']} was written by an "
+                          "older regdesk, before the chain of trust: its events cannot be verified; export it again "
+                          "with this regdesk")
     if header.get("version") not in _READABLE_VERSIONS:
         raise BundleError(f"{path}, line 1: field 'version': bundle format {header.get('version')!r}, this regdesk "
                           f"reads version {VERSION}; update regdesk on this station")
@@ -293,7 +297,7 @@ def import_bundle(station: Station, path: Path | str, *,
     ctx = trust_context(station)
     header = validate(path, station, formats=formats)
     received = added = 0
-    bundle_ids: list[str] = []
+    line_of: dict[str, int] = {}
     now_text = format_utc(station.clock.now())
     try:
         with station.transaction() as session:  # all or nothing
@@ -322,12 +326,12 @@ def import_bundle(station: Station, path: Path | str, *,
             for number, item in _events(path, formats):
                 if isinstance(item, Incoming):
                     chunk.append((number, item))
-                    bundle_ids.append(item.event.id)
+                    line_of[item.event.id] = number
                     if len(chunk) >= _CHUNK:
                         flush()
             if chunk:
                 flush()
-            unverified = _still_held(session, bundle_ids)
+            unverified = _still_held(session, list(line_of))
             if unverified:
                 raise MergeRefused(
                     f"{unverified} event(s) cannot be verified: the events before them or their station's "
@@ -336,7 +340,9 @@ def import_bundle(station: Station, path: Path | str, *,
     except MergeRefused as refused:
         source = f"bundle {path.name} from {str(header.get('station_name', '?'))[:60]}"
         record_alert(station, source, refused.rejections, str(refused))
-        raise BundleError(f"{path}: refused, nothing was imported: {refused}") from None
+        first = min((line_of.get(r.item.event.id, 0) for r in refused.rejections), default=0)
+        where = f"{path}, line {first}" if first else str(path)
+        raise BundleError(f"{where}: refused, nothing was imported: {refused}") from None
     return ImportResult(path, received, added, str(header.get("station_name", header["station_id"])),
                         str(header.get("created_at", "")))
 

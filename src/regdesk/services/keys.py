@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from regdesk.domain.authority import Act
 from regdesk.services import operators
+from regdesk.services.trust import ROOT_KEY_FILE, STATION_KEY_FILE
 from regdesk.services.station import SIGNING_ROLES, Station, StationError, publish_new_key
 from regdesk.store.models import PublicKey
 
@@ -62,8 +63,9 @@ def key_file_problems(data_dir: Path, role: str) -> list[str]:
         return []
     problems = []
     files = sorted(keys_dir.glob("*.key"))
-    if files and role not in SIGNING_ROLES:
-        problems.append(f"{keys_dir}: a {role} station must hold no private key, found {len(files)}")
+    badge_keys = [f for f in files if f.name not in (STATION_KEY_FILE, ROOT_KEY_FILE)]
+    if badge_keys and role not in SIGNING_ROLES:
+        problems.append(f"{keys_dir}: a {role} station must hold no badge-signing key, found {len(badge_keys)}")
     dir_mode = stat.S_IMODE(os.stat(keys_dir).st_mode)
     if dir_mode & 0o077:
         problems.append(f"{keys_dir}: mode {dir_mode:o}, expected 700 (owner only)")

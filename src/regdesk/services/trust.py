@@ -119,16 +119,18 @@ def read_station_key(data_dir: Path) -> Ed25519PrivateKey:
 # --- certificates ------------------------------------------------------------------------------------
 
 
-def valid_until(config: EventConfig) -> str:
+def valid_until(config: EventConfig, issued: datetime) -> str:
+    """A month after the meeting's last day, or after issuance for a station enrolled later
+    (a rehearsal on today's clock of a past meeting)."""
     last_day = max((*config.valid_days, config.collection_closes_utc.date()))
-    end = datetime(last_day.year, last_day.month, last_day.day, tzinfo=timezone.utc)
+    end = max(datetime(last_day.year, last_day.month, last_day.day, tzinfo=timezone.utc), issued)
     return format_utc(end + CERTIFICATE_VALIDITY_AFTER_MEETING)
 
 
 def certify(root: Ed25519PrivateKey, config: EventConfig, *, station_id: str, name: str, role: str,
             public_key: str, now: datetime) -> Certificate:
     return issue_certificate(root, meeting=config.code, station_id=station_id, name=name, role=role,
-                             public_key=public_key, issued_at=format_utc(now), valid_until=valid_until(config))
+                             public_key=public_key, issued_at=format_utc(now), valid_until=valid_until(config, now))
 
 
 def certificate_from_payload(payload: dict[str, Any]) -> Certificate:
