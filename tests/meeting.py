@@ -127,3 +127,10 @@ def transfer(source: Station, target: Station, *, reverse: bool = False) -> int:
                        strict=False)
     assert not result.rejected, result.rejected[:3]
     return result.added_count
+
+
+def exported_root_key(station: Station) -> Path:
+    """The meeting's root key as a supervisor carries it (`regdesk root export`) to another station."""
+    from regdesk.services import trust
+
+    return trust.root_file(_MEETING_OF_ROOT[station.root_public_key] / FOUNDER_FOLDER)

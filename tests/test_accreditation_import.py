@@ -596,7 +596,8 @@ def data_dir(desk_station):
     return desk_station.data_dir
 
 
-def test_cli_import_prints_the_diff(data_dir, capsys):
+def test_cli_import_prints_the_diff(data_dir, capsys, monkeypatch):
+    monkeypatch.setenv("REGDESK_PIN", "1111")
     assert cli.main(["--data-dir", str(data_dir), "import", str(FIXTURE), "--operator", "ana"]) == 0
     assert "900 added" in capsys.readouterr().out
     assert cli.main(["--data-dir", str(data_dir), "import", str(FIXTURE_UPDATE), "--operator", "ana", "--json"]) == 0
@@ -605,12 +606,13 @@ def test_cli_import_prints_the_diff(data_dir, capsys):
     assert data["changed"]["GCM17-000131"] == [{"field": "title", "old": "Mr.", "new": "Dr."}]
 
 
-def test_cli_import_of_a_bad_file_exits_2_with_every_problem_on_stderr(data_dir, tmp_path, capsys):
+def test_cli_import_of_a_bad_file_exits_2_with_every_problem_on_stderr(data_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("REGDESK_PIN", "1111")
     rows = small_rows()
     rows[0]["category"] = "XX"
     rows[2]["status"] = "gone"
     path = write_csv(tmp_path / "bad.csv", rows)
-    assert cli.main(["--data-dir", str(data_dir), "import", str(path)]) == 2
+    assert cli.main(["--data-dir", str(data_dir), "import", str(path), "--operator", "ana"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert f"{path}:2: field 'category'" in captured.err and f"{path}:4: field 'status'" in captured.err

@@ -88,7 +88,7 @@ def test_backup_list_and_restore_from_the_command_line(data_dir, capsys):
 def test_rotate_key_and_audit_need_the_right_person_and_pin(data_dir, capsys, monkeypatch):
     code, _, err = run(capsys, "--data-dir", data_dir, "rotate-key", "--operator", "Maria Supervisor",
                        env={"REGDESK_PIN": "0000"}, monkeypatch=monkeypatch)
-    assert code == 4 and "name or PIN is wrong" in err
+    assert code == 4 and "name or PIN/passphrase is wrong" in err
     code, _, err = run(capsys, "--data-dir", data_dir, "rotate-key", "--operator", "Carlos Clerk",
                        env={"REGDESK_PIN": "1357"}, monkeypatch=monkeypatch)
     assert code == 4 and "supervisor" in err

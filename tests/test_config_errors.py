@@ -92,7 +92,7 @@ def test_cli_init_with_impossible_window_says_which_key_and_creates_nothing(tmp_
     bad = tmp_path / "event.toml"
     bad.write_text(edited('closes = "2017-12-05T15:00"', 'closes = "2017-11-28T15:00"'), encoding="utf-8")
     data_dir = tmp_path / "station"
-    code = main(["--data-dir", str(data_dir), "init", "--event", str(bad)])
+    code = main(["--data-dir", str(data_dir), "init", "--event", str(bad), "--supervisor", "maria"])
     err = capsys.readouterr().err
     assert code == 2
     assert re.search(r"event\.toml: collection\.closes: must be after collection\.opens", err)

@@ -116,7 +116,7 @@ def test_cli_export_is_for_supervisors_only(meeting, tmp_path, capsys, monkeypat
     assert "only for a supervisor" in capsys.readouterr().err
     monkeypatch.setenv("REGDESK_PIN", "0000")
     assert cli.main([*base, "--as", SUPERVISOR[0]]) == 4
-    assert "PIN is wrong" in capsys.readouterr().err
+    assert "PIN/passphrase is wrong" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
 

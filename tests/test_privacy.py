@@ -10,6 +10,7 @@ elsewhere (accreditation import, bundle transport), then every byte in the data 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import sys
 from pathlib import Path
@@ -20,7 +21,6 @@ from sqlalchemy import select
 from regdesk.cli import main
 from regdesk.services import accreditation, bundles, privacy
 from regdesk.services.station import open_station
-from meeting import init_station
 from regdesk.store.models import Badge
 
 from regdesk.clock import FixedClock
@@ -28,7 +28,9 @@ from regdesk.clock import FixedClock
 from conftest import EVENT_TOML, local
 
 DOCUMENT = "PA7Q9K2M4"  # typed in full at the desk; only "K2M4" may be kept
-PINS = {"Maria Supervisor": "804172639", "Carlos Clerk": "561938274"}
+# Secrets typed at the command line: none may be found on disk or in anything printed.
+PINS = {"Maria Supervisor": "Maria's secret passphrase 804172639", "Carlos Clerk": "561938274", "guard": "73920"}
+ROOT_PASSPHRASE = "the root passphrase 59381"
 
 
 class Screen:
@@ -66,9 +68,12 @@ def day(tmp_path, capsys, caplog, monkeypatch):
         return screen.run(*argv, monkeypatch=monkeypatch, **kw)
 
     assert run("--data-dir", desk_dir, "--clock", "2017-12-01T13:05", "init", "--event", EVENT_TOML,
-               "--name", "Westin desk 1") == 0
-    for name, role in (("Maria Supervisor", "supervisor"), ("Carlos Clerk", "clerk")):
-        assert run("--data-dir", desk_dir, "operator", "add", name, "--role", role, stdin=PINS[name] + "\n") == 0
+               "--role", "desk", "--name", "Westin desk 1", "--supervisor", "Maria Supervisor",
+               env={"REGDESK_ROOT_PASSPHRASE": ROOT_PASSPHRASE, "REGDESK_NEW_PIN": PINS["Maria Supervisor"]}) == 0
+    sup = {"REGDESK_PIN": PINS["Maria Supervisor"]}
+    for name, role in (("Carlos Clerk", "clerk"), ("guard", "security")):
+        assert run("--data-dir", desk_dir, "operator", "add", name, "--role", role, "--by", "Maria Supervisor",
+                   env={**sup, "REGDESK_NEW_PIN": PINS[name]}) == 0
 
     export = tmp_path / "un-export.csv"
     export.write_text("accreditation_id,family_name,given_names,category,delegation,delegation_role,status\n"
@@ -80,7 +85,8 @@ def day(tmp_path, capsys, caplog, monkeypatch):
 
     for pid in ("MX-1", "MX-2"):
         assert run("--data-dir", desk_dir, "--clock", "2017-12-01T14:00", "issue", pid, "--operator",
-                   "Carlos Clerk", "--id-check", f"passport:{DOCUMENT}", "--out", tmp_path / "out" / f"{pid}.pdf") == 0
+                   "Carlos Clerk", "--id-check", f"passport:{DOCUMENT}", "--out", tmp_path / "out" / f"{pid}.pdf",
+                   env={"REGDESK_PIN": PINS["Carlos Clerk"]}) == 0
     env = {"REGDESK_PIN": PINS["Maria Supervisor"]}
     assert run("--data-dir", desk_dir, "rotate-key", "--operator", "Maria Supervisor", env=env) == 0
     assert run("--data-dir", desk_dir, "audit", "--as", "Maria Supervisor", env=env) == 0
@@ -90,14 +96,17 @@ def day(tmp_path, capsys, caplog, monkeypatch):
     station = open_station(desk_dir)
     with station.sessions() as s:
         tokens = list(s.execute(select(Badge.token)).scalars())
-    bundle = tmp_path / "desk.bundle"
-    bundles.export_bundle(station, bundle)
     station.close()
-    init_station(security_dir, EVENT_TOML, role="security", name="ICC main").close()
-    bundles.import_bundle(open_station(security_dir), bundle)
+    join = tmp_path / "icc.join"
+    assert run("--data-dir", desk_dir, "provision", "--role", "security", "--name", "ICC main", "--out", join,
+               "--operator", "Maria Supervisor", "--json", env={**sup, "REGDESK_ROOT_PASSPHRASE": ROOT_PASSPHRASE}) == 0
+    code = json.loads(screen.text.strip().splitlines()[-1])["code"]
+    assert run("--data-dir", security_dir, "join", "--from", join, env={"REGDESK_JOIN_CODE": code}) == 0, screen.text[-600:]
     scans = "\n".join([tokens[0], tokens[1].lower(), "JUNK", tokens[0][:50]]) + "\n"
     assert run("--data-dir", security_dir, "scan", "--point", "security:ICC-MAIN", "--clock", "2017-12-04T09:00",
-               "--operator", "guard", stdin=scans) == 0
+               "--operator", "guard", stdin=scans, env={"REGDESK_PIN": PINS["guard"]}) == 0
+    bundle = tmp_path / "desk.bundle"
+    assert run("--data-dir", desk_dir, "bundle", "export", bundle) == 0
     assert run("--data-dir", desk_dir, "--clock", "2017-12-04T20:00", "export", "tallies", "--all-days",
                "--as", "Maria Supervisor", "--out", tmp_path / "exports", env=env) == 0
     assert run("--data-dir", security_dir, "--clock", "2017-12-04T20:00", "export", "tallies", "--all-days",
@@ -117,10 +126,10 @@ def test_the_full_document_number_and_pins_are_nowhere(day):
     for path, data in files.items():
         if path.name == "un-export.csv":
             continue
-        for secret in (DOCUMENT, DOCUMENT[:5], *PINS.values()):
+        for secret in (DOCUMENT, DOCUMENT[:5], ROOT_PASSPHRASE, *PINS.values()):
             assert secret.encode() not in data, f"{secret} found in {path}"
     printed = screen.everything()
-    for secret in (DOCUMENT, DOCUMENT[:5], *PINS.values()):
+    for secret in (DOCUMENT, DOCUMENT[:5], ROOT_PASSPHRASE, *PINS.values()):
         assert secret not in printed
     assert "…K2M4" in printed  # the audit shows what was checked, masked
 

@@ -18,7 +18,7 @@ from regdesk.commands.common import (
     signed_in,
     station_from_args,
 )
-from regdesk.config import bundled_event_path
+from regdesk.config import bundled_event_path, load_event_config
 from regdesk.domain import authority
 from regdesk.domain import trust as certs
 from regdesk.services import operators, provisioning, trust
@@ -79,6 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     event = args.event or bundled_event_path()
+    load_event_config(event)  # a broken settings file is said before any passphrase is asked
     root_passphrase = read_secret("root passphrase (12+ characters, keep it safe)", ENV_ROOT, confirm=True)
     problem = trust.root_passphrase_problem(root_passphrase)
     if problem:

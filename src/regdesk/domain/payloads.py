@@ -19,6 +19,8 @@ from regdesk.domain.authority import OPERATOR_ROLES, STATION_ROLES
 # bidirectional embeddings/overrides/isolates and the Arabic letter mark (they reorder what a
 # reader sees), and the byte-order mark.
 UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f\ufeff]")
+# Free text people type (a reason, a note) may also hold tabs and line breaks.
+UNSAFE_FREE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f\ufeff]")
 # The same without \x1f, for columns joined by \x1f and checked in one pass.
 _UNSAFE_JOINED = re.compile("[\x00-\x1e\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f\ufeff]")
 _IDENT = re.compile(r"[a-z0-9_]{1,40}")
@@ -51,14 +53,14 @@ class BadPayload(ValueError):
         super().__init__(f"field {field!r}: {message}")
 
 
-def text_problem(value: object, max_length: int = 200, *, empty_ok: bool = True) -> str | None:
+def text_problem(value: object, max_length: int = 200, *, empty_ok: bool = True, free: bool = False) -> str | None:
     if not isinstance(value, str):
         return "must be text"
     if len(value) > max_length:
         return f"is {len(value)} characters long; at most {max_length} are allowed"
     if not value and not empty_ok:
         return "is empty"
-    found = UNSAFE_TEXT.search(value)
+    found = (UNSAFE_FREE_TEXT if free else UNSAFE_TEXT).search(value)
     if found:
         return f"contains the control or bidirectional character U+{ord(found.group()):04X}"
     return None
@@ -71,6 +73,11 @@ Check = Callable[[Any], "str | None"]
 
 def text(max_length: int = 200, *, empty_ok: bool = True) -> Check:
     return lambda v: text_problem(v, max_length, empty_ok=empty_ok)
+
+
+def free_text(max_length: int = MAX_PAYLOAD_TEXT, *, empty_ok: bool = True) -> Check:
+    """What a person wrote in their own words: tabs and line breaks allowed, escapes never."""
+    return lambda v: text_problem(v, max_length, empty_ok=empty_ok, free=True)
 
 
 def pattern(regex: re.Pattern[str], words: str, *, empty_ok: bool = False) -> Check:
@@ -131,7 +138,7 @@ def small_object(value: Any) -> str | None:
                 if problem:
                     return problem
         elif isinstance(item, str):
-            return text_problem(item, MAX_PAYLOAD_TEXT)
+            return text_problem(item, MAX_PAYLOAD_TEXT, free=True)
         elif item is not None and not isinstance(item, (bool, int, float)):
             return "holds a value of an unknown type"
         return None
@@ -244,7 +251,7 @@ SCHEMAS: Mapping[str, Schema] = {
         {"participant_id": PARTICIPANT, "reason": IDENT, "replaced_by": nullable(SERIAL),
          "conflict_key": text(300)}),
     "override_granted": Schema(
-        {"rule": text(200, empty_ok=False), "reason": text(MAX_PAYLOAD_TEXT, empty_ok=False), "supervisor": NAME},
+        {"rule": text(200, empty_ok=False), "reason": free_text(empty_ok=False), "supervisor": NAME},
         {"participant_id": PARTICIPANT}),
     "scan_recorded": Schema(
         {"local_day": DAY, "point_kind": one_of(("security", "bus")), "point": text(64, empty_ok=False),
@@ -253,21 +260,21 @@ SCHEMAS: Mapping[str, Schema] = {
          "participant_id": pattern(_ACCREDITATION_ID, "an accreditation id", empty_ok=True),
          "counted": boolean, "manual": boolean, "raw": text(400), "holder_in_mirror": boolean,
          "claimed_serial": text(16), "bus": text(32), "departure_time": text(8), "supervisor": text(120),
-         "manual_note": text(400)}),
+         "manual_note": free_text(400)}),
     "departure_closed": Schema(
         {"departure": text(64, empty_ok=False), "stop": text(64, empty_ok=False), "direction": text(16)},
         {"bus": text(32), "departure_time": text(8), "opened_at": text(32), "headcount": whole(),
          "capacity": whole(), "local_day": DAY}),
     "conflict_resolved": Schema(
         {"conflict_key": pattern(_CONFLICT_KEY, "a conflict key"), "decision": text(500),
-         "reason": text(MAX_PAYLOAD_TEXT, empty_ok=False)},
+         "reason": free_text(empty_ok=False)},
         {"kind": IDENT, "revoked_serials": list_of(SERIAL), "kept_serials": list_of(SERIAL),
          "sides": list_of(SERIAL)}),
     "station_certified": Schema({"certificate": small_object}, {}),
     "station_revoked": Schema({"revocation": small_object}, {"station_name": text(120)}),
     "signin_failed": Schema({"name": text(120), "where": IDENT}, {"failures": whole(), "locked_seconds": whole()}),
     "security_alert": Schema(
-        {"source": text(200), "reason": text(MAX_PAYLOAD_TEXT, empty_ok=False), "fingerprint": text(64)},
+        {"source": text(200), "reason": free_text(empty_ok=False), "fingerprint": text(64)},
         {"station_id": text(64), "seq": whole(0), "event_id": text(64), "kind": text(40), "count": whole()}),
 }
 

@@ -76,7 +76,9 @@ class Certificate:
     role: str
     public_key: str  # hex of the station's raw Ed25519 public key
     issued_at: str  # stored UTC text
-    valid_until: str  # stored UTC text: events recorded later are refused
+    # Stored UTC text, shown to people. Not enforced on events: their times are the station's own
+    # word (and rehearsals run on 2017 clocks); a station is cut off by revocation, not expiry.
+    valid_until: str
     issuer: str = ROOT_ISSUER  # "root", or the station id this one continues (a restore)
     signature: str = ""
     parent: Certificate | None = field(default=None, compare=False)  # the certificate continued

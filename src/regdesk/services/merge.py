@@ -245,8 +245,6 @@ def event_problem(ctx: TrustContext, item: Incoming, role: str, cert: certs.Cert
     bad = payloads.payload_problem(e.kind, e.payload, len(item.payload_json))
     if bad is not None:
         return f"{e.kind}: {bad}"
-    if item.recorded_at_text > cert.valid_until:
-        return f"recorded after the station's certificate expired ({cert.valid_until[:10]})"
     if (e.kind == EventKind.STATION_CREATED) != (e.seq == 1):
         return "station_created must be, and only be, a station's first event"
     p = e.payload
