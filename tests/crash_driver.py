@@ -8,7 +8,7 @@ tests/test_crash_safety.py kills it with SIGKILL at random moments:
 A run prints "READY" once the station is open, then one "ACK <what>" line per step, flushed right
 after the step's transaction committed: exactly what a clerk would have seen on screen. "DONE"
 when there is nothing left to do. Mode "cli" runs the real `regdesk` command line instead
-(`cli STDIN_FILE ARG...`), e.g. `regdesk scan --json`, whose output lines are its acknowledgements.
+(`cli STDIN_FILE [REGDESK_X=VALUE...] ARG...`), e.g. `regdesk scan --json`, whose output lines are its acknowledgements.
 
 The fork server imports regdesk once, then for each JSON command line on stdin forks a child that
 does one run (its output goes to the server's stdout) and prints "PID <pid>", then "EXIT <pid>
@@ -95,6 +95,9 @@ def main(argv: list[str]) -> int:
         os.dup2(fd, 0)
         os.close(fd)
         sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)
+        while rest and rest[0].startswith("REGDESK_") and "=" in rest[0]:  # secrets come by environment
+            name, _, value = rest.pop(0).partition("=")
+            os.environ[name] = value
         return regdesk_main(rest)
     _preimport()  # so that the kill lands in the work, not in interpreter start-up
     station = open_station(Path(data_dir), clock=_clock_after_last_event(Path(data_dir)))

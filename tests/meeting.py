@@ -113,7 +113,7 @@ def init_station(data_dir: Path, event_path: Path = EVENT_TOML, *, role: str = "
 def transfer(source: Station, target: Station, *, reverse: bool = False) -> int:
     """Everything `source` holds, merged into `target` through the verifying merge (what a bundle
     carried between them would do). Returns the number of events new to `target`."""
-    from regdesk.services.merge import TrustContext, incoming_from_row, merge, travelling_rows
+    from regdesk.services.merge import TrustContext, incoming_from_row, merge, summarise, travelling_rows
     from regdesk.services.station import seal_own_head
 
     seal_own_head(source)
@@ -125,7 +125,7 @@ def transfer(source: Station, target: Station, *, reverse: bool = False) -> int:
     with target.transaction() as session:
         result = merge(session, items, TrustContext(target.config.code, target.root_public_key, target.station_id),
                        strict=False)
-    assert not result.rejected, result.rejected[:3]
+    assert not result.rejected, summarise(result.rejected)
     return result.added_count
 
 

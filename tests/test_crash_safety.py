@@ -34,7 +34,7 @@ import pytest
 from regdesk.clock import FixedClock
 from regdesk.services import backup, bundles, desk, integrity, operators
 from regdesk.services.station import open_station
-from meeting import init_station
+from meeting import init_station, secret_of
 
 from conftest import EVENT_TOML, local, participant_row, seed_participants
 
@@ -68,10 +68,11 @@ class Figures:
                 f"acknowledged={self.acked} lost={self.lost} duplicated={self.duplicated}")
 
 
-def run_and_kill(cmd: list[str], delay: float, *, stdin=None) -> tuple[list[str], bool]:
+def run_and_kill(cmd: list[str], delay: float, *, stdin=None, env: dict[str, str] | None = None
+                 ) -> tuple[list[str], bool]:
     """Start, wait until it is working (first line), sleep `delay`, SIGKILL. Returns (lines, killed)."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=stdin or subprocess.DEVNULL,
-                            text=True)
+                            text=True, env={**os.environ, **(env or {})})
     first = proc.stdout.readline()
     if not first:
         proc.wait()
@@ -316,9 +317,10 @@ def test_kill_during_scanning(tmp_path, server):
         if attempt == 0:  # from scratch: `python -m regdesk scan`, interpreter start and all
             with scans.open("rb") as stdin:
                 lines, killed = run_and_kill([sys.executable, "-m", "regdesk", *cli], rng.uniform(0, MAX_DELAY),
-                                             stdin=stdin)
+                                             stdin=stdin, env={"REGDESK_PIN": secret_of("guard")})
         else:
-            lines, killed = server.run_and_kill(["cli", scans, *cli], rng.uniform(0, MAX_DELAY))
+            lines, killed = server.run_and_kill(["cli", scans, f"REGDESK_PIN={secret_of('guard')}", *cli],
+                                                rng.uniform(0, MAX_DELAY))
         figures.kills += killed
         figures.finished_alone += not killed
         acked += [verdict["event_id"] for verdict in json_acks(lines)]

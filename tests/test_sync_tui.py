@@ -85,8 +85,7 @@ async def test_the_real_status_bar_carries_the_indicator(tmp_path, clock):
 
     station = make_station(tmp_path, "ICC main", "security", clock)
     try:
-        operators.add_operator(station, "Gina Guard", "security", "1357", by="maria")
-        app = make_app(station, operator="Gina Guard")
+        app = make_app(station, operator="guard")
         async with app.run_test(size=(160, 40)) as pilot:
             await wait_until(pilot, lambda: bool(app.screen.query("#sync-status SyncStatusWidget")),
                              "indicator in the status bar", all_workers=False)  # the scan screen keeps a worker

@@ -76,7 +76,7 @@ async def test_a_clerk_gets_no_audit_rows(station):
         await pilot.pause(0.2)
         await app.workers.wait_for_complete()
         assert screen.rows == [] and screen.query_one("#audit-table", DataTable).row_count == 0
-        assert "for supervisor operators only" in str(screen.query_one("#audit-info", Static).render())
+        assert "only for a supervisor" in str(screen.query_one("#audit-info", Static).render())
         assert screen.query_one("#audit-filter", Input).disabled
 
 
@@ -95,7 +95,8 @@ async def unlock_with(pilot, name: str, pin: str) -> None:
     pin_input.value = pin
     pin_input.focus()
     await pilot.press("enter")
-    await pilot.pause(0.05)
+    # The PIN is checked in a worker (scrypt is slow on purpose): wait for its answer.
+    await settle(pilot, lambda: not isinstance(pilot.app.screen, LockScreen) or not pilot.app.screen._checking)
 
 
 async def test_idle_lock_covers_the_screen_until_the_right_pin(station):
@@ -119,7 +120,7 @@ async def test_idle_lock_covers_the_screen_until_the_right_pin(station):
 
         await unlock_with(pilot, "Carlos Clerk", "0000")
         assert isinstance(app.screen, LockScreen)
-        assert "Wrong name or PIN" in str(app.screen.query_one("#lock-error", Static).render())
+        assert "Name or PIN/passphrase is wrong" in str(app.screen.query_one("#lock-error", Static).render())
         assert app.screen.query_one("#lock-pin", Input).value == ""  # a wrong PIN is not left on screen
 
         await unlock_with(pilot, "Lena Clerk", "9753")  # another clerk's right PIN is not enough
@@ -138,19 +139,23 @@ async def test_idle_lock_covers_the_screen_until_the_right_pin(station):
         assert unlocked[-1] == Unlocked("Maria Supervisor", "supervisor", by_supervisor=True)
 
 
-async def test_five_wrong_pins_make_the_lock_wait(station):
+async def test_wrong_pins_make_the_lock_wait_longer_each_time(station):
+    clock = FakeTime()
+    station.wall_clock = clock  # the throttle counts real seconds, shared with sign-in and the CLI
     app = make_app(station, operator="Carlos Clerk")
     async with app.run_test(size=SIZE) as pilot:
-        clock = FakeTime()
-        app.push_screen(LockScreen(station, "Carlos Clerk", now=clock))
+        app.push_screen(LockScreen(station, "Carlos Clerk"))
         await pilot.pause(0.05)
-        for _ in range(5):
+        for _ in range(4):
             await unlock_with(pilot, "Carlos Clerk", "0000")
         error = app.screen.query_one("#lock-error", Static)
-        assert "wait 60 s" in str(error.render())
+        assert "locked for 30 s" in str(error.render())
         await unlock_with(pilot, "Carlos Clerk", "1357")  # even the right PIN waits
         assert isinstance(app.screen, LockScreen)
-        assert "Try again in 60 s" in str(error.render())
+        assert "locked for 30 s" in str(error.render())
+        clock.t += 31
+        await unlock_with(pilot, "Carlos Clerk", "0000")  # one more miss: the next wait doubles
+        assert "locked for 60 s" in str(error.render())
         clock.t += 61
         await unlock_with(pilot, "Carlos Clerk", "1357")
         assert not isinstance(app.screen, LockScreen), str(error.render())

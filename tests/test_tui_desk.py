@@ -13,6 +13,7 @@ from textual import events
 from regdesk.clock import FixedClock
 from regdesk.domain.events import EventKind
 from regdesk.services import desk
+from regdesk.services import operators
 from regdesk.services.demo import build_demo_station, demo_secret
 from regdesk.services.station import Station, open_station
 from regdesk.store.models import Badge, EventRow, IdentityCheck, Override, Participant
@@ -155,19 +156,27 @@ async def test_sign_in_refuses_wrong_pin_then_opens_the_desk(station):
 
 
 @pytest.mark.slow
-async def test_five_wrong_pins_lock_sign_in_for_30_seconds(station, clock):
+async def test_four_wrong_pins_lock_sign_in_for_30_seconds(station, clock):
+    wall = {"now": 1_000_000.0}  # real seconds (a lockout never follows the rehearsal clock)
+    station.wall_clock = lambda: wall["now"]
     app = make_app(station)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        for _ in range(5):
+        for _ in range(4):
             await sign_in(pilot, "ana", "0000")
             await wait_until(pilot, lambda: not screen._checking, "PIN checked")
-        assert "locked" in text_of(screen, "#login-message")
+        assert "locked for 30 s" in text_of(screen, "#login-message")
         await sign_in(pilot, "ana", "1111")  # even the right PIN is not accepted while locked
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: not screen._checking, "PIN checked")
         assert isinstance(app.screen, LoginScreen) and app.operator is None
+        # Another process on the same station (a CLI) is locked out too: the count is station-wide.
+        other = open_station(station.data_dir, clock=clock)
+        other.wall_clock = station.wall_clock
+        with pytest.raises(operators.SignInRefused, match="locked"):
+            operators.sign_in(other, "ana", "1111")
+        other.close()
 
-        clock.advance(seconds=31)
+        wall["now"] += 31
         await sign_in(pilot, "ana", "1111")
         await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk after lockout")
 

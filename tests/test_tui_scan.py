@@ -13,7 +13,8 @@ from textual import events
 from textual.keys import _character_to_key
 
 from regdesk.services import desk, operators, scanning
-from meeting import init_station, transfer
+from meeting import enrol_beside, transfer
+from regdesk.services.station import replace_event_config
 from regdesk.store import eventlog
 from regdesk.store.models import EventRow, Scan
 from regdesk.tui.app import make_app
@@ -63,7 +64,9 @@ def badges(desk_station):
 
 
 def scan_station(tmp_path, desk_station, clock, role, event_path=EVENT_TOML):
-    station = init_station(tmp_path / role, event_path, role=role, name=f"{role} 1", clock=clock)
+    station = enrol_beside(desk_station, tmp_path / role, role=role, name=f"{role} 1", clock=clock)
+    if event_path != EVENT_TOML:  # the same meeting, settings edited on this station (e.g. a smaller bus)
+        replace_event_config(station, event_path.read_text())
     sync(desk_station, station)
     clock.set(local("2017-12-04T08:40"))
     return station

@@ -17,7 +17,7 @@ import pytest
 from regdesk import cli
 from regdesk.domain.events import EventKind
 from regdesk.services.station import Station
-from meeting import init_station, transfer
+from meeting import enrol_beside, transfer
 from regdesk.store import eventlog
 from regdesk.tui.app import make_app
 from regdesk.tui.dialogs.export_tallies import ExportTalliesDialog
@@ -34,7 +34,7 @@ SIZE = (150, 48)
 @pytest.fixture
 def supervisor_station(meeting, clock, tmp_path) -> Station:
     """A supervisor station that received the whole scripted meeting from the desk by sync."""
-    station = init_station(tmp_path / "supervisor", EVENT_TOML, role="supervisor", name="Supervisor post",
+    station = enrol_beside(meeting, tmp_path / "supervisor", role="supervisor", name="Supervisor post",
                            clock=clock)
     transfer(meeting, station)
     clock.set(local("2017-12-05T09:00"))
@@ -127,7 +127,9 @@ async def test_supervisor_sees_the_day_and_exports_the_same_files_as_the_cli(sup
         ("2017-12-04", "6", "5", "5")]
 
 
-async def test_live_refresh_updates_cells_in_place(supervisor_station):
+async def test_live_refresh_updates_cells_in_place(supervisor_station, tmp_path):
+    side_lane = enrol_beside(supervisor_station, tmp_path / "icc-side", role="security", name="ICC side",
+                             clock=supervisor_station.clock)
     app = make_app(supervisor_station, operator=SUPERVISOR[0])
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, SupervisorScreen), "the supervisor screen")
@@ -139,11 +141,13 @@ async def test_live_refresh_updates_cells_in_place(supervisor_station):
 
         # A guard admits UN-1 at 09:30; the next refresh shows it without rebuilding the table.
         supervisor_station.clock.set(local("2017-12-05T09:30"))
-        with supervisor_station.transaction() as session:
-            supervisor_station.record(session, EventKind.SCAN_RECORDED, {
+        with side_lane.transaction() as session:
+            side_lane.record(session, EventKind.SCAN_RECORDED, {
                 "local_day": "2017-12-05", "point_kind": "security", "point": "ICC-SIDE", "direction": "",
                 "departure": "", "verdict": "valid", "reason": "valid", "serial": "ABCDEFGH",
                 "participant_id": "UN-1", "counted": True, "manual": False}, "guard")
+        transfer(side_lane, supervisor_station)  # its next sync
+        side_lane.close()
         await pilot.press("f5")
         await wait_until(pilot, lambda: cell(screen, "#counters", "entries", "today") == "2", "the new entry")
         assert cell(screen, "#counters", "people", "total") == "6"

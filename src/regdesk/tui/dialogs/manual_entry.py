@@ -56,8 +56,8 @@ class ManualEntryDialog(ModalScreen[ManualEntryRequest | None]):
                     yield Label("Supervisor name", classes="dialog-label")
                     yield Input(id="me-supervisor", max_length=120)
                 with Vertical(id="me-pin-box"):
-                    yield Label("Supervisor PIN", classes="dialog-label")
-                    yield Input(id="me-pin", password=True, restrict=r"[0-9]*", max_length=12)
+                    yield Label("Supervisor passphrase", classes="dialog-label")
+                    yield Input(id="me-pin", password=True, max_length=200)
             yield Label("Note (optional)", classes="dialog-label")
             yield Input(id="me-note", max_length=200, placeholder="e.g. QR torn, name checked on passport")
             yield Static("", id="me-error", classes="dialog-error")
@@ -114,9 +114,9 @@ class ManualEntryDialog(ModalScreen[ManualEntryRequest | None]):
             error.update("Find and select the person first.")
             return
         if not supervisor or not pin:
-            error.update("A supervisor must confirm with name and PIN.")
+            error.update("A supervisor must confirm with name and passphrase.")
             return
-        error.update("Checking supervisor PIN...")
+        error.update("Checking the supervisor's passphrase...")
         self._authenticate(ManualEntryRequest(participant_id, supervisor, pin,
                                               self.query_one("#me-note", Input).value))
 
@@ -127,7 +127,7 @@ class ManualEntryDialog(ModalScreen[ManualEntryRequest | None]):
 
     def _authenticated(self, request: ManualEntryRequest, ok: bool) -> None:
         if not ok:
-            self.query_one("#me-error", Static).update("Supervisor name or PIN is wrong.")
+            self.query_one("#me-error", Static).update("Supervisor name or passphrase is wrong.")
             self.query_one("#me-pin", Input).value = ""
             return
         self.dismiss(request)
