@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "regdesk.commands.tui",
     "regdesk.commands.scan",
     "regdesk.commands.sync",
+    "regdesk.commands.hub",
 ]
 
 
