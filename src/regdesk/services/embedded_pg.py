@@ -29,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,10 +53,10 @@ class Account:
     uid: int | None = None  # None: this process's own account
     gid: int | None = None
 
-    def run_kwargs(self) -> dict[str, object]:
-        if self.uid is None:
-            return {}
-        return {"user": self.uid, "group": self.gid, "extra_groups": []}
+    @property
+    def extra_groups(self) -> list[int] | None:
+        """For subprocess: none at all when switching to the account, unchanged otherwise."""
+        return None if self.uid is None else []
 
     def hand_over(self, path: Path) -> None:
         """Give a folder or file made by this process to the server's account."""
@@ -140,7 +140,8 @@ class Cluster:
             try:
                 done = subprocess.run([str(self.binaries / program), *args], stdin=subprocess.DEVNULL, stdout=output,
                                       stderr=subprocess.STDOUT, cwd=self.pgdata.parent, env=env, timeout=timeout,
-                                      check=False, **self.account.run_kwargs())  # type: ignore[call-overload]
+                                      check=False, user=self.account.uid, group=self.account.gid,
+                                      extra_groups=self.account.extra_groups)
             except (OSError, subprocess.TimeoutExpired) as exc:
                 raise EmbeddedPgError(f"{program} could not run: {exc}") from None
             output.seek(0)
@@ -197,7 +198,8 @@ class Cluster:
                     [str(self.binaries / "postgres"), "-D", str(self.pgdata),
                      *self.server_options(listen=listen, port=port, settings=settings)],
                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=self.pgdata.parent,
-                    preexec_fn=_die_with_parent(), **self.account.run_kwargs())  # type: ignore[call-overload]
+                    preexec_fn=_die_with_parent(), user=self.account.uid, group=self.account.gid,
+                    extra_groups=self.account.extra_groups)
             except OSError as exc:
                 raise EmbeddedPgError(f"postgres could not run: {exc}") from None
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -331,7 +333,7 @@ def explain_start_failure(log: Path, port: int, offset: int = 0) -> str:
     return _last_lines(text) or "no message (see the server log)"
 
 
-def _die_with_parent():  # type: ignore[no-untyped-def]
+def _die_with_parent() -> Callable[[], None] | None:
     """preexec_fn asking Linux to send the child SIGINT (fast shutdown) when this thread ends."""
     if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
         return None

@@ -78,16 +78,16 @@ def start(folder: Path, *, port: int | None = None, lan: bool = False) -> HubSta
         return replace(running, already_running=True)
     if not cluster.exists():
         _create(folder, cluster)
-        settings = {}
+        settings = _Settings()
     password = _read_password(folder)
-    port = port if port is not None else int(settings.get("port", DEFAULT_PORT))
+    port = port if port is not None else settings.port
     try:
         cluster.start_detached(listen=EVERY_INTERFACE if lan else LOOPBACK, port=port, log=folder / _LOG)
-        if not settings.get("database_created"):
+        if not settings.database_created:
             cluster.createdb(DATABASE, port=port, user=USER, password=password)
     except EmbeddedPgError as exc:
         raise HubError(f"the hub in {folder} did not start: {exc}") from None
-    _write_settings(folder, {"port": port, "lan": lan, "user": USER, "database": DATABASE, "database_created": True})
+    _write_settings(folder, _Settings(port=port, lan=lan, database_created=True))
     return status(folder)
 
 
@@ -108,10 +108,8 @@ def status(folder: Path) -> HubState:
     if not (pgdata / "PG_VERSION").exists():
         return HubState(folder, exists=False, pid=None, port=None, lan=False, url=None)
     settings = _read_settings(folder)
-    port = int(settings.get("port", DEFAULT_PORT))
-    lan = bool(settings.get("lan", False))
-    pid = running_pid(pgdata)
-    return HubState(folder, exists=True, pid=pid, port=port, lan=lan, url=_url(folder, port, lan))
+    return HubState(folder, exists=True, pid=running_pid(pgdata), port=settings.port, lan=settings.lan,
+                    url=_url(folder, settings.port, settings.lan))
 
 
 # --- the folder ----------------------------------------------------------------------------------
@@ -156,15 +154,26 @@ def _read_password(folder: Path) -> str:
                        "it (move the folder away and start a new hub; stations push their events again)") from None
 
 
-def _read_settings(folder: Path) -> dict[str, object]:
+@dataclass(frozen=True)
+class _Settings:
+    port: int = DEFAULT_PORT
+    lan: bool = False
+    database_created: bool = False
+
+
+def _read_settings(folder: Path) -> _Settings:
     try:
-        return dict(json.loads((folder / _SETTINGS).read_text(encoding="utf-8")))
-    except (FileNotFoundError, ValueError):
-        return {}
+        raw = json.loads((folder / _SETTINGS).read_text(encoding="utf-8"))
+        return _Settings(port=int(raw.get("port", DEFAULT_PORT)), lan=bool(raw.get("lan", False)),
+                         database_created=bool(raw.get("database_created", False)))
+    except (FileNotFoundError, ValueError, TypeError, AttributeError):
+        return _Settings()
 
 
-def _write_settings(folder: Path, settings: dict[str, object]) -> None:
-    _write_owner_only(folder / _SETTINGS, json.dumps(settings, indent=2) + "\n")
+def _write_settings(folder: Path, settings: _Settings) -> None:
+    text = json.dumps({"port": settings.port, "lan": settings.lan, "user": USER, "database": DATABASE,
+                       "database_created": settings.database_created}, indent=2)
+    _write_owner_only(folder / _SETTINGS, text + "\n")
 
 
 def _write_owner_only(path: Path, text: str) -> None:
@@ -182,8 +191,9 @@ def _url(folder: Path, port: int, lan: bool) -> str | None:
     except HubError:
         return None
     host = lan_address() if lan else LOOPBACK
-    return URL.create("postgresql+psycopg", username=USER, password=password, host=host, port=port,
+    url: str = URL.create("postgresql+psycopg", username=USER, password=password, host=host, port=port,
                       database=DATABASE).render_as_string(hide_password=False)
+    return url
 
 
 def lan_address() -> str:
