@@ -25,7 +25,7 @@ from regdesk.services.scanning import Scanner, ScanPoint
 from regdesk.services.station import open_station
 from sync_helpers import event_ids, icc, issue, meeting_morning, westin  # noqa: F401 (fixtures)
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hub_server")]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -81,6 +80,8 @@ class Account:
 
 
 def server_account() -> Account:
+    import pwd  # POSIX only; imported here so that importing regdesk's CLI works everywhere
+
     if os.geteuid() != 0:
         return Account(pwd.getpwuid(os.geteuid()).pw_name)
     try:
