@@ -23,9 +23,9 @@ PEOPLE = [
 ]
 
 
-def make_station(base: Path, name: str, role: str, clock: FixedClock) -> Station:
+def make_station(base: Path, name: str, role: str, clock: FixedClock, event_path: Path = EVENT_TOML) -> Station:
     folder = base / name.lower().replace(" ", "-")
-    return init_station(folder, EVENT_TOML, role=role, name=name, clock=clock)
+    return init_station(folder, event_path, role=role, name=name, clock=clock)
 
 
 def seed(station: Station) -> None:

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from regdesk.commands.common import CommandError, clock_for, emit_json
-from regdesk.config import ConfigError
+from regdesk.config import ConfigError, EventConfig
 from regdesk.services import scanning
 from regdesk.services.station import StationError, open_station
 
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_scan)
 
 
-def _human(result: scanning.ScanResult) -> str:
+def _human(result: scanning.ScanResult, config: EventConfig) -> str:
     verdict = result.verdict
     parts = [f"{verdict.title:<6}", verdict.text]
     if result.holder is not None and result.holder.name:
@@ -39,8 +39,13 @@ def _human(result: scanning.ScanResult) -> str:
         parts.append(verdict.note)
     if result.entries_today is not None:
         parts.append(f"entries today: {result.entries_today}")
-    if result.headcount is not None:
+    if result.over_capacity:
+        parts.append(f"OVER CAPACITY {result.headcount}/{result.capacity}: boarding recorded; close this departure")
+    elif result.headcount is not None:
         parts.append(f"on board: {result.headcount}/{result.capacity}")
+    step = scanning.next_step(config, result)
+    if step:
+        parts.append(f"-> {step}")
     return "  ".join(parts)
 
 
@@ -73,7 +78,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 if args.json:
                     emit_json(result.as_json())
                 else:
-                    print(_human(result), flush=True)
+                    print(_human(result, station.config), flush=True)
                 scanner.housekeeping()  # after the answer is out, never before
         finally:
             scanner.close()
