@@ -38,7 +38,7 @@ from reportlab.platypus import (
 from regdesk.config import EventConfig
 from regdesk.domain.events import parse_utc
 from regdesk.domain.words import plural as _plural
-from regdesk.services.tallies import DayTallies, MeetingSummary, summarise
+from regdesk.services.tallies import DayTallies, MeetingSummary, no_show_label, summarise
 
 UN_BLUE = colors.HexColor("#009EDB")
 NAVY = colors.HexColor("#1B365D")
@@ -355,11 +355,6 @@ def _bus_chart(st: _Styles, day: DayTallies, config: EventConfig) -> Drawing:
 
 
 # --- sections -----------------------------------------------------------------------------------
-
-
-def no_show_label(collection_closed: bool) -> str:
-    """Until badge collection has closed, a participant without a badge has not collected it yet."""
-    return "No-shows" if collection_closed else "Not yet collected"
 
 
 def _headline_tiles(st: _Styles, day: DayTallies) -> _Tiles:

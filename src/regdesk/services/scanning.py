@@ -443,6 +443,7 @@ class Scanner:
             self._keys = station.public_keys(session)
         self._departure_day: date | None = None
         self.closed_at_day_change: Departure | None = None  # the last departure the day change closed
+        self.day_change_headcount = 0  # and how many had boarded it
         if point.kind == "bus":
             departure = current_departure(station)
             if departure is None or (departure.stop, departure.direction) != (point.code, point.direction):
@@ -545,6 +546,7 @@ class Scanner:
             return None
         closing = self.departure
         self._record_closed(closing, "day_change")
+        self.day_change_headcount = self.headcount
         self._use_new(self._start_proposed())
         self.closed_at_day_change = closing
         return closing

@@ -820,6 +820,12 @@ def open_conflicts(station: Station) -> list[tuple[date, ConflictRow]]:
     return rows
 
 
+def no_show_label(collection_closed: bool) -> str:
+    """Until badge collection has closed, a participant without a badge has not collected it yet:
+    only then is it a no-show."""
+    return "No-shows" if collection_closed else "Not yet collected"
+
+
 # --- several days at once -----------------------------------------------------------------------
 
 
@@ -952,7 +958,7 @@ def parse_day(value: str) -> date:
 __all__ = [
     "BadgeSummary", "CategoryRow", "StationRow", "OperatorRow", "DelegationRow", "NoShowRow", "SecuritySummary",
     "DenialRow", "CheckpointRow", "HourRow", "BusSummary", "StopRow", "DepartureRow", "OverrideRow",
-    "ConflictRow", "DayTallies", "MeetingSummary", "summarise", "tally_days", "day_bounds_utc", "day_tallies", "all_days", "current_day",
+    "ConflictRow", "DayTallies", "MeetingSummary", "summarise", "no_show_label", "tally_days", "day_bounds_utc", "day_tallies", "all_days", "current_day",
     "open_conflicts", "data_version",
     "parse_day", "ICC_STOP",
 ]

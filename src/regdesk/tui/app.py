@@ -155,6 +155,15 @@ class RegdeskApp(App):
             return self.operator is not None and self.current_mode != SIGNIN_MODE
         return True
 
+    async def action_quit(self) -> None:
+        # A scan lane asks first (a stray ctrl+q must not stop the checks); a second ctrl+q on
+        # its question quits.
+        confirm = getattr(self.screen, "action_confirm_quit", None)
+        if confirm is not None:
+            confirm()
+            return
+        await super().action_quit()
+
     def action_mode(self, mode: str) -> None:
         if self.operator is not None and self.operator.role == "supervisor" and mode in MODE_SCREENS:
             self.switch_mode(mode)

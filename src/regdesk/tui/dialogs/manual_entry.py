@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from regdesk.services import lookup, operators
 from regdesk.services.station import Station
 from regdesk.tui.dialogs._base import dialog_css
+from regdesk.tui.dialogs._fit import FitsTerminal, fit_dialog_css
 
 
 @dataclass(frozen=True)
@@ -26,13 +27,15 @@ class ManualEntryRequest:
     note: str
 
 
-class ManualEntryDialog(ModalScreen[ManualEntryRequest | None]):
-    DEFAULT_CSS = dialog_css("ManualEntryDialog") + """
+class ManualEntryDialog(FitsTerminal, ModalScreen[ManualEntryRequest | None]):
+    DEFAULT_CSS = dialog_css("ManualEntryDialog") + fit_dialog_css("ManualEntryDialog") + """
     ManualEntryDialog > #dialog { width: 90; border: thick $warning; }
+    ManualEntryDialog.-short > #dialog { border: tall $warning; }
     ManualEntryDialog #me-results { height: 7; }
+    ManualEntryDialog.-short #me-results { height: 4; border: none; padding: 0; }
     ManualEntryDialog #me-confirm { height: auto; }
     ManualEntryDialog #me-supervisor-box { width: 1fr; height: auto; margin-right: 2; }
-    ManualEntryDialog #me-pin-box { width: 22; height: auto; }
+    ManualEntryDialog #me-pin-box { width: 1fr; height: auto; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     AUTO_FOCUS = "#me-query"
@@ -56,8 +59,9 @@ class ManualEntryDialog(ModalScreen[ManualEntryRequest | None]):
                     yield Label("Supervisor name", classes="dialog-label")
                     yield Input(id="me-supervisor", max_length=120)
                 with Vertical(id="me-pin-box"):
-                    yield Label("Supervisor PIN", classes="dialog-label")
-                    yield Input(id="me-pin", password=True, restrict=r"[0-9]*", max_length=12)
+                    # Free text: supervisor credentials are becoming passphrases.
+                    yield Label("PIN or passphrase", classes="dialog-label")
+                    yield Input(id="me-pin", password=True, max_length=200)
             yield Label("Note (optional)", classes="dialog-label")
             yield Input(id="me-note", max_length=200, placeholder="e.g. QR torn, name checked on passport")
             yield Static("", id="me-error", classes="dialog-error")
@@ -114,9 +118,9 @@ class ManualEntryDialog(ModalScreen[ManualEntryRequest | None]):
             error.update("Find and select the person first.")
             return
         if not supervisor or not pin:
-            error.update("A supervisor must confirm with name and PIN.")
+            error.update("A supervisor must confirm with name and PIN or passphrase.")
             return
-        error.update("Checking supervisor PIN...")
+        error.update("Checking the supervisor...")
         self._authenticate(ManualEntryRequest(participant_id, supervisor, pin,
                                               self.query_one("#me-note", Input).value))
 
@@ -127,7 +131,7 @@ class ManualEntryDialog(ModalScreen[ManualEntryRequest | None]):
 
     def _authenticated(self, request: ManualEntryRequest, ok: bool) -> None:
         if not ok:
-            self.query_one("#me-error", Static).update("Supervisor name or PIN is wrong.")
+            self.query_one("#me-error", Static).update("Supervisor name or PIN/passphrase is wrong.")
             self.query_one("#me-pin", Input).value = ""
             return
         self.dismiss(request)
