@@ -16,6 +16,7 @@ from regdesk.domain.events import EventKind
 from regdesk.domain.verdict import REASON_ACTION, Outcome, Reason
 from regdesk.domain.words import noun, plural
 from regdesk.services import desk, scanning, tallies
+from regdesk.services.station import open_station
 from regdesk.store.models import EventRow, Scan
 
 from conftest import EVENT_TOML, local, participant_row, seed_participants
@@ -85,7 +86,7 @@ def test_every_denial_reason_tells_the_guard_what_to_do(tmp_path, desk_station, 
         assert result.outcome is Outcome.DENIED
         steps[str(result.verdict.reason)] = scanning.next_step(config, result)
     assert "Keep this old badge" in steps["revoked"]
-    assert "United Nations Registration Centre, The Westin" in steps["revoked"]  # where to send them
+    assert "the UN Registration Centre at the Westin" in steps["revoked"]  # where to send them
     assert "Keep the badge and call the supervisor" in steps["withdrawn"]
     assert steps["unreadable"].startswith("Scan again") and "F2 manual entry" in steps["unreadable"]
     assert "call the supervisor" in steps["forged"] and "Do not admit" in steps["forged"]
@@ -121,9 +122,13 @@ def test_boarding_over_capacity_is_recorded_and_flagged(tmp_path, desk_station, 
     bus.close()
 
     monkeypatch.setattr("sys.stdin", io.StringIO(badges["NGO-7"].token + "\n"))
-    assert cli.main(["--data-dir", str(bus.data_dir), "scan", "--clock", "2017-12-04T07:41"]) == 0
+    assert cli.main(["--data-dir", str(bus.data_dir), "scan", "--clock", "2017-12-04T07:41",
+                     "--over-capacity-bell", "on"]) == 0
     line = capsys.readouterr().out
     assert "OVER CAPACITY 4/2" in line and line.startswith("VALID")
+    reopened = open_station(bus.data_dir)
+    assert scanning.over_capacity_bell(reopened)  # saved: on again
+    reopened.close()
 
 
 # --- departures belong to a local day ------------------------------------------------------------

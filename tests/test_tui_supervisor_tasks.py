@@ -77,7 +77,8 @@ async def test_a_conflict_is_resolved_from_the_supervisor_screen(supervisor_stat
         screen = await dashboard(pilot)
         hint = screen.query_one("#conflict-hint", Static)
         await wait_for(pilot, lambda: hint.display, "the open conflict")
-        assert "press Enter (or ctrl+r) to resolve it" in str(hint.content)
+        assert str(hint.content).startswith("1 open conflict between desks") and "ctrl+r" in str(hint.content)
+        await wait_for(pilot, lambda: in_view(app, hint), "the hint in view")
         assert cell(screen, "#queue", "conflict:badge:KE-2", "what") == "OPEN conflict"
 
         await pilot.press("ctrl+r")

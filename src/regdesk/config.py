@@ -71,6 +71,7 @@ class EventConfig:
     hotels: tuple[Place, ...]
     checkpoints: tuple[Place, ...]
     bus_schedule: tuple[ScheduledDeparture, ...] = ()
+    collection_short_location: str = ""  # one line for screens: where to send someone for a badge
     source_text: str = field(default="", repr=False, compare=False)
 
     @property
@@ -284,6 +285,7 @@ def parse_event_config(text: str, source: str = "<event config>") -> EventConfig
         timezone=tz_name,
         meeting_days=meeting_days,
         collection_location=_optional_str(collection, "location", "", source, "collection"),
+        collection_short_location=_optional_str(collection, "short_location", "", source, "collection"),
         collection_opens_utc=opens,
         collection_closes_utc=closes,
         repeat_seconds=repeat_seconds,

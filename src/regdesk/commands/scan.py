@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bus", default=None, help="bus stops: bus number of the current departure")
     p.add_argument("--departure-time", default=None, metavar="HH:MM",
                    help="bus stops: scheduled time of the current departure")
+    p.add_argument("--over-capacity-bell", choices=("on", "off"), default=None,
+                   help="bus stops: ring the terminal bell when a boarding goes over the bus capacity "
+                        "(station setting, saved; default on)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=cmd_scan)
 
@@ -58,6 +61,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     try:
         try:
+            if args.over_capacity_bell is not None:
+                station.set_setting(scanning.SETTING_OVER_CAPACITY_BELL, "1" if args.over_capacity_bell == "on" else "0")
             point = scanning.parse_point(args.point, station.config) if args.point else None
             if point is not None:
                 scanning.configure_point(station, point)
@@ -79,6 +84,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
                     emit_json(result.as_json())
                 else:
                     print(_human(result, station.config), flush=True)
+                if result.over_capacity and scanning.over_capacity_bell(station) and sys.stdout.isatty():
+                    print("\a", end="", flush=True)
                 scanner.housekeeping()  # after the answer is out, never before
         finally:
             scanner.close()

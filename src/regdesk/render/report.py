@@ -572,7 +572,7 @@ def _day_sections(st: _Styles, day: DayTallies, config: EventConfig, *, with_tit
              _table(st, ["Operator", "Issued", "Replaced", "All (cum.)"], operator_rows,
                     [half - 48 * mm, 15 * mm, 16 * mm, 17 * mm]) if operator_rows else _empty(st, "No badges yet.")]
     if len(day.operators) > MAX_PEOPLE_ROWS:
-        right.append(Paragraph(f"… and {len(day.operators) - MAX_PEOPLE_ROWS} more operators in "
+        right.append(Paragraph(f"… and {_plural(len(day.operators) - MAX_PEOPLE_ROWS, 'more operator')} in "
                                "badges_by_operator.csv.", st.note))
     side = Table([[left, right]], colWidths=[half + 3 * mm, half + 3 * mm])
     side.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),

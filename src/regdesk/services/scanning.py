@@ -182,7 +182,10 @@ def over_capacity_bell(station: Station) -> bool:
 
 
 def desk_place(config: EventConfig) -> str:
-    """Where badges are issued, short enough for one line: "United Nations Registration Centre, The Westin ..."."""
+    """Where badges are issued, for one line of a scan screen: collection.short_location, else the
+    first two parts of collection.location ("United Nations Registration Centre, The Westin ...")."""
+    if config.collection_short_location.strip():
+        return config.collection_short_location.strip()
     parts = [p.strip() for p in config.collection_location.split(",") if p.strip()]
     return ", ".join(parts[:2]) if parts else "the registration desk"
 

@@ -29,8 +29,8 @@ NARROW_COLUMNS = 110
 # (label, width on a wide terminal, label and width under NARROW_COLUMNS); width 0: no column;
 # None: the width that is left. Narrow: operator and station share a column, the participant's name
 # leads the sentence.
-COLUMNS = (("Local time", 19, "Local time", 11), ("Station", 16, "", 0), ("Operator", 14, "By · station", 15),
-           ("Event", 18, "Event", 12), ("Participant", 22, "", 0), ("What it changed", None, "What it changed", None))
+COLUMNS = (("Local time", 19, "Local time", 11), ("Station", 15, "", 0), ("Operator", 12, "By · station", 15),
+           ("Event", 17, "Event", 12), ("Participant", 20, "", 0), ("What it changed", None, "What it changed", None))
 MIN_SUMMARY = 24
 
 

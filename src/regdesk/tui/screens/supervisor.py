@@ -36,7 +36,6 @@ from regdesk.tui.widgets.status_bar import StatusBar
 REFRESH_SECONDS = 5.0
 NO_SHOW_ROWS = 300  # the list is filtered, not scrolled through: beyond this, narrow the filter
 NARROW_COLUMNS = 110
-CONFLICT_HINT = "Open conflicts: select one and press Enter (or ctrl+r) to resolve it"
 CONFLICT_WHY = {conflicts.DUPLICATE: "two valid badges", conflicts.QUOTA: "delegation over quota"}
 
 
@@ -128,6 +127,7 @@ class SupervisorScreen(Screen):
     def compose(self) -> ComposeResult:
         yield StatusBar()
         yield Static("", id="day-title")
+        yield Static("", id="conflict-hint")  # on top: seen at any terminal size
         with VerticalScroll(id="supervisor-body", can_focus=False):
             with Vertical(id="supervisor-left"):
                 yield KeyedTable([("measure", "Measure"), ("today", "Today"), ("total", "So far")], id="counters")
@@ -138,7 +138,6 @@ class SupervisorScreen(Screen):
                 yield Static("00    04    08    12    16    20  23", classes="spark-axis")
             with Vertical(id="supervisor-right"):
                 yield Static("Conflicts and overrides", classes="panel-title")
-                yield Static(CONFLICT_HINT, id="conflict-hint")
                 yield KeyedTable([("time", "Time"), ("what", "What"), ("who", "Who"), ("why", "Why"), ("by", "By")],
                                  id="queue")
                 yield Static("No-shows", classes="panel-title", id="no-show-title")
@@ -159,18 +158,30 @@ class SupervisorScreen(Screen):
         self.set_interval(REFRESH_SECONDS, self._tick)
 
     def on_resize(self, event) -> None:  # noqa: ANN001 (events.Resize)
-        if self._fit(event.size.width) and self._latest is not None:
-            self._show(self._latest)  # cells are cut to the new width
+        self._fit(event.size.width)
+        if self._latest is not None:
+            self.call_after_refresh(self._show, self._latest)  # cells are cut to the new width
 
     def _fit(self, width: int) -> bool:
         """Returns whether the layout changed."""
         narrow = width < NARROW_COLUMNS
         changed = narrow != self.has_class("-narrow")
         self.set_class(narrow, "-narrow")
-        self.query_one(Footer).compact = narrow
+        self.query_one(Footer).compact = width < 160  # the supervisor's footer holds many keys
         if changed:
             self._show_day_title()
         return changed
+
+    def _queue_widths(self) -> tuple[int, int, int, int]:
+        """What, who, why and by share what the queue's width leaves after the time column."""
+        narrow = self.has_class("-narrow")
+        width = self.query_one("#queue", KeyedTable).size.width
+        if not width:  # not laid out yet: estimate from the terminal
+            width = self.app.size.width - (3 if narrow else 57)
+        what = 17 if narrow else 22
+        room = max(30, width - 11 - what - 2 * 5 - 2)  # time, what, cell padding, scrollbar
+        who = by = room * 3 // 10
+        return what, who, room - who - by, by
 
     def _cell(self, wide: int | None, narrow: int) -> int | None:
         """The longest a cell may be: `narrow` on a narrow terminal, else `wide` (None: no limit)."""
@@ -238,27 +249,30 @@ class SupervisorScreen(Screen):
         self.query_one("#badges-caption", Static).update(self._spark_caption("Badges issued by hour", badges))
 
         # Open conflicts first (they wait for a decision), then the day's decisions by time.
-        who_w, why_w, by_w = self._cell(28, 16), self._cell(48, 18), self._cell(24, 10)
+        what_w, who_w, why_w, by_w = self._queue_widths()
         queue: list[tuple[str, tuple[str, ...]]] = [
             (f"conflict:{c.conflict_id}", (c.time_local[5:16].replace("T", " "), "OPEN conflict",
                                            clip(c.participant_name or c.participant_id, who_w),
-                                           clip(CONFLICT_WHY.get(c.kind, c.reason) if why_w else c.reason, why_w),
+                                           clip(CONFLICT_WHY.get(c.kind, c.reason), why_w),
                                            clip(c.station_name, by_w)))
             for c in self._open]
         decided: list[tuple[str, str, tuple[str, ...]]] = []
         for c in t.conflicts:
             if c.state == "resolved":
                 decided.append((c.time_local, f"resolved:{c.conflict_id}:{c.time_local}", (
-                    _hhmm(c.time_local), "conflict resolved", clip(c.participant_name or c.participant_id, who_w),
+                    _hhmm(c.time_local), clip("conflict resolved", what_w), clip(c.participant_name or c.participant_id, who_w),
                     clip(f"{c.resolution}: {c.reason}", why_w), clip(c.resolved_by, by_w))))
         for o in t.overrides:
             decided.append((o.time_local, f"override:{o.event_id}", (
-                _hhmm(o.time_local), f"override {o.rule.replace('_', ' ')}",
+                _hhmm(o.time_local), clip(f"override {o.rule.replace('_', ' ')}", what_w),
                 clip(o.participant_name or o.participant_id, who_w), clip(o.reason, why_w),
                 clip(f"{o.supervisor} / {o.operator}", by_w))))
         queue += [(key, cells) for _, key, cells in sorted(decided)]
         self.query_one("#queue", KeyedTable).sync(queue)
-        self.query_one("#conflict-hint").display = bool(self._open)
+        hint = self.query_one("#conflict-hint", Static)
+        hint.display = bool(self._open)
+        hint.update(f"{plural(len(self._open), 'open conflict')} between desks: select it in the queue and press "
+                    "Enter, or press ctrl+r to resolve it")
         self._show_no_shows()
 
     @staticmethod

@@ -52,9 +52,10 @@ class RecentScans(Static):
             self.update(Text("No scan yet at this lane.", style="italic"))
             return
         table = Table(box=None, expand=True, show_header=False, pad_edge=False, padding=(0, 1))
-        table.add_column("time", no_wrap=True)
-        table.add_column("verdict", no_wrap=True)
-        table.add_column("name", ratio=3, no_wrap=True, overflow="ellipsis")
+        # Fixed columns need a min_width: with ratio columns beside them Rich drops their padding.
+        table.add_column("time", no_wrap=True, min_width=8)
+        table.add_column("verdict", no_wrap=True, min_width=9)
+        table.add_column("name", ratio=5, no_wrap=True, overflow="ellipsis")
         table.add_column("reason", ratio=4, no_wrap=True, overflow="ellipsis")
         for item in self.items:
             table.add_row(item.time, Text(item.verdict, style=STATE_STYLE.get(item.state, "")),
