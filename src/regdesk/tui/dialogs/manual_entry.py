@@ -83,7 +83,8 @@ class ManualEntryDialog(FitsTerminal, ModalScreen[ManualEntryRequest | None]):
         results = self.query_one("#me-results", OptionList)
         results.clear_options()
         results.add_options([
-            Option(f"{h.name}  ·  {h.delegation}  ·  {h.category}  ·  {h.status}", id=h.accreditation_id)
+            Option(f"{h.name}  ·  {h.delegation}  ·  {h.category}  ·  {h.status.replace('_', ' ')}",
+                   id=h.accreditation_id)
             for h in hits])
         if hits:
             results.highlighted = 0

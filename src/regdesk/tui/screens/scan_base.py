@@ -24,13 +24,12 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
-
-from textual.containers import Horizontal
 
 from regdesk.config import EventConfig
 from regdesk.domain.verdict import Outcome
