@@ -12,7 +12,7 @@ from meeting import enrol
 from regdesk.clock import FixedClock
 from regdesk.services import desk
 from regdesk.services.scanning import Scanner, ScanPoint
-from regdesk.services.station import Station
+from regdesk.services.station import Station, replace_event_config
 from regdesk.store.models import EventRow
 
 PEOPLE = [
@@ -24,10 +24,14 @@ PEOPLE = [
 ]
 
 
-def make_station(base: Path, name: str, role: str, clock: FixedClock) -> Station:
-    """A station of the test's meeting (tests/meeting.py), enrolled like a real one."""
+def make_station(base: Path, name: str, role: str, clock: FixedClock, event_path: Path | None = None) -> Station:
+    """A station of the test's meeting (tests/meeting.py), enrolled like a real one; `event_path`
+    edits its settings afterwards (the same meeting, e.g. a smaller bus)."""
     folder = base / name.lower().replace(" ", "-")
-    return enrol(base, folder, role=role, name=name, clock=clock)
+    station = enrol(base, folder, role=role, name=name, clock=clock)
+    if event_path is not None:
+        replace_event_config(station, Path(event_path).read_text())
+    return station
 
 
 def seed(station: Station) -> None:

@@ -52,7 +52,8 @@ async def test_supervisor_reads_and_filters_the_audit(station):
         await settle(pilot, lambda: screen.rows)
         rows = table_text(screen)
         assert rows[0][1:4] == ["Westin desk 1", "Carlos Clerk", "badge issued"]
-        assert rows[0][4].startswith("Badge ") and "issued to CH-1" in rows[0][4]
+        assert rows[0][4] == "Jürg Lauber"  # the participant the event is about
+        assert rows[0][5].startswith("Badge ") and "issued to CH-1" in rows[0][5]
         everything = " ".join(" ".join(r) for r in rows)
         assert station.badge.token[:40] not in everything and "X99887766" not in everything
         assert "passport ending …7766" in everything
@@ -62,7 +63,7 @@ async def test_supervisor_reads_and_filters_the_audit(station):
         await pilot.press("enter")
         await settle(pilot, lambda: len(screen.rows) == 1)
         assert table_text(screen)[0][3] == "identity checked"
-        assert "1 events matching the filter" in str(screen.query_one("#audit-info", Static).render())
+        assert "1 event matching the filter" in str(screen.query_one("#audit-info", Static).render())
 
         await pilot.press("escape")
         await settle(pilot, lambda: len(screen.rows) > 1)

@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from regdesk.errors import RegdeskError
 
 ICC_STOP = "ICC"
+BUS_DIRECTIONS = ("to_icc", "to_hotel")
 _HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+_HHMM = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
 
 class ConfigError(RegdeskError, ValueError):
@@ -41,6 +43,17 @@ class Place:
 
 
 @dataclass(frozen=True)
+class ScheduledDeparture:
+    """One line of the bus timetable posted at the accreditation centre."""
+
+    stop: str  # hotel code or ICC
+    direction: str  # to_icc | to_hotel
+    time: str  # local HH:MM
+    days: tuple[date, ...] = ()  # empty: every meeting day
+    route: str = ""  # e.g. "Westin, Marriott" for a bus leaving the ICC
+
+
+@dataclass(frozen=True)
 class EventConfig:
     code: str
     name: str
@@ -58,6 +71,8 @@ class EventConfig:
     categories: tuple[Category, ...]
     hotels: tuple[Place, ...]
     checkpoints: tuple[Place, ...]
+    bus_schedule: tuple[ScheduledDeparture, ...] = ()
+    collection_short_location: str = ""  # one line for screens: where to send someone for a badge
     source_text: str = field(default="", repr=False, compare=False)
 
     @property
@@ -83,6 +98,12 @@ class EventConfig:
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.zone)
+
+    def scheduled_departures(self, stop: str, direction: str, day: date) -> tuple[ScheduledDeparture, ...]:
+        """The timetable of one stop and direction on one local day, earliest first."""
+        return tuple(sorted((d for d in self.bus_schedule if d.stop == stop and d.direction == direction
+                             and (day in d.days if d.days else day in self.meeting_days)),
+                            key=lambda d: d.time))
 
     def local_day(self, moment: datetime) -> date:
         return self.local(moment).date()
@@ -150,6 +171,40 @@ def _places(raw: Any, source: str, key: str) -> tuple[Place, ...]:
     return tuple(places)
 
 
+def _bus_schedule(raw: Any, source: str, stops: tuple[Place, ...]) -> tuple[ScheduledDeparture, ...]:
+    """[[bus.departures]] tables: stop, direction, times = ["07:15", ...], optional days and route."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError(source, "bus.departures", "must be a list of tables ([[bus.departures]])")
+    codes = {p.code for p in stops}
+    schedule: list[ScheduledDeparture] = []
+    for i, item in enumerate(raw):
+        prefix = f"bus.departures[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(source, prefix, "must be a table")
+        stop = _require(item, "stop", str, source, prefix)
+        if stop not in codes:
+            raise ConfigError(source, f"{prefix}.stop", f"unknown stop {stop!r}; use one of {', '.join(sorted(codes))}")
+        direction = _require(item, "direction", str, source, prefix)
+        if direction not in BUS_DIRECTIONS:
+            raise ConfigError(source, f"{prefix}.direction", f"{direction!r} must be to_icc or to_hotel")
+        times = _require(item, "times", list, source, prefix)
+        if not times:
+            raise ConfigError(source, f"{prefix}.times", "must list at least one time (HH:MM)")
+        days_raw = item.get("days", [])
+        if not isinstance(days_raw, list):
+            raise ConfigError(source, f"{prefix}.days", "must be a list of dates (YYYY-MM-DD)")
+        days = tuple(_parse_day(d, source, f"{prefix}.days[{j}]") for j, d in enumerate(days_raw))
+        route = _optional_str(item, "route", "", source, prefix)
+        for j, value in enumerate(times):
+            match = _HHMM.fullmatch(value) if isinstance(value, str) else None
+            if match is None:
+                raise ConfigError(source, f"{prefix}.times[{j}]", f"{value!r} is not a local time (HH:MM, e.g. 07:30)")
+            schedule.append(ScheduledDeparture(stop, direction, f"{int(match[1]):02d}:{match[2]}", days, route))
+    return tuple(schedule)
+
+
 def parse_event_config(text: str, source: str = "<event config>") -> EventConfig:
     try:
         data = tomllib.loads(text)
@@ -211,6 +266,13 @@ def parse_event_config(text: str, source: str = "<event config>") -> EventConfig
             raise ConfigError(source, f"{prefix}.quota", "must be a whole number, 0 (no limit) or more")
         categories.append(Category(code, _require(item, "name", str, source, prefix), colour, quota))
 
+    hotels = _places(data.get("hotels"), source, "hotels")
+    bus = data.get("bus", {})
+    if not isinstance(bus, dict):
+        raise ConfigError(source, "bus", "must be a table")
+    bus_stops = hotels + (Place(ICC_STOP, ""),)
+    bus_schedule = _bus_schedule(bus.get("departures"), source, bus_stops)
+
     code = _require(event, "code", str, source, "event")
     if not code.strip():
         raise ConfigError(source, "event.code", "is empty")
@@ -224,14 +286,16 @@ def parse_event_config(text: str, source: str = "<event config>") -> EventConfig
         timezone=tz_name,
         meeting_days=meeting_days,
         collection_location=_optional_str(collection, "location", "", source, "collection"),
+        collection_short_location=_optional_str(collection, "short_location", "", source, "collection"),
         collection_opens_utc=opens,
         collection_closes_utc=closes,
         repeat_seconds=repeat_seconds,
         bus_capacity=bus_capacity,
         valid_days=valid_days,
         categories=tuple(categories),
-        hotels=_places(data.get("hotels"), source, "hotels"),
+        hotels=hotels,
         checkpoints=_places(data.get("checkpoints"), source, "checkpoints"),
+        bus_schedule=bus_schedule,
         source_text=text,
     )
 

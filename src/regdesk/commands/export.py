@@ -9,6 +9,7 @@ from pathlib import Path
 
 from regdesk.commands.common import CommandError, emit_json, signed_in, station_from_args
 from regdesk.domain.authority import Act
+from regdesk.domain.words import plural
 from regdesk.services import exports, tallies
 
 
@@ -74,7 +75,7 @@ def cmd_export_tallies(args: argparse.Namespace) -> int:
             raise CommandError(f"export failed: {exc}") from None
     finally:
         station.close()
-    last = result.tallies[-1]
+    summary = tallies.summarise(result.tallies)
     if args.json:
         emit_json({
             "out_dir": str(result.out_dir), "files": [str(f) for f in result.files],
@@ -85,11 +86,39 @@ def cmd_export_tallies(args: argparse.Namespace) -> int:
                 "pre_registered": t.badges.pre_registered, "security_entries": t.security.entries,
                 "security_denied": t.security.denied, "bus_boardings": t.buses.boardings,
                 "no_shows": t.no_show_count, "overrides": len(t.overrides)} for t in result.tallies},
+            "totals": {
+                "badges_issued": summary.badges_issued, "badges_replaced": summary.badges_replaced,
+                "badges_revoked": summary.badges_revoked, "collected": summary.collected,
+                "pre_registered": summary.pre_registered, "security_entries": summary.entries,
+                "security_denied": summary.denied, "bus_boardings": summary.bus_boardings,
+                "bus_departures_over_capacity": len(summary.over_capacity), "overrides": summary.overrides,
+                "open_conflicts": summary.open_conflicts},
         })
     else:
-        print(f"Wrote {len(result.files)} files to {result.out_dir}")
-        b, s = last.badges, last.security
-        print(f"{last.day}: {b.issued} badges issued ({b.replaced} replaced, {b.revoked} revoked), "
-              f"{b.collected}/{b.pre_registered} collected, {s.entries} entries, {s.denied} denied, "
-              f"{last.buses.boardings} bus boardings, {last.no_show_count} no-shows")
+        print(f"Wrote {plural(len(result.files), 'file')} to {result.out_dir}")
+        print(tallies_table(result.tallies, summary))
     return 0
+
+
+def tallies_table(days: tuple[tallies.DayTallies, ...] | list[tallies.DayTallies],
+                  summary: tallies.MeetingSummary) -> str:
+    """Every day of the export, one line each, and a line adding them up (several days)."""
+    header = ("Day", "Issued", "Replaced", "Revoked", "Collected", "Entries", "Denied", "Boardings", "No badge")
+    rows = [(f"{t.day:%a %d %b}", f"{t.badges.issued:,}", f"{t.badges.replaced:,}", f"{t.badges.revoked:,}",
+             f"{t.badges.collected:,}/{t.badges.pre_registered:,}", f"{t.security.entries:,}",
+             f"{t.security.denied:,}", f"{t.buses.boardings:,}", f"{t.no_show_count:,}") for t in days]
+    if len(rows) > 1:
+        rows.append(("All days", f"{summary.badges_issued:,}", f"{summary.badges_replaced:,}",
+                     f"{summary.badges_revoked:,}", f"{summary.collected:,}/{summary.pre_registered:,}",
+                     f"{summary.entries:,}", f"{summary.denied:,}", f"{summary.bus_boardings:,}",
+                     f"{summary.no_show_count:,}"))
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    lines = [line(header), *(line(r) for r in rows)]
+    if len(rows) > 1:
+        lines.insert(-1, "  ".join("-" * w for w in widths))
+    lines.append("Collected and No badge: at the end of the day (All days: at the end of the last day).")
+    return "\n".join(lines)

@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from regdesk.commands.common import CommandError, clock_for, emit_json, signed_in
+from regdesk.config import ConfigError, EventConfig
 from regdesk.domain.authority import Act
-from regdesk.config import ConfigError
 from regdesk.services import scanning
 from regdesk.services.station import StationError, open_station
 
@@ -28,11 +28,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bus", default=None, help="bus stops: bus number of the current departure")
     p.add_argument("--departure-time", default=None, metavar="HH:MM",
                    help="bus stops: scheduled time of the current departure")
+    p.add_argument("--over-capacity-bell", choices=("on", "off"), default=None,
+                   help="bus stops: ring the terminal bell when a boarding goes over the bus capacity "
+                        "(station setting, saved; default on)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=cmd_scan)
 
 
-def _human(result: scanning.ScanResult) -> str:
+def _human(result: scanning.ScanResult, config: EventConfig) -> str:
     verdict = result.verdict
     parts = [f"{verdict.title:<6}", verdict.text]
     if result.holder is not None and result.holder.name:
@@ -41,8 +44,13 @@ def _human(result: scanning.ScanResult) -> str:
         parts.append(verdict.note)
     if result.entries_today is not None:
         parts.append(f"entries today: {result.entries_today}")
-    if result.headcount is not None:
+    if result.over_capacity:
+        parts.append(f"OVER CAPACITY {result.headcount}/{result.capacity}: boarding recorded; close this departure")
+    elif result.headcount is not None:
         parts.append(f"on board: {result.headcount}/{result.capacity}")
+    step = scanning.next_step(config, result)
+    if step:
+        parts.append(f"-> {step}")
     return "  ".join(parts)
 
 
@@ -55,6 +63,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     try:
         try:
+            if args.over_capacity_bell is not None:
+                station.set_setting(scanning.SETTING_OVER_CAPACITY_BELL, "1" if args.over_capacity_bell == "on" else "0")
             point = scanning.parse_point(args.point, station.config) if args.point else None
             if point is not None:
                 scanning.configure_point(station, point)
@@ -75,7 +85,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 if args.json:
                     emit_json(result.as_json())
                 else:
-                    print(_human(result), flush=True)
+                    print(_human(result, station.config), flush=True)
+                if result.over_capacity and scanning.over_capacity_bell(station) and sys.stdout.isatty():
+                    print("\a", end="", flush=True)
                 scanner.housekeeping()  # after the answer is out, never before
         finally:
             scanner.close()

@@ -51,6 +51,27 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.REPEAT: "Already scanned here a moment ago - not counted again",
 }
 
+# What the officer does next, per denial (the reason line says what is wrong, this line what to do).
+# {desk}: where meeting badges are issued; {days}: the days a badge opens the venue and the buses.
+REASON_ACTION: dict[Reason, str] = {
+    Reason.UNREADABLE: "Scan again, QR code flat and in the light. Still unreadable: F2 manual entry with a supervisor",
+    Reason.FORGED: "Do not admit. Keep the badge, ask the person to wait here and call the supervisor",
+    Reason.WRONG_EVENT: "Do not admit. Give the badge back: badges for this meeting are issued at {desk}",
+    Reason.UNKNOWN_KEY: "Do not admit yet. Ask the person to wait and call the supervisor (this station may "
+                        "not have that desk's key yet)",
+    Reason.REVOKED: "Do not admit. Keep this old badge. The holder's newer badge works; if it is lost, send them "
+                    "to {desk}",
+    Reason.WITHDRAWN: "Do not admit. Keep the badge and call the supervisor: the accreditation was withdrawn",
+    Reason.NOT_VALID_TODAY: "Do not admit today. Give the badge back: it is valid on {days}",
+}
+
+
+def guidance(reason: Reason | str, *, desk: str, days: str) -> str:
+    """The next step for the officer after a denial; "" when there is nothing to do (valid, repeat)."""
+    template = REASON_ACTION.get(Reason(reason), "") if reason in Reason._value2member_map_ else ""
+    return template.format(desk=desk, days=days)
+
+
 # Headline shown in large letters.
 OUTCOME_TITLE: dict[Outcome, str] = {Outcome.VALID: "VALID", Outcome.DENIED: "DENIED", Outcome.REPEAT: "REPEAT"}
 

@@ -37,7 +37,8 @@ from reportlab.platypus import (
 
 from regdesk.config import EventConfig
 from regdesk.domain.events import parse_utc
-from regdesk.services.tallies import DayTallies
+from regdesk.domain.words import plural as _plural
+from regdesk.services.tallies import DayTallies, MeetingSummary, no_show_label, summarise
 
 UN_BLUE = colors.HexColor("#009EDB")
 NAVY = colors.HexColor("#1B365D")
@@ -98,10 +99,6 @@ def _n(value: int) -> str:
 
 def _pct(value: float) -> str:
     return f"{value:.0f}%" if value >= 10 or value == 0 else f"{value:.1f}%"
-
-
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count:,} {word if count == 1 else (plural or word + 's')}"
 
 
 def _short_stop(name: str) -> str:
@@ -371,49 +368,89 @@ def _headline_tiles(st: _Styles, day: DayTallies) -> _Tiles:
          GOOD),
         (_n(counts["complete"]), "Delegations complete",
          f"{counts['partial']:,} partial · {counts['not_collected']:,} none yet", GOOD),
-        (_n(day.no_show_count), "No-shows", "pre-registered, no badge yet", ALERT if day.no_show_count else GOOD),
+        (_n(day.no_show_count), no_show_label(day.collection_closed), "pre-registered, no badge yet",
+         ALERT if day.no_show_count and day.collection_closed else GOOD),
         (_n(s.entries), "Venue entries", f"{_plural(s.distinct_people, 'person', 'people')} · {_plural(s.repeats, 'repeat')}", UN_BLUE),
         (_n(s.denied), "Entries denied", f"{_n(s.denied_cum)} since the start", DENIED if s.denied else GOOD),
         (_n(bus.boardings), "Bus boardings",
-         f"{bus.departures:,} departures · {bus.over_capacity:,} overfull", ALERT if bus.over_capacity else UN_BLUE),
+         f"{_plural(bus.departures, 'departure')} · {bus.over_capacity:,} overfull", ALERT if bus.over_capacity else UN_BLUE),
         (f"{len(day.overrides)} / {len(day.conflicts)}", "Overrides / conflicts",
-         f"{open_conflicts} conflict(s) still open" if open_conflicts else "each with who and why", NAVY),
+         f"{_plural(open_conflicts, 'conflict')} still open" if open_conflicts else "each with who and why", NAVY),
     ])
 
 
-SECURITY_ALERT_REASONS = {"forged", "unknown_key", "wrong_event"}
+def _meeting_tiles(st: _Styles, m: MeetingSummary) -> _Tiles:
+    """The first page of an all-days report: every day added up, collection at the end of the last day."""
+    counts = m.delegation_counts
+    over = len(m.over_capacity)
+    return _Tiles(st, [
+        (_n(m.badges_issued), "Badges issued", f"+{m.badges_replaced:,} replaced · {m.badges_revoked:,} revoked",
+         UN_BLUE),
+        (f"{_n(m.collected)}/{_n(m.pre_registered)}", "Badges collected",
+         f"{_pct(m.collected_pct)} of the pre-registered list", GOOD),
+        (_n(counts["complete"]), "Delegations complete",
+         f"{counts['partial']:,} partial · {counts['not_collected']:,} none yet", GOOD),
+        (_n(m.no_show_count), no_show_label(m.collection_closed), "pre-registered, no badge",
+         ALERT if m.no_show_count and m.collection_closed else GOOD),
+        (_n(m.entries), "Venue entries", f"{_plural(m.distinct_people, 'person', 'people')} · "
+         f"{_plural(m.repeats, 'repeat')}", UN_BLUE),
+        (_n(m.denied), "Entries denied", f"over {_plural(m.days, 'day')}", DENIED if m.denied else GOOD),
+        (_n(m.bus_boardings), "Bus boardings", f"{_plural(m.departures, 'departure')} · {over:,} overfull",
+         ALERT if over else UN_BLUE),
+        (f"{m.overrides} / {m.conflicts_resolved + m.open_conflicts}", "Overrides / conflicts",
+         f"{_plural(m.open_conflicts, 'conflict')} still open" if m.open_conflicts else "each with who and why",
+         NAVY),
+    ])
 
 
-def attention_points(day: DayTallies, config: EventConfig) -> list[str]:
-    """Plain-language items a supervisor should look at first (the cover's "For attention" box)."""
+SECURITY_ALERT_REASONS = ("forged", "unknown_key", "wrong_event")
+
+
+def _on_days(rows: Sequence[tuple[Any, int]], multi: bool) -> str:
+    """" (Mon 4 Dec, Tue 5 Dec)" in a report over several days, "" in a daily one."""
+    if not multi or not rows:
+        return ""
+    return " (" + ", ".join(f"{day:%a} {day.day} {day:%b}" for day, _ in rows) + ")"
+
+
+def attention_points(summary: MeetingSummary | DayTallies, config: EventConfig) -> list[str]:
+    """Plain-language items a supervisor should look at first (the cover's "For attention" box),
+    over every day of the report."""
+    m = summary if isinstance(summary, MeetingSummary) else summarise([summary])
+    multi = m.days > 1
     points = []
-    over = [d for d in day.departures if d.over_capacity]
-    if over:
-        worst = ", ".join(f"{d.departure} ({d.headcount})" for d in sorted(over, key=lambda d: -d.headcount)[:3])
-        points.append(f"{_plural(len(over), 'bus departure')} over the capacity of {config.bus_capacity}: {worst}.")
-    suspicious = sum(d.count for d in day.denials if d.reason in SECURITY_ALERT_REASONS)
+    if m.over_capacity:
+        worst = ", ".join(f"{d.departure} ({d.headcount})" + (f" on {day:%a} {day.day} {day:%b}" if multi else "")
+                          for day, d in sorted(m.over_capacity, key=lambda pair: -pair[1].headcount)[:3])
+        points.append(f"{_plural(len(m.over_capacity), 'bus departure')} over the capacity of "
+                      f"{config.bus_capacity}: {worst}.")
+    suspicious = m.denied_for(*SECURITY_ALERT_REASONS)
     if suspicious:
-        points.append(f"{_plural(suspicious, 'scan')} of forged or foreign badges denied (see denials by reason).")
-    revoked = sum(d.count for d in day.denials if d.reason == "revoked")
+        days = sorted({day for reason in SECURITY_ALERT_REASONS for day, _ in m.denials.get(reason, ())})
+        points.append(f"{_plural(suspicious, 'scan')} of forged or foreign badges denied"
+                      f"{_on_days([(d, 0) for d in days], multi)} (see denials by reason).")
+    revoked = m.denied_for("revoked")
     if revoked:
-        points.append(f"{_plural(revoked, 'attempt')} to use a replaced (revoked) badge.")
-    open_conflicts = sum(1 for c in day.conflicts if c.state == "open")
-    if open_conflicts:
-        points.append(f"{_plural(open_conflicts, 'conflict')} still open: resolve them on the supervisor screen.")
-    if day.overrides:
-        points.append(f"{_plural(len(day.overrides), 'override')} of issuance rules granted (section 5).")
+        points.append(f"{_plural(revoked, 'attempt')} to use a replaced (revoked) badge"
+                      f"{_on_days(m.denials['revoked'], multi)}.")
+    if m.open_conflicts:
+        points.append(f"{_plural(m.open_conflicts, 'conflict')} still open: resolve "
+                      f"{'it' if m.open_conflicts == 1 else 'them'} on the supervisor screen.")
+    if m.overrides:
+        points.append(f"{_plural(m.overrides, 'override')} of issuance rules granted (section 5"
+                      f"{' of each day' if multi else ''}).")
     closes = config.local(config.collection_closes_utc)
-    if day.day <= closes.date():
-        not_started = day.delegation_counts["not_collected"]
+    if m.last_day <= closes.date():
+        not_started = m.delegation_counts["not_collected"]
         if not_started:
             points.append(f"{_plural(not_started, 'delegation')} yet to collect any badge; "
                           f"collection closes {_long_day(closes.date())} at {closes:%H:%M}.")
     return points or ["Nothing needs attention."]
 
 
-def _attention_box(st: _Styles, day: DayTallies, config: EventConfig) -> Table:
+def _attention_box(st: _Styles, summary: MeetingSummary, config: EventConfig) -> Table:
     items = [Paragraph("For attention", ParagraphStyle("att", parent=st.body, fontName=st.bold, textColor=NAVY))]
-    items += [Paragraph(_esc(p), st.body, bulletText="•") for p in attention_points(day, config)]
+    items += [Paragraph(_esc(p), st.body, bulletText="•") for p in attention_points(summary, config)]
     box = Table([[items]], colWidths=[CONTENT_W])
     box.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#FFF8E6")),
                              ("LINEBEFORE", (0, 0), (0, -1), 2, colors.HexColor("#F2B705")),
@@ -422,29 +459,51 @@ def _attention_box(st: _Styles, day: DayTallies, config: EventConfig) -> Table:
     return box
 
 
+def days_heading(first, last) -> str:
+    """"Monday 4 December 2017", or "Friday 1 – Wednesday 6 December 2017" for a span of days."""
+    if first == last:
+        return _long_day(last)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first:%A} {first.day} \u2013 {_long_day(last)}"
+    if first.year == last.year:
+        return f"{first:%A} {first.day} {first:%B} \u2013 {_long_day(last)}"
+    return f"{_long_day(first)} \u2013 {_long_day(last)}"
+
+
 def _cover(st: _Styles, results: Sequence[DayTallies], config: EventConfig) -> list[Flowable]:
     last = results[-1]
+    summary = summarise(results)
     story: list[Flowable] = [Spacer(1, 30 * mm)]
+    story.append(Paragraph(_esc(days_heading(results[0].day, last.day)), st.h1))
     if len(results) == 1:
-        story.append(Paragraph(_esc(_long_day(last.day)), st.h1))
+        story.append(Paragraph(
+            f"Local day in {_esc(config.timezone)} (00:00–24:00). Cumulative figures run from the opening of "
+            "badge collection.", st.small))
+        tiles = _headline_tiles(st, last)
     else:
-        story.append(Paragraph(f"{results[0].day.day}–{_esc(_long_day(last.day))}", st.h1))
-    story.append(Paragraph(
-        f"Local days in {_esc(config.timezone)} (00:00–24:00). Figures for {_esc(_long_day(last.day))}; "
-        "cumulative figures run from the opening of badge collection.", st.small))
+        story.append(Paragraph(
+            f"Meeting summary over {summary.days} local days in {_esc(config.timezone)} (00:00–24:00): figures "
+            f"added up over the days; collection as at the end of {_esc(_long_day(last.day))}. "
+            "Each day follows on its own pages.", st.small))
+        tiles = _meeting_tiles(st, summary)
     story.append(Spacer(1, 5 * mm))
-    story.append(_headline_tiles(st, last))
+    story.append(tiles)
     story.append(Spacer(1, 5 * mm))
-    story.append(_attention_box(st, last, config))
+    story.append(_attention_box(st, summary, config))
     story.append(Spacer(1, 5 * mm))
     if len(results) > 1:
         story.append(Paragraph("Day by day", st.h3))
         rows = [[f"{r.day:%a %d %b}", _n(r.badges.issued), _n(r.badges.replaced), _n(r.badges.collected),
                  _pct(r.badges.collected_pct), _n(r.security.entries), _n(r.security.distinct_people),
                  _n(r.security.denied), _n(r.buses.boardings), str(len(r.overrides))] for r in results]
+        total = ["All days", _n(summary.badges_issued), _n(summary.badges_replaced), _n(summary.collected),
+                 _pct(summary.collected_pct), _n(summary.entries), _n(summary.distinct_people), _n(summary.denied),
+                 _n(summary.bus_boardings), str(summary.overrides)]
         story.append(_table(st, ["Day", "Issued", "Replaced", "Collected", "%", "Entries", "People", "Denied",
                                  "Boardings", "Overrides"], rows,
-                            [24 * mm] + [(CONTENT_W - 24 * mm) / 9] * 9))
+                            [24 * mm] + [(CONTENT_W - 24 * mm) / 9] * 9, total=total))
+        story.append(Paragraph("Collected and % at the end of each day; People: different people who entered "
+                               "that day (All days: since the start).", st.note))
         story.append(Spacer(1, 4 * mm))
     story.append(_category_chart(st, last))
     return story
@@ -462,7 +521,9 @@ def _quiet_day(st: _Styles, day: DayTallies) -> list[Flowable]:
     return [CondPageBreak(40 * mm), Paragraph(_esc(_long_day(day.day)), st.h2), Paragraph(
         f"No badges issued, no scans and no boardings were recorded on this day. At the end of the day "
         f"{_n(b.collected)} of {_n(b.pre_registered)} pre-registered participants held a badge "
-        f"({_pct(b.collected_pct)}); {_plural(day.no_show_count, 'no-show')}.", st.body)]
+        f"({_pct(b.collected_pct)}); "
+        + (_plural(day.no_show_count, "no-show") if day.collection_closed else f"{day.no_show_count:,} not yet collected")
+        + ".", st.body)]
 
 
 def _day_sections(st: _Styles, day: DayTallies, config: EventConfig, *, with_title: bool,
@@ -511,7 +572,7 @@ def _day_sections(st: _Styles, day: DayTallies, config: EventConfig, *, with_tit
              _table(st, ["Operator", "Issued", "Replaced", "All (cum.)"], operator_rows,
                     [half - 48 * mm, 15 * mm, 16 * mm, 17 * mm]) if operator_rows else _empty(st, "No badges yet.")]
     if len(day.operators) > MAX_PEOPLE_ROWS:
-        right.append(Paragraph(f"… and {len(day.operators) - MAX_PEOPLE_ROWS} more operators in "
+        right.append(Paragraph(f"… and {_plural(len(day.operators) - MAX_PEOPLE_ROWS, 'more operator')} in "
                                "badges_by_operator.csv.", st.note))
     side = Table([[left, right]], colWidths=[half + 3 * mm, half + 3 * mm])
     side.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -546,7 +607,7 @@ def _day_sections(st: _Styles, day: DayTallies, config: EventConfig, *, with_tit
             story.append(Paragraph(f"… and {len(pending) - MAX_DELEGATIONS:,} more in delegations.csv.", st.note))
     if day.no_show_count and lists:
         story.append(CondPageBreak(30 * mm))
-        story.append(Paragraph("No-shows by delegation", st.h3))
+        story.append(Paragraph(f"{no_show_label(day.collection_closed)}, by delegation", st.h3))
         rows = [[Paragraph(_esc(n.delegation), st.cell), Paragraph(_esc(n.name_latin), st.cell), n.category,
                  "head" if n.delegation_role == "head" else "", n.accreditation_id]
                 for n in day.no_shows[:MAX_NO_SHOWS]]

@@ -3,8 +3,10 @@
 Rows are newest first and never show a token, a PIN hash or more than the last 4 characters of
 an identity document (the summaries are built from a scrubbed payload, see services/privacy.py).
 Filters: kind, operator, station, local day, and free text matched against the payload
-(an accreditation id, a badge serial, a delegation...). `parse_filter` reads the one-line form
-used by the screen and the CLI: `kind:badge_issued op:ana station:westin day:2017-12-01 CH-12`.
+(an accreditation id, a badge serial, a delegation...) or, when it reads like a name, against the
+participants' names (accents and case do not matter: `gomez camacho` finds the events of
+MX-1 María Gómez Camacho). `parse_filter` reads the one-line form used by the screen and the
+CLI: `kind:badge_issued op:ana station:westin day:2017-12-01 CH-12`.
 """
 
 from __future__ import annotations
@@ -16,17 +18,19 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
 
 from regdesk.domain import authority
 from regdesk.errors import RegdeskError
 from regdesk.domain.events import EventKind, format_utc, parse_utc
 from regdesk.domain.token import format_serial
-from regdesk.services import operators
+from regdesk.services import lookup, operators
 from regdesk.services.privacy import mask_document, scrub_payload, scrub_text
 from regdesk.services.station import Station
-from regdesk.store.models import EventRow
+from regdesk.store.models import EventRow, Participant
 
 DEFAULT_LIMIT = 500
+NAME_MATCHES = 50  # participants a name filter may stand for (best matches first)
 # Kinds whose payload can be megabytes (a whole accreditation export): only counted, never loaded.
 _BULKY_LISTS = {str(EventKind.ACCREDITATION_IMPORTED): ("rows", "withdrawn")}
 
@@ -58,6 +62,7 @@ class AuditRow:
     participant_id: str
     serial: str
     cursor: str  # pass as `before=` to get the rows after this one
+    participant_name: str = ""  # the participant the event is about, from the mirror
 
     def as_json(self) -> dict[str, str]:
         return asdict(self)
@@ -164,7 +169,12 @@ def list_audit(station: Station, filters: AuditFilter | None = None, *, viewer_r
         start, end = _day_bounds(station, filters.day)
         stmt = stmt.where(EventRow.recorded_at >= start, EventRow.recorded_at < end)
     if filters.text:
-        stmt = stmt.where(or_(*[EventRow.payload.like(_like(v), escape="\\") for v in _text_variants(filters.text)]))
+        matches = [EventRow.payload.like(_like(v), escape="\\") for v in _text_variants(filters.text)]
+        people = _participants_named(station, filters.text)
+        if people:
+            matches.append(func.json_extract(EventRow.payload, "$.participant_id").in_(people))
+            matches.append(func.json_extract(EventRow.payload, "$.conflict_key").in_([f"badge:{p}" for p in people]))
+        stmt = stmt.where(or_(*matches))
     if before:
         at, _, order = before.partition("#")
         try:
@@ -176,18 +186,42 @@ def list_audit(station: Station, filters: AuditFilter | None = None, *, viewer_r
     stmt = stmt.order_by(EventRow.recorded_at.desc(), EventRow.local_order.desc()).limit(max(1, limit))
     with station.sessions() as session:
         rows = session.execute(stmt).all()
-    result = []
-    for local_order, event_id, station_id, recorded_at, operator, kind, payload_text, *list_lengths in rows:
-        try:
-            payload = json.loads(payload_text)
-        except (TypeError, ValueError):
-            payload = {}
-        for key, length in zip(count_names, list_lengths):
-            if length is not None:
-                payload[f"{key}_count"] = length
-        row = _row(station, names, event_id, station_id, recorded_at, operator, kind, payload)
-        result.append(replace(row, cursor=f"{recorded_at}#{local_order}"))
-    return result
+        result = []
+        for local_order, event_id, station_id, recorded_at, operator, kind, payload_text, *list_lengths in rows:
+            try:
+                payload = json.loads(payload_text)
+            except (TypeError, ValueError):
+                payload = {}
+            for key, length in zip(count_names, list_lengths):
+                if length is not None:
+                    payload[f"{key}_count"] = length
+            row = _row(station, names, event_id, station_id, recorded_at, operator, kind, payload)
+            result.append(replace(row, cursor=f"{recorded_at}#{local_order}"))
+        who = _names_of(session, {row.participant_id for row in result if row.participant_id})
+    return [replace(row, participant_name=who[row.participant_id]) if row.participant_id in who else row
+            for row in result]
+
+
+def _reads_like_a_name(text: str) -> bool:
+    """"gomez camacho" or "Lajčák", not an id, a serial or a code (those hold digits)."""
+    letters = sum(ch.isalpha() for ch in text)
+    return letters >= 2 and not any(ch.isdigit() for ch in text)
+
+
+def _participants_named(station: Station, text: str) -> list[str]:
+    """Accreditation ids of the participants whose names match `text` (the desk's own search)."""
+    if not _reads_like_a_name(text):
+        return []
+    return [hit.accreditation_id for hit in lookup.search(station, text, limit=NAME_MATCHES)]
+
+
+def _names_of(session: Session, ids: set[str]) -> dict[str, str]:
+    """participant id -> "given family" for the participants a page of events is about."""
+    if not ids:
+        return {}
+    found = session.execute(select(Participant.accreditation_id, Participant.given_names, Participant.family_name)
+                            .where(Participant.accreditation_id.in_(sorted(ids)))).all()
+    return {pid: f"{given} {family}".strip() for pid, given, family in found}
 
 
 def _row(station: Station, names: dict[str, str], event_id: str, station_id: str, recorded_at: str,

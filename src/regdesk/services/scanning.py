@@ -6,8 +6,13 @@ record a `scan_recorded` event (denials included) in one short transaction. The 
 `ScanResult` with everything the screen or the CLI shows.
 
 Scan-point configuration lives in the station settings (meta table):
-    scan.point       "security:ICC-MAIN" or "bus:WES:to_icc"
-    scan.departure   JSON of the current bus departure (bus stations only)
+    scan.point              "security:ICC-MAIN" or "bus:WES:to_icc"
+    scan.departure          JSON of the current bus departure (bus stations only)
+    bus.over_capacity_bell  "1" (default on bus stations) or "0": ring when a boarding goes over capacity
+
+A bus departure belongs to the local day it was opened on. The first scan (or idle moment) of a
+new local day closes yesterday's departure, recorded on its own day, and opens today's: with the
+station clock, so a rehearsal clock and a real one behave the same.
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ from sqlalchemy import bindparam, event, exists, func, literal, select, union
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.orm import Session
 
+from regdesk.config import ICC_STOP, EventConfig, Place, ScheduledDeparture
 from regdesk.errors import RegdeskError
-from regdesk.config import EventConfig, Place
 from regdesk.domain import token as tokens
-from regdesk.domain.events import EventKind, format_utc
-from regdesk.domain.verdict import Outcome, ScanFacts, Verdict, decide, sanitise_raw
+from regdesk.domain.events import EventKind, format_utc, parse_utc
+from regdesk.domain.names import fold
+from regdesk.domain.verdict import Outcome, ScanFacts, Verdict, decide, guidance, sanitise_raw
 from regdesk.services import operators
 from regdesk.services.station import Station
 from regdesk.store.db import make_engine
@@ -45,6 +51,8 @@ POINT_KINDS = ("security", "bus")
 DIRECTIONS = {"to_icc": "to ICC", "to_hotel": "to hotel"}
 SETTING_POINT = "scan.point"
 SETTING_DEPARTURE = "scan.departure"
+SETTING_OVER_CAPACITY_BELL = "bus.over_capacity_bell"
+SCHEDULE_GRACE = timedelta(minutes=15)  # a bus scheduled this long ago may still be boarding
 RAW_LIMIT = 200
 CHECKPOINT_EVERY = 200  # scans between WAL checkpoints when the lane never pauses
 _RECENT_CACHE_SIZE = 4096
@@ -177,11 +185,60 @@ def configured_point(station: Station) -> ScanPoint | None:
         return None  # the event config changed under us; the operator sets the point again
 
 
+def _stop_named_in(station_name: str, config: EventConfig) -> Place | None:
+    """The bus stop whose name or code is a word (or words) of the station's name, if any."""
+    words = f" {' '.join(fold(station_name).split())} "
+    for place in config.bus_stops:
+        names = {fold(place.name.split(" (")[0]), fold(place.code)}
+        if any(name and f" {name} " in words for name in names):
+            return place
+    return None
+
+
+def propose_point(station: Station) -> ScanPoint:
+    """Where a fresh bus station probably stands: the stop its name mentions ("Melia bus stop" ->
+    Melia, towards the ICC; "ICC buses" -> the ICC, towards the hotels), else the first hotel."""
+    place = _stop_named_in(station.name, station.config)
+    code = place.code if place is not None else station.config.hotels[0].code
+    return ScanPoint("bus", code, "to_hotel" if code == ICC_STOP else "to_icc")
+
+
 def default_point(station: Station) -> ScanPoint:
-    """A sensible first point for a fresh station: the first checkpoint, or the first hotel stop."""
+    """A sensible first point for a fresh station: the first checkpoint, or the stop named by the station."""
     if station.role == "bus":
-        return ScanPoint("bus", station.config.hotels[0].code, "to_icc")
+        return propose_point(station)
     return ScanPoint("security", station.config.checkpoints[0].code)
+
+
+def over_capacity_bell(station: Station) -> bool:
+    """Ring the terminal bell when a boarding goes over the bus capacity (station setting, on by default)."""
+    return station.setting(SETTING_OVER_CAPACITY_BELL, "1") != "0"
+
+
+def desk_place(config: EventConfig) -> str:
+    """Where badges are issued, for one line of a scan screen: collection.short_location, else the
+    first two parts of collection.location ("United Nations Registration Centre, The Westin ...")."""
+    if config.collection_short_location.strip():
+        return config.collection_short_location.strip()
+    parts = [p.strip() for p in config.collection_location.split(",") if p.strip()]
+    return ", ".join(parts[:2]) if parts else "the registration desk"
+
+
+def valid_days_label(config: EventConfig) -> str:
+    """"4-6 Dec" for consecutive days, else "4, 6 Dec"."""
+    days = sorted(config.valid_days)
+    if not days:
+        return "no day"
+    if len(days) > 1 and (days[-1] - days[0]).days == len(days) - 1 and days[0].month == days[-1].month:
+        return f"{days[0].day}\u2013{days[-1].day} {days[-1]:%b}"
+    return ", ".join(f"{d.day} {d:%b}" for d in days)
+
+
+def next_step(config: EventConfig, result: ScanResult) -> str:
+    """What the officer does after this verdict, in plain words ("" for a valid scan or a repeat)."""
+    if result.outcome is not Outcome.DENIED:
+        return ""
+    return guidance(result.verdict.reason, desk=desk_place(config), days=valid_days_label(config))
 
 
 def _check_role(station: Station, point: ScanPoint) -> None:
@@ -206,11 +263,17 @@ class Departure:
     bus: str  # bus number as painted on the bus, may be empty
     time: str  # scheduled local departure time HH:MM, may be empty
     opened_at: str  # UTC
+    route: str = ""  # from the timetable, e.g. "Westin, Marriott" for a bus leaving the ICC
 
     @property
     def label(self) -> str:
         bus = f"Bus {self.bus}" if self.bus else "Bus (number not set)"
-        return f"{bus} at {self.time}" if self.time else bus
+        label = f"{bus} at {self.time}" if self.time else bus
+        return f"{label} ({self.route})" if self.route else label
+
+    def local_day(self, config: EventConfig) -> date:
+        """The local day this departure belongs to: the day it was opened."""
+        return config.local_day(parse_utc(self.opened_at))
 
 
 def normalise_time(text: str) -> str:
@@ -237,19 +300,42 @@ def current_departure(station: Station) -> Departure | None:
         return None
 
 
+def timetable(station: Station, point: ScanPoint, day: date | None = None) -> tuple[ScheduledDeparture, ...]:
+    """The posted departures of this stop and direction on a local day (default: today), earliest first."""
+    if point.kind != "bus":
+        return ()
+    day = day or station.config.local_day(station.clock.now())
+    return station.config.scheduled_departures(point.code, point.direction, day)
+
+
+def proposed_departure(station: Station, point: ScanPoint, *, after: str | None = None) -> ScheduledDeparture | None:
+    """The departure to board next: the first one after `after` (HH:MM, the bus that just left), or
+    the first one not gone more than SCHEDULE_GRACE ago. None when the timetable has nothing more today."""
+    local = station.config.local(station.clock.now())
+    earliest = after or (local - SCHEDULE_GRACE).strftime("%H:%M")
+    for scheduled in timetable(station, point, local.date()):
+        if scheduled.time > earliest or (after is None and scheduled.time == earliest):
+            return scheduled
+    return None
+
+
 def _departure_id(station: Station, bus: str, time: str) -> str:
     """Readable in tallies ("2017-12-04 07:30 bus 12") and unique thanks to a short random tag."""
     local = station.config.local(station.clock.now())
     return f"{local.date().isoformat()} {time or local.strftime('%H:%M')} bus {bus or '-'} #{uuid.uuid4().hex[:4]}"
 
 
-def start_departure(station: Station, point: ScanPoint, *, bus: str = "", time: str = "") -> Departure:
-    """Open a new departure at this stop (the marshal's bus number and scheduled time)."""
+def start_departure(station: Station, point: ScanPoint, *, bus: str = "", time: str = "",
+                    route: str | None = None) -> Departure:
+    """Open a new departure at this stop (the marshal's bus number and scheduled time). The route
+    comes from the timetable when the time is a posted one."""
     if point.kind != "bus":
         raise ScanError("departures exist only at bus stops")
     bus, time = bus.strip()[:16], normalise_time(time)
+    if route is None:
+        route = next((d.route for d in timetable(station, point) if d.time == time), "")
     departure = Departure(_departure_id(station, bus, time), point.code, point.direction, bus, time,
-                          format_utc(station.clock.now()))
+                          format_utc(station.clock.now()), route)
     station.set_setting(SETTING_DEPARTURE, json.dumps(asdict(departure)))
     return departure
 
@@ -259,7 +345,9 @@ def edit_departure(station: Station, departure: Departure, *, bus: str, time: st
     so the boardings already recorded stay with it."""
     bus, time = bus.strip()[:16], normalise_time(time)
     new_id = departure.id if boarded else _departure_id(station, bus, time)
-    changed = replace(departure, id=new_id, bus=bus, time=time)
+    point = ScanPoint("bus", departure.stop, departure.direction)
+    route = next((d.route for d in timetable(station, point) if d.time == time), "")
+    changed = replace(departure, id=new_id, bus=bus, time=time, route=route)
     station.set_setting(SETTING_DEPARTURE, json.dumps(asdict(changed)))
     return changed
 
@@ -308,6 +396,12 @@ class ScanResult:
     def counted(self) -> bool:
         return self.verdict.counted
 
+    @property
+    def over_capacity(self) -> bool:
+        """This boarding was recorded on a bus already full: more people aboard than seats."""
+        return (self.counted and self.headcount is not None and bool(self.capacity)
+                and self.headcount > (self.capacity or 0))
+
     def as_json(self) -> dict:
         h = self.holder
         data = {
@@ -336,7 +430,7 @@ class ScanResult:
             data["entries_today"] = self.entries_today
         if self.departure is not None:
             data.update(departure=self.departure.id, bus=self.departure.bus, departure_time=self.departure.time,
-                        headcount=self.headcount, capacity=self.capacity)
+                        headcount=self.headcount, capacity=self.capacity, over_capacity=self.over_capacity)
         return data
 
 
@@ -384,11 +478,15 @@ class Scanner:
         self.departure: Departure | None = None
         with station.sessions() as session:
             self._keys = station.public_keys(session)
+        self._departure_day: date | None = None
+        self.closed_at_day_change: Departure | None = None  # the last departure the day change closed
+        self.day_change_headcount = 0  # and how many had boarded it
         if point.kind == "bus":
             departure = current_departure(station)
             if departure is None or (departure.stop, departure.direction) != (point.code, point.direction):
-                departure = start_departure(station, point)
+                departure = self._start_proposed()
             self._use_departure(departure)
+            self.roll_day()
 
     def close(self) -> None:
         self.housekeeping(force=True)
@@ -419,10 +517,17 @@ class Scanner:
     def headcount(self) -> int:
         return len(self._onboard)
 
+    def _start_proposed(self, *, after: str | None = None, bus: str = "") -> Departure:
+        """Open a departure at the posted time to board next (no time when the timetable has none)."""
+        scheduled = proposed_departure(self.station, self.point, after=after)
+        return start_departure(self.station, self.point, bus=bus, time=scheduled.time if scheduled else "",
+                               route=scheduled.route if scheduled else "")
+
     def _use_departure(self, departure: Departure) -> None:
         self.departure = departure
+        opened_day = departure.local_day(self.station.config)
+        self._departure_day = opened_day
         with self.station.sessions() as session:
-            opened_day = self.station.config.local_day(datetime.fromisoformat(departure.opened_at.replace("Z", "+00:00")))
             rows = session.execute(
                 select(Scan.participant_id).where(
                     Scan.local_day >= opened_day.isoformat(), Scan.point_kind == "bus",
@@ -437,23 +542,51 @@ class Scanner:
         self.departure = departure
         return departure
 
-    def close_departure(self, *, next_bus: str | None = None, next_time: str = "") -> Departure:
-        """Record the closed departure with its headcount and open the next one."""
-        if self.departure is None:
-            raise ScanError("no departure is open at this stop")
-        closing = self.departure
+    def _record_closed(self, closing: Departure, closed_by: str) -> None:
+        """DEPARTURE_CLOSED; `closed_by` is "marshal" (closed on the screen or the CLI) or "day_change"."""
         with self.station.transaction() as session:
             self.station.record(session, EventKind.DEPARTURE_CLOSED, {
                 "departure": closing.id, "stop": closing.stop, "direction": closing.direction,
                 "bus": closing.bus, "departure_time": closing.time, "opened_at": closing.opened_at,
                 "headcount": self.headcount, "capacity": self.capacity,
-                "local_day": self.station.config.local_day(self.station.clock.now()).isoformat(),
+                # The departure's own day, also when the day change closes it after midnight.
+                "local_day": closing.local_day(self.station.config).isoformat(), "closed_by": closed_by,
             }, self.operator)
+
+    def close_departure(self, *, next_bus: str | None = None, next_time: str | None = None) -> Departure:
+        """Record the closed departure with its headcount and open the next one: the next posted
+        departure after the one closing (or `next_time`), with the next bus number."""
+        if self.departure is None:
+            raise ScanError("no departure is open at this stop")
+        closing = self.departure
+        self._record_closed(closing, "marshal")
         bus = _next_bus_number(closing.bus) if next_bus is None else next_bus
-        new = start_departure(self.station, self.point, bus=bus, time=next_time)
-        self.departure = new
-        self._onboard = set()
+        if next_time is None:
+            new = self._start_proposed(after=closing.time or None, bus=bus)
+        else:
+            new = start_departure(self.station, self.point, bus=bus, time=next_time)
+        self._use_new(new)
         return new
+
+    def _use_new(self, departure: Departure) -> None:
+        self.departure = departure
+        self._departure_day = departure.local_day(self.station.config)
+        self._onboard = set()
+
+    def roll_day(self) -> Departure | None:
+        """A departure belongs to one local day: when the station clock shows another day, close the
+        open one (recorded on its own day, with its headcount) and open one for today. Returns the
+        departure closed, or None when nothing changed. Cheap: call it whenever the lane is idle."""
+        if self.departure is None:
+            return None
+        if self.station.config.local_day(self.station.clock.now()) == self._departure_day:
+            return None
+        closing = self.departure
+        self._record_closed(closing, "day_change")
+        self.day_change_headcount = self.headcount
+        self._use_new(self._start_proposed())
+        self.closed_at_day_change = closing
+        return closing
 
     # -- scanning --
 
@@ -537,6 +670,8 @@ class Scanner:
         check = self._verify(raw)
         now = self.station.clock.now()
         day = self.station.config.local_day(now)
+        if self._departure_day is not None and day != self._departure_day:
+            self.roll_day()  # the first boarding of a new day never lands on yesterday's bus
         claims = check.claims
         # Same unit of work as station.transaction(), on a session kept for the scanner's life:
         # creating and closing a Session per scan was a measurable share of the scan time.
@@ -574,6 +709,8 @@ class Scanner:
             raise ScanError("manual entry refused: supervisor name or PIN is wrong")
         now = self.station.clock.now()
         day = self.station.config.local_day(now)
+        if self._departure_day is not None and day != self._departure_day:
+            self.roll_day()
         session = self._session
         self._since_checkpoint += 1
         with session.begin():

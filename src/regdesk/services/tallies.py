@@ -283,6 +283,9 @@ class DayTallies:
     # at a 100,000-participant meeting they are most of the work and a dashboard refresh needs counts.
     roster: _Roster = field(repr=False, compare=False)
     roster_index: int = field(repr=False, compare=False)
+    # Had badge collection closed by the end of the day (or by now, for today)? Until then a
+    # participant without a badge has simply not collected it yet: not a no-show.
+    collection_closed: bool = True
 
     @cached_property
     def delegations(self) -> tuple[DelegationRow, ...]:
@@ -753,7 +756,12 @@ def _day(station: Station, snap: _Snapshot, day: date, index: int, today_tables:
         denials=tuple(denials),
         checkpoints=checkpoints, hourly=hourly, buses=bus, stops=stops, departures=departures,
         overrides=overrides, conflicts=tuple(conflicts), open_conflicts=tuple(row for _, row in unresolved),
-        roster=snap.roster, roster_index=index)
+        roster=snap.roster, roster_index=index,
+        collection_closed=config.collection_closes_utc <= min(station.clock.now(), _day_end_utc(config, day)))
+
+
+def _day_end_utc(config: EventConfig, day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=config.zone).astimezone(timezone.utc)
 
 
 def _departure_row(config: EventConfig, stop_names: dict[str, str], point: str, direction: str, departure: str,
@@ -810,6 +818,86 @@ def open_conflicts(station: Station) -> list[tuple[date, ConflictRow]]:
             station_name=", ".join(sorted({side.station_name for side in item.sides})))))
     rows.sort(key=lambda pair: pair[1].time_local)
     return rows
+
+
+def no_show_label(collection_closed: bool) -> str:
+    """Until badge collection has closed, a participant without a badge has not collected it yet:
+    only then is it a no-show."""
+    return "No-shows" if collection_closed else "Not yet collected"
+
+
+# --- several days at once -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeetingSummary:
+    """The days of a report added up: what the first page of an all-days report shows. Figures "on
+    the day" are summed over the days; collection figures are those at the end of the last day."""
+
+    first_day: date
+    last_day: date
+    days: int
+    badges_issued: int
+    badges_replaced: int
+    badges_revoked: int
+    collected: int
+    pre_registered: int
+    delegation_counts: dict[str, int]
+    no_show_count: int
+    collection_closed: bool
+    security_scans: int
+    entries: int
+    distinct_people: int  # different people who entered, since the start, by the end of the last day
+    denied: int
+    repeats: int
+    bus_boardings: int
+    bus_denied: int
+    departures: int
+    over_capacity: tuple[tuple[date, DepartureRow], ...]  # every departure over capacity, with its day
+    denials: dict[str, tuple[tuple[date, int], ...]]  # reason -> (day, denials) for the days with any
+    overrides: int
+    conflicts_resolved: int
+    open_conflicts: int
+
+    @property
+    def collected_pct(self) -> float:
+        return 100.0 * self.collected / self.pre_registered if self.pre_registered else 0.0
+
+    def denied_for(self, *reasons: str) -> int:
+        return sum(n for reason in reasons for _, n in self.denials.get(reason, ()))
+
+
+def summarise(results: Iterable[DayTallies]) -> MeetingSummary:
+    """Add up the days of `all_days(...)` (or one day) for a report's first page or the CLI."""
+    days = sorted(results, key=lambda r: r.day)
+    if not days:
+        raise ValueError("no day to summarise")
+    first, last = days[0], days[-1]
+    denials: dict[str, list[tuple[date, int]]] = {}
+    for d in days:
+        per_reason = Counter()
+        for row in d.denials:
+            per_reason[row.reason] += row.count
+        for reason, n in per_reason.items():
+            if n:
+                denials.setdefault(reason, []).append((d.day, n))
+    return MeetingSummary(
+        first_day=first.day, last_day=last.day, days=len(days),
+        badges_issued=sum(d.badges.issued for d in days), badges_replaced=sum(d.badges.replaced for d in days),
+        badges_revoked=sum(d.badges.revoked for d in days), collected=last.badges.collected,
+        pre_registered=last.badges.pre_registered, delegation_counts=dict(last.delegation_counts),
+        no_show_count=last.no_show_count, collection_closed=last.collection_closed,
+        security_scans=sum(d.security.scans for d in days), entries=sum(d.security.entries for d in days),
+        distinct_people=last.security.distinct_people_cum,
+        denied=sum(d.security.denied for d in days), repeats=sum(d.security.repeats for d in days),
+        bus_boardings=sum(d.buses.boardings for d in days), bus_denied=sum(d.buses.denied for d in days),
+        departures=sum(d.buses.departures for d in days),
+        over_capacity=tuple((d.day, row) for d in days for row in d.departures if row.over_capacity),
+        denials={reason: tuple(rows) for reason, rows in denials.items()},
+        overrides=sum(len(d.overrides) for d in days),
+        conflicts_resolved=sum(1 for d in days for c in d.conflicts if c.state == "resolved"),
+        open_conflicts=len(last.open_conflicts),
+    )
 
 
 # --- public API ---------------------------------------------------------------------------------
@@ -870,7 +958,7 @@ def parse_day(value: str) -> date:
 __all__ = [
     "BadgeSummary", "CategoryRow", "StationRow", "OperatorRow", "DelegationRow", "NoShowRow", "SecuritySummary",
     "DenialRow", "CheckpointRow", "HourRow", "BusSummary", "StopRow", "DepartureRow", "OverrideRow",
-    "ConflictRow", "DayTallies", "tally_days", "day_bounds_utc", "day_tallies", "all_days", "current_day",
+    "ConflictRow", "DayTallies", "MeetingSummary", "summarise", "no_show_label", "tally_days", "day_bounds_utc", "day_tallies", "all_days", "current_day",
     "open_conflicts", "data_version",
     "parse_day", "ICC_STOP",
 ]

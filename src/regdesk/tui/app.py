@@ -159,6 +159,15 @@ class RegdeskApp(App):
         return (self.operator is not None and mode in MODE_SCREENS
                 and authority.may_open(mode, self.operator.role, self.station.role))
 
+    async def action_quit(self) -> None:
+        # A scan lane asks first (a stray ctrl+q must not stop the checks); a second ctrl+q on
+        # its question quits.
+        confirm = getattr(self.screen, "action_confirm_quit", None)
+        if confirm is not None:
+            confirm()
+            return
+        await super().action_quit()
+
     def action_mode(self, mode: str) -> None:
         if self._may_open(mode):
             self.switch_mode(mode)

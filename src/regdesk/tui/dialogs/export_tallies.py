@@ -16,10 +16,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from regdesk.tui.dialogs._base import dialog_css
+from regdesk.tui.dialogs._fit import FitsTerminal, fit_dialog_css
 
 
-class ExportTalliesDialog(ModalScreen[Path | None]):
-    DEFAULT_CSS = dialog_css("ExportTalliesDialog")
+class ExportTalliesDialog(FitsTerminal, ModalScreen[Path | None]):
+    DEFAULT_CSS = dialog_css("ExportTalliesDialog") + fit_dialog_css("ExportTalliesDialog")
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     AUTO_FOCUS = "#export-dir"
 

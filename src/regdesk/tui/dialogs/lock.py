@@ -32,6 +32,7 @@ from textual.widgets import Button, Input, Label, Static
 from regdesk.domain import authority
 from regdesk.services import operators
 from regdesk.services.station import Station
+from regdesk.tui.dialogs._fit import FitsTerminal
 
 DEFAULT_LOCK_MINUTES = 5.0
 
@@ -63,7 +64,7 @@ def check_unlock(station: Station, locked_for: str, name: str, secret: str) -> U
     return Unlocked(operator.name, operator.role, by_supervisor=operator.name != locked_for)
 
 
-class LockScreen(ModalScreen[Unlocked]):
+class LockScreen(FitsTerminal, ModalScreen[Unlocked]):
     """Covers the whole screen; Escape does nothing; only a right PIN dismisses it."""
 
     DEFAULT_CSS = """
@@ -75,6 +76,10 @@ class LockScreen(ModalScreen[Unlocked]):
     LockScreen #lock-pin { width: 100%; }
     LockScreen #lock-error { color: $error; text-style: bold; height: auto; margin-top: 1; }
     LockScreen #lock-buttons { height: auto; width: 100%; align-horizontal: right; margin-top: 1; }
+    LockScreen > #lock { max-width: 100%; max-height: 100%; overflow-y: auto; }
+    LockScreen.-short > #lock { padding: 0 1; border: tall $warning; }
+    LockScreen.-short .lock-title { margin-bottom: 0; }
+    LockScreen.-short .lock-label, LockScreen.-short #lock-error, LockScreen.-short #lock-buttons { margin-top: 0; }
     """
     BINDINGS = [Binding("escape", "ignore", show=False, priority=True)]
     AUTO_FOCUS = "#lock-pin"

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from regdesk.services import lookup, operators
 from regdesk.services.station import Station
 from regdesk.tui.dialogs._base import dialog_css
+from regdesk.tui.dialogs._fit import FitsTerminal, fit_dialog_css
 
 
 @dataclass(frozen=True)
@@ -26,13 +27,15 @@ class ManualEntryRequest:
     note: str
 
 
-class ManualEntryDialog(ModalScreen[ManualEntryRequest | None]):
-    DEFAULT_CSS = dialog_css("ManualEntryDialog") + """
+class ManualEntryDialog(FitsTerminal, ModalScreen[ManualEntryRequest | None]):
+    DEFAULT_CSS = dialog_css("ManualEntryDialog") + fit_dialog_css("ManualEntryDialog") + """
     ManualEntryDialog > #dialog { width: 90; border: thick $warning; }
+    ManualEntryDialog.-short > #dialog { border: tall $warning; }
     ManualEntryDialog #me-results { height: 7; }
+    ManualEntryDialog.-short #me-results { height: 4; border: none; padding: 0; }
     ManualEntryDialog #me-confirm { height: auto; }
     ManualEntryDialog #me-supervisor-box { width: 1fr; height: auto; margin-right: 2; }
-    ManualEntryDialog #me-pin-box { width: 22; height: auto; }
+    ManualEntryDialog #me-pin-box { width: 1fr; height: auto; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     AUTO_FOCUS = "#me-query"
@@ -79,7 +82,8 @@ class ManualEntryDialog(ModalScreen[ManualEntryRequest | None]):
         results = self.query_one("#me-results", OptionList)
         results.clear_options()
         results.add_options([
-            Option(f"{h.name}  ·  {h.delegation}  ·  {h.category}  ·  {h.status}", id=h.accreditation_id)
+            Option(f"{h.name}  ·  {h.delegation}  ·  {h.category}  ·  {h.status.replace('_', ' ')}",
+                   id=h.accreditation_id)
             for h in hits])
         if hits:
             results.highlighted = 0

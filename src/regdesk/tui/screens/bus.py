@@ -1,7 +1,11 @@
 """Bus boarding at a hotel stop or the ICC stop: scan, verdict, live headcount of this departure.
 
-F2 manual entry (damaged badge, supervisor PIN) · F3 stop / direction / bus number and time ·
-F4 close this departure (records it with its headcount and opens the next one).
+F2 manual entry (damaged badge, supervisor) · F3 stop / direction / departure from the posted
+timetable · F4 close this departure (records it with its headcount and opens the next posted one).
+
+A fresh bus station asks where it stands before the first scan, proposing the stop its name
+mentions ("Melia bus stop" -> Melia, to the ICC). A boarding over the bus capacity is recorded but
+shown in orange as OVER CAPACITY, with the bell (station setting bus.over_capacity_bell).
 """
 
 from __future__ import annotations
@@ -11,8 +15,10 @@ from typing import Any
 from textual.binding import Binding
 from textual.widgets import Static
 
+from regdesk.domain.words import plural
 from regdesk.services import scanning
 from regdesk.tui.screens.scan_base import ScanScreen, ScannerReady
+from regdesk.tui.widgets.verdict_panel import VerdictPanel
 
 NEAR_FULL = 0.9  # share of capacity from which the headcount turns amber
 
@@ -21,15 +27,45 @@ class BusScreen(ScanScreen):
     POINT_KIND = "bus"
     BINDINGS = [
         *ScanScreen.BINDINGS,
-        Binding("f3", "departure", "Stop / departure"),
-        Binding("f4", "close_departure", "Close departure"),
+        Binding("f3", "departure", "Departure", tooltip="Stop, direction and departure (timetable)"),
+        Binding("f4", "close_departure", "Close bus", tooltip="Close this departure and open the next one"),
     ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._first_request: Any = None  # the stop chosen at the first sign-in, applied by the worker
 
     def compose(self):
         for widget in super().compose():
             yield widget
             if widget.id == "point-line":
                 yield Static("", id="headcount", markup=False)
+
+    # -- first start: where is this stop? --
+
+    def start_lane(self) -> None:
+        if scanning.configured_point(self.station) is not None:
+            super().start_lane()
+            return
+        from regdesk.tui.dialogs.scan_point import DepartureDialog, DepartureRequest
+
+        proposal = scanning.propose_point(self.station)
+        self.query_one(VerdictPanel).show_ready("Choose this stop first (F3 changes it later)")
+
+        def chosen(request: DepartureRequest | None) -> None:
+            self._first_request = request or DepartureRequest(proposal, "", "")
+            super(BusScreen, self).start_lane()
+
+        self.app.push_screen(DepartureDialog(self.station, proposal, None, first_time=True), chosen)
+
+    def make_scanner(self) -> scanning.Scanner:
+        request, self._first_request = self._first_request, None
+        if request is not None:
+            scanning.configure_point(self.station, request.point)
+            scanning.start_departure(self.station, request.point, bus=request.bus, time=request.time)
+        return super().make_scanner()
+
+    # -- header --
 
     def describe(self, scanner: scanning.Scanner) -> dict[str, Any]:
         info = super().describe(scanner)
@@ -45,12 +81,16 @@ class BusScreen(ScanScreen):
 
     def _show_headcount(self, headcount: int, capacity: int) -> None:
         widget = self.query_one("#headcount", Static)
-        full = bool(capacity) and headcount >= capacity
-        near = bool(capacity) and not full and headcount >= capacity * NEAR_FULL
+        over = bool(capacity) and headcount > capacity
+        full = bool(capacity) and headcount == capacity
+        near = bool(capacity) and headcount < capacity and headcount >= capacity * NEAR_FULL
         text = f"ON BOARD  {headcount} / {capacity}"
-        if full:
+        if over:
+            text += f"   OVER CAPACITY by {plural(headcount - capacity, 'person', 'people')}: close this bus (F4)"
+        elif full:
             text += "   BUS FULL: close this departure (F4) and board the next bus"
         widget.update(text)
+        widget.set_class(over, "-over")
         widget.set_class(full, "-full")
         widget.set_class(near, "-near")
 
@@ -62,6 +102,8 @@ class BusScreen(ScanScreen):
     @property
     def headcount(self) -> int:
         return int(self.scanner_info.get("headcount", 0))
+
+    # -- departures --
 
     def action_departure(self) -> None:
         from regdesk.tui.dialogs.scan_point import DepartureDialog, DepartureRequest
@@ -81,15 +123,19 @@ class BusScreen(ScanScreen):
 
             self.submit_job(apply)
 
-        self.app.push_screen(DepartureDialog(self.station.config, self.scanner_info.get("point"),
+        self.app.push_screen(DepartureDialog(self.station, self.scanner_info.get("point"),
                                              self.scanner_info.get("departure")), done)
 
     def action_close_departure(self) -> None:
         from regdesk.tui.dialogs.confirm import ConfirmDialog
 
         departure = self.scanner_info.get("departure")
-        if departure is None:
+        point = self.scanner_info.get("point")
+        if departure is None or point is None:
             return
+        upcoming = scanning.proposed_departure(self.station, point, after=departure.time or None)
+        following = (f"The next departure, {upcoming.time} on the timetable, opens at once." if upcoming else
+                     "A new departure opens at once (none left on today's timetable: set its time with F3).")
 
         def close(scanner: scanning.Scanner) -> ScannerReady:
             scanner.close_departure()
@@ -101,5 +147,5 @@ class BusScreen(ScanScreen):
 
         self.app.push_screen(ConfirmDialog(
             "Close this departure?",
-            f"{departure.label}: {self.headcount} on board. The next departure starts at once.",
+            f"{departure.label}: {plural(self.headcount, 'person', 'people')} on board. {following}",
             yes="Close departure"), done)

@@ -6,7 +6,11 @@
   never waits on the database, no scan is dropped or reordered (an `exclusive` worker would
   cancel the previous scan), and results come back as messages.
 - The verdict fills the screen and goes back to READY by itself after `hold_seconds`, or at the
-  next scan. A denial rings the bell.
+  next scan. A denial rings the bell. The last scans stay listed next to (or, on a narrow terminal,
+  under) the verdict.
+- Ctrl+Q asks first: a lane must not close on a stray key press.
+- Layout follows the terminal: `-narrow` (under 110 columns) puts the list under the verdict,
+  `-short` (under 32 rows) drops margins and borders so an 80x24 terminal shows everything.
 """
 
 from __future__ import annotations
@@ -20,38 +24,68 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
+from regdesk.config import EventConfig
 from regdesk.domain.verdict import Outcome
+from regdesk.domain.words import plural
 from regdesk.services import scanning
 from regdesk.services.station import Station
+from regdesk.tui.widgets.recent_scans import RecentScan, RecentScans
 from regdesk.tui.widgets.scan_input import ScanInput
 from regdesk.tui.widgets.status_bar import StatusBar
 from regdesk.tui.widgets.verdict_panel import ScanView, VerdictPanel
 
 SCAN_CSS = str(Path(__file__).resolve().parents[1] / "scan.tcss")
+NARROW_COLUMNS = 110  # below: the recent scans go under the verdict
+SHORT_ROWS = 32  # below: no margins, one-line scan field
 
 _STOP = object()
 
+OVER_CAPACITY_TITLE = "OVER CAPACITY"
+OVER_CAPACITY_ACTION = "Close this departure now (F4): send the next people to the next bus"
 
-def view_of(result: scanning.ScanResult) -> ScanView:
+
+def view_of(result: scanning.ScanResult, config: EventConfig) -> ScanView:
     holder = result.holder
     detail = ""
     if result.entries_today is not None:
-        detail = f"Entry {result.entries_today} today" if result.counted else f"{result.entries_today} entries today"
+        if result.counted:
+            detail = f"Entry {result.entries_today} today"
+        else:
+            detail = plural(result.entries_today, "entry", "entries") + " today"
+    state, title, reason = str(result.outcome), result.verdict.title, result.verdict.text
+    action = scanning.next_step(config, result)
     if result.headcount is not None:
         detail = f"On board {result.headcount} / {result.capacity}"
+    if result.over_capacity:
+        # Recorded as a valid boarding, but never shown as a green VALID: the bus is overfull.
+        state, title = "over", OVER_CAPACITY_TITLE
+        reason = (f"OVER CAPACITY \u2013 {result.headcount}/{result.capacity}: boarding recorded, "
+                  f"{plural(result.headcount or 0, 'person', 'people')} on a bus for {result.capacity}")
+        action = OVER_CAPACITY_ACTION
     return ScanView(
-        state=str(result.outcome), title=result.verdict.title, reason=result.verdict.text, note=result.verdict.note,
+        state=state, title=title, reason=reason, action=action, note=result.verdict.note,
         name=holder.name if holder else "", name_latin=holder.name_latin if holder else "",
         delegation=holder.delegation if holder else "", category_name=holder.category_name if holder else "",
         category_colour=holder.category_colour if holder else "", serial=result.serial, detail=detail,
         manual=result.manual,
     )
+
+
+def recent_of(result: scanning.ScanResult, view: ScanView, config: EventConfig) -> RecentScan:
+    holder = result.holder
+    name = (holder.name_latin or holder.name) if holder else ""
+    verdict = "OVER CAP." if view.state == "over" else view.title
+    reason = result.verdict.text if view.state != "over" else f"boarded, {result.headcount}/{result.capacity}"
+    return RecentScan(config.local(result.scanned_at).strftime("%H:%M:%S"), view.state, verdict,
+                      name or (f"badge {result.claimed_serial[:4]}-{result.claimed_serial[4:]}"
+                               if result.claimed_serial else ""), reason)
 
 
 @dataclass
@@ -73,6 +107,15 @@ class ScannerReady(Message):
     info: dict[str, Any]
 
 
+@dataclass
+class DepartureRolled(Message):
+    """The local day changed: yesterday's open departure was closed and today's opened."""
+
+    closed: scanning.Departure
+    headcount: int
+    info: dict[str, Any]
+
+
 class ScanScreen(Screen):
     CSS_PATH = SCAN_CSS
     AUTO_FOCUS = "#scan"
@@ -80,7 +123,10 @@ class ScanScreen(Screen):
     hold_seconds: float = 4.0  # how long a verdict stays before READY
 
     BINDINGS = [
-        Binding("f2", "manual", "Manual (damaged badge)"),
+        Binding("f2", "manual", "Manual entry", tooltip="Damaged badge: find the person by name (supervisor)"),
+        # The app's own ctrl+q runs first and asks through `action_confirm_quit`; this one (a
+        # priority binding too, so the app's hidden one does not replace it) puts "^q Quit" in the footer.
+        Binding("ctrl+q", "confirm_quit", "Quit", id="scan.quit", priority=True),
     ]
 
     def __init__(self, station: Station | None = None, operator: str | None = None, *, name: str | None = None,
@@ -112,14 +158,28 @@ class ScanScreen(Screen):
     def compose(self) -> ComposeResult:
         yield StatusBar()
         yield Static("", id="point-line", markup=False)
-        yield VerdictPanel()
+        with Horizontal(id="scan-body"):
+            yield VerdictPanel()
+            yield RecentScans()
         yield Static("", id="session-line", markup=False)
         yield ScanInput()
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(VerdictPanel).show_ready("Starting...")
+        self._fit(self.app.size.width, self.app.size.height)
+        self.start_lane()
+
+    def start_lane(self) -> None:
+        """Start the scan worker (the bus screen first asks a fresh station where it stands)."""
         self._scan_worker()
+
+    def on_resize(self, event) -> None:  # noqa: ANN001 (events.Resize)
+        self._fit(event.size.width, event.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        self.set_class(width < NARROW_COLUMNS, "-narrow")
+        self.set_class(height < SHORT_ROWS, "-short")
 
     def on_unmount(self) -> None:
         self._jobs.put(_STOP)
@@ -150,14 +210,19 @@ class ScanScreen(Screen):
             self.post_message(ScanFailed(f"Scan point not ready: {exc}"))
             return
         self.post_message(ScannerReady(self.describe(scanner)))
+        reported = scanner.closed_at_day_change
         while not worker.is_cancelled:
             try:
                 job = self._jobs.get(timeout=0.5)
             except queue.Empty:
                 try:
+                    scanner.roll_day()  # midnight passed while the lane was idle
                     scanner.housekeeping(force=True)  # the lane is idle: a good moment
                 except Exception:  # noqa: BLE001 - e.g. locked by a backup; try again next pause
                     pass
+                if scanner.closed_at_day_change is not reported:
+                    reported = scanner.closed_at_day_change
+                    self.post_message(self._rolled(scanner))
                 continue
             if job is _STOP:
                 break
@@ -173,7 +238,15 @@ class ScanScreen(Screen):
                 outcome = ScannerReady(self.describe(scanner))
             if outcome is not None:
                 self.post_message(outcome)
+            if scanner.closed_at_day_change is not reported:  # a scan after midnight rolled the day
+                reported = scanner.closed_at_day_change
+                self.post_message(self._rolled(scanner))
         scanner.close()
+
+    def _rolled(self, scanner: scanning.Scanner) -> DepartureRolled:
+        closed = scanner.closed_at_day_change
+        assert closed is not None
+        return DepartureRolled(closed, scanner.day_change_headcount, self.describe(scanner))
 
     def submit_job(self, job: Callable[[scanning.Scanner], Message | scanning.Scanner | None]) -> None:
         """Run `job(scanner)` in the scan worker, after every job queued before it. It returns a
@@ -194,8 +267,12 @@ class ScanScreen(Screen):
         self.results.append(result)
         del self.results[:-50]
         self.session_counts[str(result.outcome)] = self.session_counts.get(str(result.outcome), 0) + 1
-        self.query_one(VerdictPanel).show(view_of(result))
+        view = view_of(result, self.station.config)
+        self.query_one(VerdictPanel).show(view)
+        self.query_one(RecentScans).add(recent_of(result, view, self.station.config))
         if result.outcome is Outcome.DENIED:
+            self.app.bell()
+        elif result.over_capacity and scanning.over_capacity_bell(self.station):
             self.app.bell()
         self._update_session_line()
         self.after_result(result)
@@ -203,7 +280,8 @@ class ScanScreen(Screen):
 
     @on(ScanFailed)
     def _on_scan_failed(self, event: ScanFailed) -> None:
-        self.query_one(VerdictPanel).show(ScanView(state="error", title="ERROR", reason=event.text))
+        self.query_one(VerdictPanel).show(ScanView(state="error", title="ERROR", reason=event.text,
+                                                   action="Nothing was recorded: scan the badge again"))
         self.app.bell()
         self._schedule_ready()
 
@@ -212,6 +290,16 @@ class ScanScreen(Screen):
         self.scanner_info = event.info
         self.refresh_point_line()
         self.query_one(VerdictPanel).show_ready()
+
+    @on(DepartureRolled)
+    def _on_departure_rolled(self, event: DepartureRolled) -> None:
+        self.scanner_info = event.info
+        self.refresh_point_line()
+        closed = event.closed
+        day = closed.local_day(self.station.config)
+        self.notify(f"{closed.label} of {day:%a} {day.day} {day:%b} ({plural(event.headcount, 'person', 'people')} "
+                    "on board) was left open: closed at the day change, counted on its own day.",
+                    title="New day, new departure", timeout=30)
 
     def after_result(self, result: scanning.ScanResult) -> None:
         """Hook for the bus screen (headcount)."""
@@ -229,6 +317,19 @@ class ScanScreen(Screen):
         c = self.session_counts
         self.query_one("#session-line", Static).update(
             f"This session: {c.get('valid', 0)} valid · {c.get('denied', 0)} denied · {c.get('repeat', 0)} repeat")
+
+    # -- quitting --
+
+    def action_confirm_quit(self) -> None:
+        from regdesk.tui.dialogs.confirm import ConfirmDialog
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.app.exit()
+
+        self.app.push_screen(ConfirmDialog(
+            "Quit regdesk?", "This lane stops checking badges until regdesk is started again. To hand over to "
+            "a colleague, sign out instead (F8).", yes="Quit", no="Keep scanning"), done)
 
     def refresh_point_line(self) -> None:
         self.query_one("#point-line", Static).update(self.scanner_info.get("label", ""))

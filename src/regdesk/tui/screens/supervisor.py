@@ -1,9 +1,14 @@
-"""The SUPERVISOR screen: how the day is going at a glance, and the export of the day's tallies.
+"""The SUPERVISOR screen: how the day is going at a glance, conflicts to resolve, and the export of
+the day's tallies.
 
 Every few seconds a thread worker recomputes the day's tallies (services/tallies.py) and posts
 them back; the tables are updated in place by row key, so nothing flickers. The export runs in
 another worker and reports progress into a progress bar; the screen never waits on the database.
-Keys are function keys (plus ctrl+e), never printable letters: the filter box takes typing.
+An open conflict is resolved here (Enter on its row, or ctrl+r): the same service as `regdesk
+resolve`. Keys are function keys and ctrl+letters, never printable letters: the filter box takes typing.
+
+Under 110 columns the two halves stack and the body scrolls (Tab moves from table to table), and
+long cells are cut with an ellipsis so every column stays in view.
 """
 
 from __future__ import annotations
@@ -15,20 +20,23 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, ProgressBar, Sparkline, Static
+from textual.widgets import DataTable, Footer, Input, ProgressBar, Sparkline, Static
 from textual.worker import Worker, WorkerState
 
-from regdesk.services import exports, tallies
-from regdesk.services.tallies import ConflictRow, DayTallies
+from regdesk.domain.words import plural
+from regdesk.services import conflicts, exports, tallies
+from regdesk.services.tallies import ConflictRow, DayTallies, no_show_label
 from regdesk.tui.dialogs.export_tallies import ExportTalliesDialog
 from regdesk.tui.widgets.keyed_table import KeyedTable
 from regdesk.tui.widgets.status_bar import StatusBar
 
 REFRESH_SECONDS = 5.0
 NO_SHOW_ROWS = 300  # the list is filtered, not scrolled through: beyond this, narrow the filter
+NARROW_COLUMNS = 110
+CONFLICT_WHY = {conflicts.DUPLICATE: "two valid badges", conflicts.QUOTA: "delegation over quota"}
 
 
 @dataclass
@@ -55,6 +63,19 @@ class ExportFinished(Message):
     day: date
 
 
+@dataclass
+class ConflictLoaded(Message):
+    conflict: conflicts.Conflict | None
+    error: str = ""
+
+
+def clip(text: str, width: int | None) -> str:
+    """Cut a table cell to `width` characters with an ellipsis (None: no limit)."""
+    if width is None or len(text) <= width:
+        return text
+    return text[:max(1, width - 1)] + "…"
+
+
 def _pct(value: float) -> str:
     return f"{value:.0f}%"
 
@@ -70,12 +91,14 @@ def _hhmm(iso: str) -> str:
 class SupervisorScreen(Screen):
     CSS_PATH = "../supervisor.tcss"
     AUTO_FOCUS = "#counters"
+    # Most used first: a narrow footer shows the first ones (ctrl+p lists every key).
     BINDINGS = [
         Binding("f2", "previous_day", "◀ Day", id="supervisor.previous_day"),
         Binding("f3", "next_day", "Day ▶", id="supervisor.next_day"),
+        Binding("ctrl+r", "resolve", "Resolve", id="supervisor.resolve", tooltip="Resolve an open conflict"),
+        Binding("f6", "export", "Export", id="supervisor.export", tooltip="Export the day's tallies"),
         Binding("f4", "today", "Today", id="supervisor.today"),
         Binding("f5", "refresh", "Refresh", id="supervisor.refresh"),
-        Binding("f6", "export", "Export tallies", id="supervisor.export"),
         Binding("ctrl+e", "export", "Export", show=False, id="supervisor.export_ctrl"),
         Binding("ctrl+f", "filter", "Filter no-shows", show=False, id="supervisor.filter"),
     ]
@@ -104,7 +127,8 @@ class SupervisorScreen(Screen):
     def compose(self) -> ComposeResult:
         yield StatusBar()
         yield Static("", id="day-title")
-        with Horizontal(id="supervisor-body"):
+        yield Static("", id="conflict-hint")  # on top: seen at any terminal size
+        with VerticalScroll(id="supervisor-body", can_focus=False):
             with Vertical(id="supervisor-left"):
                 yield KeyedTable([("measure", "Measure"), ("today", "Today"), ("total", "So far")], id="counters")
                 yield Static("Venue entries by hour", id="entries-caption", classes="spark-caption")
@@ -117,7 +141,7 @@ class SupervisorScreen(Screen):
                 yield KeyedTable([("time", "Time"), ("what", "What"), ("who", "Who"), ("why", "Why"), ("by", "By")],
                                  id="queue")
                 yield Static("No-shows", classes="panel-title", id="no-show-title")
-                yield Input(placeholder="Filter no-shows by delegation", id="no-show-filter", max_length=80)
+                yield Input(placeholder="Filter by delegation", id="no-show-filter", max_length=80)
                 yield KeyedTable([("delegation", "Delegation"), ("name", "Name"), ("category", "Cat."),
                                   ("role", "Role"), ("id", "Accreditation")], id="no-shows")
         with Horizontal(id="export-bar"):
@@ -128,8 +152,40 @@ class SupervisorScreen(Screen):
     def on_mount(self) -> None:
         self._show_day_title()
         self.query_one("#export-bar").display = False
+        self.query_one("#conflict-hint").display = False
+        self._fit(self.app.size.width)
         self.action_refresh()
         self.set_interval(REFRESH_SECONDS, self._tick)
+
+    def on_resize(self, event) -> None:  # noqa: ANN001 (events.Resize)
+        self._fit(event.size.width)
+        if self._latest is not None:
+            self.call_after_refresh(self._show, self._latest)  # cells are cut to the new width
+
+    def _fit(self, width: int) -> bool:
+        """Returns whether the layout changed."""
+        narrow = width < NARROW_COLUMNS
+        changed = narrow != self.has_class("-narrow")
+        self.set_class(narrow, "-narrow")
+        self.query_one(Footer).compact = width < 160  # the supervisor's footer holds many keys
+        if changed:
+            self._show_day_title()
+        return changed
+
+    def _queue_widths(self) -> tuple[int, int, int, int]:
+        """What, who, why and by share what the queue's width leaves after the time column."""
+        narrow = self.has_class("-narrow")
+        width = self.query_one("#queue", KeyedTable).size.width
+        if not width:  # not laid out yet: estimate from the terminal
+            width = self.app.size.width - (3 if narrow else 57)
+        what = 17 if narrow else 22
+        room = max(30, width - 11 - what - 2 * 5 - 2)  # time, what, cell padding, scrollbar
+        who = by = room * 3 // 10
+        return what, who, room - who - by, by
+
+    def _cell(self, wide: int | None, narrow: int) -> int | None:
+        """The longest a cell may be: `narrow` on a narrow terminal, else `wide` (None: no limit)."""
+        return narrow if self.has_class("-narrow") else wide
 
     # --- loading --------------------------------------------------------------------------------
 
@@ -164,15 +220,17 @@ class SupervisorScreen(Screen):
     def _show(self, t: DayTallies) -> None:
         b, s, bus = t.badges, t.security, t.buses
         counts = t.delegation_counts
+        waiting = no_show_label(t.collection_closed)
         counters = [
             ("issued", ("Badges issued", _n(b.issued), _n(b.issued_cum))),
             ("replaced", ("Badges replaced", _n(b.replaced), _n(b.replaced_cum))),
             ("revoked", ("Badges revoked", _n(b.revoked), _n(b.revoked_cum))),
             ("collected", ("Collected / on the list", "",
                            f"{_n(b.collected)}/{_n(b.pre_registered)} {_pct(b.collected_pct)}")),
-            ("delegations", ("Delegations complete·partial·none", "",
-                             f"{counts['complete']}·{counts['partial']}·{counts['not_collected']}")),
-            ("no_shows", ("No-shows", "", _n(t.no_show_count))),
+            ("delegations", ("Delegations complete", "", _n(counts["complete"]))),
+            ("delegations_partial", ("Delegations partly collected", "", _n(counts["partial"]))),
+            ("delegations_none", ("Delegations with no badge yet", "", _n(counts["not_collected"]))),
+            ("no_shows", (waiting, "", _n(t.no_show_count))),
             ("entries", ("Venue entries", _n(s.entries), _n(s.entries_cum))),
             ("people", ("People entered", _n(s.distinct_people), _n(s.distinct_people_cum))),
             ("denied", ("Entries denied", _n(s.denied), _n(s.denied_cum))),
@@ -191,22 +249,30 @@ class SupervisorScreen(Screen):
         self.query_one("#badges-caption", Static).update(self._spark_caption("Badges issued by hour", badges))
 
         # Open conflicts first (they wait for a decision), then the day's decisions by time.
+        what_w, who_w, why_w, by_w = self._queue_widths()
         queue: list[tuple[str, tuple[str, ...]]] = [
             (f"conflict:{c.conflict_id}", (c.time_local[5:16].replace("T", " "), "OPEN conflict",
-                                           c.participant_name or c.participant_id, c.reason, c.station_name))
+                                           clip(c.participant_name or c.participant_id, who_w),
+                                           clip(CONFLICT_WHY.get(c.kind, c.reason), why_w),
+                                           clip(c.station_name, by_w)))
             for c in self._open]
         decided: list[tuple[str, str, tuple[str, ...]]] = []
         for c in t.conflicts:
             if c.state == "resolved":
                 decided.append((c.time_local, f"resolved:{c.conflict_id}:{c.time_local}", (
-                    _hhmm(c.time_local), "conflict resolved", c.participant_name or c.participant_id,
-                    f"{c.resolution}: {c.reason}", c.resolved_by)))
+                    _hhmm(c.time_local), clip("conflict resolved", what_w), clip(c.participant_name or c.participant_id, who_w),
+                    clip(f"{c.resolution}: {c.reason}", why_w), clip(c.resolved_by, by_w))))
         for o in t.overrides:
             decided.append((o.time_local, f"override:{o.event_id}", (
-                _hhmm(o.time_local), f"override {o.rule.replace('_', ' ')}", o.participant_name or o.participant_id,
-                o.reason, f"{o.supervisor} / {o.operator}")))
+                _hhmm(o.time_local), clip(f"override {o.rule.replace('_', ' ')}", what_w),
+                clip(o.participant_name or o.participant_id, who_w), clip(o.reason, why_w),
+                clip(f"{o.supervisor} / {o.operator}", by_w))))
         queue += [(key, cells) for _, key, cells in sorted(decided)]
         self.query_one("#queue", KeyedTable).sync(queue)
+        hint = self.query_one("#conflict-hint", Static)
+        hint.display = bool(self._open)
+        hint.update(f"{plural(len(self._open), 'open conflict')} between desks: select it in the queue and press "
+                    "Enter, or press ctrl+r to resolve it")
         self._show_no_shows()
 
     @staticmethod
@@ -224,12 +290,14 @@ class SupervisorScreen(Screen):
         wanted = self.query_one("#no-show-filter", Input).value.strip().casefold()
         matching = [n for n in t.no_shows if wanted in n.delegation.casefold()] if wanted else list(t.no_shows)
         shown = matching[:NO_SHOW_ROWS]
-        rows = [(n.accreditation_id, (n.delegation, n.name_latin or n.name, n.category,
-                                      "head" if n.delegation_role == "head" else "", n.accreditation_id))
+        delegation_w, name_w = self._cell(None, 20), self._cell(None, 30)
+        rows = [(n.accreditation_id, (clip(n.delegation, delegation_w), clip(n.name_latin or n.name, name_w),
+                                      n.category, "head" if n.delegation_role == "head" else "", n.accreditation_id))
                 for n in shown]
         self.query_one("#no-shows", KeyedTable).sync(rows)
+        waiting = no_show_label(t.collection_closed)
         more = f", first {len(shown):,} shown: narrow the filter" if len(matching) > len(shown) else ""
-        label = f"No-shows: {len(matching):,}" + (f" of {len(t.no_shows):,} match" if wanted else "") + more
+        label = f"{waiting}: {len(matching):,}" + (f" of {len(t.no_shows):,} match" if wanted else "") + more
         self.query_one("#no-show-title", Static).update(label)
 
     @on(Input.Changed, "#no-show-filter")
@@ -239,14 +307,70 @@ class SupervisorScreen(Screen):
     def action_filter(self) -> None:
         self.query_one("#no-show-filter", Input).focus()
 
+    # --- conflicts ------------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#queue")
+    def _queue_row_chosen(self, event: DataTable.RowSelected) -> None:
+        key = str(event.row_key.value)
+        if key.startswith("conflict:"):
+            self._open_conflict(key.removeprefix("conflict:"))
+
+    def action_resolve(self) -> None:
+        """ctrl+r: the open conflict under the queue's cursor, else the first open one."""
+        if not self._open:
+            self.notify("No open conflict to resolve.", timeout=5)
+            return
+        queue = self.query_one("#queue", KeyedTable)
+        keys = queue.keys()
+        chosen = keys[queue.cursor_row] if 0 <= queue.cursor_row < len(keys) else ""
+        if not chosen.startswith("conflict:"):
+            chosen = f"conflict:{self._open[0].conflict_id}"
+        self._open_conflict(chosen.removeprefix("conflict:"))
+
+    def _open_conflict(self, key: str) -> None:
+        self._load_conflict(key)
+
+    @work(thread=True, exclusive=True, group="supervisor-conflict", exit_on_error=False)
+    def _load_conflict(self, key: str) -> None:
+        try:
+            self.post_message(ConflictLoaded(conflicts.get_conflict(self.station, key)))
+        except conflicts.ConflictError as exc:
+            self.post_message(ConflictLoaded(None, str(exc)))
+
+    def on_conflict_loaded(self, message: ConflictLoaded) -> None:
+        from regdesk.tui.dialogs.resolve_conflict import ResolveConflictDialog
+
+        if message.conflict is None:
+            self.notify(message.error, severity="warning", timeout=10)
+            self.action_refresh()
+            return
+        operator = getattr(self.app, "operator", None)
+        # authority: who may resolve is the services' rule (conflicts.RESOLVE_ROLES); this only prefills.
+        supervisor = operator.name if operator is not None and operator.role == "supervisor" else ""
+
+        def done(result: conflicts.Resolution | None) -> None:
+            if result is None:
+                return
+            kept = ", ".join(f"{s[:4]}-{s[4:]}" for s in result.kept_serials)
+            revoked = ", ".join(f"{s[:4]}-{s[4:]}" for s in result.revoked_serials)
+            self.notify(f"Kept {kept}" + (f"; revoked {revoked}: denied at every scan point" if revoked else "")
+                        + ".", title="Conflict resolved", timeout=10)
+            self.action_refresh()
+
+        self.app.push_screen(ResolveConflictDialog(self.station, message.conflict, supervisor=supervisor), done)
+
     # --- days -----------------------------------------------------------------------------------
 
     def _show_day_title(self) -> None:
         today = tallies.current_day(self.station)
         note = " (today)" if self.day == today else ""
-        self.query_one("#day-title", Static).update(
-            f"Tallies for {self.day:%A} {self.day.day} {self.day:%B %Y}{note} · local day, "
-            f"{self.station.config.timezone} · refreshes every {REFRESH_SECONDS:.0f} s")
+        if self.has_class("-narrow"):
+            text = (f"Tallies for {self.day:%a} {self.day.day} {self.day:%b %Y}{note} · local day · "
+                    f"refreshed every {REFRESH_SECONDS:.0f} s")
+        else:
+            text = (f"Tallies for {self.day:%A} {self.day.day} {self.day:%B %Y}{note} · local day, "
+                    f"{self.station.config.timezone} · refreshes every {REFRESH_SECONDS:.0f} s")
+        self.query_one("#day-title", Static).update(text)
 
     def _set_day(self, day: date) -> None:
         days = tallies.tally_days(self.station.config)
@@ -301,8 +425,8 @@ class SupervisorScreen(Screen):
         self.query_one("#export-progress", ProgressBar).update(progress=self.query_one(
             "#export-progress", ProgressBar).total or 100)
         self.query_one("#export-status", Static).update(
-            f"Exported {message.files} files for {message.day.isoformat()} to {message.out_dir}")
-        self.notify(f"Tallies exported: {message.files} files in {message.out_dir}", title="Export done")
+            f"Exported {plural(message.files, 'file')} for {message.day.isoformat()} to {message.out_dir}")
+        self.notify(f"Tallies exported: {plural(message.files, 'file')} in {message.out_dir}", title="Export done")
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

@@ -21,8 +21,13 @@ from regdesk.tui.widgets.sync_status import SyncStatusWidget
 ROLE_LABELS = STATION_ROLE_LABELS
 
 
-def format_local_time(moment: datetime) -> str:
-    return moment.strftime("%a %d %b %Y  %H:%M:%S")
+COMPACT_COLUMNS = 120  # below: no app name, no role, a shorter clock: the clock is never cut
+
+
+def format_local_time(moment: datetime, *, compact: bool = False) -> str:
+    if compact:
+        return moment.strftime("%a %d %b %H:%M:%S")
+    return f"{moment:%a %d %b %Y  %H:%M:%S} {moment.tzname()}"
 
 
 class StatusBar(Horizontal):
@@ -41,13 +46,15 @@ class StatusBar(Horizontal):
     StatusBar > #sync-status { width: auto; height: 1; }
     StatusBar > #status-clock { text-style: bold; }
     StatusBar > #status-rehearsal { background: $warning; color: $background; text-style: bold; }
+    StatusBar.-compact > #status-app { display: none; }
     """
 
     def compose(self) -> ComposeResult:
         station = self.app.station  # type: ignore[attr-defined]
         yield Static("regdesk", id="status-app")
         role = ROLE_LABELS.get(station.role, station.role)
-        yield Static(Text(f"{station.name} · {role}"), id="status-station")
+        self._station_text = (Text(f"{station.name} · {role}"), Text(station.name))
+        yield Static(self._station_text[0], id="status-station")
         yield Static("", id="status-operator")
         # The sync area owns what goes in this slot (online/offline, last sync, waiting events).
         yield Horizontal(SyncStatusWidget(), id="sync-status")
@@ -56,19 +63,33 @@ class StatusBar(Horizontal):
         yield Static("", id="status-clock")
 
     _shown_operator: str | None = None
+    compact = False
 
     def on_mount(self) -> None:
-        self.tick()
+        self._fit(self.app.size.width)
         self.set_interval(1.0, self.tick)
 
-    def tick(self) -> None:
+    def on_resize(self) -> None:
+        self._fit(self.app.size.width)
+
+    def _fit(self, width: int) -> None:
+        self.compact = width < COMPACT_COLUMNS
+        self.set_class(self.compact, "-compact")
+        self.query_one("#status-station", Static).update(self._station_text[1 if self.compact else 0])
+        self._shown_operator = None
+        self.tick(layout=True)
+
+    def tick(self, layout: bool = False) -> None:
         station = self.app.station  # type: ignore[attr-defined]
         operator = getattr(self.app, "operator", None)
-        who = f"Operator: {operator.name} ({operator.role})" if operator else "Not signed in"
+        if operator is None:
+            who = "Not signed in"
+        else:
+            who = operator.name if self.compact else f"Operator: {operator.name} ({operator.role})"
         if who != self._shown_operator:
             self._shown_operator = who
             self.query_one("#status-operator", Static).update(Text(who))
         local = station.config.local(station.clock.now())
         # Same width every second: repaint the clock only, no layout pass for the whole screen.
-        self.query_one("#status-clock", Static).update(f"{format_local_time(local)} {local.tzname()}",
-                                                       layout=False)
+        self.query_one("#status-clock", Static).update(format_local_time(local, compact=self.compact),
+                                                       layout=layout)

@@ -34,24 +34,27 @@ _GLYPHS: dict[str, tuple[str, ...]] = {
 }
 
 
-def block_letters(word: str) -> str:
-    """Render WORD in 5-row block letters (unknown characters fall back to plain text)."""
+def block_letters(word: str, width: int | None = None) -> str:
+    """Render WORD in 5-row block letters, as wide as `width` allows: letters two columns apart,
+    else one, else the plain word (also for characters without a glyph)."""
     word = word.upper()
     if any(ch not in _GLYPHS for ch in word):
         return word
-    rows = []
-    for row in range(5):
-        rows.append("  ".join(_GLYPHS[ch][row] for ch in word))
-    return "\n".join(rows)
+    for gap in (2, 1):
+        rows = ["".ljust(gap).join(_GLYPHS[ch][row] for ch in word) for row in range(5)]
+        if width is None or len(rows[0]) <= width:
+            return "\n".join(rows)
+    return word
 
 
 @dataclass(frozen=True)
 class ScanView:
     """What the panel shows for one scan (built by the screen from a ScanResult)."""
 
-    state: str  # valid | denied | repeat | error
-    title: str  # VALID / DENIED / REPEAT / ERROR
+    state: str  # valid | denied | repeat | over | error
+    title: str  # VALID / DENIED / REPEAT / OVER CAPACITY / ERROR
     reason: str  # plain words
+    action: str = ""  # what the officer does next (denials, a bus over capacity)
     note: str = ""
     name: str = ""
     name_latin: str = ""
@@ -63,11 +66,13 @@ class ScanView:
     manual: bool = False
 
 
-STATES = ("ready", "valid", "denied", "repeat", "error")
+STATES = ("ready", "valid", "denied", "repeat", "over", "error")
 
 
 class VerdictPanel(Vertical):
-    """Fills the screen; its CSS class (`-ready`, `-valid`, `-denied`, `-repeat`, `-error`) sets the colour."""
+    """Fills its space; its CSS class (`-ready`, `-valid`, `-denied`, `-repeat`, `-over`, `-error`) sets the
+    colour. Top to bottom in order of importance (a short terminal cuts the bottom first): the verdict,
+    its reason, what to do, who the badge belongs to, then the details."""
 
     can_focus = False
 
@@ -80,15 +85,23 @@ class VerdictPanel(Vertical):
         super().__init__(id=id)
         self.state = "ready"
         self.view: ScanView | None = None
+        self._title = "READY"
 
     def compose(self) -> ComposeResult:
         yield Static(block_letters("READY"), id="verdict-title", markup=False)
         yield Static("Scan a badge", id="verdict-reason", markup=False)
-        yield Static("", id="verdict-note", markup=False)
+        yield Static("", id="verdict-action", markup=False)
         yield Static("", id="holder-name", markup=False)
-        yield Static("", id="holder-delegation", markup=False)
-        yield Static("", id="holder-category")
+        yield Static("", id="holder-delegation")
+        yield Static("", id="verdict-note", markup=False)
         yield Static("", id="verdict-detail", markup=False)
+
+    def on_resize(self) -> None:
+        self._draw_title()
+
+    def _draw_title(self) -> None:
+        width = self.content_region.width or None
+        self._put("verdict-title", block_letters(self._title, width))
 
     def _set_state(self, state: str) -> None:
         for name in STATES:
@@ -103,30 +116,35 @@ class VerdictPanel(Vertical):
     def show(self, view: ScanView) -> None:
         self.view = view
         self._set_state(view.state)
-        self._put("verdict-title", block_letters(view.title))
+        self._title = view.title
+        self._draw_title()
         self._put("verdict-reason", ("MANUAL ENTRY · " if view.manual else "") + view.reason)
-        self._put("verdict-note", view.note)
+        self._put("verdict-action", view.action)
         name = view.name + (f"  ({view.name_latin})" if view.name_latin else "")
         self._put("holder-name", name)
-        self._put("holder-delegation", view.delegation)
-        category = Text()
+        # Delegation and category on one line: on a 24-row terminal every line counts.
+        who = Text(view.delegation)
         if view.category_name:
             colour = view.category_colour or "#777777"
-            category.append("      ", style=f"on {colour}")
-            category.append(f"  {view.category_name}  ", style="bold")
-            category.append("      ", style=f"on {colour}")
-        self._put("holder-category", category)
+            if view.delegation:
+                who.append("   ")
+            who.append("    ", style=f"on {colour}")
+            who.append(f" {view.category_name} ", style="bold")
+            who.append("    ", style=f"on {colour}")
+        self._put("holder-delegation", who)
+        self._put("verdict-note", view.note)
         detail = view.detail + (f"   badge {view.serial[:4]}-{view.serial[4:]}" if view.serial else "")
         self._put("verdict-detail", detail.strip())
 
     def show_ready(self, message: str = "Scan a badge") -> None:
         self.view = None
         self._set_state("ready")
-        self._put("verdict-title", block_letters("READY"))
+        self._title = "READY"
+        self._draw_title()
         self._put("verdict-reason", message)
-        for widget_id in ("verdict-note", "holder-name", "holder-delegation", "verdict-detail"):
+        for widget_id in ("verdict-action", "verdict-note", "holder-name", "verdict-detail"):
             self._put(widget_id, "")
-        self._put("holder-category", Text())
+        self._put("holder-delegation", Text())
 
     @property
     def title_text(self) -> str:
