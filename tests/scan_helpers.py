@@ -15,9 +15,9 @@ from regdesk.clock import FixedClock
 from regdesk.services import desk, operators
 from regdesk.services.demo import DEMO_OPERATORS
 from regdesk.services.station import Station
-from regdesk.store import eventlog
 
 from conftest import EVENT_TOML, participant_row, seed_participants
+from meeting import SUPERVISOR, transfer
 from sync_helpers import make_station
 
 PEOPLE = [
@@ -41,14 +41,14 @@ def demo_secret(name: str) -> str:
 
 
 def add_demo_operators(station: Station) -> None:
+    """The demo crew's credentials on the test meeting (its supervisor `maria` sets them)."""
     for op in DEMO_OPERATORS:
-        operators.add_operator(station, op.name, op.role, op.pin)
+        operators.add_operator(station, op.name, op.role, op.pin, by=SUPERVISOR)
 
 
 def copy_log(source: Station, target: Station) -> None:
     """What a hub or a bundle does: every event of `source` lands in `target` (set union)."""
-    with source.sessions() as src, target.transaction() as dst:
-        eventlog.ingest(dst, [event for _, event in eventlog.iter_events(src)])
+    transfer(source, target)
 
 
 def issue_badges(station: Station, pids: list[str] | None = None) -> dict[str, desk.IssuedBadge]:

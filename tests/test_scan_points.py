@@ -122,7 +122,8 @@ def test_boarding_over_capacity_is_recorded_and_flagged(tmp_path, desk_station, 
     bus.close()
 
     monkeypatch.setattr("sys.stdin", io.StringIO(badges["NGO-7"].token + "\n"))
-    assert cli.main(["--data-dir", str(bus.data_dir), "scan", "--clock", "2017-12-04T07:41",
+    monkeypatch.setenv("REGDESK_PIN", "4444")  # bruno, the demo marshal
+    assert cli.main(["--data-dir", str(bus.data_dir), "scan", "--operator", "bruno", "--clock", "2017-12-04T07:41",
                      "--over-capacity-bell", "on"]) == 0
     line = capsys.readouterr().out
     assert "OVER CAPACITY 4/2" in line and line.startswith("VALID")

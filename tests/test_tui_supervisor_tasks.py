@@ -22,7 +22,7 @@ from regdesk.tui.widgets.keyed_table import KeyedTable
 from conftest import local
 from scan_helpers import copy_log, wait_for
 from scripted_day import SUPERVISOR, meeting, meeting_template  # noqa: F401 (fixtures)
-from sync_helpers import make_station
+from meeting import enrol_beside
 
 SMALL = (80, 24)
 LARGE = (200, 60)
@@ -30,7 +30,8 @@ LARGE = (200, 60)
 
 @pytest.fixture
 def supervisor_station(meeting, clock, tmp_path) -> Station:
-    station = make_station(tmp_path, "Supervisor post", "supervisor", clock)
+    station = enrol_beside(meeting, tmp_path / "supervisor-post", role="supervisor", name="Supervisor post",
+                           clock=clock)
     copy_log(meeting, station)
     clock.set(local("2017-12-05T09:00"))
     yield station

@@ -44,7 +44,7 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.FORGED: "Badge is forged or altered - signature does not match",
     Reason.WRONG_EVENT: "Badge is for a different event",
     Reason.UNKNOWN_KEY: "Badge signed by an unknown desk - call the supervisor",
-    Reason.KEY_REVOKED: "Badge made by a desk that was cut off (lost or stolen) - keep it, call the supervisor",
+    Reason.KEY_REVOKED: "Badge made by a desk that was cut off (lost or stolen)",
     Reason.REVOKED: "Badge was replaced - this old badge is cancelled",
     Reason.WITHDRAWN: "Accreditation withdrawn",
     Reason.NOT_VALID_TODAY: "Badge not valid today - not a meeting day",
@@ -62,6 +62,8 @@ REASON_ACTION: dict[Reason, str] = {
     Reason.REVOKED: "Do not admit. Keep this old badge. The holder's newer badge works; if it is lost, send them "
                     "to {desk}",
     Reason.WITHDRAWN: "Do not admit. Keep the badge and call the supervisor: the accreditation was withdrawn",
+    Reason.KEY_REVOKED: "Do not admit. Keep the badge and call the supervisor: it was made on a desk reported lost "
+                        "or stolen",
     Reason.NOT_VALID_TODAY: "Do not admit today. Give the badge back: it is valid on {days}",
 }
 
