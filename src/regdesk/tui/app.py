@@ -170,6 +170,11 @@ class RegdeskApp(App):
                                     partial(self.switch_mode, mode))
         if self.operator is not None:
             yield SystemCommand("Sign out", "End this operator's session (F8)", self.action_sign_out)
+            # A screen may offer its own actions (the desk: check ID, issue, replace...); it applies
+            # its own checks, so only what the operator could do with a key is offered.
+            palette_commands = getattr(screen, "palette_commands", None)
+            if palette_commands is not None:
+                yield from palette_commands()
 
 
 def make_app(station: Station, *, operator: str | OperatorSession | None = None) -> RegdeskApp:

@@ -9,10 +9,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from regdesk.tui.dialogs._base import dialog_css
+from regdesk.tui.dialogs._base import FitsSmallTerminals, dialog_css
 
 
-class MessageDialog(ModalScreen[None]):
+class MessageDialog(FitsSmallTerminals, ModalScreen[None]):
     DEFAULT_CSS = dialog_css("MessageDialog") + """
     MessageDialog.-error > #dialog { border: thick $error; }
     """

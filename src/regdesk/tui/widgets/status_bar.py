@@ -21,7 +21,13 @@ ROLE_LABELS = {"desk": "Registration desk", "security": "Security screening", "b
                "supervisor": "Supervisor"}
 
 
-def format_local_time(moment: datetime) -> str:
+# Below this width the bar drops the year, the zone and the word "Operator" so the clock always fits.
+COMPACT_BELOW = 100
+
+
+def format_local_time(moment: datetime, *, compact: bool = False) -> str:
+    if compact:
+        return moment.strftime("%a %d %b %H:%M:%S")
     return moment.strftime("%a %d %b %Y  %H:%M:%S")
 
 
@@ -61,14 +67,19 @@ class StatusBar(Horizontal):
         self.tick()
         self.set_interval(1.0, self.tick)
 
-    def tick(self) -> None:
+    def on_resize(self) -> None:
+        self.tick(relayout=True)
+
+    def tick(self, relayout: bool = False) -> None:
         station = self.app.station  # type: ignore[attr-defined]
         operator = getattr(self.app, "operator", None)
-        who = f"Operator: {operator.name} ({operator.role})" if operator else "Not signed in"
+        compact = 0 < self.size.width < COMPACT_BELOW
+        prefix = "" if compact else "Operator: "
+        who = f"{prefix}{operator.name} ({operator.role})" if operator else "Not signed in"
         if who != self._shown_operator:
             self._shown_operator = who
             self.query_one("#status-operator", Static).update(Text(who))
         local = station.config.local(station.clock.now())
+        shown = format_local_time(local, compact=compact) + ("" if compact else f" {local.tzname()}")
         # Same width every second: repaint the clock only, no layout pass for the whole screen.
-        self.query_one("#status-clock", Static).update(f"{format_local_time(local)} {local.tzname()}",
-                                                       layout=False)
+        self.query_one("#status-clock", Static).update(shown, layout=relayout)
