@@ -37,9 +37,9 @@ DIALOG_CSS = """
 {name}.-short .dialog-error { margin-top: 0; }
 {name}.-short .dialog-buttons { margin-top: 0; }
 {name}.-short .dialog-buttons Button { height: 1; border: none; min-width: 12; }
-{name}.-short Input { height: 1; border: none; padding: 0 1; background: $boost; }
+{name}.-short Input { height: 1; border: none; padding: 0 1; background: $panel-lighten-1; }
 {name}.-short Input:focus { background: $primary 40%; }
-{name}.-short SelectCurrent { height: 1; border: none; padding: 0 1; background: $boost; }
+{name}.-short SelectCurrent { height: 1; border: none; padding: 0 1; background: $panel-lighten-1; }
 {name}.-short Select:focus > SelectCurrent { background: $primary 40%; }
 {name}.-narrow > #dialog { width: 100%; }
 """
