@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 REGDESK_TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 export REGDESK_TEST_PG_URL
 
-.PHONY: demo test bench clean setup
+.PHONY: demo test bench clean setup screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# SVG screenshots of the main screens at 80x24 for the README (docs/screens/).
+screenshots: $(STAMP)
+	$(BIN)/python tools/screenshots.py $(SCREENSHOT_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info

@@ -50,6 +50,8 @@ REGDESK_THEME = Theme(
 class RegdeskApp(App):
     TITLE = "regdesk"
     CSS_PATH = "app.tcss"
+    # Screens get -short below 32 rows (a netbook's 80x24) so their stylesheets can tighten up.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
         *(Binding(key, f"mode('{mode}')", label, id=f"app.mode.{mode}", tooltip=f"Switch to the {label} screen")
           for mode, key, label in MODE_KEYS),

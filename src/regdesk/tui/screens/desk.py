@@ -75,7 +75,7 @@ class DeskScreen(Screen):
         Binding("f4", "replace", "Replace", id="desk.replace", tooltip="Revoke the lost badge, issue a new one"),
         Binding("f5", "reprint", "Reprint", id="desk.reprint"),
         Binding("f6", "override", "Override", id="desk.override", tooltip="Supervisor override of a refusal"),
-        Binding("escape", "new_search", "New search", id="desk.new_search"),
+        Binding("escape", "new_search", "Clear", id="desk.new_search", tooltip="Clear the search: a new participant"),
         Binding("down", "focus_results", "Results", show=False, id="desk.focus_results"),
     ]
 
@@ -137,6 +137,8 @@ class DeskScreen(Screen):
         outcome = self.query_one("#outcome", Static)
         outcome.set_classes(f"-{tone}" if tone else "")
         outcome.update(Text(text))  # plain text: nothing in it is markup
+        # On a small terminal the outcome replaces the card's "next step" line (it says the next step).
+        self.set_class(bool(text), "-has-outcome")
 
     def _caption(self, text: str) -> None:
         self.query_one("#results-caption", Static).update(Text(text))
