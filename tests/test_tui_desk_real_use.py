@@ -132,6 +132,43 @@ async def test_results_for_other_text_are_not_acted_on(station, monkeypatch):
         assert screen.selected_id is None
 
 
+async def test_a_card_that_arrives_after_the_text_changed_is_loaded_again_when_it_is_selected(
+        station, monkeypatch):
+    """The card's load may finish after the clerk typed on (nobody selected then): when the new
+    results select the same person again, their card must still come, not stay blank."""
+    import threading
+
+    from regdesk.tui.screens import desk as desk_screen
+
+    release = threading.Event()
+    real_card = desk_screen.participant_card
+    calls = []
+
+    def slow_first_card(station_, participant_id):
+        calls.append(participant_id)
+        if len(calls) == 1:
+            release.wait(30)
+        return real_card(station_, participant_id)
+
+    monkeypatch.setattr(desk_screen, "participant_card", slow_first_card)
+    monkeypatch.setattr(desk_screen, "TYPING_PAUSE", 600)  # searches run on Enter only
+    app = make_app(station, operator="ana")
+    async with app.run_test(size=BIG) as pilot:
+        screen = await desk_app(pilot)
+        await pilot.press(*"lau", "enter")  # several matches, Lauber first
+        for _ in range(400):  # not wait_until: it waits for the workers, and one of them is held here
+            if calls:
+                break
+            await pilot.pause(0.05)
+        assert calls == [participant_id_of(station, "Lauber", "Jürg")], calls
+        await pilot.press("b")  # "laub": the results on screen are for other text now
+        release.set()
+        await wait_until(pilot, lambda: not any(w.is_running for w in app.workers), "the first card handled")
+        assert screen.search_box.value == "laub"
+        await pilot.press("enter")  # the results for "laub" select Lauber again
+        await wait_until(pilot, lambda: LAUBER in text_of(screen, "#detail-name"), "Lauber's card")
+
+
 # --- 2. a failed print is never reported as success ---------------------------------------------------
 
 

@@ -236,11 +236,6 @@ def assess(station: Station, session: Session, participant_id: str, *, replace: 
     return Assessment(facts, participant, use, context)
 
 
-def evaluate(station: Station, session: Session, participant_id: str, *, replace: bool) -> tuple[IssueFacts, Participant | None]:
-    assessment = assess(station, session, participant_id, replace=replace)
-    return assessment.facts, assessment.participant
-
-
 def issue_badge(
     station: Station,
     participant_id: str,

@@ -86,7 +86,7 @@ class DeskScreen(Screen):
         self._typing_timer: Timer | None = None
         self._results_for: str | None = None  # the search text the results on screen were found for
         self._card: ParticipantCard | None = None
-        self._card_wanted: str | None = None  # whose card is loading or shown
+        self._card_loading: str | None = None  # whose card is on its way (the newest load)
         self._busy: str | None = None  # description of the running desk action
         self._refused: m.IssueWasRefused | None = None  # last overridable refusal (checked against the card)
         self._outcome_for: str | None = None  # whose action the outcome panel describes
@@ -203,7 +203,7 @@ class DeskScreen(Screen):
         self._results_for = None
         self.table.show_hits([])
         self._caption(caption)
-        self._card, self._card_wanted, self._refused = None, None, None
+        self._card, self._card_loading, self._refused = None, None, None
         self.detail.clear_card()
         if not self._busy:
             self._outcome("")
@@ -284,10 +284,11 @@ class DeskScreen(Screen):
         selected = self.selected_id
         self.refresh_bindings()  # actions wait for this participant's card
         if selected is None:
-            self._card, self._card_wanted = None, None
+            self._card = None
             self.detail.clear_card()
             return
-        if self._card_wanted != selected:
+        shown = self._card is not None and self._card.accreditation_id == selected
+        if not shown and self._card_loading != selected:
             self._reload_card()
 
     def _reload_card(self) -> None:
@@ -295,7 +296,7 @@ class DeskScreen(Screen):
         if selected is None:
             return
         self._card_ticket += 1
-        self._card_wanted = selected
+        self._card_loading = selected
         self._load_card(self._card_ticket, selected)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="card", description="participant card")
@@ -307,10 +308,14 @@ class DeskScreen(Screen):
     def on_card_loaded(self, message: m.CardLoaded) -> None:
         if message.ticket != self._card_ticket:
             return
+        self._card_loading = None
         card = message.card
         if card is None or card.accreditation_id != self.selected_id:
+            # The selection moved on while this card was on its way: show the right one instead.
             self._card = None
             self.detail.clear_card()
+            if card is not None and self.selected_id is not None:
+                self._show_selected()
         else:
             self._card = card
             if self._outcome_for not in (None, card.accreditation_id) and not self._busy:
