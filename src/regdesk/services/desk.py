@@ -194,7 +194,9 @@ class Assessment:
 def assess(station: Station, session: Session, participant_id: str, *, replace: bool) -> Assessment:
     participant = session.get(Participant, participant_id)
     zone = station.config.zone
-    use = delegation_use(station, session, participant) if participant else None
+    category = station.config.category(participant.category) if participant else None
+    # Only a limited category needs the delegation's head count (the card shows it for those only).
+    use = delegation_use(station, session, participant) if participant and category and category.quota else None
     current, latest = badge_reference(session, participant_id)
     checks = session.execute(
         select(IdentityCheck).where(IdentityCheck.participant_id == participant_id)
