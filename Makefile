@@ -18,7 +18,7 @@ echo "make: no Python 3.11 or newer found (tried: $(if $(PYTHON),$(PYTHON),$(PYT
 exit 1
 endef
 
-.PHONY: demo test bench clean setup lock check-tmux
+.PHONY: demo test bench clean setup lock check-tmux screenshots
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@py=$$($(find_python)) || exit 1; echo "make: using $$py ($$($$py --version 2>&1))"; \
@@ -53,6 +53,10 @@ lock:
 	  .lock-venv/bin/pip freeze --all --exclude-editable | grep -v -E '^(regdesk|setuptools|wheel)[= @]'; } > $(CONSTRAINTS).new && \
 	mv $(CONSTRAINTS).new $(CONSTRAINTS) && rm -rf .lock-venv && \
 	echo "make lock: $(CONSTRAINTS) has $$(grep -c '==' $(CONSTRAINTS)) pins"
+
+# SVG screenshots of the main screens at 80x24 for the README (docs/screens/).
+screenshots: $(STAMP)
+	$(BIN)/python tools/screenshots.py $(SCREENSHOT_ARGS)
 
 clean:
 	rm -rf $(VENV) .lock-venv .pytest_cache build *.egg-info src/*.egg-info

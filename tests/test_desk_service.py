@@ -67,7 +67,8 @@ def test_withdrawn_never_gets_a_badge_even_with_override(seeded):
     desk.record_identity_check(seeded, "XX-W", "passport", "1234", "clerk")
     with pytest.raises(desk.IssueRefused) as refused:
         desk.issue_badge(seeded, "XX-W", operator="clerk",
-                         override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET, "please"))
+                         override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET,
+                                                       "the minister asked in person"))
     assert refused.value.refusal is Refusal.WITHDRAWN
 
 
@@ -98,3 +99,91 @@ def test_refusal_leaves_no_badge_event(seeded):
         desk.issue_badge(seeded, "CH-3", operator="clerk")
     with seeded.sessions() as s:
         assert eventlog.count(s) == before
+
+
+# --- identity checks follow the order of events, not the desks' clocks ---------------------------
+
+
+def _carry(source, target, path):
+    from regdesk.services import bundles
+
+    bundles.export_bundle(source, path)
+    bundles.import_bundle(target, path)
+
+
+@pytest.fixture
+def two_desks(tmp_path):
+    """Desk A and desk B of the same meeting; B's clock is a minute behind A's."""
+    from regdesk.clock import FixedClock
+
+    from sync_helpers import make_station, seed
+
+    clock_a, clock_b = FixedClock(local("2017-12-02T10:00")), FixedClock(local("2017-12-02T09:59"))
+    a = make_station(tmp_path, "Westin desk 1", "desk", clock_a)
+    b = make_station(tmp_path, "Westin desk 2", "desk", clock_b)
+    seed(a)
+    seed(b)
+    yield a, b, clock_a, clock_b
+    a.close()
+    b.close()
+
+
+def test_replacement_at_a_desk_whose_clock_is_behind(two_desks, tmp_path):
+    a, b, _clock_a, clock_b = two_desks
+    desk.record_identity_check(a, "CH-2", "passport", "X1234567", "ana")
+    first = desk.issue_badge(a, "CH-2", operator="ana")  # 10:00 by A's clock
+    _carry(a, b, tmp_path / "a-to-b.bundle")
+    clock_b.advance(seconds=30)  # 09:59:30 by B's clock: "before" the badge, though it came after
+    desk.record_identity_check(b, "CH-2", "passport", "X1234567", "luis")
+    second = desk.issue_badge(b, "CH-2", operator="luis", replace=True)
+    assert second.replaced_serial == first.serial and second.issue_no == 2
+
+
+def test_a_check_made_before_the_badge_does_not_count_for_its_replacement(two_desks, tmp_path):
+    a, b, _clock_a, clock_b = two_desks
+    clock_b.advance(minutes=5)  # B now runs four minutes AHEAD of A
+    desk.record_identity_check(b, "CH-2", "passport", "X1234567", "luis")  # B knows of no badge yet
+    desk.record_identity_check(a, "CH-2", "passport", "X1234567", "ana")
+    first = desk.issue_badge(a, "CH-2", operator="ana")
+    _carry(a, b, tmp_path / "a-to-b.bundle")
+    _carry(b, a, tmp_path / "b-to-a.bundle")
+    for station in (a, b):  # whatever order the events arrived in, and later wall times notwithstanding
+        with pytest.raises(desk.IssueRefused) as refused:
+            desk.issue_badge(station, "CH-2", operator="x", replace=True)
+        assert refused.value.refusal is Refusal.IDENTITY_NOT_CHECKED
+        assert f"used for badge {t.format_serial(first.serial)}" in str(refused.value)
+
+
+# --- 1 + 3 ---------------------------------------------------------------------------------------
+
+
+def test_fourth_place_is_kept_for_the_head_of_delegation(seeded):
+    from regdesk.services.desk_view import participant_card
+
+    for member in ("CH-2", "CH-3", "CH-4"):
+        issue(seeded, member)
+    with pytest.raises(desk.IssueRefused) as refused:
+        issue(seeded, "CH-5")
+    assert refused.value.refusal is Refusal.HEAD_PLACE_RESERVED and refused.value.overridable
+    assert "Given Family1" in str(refused.value) and "head of delegation" in str(refused.value)
+    assert participant_card(seeded, "CH-5").delegation_use == "Switzerland 3/4, head not yet"
+
+    issue(seeded, "CH-1")  # the head always gets the fourth place
+    assert participant_card(seeded, "CH-5").delegation_use == "Switzerland 4/4, head has a badge"
+    with pytest.raises(desk.IssueRefused) as refused:
+        issue(seeded, "CH-5")
+    assert refused.value.refusal is Refusal.QUOTA_REACHED
+
+
+def test_override_reason_needs_real_words(seeded):
+    operators.add_operator(seeded, "Maria Supervisor", "supervisor", "2468")
+    for member in ("CH-2", "CH-3", "CH-4"):
+        issue(seeded, member)
+    desk.record_identity_check(seeded, "CH-5", "passport", "X1234567", "clerk")
+    for reason in ("x", "ok", "approved", "ok ok ok", "   "):
+        with pytest.raises(desk.DeskError, match="at least 3 words"):
+            desk.issue_badge(seeded, "CH-5", operator="clerk",
+                             override=desk.OverrideRequest("Maria Supervisor", "2468", reason))
+    badge = desk.issue_badge(seeded, "CH-5", operator="clerk",
+                             override=desk.OverrideRequest("Maria Supervisor", "2468", "head stays in New York"))
+    assert badge.override_event_id

@@ -105,3 +105,37 @@ def test_a_station_from_the_previous_schema_keeps_its_scans_and_counts_new_ones_
         assert security_totals(station) == (4, 4)  # counted once, not by a leftover trigger as well
     finally:
         station.close()
+
+
+def test_a_v2_station_learns_what_each_identity_check_was_for_and_which_badges_were_delivered(tmp_path, clock):
+    from regdesk.services import desk, integrity
+
+    from conftest import participant_row, seed_participants
+
+    station = init_station(tmp_path / "desk", EVENT_TOML, role="desk", name="Westin desk 1", clock=clock)
+    seed_participants(station, [participant_row("CH-2", "Keller", "Anna")])
+    desk.record_identity_check(station, "CH-2", "passport", "X1234567", "ana")
+    badge = desk.issue_badge(station, "CH-2", operator="ana")
+    desk.print_badge(station, badge.serial, operator="ana")  # no printer: the PDF is handed over
+    desk.record_identity_check(station, "CH-2", "passport", "X1234567", "ana")  # for the replacement
+    station.close()
+    con = sqlite3.connect(tmp_path / "desk" / "station.db")
+    with con:  # the shape of a v2 station
+        con.execute("ALTER TABLE identity_checks DROP COLUMN for_badge")
+        con.execute("DROP TABLE badge_deliveries")
+        con.execute("PRAGMA user_version = 2")
+    con.close()
+
+    station = open_station(tmp_path / "desk", clock=clock)
+    try:
+        with station.sessions() as session:
+            conn = session.connection()
+            for_badges = [r[0] for r in conn.exec_driver_sql("SELECT for_badge FROM identity_checks "
+                                                              "ORDER BY checked_at, event_id")]
+            delivered = [r[0] for r in conn.exec_driver_sql("SELECT serial FROM badge_deliveries")]
+        assert sorted(for_badges, key=str) == sorted([None, badge.serial], key=str)
+        assert delivered == [badge.serial]
+        assert desk.issue_badge(station, "CH-2", operator="ana", replace=True).replaced_serial == badge.serial
+        assert integrity.check_station(station.data_dir).problems == []
+    finally:
+        station.close()

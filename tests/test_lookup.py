@@ -196,7 +196,7 @@ def test_limit_empty_and_unmatched_queries(station):
 def test_hit_contract_for_the_tui_and_cli(station):
     hit = lookup.search(station, "lajcak")[0]
     assert set(hit.as_json()) == {"accreditation_id", "name", "name_latin", "delegation", "category", "status",
-                                  "delegation_role", "badge_serial"}
+                                  "delegation_role", "badge_serial", "badge_delivered"}
     assert hit.status in lookup.STATUSES and hit.category == "UN"
 
 
@@ -218,3 +218,12 @@ def test_cli_search_json(station, capsys):
     assert cli.main(["--data-dir", str(station.data_dir), "search", "switzerland"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith(aid_of("Jürg", "Lauber")) and "(head)" in out
+
+
+@pytest.mark.parametrize("typed", ["361", "000361", "0361", " 361 "])
+def test_the_number_of_an_accreditation_id_finds_the_participant(station, typed):
+    assert [h.accreditation_id for h in lookup.search(station, typed)] == ["GCM17-000361"]
+
+
+def test_a_number_no_id_ends_with_finds_nobody(station):
+    assert lookup.search(station, "999999") == []

@@ -17,7 +17,7 @@ from regdesk.commands.common import CommandError
 from regdesk.domain import token as tokens
 from regdesk.domain.events import EventKind
 from regdesk.render import printing
-from regdesk.services import desk
+from regdesk.services import desk, lookup
 from regdesk.services.station import open_station
 from regdesk.store.models import Badge, EventRow
 
@@ -83,9 +83,11 @@ def test_failing_printer_keeps_the_badge_and_a_reprint_succeeds(desk_station, is
     fake_lp(LP_FAIL)
     desk_station.set_setting("printer", "Badge_Printer")
     outcome = desk.print_badge(desk_station, issued.serial, operator="clerk")
-    assert not outcome.printed
+    assert not outcome.printed and outcome.status == desk.NOT_PRINTED and not outcome.delivered
     assert "The printer or class does not exist" in outcome.message and str(outcome.pdf_path) in outcome.message
+    assert "does not exist" in outcome.problem and outcome.printer == "Badge_Printer"
     assert printed_events(desk_station) == 0
+    assert not lookup.search(desk_station, "MS-CZ-1")[0].badge_delivered  # shown as "not printed"
     with desk_station.sessions() as s:
         badge = s.get(Badge, issued.serial)
         check = tokens.read_token(badge.token, event_code=desk_station.config.code,
@@ -95,6 +97,7 @@ def test_failing_printer_keeps_the_badge_and_a_reprint_succeeds(desk_station, is
     fake_lp(LP_OK)  # the clerk fixed the paper jam
     again = desk.print_badge(desk_station, issued.serial, operator="clerk")
     assert again.printed and printed_events(desk_station) == 1
+    assert lookup.search(desk_station, "MS-CZ-1")[0].badge_delivered
 
 
 def test_hanging_printer_times_out_with_a_message(tmp_path, fake_lp):
@@ -126,7 +129,9 @@ def test_no_printer_saves_the_pdf_and_says_where(desk_station, issued):
     assert outcome.pdf_path.parent == desk_station.output_dir and outcome.pdf_path.is_file()
     assert outcome.pdf_path.read_bytes().startswith(b"%PDF")
     assert str(outcome.pdf_path) in outcome.message and "saved" in outcome.message
-    assert printed_events(desk_station) == 0
+    # A PDF-only station hands the PDF over: the badge counts as delivered ("collected").
+    assert outcome.status == desk.PDF_ONLY and outcome.delivered
+    assert printed_events(desk_station) == 1
 
 
 def test_layout_setting_is_used_for_printing(desk_station, issued):
@@ -191,3 +196,28 @@ def test_badge_sheet_command_writes_a_multi_badge_pdf(desk_station, issued, tmp_
     out = tmp_path / "sheet.pdf"
     run_command(desk_station.data_dir, "badge-sheet", issued.serial, "--out", str(out))
     assert out.read_bytes().startswith(b"%PDF") and "1 badge written" in capsys.readouterr().out
+
+
+def test_issue_json_is_truthful_when_the_printer_fails(desk_station, fake_lp, capsys):
+    """`regdesk issue --json` with a printer that refuses the job: issued, printed false, and the
+    message says it was NOT printed, where the PDF is and how to retry."""
+    import json
+
+    seed_participants(desk_station, [participant_row("MS-CZ-2", "Novák", "Jan", delegation="Czechia")])
+    desk_station.set_setting("printer", "Badge_Printer")
+    fake_lp(LP_FAIL)
+    data_dir = desk_station.data_dir
+    desk_station.close()
+    status = cli.main(["--data-dir", str(data_dir), "--clock", "2017-12-01T13:05", "issue", "MS-CZ-2",
+                       "--operator", "clerk", "--id-check", "passport:X1234567", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert status == 0 and result["issued"] is True
+    assert result["printed"] is False and result["print_status"] == "not_printed"
+    message = result["print_message"]
+    assert "NOT printed" in message and "does not exist" in message and result["pdf"] in message
+    assert f"regdesk reprint {result['badge_serial']}" in message
+
+    status = cli.main(["--data-dir", str(data_dir), "reprint", result["badge_serial"], "--operator", "clerk",
+                       "--json"])
+    again = json.loads(capsys.readouterr().out)
+    assert status != 0 and again["printed"] is False and "NOT reprinted" in again["message"]

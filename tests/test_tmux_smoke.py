@@ -21,11 +21,11 @@ REGDESK = Path(sys.executable).with_name("regdesk")
 class Terminal:
     """One tmux server (own socket) with one session running a command."""
 
-    def __init__(self, command: str, env: dict[str, str]) -> None:
+    def __init__(self, command: str, env: dict[str, str], size: tuple[int, int] = (160, 48)) -> None:
         self.socket = f"regdesk-smoke-{uuid.uuid4().hex[:10]}"
         self.session = "smoke"
         self.env = env
-        self._tmux("new-session", "-d", "-s", self.session, "-x", "160", "-y", "48", command)
+        self._tmux("new-session", "-d", "-s", self.session, "-x", str(size[0]), "-y", str(size[1]), command)
         # Keep the pane if the program dies, so a failure shows its traceback instead of nothing.
         self._tmux("set-option", "-t", self.session, "remain-on-exit", "on")
 

@@ -34,6 +34,8 @@ class Category:
     name: str
     colour: str
     quota: int  # 0 = unlimited
+    # 1 + 3: while no head of the delegation holds a badge, members may take at most quota - 1.
+    head_reserved: bool = False
 
 
 @dataclass(frozen=True)
@@ -264,7 +266,13 @@ def parse_event_config(text: str, source: str = "<event config>") -> EventConfig
         quota = item.get("quota", 0)
         if not isinstance(quota, int) or isinstance(quota, bool) or quota < 0:
             raise ConfigError(source, f"{prefix}.quota", "must be a whole number, 0 (no limit) or more")
-        categories.append(Category(code, _require(item, "name", str, source, prefix), colour, quota))
+        head_reserved = item.get("head_reserved", False)
+        if not isinstance(head_reserved, bool):
+            raise ConfigError(source, f"{prefix}.head_reserved", "must be true or false")
+        if head_reserved and quota < 2:
+            raise ConfigError(source, f"{prefix}.head_reserved",
+                              "needs a quota of 2 or more (one place for the head, at least one for members)")
+        categories.append(Category(code, _require(item, "name", str, source, prefix), colour, quota, head_reserved))
 
     hotels = _places(data.get("hotels"), source, "hotels")
     bus = data.get("bus", {})

@@ -55,20 +55,36 @@ def cmd_issue(args: argparse.Namespace) -> int:
         except desk.IssueRefused as refused:
             if args.json:
                 emit_json({"issued": False, "reason": str(refused.refusal), "message": str(refused),
-                           "overridable": refused.overridable, "all_reasons": [str(r) for r in refused.all_refusals]})
+                           "overridable": refused.overridable, "all_reasons": [str(r) for r in refused.all_refusals],
+                           "all_messages": list(refused.all_messages)})
             else:
-                print(f"REFUSED ({refused.refusal}): {refused}")
+                print(f"NOT ISSUED: {refused}")
+                for other in refused.all_messages[1:]:
+                    print(f"  also: {other}")
+                if refused.overridable:
+                    print("  A supervisor may override: add --override-by NAME --override-reason TEXT.")
             return 3
         result = {"issued": True, "badge_serial": badge.serial, "token": badge.token, "issue_no": badge.issue_no,
                   "accreditation_id": badge.participant_id, "replaced_serial": badge.replaced_serial,
                   "override_event_id": badge.override_event_id}
-        if not args.no_print:
+        retry = f"retry with `regdesk reprint {badge.serial} --operator {args.operator}`"
+        if args.no_print:
+            result.update(pdf=None, printed=False, print_status="not_printed",
+                          print_message=f"Badge issued, NOT printed (--no-print); print it with `regdesk reprint "
+                                        f"{badge.serial} --operator {args.operator}`")
+        else:
             try:
                 outcome = desk.print_badge(station, badge.serial, operator=args.operator, layout=args.layout,
                                            out=args.out)
-                result.update(pdf=str(outcome.pdf_path), printed=outcome.printed, print_message=outcome.message)
+                message = outcome.message
+                if outcome.status == desk.NOT_PRINTED:
+                    message = (f"Badge issued but NOT printed (printer {outcome.printer}: {outcome.problem}). "
+                               f"PDF: {outcome.pdf_path}; {retry}")
+                result.update(pdf=str(outcome.pdf_path), printed=outcome.printed, print_status=outcome.status,
+                              print_message=message)
             except Exception as exc:  # the badge stays issued; the clerk can reprint
-                result.update(pdf=None, printed=False, print_message=f"printing failed: {exc}; use reprint")
+                result.update(pdf=None, printed=False, print_status="not_printed",
+                              print_message=f"Badge issued but NOT printed: {exc}; {retry}")
         if args.json:
             emit_json(result)
         else:
@@ -92,8 +108,12 @@ def cmd_reprint(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     finally:
         station.close()
+    message = outcome.message
+    if outcome.status == desk.NOT_PRINTED:
+        message = (f"Badge NOT reprinted (printer {outcome.printer}: {outcome.problem}). PDF: {outcome.pdf_path}")
     if args.json:
-        emit_json({"pdf": str(outcome.pdf_path), "printed": outcome.printed, "message": outcome.message})
+        emit_json({"pdf": str(outcome.pdf_path), "printed": outcome.printed, "print_status": outcome.status,
+                   "message": message})
     else:
-        print(outcome.message)
-    return 0
+        print(message)
+    return 0 if outcome.delivered else 4

@@ -24,6 +24,7 @@ class DeliveryResult:
     printed: bool
     message: str
     request_id: str = ""
+    problem: str = ""  # why a configured printer did not take the job, in a few words ("" otherwise)
 
 
 def valid_printer_name(name: str) -> bool:
@@ -52,23 +53,25 @@ def deliver(path: Path, printer: str | None, *, options: Sequence[str] = (),
                                      f"set one with `regdesk printer set NAME`)")
     if not valid_printer_name(printer):
         return DeliveryResult(False, f"Printer name {printer!r} is not a valid CUPS queue name; "
-                                     f"badge PDF saved to {path}")
+                                     f"badge PDF saved to {path}", problem="not a valid CUPS queue name")
     if shutil.which("lp") is None:
         return DeliveryResult(False, f"Cannot print: the `lp` command (CUPS client) is not installed. "
-                                     f"Badge PDF saved to {path}")
+                                     f"Badge PDF saved to {path}",
+                              problem="the `lp` command (CUPS client) is not installed")
     try:
         done = subprocess.run(lp_command(path, printer, options), capture_output=True, text=True,
                               timeout=timeout, stdin=subprocess.DEVNULL, check=False)
     except subprocess.TimeoutExpired:
         return DeliveryResult(False, f"Printer {printer} did not answer within {timeout:g} s; "
-                                     f"badge PDF saved to {path}. Check the printer, then reprint.")
+                                     f"badge PDF saved to {path}. Check the printer, then reprint.",
+                              problem=f"did not answer within {timeout:g} s")
     except OSError as exc:
         return DeliveryResult(False, f"Cannot run lp for printer {printer}: {exc.strerror or exc}; "
-                                     f"badge PDF saved to {path}")
+                                     f"badge PDF saved to {path}", problem=f"cannot run lp: {exc.strerror or exc}")
     if done.returncode != 0:
         reason = _first_line(done.stderr) or _first_line(done.stdout) or f"lp exited with status {done.returncode}"
         return DeliveryResult(False, f"Printer {printer} refused the badge: {reason}. "
-                                     f"Badge PDF saved to {path}; fix the printer, then reprint.")
+                                     f"Badge PDF saved to {path}; fix the printer, then reprint.", problem=reason)
     match = re.search(r"request id is (\S+)", done.stdout)
     request = match.group(1) if match else ""
     suffix = f" (job {request})" if request else ""

@@ -2,6 +2,10 @@
 
 Issuance commits its events first; printing happens afterwards, so a printer failure never
 undoes or loses an issued badge, and a reprint renders the same badge again.
+
+A badge is *delivered* (the desk shows "collected") once a printer accepted it, or, on a station
+with no printer configured (PDF only), once its PDF was saved for the clerk to hand over. A badge
+whose printer failed stays "issued, not printed" until a reprint reaches the printer.
 """
 
 from __future__ import annotations
@@ -14,14 +18,34 @@ from sqlalchemy.orm import Session
 
 from regdesk.errors import RegdeskError
 from regdesk.domain import token as tokens
-from regdesk.domain.events import EventKind, format_utc
-from regdesk.domain.policy import OVERRIDABLE, IssueFacts, Refusal, decide_issue, describe
+from regdesk.domain.events import EventKind, format_utc, parse_utc
+from regdesk.domain.policy import (
+    OVERRIDABLE,
+    IssueFacts,
+    Refusal,
+    RefusalContext,
+    check_counts,
+    decide_issue,
+    explain,
+    local_moment,
+)
 from regdesk.render.content import BadgeContent
 from regdesk.services import operators
 from regdesk.services.station import Station
 from regdesk.store.models import Badge, IdentityCheck, Participant
 
 DOCUMENT_TYPES = ("passport", "national_id", "un_laissez_passer", "diplomatic_id", "other")
+DOCUMENT_LABELS = {
+    "passport": "Passport",
+    "national_id": "National identity card",
+    "un_laissez_passer": "UN laissez-passer",
+    "diplomatic_id": "Diplomatic identity card",
+    "other": "Other official document",
+}
+# An override reason must say something a later reader can check: at least this many words and
+# letters ("ok", "x", "approved" are refused; "head of delegation confirmed by e-mail" is fine).
+OVERRIDE_REASON_MIN_WORDS = 3
+OVERRIDE_REASON_MIN_LETTERS = 10
 
 
 class DeskError(RegdeskError, ValueError):
@@ -29,9 +53,11 @@ class DeskError(RegdeskError, ValueError):
 
 
 class IssueRefused(DeskError):
-    def __init__(self, refusal: Refusal, message: str, all_refusals: tuple[Refusal, ...]) -> None:
+    def __init__(self, refusal: Refusal, message: str, all_refusals: tuple[Refusal, ...],
+                 all_messages: tuple[str, ...] = ()) -> None:
         self.refusal = refusal
         self.all_refusals = all_refusals
+        self.all_messages = all_messages or (message,)  # plain words of each refusal, same order
         self.overridable = all(r in OVERRIDABLE for r in all_refusals)
         super().__init__(message)
 
@@ -67,61 +93,150 @@ def parse_id_check(text: str) -> tuple[str, str]:
     return doc_type, cleaned[-4:]
 
 
+def override_reason_problem(reason: str) -> str:
+    """Why a written override reason is not enough, in plain words; "" when it is."""
+    words = [w for w in reason.split() if any(ch.isalpha() for ch in w)]
+    letters = sum(ch.isalpha() for ch in reason)
+    if len(words) < OVERRIDE_REASON_MIN_WORDS or letters < OVERRIDE_REASON_MIN_LETTERS:
+        return (f"the reason must say why, in at least {OVERRIDE_REASON_MIN_WORDS} words "
+                "(e.g. \"head of delegation confirmed by e-mail\")")
+    return ""
+
+
 def record_identity_check(station: Station, participant_id: str, document_type: str, document_number: str,
                           operator: str) -> None:
     doc_type, last4 = parse_id_check(f"{document_type}:{document_number}")
     with station.transaction() as session:
         if session.get(Participant, participant_id) is None:
             raise DeskError(f"unknown accreditation id {participant_id!r}")
+        current, latest = badge_reference(session, participant_id)
+        # The badge this check was made against: it counts for the next issuance only while that
+        # badge is still the participant's current one (policy.check_counts).
+        reference = sorted(current or latest)
         station.record(session, EventKind.IDENTITY_CHECKED,
-                       {"participant_id": participant_id, "document_type": doc_type, "document_last4": last4},
+                       {"participant_id": participant_id, "document_type": doc_type, "document_last4": last4,
+                        "for_badge": reference[0] if reference else None},
                        operator)
 
 
 def valid_badge(session: Session, participant_id: str) -> Badge | None:
     return session.execute(
         select(Badge).where(Badge.participant_id == participant_id, Badge.revoked.is_(False))
-        .order_by(Badge.issued_at.desc())
+        .order_by(Badge.issue_no.desc(), Badge.serial)
     ).scalars().first()
 
 
-def _delegation_holders(session: Session, participant: Participant) -> int:
-    return session.execute(
-        select(func.count(func.distinct(Badge.participant_id)))
-        .join(Participant, Participant.accreditation_id == Badge.participant_id)
-        .where(Participant.category == participant.category, Participant.delegation == participant.delegation,
-               Participant.accreditation_id != participant.accreditation_id, Badge.revoked.is_(False))
-    ).scalar_one()
+def badge_reference(session: Session, participant_id: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(valid badges, badges of the highest issue number) of a participant: what an identity check names."""
+    rows = session.execute(select(Badge.serial, Badge.revoked, Badge.issue_no)
+                           .where(Badge.participant_id == participant_id)).all()
+    current = frozenset(serial for serial, revoked, _ in rows if not revoked)
+    top = max((issue_no for _, _, issue_no in rows), default=None)
+    latest = frozenset(serial for serial, _, issue_no in rows if issue_no == top)
+    return current, latest
 
 
-def _identity_checked_since_last_badge(session: Session, participant_id: str) -> bool:
-    last_check = session.execute(
-        select(func.max(IdentityCheck.checked_at)).where(IdentityCheck.participant_id == participant_id)
-    ).scalar_one_or_none()
-    if last_check is None:
-        return False
-    last_badge = session.execute(
-        select(func.max(Badge.issued_at)).where(Badge.participant_id == participant_id)
-    ).scalar_one_or_none()
-    return last_badge is None or last_check > last_badge
+@dataclass(frozen=True)
+class DelegationUse:
+    """How much of a delegation's quota is used, for the card ("Benin 3/4, head not yet")."""
+
+    delegation: str
+    quota: int  # 0 = no limit
+    head_reserved: bool
+    holders: int  # participants of the delegation (same category) holding a valid badge
+    head_listed: bool
+    head_holds: bool
+    head_name: str
+
+    @property
+    def text(self) -> str:
+        if not self.quota:
+            return f"{self.delegation}: {self.holders} badge{'s' if self.holders != 1 else ''} (no limit)"
+        text = f"{self.delegation} {self.holders}/{self.quota}"
+        if self.head_reserved:
+            text += ", head has a badge" if self.head_holds else ", head not yet"
+        return text
 
 
-def evaluate(station: Station, session: Session, participant_id: str, *, replace: bool) -> tuple[IssueFacts, Participant | None]:
+def delegation_use(station: Station, session: Session, participant: Participant) -> DelegationUse:
+    category = station.config.category(participant.category)
+    rows = session.execute(
+        select(Participant.accreditation_id, Participant.delegation_role, Participant.given_names,
+               Participant.family_name,
+               select(Badge.serial).where(Badge.participant_id == Participant.accreditation_id,
+                                          Badge.revoked.is_(False)).exists())
+        .where(Participant.category == participant.category, Participant.delegation == participant.delegation)
+    ).all()
+    heads = [row for row in rows if row[1] == "head"]
+    return DelegationUse(
+        delegation=participant.delegation,
+        quota=category.quota if category else 0,
+        head_reserved=bool(category and category.head_reserved),
+        holders=sum(1 for row in rows if row[4]),
+        head_listed=bool(heads),
+        head_holds=any(row[4] for row in heads),
+        head_name=f"{heads[0][2]} {heads[0][3]}".strip() if heads else "",
+    )
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything the issuance rules see about one participant now, and the words to explain them."""
+
+    facts: IssueFacts
+    participant: Participant | None
+    delegation: DelegationUse | None
+    context: RefusalContext
+
+    def explain(self, refusal: Refusal) -> str:
+        return explain(refusal, self.facts, self.context)
+
+
+def assess(station: Station, session: Session, participant_id: str, *, replace: bool) -> Assessment:
     participant = session.get(Participant, participant_id)
+    zone = station.config.zone
     category = station.config.category(participant.category) if participant else None
+    # Only a limited category needs the delegation's head count (the card shows it for those only).
+    use = delegation_use(station, session, participant) if participant and category and category.quota else None
+    current, latest = badge_reference(session, participant_id)
+    checks = session.execute(
+        select(IdentityCheck).where(IdentityCheck.participant_id == participant_id)
+        .order_by(IdentityCheck.checked_at.desc(), IdentityCheck.event_id)
+    ).scalars().all()
+    checked = any(check_counts(c.for_badge, current, latest) for c in checks)
+    holds = bool(current)
+    is_head = participant is not None and participant.delegation_role == "head"
     facts = IssueFacts(
         now=station.clock.now(),
         window_opens=station.config.collection_opens_utc,
         window_closes=station.config.collection_closes_utc,
         participant_known=participant is not None,
         participant_status=participant.status if participant else "",
-        identity_checked=participant is not None and _identity_checked_since_last_badge(session, participant_id),
-        holds_valid_badge=participant is not None and valid_badge(session, participant_id) is not None,
+        identity_checked=participant is not None and checked,
+        holds_valid_badge=participant is not None and holds,
         replace=replace,
-        quota=category.quota if category else 0,
-        delegation_holders=_delegation_holders(session, participant) if participant else 0,
+        quota=use.quota if use else 0,
+        delegation_holders=(use.holders - (1 if holds else 0)) if use else 0,
+        head_reserved=bool(use and use.head_reserved),
+        participant_is_head=is_head,
+        # Only members are held back by the head's place, so "a head holds one" needs no "other than this one".
+        head_holds_badge=bool(use and use.head_holds),
     )
-    return facts, participant
+    last_check = ""
+    if checks:
+        c = checks[0]
+        last_check = (f"{DOCUMENT_LABELS.get(c.document_type, c.document_type)} ····{c.document_last4}, "
+                      f"{local_moment(parse_utc(c.checked_at), zone)}")
+    reference = sorted(current or latest)
+    context = RefusalContext(
+        zone=zone,
+        delegation=participant.delegation if participant else "",
+        current_badge=tokens.format_serial(sorted(current)[0]) if current else "",
+        last_check=last_check,
+        check_used_by=tokens.format_serial(reference[0]) if checks and not checked and reference else "",
+        head_name=use.head_name if use else "",
+    )
+    return Assessment(facts, participant, use, context)
 
 
 def issue_badge(
@@ -135,19 +250,22 @@ def issue_badge(
     if station.signing_key is None or station.key_id is None:
         raise DeskError(f"this is a {station.role} station: it holds no signing key and cannot issue badges")
     if override is not None:
-        if not override.reason.strip():
-            raise DeskError("an override needs a written reason")
+        problem = override_reason_problem(override.reason)
+        if problem:
+            raise DeskError(f"override refused: {problem}")
+        # authority: who may override is the supervisor role, checked by the operators service.
         if not operators.authenticate_supervisor(station, override.supervisor, override.pin):
             raise DeskError("override refused: supervisor name or PIN is wrong")
     with station.transaction() as session:
-        facts, participant = evaluate(station, session, participant_id, replace=replace)
+        assessment = assess(station, session, participant_id, replace=replace)
+        facts, participant = assessment.facts, assessment.participant
         decision = decide_issue(facts)
         overridden = frozenset(r for r in decision.refusals if r in OVERRIDABLE) if override else frozenset()
         blocking = decision.blocking(overridden)
         if blocking:
             first = blocking[0]
-            message = describe(first, quota=facts.quota, delegation=participant.delegation if participant else "")
-            raise IssueRefused(first, message, blocking)
+            raise IssueRefused(first, assessment.explain(first), blocking,
+                               tuple(assessment.explain(r) for r in blocking))
         assert participant is not None
         override_event_id = None
         if overridden:
@@ -203,16 +321,27 @@ def badge_content(station: Station, serial: str) -> BadgeContent:
     )
 
 
+PRINTED, PDF_ONLY, NOT_PRINTED = "printed", "pdf_only", "not_printed"
+
+
 @dataclass(frozen=True)
 class PrintOutcome:
     pdf_path: Path
-    printed: bool  # sent to a CUPS destination
+    printed: bool  # a CUPS printer accepted the job
     message: str
+    status: str = PRINTED  # PRINTED | PDF_ONLY (no printer configured: the PDF is the output) | NOT_PRINTED
+    printer: str = ""  # the configured printer, "" on a PDF-only station
+    problem: str = ""  # NOT_PRINTED: why, in a few words
+
+    @property
+    def delivered(self) -> bool:
+        """The badge can be handed over: printed, or a PDF-only station saved it."""
+        return self.status != NOT_PRINTED
 
 
 def print_badge(station: Station, serial: str, *, operator: str, layout: str | None = None,
                 out: Path | None = None) -> PrintOutcome:
-    """Render the badge PDF and send it to the configured printer (or the output folder)."""
+    """Render the badge PDF and send it to the configured printer (or, with none, leave it in the output folder)."""
     from regdesk.render.badge import render_badge_pdf
     from regdesk.render.printing import deliver
 
@@ -224,11 +353,14 @@ def print_badge(station: Station, serial: str, *, operator: str, layout: str | N
     path.write_bytes(pdf)
     printer = station.setting("printer", "")
     result = deliver(path, printer or None)
-    if result.printed:
+    status = PRINTED if result.printed else (PDF_ONLY if not printer else NOT_PRINTED)
+    if status != NOT_PRINTED:
         with station.transaction() as session:
             station.record(session, EventKind.BADGE_PRINTED,
-                           {"serial": serial, "printer": printer, "layout": layout}, operator)
-    return PrintOutcome(path, result.printed, result.message)
+                           {"serial": serial, "printer": printer if result.printed else "", "layout": layout,
+                            "output": "printer" if result.printed else "pdf"}, operator)
+    return PrintOutcome(path, result.printed, result.message, status, printer,
+                        result.problem or ("" if status != NOT_PRINTED else result.message))
 
 
 def badge_history(station: Station, participant_id: str) -> list[Badge]:

@@ -12,20 +12,15 @@ from datetime import datetime
 from sqlalchemy import select
 
 from regdesk.domain.events import parse_utc
-from regdesk.domain.policy import OVERRIDABLE, decide_issue, describe
+from regdesk.domain.policy import OVERRIDABLE, decide_issue
 from regdesk.domain.token import format_serial
 from regdesk.services import desk
+from regdesk.services.desk import DOCUMENT_LABELS
 from regdesk.services.lookup import display_name, latin_name, participant_status
 from regdesk.services.station import Station
-from regdesk.store.models import Badge, IdentityCheck, Participant
+from regdesk.store.models import Badge, BadgeDelivery, IdentityCheck, Participant
 
-DOCUMENT_LABELS = {
-    "passport": "Passport",
-    "national_id": "National identity card",
-    "un_laissez_passer": "UN laissez-passer",
-    "diplomatic_id": "Diplomatic identity card",
-    "other": "Other official document",
-}
+__all__ = ["DOCUMENT_LABELS", "BadgeLine", "IdentityLine", "ParticipantCard", "participant_card"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +31,7 @@ class BadgeLine:
     issued_local: datetime
     revoked: bool
     overridden: bool
+    delivered: bool  # printed, or saved as PDF on a PDF-only station
 
 
 @dataclass(frozen=True)
@@ -45,6 +41,7 @@ class IdentityLine:
     last4: str
     checked_local: datetime
     operator: str
+    counts: bool  # still good for the next issuance (not used up by a badge issued after it)
 
 
 @dataclass(frozen=True)
@@ -67,10 +64,17 @@ class ParticipantCard:
     issue_blockers: tuple[str, ...]
     blocker_text: str  # the first blocker in plain words, "" when nothing blocks
     blockers_overridable: bool
+    delegation_use: str = ""  # "Benin 3/4, head not yet"; "" for categories without a quota
+    blocker_texts: tuple[str, ...] = ()  # every blocker in plain words, same order as issue_blockers
 
     @property
     def holds_badge(self) -> bool:
         return bool(self.current_serial)
+
+    @property
+    def badge_delivered(self) -> bool:
+        """The current badge was printed (or handed over as a PDF): only then is it "collected"."""
+        return any(b.delivered for b in self.badges if b.serial == self.current_serial)
 
 
 def participant_card(station: Station, participant_id: str) -> ParticipantCard | None:
@@ -80,12 +84,16 @@ def participant_card(station: Station, participant_id: str) -> ParticipantCard |
         if p is None:
             return None
         status, serial = participant_status(session, p)
+        rows = session.execute(
+            select(Badge, BadgeDelivery.serial.is_not(None))
+            .outerjoin(BadgeDelivery, BadgeDelivery.serial == Badge.serial)
+            .where(Badge.participant_id == participant_id).order_by(Badge.issue_no, Badge.serial)).all()
         badges = tuple(
             BadgeLine(b.serial, format_serial(b.serial), b.issue_no, parse_utc(b.issued_at).astimezone(zone),
-                      bool(b.revoked), b.override_event_id is not None)
-            for b in session.execute(select(Badge).where(Badge.participant_id == participant_id)
-                                     .order_by(Badge.issue_no)).scalars()
+                      bool(b.revoked), b.override_event_id is not None, bool(delivered))
+            for b, delivered in rows
         )
+        assessment = desk.assess(station, session, participant_id, replace=bool(serial))
         check = session.execute(
             select(IdentityCheck).where(IdentityCheck.participant_id == participant_id)
             .order_by(IdentityCheck.checked_at.desc()).limit(1)
@@ -94,12 +102,12 @@ def participant_card(station: Station, participant_id: str) -> ParticipantCard |
         if check is not None:
             label = DOCUMENT_LABELS.get(check.document_type, check.document_type)
             last_check = IdentityLine(check.document_type, label, check.document_last4,
-                                      parse_utc(check.checked_at).astimezone(zone), check.operator)
-        facts, _ = desk.evaluate(station, session, participant_id, replace=bool(serial))
-        decision = decide_issue(facts)
+                                      parse_utc(check.checked_at).astimezone(zone), check.operator,
+                                      counts=assessment.facts.identity_checked)
+        decision = decide_issue(assessment.facts)
         category = station.config.category(p.category)
-        first_text = describe(decision.refusals[0], quota=facts.quota, delegation=p.delegation) \
-            if decision.refusals else ""
+        texts = tuple(assessment.explain(r) for r in decision.refusals)
+        use = assessment.delegation
         return ParticipantCard(
             accreditation_id=p.accreditation_id,
             name=display_name(p),
@@ -116,6 +124,8 @@ def participant_card(station: Station, participant_id: str) -> ParticipantCard |
             badges=badges,
             last_check=last_check,
             issue_blockers=tuple(str(r) for r in decision.refusals),
-            blocker_text=first_text,
+            blocker_text=texts[0] if texts else "",
             blockers_overridable=bool(decision.refusals) and all(r in OVERRIDABLE for r in decision.refusals),
+            delegation_use=use.text if use is not None and use.quota else "",
+            blocker_texts=texts,
         )

@@ -48,10 +48,34 @@ def _v3_chain_of_trust(engine: Engine) -> None:
                           ("hash", "VARCHAR(64) NOT NULL DEFAULT ''"), ("seal", "VARCHAR(128)")):
             if name not in columns:
                 conn.exec_driver_sql(f"ALTER TABLE events ADD COLUMN {name} {ddl}")
-        Base.metadata.create_all(conn, checkfirst=True)
+        for table in ("held_events", "signin_throttle", "stations", "station_revocations"):
+            Base.metadata.tables[table].create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[Callable[[Engine], None]] = [_v1_initial, _v2_scans_surrogate_key, _v3_chain_of_trust]
+def _v4_check_for_badge_and_deliveries(engine: Engine) -> None:
+    """identity_checks.for_badge (the badge a check was made against) and badge_deliveries
+    (printed or handed-over badges), both filled from the log so an upgraded station agrees with
+    a rebuilt one."""
+    with engine.begin() as conn:
+        columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(identity_checks)")}
+        if "for_badge" not in columns:
+            conn.exec_driver_sql("ALTER TABLE identity_checks ADD COLUMN for_badge VARCHAR(16)")
+            conn.exec_driver_sql(
+                "UPDATE identity_checks SET for_badge = (SELECT json_extract(e.payload, '$.for_badge') "
+                "FROM events AS e WHERE e.id = identity_checks.event_id)")
+        tables = {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "badge_deliveries" not in tables:
+            Base.metadata.tables["badge_deliveries"].create(conn)
+            # The earliest delivery of each serial, as the projection handler keeps it.
+            conn.exec_driver_sql(
+                "INSERT OR IGNORE INTO badge_deliveries (serial, event_id, delivered_at, printer) "
+                "SELECT json_extract(payload, '$.serial'), id, recorded_at, "
+                "coalesce(json_extract(payload, '$.printer'), '') FROM events WHERE kind = 'badge_printed' "
+                "ORDER BY recorded_at, id")
+
+
+MIGRATIONS: list[Callable[[Engine], None]] = [_v1_initial, _v2_scans_surrogate_key, _v3_chain_of_trust,
+                                              _v4_check_for_badge_and_deliveries]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

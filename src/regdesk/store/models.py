@@ -136,6 +136,20 @@ class IdentityCheck(Base):
     document_last4: Mapped[str] = mapped_column(String(4))  # never the whole number
     checked_at: Mapped[str] = mapped_column(String(27))
     operator: Mapped[str] = mapped_column(String(120))
+    # The participant's current badge when the check was made (None: they had none). The check
+    # counts for the next issuance only while that badge is still their current one.
+    for_badge: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
+
+
+class BadgeDelivery(Base):
+    """Badges that reached the participant's hands: a printer accepted the job, or a PDF-only
+    station (no printer configured) saved the PDF. Keyed by serial so it may arrive before the badge."""
+
+    __tablename__ = "badge_deliveries"
+    serial: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    delivered_at: Mapped[str] = mapped_column(String(27))
+    printer: Mapped[str] = mapped_column(String(200), default="")  # "" = PDF only
 
 
 class PublicKey(Base):

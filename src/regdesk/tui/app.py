@@ -51,6 +51,8 @@ REGDESK_THEME = Theme(
 class RegdeskApp(App):
     TITLE = "regdesk"
     CSS_PATH = "app.tcss"
+    # Screens get -short below 32 rows (a netbook's 80x24) so their stylesheets can tighten up.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
         *(Binding(key, f"mode('{mode}')", label, id=f"app.mode.{mode}", tooltip=f"Switch to the {label} screen")
           for mode, key, label in MODE_KEYS),
@@ -183,6 +185,11 @@ class RegdeskApp(App):
                                     partial(self.switch_mode, mode))
         if self.operator is not None:
             yield SystemCommand("Sign out", "End this operator's session (F8)", self.action_sign_out)
+            # A screen may offer its own actions (the desk: check ID, issue, replace...); it applies
+            # its own checks, so only what the operator could do with a key is offered.
+            palette_commands = getattr(screen, "palette_commands", None)
+            if palette_commands is not None:
+                yield from palette_commands()
 
 
 def make_app(station: Station, *, operator: str | OperatorSession | None = None) -> RegdeskApp:

@@ -50,20 +50,28 @@ class BadgeIssued(Message):
 @dataclass
 class IssueWasRefused(Message):
     participant_id: str
-    refusal: str  # the reason code, e.g. quota_reached
+    refusal: str  # the reason code, e.g. quota_reached (never shown: the screen shows `text`)
     text: str  # the plain-words explanation
     all_refusals: tuple[str, ...]
     overridable: bool
     replace: bool  # the refused attempt was a replacement
+    all_texts: tuple[str, ...] = ()  # plain words of every refusal, same order as all_refusals
 
 
 @dataclass
 class BadgePrinted(Message):
+    """Rendering worked; `status` says whether the badge reached a printer (desk.PRINTED), is a PDF to
+    hand over on a station without printer (desk.PDF_ONLY), or was NOT printed (desk.NOT_PRINTED)."""
+
     participant_id: str
     serial: str
     pdf_path: Path
-    printed: bool  # sent to a printer (else only written to the output folder)
+    printed: bool  # a printer accepted the job
     text: str
+    status: str = "printed"
+    printer: str = ""
+    problem: str = ""  # NOT_PRINTED: why
+    reprint: bool = False
 
 
 @dataclass
@@ -73,6 +81,7 @@ class PrintFailed(Message):
     participant_id: str
     serial: str
     error: str
+    reprint: bool = False
 
 
 @dataclass

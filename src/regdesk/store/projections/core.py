@@ -14,6 +14,7 @@ from regdesk.domain import payloads
 from regdesk.domain.events import Event, EventKind, format_utc
 from regdesk.store.models import (
     Badge,
+    BadgeDelivery,
     EnrolledStation,
     IdentityCheck,
     Operator,
@@ -28,7 +29,7 @@ from regdesk.store.projections import handles, handles_batch, projection_table
 from regdesk.store.projections.tally_counts import count_scans
 
 for _model in (Participant, Badge, Revocation, IdentityCheck, PublicKey, Scan, Override, Operator,
-               EnrolledStation, StationRevocation):
+               EnrolledStation, StationRevocation, BadgeDelivery):
     projection_table(_model)
 
 PARTICIPANT_FIELDS = payloads.PARTICIPANT_FIELDS
@@ -138,7 +139,7 @@ def _key_published(session: Session, event: Event) -> None:
 def _identity_checked(session: Session, events: list[Event]) -> None:
     rows = [dict(event_id=e.id, participant_id=e.payload["participant_id"], document_type=e.payload["document_type"],
                  document_last4=e.payload["document_last4"], checked_at=format_utc(e.recorded_at),
-                 operator=e.operator) for e in events]
+                 operator=e.operator, for_badge=e.payload.get("for_badge")) for e in events]
     session.execute(insert(IdentityCheck.__table__).on_conflict_do_nothing(), rows)
 
 
@@ -170,6 +171,20 @@ def _badge_revoked(session: Session, event: Event) -> None:
         index_elements=["serial"],
         set_={"event_id": new.event_id, "reason": new.reason, "revoked_at": new.revoked_at}, where=earlier))
     session.execute(update(Badge).where(Badge.serial == p["serial"]).values(revoked=True))
+
+
+@handles(EventKind.BADGE_PRINTED)
+def _badge_printed(session: Session, event: Event) -> None:
+    p = event.payload
+    stmt = insert(BadgeDelivery).values(serial=p["serial"], event_id=event.id, delivered_at=format_utc(event.recorded_at),
+                                        printer=p.get("printer") or "")
+    new, old = stmt.excluded, BadgeDelivery
+    # Reprints deliver a serial again: the earliest delivery stands, whatever order they arrive in.
+    earlier = or_(new.delivered_at < old.delivered_at,
+                  and_(new.delivered_at == old.delivered_at, new.event_id < old.event_id))
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["serial"],
+        set_={"event_id": new.event_id, "delivered_at": new.delivered_at, "printer": new.printer}, where=earlier))
 
 
 @handles(EventKind.OVERRIDE_GRANTED)

@@ -9,12 +9,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from regdesk.tui.dialogs._base import dialog_css
-from regdesk.tui.dialogs._fit import FitsTerminal, fit_dialog_css
+from regdesk.tui.dialogs._base import FitsSmallTerminals, dialog_css
 
 
-class ConfirmDialog(FitsTerminal, ModalScreen[bool]):
-    DEFAULT_CSS = dialog_css("ConfirmDialog") + fit_dialog_css("ConfirmDialog")
+class ConfirmDialog(FitsSmallTerminals, ModalScreen[bool]):
+    DEFAULT_CSS = dialog_css("ConfirmDialog")
     BINDINGS = [Binding("escape", "no", "Cancel", id="dialog.cancel")]
     AUTO_FOCUS = "#confirm-yes"
 

@@ -15,12 +15,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from regdesk.tui.dialogs._base import dialog_css
-from regdesk.tui.dialogs._fit import FitsTerminal, fit_dialog_css
+from regdesk.tui.dialogs._base import FitsSmallTerminals, dialog_css
 
 
-class ExportTalliesDialog(FitsTerminal, ModalScreen[Path | None]):
-    DEFAULT_CSS = dialog_css("ExportTalliesDialog") + fit_dialog_css("ExportTalliesDialog")
+class ExportTalliesDialog(FitsSmallTerminals, ModalScreen[Path | None]):
+    DEFAULT_CSS = dialog_css("ExportTalliesDialog")
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     AUTO_FOCUS = "#export-dir"
 

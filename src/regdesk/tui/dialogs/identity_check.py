@@ -13,7 +13,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from regdesk.services.desk import DOCUMENT_TYPES
 from regdesk.services.desk_view import DOCUMENT_LABELS
-from regdesk.tui.dialogs._base import dialog_css
+from regdesk.tui.dialogs._base import FitsSmallTerminals, dialog_css
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class IdentityCheckResult:
     last4: str
 
 
-class IdentityCheckDialog(ModalScreen[IdentityCheckResult | None]):
+class IdentityCheckDialog(FitsSmallTerminals, ModalScreen[IdentityCheckResult | None]):
     DEFAULT_CSS = dialog_css("IdentityCheckDialog") + """
     IdentityCheckDialog #id-last4 { width: 16; }
     """

@@ -32,7 +32,7 @@ from textual.widgets import Button, Input, Label, Static
 from regdesk.domain import authority
 from regdesk.services import operators
 from regdesk.services.station import Station
-from regdesk.tui.dialogs._fit import FitsTerminal
+from regdesk.tui.dialogs._base import FitsSmallTerminals
 
 DEFAULT_LOCK_MINUTES = 5.0
 
@@ -64,7 +64,7 @@ def check_unlock(station: Station, locked_for: str, name: str, secret: str) -> U
     return Unlocked(operator.name, operator.role, by_supervisor=operator.name != locked_for)
 
 
-class LockScreen(FitsTerminal, ModalScreen[Unlocked]):
+class LockScreen(FitsSmallTerminals, ModalScreen[Unlocked]):
     """Covers the whole screen; Escape does nothing; only a right PIN dismisses it."""
 
     DEFAULT_CSS = """
@@ -80,6 +80,9 @@ class LockScreen(FitsTerminal, ModalScreen[Unlocked]):
     LockScreen.-short > #lock { padding: 0 1; border: tall $warning; }
     LockScreen.-short .lock-title { margin-bottom: 0; }
     LockScreen.-short .lock-label, LockScreen.-short #lock-error, LockScreen.-short #lock-buttons { margin-top: 0; }
+    LockScreen.-short Input { height: 1; border: none; padding: 0 1; background: $panel-lighten-1; }
+    LockScreen.-short Input:focus { background: $primary 40%; }
+    LockScreen.-short Button { height: 1; border: none; min-width: 12; }
     """
     BINDINGS = [Binding("escape", "ignore", show=False, priority=True)]
     AUTO_FOCUS = "#lock-pin"

@@ -15,8 +15,7 @@ from textual.widgets.option_list import Option
 
 from regdesk.services import lookup, operators
 from regdesk.services.station import Station
-from regdesk.tui.dialogs._base import dialog_css
-from regdesk.tui.dialogs._fit import FitsTerminal, fit_dialog_css
+from regdesk.tui.dialogs._base import FitsSmallTerminals, dialog_css
 
 
 @dataclass(frozen=True)
@@ -27,8 +26,8 @@ class ManualEntryRequest:
     note: str
 
 
-class ManualEntryDialog(FitsTerminal, ModalScreen[ManualEntryRequest | None]):
-    DEFAULT_CSS = dialog_css("ManualEntryDialog") + fit_dialog_css("ManualEntryDialog") + """
+class ManualEntryDialog(FitsSmallTerminals, ModalScreen[ManualEntryRequest | None]):
+    DEFAULT_CSS = dialog_css("ManualEntryDialog") + """
     ManualEntryDialog > #dialog { width: 90; border: thick $warning; }
     ManualEntryDialog.-short > #dialog { border: tall $warning; }
     ManualEntryDialog #me-results { height: 7; }

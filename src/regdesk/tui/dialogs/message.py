@@ -9,12 +9,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from regdesk.tui.dialogs._base import dialog_css
-from regdesk.tui.dialogs._fit import FitsTerminal, fit_dialog_css
+from regdesk.tui.dialogs._base import FitsSmallTerminals, dialog_css
 
 
-class MessageDialog(FitsTerminal, ModalScreen[None]):
-    DEFAULT_CSS = dialog_css("MessageDialog") + fit_dialog_css("MessageDialog") + """
+class MessageDialog(FitsSmallTerminals, ModalScreen[None]):
+    DEFAULT_CSS = dialog_css("MessageDialog") + """
     MessageDialog.-error > #dialog { border: thick $error; }
     """
     BINDINGS = [Binding("escape", "close", "Close", id="dialog.close")]

@@ -22,8 +22,7 @@ from regdesk.domain.token import format_serial
 from regdesk.domain.words import plural
 from regdesk.services import conflicts, operators
 from regdesk.services.station import Station
-from regdesk.tui.dialogs._base import dialog_css
-from regdesk.tui.dialogs._fit import FitsTerminal, fit_dialog_css
+from regdesk.tui.dialogs._base import FitsSmallTerminals, dialog_css
 
 MIN_REASON_WORDS = 2
 
@@ -36,8 +35,8 @@ def reason_problem(reason: str) -> str | None:
     return None
 
 
-class ResolveConflictDialog(FitsTerminal, ModalScreen[conflicts.Resolution | None]):
-    DEFAULT_CSS = dialog_css("ResolveConflictDialog") + fit_dialog_css("ResolveConflictDialog") + """
+class ResolveConflictDialog(FitsSmallTerminals, ModalScreen[conflicts.Resolution | None]):
+    DEFAULT_CSS = dialog_css("ResolveConflictDialog") + """
     ResolveConflictDialog > #dialog { width: 96; border: thick $warning; }
     ResolveConflictDialog.-short > #dialog { border: tall $warning; }
     ResolveConflictDialog #rc-sides { height: auto; max-height: 8; }

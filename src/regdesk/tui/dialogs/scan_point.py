@@ -21,12 +21,11 @@ from regdesk.config import ScheduledDeparture
 from regdesk.services import scanning
 from regdesk.services.scanning import DIRECTIONS, Departure, ScanError, ScanPoint, normalise_time
 from regdesk.services.station import Station
-from regdesk.tui.dialogs._base import dialog_css
-from regdesk.tui.dialogs._fit import FitsTerminal, fit_dialog_css
+from regdesk.tui.dialogs._base import FitsSmallTerminals, dialog_css
 
 
-class CheckpointDialog(FitsTerminal, ModalScreen[ScanPoint | None]):
-    DEFAULT_CSS = dialog_css("CheckpointDialog") + fit_dialog_css("CheckpointDialog")
+class CheckpointDialog(FitsSmallTerminals, ModalScreen[ScanPoint | None]):
+    DEFAULT_CSS = dialog_css("CheckpointDialog")
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     AUTO_FOCUS = "#cp-checkpoint"
 
@@ -79,8 +78,8 @@ def _direction_word(direction: str) -> str:
     return "to the ICC" if direction == "to_icc" else "to the hotels"
 
 
-class DepartureDialog(FitsTerminal, ModalScreen[DepartureRequest | None]):
-    DEFAULT_CSS = dialog_css("DepartureDialog") + fit_dialog_css("DepartureDialog") + """
+class DepartureDialog(FitsSmallTerminals, ModalScreen[DepartureRequest | None]):
+    DEFAULT_CSS = dialog_css("DepartureDialog") + """
     DepartureDialog > #dialog { width: 76; }
     DepartureDialog .dep-row { height: auto; }
     DepartureDialog .dep-row > Vertical { width: 1fr; height: auto; }

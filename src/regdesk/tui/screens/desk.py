@@ -3,20 +3,29 @@
 Handlers stay instant: every service call runs in a thread worker and reports back with a message
 (tui/messages.py). Keys are function keys only, because the search box receives barcode-scanner
 input and a single printable letter bound to an action would fire on a scan.
+
+Who is selected is never remembered on its own: it is the highlighted row of the results shown
+for exactly the text in the search box (`selected_id`). An empty box, results for other text (a
+search still on its way) or a card for someone else mean nobody is selected, so no key acts on a
+previous participant after Esc, a backspace, a resize or the command palette.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
+
 from rich.text import Text
 from textual import events, on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import WorkerState, get_current_worker
 
+from regdesk.domain.policy import MESSAGES, Refusal
 from regdesk.domain.token import format_serial
 from regdesk.services import desk, lookup
 from regdesk.services.desk_view import DOCUMENT_LABELS, ParticipantCard, participant_card
@@ -33,6 +42,21 @@ SEARCH_LIMIT = 50
 TYPING_PAUSE = 0.12
 ACTION_GROUP = "desk-action"
 PARTICIPANT_ACTIONS = ("check_id", "issue", "replace", "reprint", "override")
+PARTICIPANT_KEYS = {"f2", "f3", "f4", "f5", "f6"}
+# Below this width the results and the participant are stacked; below the height the card is compact.
+WIDE_FROM = 110
+TALL_FROM = 36
+# A badge's QR code is about 150 characters; room for scanner noise around it.
+SEARCH_MAX_LENGTH = 400
+REFUSAL_CODES = frozenset(str(r) for r in Refusal)
+SEARCH_FIRST = "Search for a participant first: type a name, an accreditation number, or scan a badge."
+
+# What the clerk can do about each refusal, with the key to press.
+REFUSAL_KEYS = {
+    "identity_not_checked": "Press F2 to check the identity document, then F3 to issue.",
+    "already_holds_badge": "Lost badge? F2 to check the ID, then F4 to replace it. Print it again: F5.",
+    "nothing_to_replace": "Press F3 to issue a first badge.",
+}
 
 
 class SearchInput(Input):
@@ -44,13 +68,14 @@ class SearchInput(Input):
 class DeskScreen(Screen):
     CSS_PATH = "../desk.tcss"
     AUTO_FOCUS = "#search"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM, "-wide")]
     BINDINGS = [
         Binding("f2", "check_id", "Check ID", id="desk.check_id", tooltip="Record the identity document seen"),
-        Binding("f3", "issue", "Issue & print", id="desk.issue"),
-        Binding("f4", "replace", "Replace lost", id="desk.replace", tooltip="Revoke the lost badge, issue a new one"),
+        Binding("f3", "issue", "Issue", id="desk.issue", tooltip="Issue and print the badge"),
+        Binding("f4", "replace", "Replace", id="desk.replace", tooltip="Revoke the lost badge, issue a new one"),
         Binding("f5", "reprint", "Reprint", id="desk.reprint"),
-        Binding("f6", "override", "Supervisor override", id="desk.override"),
-        Binding("escape", "new_search", "New search", id="desk.new_search"),
+        Binding("f6", "override", "Override", id="desk.override", tooltip="Supervisor override of a refusal"),
+        Binding("escape", "new_search", "Clear", id="desk.new_search", tooltip="Clear the search: a new participant"),
         Binding("down", "focus_results", "Results", show=False, id="desk.focus_results"),
     ]
 
@@ -59,8 +84,9 @@ class DeskScreen(Screen):
         self._search_ticket = 0
         self._card_ticket = 0
         self._typing_timer: Timer | None = None
-        self._selected: str | None = None
+        self._results_for: str | None = None  # the search text the results on screen were found for
         self._card: ParticipantCard | None = None
+        self._card_loading: str | None = None  # whose card is on its way (the newest load)
         self._busy: str | None = None  # description of the running desk action
         self._refused: m.IssueWasRefused | None = None  # last overridable refusal (checked against the card)
         self._outcome_for: str | None = None  # whose action the outcome panel describes
@@ -69,15 +95,18 @@ class DeskScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
-        with Vertical(id="desk-left"):
-            yield SearchInput(placeholder="Name, delegation, accreditation id, badge serial, or scan the code",
-                              id="search", max_length=120)
-            yield Static("Type to search. ↓ moves into the results, Esc starts a new search.", id="results-caption")
-            colours = {c.code: c.colour for c in self.station.config.categories}
-            yield ParticipantTable(category_colours=colours, id="results")
-        with Vertical(id="desk-right"):
-            yield ParticipantDetail(id="detail")
-            yield Static("", id="outcome")
+        with Horizontal(id="desk-body"):
+            with Vertical(id="desk-left"):
+                yield SearchInput(placeholder="Name, delegation, accreditation number, badge, or scan",
+                                  id="search", max_length=SEARCH_MAX_LENGTH)
+                yield Static("Type to search. ↓ moves into the results, Esc starts a new search.",
+                             id="results-caption")
+                colours = {c.code: c.colour for c in self.station.config.categories}
+                yield ParticipantTable(category_colours=colours, id="results")
+            with Vertical(id="desk-right"):
+                with VerticalScroll(id="detail-scroll", can_focus=False):
+                    yield ParticipantDetail(id="detail")
+                yield Static("", id="outcome")
         yield Footer(compact=True, show_command_palette=False)
 
     @property
@@ -96,11 +125,40 @@ class DeskScreen(Screen):
     def search_box(self) -> Input:
         return self.query_one("#search", Input)
 
+    @property
+    def detail(self) -> ParticipantDetail:
+        return self.query_one("#detail", ParticipantDetail)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.detail.set_compact(event.size.width < WIDE_FROM or event.size.height < TALL_FROM)
+
     def _outcome(self, text: str, tone: str = "", about: str | None = None) -> None:
-        self._outcome_for = (about or self._selected) if text else None
+        self._outcome_for = (about or self.selected_id) if text else None
         outcome = self.query_one("#outcome", Static)
         outcome.set_classes(f"-{tone}" if tone else "")
-        outcome.update(Text(text))  # plain text: reason codes look like [markup]
+        outcome.update(Text(text))  # plain text: nothing in it is markup
+        # On a small terminal the outcome replaces the card's "next step" line (it says the next step).
+        self.set_class(bool(text), "-has-outcome")
+
+    def _caption(self, text: str) -> None:
+        self.query_one("#results-caption", Static).update(Text(text))
+
+    # --- who is selected: derived, never remembered ---------------------------------------------
+
+    @property
+    def selected_id(self) -> str | None:
+        """The highlighted result, if the results on screen are for exactly the text in the search box."""
+        text = self.search_box.value
+        if not text.strip() or self._results_for != text:
+            return None
+        return self.table.highlighted_id()
+
+    @property
+    def current_card(self) -> ParticipantCard | None:
+        """The card on screen, only while it is the selected participant's (never a stale one)."""
+        card = self._card
+        selected = self.selected_id
+        return card if card is not None and selected is not None and card.accreditation_id == selected else None
 
     # --- search ---------------------------------------------------------------------------------
 
@@ -113,26 +171,43 @@ class DeskScreen(Screen):
         # not on their first keystroke.
         lookup.index_for(self.station)
 
-    @on(Input.Changed, "#search")
-    def _typed(self, event: Input.Changed) -> None:
+    def _stop_typing_timer(self) -> None:
         if self._typing_timer is not None:
             self._typing_timer.stop()
+            self._typing_timer = None
+
+    @on(Input.Changed, "#search")
+    def _typed(self, event: Input.Changed) -> None:
+        self._stop_typing_timer()
+        if not event.value.strip():
+            self._clear_results("Type to search.")
+            return
+        self.refresh_bindings()  # the results on screen are for other text now: keys wait for the new ones
         self._typing_timer = self.set_timer(TYPING_PAUSE, lambda: self._start_search(event.value, False))
 
     @on(Input.Submitted, "#search")
     def _submitted(self, event: Input.Submitted) -> None:
-        if self._typing_timer is not None:
-            self._typing_timer.stop()
-            self._typing_timer = None
+        self._stop_typing_timer()
         self._start_search(event.value, True)
 
     def _start_search(self, query: str, submitted: bool) -> None:
         self._search_ticket += 1
         if not query.strip():
-            self.table.clear()
-            self.query_one("#results-caption", Static).update("Type to search.")
+            self._clear_results("Type to search.")
             return
         self._lookup(self._search_ticket, query, submitted)
+
+    def _clear_results(self, caption: str) -> None:
+        """Nobody found, nobody selected: the table, the card and the last outcome all go."""
+        self._search_ticket += 1  # a search still on its way must not bring its results back
+        self._results_for = None
+        self.table.show_hits([])
+        self._caption(caption)
+        self._card, self._card_loading, self._refused = None, None, None
+        self.detail.clear_card()
+        if not self._busy:
+            self._outcome("")
+        self.refresh_bindings()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="lookup", description="participant search")
     def _lookup(self, ticket: int, query: str, submitted: bool) -> None:
@@ -141,23 +216,28 @@ class DeskScreen(Screen):
             self.post_message(m.SearchFinished(ticket, query, hits, submitted))
 
     def on_search_finished(self, message: m.SearchFinished) -> None:
-        if message.ticket != self._search_ticket:
-            return  # a newer query is on its way
+        if message.ticket != self._search_ticket or message.query != self.search_box.value:
+            return  # a newer query is on its way, or the box says something else now
         hits = message.hits
-        self.table.show_hits(hits)
-        caption = self.query_one("#results-caption", Static)
         if not hits:
-            caption.update(Text(f"No participant matches “{message.query}”."))
-            self._selected = None
-            self._card = None
-            self.query_one("#detail", ParticipantDetail).clear_card()
-            self.refresh_bindings()
+            shown = message.query.strip()
+            if len(shown) > 40:
+                shown = shown[:37] + "…"
             if message.submitted:
+                # A scan (or Enter) that found nobody: the box starts empty for the next scan.
+                with self.search_box.prevent(Input.Changed):
+                    self.search_box.value = ""
+                self._clear_results(f"No participant matches “{shown}”. Scan again or type a name.")
                 self.app.bell()
+            else:
+                self._clear_results(f"No participant matches “{shown}”.")
             return
+        self._results_for = message.query
+        self.table.show_hits(hits)
         more = " (first matches only: type more to narrow)" if len(hits) >= SEARCH_LIMIT else ""
-        caption.update(Text(f"{len(hits)} match{'es' if len(hits) != 1 else ''} for “{message.query}”{more}"))
-        self._select(hits[0].accreditation_id)
+        self._caption(f"{len(hits)} match{'es' if len(hits) != 1 else ''} for “{message.query.strip()}”{more}")
+        self.table.move_cursor(row=0)
+        self._show_selected()
         if message.submitted:
             if len(hits) == 1:
                 # A scanned or typed exact code: the person is selected; the next scan replaces the text.
@@ -170,18 +250,12 @@ class DeskScreen(Screen):
             self.table.focus()
 
     def action_new_search(self) -> None:
-        if self._typing_timer is not None:
-            self._typing_timer.stop()  # a search for the text just cleared must not fire afterwards
-            self._typing_timer = None
-        self._search_ticket += 1
-        self.search_box.clear()
+        self._stop_typing_timer()  # a search for the text just cleared must not fire afterwards
+        with self.search_box.prevent(Input.Changed):
+            self.search_box.clear()
         self.search_box.focus()
-        self.table.clear()
-        self.query_one("#results-caption", Static).update("Type to search.")
-        self._selected, self._card, self._refused = None, None, None
-        self.query_one("#detail", ParticipantDetail).clear_card()
+        self._clear_results("Type to search.")
         self._outcome("")
-        self.refresh_bindings()
 
     def on_key(self, event: events.Key) -> None:
         # If focus slipped to the results, typed or scanned characters still go to the search box.
@@ -189,29 +263,41 @@ class DeskScreen(Screen):
             event.stop()
             self.search_box.focus()
             self.search_box.insert_text_at_cursor(event.character)
+        elif event.key in PARTICIPANT_KEYS and self.current_card is None and not self._busy:
+            # The action keys are off while nobody is selected: say why instead of doing nothing.
+            event.stop()
+            self._outcome(SEARCH_FIRST, "info")
 
     # --- selection and the detail card ----------------------------------------------------------
 
     @on(DataTable.RowHighlighted, "#results")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value and event.row_key.value != self._selected:
-            self._select(event.row_key.value)
+        self._show_selected()
 
     @on(DataTable.RowSelected, "#results")
     def _row_chosen(self, event: DataTable.RowSelected) -> None:
         self.search_box.focus()
         self.search_box.select_all()
 
-    def _select(self, participant_id: str) -> None:
-        self._selected = participant_id
+    def _show_selected(self) -> None:
+        """Load the card of whoever is selected now (nobody: clear it)."""
+        selected = self.selected_id
         self.refresh_bindings()  # actions wait for this participant's card
-        self._reload_card()
+        if selected is None:
+            self._card = None
+            self.detail.clear_card()
+            return
+        shown = self._card is not None and self._card.accreditation_id == selected
+        if not shown and self._card_loading != selected:
+            self._reload_card()
 
     def _reload_card(self) -> None:
-        if self._selected is None:
+        selected = self.selected_id
+        if selected is None:
             return
         self._card_ticket += 1
-        self._load_card(self._card_ticket, self._selected)
+        self._card_loading = selected
+        self._load_card(self._card_ticket, selected)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="card", description="participant card")
     def _load_card(self, ticket: int, participant_id: str) -> None:
@@ -222,28 +308,25 @@ class DeskScreen(Screen):
     def on_card_loaded(self, message: m.CardLoaded) -> None:
         if message.ticket != self._card_ticket:
             return
+        self._card_loading = None
         card = message.card
-        detail = self.query_one("#detail", ParticipantDetail)
-        if card is None or card.accreditation_id != self._selected:
+        if card is None or card.accreditation_id != self.selected_id:
+            # The selection moved on while this card was on its way: show the right one instead.
             self._card = None
-            detail.clear_card()
+            self.detail.clear_card()
+            if card is not None and self.selected_id is not None:
+                self._show_selected()
         else:
             self._card = card
-            if self._outcome_for not in (None, card.accreditation_id):
+            if self._outcome_for not in (None, card.accreditation_id) and not self._busy:
                 self._outcome("")  # the outcome shown was about someone else
             if self._refused and self._refused.participant_id != card.accreditation_id:
                 self._refused = None
-            detail.show_card(card)
-            self.table.set_status(card.accreditation_id, card.status)
+            self.detail.show_card(card)
+            self.table.set_status(card.accreditation_id, card.status, card.badge_delivered)
         self.refresh_bindings()
 
     # --- actions --------------------------------------------------------------------------------
-
-    @property
-    def current_card(self) -> ParticipantCard | None:
-        """The card on screen, only while it is the selected participant's (never a stale one)."""
-        card = self._card
-        return card if card is not None and card.accreditation_id == self._selected else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action not in PARTICIPANT_ACTIONS:
@@ -258,6 +341,32 @@ class DeskScreen(Screen):
         if action in ("replace", "reprint"):
             return True if card.holds_badge else None
         return True
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """The desk's actions in the command palette (ctrl+p), only those that apply right now."""
+        card = self.current_card
+        who = f" · {card.name}" if card else ""
+        offers = [
+            ("check_id", "Desk: Check ID (F2)", f"Record the identity document seen{who}"),
+            ("issue", "Desk: Issue & print (F3)", f"Issue and print the badge{who}"),
+            ("replace", "Desk: Replace lost badge (F4)", f"Revoke the lost badge and issue a new one{who}"),
+            ("reprint", "Desk: Reprint (F5)", f"Print the current badge again{who}"),
+            ("override", "Desk: Supervisor override (F6)", f"A supervisor sets the refusal aside{who}"),
+        ]
+        for action, title, help_text in offers:
+            if self.check_action(action, ()):
+                yield SystemCommand(title, help_text, partial(self.run_action, action))
+        yield SystemCommand("Desk: New search (Esc)", "Clear the search and the selected participant",
+                            self.action_new_search)
+        # authority: exporting tallies is the supervisor screen's act; offered where the app lets
+        # this operator switch to that screen.
+        if self.app.check_action("mode", ("supervisor",)):
+            yield SystemCommand("Supervisor: Export tallies", "Open the supervisor screen's export (ctrl+e there)",
+                                self._export_tallies)
+
+    async def _export_tallies(self) -> None:
+        await self.app.switch_mode("supervisor")
+        await self.app.screen.run_action("export")
 
     def _start(self, what: str) -> bool:
         if self._busy:
@@ -279,7 +388,7 @@ class DeskScreen(Screen):
 
         def record(result: IdentityCheckResult | None) -> None:
             if result is not None and self._start("identity check"):
-                self._outcome("Recording the identity check…", "info")
+                self._outcome(f"Recording the identity check for {card.name}…", "info", card.accreditation_id)
                 self._record_check(card.accreditation_id, result)
 
         self.app.push_screen(IdentityCheckDialog(card.name), record)
@@ -287,8 +396,8 @@ class DeskScreen(Screen):
     def action_issue(self) -> None:
         card = self.current_card
         if card is not None and self._start("issue"):
-            self._outcome(f"Issuing a badge for {card.name}…", "info")
-            self._issue(card.accreditation_id, False, None)
+            self._outcome(f"Issuing a badge for {card.name}…", "info", card.accreditation_id)
+            self._issue(card.accreditation_id, card.name, False, None)
 
     def action_replace(self) -> None:
         card = self.current_card
@@ -298,8 +407,8 @@ class DeskScreen(Screen):
 
         def confirmed(yes: bool | None) -> None:
             if yes and self._start("replace"):
-                self._outcome(f"Replacing badge {old}…", "info")
-                self._issue(card.accreditation_id, True, None)
+                self._outcome(f"Replacing badge {old} of {card.name}…", "info", card.accreditation_id)
+                self._issue(card.accreditation_id, card.name, True, None)
 
         self.app.push_screen(ConfirmDialog(
             f"Replace lost badge · {card.name}",
@@ -314,15 +423,16 @@ class DeskScreen(Screen):
 
         def granted(request: desk.OverrideRequest | None) -> None:
             if request is not None and self._start("override"):
-                self._outcome("Checking the supervisor and issuing…", "info")
-                self._issue(card.accreditation_id, refused.replace, request)
+                self._outcome("Supervisor confirmed; issuing…", "info", card.accreditation_id)
+                self._issue(card.accreditation_id, card.name, refused.replace, request)
 
-        self.app.push_screen(OverrideDialog(card.name, refused.refusal, refused.text), granted)
+        self.app.push_screen(OverrideDialog(card.name, refused.text), granted)
 
     def action_reprint(self) -> None:
         card = self.current_card
         if card is not None and card.holds_badge and self._start("reprint"):
-            self._outcome(f"Printing badge {format_serial(card.current_serial)} again…", "info")
+            self._outcome(f"Printing badge {format_serial(card.current_serial)} of {card.name} again…", "info",
+                          card.accreditation_id)
             self._reprint(card.accreditation_id, card.current_serial)
 
     # --- workers (service calls) ----------------------------------------------------------------
@@ -338,54 +448,60 @@ class DeskScreen(Screen):
         self.post_message(m.IdentityRecorded(participant_id, result.document_type, result.last4))
 
     @work(thread=True, exit_on_error=False, group=ACTION_GROUP, description="issue badge")
-    def _issue(self, participant_id: str, replace: bool, override: desk.OverrideRequest | None) -> None:
+    def _issue(self, participant_id: str, name: str, replace: bool, override: desk.OverrideRequest | None) -> None:
         try:
             badge = desk.issue_badge(self.station, participant_id, operator=self.operator_name, replace=replace,
                                      override=override)
         except desk.IssueRefused as refused:
             self.post_message(m.IssueWasRefused(participant_id, str(refused.refusal), str(refused),
                                                 tuple(str(r) for r in refused.all_refusals), refused.overridable,
-                                                replace))
+                                                replace, tuple(refused.all_messages)))
             return
         except desk.DeskError as exc:
             self.post_message(m.DeskActionFailed(participant_id, "Issue", str(exc)))
             return
         self.post_message(m.BadgeIssued(participant_id, badge.serial, badge.issue_no, badge.replaced_serial,
                                         badge.override_event_id is not None))
-        self._print_now(participant_id, badge.serial)
+        self._print_now(participant_id, badge.serial, reprint=False)
 
     @work(thread=True, exit_on_error=False, group=ACTION_GROUP, description="reprint badge")
     def _reprint(self, participant_id: str, serial: str) -> None:
-        self._print_now(participant_id, serial)
+        self._print_now(participant_id, serial, reprint=True)
 
-    def _print_now(self, participant_id: str, serial: str) -> None:
-        """Runs inside a worker thread. Any failure here leaves the badge issued: say so, offer reprint."""
+    def _print_now(self, participant_id: str, serial: str, *, reprint: bool) -> None:
+        """Runs inside a worker thread. Any failure here leaves the badge issued: say so, offer a retry."""
         try:
             outcome = desk.print_badge(self.station, serial, operator=self.operator_name)
-        except Exception as exc:  # noqa: BLE001 - renderer, disk or printer: all mean "reprint later"
-            self.post_message(m.PrintFailed(participant_id, serial, f"{type(exc).__name__}: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - renderer, disk or printer: all mean "print it again later"
+            self.post_message(m.PrintFailed(participant_id, serial, f"{type(exc).__name__}: {exc}", reprint))
             return
-        self.post_message(m.BadgePrinted(participant_id, serial, outcome.pdf_path, outcome.printed, outcome.message))
+        self.post_message(m.BadgePrinted(participant_id, serial, outcome.pdf_path, outcome.printed, outcome.message,
+                                         outcome.status, outcome.printer, outcome.problem, reprint))
 
     # --- results of the workers -----------------------------------------------------------------
 
     def on_identity_recorded(self, message: m.IdentityRecorded) -> None:
         label = DOCUMENT_LABELS.get(message.document_type, message.document_type)
-        self._outcome(f"Identity checked: {label} ····{message.last4}. Next: F3 to issue and print.", "ok",
-                      message.participant_id)
+        self._outcome(f"Identity checked: {label} ····{message.last4}. Next: F3 to issue and print "
+                      "(F4 to replace a lost badge).", "ok", message.participant_id)
         self._done()
 
     def on_issue_was_refused(self, message: m.IssueWasRefused) -> None:
-        others = [r for r in message.all_refusals if r != message.refusal]
-        text = f"NOT ISSUED · {message.text}  [{message.refusal}]"
-        if others:
-            text += f"\nAlso: {', '.join(others)}"
+        lines = [f"NOT ISSUED · {message.text}"]
+        # The first refusal in full; the others in their short words (the outcome must fit 80×24).
+        lines += [f"Also: {MESSAGES.get(Refusal(code), code)}" for code in message.all_refusals[1:]
+                  if code in REFUSAL_CODES]
+        hint = REFUSAL_KEYS.get(message.refusal)
         if message.overridable:
             self._refused = message
-            text += "\nA supervisor may override this rule: press F6."
+            lines.append(hint or "A supervisor may override this rule: press F6.")
+            if hint:
+                lines.append("A supervisor may override it: F6.")
         else:
             self._refused = None
-        self._outcome(text, "error", message.participant_id)
+            if hint:
+                lines.append(hint)
+        self._outcome("\n".join(lines), "error", message.participant_id)
         self.app.bell()
         self._done()
 
@@ -401,20 +517,30 @@ class DeskScreen(Screen):
             text += f"; badge {format_serial(message.replaced_serial)} revoked"
         if message.overridden:
             text += "; supervisor override recorded"
-        self._outcome(text + ". Printing…", "ok", message.participant_id)
+        self._outcome(text + ". Printing…", "info", message.participant_id)
         self._reload_card()
 
     def on_badge_printed(self, message: m.BadgePrinted) -> None:
-        where = "sent to the printer" if message.printed else "PDF saved, no printer configured"
-        text = f"BADGE {format_serial(message.serial)} READY: {where}.\n{message.text}"
-        if str(message.pdf_path) not in message.text:
-            text += f"\nPDF: {message.pdf_path}"
-        self._outcome(text, "ok", message.participant_id)
+        serial = format_serial(message.serial)
+        if message.status == desk.NOT_PRINTED:
+            done = "NOT reprinted" if message.reprint else "ISSUED – NOT PRINTED"
+            self._outcome(f"BADGE {serial} {done} (printer {message.printer}: {message.problem}).\n"
+                          f"PDF: {message.pdf_path}\nPress F5 to retry printing.", "warn", message.participant_id)
+            self.app.bell()
+        elif message.status == desk.PDF_ONLY:
+            done = "REPRINTED as PDF" if message.reprint else "ISSUED as PDF"
+            self._outcome(f"BADGE {serial} {done} (no printer configured): print it and hand it over.\n"
+                          f"PDF: {message.pdf_path}", "ok", message.participant_id)
+        else:
+            done = "REPRINTED" if message.reprint else "ISSUED AND PRINTED"
+            self._outcome(f"BADGE {serial} {done} on {message.printer}: hand it over.\n{message.text}", "ok",
+                          message.participant_id)
         self._done()
 
     def on_print_failed(self, message: m.PrintFailed) -> None:
-        self._outcome(f"Badge {format_serial(message.serial)} IS ISSUED, but printing failed: {message.error}\n"
-                      "Press F5 to reprint it.", "warn", message.participant_id)
+        done = "NOT reprinted" if message.reprint else "ISSUED – NOT PRINTED"
+        self._outcome(f"BADGE {format_serial(message.serial)} {done}: {message.error}\n"
+                      "Press F5 to retry printing.", "warn", message.participant_id)
         self.app.bell()
         self._done()
 

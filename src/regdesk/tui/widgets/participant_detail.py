@@ -1,4 +1,8 @@
-"""The selected participant: a big status banner, who they are, badges, last identity check, next step."""
+"""The selected participant: a status banner, who they are, badges, last identity check, next step.
+
+Two shapes: a full card (a grid of facts) where there is room, and a compact one (a few dense
+lines) on a small terminal, so the next step and the outcome of an action stay on screen at 80×24.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,28 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from regdesk.services.desk_view import ParticipantCard
+from regdesk.tui.widgets.participant_table import shown_status
 
 BANNER = {
     "accredited": "ACCREDITED · NO BADGE YET",
     "badge_collected": "BADGE COLLECTED",
-    "badge_replaced": "BADGE REPLACED",
+    "badge_replaced": "BADGE REPLACED · NEW BADGE COLLECTED",
     "withdrawn": "WITHDRAWN · NO BADGE",
+    "not_printed": "BADGE ISSUED · NOT PRINTED",
 }
 
-EMPTY_HINT = ("Type a name, a delegation or an accreditation id in the search box,\n"
-              "or scan the confirmation code. Use ↓ to move into the results.")
+EMPTY_HINT = ("Type a name, a delegation or an accreditation number in the search box,\n"
+              "or scan a badge or the confirmation code. ↓ moves into the results.")
+
+# What each key does, for the words of the next step (the footer shows the same keys).
+KEY_HINTS = {
+    "identity_not_checked": "check an identity document (F2), then issue (F3)",
+    "already_holds_badge": "if it was lost: check the ID (F2), then replace it (F4)",
+}
+
+
+def card_status(card: ParticipantCard) -> str:
+    return shown_status(card.status, card.badge_delivered)
 
 
 def next_step(card: ParticipantCard) -> tuple[str, str]:
@@ -27,16 +43,46 @@ def next_step(card: ParticipantCard) -> tuple[str, str]:
     if card.status == "withdrawn":
         return card.blocker_text or "Accreditation withdrawn. No badge can be issued.", "error"
     if card.holds_badge:
-        return (f"Holds valid badge {card.badges[-1].serial_display if card.badges else card.current_serial}. "
-                "If it was lost: check the ID (F2), then replace it (F4). Reprint: F5."), "ok"
+        serial = next((b.serial_display for b in card.badges if b.serial == card.current_serial), card.current_serial)
+        if not card.badge_delivered:
+            return f"Badge {serial} is issued but NOT printed. Press F5 to print it.", "warn"
+        return (f"Holds valid badge {serial}. If it was lost: check the ID (F2), then replace it (F4). "
+                "Print it again: F5."), "ok"
     if not card.issue_blockers:
         return "Ready: press F3 to issue and print the badge.", "ok"
-    if card.issue_blockers[0] == "identity_not_checked":
-        return "Next: check an identity document (F2), then issue (F3).", "info"
+    first = card.issue_blockers[0]
+    if first == "identity_not_checked":
+        return f"Next: {KEY_HINTS[first]}.", "info"
     text = card.blocker_text
     if card.blockers_overridable:
-        text += " A supervisor may override it: F3, then F6."
+        text += " A supervisor may override: F3, then F6."
     return text, "warn"
+
+
+def _badge_lines(card: ParticipantCard) -> Text:
+    lines = Text()
+    for i, b in enumerate(card.badges):
+        if i:
+            lines.append("\n")
+        lines.append(b.serial_display, style="bold strike dim" if b.revoked else "bold")
+        lines.append(f"  issue {b.issue_no}  {b.issued_local:%d %b %H:%M}")
+        if b.revoked:
+            lines.append("  REVOKED", style="bold #ff6b6b")
+        elif not b.delivered:
+            lines.append("  NOT PRINTED", style="bold #f0b43c")
+        if b.overridden:
+            lines.append("  (override)", style="#f0b43c")
+    return lines
+
+
+def _check_line(card: ParticipantCard) -> Text:
+    c = card.last_check
+    if c is None:
+        return Text("none recorded", style="dim")
+    line = Text(f"{c.document_label} ····{c.last4}  {c.checked_local:%d %b %H:%M}  {c.operator}")
+    if not c.counts and card.badges:
+        line.append("  (used by the last badge)", style="dim")
+    return line
 
 
 def facts_table(card: ParticipantCard) -> Table:
@@ -46,39 +92,54 @@ def facts_table(card: ParticipantCard) -> Table:
     if card.title:
         grid.add_row("Title", Text(card.title))
     grid.add_row("Delegation", Text(card.delegation, style="bold"))
+    if card.delegation_use:
+        grid.add_row("Delegation use", Text(card.delegation_use))
     grid.add_row("Category", Text.assemble((f" {card.category_code} ", f"bold #ffffff on {card.category_colour}"),
                                            "  ", Text(card.category_name)))
     grid.add_row("Role", "Head of delegation" if card.delegation_role == "head" else "Member")
     grid.add_row("Accreditation", Text(card.accreditation_id))
     if card.confirmation_code:
         grid.add_row("Confirmation", Text(card.confirmation_code))
-    if card.badges:
-        lines = Text()
-        for i, b in enumerate(card.badges):
-            if i:
-                lines.append("\n")
-            lines.append(b.serial_display, style="bold strike dim" if b.revoked else "bold")
-            lines.append(f"  issue {b.issue_no}  {b.issued_local:%d %b %H:%M}")
-            if b.revoked:
-                lines.append("  REVOKED", style="bold #ff6b6b")
-            if b.overridden:
-                lines.append("  (override)", style="#f0b43c")
-        grid.add_row("Badges", lines)
-    else:
-        grid.add_row("Badges", Text("none issued", style="dim"))
-    if card.last_check:
-        c = card.last_check
-        grid.add_row("Last ID check",
-                     Text(f"{c.document_label} ····{c.last4}  {c.checked_local:%d %b %H:%M}  {c.operator}"))
-    else:
-        grid.add_row("Last ID check", Text("none recorded", style="dim"))
+    grid.add_row("Badges", _badge_lines(card) if card.badges else Text("none issued", style="dim"))
+    grid.add_row("Last ID check", _check_line(card))
     return grid
+
+
+def compact_facts(card: ParticipantCard) -> Text:
+    """The same facts in a few lines, for small terminals."""
+    text = Text()
+    text.append(f" {card.category_code} ", style=f"bold #ffffff on {card.category_colour}")
+    text.append(f" {card.delegation}", style="bold")
+    text.append(" · head of delegation" if card.delegation_role == "head" else " · member")
+    text.append(f" · {card.accreditation_id}", style="dim")
+    if card.delegation_use:
+        text.append(f"\nQuota: {card.delegation_use}")
+    current = [b for b in card.badges if not b.revoked]
+    text.append("\nBadge: ", style="dim")
+    if current:
+        b = current[-1]
+        text.append(b.serial_display, style="bold")
+        text.append(f" issue {b.issue_no}, {b.issued_local:%d %b %H:%M}")
+        if not b.delivered:
+            text.append(" NOT PRINTED", style="bold #f0b43c")
+        if len(card.badges) > len(current):
+            text.append(f" ({len(card.badges) - len(current)} revoked)", style="dim")
+    else:
+        text.append("none valid" if card.badges else "none issued", style="dim")
+    text.append("\nID check: ", style="dim")
+    text.append_text(_check_line(card))
+    return text
 
 
 class ParticipantDetail(Vertical, can_focus=False):
     DEFAULT_CSS = """
     ParticipantDetail { height: auto; }
     """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._card: ParticipantCard | None = None
+        self._compact = False
 
     def compose(self) -> ComposeResult:
         yield Static("NO PARTICIPANT SELECTED", id="detail-banner", classes="-none")
@@ -87,27 +148,43 @@ class ParticipantDetail(Vertical, can_focus=False):
         yield Static("", id="detail-facts")
         yield Static("", id="detail-next")
 
+    @property
+    def card(self) -> ParticipantCard | None:
+        return self._card
+
+    def set_compact(self, compact: bool) -> None:
+        if compact != self._compact:
+            self._compact = compact
+            if self._card is not None:
+                self.show_card(self._card)
+
     def show_card(self, card: ParticipantCard) -> None:
+        self._card = card
+        status = card_status(card)
         banner = self.query_one("#detail-banner", Static)
-        banner.set_classes(f"-{card.status}")
-        banner.update(BANNER.get(card.status, card.status.upper()))
+        banner.set_classes(f"-{status}")
+        banner.update(BANNER.get(status, status.upper()))
         self.query_one("#detail-name", Static).update(Text(card.name, style="bold"))
         latin = self.query_one("#detail-latin", Static)
         latin.update(Text(f"Latin rendering: {card.name_latin}", style="italic") if card.name_latin != card.name
                      else "")
         latin.display = card.name_latin != card.name
-        self.query_one("#detail-facts", Static).update(Group(facts_table(card)))
+        facts = compact_facts(card) if self._compact else Group(facts_table(card))
+        self.query_one("#detail-facts", Static).update(facts)
         text, tone = next_step(card)
         step = self.query_one("#detail-next", Static)
         step.set_classes(f"-{tone}")
         step.update(Text(text))
 
     def clear_card(self) -> None:
+        self._card = None
         banner = self.query_one("#detail-banner", Static)
         banner.set_classes("-none")
         banner.update("NO PARTICIPANT SELECTED")
         self.query_one("#detail-name", Static).update(EMPTY_HINT)
-        self.query_one("#detail-latin", Static).update("")
+        latin = self.query_one("#detail-latin", Static)
+        latin.update("")
+        latin.display = False
         self.query_one("#detail-facts", Static).update("")
         step = self.query_one("#detail-next", Static)
         step.set_classes("")

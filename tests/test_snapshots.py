@@ -1,0 +1,201 @@
+"""SVG snapshots of the sign-in screen, the desk in each of its states and every desk dialog, at the
+80×24 of a netbook terminal and the 140×45 of a desk laptop (pytest-textual-snapshot).
+
+The pictures are deterministic: a fixed rehearsal clock, badge serials from a counter, badge PDFs
+in one fixed folder, and input cursors that do not blink. After a deliberate change of the look,
+check the report and rewrite them with `pytest tests/test_snapshots.py --snapshot-update`; the
+SVGs live in tests/__snapshots__/test_snapshots/.
+
+Behaviour is tested with Pilot elsewhere (test_tui_desk*.py); these catch what only a picture shows:
+text cut off, a panel pushed off screen, a dialog taller than the terminal.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from regdesk.domain import token as tokens
+from regdesk.render import printing
+from regdesk.services import desk
+from regdesk.services.station import Station, open_station
+from regdesk.tui.app import make_app
+from regdesk.tui.dialogs.confirm import ConfirmDialog
+from regdesk.tui.dialogs.identity_check import IdentityCheckDialog
+from regdesk.tui.dialogs.message import MessageDialog
+from regdesk.tui.dialogs.override import OverrideDialog
+from regdesk.tui.screens.desk import DeskScreen
+from regdesk.tui.screens.login import LoginScreen
+
+from test_tui_desk import LAUBER, clock, demo_template, participant_id_of, text_of, wait_until  # noqa: F401
+
+pytestmark = pytest.mark.xdist_group("snapshots")
+
+SIZES = pytest.mark.parametrize("size", [(80, 24), (140, 45)], ids=["80x24", "140x45"])
+BADGE_FOLDER = Path(tempfile.gettempdir()) / "regdesk-snapshot-badges"
+
+
+@pytest.fixture(autouse=True)
+def steady_pictures(monkeypatch):
+    monkeypatch.setattr(Input, "cursor_blink", False)
+    serials = (f"SNAP{a}{b}{c}{d}" for a, b, c, d in itertools.product("ABCDEFGH", repeat=4))
+    monkeypatch.setattr(tokens, "new_serial", lambda: next(serials))
+    BADGE_FOLDER.mkdir(exist_ok=True)
+    monkeypatch.setattr(Station, "output_dir", property(lambda self: BADGE_FOLDER))
+
+
+@pytest.fixture
+def station(demo_template: Path, tmp_path: Path, clock) -> Station:  # noqa: F811
+    shutil.copytree(demo_template, tmp_path / "demo")
+    st = open_station(tmp_path / "demo", clock=clock)
+    yield st
+    st.close()
+
+
+def desk_app(station: Station, operator: str = "ana"):
+    return make_app(station, operator=operator)
+
+
+def steps(*actions: Callable[..., Awaitable[None]]) -> Callable:
+    async def run(pilot) -> None:
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, DeskScreen), "desk screen")
+        for action in actions:
+            await action(pilot)
+        await pilot.pause(0.2)
+
+    return run
+
+
+def search(query: str, expect: str) -> Callable:
+    async def run(pilot) -> None:
+        await pilot.press(*query)
+        await wait_until(pilot, lambda: expect in text_of(pilot.app.screen, "#detail-name"), f"{expect}'s card")
+
+    return run
+
+
+def press_until(key: str, done: Callable[[object], bool], what: str) -> Callable:
+    async def run(pilot) -> None:
+        await pilot.press(key)
+        await wait_until(pilot, lambda: done(pilot.app), what)
+
+    return run
+
+
+def outcome_says(words: str) -> Callable[[object], bool]:
+    def check(app) -> bool:
+        screen = app.screen
+        return isinstance(screen, DeskScreen) and words in text_of(screen, "#outcome")
+
+    return check
+
+
+def checked(station: Station) -> str:
+    lauber = participant_id_of(station, "Lauber", "Jürg")
+    desk.record_identity_check(station, lauber, "passport", "4821", "ana")
+    return lauber
+
+
+# --- sign-in ---------------------------------------------------------------------------------------
+
+
+@SIZES
+def test_sign_in(snap_compare, station, size):
+    async def ready(pilot) -> None:
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, LoginScreen), "sign-in")
+        await pilot.press(*"ana")
+
+    assert snap_compare(make_app(station), terminal_size=size, run_before=ready)
+
+
+# --- the desk's states ------------------------------------------------------------------------------
+
+
+@SIZES
+def test_desk_empty(snap_compare, station, size):
+    assert snap_compare(desk_app(station), terminal_size=size, run_before=steps())
+
+
+@SIZES
+def test_desk_results_ten_gomez(snap_compare, station, size):
+    assert snap_compare(desk_app(station), terminal_size=size, run_before=steps(search("gomez", "Luis Gómez")))
+
+
+@SIZES
+def test_desk_participant_selected(snap_compare, station, size):
+    assert snap_compare(desk_app(station), terminal_size=size, run_before=steps(search("lauber", LAUBER)))
+
+
+@SIZES
+def test_desk_refusal_already_holds_a_badge(snap_compare, station, size):
+    lauber = checked(station)
+    badge = desk.issue_badge(station, lauber, operator="ana")
+    desk.print_badge(station, badge.serial, operator="ana")
+    run = steps(search("lauber", LAUBER), press_until("f3", outcome_says("NOT ISSUED"), "refusal"))
+    assert snap_compare(desk_app(station), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_desk_issued_as_pdf(snap_compare, station, size):
+    checked(station)
+    run = steps(search("lauber", LAUBER), press_until("f3", outcome_says("ISSUED as PDF"), "issued"))
+    assert snap_compare(desk_app(station), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_desk_print_failure(snap_compare, station, size, monkeypatch):
+    checked(station)
+    station.set_setting("printer", "westin-1")
+    monkeypatch.setattr(printing, "deliver", lambda path, printer, **_: printing.DeliveryResult(
+        False, f"Printer {printer} refused the badge", problem="lp: The printer or class does not exist."))
+    run = steps(search("lauber", LAUBER), press_until("f3", outcome_says("NOT PRINTED"), "print failure"))
+    assert snap_compare(desk_app(station), terminal_size=size, run_before=run)
+
+
+# --- every desk dialog ----------------------------------------------------------------------------
+
+
+def dialog_open(kind: type) -> Callable[[object], bool]:
+    return lambda app: isinstance(app.screen, kind)
+
+
+@SIZES
+def test_dialog_identity_check(snap_compare, station, size):
+    run = steps(search("lauber", LAUBER), press_until("f2", dialog_open(IdentityCheckDialog), "identity dialog"))
+    assert snap_compare(desk_app(station), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_dialog_replace_confirmation(snap_compare, station, size):
+    lauber = checked(station)
+    desk.issue_badge(station, lauber, operator="ana")
+    run = steps(search("lauber", LAUBER), press_until("f4", dialog_open(ConfirmDialog), "confirm dialog"))
+    assert snap_compare(desk_app(station), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_dialog_supervisor_override(snap_compare, station, size, clock):  # noqa: F811
+    from conftest import local
+
+    clock.set(local("2017-12-05T15:20"))  # collection closed: a supervisor may override
+    checked(station)
+    run = steps(search("lauber", LAUBER), press_until("f3", outcome_says("NOT ISSUED"), "refusal"),
+                press_until("f6", dialog_open(OverrideDialog), "override dialog"))
+    assert snap_compare(desk_app(station), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_dialog_message(snap_compare, station, size):
+    async def show(pilot) -> None:
+        pilot.app.push_screen(MessageDialog("Automatic backup failed",
+                                            "The backup folder is full. Free some space, then restart regdesk.",
+                                            error=True))
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, MessageDialog), "message dialog")
+
+    assert snap_compare(desk_app(station), terminal_size=size, run_before=steps(show))
