@@ -29,6 +29,7 @@ CREW: dict[str, tuple[str, str]] = {
     "bea": ("clerk", "2580"),
     "Ana Night": ("clerk", "2582"),
     "Ana Clerk": ("clerk", "2583"),
+    "luis": ("clerk", "2586"),
     "fuzz": ("clerk", "2584"),
     "t": ("clerk", "2585"),
     "carla": ("clerk", "2581"),

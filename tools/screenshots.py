@@ -22,7 +22,8 @@ from textual.widgets import Input
 
 from regdesk.clock import FixedClock
 from regdesk.services import bundles, desk, lookup, provisioning, scanning
-from regdesk.services.demo import build_demo_station
+from regdesk.services.demo import DEMO_ROOT_PASSPHRASE, DEMO_SUPERVISOR, build_demo_station
+from regdesk.services.operators import OperatorSession
 from regdesk.services.station import Station
 from regdesk.tui.app import make_app
 from regdesk.tui.screens.bus import BusScreen
@@ -53,9 +54,11 @@ def issue(station: Station, participant_id: str, operator: str = "ana") -> desk.
 
 
 def join(desk_station: Station, folder: Path, role: str, name: str, clock: FixedClock) -> Station:
+    """Enrol a station as a supervisor does: provision (root passphrase), then join with the code."""
     join_file = folder / f"{role}.join"
-    provisioning.create_join_file(desk_station, join_file, role)
-    return provisioning.join_station(folder / role, role=role, join_file=join_file, name=name, clock=clock).station
+    made = provisioning.provision(desk_station, role=role, name=name, by=OperatorSession(DEMO_SUPERVISOR, "supervisor"),
+                                  root_passphrase=DEMO_ROOT_PASSPHRASE, out=join_file)
+    return provisioning.join_station(folder / role, code=made.code, join_file=join_file, clock=clock).station
 
 
 class Meeting:

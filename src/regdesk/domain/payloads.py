@@ -245,7 +245,7 @@ SCHEMAS: Mapping[str, Schema] = {
         {"serial": SERIAL, "participant_id": PARTICIPANT, "issue_no": whole(1, 10**6),
          "key_id": pattern(_KEY_ID, "a key id"), "token": pattern(_TOKEN, "a badge token")},
         {"replaces": nullable(SERIAL), "override_event_id": nullable(UUID)}),
-    "badge_printed": Schema({"serial": SERIAL}, {"printer": text(200), "layout": text(64)}),
+    "badge_printed": Schema({"serial": SERIAL}, {"printer": text(200), "layout": text(64), "output": text(400)}),
     "badge_revoked": Schema(
         {"serial": SERIAL},
         {"participant_id": PARTICIPANT, "reason": IDENT, "replaced_by": nullable(SERIAL),

@@ -90,7 +90,6 @@ class StatusBar(Horizontal):
             self._shown_operator = who
             self.query_one("#status-operator", Static).update(Text(who))
         local = station.config.local(station.clock.now())
-        shown = format_local_time(local, compact=compact) + ("" if compact else f" {local.tzname()}")
         # Same width every second: repaint the clock only, no layout pass for the whole screen.
         self.query_one("#status-clock", Static).update(format_local_time(local, compact=self.compact),
                                                        layout=layout)
