@@ -90,13 +90,13 @@ def _replay_in_arrival_order(session) -> None:  # noqa: ANN001 - a Session
 
 
 def _rebuilt_copy(db_path: Path, folder: Path, name: str, replay) -> Path:  # noqa: ANN001
-    from regdesk.store.db import open_database
+    from regdesk.store.db import open_database, write_transaction
 
     copy = folder / name
     copy_database(db_path, copy)
     engine, sessions = open_database(copy)
     try:
-        with sessions.begin() as session:
+        with write_transaction(sessions) as session:
             replay(session)
     finally:
         engine.dispose()

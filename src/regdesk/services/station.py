@@ -34,7 +34,7 @@ from regdesk.config import EventConfig, load_event_config, parse_event_config
 from regdesk.domain import token as tokens
 from regdesk.domain.events import Event, EventKind
 from regdesk.store import eventlog
-from regdesk.store.db import open_database
+from regdesk.store.db import open_database, write_transaction
 from regdesk.store.models import Meta, PublicKey
 
 ROLES = ("desk", "security", "bus", "supervisor")
@@ -72,8 +72,9 @@ class Station:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: commits on success, rolls back everything on any exception."""
-        with self.sessions.begin() as session:
+        """One unit of work holding the write lock from its first statement (BEGIN IMMEDIATE, see
+        store/db.py): commits on success, rolls back everything on any exception."""
+        with write_transaction(self.sessions) as session:
             yield session
 
     def record(self, session: Session, kind: str, payload: dict[str, Any], operator: str) -> Event:

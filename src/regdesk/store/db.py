@@ -1,56 +1,80 @@
-"""Engine and sessions for a station database: SQLite in WAL mode, managed schema migrations."""
+"""Engine and sessions for a station database: SQLite in WAL mode, managed schema migrations.
+
+Transactions. Any number of processes share one station database (the TUI, CLI commands, a sync
+loop, several scan lanes), so who holds SQLite's write lock, and when, is decided here:
+- a WRITE transaction (`write_transaction`, `Station.transaction()`, the scanner's session, the
+  migrations) starts with `BEGIN IMMEDIATE`: it takes the write lock, waiting up to busy_timeout
+  for it, BEFORE it reads the facts it decides on (the holder's badges, the next per-station seq).
+  A deferred transaction that reads first and writes later fails instead (SQLITE_BUSY_SNAPSHOT,
+  "database is locked") or, worse, decides on facts another process has just changed.
+- every other session reads in a plain `BEGIN` (deferred): in WAL mode it sees one consistent
+  snapshot and never waits for a writer, so a search or a scan screen never queues behind a merge.
+pysqlite's own transaction handling (a BEGIN slipped in before the first INSERT, none before a
+SELECT) is switched off and SQLAlchemy's "begin" event emits ours: the recipe of SQLAlchemy's
+SQLite dialect documentation ("Serializable isolation / Savepoints / Transactional DDL"). Raw
+DB-API statements on `session.connection().connection.driver_connection` run inside the same
+transaction, since it is the same connection.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from regdesk.errors import RegdeskError
 from regdesk.store.models import Base
 
 # Ordered schema migrations; PRAGMA user_version records how many have run.
 # Add a new function at the end for every schema change; never edit one that has shipped.
 
 
-def _v1_initial(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
+def _v1_initial(conn: Connection) -> None:
+    Base.metadata.create_all(conn)
 
 
-def _v2_scans_surrogate_key(engine: Engine) -> None:
+def _v2_scans_surrogate_key(conn: Connection) -> None:
     """scans keyed by a surrogate integer instead of the event id; scan counters kept by the
     scan handler instead of a per-row trigger (both to make sync's bulk inserts cheaper)."""
-    with engine.begin() as conn:
-        columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(scans)")}
-        if "id" in columns:  # created by v1 from today's models: already the new shape
-            return
-        conn.exec_driver_sql("ALTER TABLE scans RENAME TO scans_v1")
-        for index in ("ix_scans_serial_point", "ix_scans_day"):
-            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index}")
-        Base.metadata.tables["scans"].create(conn)
-        names = ", ".join(c.name for c in Base.metadata.tables["scans"].columns if c.name != "id")
-        # In arrival order of their events, as the station wrote them.
-        conn.exec_driver_sql(f"INSERT INTO scans ({names}) SELECT {', '.join('s.' + n for n in names.split(', '))} "
-                             "FROM scans_v1 AS s LEFT JOIN events AS e ON e.id = s.event_id ORDER BY e.local_order")
-        conn.exec_driver_sql("DROP TABLE scans_v1")  # and with it v1's per-row counting trigger
+    columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(scans)")}
+    if "id" in columns:  # created by v1 from today's models: already the new shape
+        return
+    conn.exec_driver_sql("ALTER TABLE scans RENAME TO scans_v1")
+    for index in ("ix_scans_serial_point", "ix_scans_day"):
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index}")
+    Base.metadata.tables["scans"].create(conn)
+    names = ", ".join(c.name for c in Base.metadata.tables["scans"].columns if c.name != "id")
+    # In arrival order of their events, as the station wrote them.
+    conn.exec_driver_sql(f"INSERT INTO scans ({names}) SELECT {', '.join('s.' + n for n in names.split(', '))} "
+                         "FROM scans_v1 AS s LEFT JOIN events AS e ON e.id = s.event_id ORDER BY e.local_order")
+    conn.exec_driver_sql("DROP TABLE scans_v1")  # and with it v1's per-row counting trigger
 
 
-MIGRATIONS: list[Callable[[Engine], None]] = [_v1_initial, _v2_scans_surrogate_key]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_scans_surrogate_key]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class SchemaTooNew(RuntimeError):
+class SchemaTooNew(RegdeskError):
     pass
 
 
+# The execution option that marks a connection's transactions as writes (BEGIN IMMEDIATE).
+WRITE_OPTIONS = {"regdesk_write": True}
+
+
 def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    dbapi_conn.isolation_level = None  # pysqlite emits no BEGIN of its own; _on_begin does
     cur = dbapi_conn.cursor()
+    # First, so that even switching a new database to WAL waits for another process's lock.
+    cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA journal_mode=WAL")
     # NORMAL in WAL mode is durable across application crashes (kill -9); only an OS crash or
     # power loss can drop the last transactions.
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
     # A sync chunk touches thousands of index pages: with SQLite's default 2 MB cache they spill
     # to the WAL mid-transaction and are written again at commit. Memory is used only as needed.
     cur.execute("PRAGMA cache_size=-65536")
@@ -61,10 +85,46 @@ def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     cur.close()
 
 
+def _on_begin(conn: Connection) -> None:
+    # On the DB-API connection itself: a scan's whole transaction is ~1 ms, SQLAlchemy's execution
+    # path for one more statement is a measurable part of it.
+    conn.connection.driver_connection.execute(
+        "BEGIN IMMEDIATE" if conn.get_execution_options().get("regdesk_write") else "BEGIN")
+
+
+def _on_begin_strict(conn: Connection) -> None:
+    """_on_begin, and a read transaction that tries to write fails at once ("attempt to write a
+    readonly database") instead of racing another process for the lock it did not take first."""
+    write = bool(conn.get_execution_options().get("regdesk_write"))
+    driver = conn.connection.driver_connection
+    driver.execute(f"PRAGMA query_only={0 if write else 1}")
+    driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+# Set by the test suite (tests/conftest.py), inherited by the processes it starts: every write
+# made through a read session is then an error, so the rule above is checked on every path tested.
+STRICT_ENV = "REGDESK_STRICT_TRANSACTIONS"
+
+
 def make_engine(path: Path | str) -> Engine:
     engine = create_engine(f"sqlite:///{path}", future=True)
     event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin_strict if os.environ.get(STRICT_ENV) == "1" else _on_begin)
     return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine (same pool), whose transactions start with BEGIN IMMEDIATE."""
+    return engine.execution_options(**WRITE_OPTIONS)
+
+
+@contextmanager
+def write_transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose transaction holds the write lock from its first statement: commits on
+    success, rolls back everything on any exception."""
+    with sessions.begin() as session:
+        session.connection(execution_options=WRITE_OPTIONS)  # BEGIN IMMEDIATE, now
+        yield session
 
 
 def migrate(engine: Engine) -> int:
@@ -72,10 +132,15 @@ def migrate(engine: Engine) -> int:
         current = conn.execute(text("PRAGMA user_version")).scalar_one()
     if current > SCHEMA_VERSION:
         raise SchemaTooNew(f"database schema v{current} is newer than this regdesk (v{SCHEMA_VERSION})")
-    for number in range(current, SCHEMA_VERSION):
-        MIGRATIONS[number](engine)
-        with engine.begin() as conn:
-            conn.execute(text(f"PRAGMA user_version={number + 1}"))
+    if current == SCHEMA_VERSION:
+        return current
+    # All steps in one write transaction, the version read again under the lock: two processes
+    # opening a new or older database at once migrate it once, and a crash leaves the old one.
+    with writer(engine).begin() as conn:
+        current = conn.execute(text("PRAGMA user_version")).scalar_one()
+        for number in range(current, SCHEMA_VERSION):
+            MIGRATIONS[number](conn)
+        conn.execute(text(f"PRAGMA user_version={SCHEMA_VERSION}"))
     return SCHEMA_VERSION
 
 
