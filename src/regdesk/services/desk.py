@@ -19,6 +19,7 @@ from regdesk.domain.policy import OVERRIDABLE, IssueFacts, Refusal, decide_issue
 from regdesk.render.content import BadgeContent
 from regdesk.services import operators
 from regdesk.services.station import Station
+from regdesk.store import files
 from regdesk.store.models import Badge, IdentityCheck, Participant
 
 DOCUMENT_TYPES = ("passport", "national_id", "un_laissez_passer", "diplomatic_id", "other")
@@ -220,8 +221,8 @@ def print_badge(station: Station, serial: str, *, operator: str, layout: str | N
     content = badge_content(station, serial)
     pdf = render_badge_pdf(content, layout)
     path = out or station.output_dir / f"badge-{serial}-{content.issue_no}.pdf"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(pdf)
+    files.private_dir(path.parent, tighten=out is None)
+    files.write_private(path, pdf)
     printer = station.setting("printer", "")
     result = deliver(path, printer or None)
     if result.printed:

@@ -10,7 +10,6 @@ Data directory layout:
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +32,7 @@ from regdesk.clock import Clock, SystemClock
 from regdesk.config import EventConfig, load_event_config, parse_event_config
 from regdesk.domain import token as tokens
 from regdesk.domain.events import Event, EventKind
-from regdesk.store import eventlog
+from regdesk.store import eventlog, files
 from regdesk.store.db import open_database, write_transaction
 from regdesk.store.models import Meta, PublicKey
 
@@ -66,9 +65,7 @@ class Station:
 
     @property
     def output_dir(self) -> Path:
-        path = self.data_dir / "output"
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return files.private_dir(self.data_dir / "output")
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -100,23 +97,13 @@ class Station:
 
 
 def _keys_dir(data_dir: Path) -> Path:
-    path = data_dir / "keys"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
+    return files.private_dir(data_dir / "keys")
 
 
 def write_signing_key(data_dir: Path, key: Ed25519PrivateKey) -> str:
     kid = tokens.key_id_for(tokens.public_key_raw(key))
     path = _keys_dir(data_dir) / f"{kid}.key"
-    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-    # Create with owner-only permissions from the first byte; never widen them later.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(path, 0o600)
+    files.write_private(path, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
     return kid
 
 
@@ -164,8 +151,8 @@ def init_station(
     if (data_dir / "station.db").exists():
         raise StationError(f"{data_dir} already holds a station; use a new --data-dir")
     config = load_event_config(event_path)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "event.toml").write_text(config.source_text, encoding="utf-8")
+    files.private_dir(data_dir)
+    files.write_private(data_dir / "event.toml", config.source_text.encode("utf-8"))
     engine, sessions = open_database(data_dir / "station.db")
     station_id = str(uuid.uuid4())
     name = name or f"{role}-{station_id[:4]}"
@@ -203,4 +190,4 @@ def open_station(data_dir: Path | str, *, clock: Clock | None = None) -> Station
 def replace_event_config(station: Station, text: str) -> None:
     """Used by provisioning: adopt the event settings of the station we join."""
     station.config = parse_event_config(text, str(station.data_dir / "event.toml"))
-    (station.data_dir / "event.toml").write_text(text, encoding="utf-8")
+    files.write_private(station.data_dir / "event.toml", text.encode("utf-8"))

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from regdesk.errors import RegdeskError
+from regdesk.store import files
 from regdesk.store.models import Base
 
 # Ordered schema migrations; PRAGMA user_version records how many have run.
@@ -145,6 +146,8 @@ def migrate(engine: Engine) -> int:
 
 
 def open_database(path: Path | str) -> tuple[Engine, sessionmaker[Session]]:
+    if not Path(path).exists():
+        files.create_private(path)  # owner-only before SQLite writes a byte (its -wal/-shm follow)
     engine = make_engine(path)
     migrate(engine)
     return engine, sessionmaker(engine, expire_on_commit=False)
