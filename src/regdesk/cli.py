@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as exc:  # noqa: BLE001 - the one place every error becomes one line
-        message, code = explain(exc)
+        message, code = explain(exc, args.data_dir)
         print(f"regdesk: {message}", file=sys.stderr)
         return code
 

@@ -39,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_issue(args: argparse.Namespace) -> int:
     station = station_from_args(args)
     try:
+        desk.require_signing_key(station)  # before the identity check is recorded
         if args.id_check:
             doc_type, _, number = args.id_check.partition(":")
             desk.record_identity_check(station, args.accreditation_id, doc_type, number, args.operator)

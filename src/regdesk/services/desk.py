@@ -125,6 +125,18 @@ def evaluate(station: Station, session: Session, participant_id: str, *, replace
     return facts, participant
 
 
+def require_signing_key(station: Station) -> None:
+    """Refuse before anything is recorded when this station cannot sign a badge."""
+    if station.signing_key is not None and station.key_id is not None:
+        return
+    if station.key_id:  # a desk whose key file went missing (services/station.open_station)
+        raise DeskError(
+            f"{station.data_dir / 'keys' / (station.key_id + '.key')} (this desk's signing key) is missing: no "
+            f"badge can be signed. Put the file back, or have a supervisor start a new key (regdesk --data-dir "
+            f"{station.data_dir} rotate-key); badges already issued stay valid")
+    raise DeskError(f"this is a {station.role} station: it holds no signing key and cannot issue badges")
+
+
 def issue_badge(
     station: Station,
     participant_id: str,
@@ -133,8 +145,7 @@ def issue_badge(
     replace: bool = False,
     override: OverrideRequest | None = None,
 ) -> IssuedBadge:
-    if station.signing_key is None or station.key_id is None:
-        raise DeskError(f"this is a {station.role} station: it holds no signing key and cannot issue badges")
+    require_signing_key(station)
     if override is not None:
         if not override.reason.strip():
             raise DeskError("an override needs a written reason")

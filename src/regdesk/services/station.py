@@ -32,6 +32,7 @@ from regdesk.clock import Clock, SystemClock
 from regdesk.config import EventConfig, load_event_config, parse_event_config
 from regdesk.domain import token as tokens
 from regdesk.domain.events import Event, EventKind
+from regdesk.services import preflight
 from regdesk.store import eventlog, files
 from regdesk.store.db import open_database, write_transaction
 from regdesk.store.models import Meta, PublicKey
@@ -109,9 +110,13 @@ def write_signing_key(data_dir: Path, key: Ed25519PrivateKey) -> str:
 
 def read_signing_key(data_dir: Path, kid: str) -> Ed25519PrivateKey:
     path = data_dir / "keys" / f"{kid}.key"
-    key = load_pem_private_key(path.read_bytes(), password=None)
+    try:
+        key = load_pem_private_key(path.read_bytes(), password=None)
+    except ValueError:
+        key = None
     if not isinstance(key, Ed25519PrivateKey):
-        raise StationError(f"{path}: not an Ed25519 key")
+        raise StationError(f"{path} is damaged (not an Ed25519 signing key): move it away, then have a supervisor "
+                           f"start a new key (regdesk --data-dir {data_dir} rotate-key); issued badges stay valid")
     return key
 
 
@@ -174,16 +179,23 @@ def open_station(data_dir: Path | str, *, clock: Clock | None = None) -> Station
     db_path = data_dir / "station.db"
     if not db_path.exists():
         raise StationError(f"{data_dir} holds no station; run `regdesk --data-dir {data_dir} init` first")
+    preflight.check_station_folder(data_dir)  # damaged or read-only: one line, nothing written
     config = load_event_config(data_dir / "event.toml")
-    engine, sessions = open_database(db_path)
+    engine, sessions = open_database(db_path, existing=True)
     with sessions() as session:
         meta = _read_meta(session)
+    if "station_id" not in meta or "role" not in meta:
+        engine.dispose()
+        raise preflight.StationUnusable(f"{db_path} holds no station (an interrupted init?). "
+                                        f"{preflight.restore_hint(data_dir)}")
     station = Station(data_dir, config, meta["station_id"], meta.get("station_name", ""), meta["role"],
                       engine, sessions, clock or SystemClock(), settings=meta)
     kid = meta.get("active_key_id")
     if kid and station.role in SIGNING_ROLES:
-        station.signing_key = read_signing_key(data_dir, kid)
         station.key_id = kid
+        # Without its key file a desk still searches, syncs and exports; issuing says what is missing.
+        if (data_dir / "keys" / f"{kid}.key").exists():
+            station.signing_key = read_signing_key(data_dir, kid)
     return station
 
 

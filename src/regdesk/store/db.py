@@ -63,6 +63,10 @@ class SchemaTooNew(RegdeskError):
     pass
 
 
+class NotAStationDatabase(RegdeskError):
+    exit_code = 74
+
+
 # The execution option that marks a connection's transactions as writes (BEGIN IMMEDIATE).
 WRITE_OPTIONS = {"regdesk_write": True}
 
@@ -128,11 +132,16 @@ def write_transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def migrate(engine: Engine) -> int:
+def migrate(engine: Engine, *, existing: bool = False) -> int:
+    """Bring the schema up to date. `existing`: the file must already be a station database;
+    one that never was (a stranger's SQLite file, an init that died first) is refused untouched."""
     with engine.connect() as conn:
         current = conn.execute(text("PRAGMA user_version")).scalar_one()
     if current > SCHEMA_VERSION:
-        raise SchemaTooNew(f"database schema v{current} is newer than this regdesk (v{SCHEMA_VERSION})")
+        raise SchemaTooNew(f"{engine.url.database}: database schema v{current} is newer than this regdesk "
+                           f"(v{SCHEMA_VERSION}); install the regdesk version the other stations run")
+    if existing and current == 0:
+        raise NotAStationDatabase(f"{engine.url.database} is not a regdesk station database; it was left as it is")
     if current == SCHEMA_VERSION:
         return current
     # All steps in one write transaction, the version read again under the lock: two processes
@@ -145,9 +154,13 @@ def migrate(engine: Engine) -> int:
     return SCHEMA_VERSION
 
 
-def open_database(path: Path | str) -> tuple[Engine, sessionmaker[Session]]:
-    if not Path(path).exists():
+def open_database(path: Path | str, *, existing: bool = False) -> tuple[Engine, sessionmaker[Session]]:
+    if not existing and not Path(path).exists():
         files.create_private(path)  # owner-only before SQLite writes a byte (its -wal/-shm follow)
     engine = make_engine(path)
-    migrate(engine)
+    try:
+        migrate(engine, existing=existing)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine, sessionmaker(engine, expire_on_commit=False)
