@@ -45,6 +45,11 @@ def _sqlite_error(exc: BaseException) -> sqlite3.Error | None:
     return None
 
 
+def is_machine_failure(exc: BaseException) -> bool:
+    """A failure of the disk or the database rather than of the program (`explain` words it)."""
+    return _sqlite_error(exc) is not None or isinstance(exc, (OSError, MemoryError))
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
