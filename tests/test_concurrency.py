@@ -259,3 +259,21 @@ def test_the_suite_refuses_a_write_made_through_a_read_session(desk_station):
     with desk_station.transaction() as session:  # the write path
         desk_station.record(session, EventKind.IDENTITY_CHECKED, {
             "participant_id": "READ-1", "document_type": "passport", "document_last4": "9999"}, "ana")
+
+
+def test_raw_db_api_writes_inside_a_transaction_roll_back_with_it(desk_station):
+    """The projections write through the DB-API connection itself (executemany): with pysqlite's
+    own BEGIN switched off (store/db.py) they must still be part of the session's transaction."""
+    from regdesk.store.models import Participant
+
+    with pytest.raises(RuntimeError):
+        with desk_station.transaction() as session:
+            desk_station.record(session, EventKind.ACCREDITATION_IMPORTED, {
+                "revision": "2017-11-28T00:00:00Z", "source": "test", "withdrawn": [],
+                "rows": [participant_row("RAW-1", "Lauber", "Jürg")]}, "test")
+            assert session.get(Participant, "RAW-1") is not None  # written by the raw projection path
+            raise RuntimeError("the unit of work fails after the raw writes")
+    with desk_station.sessions() as session:
+        assert session.get(Participant, "RAW-1") is None
+        assert session.execute(select(func.count()).select_from(EventRow)
+                               .where(EventRow.kind == EventKind.ACCREDITATION_IMPORTED)).scalar_one() == 0
