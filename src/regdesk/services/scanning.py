@@ -29,7 +29,7 @@ from regdesk.domain.events import EventKind, format_utc
 from regdesk.domain.verdict import Outcome, ScanFacts, Verdict, decide, sanitise_raw
 from regdesk.services import operators
 from regdesk.services.station import Station
-from regdesk.store.db import make_engine, writer
+from regdesk.store.db import make_engine, session_factory, writer
 from regdesk.store.models import Badge, Participant, Revocation, Scan
 
 POINT_KINDS = ("security", "bus")
@@ -348,7 +348,7 @@ class Scanner:
         event.listen(self._engine, "connect", _no_autocheckpoint)
         # Each scan's transaction takes the write lock first (BEGIN IMMEDIATE): two lanes of one
         # station never read the same facts and next seq, and never fail on a lock upgrade.
-        self._session = Session(writer(self._engine))  # expire_on_commit: never serve a stale ORM row later
+        self._session = session_factory(writer(self._engine))()  # expire_on_commit: no stale ORM row later
         self._since_checkpoint = 0
         self.departure: Departure | None = None
         with station.sessions() as session:

@@ -10,10 +10,12 @@ loop, several scan lanes), so who holds SQLite's write lock, and when, is decide
 - every other session reads in a plain `BEGIN` (deferred): in WAL mode it sees one consistent
   snapshot and never waits for a writer, so a search or a scan screen never queues behind a merge.
 pysqlite's own transaction handling (a BEGIN slipped in before the first INSERT, none before a
-SELECT) is switched off and SQLAlchemy's "begin" event emits ours: the recipe of SQLAlchemy's
-SQLite dialect documentation ("Serializable isolation / Savepoints / Transactional DDL"). Raw
-DB-API statements on `session.connection().connection.driver_connection` run inside the same
-transaction, since it is the same connection.
+SELECT) is switched off and the session's "after_begin" event emits ours: the recipe of
+SQLAlchemy's SQLite dialect documentation ("Serializable isolation / Savepoints / Transactional
+DDL"), on the session rather than the engine (see `_begin`). Raw DB-API statements on
+`session.connection().connection.driver_connection` run inside the same transaction, since it is
+the same connection. Core connections (`engine.connect()`) get no BEGIN: each statement is its
+own transaction unless they send BEGIN IMMEDIATE themselves, as `migrate` does.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ WRITE_OPTIONS = {"regdesk_write": True}
 
 
 def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-    dbapi_conn.isolation_level = None  # pysqlite emits no BEGIN of its own; _on_begin does
+    dbapi_conn.isolation_level = None  # pysqlite emits no BEGIN of its own; _begin does
     cur = dbapi_conn.cursor()
     # First, so that even switching a new database to WAL waits for another process's lock.
     cur.execute("PRAGMA busy_timeout=10000")
@@ -90,20 +92,26 @@ def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     cur.close()
 
 
-def _on_begin(conn: Connection) -> None:
-    # On the DB-API connection itself: a scan's whole transaction is ~1 ms, SQLAlchemy's execution
-    # path for one more statement is a measurable part of it.
-    conn.connection.driver_connection.execute(
-        "BEGIN IMMEDIATE" if conn.get_execution_options().get("regdesk_write") else "BEGIN")
+def _begin(_session: Session, _transaction: object, connection: Connection) -> None:
+    """SessionEvents.after_begin: SQLAlchemy has begun the session's transaction on `connection`
+    (nothing is sent to pysqlite with isolation_level=None); SQLite's own begins here.
+    A session event, not the engine's "begin" event of the SQLAlchemy recipe: any engine event
+    makes SQLAlchemy dispatch events around every statement, a tenth of a scan's time."""
+    write = connection.get_execution_options().get("regdesk_write")
+    connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def _on_begin_strict(conn: Connection) -> None:
-    """_on_begin, and a read transaction that tries to write fails at once ("attempt to write a
+def _begin_strict(_session: Session, _transaction: object, connection: Connection) -> None:
+    """_begin, and a read transaction that tries to write fails at once ("attempt to write a
     readonly database") instead of racing another process for the lock it did not take first."""
-    write = bool(conn.get_execution_options().get("regdesk_write"))
-    driver = conn.connection.driver_connection
+    write = connection.get_execution_options().get("regdesk_write")
+    driver = connection.connection.driver_connection
     driver.execute(f"PRAGMA query_only={0 if write else 1}")
     driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _writable_again(dbapi_conn, _record, _reset_state=None) -> None:  # type: ignore[no-untyped-def]
+    dbapi_conn.execute("PRAGMA query_only=0")  # back in the pool: whoever takes it next decides
 
 
 # Set by the test suite (tests/conftest.py), inherited by the processes it starts: every write
@@ -111,15 +119,28 @@ def _on_begin_strict(conn: Connection) -> None:
 STRICT_ENV = "REGDESK_STRICT_TRANSACTIONS"
 
 
+def _strict() -> bool:
+    return os.environ.get(STRICT_ENV) == "1"
+
+
 def make_engine(path: Path | str) -> Engine:
     engine = create_engine(f"sqlite:///{path}", future=True)
     event.listen(engine, "connect", _on_connect)
-    event.listen(engine, "begin", _on_begin_strict if os.environ.get(STRICT_ENV) == "1" else _on_begin)
+    if _strict():
+        event.listen(engine, "reset", _writable_again)
     return engine
 
 
+def session_factory(bind: Engine, **options: object) -> sessionmaker[Session]:
+    """Sessions on a station database: every transaction a read (BEGIN), or a write (BEGIN
+    IMMEDIATE) when its connection carries WRITE_OPTIONS (`writer`, `write_transaction`)."""
+    sessions = sessionmaker(bind, **options)  # type: ignore[call-overload]
+    event.listen(sessions, "after_begin", _begin_strict if _strict() else _begin)
+    return sessions
+
+
 def writer(engine: Engine) -> Engine:
-    """The same engine (same pool), whose transactions start with BEGIN IMMEDIATE."""
+    """The same engine (same pool), whose sessions' transactions start with BEGIN IMMEDIATE."""
     return engine.execution_options(**WRITE_OPTIONS)
 
 
@@ -146,11 +167,14 @@ def migrate(engine: Engine, *, existing: bool = False) -> int:
         return current
     # All steps in one write transaction, the version read again under the lock: two processes
     # opening a new or older database at once migrate it once, and a crash leaves the old one.
-    with writer(engine).begin() as conn:
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA query_only=0")  # (a pooled connection of a strict read session)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
         current = conn.execute(text("PRAGMA user_version")).scalar_one()
         for number in range(current, SCHEMA_VERSION):
             MIGRATIONS[number](conn)
         conn.execute(text(f"PRAGMA user_version={SCHEMA_VERSION}"))
+        conn.commit()
     return SCHEMA_VERSION
 
 
@@ -163,4 +187,4 @@ def open_database(path: Path | str, *, existing: bool = False) -> tuple[Engine, 
     except BaseException:
         engine.dispose()
         raise
-    return engine, sessionmaker(engine, expire_on_commit=False)
+    return engine, session_factory(engine, expire_on_commit=False)
