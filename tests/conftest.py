@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
+# Every write made through a read session fails in the tests and in the processes they start
+# (store/db.py): a write must take the lock first, in Station.transaction().
+os.environ["REGDESK_STRICT_TRANSACTIONS"] = "1"
 
 from meeting import EVENT_TOML, ROOT, SUPERVISOR, close_founders, enrol
 from regdesk.clock import FixedClock

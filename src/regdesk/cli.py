@@ -11,6 +11,7 @@ from pathlib import Path
 
 from regdesk.commands.common import default_data_dir
 from regdesk.errors import explain
+from regdesk.store.files import PRIVATE_UMASK
 
 COMMAND_MODULES = [
     "regdesk.commands.station",
@@ -53,6 +54,9 @@ def _accept_clock_anywhere(sub: argparse._SubParsersAction) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Whatever this process creates (a library's temporary file, SQLite's -wal) is owner-only;
+    # store/files.py makes the station's own files so explicitly, whatever the umask.
+    os.umask(PRIVATE_UMASK)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.data_dir is None:
@@ -68,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as exc:  # noqa: BLE001 - the one place every error becomes one line
-        message, code = explain(exc)
+        message, code = explain(exc, args.data_dir)
         print(f"regdesk: {message}", file=sys.stderr)
         return code
 

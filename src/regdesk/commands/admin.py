@@ -14,7 +14,7 @@ from pathlib import Path
 
 from regdesk.commands.common import CommandError, clock_for, emit_json, signed_in, station_from_args
 from regdesk.domain.authority import Act
-from regdesk.services import audit, backup, integrity, keys, operators
+from regdesk.services import audit, backup, integrity, keys, operators, preflight
 
 RESTORE_HELP = """\
 Procedure: 1) stop the station (quit the TUI, no regdesk command running on this data dir);
@@ -167,6 +167,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     if not (Path(args.data_dir) / "station.db").exists():
         raise CommandError(f"{args.data_dir} holds no station")
+    preflight.check_station_folder(Path(args.data_dir))  # an empty or cut-short file: one line, untouched
     report = integrity.check_station(args.data_dir, rebuild=not args.quick)
     if args.json:
         emit_json(report.as_json())

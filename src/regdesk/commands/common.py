@@ -12,6 +12,7 @@ from typing import Any
 from regdesk.errors import RegdeskError
 from regdesk.clock import clock_from_arg
 from regdesk.config import ConfigError, load_event_config
+from regdesk.services import preflight
 from regdesk.services.operators import OperatorSession
 from regdesk.services.station import Station, StationError, open_station
 
@@ -32,6 +33,8 @@ def clock_for(args: Any, data_dir: Path | None = None, event_path: Path | None =
     if not getattr(args, "clock", None):
         return clock_from_arg(None, None)  # type: ignore[arg-type]
     path = event_path or (data_dir or args.data_dir) / "event.toml"
+    if event_path is None and not path.exists() and (path.parent / "station.db").exists():
+        preflight.check_station_folder(path.parent)  # names the missing file and what to do
     try:
         zone = load_event_config(path).zone
     except ConfigError as exc:

@@ -40,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_issue(args: argparse.Namespace) -> int:
     station = station_from_args(args)
     try:
+        desk.require_signing_key(station)  # before anything is asked or recorded
         signed_in(station, args.operator, Act.ISSUE_BADGE)
         if args.id_check:
             doc_type, _, number = args.id_check.partition(":")

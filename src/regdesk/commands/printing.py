@@ -11,6 +11,7 @@ from pathlib import Path
 from regdesk.commands.common import CommandError, emit_json, station_from_args
 from regdesk.render.layouts import LayoutError, SheetLayout, available_layouts, load_layout
 from regdesk.render.printing import valid_printer_name
+from regdesk.store import files
 
 PRINTER_SETTING = "printer"
 LAYOUT_SETTING = "badge_layout"
@@ -134,7 +135,7 @@ def cmd_badge_sheet(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     finally:
         station.close()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(pdf)
+    files.private_dir(out.parent, tighten=args.out is None)
+    files.write_private(out, pdf)
     print(f"{len(contents)} badge{'' if len(contents) == 1 else 's'} written to {out}")
     return 0

@@ -78,7 +78,8 @@ def _run(station) -> int:
     for name in ("COLUMNS", "LINES"):
         os.environ.pop(name, None)
     try:
-        make_app(station).run()
+        app = make_app(station)
+        app.run()
     finally:
         station.close()
-    return 0
+    return app.return_code or 0  # non-zero when a failure ended it (tui/app.py says which, in one line)

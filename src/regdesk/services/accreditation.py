@@ -35,10 +35,12 @@ import unicodedata
 import zipfile
 import zlib
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, repeat
+from operator import add, getitem, sub
 from pathlib import Path
 
 from regdesk.errors import RegdeskError
@@ -61,6 +63,7 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 # Refuse an export that drops (without a "withdrawn" row) more than this share of the accredited.
 MASS_WITHDRAWAL_SHARE = 0.2
 MASS_WITHDRAWAL_MIN = 10
+MAX_EXPORT_BYTES = 512 << 20  # the file itself is read into memory
 
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
 _CODE_RE = re.compile(r"[A-Z0-9-]{1,64}")
@@ -146,6 +149,7 @@ class _Table:
     rows: list[list[str]]
     lines: list[int] | None  # line (CSV) or row (XLSX) of each row; None = one line per row after the header
     notes: list[str]
+    numeric_ids: frozenset[int] = frozenset()  # rows whose id cell is a number in the workbook
 
     def line_of(self, i: int) -> int:
         return self.lines[i] if self.lines is not None else self.header_line + 1 + i
@@ -315,23 +319,94 @@ def _open_xlsx(name: str, raw: bytes) -> _Table:
         if "mimetype" in members and b"opendocument.spreadsheet" in archive.read("mimetype"):
             raise _refuse(name, "this is an OpenDocument spreadsheet (.ods); save it as .xlsx or as 'CSV UTF-8'")
         raise _refuse(name, "this is a ZIP archive but not an Excel .xlsx workbook (no xl/workbook.xml)")
-    bad = _corrupt_part(archive) if len(raw) < 50_000_000 else None
-    if bad is not None:
-        raise _refuse(name, f"the Excel workbook is damaged or truncated (part {bad} is corrupt); export it again")
+    unsafe = _zip_bomb(archive)
+    if unsafe is not None:
+        raise _refuse(name, f"refused without opening it: {unsafe}. No export looks like this (100,000 participants "
+                            "make about 70 MB): it is a damaged file or a 'zip bomb'; export the list again")
+    for info in archive.infolist():
+        problem = _inflation_problem(raw, info)
+        if problem == "beyond":
+            raise _refuse(name, f"refused: part {info.filename} inflates beyond the {info.file_size:,} bytes it "
+                                "declares (a damaged file or a 'zip bomb'); export the list again")
+        if problem is not None:
+            raise _refuse(name, f"the Excel workbook is damaged or truncated (part {info.filename} is corrupt); "
+                                "export it again")
+    # Every part now holds exactly the bytes it declares, within the limits: calamine and openpyxl
+    # may read it.
     table = _read_xlsx_with_calamine(archive, raw)
     return table if table is not None else _read_xlsx_with_openpyxl(name, raw)
 
 
-def _corrupt_part(archive: zipfile.ZipFile) -> str | None:
-    """The first part whose data does not decompress to its checksum (ZipFile.testzip lets zlib errors out)."""
-    for info in archive.infolist():
-        try:
-            with archive.open(info) as stream:
-                while stream.read(1 << 22):
-                    pass
-        except (zipfile.BadZipFile, zlib.error, EOFError):
-            return info.filename
+# A workbook is a ZIP archive: a few kilobytes can declare, or hold, gigabytes of XML (a "zip
+# bomb"), which calamine would build in memory. Real exports: 100,000 participants are a sheet
+# of about 70 MB of XML, compressed about 10 times (XML compresses 5-15 times; a bomb, ~1000).
+MAX_XLSX_PART_BYTES = 256 << 20
+MAX_XLSX_TOTAL_BYTES = 512 << 20
+MAX_XLSX_RATIO = 100
+_RATIO_FROM_BYTES = 1 << 20  # small parts (styles, relationships) may compress better
+MAX_XLSX_PARTS = 10_000
+_INFLATE_STEP = 1 << 22
+
+
+def _zip_bomb(archive: zipfile.ZipFile) -> str | None:
+    """What makes this archive unsafe to open, judged from its directory alone (nothing inflated)."""
+    infos = archive.infolist()
+    if len(infos) > MAX_XLSX_PARTS:
+        return f"it holds {len(infos):,} parts"
+    seen: set[str] = set()
+    total = 0
+    for info in infos:
+        if info.filename in seen:
+            return f"part {info.filename} appears twice"
+        seen.add(info.filename)
+        if info.flag_bits & 0x1:
+            return f"part {info.filename} is encrypted"
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            return f"part {info.filename} is compressed with method {info.compress_type}, which Excel never uses"
+        mb, from_mb = info.file_size / (1 << 20), info.compress_size / (1 << 20)
+        if info.file_size > MAX_XLSX_PART_BYTES:
+            return f"part {info.filename} would inflate to {mb:,.0f} MB (at most {MAX_XLSX_PART_BYTES >> 20} MB)"
+        if info.file_size > _RATIO_FROM_BYTES and info.file_size > MAX_XLSX_RATIO * max(1, info.compress_size):
+            return (f"part {info.filename} would inflate from {from_mb:,.2f} MB to {mb:,.0f} MB "
+                    f"({info.file_size // max(1, info.compress_size):,} times)")
+        total += info.file_size
+    if total > MAX_XLSX_TOTAL_BYTES:
+        return f"its parts would inflate to {total / (1 << 20):,.0f} MB (at most {MAX_XLSX_TOTAL_BYTES >> 20} MB)"
     return None
+
+
+def _inflation_problem(raw: bytes, info: zipfile.ZipInfo) -> str | None:
+    """None when the part inflates to exactly the bytes it declares, with its checksum; "beyond" when
+    it would inflate to more (stopped there: never trust the declared size alone); else "corrupt".
+    Never holds more than a few MB of the part in memory."""
+    start = info.header_offset
+    local = raw[start:start + 30]
+    if len(local) < 30 or local[:4] != b"PK\x03\x04":
+        return "corrupt"
+    start += 30 + int.from_bytes(local[26:28], "little") + int.from_bytes(local[28:30], "little")
+    data = memoryview(raw)[start:start + info.compress_size]
+    if len(data) != info.compress_size:
+        return "corrupt"
+    if info.compress_type == zipfile.ZIP_STORED:
+        return None if len(data) == info.file_size and zlib.crc32(data) == info.CRC else "corrupt"
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    produced = crc = position = 0
+    pending: bytes | memoryview = b""
+    try:
+        while not inflater.eof:
+            if not pending and position < len(data):
+                pending, position = data[position:position + _INFLATE_STEP], position + _INFLATE_STEP
+            out = inflater.decompress(pending, min(info.file_size - produced + 1, _INFLATE_STEP))
+            pending = inflater.unconsumed_tail
+            produced += len(out)
+            if produced > info.file_size:
+                return "beyond"
+            if not out and not pending and position >= len(data):
+                break  # the data ended before the stream did
+            crc = zlib.crc32(out, crc)
+    except zlib.error:
+        return "corrupt"
+    return None if inflater.eof and produced == info.file_size and crc == info.CRC else "corrupt"
 
 
 def _read_xlsx_with_calamine(archive: zipfile.ZipFile, raw: bytes) -> _Table | None:
@@ -355,7 +430,7 @@ def _read_xlsx_with_calamine(archive: zipfile.ZipFile, raw: bytes) -> _Table | N
     notes = []
     if len(sheets) > 1:
         notes.append(f"the workbook has {len(sheets)} sheets; only the first, '{sheets[0][0]}', was read")
-    return _Table("xlsx", rows[0], 1, rows[1:], None, notes)
+    return _Table("xlsx", rows[0], 1, rows[1:], None, notes, _numeric_id_rows(grid[0], grid[1:]))
 
 
 def _grid_text(grid: list[list]) -> list[list[str]] | None:
@@ -461,15 +536,34 @@ def _read_xlsx_with_openpyxl(name: str, raw: bytes) -> _Table:
                      f"'{sheet.title}', was read")
 
     rows: list[list[str]] = []
+    numeric: list[int] = []
+    id_column = _id_column(header_cells)
     try:
         for cells in all_rows:
+            if id_column is not None and id_column < len(cells) and type(cells[id_column]) in (int, float):
+                numeric.append(len(rows))
             rows.append([_cell_text(c) for c in cells])
     except Exception as exc:
         raise _refuse(name, f"the Excel workbook is damaged or truncated after row {len(rows) + 1} "
                             f"({type(exc).__name__}: {exc}); export it again") from None
     finally:
         workbook.close()
-    return _Table("xlsx", [_cell_text(c) for c in header_cells], 1, rows, None, notes)
+    return _Table("xlsx", [_cell_text(c) for c in header_cells], 1, rows, None, notes, frozenset(numeric))
+
+
+def _id_column(header: Sequence) -> int | None:
+    return next((i for i, v in enumerate(header) if type(v) is str and _column_key(v) == "accreditation_id"), None)
+
+
+def _numeric_id_rows(header: Sequence, rows: Sequence[Sequence]) -> frozenset[int]:
+    """Rows whose accreditation id cell holds a number: where Excel may have dropped leading zeros."""
+    i = _id_column(header)
+    if i is None:
+        return frozenset()
+    cells = [row[i] if i < len(row) else "" for row in rows]
+    if set(map(type, cells)) <= {str}:
+        return frozenset()
+    return frozenset(r for r, cell in enumerate(cells) if type(cell) in (int, float))
 
 
 # --- validating ---------------------------------------------------------------------------------
@@ -531,15 +625,64 @@ def _header_positions(name: str, table: _Table) -> tuple[list[int], list[ImportP
     return [positions.get(f, -1) for f in PARTICIPANT_FIELDS], problems
 
 
-def _validate(name: str, table: _Table, categories: dict[str, str]) -> tuple[list[tuple], list[ImportProblem]]:
-    """Rows as tuples in PARTICIPANT_FIELDS order, and every problem found.
+_DIGITS = "0123456789"
+
+
+def _zeros_lost_within(ids: list[str]) -> list[tuple[int, str]]:
+    """(row, the id it must have been) for each id whose serial number is shorter than the
+    zero-padded serials of the other ids with its prefix (GCM17-361 among GCM17-000001 ...,
+    361 among 000001 ...): Excel drops leading zeros from a column it takes for numbers."""
+    if len(set(map(len, ids))) < 2:
+        return []  # all as long as each other: none is another one shortened (the usual export)
+    prefixes = list(map(str.rstrip, ids, repeat(_DIGITS)))
+    serial_lengths = list(map(sub, map(len, ids), map(len, prefixes)))
+    first_digits = list(map(getitem, map(add, ids, repeat(" ")), map(len, prefixes)))  # " ": no serial
+    shapes = Counter(zip(prefixes, serial_lengths, first_digits))
+    padded: dict[str, tuple[int, int]] = {}  # prefix -> (ids, width) of its most common zero-padded width
+    for (prefix, width, first), count in shapes.items():
+        if first == "0" and width > 1 and count > padded.get(prefix, (0, 0))[0]:
+            padded[prefix] = (count, width)
+
+    def shortened(prefix: str, width: int, first: str) -> bool:
+        return prefix in padded and width < padded[prefix][1] and first not in "0 "
+
+    if not any(shortened(*shape) for shape in shapes):
+        return []
+    found = []
+    for i, (prefix, width, first) in enumerate(zip(prefixes, serial_lengths, first_digits)):
+        if shortened(prefix, width, first):
+            found.append((i, prefix + ids[i][len(prefix):].zfill(padded[prefix][1])))
+    return found
+
+
+def _zeros_lost_against(aid: str, known: dict | set) -> str | None:
+    """The id in `known` that `aid` is with its leading zeros lost (361 -> 000361), if any."""
+    prefix = aid.rstrip(_DIGITS)
+    serial = aid[len(prefix):]
+    if not serial or serial[0] == "0":
+        return None
+    return next((prefix + serial.zfill(width) for width in range(len(serial) + 1, len(serial) + 13)
+                 if prefix + serial.zfill(width) in known), None)
+
+
+def _zeros_lost_message(aid: str, padded: str, evidence: str, numeric: bool) -> str:
+    cell = f"the cell holds the number {aid}, and " if numeric else ""
+    return (f"{aid!r} looks like {padded!r} with its leading zeros lost ({evidence}); {cell}Excel drops them "
+            "when the id column is formatted as numbers: format that column as Text and export again. "
+            "Nothing was taken as a new participant")
+
+
+def _validate(name: str, table: _Table, categories: dict[str, str]
+              ) -> tuple[list[tuple], list[ImportProblem], Callable[[int], tuple[int, bool]]]:
+    """Rows as tuples in PARTICIPANT_FIELDS order, every problem found, and (when there is no
+    problem) the line of each row and whether its id cell is a number.
 
     Works column by column (one fast pass per column, row-by-row detail only where a column
     check fails): 100,000 rows validate in a fraction of a second.
     """
     pos, header_problems = _header_positions(name, table)
     if header_problems:
-        return [], header_problems
+        return [], header_problems, lambda i: (0, False)
     width = len(table.header)
     found: list[tuple[int, int, str]] = []  # (line, field index, message)
     rows_in = table.rows
@@ -569,8 +712,12 @@ def _validate(name: str, table: _Table, categories: dict[str, str]) -> tuple[lis
     def line_at(i: int) -> int:
         return line_of(origin[i] if origin is not None else i)
 
+    def where(i: int) -> tuple[int, bool]:
+        row = origin[i] if origin is not None else i
+        return line_of(row), row in table.numeric_ids
+
     if n == 0 and not found:
-        return [], [ImportProblem(name, 0, "", "the export holds a header but no participants")]
+        return [], [ImportProblem(name, 0, "", "the export holds a header but no participants")], where
     source_columns = list(zip(*rows_in)) if n else [()] * width
     empty = ("",) * n
     columns: list[list[str]] = [list(source_columns[c]) if c >= 0 else list(empty) for c in pos]
@@ -632,6 +779,9 @@ def _validate(name: str, table: _Table, categories: dict[str, str]) -> tuple[lis
         for i, key in enumerate(folded_ids):
             if key and first_row.setdefault(key, i) != i:
                 problem(i, f_id, f"duplicate accreditation id {ids[i]!r}: also on line {line_at(first_row[key])}")
+    for i, padded in _zeros_lost_within(ids):
+        problem(i, f_id, _zeros_lost_message(ids[i], padded, "the other ids of this export keep their zeros",
+                                             where(i)[1]))
 
     f_family = _FIELD_INDEX["family_name"]
     if "" in columns[f_family]:
@@ -701,7 +851,7 @@ def _validate(name: str, table: _Table, categories: dict[str, str]) -> tuple[lis
     rows = list(zip(*columns)) if n else []
     if bad_rows:
         rows = [row for i, row in enumerate(rows) if i not in bad_rows]
-    return rows, problems
+    return rows, problems, where
 
 
 def _quota_notes(rows: list[tuple], station: Station) -> list[str]:
@@ -755,6 +905,22 @@ def _next_revision(session, now: datetime) -> str:
     return revision
 
 
+def _refuse_zeros_lost(name: str, rows: list[tuple], added: list[str], missing: dict[str, tuple],
+                       where: Callable[[int], tuple[int, bool]]) -> None:
+    """A new id that is a participant of the mirror with its zeros lost (361 for 000361, who is
+    missing from this export) would add a stranger and withdraw the real person: refuse it."""
+    lost = {aid: padded for aid in added if (padded := _zeros_lost_against(aid, missing))}
+    if not lost:
+        return
+    problems = []
+    for i, row in enumerate(rows):
+        if row[0] in lost:
+            line, numeric = where(i)
+            problems.append(ImportProblem(name, line, "accreditation_id", _zeros_lost_message(
+                row[0], lost[row[0]], f"{lost[row[0]]} is in the mirror and missing from this export", numeric)))
+    raise AccreditationImportError(problems)
+
+
 def _current_mirror(session) -> dict[str, tuple]:
     # The DBAPI cursor directly: rows come back as plain tuples, comparable with the export's.
     cursor = session.connection().connection.driver_connection.execute(
@@ -785,6 +951,11 @@ def _import(station: Station, path: Path, *, operator: str, dry_run: bool,
             allow_mass_withdrawal: bool) -> ImportReport:
     name = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_EXPORT_BYTES:
+            raise AccreditationImportError([ImportProblem(
+                name, 0, "", f"is {size / (1 << 20):,.0f} MB; an export of 100,000 participants is about 20 MB "
+                             f"(at most {MAX_EXPORT_BYTES >> 20} MB are read): is this the right file?")])
         raw = path.read_bytes()
     except FileNotFoundError:
         raise AccreditationImportError([ImportProblem(name, 0, "", "no such file")]) from None
@@ -794,7 +965,7 @@ def _import(station: Station, path: Path, *, operator: str, dry_run: bool,
         raise AccreditationImportError([ImportProblem(name, 0, "", f"cannot be read: {exc.strerror}")]) from None
     try:
         table = _open_table(path, raw)
-        rows, problems = _validate(name, table, _category_names(station))
+        rows, problems, where = _validate(name, table, _category_names(station))
     except _FileRefused as refused:
         raise AccreditationImportError(refused.problems) from None
     if problems:
@@ -828,6 +999,8 @@ def _import(station: Station, path: Path, *, operator: str, dry_run: bool,
                 changed[row[0]] = diffs
             if old[i_status] != row[i_status]:
                 (withdrawn if row[i_status] == "withdrawn" else reinstated).append(row[0])
+        if added and mirror:  # (mirror: the participants this export does not list)
+            _refuse_zeros_lost(name, rows, added, mirror, where)
         # Whatever is left in the mirror is missing from this export: withdrawn.
         for aid, old in mirror.items():
             if old[i_status] == "withdrawn":

@@ -41,6 +41,7 @@ from pathlib import Path
 from regdesk.errors import RegdeskError
 from regdesk.services.station import SIGNING_ROLES, Station
 from regdesk.services.trust import STATION_KEY_FILE
+from regdesk.store import files
 
 log = logging.getLogger(__name__)
 
@@ -55,18 +56,12 @@ class BackupError(RegdeskError, RuntimeError):
 
 
 def backups_dir(data_dir: Path) -> Path:
-    path = Path(data_dir) / "backups"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path, 0o700)  # copies of personal data: owner only, like the database
-    return path
+    return files.private_dir(Path(data_dir) / "backups")  # copies of personal data: owner only
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _copy_private(source: Path, dest: Path) -> None:
+    with files.private_writer(dest) as out, open(source, "rb") as src:
+        shutil.copyfileobj(src, out)
 
 
 def integrity(path: Path) -> str:
@@ -133,7 +128,10 @@ def _final_name(folder: Path, moment: datetime) -> Path:
 
 
 def copy_database(source: Path, dest: Path, *, extra_meta: dict[str, str] | None = None) -> None:
-    """Consistent copy of a live SQLite database with the online backup API, as one plain file."""
+    """Consistent copy of a live SQLite database with the online backup API, as one plain file
+    (owner-only, like the database)."""
+    if not Path(dest).exists():
+        files.create_private(dest)
     src = sqlite3.connect(source, timeout=30)
     try:
         dst = sqlite3.connect(dest)
@@ -162,13 +160,12 @@ def backup_database(db_path: Path, data_dir: Path, moment: datetime, *, keep: in
     partial = folder / f"{_PARTIAL}{os.getpid()}-{threading.get_ident()}-{uuid.uuid4().hex[:8]}"
     try:
         copy_database(db_path, partial, extra_meta=extra_meta)
-        os.chmod(partial, 0o600)
         verdict = integrity(partial)
         if verdict != "ok":
             raise BackupError(f"backup of {db_path} failed its integrity check: {verdict}")
         final = _final_name(folder, moment)
         os.replace(partial, final)
-        _fsync_dir(folder)
+        files.fsync_dir(folder)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
@@ -253,7 +250,7 @@ def restore(backup_path: Path | str, data_dir: Path | str, *, force: bool = Fals
     if "station_id" not in meta or "event_code" not in meta:
         raise BackupError(f"{backup_path}: not a regdesk station backup (no station id in it)")
     db_path = data_dir / "station.db"
-    data_dir.mkdir(parents=True, exist_ok=True)
+    files.private_dir(data_dir)
 
     if db_path.exists():
         users = processes_using(db_path)
@@ -281,7 +278,7 @@ def restore(backup_path: Path | str, data_dir: Path | str, *, force: bool = Fals
     if not event_toml.exists():
         if not meta.get("event_toml"):
             raise BackupError(f"{data_dir} has no event.toml and the backup carries none; copy event.toml there first")
-        event_toml.write_text(meta["event_toml"], encoding="utf-8")
+        files.write_private(event_toml, meta["event_toml"].encode("utf-8"))
 
     # 1. the backup, copied next to its final place (same file system: the rename is atomic)
     incoming = data_dir / "station.db.restore-tmp"
@@ -295,15 +292,14 @@ def restore(backup_path: Path | str, data_dir: Path | str, *, force: bool = Fals
         try:
             copy_database(db_path, previous)
         except sqlite3.DatabaseError:  # a broken database: keep its files as they are
-            shutil.copyfile(db_path, previous)
-            for suffix in ("-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm"):
                 if Path(f"{db_path}{suffix}").exists():
-                    shutil.copyfile(f"{db_path}{suffix}", f"{previous}{suffix}")
+                    _copy_private(Path(f"{db_path}{suffix}"), Path(f"{previous}{suffix}"))
     # 3. the old WAL must never be replayed onto the restored file
     for suffix in ("-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     os.replace(incoming, db_path)
-    _fsync_dir(data_dir)
+    files.fsync_dir(data_dir)
 
     # 4. a new identity, so events made after the backup can never collide with new ones: the
     #    station's own key vouches for it (a continuation certificate), no root needed.

@@ -32,6 +32,7 @@ from regdesk.domain.policy import (
 from regdesk.render.content import BadgeContent
 from regdesk.services import operators
 from regdesk.services.station import Station
+from regdesk.store import files
 from regdesk.store.models import Badge, IdentityCheck, Participant
 
 DOCUMENT_TYPES = ("passport", "national_id", "un_laissez_passer", "diplomatic_id", "other")
@@ -239,6 +240,18 @@ def assess(station: Station, session: Session, participant_id: str, *, replace: 
     return Assessment(facts, participant, use, context)
 
 
+def require_signing_key(station: Station) -> None:
+    """Refuse before anything is recorded when this station cannot sign a badge."""
+    if station.signing_key is not None and station.key_id is not None:
+        return
+    if station.key_id:  # a desk whose key file went missing (services/station.open_station)
+        raise DeskError(
+            f"{station.data_dir / 'keys' / (station.key_id + '.key')} (this desk's signing key) is missing: no "
+            f"badge can be signed. Put the file back, or have a supervisor start a new key (regdesk --data-dir "
+            f"{station.data_dir} rotate-key); badges already issued stay valid")
+    raise DeskError(f"this is a {station.role} station: it holds no signing key and cannot issue badges")
+
+
 def issue_badge(
     station: Station,
     participant_id: str,
@@ -247,8 +260,7 @@ def issue_badge(
     replace: bool = False,
     override: OverrideRequest | None = None,
 ) -> IssuedBadge:
-    if station.signing_key is None or station.key_id is None:
-        raise DeskError(f"this is a {station.role} station: it holds no signing key and cannot issue badges")
+    require_signing_key(station)
     if override is not None:
         problem = override_reason_problem(override.reason)
         if problem:
@@ -349,8 +361,8 @@ def print_badge(station: Station, serial: str, *, operator: str, layout: str | N
     content = badge_content(station, serial)
     pdf = render_badge_pdf(content, layout)
     path = out or station.output_dir / f"badge-{serial}-{content.issue_no}.pdf"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(pdf)
+    files.private_dir(path.parent, tighten=out is None)
+    files.write_private(path, pdf)
     printer = station.setting("printer", "")
     result = deliver(path, printer or None)
     status = PRINTED if result.printed else (PDF_ONLY if not printer else NOT_PRINTED)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +24,7 @@ from typing import Any
 from regdesk.errors import RegdeskError
 from regdesk.services import tallies as t
 from regdesk.services.station import Station
+from regdesk.store import files
 
 FORMATS = ("csv", "pdf")
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -286,15 +286,6 @@ def csv_bytes(spec: TableSpec, days: Sequence[t.DayTallies]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.part")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def report_filename(days: Sequence[date]) -> str:
     if len(days) == 1:
         return f"tallies-{days[0].isoformat()}.pdf"
@@ -325,7 +316,7 @@ def export_tallies(station: Station, out_dir: Path | str, days: Iterable[date], 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
+    files.private_dir(out, tighten=False)  # made owner-only if we create it; a USB stick is left as it is
 
     steps = 1 + (len(TABLES) + 1 if "csv" in formats else 0) + (1 if "pdf" in formats else 0)
     done = 0
@@ -343,19 +334,19 @@ def export_tallies(station: Station, out_dir: Path | str, days: Iterable[date], 
         for spec in TABLES:
             step(f"writing {spec.filename}")
             path = out / spec.filename
-            _write_atomic(path, csv_bytes(spec, results))
+            files.write_private(path, csv_bytes(spec, results))
             written.append(path)
         step("writing README.txt")
         generated = station.config.local(station.clock.now()).isoformat(timespec="seconds")
         path = out / "README.txt"
-        _write_atomic(path, readme_text(wanted_days, generated, station).encode("utf-8"))
+        files.write_private(path, readme_text(wanted_days, generated, station).encode("utf-8"))
         written.append(path)
     if "pdf" in formats:
         step("rendering the PDF report")
         from regdesk.render.report import render_report  # reportlab is only loaded when a PDF is wanted
 
         path = out / report_filename(wanted_days)
-        _write_atomic(path, render_report(results, station.config))
+        files.write_private(path, render_report(results, station.config))
         written.append(path)
     if progress is not None:
         progress(steps, steps, f"done: {len(written)} files in {out}")

@@ -20,6 +20,7 @@ from sqlalchemy import Integer
 
 from regdesk.services.backup import copy_database, integrity
 from regdesk.services.keys import key_file_problems
+from regdesk.services.station import SIGNING_ROLES
 
 
 @dataclass
@@ -90,13 +91,13 @@ def _replay_in_arrival_order(session) -> None:  # noqa: ANN001 - a Session
 
 
 def _rebuilt_copy(db_path: Path, folder: Path, name: str, replay) -> Path:  # noqa: ANN001
-    from regdesk.store.db import open_database
+    from regdesk.store.db import open_database, write_transaction
 
     copy = folder / name
     copy_database(db_path, copy)
     engine, sessions = open_database(copy)
     try:
-        with sessions.begin() as session:
+        with write_transaction(sessions) as session:
             replay(session)
     finally:
         engine.dispose()
@@ -177,8 +178,16 @@ def check_station(data_dir: Path | str, *, rebuild: bool = True) -> CheckReport:
     if report.integrity == "ok":
         conn = sqlite3.connect(f"file:{data_dir / 'station.db'}?mode=ro", uri=True)
         try:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'role'").fetchone()
+            meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('station_id', 'role', "
+                                     "'active_key_id')"))
         finally:
             conn.close()
-        report.problems.extend(key_file_problems(data_dir, row[0] if row else "desk"))
+        if "station_id" not in meta:
+            report.problems.append(f"{data_dir / 'station.db'} holds no station (an interrupted init?)")
+        role = meta.get("role", "desk")
+        report.problems.extend(key_file_problems(data_dir, role))
+        active = data_dir / "keys" / f"{meta.get('active_key_id')}.key"
+        if role in SIGNING_ROLES and meta.get("active_key_id") and not active.exists():
+            report.problems.append(f"{active} (this desk's signing key) is missing: no badge can be issued; put it "
+                                   f"back, or have a supervisor start a new key (regdesk rotate-key)")
     return report

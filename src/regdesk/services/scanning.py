@@ -35,7 +35,7 @@ from regdesk.domain.names import fold
 from regdesk.domain.verdict import Outcome, ScanFacts, Verdict, decide, guidance, sanitise_raw
 from regdesk.services import operators
 from regdesk.services.station import Station
-from regdesk.store.db import make_engine
+from regdesk.store.db import make_engine, session_factory, writer
 from regdesk.store.models import (
     Badge,
     EnrolledStation,
@@ -473,7 +473,9 @@ class Scanner:
         # every ~70 scans); `housekeeping()` checkpoints between scans instead.
         self._engine = make_engine(station.db_path)
         event.listen(self._engine, "connect", _no_autocheckpoint)
-        self._session = Session(self._engine)  # expire_on_commit: never serve a stale ORM row later
+        # Each scan's transaction takes the write lock first (BEGIN IMMEDIATE): two lanes of one
+        # station never read the same facts and next seq, and never fail on a lock upgrade.
+        self._session = session_factory(writer(self._engine))()  # expire_on_commit: no stale ORM row later
         self._since_checkpoint = 0
         self.departure: Departure | None = None
         with station.sessions() as session:

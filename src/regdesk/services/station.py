@@ -44,9 +44,9 @@ from regdesk.domain import token as tokens
 from regdesk.domain import trust as certs
 from regdesk.domain.events import Event, EventKind, format_utc
 from regdesk.errors import NotAllowed, RegdeskError
-from regdesk.services import trust
+from regdesk.services import preflight, trust
 from regdesk.store import eventlog, files
-from regdesk.store.db import open_database
+from regdesk.store.db import open_database, write_transaction
 from regdesk.store.models import Meta, Operator, PublicKey
 
 ROLES = authority.STATION_ROLES
@@ -99,8 +99,9 @@ class Station:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: commits on success, rolls back everything on any exception."""
-        with self.sessions.begin() as session:
+        """One unit of work holding the write lock from its first statement (BEGIN IMMEDIATE, see
+        store/db.py): commits on success, rolls back everything on any exception."""
+        with write_transaction(self.sessions) as session:
             yield session
 
     def operator_role(self, session: Session, operator: str) -> str:
@@ -158,11 +159,12 @@ def read_signing_key(data_dir: Path, kid: str) -> Ed25519PrivateKey:
         key = load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError:
         raise StationError(f"{path} is missing: this desk cannot sign badges. A supervisor can start a new key "
-                           "with `regdesk rotate-key`") from None
+                           f"(regdesk --data-dir {data_dir} rotate-key); issued badges stay valid") from None
     except (ValueError, TypeError):
-        raise StationError(f"{path} is damaged: not a signing key") from None
+        key = None
     if not isinstance(key, Ed25519PrivateKey):
-        raise StationError(f"{path}: not an Ed25519 key")
+        raise StationError(f"{path} is damaged (not an Ed25519 signing key): move it away, then have a supervisor "
+                           f"start a new key (regdesk --data-dir {data_dir} rotate-key); issued badges stay valid")
     return key
 
 
@@ -292,22 +294,27 @@ def open_station(data_dir: Path | str, *, clock: Clock | None = None) -> Station
     db_path = data_dir / "station.db"
     if not db_path.exists():
         raise StationError(f"{data_dir} holds no station; run `regdesk --data-dir {data_dir} init` first")
+    preflight.check_station_folder(data_dir)  # damaged or read-only: one line, nothing written
     config = load_event_config(data_dir / "event.toml")
-    engine, sessions = open_database(db_path)
+    engine, sessions = open_database(db_path, existing=True)
     with sessions() as session:
         meta = _read_meta(session)
     if "station_id" not in meta or "role" not in meta:
         engine.dispose()
-        raise StationError(f"{db_path} is not a regdesk station database (no station identity in it)")
+        raise preflight.StationUnusable(f"{db_path} holds no station (an interrupted init?). "
+                                        f"{preflight.restore_hint(data_dir)}")
     station = Station(data_dir, config, meta["station_id"], meta.get("station_name", ""), meta["role"],
                       engine, sessions, clock or SystemClock(), settings=meta)
     try:
-        if meta.get("root_public_key"):
+        if meta.get("root_public_key") and (data_dir / "keys" / trust.STATION_KEY_FILE).exists():
+            # Without it the station still works here; sync and bundles say what is missing.
             station.station_key = trust.read_station_key(data_dir)
         kid = meta.get("active_key_id")
         if kid and station.role in SIGNING_ROLES:
-            station.signing_key = read_signing_key(data_dir, kid)
             station.key_id = kid
+            # Without its key file a desk still searches, syncs and exports; issuing says what is missing.
+            if (data_dir / "keys" / f"{kid}.key").exists():
+                station.signing_key = read_signing_key(data_dir, kid)
     except RegdeskError:
         engine.dispose()
         raise
@@ -324,6 +331,10 @@ def seal_own_head(station: Station) -> int:
     """Sign this station's newest event (if not signed yet), so every event of ours that leaves
     can be verified. Returns the local_order up to which our events are now covered."""
     if station.station_key is None:
+        if station.root_public_key:
+            raise StationError(f"{station.data_dir / 'keys' / trust.STATION_KEY_FILE} is missing: this station cannot "
+                               "sign its events for the others. Copy the keys folder back from this laptop's backup, "
+                               "or have a supervisor provision a new station")
         raise StationError("this station was made before the chain of trust: its events cannot be verified "
                            "elsewhere. Create the meeting again with this regdesk (see README, Trust)")
     from sqlalchemy import text

@@ -383,7 +383,7 @@ def waiting_count(session: Session, hub_id: str) -> int:
 
 
 def _ensure(station: Station, hub: Hub) -> str:
-    if station.station_key is None:
+    if not station.root_public_key:
         raise SyncError("this station was made before the chain of trust: its events cannot be verified by other "
                         "stations. Create the meeting again with this regdesk (see README, Trust)")
     return hub.ensure(station.config.code, station.config.source_text, station.root_fingerprint)

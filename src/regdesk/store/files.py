@@ -1,8 +1,11 @@
-"""Owner-only files and folders: what a station writes is readable by its user alone.
+"""Every file a station writes: owner-only from its first byte, and whole or not there at all.
 
-`private_writer` is the one way a station writes a file: a temporary name created 0600 from its
-first byte, fsync, then an atomic rename, so a reader never sees half a file and a crash leaves
-the old file (or none), never a torn one.
+A station's files hold personal data (names, delegations, identity-document endings), signing
+keys and operator credentials, so they are 0600 and their folders 0700 whatever the umask of the
+process that made them (`cli.main` also sets umask 077, for whatever a library creates). A file
+is written under a temporary name beside its final one, flushed to disk and renamed over it, so
+a crash, a full disk or a pulled USB stick never leaves a half-written badge, export or key behind
+the real name, and a reader never sees one.
 """
 
 from __future__ import annotations
@@ -14,29 +17,68 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+PRIVATE_UMASK = 0o077
+_TEMP_MARK = ".partial-"
 
-def private_dir(path: Path) -> Path:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
+
+def private_dir(path: Path | str, *, tighten: bool = True) -> Path:
+    """Create the folder owner-only. `tighten`: also take group and other access away from an
+    existing one (a station's own folders); False for a folder the user named (an export target
+    such as a USB stick), which is only made private when we create it."""
+    path = Path(path)
+    existed = path.is_dir()
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    if tighten or not existed:
+        os.chmod(path, PRIVATE_DIR)  # mkdir's mode is filtered by the umask
     return path
 
 
+def create_private(path: Path | str) -> Path:
+    """An empty owner-only file that must not exist yet (for SQLite to fill: it keeps the mode,
+    and gives its -wal and -shm files the same one)."""
+    path = Path(path)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    os.chmod(path, PRIVATE_FILE)  # O_CREAT's mode is filtered by the umask too (never wider)
+    return path
+
+
+def fsync_dir(path: Path | str) -> None:
+    """Make a rename in `path` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def temp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}{_TEMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
 @contextmanager
-def private_writer(path: Path) -> Iterator[BinaryIO]:
-    partial = path.with_name(f".{path.name}.partial-{uuid.uuid4().hex[:8]}")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+def private_writer(path: Path | str) -> Iterator[BinaryIO]:
+    """Write `path` atomically: yields a binary file under a temporary name (0600 from the first
+    byte); on success it is fsynced and renamed over `path`, on any exception removed."""
+    path = Path(path)
+    partial = temp_name(path)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(partial, PRIVATE_FILE)
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    fsync_dir(path.parent)
 
 
-def write_private(path: Path, data: bytes) -> Path:
+def write_private(path: Path | str, data: bytes) -> Path:
+    """The whole of `data` as `path`, owner-only, atomically (see `private_writer`)."""
     with private_writer(path) as fh:
         fh.write(data)
-    return path
+    return Path(path)

@@ -15,8 +15,10 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
+from textual.worker import WorkerFailed
 
 from regdesk.domain import authority
+from regdesk.errors import RegdeskError, explain, is_machine_failure
 from regdesk.services import operators
 from regdesk.services.backup import BackupScheduler
 from regdesk.services.station import Station
@@ -105,6 +107,24 @@ class RegdeskApp(App):
         if idle_lock is not None and isinstance(event, events.InputEvent):
             idle_lock.touch()
         await super().on_event(event)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An error nobody caught (Textual's one hook for it). A RegdeskError, whose message is meant
+        for the operator, or a failure of the machine (disk full, database busy or damaged):
+        - in a worker (the worker has ended, the screens are fine): a notification, and the
+          station keeps running;
+        - in a handler (Textual stops that widget's messages): the app ends with that one line.
+        Anything else is a bug: Textual's own report."""
+        original = error.error if isinstance(error, WorkerFailed) else error
+        if not (isinstance(original, RegdeskError) or is_machine_failure(original)):
+            super()._handle_exception(error)
+            return
+        message, status = explain(original, self.station.data_dir)
+        if isinstance(error, WorkerFailed):
+            self.notify(message, title="Not done", severity="error", timeout=20)
+            self.bell()
+        else:
+            self.exit(return_code=status, message=f"regdesk: {message}")
 
     def _ensure_status_bar(self, screen: Screen) -> None:
         """Every full screen shows the status bar, also screens from other areas that forgot it."""

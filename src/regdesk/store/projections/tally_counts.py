@@ -217,9 +217,19 @@ def drop_triggers(dbapi_connection) -> None:  # noqa: ANN001 (a sqlite3 connecti
 
 
 def recompute(dbapi_connection) -> None:  # noqa: ANN001 (a sqlite3 connection)
-    """Recompute every counter from the projections and (re)create the triggers, in one transaction."""
-    with dbapi_connection:
+    """Recompute every counter from the projections and (re)create the triggers, in one transaction:
+    the caller's if one is open, else its own, which takes the write lock first."""
+    own = not dbapi_connection.in_transaction
+    if own:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+    try:
         for statement in RECOMPUTE:
             dbapi_connection.execute(statement)
         for statement in TRIGGERS:
             dbapi_connection.execute(statement)
+    except BaseException:
+        if own:
+            dbapi_connection.rollback()
+        raise
+    if own:
+        dbapi_connection.commit()
