@@ -30,6 +30,8 @@ CREW: dict[str, tuple[str, str]] = {
     "Ana Night": ("clerk", "2582"),
     "Ana Clerk": ("clerk", "2583"),
     "luis": ("clerk", "2586"),
+    "ben": ("clerk", "2587"),
+    "test": ("clerk", "2588"),
     "fuzz": ("clerk", "2584"),
     "t": ("clerk", "2585"),
     "carla": ("clerk", "2581"),

@@ -8,7 +8,10 @@ is checked: folders 0700, files 0600.
 
 from __future__ import annotations
 
+from meeting import ROOT_PASSPHRASE, SUPERVISOR_SECRET, SUPERVISOR_SESSION, exported_root_key
+
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -60,7 +63,9 @@ def test_every_file_a_station_makes_is_owner_only_under_umask_022(tmp_path, usua
         to_usb = exports.export_tallies(station, usb, [date(2017, 12, 4)], formats=("csv",))
         copy = backup.backup_now(station)
         bundle = bundles.export_bundle(station, tmp_path / "westin.bundle").path
-        join = provisioning.create_join_file(station, tmp_path / "icc.join", "security").path
+        join = provisioning.provision(station, role="security", name="ICC main", by=SUPERVISOR_SESSION,
+                                      root_passphrase=ROOT_PASSPHRASE, root_key_file=exported_root_key(station),
+                                      out=tmp_path / "icc.join").join_file
         data_dir = station.data_dir
         wal = [Path(f"{station.db_path}-wal"), Path(f"{station.db_path}-shm")]
         assert all(p.exists() for p in wal)
@@ -77,6 +82,8 @@ def test_every_file_a_station_makes_is_owner_only_under_umask_022(tmp_path, usua
     report = backup.restore(copy, data_dir, clock=meeting_morning)
     assert report.previous_saved_as is not None and report.previous_saved_as.exists()
     new_disk = tmp_path / "new-disk"
+    files.private_dir(new_disk / "keys")  # the station's key, rescued from the old laptop
+    shutil.copy(data_dir / "keys" / "station.key", new_disk / "keys" / "station.key")
     backup.restore(copy, new_disk, clock=meeting_morning)
     assert loose(everything_under(data_dir) + everything_under(new_disk)) == {}
 
@@ -96,15 +103,20 @@ def test_the_atomic_writer_leaves_nothing_behind_when_writing_fails(tmp_path, us
 def test_the_regdesk_command_makes_owner_only_files_under_umask_022(tmp_path):
     data_dir = tmp_path / "desk"
 
+    secrets = {"REGDESK_ROOT_PASSPHRASE": "file modes root phrase 2017", "REGDESK_NEW_PIN": SUPERVISOR_SECRET,
+               "REGDESK_PIN": SUPERVISOR_SECRET}
+
     def regdesk(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "regdesk", "--data-dir", str(data_dir), *args],
-                              capture_output=True, text=True, timeout=120, preexec_fn=lambda: os.umask(0o022))
+                              capture_output=True, text=True, timeout=120, preexec_fn=lambda: os.umask(0o022),
+                              env={**os.environ, **secrets})
 
-    for args in (("init", "--event", str(EVENT_TOML)),
-                 ("import", str(ROOT / "fixtures" / "accreditation.csv")),
+    for args in (("init", "--event", str(EVENT_TOML), "--role", "desk", "--supervisor", "maria"),
+                 ("import", str(ROOT / "fixtures" / "accreditation.csv"), "--operator", "maria"),
                  ("backup",),
                  ("bundle", "export", str(tmp_path / "desk.bundle")),
-                 ("provision", "--role", "security", "--out", str(tmp_path / "icc.join"))):
+                 ("provision", "--role", "security", "--name", "ICC", "--out", str(tmp_path / "icc.join"),
+                  "--operator", "maria")):
         done = regdesk(*args)
         assert done.returncode == 0, (args, done.stderr)
     made = everything_under(data_dir) + [tmp_path / "desk.bundle", tmp_path / "icc.join"]

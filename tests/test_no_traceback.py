@@ -46,7 +46,7 @@ COMMANDS = {
     "search": ("desk", ["search", "gomez"]),
     "issue": ("desk", ["issue", "GCM17-000361", "--operator", "ana", "--id-check", "passport:AB123456",
                        "--clock", "2017-12-01T13:10"]),
-    "scan": ("security", ["scan", "--point", "security:ICC-MAIN", "--clock", "2017-12-04T08:40"]),
+    "scan": ("security", ["scan", "--operator", "sam", "--point", "security:ICC-MAIN", "--clock", "2017-12-04T08:40"]),
     "sync": ("desk", ["sync", "--hub", NEVER_A_HUB, "--once"]),
     "check": ("desk", ["check"]),
     "tui": ("desk", ["tui"]),
@@ -54,8 +54,10 @@ COMMANDS = {
 SCAN_INPUT = "NOT-A-BADGE\n"
 
 
-def command_env() -> dict[str, str]:
-    return {**os.environ, "REGDESK_PIN": demo_secret("ana"), "FAULT_STDIN": SCAN_INPUT}
+def command_env(args: list[str] | tuple = ()) -> dict[str, str]:
+    """The acting operator's PIN from the environment: sam's for a scan lane, ana's at the desk."""
+    pin = demo_secret("sam") if "sam" in args else demo_secret("ana")
+    return {**os.environ, "REGDESK_PIN": pin, "FAULT_STDIN": SCAN_INPUT}
 
 
 @pytest.fixture(scope="module")
@@ -87,14 +89,14 @@ def assert_one_clear_line(done, names: str) -> str:  # noqa: ANN001
 
 def regdesk(data_dir: Path, args: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "regdesk", "--data-dir", str(data_dir), *args],
-                          capture_output=True, text=True, input=SCAN_INPUT, env=command_env(), timeout=120)
+                          capture_output=True, text=True, input=SCAN_INPUT, env=command_env(args), timeout=120)
 
 
 def regdesk_in_a_terminal(data_dir: Path, args: list[str]) -> subprocess.CompletedProcess:
     """The command on a real pseudo-terminal (stdin, stdout and stderr), as a person starts the TUI."""
     leader, follower = pty.openpty()
     process = subprocess.Popen([sys.executable, "-m", "regdesk", "--data-dir", str(data_dir), *args],
-                               stdin=follower, stdout=follower, stderr=follower, env=command_env(),
+                               stdin=follower, stdout=follower, stderr=follower, env=command_env(args),
                                close_fds=True)
     os.close(follower)
     output = b""
@@ -164,8 +166,8 @@ def test_a_damaged_station_gives_one_line_naming_the_file_and_changes_nothing(st
 
 def test_a_desk_without_its_key_file_refuses_to_issue_in_one_line_and_still_searches(stations, tmp_path):
     station = shutil.copytree(stations["desk"], tmp_path / "desk")
-    [key_file] = (station / "keys").glob("*.key")
-    key_file.unlink()
+    [key_file] = [k for k in (station / "keys").glob("*.key") if k.name not in ("station.key", "root.key")]
+    key_file.unlink()  # the badge-signing key
     untouched = files_of(station)
 
     line = assert_one_clear_line(regdesk(station, COMMANDS["issue"][1]), str(key_file))
@@ -187,7 +189,7 @@ def under_fault(fault: str, source: Path, work: Path, args: list[str]) -> dict:
     work.mkdir()
     done = subprocess.run(["unshare", "--mount", "--propagation", "private", sys.executable, str(FAULT_DRIVER),
                            fault, str(source), str(work), *args],
-                          capture_output=True, text=True, env=command_env(), timeout=300)
+                          capture_output=True, text=True, env=command_env(args), timeout=300)
     assert done.returncode == 0, done.stderr  # the driver itself (mounts, copies) worked
     return json.loads(done.stdout)
 

@@ -29,7 +29,7 @@ def demo_secret(name: str) -> str:
 @pytest.fixture
 def station(desk_station):
     seed_participants(desk_station, [participant_row("CH-1", "Lauber", "Jürg", delegation="Switzerland")])
-    operators.add_operator(desk_station, "Maria Supervisor", "supervisor", demo_secret("maria"))
+    operators.add_operator(desk_station, "Maria Supervisor", "supervisor", demo_secret("maria"), by="maria")
     return desk_station
 
 

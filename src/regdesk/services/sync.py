@@ -67,7 +67,7 @@ from regdesk.services.merge import (
     merge,
     travelling_rows,
 )
-from regdesk.services.station import SYSTEM_OPERATOR, Station, seal_own_head
+from regdesk.services.station import SYSTEM_OPERATOR, Station, StationError, seal_own_head
 from regdesk.store.eventlog import TRAVEL_COLUMNS
 from regdesk.store.models import EventRow, Meta
 
@@ -420,7 +420,10 @@ def _notice_reset(station: Station, hub: Hub, hub_id: str) -> bool:
 def push(station: Station, hub: Hub, *, chunk_size: int = PUSH_CHUNK,
          should_stop: Callable[[], bool] = lambda: False) -> int:
     hub_id = _ensure(station, hub)
-    through = seal_own_head(station)  # everything of ours we send is covered by our signature
+    try:
+        through = seal_own_head(station)  # everything of ours we send is covered by our signature
+    except StationError as exc:
+        raise SyncError(str(exc)) from None
     sent = 0
     while not should_stop():
         rows, cursor = _unpushed(station, hub_id, chunk_size, through)
