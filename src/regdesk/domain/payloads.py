@@ -22,7 +22,7 @@ UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2
 # Free text people type (a reason, a note) may also hold tabs and line breaks.
 UNSAFE_FREE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f\ufeff]")
 # The same without \x1f, for columns joined by \x1f and checked in one pass.
-_UNSAFE_JOINED = re.compile("[\x00-\x1e\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f\ufeff]")
+UNSAFE_JOINED = re.compile("[\x00-\x1e\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f\ufeff]")
 _IDENT = re.compile(r"[a-z0-9_]{1,40}")
 _ACCREDITATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
 _SERIAL = re.compile(r"[A-Z2-7]{8}")
@@ -206,7 +206,7 @@ def _participant_rows(payload: Mapping[str, Any]) -> str | None:
             return f"rows: every {name} must be text"
         joined = "\x1f".join(column)
         limit = PARTICIPANT_MAX_LENGTH.get(name, PARTICIPANT_DEFAULT_MAX_LENGTH)
-        if _UNSAFE_JOINED.search(joined) or (column and joined.count("\x1f") != len(column) - 1):
+        if UNSAFE_JOINED.search(joined) or (column and joined.count("\x1f") != len(column) - 1):
             bad = next(v for v in column if UNSAFE_TEXT.search(v))
             return f"rows: a {name} holds a control or bidirectional character ({bad[:40]!r})"
         if column and max(map(len, column)) > limit:

@@ -44,6 +44,7 @@ from operator import add, getitem, sub
 from pathlib import Path
 
 from regdesk.errors import RegdeskError
+from regdesk.domain import payloads
 from regdesk.domain.events import EventKind, format_utc
 from regdesk.services.station import Station
 from regdesk.store.projections.core import PARTICIPANT_FIELDS
@@ -67,9 +68,11 @@ MAX_EXPORT_BYTES = 512 << 20  # the file itself is read into memory
 
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
 _CODE_RE = re.compile(r"[A-Z0-9-]{1,64}")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+# The text rules every station applies to names it merges (domain/payloads.py): control characters,
+# terminal escapes and bidirectional overrides are refused here so that a merge never has to.
+_CONTROL_RE = payloads.UNSAFE_TEXT
 _SEP = "\x1f"  # joins a column's values for whole-column checks (ASCII: keeps the string compact)
-_JOINED_CONTROL_RE = re.compile(r"[\x00-\x1e\x7f\u2028\u2029]")
+_JOINED_CONTROL_RE = payloads.UNSAFE_JOINED
 _FORMULA_RE = re.compile(r"\x1f[=+\-@]")
 _MAYBE_NOT_LATIN_RE = re.compile("[^\x00-\u024f]")  # _is_latin_text accepts everything below U+0250
 _FIELD_INDEX = {name: i for i, name in enumerate(PARTICIPANT_FIELDS)}
@@ -742,8 +745,8 @@ def _validate(name: str, table: _Table, categories: dict[str, str]
         joined = _SEP.join(column)
         if _JOINED_CONTROL_RE.search(joined) or (n and joined.count(_SEP) != n - 1):
             for i, value in enumerate(column):
-                if _CONTROL_RE.search(value.strip()):
-                    problem(i, f, "contains a line break, tab or control character")
+                if _CONTROL_RE.search(value.strip(" ")):
+                    problem(i, f, "contains a line break, tab, control or text-direction character")
                     column[i] = ""
         if "  " in joined or not joined.isascii() and (
                 "\xa0" in joined or "\u2009" in joined or "\u202f" in joined
