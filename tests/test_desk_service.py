@@ -176,14 +176,14 @@ def test_fourth_place_is_kept_for_the_head_of_delegation(seeded):
 
 
 def test_override_reason_needs_real_words(seeded):
-    operators.add_operator(seeded, "Maria Supervisor", "supervisor", "2468")
+    operators.add_operator(seeded, "Maria Supervisor", "supervisor", SUPERVISOR_SECRET, by="maria")
     for member in ("CH-2", "CH-3", "CH-4"):
         issue(seeded, member)
     desk.record_identity_check(seeded, "CH-5", "passport", "X1234567", "clerk")
     for reason in ("x", "ok", "approved", "ok ok ok", "   "):
         with pytest.raises(desk.DeskError, match="at least 3 words"):
             desk.issue_badge(seeded, "CH-5", operator="clerk",
-                             override=desk.OverrideRequest("Maria Supervisor", "2468", reason))
+                             override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET, reason))
     badge = desk.issue_badge(seeded, "CH-5", operator="clerk",
-                             override=desk.OverrideRequest("Maria Supervisor", "2468", "head stays in New York"))
+                             override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET, "head stays in New York"))
     assert badge.override_event_id

@@ -3,6 +3,8 @@ no-printer fallback, and the `regdesk printer` / `regdesk layout` commands."""
 
 from __future__ import annotations
 
+from meeting import secret_of
+
 import argparse
 import os
 import stat
@@ -198,7 +200,7 @@ def test_badge_sheet_command_writes_a_multi_badge_pdf(desk_station, issued, tmp_
     assert out.read_bytes().startswith(b"%PDF") and "1 badge written" in capsys.readouterr().out
 
 
-def test_issue_json_is_truthful_when_the_printer_fails(desk_station, fake_lp, capsys):
+def test_issue_json_is_truthful_when_the_printer_fails(desk_station, fake_lp, capsys, monkeypatch):
     """`regdesk issue --json` with a printer that refuses the job: issued, printed false, and the
     message says it was NOT printed, where the PDF is and how to retry."""
     import json
@@ -208,6 +210,7 @@ def test_issue_json_is_truthful_when_the_printer_fails(desk_station, fake_lp, ca
     fake_lp(LP_FAIL)
     data_dir = desk_station.data_dir
     desk_station.close()
+    monkeypatch.setenv("REGDESK_PIN", secret_of("clerk"))
     status = cli.main(["--data-dir", str(data_dir), "--clock", "2017-12-01T13:05", "issue", "MS-CZ-2",
                        "--operator", "clerk", "--id-check", "passport:X1234567", "--json"])
     result = json.loads(capsys.readouterr().out)

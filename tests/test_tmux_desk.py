@@ -32,7 +32,8 @@ def test_issue_then_replace_at_80x24(tmp_path: Path, terminal_env: dict[str, str
         term.press("Enter")
         term.type(demo_secret("ana"))
         term.press("Enter")
-        term.wait_for("ana (clerk)")
+        signed_in = term.wait_for("NO PARTICIPANT SELECTED")  # the desk screen, signed in
+        assert " ana " in signed_in.splitlines()[0]  # the operator in the status bar
 
         term.type("lauber")
         shown = term.wait_for("Next: check an identity document")

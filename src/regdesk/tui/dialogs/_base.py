@@ -19,7 +19,7 @@ DIALOG_CSS = """
     max-width: 100%;
     height: auto;
     max-height: 90%;
-    overflow-y: auto;
+
     padding: 1 2;
     border: thick $primary;
     background: $surface;
