@@ -473,3 +473,35 @@ def test_the_verifying_merge_accepts_a_genuine_chain_delivered_backwards(westin,
                                                                     icc.station_id), strict=True)
     assert not result.rejected and event_ids(westin) <= event_ids(icc)
     _ = format_utc, secret_of  # (imported for the helpers above)
+
+
+async def test_supervisors_see_security_alerts_on_their_screen(westin, icc, tmp_path):
+    """A refused USB bundle at the ICC, synced to the supervisor: the dashboard says so on top."""
+    from regdesk.tui.app import make_app
+    from regdesk.tui.screens.supervisor import SupervisorScreen
+
+    genuine = tmp_path / "genuine.rdb"
+    bundles.export_bundle(westin, genuine)
+    header, *lines = bundle_lines(genuine)
+    seq, prev = head_of(westin, westin.station_id)
+    write_bundle(tmp_path / "forged.rdb", header, [*lines, forged_event(
+        westin.station_id, seq + 1, "operator_added", {"name": "eve", "role": "supervisor", "pin_hash": "x"},
+        prev_hash=prev)])
+    with pytest.raises(bundles.BundleError):
+        bundles.import_bundle(icc, tmp_path / "forged.rdb")
+    supervisor = make_station(tmp_path, "Supervisor", "supervisor", icc.clock)
+    try:
+        bundles.export_bundle(icc, tmp_path / "icc.rdb")
+        bundles.import_bundle(supervisor, tmp_path / "icc.rdb")
+        app = make_app(supervisor, operator="maria")
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(600):
+                await pilot.pause(0.05)
+                screen = app.screen
+                if isinstance(screen, SupervisorScreen) and screen.query_one("#alert-hint").display:
+                    break
+            shown = str(app.screen.query_one("#alert-hint").render())
+            assert "1 security alert" in shown and "ICC main" in shown and "forged.rdb" in shown
+            assert app.screen.query_one("#alert-hint").region.y < 3  # on top, also at 80x24
+    finally:
+        supervisor.close()

@@ -27,7 +27,8 @@ from textual.widgets import DataTable, Footer, Input, ProgressBar, Sparkline, St
 from textual.worker import Worker, WorkerState
 
 from regdesk.domain.words import plural
-from regdesk.services import conflicts, exports, tallies
+from rich.text import Text
+from regdesk.services import alerts, conflicts, exports, tallies
 from regdesk.services.tallies import ConflictRow, DayTallies, no_show_label
 from regdesk.tui.dialogs.export_tallies import ExportTalliesDialog
 from regdesk.tui.widgets.keyed_table import KeyedTable
@@ -44,6 +45,11 @@ class TalliesLoaded(Message):
     ticket: int
     tallies: DayTallies
     version: int  # tallies.data_version when computed
+
+
+@dataclass
+class AlertsLoaded(Message):
+    summary: alerts.AlertSummary
 
 
 @dataclass
@@ -127,7 +133,8 @@ class SupervisorScreen(Screen):
     def compose(self) -> ComposeResult:
         yield StatusBar()
         yield Static("", id="day-title")
-        yield Static("", id="conflict-hint")  # on top: seen at any terminal size
+        yield Static("", id="alert-hint")  # on top: security alerts are seen at any terminal size
+        yield Static("", id="conflict-hint")
         with VerticalScroll(id="supervisor-body", can_focus=False):
             with Vertical(id="supervisor-left"):
                 yield KeyedTable([("measure", "Measure"), ("today", "Today"), ("total", "So far")], id="counters")
@@ -153,6 +160,7 @@ class SupervisorScreen(Screen):
         self._show_day_title()
         self.query_one("#export-bar").display = False
         self.query_one("#conflict-hint").display = False
+        self.query_one("#alert-hint").display = False
         self._fit(self.app.size.width)
         self.action_refresh()
         self.set_interval(REFRESH_SECONDS, self._tick)
@@ -205,9 +213,26 @@ class SupervisorScreen(Screen):
         version = tallies.data_version(self.station)
         if not force and self._shown == (day, version):
             return
+        self.post_message(AlertsLoaded(alerts.summary(self.station)))
         result = tallies.day_tallies(self.station, day)
         len(result.no_shows)  # build the list here, in the worker, not on the UI thread
         self.post_message(TalliesLoaded(ticket, result, version))
+
+    def on_alerts_loaded(self, message: AlertsLoaded) -> None:
+        found = message.summary
+        hint = self.query_one("#alert-hint", Static)
+        hint.display = not found.quiet
+        if found.quiet:
+            return
+        parts = []
+        if found.total:
+            latest = found.latest[0]
+            parts.append(f"⚠ {plural(found.total, 'security alert')}. Latest, {latest.local_time} at "
+                         f"{latest.station}: {latest.text}")
+        if found.held:
+            parts.append(f"{plural(found.held, 'event')} from other stations wait for their station's signature "
+                         "(they arrive with its next sync)")
+        hint.update(Text(" · ".join(parts) + ". F7 audit, filter kind:security_alert"))
 
     def on_tallies_loaded(self, message: TalliesLoaded) -> None:
         if message.ticket != self._ticket:
