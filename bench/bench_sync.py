@@ -38,11 +38,13 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from regdesk.clock import FixedClock
-from regdesk.domain.events import Event, EventKind
+import bench_meeting
+from regdesk.domain import token as tokens
+from regdesk.domain.events import EventKind
 from regdesk.services import embedded_pg
 from regdesk.services import merge as merging
 from regdesk.services import sync
-from regdesk.services.station import init_station, open_station
+from regdesk.services.station import open_station
 from regdesk.store import eventlog
 from regdesk.store.models import EventRow
 
@@ -58,22 +60,27 @@ def _pg_url() -> str | None:
     return os.environ.get("REGDESK_BENCH_PG_URL") or os.environ.get("REGDESK_TEST_PG_URL")
 
 
-def _scan_events(station_id: str, first_seq: int, count: int, rng: random.Random) -> list[merging.Incoming]:
-    """A lane's day: valid scans of people from a meeting-sized crowd, some denials and repeats."""
-    start = datetime(2017, 12, 4, 14, 0, tzinfo=timezone.utc)
-    items = []
-    for n in range(count):
+def _own_payloads(role: str, count: int, rng: random.Random) -> tuple[str, str, str, list[dict]]:
+    """A station's day as (operator, role, kind, payloads): a lane's scans of people from a
+    meeting-sized crowd (some denials and repeats), a desk's identity checks."""
+    payloads = []
+    for _ in range(count):
         person = rng.randrange(PEOPLE)
+        if role == "desk":
+            payloads.append({"participant_id": f"P-{person:06d}", "document_type": "passport",
+                             "document_last4": f"{person % 10000:04d}"})
+            continue
         verdict, reason = rng.choices([("valid", "valid"), ("repeat", "repeat"), ("denied", "revoked"),
                                        ("denied", "unreadable")], weights=[90, 6, 2, 2])[0]
-        payload = {"local_day": "2017-12-04", "point_kind": "security", "point": "ICC-MAIN", "direction": "",
-                   "departure": "", "verdict": verdict, "reason": reason, "serial": f"S{person:07d}",
-                   "participant_id": f"P-{person:06d}", "counted": verdict == "valid", "manual": False}
-        at = start + timedelta(milliseconds=700 * n)
-        event = Event(eventlog.new_event_id(at), station_id, first_seq + n, at, "guard", str(EventKind.SCAN_RECORDED),
-                      payload)
-        items.append(merging.Incoming(event, merging.canonical_json(payload)))
-    return items
+        point = {"point_kind": "security", "point": "ICC-MAIN", "direction": ""} if role == "security" else \
+            {"point_kind": "bus", "point": "WES", "direction": "to_icc"}
+        payloads.append({"local_day": "2017-12-04", **point, "departure": "", "verdict": verdict, "reason": reason,
+                         "serial": tokens._b32(person.to_bytes(5, "big")),  # noqa: SLF001 - serial encoding
+                         "participant_id": f"P-{person:06d}", "counted": verdict == "valid", "manual": False})
+    if role == "desk":
+        return "clerk", "clerk", str(EventKind.IDENTITY_CHECKED), payloads
+    operator = "guard" if role == "security" else "marshal"
+    return operator, "security" if role == "security" else "marshal", str(EventKind.SCAN_RECORDED), payloads
 
 
 def _wait_until(start_at: float) -> None:
@@ -152,6 +159,42 @@ def _postgres_cpu_seconds() -> float | None:
     return total if found else None
 
 
+def _ids(data_dir: str) -> set[str]:
+    station = open_station(data_dir)
+    try:
+        with station.sessions() as session:
+            return set(session.execute(select(EventRow.id)).scalars())
+    finally:
+        station.close()
+
+
+def _verification_cost(pristine: list[Path], scratch: Path) -> tuple[float, int]:
+    """What authenticating costs on its own: every other station's events, verified (chains
+    hashed, seals checked, authority and payloads checked) by a station that holds none of them."""
+    shutil.copytree(pristine[0], scratch)
+    station = open_station(scratch)
+    try:
+        ctx = merging.TrustContext(station.config.code, station.root_public_key, station.station_id)
+        items: list[merging.Incoming] = []
+        for other in pristine[1:]:
+            source = open_station(other)
+            with source.sessions() as session:
+                items += [merging.incoming_from_row(row[1:]) for row in merging.travelling_rows(session)
+                          if row[2] == source.station_id]
+            source.close()
+        by_station: dict[str, list[merging.Incoming]] = {}
+        for item in items:
+            by_station.setdefault(item.event.station_id, []).append(item)
+        with station.sessions() as session:
+            started = time.process_time()
+            for station_id, group in by_station.items():
+                verdicts = merging._verify_station(session, ctx, station_id, group)  # noqa: SLF001 - timed alone
+                assert not verdicts.rejected and not verdicts.waiting
+            return time.process_time() - started, len(items)
+    finally:
+        station.close()
+
+
 def _fingerprint(data_dir: str) -> tuple[int, str]:
     station = open_station(data_dir)
     try:
@@ -177,18 +220,21 @@ def _fresh_hub(admin) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 
 def _prepare(base: Path, per_station: int) -> list[Path]:
+    """Ten enrolled stations of one meeting, each with `per_station` events of its own (chained and
+    sealed as regdesk writes them, so every merge below verifies them)."""
     rng = random.Random(20171204)
+    clock = FixedClock(datetime(2017, 12, 4, 14, tzinfo=timezone.utc))
+    founder = bench_meeting.found(base / "founder", clock)
     dirs = []
     for i in range(STATIONS):
         role = ROLES[i % len(ROLES)]
-        station = init_station(base / f"station-{i}", ROOT / "fixtures" / "event.toml", role=role,
-                               name=f"{role} {i}", clock=FixedClock(datetime(2017, 12, 4, 14, tzinfo=timezone.utc)))
-        with station.transaction() as session:
-            first = session.execute(select(func.max(EventRow.seq))
-                                    .where(EventRow.station_id == station.station_id)).scalar_one() + 1
-            merging.merge(session, _scan_events(station.station_id, first, per_station, rng))
+        station = bench_meeting.enrol(founder, base / f"station-{i}", role=role, name=f"{role} {i}", clock=clock)
+        operator, operator_role, kind, payloads = _own_payloads(role, per_station, rng)
+        bench_meeting.append_own(station, operator, operator_role, kind, payloads,
+                                 datetime(2017, 12, 4, 14, 0, tzinfo=timezone.utc), timedelta(milliseconds=700))
         dirs.append(station.data_dir)
         station.close()
+    founder.close()
     return dirs
 
 
@@ -262,8 +308,9 @@ def _run(ctx: Context, raw_url: str) -> list[Row]:
     base = ctx.workdir / "sync-stations"
     gen_started = time.perf_counter()
     pristine = _prepare(base / "pristine", per_station)
-    expected = sum(_fingerprint(str(d))[0] for d in pristine)
+    expected = len(set().union(*(_ids(str(d)) for d in pristine)))  # they share the meeting's first events
     setup_s = time.perf_counter() - gen_started
+    verify_s, verified = _verification_cost(pristine, base / "verify")
     with _fresh_hub(admin) as hub_url:
         own = _own_machines(_copies(pristine, base / "own-machines"), hub_url, expected)
     with _fresh_hub(admin) as hub_url:
@@ -278,6 +325,8 @@ def _run(ctx: Context, raw_url: str) -> list[Row]:
         Row("sync", "  of which: slowest station's pull of the other 90% (one core)",
             f"{own['slowest_pull_s']:.1f} s (cpu {own['pull_cpu_s']:.1f} s)", "", None),
         Row("sync", "hub sync: one station merging, events/s (median)", f"{own['rate']:,.0f}/s", "", None),
+        Row("sync", f"  of which: verifying chains and seals ({verified:,} events, one core)",
+            f"{verify_s:.2f} s ({verify_s / max(verified, 1) * 1e6:.1f} µs/event)", "", None),
         Row("sync", f"{figure}, all ten sharing this machine's {cores} cores", f"{shared['converge_s']:.1f} s",
             "(not a deployment)", None),
         Row("sync", "  CPU used by the ten stations / by PostgreSQL", f"{shared['station_cpu_s']:.1f} s / {pg}", "",

@@ -13,6 +13,7 @@ only, that nothing in between was added, removed or changed.
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 
 from cryptography.exceptions import InvalidSignature
@@ -23,7 +24,7 @@ SEAL_HEX_LEN = 128
 _EVENT_DOMAIN = b"regdesk-event-v1\n"
 _GENESIS_DOMAIN = b"regdesk-chain-genesis-v1\n"
 _SEAL_DOMAIN = b"regdesk-seal-v1\n"
-_LEN = struct.Struct(">I")
+_LENGTHS = struct.Struct(">9I")
 
 
 def genesis_hash(station_id: str) -> str:
@@ -33,14 +34,11 @@ def genesis_hash(station_id: str) -> str:
 
 def event_hash(event_id: str, station_id: str, seq: int, recorded_at: str, operator: str, operator_role: str,
                kind: str, payload_json: str, prev_hash: str) -> str:
-    """SHA-256 over every stored field, each length-prefixed (no separator can be smuggled in)."""
-    digest = hashlib.sha256(_EVENT_DOMAIN)
-    for field in (event_id, station_id, str(seq), recorded_at, operator, operator_role, kind, payload_json,
-                  prev_hash):
-        data = field.encode("utf-8")
-        digest.update(_LEN.pack(len(data)))
-        digest.update(data)
-    return digest.hexdigest()
+    """SHA-256 over every stored field: the nine lengths first, then the nine fields, so no field's
+    content can be moved into its neighbour without changing the hash."""
+    parts = (event_id.encode(), station_id.encode(), str(seq).encode(), recorded_at.encode(), operator.encode(),
+             operator_role.encode(), kind.encode(), payload_json.encode(), prev_hash.encode())
+    return hashlib.sha256(_EVENT_DOMAIN + _LENGTHS.pack(*map(len, parts)) + b"".join(parts)).hexdigest()
 
 
 def _seal_message(meeting: str, station_id: str, seq: int, head_hash: str) -> bytes:
@@ -61,9 +59,13 @@ def seal_holds(public_key: bytes, meeting: str, station_id: str, seq: int, head_
         return False
 
 
+_HASH = re.compile("[0-9a-f]{64}")
+_SEAL = re.compile("[0-9a-f]{128}")
+
+
 def is_hash(text: object) -> bool:
-    return isinstance(text, str) and len(text) == HASH_HEX_LEN and all(c in "0123456789abcdef" for c in text)
+    return type(text) is str and _HASH.fullmatch(text) is not None
 
 
 def is_seal(text: object) -> bool:
-    return isinstance(text, str) and len(text) == SEAL_HEX_LEN and all(c in "0123456789abcdef" for c in text)
+    return type(text) is str and _SEAL.fullmatch(text) is not None

@@ -474,7 +474,8 @@ def merge(session: Session, incoming: Iterable[Incoming], ctx: TrustContext, *, 
             "its station's signature are missing (an incremental bundle whose start this station lacks? import "
             "the full bundle)", [])
     new_waiting = [i for i in waiting if i.event.id not in held_before]
-    settled = [i for i in held_before if i not in {w.event.id for w in waiting}]
+    still_waiting = {w.event.id for w in waiting}
+    settled = [i for i in held_before if i not in still_waiting]
     _update_held(session, new_waiting, settled, now_text)
     result.held = len(waiting)
     if not accepted:

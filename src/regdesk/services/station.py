@@ -327,9 +327,15 @@ def replace_event_config(station: Station, text: str) -> None:
     files.write_private(station.data_dir / "event.toml", text.encode("utf-8"))
 
 
+SEAL_EVERY = 2000  # a checkpoint seal every this many of a station's events
+SETTING_SEALED_THROUGH = "chain.sealed_through"
+
+
 def seal_own_head(station: Station) -> int:
-    """Sign this station's newest event (if not signed yet), so every event of ours that leaves
-    can be verified. Returns the local_order up to which our events are now covered."""
+    """Sign this station's events before they leave: a checkpoint every SEAL_EVERY events and the
+    newest one, so a receiver verifies what arrives in steps of at most SEAL_EVERY events however
+    the delivery is cut (hub chunks, bundle chunks). Returns the local_order up to which our
+    events are now covered."""
     if station.station_key is None:
         if station.root_public_key:
             raise StationError(f"{station.data_dir / 'keys' / trust.STATION_KEY_FILE} is missing: this station cannot "
@@ -339,11 +345,19 @@ def seal_own_head(station: Station) -> int:
                            "elsewhere. Create the meeting again with this regdesk (see README, Trust)")
     from sqlalchemy import text
 
+    find = text("SELECT id, seq, hash, seal FROM events WHERE station_id = :s AND seq = :q")
     with station.transaction() as session:
-        row = session.execute(text("SELECT id, seq, hash, seal, local_order FROM events WHERE station_id = :s "
-                                   "ORDER BY seq DESC LIMIT 1"), {"s": station.station_id}).first()
         through = session.execute(text("SELECT coalesce(max(local_order), 0) FROM events")).scalar_one()
-        if row is not None and row.seal is None:
-            eventlog.seal_event(session, row.id, trust.seal(station.station_key, station.config.code,
-                                                             station.station_id, row.seq, row.hash))
+        head_seq, _ = eventlog.head(session, station.station_id)
+        done = session.get(Meta, SETTING_SEALED_THROUGH)
+        sealed_through = int(done.value) if done is not None else 0
+        if head_seq <= sealed_through:
+            return through
+        checkpoints = [*range((sealed_through // SEAL_EVERY + 1) * SEAL_EVERY, head_seq, SEAL_EVERY), head_seq]
+        for seq in checkpoints:
+            row = session.execute(find, {"s": station.station_id, "q": seq}).first()
+            if row is not None and row.seal is None:
+                eventlog.seal_event(session, row.id, trust.seal(station.station_key, station.config.code,
+                                                                 station.station_id, row.seq, row.hash))
+        session.merge(Meta(key=SETTING_SEALED_THROUGH, value=str(head_seq)))
     return through
