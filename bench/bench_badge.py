@@ -20,7 +20,8 @@ from regdesk.domain.events import EventKind
 from regdesk.render import fonts
 from regdesk.render.badge import render_badge_pdf, render_badge_sheet
 from regdesk.services import desk
-from regdesk.services.station import Station, init_station
+import bench_meeting
+from regdesk.services.station import Station
 
 TARGET_RENDER_P50_MS = 12.0
 PARTICIPANTS = 2000
@@ -65,12 +66,12 @@ def _rows(rng: random.Random) -> list[dict]:
 
 
 def build(ctx: Context) -> Station:
-    station = init_station(ctx.workdir / "badge-desk", ROOT / "fixtures" / "event.toml", role="desk",
-                           name="Westin desk 1", clock=FixedClock(COLLECTION_DAY_1))
+    station = bench_meeting.found(ctx.workdir / "badge-desk", FixedClock(COLLECTION_DAY_1), role="desk",
+                                  name="Westin desk 1")
     with station.transaction() as session:
         station.record(session, EventKind.ACCREDITATION_IMPORTED,
                        {"revision": "2017-11-28T00:00:00Z", "source": "bench", "rows": _rows(random.Random(1204)),
-                        "withdrawn": []}, "bench")
+                        "withdrawn": []}, "clerk")
     return station
 
 

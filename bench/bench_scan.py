@@ -25,7 +25,8 @@ from regdesk.clock import FixedClock
 from regdesk.domain import token as tokens
 from regdesk.domain.events import EventKind, format_utc
 from regdesk.services import scanning
-from regdesk.services.station import Station, init_station
+import bench_meeting
+from regdesk.services.station import Station
 from regdesk.store.projections import tally_counts
 
 TARGET_P95_MS = 3.0
@@ -46,10 +47,13 @@ def _serial(rng: random.Random) -> str:
 def build(ctx: Context) -> tuple[Station, dict[str, list]]:
     rng = random.Random(20171205)
     event_toml = ROOT / "fixtures" / "event.toml"
-    desk = init_station(ctx.workdir / "scan-desk", event_toml, role="desk", name="Westin desk 1")
-    station = init_station(ctx.workdir / "scan-security", event_toml, role="security", name="ICC main 1",
-                           # 19:00 local on 5 Dec: a meeting day, after the synthetic lanes' hours (no accidental repeats).
-                           clock=FixedClock(datetime(2017, 12, 6, 1, 0, tzinfo=timezone.utc)))
+    founder = bench_meeting.found(ctx.workdir / "scan-founder", FixedClock(datetime(2017, 12, 1, 19, 0,
+                                                                                    tzinfo=timezone.utc)))
+    desk = bench_meeting.enrol(founder, ctx.workdir / "scan-desk", role="desk", name="Westin desk 1")
+    station = bench_meeting.enrol(founder, ctx.workdir / "scan-security", role="security", name="ICC main 1",
+                                  # 19:00 local on 5 Dec: a meeting day, after the synthetic lanes' hours.
+                                  clock=FixedClock(datetime(2017, 12, 6, 1, 0, tzinfo=timezone.utc)))
+    founder.close()
     config = station.config
     key, kid = desk.signing_key, desk.key_id
     assert key is not None and kid is not None
@@ -189,7 +193,7 @@ def run(ctx: Context) -> list[Row]:
     with station.sessions() as session:
         logged = session.execute(text("SELECT count(*) FROM events")).scalar_one()
     scanning.configure_point(station, scanning.ScanPoint("security", "ICC-MAIN"))
-    scanner = scanning.Scanner(station, "bench")
+    scanner = scanning.Scanner(station, "guard")
     clock = station.clock
     assert isinstance(clock, FixedClock)
     load = os.getloadavg()[0]

@@ -19,7 +19,9 @@ from run import ROOT, Context, Row
 
 from regdesk.domain.events import EventKind, format_utc
 from regdesk.services import tallies
-from regdesk.services.station import Station, init_station
+import bench_meeting
+from regdesk.clock import FixedClock
+from regdesk.services.station import Station
 from regdesk.store.projections import tally_counts
 
 TARGET_S = 2.0
@@ -50,8 +52,9 @@ class _Log:
 
 def build(ctx: Context) -> tuple[Station, int]:
     random.seed(20171204)
-    station = init_station(ctx.workdir / "tallies", ROOT / "fixtures" / "event.toml", role="supervisor",
-                           name="Supervisor")
+    station = bench_meeting.found(ctx.workdir / "tallies",
+                                  FixedClock(datetime(2017, 12, 1, 19, 0, tzinfo=timezone.utc)), role="supervisor",
+                                  name="Supervisor")
     config = station.config
     zone = config.zone
     desks = [str(uuid.uuid4()) for _ in range(4)]

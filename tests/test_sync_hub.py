@@ -158,10 +158,12 @@ def test_pull_that_fails_mid_chunk_changes_nothing_and_resumes(westin, icc, hub_
         with pytest.raises(RuntimeError):
             sync.pull(icc, hub, chunk_size=2)
         partial = event_count(icc)
-        # The first chunk committed (held until its seal arrives, or merged), the second rolled back whole.
+        # The first chunk committed (what it could verify), the second rolled back whole; what the
+        # first chunk could not verify yet was only in memory, so the saved cursor stays before it
+        # and the resumed pull reads it again.
         assert before <= partial <= before + 2
         with icc.sessions() as session:
-            assert merge_module.held_count(session) + partial - before == 2
+            assert merge_module.held_count(session) == 0
         monkeypatch.setattr(sync, "merge", real_merge)
         sync.pull(icc, hub, chunk_size=2)
     assert event_ids(icc) >= event_ids(westin)

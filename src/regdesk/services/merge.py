@@ -43,6 +43,8 @@ from regdesk.store.models import EnrolledStation, HeldEvent, StationRevocation
 
 _IN_CHUNK = 900  # SQLite host parameters per statement, under the old 999 limit
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_HASH_MATCH = re.compile("[0-9a-f]{64}").fullmatch
+_SEAL_MATCH = re.compile("[0-9a-f]{128}").fullmatch
 MAX_PAYLOAD_CHARS = 64 * 1024 * 1024  # one accreditation import of 100k+ rows fits many times over
 
 
@@ -65,24 +67,20 @@ class MergeRefused(MergeError):
 
 
 class Incoming(NamedTuple):
-    """An event as it travels, with the exact texts that are stored and hashed."""
+    """An event as it travels, with the exact texts that are stored and hashed, and its hash
+    (computed once, when it is read)."""
 
     event: Event
     payload_json: str
     recorded_at_text: str
     prev_hash: str
     seal: str | None
+    hash: str
 
-    @property
-    def hash(self) -> str:
-        e = self.event
-        return chain.event_hash(e.id, e.station_id, e.seq, self.recorded_at_text, e.operator, e.operator_role, e.kind,
-                                self.payload_json, self.prev_hash)
-
-    def stored_row(self, own_hash: str) -> tuple:
+    def stored_row(self) -> tuple:
         e = self.event
         return (e.id, e.station_id, e.seq, self.recorded_at_text, e.operator, e.operator_role, e.kind,
-                self.payload_json, self.prev_hash, self.seal, own_hash)
+                self.payload_json, self.prev_hash, self.seal, self.hash)
 
 
 @dataclass(frozen=True)
@@ -101,6 +99,7 @@ class MergeResult:
     last_local_order: int | None = None
     rejected: list[Rejection] = field(default_factory=list)
     held: int = 0  # waiting for their station's seal
+    newly_held: list[str] = field(default_factory=list)  # ids held by this merge
 
     @property
     def added_count(self) -> int:
@@ -133,15 +132,17 @@ def incoming_from_row(row: Sequence[Any]) -> Incoming:
             raise BadEvent("id", f"{str(event_id)[:60]!r} is not a UUID") from None
     if type(seq) is not int or not 1 <= seq <= 2**53:
         raise BadEvent("seq", "must be a whole number, 1 or more")
-    for name, value, limit in (("station_id", station_id, 64), ("kind", kind, 40), ("recorded_at", recorded_text, 27),
-                               ("operator_role", operator_role, 16)):
-        if type(value) is not str or not value or len(value) > limit:
-            raise BadEvent(name, "must be a non-empty string")
+    if not (type(station_id) is str and 0 < len(station_id) <= 64 and type(kind) is str and 0 < len(kind) <= 40
+            and type(recorded_text) is str and type(operator_role) is str and 0 < len(operator_role) <= 16):
+        for name, value, limit in (("station_id", station_id, 64), ("kind", kind, 40),
+                                   ("recorded_at", recorded_text, 27), ("operator_role", operator_role, 16)):
+            if type(value) is not str or not value or len(value) > limit:
+                raise BadEvent(name, "must be a non-empty string")
     if type(operator) is not str or len(operator) > 120:
         raise BadEvent("operator", "must be a string")
-    if not chain.is_hash(prev_hash):
+    if type(prev_hash) is not str or not _HASH_MATCH(prev_hash):
         raise BadEvent("prev_hash", "must be a SHA-256 hash in hex")
-    if seal is not None and not chain.is_seal(seal):
+    if seal is not None and (type(seal) is not str or not _SEAL_MATCH(seal)):
         raise BadEvent("seal", "must be an Ed25519 signature in hex")
     try:
         recorded_at = parse_utc(recorded_text)  # exactly the stored shape, nothing else
@@ -165,7 +166,9 @@ def incoming_from_row(row: Sequence[Any]) -> Incoming:
     else:
         raise BadEvent("payload", "must be a JSON object")
     event = Event(event_id, station_id, seq, recorded_at, operator, kind, payload, operator_role)
-    return Incoming(event, payload_json, recorded_text, prev_hash, seal)
+    own = chain.event_hash(event_id, station_id, seq, recorded_text, operator, operator_role, kind, payload_json,
+                           prev_hash)
+    return Incoming(event, payload_json, recorded_text, prev_hash, seal, own)
 
 
 def travelling_rows(session: Session, *, after_local_order: int = 0, through_local_order: int | None = None,
@@ -277,7 +280,7 @@ def event_problem(ctx: TrustContext, item: Incoming, role: str, cert: certs.Cert
 
 @dataclass
 class _Verdicts:
-    accepted: list[tuple[Incoming, str]] = field(default_factory=list)  # (item, its hash), chain order
+    accepted: list[Incoming] = field(default_factory=list)  # chain order
     rejected: list[Rejection] = field(default_factory=list)
     waiting: list[Incoming] = field(default_factory=list)
 
@@ -308,13 +311,12 @@ def _verify_station(session: Session, ctx: TrustContext, station_id: str, items:
             return out
         cert = next(iter(certified_firsts.values()))
         known = _Known(cert.role, cert.public_key, cert, _trusted_through(session, cert.public_key, station_id))
-    hashes = {id(i): i.hash for i in above}
-    by_hash = {hashes[id(i)]: i for i in above}
+    by_hash = {i.hash: i for i in above}
     path: list[Incoming] = []
     bad_seals: set[int] = set()
     for sealed in sorted((i for i in above if i.seal), key=lambda i: i.event.seq, reverse=True):
         if not chain.seal_holds(bytes.fromhex(known.public_key), ctx.meeting, station_id, sealed.event.seq,
-                                hashes[id(sealed)], sealed.seal or ""):
+                                sealed.hash, sealed.seal or ""):
             bad_seals.add(id(sealed))
             continue
         walk, current = [sealed], sealed
@@ -346,7 +348,7 @@ def _verify_station(session: Session, ctx: TrustContext, station_id: str, items:
             out.rejected.append(Rejection(item, f"is refused: {problem}"))
             halted_at = seq
             continue
-        out.accepted.append((item, hashes[id(item)]))
+        out.accepted.append(item)
     verified_through = path[-1].event.seq if path else head_seq
     for item in above:
         if id(item) in on_path:
@@ -376,11 +378,15 @@ def _existing_ids(session: Session, ids: list[str]) -> set[str]:
     return found
 
 
-def _held(session: Session, station_ids: Iterable[str]) -> list[Incoming]:
-    wanted = list(station_ids)
+def _held(session: Session, station_ids: Iterable[str] | None = None) -> list[Incoming]:
+    """Held events of these stations (all held events when None)."""
     rows: list[HeldEvent] = []
-    for start in range(0, len(wanted), _IN_CHUNK):
-        rows += session.query(HeldEvent).filter(HeldEvent.station_id.in_(wanted[start : start + _IN_CHUNK])).all()
+    if station_ids is None:
+        rows = session.query(HeldEvent).all()
+    else:
+        wanted = list(station_ids)
+        for start in range(0, len(wanted), _IN_CHUNK):
+            rows += session.query(HeldEvent).filter(HeldEvent.station_id.in_(wanted[start : start + _IN_CHUNK])).all()
     out = []
     for r in rows:
         try:
@@ -391,8 +397,17 @@ def _held(session: Session, station_ids: Iterable[str]) -> list[Incoming]:
     return out
 
 
+def held_events(session: Session) -> dict[str, Incoming]:
+    """Every held event, by id: the starting point of a pull's `held` cache."""
+    return {i.event.id: i for i in _held(session)}
+
+
 def held_count(session: Session) -> int:
     return session.execute(text("SELECT count(*) FROM held_events")).scalar_one()
+
+
+def store_held(session: Session, waiting: list[Incoming], now_text: str) -> None:
+    _update_held(session, waiting, [], now_text)
 
 
 def _update_held(session: Session, waiting: list[Incoming], settled_ids: list[str], now_text: str) -> None:
@@ -434,13 +449,17 @@ def alert_payloads(source: str, rejections: list[Rejection]) -> list[dict[str, A
 
 
 def merge(session: Session, incoming: Iterable[Incoming], ctx: TrustContext, *, strict: bool,
-          now_text: str = "") -> MergeResult:
+          now_text: str = "", held: dict[str, Incoming] | None = None, persist_held: bool = True) -> MergeResult:
     """Verify and insert the events this station lacks; apply them to the projections.
 
     `strict` (bundles, join files): any event that is refused or cannot be verified yet refuses
     the whole delivery (MergeRefused) before anything is written. Otherwise (the hub): refused
     events are left out and reported in the result, unverifiable ones are held for later.
     Runs inside the caller's transaction, which must hold the write lock.
+
+    `held`: the caller's copy of the held events, kept in step (a pull passes it from chunk to
+    chunk). `persist_held=False`: newly held events stay in that copy only; the caller then owns
+    them (a pull keeps its cursor before them until it writes them, see services/sync.py).
     """
     result = MergeResult()
     batch: dict[str, Incoming] = {}
@@ -455,10 +474,15 @@ def merge(session: Session, incoming: Iterable[Incoming], ctx: TrustContext, *, 
     by_station: dict[str, dict[str, Incoming]] = {}
     for item in batch.values():
         by_station.setdefault(item.event.station_id, {})[item.event.id] = item
-    held_before = {} if strict else {i.event.id: i for i in _held(session, by_station)}
+    if strict:
+        held_before: dict[str, Incoming] = {}
+    elif held is not None:
+        held_before = {k: i for k, i in held.items() if i.event.station_id in by_station}
+    else:
+        held_before = {i.event.id: i for i in _held(session, by_station)}
     for item in held_before.values():
         by_station.setdefault(item.event.station_id, {}).setdefault(item.event.id, item)
-    accepted: list[tuple[Incoming, str]] = []
+    accepted: list[Incoming] = []
     waiting: list[Incoming] = []
     for station_id, items in by_station.items():
         verdicts = _verify_station(session, ctx, station_id, list(items.values()))
@@ -476,19 +500,24 @@ def merge(session: Session, incoming: Iterable[Incoming], ctx: TrustContext, *, 
     new_waiting = [i for i in waiting if i.event.id not in held_before]
     still_waiting = {w.event.id for w in waiting}
     settled = [i for i in held_before if i not in still_waiting]
-    _update_held(session, new_waiting, settled, now_text)
+    _update_held(session, new_waiting if persist_held else [], settled, now_text)
+    if held is not None:
+        for event_id in settled:
+            held.pop(event_id, None)
+        held.update((i.event.id, i) for i in new_waiting)
     result.held = len(waiting)
+    result.newly_held = [i.event.id for i in new_waiting]
     if not accepted:
         return result
     # Each station's events in chain order, stations one after another: the log stays a valid
     # chain in local order, which is what a bundle of this station relays.
-    rows = [item.stored_row(own_hash) for item, own_hash in accepted]
+    rows = [item.stored_row() for item in accepted]
     conn = session.connection()
     before = conn.execute(text("SELECT coalesce(max(local_order), 0) FROM events")).scalar_one()
     eventlog.insert_verified(session, rows)
     result.first_local_order = before + 1
     result.last_local_order = conn.execute(text("SELECT max(local_order) FROM events")).scalar_one()
-    result.added = [item.event for item, _h in accepted]
+    result.added = [item.event for item in accepted]
     projections.apply_many(session, result.added)
     return result
 

@@ -63,8 +63,10 @@ from regdesk.services.merge import (
     MergeError,
     TrustContext,
     alert_payloads,
+    held_events,
     incoming_from_row,
     merge,
+    store_held,
     travelling_rows,
 )
 from regdesk.services.station import SYSTEM_OPERATOR, Station, StationError, seal_own_head
@@ -462,6 +464,11 @@ def pull(station: Station, hub: Hub, *, chunk_size: int = PULL_CHUNK,
     received = added = 0
     with station.sessions() as session:
         cursor = int(_get(session, _key(hub_id, "pulled"), "0"))
+        held = held_events(session)
+    # Events this pull holds in memory only (their seal usually comes in the next chunk), by id
+    # with their hub_order: the saved cursor stays before the first of them, so a crash re-reads
+    # them from the hub instead of losing them; what is still held at the end is written down.
+    in_flight: dict[str, int] = {}
     while not should_stop():
         rows = hub.pull_rows(cursor, chunk_size, skip_station=station.station_id)  # network first, lock-free
         if not rows:
@@ -469,7 +476,8 @@ def pull(station: Station, hub: Hub, *, chunk_size: int = PULL_CHUNK,
         incoming, malformed = _incoming(rows)
         with station.transaction() as session:
             try:
-                result = merge(session, incoming, ctx, strict=False, now_text=format_utc(station.clock.now()))
+                result = merge(session, incoming, ctx, strict=False, now_text=format_utc(station.clock.now()),
+                               held=held, persist_held=False)
             except MergeError as exc:
                 raise SyncError(f"pull from {hub.display} stopped at hub event #{rows[0][0]}: {exc}") from None
             source = f"hub {hub.display}, rows #{rows[0][0]}-#{rows[-1][0]}"
@@ -483,10 +491,18 @@ def pull(station: Station, hub: Hub, *, chunk_size: int = PULL_CHUNK,
                     "count": len(malformed)}, SYSTEM_OPERATOR)
             if result.first_local_order is not None:
                 _add_skip_range(session, hub_id, result.first_local_order, result.last_local_order)
+            order_of = {row[1]: row[0] for row in rows}
+            in_flight.update((event_id, order_of[event_id]) for event_id in result.newly_held)
+            for event_id in [e for e in in_flight if e not in held]:
+                del in_flight[event_id]  # verified (or refused) since
             cursor = rows[-1][0]
-            _put(session, _key(hub_id, "pulled"), str(cursor))
+            _put(session, _key(hub_id, "pulled"), str(min(in_flight.values()) - 1 if in_flight else cursor))
         received += result.received
         added += result.added_count
+    if in_flight:
+        with station.transaction() as session:
+            store_held(session, [held[e] for e in in_flight], format_utc(station.clock.now()))
+            _put(session, _key(hub_id, "pulled"), str(cursor))
     return received, added
 
 
