@@ -296,6 +296,10 @@ def test_a_rogue_hub_row_is_skipped_alerted_and_genuine_events_keep_flowing(west
     reasons = " | ".join(a["reason"] for a in alerts(icc))
     assert "(badge_revoked) is not in the station's signed chain" in reasons or "(badge_revoked) carries a seal" in reasons
     assert "station 99999999 (operator_added)" in reasons and "not station_created" in reasons
+    from regdesk.services.merge import held_count
+
+    with icc.sessions() as session:  # nothing forged is kept waiting (a flood would fill the disk)
+        assert held_count(session) == 0
     assert all(a["source"].startswith("hub ") for a in alerts(icc))
     assert integrity.check_station(icc.data_dir).ok
 

@@ -19,6 +19,9 @@ import struct
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+# A station seals a checkpoint at least every SEAL_EVERY of its events before they leave it, so a
+# receiver never waits on more than SEAL_EVERY unverified events of one station.
+SEAL_EVERY = 2000
 HASH_HEX_LEN = 64
 SEAL_HEX_LEN = 128
 _EVENT_DOMAIN = b"regdesk-event-v1\n"

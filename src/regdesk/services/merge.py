@@ -38,6 +38,7 @@ from regdesk.domain import trust as certs
 from regdesk.domain.events import Event, EventKind, format_utc, parse_utc
 from regdesk.errors import RegdeskError
 from regdesk.store import eventlog, projections
+from regdesk.domain.chain import SEAL_EVERY
 from regdesk.store.eventlog import TRAVEL_COLUMNS, canonical_json
 from regdesk.store.models import EnrolledStation, HeldEvent, StationRevocation
 
@@ -285,7 +286,8 @@ class _Verdicts:
     waiting: list[Incoming] = field(default_factory=list)
 
 
-def _verify_station(session: Session, ctx: TrustContext, station_id: str, items: list[Incoming]) -> _Verdicts:
+def _verify_station(session: Session, ctx: TrustContext, station_id: str, items: list[Incoming], *,
+                    from_hub: bool = False) -> _Verdicts:
     out = _Verdicts()
     if station_id == ctx.own_station_id:
         out.rejected = [Rejection(i, "claims to be an event of this very station, which never made it") for i in items]
@@ -307,7 +309,15 @@ def _verify_station(session: Session, ctx: TrustContext, station_id: str, items:
             else:
                 certified_firsts[id(candidate)] = found
         if not certified_firsts:
-            out.waiting += [i for i in above if i.event.seq != 1]
+            rest = [i for i in above if i.event.seq != 1]
+            if not from_hub:  # a bundle: perhaps an incremental one whose start is missing; it is refused
+                out.waiting += rest
+            else:
+                # From the hub a station's first event always comes before its others (pushes go
+                # in order, a pull holds what it cannot verify yet): these are not waiting, they
+                # are forged, and holding them would let anyone fill this station's disk.
+                out.rejected += [Rejection(i, "belongs to a station this meeting never enrolled (no certified "
+                                              "first event)") for i in rest]
             return out
         cert = next(iter(certified_firsts.values()))
         known = _Known(cert.role, cert.public_key, cert, _trusted_through(session, cert.public_key, station_id))
@@ -360,6 +370,11 @@ def _verify_station(session: Session, ctx: TrustContext, station_id: str, items:
                                                 "(forged or altered)"))
         elif halted_at is not None:
             out.rejected.append(Rejection(item, f"follows a refused event (#{halted_at}) of the same station"))
+        elif item.event.seq > verified_through + SEAL_EVERY:
+            # Every station seals a checkpoint at least every SEAL_EVERY events before any leaves
+            # it: an event further than that beyond the last signature is no genuine one waiting.
+            out.rejected.append(Rejection(item, f"is more than {SEAL_EVERY} events past the station's last "
+                                                "signature (forged)"))
         elif id(item) in certified_firsts or item.event.seq > 1 or not certified_firsts:
             out.waiting.append(item)
     return out
@@ -449,7 +464,8 @@ def alert_payloads(source: str, rejections: list[Rejection]) -> list[dict[str, A
 
 
 def merge(session: Session, incoming: Iterable[Incoming], ctx: TrustContext, *, strict: bool,
-          now_text: str = "", held: dict[str, Incoming] | None = None, persist_held: bool = True) -> MergeResult:
+          now_text: str = "", held: dict[str, Incoming] | None = None, persist_held: bool = True,
+          from_hub: bool = False) -> MergeResult:
     """Verify and insert the events this station lacks; apply them to the projections.
 
     `strict` (bundles, join files): any event that is refused or cannot be verified yet refuses
@@ -485,7 +501,7 @@ def merge(session: Session, incoming: Iterable[Incoming], ctx: TrustContext, *, 
     accepted: list[Incoming] = []
     waiting: list[Incoming] = []
     for station_id, items in by_station.items():
-        verdicts = _verify_station(session, ctx, station_id, list(items.values()))
+        verdicts = _verify_station(session, ctx, station_id, list(items.values()), from_hub=from_hub)
         accepted += verdicts.accepted
         waiting += verdicts.waiting
         result.rejected += verdicts.rejected

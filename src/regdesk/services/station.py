@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from regdesk.clock import Clock, SystemClock
 from regdesk.config import EventConfig, load_event_config, parse_event_config
 from regdesk.domain import authority, credentials, payloads
+from regdesk.domain.chain import SEAL_EVERY
 from regdesk.domain import token as tokens
 from regdesk.domain import trust as certs
 from regdesk.domain.events import Event, EventKind, format_utc
@@ -327,7 +328,6 @@ def replace_event_config(station: Station, text: str) -> None:
     files.write_private(station.data_dir / "event.toml", text.encode("utf-8"))
 
 
-SEAL_EVERY = 2000  # a checkpoint seal every this many of a station's events
 SETTING_SEALED_THROUGH = "chain.sealed_through"
 
 

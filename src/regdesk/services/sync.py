@@ -477,7 +477,7 @@ def pull(station: Station, hub: Hub, *, chunk_size: int = PULL_CHUNK,
         with station.transaction() as session:
             try:
                 result = merge(session, incoming, ctx, strict=False, now_text=format_utc(station.clock.now()),
-                               held=held, persist_held=False)
+                               held=held, persist_held=False, from_hub=True)
             except MergeError as exc:
                 raise SyncError(f"pull from {hub.display} stopped at hub event #{rows[0][0]}: {exc}") from None
             source = f"hub {hub.display}, rows #{rows[0][0]}-#{rows[-1][0]}"
