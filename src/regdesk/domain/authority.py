@@ -220,7 +220,7 @@ EVENT_RULES: Mapping[str, EventRule] = {
 }
 
 # Which scan-point kind each scan station records (a bus stop cannot pretend to be a security lane).
-_SCAN_POINT_OF_STATION = {StationRole.SECURITY: "security", StationRole.BUS: "bus"}
+_SCAN_POINT_OF_STATION: Mapping[str, str] = {StationRole.SECURITY: "security", StationRole.BUS: "bus"}
 
 
 def event_refusal(kind: str, station_role: str, operator_role: str, payload: Mapping[str, Any]) -> str | None:

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import secrets
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
@@ -46,14 +47,14 @@ def lock(plaintext: bytes, secret: str, cost: ScryptCost, *, purpose: str) -> by
     return MAGIC + header + b"\n" + ciphertext
 
 
-def header_of(box: bytes) -> dict:
+def header_of(box: bytes) -> dict[str, Any]:
     if not box.startswith(MAGIC):
         raise BoxError("not a regdesk locked file")
     end = box.find(b"\n", len(MAGIC), len(MAGIC) + _MAX_HEADER)
     if end < 0:
         raise BoxError("the locked file is damaged (no header)")
     try:
-        header = json.loads(box[len(MAGIC) : end])
+        header: dict[str, Any] = json.loads(box[len(MAGIC) : end])
         cost = ScryptCost(int(header["n"]), int(header["r"]), int(header["p"]))
         base64.b64decode(header["salt"], validate=True)
         base64.b64decode(header["nonce"], validate=True)

@@ -48,6 +48,7 @@ from regdesk.domain import payloads
 from regdesk.domain.events import EventKind, format_utc
 from regdesk.services.station import Station
 from regdesk.store.projections.core import PARTICIPANT_FIELDS
+from regdesk.store.db import driver
 
 REQUIRED_COLUMNS = ("accreditation_id", "family_name", "given_names", "category", "delegation",
                     "delegation_role", "status")
@@ -897,7 +898,7 @@ def _next_revision(session, now: datetime) -> str:
     test clock) would report changes that never reach the mirror.
     """
     revision = format_utc(now)
-    latest = session.connection().connection.driver_connection.execute(
+    latest = driver(session).execute(
         "SELECT max(revision) FROM participants").fetchone()[0]
     if latest and latest >= revision:
         try:
@@ -926,7 +927,7 @@ def _refuse_zeros_lost(name: str, rows: list[tuple], added: list[str], missing: 
 
 def _current_mirror(session) -> dict[str, tuple]:
     # The DBAPI cursor directly: rows come back as plain tuples, comparable with the export's.
-    cursor = session.connection().connection.driver_connection.execute(
+    cursor = driver(session).execute(
         f"SELECT {', '.join(PARTICIPANT_FIELDS)} FROM participants")
     return {row[0]: row for row in cursor.fetchall()}
 

@@ -41,6 +41,7 @@ from regdesk.store import eventlog, projections
 from regdesk.domain.chain import SEAL_EVERY
 from regdesk.store.eventlog import TRAVEL_COLUMNS, canonical_json
 from regdesk.store.models import EnrolledStation, HeldEvent, StationRevocation
+from regdesk.store.db import driver
 
 _IN_CHUNK = 900  # SQLite host parameters per statement, under the old 999 limit
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -431,7 +432,7 @@ def _update_held(session: Session, waiting: list[Incoming], settled_ids: list[st
         chunk = settled_ids[start : start + _IN_CHUNK]
         conn.exec_driver_sql(f"DELETE FROM held_events WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk))
     if waiting:
-        conn.connection.driver_connection.executemany(
+        driver(conn).executemany(
             "INSERT OR IGNORE INTO held_events (id, station_id, seq, recorded_at, operator, operator_role, kind, "
             "payload, prev_hash, seal, held_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(i.event.id, i.event.station_id, i.event.seq, i.recorded_at_text, i.event.operator,

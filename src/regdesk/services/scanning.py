@@ -35,7 +35,7 @@ from regdesk.domain.names import fold
 from regdesk.domain.verdict import Outcome, ScanFacts, Verdict, decide, guidance, sanitise_raw
 from regdesk.services import operators
 from regdesk.services.station import Station
-from regdesk.store.db import make_engine, session_factory, writer
+from regdesk.store.db import driver, make_engine, session_factory, writer
 from regdesk.store.models import (
     Badge,
     EnrolledStation,
@@ -613,7 +613,7 @@ class Scanner:
             "recent_since": format_utc(now - window), "recent_until": format_utc(now + window),
             "day_start": format_utc(start), "day_end": format_utc(start + timedelta(days=1)),
         }
-        dbapi = session.connection().connection.driver_connection  # same connection, same transaction
+        dbapi = driver(session)  # same connection, same transaction
         return FactsRow(*dbapi.execute(_FACTS_SQL, tuple(values[k] for k in _FACTS_ORDER)).fetchone())
 
     def _recently_here(self, facts_recent: bool, serial: str, now: datetime) -> bool:

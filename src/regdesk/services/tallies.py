@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from regdesk.config import ICC_STOP, EventConfig
 from regdesk.domain.events import EventKind, format_utc, parse_utc
 from regdesk.services.station import Station
+from regdesk.store.db import driver
 
 DELEGATION_STATUSES = ("complete", "partial", "not_collected")
 DENIAL_LABELS = {
@@ -460,7 +461,7 @@ def _load(station: Station, session: Session, days: tuple[date, ...]) -> _Snapsh
     first_start = day_bounds_utc(config, days[0])[0]
     until_text = until.isoformat()
     # Rows go through the DB-API cursor: for these result sizes SQLAlchemy's row objects cost more than SQLite.
-    cursor = session.connection().connection.driver_connection.cursor()
+    cursor = driver(session).cursor()
 
     for station_id, payload in cursor.execute(
             "SELECT station_id, payload FROM events WHERE kind = ?", (str(EventKind.STATION_CREATED),)):
@@ -937,7 +938,7 @@ def _collector_paused() -> Iterator[None]:
 def data_version(station: Station) -> int:
     """Changes whenever an event is recorded or synced in: lets a dashboard skip needless recomputing."""
     with station.sessions() as session:
-        cursor = session.connection().connection.driver_connection.cursor()
+        cursor = driver(session).cursor()
         (version,) = cursor.execute("SELECT coalesce(max(local_order), 0) FROM events").fetchone()
         cursor.close()
     return int(version)

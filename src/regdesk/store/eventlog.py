@@ -22,6 +22,7 @@ from regdesk.domain import chain
 from regdesk.domain.events import Event, format_utc, parse_utc
 from regdesk.store import projections
 from regdesk.store.models import EventRow
+from regdesk.store.db import driver
 
 # The columns an event travels with (hub rows, bundle lines), in this order. `hash` is not among
 # them: every receiver computes it.
@@ -76,17 +77,16 @@ def append(session: Session, *, station_id: str, operator: str, operator_role: s
     recorded_at = format_utc(at)
     own_hash = chain.event_hash(event.id, station_id, event.seq, recorded_at, operator, operator_role, event.kind,
                                 payload_json, prev_hash)
-    driver = session.connection().connection.driver_connection
-    driver.execute(INSERT_SQL, (event.id, station_id, event.seq, recorded_at, operator, operator_role, event.kind,
-                                payload_json, prev_hash, None, own_hash))
+    driver(session).execute(INSERT_SQL, (event.id, station_id, event.seq, recorded_at, operator, operator_role,
+                                         event.kind, payload_json, prev_hash, None, own_hash))
     projections.apply(session, event)
     return event
 
 
-def insert_verified(session: Session, rows: Sequence[tuple]) -> None:
+def insert_verified(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert rows (STORED_COLUMNS order) that merge has verified. Caller applies projections."""
     if rows:
-        session.connection().connection.driver_connection.executemany(INSERT_SQL, rows)
+        driver(session).executemany(INSERT_SQL, rows)
 
 
 def seal_event(session: Session, event_id: str, signature: str) -> None:

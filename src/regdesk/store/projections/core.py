@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.sqlite import insert
@@ -27,6 +28,7 @@ from regdesk.store.models import (
 )
 from regdesk.store.projections import handles, handles_batch, projection_table
 from regdesk.store.projections.tally_counts import count_scans
+from regdesk.store.db import driver
 
 for _model in (Participant, Badge, Revocation, IdentityCheck, PublicKey, Scan, Override, Operator,
                EnrolledStation, StationRevocation, BadgeDelivery):
@@ -45,7 +47,7 @@ _UPSERT_PARTICIPANT = (
 _LARGE_IMPORT = 5000
 
 
-def _participant_records(payload: dict) -> list:
+def _participant_records(payload: dict[str, Any]) -> list[Any]:
     """The payload's rows as sequences in PARTICIPANT_FIELDS order.
 
     The import records the field names once ("columns") and each row as a list: canonical JSON
@@ -63,14 +65,14 @@ def _participant_records(payload: dict) -> list:
     return [tuple(row[i] if i >= 0 else "" for i in where) for row in rows]
 
 
-def _current_participants(session: Session, ids: list[str]) -> tuple[dict[str, tuple], int | None]:
+def _current_participants(session: Session, ids: list[str]) -> tuple[dict[str, tuple[str, tuple[str, ...]]], int | None]:
     """(revision, fields) of the rows with these ids, and the table's size when it was read whole."""
     select_columns = ", ".join(("accreditation_id", "revision", *PARTICIPANT_FIELDS[1:]))
     conn = session.connection()
     table_size = None
     if len(ids) > _LARGE_IMPORT:  # one pass over the table beats thousands of lookups
         wanted = set(ids)
-        everything = conn.connection.driver_connection.execute(f"SELECT {select_columns} FROM participants").fetchall()
+        everything = driver(conn).execute(f"SELECT {select_columns} FROM participants").fetchall()
         table_size = len(everything)
         found = [r for r in everything if r[0] in wanted]
     else:
@@ -83,7 +85,7 @@ def _current_participants(session: Session, ids: list[str]) -> tuple[dict[str, t
     return {aid: (rev, tuple(str(v) for v in fields)) for aid, rev, *fields in found}, table_size
 
 
-def _fill_empty_participants(driver: sqlite3.Connection, values: list[tuple]) -> None:
+def _fill_empty_participants(driver: sqlite3.Connection, values: list[tuple[Any, ...]]) -> None:
     """A first import: insert everything, then build the secondary indexes in one sorted pass.
 
     Maintaining them row by row costs more than building them afterwards. They are re-created
@@ -117,9 +119,9 @@ def _accreditation_imported(session: Session, event: Event) -> None:
             continue
         values.append((*record, revision))
     conn = session.connection()
-    driver = conn.connection.driver_connection
-    if table_size == 0 and driver.in_transaction:  # DDL outside a transaction would commit at once
-        _fill_empty_participants(driver, values)
+    sqlite = driver(conn)
+    if table_size == 0 and sqlite.in_transaction:  # DDL outside a transaction would commit at once
+        _fill_empty_participants(sqlite, values)
     elif values:
         conn.exec_driver_sql(_UPSERT_PARTICIPANT, values)
 
@@ -140,7 +142,7 @@ def _identity_checked(session: Session, events: list[Event]) -> None:
     rows = [dict(event_id=e.id, participant_id=e.payload["participant_id"], document_type=e.payload["document_type"],
                  document_last4=e.payload["document_last4"], checked_at=format_utc(e.recorded_at),
                  operator=e.operator, for_badge=e.payload.get("for_badge")) for e in events]
-    session.execute(insert(IdentityCheck.__table__).on_conflict_do_nothing(), rows)
+    session.execute(insert(IdentityCheck).on_conflict_do_nothing(), rows)
 
 
 @handles_batch(EventKind.BADGE_ISSUED)
@@ -155,7 +157,7 @@ def _badge_issued(session: Session, events: list[Event]) -> None:
                  issued_at=format_utc(e.recorded_at), station_id=e.station_id,
                  operator=e.operator, override_event_id=p.get("override_event_id"), revoked=p["serial"] in revoked)
             for e in events for p in (e.payload,)]
-    session.execute(insert(Badge.__table__).on_conflict_do_nothing(), rows)
+    session.execute(insert(Badge).on_conflict_do_nothing(), rows)
 
 
 @handles(EventKind.BADGE_REVOKED)
@@ -212,7 +214,7 @@ def _scan_recorded(session: Session, events: list[Event]) -> None:
              p.get("direction", ""), p.get("departure", ""), p["verdict"], p["reason"], p.get("serial", ""),
              p.get("participant_id", ""), int(bool(p.get("counted", True))), int(bool(p.get("manual", False))))
             for e in events for p in (e.payload,)]
-    dbapi = session.connection().connection.driver_connection
+    dbapi = driver(session)
     dbapi.executemany(_INSERT_SCAN, rows)
     count_scans(dbapi, rows)
 

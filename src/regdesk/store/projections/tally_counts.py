@@ -23,6 +23,9 @@ services/tallies.py groups those at read time against the current mirror.
 
 from __future__ import annotations
 
+import sqlite3
+from typing import Any
+
 from sqlalchemy import DDL, Boolean, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -149,9 +152,9 @@ _UPSERT_SCAN_HOUR = """
 _ADD_ENTRANT = "INSERT OR IGNORE INTO tally_entrants (who, local_day) VALUES (?, ?)"
 
 
-def count_scans(dbapi_connection, rows: list[tuple]) -> None:  # noqa: ANN001 (a sqlite3 connection)
+def count_scans(dbapi_connection: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
     """Add freshly inserted scan rows (columns in core._SCAN_COLUMNS order) to the counters."""
-    groups: dict[tuple, list] = {}
+    groups: dict[tuple[Any, ...], list[Any]] = {}
     entrants: set[tuple[str, str]] = set()
     for (_event_id, scanned_at, local_day, _station, point_kind, point, direction, departure, verdict, reason,
          serial, participant_id, counted, _manual) in rows:
@@ -174,7 +177,7 @@ def count_scans(dbapi_connection, rows: list[tuple]) -> None:  # noqa: ANN001 (a
 
 # After the whole schema exists (the triggers name core's tables), in the same create_all.
 for _sql in TRIGGERS:
-    event.listen(Base.metadata, "after_create", DDL(_sql).execute_if(dialect="sqlite"))
+    event.listen(Base.metadata, "after_create", DDL(_sql).execute_if(dialect="sqlite"))  # type: ignore[no-untyped-call]
 
 
 # Recomputing every counter from the projection tables in one grouped pass each: for a database
@@ -210,13 +213,13 @@ TRIGGER_NAMES = ("tally_entrants_ai", "tally_first_entries_ai", "tally_first_ent
                  "tally_badges_ai")
 
 
-def drop_triggers(dbapi_connection) -> None:  # noqa: ANN001 (a sqlite3 connection)
+def drop_triggers(dbapi_connection: sqlite3.Connection) -> None:
     """Before a bulk load; call `recompute(...)` afterwards, which puts them back."""
     for name in TRIGGER_NAMES:
         dbapi_connection.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
-def recompute(dbapi_connection) -> None:  # noqa: ANN001 (a sqlite3 connection)
+def recompute(dbapi_connection: sqlite3.Connection) -> None:
     """Recompute every counter from the projections and (re)create the triggers, in one transaction:
     the caller's if one is open, else its own, which takes the write lock first."""
     own = not dbapi_connection.in_transaction
