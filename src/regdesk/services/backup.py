@@ -146,11 +146,7 @@ def copy_database(source: Path, dest: Path, *, extra_meta: dict[str, str] | None
             dst.close()
     finally:
         src.close()
-    fd = os.open(dest, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    files.fsync_file(dest)
 
 
 def backup_database(db_path: Path, data_dir: Path, moment: datetime, *, keep: int = DEFAULT_KEEP,

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
+from regdesk.store import files
 from regdesk.services.embedded_pg import Cluster, EmbeddedPgError, binaries_for, running_pid, server_account
 
 DEFAULT_PORT = 55432
@@ -133,9 +134,9 @@ def _cluster(folder: Path, *, create: bool) -> Cluster:
 
 def _create(folder: Path, cluster: Cluster) -> None:
     password = secrets.token_urlsafe(24)  # 192 bits, URL-safe: no escaping in the hub URL
-    _write_owner_only(folder / _PASSWORD, password)
+    files.write_private(folder / _PASSWORD, password.encode())
     handover = folder / ".initdb-password"  # initdb reads it as the server's account
-    _write_owner_only(handover, password)
+    files.write_private(handover, password.encode())
     cluster.account.hand_over(handover)
     try:
         cluster.initdb(USER, password_file=handover)
@@ -173,16 +174,9 @@ def _read_settings(folder: Path) -> _Settings:
 def _write_settings(folder: Path, settings: _Settings) -> None:
     text = json.dumps({"port": settings.port, "lan": settings.lan, "user": USER, "database": DATABASE,
                        "database_created": settings.database_created}, indent=2)
-    _write_owner_only(folder / _SETTINGS, text + "\n")
+    files.write_private(folder / _SETTINGS, (text + "\n").encode())
 
 
-def _write_owner_only(path: Path, text: str) -> None:
-    scratch = path.with_name(path.name + ".new")
-    scratch.unlink(missing_ok=True)
-    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(scratch, path)
 
 
 def _url(folder: Path, port: int, lan: bool) -> str | None:

@@ -46,6 +46,11 @@ def create_private(path: Path | str) -> Path:
 
 def fsync_dir(path: Path | str) -> None:
     """Make a rename in `path` durable."""
+    fsync_file(path)
+
+
+def fsync_file(path: Path | str) -> None:
+    """Flush a closed file (or a folder's entries) to the disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

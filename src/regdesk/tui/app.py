@@ -91,7 +91,6 @@ class RegdeskApp(App):
         self.backups = BackupScheduler(self.station, on_error=lambda exc: self.call_from_thread(
             self.notify, f"Automatic backup failed: {exc}", severity="error", timeout=15))
         self.backups.start()
-        self.screen_change_signal.subscribe(self, self._ensure_status_bar)
         if self.operator is None:
             self.switch_mode(SIGNIN_MODE)
         else:
@@ -125,13 +124,6 @@ class RegdeskApp(App):
             self.bell()
         else:
             self.exit(return_code=status, message=f"regdesk: {message}")
-
-    def _ensure_status_bar(self, screen: Screen) -> None:
-        """Every full screen shows the status bar, also screens from other areas that forgot it."""
-        if isinstance(screen, ModalScreen) or not screen.is_attached:
-            return
-        if not screen.query(StatusBar):
-            screen.mount(StatusBar())
 
     # --- sign-in / sign-out ---------------------------------------------------------------------
 

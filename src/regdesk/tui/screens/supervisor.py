@@ -370,7 +370,7 @@ class SupervisorScreen(Screen):
             self.action_refresh()
             return
         operator = getattr(self.app, "operator", None)
-        # authority: who may resolve is the services' rule (conflicts.RESOLVE_ROLES); this only prefills.
+        # authority: who may resolve is the services' rule (domain.authority, Act.RESOLVE_CONFLICT); this only prefills.
         supervisor = operator.name if operator is not None and operator.role == "supervisor" else ""
 
         def done(result: conflicts.Resolution | None) -> None:

@@ -18,9 +18,6 @@ from regdesk.clock import SystemClock
 from regdesk.domain.authority import STATION_ROLE_LABELS
 from regdesk.tui.widgets.sync_status import SyncStatusWidget
 
-ROLE_LABELS = STATION_ROLE_LABELS
-
-
 COMPACT_COLUMNS = 120  # below: no app name, no role, a shorter clock: the clock is never cut
 
 
@@ -52,7 +49,7 @@ class StatusBar(Horizontal):
     def compose(self) -> ComposeResult:
         station = self.app.station  # type: ignore[attr-defined]
         yield Static("regdesk", id="status-app")
-        role = ROLE_LABELS.get(station.role, station.role)
+        role = STATION_ROLE_LABELS.get(station.role, station.role)
         self._station_text = (Text(f"{station.name} · {role}"), Text(station.name))
         yield Static(self._station_text[0], id="status-station")
         yield Static("", id="status-operator")
