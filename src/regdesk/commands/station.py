@@ -6,8 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-from sqlalchemy import select
-
 from regdesk.commands.common import (
     ENV_NEW_SECRET,
     ENV_ROOT,
@@ -23,7 +21,6 @@ from regdesk.domain import authority
 from regdesk.domain import trust as certs
 from regdesk.services import operators, provisioning, trust
 from regdesk.services.station import ROLES, found_meeting
-from regdesk.store.models import EnrolledStation, StationRevocation
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -150,14 +147,10 @@ def cmd_station_show(args: argparse.Namespace) -> int:
 def cmd_station_list(args: argparse.Namespace) -> int:
     station = station_from_args(args)
     try:
-        with station.sessions() as session:
-            rows = session.execute(select(EnrolledStation).order_by(EnrolledStation.created_at)).scalars().all()
-            revoked = {r.station_key: r for r in session.execute(select(StationRevocation)).scalars()}
-            listed = [{"station_id": r.station_id, "name": r.name, "role": r.role,
-                       "key": certs.fingerprint(r.public_key), "continues": r.continues,
-                       "revoked": r.public_key in revoked,
-                       "revocation_reason": revoked[r.public_key].reason if r.public_key in revoked else ""}
-                      for r in rows]
+        listed = [{"station_id": r.station_id, "name": r.name, "role": r.role,
+                   "key": certs.fingerprint(r.public_key), "continues": r.continues,
+                   "revoked": r.revocation_reason is not None, "revocation_reason": r.revocation_reason or ""}
+                  for r in provisioning.list_stations(station)]
     finally:
         station.close()
     if args.json:

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from regdesk.domain.events import EventKind, parse_utc
 from regdesk.services.merge import held_count
 from regdesk.services.station import Station
-from regdesk.store.models import EnrolledStation, EventRow
+from regdesk.store import enrolment
+from regdesk.store.models import EventRow
 
 _KINDS = (EventKind.SECURITY_ALERT, EventKind.SIGNIN_FAILED)
 
@@ -46,7 +47,7 @@ def _text(kind: str, payload: dict) -> str | None:
 
 def summary(station: Station, *, limit: int = 5) -> AlertSummary:
     with station.sessions() as session:
-        names = dict(session.execute(select(EnrolledStation.station_id, EnrolledStation.name)).all())
+        names = enrolment.station_names(session)
         rows = session.execute(
             select(EventRow.recorded_at, EventRow.station_id, EventRow.kind, EventRow.payload)
             .where(EventRow.kind.in_([str(k) for k in _KINDS])).order_by(EventRow.recorded_at.desc())).all()

@@ -47,7 +47,7 @@ from regdesk.services.station import (
     open_station,
 )
 from regdesk.services.sync import SETTING_HUB_URL, Hub, SyncError, sync_once
-from regdesk.store import files
+from regdesk.store import enrolment, files
 
 
 class ProvisioningError(RegdeskError, ValueError):
@@ -234,16 +234,19 @@ def join_station(data_dir: Path | str, *, code: str, join_file: Path | str | Non
         raise ProvisioningError(str(exc)) from None
 
 
+def list_stations(station: Station) -> list[enrolment.EnrolledRow]:
+    """The meeting's stations as this station knows them (from the log), revoked ones marked."""
+    with station.sessions() as session:
+        return enrolment.enrolled_stations(session)
+
+
 def revoke(station: Station, target: str, *, by: OperatorSession, reason: str, root_passphrase: str,
            root_key_file: Path | None = None) -> certs.Revocation:
     """Cut off a lost or stolen station (by name or id): every station id certified with its key is
     trusted only up to the events this station has verified of it; badges its keys sign later
     are denied at every scan point once the revocation arrives there."""
-    from sqlalchemy import select
-
     from regdesk.domain.events import format_utc
     from regdesk.store import eventlog
-    from regdesk.store.models import EnrolledStation
 
     refusal = authority.act_refusal(authority.Act.REVOKE_STATION, by.role, station.role)
     if refusal:
@@ -251,7 +254,7 @@ def revoke(station: Station, target: str, *, by: OperatorSession, reason: str, r
     if len(reason.split()) < 2:
         raise ProvisioningError("say in a few words why the station is cut off (e.g. 'laptop stolen at the Melia')")
     with station.sessions() as session:
-        rows = session.execute(select(EnrolledStation)).scalars().all()
+        rows = enrolment.enrolled_stations(session)
         matches = [r for r in rows if target in (r.station_id, r.name) or r.station_id.startswith(target)]
         if not matches:
             raise ProvisioningError(f"no enrolled station is named {target!r} (see `regdesk station list`)")

@@ -1,0 +1,33 @@
+"""Queries on the meeting's enrolled stations and their revocations (projections of the log)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from regdesk.store.models import EnrolledStation, StationRevocation
+
+
+@dataclass(frozen=True)
+class EnrolledRow:
+    station_id: str
+    name: str
+    role: str
+    public_key: str
+    continues: str
+    created_at: str
+    revocation_reason: str | None  # None: not revoked
+
+
+def enrolled_stations(session: Session) -> list[EnrolledRow]:
+    """Every station of the meeting this log knows, in enrolment order, with its revocation if any."""
+    revoked = dict(session.execute(select(StationRevocation.station_key, StationRevocation.reason)).tuples().all())
+    rows = session.execute(select(EnrolledStation).order_by(EnrolledStation.created_at)).scalars().all()
+    return [EnrolledRow(r.station_id, r.name, r.role, r.public_key, r.continues, r.created_at,
+                        revoked.get(r.public_key)) for r in rows]
+
+
+def station_names(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(EnrolledStation.station_id, EnrolledStation.name)).tuples().all())
