@@ -3,6 +3,7 @@ one-time code, from a join file or from the hub. Scan stations never get a badge
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from conftest import local
-from meeting import ROOT_PASSPHRASE, SUPERVISOR, SUPERVISOR_SECRET, SUPERVISOR_SESSION, exported_root_key
+from meeting import enrol_beside, transfer, ROOT_PASSPHRASE, SUPERVISOR, SUPERVISOR_SECRET, SUPERVISOR_SESSION, exported_root_key
 from pg_fixtures import hub_url  # noqa: F401 - fixture
 from regdesk import cli
 from regdesk.clock import FixedClock
@@ -190,3 +191,24 @@ def test_cli_provision_and_join(westin, tmp_path, capsys, monkeypatch):
                      "--out", str(tmp_path / "m.rdj"), "--operator", SUPERVISOR,
                      "--root-key", str(exported_root_key(westin))]) == 4
     assert not (tmp_path / "m.rdj").exists()
+
+
+def test_cli_station_list_shows_who_is_enrolled_and_who_is_cut_off(westin, tmp_path, capsys, monkeypatch, clock):
+    monkeypatch.setenv("REGDESK_PIN", SUPERVISOR_SECRET)
+    monkeypatch.setenv("REGDESK_ROOT_PASSPHRASE", ROOT_PASSPHRASE)
+    melia = enrol_beside(westin, tmp_path / "melia", role="bus", name="Melia stop", clock=clock)
+    transfer(melia, westin)  # its station_created event, as a sync would bring it
+    melia.close()
+    base = ["--data-dir", str(westin.data_dir)]
+    assert cli.main([*base, "station", "list", "--json"]) == 0
+    listed = {s["name"]: s for s in json.loads(capsys.readouterr().out)}
+    assert listed["Melia stop"]["role"] == "bus" and not listed["Melia stop"]["revoked"]
+    assert not listed["Westin desk 1"]["revoked"]
+
+    assert cli.main([*base, "station", "revoke", "Melia stop", "--reason", "laptop lost on the bus",
+                     "--operator", SUPERVISOR, "--root-key", str(exported_root_key(westin))]) == 0
+    capsys.readouterr()
+    assert cli.main([*base, "station", "list"]) == 0
+    lines = {line.split()[0] + " " + line.split()[1]: line for line in capsys.readouterr().out.splitlines()}
+    assert "REVOKED (laptop lost on the bus)" in lines["Melia stop"]
+    assert "enrolled" in lines["Westin desk"] and "REVOKED" not in lines["Westin desk"]

@@ -23,11 +23,13 @@ class EnrolledRow:
 
 def enrolled_stations(session: Session) -> list[EnrolledRow]:
     """Every station of the meeting this log knows, in enrolment order, with its revocation if any."""
-    revoked = dict(session.execute(select(StationRevocation.station_key, StationRevocation.reason)).tuples().all())
+    revoked = {key: reason for key, reason in
+               session.execute(select(StationRevocation.station_key, StationRevocation.reason))}
     rows = session.execute(select(EnrolledStation).order_by(EnrolledStation.created_at)).scalars().all()
     return [EnrolledRow(r.station_id, r.name, r.role, r.public_key, r.continues, r.created_at,
                         revoked.get(r.public_key)) for r in rows]
 
 
 def station_names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(EnrolledStation.station_id, EnrolledStation.name)).tuples().all())
+    return {station_id: name for station_id, name in
+            session.execute(select(EnrolledStation.station_id, EnrolledStation.name))}
