@@ -14,7 +14,7 @@ from run import ROOT
 
 from regdesk.clock import Clock, FixedClock
 from regdesk.domain import chain
-from regdesk.domain.events import Event, format_utc
+from regdesk.domain.events import Event, canonical_json, format_utc
 from regdesk.services import operators, provisioning
 from regdesk.services.operators import OperatorSession
 from regdesk.services.station import Station, found_meeting, seal_own_head
@@ -66,7 +66,7 @@ def append_own(station: Station, operator: str, operator_role: str, kind: str, p
     for payload in payloads:
         seq += 1
         event_id = eventlog.new_event_id(at)
-        text = eventlog.canonical_json(payload)
+        text = canonical_json(payload)
         when = format_utc(at)
         own = chain.event_hash(event_id, station.station_id, seq, when, operator, operator_role, kind, text, prev)
         batch.append((event_id, station.station_id, seq, when, operator, operator_role, kind, text, prev, None, own))

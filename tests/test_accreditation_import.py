@@ -21,7 +21,7 @@ from regdesk.domain.events import EventKind
 from regdesk.services import desk, integrity, lookup
 from regdesk.services.accreditation import AccreditationImportError, ImportProblem, import_file
 from regdesk.store import projections
-from regdesk.services.merge import canonical_json
+from regdesk.domain.events import canonical_json
 from meeting import init_station
 from regdesk.store.models import Badge, EventRow, Participant
 

@@ -22,7 +22,7 @@ from regdesk.services import bundles, integrity, operators, provisioning, sync
 from regdesk.services.merge import TrustContext, incoming_from_row, merge, travelling_rows
 from regdesk.services.station import seal_own_head
 from regdesk.store import eventlog
-from regdesk.store.eventlog import canonical_json
+from regdesk.domain.events import canonical_json
 from regdesk.store.models import Badge, EventRow, Operator, Participant, PublicKey, Revocation
 from sync_helpers import event_ids, issue, make_station, security_scanner, seed
 

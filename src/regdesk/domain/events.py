@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+import orjson
+
 
 class EventKind(StrEnum):
     STATION_CREATED = "station_created"
@@ -57,3 +59,8 @@ def parse_utc(text: str) -> datetime:
     if not _STORED_TIME.fullmatch(text):
         raise ValueError(f"{text[:40]!r} is not a stored UTC time like 2017-12-01T19:05:00.000000Z")
     return datetime.fromisoformat(text)  # "Z" gives timezone.utc itself
+
+
+def canonical_json(payload: dict[str, Any]) -> str:
+    """The one encoding of a payload, stored and hashed: sorted keys, no spaces, UTF-8 kept as is."""
+    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode("utf-8")

@@ -35,11 +35,11 @@ from sqlalchemy.orm import Session
 
 from regdesk.domain import authority, chain, payloads
 from regdesk.domain import trust as certs
-from regdesk.domain.events import Event, EventKind, format_utc, parse_utc
+from regdesk.domain.events import Event, EventKind, canonical_json, format_utc, parse_utc
 from regdesk.errors import RegdeskError
 from regdesk.store import eventlog, projections
 from regdesk.domain.chain import SEAL_EVERY
-from regdesk.store.eventlog import TRAVEL_COLUMNS, canonical_json
+from regdesk.store.eventlog import TRAVEL_COLUMNS
 from regdesk.store.models import EnrolledStation, HeldEvent, StationRevocation
 from regdesk.store.db import driver
 

@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from regdesk.domain import chain
-from regdesk.domain.events import Event, format_utc, parse_utc
+from regdesk.domain.events import Event, canonical_json, format_utc, parse_utc
 from regdesk.store import projections
 from regdesk.store.models import EventRow
 from regdesk.store.db import driver
@@ -36,11 +36,6 @@ _EVENTS = EventRow.__table__
 # The station's newest event: its seq and hash, answered from the (station_id, seq) unique index.
 _HEAD = (select(_EVENTS.c.seq, _EVENTS.c.hash).where(_EVENTS.c.station_id == bindparam("station_id"))
          .order_by(_EVENTS.c.seq.desc()).limit(1))
-
-
-def canonical_json(payload: dict[str, Any]) -> str:
-    """The exact payload text stored and hashed: sorted keys, no spaces, UTF-8 kept as is."""
-    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
 def to_event(row: Any) -> Event:
