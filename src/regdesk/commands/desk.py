@@ -1,9 +1,10 @@
-"""`regdesk issue`, `regdesk check-id`, `regdesk reprint`."""
+"""`regdesk issue` (one badge, or a batch collected by a focal point), `regdesk idcheck`, `regdesk reprint`."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from regdesk.commands.common import ENV_SUPERVISOR, CommandError, emit_json, read_secret, signed_in, station_from_args
@@ -27,6 +28,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-print", action="store_true", help="record the badge without rendering/printing")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_issue)
+
+    p = sub.add_parser("idcheck", help="record an identity check from what a passport reader typed (its MRZ)")
+    p.add_argument("accreditation_id")
+    p.add_argument("--mrz-file", required=True, type=Path, metavar="FILE",
+                   help="the MRZ lines as the reader typed them ('-' for standard input)")
+    p.add_argument("--operator", default=None,
+                   help="the clerk recording the check (PIN from $REGDESK_PIN or asked); without it the "
+                        "document is only read and compared, nothing is recorded")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_idcheck)
 
     p = sub.add_parser("reprint", help="render and print an issued badge again")
     p.add_argument("serial")
@@ -97,6 +108,59 @@ def cmd_issue(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     finally:
         station.close()
+
+
+def _mrz_text(path: Path) -> str:
+    if str(path) == "-":
+        return sys.stdin.read()
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def cmd_idcheck(args: argparse.Namespace) -> int:
+    from regdesk.services import idcheck
+
+    text = _mrz_text(args.mrz_file)
+    station = station_from_args(args)
+    try:
+        if args.operator:
+            signed_in(station, args.operator, Act.CHECK_IDENTITY)
+        try:
+            document = idcheck.read(station, text)
+        except idcheck.DocumentUnreadable as refused:
+            if args.json:
+                emit_json({"recorded": False, "problem": str(refused.problem), "line": refused.problem.line,
+                           "field": refused.problem.field})
+                return 3
+            raise CommandError(str(refused), exit_code=3) from None
+        if args.operator:
+            result = idcheck.record(station, args.accreditation_id, document, args.operator)
+            data = result.as_json()
+            warnings, notes = result.warnings, result.notes
+        else:
+            _participant, names, warnings_list, notes_list = idcheck.assess(station, args.accreditation_id, document)
+            warnings, notes = tuple(warnings_list), tuple(notes_list)
+            data = {"recorded": False, "participant_id": args.accreditation_id,
+                    "document_type": document.document_type, "last4": document.last4, "expired": document.expired,
+                    "name_matches": names.matches, "warnings": list(warnings), "notes": list(notes)}
+        data.update(format=document.format, expiry=document.expiry.isoformat() if document.expiry else None,
+                    nationality=document.nationality)
+    except desk.DeskError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        station.close()
+    if args.json:
+        emit_json(data)
+    else:
+        done = "recorded" if data["recorded"] else "read (not recorded: no --operator)"
+        print(f"Identity check {done} for {args.accreditation_id}: {document.summary()}")
+        for line in warnings:
+            print(f"  WARNING: {line}")
+        for line in notes:
+            print(f"  {line}")
+    return 0
 
 
 def cmd_reprint(args: argparse.Namespace) -> int:

@@ -248,7 +248,9 @@ SCHEMAS: Mapping[str, Schema] = {
     "identity_checked": Schema(
         {"participant_id": PARTICIPANT, "document_type": IDENT,
          "document_last4": pattern(re.compile(r"[A-Z0-9]{1,4}"), "the last 4 characters of a document number")},
-        {"for_badge": nullable(SERIAL)}),
+        # read_by/expired/name_matches: what a passport reader's MRZ told the desk (never the number).
+        {"for_badge": nullable(SERIAL), "read_by": one_of(("mrz",)), "expired": boolean,
+         "name_matches": boolean}),
     "badge_issued": Schema(
         {"serial": SERIAL, "participant_id": PARTICIPANT, "issue_no": whole(1, 10**6),
          "key_id": pattern(_KEY_ID, "a key id"), "token": pattern(_TOKEN, "a badge token")},

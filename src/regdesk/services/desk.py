@@ -105,7 +105,9 @@ def override_reason_problem(reason: str) -> str:
 
 
 def record_identity_check(station: Station, participant_id: str, document_type: str, document_number: str,
-                          operator: str) -> None:
+                          operator: str, *, details: dict | None = None) -> str:
+    """Record the document seen (type and last 4 characters only). `details`: what a passport
+    reader added (read_by, expired, name_matches; services/idcheck.py). Returns the event id."""
     doc_type, last4 = parse_id_check(f"{document_type}:{document_number}")
     with station.transaction() as session:
         if session.get(Participant, participant_id) is None:
@@ -114,10 +116,11 @@ def record_identity_check(station: Station, participant_id: str, document_type: 
         # The badge this check was made against: it counts for the next issuance only while that
         # badge is still the participant's current one (policy.check_counts).
         reference = sorted(current or latest)
-        station.record(session, EventKind.IDENTITY_CHECKED,
-                       {"participant_id": participant_id, "document_type": doc_type, "document_last4": last4,
-                        "for_badge": reference[0] if reference else None},
-                       operator)
+        event = station.record(session, EventKind.IDENTITY_CHECKED,
+                               {"participant_id": participant_id, "document_type": doc_type, "document_last4": last4,
+                                "for_badge": reference[0] if reference else None, **(details or {})},
+                               operator)
+    return event.id
 
 
 def valid_badge(session: Session, participant_id: str) -> Badge | None:
