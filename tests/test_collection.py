@@ -202,3 +202,26 @@ def test_cli_batch_needs_collector_letter_and_check(benin, monkeypatch, capsys):
     assert code != 0 and "--collector" in err and len(err.strip().splitlines()) == 1
     code, _, err = run(monkeypatch, capsys, *base, "issue", "BJ-1", "--collector", "BJ-5", "--operator", "ana")
     assert code != 0 and "--authorisation and --id-check" in err
+
+
+def test_tallies_audit_and_export_show_proxy_collections(benin, tmp_path, clock):
+    from datetime import date
+
+    from regdesk.services import audit, exports, tallies
+
+    batch(benin, ["BJ-1", "BJ-2", "BJ-3"])
+    desk.record_identity_check(benin, "CH-1", "passport", "55554444", "ana")
+    desk.issue_badge(benin, "CH-1", operator="ana")  # in person: not a proxy collection
+    day = tallies.day_tallies(benin, date(2017, 12, 1))
+    assert (day.badges.issued, day.badges.by_proxy, day.badges.by_proxy_cum) == (4, 3, 3)
+    [row] = day.proxy_collections
+    assert (row.collector_id, row.collector_name, row.delegation, row.authorisation, row.badges, row.operator) == (
+        "BJ-5", "Benin Member5", "Benin", LETTER, 3, "ana")
+    later = tallies.day_tallies(benin, date(2017, 12, 4))
+    assert (later.badges.by_proxy, later.badges.by_proxy_cum, later.proxy_collections) == (0, 3, ())
+    assert tallies.summarise(tallies.all_days(benin)).badges_by_proxy == 3
+    rows = audit.list_audit(benin, audit.AuditFilter(kind="badge_issued", text="BJ-2"), viewer_role="supervisor")
+    assert rows[0].summary.endswith(f"collected by BJ-5 on the authority of \u201c{LETTER}\u201d")
+    exports.export_tallies(benin, tmp_path / "out", [date(2017, 12, 1)], formats=("csv",))
+    text = (tmp_path / "out" / "proxy_collections.csv").read_text(encoding="utf-8")
+    assert "BJ-5" in text and LETTER in text and ",3," in text

@@ -301,6 +301,8 @@ def _badge_issued(p: dict[str, Any]) -> str:
         text += f", replacing {_serial(p['replaces'])}"
     if p.get("override_event_id"):
         text += ", under a supervisor override"
+    if p.get("collected_by"):
+        text += f", collected by {p['collected_by']} on the authority of \u201c{p.get('authorisation', '')}\u201d"
     return text
 
 
