@@ -12,6 +12,7 @@ from pathlib import Path
 from textual.message import Message
 
 from regdesk.services.desk_view import ParticipantCard
+from regdesk.services.idcheck import CheckRecorded, Identification
 from regdesk.services.lookup import SearchHit
 
 
@@ -90,4 +91,26 @@ class DeskActionFailed(Message):
 
     participant_id: str
     action: str
+    text: str
+
+
+@dataclass
+class PassportChecked(Message):
+    """A passport reader's MRZ identified the participant and the identity check was recorded."""
+
+    identification: Identification
+    check: CheckRecorded
+
+
+@dataclass
+class PassportNotIdentified(Message):
+    """A passport was read (its MRZ is right) but the desk could not tell whose it is: the clerk picks."""
+
+    identification: Identification
+
+
+@dataclass
+class PassportUnreadable(Message):
+    """The MRZ typed by the reader cannot be used: `text` names the line and the field."""
+
     text: str
