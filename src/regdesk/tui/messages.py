@@ -11,6 +11,8 @@ from pathlib import Path
 
 from textual.message import Message
 
+from regdesk.services.collection import BatchResult, DelegationRoster, MemberOutcome
+from regdesk.services.desk import PrintOutcome
 from regdesk.services.desk_view import ParticipantCard
 from regdesk.services.idcheck import CheckRecorded, Identification
 from regdesk.services.lookup import SearchHit
@@ -114,3 +116,32 @@ class PassportUnreadable(Message):
     """The MRZ typed by the reader cannot be used: `text` names the line and the field."""
 
     text: str
+
+
+@dataclass
+class RosterLoaded(Message):
+    """The collector's delegation, for the focal-point dialog."""
+
+    collector_id: str
+    collector_name: str
+    roster: DelegationRoster
+
+
+@dataclass
+class BatchIssued(Message):
+    result: BatchResult
+
+
+@dataclass
+class BatchWasRefused(Message):
+    """Nothing was recorded; `outcomes` says who could and who could not be issued."""
+
+    collector_id: str
+    outcomes: tuple[MemberOutcome, ...]
+
+
+@dataclass
+class BatchPrinted(Message):
+    result: BatchResult
+    outcome: PrintOutcome | None  # None: printing failed with `error`
+    error: str = ""

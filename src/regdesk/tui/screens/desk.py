@@ -33,9 +33,10 @@ from textual.worker import WorkerState, get_current_worker
 
 from regdesk.domain.policy import MESSAGES, Refusal
 from regdesk.domain.token import format_serial
-from regdesk.services import desk, idcheck, lookup
+from regdesk.services import collection, desk, idcheck, lookup
 from regdesk.services.desk_view import DOCUMENT_LABELS, ParticipantCard, participant_card
 from regdesk.tui import messages as m
+from regdesk.tui.dialogs.collection import CollectionDialog, CollectionRequest
 from regdesk.tui.dialogs.confirm import ConfirmDialog
 from regdesk.tui.dialogs.identity_check import IdentityCheckDialog, IdentityCheckResult
 from regdesk.tui.dialogs.override import OverrideDialog
@@ -48,8 +49,8 @@ SEARCH_LIMIT = 50
 # Live search waits for a short pause in typing; a scanner's burst of keys costs one lookup, not twenty.
 TYPING_PAUSE = 0.12
 ACTION_GROUP = "desk-action"
-PARTICIPANT_ACTIONS = ("check_id", "issue", "replace", "reprint", "override")
-PARTICIPANT_KEYS = {"f2", "f3", "f4", "f5", "f6"}
+PARTICIPANT_ACTIONS = ("check_id", "issue", "replace", "reprint", "override", "collect")
+PARTICIPANT_KEYS = {"f2", "f3", "f4", "f5", "f6", "ctrl+g"}
 # Below this width the results and the participant are stacked; below the height the card is compact.
 WIDE_FROM = 110
 TALL_FROM = 36
@@ -84,6 +85,9 @@ class DeskScreen(Screen):
         Binding("f5", "reprint", "Reprint", id="desk.reprint"),
         Binding("f6", "override", "Override", id="desk.override", tooltip="Supervisor override of a refusal"),
         Binding("escape", "new_search", "Clear", id="desk.new_search", tooltip="Clear the search: a new participant"),
+        # Off the footer (it must fit 80 columns); in the command palette and the README.
+        Binding("ctrl+g", "collect", "Focal point", show=False, id="desk.collect",
+                tooltip="A focal point collects several members' badges with a letter"),
         Binding("down", "focus_results", "Results", show=False, id="desk.focus_results"),
     ]
 
@@ -366,6 +370,8 @@ class DeskScreen(Screen):
             ("replace", "Desk: Replace lost badge (F4)", f"Revoke the lost badge and issue a new one{who}"),
             ("reprint", "Desk: Reprint (F5)", f"Print the current badge again{who}"),
             ("override", "Desk: Supervisor override (F6)", f"A supervisor sets the refusal aside{who}"),
+            ("collect", "Desk: Collection by a focal point (ctrl+g)",
+             f"Several members' badges at once, with a letter{who and ' · collected by' + who[2:]}"),
         ]
         for action, title, help_text in offers:
             if self.check_action(action, ()):
@@ -443,6 +449,34 @@ class DeskScreen(Screen):
                 self._issue(card.accreditation_id, card.name, refused.replace, request)
 
         self.app.push_screen(OverrideDialog(card.name, refused.text), granted)
+
+    def action_collect(self) -> None:
+        """The selected participant is the focal point: pick their delegation's members."""
+        card = self.current_card
+        if card is None or self._busy:
+            return
+        self._outcome(f"Opening {card.delegation or 'the delegation'} for {card.name}…", "info", card.accreditation_id)
+        self._load_roster(card.accreditation_id, card.name)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="roster", description="delegation members")
+    def _load_roster(self, collector_id: str, collector_name: str) -> None:
+        try:
+            roster = collection.roster(self.station, collector_id)
+        except desk.DeskError as exc:
+            self.post_message(m.DeskActionFailed(collector_id, "Collection", str(exc)))
+            return
+        self.post_message(m.RosterLoaded(collector_id, collector_name, roster))
+
+    def on_roster_loaded(self, message: m.RosterLoaded) -> None:
+        self._outcome("")
+
+        def chosen(request: CollectionRequest | None) -> None:
+            if request is not None and self._start("collection"):
+                self._outcome(f"Issuing {len(request.member_ids)} badge(s) collected by {message.collector_name}…",
+                              "info", message.collector_id)
+                self._collect(request)
+
+        self.app.push_screen(CollectionDialog(message.roster, message.collector_id, message.collector_name), chosen)
 
     def action_reprint(self) -> None:
         card = self.current_card
@@ -559,6 +593,28 @@ class DeskScreen(Screen):
                                         badge.override_event_id is not None))
         self._print_now(participant_id, badge.serial, reprint=False)
 
+    @work(thread=True, exit_on_error=False, group=ACTION_GROUP, description="collection by a focal point")
+    def _collect(self, request: CollectionRequest) -> None:
+        check = collection.CollectorCheck(request.document_type, request.last4, request.details)
+        try:
+            result = collection.issue_batch(self.station, list(request.member_ids), collector_id=request.collector_id,
+                                            authorisation=request.authorisation, check=check,
+                                            operator=self.operator_name)
+        except collection.BatchRefused as refused:
+            self.post_message(m.BatchWasRefused(request.collector_id, refused.outcomes))
+            return
+        except desk.DeskError as exc:
+            self.post_message(m.DeskActionFailed(request.collector_id, "Collection", str(exc)))
+            return
+        self.post_message(m.BatchIssued(result))
+        try:
+            printed = collection.print_batch(self.station, [o.serial for o in result.issued],
+                                             operator=self.operator_name)
+        except Exception as exc:  # noqa: BLE001 - the badges stay issued; F5 reprints each
+            self.post_message(m.BatchPrinted(result, None, f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(m.BatchPrinted(result, printed))
+
     @work(thread=True, exit_on_error=False, group=ACTION_GROUP, description="reprint badge")
     def _reprint(self, participant_id: str, serial: str) -> None:
         self._print_now(participant_id, serial, reprint=True)
@@ -637,6 +693,45 @@ class DeskScreen(Screen):
         self._outcome(f"BADGE {format_serial(message.serial)} {done}: {message.error}\n"
                       "Press F5 to retry printing.", "warn", message.participant_id)
         self.app.bell()
+        self._done()
+
+    def _batch_lines(self, result: collection.BatchResult) -> list[str]:
+        lines = [f"COLLECTED BY {result.collector_name} for {result.delegation} ({result.authorisation}):"]
+        lines += [f"  ✓ {o.name}: badge {format_serial(o.serial)}" for o in result.issued]
+        lines += [f"  ✗ {o.name}: NOT issued, {MESSAGES.get(Refusal(o.refusal), o.message)}" for o in result.refused]
+        return lines
+
+    def on_batch_issued(self, message: m.BatchIssued) -> None:
+        self._outcome("\n".join([*self._batch_lines(message.result), "Printing…"]), "info",
+                      message.result.collector_id)
+
+    def on_batch_was_refused(self, message: m.BatchWasRefused) -> None:
+        lines = ["NOT ISSUED · the batch was refused, nothing was recorded:"]
+        lines += [f"  {'✓' if o.issued else '✗'} {o.name}: {'can be issued' if o.issued else o.message}"
+                  for o in message.outcomes]
+        lines.append("Untick the members marked ✗ (ctrl+g again), or a supervisor issues them one by one.")
+        self._outcome("\n".join(lines), "error", message.collector_id)
+        self.app.bell()
+        self._done()
+
+    def on_batch_printed(self, message: m.BatchPrinted) -> None:
+        lines = self._batch_lines(message.result)
+        outcome = message.outcome
+        if outcome is None:
+            lines.append(f"ISSUED – NOT PRINTED: {message.error}. Select each member and press F5 to print.")
+            tone = "warn"
+        elif outcome.status == desk.NOT_PRINTED:
+            lines.append(f"ISSUED – NOT PRINTED (printer {outcome.printer}: {outcome.problem}). PDF: {outcome.pdf_path}")
+            tone = "warn"
+        elif outcome.status == desk.PDF_ONLY:
+            lines.append(f"Badges saved as one PDF (no printer configured): {outcome.pdf_path}")
+            tone = "ok"
+        else:
+            lines.append(f"Printed on {outcome.printer}: hand them to the collector.")
+            tone = "ok"
+        self._outcome("\n".join(lines), tone, message.result.collector_id)
+        if tone == "warn":
+            self.app.bell()
         self._done()
 
     def on_worker_state_changed(self, event) -> None:
