@@ -71,7 +71,7 @@ class CollectionDialog(FitsSmallTerminals, ModalScreen[CollectionRequest | None]
                 Selection(f"{m.name}{' (head)' if m.role == 'head' else ''} · {m.state_words}", m.accreditation_id,
                           False, disabled=not m.can_collect)
                 for m in roster.members], id="co-members")
-            yield Label("Collector's document: type, last 4 characters (or read it with the passport reader)",
+            yield Label("Collector's document: type and last 4 (or read the passport)",
                         classes="dialog-label")
             with Horizontal(classes="co-row"):
                 yield Select([(DOCUMENT_LABELS[t], t) for t in DOCUMENT_TYPES], value="passport", allow_blank=False,
