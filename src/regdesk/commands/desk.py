@@ -1,9 +1,10 @@
-"""`regdesk issue`, `regdesk check-id`, `regdesk reprint`."""
+"""`regdesk issue` (one badge, or a batch collected by a focal point), `regdesk idcheck`, `regdesk reprint`."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from regdesk.commands.common import ENV_SUPERVISOR, CommandError, emit_json, read_secret, signed_in, station_from_args
@@ -13,8 +14,10 @@ from regdesk.services import desk
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("issue", help="issue (and print) a badge for an accredited participant")
-    p.add_argument("accreditation_id")
+    p = sub.add_parser("issue", help="issue (and print) a badge for an accredited participant, or a batch "
+                                     "collected by a delegation's focal point (--collector)")
+    p.add_argument("accreditation_id", nargs="+", metavar="ID",
+                   help="the participant; several with --collector: the members whose badges are collected")
     p.add_argument("--operator", required=True, help="the clerk issuing (PIN from $REGDESK_PIN or asked)")
     p.add_argument("--id-check", default=None, metavar="TYPE:LAST4",
                    help="record the identity document checked now, e.g. passport:1234")
@@ -25,8 +28,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=None, help="write the badge PDF here")
     p.add_argument("--layout", default=None, help="badge layout name (cr80, a6, label-4x3, a4-4up)")
     p.add_argument("--no-print", action="store_true", help="record the badge without rendering/printing")
+    p.add_argument("--collector", default=None, metavar="COLLECTOR_ID",
+                   help="a focal point (or the head) collects these members' badges: their accreditation id; "
+                        "--id-check is then the collector's document")
+    p.add_argument("--authorisation", default=None, metavar="TEXT",
+                   help="with --collector: reference of the note verbale or letter authorising the collection")
+    p.add_argument("--skip-refused", action="store_true",
+                   help="with --collector: issue the members who can be issued and report the others "
+                        "(default: a batch with any refusal is refused whole)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_issue)
+
+    p = sub.add_parser("idcheck", help="record an identity check from what a passport reader typed (its MRZ)")
+    p.add_argument("accreditation_id")
+    p.add_argument("--mrz-file", required=True, type=Path, metavar="FILE",
+                   help="the MRZ lines as the reader typed them ('-' for standard input)")
+    p.add_argument("--operator", default=None,
+                   help="the clerk recording the check (PIN from $REGDESK_PIN or asked); without it the "
+                        "document is only read and compared, nothing is recorded")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_idcheck)
 
     p = sub.add_parser("reprint", help="render and print an issued badge again")
     p.add_argument("serial")
@@ -38,6 +59,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_issue(args: argparse.Namespace) -> int:
+    ids = args.accreditation_id
+    if args.collector is not None or len(ids) > 1:
+        return cmd_issue_batch(args)
+    if args.authorisation or args.skip_refused:
+        raise CommandError("--authorisation and --skip-refused go with --collector (a focal point's collection)")
+    args.accreditation_id = ids[0]
     station = station_from_args(args)
     try:
         desk.require_signing_key(station)  # before anything is asked or recorded
@@ -97,6 +124,127 @@ def cmd_issue(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     finally:
         station.close()
+
+
+def cmd_issue_batch(args: argparse.Namespace) -> int:
+    from regdesk.services import collection
+
+    if args.collector is None:
+        raise CommandError("several accreditation ids: a batch is collected by a focal point; add --collector ID "
+                           "--authorisation TEXT --id-check TYPE:LAST4 (the collector's document)")
+    missing = [flag for flag, value in (("--authorisation", args.authorisation), ("--id-check", args.id_check))
+               if not value]
+    if missing:
+        raise CommandError(f"a collection by a focal point needs {' and '.join(missing)} "
+                           "(the letter's reference; the collector's identity document, TYPE:LAST4)")
+    if args.replace or args.override_by:
+        raise CommandError("a focal point collects first badges only: a replacement or an override needs the "
+                           "person at the desk (issue ID --replace / --override-by)")
+    doc_type, _, number = args.id_check.partition(":")
+    station = station_from_args(args)
+    try:
+        desk.require_signing_key(station)
+        signed_in(station, args.operator, Act.ISSUE_BADGE)
+        try:
+            result = collection.issue_batch(
+                station, args.accreditation_id, collector_id=args.collector, authorisation=args.authorisation,
+                check=collection.CollectorCheck(doc_type, number), operator=args.operator,
+                only_fitting=args.skip_refused)
+        except collection.BatchRefused as refused:
+            if args.json:
+                emit_json({"issued": False, "reason": "batch_refused", "message": str(refused),
+                           "members": [{"accreditation_id": o.participant_id, "fits": o.issued,
+                                        "reason": o.refusal or None, "message": o.message or None}
+                                       for o in refused.outcomes]})
+            else:
+                print("NOT ISSUED: the batch was refused; nothing was recorded.")
+                for outcome in refused.outcomes:
+                    print(f"  {outcome.participant_id} {outcome.name}: "
+                          f"{'can be issued' if outcome.issued else outcome.message}")
+                print("  Leave out the members who cannot be issued, or add --skip-refused.")
+            return 3
+        data = result.as_json()
+        serials = [o.serial for o in result.issued]
+        if args.no_print:
+            data.update(printed=False, print_status="not_printed", pdf=None,
+                        print_message=f"Badges issued, NOT printed (--no-print); print them with "
+                                      f"`regdesk badge-sheet {' '.join(serials)}`")
+        else:
+            try:
+                outcome = collection.print_batch(station, serials, operator=args.operator, layout=args.layout,
+                                                 out=args.out)
+                data.update(printed=outcome.printed, print_status=outcome.status, pdf=str(outcome.pdf_path),
+                            print_message=outcome.message)
+            except Exception as exc:  # the badges stay issued; they can be printed again
+                data.update(printed=False, print_status="not_printed", pdf=None,
+                            print_message=f"Badges issued but NOT printed: {exc}; print them with "
+                                          f"`regdesk badge-sheet {' '.join(serials)}`")
+    except desk.DeskError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        station.close()
+    if args.json:
+        emit_json(data)
+    else:
+        print(f"Collected by {result.collector_name} ({result.collector_id}) for {result.delegation}, "
+              f"authorised by: {result.authorisation}")
+        for outcome in result.outcomes:
+            print(f"  {outcome.participant_id} {outcome.line()}")
+        print(data["print_message"])
+    return 0
+
+
+def _mrz_text(path: Path) -> str:
+    if str(path) == "-":
+        return sys.stdin.read()
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def cmd_idcheck(args: argparse.Namespace) -> int:
+    from regdesk.services import idcheck
+
+    text = _mrz_text(args.mrz_file)
+    station = station_from_args(args)
+    try:
+        if args.operator:
+            signed_in(station, args.operator, Act.CHECK_IDENTITY)
+        try:
+            document = idcheck.read(station, text)
+        except idcheck.DocumentUnreadable as refused:
+            if args.json:
+                emit_json({"recorded": False, "problem": str(refused.problem), "line": refused.problem.line,
+                           "field": refused.problem.field})
+                return 3
+            raise CommandError(str(refused), exit_code=3) from None
+        if args.operator:
+            result = idcheck.record(station, args.accreditation_id, document, args.operator)
+            data = result.as_json()
+            warnings, notes = result.warnings, result.notes
+        else:
+            _participant, names, warnings_list, notes_list = idcheck.assess(station, args.accreditation_id, document)
+            warnings, notes = tuple(warnings_list), tuple(notes_list)
+            data = {"recorded": False, "participant_id": args.accreditation_id,
+                    "document_type": document.document_type, "last4": document.last4, "expired": document.expired,
+                    "name_matches": names.matches, "warnings": list(warnings), "notes": list(notes)}
+        data.update(format=document.format, expiry=document.expiry.isoformat() if document.expiry else None,
+                    nationality=document.nationality)
+    except desk.DeskError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        station.close()
+    if args.json:
+        emit_json(data)
+    else:
+        done = "recorded" if data["recorded"] else "read (not recorded: no --operator)"
+        print(f"Identity check {done} for {args.accreditation_id}: {document.summary()}")
+        for line in warnings:
+            print(f"  WARNING: {line}")
+        for line in notes:
+            print(f"  {line}")
+    return 0
 
 
 def cmd_reprint(args: argparse.Namespace) -> int:

@@ -100,3 +100,14 @@ def alternate_words(text: str) -> list[str]:
         if transcribed != text:
             extra += words(transcribed)
     return extra
+
+
+def spellings(text: str) -> list[tuple[str, ...]]:
+    """The folded words of a name as a document may spell it: the usual folding (Jürg → jurg) and
+    the keyboard/passport transcription (Jürg → juerg, Bjørn → bjoern), without repeats."""
+    found = [word_tuple(text)]
+    if not text.isascii():
+        transcribed = word_tuple(text.translate(_TRANSCRIBE))
+        if transcribed not in found:
+            found.append(transcribed)
+    return found

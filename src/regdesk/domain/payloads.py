@@ -47,6 +47,7 @@ PARTICIPANT_DEFAULT_MAX_LENGTH = 200
 DELEGATION_ROLES = ("head", "member")
 PARTICIPANT_STATUSES = ("accredited", "withdrawn")
 MAX_PAYLOAD_TEXT = 2000  # any one free-text value (reasons, notes)
+AUTHORISATION_MAX = 300  # the reference of a note verbale or letter authorising a collection
 
 
 class BadPayload(ValueError):
@@ -248,11 +249,16 @@ SCHEMAS: Mapping[str, Schema] = {
     "identity_checked": Schema(
         {"participant_id": PARTICIPANT, "document_type": IDENT,
          "document_last4": pattern(re.compile(r"[A-Z0-9]{1,4}"), "the last 4 characters of a document number")},
-        {"for_badge": nullable(SERIAL)}),
+        # read_by/expired/name_matches: what a passport reader's MRZ told the desk (never the number).
+        {"for_badge": nullable(SERIAL), "read_by": one_of(("mrz",)), "expired": boolean,
+         "name_matches": boolean}),
     "badge_issued": Schema(
         {"serial": SERIAL, "participant_id": PARTICIPANT, "issue_no": whole(1, 10**6),
          "key_id": pattern(_KEY_ID, "a key id"), "token": pattern(_TOKEN, "a badge token")},
-        {"replaces": nullable(SERIAL), "override_event_id": nullable(UUID)}),
+        # collected_by/authorisation/collector_check: a focal point collected it for the holder
+        # (services/collection.py), on the authority of a letter, after their own identity check.
+        {"replaces": nullable(SERIAL), "override_event_id": nullable(UUID), "collected_by": PARTICIPANT,
+         "authorisation": free_text(AUTHORISATION_MAX, empty_ok=False), "collector_check": nullable(UUID)}),
     "badge_printed": Schema({"serial": SERIAL}, {"printer": text(200), "layout": text(64), "output": text(400)}),
     "badge_revoked": Schema(
         {"serial": SERIAL},

@@ -11,7 +11,8 @@ order, give the same answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
@@ -61,6 +62,9 @@ class IssueFacts:
     head_reserved: bool = False  # the category keeps one place for the head of delegation (1 + 3)
     participant_is_head: bool = False
     head_holds_badge: bool = False  # some head of this delegation holds a valid badge
+    # Collected by a focal point (services/collection.py): the identity check is the collector's,
+    # recorded with the letter that authorises the collection.
+    by_proxy: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def decide_issue(facts: IssueFacts) -> Decision:
     # Someone who already holds a badge hears that first: the clerk's next step is a replacement.
     if not facts.replace and facts.holds_valid_badge:
         refusals.append(Refusal.ALREADY_HOLDS_BADGE)
-    if not facts.identity_checked:
+    if not facts.identity_checked and not facts.by_proxy:
         refusals.append(Refusal.IDENTITY_NOT_CHECKED)
     if facts.now < facts.window_opens:
         refusals.append(Refusal.WINDOW_NOT_OPEN)
@@ -115,6 +119,29 @@ def member_places_full(facts: IssueFacts) -> bool:
     """1 + 3: a member would take the place kept for a head of delegation who has no badge yet."""
     return (facts.head_reserved and not facts.participant_is_head and not facts.head_holds_badge
             and facts.delegation_holders >= facts.quota - 1)
+
+
+def decide_batch(members: Sequence[tuple[str, IssueFacts, bool]]) -> dict[str, tuple[Decision, IssueFacts]]:
+    """Decide a batch of first badges for one delegation, collected together.
+
+    `members`: (participant id, facts as they stand before the batch, is head), in the order the
+    clerk ticked them. Heads are decided first (the head's place is theirs), then members in that
+    order; every badge the batch would issue counts against the quota of the ones after it, so
+    the 1 + 3 rule holds across the batch exactly as if the badges were issued one by one.
+    Returns each member's decision with the facts it was decided on (for the plain words).
+    """
+    decisions: dict[str, tuple[Decision, IssueFacts]] = {}
+    issued = 0
+    head_issued = False
+    for pid, facts, _is_head in sorted(members, key=lambda m: not m[2]):
+        now = replace(facts, delegation_holders=facts.delegation_holders + issued,
+                      head_holds_badge=facts.head_holds_badge or head_issued)
+        decision = decide_issue(now)
+        decisions[pid] = (decision, now)
+        if decision.allowed:
+            issued += 1
+            head_issued = head_issued or now.participant_is_head
+    return decisions
 
 
 def check_counts(for_badge: str | None, current_badges: frozenset[str], latest_badges: frozenset[str]) -> bool:

@@ -284,7 +284,14 @@ def _accreditation_imported(p: dict[str, Any]) -> str:
 def _identity_checked(p: dict[str, Any]) -> str:
     doc = str(p.get("document_type", "document")).replace("_", " ")
     last4 = p.get("document_last4") or ""
-    return f"Identity of {p.get('participant_id', '?')} checked: {doc} ending {mask_document(last4)}"
+    text = f"Identity of {p.get('participant_id', '?')} checked: {doc} ending {mask_document(last4)}"
+    if p.get("read_by") == "mrz":
+        text += ", read by the passport reader"
+        if p.get("expired"):
+            text += "; the document had EXPIRED"
+        if p.get("name_matches") is False:
+            text += "; its name did not match the accreditation"
+    return text
 
 
 def _badge_issued(p: dict[str, Any]) -> str:
@@ -294,6 +301,8 @@ def _badge_issued(p: dict[str, Any]) -> str:
         text += f", replacing {_serial(p['replaces'])}"
     if p.get("override_event_id"):
         text += ", under a supervisor override"
+    if p.get("collected_by"):
+        text += f", collected by {p['collected_by']} on the authority of \u201c{p.get('authorisation', '')}\u201d"
     return text
 
 

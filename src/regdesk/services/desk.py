@@ -105,7 +105,9 @@ def override_reason_problem(reason: str) -> str:
 
 
 def record_identity_check(station: Station, participant_id: str, document_type: str, document_number: str,
-                          operator: str) -> None:
+                          operator: str, *, details: dict | None = None) -> str:
+    """Record the document seen (type and last 4 characters only). `details`: what a passport
+    reader added (read_by, expired, name_matches; services/idcheck.py). Returns the event id."""
     doc_type, last4 = parse_id_check(f"{document_type}:{document_number}")
     with station.transaction() as session:
         if session.get(Participant, participant_id) is None:
@@ -114,10 +116,11 @@ def record_identity_check(station: Station, participant_id: str, document_type: 
         # The badge this check was made against: it counts for the next issuance only while that
         # badge is still the participant's current one (policy.check_counts).
         reference = sorted(current or latest)
-        station.record(session, EventKind.IDENTITY_CHECKED,
-                       {"participant_id": participant_id, "document_type": doc_type, "document_last4": last4,
-                        "for_badge": reference[0] if reference else None},
-                       operator)
+        event = station.record(session, EventKind.IDENTITY_CHECKED,
+                               {"participant_id": participant_id, "document_type": doc_type, "document_last4": last4,
+                                "for_badge": reference[0] if reference else None, **(details or {})},
+                               operator)
+    return event.id
 
 
 def valid_badge(session: Session, participant_id: str) -> Badge | None:
@@ -290,24 +293,33 @@ def issue_badge(
             }, operator)
             override_event_id = ev.id
         previous = valid_badge(session, participant_id) if replace else None
-        issue_no = (session.execute(
-            select(func.max(Badge.issue_no)).where(Badge.participant_id == participant_id)
-        ).scalar_one_or_none() or 0) + 1
-        serial = tokens.new_serial()
-        token = tokens.sign_token(
-            tokens.BadgeClaims(tokens.event_tag(station.config.code), station.key_id, serial, min(issue_no, 255),
-                               participant_id),
-            station.signing_key,
-        )
-        if previous is not None:
-            station.record(session, EventKind.BADGE_REVOKED,
-                           {"serial": previous.serial, "participant_id": participant_id, "reason": "replaced",
-                            "replaced_by": serial}, operator)
-        station.record(session, EventKind.BADGE_ISSUED, {
-            "serial": serial, "participant_id": participant_id, "issue_no": issue_no, "key_id": station.key_id,
-            "token": token, "replaces": previous.serial if previous else None,
-            "override_event_id": override_event_id,
-        }, operator)
+        return record_badge(station, session, participant_id, operator, previous=previous,
+                            override_event_id=override_event_id)
+
+
+def record_badge(station: Station, session: Session, participant_id: str, operator: str, *,
+                 previous: Badge | None = None, override_event_id: str | None = None,
+                 details: dict | None = None) -> IssuedBadge:
+    """Sign a new badge and record it (revoking `previous`), inside the caller's transaction, once
+    the issuance rules said yes. `details`: more badge_issued fields (a focal point's collection)."""
+    issue_no = (session.execute(
+        select(func.max(Badge.issue_no)).where(Badge.participant_id == participant_id)
+    ).scalar_one_or_none() or 0) + 1
+    serial = tokens.new_serial()
+    token = tokens.sign_token(
+        tokens.BadgeClaims(tokens.event_tag(station.config.code), station.key_id, serial, min(issue_no, 255),
+                           participant_id),
+        station.signing_key,
+    )
+    if previous is not None:
+        station.record(session, EventKind.BADGE_REVOKED,
+                       {"serial": previous.serial, "participant_id": participant_id, "reason": "replaced",
+                        "replaced_by": serial}, operator)
+    station.record(session, EventKind.BADGE_ISSUED, {
+        "serial": serial, "participant_id": participant_id, "issue_no": issue_no, "key_id": station.key_id,
+        "token": token, "replaces": previous.serial if previous else None,
+        "override_event_id": override_event_id, **(details or {}),
+    }, operator)
     return IssuedBadge(serial, token, issue_no, participant_id, previous.serial if previous else None,
                        override_event_id)
 

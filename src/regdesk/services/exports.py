@@ -119,6 +119,9 @@ TABLES: tuple[TableSpec, ...] = (
         _c("bus_over_capacity", f"departures whose headcount exceeded the bus capacity {TODAY}", lambda d: d.buses.over_capacity),
         _c("bus_boardings_cum", f"bus boardings {CUM}", lambda d: d.buses.boardings_cum),
         _c("overrides", f"supervisor overrides granted {TODAY}", lambda d: len(d.overrides)),
+        _c("badges_by_proxy", f"badges collected by a delegation's focal point for their holders {TODAY}",
+           lambda d: d.badges.by_proxy),
+        _c("badges_by_proxy_cum", f"badges collected by a focal point {CUM}", lambda d: d.badges.by_proxy_cum),
         _c("conflicts", f"conflicts resolved {TODAY}, plus open ones that arose {TODAY}", lambda d: len(d.conflicts)),
     )),
     TableSpec("badges_by_category", "Badges and collection by category",
@@ -236,6 +239,18 @@ TABLES: tuple[TableSpec, ...] = (
         _c("station_name", "desk station"),
         _c("operator", "clerk at the desk"),
         _c("event_id", "log event id"),
+    )),
+    TableSpec("proxy_collections", "Collections by a focal point",
+              "Badges a delegation's focal point (or its head) collected for its members on the day, with the "
+              "letter or note verbale that authorised it.", lambda d: d.proxy_collections, (
+        _c("time_local", "first badge of the collection, local ISO time"),
+        _c("collector_id", "the collector's accreditation id"),
+        _c("collector_name", "collector"),
+        _c("delegation", "delegation"),
+        _c("authorisation", "reference of the note verbale or letter"),
+        _c("badges", "badges collected"),
+        _c("station_name", "desk station"),
+        _c("operator", "clerk at the desk"),
     )),
     TableSpec("conflicts", "Conflicts", "Conflicts resolved on the day, and still-open ones on the day they arose.",
               lambda d: d.conflicts, (

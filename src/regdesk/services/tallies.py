@@ -72,10 +72,27 @@ class BadgeSummary:
     revoked_cum: int
     pre_registered: int
     collected: int  # cumulative by the end of the day
+    # Badges a delegation's focal point collected for their holders (services/collection.py).
+    by_proxy: int = 0
+    by_proxy_cum: int = 0
 
     @property
     def collected_pct(self) -> float:
         return 100.0 * self.collected / self.pre_registered if self.pre_registered else 0.0
+
+
+@dataclass(frozen=True)
+class ProxyCollectionRow:
+    """Badges one focal point collected for their delegation on one authorisation, on one day."""
+
+    time_local: str  # the first badge of the collection, local ISO time
+    collector_id: str
+    collector_name: str
+    delegation: str
+    authorisation: str
+    badges: int
+    station_name: str
+    operator: str
 
 
 @dataclass(frozen=True)
@@ -287,6 +304,7 @@ class DayTallies:
     # Had badge collection closed by the end of the day (or by now, for today)? Until then a
     # participant without a badge has simply not collected it yet: not a no-show.
     collection_closed: bool = True
+    proxy_collections: tuple[ProxyCollectionRow, ...] = ()  # collections by a focal point on the day
 
     @cached_property
     def delegations(self) -> tuple[DelegationRow, ...]:
@@ -425,6 +443,7 @@ class _Snapshot:
     security_people_day: dict[date, int] = field(default_factory=dict)
     security_people_first_day: dict[date, int] = field(default_factory=dict)
     overrides: list[tuple] = field(default_factory=list)
+    proxies: list[tuple] = field(default_factory=list)  # (hour bucket, collector, name, delegation, letter, station, operator, n)
     conflicts: list[tuple] = field(default_factory=list)
     closed_departures: dict[str, dict] = field(default_factory=dict)  # departure id -> departure_closed payload
     roster: _Roster | None = None
@@ -485,6 +504,16 @@ def _load(station: Station, session: Session, days: tuple[date, ...]) -> _Snapsh
         day = buckets.local(bucket)[0]
         if day <= until:
             _delta(snap, day)["badge"][("replaced" if reissue else "issued", category)] += n
+    snap.proxies = cursor.execute(
+        "SELECT substr(b.issued_at, 1, 13), b.collected_by, coalesce(c.given_names || ' ' || c.family_name, ''), "
+        "coalesce(c.delegation, ''), b.authorisation, b.station_id, b.operator, coalesce(p.category, ''), count(*), "
+        "min(b.issued_at) FROM badges b LEFT JOIN participants c ON c.accreditation_id = b.collected_by "
+        "LEFT JOIN participants p ON p.accreditation_id = b.participant_id "
+        "WHERE b.collected_by != '' GROUP BY 1, 2, 5, 6, 7, 8 ORDER BY 10").fetchall()
+    for bucket, *_rest, category, n, _first in snap.proxies:
+        day = buckets.local(bucket)[0]
+        if day <= until:
+            _delta(snap, day)["badge"][("proxy", category)] += n
     for bucket, category, n in cursor.execute(
             "SELECT substr(r.revoked_at, 1, 13), coalesce(p.category, ''), count(*) FROM revocations r "
             "LEFT JOIN badges b ON b.serial = r.serial "
@@ -694,7 +723,8 @@ def _day(station: Station, snap: _Snapshot, day: date, index: int, today_tables:
         issued=badge("issued", today["badge"]), replaced=badge("replaced", today["badge"]),
         revoked=badge("revoked", today["badge"]), issued_cum=badge("issued", cum["badge"]),
         replaced_cum=badge("replaced", cum["badge"]), revoked_cum=badge("revoked", cum["badge"]),
-        pre_registered=sum(pre_registered.values()), collected=sum(collected.values()))
+        pre_registered=sum(pre_registered.values()), collected=sum(collected.values()),
+        by_proxy=badge("proxy", today["badge"]), by_proxy_cum=badge("proxy", cum["badge"]))
 
     # Security.
     sec, sec_cum = today["security"], cum["security"]
@@ -749,6 +779,16 @@ def _day(station: Station, snap: _Snapshot, day: date, index: int, today_tables:
                                         json.loads(payload), snap.people)
                  for eid, at, sid, operator, payload in snap.conflicts if day_of(at) == day]
     conflicts.extend(row for arose, row in unresolved if arose == day)
+    proxies: dict[tuple, list] = {}  # one row per collector, letter, desk and clerk on the day
+    for bucket, collector, cname, deleg, letter, sid, operator, _category, n, first in snap.proxies:
+        if snap.buckets.local(bucket)[0] == day:
+            row = proxies.setdefault((collector, letter, sid, operator), [first, cname.strip(), deleg, 0])
+            row[0], row[3] = min(row[0], first), row[3] + n
+    proxy_rows = tuple(sorted(
+        (ProxyCollectionRow(_local_iso(zone, first), collector, cname, deleg, letter, n, names.get(sid, sid[:8]),
+                            operator)
+         for (collector, letter, sid, operator), (first, cname, deleg, n) in proxies.items()),
+        key=lambda r: (r.time_local, r.collector_id)))
 
     return DayTallies(
         day=day, event_name=config.short_name, zone=config.timezone, generated_at=format_utc(station.clock.now()),
@@ -757,7 +797,7 @@ def _day(station: Station, snap: _Snapshot, day: date, index: int, today_tables:
         denials=tuple(denials),
         checkpoints=checkpoints, hourly=hourly, buses=bus, stops=stops, departures=departures,
         overrides=overrides, conflicts=tuple(conflicts), open_conflicts=tuple(row for _, row in unresolved),
-        roster=snap.roster, roster_index=index,
+        roster=snap.roster, roster_index=index, proxy_collections=proxy_rows,
         collection_closed=config.collection_closes_utc <= min(station.clock.now(), _day_end_utc(config, day)))
 
 
@@ -859,6 +899,7 @@ class MeetingSummary:
     overrides: int
     conflicts_resolved: int
     open_conflicts: int
+    badges_by_proxy: int = 0  # collected by a delegation's focal point
 
     @property
     def collected_pct(self) -> float:
@@ -898,6 +939,7 @@ def summarise(results: Iterable[DayTallies]) -> MeetingSummary:
         overrides=sum(len(d.overrides) for d in days),
         conflicts_resolved=sum(1 for d in days for c in d.conflicts if c.state == "resolved"),
         open_conflicts=len(last.open_conflicts),
+        badges_by_proxy=sum(d.badges.by_proxy for d in days),
     )
 
 
@@ -959,6 +1001,7 @@ def parse_day(value: str) -> date:
 __all__ = [
     "BadgeSummary", "CategoryRow", "StationRow", "OperatorRow", "DelegationRow", "NoShowRow", "SecuritySummary",
     "DenialRow", "CheckpointRow", "HourRow", "BusSummary", "StopRow", "DepartureRow", "OverrideRow",
+    "ProxyCollectionRow",
     "ConflictRow", "DayTallies", "MeetingSummary", "summarise", "no_show_label", "tally_days", "day_bounds_utc", "day_tallies", "all_days", "current_day",
     "open_conflicts", "data_version",
     "parse_day", "ICC_STOP",

@@ -94,8 +94,22 @@ def _v4_check_for_badge_and_deliveries(conn: Connection) -> None:
             "ORDER BY recorded_at, id")
 
 
+def _v5_badge_collector(conn: Connection) -> None:
+    """badges.collected_by and badges.authorisation: a badge a delegation's focal point collected
+    for its holder, on the authority of a letter; filled from the log like a rebuild would."""
+    columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(badges)")}
+    for name, ddl in (("collected_by", "VARCHAR(64) NOT NULL DEFAULT ''"), ("authorisation", "TEXT NOT NULL DEFAULT ''")):
+        if name not in columns:
+            conn.exec_driver_sql(f"ALTER TABLE badges ADD COLUMN {name} {ddl}")
+    conn.exec_driver_sql(
+        "UPDATE badges SET collected_by = coalesce((SELECT json_extract(e.payload, '$.collected_by') FROM events AS e "
+        "WHERE e.id = badges.issued_event_id), ''), authorisation = coalesce((SELECT json_extract(e.payload, "
+        "'$.authorisation') FROM events AS e WHERE e.id = badges.issued_event_id), '') WHERE EXISTS (SELECT 1 FROM "
+        "events AS e WHERE e.id = badges.issued_event_id AND json_extract(e.payload, '$.collected_by') IS NOT NULL)")
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_scans_surrogate_key, _v3_chain_of_trust,
-                                              _v4_check_for_badge_and_deliveries]
+                                              _v4_check_for_badge_and_deliveries, _v5_badge_collector]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

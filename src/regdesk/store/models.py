@@ -116,6 +116,10 @@ class Badge(Base):
     operator: Mapped[str] = mapped_column(String(120))
     override_event_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Collected for the holder by a focal point (their accreditation id; "" = in person), and on
+    # whose authority (the reference of the note verbale or letter).
+    collected_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    authorisation: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Revocation(Base):

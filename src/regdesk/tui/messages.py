@@ -11,7 +11,10 @@ from pathlib import Path
 
 from textual.message import Message
 
+from regdesk.services.collection import BatchResult, DelegationRoster, MemberOutcome
+from regdesk.services.desk import PrintOutcome
 from regdesk.services.desk_view import ParticipantCard
+from regdesk.services.idcheck import CheckRecorded, Identification
 from regdesk.services.lookup import SearchHit
 
 
@@ -91,3 +94,54 @@ class DeskActionFailed(Message):
     participant_id: str
     action: str
     text: str
+
+
+@dataclass
+class PassportChecked(Message):
+    """A passport reader's MRZ identified the participant and the identity check was recorded."""
+
+    identification: Identification
+    check: CheckRecorded
+
+
+@dataclass
+class PassportNotIdentified(Message):
+    """A passport was read (its MRZ is right) but the desk could not tell whose it is: the clerk picks."""
+
+    identification: Identification
+
+
+@dataclass
+class PassportUnreadable(Message):
+    """The MRZ typed by the reader cannot be used: `text` names the line and the field."""
+
+    text: str
+
+
+@dataclass
+class RosterLoaded(Message):
+    """The collector's delegation, for the focal-point dialog."""
+
+    collector_id: str
+    collector_name: str
+    roster: DelegationRoster
+
+
+@dataclass
+class BatchIssued(Message):
+    result: BatchResult
+
+
+@dataclass
+class BatchWasRefused(Message):
+    """Nothing was recorded; `outcomes` says who could and who could not be issued."""
+
+    collector_id: str
+    outcomes: tuple[MemberOutcome, ...]
+
+
+@dataclass
+class BatchPrinted(Message):
+    result: BatchResult
+    outcome: PrintOutcome | None  # None: printing failed with `error`
+    error: str = ""

@@ -155,7 +155,8 @@ def _badge_issued(session: Session, events: list[Event]) -> None:
     rows = [dict(serial=p["serial"], participant_id=p["participant_id"], issue_no=p["issue_no"],
                  key_id=p["key_id"], token=p["token"], issued_event_id=e.id,
                  issued_at=format_utc(e.recorded_at), station_id=e.station_id,
-                 operator=e.operator, override_event_id=p.get("override_event_id"), revoked=p["serial"] in revoked)
+                 operator=e.operator, override_event_id=p.get("override_event_id"), revoked=p["serial"] in revoked,
+                 collected_by=p.get("collected_by") or "", authorisation=p.get("authorisation") or "")
             for e in events for p in (e.payload,)]
     session.execute(insert(Badge).on_conflict_do_nothing(), rows)
 

@@ -18,6 +18,7 @@ from regdesk.services import operators
 from regdesk.services.desk import OverrideRequest, override_reason_problem
 from regdesk.tui.dialogs._base import FitsSmallTerminals, dialog_css
 from regdesk.tui.widgets.fields import FORM_BINDINGS, TypeAheadForm
+from regdesk.tui.widgets.mrz_input import MrzInput, MrzRead
 
 
 class OverrideDialog(FitsSmallTerminals, TypeAheadForm, ModalScreen[OverrideRequest | None]):
@@ -42,11 +43,11 @@ class OverrideDialog(FitsSmallTerminals, TypeAheadForm, ModalScreen[OverrideRequ
             yield Static(self.refusal_text, id="ov-refusal", classes="dialog-text", markup=False)
             yield Static("Recorded with the supervisor's name and the reason.", classes="dialog-text -secondary")
             yield Label("Supervisor name", classes="dialog-label")
-            yield Input(id="ov-supervisor", max_length=120)
+            yield MrzInput(id="ov-supervisor", max_length=120)
             yield Label("Supervisor passphrase", classes="dialog-label")
-            yield Input(id="ov-pin", password=True, max_length=200)
+            yield MrzInput(id="ov-pin", password=True, max_length=200)
             yield Label("Reason (at least 3 words, kept in the record)", classes="dialog-label")
-            yield Input(id="ov-reason", max_length=300, placeholder="e.g. head of delegation confirmed in writing")
+            yield MrzInput(id="ov-reason", max_length=300, placeholder="e.g. head of delegation confirmed in writing")
             yield Static("", id="ov-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="ov-cancel")
@@ -55,6 +56,15 @@ class OverrideDialog(FitsSmallTerminals, TypeAheadForm, ModalScreen[OverrideRequ
     def _error(self, text: str, field: str) -> None:
         self.query_one("#ov-error", Static).update(text)
         self.set_focus(self.query_one(f"#{field}"))
+
+    @on(MrzRead)
+    def _passport_read(self, event: MrzRead) -> None:
+        """A passport swiped into this form is no part of an override: nothing of it is kept."""
+        event.stop()
+        self.query_one("#ov-error", Static).update(
+            "A passport was read into this form: nothing of it was kept. Finish or cancel the override, "
+            "then read it at the search box (or in F2).")
+        self.app.bell()
 
     @on(Button.Pressed, "#ov-ok")
     def submit_form(self) -> None:

@@ -8,6 +8,12 @@ Who is selected is never remembered on its own: it is the highlighted row of the
 for exactly the text in the search box (`selected_id`). An empty box, results for other text (a
 search still on its way) or a card for someone else mean nobody is selected, so no key acts on a
 previous participant after Esc, a backspace, a resize or the command palette.
+
+A passport reader's burst (its MRZ lines) typed into the search box is recognised by the box
+itself (widgets/mrz_input.py) and never searched for: the document is checked, its holder found
+(services/idcheck.py) and, when that is beyond doubt, selected and their identity check recorded
+with the document type and its last 4 characters only. When it is not, the document's details
+wait for the clerk to pick the person and press F2.
 """
 
 from __future__ import annotations
@@ -27,22 +33,24 @@ from textual.worker import WorkerState, get_current_worker
 
 from regdesk.domain.policy import MESSAGES, Refusal
 from regdesk.domain.token import format_serial
-from regdesk.services import desk, lookup
+from regdesk.services import collection, desk, idcheck, lookup
 from regdesk.services.desk_view import DOCUMENT_LABELS, ParticipantCard, participant_card
 from regdesk.tui import messages as m
+from regdesk.tui.dialogs.collection import CollectionDialog, CollectionRequest
 from regdesk.tui.dialogs.confirm import ConfirmDialog
 from regdesk.tui.dialogs.identity_check import IdentityCheckDialog, IdentityCheckResult
 from regdesk.tui.dialogs.override import OverrideDialog
 from regdesk.tui.widgets.participant_detail import ParticipantDetail
 from regdesk.tui.widgets.participant_table import ParticipantTable
+from regdesk.tui.widgets.mrz_input import MrzCatcher, MrzRead
 from regdesk.tui.widgets.status_bar import StatusBar
 
 SEARCH_LIMIT = 50
 # Live search waits for a short pause in typing; a scanner's burst of keys costs one lookup, not twenty.
 TYPING_PAUSE = 0.12
 ACTION_GROUP = "desk-action"
-PARTICIPANT_ACTIONS = ("check_id", "issue", "replace", "reprint", "override")
-PARTICIPANT_KEYS = {"f2", "f3", "f4", "f5", "f6"}
+PARTICIPANT_ACTIONS = ("check_id", "issue", "replace", "reprint", "override", "collect")
+PARTICIPANT_KEYS = {"f2", "f3", "f4", "f5", "f6", "ctrl+g"}
 # Below this width the results and the participant are stacked; below the height the card is compact.
 WIDE_FROM = 110
 TALL_FROM = 36
@@ -59,8 +67,9 @@ REFUSAL_KEYS = {
 }
 
 
-class SearchInput(Input):
-    """The search box. Scanners configured with an LF suffix send ctrl+j: treat it like Enter."""
+class SearchInput(MrzCatcher, Input):
+    """The search box. Scanners configured with an LF suffix send ctrl+j: treat it like Enter.
+    A passport reader's lines are caught before they reach the box (MrzCatcher)."""
 
     BINDINGS = [Binding("ctrl+j", "submit", show=False)]
 
@@ -76,6 +85,9 @@ class DeskScreen(Screen):
         Binding("f5", "reprint", "Reprint", id="desk.reprint"),
         Binding("f6", "override", "Override", id="desk.override", tooltip="Supervisor override of a refusal"),
         Binding("escape", "new_search", "Clear", id="desk.new_search", tooltip="Clear the search: a new participant"),
+        # Off the footer (it must fit 80 columns); in the command palette and the README.
+        Binding("ctrl+g", "collect", "Focal point", show=False, id="desk.collect",
+                tooltip="A focal point collects several members' badges with a letter"),
         Binding("down", "focus_results", "Results", show=False, id="desk.focus_results"),
     ]
 
@@ -90,6 +102,9 @@ class DeskScreen(Screen):
         self._busy: str | None = None  # description of the running desk action
         self._refused: m.IssueWasRefused | None = None  # last overridable refusal (checked against the card)
         self._outcome_for: str | None = None  # whose action the outcome panel describes
+        # A passport read whose holder the clerk must pick: F2 then uses it (never the full number).
+        self._pending_document: idcheck.DocumentRead | None = None
+        self._recent_card: str | None = None  # the last card shown: preferred by a passport read
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -256,6 +271,8 @@ class DeskScreen(Screen):
         self.search_box.focus()
         self._clear_results("Type to search.")
         self._outcome("")
+        self._pending_document = None
+        self._recent_card = None
 
     def on_key(self, event: events.Key) -> None:
         # If focus slipped to the results, typed or scanned characters still go to the search box.
@@ -318,6 +335,7 @@ class DeskScreen(Screen):
                 self._show_selected()
         else:
             self._card = card
+            self._recent_card = card.accreditation_id
             if self._outcome_for not in (None, card.accreditation_id) and not self._busy:
                 self._outcome("")  # the outcome shown was about someone else
             if self._refused and self._refused.participant_id != card.accreditation_id:
@@ -352,6 +370,8 @@ class DeskScreen(Screen):
             ("replace", "Desk: Replace lost badge (F4)", f"Revoke the lost badge and issue a new one{who}"),
             ("reprint", "Desk: Reprint (F5)", f"Print the current badge again{who}"),
             ("override", "Desk: Supervisor override (F6)", f"A supervisor sets the refusal aside{who}"),
+            ("collect", "Desk: Collection by a focal point (ctrl+g)",
+             f"Several members' badges at once, with a letter{who and ' · collected by' + who[2:]}"),
         ]
         for action, title, help_text in offers:
             if self.check_action(action, ()):
@@ -388,10 +408,12 @@ class DeskScreen(Screen):
 
         def record(result: IdentityCheckResult | None) -> None:
             if result is not None and self._start("identity check"):
+                if result.document is not None:
+                    self._pending_document = None  # used: a second F2 needs the document again
                 self._outcome(f"Recording the identity check for {card.name}…", "info", card.accreditation_id)
                 self._record_check(card.accreditation_id, result)
 
-        self.app.push_screen(IdentityCheckDialog(card.name), record)
+        self.app.push_screen(IdentityCheckDialog(card.name, self._pending_document), record)
 
     def action_issue(self) -> None:
         card = self.current_card
@@ -428,6 +450,34 @@ class DeskScreen(Screen):
 
         self.app.push_screen(OverrideDialog(card.name, refused.text), granted)
 
+    def action_collect(self) -> None:
+        """The selected participant is the focal point: pick their delegation's members."""
+        card = self.current_card
+        if card is None or self._busy:
+            return
+        self._outcome(f"Opening {card.delegation or 'the delegation'} for {card.name}…", "info", card.accreditation_id)
+        self._load_roster(card.accreditation_id, card.name)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="roster", description="delegation members")
+    def _load_roster(self, collector_id: str, collector_name: str) -> None:
+        try:
+            roster = collection.roster(self.station, collector_id)
+        except desk.DeskError as exc:
+            self.post_message(m.DeskActionFailed(collector_id, "Collection", str(exc)))
+            return
+        self.post_message(m.RosterLoaded(collector_id, collector_name, roster))
+
+    def on_roster_loaded(self, message: m.RosterLoaded) -> None:
+        self._outcome("")
+
+        def chosen(request: CollectionRequest | None) -> None:
+            if request is not None and self._start("collection"):
+                self._outcome(f"Issuing {len(request.member_ids)} badge(s) collected by {message.collector_name}…",
+                              "info", message.collector_id)
+                self._collect(request)
+
+        self.app.push_screen(CollectionDialog(message.roster, message.collector_id, message.collector_name), chosen)
+
     def action_reprint(self) -> None:
         card = self.current_card
         if card is not None and card.holds_badge and self._start("reprint"):
@@ -440,12 +490,91 @@ class DeskScreen(Screen):
     @work(thread=True, exit_on_error=False, group=ACTION_GROUP, description="record identity check")
     def _record_check(self, participant_id: str, result: IdentityCheckResult) -> None:
         try:
+            if result.document is not None:
+                check = idcheck.record(self.station, participant_id, result.document, self.operator_name)
+                found = idcheck.Identification(result.document, participant_id, (), "")
+                self.post_message(m.PassportChecked(found, check))
+                return
             desk.record_identity_check(self.station, participant_id, result.document_type, result.last4,
                                        self.operator_name)
         except desk.DeskError as exc:
             self.post_message(m.DeskActionFailed(participant_id, "Identity check", str(exc)))
             return
         self.post_message(m.IdentityRecorded(participant_id, result.document_type, result.last4))
+
+    # --- a passport reader ----------------------------------------------------------------------
+
+    @on(MrzRead, "#search")
+    def _passport_read(self, event: MrzRead) -> None:
+        event.stop()
+        self._stop_typing_timer()
+        if not self._start("passport"):
+            self._outcome("A passport was read while the desk was busy: nothing of it was kept. Read it again.",
+                          "warn")
+            return
+        self._outcome("Reading the passport…", "info", None)
+        self._read_passport(event.text, self._recent_card)
+
+    @work(thread=True, exit_on_error=False, group=ACTION_GROUP, description="passport reader")
+    def _read_passport(self, text: str, recent: str | None) -> None:
+        try:
+            document = idcheck.read(self.station, text)
+        except idcheck.DocumentUnreadable as exc:
+            self.post_message(m.PassportUnreadable(str(exc.problem)))
+            return
+        found = idcheck.identify(self.station, document, selected=recent)
+        if found.participant_id is None:
+            self.post_message(m.PassportNotIdentified(found))
+            return
+        try:
+            check = idcheck.record(self.station, found.participant_id, document, self.operator_name)
+        except desk.DeskError as exc:
+            self.post_message(m.DeskActionFailed(found.participant_id, "Identity check", str(exc)))
+            return
+        self.post_message(m.PassportChecked(found, check))
+
+    def _show_participant(self, participant_id: str) -> None:
+        """Select exactly this participant, as if their accreditation number had been typed."""
+        with self.search_box.prevent(Input.Changed):
+            self.search_box.value = participant_id
+        self._start_search(participant_id, True)
+
+    def on_passport_checked(self, message: m.PassportChecked) -> None:
+        check, document = message.check, message.identification.document
+        self._pending_document = None
+        lines = [f"PASSPORT READ · Identity checked: {document.summary()}."]
+        lines += [f"WARNING: {w}" for w in check.warnings]
+        lines.append("Next: F3 to issue and print (F4 to replace a lost badge).")
+        self._outcome("\n".join(lines), "warn" if check.warnings else "ok", check.participant_id)
+        if check.warnings:
+            self.app.bell()
+        self._busy = None
+        if self.selected_id != check.participant_id:
+            self._show_participant(check.participant_id)
+        self._done()
+
+    def on_passport_not_identified(self, message: m.PassportNotIdentified) -> None:
+        found = message.identification
+        self._pending_document = found.document
+        self._busy = None
+        self.refresh_bindings()
+        lines = [f"PASSPORT READ: {found.document.summary()}.", f"{found.note}."]
+        if found.candidates:
+            with self.search_box.prevent(Input.Changed):
+                self.search_box.value = found.document.surname.lower()
+            self.search_box.select_all()  # typing another spelling replaces it
+            self._start_search(self.search_box.value, False)
+            lines.append("Select the person, then F2: the passport's details are used (nothing recorded yet).")
+        else:
+            lines.append("Search by another spelling, select the person, then F2: the passport's details are used.")
+        self._outcome("\n".join(lines), "warn", None)
+        self.app.bell()
+
+    def on_passport_unreadable(self, message: m.PassportUnreadable) -> None:
+        self._busy = None
+        self.refresh_bindings()
+        self._outcome(f"PASSPORT NOT READ · {message.text}. Nothing was recorded.", "error", None)
+        self.app.bell()
 
     @work(thread=True, exit_on_error=False, group=ACTION_GROUP, description="issue badge")
     def _issue(self, participant_id: str, name: str, replace: bool, override: desk.OverrideRequest | None) -> None:
@@ -463,6 +592,28 @@ class DeskScreen(Screen):
         self.post_message(m.BadgeIssued(participant_id, badge.serial, badge.issue_no, badge.replaced_serial,
                                         badge.override_event_id is not None))
         self._print_now(participant_id, badge.serial, reprint=False)
+
+    @work(thread=True, exit_on_error=False, group=ACTION_GROUP, description="collection by a focal point")
+    def _collect(self, request: CollectionRequest) -> None:
+        check = collection.CollectorCheck(request.document_type, request.last4, request.details)
+        try:
+            result = collection.issue_batch(self.station, list(request.member_ids), collector_id=request.collector_id,
+                                            authorisation=request.authorisation, check=check,
+                                            operator=self.operator_name)
+        except collection.BatchRefused as refused:
+            self.post_message(m.BatchWasRefused(request.collector_id, refused.outcomes))
+            return
+        except desk.DeskError as exc:
+            self.post_message(m.DeskActionFailed(request.collector_id, "Collection", str(exc)))
+            return
+        self.post_message(m.BatchIssued(result))
+        try:
+            printed = collection.print_batch(self.station, [o.serial for o in result.issued],
+                                             operator=self.operator_name)
+        except Exception as exc:  # noqa: BLE001 - the badges stay issued; F5 reprints each
+            self.post_message(m.BatchPrinted(result, None, f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(m.BatchPrinted(result, printed))
 
     @work(thread=True, exit_on_error=False, group=ACTION_GROUP, description="reprint badge")
     def _reprint(self, participant_id: str, serial: str) -> None:
@@ -542,6 +693,45 @@ class DeskScreen(Screen):
         self._outcome(f"BADGE {format_serial(message.serial)} {done}: {message.error}\n"
                       "Press F5 to retry printing.", "warn", message.participant_id)
         self.app.bell()
+        self._done()
+
+    def _batch_lines(self, result: collection.BatchResult) -> list[str]:
+        lines = [f"COLLECTED BY {result.collector_name} for {result.delegation} ({result.authorisation}):"]
+        lines += [f"  ✓ {o.name}: badge {format_serial(o.serial)}" for o in result.issued]
+        lines += [f"  ✗ {o.name}: NOT issued, {MESSAGES.get(Refusal(o.refusal), o.message)}" for o in result.refused]
+        return lines
+
+    def on_batch_issued(self, message: m.BatchIssued) -> None:
+        self._outcome("\n".join([*self._batch_lines(message.result), "Printing…"]), "info",
+                      message.result.collector_id)
+
+    def on_batch_was_refused(self, message: m.BatchWasRefused) -> None:
+        lines = ["NOT ISSUED · the batch was refused, nothing was recorded:"]
+        lines += [f"  {'✓' if o.issued else '✗'} {o.name}: {'can be issued' if o.issued else o.message}"
+                  for o in message.outcomes]
+        lines.append("Untick the members marked ✗ (ctrl+g again), or a supervisor issues them one by one.")
+        self._outcome("\n".join(lines), "error", message.collector_id)
+        self.app.bell()
+        self._done()
+
+    def on_batch_printed(self, message: m.BatchPrinted) -> None:
+        lines = self._batch_lines(message.result)
+        outcome = message.outcome
+        if outcome is None:
+            lines.append(f"ISSUED – NOT PRINTED: {message.error}. Select each member and press F5 to print.")
+            tone = "warn"
+        elif outcome.status == desk.NOT_PRINTED:
+            lines.append(f"ISSUED – NOT PRINTED (printer {outcome.printer}: {outcome.problem}). PDF: {outcome.pdf_path}")
+            tone = "warn"
+        elif outcome.status == desk.PDF_ONLY:
+            lines.append(f"Badges saved as one PDF (no printer configured): {outcome.pdf_path}")
+            tone = "ok"
+        else:
+            lines.append(f"Printed on {outcome.printer}: hand them to the collector.")
+            tone = "ok"
+        self._outcome("\n".join(lines), tone, message.result.collector_id)
+        if tone == "warn":
+            self.app.bell()
         self._done()
 
     def on_worker_state_changed(self, event) -> None:

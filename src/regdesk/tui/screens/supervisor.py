@@ -264,6 +264,8 @@ class SupervisorScreen(Screen):
             ("overrides", ("Overrides", _n(len(t.overrides)), "")),
             ("open_conflicts", ("Conflicts open", "", _n(len(self._open)))),
         ]
+        if b.by_proxy_cum:  # only once a focal point collected for their delegation
+            counters.insert(3, ("by_proxy", ("Collected by focal points", _n(b.by_proxy), _n(b.by_proxy_cum))))
         self.query_one("#counters", KeyedTable).sync(counters)
 
         entries = [h.entries for h in t.hourly]

@@ -37,6 +37,10 @@ class TypeAheadForm:
 
     def action_form_focus(self, step: int) -> None:
         """Tab / Shift+Tab: the screen's usual focus order, but moved before the next key is forwarded."""
+        focused = self.focused  # type: ignore[attr-defined]
+        if getattr(focused, "mrz_reading", False):
+            focused.mrz_line_end()  # a passport reader ending a line with Tab (widgets/mrz_input.py)
+            return
         if step > 0:
             self.focus_next()  # type: ignore[attr-defined]
         else:
@@ -44,6 +48,9 @@ class TypeAheadForm:
 
     def action_form_enter(self) -> None:
         focused = self.focused  # type: ignore[attr-defined]
+        if getattr(focused, "mrz_reading", False):
+            focused.mrz_line_end()  # a passport reader ending a line (widgets/mrz_input.py)
+            return
         if isinstance(focused, Button):
             focused.press()
             return
