@@ -18,7 +18,7 @@ echo "make: no Python 3.11 or newer found (tried: $(if $(PYTHON),$(PYTHON),$(PYT
 exit 1
 endef
 
-.PHONY: demo test bench clean setup lock check-tmux screenshots
+.PHONY: demo test bench drill clean setup lock check-tmux screenshots
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@py=$$($(find_python)) || exit 1; echo "make: using $$py ($$($$py --version 2>&1))"; \
@@ -41,6 +41,11 @@ test: check-tmux $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The whole meeting rehearsed at its real size (12 station processes, a PostgreSQL hub, faults); exits
+# non-zero unless every station reconciles. DRILL_ARGS="--scale 100000" for the large one.
+drill: $(STAMP)
+	$(BIN)/regdesk drill --out drill-$$(date +%Y%m%d-%H%M%S) $(DRILL_ARGS)
 
 # Re-resolve every dependency (project + test extras) in a brand-new venv and pin what it got.
 lock:

@@ -343,6 +343,7 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
     stats = {
         "participants": len(rows), "accredited": len(accredited),
         "delegations": len({r["delegation"] for r in rows}),
+        "state_delegations": len({r["delegation"] for r in rows if r["category"] in ("MS", "OS")}),
         "arrivals": sum(1 for p in people.values() if p.arrival is not None),
         "focal_point_batches": proxy_batches, "collected_by_focal_point": len(proxied),
         "lost_badges": len(lost), "withdrawn": len(withdrawn), "forged_scans": forged,

@@ -125,7 +125,8 @@ def markdown(summary: dict, figs: dict) -> str:
     verdict = "RECONCILED" if summary["ok"] else "FAILED"
     lines = [f"# regdesk drill: {verdict}", "",
              f"Scale {summary['scale']} (seed {summary['seed']}): {summary['plan']['participants']} participants in "
-             f"{summary['plan']['delegations']} delegations, {summary['stations']} stations, "
+             f"{summary['plan']['state_delegations']} state delegations ({summary['plan']['delegations']} "
+             f"delegations and organisations in all), {summary['stations']} stations, "
              f"{summary['events']} events. Wall time {figs['timings_s'].get('total_s')} s.", "",
              "## Reconcile", "",
              "| check | result |", "|---|---|",

@@ -169,6 +169,13 @@ class WorkerProcess:
         self.starts = 0
         self.done = False
 
+    def working(self) -> bool:
+        """Started and at work on its script (its start is in its metrics): a kill then hits real work."""
+        if self.done or self.restart_at is not None or self.proc is None or self.proc.poll() is not None:
+            return self.done
+        metrics = self.config_path.parent / "metrics.jsonl"
+        return metrics.exists() and metrics.read_text().count('"do": "start"') >= self.starts
+
     def start(self) -> None:
         self.starts += 1
         log = self.log_path.open("a")
@@ -270,9 +277,11 @@ def run(opts: DrillOptions) -> tuple[plan_mod.Plan, RunState, Any]:
         while True:
             now = time.time()
             sim = (now - t0) * speed
-            while pending_kills and pending_kills[0].at <= sim:
-                kill = pending_kills.pop(0)
+            for kill in [k for k in pending_kills if k.at <= sim]:
                 w = workers[kill.station]
+                if not w.working():
+                    continue  # not yet at work (starting up): killed once it is
+                pending_kills.remove(kill)
                 if w.proc is not None and w.proc.poll() is None and w.restart_at is None:
                     os.kill(w.proc.pid, signal.SIGKILL)
                     w.proc.wait()
