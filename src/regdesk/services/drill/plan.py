@@ -10,7 +10,9 @@ not from the arrival curve alone.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import heapq
 import importlib.util
 import random
 from dataclasses import dataclass, field
@@ -150,20 +152,26 @@ def _open_at(minute: float) -> float:
     return minute
 
 
-def _queue(arrivals: list[tuple[float, str]], rng: random.Random) -> tuple[dict[str, float], list[tuple[float, int]]]:
-    """One clerk, FIFO: each person's service end (the issue time) and the queue length over time."""
+def clerks_per_desk(scale: int) -> int:
+    """One clerk a desk at the real meeting's size; more at larger ones (as a secretariat would staff it)."""
+    return max(1, round(scale / 900))
+
+
+def _queue(arrivals: list[tuple[float, str]], rng: random.Random, clerks: int = 1,
+           ) -> tuple[dict[str, float], list[tuple[float, int]]]:
+    """`clerks` clerks, one FIFO line: each person's service end (the issue time) and the queue
+    length each arrival finds. FIFO to the first free clerk: service starts never go backwards."""
     done: dict[str, float] = {}
-    free = 0.0
-    ends: list[float] = []
+    free = [0.0] * clerks  # heap of the minutes each clerk is free again
+    starts: list[float] = []
     samples: list[tuple[float, int]] = []
     for arrive, key in sorted(arrivals):
-        start = _open_at(max(arrive, free))
+        start = _open_at(max(arrive, heapq.heappop(free)))
         service = rng.uniform(0.6, 1.5) * SERVICE_SECONDS / 60
-        free = start + service
-        done[key] = free
-        ends.append(free)
-        waiting = sum(1 for e in ends if e > arrive) - 1
-        samples.append((arrive, max(waiting, 0)))
+        heapq.heappush(free, start + service)
+        done[key] = start + service
+        samples.append((arrive, len(starts) - bisect.bisect_right(starts, arrive)))
+        starts.append(start)
     return done, samples
 
 
@@ -228,7 +236,7 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
 
     # A few issuances go through the real CLI (`regdesk issue`), some killed mid-work and retried.
     cli_people = [p for p in ids if people[p].arrival is not None and people[p].desk == "desk-2"
-                  and local_at(people[p].arrival).date() == datetime(2017, 12, 2).date()][:max(2, scale // 300)]
+                  and local_at(people[p].arrival).date() == datetime(2017, 12, 2).date()][:min(6, max(2, scale // 300))]
     cli_issues = [{"pid": p, "at": people[p].arrival, "kill": i % 2 == 0} for i, p in enumerate(cli_people)]
     cli_set = set(cli_people)
 
@@ -237,7 +245,7 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
     for desk in DESKS:
         arrivals = [(people[p].arrival, p) for p in ids
                     if people[p].desk == desk and people[p].arrival is not None and p not in cli_set]
-        done, samples = _queue(arrivals, rng)  # type: ignore[arg-type]
+        done, samples = _queue(arrivals, rng, clerks_per_desk(scale))  # type: ignore[arg-type]
         queue[desk] = samples
         issued_at.update(done)
     for pid, at in issued_at.items():
@@ -268,10 +276,12 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
         issued_at[pid] = max(issued_at[pid], at)
 
     # The re-imported list (Monday 12:00): about 1 % withdrawn, some already holding a badge.
-    withdrawn = sorted(rng.sample([p for p in ids if p not in taken and p not in lost and p not in cli_set
+    lost_set = set(lost)
+    withdrawn = sorted(rng.sample([p for p in ids if p not in taken and p not in lost_set and p not in cli_set
                                    and p not in proxied and people[p].role != "head"],
                                   max(2, scale // 100)))
-    update_rows = [dict(r, status="withdrawn") if r["accreditation_id"] in withdrawn else dict(r) for r in rows]
+    withdrawn_set = set(withdrawn)
+    update_rows = [dict(r, status="withdrawn") if r["accreditation_id"] in withdrawn_set else dict(r) for r in rows]
     scripts[SUPERVISOR].append({"at": minutes(datetime(2017, 12, 4, 12, 0, tzinfo=ZONE)), "do": "reimport"})
 
     # The meeting days: entrances in the morning, buses on the posted timetable.
@@ -284,10 +294,11 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
     forged = 0
     for d, day in enumerate(MEETING_DAYS):
         attend = (0.9, 0.85, 0.75)[d]
+        seven = minutes(day.replace(hour=7))
         for pid in ids:
             if pid not in issued_at or rng.random() > attend:
                 continue
-            if issued_at[pid] > minutes(day.replace(hour=7)):
+            if issued_at[pid] > seven:
                 continue  # collected later that day: no entry planned before
             person = people[pid]
             bus_time = None

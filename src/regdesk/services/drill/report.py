@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from regdesk.services.drill.plan import DESKS, SERVICE_SECONDS, local_at
+from regdesk.services.drill.plan import DESKS, SERVICE_SECONDS, clerks_per_desk, local_at
 
 SCANS = ("scan", "board", "scan_old", "forged")
 
@@ -81,7 +81,7 @@ def figures(plan: Any, state: Any, result: Any) -> dict:
                     "lag_max_min": round(max(lags), 1) if lags else None,
                     "sync_ms_p50": _pct([m["ms"] for m in done if m.get("ok")], 0.5),
                     "sync_ms_max": _pct([m["ms"] for m in done if m.get("ok")], 1.0)}
-    restarts = sum(1 for ms in metrics.values() for m in ms if m.get("do") == "start" and m.get("restarted"))
+    restarts = sum(max(0, sum(1 for m in ms if m.get("do") == "start") - 1) for ms in metrics.values())
     service = [m["ms"] for d in DESKS for m in metrics.get(d, []) if m.get("do") == "issue" and "ms" in m]
     return {
         "badges_per_hour_per_desk": bph,
@@ -89,6 +89,7 @@ def figures(plan: Any, state: Any, result: Any) -> dict:
         "queue": queue,
         "queue_series": {d: [[round(m, 1), w] for m, w in s] for d, s in plan.queue.items()},
         "service_time_modelled_s": SERVICE_SECONDS,
+        "clerks_per_desk": clerks_per_desk(plan.scale),
         "issue_service_ms": {"p50": _pct(service, 0.5), "p95": _pct(service, 0.95), "n": len(service)},
         "scan_ms_idle": {"p50": _pct(idle, 0.5), "p95": _pct(idle, 0.95), "max": _pct(idle, 1.0), "n": len(idle)},
         "scan_ms_while_syncing": {"p50": _pct(merging, 0.5), "p95": _pct(merging, 0.95), "max": _pct(merging, 1.0),
@@ -139,7 +140,7 @@ def markdown(summary: dict, figs: dict) -> str:
              f"| kill -9 of workers / restarts | {summary['kills']} / {summary['worker_restarts']} |", ""]
     if summary["problems"]:
         lines += ["Problems:", ""] + [f"- {p}" for p in summary["problems"]] + [""]
-    lines += ["## Badges per hour per desk (modelled clerk: "
+    lines += [f"## Badges per hour per desk ({figs['clerks_per_desk']} clerk(s) a desk, modelled at "
               f"{figs['service_time_modelled_s']:.0f} s a participant)", "",
               "| desk | badges | peak per hour | peak hour | longest queue | at |", "|---|---|---|---|---|---|"]
     for d, v in figs["badges_per_hour_per_desk"].items():
@@ -241,7 +242,7 @@ def pdf(path: Path, summary: dict, figs: dict) -> None:
     story.append(Spacer(1, 8))
     story.append(lines_chart("Badges per hour per desk", {d: hours(s) for d, s in
                                                           figs["badges_per_hour_series"].items()}, "badges/hour"))
-    story.append(lines_chart("Queue length at each desk (modelled, one clerk)",
+    story.append(lines_chart(f"Queue length at each desk (modelled, {figs['clerks_per_desk']} clerk(s))",
                              {d: [(m / 60, float(w)) for m, w in s] for d, s in figs["queue_series"].items()},
                              "people waiting"))
     i, m = figs["scan_ms_idle"], figs["scan_ms_while_syncing"]
