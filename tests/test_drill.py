@@ -11,11 +11,10 @@ import shutil
 import sqlite3
 from collections import Counter
 from dataclasses import replace
-from pathlib import Path
-
-import pytest
 
 import pg_fixtures
+import pytest
+
 from regdesk.domain import secretbox
 from regdesk.services.drill import faults, plan, reconcile, report, runner
 

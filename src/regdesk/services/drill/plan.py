@@ -16,7 +16,7 @@ import heapq
 import importlib.util
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -76,7 +76,7 @@ def local_at(minute: float) -> datetime:
 
 
 def sim_start_utc() -> datetime:
-    return START_LOCAL.astimezone(timezone.utc)
+    return START_LOCAL.astimezone(UTC)
 
 
 def load_generator() -> Any:

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from regdesk.services.drill.plan import DESKS, SERVICE_SECONDS, clerks_per_desk, local_at
+from regdesk.services.drill.plan import (
+    DESKS,
+    SERVICE_SECONDS,
+    clerks_per_desk,
+    local_at,
+)
 
 SCANS = ("scan", "board", "scan_old", "forged")
 

@@ -14,10 +14,10 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
@@ -25,10 +25,23 @@ from sqlalchemy.engine import make_url
 from regdesk.clock import FixedClock
 from regdesk.config import bundled_event_path
 from regdesk.errors import RegdeskError
-from regdesk.services import accreditation, bundles, embedded_pg, operators, provisioning
+from regdesk.services import (
+    accreditation,
+    bundles,
+    embedded_pg,
+    operators,
+    provisioning,
+)
 from regdesk.services.drill import faults as faults_mod
 from regdesk.services.drill import plan as plan_mod
-from regdesk.services.drill.plan import GATES, HOTEL_STOPS, ICC_STOP, STATIONS, SUPERVISOR, local_at
+from regdesk.services.drill.plan import (
+    GATES,
+    HOTEL_STOPS,
+    ICC_STOP,
+    STATIONS,
+    SUPERVISOR,
+    local_at,
+)
 from regdesk.services.operators import OperatorSession
 from regdesk.services.station import Station, found_meeting, open_station
 from regdesk.services.sync import Hub, sync_once

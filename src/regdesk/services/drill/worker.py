@@ -113,7 +113,7 @@ class Worker:
     def get_scanner(self) -> Scanner:
         if self.scanner is None:
             self.scanner = Scanner(self.station, self.operator, self.point())
-            sa_event.listen(self.scanner._session, "after_begin", self._locked)  # noqa: SLF001 - measured
+            sa_event.listen(self.scanner._session, "after_begin", self._locked)
         return self.scanner
 
     def _locked(self, *_args: Any) -> None:
