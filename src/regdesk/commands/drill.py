@@ -15,7 +15,8 @@ DRILL_FAILED_EXIT = 1  # any difference between the stations
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("drill", help="rehearse the meeting end to end (12 station processes, a PostgreSQL hub, "
-                                     "faults) and check that every station reconciles; exit 0 only if they do, 1 on any difference")
+                                     "faults) and check that every station reconciles; exit 0 only if they do, "
+                                     "1 on any difference")
     p.add_argument("--scale", type=int, default=900, help="participants (default 900, as the real meeting; "
                                                          "up to 100000)")
     p.add_argument("--seed", type=int, default=2017, help="the plan's seed (same seed, same people and faults)")

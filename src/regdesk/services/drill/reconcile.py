@@ -165,7 +165,8 @@ def reconcile(plan: Any, state: Any) -> Reconciliation:
                      and e.get("do") in ("issue", "replace", "collect")}
     missing_serials = (acked_serials | cli_serials) - set(ref_badges)
     if missing_serials:
-        result.problems.append(f"{len(missing_serials)} acknowledged badge(s) missing, e.g. {sorted(missing_serials)[0]}")
+        result.problems.append(f"{len(missing_serials)} acknowledged badge(s) missing, e.g. "
+                               f"{min(missing_serials)}")
     for c in state.cli:
         if not c.get("issued") and not (c.get("killed") and c.get("reason")):
             result.problems.append(f"regdesk issue {c['pid']} failed: exit {c.get('exit')} {c.get('stderr', '')[:120]}")
@@ -184,7 +185,8 @@ def reconcile(plan: Any, state: Any) -> Reconciliation:
         if report.ok:
             result.checks_passed += 1
         else:
-            result.problems.append(f"{key}: regdesk check failed: {'; '.join(report.problems)[:200] or report.integrity}")
+            why = "; ".join(report.problems)[:200] or report.integrity
+            result.problems.append(f"{key}: regdesk check failed: {why}")
     result.problems.extend(state.worker_failures)
     result.detail = {"acknowledged_events": len(acked), "recovered_after_kill": sum(1 for e in entries
                                                                                    if e.get("recovered")),

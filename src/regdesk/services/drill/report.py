@@ -136,7 +136,7 @@ def markdown(summary: dict, figs: dict) -> str:
              f"{summary['events']} events. Wall time {figs['timings_s'].get('total_s')} s.", "",
              "## Reconcile", "",
              "| check | result |", "|---|---|",
-             f"| same event set on every station | {'yes' if not any('lacks' in p for p in summary['problems']) else 'NO'} |",
+             f"| same event set on every station | {'NO' if any('lacks' in p for p in summary['problems']) else 'yes'} |",
              f"| acknowledged events lost / duplicated | {summary['lost']} / {summary['duplicated']} |",
              f"| tallies identical for every day | {'yes' if summary['tallies_identical'] else 'NO'} |",
              f"| badges / unaccounted | {summary['badges']} / {summary['badges_unaccounted']} |",
