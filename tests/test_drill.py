@@ -33,7 +33,7 @@ def small_drill(tmp_path_factory):
             mp.setattr(secretbox, "ROOT_KEY_COST", cheap)
             mp.setattr(secretbox, "JOIN_CODE_COST", cheap)
         try:
-            opts = runner.DrillOptions(scale=60, seed=3, out=out, wall_seconds=10, kills=2)
+            opts = runner.DrillOptions(scale=60, seed=3, out=out, wall_seconds=10, kills=2, sync_every=60)
             drill_plan, state, result = runner.run(opts)
         finally:
             if previous is None:
@@ -68,6 +68,10 @@ def test_faults_really_happened(small_drill):
     # Workers were killed and restarted; regdesk issue was killed mid-work and retried.
     assert state.kills_done, "no worker was killed"
     assert any(c["killed"] for c in state.cli) and all(c["issued"] or c["reason"] for c in state.cli)
+    # `regdesk scan` killed after half its badges: every verdict it printed is on every station (lost == 0).
+    (scan_run,) = state.cli_scans
+    assert scan_run["exits"] == [-9, 0]
+    assert len(scan_run["acked_event_ids"]) == scan_run["tokens"] >= 4
     # The hub outage was met by real sync attempts; desk-3 stayed offline; the bus stop never synced.
     assert sum(v["refused_hub_down"] for v in figs["sync"].values()) > 0
     assert figs["sync"]["desk-3"]["offline"] > 0

@@ -132,6 +132,9 @@ def reconcile(plan: Any, state: Any) -> Reconciliation:
             result.problems.append(f"{key}: {facts[key]['seq_dupes']} (station, seq) pairs held twice")
     acked, journal_problems, entries = acknowledged(state.journals)
     result.problems.extend(journal_problems)
+    for run in getattr(state, "cli_scans", []):  # verdicts `regdesk scan` printed: acknowledged
+        for event_id in run["acked_event_ids"]:
+            acked[event_id] = "icc-side (regdesk scan)"
     lost = {e for e in acked if any(e not in ids for ids in sets.values())}
     result.lost = len(lost)
     if lost:

@@ -107,6 +107,8 @@ def figures(plan: Any, state: Any, result: Any) -> dict:
         "worker_restarts": restarts,
         "kills": state.kills_done,
         "cli_issue": [{k: c.get(k) for k in ("pid", "killed", "issued", "reason", "ms")} for c in state.cli],
+        "cli_scan": [{"tokens": r["tokens"], "verdicts_printed": len(r["acked_event_ids"]),
+                      "killed_after": r["killed_after"], "exits": r["exits"]} for r in state.cli_scans],
         "timings_s": {k: round(v, 1) for k, v in state.timings.items()},
     }
 
@@ -129,6 +131,7 @@ def summary_json(plan: Any, state: Any, result: Any, figs: dict) -> dict:
 
 def markdown(summary: dict, figs: dict) -> str:
     verdict = "RECONCILED" if summary["ok"] else "FAILED"
+    same = "NO" if any("lacks" in p for p in summary["problems"]) else "yes"
     lines = [f"# regdesk drill: {verdict}", "",
              f"Scale {summary['scale']} (seed {summary['seed']}): {summary['plan']['participants']} participants in "
              f"{summary['plan']['state_delegations']} state delegations ({summary['plan']['delegations']} "
@@ -136,7 +139,7 @@ def markdown(summary: dict, figs: dict) -> str:
              f"{summary['events']} events. Wall time {figs['timings_s'].get('total_s')} s.", "",
              "## Reconcile", "",
              "| check | result |", "|---|---|",
-             f"| same event set on every station | {'NO' if any('lacks' in p for p in summary['problems']) else 'yes'} |",
+             f"| same event set on every station | {same} |",
              f"| acknowledged events lost / duplicated | {summary['lost']} / {summary['duplicated']} |",
              f"| tallies identical for every day | {'yes' if summary['tallies_identical'] else 'NO'} |",
              f"| badges / unaccounted | {summary['badges']} / {summary['badges_unaccounted']} |",
@@ -170,6 +173,9 @@ def markdown(summary: dict, figs: dict) -> str:
     lines += ["", "## Faults", ""] + [f"- kill -9 {k['station']} at {k['at_local']}" for k in figs["kills"]]
     lines += [f"- `regdesk issue {c['pid']}`: {'killed, then retried: ' if c['killed'] else ''}"
               f"{'issued' if c['issued'] else c['reason']} ({c['ms']:.0f} ms)" for c in figs["cli_issue"]]
+    lines += [f"- `regdesk scan` at the ICC side entrance: {r['verdicts_printed']} verdicts printed for "
+              f"{r['tokens']} badges, killed -9 after {r['killed_after']} and started again (exits {r['exits']})"
+              for r in figs["cli_scan"]]
     lines += ["", "Scan outcomes: " + ", ".join(f"{k} {v}" for k, v in figs["scan_outcomes"].items()), ""]
     return "\n".join(lines) + "\n"
 

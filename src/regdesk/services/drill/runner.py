@@ -45,7 +45,7 @@ from regdesk.services.drill.plan import (
 from regdesk.services.operators import OperatorSession
 from regdesk.services.station import Station, found_meeting, open_station
 from regdesk.services.sync import Hub, sync_once
-from regdesk.store.models import EventRow
+from regdesk.store.models import Badge, EventRow
 
 ROOT_PASSPHRASE = "drill root passphrase, never a real one"
 SUPERVISOR_SECRET = "maria drill passphrase 2017"
@@ -75,6 +75,7 @@ class RunState:
     journals: dict[str, Path] = field(default_factory=dict)
     metrics: dict[str, Path] = field(default_factory=dict)
     cli: list[dict] = field(default_factory=list)
+    cli_scans: list[dict] = field(default_factory=list)
     kills_done: list[dict] = field(default_factory=list)
     worker_failures: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -230,6 +231,56 @@ def run_cli_issue(item: dict, folder: Path, *, t0: float, speed: float, rng: ran
         state.cli.append(record)
 
 
+GUARD_PIN = "3434"
+
+
+def run_cli_scan(at: float, folder: Path, *, t0: float, speed: float, count: int, state: RunState,
+                 lock: threading.Lock) -> None:
+    """A guard at the ICC side entrance uses the real `regdesk scan` (one badge a line on stdin); the
+    first run is killed -9 after half the badges, the guard starts it again for the rest. A verdict
+    printed is a scan acknowledged: its event id must be on every station at the end."""
+    time.sleep(max(0.0, t0 + at / speed - time.time()))
+    tokens: list[str] = []
+    deadline = time.monotonic() + 30  # a lagging entrance may not have synced the badges yet
+    while True:
+        station = open_station(folder)
+        try:
+            with station.sessions() as session:
+                tokens = list(session.execute(select(Badge.token).where(Badge.revoked.is_(False))
+                                              .order_by(Badge.serial).limit(count)).scalars())
+        finally:
+            station.close()
+        if len(tokens) >= count or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    moment = local_at(at).replace(tzinfo=None).isoformat(timespec="seconds")
+    argv = [sys.executable, "-m", "regdesk", "--data-dir", str(folder), "scan", "--point", "security:ICC-SIDE",
+            "--operator", "guard", "--clock", moment, "--json"]
+    env = {**os.environ, "REGDESK_PIN": GUARD_PIN}
+    half = len(tokens) // 2
+    record: dict[str, Any] = {"tokens": len(tokens), "acked_event_ids": [], "killed_after": half, "exits": []}
+    for part, kill in ((tokens[:half], True), (tokens[half:], False)):
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=env)
+        assert proc.stdin is not None and proc.stdout is not None
+        for token in part:
+            proc.stdin.write(token + "\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()
+            if not line:
+                break
+            record["acked_event_ids"].append(json.loads(line)["event_id"])
+        if kill:
+            os.kill(proc.pid, signal.SIGKILL)  # mid-work: stdin still open, the next badge never comes
+            proc.wait()
+        else:
+            proc.stdin.close()
+            proc.wait()
+        record["exits"].append(proc.returncode)
+    with lock:
+        state.cli_scans.append(record)
+
+
 def run(opts: DrillOptions) -> tuple[plan_mod.Plan, RunState, Any]:
     from regdesk.services.drill import reconcile as reconcile_mod
 
@@ -284,6 +335,10 @@ def run(opts: DrillOptions) -> tuple[plan_mod.Plan, RunState, Any]:
                                         kwargs={"t0": t0, "speed": speed, "rng": random.Random(rng.random()),
                                                 "state": state, "lock": lock}, daemon=True)
                        for item in plan.cli_issues]
+        tuesday = plan_mod.minutes(plan_mod.datetime(2017, 12, 5, 9, 40, tzinfo=plan_mod.ZONE))
+        cli_threads.append(threading.Thread(target=run_cli_scan, args=(tuesday, folders["icc-side"]),
+                                            kwargs={"t0": t0, "speed": speed, "count": 10, "state": state,
+                                                    "lock": lock}, daemon=True))
         for t in cli_threads:
             t.start()
         pending_kills = list(faults.kills)
