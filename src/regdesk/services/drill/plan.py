@@ -118,6 +118,10 @@ class Plan:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+def _arrives_on(person: Person, day: Any) -> bool:
+    return person.arrival is not None and local_at(person.arrival).date() == day
+
+
 def _desk_of(delegation: str) -> str:
     first = (delegation.strip()[:1] or "A").upper()
     for desk, letters in zip(DESKS, DESK_LETTERS):
@@ -235,9 +239,11 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
             people[pid].arrival = _arrival(rng)
 
     # A few issuances go through the real CLI (`regdesk issue`), some killed mid-work and retried.
-    cli_people = [p for p in ids if people[p].arrival is not None and people[p].desk == "desk-2"
-                  and local_at(people[p].arrival).date() == datetime(2017, 12, 2).date()][:min(6, max(2, scale // 300))]
-    cli_issues = [{"pid": p, "at": people[p].arrival, "kill": i % 2 == 0} for i, p in enumerate(cli_people)]
+    saturday_date = datetime(2017, 12, 2).date()
+    cli_people = [p for p in ids if people[p].desk == "desk-2" and _arrives_on(people[p], saturday_date)]
+    cli_people = cli_people[:min(6, max(2, scale // 300))]
+    cli_issues: list[dict[str, Any]] = [{"pid": p, "at": people[p].arrival, "kill": i % 2 == 0}
+                                        for i, p in enumerate(cli_people)]
     cli_set = set(cli_people)
 
     queue: dict[str, list[tuple[float, int]]] = {}
@@ -304,8 +310,8 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
             bus_time = None
             if rng.random() < 0.6:
                 dep = rng.choice(schedule[person.hotel])
-                h, m = map(int, dep.split(":"))
-                bus_time = minutes(day.replace(hour=h, minute=m)) - rng.uniform(1, 12)
+                hh, mm = map(int, dep.split(":"))
+                bus_time = minutes(day.replace(hour=hh, minute=mm)) - rng.uniform(1, 12)
                 scripts[stop_station[person.hotel]].append({"at": bus_time, "do": "board", "pid": pid})
                 gate_at = bus_time + 30 + rng.uniform(0, 10)
             else:
@@ -314,8 +320,8 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
             scripts[gate].append({"at": gate_at, "do": "scan", "pid": pid})
             if rng.random() < 0.5:
                 dep = rng.choice(evening)
-                h, m = map(int, dep.split(":"))
-                scripts[ICC_STOP].append({"at": minutes(day.replace(hour=h, minute=m)) - rng.uniform(1, 12),
+                hh, mm = map(int, dep.split(":"))
+                scripts[ICC_STOP].append({"at": minutes(day.replace(hour=hh, minute=mm)) - rng.uniform(1, 12),
                                           "do": "board", "pid": pid})
         # A few try a replaced badge, and a few a forged one, at the main entrance.
         for pid in lost[: max(1, len(lost) // 3)]:
@@ -328,11 +334,11 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
         # Buses leave on the timetable: the marshal closes each departure at its time.
         for station, stop in HOTEL_STOPS.items():
             for dep in schedule[stop]:
-                h, m = map(int, dep.split(":"))
-                scripts[station].append({"at": minutes(day.replace(hour=h, minute=m)), "do": "depart"})
+                hh, mm = map(int, dep.split(":"))
+                scripts[station].append({"at": minutes(day.replace(hour=hh, minute=mm)), "do": "depart"})
         for dep in sorted(set(evening + ["18:20", "18:50", "19:20"])):
-            h, m = map(int, dep.split(":"))
-            scripts[ICC_STOP].append({"at": minutes(day.replace(hour=h, minute=m)), "do": "depart"})
+            hh, mm = map(int, dep.split(":"))
+            scripts[ICC_STOP].append({"at": minutes(day.replace(hour=hh, minute=mm)), "do": "depart"})
 
     for key, role, _ in STATIONS:
         if key == "bus-vel":
@@ -343,8 +349,8 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
                 scripts[SUPERVISOR].append({"at": n + 30, "do": "relay", "night": night.date().isoformat()})
                 scripts[key].append({"at": n + 60, "do": "bundle_in", "night": night.date().isoformat()})
             continue
-        for m in _sync_minutes(key, role, sync_every):
-            scripts[key].append({"at": m, "do": "sync"})
+        for when in _sync_minutes(key, role, sync_every):
+            scripts[key].append({"at": when, "do": "sync"})
     for key in scripts:
         scripts[key].sort(key=lambda a: (a["at"], a["do"] != "sync"))
         for i, action in enumerate(scripts[key]):

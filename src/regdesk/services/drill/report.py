@@ -59,7 +59,9 @@ def figures(plan: Any, state: Any, result: Any) -> dict:
                "peak_hour": max(c, key=lambda h: c[h]) if c else None} for d, c in per_hour.items()}
     queue = {d: {"max_waiting": max((w for _, w in s), default=0),
                  "max_at": _hour(max(s, key=lambda x: x[1])[0]) if s else None} for d, s in plan.queue.items()}
-    idle, merging, locks = [], [], []
+    idle: list[float] = []
+    merging: list[float] = []
+    locks: list[float] = []
     lock_where = ("", 0.0)
     verdicts: Counter[str] = Counter()
     no_badge = 0

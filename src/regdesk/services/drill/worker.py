@@ -189,7 +189,8 @@ class Worker:
         desk.record_identity_check(self.station, pid, "passport", f"P{abs(hash(pid)) % 10**7:07d}", self.operator)
         try:
             badge = desk.issue_badge(self.station, pid, operator=self.operator, replace=replace)
-            outcome = {"outcome": "issued", "serial": badge.serial, "replaced": badge.replaced_serial}
+            outcome: dict[str, Any] = {"outcome": "issued", "serial": badge.serial,
+                                       "replaced": badge.replaced_serial}
         except desk.IssueRefused as refused:
             outcome = {"outcome": "refused", "reason": str(refused.refusal)}
         outcome["ms"] = (time.perf_counter() - t0) * 1000
@@ -204,7 +205,8 @@ class Worker:
                                             check=collection.CollectorCheck("passport", "4417"),
                                             operator=self.operator, only_fitting=True)
             serials = [m.serial for m in result.issued if getattr(m, "serial", None)]
-            outcome = {"outcome": "collected", "issued": len(result.issued), "refused": len(result.refused),
+            outcome: dict[str, Any] = {"outcome": "collected", "issued": len(result.issued),
+                                       "refused": len(result.refused),
                        "serials": serials}
         except desk.DeskError as exc:
             outcome = {"outcome": "refused", "reason": str(exc)[:200]}
