@@ -206,8 +206,7 @@ class Worker:
                                             operator=self.operator, only_fitting=True)
             serials = [m.serial for m in result.issued if getattr(m, "serial", None)]
             outcome: dict[str, Any] = {"outcome": "collected", "issued": len(result.issued),
-                                       "refused": len(result.refused),
-                       "serials": serials}
+                                       "refused": len(result.refused), "serials": serials}
         except desk.DeskError as exc:
             outcome = {"outcome": "refused", "reason": str(exc)[:200]}
         outcome["ms"] = (time.perf_counter() - t0) * 1000
