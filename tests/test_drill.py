@@ -181,3 +181,28 @@ def test_plan_partition_duplicates_fall_inside_desk_3s_offline_window():
     # Buses leave on the configured timetable.
     departs = [plan.local_at(a["at"]).strftime("%H:%M") for a in p.scripts["bus-wes"] if a["do"] == "depart"]
     assert sorted(set(departs)) == ["07:15", "07:45", "08:15", "08:45", "09:15"]
+
+
+def test_a_worker_killed_after_its_commit_acknowledges_the_action_on_restart(small_drill, tmp_path):
+    """kill -9 between the commit and the journal's acknowledgement: on restart the worker finds the
+    committed events in its own log, acknowledges them once, and does not do the action again."""
+    from regdesk.services.drill import worker
+
+    _plan, state, _result, _summary, _out = small_drill
+    source = state.journals["desk-1"].parent
+    data_dir = tmp_path / "desk-1"
+    shutil.copytree(state.stations["desk-1"], data_dir)
+    config = json.loads((source / "config.json").read_text())
+    lines = (source / "journal.jsonl").read_text().splitlines()
+    last_ack = max(i for i, line in enumerate(lines) if line.startswith('{"ack"') and '"events": []' not in line)
+    lost_ack = json.loads(lines[last_ack])
+    assert json.loads(lines[last_ack - 1]) == {"start": lost_ack["ack"]}
+    (tmp_path / "journal.jsonl").write_text("\n".join(lines[:last_ack]) + "\n")  # killed right after the commit
+    config.update(data_dir=str(data_dir), journal=str(tmp_path / "journal.jsonl"),
+                  metrics=str(tmp_path / "metrics.jsonl"), hub_url=config["dead_hub_url"])
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert worker.main([str(tmp_path / "config.json")]) == 0
+    acks = [json.loads(line) for line in (tmp_path / "journal.jsonl").read_text().splitlines() if '"ack"' in line]
+    again = [a for a in acks if a["ack"] == lost_ack["ack"]]
+    assert len(again) == 1 and again[0]["recovered"] and again[0]["events"] == lost_ack["events"]
+    assert Counter(a["ack"] for a in acks).most_common(1)[0][1] == 1
