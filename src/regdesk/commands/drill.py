@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from datetime import datetime
@@ -44,6 +45,8 @@ def cmd_drill(args: argparse.Namespace) -> int:
         else:
             print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
+    # A stopped drill (kill, Ctrl-C) stops its station workers and drops its hub database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     opts = runner.DrillOptions(scale=args.scale, seed=args.seed, out=out, wall_seconds=wall, kills=args.kills, log=log)
     plan, state, result = runner.run(opts)
     summary = report.write(Path(out).resolve(), plan, state, result)

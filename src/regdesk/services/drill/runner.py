@@ -341,46 +341,54 @@ def run(opts: DrillOptions) -> tuple[plan_mod.Plan, RunState, Any]:
                                                     "lock": lock}, daemon=True))
         for t in cli_threads:
             t.start()
-        pending_kills = list(faults.kills)
-        while True:
-            now = time.time()
-            sim = (now - t0) * speed
-            for kill in [k for k in pending_kills if k.at <= sim]:
-                w = workers[kill.station]
-                if not w.working():
-                    continue  # not yet at work (starting up): killed once it is
-                pending_kills.remove(kill)
-                if w.proc is not None and w.proc.poll() is None and w.restart_at is None:
+        try:
+            pending_kills = list(faults.kills)
+            while True:
+                now = time.time()
+                sim = (now - t0) * speed
+                for kill in [k for k in pending_kills if k.at <= sim]:
+                    w = workers[kill.station]
+                    if not w.working():
+                        continue  # not yet at work (starting up): killed once it is
+                    pending_kills.remove(kill)
+                    if w.proc is not None and w.proc.poll() is None and w.restart_at is None:
+                        os.kill(w.proc.pid, signal.SIGKILL)
+                        w.proc.wait()
+                        w.restart_at = now + kill.restart_after
+                        state.kills_done.append({"station": kill.station, "sim_minute": round(sim, 1),
+                                                 "at_local": local_at(sim).strftime("%a %d %b %H:%M")})
+                        log(f"kill -9 {kill.station} at {local_at(sim):%a %d %b %H:%M}")
+                for w in workers.values():
+                    if w.done:
+                        continue
+                    if w.restart_at is not None:
+                        if now >= w.restart_at:
+                            w.restart_at = None
+                            w.start()
+                        continue
+                    assert w.proc is not None
+                    code = w.proc.poll()
+                    if code is None:
+                        continue
+                    if code == 0:
+                        w.done = True
+                        continue
+                    state.worker_failures.append(f"{w.key} exited with {code} (see {w.log_path})")
+                    log(f"worker {w.key} failed ({code}); restarting")
+                    if w.starts >= 4:
+                        w.done = True
+                    else:
+                        w.start()
+                if all(w.done for w in workers.values()):
+                    break
+                time.sleep(0.05)
+        except BaseException:
+            # Interrupted (Ctrl-C, an error): no station worker outlives the drill.
+            for w in workers.values():
+                if w.proc is not None and w.proc.poll() is None:
                     os.kill(w.proc.pid, signal.SIGKILL)
                     w.proc.wait()
-                    w.restart_at = now + kill.restart_after
-                    state.kills_done.append({"station": kill.station, "sim_minute": round(sim, 1),
-                                             "at_local": local_at(sim).strftime("%a %d %b %H:%M")})
-                    log(f"kill -9 {kill.station} at {local_at(sim):%a %d %b %H:%M}")
-            for w in workers.values():
-                if w.done:
-                    continue
-                if w.restart_at is not None:
-                    if now >= w.restart_at:
-                        w.restart_at = None
-                        w.start()
-                    continue
-                assert w.proc is not None
-                code = w.proc.poll()
-                if code is None:
-                    continue
-                if code == 0:
-                    w.done = True
-                    continue
-                state.worker_failures.append(f"{w.key} exited with {code} (see {w.log_path})")
-                log(f"worker {w.key} failed ({code}); restarting")
-                if w.starts >= 4:
-                    w.done = True
-                else:
-                    w.start()
-            if all(w.done for w in workers.values()):
-                break
-            time.sleep(0.05)
+            raise
         for t in cli_threads:
             t.join()
         state.timings["week_s"] = time.time() - t0
