@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = psub.add_parser("set", help="print badges on this CUPS queue (see `lpstat -p`)")
     a.add_argument("name")
     a.add_argument("--second", action="store_true",
-                   help="the other printer: the desk sends a badge there with one key (F8) when the main one fails")
+                   help="the other printer: the desk sends a badge there with one key (ctrl+o) when the main one fails")
     a.set_defaults(func=cmd_printer_set)
     a = psub.add_parser("clear", help="stop printing; save badge PDFs to the output folder")
     a.add_argument("--second", action="store_true", help="forget only the second printer")
@@ -65,7 +65,7 @@ def cmd_printer_set(args: argparse.Namespace) -> int:
         station.set_setting(SECOND_PRINTER_SETTING if args.second else PRINTER_SETTING, name)
     finally:
         station.close()
-    print(f"The other printer is {name} (F8 at the desk)" if args.second else f"Badges will print on {name}")
+    print(f"The other printer is {name} (ctrl+o at the desk)" if args.second else f"Badges will print on {name}")
     return 0
 
 

@@ -18,7 +18,9 @@ wait for the clerk to pick the person and press F2.
 The printer line (above the footer, shown when the station has a printer) says how CUPS reports
 each printer (idle, printing, STOPPED – paper out, offline...) and how many jobs wait, read by a
 worker every few seconds. A badge that did not print stays there with its reason until it prints:
-F7 retries it, F8 sends it to the station's other printer (`regdesk printer set NAME --second`).
+ctrl+r retries it, ctrl+o sends it to the station's other printer (`regdesk printer set NAME --second`);
+both are ctrl keys because every function key from F7 to F12 already belongs to the app (screens,
+sign out), and ctrl keys, unlike letters, never come from a barcode scanner.
 """
 
 from __future__ import annotations
@@ -99,10 +101,11 @@ class DeskScreen(Screen):
         Binding("f4", "replace", "Replace", id="desk.replace", tooltip="Revoke the lost badge, issue a new one"),
         Binding("f5", "reprint", "Reprint", id="desk.reprint"),
         Binding("f6", "override", "Override", id="desk.override", tooltip="Supervisor override of a refusal"),
-        # Shown only while a badge waits to be printed (F7) or there is a second printer to use (F8).
-        Binding("f7", "retry_print", "Retry print", id="desk.retry_print",
+        # Shown only while a badge waits to be printed (ctrl+r), and while there is also a second printer
+        # to send it to or the main one is not ready (ctrl+o).
+        Binding("ctrl+r", "retry_print", "Retry", id="desk.retry_print",
                 tooltip="Print the badge that did not print again, on the same printer"),
-        Binding("f8", "other_printer", "Other printer", id="desk.other_printer",
+        Binding("ctrl+o", "other_printer", "Other printer", id="desk.other_printer",
                 tooltip="Print that badge (or the selected participant's) on the station's other printer"),
         Binding("escape", "new_search", "Clear", id="desk.new_search", tooltip="Clear the search: a new participant"),
         # Off the footer (it must fit 80 columns); in the command palette and the README.
@@ -127,7 +130,7 @@ class DeskScreen(Screen):
         self._recent_card: str | None = None  # the last card shown: preferred by a passport read
         self._printers = printers.Printers("", "")  # as last read from the station settings
         self._printer_states: list[printers.PrinterStatus] = []
-        self._unprinted: UnprintedBadge | None = None  # the last badge that did not print (F7/F8 act on it)
+        self._unprinted: UnprintedBadge | None = None  # the last badge that did not print (ctrl+r/ctrl+o act on it)
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -170,6 +173,7 @@ class DeskScreen(Screen):
 
     def on_resize(self, event: events.Resize) -> None:
         self.detail.set_compact(event.size.width < WIDE_FROM or event.size.height < TALL_FROM)
+        self._show_printer_line()
 
     def _outcome(self, text: str, tone: str = "", about: str | None = None) -> None:
         self._outcome_for = (about or self.selected_id) if text else None
@@ -375,10 +379,10 @@ class DeskScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "retry_print":  # off the footer until a badge did not print
             return (None if self._busy else True) if self._unprinted is not None else False
-        if action == "other_printer":  # off the footer on a station with one printer
-            if not (self._printers.main and self._printers.second):
+        if action == "other_printer":  # on the footer while the main printer is in trouble
+            if not (self._printers.main and self._printers.second) or self._print_target() is None:
                 return False
-            return None if self._busy or self._print_target() is None else True
+            return None if self._busy else True
         if action not in PARTICIPANT_ACTIONS:
             return True
         card = self.current_card
@@ -406,8 +410,8 @@ class DeskScreen(Screen):
              f"Several members' badges at once, with a letter{who and ' · collected by' + who[2:]}"),
         ]
         offers += [
-            ("retry_print", "Desk: Retry print (F7)", "Print the badge that did not print again"),
-            ("other_printer", "Desk: Print on the other printer (F8)",
+            ("retry_print", "Desk: Retry print (ctrl+r)", "Print the badge that did not print again"),
+            ("other_printer", "Desk: Print on the other printer (ctrl+o)",
              f"Send the badge to {self._printers.second or 'the second printer'}"),
         ]
         for action, title, help_text in offers:
@@ -535,10 +539,10 @@ class DeskScreen(Screen):
             self.post_message(m.PrintersRead(chosen, states))
 
     def on_printers_read(self, message: m.PrintersRead) -> None:
-        changed = message.printers != self._printers
+        changed = (message.printers, message.statuses) != (self._printers, self._printer_states)
         self._printers, self._printer_states = message.printers, message.statuses
         self._show_printer_line()
-        if changed:
+        if changed:  # ctrl+o follows the main printer's state
             self.refresh_bindings()
 
     def _show_printer_line(self) -> None:
@@ -546,17 +550,22 @@ class DeskScreen(Screen):
         if not self._printers.main and self._unprinted is None:
             line.set_classes("-none")
             return
+        wide = self.size.width >= WIDE_FROM
         parts = []
         for index, state in enumerate(self._printer_states):
-            label = "Printer" if index == 0 else "Other"
-            parts.append(f"{label} {state.name}: {state.summary()}")
+            label = ("Printer " if index == 0 else "Other ") if wide else ""
+            parts.append(f"{label}{state.name}: {state.summary()}")
         text = Text(" │ ".join(parts) or "Printer: none (badges are saved as PDFs)")
         tone = "-ok" if all(s.ready and not s.condition for s in self._printer_states) else "-warn"
         unprinted = self._unprinted
         if unprinted is not None:
             other = self._printers.other(unprinted.printer or self._printers.main)
-            keys = "F7 retry" + (f" · F8 on {other}" if other else "")
-            text.append(f"\nNOT PRINTED: badge {format_serial(unprinted.serial)} ({unprinted.problem}) · {keys}")
+            if wide:
+                keys = "ctrl+r retry" + (f" · ctrl+o on {other}" if other else "")
+                text.append(f"\nNOT PRINTED: badge {format_serial(unprinted.serial)} – {unprinted.problem} · {keys}")
+            else:  # 80 columns: the footer's own notation for ctrl keys
+                keys = "^r retry" + (f" · ^o {other}" if other else "")
+                text.append(f"\nNOT PRINTED {format_serial(unprinted.serial)}: {unprinted.problem} · {keys}")
             tone = "-warn"
         line.set_classes(tone)
         line.update(text)
@@ -568,13 +577,14 @@ class DeskScreen(Screen):
         self._poll_printers()  # a print changes the queue: show it now, not in a few seconds
 
     def _print_target(self) -> tuple[str, str, str] | None:
-        """(participant, serial, printer it last went to) for F8: the badge that did not print, else
-        the selected participant's current badge."""
+        """(participant, serial, printer it last went to) for ctrl+o: the badge that did not print, else,
+        while the main printer is not ready, the selected participant's current badge."""
         if self._unprinted is not None:
             u = self._unprinted
             return u.participant_id, u.serial, u.printer or self._printers.main
         card = self.current_card
-        if card is not None and card.holds_badge:
+        main = next((st for st in self._printer_states if st.name == self._printers.main), None)
+        if card is not None and card.holds_badge and main is not None and not main.ready:
             return card.accreditation_id, card.current_serial, self._printers.main
         return None
 
@@ -805,7 +815,7 @@ class DeskScreen(Screen):
         if message.status == desk.NOT_PRINTED:
             done = "NOT reprinted" if message.reprint else "ISSUED – NOT PRINTED"
             other = self._printers.other(message.printer)
-            keys = "Press F7 (or F5) to retry printing" + (f", F8 to print it on {other}." if other else ".")
+            keys = "Press ctrl+r (or F5) to retry printing" + (f", ctrl+o to print it on {other}." if other else ".")
             self._outcome(f"BADGE {serial} {done} (printer {message.printer}: {message.problem}).\n"
                           f"PDF: {message.pdf_path}\n{keys}", "warn", message.participant_id)
             self.app.bell()
@@ -829,7 +839,7 @@ class DeskScreen(Screen):
     def on_print_failed(self, message: m.PrintFailed) -> None:
         done = "NOT reprinted" if message.reprint else "ISSUED – NOT PRINTED"
         self._outcome(f"BADGE {format_serial(message.serial)} {done}: {message.error}\n"
-                      "Press F7 (or F5) to retry printing.", "warn", message.participant_id)
+                      "Press ctrl+r (or F5) to retry printing.", "warn", message.participant_id)
         self.app.bell()
         self._remember_unprinted(UnprintedBadge(message.participant_id, message.serial, message.printer,
                                                 message.error))
