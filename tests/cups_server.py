@@ -27,7 +27,7 @@ import pytest
 
 # Debian/Ubuntu: cups-daemon (cupsd), cups-client (lp, lpstat, lpadmin, cupsenable, cupsdisable).
 CUPS_PACKAGES = "cups-daemon cups-client"
-CUPS_PROGRAMS = ("cupsd", "lp", "lpstat", "lpadmin", "cupsenable", "cupsdisable", "cancel")
+CUPS_PROGRAMS = ("cupsd", "lp", "lpstat", "lpadmin", "cupsenable", "cupsdisable")
 MISSING = ("the printing tests run a real CUPS and need {missing}; install them with "
            f"`sudo apt-get install {CUPS_PACKAGES}` (Debian/Ubuntu)")
 START_TIMEOUT = 10.0

@@ -25,7 +25,7 @@ from regdesk.services import desk, lookup, printers
 from regdesk.store.models import Badge, EventRow
 
 from conftest import participant_row, seed_participants
-from cups_server import CUPS_PACKAGES, MISSING, which_missing
+from cups_server import CUPS_PACKAGES, MISSING, start_cups, which_missing
 
 
 @pytest.fixture
@@ -58,11 +58,15 @@ def wait_for_state(name: str, done, what: str, timeout: float = 15.0) -> printin
         time.sleep(0.05)
 
 
-def test_missing_cups_names_the_debian_packages():
-    """What a machine without CUPS gets instead of a skip."""
+def test_missing_cups_fails_naming_the_debian_packages(monkeypatch, tmp_path):
+    """What a machine without CUPS gets: a failure that says what to install, never a skip."""
     assert which_missing() == [], MISSING.format(missing=", ".join(which_missing()))
-    assert "cups-daemon" in CUPS_PACKAGES and "cups-client" in CUPS_PACKAGES
-    assert "apt-get install cups-daemon cups-client" in MISSING
+    monkeypatch.setenv("PATH", str(tmp_path))  # no lp, lpstat... on this PATH
+    with pytest.raises(pytest.fail.Exception) as failed:
+        start_cups(("Badge_X",))
+    message = str(failed.value)
+    assert "lp, lpstat, lpadmin, cupsenable, cupsdisable" in message
+    assert f"sudo apt-get install {CUPS_PACKAGES}" in message and CUPS_PACKAGES == "cups-daemon cups-client"
 
 
 def test_badge_printed_through_real_lp_comes_out_and_its_qr_is_the_token(cups, desk_station, issued):

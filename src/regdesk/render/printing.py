@@ -240,7 +240,10 @@ def deliver(path: Path, printer: str | None, *, options: Sequence[str] = (),
         return DeliveryResult(False, f"Cannot run lp for printer {printer}: {exc.strerror or exc}; "
                                      f"badge PDF saved to {path}", problem=f"cannot run lp: {exc.strerror or exc}")
     if done.returncode != 0:
-        reason = _first_line(done.stderr) or _first_line(done.stdout) or f"lp exited with status {done.returncode}"
+        said = _first_line(done.stderr) or _first_line(done.stdout)
+        # "lp: Error - The printer or class does not exist." -> "The printer or class does not exist"
+        said = re.sub(r"^lp:\s*(Error\s*-\s*)?", "", said).rstrip(".")
+        reason = said or f"lp exited with status {done.returncode}"
         return DeliveryResult(False, f"Printer {printer} refused the badge: {reason}. "
                                      f"Badge PDF saved to {path}; fix the printer, then reprint.", problem=reason)
     match = re.search(r"request id is (\S+)", done.stdout)
