@@ -7,7 +7,9 @@ and `cupsdisable` talk to it. Each queue is a raw queue (CUPS passes the PDF thr
 cups-filters needed) whose device is a small CUPS backend, `folder:DIR`, that writes each job it
 receives to DIR/job-<id>.pdf: the stand-in for the badge printer's hardware. Touch DIR/.paper-out
 and the backend reports what a printer out of paper reports to CUPS (the IPP state reason
-media-empty-error and "Out of paper"), and CUPS stops the queue as it does for a real one.
+media-empty-error and "Out of paper"), and CUPS stops the queue as it does for a real one; while
+DIR/.offline exists the job stays printing with offline-report, as CUPS's ipp backend reports a
+network printer that does not answer.
 
 The Debian packages it needs are in CUPS_PACKAGES; without them the tests FAIL with that list.
 """
@@ -40,6 +42,13 @@ if [ -e "$dir/.paper-out" ]; then
   echo "STATE: +media-empty-error" >&2
   echo "ERROR: Out of paper" >&2
   exit 4  # CUPS_BACKEND_STOP: CUPS stops the queue, the job waits
+fi
+if [ -e "$dir/.offline" ]; then
+  # What CUPS's ipp backend does while a network printer does not answer: the job stays "printing".
+  echo "STATE: +offline-report" >&2
+  echo "INFO: The printer is not responding" >&2
+  while [ -e "$dir/.offline" ]; do sleep 0.1; done
+  echo "STATE: -offline-report" >&2
 fi
 echo "STATE: -media-empty-error" >&2
 out="$dir/job-$1.pdf"
@@ -141,8 +150,9 @@ class CupsServer:
         """Every queue enabled, accepting, empty, with paper and no state reason left by a device:
         the state each test starts from (the queues are made afresh)."""
         for name, out in self.queues.items():
+            self.run("lpadmin", "-x", name)  # its waiting and printing jobs go with it
             (out / ".paper-out").unlink(missing_ok=True)
-            self.run("lpadmin", "-x", name)  # its waiting jobs go with it
+            (out / ".offline").unlink(missing_ok=True)
             for job in out.glob("job-*"):
                 job.unlink()
             self.run("lpadmin", "-p", name, "-E", "-v", f"folder:{out}", "-m", "raw")

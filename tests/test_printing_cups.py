@@ -209,3 +209,25 @@ def test_paper_loaded_and_queue_enabled_prints_again(cups, tmp_path):
     assert len(cups.wait_printed("Badge_B", 2)) == 2
     status = wait_for_state("Badge_B", lambda s: s.queued == 0, "empty")
     assert status.condition == "" and status.summary() == "idle · 0 queued"
+
+
+def test_offline_printer_and_a_queue_not_accepting_jobs(cups, tmp_path):
+    pdf = tmp_path / "badge.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    offline = cups.queues["Badge_B"] / ".offline"
+    offline.touch()
+    assert printing.deliver(pdf, "Badge_B").printed  # CUPS took it; the device does not answer
+    status = wait_for_state("Badge_B", lambda s: s.condition == "offline", "offline")
+    assert status.state == printing.PRINTING and not status.ready and status.queued == 1
+    assert status.summary() == "PRINTING – offline (The printer is not responding) · 1 queued"
+    second = printing.deliver(pdf, "Badge_B")  # not queued behind a job that does not come out
+    assert not second.printed and second.problem == "printing – offline (The printer is not responding)"
+    offline.unlink()  # the printer answers again
+    assert len(cups.wait_printed("Badge_B")) == 1
+    assert wait_for_state("Badge_B", lambda s: s.queued == 0, "empty").summary() == "idle · 0 queued"
+
+    cups.run("cupsreject", "-r", "desk closed", "Badge_A")
+    status = printing.printer_status("Badge_A")
+    assert status.state == printing.REJECTING and status.summary() == "NOT ACCEPTING JOBS (desk closed) · 0 queued"
+    refused = printing.deliver(pdf, "Badge_A")
+    assert not refused.printed and refused.problem == "not accepting jobs (desk closed)" and str(pdf) in refused.message

@@ -181,3 +181,20 @@ def test_desk_keys_never_shadow_the_apps_keys():
     desk_keys = {key for b in DeskScreen.BINDINGS for key in b.key.split(",")}
     assert {"f7", "f8", "f9"} <= app_keys and not desk_keys & app_keys
     assert {"ctrl+r", "ctrl+o"} <= desk_keys
+
+
+async def test_ctrl_o_prints_the_selected_badge_while_the_main_printer_is_stopped(station, two_printers):
+    cups = two_printers
+    lauber = checked_lauber(station)
+    desk.issue_badge(station, lauber, operator="ana")  # issued elsewhere, never printed
+    app = make_app(station, operator="ana")
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await desk_screen(pilot)
+        await find(pilot, "lauber", LAUBER)
+        assert screen.check_action("other_printer", ()) is False  # the main printer is fine: F5 prints there
+        cups.run("cupsdisable", "-r", "ribbon jammed", "Badge_A")
+        await wait_until(pilot, lambda: screen.check_action("other_printer", ()) is True, "ctrl+o offered")
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: "REPRINTED on Badge_B" in text_of(screen, "#outcome"), "other printer")
+        [received] = cups.wait_printed("Badge_B")
+        assert qr_texts(received.read_bytes()) == [token_of(station, lauber)]

@@ -57,6 +57,9 @@ REASON_WORDS: tuple[tuple[str, str], ...] = (
     ("marker-supply-low", "ribbon/ink low"),
     ("toner-low", "toner low"),
 )
+# Conditions under which a printing job does not come out.
+BLOCKING = frozenset({"paper out", "paper jam", "offline", "cover open", "door open", "tray missing",
+                      "ribbon/ink out", "toner out", "output tray full"})
 _SEVERITY = re.compile(r"-(error|warning|report)$")
 _LONG_FIELDS = ("Form mounted:", "Content types:", "Printer types:", "Description:", "Alerts:", "Location:",
                 "Connection:", "Interface:", "On fault:", "After fault:", "Users allowed:", "Users denied:",
@@ -89,10 +92,13 @@ class PrinterStatus:
 
     @property
     def ready(self) -> bool:
-        """Worth sending a badge to: CUPS would print it now (or after the job printing). A reason
-        left from an earlier job (paper out, then paper loaded and the queue enabled) does not stop
-        CUPS sending the next job, so it does not stop us: the job that succeeds clears it."""
-        return self.state in (IDLE, PRINTING)
+        """Worth sending a badge to: CUPS would print it now, or after the job printing unless that
+        job is stuck (the device says offline, paper out...). An idle queue is ready whatever reason
+        an earlier job left (paper out, then paper loaded and the queue enabled): CUPS sends it the
+        next job, and the job that succeeds clears the reason."""
+        if self.state == IDLE:
+            return True
+        return self.state == PRINTING and self.condition not in BLOCKING
 
     @property
     def known(self) -> bool:
