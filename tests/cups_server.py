@@ -19,8 +19,11 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +58,20 @@ out="$dir/job-$1.pdf"
 if [ $# -ge 6 ]; then cat "$6" > "$out.part"; else cat > "$out.part"; fi
 mv "$out.part" "$out"
 """
+
+
+def _die_with_parent():
+    """On Linux, cupsd gets SIGTERM if the test process dies without its teardown (a killed worker)."""
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before fork: the child only calls it
+
+    def preexec() -> None:
+        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+    return preexec
 
 
 def which_missing() -> list[str]:
@@ -120,7 +137,7 @@ class CupsServer:
         self.process = subprocess.Popen(
             [cupsd, "-f", "-c", str(self.root / "cupsd.conf"), "-s", str(self.root / "cups-files.conf")],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(self.root / "log/stderr", "wb"),
-            env={**os.environ, "LANG": "C"})
+            env={**os.environ, "LANG": "C"}, preexec_fn=_die_with_parent())
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
