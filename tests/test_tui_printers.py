@@ -34,13 +34,13 @@ BIG = (140, 45)
 
 
 @pytest.fixture
-def two_printers(station, cups):
+def two_printers(station, cups):  # noqa: F811
     station.set_setting("printer", "Badge_A")
     station.set_setting("second_printer", "Badge_B")
     return cups
 
 
-def checked_lauber(station) -> str:
+def checked_lauber(station) -> str:  # noqa: F811
     lauber = participant_id_of(station, "Lauber", "Jürg")
     desk.record_identity_check(station, lauber, "passport", "4821", "ana")
     return lauber
@@ -55,13 +55,13 @@ def line(screen) -> str:
     return text_of(screen, "#printer-line")
 
 
-def token_of(station, participant_id: str) -> str:
+def token_of(station, participant_id: str) -> str:  # noqa: F811
     with station.sessions() as s:
         return s.execute(select(Badge.token).where(Badge.participant_id == participant_id,
                                                    Badge.revoked.is_(False))).scalar_one()
 
 
-async def test_printer_line_shows_stopped_with_its_reason_and_paper_out_with_the_queue(station, two_printers,
+async def test_printer_line_shows_stopped_with_its_reason_and_paper_out_with_the_queue(station, two_printers,  # noqa: F811
                                                                                        tmp_path):
     cups = two_printers
     cups.run("cupsdisable", "-r", "ribbon jammed", "Badge_A")
@@ -90,7 +90,7 @@ async def test_printer_line_shows_stopped_with_its_reason_and_paper_out_with_the
         assert screen.query_one("#printer-line").has_class("-ok")
 
 
-async def test_issue_to_a_stopped_printer_is_not_printed_then_ctrl_r_prints_it(station, two_printers):
+async def test_issue_to_a_stopped_printer_is_not_printed_then_ctrl_r_prints_it(station, two_printers):  # noqa: F811
     cups = two_printers
     lauber = checked_lauber(station)
     cups.run("cupsdisable", "-r", "ribbon jammed", "Badge_A")
@@ -123,7 +123,7 @@ async def test_issue_to_a_stopped_printer_is_not_printed_then_ctrl_r_prints_it(s
         assert cups.printed("Badge_B") == []
 
 
-async def test_ctrl_o_prints_the_badge_that_did_not_print_on_the_other_printer(station, two_printers):
+async def test_ctrl_o_prints_the_badge_that_did_not_print_on_the_other_printer(station, two_printers):  # noqa: F811
     cups = two_printers
     lauber = checked_lauber(station)
     cups.run("cupsdisable", "-r", "ribbon jammed", "Badge_A")
@@ -163,7 +163,7 @@ async def test_retry_never_prints_a_badge_replaced_since(station, two_printers, 
         assert events_of(station, EventKind.BADGE_PRINTED) == [] and cups.printed("Badge_A") == []
 
 
-async def test_station_without_printer_shows_no_printer_line(station):
+async def test_station_without_printer_shows_no_printer_line(station):  # noqa: F811
     app = make_app(station, operator="ana")
     async with app.run_test(size=SMALL) as pilot:
         screen = await desk_screen(pilot)
@@ -183,7 +183,7 @@ def test_desk_keys_never_shadow_the_apps_keys():
     assert {"ctrl+r", "ctrl+o"} <= desk_keys
 
 
-async def test_ctrl_o_prints_the_selected_badge_while_the_main_printer_is_stopped(station, two_printers):
+async def test_ctrl_o_prints_the_selected_badge_while_the_main_printer_is_stopped(station, two_printers):  # noqa: F811
     cups = two_printers
     lauber = checked_lauber(station)
     desk.issue_badge(station, lauber, operator="ana")  # issued elsewhere, never printed

@@ -409,10 +409,12 @@ class DeskScreen(Screen):
             ("collect", "Desk: Collection by a focal point (ctrl+g)",
              f"Several members' badges at once, with a letter{who and ' · collected by' + who[2:]}"),
         ]
+        target = self._print_target()
+        other = self._printers.other(target[2]) if target else ""
         offers += [
             ("retry_print", "Desk: Retry print (ctrl+r)", "Print the badge that did not print again"),
             ("other_printer", "Desk: Print on the other printer (ctrl+o)",
-             f"Send the badge to {self._printers.second or 'the second printer'}"),
+             f"Send the badge to {other or 'the second printer'}"),
         ]
         for action, title, help_text in offers:
             if self.check_action(action, ()):
