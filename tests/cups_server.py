@@ -16,6 +16,7 @@ The Debian packages it needs are in CUPS_PACKAGES; without them the tests FAIL w
 
 from __future__ import annotations
 
+import grp
 import os
 import pwd
 import shutil
@@ -117,7 +118,7 @@ class CupsServer:
             user, group = "lp", "lp"
         else:
             user = pwd.getpwuid(os.geteuid()).pw_name
-            group = user
+            group = grp.getgrgid(os.getegid()).gr_name
         (self.root / "cups-files.conf").write_text("\n".join([
             f"ServerRoot {self.root}", f"ServerBin {self.root / 'bin'}", "DataDir /usr/share/cups",
             f"RequestRoot {self.root / 'spool'}", f"CacheDir {self.root / 'cache'}",
