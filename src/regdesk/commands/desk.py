@@ -10,7 +10,8 @@ from pathlib import Path
 from regdesk.commands.common import ENV_SUPERVISOR, CommandError, emit_json, read_secret, signed_in, station_from_args
 from regdesk.domain.authority import Act
 from regdesk.render.layouts import LayoutError
-from regdesk.services import desk
+from regdesk.render.printing import valid_printer_name
+from regdesk.services import desk, printers
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,6 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--operator", required=True, help="the clerk reprinting (PIN from $REGDESK_PIN or asked)")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--layout", default=None)
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--printer", default=None, help="print on this CUPS queue instead of the station's printer")
+    where.add_argument("--second", action="store_true", help="print on the station's second printer")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_reprint)
 
@@ -251,15 +255,24 @@ def cmd_reprint(args: argparse.Namespace) -> int:
     station = station_from_args(args)
     try:
         signed_in(station, args.operator, Act.PRINT_BADGE)
+        if args.printer is not None and not valid_printer_name(args.printer):
+            raise CommandError(f"printer name {args.printer!r} is not a valid CUPS queue name (see `lpstat -p`)")
+        if args.second:
+            other = printers.configured(station).second
+            if not other:
+                raise CommandError("no second printer is set: `regdesk printer set NAME --second`")
+            args.printer = other
         outcome = desk.print_badge(station, args.serial.replace("-", "").upper(), operator=args.operator,
-                                   layout=args.layout, out=args.out)
+                                   layout=args.layout, out=args.out, printer=args.printer)
     except (desk.DeskError, LayoutError) as exc:
         raise CommandError(str(exc)) from None
     finally:
         station.close()
     message = outcome.message
     if outcome.status == desk.NOT_PRINTED:
-        message = (f"Badge NOT reprinted (printer {outcome.printer}: {outcome.problem}). PDF: {outcome.pdf_path}")
+        message = (f"Badge NOT reprinted (printer {outcome.printer}: {outcome.problem}). PDF: {outcome.pdf_path}. "
+                   f"Retry with `regdesk reprint {args.serial} --operator {args.operator}` once the printer is back, "
+                   f"or add --second to use the other printer")
     if args.json:
         emit_json({"pdf": str(outcome.pdf_path), "printed": outcome.printed, "print_status": outcome.status,
                    "message": message})

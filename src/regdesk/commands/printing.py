@@ -1,6 +1,7 @@
 """`regdesk printer set|clear|show`, `regdesk layout set|show|list`, `regdesk badge-sheet`.
 
-The printer and the badge layout are station settings; `issue` and `reprint` use them.
+The printer (and an optional second printer the desk can switch a badge to) and the badge layout are
+station settings; `issue` and `reprint` use them. `printer show` also asks CUPS how each is doing.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from pathlib import Path
 
 from regdesk.commands.common import CommandError, emit_json, station_from_args
 from regdesk.render.layouts import LayoutError, SheetLayout, available_layouts, load_layout
-from regdesk.render.printing import valid_printer_name
+from regdesk.render.printing import printer_status, valid_printer_name
+from regdesk.services import printers
 from regdesk.store import files
 
-PRINTER_SETTING = "printer"
+PRINTER_SETTING = printers.PRINTER_SETTING
+SECOND_PRINTER_SETTING = printers.SECOND_PRINTER_SETTING
 LAYOUT_SETTING = "badge_layout"
 DEFAULT_LAYOUT = "a6"
 
@@ -23,10 +26,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     psub = p.add_subparsers(dest="printer_command", metavar="ACTION", required=True)
     a = psub.add_parser("set", help="print badges on this CUPS queue (see `lpstat -p`)")
     a.add_argument("name")
+    a.add_argument("--second", action="store_true",
+                   help="the other printer: the desk sends a badge there with one key (ctrl+o) when the main one fails")
     a.set_defaults(func=cmd_printer_set)
     a = psub.add_parser("clear", help="stop printing; save badge PDFs to the output folder")
+    a.add_argument("--second", action="store_true", help="forget only the second printer")
     a.set_defaults(func=cmd_printer_clear)
-    a = psub.add_parser("show", help="show the printer and layout in use")
+    a = psub.add_parser("show", help="show the printers (and how CUPS says they are doing) and the layout")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_printer_show)
 
@@ -56,36 +62,51 @@ def cmd_printer_set(args: argparse.Namespace) -> int:
                            f"and does not start with '-' (list them with `lpstat -p`)")
     station = station_from_args(args)
     try:
-        station.set_setting(PRINTER_SETTING, name)
+        station.set_setting(SECOND_PRINTER_SETTING if args.second else PRINTER_SETTING, name)
     finally:
         station.close()
-    print(f"Badges will print on {name}")
+    print(f"The other printer is {name} (ctrl+o at the desk)" if args.second else f"Badges will print on {name}")
     return 0
 
 
 def cmd_printer_clear(args: argparse.Namespace) -> int:
     station = station_from_args(args)
     try:
-        station.set_setting(PRINTER_SETTING, "")
+        station.set_setting(SECOND_PRINTER_SETTING, "")
+        if not args.second:
+            station.set_setting(PRINTER_SETTING, "")
         out = station.output_dir
     finally:
         station.close()
-    print(f"No printer: badge PDFs will be saved to {out}")
+    print("No second printer" if args.second else f"No printer: badge PDFs will be saved to {out}")
     return 0
 
 
 def cmd_printer_show(args: argparse.Namespace) -> int:
     station = station_from_args(args)
     try:
-        printer = station.setting(PRINTER_SETTING, "")
+        chosen = printers.configured(station)
         layout = station.setting(LAYOUT_SETTING, DEFAULT_LAYOUT)
         out = station.output_dir
     finally:
         station.close()
+    show_state = getattr(args, "printer_command", None) == "show"  # `layout show` does not ask CUPS
+    states = {name: printer_status(name) for name in (chosen.main, chosen.second) if name and show_state}
     if args.json:
-        emit_json({"printer": printer or None, "layout": layout, "output_dir": str(out)})
+        result: dict[str, object] = {"printer": chosen.main or None, "second_printer": chosen.second or None,
+                                     "layout": layout, "output_dir": str(out)}
+        if show_state:
+            result["printer_states"] = [
+                {"printer": s.name, "state": s.state, "condition": s.condition, "reasons": list(s.reasons),
+                 "message": s.message, "queued": s.queued, "job_problem": s.job_problem, "ready": s.ready}
+                for s in states.values()]
+        emit_json(result)
     else:
-        print(f"Printer: {printer or f'none (badge PDFs are saved to {out})'}")
+        main = chosen.main or f"none (badge PDFs are saved to {out})"
+        print(f"Printer: {main}" + (f"  [{states[chosen.main].summary()}]" if chosen.main in states else ""))
+        if chosen.second:
+            state = f"  [{states[chosen.second].summary()}]" if chosen.second in states else ""
+            print(f"Second:  {chosen.second}{state}")
         print(f"Layout:  {layout}")
     return 0
 

@@ -364,8 +364,9 @@ class PrintOutcome:
 
 
 def print_badge(station: Station, serial: str, *, operator: str, layout: str | None = None,
-                out: Path | None = None) -> PrintOutcome:
-    """Render the badge PDF and send it to the configured printer (or, with none, leave it in the output folder)."""
+                out: Path | None = None, printer: str | None = None) -> PrintOutcome:
+    """Render the badge PDF and send it to the configured printer (or, with none, leave it in the output folder).
+    `printer` sends it to that CUPS queue instead (the station's second printer, say)."""
     from regdesk.render.badge import render_badge_pdf
     from regdesk.render.printing import deliver
 
@@ -375,7 +376,7 @@ def print_badge(station: Station, serial: str, *, operator: str, layout: str | N
     path = out or station.output_dir / f"badge-{serial}-{content.issue_no}.pdf"
     files.private_dir(path.parent, tighten=out is None)
     files.write_private(path, pdf)
-    printer = station.setting("printer", "")
+    printer = printer or station.setting("printer", "")
     result = deliver(path, printer or None)
     status = PRINTED if result.printed else (PDF_ONLY if not printer else NOT_PRINTED)
     if status != NOT_PRINTED:

@@ -16,6 +16,7 @@ from regdesk.services.desk import PrintOutcome
 from regdesk.services.desk_view import ParticipantCard
 from regdesk.services.idcheck import CheckRecorded, Identification
 from regdesk.services.lookup import SearchHit
+from regdesk.services.printers import Printers, PrinterStatus
 
 
 @dataclass
@@ -85,6 +86,7 @@ class PrintFailed(Message):
     serial: str
     error: str
     reprint: bool = False
+    printer: str = ""  # the printer it was meant for ("" = the station's main printer)
 
 
 @dataclass
@@ -145,3 +147,11 @@ class BatchPrinted(Message):
     result: BatchResult
     outcome: PrintOutcome | None  # None: printing failed with `error`
     error: str = ""
+
+
+@dataclass
+class PrintersRead(Message):
+    """How CUPS says the station's printers are doing (main first); none configured: `printers.main` is ""."""
+
+    printers: Printers
+    statuses: list[PrinterStatus]

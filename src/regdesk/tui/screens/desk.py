@@ -14,11 +14,19 @@ itself (widgets/mrz_input.py) and never searched for: the document is checked, i
 (services/idcheck.py) and, when that is beyond doubt, selected and their identity check recorded
 with the document type and its last 4 characters only. When it is not, the document's details
 wait for the clerk to pick the person and press F2.
+
+The printer line (above the footer, shown when the station has a printer) says how CUPS reports
+each printer (idle, printing, STOPPED – paper out, offline...) and how many jobs wait, read by a
+worker every few seconds. A badge that did not print stays there with its reason until it prints:
+ctrl+r retries it, ctrl+o sends it to the station's other printer (`regdesk printer set NAME --second`);
+both are ctrl keys because every function key from F7 to F12 already belongs to the app (screens,
+sign out), and ctrl keys, unlike letters, never come from a barcode scanner.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import partial
 
 from rich.text import Text
@@ -33,7 +41,7 @@ from textual.worker import WorkerState, get_current_worker
 
 from regdesk.domain.policy import MESSAGES, Refusal
 from regdesk.domain.token import format_serial
-from regdesk.services import collection, desk, idcheck, lookup
+from regdesk.services import collection, desk, idcheck, lookup, printers
 from regdesk.services.desk_view import DOCUMENT_LABELS, ParticipantCard, participant_card
 from regdesk.tui import messages as m
 from regdesk.tui.dialogs.collection import CollectionDialog, CollectionRequest
@@ -46,6 +54,7 @@ from regdesk.tui.widgets.mrz_input import MrzCatcher, MrzRead
 from regdesk.tui.widgets.status_bar import StatusBar
 
 SEARCH_LIMIT = 50
+PRINTER_POLL_SECONDS = 3.0
 # Live search waits for a short pause in typing; a scanner's burst of keys costs one lookup, not twenty.
 TYPING_PAUSE = 0.12
 ACTION_GROUP = "desk-action"
@@ -74,6 +83,14 @@ class SearchInput(MrzCatcher, Input):
     BINDINGS = [Binding("ctrl+j", "submit", show=False)]
 
 
+@dataclass(frozen=True)
+class UnprintedBadge:
+    participant_id: str
+    serial: str
+    printer: str  # where it failed ("" = the main printer)
+    problem: str
+
+
 class DeskScreen(Screen):
     CSS_PATH = "../desk.tcss"
     AUTO_FOCUS = "#search"
@@ -84,6 +101,12 @@ class DeskScreen(Screen):
         Binding("f4", "replace", "Replace", id="desk.replace", tooltip="Revoke the lost badge, issue a new one"),
         Binding("f5", "reprint", "Reprint", id="desk.reprint"),
         Binding("f6", "override", "Override", id="desk.override", tooltip="Supervisor override of a refusal"),
+        # Shown only while a badge waits to be printed (ctrl+r), and while there is also a second printer
+        # to send it to or the main one is not ready (ctrl+o).
+        Binding("ctrl+r", "retry_print", "Retry", id="desk.retry_print",
+                tooltip="Print the badge that did not print again, on the same printer"),
+        Binding("ctrl+o", "other_printer", "Other printer", id="desk.other_printer",
+                tooltip="Print that badge (or the selected participant's) on the station's other printer"),
         Binding("escape", "new_search", "Clear", id="desk.new_search", tooltip="Clear the search: a new participant"),
         # Off the footer (it must fit 80 columns); in the command palette and the README.
         Binding("ctrl+g", "collect", "Focal point", show=False, id="desk.collect",
@@ -105,6 +128,9 @@ class DeskScreen(Screen):
         # A passport read whose holder the clerk must pick: F2 then uses it (never the full number).
         self._pending_document: idcheck.DocumentRead | None = None
         self._recent_card: str | None = None  # the last card shown: preferred by a passport read
+        self._printers = printers.Printers("", "")  # as last read from the station settings
+        self._printer_states: list[printers.PrinterStatus] = []
+        self._unprinted: UnprintedBadge | None = None  # the last badge that did not print (ctrl+r/ctrl+o act on it)
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -122,6 +148,7 @@ class DeskScreen(Screen):
                 with VerticalScroll(id="detail-scroll", can_focus=False):
                     yield ParticipantDetail(id="detail")
                 yield Static("", id="outcome")
+        yield Static("", id="printer-line", classes="-none")
         yield Footer(compact=True, show_command_palette=False)
 
     @property
@@ -146,6 +173,7 @@ class DeskScreen(Screen):
 
     def on_resize(self, event: events.Resize) -> None:
         self.detail.set_compact(event.size.width < WIDE_FROM or event.size.height < TALL_FROM)
+        self._show_printer_line()
 
     def _outcome(self, text: str, tone: str = "", about: str | None = None) -> None:
         self._outcome_for = (about or self.selected_id) if text else None
@@ -179,6 +207,8 @@ class DeskScreen(Screen):
 
     def on_mount(self) -> None:
         self._warm_search_index()
+        self._poll_printers()
+        self.set_interval(PRINTER_POLL_SECONDS, self._poll_printers)
 
     @work(thread=True, exit_on_error=False, group="warm", description="build the search index")
     def _warm_search_index(self) -> None:
@@ -347,6 +377,12 @@ class DeskScreen(Screen):
     # --- actions --------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "retry_print":  # off the footer until a badge did not print
+            return (None if self._busy else True) if self._unprinted is not None else False
+        if action == "other_printer":  # on the footer while the main printer is in trouble
+            if not (self._printers.main and self._printers.second) or self._print_target() is None:
+                return False
+            return None if self._busy else True
         if action not in PARTICIPANT_ACTIONS:
             return True
         card = self.current_card
@@ -372,6 +408,13 @@ class DeskScreen(Screen):
             ("override", "Desk: Supervisor override (F6)", f"A supervisor sets the refusal aside{who}"),
             ("collect", "Desk: Collection by a focal point (ctrl+g)",
              f"Several members' badges at once, with a letter{who and ' · collected by' + who[2:]}"),
+        ]
+        target = self._print_target()
+        other = self._printers.other(target[2]) if target else ""
+        offers += [
+            ("retry_print", "Desk: Retry print (ctrl+r)", "Print the badge that did not print again"),
+            ("other_printer", "Desk: Print on the other printer (ctrl+o)",
+             f"Send the badge to {other or 'the second printer'}"),
         ]
         for action, title, help_text in offers:
             if self.check_action(action, ()):
@@ -484,6 +527,103 @@ class DeskScreen(Screen):
             self._outcome(f"Printing badge {format_serial(card.current_serial)} of {card.name} again…", "info",
                           card.accreditation_id)
             self._reprint(card.accreditation_id, card.current_serial)
+
+    # --- printers -------------------------------------------------------------------------------
+
+    def _poll_printers(self) -> None:
+        self._read_printers()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="printers", description="printer state")
+    def _read_printers(self) -> None:
+        chosen = printers.configured(self.station)
+        states = printers.statuses(self.station)
+        if not get_current_worker().is_cancelled:
+            self.post_message(m.PrintersRead(chosen, states))
+
+    def on_printers_read(self, message: m.PrintersRead) -> None:
+        changed = (message.printers, message.statuses) != (self._printers, self._printer_states)
+        self._printers, self._printer_states = message.printers, message.statuses
+        self._show_printer_line()
+        if changed:  # ctrl+o follows the main printer's state
+            self.refresh_bindings()
+
+    def _show_printer_line(self) -> None:
+        line = self.query_one("#printer-line", Static)
+        if not self._printers.main and self._unprinted is None:
+            line.set_classes("-none")
+            return
+        wide = self.size.width >= WIDE_FROM
+        parts = []
+        for index, state in enumerate(self._printer_states):
+            label = ("Printer " if index == 0 else "Other ") if wide else ""
+            parts.append(f"{label}{state.name}: {state.summary()}")
+        text = Text(" │ ".join(parts) or "Printer: none (badges are saved as PDFs)")
+        tone = "-ok" if all(s.ready and not s.condition for s in self._printer_states) else "-warn"
+        unprinted = self._unprinted
+        if unprinted is not None:
+            other = self._printers.other(unprinted.printer or self._printers.main)
+            if wide:
+                keys = "ctrl+r retry" + (f" · ctrl+o on {other}" if other else "")
+                text.append(f"\nNOT PRINTED: badge {format_serial(unprinted.serial)} – {unprinted.problem} · {keys}")
+            else:  # 80 columns: the footer's own notation for ctrl keys
+                keys = "^r retry" + (f" · ^o {other}" if other else "")
+                text.append(f"\nNOT PRINTED {format_serial(unprinted.serial)}: {unprinted.problem} · {keys}")
+            tone = "-warn"
+        line.set_classes(tone)
+        line.update(text)
+
+    def _remember_unprinted(self, unprinted: UnprintedBadge | None) -> None:
+        self._unprinted = unprinted
+        self._show_printer_line()
+        self.refresh_bindings()
+        self._poll_printers()  # a print changes the queue: show it now, not in a few seconds
+
+    def _print_target(self) -> tuple[str, str, str] | None:
+        """(participant, serial, printer it last went to) for ctrl+o: the badge that did not print, else,
+        while the main printer is not ready, the selected participant's current badge."""
+        if self._unprinted is not None:
+            u = self._unprinted
+            return u.participant_id, u.serial, u.printer or self._printers.main
+        card = self.current_card
+        main = next((st for st in self._printer_states if st.name == self._printers.main), None)
+        if card is not None and card.holds_badge and main is not None and not main.ready:
+            return card.accreditation_id, card.current_serial, self._printers.main
+        return None
+
+    def action_retry_print(self) -> None:
+        unprinted = self._unprinted
+        if unprinted is None or not self._start("retry print"):
+            return
+        where = unprinted.printer or self._printers.main or "the output folder"
+        self._outcome(f"Printing badge {format_serial(unprinted.serial)} again on {where}…", "info",
+                      unprinted.participant_id)
+        self._print_again(unprinted.participant_id, unprinted.serial, unprinted.printer or None)
+
+    def action_other_printer(self) -> None:
+        target = self._print_target()
+        if target is None or self._busy:
+            return
+        participant_id, serial, printer = target
+        other = self._printers.other(printer)
+        if not other:
+            self._outcome("No other printer is set for this station: `regdesk printer set NAME --second`.",
+                          "info", participant_id)
+            return
+        if self._start("print on the other printer"):
+            self._outcome(f"Printing badge {format_serial(serial)} on {other}…", "info", participant_id)
+            self._print_again(participant_id, serial, other)
+
+    @work(thread=True, exit_on_error=False, group=ACTION_GROUP, description="print again")
+    def _print_again(self, participant_id: str, serial: str, printer: str | None) -> None:
+        # Only the participant's valid badge is ever printed: not one replaced since it failed.
+        card = participant_card(self.station, participant_id)
+        if card is None or card.current_serial != serial:
+            self.post_message(m.DeskActionFailed(
+                participant_id, "Print", f"badge {format_serial(serial)} is no longer the participant's valid "
+                                         "badge (replaced or revoked since): nothing was printed"))
+            self.post_message(m.PrintersRead(printers.configured(self.station), printers.statuses(self.station)))
+            return
+        self._print_now(participant_id, serial, reprint=True, printer=printer)
 
     # --- workers (service calls) ----------------------------------------------------------------
 
@@ -619,12 +759,13 @@ class DeskScreen(Screen):
     def _reprint(self, participant_id: str, serial: str) -> None:
         self._print_now(participant_id, serial, reprint=True)
 
-    def _print_now(self, participant_id: str, serial: str, *, reprint: bool) -> None:
+    def _print_now(self, participant_id: str, serial: str, *, reprint: bool, printer: str | None = None) -> None:
         """Runs inside a worker thread. Any failure here leaves the badge issued: say so, offer a retry."""
         try:
-            outcome = desk.print_badge(self.station, serial, operator=self.operator_name)
+            outcome = desk.print_badge(self.station, serial, operator=self.operator_name, printer=printer)
         except Exception as exc:  # noqa: BLE001 - renderer, disk or printer: all mean "print it again later"
-            self.post_message(m.PrintFailed(participant_id, serial, f"{type(exc).__name__}: {exc}", reprint))
+            self.post_message(m.PrintFailed(participant_id, serial, f"{type(exc).__name__}: {exc}", reprint,
+                                            printer or ""))
             return
         self.post_message(m.BadgePrinted(participant_id, serial, outcome.pdf_path, outcome.printed, outcome.message,
                                          outcome.status, outcome.printer, outcome.problem, reprint))
@@ -675,9 +816,13 @@ class DeskScreen(Screen):
         serial = format_serial(message.serial)
         if message.status == desk.NOT_PRINTED:
             done = "NOT reprinted" if message.reprint else "ISSUED – NOT PRINTED"
+            other = self._printers.other(message.printer)
+            keys = "Press ctrl+r (or F5) to retry printing" + (f", ctrl+o to print it on {other}." if other else ".")
             self._outcome(f"BADGE {serial} {done} (printer {message.printer}: {message.problem}).\n"
-                          f"PDF: {message.pdf_path}\nPress F5 to retry printing.", "warn", message.participant_id)
+                          f"PDF: {message.pdf_path}\n{keys}", "warn", message.participant_id)
             self.app.bell()
+            self._remember_unprinted(UnprintedBadge(message.participant_id, message.serial, message.printer,
+                                                    message.problem))
         elif message.status == desk.PDF_ONLY:
             done = "REPRINTED as PDF" if message.reprint else "ISSUED as PDF"
             self._outcome(f"BADGE {serial} {done} (no printer configured): print it and hand it over.\n"
@@ -686,13 +831,20 @@ class DeskScreen(Screen):
             done = "REPRINTED" if message.reprint else "ISSUED AND PRINTED"
             self._outcome(f"BADGE {serial} {done} on {message.printer}: hand it over.\n{message.text}", "ok",
                           message.participant_id)
+        if message.status != desk.NOT_PRINTED:
+            if self._unprinted is not None and self._unprinted.serial == message.serial:
+                self._remember_unprinted(None)
+            else:
+                self._poll_printers()
         self._done()
 
     def on_print_failed(self, message: m.PrintFailed) -> None:
         done = "NOT reprinted" if message.reprint else "ISSUED – NOT PRINTED"
         self._outcome(f"BADGE {format_serial(message.serial)} {done}: {message.error}\n"
-                      "Press F5 to retry printing.", "warn", message.participant_id)
+                      "Press ctrl+r (or F5) to retry printing.", "warn", message.participant_id)
         self.app.bell()
+        self._remember_unprinted(UnprintedBadge(message.participant_id, message.serial, message.printer,
+                                                message.error))
         self._done()
 
     def _batch_lines(self, result: collection.BatchResult) -> list[str]:
