@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from regdesk.config import ICC_STOP, EventConfig
 from regdesk.domain.events import EventKind, format_utc, parse_utc
+from regdesk.domain.verdict import COUNTED_VERDICTS
 from regdesk.services.station import Station
 from regdesk.store.db import driver
 
@@ -530,7 +531,7 @@ def _load(station: Station, session: Session, days: tuple[date, ...]) -> _Snapsh
         day = date.fromisoformat(local_day)
         hour = buckets.local(bucket)[1]
         delta = _delta(snap, day)
-        valid = verdict == "valid" and bool(counted)
+        valid = verdict in COUNTED_VERDICTS and bool(counted)  # a temporary pass counts like a badge
         if verdict == "denied":
             delta["denial"][(kind, reason)] += n
         if kind == "security":
