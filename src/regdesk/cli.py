@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "regdesk.commands.scan",
     "regdesk.commands.sync",
     "regdesk.commands.hub",
+    "regdesk.commands.passes",
 ]
 
 
