@@ -285,3 +285,34 @@ def test_pass_serials_typed_any_way():
         assert domain.normalise_pass_serial(typed) == "TP0012"
     for bad in ("", "TP", "ABCD-EFGH", "0", "123456", "１２"):
         assert domain.normalise_pass_serial(bad) is None
+
+
+def test_tallies_export_report_and_audit_show_the_pass_stock(westin, icc, tmp_path):
+    from regdesk.services import audit, exports, tallies
+
+    run = passes.print_passes(westin, day=DAY, count=4, operator="maria", out=tmp_path / "a.pdf")
+    passes.assign_pass(westin, "1", "CH-1", operator="clerk", document_type="passport", document_number="P7654321")
+    passes.void_pass(westin, "4", operator="maria", reason="spoilt in the printer")
+    sync(westin, icc, tmp_path / "w.rdb")
+    security_scanner(icc).scan(qr_texts((tmp_path / "a.pdf").read_bytes())[0])
+    sync(icc, westin, tmp_path / "i.rdb")
+    day = tallies.day_tallies(westin, DAY)
+    [row] = day.temporary_passes
+    assert (row.printed, row.assigned, row.voided, row.unused) == (4, 1, 1, 2)
+    assert day.security.entries == 1  # a pass entry counts as an entry
+    assert tallies.day_tallies(westin, date(2017, 12, 5)).temporary_passes == ()
+    exports.export_tallies(westin, tmp_path / "out", [DAY], formats=("csv", "pdf"))
+    text = (tmp_path / "out" / "temporary_passes.csv").read_text(encoding="utf-8")
+    assert "2017-12-04,4,1,1,2" in text
+    report = next((tmp_path / "out").glob("*.pdf")).read_bytes()
+    page_text = "".join(page.get_textpage().get_text_range() for page in pdfium.PdfDocument(report))
+    assert "4 printed, 1 assigned, 1 voided, 2 unused" in page_text
+    summaries = [r.summary for r in audit.list_audit(westin, audit.AuditFilter(text="TP"), viewer_role="supervisor")]
+    summaries += [r.summary for r in audit.list_audit(westin, None, viewer_role="supervisor")]
+    assert any(s.startswith(f"4 temporary passes printed for 2017-12-04: TP-0001 to TP-0004 (key {run.key_id})")
+               for s in summaries)
+    assert any("Temporary pass TP-0001 (2017-12-04) assigned to CH-1" in s and "4321" in s and "P765" not in s
+               for s in summaries)
+    assert any(s == "Temporary pass TP-0004 voided: \u201cspoilt in the printer\u201d" for s in summaries)
+    assert any("TEMPORARY (temporary_pass" in s or "TEMPORARY (pass_assigned), temporary pass TP-0001" in s
+               for s in summaries)
