@@ -74,7 +74,7 @@ def test_printed_sheet_decodes_to_passes_that_scan_as_temporary_pass(westin, icc
     result = scanner.scan(texts[0] + "\n")
     assert result.verdict.title == "TEMPORARY PASS"
     assert str(result.outcome) == "temporary" and result.counted
-    assert result.verdict.note == "TEMPORARY PASS - check ID"
+    assert result.verdict.text == "TEMPORARY PASS - check ID" and result.verdict.note == ""
     assert result.as_json()["temporary_pass"].startswith("TP")
     # The same pass again at once: a repeat, as for badges; not counted twice.
     again = scanner.scan(texts[0])

@@ -199,7 +199,7 @@ def decide_pass(facts: PassFacts) -> Verdict:
     if facts.assigned_name:
         return Verdict(Outcome.TEMPORARY, Reason.PASS_ASSIGNED,
                        note or f"TEMPORARY PASS - assigned to {facts.assigned_name} - check ID")
-    return Verdict(Outcome.TEMPORARY, Reason.TEMPORARY_PASS, note or "TEMPORARY PASS - check ID")
+    return Verdict(Outcome.TEMPORARY, Reason.TEMPORARY_PASS, note)
 
 
 _TOKEN_REASONS = {

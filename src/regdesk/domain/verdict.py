@@ -78,6 +78,8 @@ REASON_ACTION: dict[Reason, str] = {
     Reason.KEY_REVOKED: "Do not admit. Keep the badge and call the supervisor: it was made on a desk reported lost "
                         "or stolen",
     Reason.NOT_VALID_TODAY: "Do not admit today. Give the badge back: it is valid on {days}",
+    Reason.TEMPORARY_PASS: "Check an identity document before letting the person in (pass not yet assigned)",
+    Reason.PASS_ASSIGNED: "Check an identity document: its name must be the one shown here",
     Reason.PASS_VOIDED: "Do not admit. Keep the pass and call the supervisor",
     Reason.PASS_WRONG_DAY: "Do not admit. Keep the pass: send the person to {desk} for a badge",
 }

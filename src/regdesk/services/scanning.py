@@ -23,7 +23,7 @@ from collections import OrderedDict, namedtuple
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, event, exists, func, literal, select, union
+from sqlalchemy import bindparam, event, exists, func, literal, or_, select, union
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.orm import Session
 
@@ -64,10 +64,12 @@ _RECENT_CACHE_SIZE = 4096
 # mostly for the SQLite work (primary-key and index look-ups).
 _SCANS, _BADGES, _PARTICIPANTS = Scan.__table__.c, Badge.__table__.c, Participant.__table__.c
 _P = Participant.__table__
+# Valid badges and temporary passes count; spelt out (not IN) so the facts query compiles once, literally.
+_COUNTED_VERDICT = or_(*(_SCANS.verdict == literal(v) for v in COUNTED_VERDICTS))
 _RECENT_VALID = exists().where(
     _SCANS.serial == bindparam("serial"), _SCANS.point == bindparam("point"),
     _SCANS.scanned_at >= bindparam("recent_since"), _SCANS.scanned_at <= bindparam("recent_until"),
-    _SCANS.verdict.in_(COUNTED_VERDICTS), _SCANS.counted.is_(True),
+    _COUNTED_VERDICT, _SCANS.counted.is_(True),
 )
 # Counted venue entries today with any of the holder's badges. The day is a UTC range, not
 # local_day: with `local_day = ?` SQLite prefers the (local_day, point_kind) index and walks a
@@ -76,7 +78,7 @@ _ENTRIES_TODAY = select(func.count()).select_from(Scan.__table__).where(
     _SCANS.serial.in_(union(select(bindparam("serial")),
                             select(_BADGES.serial).where(_BADGES.participant_id == bindparam("pid")))),
     _SCANS.scanned_at >= bindparam("day_start"), _SCANS.scanned_at < bindparam("day_end"),
-    _SCANS.point_kind == "security", _SCANS.verdict.in_(COUNTED_VERDICTS), _SCANS.counted.is_(True),
+    _SCANS.point_kind == "security", _COUNTED_VERDICT, _SCANS.counted.is_(True),
 ).scalar_subquery()
 _ONE_ROW = select(literal(1).label("one")).subquery()
 # A revoked station's cut-off for the key that signed the badge (NULL when not revoked), and the
@@ -238,6 +240,8 @@ def valid_days_label(config: EventConfig) -> str:
 
 def next_step(config: EventConfig, result: ScanResult) -> str:
     """What the officer does after this verdict, in plain words ("" for a valid scan or a repeat)."""
+    if result.outcome is Outcome.TEMPORARY:
+        return guidance(result.verdict.reason, desk=desk_place(config), days=valid_days_label(config))
     if result.outcome is not Outcome.DENIED:
         return ""
     return guidance(result.verdict.reason, desk=desk_place(config), days=valid_days_label(config))
