@@ -89,3 +89,35 @@ def test_snapshot_security_lane_shows_temporary_pass(snap_compare, scene, size, 
     assert snap_compare(app, terminal_size=size,
                         run_before=runner(ready(SecurityScreen), scan([token]), check))
     security.close()
+
+
+async def test_the_supervisor_screen_prints_a_stock(station, monkeypatch, tmp_path):  # noqa: F811
+    from regdesk.services.station import Station
+    from regdesk.tui.dialogs.print_passes import PrintPassesDialog
+    from regdesk.tui.screens.supervisor import SupervisorScreen
+
+    monkeypatch.setattr(Station, "output_dir", property(lambda self: tmp_path))
+    app = make_app(station, operator="maria")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: pilot.app.screen.__class__.__name__ == "DeskScreen", "the desk")
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SupervisorScreen), "the supervisor screen")
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, PrintPassesDialog), "the print dialog")
+        pilot.app.screen.query_one("#passes-count").value = "9"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: passes.station_stock(station) != [], "the printed run")
+    [stock] = passes.station_stock(station)
+    assert (stock.day, stock.printed, stock.unused) == ("2017-12-04", 9, 9)
+    assert [p.name for p in tmp_path.glob("passes-*.pdf")] == ["passes-2017-12-04-0001-0009.pdf"]
+
+
+@SIZES
+def test_snapshot_print_passes_dialog(snap_compare, station, size):  # noqa: F811
+    from regdesk.tui.dialogs.print_passes import PrintPassesDialog
+
+    async def open_dialog(pilot) -> None:
+        pilot.app.push_screen(PrintPassesDialog(DAY, station.config.valid_days))
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, PrintPassesDialog), "the print dialog")
+
+    assert snap_compare(desk_app(station, "maria"), terminal_size=size, run_before=steps(open_dialog))
