@@ -3,7 +3,6 @@ TEMPORARY PASS, assigned at the desk afterwards, reconciled in the tallies."""
 
 from __future__ import annotations
 
-import gzip
 import json
 from datetime import date, timedelta
 
@@ -316,3 +315,26 @@ def test_tallies_export_report_and_audit_show_the_pass_stock(westin, icc, tmp_pa
     assert any(s == "Temporary pass TP-0004 voided: \u201cspoilt in the printer\u201d" for s in summaries)
     assert any("TEMPORARY (temporary_pass" in s or "TEMPORARY (pass_assigned), temporary pass TP-0001" in s
                for s in summaries)
+
+
+def test_a_pass_boards_a_bus_once_per_departure(westin, tmp_path, clock):
+    from regdesk.services.scanning import Scanner, ScanPoint
+
+    passes.print_passes(westin, day=DAY, count=1, operator="maria", out=tmp_path / "p.pdf")
+    token = qr_texts((tmp_path / "p.pdf").read_bytes())[0]
+    bus = make_station(tmp_path, "Westin stop", "bus", clock)
+    try:
+        sync(westin, bus, tmp_path / "w.rdb")
+        scanner = Scanner(bus, "bruno", ScanPoint("bus", "WES", "to_icc"))
+        first = scanner.scan(token)
+        assert str(first.outcome) == "temporary" and first.headcount == 1
+        clock.advance(minutes=5)  # past the repeat window: still aboard this departure
+        again = scanner.scan(token)
+        assert str(again.outcome) == "repeat" and again.headcount == 1
+        scanner.close()
+        # A restarted lane remembers who is aboard, passes included.
+        restarted = Scanner(bus, "bruno", ScanPoint("bus", "WES", "to_icc"))
+        assert restarted.headcount == 1 and str(restarted.scan(token).outcome) == "repeat"
+        restarted.close()
+    finally:
+        bus.close()

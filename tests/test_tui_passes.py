@@ -24,10 +24,10 @@ pytestmark = pytest.mark.xdist_group("snapshots")
 DAY = date(2017, 12, 4)
 
 
-def pass_tokens(station, count: int) -> list[str]:
+def pass_tokens(desk_station, count: int) -> list[str]:
     """The tokens of passes 1..count as their QR codes hold them (signed with the desk's key)."""
-    tag = tokens.event_tag(station.config.code)
-    return [domain.sign_pass(domain.PassClaims(tag, station.key_id, DAY, n), station.signing_key)
+    tag = tokens.event_tag(desk_station.config.code)
+    return [domain.sign_pass(domain.PassClaims(tag, desk_station.key_id, DAY, n), desk_station.signing_key)
             for n in range(1, count + 1)]
 
 
