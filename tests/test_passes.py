@@ -338,3 +338,28 @@ def test_a_pass_boards_a_bus_once_per_departure(westin, tmp_path, clock):
         restarted.close()
     finally:
         bus.close()
+
+
+def test_a_station_from_before_passes_gains_the_table_and_prints(westin, tmp_path, clock):
+    """Schema migration _v6_passes on a v5 station database (made before temporary passes)."""
+    import sqlite3
+
+    from regdesk.services import integrity
+    from regdesk.services.station import open_station
+
+    data_dir = westin.data_dir
+    westin.close()
+    con = sqlite3.connect(data_dir / "station.db")
+    with con:
+        con.execute("DROP TABLE temporary_passes")
+        con.execute("PRAGMA user_version = 5")
+    con.close()
+    station = open_station(data_dir, clock=clock)
+    try:
+        passes.print_passes(station, day=DAY, count=2, operator="maria", out=tmp_path / "p.pdf")
+        passes.assign_pass(station, "1", "CH-1", operator="clerk", document_type="passport", document_number="4821")
+        assert [s.as_json() for s in passes.station_stock(station)] == [
+            {"day": "2017-12-04", "printed": 2, "assigned": 1, "voided": 0, "unused": 1}]
+        assert integrity.check_station(station.data_dir).problems == []
+    finally:
+        station.close()
