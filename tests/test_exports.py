@@ -97,10 +97,10 @@ def test_cli_exports_all_days_with_progress(meeting, tmp_path, capsys, monkeypat
                      "--format", "csv", "--as", SUPERVISOR[0]])
     captured = capsys.readouterr()
     assert code == 0
-    assert "Wrote 15 files" in captured.out  # one CSV per table (proxy_collections included) + README.txt
+    assert "Wrote 16 files" in captured.out  # one CSV per table (proxy_collections, temporary_passes included) + README.txt
     progress = captured.err.splitlines()
     assert progress[0].startswith("[") and "computing tallies for 6 day(s)" in progress[0]
-    assert progress[-1].endswith(f"done: 15 files in {out}")
+    assert progress[-1].endswith(f"done: 16 files in {out}")
     assert not list(out.glob("*.pdf"))
     summary = read_csv(out / "summary.csv")
     assert [r["day"] for r in summary] == [f"2017-12-0{n}" for n in range(1, 7)]

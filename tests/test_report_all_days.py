@@ -64,7 +64,7 @@ def test_cli_all_days_prints_every_day_and_the_totals(meeting, tmp_path, capsys,
                      "--out", str(tmp_path / "all"), "--as", SUPERVISOR[0]])
     assert code == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == f"Wrote 15 files to {tmp_path / 'all'}"
+    assert lines[0] == f"Wrote 16 files to {tmp_path / 'all'}"
     table = {line.split("  ")[0].strip(): line.split() for line in lines[1:] if line[:3] in (
         "Fri", "Sat", "Sun", "Mon", "Tue", "Wed", "All")}
     assert list(table) == ["Fri 01 Dec", "Sat 02 Dec", "Sun 03 Dec", "Mon 04 Dec", "Tue 05 Dec", "Wed 06 Dec",

@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "regdesk.commands.sync",
     "regdesk.commands.hub",
     "regdesk.commands.drill",
+    "regdesk.commands.passes",
 ]
 
 

@@ -140,6 +140,9 @@ class Act(StrEnum):
     READ_AUDIT = "read_audit"
     PROVISION_STATION = "provision_station"
     REVOKE_STATION = "revoke_station"
+    PRINT_PASSES = "print_passes"  # the contingency stock of temporary passes (domain/passes.py)
+    ASSIGN_PASS = "assign_pass"
+    VOID_PASS = "void_pass"
 
 
 _DESK_STAFF = frozenset({OperatorRole.CLERK, OperatorRole.SUPERVISOR})
@@ -168,6 +171,10 @@ ACTS: Mapping[str, tuple[frozenset[str], frozenset[str], str]] = {
     Act.READ_AUDIT: (_ANY_STATION, _SUPERVISORS, "the audit view"),
     Act.PROVISION_STATION: (_ADMIN_STATIONS, _SUPERVISORS, "provisioning a station"),
     Act.REVOKE_STATION: (_ADMIN_STATIONS, _SUPERVISORS, "revoking a station"),
+    # Passes are signed with a desk's badge key, so they are printed on a desk, by a supervisor only.
+    Act.PRINT_PASSES: (_DESK, _SUPERVISORS, "printing temporary passes"),
+    Act.ASSIGN_PASS: (_ADMIN_STATIONS, _DESK_STAFF, "assigning a temporary pass"),
+    Act.VOID_PASS: (_ADMIN_STATIONS, _SUPERVISORS, "voiding a temporary pass"),
 }
 
 
@@ -217,6 +224,9 @@ EVENT_RULES: Mapping[str, EventRule] = {
     "station_revoked": EventRule(_ADMIN_STATIONS, _SUPERVISORS),
     "signin_failed": EventRule(_ANY_STATION, _SYS),
     "security_alert": EventRule(_ANY_STATION, _SYS),
+    "passes_printed": EventRule(_DESK, _SUPERVISORS),
+    "pass_assigned": EventRule(_ADMIN_STATIONS, _DESK_STAFF),
+    "pass_voided": EventRule(_ADMIN_STATIONS, _SUPERVISORS),
 }
 
 # Which scan-point kind each scan station records (a bus stop cannot pretend to be a security lane).

@@ -27,6 +27,9 @@ class EventKind(StrEnum):
     STATION_REVOKED = "station_revoked"
     SIGNIN_FAILED = "signin_failed"
     SECURITY_ALERT = "security_alert"
+    PASSES_PRINTED = "passes_printed"
+    PASS_ASSIGNED = "pass_assigned"
+    PASS_VOIDED = "pass_voided"
 
 
 class Event(NamedTuple):

@@ -28,6 +28,8 @@ UNSAFE_JOINED = re.compile("[\x00-\x1e\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\
 _IDENT = re.compile(r"[a-z0-9_]{1,40}")
 _ACCREDITATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
 _SERIAL = re.compile(r"[A-Z2-7]{8}")
+_PASS_SERIAL = re.compile(r"TP\d{4,5}")
+MAX_PASSES_PER_RUN = 1000
 _KEY_ID = re.compile(r"[0-9a-f]{8}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX128 = re.compile(r"[0-9a-f]{128}")
@@ -158,6 +160,8 @@ UUID = pattern(_UUID, "a UUID")
 DAY = pattern(_DAY, "a day like 2017-12-04")
 UTC = pattern(_UTC, "a UTC time like 2017-12-01T19:05:00.000000Z")
 NAME = text(120, empty_ok=False)
+PASS_SERIAL = pattern(_PASS_SERIAL, "a temporary pass serial (TP and 4-5 digits)")
+LAST4 = pattern(re.compile(r"[A-Z0-9]{1,4}"), "the last 4 characters of a document number")
 
 
 @dataclass(frozen=True)
@@ -274,7 +278,7 @@ SCHEMAS: Mapping[str, Schema] = {
          "participant_id": pattern(_ACCREDITATION_ID, "an accreditation id", empty_ok=True),
          "counted": boolean, "manual": boolean, "raw": text(400), "holder_in_mirror": boolean,
          "claimed_serial": text(16), "bus": text(32), "departure_time": text(8), "supervisor": text(120),
-         "manual_note": free_text(400)}),
+         "manual_note": free_text(400), "pass_serial": pattern(_PASS_SERIAL, "a pass serial", empty_ok=True)}),
     "departure_closed": Schema(
         {"departure": text(64, empty_ok=False), "stop": text(64, empty_ok=False), "direction": text(16)},
         {"bus": text(32), "departure_time": text(8), "opened_at": text(32), "headcount": whole(),
@@ -290,6 +294,15 @@ SCHEMAS: Mapping[str, Schema] = {
     "security_alert": Schema(
         {"source": text(200), "reason": free_text(empty_ok=False), "fingerprint": text(64)},
         {"station_id": text(64), "seq": whole(0), "event_id": text(64), "kind": text(40), "count": whole()}),
+    # Temporary passes (domain/passes.py): a printed run, one pass given to a person, a pass voided.
+    "passes_printed": Schema(
+        {"day": DAY, "first": whole(1, 99_999), "last": whole(1, 99_999), "key_id": pattern(_KEY_ID, "a key id")},
+        {"output": text(400), "layout": text(64)}),
+    "pass_assigned": Schema(
+        {"serial": PASS_SERIAL, "participant_id": PARTICIPANT, "day": DAY, "document_type": IDENT,
+         "document_last4": LAST4},
+        {"override_event_id": nullable(UUID)}),
+    "pass_voided": Schema({"serial": PASS_SERIAL, "reason": free_text(400, empty_ok=False)}, {}),
 }
 
 
@@ -321,7 +334,9 @@ def _ordinary_scan(p: dict[str, Any]) -> bool:
             len(g("direction", "")) > 16 or len(g("bus", "")) > 32 or len(g("departure_time", "")) > 8
             or len(g("claimed_serial", "")) > 16):
         return False
-    serial, pid = g("serial", ""), g("participant_id", "")
+    serial, pid, pass_serial = g("serial", ""), g("participant_id", ""), g("pass_serial", "")
+    if pass_serial and not _PASS_SERIAL.fullmatch(pass_serial):
+        return False
     return bool(
         _DAY_MATCH(g("local_day", "")) and g("point_kind") in ("security", "bus") and g("point")
         and _IDENT_MATCH(g("verdict", "")) and _IDENT_MATCH(g("reason", ""))
@@ -340,6 +355,9 @@ def payload_problem(kind: str, payload: Any, payload_json_length: int | None = N
     if payload_json_length is not None and payload_json_length > schema.max_json:
         return BadPayload("payload", f"is {payload_json_length} characters long; at most {schema.max_json}")
     found = schema.problems(payload)
+    if found is None and kind == "passes_printed" and not (
+            0 <= payload["last"] - payload["first"] < MAX_PASSES_PER_RUN):
+        return BadPayload("last", f"a run is 1..{MAX_PASSES_PER_RUN} passes, first to last")
     if found is None and kind == "accreditation_imported":
         problem = _participant_rows(payload)
         if problem:

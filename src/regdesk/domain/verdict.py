@@ -22,6 +22,11 @@ class Outcome(StrEnum):
     VALID = "valid"
     DENIED = "denied"
     REPEAT = "repeat"  # informational: shown, not counted twice
+    TEMPORARY = "temporary"  # a contingency pass (domain/passes.py): let in after an ID check, counted
+
+
+# Scan verdicts that count as an entry / a boarding (stored in scans.verdict).
+COUNTED_VERDICTS: tuple[str, ...] = ("valid", "temporary")
 
 
 class Reason(StrEnum):
@@ -35,6 +40,10 @@ class Reason(StrEnum):
     WITHDRAWN = "withdrawn"
     NOT_VALID_TODAY = "not_valid_today"
     REPEAT = "repeat"
+    TEMPORARY_PASS = "temporary_pass"
+    PASS_ASSIGNED = "pass_assigned"
+    PASS_VOIDED = "pass_voided"
+    PASS_WRONG_DAY = "pass_wrong_day"
 
 
 # What the officer reads under VALID / DENIED. Plain words, no codes, fits one line.
@@ -49,6 +58,10 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.WITHDRAWN: "Accreditation withdrawn",
     Reason.NOT_VALID_TODAY: "Badge not valid today - not a meeting day",
     Reason.REPEAT: "Already scanned here a moment ago - not counted again",
+    Reason.TEMPORARY_PASS: "TEMPORARY PASS - check ID",
+    Reason.PASS_ASSIGNED: "TEMPORARY PASS - check ID against the name",
+    Reason.PASS_VOIDED: "Temporary pass was voided (lost, stolen or spoilt)",
+    Reason.PASS_WRONG_DAY: "Temporary pass not valid today - it is for another day",
 }
 
 # What the officer does next, per denial (the reason line says what is wrong, this line what to do).
@@ -65,6 +78,10 @@ REASON_ACTION: dict[Reason, str] = {
     Reason.KEY_REVOKED: "Do not admit. Keep the badge and call the supervisor: it was made on a desk reported lost "
                         "or stolen",
     Reason.NOT_VALID_TODAY: "Do not admit today. Give the badge back: it is valid on {days}",
+    Reason.TEMPORARY_PASS: "Check an identity document before letting the person in (pass not yet assigned)",
+    Reason.PASS_ASSIGNED: "Check an identity document: its name must be the one shown here",
+    Reason.PASS_VOIDED: "Do not admit. Keep the pass and call the supervisor",
+    Reason.PASS_WRONG_DAY: "Do not admit. Keep the pass: send the person to {desk} for a badge",
 }
 
 
@@ -75,7 +92,8 @@ def guidance(reason: Reason | str, *, desk: str, days: str) -> str:
 
 
 # Headline shown in large letters.
-OUTCOME_TITLE: dict[Outcome, str] = {Outcome.VALID: "VALID", Outcome.DENIED: "DENIED", Outcome.REPEAT: "REPEAT"}
+OUTCOME_TITLE: dict[Outcome, str] = {Outcome.VALID: "VALID", Outcome.DENIED: "DENIED", Outcome.REPEAT: "REPEAT",
+                                     Outcome.TEMPORARY: "TEMPORARY PASS"}
 
 TOKEN_PROBLEMS = {
     "unreadable": Reason.UNREADABLE,
@@ -113,7 +131,7 @@ class Verdict:
     @property
     def counted(self) -> bool:
         """Counted in entries / boardings: valid scans only, never repeats or denials."""
-        return self.outcome is Outcome.VALID
+        return self.outcome is Outcome.VALID or self.outcome is Outcome.TEMPORARY
 
     @property
     def title(self) -> str:

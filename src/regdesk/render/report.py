@@ -726,6 +726,10 @@ def _closing_sections(st: _Styles, day: DayTallies) -> list[Flowable]:
                             [13 * mm, 16 * mm, 34 * mm, 40 * mm, CONTENT_W - 138 * mm, 35 * mm], numeric_from=99))
     else:
         story.append(_empty(st, "No conflicts were resolved on this day."))
+    for stock in day.temporary_passes:  # the contingency stock, when passes were printed for the day
+        story.append(Spacer(1, 3 * mm))
+        story.append(Paragraph("Temporary passes", st.h3))
+        story.append(Paragraph(_esc(stock.line) + ".", st.body))
 
     # 6. Hour by hour
     active = [h for h in day.hourly if h.badges or h.entries or h.denied or h.boardings]

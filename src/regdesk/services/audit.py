@@ -327,6 +327,8 @@ def _scan_recorded(p: dict[str, Any]) -> str:
     if p.get("direction"):
         where += f" ({str(p['direction']).replace('_', ' ')})"
     who = f"badge {_serial(p.get('serial'))}" if p.get("serial") else "an unreadable badge"
+    if p.get("pass_serial"):
+        who = f"temporary pass {_pass(p['pass_serial'])}"
     if p.get("participant_id"):
         who += f" of {p['participant_id']}"
     verdict = str(p.get("verdict", "?")).upper()
@@ -340,6 +342,28 @@ def _scan_recorded(p: dict[str, Any]) -> str:
     if p.get("counted") is False:
         text += ", not counted twice"
     return text
+
+
+def _pass(value: Any) -> str:
+    text = str(value or "?")
+    return f"{text[:2]}-{text[2:]}" if text.startswith("TP") else text
+
+
+def _passes_printed(p: dict[str, Any]) -> str:
+    first, last = p.get("first", 0), p.get("last", 0)
+    count = last - first + 1 if isinstance(first, int) and isinstance(last, int) else "?"
+    return (f"{count} temporary passes printed for {p.get('day', '?')}: {_pass(f'TP{first:04d}')} to "
+            f"{_pass(f'TP{last:04d}')} (key {p.get('key_id', '?')})")
+
+
+def _pass_assigned(p: dict[str, Any]) -> str:
+    doc = str(p.get("document_type", "document")).replace("_", " ")
+    return (f"Temporary pass {_pass(p.get('serial'))} ({p.get('day', '?')}) assigned to {p.get('participant_id', '?')}"
+            f" after checking their {doc} ending {mask_document(p.get('document_last4') or '')}")
+
+
+def _pass_voided(p: dict[str, Any]) -> str:
+    return f"Temporary pass {_pass(p.get('serial'))} voided: “{p.get('reason', '')}”"
 
 
 def _generic(p: dict[str, Any]) -> str:
@@ -363,6 +387,9 @@ SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
     EventKind.BADGE_REVOKED: _badge_revoked,
     EventKind.OVERRIDE_GRANTED: _override_granted,
     EventKind.SCAN_RECORDED: _scan_recorded,
+    EventKind.PASSES_PRINTED: _passes_printed,
+    EventKind.PASS_ASSIGNED: _pass_assigned,
+    EventKind.PASS_VOIDED: _pass_voided,
 }
 
 

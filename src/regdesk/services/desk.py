@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from regdesk.errors import RegdeskError
@@ -33,7 +33,7 @@ from regdesk.render.content import BadgeContent
 from regdesk.services import operators
 from regdesk.services.station import Station
 from regdesk.store import files
-from regdesk.store.models import Badge, IdentityCheck, Participant
+from regdesk.store.models import Badge, IdentityCheck, Participant, TemporaryPass
 
 DOCUMENT_TYPES = ("passport", "national_id", "un_laissez_passer", "diplomatic_id", "other")
 DOCUMENT_LABELS = {
@@ -162,13 +162,22 @@ class DelegationUse:
         return text
 
 
+def _pass_today(station: Station, participant_id):  # type: ignore[no-untyped-def]
+    """SQL: this participant holds a temporary pass assigned for today's local day (not voided)."""
+    today = station.config.local_day(station.clock.now()).isoformat()
+    return select(TemporaryPass.serial).where(TemporaryPass.participant_id == participant_id,
+                                              TemporaryPass.day == today, TemporaryPass.voided.is_(False)).exists()
+
+
 def delegation_use(station: Station, session: Session, participant: Participant) -> DelegationUse:
     category = station.config.category(participant.category)
     rows = session.execute(
         select(Participant.accreditation_id, Participant.delegation_role, Participant.given_names,
                Participant.family_name,
-               select(Badge.serial).where(Badge.participant_id == Participant.accreditation_id,
-                                          Badge.revoked.is_(False)).exists())
+               or_(select(Badge.serial).where(Badge.participant_id == Participant.accreditation_id,
+                                              Badge.revoked.is_(False)).exists(),
+                   # A temporary pass assigned for today holds the person's place today (services/passes.py).
+                   _pass_today(station, Participant.accreditation_id)))
         .where(Participant.category == participant.category, Participant.delegation == participant.delegation)
     ).all()
     heads = [row for row in rows if row[1] == "head"]
@@ -220,7 +229,9 @@ def assess(station: Station, session: Session, participant_id: str, *, replace: 
         holds_valid_badge=participant is not None and holds,
         replace=replace,
         quota=use.quota if use else 0,
-        delegation_holders=(use.holders - (1 if holds else 0)) if use else 0,
+        # The person's own place (a badge, or a pass for today) is not someone else's.
+        delegation_holders=(use.holders - (1 if holds or (participant is not None and session.execute(
+            select(_pass_today(station, participant_id))).scalar()) else 0)) if use else 0,
         head_reserved=bool(use and use.head_reserved),
         participant_is_head=is_head,
         # Only members are held back by the head's place, so "a head holds one" needs no "other than this one".

@@ -252,6 +252,15 @@ TABLES: tuple[TableSpec, ...] = (
         _c("station_name", "desk station"),
         _c("operator", "clerk at the desk"),
     )),
+    TableSpec("temporary_passes", "Temporary passes",
+              "The contingency stock valid on the day: passes printed, assigned to a person at the desk, voided, "
+              "and unused (still in the supervisor's keeping, or unaccounted for).", lambda d: d.temporary_passes, (
+        _c("day", "the day the passes are valid"),
+        _c("printed", "passes printed for the day"),
+        _c("assigned", "assigned to a person (not voided)"),
+        _c("voided", "voided (lost, stolen, spoilt)"),
+        _c("unused", "printed - assigned - voided"),
+    )),
     TableSpec("conflicts", "Conflicts", "Conflicts resolved on the day, and still-open ones on the day they arose.",
               lambda d: d.conflicts, (
         _c("time_local", "resolved at (open: when the last badge involved was issued), local ISO time"),

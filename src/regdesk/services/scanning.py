@@ -23,16 +23,17 @@ from collections import OrderedDict, namedtuple
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, event, exists, func, literal, select, union
+from sqlalchemy import bindparam, event, exists, func, literal, or_, select, union
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.orm import Session
 
 from regdesk.config import ICC_STOP, EventConfig, Place, ScheduledDeparture
 from regdesk.errors import RegdeskError
+from regdesk.domain import passes as temporary
 from regdesk.domain import token as tokens
 from regdesk.domain.events import EventKind, format_utc, parse_utc
 from regdesk.domain.names import fold
-from regdesk.domain.verdict import Outcome, ScanFacts, Verdict, decide, guidance, sanitise_raw
+from regdesk.domain.verdict import COUNTED_VERDICTS, Outcome, ScanFacts, Verdict, decide, guidance, sanitise_raw
 from regdesk.services import operators
 from regdesk.services.station import Station
 from regdesk.store.db import driver, make_engine, session_factory, writer
@@ -45,6 +46,7 @@ from regdesk.store.models import (
     Revocation,
     Scan,
     StationRevocation,
+    TemporaryPass,
 )
 
 POINT_KINDS = ("security", "bus")
@@ -62,10 +64,12 @@ _RECENT_CACHE_SIZE = 4096
 # mostly for the SQLite work (primary-key and index look-ups).
 _SCANS, _BADGES, _PARTICIPANTS = Scan.__table__.c, Badge.__table__.c, Participant.__table__.c
 _P = Participant.__table__
+# Valid badges and temporary passes count; spelt out (not IN) so the facts query compiles once, literally.
+_COUNTED_VERDICT = or_(*(_SCANS.verdict == literal(v) for v in COUNTED_VERDICTS))
 _RECENT_VALID = exists().where(
     _SCANS.serial == bindparam("serial"), _SCANS.point == bindparam("point"),
     _SCANS.scanned_at >= bindparam("recent_since"), _SCANS.scanned_at <= bindparam("recent_until"),
-    _SCANS.verdict == str(Outcome.VALID), _SCANS.counted.is_(True),
+    _COUNTED_VERDICT, _SCANS.counted.is_(True),
 )
 # Counted venue entries today with any of the holder's badges. The day is a UTC range, not
 # local_day: with `local_day = ?` SQLite prefers the (local_day, point_kind) index and walks a
@@ -74,7 +78,7 @@ _ENTRIES_TODAY = select(func.count()).select_from(Scan.__table__).where(
     _SCANS.serial.in_(union(select(bindparam("serial")),
                             select(_BADGES.serial).where(_BADGES.participant_id == bindparam("pid")))),
     _SCANS.scanned_at >= bindparam("day_start"), _SCANS.scanned_at < bindparam("day_end"),
-    _SCANS.point_kind == "security", _SCANS.verdict == str(Outcome.VALID), _SCANS.counted.is_(True),
+    _SCANS.point_kind == "security", _COUNTED_VERDICT, _SCANS.counted.is_(True),
 ).scalar_subquery()
 _ONE_ROW = select(literal(1).label("one")).subquery()
 # A revoked station's cut-off for the key that signed the badge (NULL when not revoked), and the
@@ -236,6 +240,8 @@ def valid_days_label(config: EventConfig) -> str:
 
 def next_step(config: EventConfig, result: ScanResult) -> str:
     """What the officer does after this verdict, in plain words ("" for a valid scan or a repeat)."""
+    if result.outcome is Outcome.TEMPORARY:
+        return guidance(result.verdict.reason, desk=desk_place(config), days=valid_days_label(config))
     if result.outcome is not Outcome.DENIED:
         return ""
     return guidance(result.verdict.reason, desk=desk_place(config), days=valid_days_label(config))
@@ -387,6 +393,7 @@ class ScanResult:
     headcount: int | None = None  # bus: people on the current departure
     capacity: int | None = None
     departure: Departure | None = None
+    temporary_pass: bool = False  # a contingency pass was scanned (serial is the pass serial, TP0012)
 
     @property
     def outcome(self) -> Outcome:
@@ -426,6 +433,9 @@ class ScanResult:
             "local_day": self.local_day,
             "event_id": self.event_id,
         }
+        if self.temporary_pass:
+            data["temporary_pass"] = self.serial
+            data["title"] = self.verdict.title
         if self.entries_today is not None:
             data["entries_today"] = self.entries_today
         if self.departure is not None:
@@ -531,11 +541,13 @@ class Scanner:
         self._departure_day = opened_day
         with self.station.sessions() as session:
             rows = session.execute(
-                select(Scan.participant_id).where(
+                select(Scan.participant_id, Scan.serial).where(
                     Scan.local_day >= opened_day.isoformat(), Scan.point_kind == "bus",
-                    Scan.departure == departure.id, Scan.verdict == str(Outcome.VALID))
-            ).scalars()
-            self._onboard = {pid for pid in rows if pid}
+                    Scan.departure == departure.id, Scan.verdict.in_(COUNTED_VERDICTS))
+            ).all()
+            # A temporary pass not yet assigned rides under its pass serial.
+            self._onboard = {pid or (serial if serial.startswith(temporary.SERIAL_PREFIX) else "")
+                             for pid, serial in rows} - {""}
 
     def set_departure(self, *, bus: str, time: str) -> Departure:
         """Set the bus number / time of the open departure (before anyone boarded: or to fix a typo)."""
@@ -670,6 +682,8 @@ class Scanner:
         """Decide and durably record one scan. Never raises for bad input: that is a denial."""
         raw_kept = sanitise_raw(raw, RAW_LIMIT)
         check = self._verify(raw)
+        if check.problem is tokens.TokenProblem.UNREADABLE and temporary.looks_like_pass(raw):
+            return self._scan_pass(raw, raw_kept)
         now = self.station.clock.now()
         day = self.station.config.local_day(now)
         if self._departure_day is not None and day != self._departure_day:
@@ -704,6 +718,69 @@ class Scanner:
                                       claimed_serial=claims.serial if claims else "", participant_id="",
                                       holder=None, holder_in_mirror=False, manual=False)
         return self._after_commit(result)
+
+    def _verify_pass(self, raw: str) -> temporary.PassCheck:
+        check = temporary.read_pass(raw, event_code=self.station.config.code, public_keys=self._keys)
+        if check.problem is tokens.TokenProblem.UNKNOWN_KEY:
+            with self.station.sessions() as session:
+                self._keys = self.station.public_keys(session)
+            check = temporary.read_pass(raw, event_code=self.station.config.code, public_keys=self._keys)
+        return check
+
+    def _scan_pass(self, raw: str, raw_kept: str) -> ScanResult:
+        """A temporary pass (domain/passes.py): TEMPORARY PASS - check ID, or denied. Recorded like a
+        badge scan, with the pass serial in `pass_serial` (and, once assigned, the holder's id)."""
+        check = self._verify_pass(raw)
+        now = self.station.clock.now()
+        day = self.station.config.local_day(now)
+        if self._departure_day is not None and day != self._departure_day:
+            self.roll_day()
+        claims = check.claims
+        session = self._session
+        self._since_checkpoint += 1
+        with session.begin():
+            if not check.ok or claims is None:
+                facts = temporary.PassFacts(token_problem=str(check.problem), pass_day=None, local_day=day,
+                                            valid_days=self.station.config.valid_days)
+                return self._after_commit(self._record(
+                    session, temporary.decide_pass(facts), now=now, day=day.isoformat(), raw=raw_kept, serial="",
+                    claimed_serial="", participant_id="", holder=None, holder_in_mirror=False, manual=False,
+                    extra={"claimed_serial": claims.serial} if claims else None))
+            serial = claims.serial
+            row = session.get(TemporaryPass, serial)
+            known = (row is not None and bool(row.printed_event_id) and row.key_id == claims.key_id
+                     and row.day == claims.day.isoformat())
+            pid = row.participant_id if row is not None else ""
+            person = session.get(Participant, pid) if pid else None
+            heads = session.execute(select(_KEY_REVOKED_HEADS), {"kid": claims.key_id}).scalar()
+            printed_at = None
+            if heads is not None and known and row is not None:
+                printed_at = session.execute(select(func.json_array(EventRow.station_id, EventRow.seq)).where(
+                    EventRow.id == row.printed_event_id)).scalar()
+            recent = session.execute(select(_RECENT_VALID), {
+                "serial": serial, "point": self.point.code,
+                "recent_since": format_utc(now - self.repeat_window),
+                "recent_until": format_utc(now + self.repeat_window)}).scalar()
+            facts = temporary.PassFacts(
+                token_problem=None, pass_day=claims.day, local_day=day, valid_days=self.station.config.valid_days,
+                voided=bool(row is not None and row.voided),
+                key_revoked=_made_after_cut_off(heads, printed_at),
+                holder_status=person.status if person is not None else "",
+                assigned_name=(f"{person.given_names} {person.family_name}".strip() or pid) if person else pid,
+                printed_known=known, recent_same_point=self._recently_here(recent, serial, now),
+                already_aboard=(pid or serial) in self._onboard)
+            verdict = temporary.decide_pass(facts)
+            holder = _holder(self.station.config, person, pid) if person is not None else None
+            result = self._record(session, verdict, now=now, day=day.isoformat(), raw=raw_kept, serial="",
+                                  claimed_serial="", participant_id=pid, holder=holder,
+                                  holder_in_mirror=person is not None, manual=False,
+                                  extra={"pass_serial": serial})
+            result = replace(result, serial=serial, claimed_serial=serial, temporary_pass=True, entries_today=None)
+        result = self._after_commit(result)
+        if self.point.kind == "bus" and result.counted and result.holder is None:
+            self._onboard.add(serial)
+            result = replace(result, headcount=self.headcount)
+        return result
 
     def manual(self, participant_id: str, *, supervisor: str, pin: str, note: str = "") -> ScanResult:
         """Damaged badge: a supervisor found the person by name; recorded as a manual scan."""

@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from regdesk.config import ICC_STOP, EventConfig
 from regdesk.domain.events import EventKind, format_utc, parse_utc
+from regdesk.domain.verdict import COUNTED_VERDICTS
 from regdesk.services.station import Station
 from regdesk.store.db import driver
 
@@ -276,6 +277,25 @@ class ConflictRow:
 
 
 @dataclass(frozen=True)
+class PassStockRow:
+    """The contingency stock of temporary passes valid on the day (services/passes.py)."""
+
+    day: str
+    printed: int
+    assigned: int
+    voided: int
+
+    @property
+    def unused(self) -> int:
+        return self.printed - self.assigned - self.voided
+
+    @property
+    def line(self) -> str:
+        return (f"Temporary passes for this day: {self.printed} printed, {self.assigned} assigned, "
+                f"{self.voided} voided, {self.unused} unused")
+
+
+@dataclass(frozen=True)
 class DayTallies:
     day: date
     event_name: str
@@ -305,6 +325,7 @@ class DayTallies:
     # participant without a badge has simply not collected it yet: not a no-show.
     collection_closed: bool = True
     proxy_collections: tuple[ProxyCollectionRow, ...] = ()  # collections by a focal point on the day
+    temporary_passes: tuple[PassStockRow, ...] = ()  # the day's pass stock: one row, or none printed
 
     @cached_property
     def delegations(self) -> tuple[DelegationRow, ...]:
@@ -452,6 +473,7 @@ class _Snapshot:
     no_show_counts: list[int] = field(default_factory=list)  # by the end of days[i]
     delegation_status: list[Counter] = field(default_factory=list)  # status -> delegations, for days[i]
     people: dict[str, str] = field(default_factory=dict)  # participant id -> name, for conflict rows
+    pass_stock: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # day -> printed, assigned, voided
 
 
 def _hour_counter(snap: _Snapshot, day: date, measure: str) -> Counter:
@@ -530,7 +552,7 @@ def _load(station: Station, session: Session, days: tuple[date, ...]) -> _Snapsh
         day = date.fromisoformat(local_day)
         hour = buckets.local(bucket)[1]
         delta = _delta(snap, day)
-        valid = verdict == "valid" and bool(counted)
+        valid = verdict in COUNTED_VERDICTS and bool(counted)  # a temporary pass counts like a badge
         if verdict == "denied":
             delta["denial"][(kind, reason)] += n
         if kind == "security":
@@ -582,6 +604,10 @@ def _load(station: Station, session: Session, days: tuple[date, ...]) -> _Snapsh
         for given, family in cursor.execute(
                 "SELECT given_names, family_name FROM participants WHERE accreditation_id = ?", (pid,)):
             snap.people[pid] = f"{given} {family}".strip()
+    for pass_day, printed, assigned, voided in cursor.execute(
+            "SELECT day, count(*), sum(participant_id != '' AND NOT voided), sum(voided) FROM temporary_passes "
+            "WHERE printed_event_id != '' GROUP BY day"):
+        snap.pass_stock[pass_day] = (printed, assigned or 0, voided or 0)
     cursor.close()
     return snap
 
@@ -798,6 +824,8 @@ def _day(station: Station, snap: _Snapshot, day: date, index: int, today_tables:
         checkpoints=checkpoints, hourly=hourly, buses=bus, stops=stops, departures=departures,
         overrides=overrides, conflicts=tuple(conflicts), open_conflicts=tuple(row for _, row in unresolved),
         roster=snap.roster, roster_index=index, proxy_collections=proxy_rows,
+        temporary_passes=tuple(PassStockRow(day.isoformat(), *snap.pass_stock[day.isoformat()])
+                               for _ in (0,) if day.isoformat() in snap.pass_stock),
         collection_closed=config.collection_closes_utc <= min(station.clock.now(), _day_end_utc(config, day)))
 
 

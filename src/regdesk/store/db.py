@@ -108,8 +108,16 @@ def _v5_badge_collector(conn: Connection) -> None:
         "events AS e WHERE e.id = badges.issued_event_id AND json_extract(e.payload, '$.collected_by') IS NOT NULL)")
 
 
+def _v6_passes(conn: Connection) -> None:
+    """temporary_passes: the contingency stock of temporary passes (a new projection; the log of an
+    older station holds no pass events, so there is nothing to fill)."""
+    Base.metadata.tables["temporary_passes"].create(conn, checkfirst=True)
+    for index in Base.metadata.tables["temporary_passes"].indexes:
+        index.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_scans_surrogate_key, _v3_chain_of_trust,
-                                              _v4_check_for_badge_and_deliveries, _v5_badge_collector]
+                                              _v4_check_for_badge_and_deliveries, _v5_badge_collector, _v6_passes]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

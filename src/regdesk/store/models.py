@@ -236,3 +236,23 @@ class Operator(Base):
     pin_hash: Mapped[str] = mapped_column(String(200))
     added_at: Mapped[str] = mapped_column(String(27))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TemporaryPass(Base):
+    """The contingency stock (domain/passes.py): one row per printed pass, filled in as it is
+    assigned or voided. Keyed by serial so an assignment or a void may arrive before the print run."""
+
+    __tablename__ = "temporary_passes"
+    serial: Mapped[str] = mapped_column(String(8), primary_key=True)  # TP0012
+    number: Mapped[int] = mapped_column(Integer)
+    day: Mapped[str] = mapped_column(String(10), default="")  # "" until the print run arrives
+    key_id: Mapped[str] = mapped_column(String(8), default="")
+    printed_event_id: Mapped[str] = mapped_column(String(36), default="")
+    printed_at: Mapped[str] = mapped_column(String(27), default="")
+    station_id: Mapped[str] = mapped_column(String(36), default="")
+    participant_id: Mapped[str] = mapped_column(String(64), default="", index=True)  # "" = not assigned
+    assigned_event_id: Mapped[str] = mapped_column(String(36), default="")
+    assigned_at: Mapped[str] = mapped_column(String(27), default="")
+    assigned_by: Mapped[str] = mapped_column(String(120), default="")
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+    void_reason: Mapped[str] = mapped_column(Text, default="")

@@ -90,6 +90,15 @@ class PrintFailed(Message):
 
 
 @dataclass
+class PassAssigned(Message):
+    """A temporary pass was assigned to the participant (services/passes.py)."""
+
+    participant_id: str
+    serial: str
+    day: str
+
+
+@dataclass
 class DeskActionFailed(Message):
     """A service said no for a reason that is not an issuance rule (bad input, wrong supervisor PIN...)."""
 

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import DDL, Boolean, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
+from regdesk.domain.verdict import COUNTED_VERDICTS
 from regdesk.store.models import Base
 from regdesk.store.projections import projection_table
 
@@ -168,7 +169,7 @@ def count_scans(dbapi_connection: sqlite3.Connection, rows: list[tuple[Any, ...]
                 group[1] = scanned_at
             elif scanned_at > group[2]:
                 group[2] = scanned_at
-        if point_kind == "security" and verdict == "valid" and counted and (participant_id or serial):
+        if point_kind == "security" and verdict in _COUNTED and counted and (participant_id or serial):
             entrants.add((participant_id or serial, local_day))
     dbapi_connection.executemany(_UPSERT_SCAN_HOUR, [(*key, *group) for key, group in groups.items()])
     if entrants:
@@ -176,6 +177,8 @@ def count_scans(dbapi_connection: sqlite3.Connection, rows: list[tuple[Any, ...]
 
 
 # After the whole schema exists (the triggers name core's tables), in the same create_all.
+_COUNTED = frozenset(COUNTED_VERDICTS)
+
 for _sql in TRIGGERS:
     event.listen(Base.metadata, "after_create", DDL(_sql).execute_if(dialect="sqlite"))  # type: ignore[no-untyped-call]
 
@@ -199,7 +202,7 @@ RECOMPUTE = (
        FROM scans GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9""",
     """INSERT INTO tally_entrants (who, local_day)
        SELECT DISTINCT CASE WHEN participant_id != '' THEN participant_id ELSE serial END, local_day FROM scans
-       WHERE point_kind = 'security' AND verdict = 'valid' AND counted AND (participant_id != '' OR serial != '')""",
+       WHERE point_kind = 'security' AND verdict IN ('valid', 'temporary') AND counted AND (participant_id != '' OR serial != '')""",
     "INSERT INTO tally_entrant_days (local_day, n) SELECT local_day, count(*) FROM tally_entrants GROUP BY local_day",
     "INSERT INTO tally_first_entries (who, first_day) SELECT who, min(local_day) FROM tally_entrants GROUP BY who",
     """INSERT INTO tally_first_entry_days (first_day, n)

@@ -41,9 +41,10 @@ from textual.worker import WorkerState, get_current_worker
 
 from regdesk.domain.policy import MESSAGES, Refusal
 from regdesk.domain.token import format_serial
-from regdesk.services import collection, desk, idcheck, lookup, printers
+from regdesk.services import collection, desk, idcheck, lookup, passes, printers
 from regdesk.services.desk_view import DOCUMENT_LABELS, ParticipantCard, participant_card
 from regdesk.tui import messages as m
+from regdesk.tui.dialogs.assign_pass import AssignPassDialog, AssignPassRequest
 from regdesk.tui.dialogs.collection import CollectionDialog, CollectionRequest
 from regdesk.tui.dialogs.confirm import ConfirmDialog
 from regdesk.tui.dialogs.identity_check import IdentityCheckDialog, IdentityCheckResult
@@ -58,8 +59,8 @@ PRINTER_POLL_SECONDS = 3.0
 # Live search waits for a short pause in typing; a scanner's burst of keys costs one lookup, not twenty.
 TYPING_PAUSE = 0.12
 ACTION_GROUP = "desk-action"
-PARTICIPANT_ACTIONS = ("check_id", "issue", "replace", "reprint", "override", "collect")
-PARTICIPANT_KEYS = {"f2", "f3", "f4", "f5", "f6", "ctrl+g"}
+PARTICIPANT_ACTIONS = ("check_id", "issue", "replace", "reprint", "override", "collect", "assign_pass")
+PARTICIPANT_KEYS = {"f2", "f3", "f4", "f5", "f6", "ctrl+g", "ctrl+t"}
 # Below this width the results and the participant are stacked; below the height the card is compact.
 WIDE_FROM = 110
 TALL_FROM = 36
@@ -111,6 +112,8 @@ class DeskScreen(Screen):
         # Off the footer (it must fit 80 columns); in the command palette and the README.
         Binding("ctrl+g", "collect", "Focal point", show=False, id="desk.collect",
                 tooltip="A focal point collects several members' badges with a letter"),
+        Binding("ctrl+t", "assign_pass", "Temporary pass", show=False, id="desk.assign_pass",
+                tooltip="Record which pre-printed temporary pass this person received"),
         Binding("down", "focus_results", "Results", show=False, id="desk.focus_results"),
     ]
 
@@ -408,6 +411,8 @@ class DeskScreen(Screen):
             ("override", "Desk: Supervisor override (F6)", f"A supervisor sets the refusal aside{who}"),
             ("collect", "Desk: Collection by a focal point (ctrl+g)",
              f"Several members' badges at once, with a letter{who and ' · collected by' + who[2:]}"),
+            ("assign_pass", "Desk: Assign a temporary pass (ctrl+t)",
+             f"Record which pre-printed pass the person received{who}"),
         ]
         target = self._print_target()
         other = self._printers.other(target[2]) if target else ""
@@ -520,6 +525,36 @@ class DeskScreen(Screen):
                 self._collect(request)
 
         self.app.push_screen(CollectionDialog(message.roster, message.collector_id, message.collector_name), chosen)
+
+    def action_assign_pass(self) -> None:
+        """The selected participant received a pre-printed temporary pass (the desk was down)."""
+        card = self.current_card
+        if card is None or self._busy:
+            return
+
+        def assign(request: AssignPassRequest | None) -> None:
+            if request is not None and self._start("temporary pass"):
+                self._outcome(f"Assigning pass {request.serial[:2]}-{request.serial[2:]} to {card.name}…", "info",
+                              card.accreditation_id)
+                self._assign_pass(card.accreditation_id, request)
+
+        self.app.push_screen(AssignPassDialog(card.name), assign)
+
+    @work(thread=True, exit_on_error=False, group=ACTION_GROUP, description="assign a temporary pass")
+    def _assign_pass(self, participant_id: str, request: AssignPassRequest) -> None:
+        try:
+            assigned = passes.assign_pass(self.station, request.serial, participant_id, operator=self.operator_name,
+                                          document_type=request.document_type, document_number=request.last4)
+        except passes.PassError as exc:
+            self.post_message(m.DeskActionFailed(participant_id, "Temporary pass", str(exc)))
+            return
+        self.post_message(m.PassAssigned(participant_id, assigned.serial, assigned.day))
+
+    def on_pass_assigned(self, message: m.PassAssigned) -> None:
+        self._outcome(f"TEMPORARY PASS {message.serial[:2]}-{message.serial[2:]} assigned for {message.day}: scan "
+                      "points now show this name with it. It holds the person's place in the delegation that day.",
+                      "ok", message.participant_id)
+        self._done()
 
     def action_reprint(self) -> None:
         card = self.current_card

@@ -74,7 +74,7 @@ def view_of(result: scanning.ScanResult, config: EventConfig) -> ScanView:
         name=holder.name if holder else "", name_latin=holder.name_latin if holder else "",
         delegation=holder.delegation if holder else "", category_name=holder.category_name if holder else "",
         category_colour=holder.category_colour if holder else "", serial=result.serial, detail=detail,
-        manual=result.manual,
+        manual=result.manual, temporary_pass=result.temporary_pass,
     )
 
 
@@ -84,8 +84,13 @@ def recent_of(result: scanning.ScanResult, view: ScanView, config: EventConfig) 
     verdict = "OVER CAP." if view.state == "over" else view.title
     reason = result.verdict.text if view.state != "over" else f"boarded, {result.headcount}/{result.capacity}"
     return RecentScan(config.local(result.scanned_at).strftime("%H:%M:%S"), view.state, verdict,
-                      name or (f"badge {result.claimed_serial[:4]}-{result.claimed_serial[4:]}"
-                               if result.claimed_serial else ""), reason)
+                      name or (_serial_label(result) if result.claimed_serial else ""), reason)
+
+
+def _serial_label(result: scanning.ScanResult) -> str:
+    if result.temporary_pass:
+        return f"pass {result.claimed_serial[:2]}-{result.claimed_serial[2:]}"
+    return f"badge {result.claimed_serial[:4]}-{result.claimed_serial[4:]}"
 
 
 @dataclass
@@ -315,8 +320,10 @@ class ScanScreen(Screen):
 
     def _update_session_line(self) -> None:
         c = self.session_counts
+        passes = f" · {c['temporary']} temporary pass{'es' if c['temporary'] != 1 else ''}" if c.get("temporary") else ""
         self.query_one("#session-line", Static).update(
-            f"This session: {c.get('valid', 0)} valid · {c.get('denied', 0)} denied · {c.get('repeat', 0)} repeat")
+            f"This session: {c.get('valid', 0)} valid{passes} · {c.get('denied', 0)} denied · "
+            f"{c.get('repeat', 0)} repeat")
 
     # -- quitting --
 

@@ -63,6 +63,12 @@ class ExportProgress(Message):
 
 
 @dataclass
+class PassesPrinted(Message):
+    text: str  # what was printed and where
+    error: str = ""
+
+
+@dataclass
 class ExportFinished(Message):
     out_dir: Path
     files: int
@@ -107,6 +113,8 @@ class SupervisorScreen(Screen):
         Binding("f5", "refresh", "Refresh", id="supervisor.refresh"),
         Binding("ctrl+e", "export", "Export", show=False, id="supervisor.export_ctrl"),
         Binding("ctrl+f", "filter", "Filter no-shows", show=False, id="supervisor.filter"),
+        Binding("ctrl+t", "print_passes", "Temporary passes", show=False, id="supervisor.print_passes",
+                tooltip="Print a day's stock of temporary passes (on a desk station)"),
     ]
 
     def __init__(self) -> None:
@@ -413,6 +421,41 @@ class SupervisorScreen(Screen):
 
     def action_today(self) -> None:
         self._set_day(tallies.current_day(self.station))
+
+    # --- temporary passes ---------------------------------------------------------------------
+
+    def action_print_passes(self) -> None:
+        from regdesk.tui.dialogs.print_passes import PrintPassesDialog
+
+        day = self.day if self.day in self.station.config.valid_days else self.station.config.valid_days[0]
+        self.app.push_screen(PrintPassesDialog(day, self.station.config.valid_days), self._print_passes_chosen)
+
+    def _print_passes_chosen(self, request) -> None:  # noqa: ANN001 (PrintPassesRequest | None)
+        if request is not None:
+            self.notify(f"Signing {request.count} temporary passes for {request.day.isoformat()}…")
+            self._print_passes(request.day, request.count)
+
+    @work(thread=True, exclusive=True, group="supervisor-passes", exit_on_error=False,
+          description="Printing temporary passes")
+    def _print_passes(self, day: date, count: int) -> None:
+        from regdesk.services import passes
+
+        operator = getattr(self.app, "operator", None)
+        try:
+            run = passes.print_passes(self.station, day=day, count=count, operator=operator.name if operator else "")
+        except passes.PassError as exc:
+            self.post_message(PassesPrinted("", str(exc)))
+            return
+        data = run.as_json()
+        self.post_message(PassesPrinted(f"{data['count']} temporary passes for {data['day']}, {data['first']} to "
+                                        f"{data['last']}: {run.pdf_path}"))
+
+    def on_passes_printed(self, message: PassesPrinted) -> None:
+        if message.error:
+            self.notify(f"Passes not printed: {message.error}", severity="error", timeout=15)
+        else:
+            self.notify(message.text, title="Temporary passes", timeout=15)
+        self.action_refresh()
 
     # --- export ---------------------------------------------------------------------------------
 

@@ -16,7 +16,8 @@ from textual.widgets import Static
 
 LIMIT = 10
 STATE_STYLE = {"valid": "bold #3FAE6A", "denied": "bold #E05252", "repeat": "bold #E0A030",
-               "over": "bold #F57C00", "error": "bold #B07CD8"}
+               "over": "bold #F57C00", "error": "bold #B07CD8",
+               "temporary": "bold #64B5F6"}
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ _GLYPHS: dict[str, tuple[str, ...]] = {
     "E": ("█████", "█    ", "████ ", "█    ", "█████"),
     "I": ("███", " █ ", " █ ", " █ ", "███"),
     "L": ("█    ", "█    ", "█    ", "█    ", "█████"),
+    "M": ("█   █", "██ ██", "█ █ █", "█   █", "█   █"),
     "N": ("█   █", "██  █", "█ █ █", "█  ██", "█   █"),
     "O": (" ███ ", "█   █", "█   █", "█   █", " ███ "),
     "P": ("████ ", "█   █", "████ ", "█    ", "█    "),
@@ -64,9 +65,12 @@ class ScanView:
     serial: str = ""
     detail: str = ""  # entries today / on-board count
     manual: bool = False
+    temporary_pass: bool = False  # `serial` is a temporary pass's (TP0012), not a badge's
 
 
-STATES = ("ready", "valid", "denied", "repeat", "over", "error")
+STATES = ("ready", "valid", "denied", "repeat", "over", "error", "temporary")
+# A headline too wide for block letters in full tries its short form before plain text.
+SHORT_TITLES = {"TEMPORARY PASS": "TEMP PASS"}
 
 
 class VerdictPanel(Vertical):
@@ -101,7 +105,10 @@ class VerdictPanel(Vertical):
 
     def _draw_title(self) -> None:
         width = self.content_region.width or None
-        self._put("verdict-title", block_letters(self._title, width))
+        drawn = block_letters(self._title, width)
+        if "\n" not in drawn and self._title in SHORT_TITLES:
+            drawn = block_letters(SHORT_TITLES[self._title], width)
+        self._put("verdict-title", drawn)
 
     def _set_state(self, state: str) -> None:
         for name in STATES:
@@ -133,7 +140,11 @@ class VerdictPanel(Vertical):
             who.append("    ", style=f"on {colour}")
         self._put("holder-delegation", who)
         self._put("verdict-note", view.note)
-        detail = view.detail + (f"   badge {view.serial[:4]}-{view.serial[4:]}" if view.serial else "")
+        if view.temporary_pass:
+            label = f"   pass {view.serial[:2]}-{view.serial[2:]}"
+        else:
+            label = f"   badge {view.serial[:4]}-{view.serial[4:]}" if view.serial else ""
+        detail = view.detail + label
         self._put("verdict-detail", detail.strip())
 
     def show_ready(self, message: str = "Scan a badge") -> None:

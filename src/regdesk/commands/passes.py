@@ -1,0 +1,112 @@
+"""`regdesk passes print|assign|void|stock`: the contingency stock of temporary passes."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+from regdesk.commands.common import CommandError, emit_json, signed_in, station_from_args
+from regdesk.domain.authority import Act
+from regdesk.services import passes
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("passes", help="temporary passes: the contingency stock for a day without the desk")
+    psub = p.add_subparsers(dest="passes_command", metavar="ACTION", required=True)
+    a = psub.add_parser("print", help="sign and render a day's numbered temporary passes (supervisor, on a desk)")
+    a.add_argument("--day", required=True, metavar="YYYY-MM-DD", help="the one local day the passes are valid")
+    a.add_argument("--count", required=True, type=int, metavar="N")
+    a.add_argument("--out", type=Path, default=None, help="PDF to write (default: the station's output folder)")
+    a.add_argument("--operator", required=True, help="the supervisor printing (passphrase from $REGDESK_PIN or asked)")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_print)
+    a = psub.add_parser("assign", help="record which person received a temporary pass (after an ID check)")
+    a.add_argument("serial", metavar="SERIAL", help="the number printed on the pass, e.g. TP-0012 or 12")
+    a.add_argument("accreditation_id", metavar="ID")
+    a.add_argument("--id-check", required=True, metavar="TYPE:LAST4",
+                   help="the identity document checked, e.g. passport:1234 (only the last 4 are kept)")
+    a.add_argument("--operator", required=True, help="the clerk assigning (PIN from $REGDESK_PIN or asked)")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_assign)
+    a = psub.add_parser("void", help="void a lost, stolen or spoilt pass: scan points deny it (supervisor)")
+    a.add_argument("serial", metavar="SERIAL")
+    a.add_argument("--reason", required=True)
+    a.add_argument("--operator", required=True)
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_void)
+    a = psub.add_parser("stock", help="printed / assigned / voided / unused passes per day")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_stock)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"--day {text!r} is not a date like 2017-12-04") from None
+
+
+def cmd_print(args: argparse.Namespace) -> int:
+    day = _day(args.day)
+    station = station_from_args(args)
+    try:
+        signed_in(station, args.operator, Act.PRINT_PASSES)
+        run = passes.print_passes(station, day=day, count=args.count, operator=args.operator, out=args.out)
+        if args.json:
+            emit_json(run.as_json())
+        else:
+            data = run.as_json()
+            print(f"{data['count']} temporary passes for {data['day']}: {data['first']} to {data['last']}")
+            print(f"PDF: {run.pdf_path} (print it, cut along the dashed lines, keep the stock locked away)")
+    finally:
+        station.close()
+    return 0
+
+
+def cmd_assign(args: argparse.Namespace) -> int:
+    doc_type, _, number = args.id_check.partition(":")
+    station = station_from_args(args)
+    try:
+        signed_in(station, args.operator, Act.ASSIGN_PASS)
+        assigned = passes.assign_pass(station, args.serial, args.accreditation_id, operator=args.operator,
+                                      document_type=doc_type, document_number=number)
+        if args.json:
+            emit_json(assigned.as_json())
+        else:
+            print(f"Pass {assigned.as_json()['pass']} assigned to {assigned.name} ({assigned.participant_id}) "
+                  f"for {assigned.day}")
+    finally:
+        station.close()
+    return 0
+
+
+def cmd_void(args: argparse.Namespace) -> int:
+    station = station_from_args(args)
+    try:
+        signed_in(station, args.operator, Act.VOID_PASS)
+        event_id = passes.void_pass(station, args.serial, operator=args.operator, reason=args.reason)
+        serial = passes.parse_serial(args.serial)
+        if args.json:
+            emit_json({"voided": True, "serial": serial, "event_id": event_id})
+        else:
+            print(f"Pass {serial} voided: scan points deny it once they sync")
+    finally:
+        station.close()
+    return 0
+
+
+def cmd_stock(args: argparse.Namespace) -> int:
+    station = station_from_args(args)
+    try:
+        stock = passes.station_stock(station)
+    finally:
+        station.close()
+    if args.json:
+        emit_json({"days": [s.as_json() for s in stock]})
+    elif not stock:
+        print("No temporary passes printed.")
+    else:
+        for s in stock:
+            print(f"{s.day}: {s.printed} printed, {s.assigned} assigned, {s.voided} voided, {s.unused} unused")
+    return 0

@@ -1,0 +1,242 @@
+"""Temporary passes: print a day's contingency stock, assign a pass to a person, void one, and
+reconcile printed / assigned / voided / unused per day (domain/passes.py).
+
+Printing happens on a desk (the passes are signed with the desk's badge-signing key, certified
+through its chain like every badge) and only by a supervisor. Numbers continue after the highest
+pass number this station knows, so a meeting's passes are TP-0001, TP-0002, ... across days.
+Print the stock on one desk: two desks printing while cut off from each other would reuse numbers
+(the earliest run keeps the number; the audit shows both).
+
+An assigned pass counts as the person's badge for its day in the delegation quota (1 + 3): a
+delegation whose members hold 3 badges and 1 pass for today has used its 4 places today.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from regdesk.domain import passes as domain
+from regdesk.domain.authority import Act
+from regdesk.domain.events import EventKind
+from regdesk.domain.payloads import MAX_PASSES_PER_RUN
+from regdesk.domain.token import event_tag
+from regdesk.errors import RegdeskError
+from regdesk.render.passes import PassContent, render_pass_sheet
+from regdesk.services import desk, operators
+from regdesk.services.station import Station
+from regdesk.store import files
+from regdesk.store.models import Badge, Participant, TemporaryPass
+
+
+class PassError(RegdeskError, ValueError):
+    """A pass that cannot be printed, assigned or voided; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class PrintedRun:
+    day: date
+    first: int
+    last: int
+    key_id: str
+    pdf_path: Path
+    event_id: str
+
+    @property
+    def serials(self) -> list[str]:
+        return [domain.pass_serial(n) for n in range(self.first, self.last + 1)]
+
+    def as_json(self) -> dict:
+        return {"printed": True, "day": self.day.isoformat(), "count": self.last - self.first + 1,
+                "first": domain.pass_serial(self.first), "last": domain.pass_serial(self.last),
+                "key_id": self.key_id, "pdf": str(self.pdf_path), "event_id": self.event_id}
+
+
+@dataclass(frozen=True)
+class AssignedPass:
+    serial: str
+    participant_id: str
+    name: str
+    day: str
+    event_id: str
+
+    def as_json(self) -> dict:
+        return {"assigned": True, "serial": self.serial, "pass": domain.format_pass_serial(self.serial),
+                "accreditation_id": self.participant_id, "name": self.name, "day": self.day,
+                "event_id": self.event_id}
+
+
+def day_label(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _require(station: Station, operator: str, act: str) -> None:
+    try:
+        operators.require_act(station, operator, act)
+    except operators.NotAllowed as exc:
+        raise PassError(str(exc)) from None
+
+
+def print_passes(station: Station, *, day: date, count: int, operator: str, out: Path | None = None) -> PrintedRun:
+    """Sign `count` numbered passes for `day`, render them (A4, 8 per page) and record the run.
+    The PDF is written inside the transaction: no file, no recorded run."""
+    _require(station, operator, Act.PRINT_PASSES)
+    if not 1 <= count <= MAX_PASSES_PER_RUN:
+        raise PassError(f"--count: print 1 to {MAX_PASSES_PER_RUN} passes at a time, not {count}")
+    if day not in station.config.valid_days:
+        days = ", ".join(d.isoformat() for d in station.config.valid_days)
+        raise PassError(f"--day {day.isoformat()} is not a meeting day; passes can be printed for {days}")
+    desk.require_signing_key(station)
+    assert station.signing_key is not None and station.key_id is not None
+    tag = event_tag(station.config.code)
+    with station.transaction() as session:
+        highest = session.execute(select(func.max(TemporaryPass.number))).scalar_one_or_none() or 0
+        first, last = highest + 1, highest + count
+        if last > domain.MAX_NUMBER:
+            raise PassError(f"pass numbers would pass {domain.MAX_NUMBER}; void unused passes instead")
+        contents = [PassContent(domain.sign_pass(domain.PassClaims(tag, station.key_id, day, n), station.signing_key),
+                                domain.format_pass_serial(domain.pass_serial(n)), day_label(day),
+                                station.config.short_name) for n in range(first, last + 1)]
+        pdf = render_pass_sheet(contents, title=f"Temporary passes {day.isoformat()}")
+        path = out or station.output_dir / f"passes-{day.isoformat()}-{first:04d}-{last:04d}.pdf"
+        files.private_dir(path.parent, tighten=out is None)
+        files.write_private(path, pdf)
+        event = station.record(session, EventKind.PASSES_PRINTED,
+                               {"day": day.isoformat(), "first": first, "last": last, "key_id": station.key_id,
+                                "output": path.name}, operator)
+    return PrintedRun(day, first, last, station.key_id, path, event.id)
+
+
+def parse_serial(text: str) -> str:
+    serial = domain.normalise_pass_serial(text)
+    if serial is None:
+        raise PassError(f"{text!r} is not a pass number; type the number printed on the pass, e.g. TP-0012 or 12")
+    return serial
+
+
+def pass_day_holders(session: Session, participant_ids: list[str], day: str) -> set[str]:
+    """Of these participants, those holding a pass assigned for `day` (not voided)."""
+    if not participant_ids:
+        return set()
+    return set(session.execute(select(TemporaryPass.participant_id).where(
+        TemporaryPass.participant_id.in_(participant_ids), TemporaryPass.day == day,
+        TemporaryPass.voided.is_(False))).scalars())
+
+
+def assign_pass(station: Station, serial_text: str, participant_id: str, *, operator: str, document_type: str,
+                document_number: str) -> AssignedPass:
+    """Give a printed pass to a person after an identity check (type and last 4 characters only).
+    Refused for an unknown, voided or already assigned pass, a withdrawn or unknown participant,
+    and when the delegation's places for the pass's day are used (badges and passes together)."""
+    _require(station, operator, Act.ASSIGN_PASS)
+    serial = parse_serial(serial_text)
+    label = domain.format_pass_serial(serial)
+    try:
+        doc_type, last4 = desk.parse_id_check(f"{document_type}:{document_number}")
+    except desk.DeskError as exc:
+        raise PassError(str(exc)) from None
+    with station.transaction() as session:
+        row = session.get(TemporaryPass, serial)
+        if row is None or not row.printed_event_id:
+            raise PassError(f"pass {label} was never printed (or its print run has not reached this station yet); "
+                            "check the number on the pass")
+        if row.voided:
+            raise PassError(f"pass {label} was voided ({row.void_reason}); give another pass")
+        if row.participant_id:
+            if row.participant_id == participant_id:
+                raise PassError(f"pass {label} is already assigned to {participant_id}")
+            raise PassError(f"pass {label} is already assigned to someone else ({row.participant_id}); "
+                            "give another pass")
+        person = session.get(Participant, participant_id)
+        if person is None:
+            raise PassError(f"unknown accreditation id {participant_id!r}")
+        if person.status != "accredited":
+            raise PassError(f"{participant_id}: accreditation withdrawn; no pass can be assigned")
+        _check_quota(station, session, person, row.day)
+        event = station.record(session, EventKind.PASS_ASSIGNED,
+                               {"serial": serial, "participant_id": participant_id, "day": row.day,
+                                "document_type": doc_type, "document_last4": last4}, operator)
+    return AssignedPass(serial, participant_id, f"{person.given_names} {person.family_name}".strip(), row.day,
+                        event.id)
+
+
+def _check_quota(station: Station, session: Session, person: Participant, day: str) -> None:
+    """1 + 3 for the pass's day: the person takes a place unless they already hold a badge or a pass."""
+    category = station.config.category(person.category)
+    if not category or not category.quota:
+        return
+    pid = person.accreditation_id
+    members = session.execute(select(Participant.accreditation_id, Participant.delegation_role).where(
+        Participant.category == person.category, Participant.delegation == person.delegation)).all()
+    ids = [m[0] for m in members]
+    badge_holders = set(session.execute(select(Badge.participant_id).where(
+        Badge.participant_id.in_(ids), Badge.revoked.is_(False))).scalars())
+    holders = badge_holders | pass_day_holders(session, ids, day)
+    if pid in holders:
+        return  # already counted: a second document for the same place
+    heads = {m[0] for m in members if m[1] == "head"}
+    if len(holders) >= category.quota:
+        raise PassError(f"{person.delegation} already uses {len(holders)} of its {category.quota} places on {day} "
+                        "(badges and assigned passes count alike); a supervisor must decide")
+    # 1 + 3, as policy.member_places_full: a member may not take the place kept for a head without one.
+    if (category.head_reserved and pid not in heads and not heads & holders
+            and len(holders) >= category.quota - 1):
+        raise PassError(f"{person.delegation} uses {len(holders)} of its {category.quota} places on {day}; the last "
+                        "is kept for its head of delegation (1 + 3), who holds no badge or pass yet")
+
+
+def void_pass(station: Station, serial_text: str, *, operator: str, reason: str) -> str:
+    """A lost, stolen or spoilt pass: scan points deny it once the void reaches them."""
+    _require(station, operator, Act.VOID_PASS)
+    serial = parse_serial(serial_text)
+    if not reason.strip():
+        raise PassError("say why the pass is voided (lost, stolen, spoilt...)")
+    with station.transaction() as session:
+        row = session.get(TemporaryPass, serial)
+        if row is None or not row.printed_event_id:
+            raise PassError(f"pass {domain.format_pass_serial(serial)} was never printed")
+        if row.voided:
+            raise PassError(f"pass {domain.format_pass_serial(serial)} is already voided")
+        event = station.record(session, EventKind.PASS_VOIDED, {"serial": serial, "reason": reason.strip()[:400]},
+                               operator)
+    return event.id
+
+
+# --- reconciliation ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayStock:
+    day: str
+    printed: int
+    assigned: int
+    voided: int  # voided passes (assigned or not)
+
+    @property
+    def unused(self) -> int:
+        """Printed, neither assigned nor voided: in the supervisor's drawer (or unaccounted for)."""
+        return self.printed - self.assigned - self.voided
+
+    def as_json(self) -> dict:
+        return {"day": self.day, "printed": self.printed, "assigned": self.assigned, "voided": self.voided,
+                "unused": self.unused}
+
+
+def stock(session: Session) -> list[DayStock]:
+    """Printed / assigned / voided / unused passes per day. An assigned pass later voided counts as voided."""
+    voided = TemporaryPass.voided.is_(True)
+    rows = session.execute(select(
+        TemporaryPass.day, func.count(),
+        func.count().filter(TemporaryPass.participant_id != "", ~voided),
+        func.count().filter(voided)).where(TemporaryPass.printed_event_id != "")
+        .group_by(TemporaryPass.day).order_by(TemporaryPass.day)).all()
+    return [DayStock(day, int(n), int(a or 0), int(v or 0)) for day, n, a, v in rows]
+
+
+def station_stock(station: Station) -> list[DayStock]:
+    with station.sessions() as session:
+        return stock(session)

@@ -1,0 +1,123 @@
+"""Temporary passes in the TUI: the desk assigns a pre-printed pass to the selected participant
+(ctrl+t, a small dialog usable at 80x24), and the scan lanes show TEMPORARY PASS unmistakably,
+in a colour of its own; snapshots at 80x24 and 140x45."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from regdesk.domain import passes as domain
+from regdesk.domain import token as tokens
+from regdesk.services import passes
+from regdesk.tui.app import make_app
+from regdesk.tui.dialogs.assign_pass import AssignPassDialog
+from regdesk.tui.screens.security import SecurityScreen
+from regdesk.tui.widgets.verdict_panel import VerdictPanel
+
+from test_snapshots import SIZES, desk_app, outcome_says, search, station, steady_pictures, steps  # noqa: F401
+from test_snapshots_scan import fixed_randomness, lane, ready, runner, scan, scene  # noqa: F401
+from test_tui_desk import LAUBER, clock, demo_template, wait_until  # noqa: F401
+
+pytestmark = pytest.mark.xdist_group("snapshots")
+DAY = date(2017, 12, 4)
+
+
+def pass_tokens(desk_station, count: int) -> list[str]:
+    """The tokens of passes 1..count as their QR codes hold them (signed with the desk's key)."""
+    tag = tokens.event_tag(desk_station.config.code)
+    return [domain.sign_pass(domain.PassClaims(tag, desk_station.key_id, DAY, n), desk_station.signing_key)
+            for n in range(1, count + 1)]
+
+
+def open_assign(serial: str, last4: str = "4821"):
+    async def run(pilot) -> None:
+        await search("lauber", LAUBER)(pilot)
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, AssignPassDialog), "the pass dialog")
+        await pilot.press(*serial, "enter", *last4)
+    return run
+
+
+async def test_the_desk_assigns_a_printed_pass_to_the_selected_person(station, tmp_path):  # noqa: F811
+    passes.print_passes(station, day=DAY, count=3, operator="maria", out=tmp_path / "stock.pdf")
+    app = desk_app(station)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steps(open_assign("TP-0002"))(pilot)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: outcome_says("TEMPORARY PASS TP-0002 assigned for 2017-12-04")(pilot.app),
+                         "the outcome")
+        # The same pass again: refused in plain words, nothing recorded.
+        await pilot.press("escape")
+        await steps(open_assign("2"))(pilot)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: outcome_says("already assigned")(pilot.app), "the refusal")
+    [stock] = passes.station_stock(station)
+    assert (stock.printed, stock.assigned, stock.unused) == (3, 1, 2)
+
+
+async def test_the_pass_dialog_keeps_a_wrong_number_on_screen(station):  # noqa: F811
+    app = desk_app(station)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await steps(open_assign("ABCD"))(pilot)
+        dialog = pilot.app.screen
+        assert isinstance(dialog, AssignPassDialog)
+        assert "number printed on the pass" in str(dialog.query_one("#pass-error").content)
+
+
+@SIZES
+def test_snapshot_assign_pass_dialog(snap_compare, station, size):  # noqa: F811
+    assert snap_compare(desk_app(station), terminal_size=size, run_before=steps(open_assign("TP-0012")))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (140, 45)], ids=["80x24", "140x45"])
+@pytest.mark.parametrize("state", ["pass", "assigned"])
+def test_snapshot_security_lane_shows_temporary_pass(snap_compare, scene, size, state, tmp_path):  # noqa: F811
+    desk_station = scene["desk"]
+    passes.print_passes(desk_station, day=DAY, count=2, operator="maria", out=tmp_path / "stock.pdf")
+    passes.assign_pass(desk_station, "2", "MX-1", operator="ana", document_type="passport",
+                       document_number="G1234567")
+    security = lane(scene, "security", "ICC main 1", "2017-12-04T08:40")
+    token = pass_tokens(desk_station, 2)[0 if state == "pass" else 1]
+    app = make_app(security, operator="sam")
+
+    async def check(pilot) -> None:
+        panel = pilot.app.screen.query_one(VerdictPanel)
+        assert panel.state == "temporary"
+
+    assert snap_compare(app, terminal_size=size,
+                        run_before=runner(ready(SecurityScreen), scan([token]), check))
+    security.close()
+
+
+async def test_the_supervisor_screen_prints_a_stock(station, monkeypatch, tmp_path):  # noqa: F811
+    from regdesk.services.station import Station
+    from regdesk.tui.dialogs.print_passes import PrintPassesDialog
+    from regdesk.tui.screens.supervisor import SupervisorScreen
+
+    monkeypatch.setattr(Station, "output_dir", property(lambda self: tmp_path))
+    app = make_app(station, operator="maria")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: pilot.app.screen.__class__.__name__ == "DeskScreen", "the desk")
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SupervisorScreen), "the supervisor screen")
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, PrintPassesDialog), "the print dialog")
+        pilot.app.screen.query_one("#passes-count").value = "9"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: passes.station_stock(station) != [], "the printed run")
+    [stock] = passes.station_stock(station)
+    assert (stock.day, stock.printed, stock.unused) == ("2017-12-04", 9, 9)
+    assert [p.name for p in tmp_path.glob("passes-*.pdf")] == ["passes-2017-12-04-0001-0009.pdf"]
+
+
+@SIZES
+def test_snapshot_print_passes_dialog(snap_compare, station, size):  # noqa: F811
+    from regdesk.tui.dialogs.print_passes import PrintPassesDialog
+
+    async def open_dialog(pilot) -> None:
+        pilot.app.push_screen(PrintPassesDialog(DAY, station.config.valid_days))
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, PrintPassesDialog), "the print dialog")
+
+    assert snap_compare(desk_app(station, "maria"), terminal_size=size, run_before=steps(open_dialog))
