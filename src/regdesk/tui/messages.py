@@ -155,3 +155,4 @@ class PrintersRead(Message):
 
     printers: Printers
     statuses: list[PrinterStatus]
+    error: str = ""  # the reading itself failed (the station's settings could not be read)
