@@ -164,3 +164,4 @@ class PrintersRead(Message):
 
     printers: Printers
     statuses: list[PrinterStatus]
+    error: str = ""  # the reading itself failed (the station's settings could not be read)

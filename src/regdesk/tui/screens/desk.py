@@ -134,6 +134,8 @@ class DeskScreen(Screen):
         self._printers = printers.Printers("", "")  # as last read from the station settings
         self._printer_states: list[printers.PrinterStatus] = []
         self._unprinted: UnprintedBadge | None = None  # the last badge that did not print (ctrl+r/ctrl+o act on it)
+        self._printers_reading = False  # a printer-state worker is on its way
+        self._printers_again = False  # read again as soon as it is back
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -565,17 +567,30 @@ class DeskScreen(Screen):
 
     # --- printers -------------------------------------------------------------------------------
 
-    def _poll_printers(self) -> None:
+    def _poll_printers(self, fresh: bool = False) -> None:
+        """Read the printers' state in a worker. One reading at a time: with CUPS slow to answer, a
+        tick is skipped instead of piling up threads (and no reading is cancelled half-way); `fresh`
+        (after a print) reads again as soon as the reading on its way is back."""
+        if self._printers_reading:
+            self._printers_again = self._printers_again or fresh
+            return
+        self._printers_reading = True
         self._read_printers()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="printers", description="printer state")
+    @work(thread=True, exit_on_error=False, group="printers", description="printer state")
     def _read_printers(self) -> None:
-        chosen = printers.configured(self.station)
-        states = printers.statuses(self.station)
-        if not get_current_worker().is_cancelled:
-            self.post_message(m.PrintersRead(chosen, states))
+        try:
+            self.post_message(m.PrintersRead(printers.configured(self.station), printers.statuses(self.station)))
+        except Exception as exc:  # noqa: BLE001 - a failed reading must not stop the next ones
+            self.post_message(m.PrintersRead(printers.Printers("", ""), [], f"{type(exc).__name__}: {exc}"))
 
     def on_printers_read(self, message: m.PrintersRead) -> None:
+        self._printers_reading = False
+        if self._printers_again:  # a print asked for a fresh reading while this one was on its way
+            self._printers_again = False
+            self._poll_printers(fresh=True)
+        if message.error:
+            return  # keep showing the last reading; the next tick tries again
         changed = (message.printers, message.statuses) != (self._printers, self._printer_states)
         self._printers, self._printer_states = message.printers, message.statuses
         self._show_printer_line()
@@ -611,7 +626,7 @@ class DeskScreen(Screen):
         self._unprinted = unprinted
         self._show_printer_line()
         self.refresh_bindings()
-        self._poll_printers()  # a print changes the queue: show it now, not in a few seconds
+        self._poll_printers(fresh=True)  # a print changes the queue: show it now, not in a few seconds
 
     def _print_target(self) -> tuple[str, str, str] | None:
         """(participant, serial, printer it last went to) for ctrl+o: the badge that did not print, else,
@@ -656,7 +671,6 @@ class DeskScreen(Screen):
             self.post_message(m.DeskActionFailed(
                 participant_id, "Print", f"badge {format_serial(serial)} is no longer the participant's valid "
                                          "badge (replaced or revoked since): nothing was printed"))
-            self.post_message(m.PrintersRead(printers.configured(self.station), printers.statuses(self.station)))
             return
         self._print_now(participant_id, serial, reprint=True, printer=printer)
 
@@ -870,7 +884,7 @@ class DeskScreen(Screen):
             if self._unprinted is not None and self._unprinted.serial == message.serial:
                 self._remember_unprinted(None)
             else:
-                self._poll_printers()
+                self._poll_printers(fresh=True)
         self._done()
 
     def on_print_failed(self, message: m.PrintFailed) -> None:
