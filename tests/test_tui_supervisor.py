@@ -118,7 +118,7 @@ async def test_supervisor_sees_the_day_and_exports_the_same_files_as_the_cli(sup
                          "--as", SUPERVISOR[0], "--out", str(cli_dir)])
     assert code == 0
     csv_names = sorted(p.name for p in cli_dir.glob("*.csv"))
-    assert len(csv_names) == 14 and sorted(p.name for p in screen_dir.glob("*.csv")) == csv_names
+    assert len(csv_names) == 15 and sorted(p.name for p in screen_dir.glob("*.csv")) == csv_names
     for name in csv_names:
         assert (screen_dir / name).read_bytes() == (cli_dir / name).read_bytes(), name
     assert (screen_dir / "tallies-2017-12-04.pdf").stat().st_size > 10_000
