@@ -38,7 +38,7 @@ from reportlab.platypus import (
 from regdesk.config import EventConfig
 from regdesk.domain.events import parse_utc
 from regdesk.domain.words import plural as _plural
-from regdesk.services.tallies import DayTallies, MeetingSummary, no_show_label, summarise
+from regdesk.domain.tallies import DayTallies, MeetingSummary, no_show_label, summarise
 
 UN_BLUE = colors.HexColor("#009EDB")
 NAVY = colors.HexColor("#1B365D")
