@@ -1,52 +1,23 @@
-"""Supervisor tallies: what happened on a local day (America/Mexico_City) and cumulatively up to it.
-
-Everything is read from small running counters that SQLite triggers keep next to the projections
-(store/projections/tally_counts.py: scans and badges per UTC hour bucket, first badge per
-participant, distinct people entering per day), the accreditation mirror, the overrides and a few
-log events (station names, resolved conflicts, closed departures). Nothing here walks the
-million-row scans table. Each UTC hour bucket ("2017-12-04T15") is mapped to its local day and
-hour once, so local midnight (06:00 UTC in December) is honoured, not UTC midnight; the day of a
-scan is the local day its scanner recorded.
-
-Definitions (also written to README.txt by the export):
-- issued: first badges (issue number 1) issued that day; replaced: badges with issue number 2+
-  (a lost badge replaced, or a reissue a supervisor approved); revoked: serials put on the
-  revocation set that day. "_cum" columns count everything recorded up to the end of the day.
-- pre-registered: accredited participants in the local mirror (withdrawn ones excluded);
-  collected: of those, the ones with at least one badge issued by the end of the day.
-- security entries / bus boardings: scans with verdict "valid" that were counted (a repeat of the
-  same badge at the same point is recorded as "repeat" and never counted twice).
-- A scan belongs to the local day its scanner recorded (Scan.local_day); hours are local hours.
-
-`day_tallies(station, day)` and `all_days(station)` return plain frozen dataclasses; the CSV
-export, the PDF report and the supervisor screen only read those.
-"""
+"""The tallies' arithmetic: local days and hours of stored UTC buckets, running sums, the roster's
+histograms and each day's tables. Pure: works on a `Snapshot` that services/tallies/load.py filled."""
 
 from __future__ import annotations
 
-import gc
 import json
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
-
-from regdesk.config import ICC_STOP, EventConfig
-from regdesk.domain.events import EventKind, format_utc, parse_utc
-from regdesk.services.station import Station
-from regdesk.store.db import driver
+from regdesk.config import EventConfig
+from regdesk.domain.events import format_utc
 from regdesk.domain.tallies import (
-    DELEGATION_STATUSES, DENIAL_LABELS, NO_DELEGATION, TABLES, UNSCHEDULED, BadgeSummary, BusSummary,
-    CategoryRow, CheckpointRow, ConflictRow, DayTallies, DelegationRow, DenialRow, DepartureRow, HourRow,
-    MeetingSummary, NoShowRow, OperatorRow, OverrideRow, ProxyCollectionRow, SecuritySummary, StationRow, StopRow,
-    Roster as _Roster, no_show_label, summarise,
+    DELEGATION_STATUSES, DENIAL_LABELS, TABLES, UNSCHEDULED, BadgeSummary, BusSummary, CategoryRow,
+    CheckpointRow, ConflictRow, DayTallies, DenialRow, DepartureRow, HourRow, OperatorRow, OverrideRow,
+    ProxyCollectionRow, Roster, SecuritySummary, StationRow, StopRow,
 )
 
 
@@ -68,7 +39,7 @@ def day_bounds_utc(config: EventConfig, day: date) -> tuple[str, str]:
     return format_utc(start), format_utc(end)
 
 
-class _Buckets:
+class Buckets:
     """Maps a stored UTC hour ("2017-12-04T15") to (local day, local hour), computing each hour once.
 
     Exact for zones whose offset is a whole number of hours (America/Mexico_City: -06:00).
@@ -91,7 +62,7 @@ class _Buckets:
         return self.local(stamp[:13])[0]
 
 
-def _local_iso(zone: ZoneInfo, stamp: str) -> str:
+def local_iso(zone: ZoneInfo, stamp: str) -> str:
     """Stored UTC text -> local ISO time with offset, e.g. 2017-12-04T17:30:00-06:00."""
     if not stamp:
         return ""
@@ -103,12 +74,12 @@ def _local_iso(zone: ZoneInfo, stamp: str) -> str:
 
 
 @dataclass
-class _Snapshot:
+class Snapshot:
     """Everything read from the database for the days up to `until`, in small pre-grouped pieces."""
 
     until: date
     days: tuple[date, ...]  # the days to report, ascending, last == until
-    buckets: _Buckets
+    buckets: Buckets
     station_names: dict[str, str] = field(default_factory=dict)
     # Additive measures per local day and table, e.g. deltas[day]["badge"][("issued", "MS")] or
     # deltas[day]["cp"][("entries", "ICC-MAIN")]; cumulative figures are running sums of these.
@@ -121,7 +92,7 @@ class _Snapshot:
     proxies: list[tuple] = field(default_factory=list)  # (hour bucket, collector, name, delegation, letter, station, operator, n)
     conflicts: list[tuple] = field(default_factory=list)
     closed_departures: dict[str, dict] = field(default_factory=dict)  # departure id -> departure_closed payload
-    roster: _Roster | None = None
+    roster: Roster | None = None
     pre_registered: Counter = field(default_factory=Counter)  # category -> accredited participants
     collected: dict[str, list[int]] = field(default_factory=dict)  # category -> collected by the end of days[i]
     no_show_counts: list[int] = field(default_factory=list)  # by the end of days[i]
@@ -129,7 +100,7 @@ class _Snapshot:
     people: dict[str, str] = field(default_factory=dict)  # participant id -> name, for conflict rows
 
 
-def _hour_counter(snap: _Snapshot, day: date, measure: str) -> Counter:
+def hour_counter(snap: Snapshot, day: date, measure: str) -> Counter:
     measures = snap.hourly.get(day)
     if measures is None:
         measures = snap.hourly[day] = {}
@@ -139,129 +110,16 @@ def _hour_counter(snap: _Snapshot, day: date, measure: str) -> Counter:
     return counter
 
 
-def _delta(snap: _Snapshot, day: date) -> dict[str, Counter]:
+def day_delta(snap: Snapshot, day: date) -> dict[str, Counter]:
     tables = snap.deltas.get(day)
     if tables is None:
         tables = snap.deltas[day] = defaultdict(Counter)
     return tables
 
 
-def _load(station: Station, session: Session, days: tuple[date, ...]) -> _Snapshot:
-    config = station.config
-    until = days[-1]
-    buckets = _Buckets(config.zone)
-    snap = _Snapshot(until=until, days=days, buckets=buckets)
-    ends = [day_bounds_utc(config, d)[1] for d in days]
-    first_start = day_bounds_utc(config, days[0])[0]
-    until_text = until.isoformat()
-    # Rows go through the DB-API cursor: for these result sizes SQLAlchemy's row objects cost more than SQLite.
-    cursor = driver(session).cursor()
-
-    for station_id, payload in cursor.execute(
-            "SELECT station_id, payload FROM events WHERE kind = ?", (str(EventKind.STATION_CREATED),)):
-        snap.station_names[station_id] = json.loads(payload).get("name", "") or station_id[:8]
-
-    # Badges by desk and clerk come from the trigger-kept counters; by category they are grouped
-    # against the current mirror, so the split is the same whatever order sync delivered them in.
-    for bucket, station_id, operator, reissue, n in cursor.execute(
-            "SELECT utc_hour, station_id, operator, reissue, n FROM tally_badge_hours"):
-        day, hour = buckets.local(bucket)
-        if day > until:
-            continue
-        kind = "replaced" if reissue else "issued"
-        delta = _delta(snap, day)
-        delta["station"][(kind, station_id)] += n
-        delta["operator"][(kind, operator)] += n
-        _hour_counter(snap, day, "badges")[hour] += n
-    for bucket, category, reissue, n in cursor.execute(
-            "SELECT substr(b.issued_at, 1, 13), coalesce(p.category, ''), b.issue_no > 1, count(*) FROM badges b "
-            "LEFT JOIN participants p ON p.accreditation_id = b.participant_id GROUP BY 1, 2, 3"):
-        day = buckets.local(bucket)[0]
-        if day <= until:
-            _delta(snap, day)["badge"][("replaced" if reissue else "issued", category)] += n
-    snap.proxies = cursor.execute(
-        "SELECT substr(b.issued_at, 1, 13), b.collected_by, coalesce(c.given_names || ' ' || c.family_name, ''), "
-        "coalesce(c.delegation, ''), b.authorisation, b.station_id, b.operator, coalesce(p.category, ''), count(*), "
-        "min(b.issued_at) FROM badges b LEFT JOIN participants c ON c.accreditation_id = b.collected_by "
-        "LEFT JOIN participants p ON p.accreditation_id = b.participant_id "
-        "WHERE b.collected_by != '' GROUP BY 1, 2, 5, 6, 7, 8 ORDER BY 10").fetchall()
-    for bucket, *_rest, category, n, _first in snap.proxies:
-        day = buckets.local(bucket)[0]
-        if day <= until:
-            _delta(snap, day)["badge"][("proxy", category)] += n
-    for bucket, category, n in cursor.execute(
-            "SELECT substr(r.revoked_at, 1, 13), coalesce(p.category, ''), count(*) FROM revocations r "
-            "LEFT JOIN badges b ON b.serial = r.serial "
-            "LEFT JOIN participants p ON p.accreditation_id = b.participant_id GROUP BY 1, 2"):
-        day = buckets.local(bucket)[0]
-        if day <= until:
-            _delta(snap, day)["badge"][("revoked", category)] += n
-
-    # Scans.
-    for (local_day, bucket, kind, point, direction, departure, verdict, reason, counted, n, first,
-         last) in cursor.execute(
-            "SELECT local_day, utc_hour, point_kind, point, direction, departure, verdict, reason, counted, n, "
-            "first_at, last_at FROM tally_scan_hours WHERE local_day <= ?", (until_text,)):
-        day = date.fromisoformat(local_day)
-        hour = buckets.local(bucket)[1]
-        delta = _delta(snap, day)
-        valid = verdict == "valid" and bool(counted)
-        if verdict == "denied":
-            delta["denial"][(kind, reason)] += n
-        if kind == "security":
-            measure = "entries" if valid else verdict if verdict in ("denied", "repeat") else "other"
-            delta["security"]["scans"] += n
-            delta["security"][measure] += n
-            delta["cp"][("scans", point)] += n
-            delta["cp"][(measure, point)] += n
-            if measure in ("entries", "denied"):
-                _hour_counter(snap, day, measure)[hour] += n
-        elif kind == "bus":
-            if valid:
-                delta["stop"][("boardings", point, direction)] += n
-                _hour_counter(snap, day, "boardings")[hour] += n
-                slot = snap.departures.setdefault(day, {}).setdefault((point, direction, departure), [0, first, last])
-                slot[0] += n
-                slot[1], slot[2] = min(slot[1], first), max(slot[2], last)
-            elif verdict == "denied":
-                delta["stop"][("denied", point, direction)] += n
-    for local_day, n in cursor.execute("SELECT local_day, n FROM tally_entrant_days WHERE local_day <= ?",
-                                       (until_text,)):
-        snap.security_people_day[date.fromisoformat(local_day)] = n
-    for first_day, n in cursor.execute("SELECT first_day, n FROM tally_first_entry_days WHERE first_day <= ?",
-                                       (until_text,)):
-        snap.security_people_first_day[date.fromisoformat(first_day)] = n
-
-    # The accredited participants and when each first held a badge: one pass over the mirror.
-    _load_roster(snap, cursor.execute(
-        "SELECT p.accreditation_id, p.family_name, p.given_names, p.family_name_latin, p.given_names_latin, "
-        "p.category, coalesce(nullif(p.delegation, ''), ?), p.delegation_role, substr(fb.first_at, 1, 13) "
-        "FROM participants p LEFT JOIN tally_first_badges fb ON fb.participant_id = p.accreditation_id "
-        "WHERE p.status = 'accredited'", (NO_DELEGATION,)).fetchall())
-
-    snap.overrides = cursor.execute(
-        "SELECT o.event_id, o.granted_at, o.rule, o.reason, o.supervisor, o.participant_id, "
-        "coalesce(p.given_names || ' ' || p.family_name, ''), coalesce(p.delegation, ''), o.station_id, o.operator "
-        "FROM overrides o LEFT JOIN participants p ON p.accreditation_id = o.participant_id "
-        "WHERE o.granted_at >= ? AND o.granted_at < ? ORDER BY o.granted_at", (first_start, ends[-1])).fetchall()
-    for (payload,) in cursor.execute("SELECT payload FROM events WHERE kind = ? AND recorded_at < ?",
-                                     (str(EventKind.DEPARTURE_CLOSED), ends[-1])):
-        data = json.loads(payload)
-        snap.closed_departures[str(data.get("departure", ""))] = data
-    snap.conflicts = cursor.execute(
-        "SELECT id, recorded_at, station_id, operator, payload FROM events "
-        "WHERE kind = ? AND recorded_at >= ? AND recorded_at < ? ORDER BY recorded_at",
-        (str(EventKind.CONFLICT_RESOLVED), first_start, ends[-1])).fetchall()
-    pids = {str(json.loads(row[4]).get("conflict_key", "")).partition(":")[2] for row in snap.conflicts}
-    for pid in sorted(pids):
-        for given, family in cursor.execute(
-                "SELECT given_names, family_name FROM participants WHERE accreditation_id = ?", (pid,)):
-            snap.people[pid] = f"{given} {family}".strip()
-    cursor.close()
-    return snap
 
 
-def _load_roster(snap: _Snapshot, rows: list[tuple]) -> None:
+def load_roster(snap: Snapshot, rows: list[tuple]) -> None:
     days = snap.days
     after_all = len(days)
     # First badge hour -> index of the first wanted day by whose end the participant held a badge
@@ -270,7 +128,7 @@ def _load_roster(snap: _Snapshot, rows: list[tuple]) -> None:
     index_of: dict[str | None, int] = {hour: bisect_left(days, local(hour)[0])
                                        for hour in {row[8] for row in rows} if hour is not None}
     index_of[None] = after_all
-    roster = _Roster(days)
+    roster = Roster(days)
     # (category, delegation, index) -> participants; counted by Counter's C loop.
     groups = Counter([(row[5], row[6], index_of[row[8]]) for row in rows])
     roster.candidates = [(row, k) for row in rows if (k := index_of[row[8]]) > 0]
@@ -330,7 +188,8 @@ def _load_roster(snap: _Snapshot, rows: list[tuple]) -> None:
 # --- building each day's tables ----------------------------------------------------------------
 
 
-def _build_days(station: Station, snap: _Snapshot, unresolved: list[tuple[date, ConflictRow]]) -> list[DayTallies]:
+def build_days(config: EventConfig, now: Callable[[], datetime], snap: Snapshot,
+               unresolved: list[tuple[date, ConflictRow]]) -> list[DayTallies]:
     """Walk the days in order, carrying the cumulative counters, and emit the days asked for."""
     wanted = set(snap.days)
     cumulative: dict[str, Counter] = defaultdict(Counter)
@@ -346,13 +205,12 @@ def _build_days(station: Station, snap: _Snapshot, unresolved: list[tuple[date, 
         people_cum += snap.security_people_first_day.get(day, 0)
         if day in wanted:
             index = snap.days.index(day)
-            results.append(_day(station, snap, day, index, today, cumulative, people_cum, unresolved))
+            results.append(_day(config, now, snap, day, index, today, cumulative, people_cum, unresolved))
     return results
 
 
-def _day(station: Station, snap: _Snapshot, day: date, index: int, today_tables: dict[str, Counter],
+def _day(config: EventConfig, now: Callable[[], datetime], snap: Snapshot, day: date, index: int, today_tables: dict[str, Counter],
          cum_tables: dict[str, Counter], people_cum: int, unresolved: list[tuple[date, ConflictRow]]) -> DayTallies:
-    config = station.config
     zone = config.zone
     names = snap.station_names
 
@@ -446,11 +304,11 @@ def _day(station: Station, snap: _Snapshot, day: date, index: int, today_tables:
     # Overrides and conflicts of the day.
     day_of = snap.buckets.day
     overrides = tuple(
-        OverrideRow(eid, _local_iso(zone, at), rule, reason, supervisor, pid, pname.strip(), deleg,
+        OverrideRow(eid, local_iso(zone, at), rule, reason, supervisor, pid, pname.strip(), deleg,
                     names.get(sid, sid[:8]), operator)
         for eid, at, rule, reason, supervisor, pid, pname, deleg, sid, operator in snap.overrides
         if day_of(at) == day)
-    conflicts = [_resolved_conflict_row(eid, _local_iso(zone, at), names.get(sid, sid[:8]), operator,
+    conflicts = [_resolved_conflict_row(eid, local_iso(zone, at), names.get(sid, sid[:8]), operator,
                                         json.loads(payload), snap.people)
                  for eid, at, sid, operator, payload in snap.conflicts if day_of(at) == day]
     conflicts.extend(row for arose, row in unresolved if arose == day)
@@ -460,20 +318,20 @@ def _day(station: Station, snap: _Snapshot, day: date, index: int, today_tables:
             row = proxies.setdefault((collector, letter, sid, operator), [first, cname.strip(), deleg, 0])
             row[0], row[3] = min(row[0], first), row[3] + n
     proxy_rows = tuple(sorted(
-        (ProxyCollectionRow(_local_iso(zone, first), collector, cname, deleg, letter, n, names.get(sid, sid[:8]),
+        (ProxyCollectionRow(local_iso(zone, first), collector, cname, deleg, letter, n, names.get(sid, sid[:8]),
                             operator)
          for (collector, letter, sid, operator), (first, cname, deleg, n) in proxies.items()),
         key=lambda r: (r.time_local, r.collector_id)))
 
     return DayTallies(
-        day=day, event_name=config.short_name, zone=config.timezone, generated_at=format_utc(station.clock.now()),
+        day=day, event_name=config.short_name, zone=config.timezone, generated_at=format_utc(now()),
         badges=badges, categories=tuple(categories), stations=tuple(stations), operators=tuple(operators),
         delegation_counts=delegation_counts, no_show_count=snap.no_show_counts[index], security=security,
         denials=tuple(denials),
         checkpoints=checkpoints, hourly=hourly, buses=bus, stops=stops, departures=departures,
         overrides=overrides, conflicts=tuple(conflicts), open_conflicts=tuple(row for _, row in unresolved),
         roster=snap.roster, roster_index=index, proxy_collections=proxy_rows,
-        collection_closed=config.collection_closes_utc <= min(station.clock.now(), _day_end_utc(config, day)))
+        collection_closed=config.collection_closes_utc <= min(now(), _day_end_utc(config, day)))
 
 
 def _day_end_utc(config: EventConfig, day: date) -> datetime:
@@ -487,11 +345,11 @@ def _departure_row(config: EventConfig, stop_names: dict[str, str], point: str, 
     return DepartureRow(
         stop=point, stop_name=stop_names.get(point, point), direction=direction, departure=departure or UNSCHEDULED,
         headcount=headcount, capacity=capacity if isinstance(capacity, int) and capacity > 0 else config.bus_capacity,
-        first_boarding=_local_iso(config.zone, first), last_boarding=_local_iso(config.zone, last),
+        first_boarding=local_iso(config.zone, first), last_boarding=local_iso(config.zone, last),
         bus=str(closed.get("bus", "")), scheduled=str(closed.get("departure_time", "")), closed=bool(closed))
 
 
-def _conflict_subject(key: str, payload_pid: str, people: dict[str, str]) -> tuple[str, str]:
+def conflict_subject(key: str, payload_pid: str, people: dict[str, str]) -> tuple[str, str]:
     """(participant id, who) from a conflict key: "badge:<id>" or "quota:<category>:<delegation>"."""
     kind, _, rest = key.partition(":")
     if kind == "badge" or payload_pid:
@@ -507,97 +365,9 @@ def _resolved_conflict_row(event_id: str, when: str, station_name: str, operator
                            people: dict[str, str]) -> ConflictRow:
     # Only named, harmless fields: a conflict payload may carry more than a report should.
     key = str(payload.get("conflict_key", ""))
-    pid, who = _conflict_subject(key, str(payload.get("participant_id", "")), people)
+    pid, who = conflict_subject(key, str(payload.get("participant_id", "")), people)
     return ConflictRow(
         conflict_id=key or event_id, time_local=when, state="resolved",
         kind=str(payload.get("kind", "conflict")), participant_id=pid, participant_name=who,
         resolution=str(payload.get("decision", "")), reason=str(payload.get("reason", "")),
         resolved_by=str(payload.get("supervisor") or operator), station_name=station_name)
-
-
-def open_conflicts(station: Station) -> list[tuple[date, ConflictRow]]:
-    """Unresolved conflicts (services/conflicts.py), each with the local day it arose (its latest badge)."""
-    try:
-        from regdesk.services import conflicts as conflict_service
-    except ImportError:  # conflicts are another area's module; tallies work without it
-        return []
-    config = station.config
-    rows = []
-    for item in conflict_service.list_conflicts(station):
-        latest = max((side.issued_at for side in item.sides), default="")
-        day = config.local_day(parse_utc(latest)) if latest else current_day(station)
-        people = {side.participant_id: side.participant_name for side in item.sides}
-        pid, who = _conflict_subject(item.key, item.participant_id, people)
-        rows.append((day, ConflictRow(
-            conflict_id=item.key, time_local=_local_iso(config.zone, latest), state="open", kind=item.kind,
-            participant_id=pid, participant_name=who, resolution="", reason=item.summary, resolved_by="",
-            station_name=", ".join(sorted({side.station_name for side in item.sides})))))
-    rows.sort(key=lambda pair: pair[1].time_local)
-    return rows
-
-
-
-
-# --- public API ---------------------------------------------------------------------------------
-
-
-def day_tallies(station: Station, day: date) -> DayTallies:
-    """Every table for one local day, with cumulative columns up to the end of that day."""
-    return all_days(station, [day])[0]
-
-
-def all_days(station: Station, days: Iterable[date] | None = None) -> list[DayTallies]:
-    """Tallies for several days (default: every reporting day, 1-6 December) from one read of the counters."""
-    wanted = tuple(sorted(set(days))) if days is not None else tally_days(station.config)
-    if not wanted:
-        return []
-    with _collector_paused(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="tallies") as pool:
-        # The conflict check is mostly SQLite work, which runs without the GIL: overlap it with ours.
-        unresolved = pool.submit(open_conflicts, station)
-        with station.sessions() as session:
-            snap = _load(station, session, wanted)
-        return _build_days(station, snap, unresolved.result())
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Reading a large mirror allocates ~10^6 small tuples that hold no reference cycles; the cyclic
-    garbage collector would walk them again and again (a third of the time). Pause it meanwhile."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def data_version(station: Station) -> int:
-    """Changes whenever an event is recorded or synced in: lets a dashboard skip needless recomputing."""
-    with station.sessions() as session:
-        cursor = driver(session).cursor()
-        (version,) = cursor.execute("SELECT coalesce(max(local_order), 0) FROM events").fetchone()
-        cursor.close()
-    return int(version)
-
-
-def current_day(station: Station) -> date:
-    """The local day on the station clock."""
-    return station.config.local_day(station.clock.now())
-
-
-def parse_day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a day (YYYY-MM-DD)") from None
-
-
-__all__ = [
-    "BadgeSummary", "CategoryRow", "StationRow", "OperatorRow", "DelegationRow", "NoShowRow", "SecuritySummary",
-    "DenialRow", "CheckpointRow", "HourRow", "BusSummary", "StopRow", "DepartureRow", "OverrideRow",
-    "ProxyCollectionRow",
-    "ConflictRow", "DayTallies", "MeetingSummary", "summarise", "no_show_label", "tally_days", "day_bounds_utc", "day_tallies", "all_days", "current_day",
-    "open_conflicts", "data_version",
-    "parse_day", "ICC_STOP",
-]
