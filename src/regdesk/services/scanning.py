@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, event, exists, func, literal, select, union
-from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from regdesk.config import ICC_STOP, EventConfig, Place, ScheduledDeparture
@@ -35,16 +34,13 @@ from regdesk.domain.names import fold
 from regdesk.domain.verdict import Outcome, ScanFacts, Verdict, decide, guidance, sanitise_raw
 from regdesk.services import operators
 from regdesk.services.station import Station
-from regdesk.store.db import driver, make_engine, session_factory, writer
+from regdesk.store.db import make_engine, session_factory, writer
+from regdesk.store.queries import scans as scan_queries
+from regdesk.store.queries.scans import FactsRow
 from regdesk.store.models import (
     Badge,
-    EnrolledStation,
-    EventRow,
     Participant,
-    PublicKey,
-    Revocation,
     Scan,
-    StationRevocation,
 )
 
 POINT_KINDS = ("security", "bus")
@@ -57,55 +53,6 @@ RAW_LIMIT = 200
 CHECKPOINT_EVERY = 200  # scans between WAL checkpoints when the lane never pauses
 _RECENT_CACHE_SIZE = 4096
 
-# Hot-path statements, built once as Core statements on the tables and run on the session's
-# connection: SQLAlchemy reuses their compiled form and skips the ORM layer, so a scan pays
-# mostly for the SQLite work (primary-key and index look-ups).
-_SCANS, _BADGES, _PARTICIPANTS = Scan.__table__.c, Badge.__table__.c, Participant.__table__.c
-_P = Participant.__table__
-_RECENT_VALID = exists().where(
-    _SCANS.serial == bindparam("serial"), _SCANS.point == bindparam("point"),
-    _SCANS.scanned_at >= bindparam("recent_since"), _SCANS.scanned_at <= bindparam("recent_until"),
-    _SCANS.verdict == str(Outcome.VALID), _SCANS.counted.is_(True),
-)
-# Counted venue entries today with any of the holder's badges. The day is a UTC range, not
-# local_day: with `local_day = ?` SQLite prefers the (local_day, point_kind) index and walks a
-# whole day of scans; this way it uses the serial index.
-_ENTRIES_TODAY = select(func.count()).select_from(Scan.__table__).where(
-    _SCANS.serial.in_(union(select(bindparam("serial")),
-                            select(_BADGES.serial).where(_BADGES.participant_id == bindparam("pid")))),
-    _SCANS.scanned_at >= bindparam("day_start"), _SCANS.scanned_at < bindparam("day_end"),
-    _SCANS.point_kind == "security", _SCANS.verdict == str(Outcome.VALID), _SCANS.counted.is_(True),
-).scalar_subquery()
-_ONE_ROW = select(literal(1).label("one")).subquery()
-# A revoked station's cut-off for the key that signed the badge (NULL when not revoked), and the
-# badge's own place in its desk's chain: a badge made after the cut-off is not trusted.
-_PK, _ST, _SR, _EV = (PublicKey.__table__.c, EnrolledStation.__table__.c, StationRevocation.__table__.c,
-                      EventRow.__table__.c)
-_KEY_REVOKED_HEADS = (select(_SR.heads).select_from(PublicKey.__table__.join(
-    EnrolledStation.__table__, _ST.station_id == _PK.station_id).join(
-    StationRevocation.__table__, _SR.station_key == _ST.public_key))
-    .where(_PK.key_id == bindparam("kid")).limit(1).scalar_subquery())
-_ISSUED_AT = (select(func.json_array(_EV.station_id, _EV.seq)).select_from(Badge.__table__.join(
-    EventRow.__table__, _EV.id == _BADGES.issued_event_id)).where(_BADGES.serial == bindparam("serial"))
-    .limit(1).scalar_subquery())
-# Everything a verified badge needs, in one round trip: holder (NULLs when not in the mirror),
-# revoked?, recently scanned here?, entries today so far.
-_FACTS = select(
-    _P.c.accreditation_id, _P.c.given_names, _P.c.family_name, _P.c.given_names_latin, _P.c.family_name_latin,
-    _P.c.delegation, _P.c.category, _P.c.status,
-    exists().where(Revocation.__table__.c.serial == bindparam("serial")).label("revoked"),
-    _RECENT_VALID.label("recent"),
-    _ENTRIES_TODAY.label("entries_before"),
-    _KEY_REVOKED_HEADS.label("key_revoked_heads"),
-    _ISSUED_AT.label("issued_at"),
-).select_from(_ONE_ROW.outerjoin(_P, _P.c.accreditation_id == bindparam("pid")))
-# _FACTS runs once per scan, so it is compiled once here and run on the DBAPI connection of the
-# scan's transaction: SQLAlchemy's per-execution bookkeeping cost twice the query itself.
-_FACTS_COMPILED = _FACTS.compile(dialect=sqlite_dialect())
-_FACTS_SQL = str(_FACTS_COMPILED)
-_FACTS_ORDER = tuple(_FACTS_COMPILED.positiontup or ())
-_FACTS_CONSTANTS = {k: v for k, v in _FACTS_COMPILED.params.items() if v is not None}
-FactsRow = namedtuple("FactsRow", [c.key for c in _FACTS.selected_columns])
 
 def _made_after_cut_off(heads_json: str | None, issued_at_json: str | None) -> bool:
     """A badge of a revoked station's key is trusted only when this station knows its issue,
@@ -116,10 +63,6 @@ def _made_after_cut_off(heads_json: str | None, issued_at_json: str | None) -> b
         return True
     station_id, seq = json.loads(issued_at_json)
     return seq > int(json.loads(heads_json).get(station_id, 0))
-
-
-def _no_autocheckpoint(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-    dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
 
 
 class ScanError(RegdeskError, ValueError):
@@ -472,7 +415,7 @@ class Scanner:
         # an automatic WAL checkpoint inside a scan's commit (that copy + fsync took 20-60 ms once
         # every ~70 scans); `housekeeping()` checkpoints between scans instead.
         self._engine = make_engine(station.db_path)
-        event.listen(self._engine, "connect", _no_autocheckpoint)
+        scan_queries.no_autocheckpoint(self._engine)
         # Each scan's transaction takes the write lock first (BEGIN IMMEDIATE): two lanes of one
         # station never read the same facts and next seq, and never fail on a lock upgrade.
         self._session = session_factory(writer(self._engine))()  # expire_on_commit: no stale ORM row later
@@ -501,8 +444,7 @@ class Scanner:
         CHECKPOINT_EVERY scans unless forced. PASSIVE never blocks other readers or writers."""
         if self._since_checkpoint == 0 or (self._since_checkpoint < CHECKPOINT_EVERY and not force):
             return
-        with self._engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        scan_queries.checkpoint_wal(self._engine)
         self._since_checkpoint = 0
 
     # -- configuration --
@@ -608,13 +550,10 @@ class Scanner:
         """One round trip: holder columns (None when not in the mirror), revoked, recent, entries_before."""
         window = self.repeat_window
         start = datetime(day.year, day.month, day.day, tzinfo=self.station.config.zone)
-        values = {
-            **_FACTS_CONSTANTS, "serial": serial, "pid": participant_id, "point": self.point.code, "kid": key_id,
-            "recent_since": format_utc(now - window), "recent_until": format_utc(now + window),
-            "day_start": format_utc(start), "day_end": format_utc(start + timedelta(days=1)),
-        }
-        dbapi = driver(session)  # same connection, same transaction
-        return FactsRow(*dbapi.execute(_FACTS_SQL, tuple(values[k] for k in _FACTS_ORDER)).fetchone())
+        return scan_queries.scan_facts(
+            session, serial=serial, participant_id=participant_id, point=self.point.code, key_id=key_id,
+            recent_since=format_utc(now - window), recent_until=format_utc(now + window),
+            day_start=format_utc(start), day_end=format_utc(start + timedelta(days=1)))
 
     def _recently_here(self, facts_recent: bool, serial: str, now: datetime) -> bool:
         """Counted valid scan of this badge at this point within the repeat window: from memory, or
