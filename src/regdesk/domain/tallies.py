@@ -287,7 +287,7 @@ class DayTallies:
         return self.roster.no_shows(self.roster_index)
 
     def boardings_by_stop(self) -> dict[str, int]:
-        """Boardings of the day per stop name (hotels in config order, then the ICC)."""
+        """Boardings of the day per stop name (hotels in config order, then the venue's stop)."""
         totals: dict[str, int] = {}
         for row in self.stops:
             totals[row.stop_name] = totals.get(row.stop_name, 0) + row.boardings

@@ -1,4 +1,4 @@
-"""Scan points: security screening at the venue and bus boarding at the hotels and the ICC stop.
+"""Scan points: security screening at the venue and bus boarding at the hotels and the venue's stop.
 
 A `Scanner` turns one scanned string into a durable verdict: verify the badge token with public
 keys only, look the serial and holder up in the local mirror, decide (domain.verdict), and
@@ -6,7 +6,7 @@ record a `scan_recorded` event (denials included) in one short transaction. The 
 `ScanResult` with everything the screen or the CLI shows.
 
 Scan-point configuration lives in the station settings (meta table):
-    scan.point              "security:ICC-MAIN" or "bus:WES:to_icc"
+    scan.point              "security:<checkpoint>" or "bus:<stop>:to_venue" (legacy "to_icc" still read)
     scan.departure          JSON of the current bus departure (bus stations only)
     bus.over_capacity_bell  "1" (default on bus stations) or "0": ring when a boarding goes over capacity
 
@@ -26,7 +26,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from regdesk.config import ICC_STOP, EventConfig, Place, ScheduledDeparture
+from regdesk.config import EventConfig, Place, ScheduledDeparture
+from regdesk.domain.buses import BUS_DIRECTIONS, TO_HOTEL, TO_VENUE, bus_direction
 from regdesk.errors import RegdeskError
 from regdesk.domain import token as tokens
 from regdesk.domain.events import EventKind, format_utc, parse_utc
@@ -44,7 +45,16 @@ from regdesk.store.models import (
 )
 
 POINT_KINDS = ("security", "bus")
-DIRECTIONS = {"to_icc": "to ICC", "to_hotel": "to hotel"}
+
+def direction_label(direction: str, config: EventConfig) -> str:
+    """"to <venue stop>" / "to hotel": how a scan point's direction reads on screens (the venue from the event file)."""
+    return {TO_VENUE: f"to {config.venue_stop.short}", TO_HOTEL: "to hotel"}.get(bus_direction(direction), direction)
+
+
+def direction_choices(config: EventConfig) -> list[tuple[str, str]]:
+    """(label, value) of every bus direction, for a picker."""
+    return [(direction_label(d, config), d) for d in BUS_DIRECTIONS]
+
 SETTING_POINT = "scan.point"
 SETTING_DEPARTURE = "scan.departure"
 SETTING_OVER_CAPACITY_BELL = "bus.over_capacity_bell"
@@ -76,7 +86,10 @@ class ScanError(RegdeskError, ValueError):
 class ScanPoint:
     kind: str  # security | bus
     code: str  # checkpoint code or bus stop code
-    direction: str = ""  # bus only: to_icc | to_hotel
+    direction: str = ""  # bus only: to_venue | to_hotel (a legacy "to_icc" is read as to_venue)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "direction", bus_direction(self.direction))
 
     @property
     def spec(self) -> str:
@@ -86,7 +99,7 @@ class ScanPoint:
         places = config.checkpoints if self.kind == "security" else config.bus_stops
         name = next((p.name for p in places if p.code == self.code), self.code)
         if self.kind == "bus":
-            return f"Bus stop {name}, {DIRECTIONS.get(self.direction, self.direction)}"
+            return f"Bus stop {name}, {direction_label(self.direction, config)}"
         return f"Security: {name}"
 
 
@@ -100,20 +113,23 @@ def _match_place(value: str, places: tuple[Place, ...], what: str, spec: str) ->
 
 
 def parse_point(spec: str, config: EventConfig) -> ScanPoint:
-    """`security:ICC-MAIN` or `bus:WES:to_icc` (codes or names, any case) -> ScanPoint."""
+    """`security:<checkpoint>` or `bus:<stop>:<to_venue|to_hotel>` (codes or names, any case; the legacy
+    direction "to_icc" is read as to_venue) -> ScanPoint."""
+    checkpoint_example = f"security:{config.checkpoints[0].code}" if config.checkpoints else "security:CHECKPOINT"
+    bus_example = f"bus:{config.bus_stops[0].code}:{TO_VENUE}"
     parts = [p.strip() for p in spec.split(":")]
     kind = parts[0].lower()
     if kind == "security":
         if len(parts) != 2 or not parts[1]:
-            raise ScanError(f"scan point {spec!r}: expected security:CHECKPOINT, e.g. security:ICC-MAIN")
+            raise ScanError(f"scan point {spec!r}: expected security:CHECKPOINT, e.g. {checkpoint_example}")
         return ScanPoint("security", _match_place(parts[1], config.checkpoints, "checkpoint", spec).code)
     if kind == "bus":
         if len(parts) != 3 or not parts[1] or not parts[2]:
-            raise ScanError(f"scan point {spec!r}: expected bus:STOP:DIRECTION, e.g. bus:WES:to_icc")
+            raise ScanError(f"scan point {spec!r}: expected bus:STOP:DIRECTION, e.g. {bus_example}")
         stop = _match_place(parts[1], config.bus_stops, "bus stop", spec)
-        direction = parts[2].lower().replace("-", "_")
-        if direction not in DIRECTIONS:
-            raise ScanError(f"scan point {spec!r}: direction must be to_icc or to_hotel, not {parts[2]!r}")
+        direction = bus_direction(parts[2].lower().replace("-", "_"))
+        if direction not in BUS_DIRECTIONS:
+            raise ScanError(f"scan point {spec!r}: direction must be {' or '.join(BUS_DIRECTIONS)}, not {parts[2]!r}")
         return ScanPoint("bus", stop.code, direction)
     raise ScanError(f"scan point {spec!r}: must start with security: or bus:")
 
@@ -140,10 +156,10 @@ def _stop_named_in(station_name: str, config: EventConfig) -> Place | None:
 
 def propose_point(station: Station) -> ScanPoint:
     """Where a fresh bus station probably stands: the stop its name mentions ("Melia bus stop" ->
-    Melia, towards the ICC; "ICC buses" -> the ICC, towards the hotels), else the first hotel."""
+    Melia, towards the venue; "<venue stop> buses" -> the venue's stop, towards the hotels), else the first hotel."""
     place = _stop_named_in(station.name, station.config)
     code = place.code if place is not None else station.config.hotels[0].code
-    return ScanPoint("bus", code, "to_hotel" if code == ICC_STOP else "to_icc")
+    return ScanPoint("bus", code, TO_HOTEL if code == station.config.venue_stop.code else TO_VENUE)
 
 
 def default_point(station: Station) -> ScanPoint:
@@ -206,7 +222,10 @@ class Departure:
     bus: str  # bus number as painted on the bus, may be empty
     time: str  # scheduled local departure time HH:MM, may be empty
     opened_at: str  # UTC
-    route: str = ""  # from the timetable, e.g. "Westin, Marriott" for a bus leaving the ICC
+    route: str = ""  # from the timetable, e.g. "Westin, Marriott" for a bus leaving the venue
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "direction", bus_direction(self.direction))  # a departure saved as "to_icc"
 
     @property
     def label(self) -> str:

@@ -1,4 +1,4 @@
-"""Supervisor tallies: what happened on a local day (America/Mexico_City) and cumulatively up to it.
+"""Supervisor tallies: what happened on a local day (in the event's time zone) and cumulatively up to it.
 
 Everything is read from small running counters that SQLite triggers keep next to the projections
 (store/projections/tally_counts.py: scans and badges per UTC hour bucket, first badge per
@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
 
-from regdesk.config import ICC_STOP
+
 from regdesk.domain.events import parse_utc
 from regdesk.domain.tallies import (
     BadgeSummary, BusSummary, CategoryRow, CheckpointRow, ConflictRow, DayTallies, DelegationRow, DenialRow,
@@ -129,5 +129,5 @@ __all__ = [
     "ProxyCollectionRow",
     "ConflictRow", "DayTallies", "MeetingSummary", "summarise", "no_show_label", "tally_days", "day_bounds_utc", "day_tallies", "all_days", "current_day",
     "open_conflicts", "data_version",
-    "parse_day", "ICC_STOP",
+    "parse_day",
 ]

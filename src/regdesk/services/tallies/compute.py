@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from regdesk.config import EventConfig
+from regdesk.domain.buses import TO_HOTEL, TO_VENUE
 from regdesk.domain.events import format_utc
 from regdesk.domain.tallies import (
     DELEGATION_STATUSES, DENIAL_LABELS, TABLES, UNSCHEDULED, BadgeSummary, BusSummary, CategoryRow,
@@ -42,7 +43,7 @@ def day_bounds_utc(config: EventConfig, day: date) -> tuple[str, str]:
 class Buckets:
     """Maps a stored UTC hour ("2017-12-04T15") to (local day, local hour), computing each hour once.
 
-    Exact for zones whose offset is a whole number of hours (America/Mexico_City: -06:00).
+    Exact for zones whose offset is a whole number of hours (the event's time zone, e.g. UTC-06:00).
     """
 
     width = 13
@@ -82,7 +83,7 @@ class Snapshot:
     buckets: Buckets
     station_names: dict[str, str] = field(default_factory=dict)
     # Additive measures per local day and table, e.g. deltas[day]["badge"][("issued", "MS")] or
-    # deltas[day]["cp"][("entries", "ICC-MAIN")]; cumulative figures are running sums of these.
+    # deltas[day]["cp"][("entries", "<checkpoint>")]; cumulative figures are running sums of these.
     deltas: dict[date, dict[str, Counter]] = field(default_factory=dict)
     hourly: dict[date, dict[str, Counter]] = field(default_factory=dict)  # day -> measure -> hour -> n
     departures: dict[date, dict[tuple[str, str, str], list]] = field(default_factory=dict)
@@ -283,7 +284,7 @@ def _day(config: EventConfig, now: Callable[[], datetime], snap: Snapshot, day: 
     # Buses.
     stop_names = {p.code: p.name for p in config.bus_stops}
     stop_order = {p.code: i for i, p in enumerate(config.bus_stops)}
-    direction_order = {"to_icc": 0, "to_hotel": 1}
+    direction_order = {TO_VENUE: 0, TO_HOTEL: 1}
     stop, stop_cum = today["stop"], cum["stop"]
     stop_keys = {(point, direction) for _, point, direction in stop_cum}
     stops = tuple(sorted(

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from regdesk.config import EventConfig
+from regdesk.domain.buses import bus_direction
 from regdesk.domain.tallies import NO_DELEGATION
 from regdesk.services.tallies.compute import Buckets, Snapshot, day_bounds_utc, day_delta, hour_counter, load_roster
 from regdesk.store.queries import tallies as q
@@ -62,6 +63,7 @@ def _read(snap: Snapshot, cursor: Any, buckets: Buckets, until: date, until_text
     # Scans.
     for (local_day, bucket, kind, point, direction, departure, verdict, reason, counted, n, first,
          last) in q.scan_hours(cursor, until_text):
+        direction = bus_direction(direction)  # counters written before directions were generic say "to_icc"
         day = date.fromisoformat(local_day)
         hour = buckets.local(bucket)[1]
         delta = day_delta(snap, day)
