@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from regdesk.domain import authority
 from regdesk.errors import RegdeskError
+from regdesk.domain.buses import bus_direction
 from regdesk.domain.events import EventKind, parse_utc
 from regdesk.domain.token import format_serial
 from regdesk.services import lookup, operators
@@ -319,7 +320,7 @@ def _override_granted(p: dict[str, Any]) -> str:
 def _scan_recorded(p: dict[str, Any]) -> str:
     where = p.get("point", "?")
     if p.get("direction"):
-        where += f" ({str(p['direction']).replace('_', ' ')})"
+        where += f" ({bus_direction(str(p['direction'])).replace('_', ' ')})"  # an old payload's to_icc reads to venue
     who = f"badge {_serial(p.get('serial'))}" if p.get("serial") else "an unreadable badge"
     if p.get("participant_id"):
         who += f" of {p['participant_id']}"
