@@ -107,7 +107,7 @@ def test_filter_by_station_after_sync(station, tmp_path, clock):
     rows = audit.list_audit(station, audit.parse_filter("station:melia"), viewer_role=SUP)
     assert {r.station for r in rows} == {"Melia bus stop"}
     scan = next(r for r in rows if r.kind == "scan_recorded")
-    assert scan.summary == "Bus scan at MEL (to icc): DENIED (revoked), badge ABCD-EFGH of MX-9"
+    assert scan.summary == "Bus scan at MEL (to venue): DENIED (revoked), badge ABCD-EFGH of MX-9"  # legacy to_icc
     assert scan.operator == "bruno"
 
 

@@ -64,6 +64,10 @@ def test_csv_files_hold_the_day_documented_and_without_secrets(meeting, tmp_path
         section = readme.split(f"{spec.filename}:", 1)[1].split(".csv:", 1)[0]
         for column in header:
             assert re.search(rf"^  {re.escape(column)}\s*:", section, re.M), f"{spec.filename}.{column} undocumented"
+    # The meeting's own words (time zone, hotels, venue stop) come from the event file, not from the code.
+    assert "hourly.csv: Activity per local hour of the day (America/Mexico_City)." in readme
+    assert "bus_stops.csv: Bus boardings per stop (four hotels and the ICC) and direction." in readme
+    assert re.search(r"^  direction\s*: to_venue \| to_hotel$", readme, re.M) and "{" not in readme
 
     # No document numbers (the script checked "ZQ9X4471"), PINs or badge tokens in any file.
     with meeting.sessions() as session:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import regdesk
 
 SRC = Path(regdesk.__file__).resolve().parent
@@ -56,3 +58,124 @@ def test_domain_does_no_io_or_clock_reads():
                 assert called not in forbidden_calls, f"{path.name}:{node.lineno} calls {called}(): domain/ stays pure"
         checked += 1
     assert checked >= 5
+
+
+# --- layer rules --------------------------------------------------------------------------------
+# Read from the syntax tree (not the text: `read_text(` is not `text(`), over every module of a
+# layer, sub-packages included (services/tallies/, services/accreditation/...).
+
+# Services that may still hold raw SQL, each with the reason. Shrink only: a new entry is a regression.
+RAW_SQL_ALLOWED: dict[str, str] = {}
+
+
+def _layer_files(layer: str) -> list[Path]:
+    return sorted((SRC / layer).rglob("*.py"))
+
+
+def _imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, dotted module) of every import, `from a import b` giving both "a" and "a.b"."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module))
+            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+    return found
+
+
+def services_imports(source: str) -> list[str]:
+    """What a render/ module imports from services/ (it must import nothing)."""
+    return [f"line {line}: {name}" for line, name in _imported_modules(ast.parse(source))
+            if name == "regdesk.services" or name.startswith("regdesk.services.")]
+
+
+def store_imports(source: str) -> list[str]:
+    """What a commands/ or tui/ module imports from store/ other than store.files (it must import nothing)."""
+    bad = []
+    for line, name in _imported_modules(ast.parse(source)):
+        if name == "regdesk.store" or name == "regdesk.store.files" or name.startswith("regdesk.store.files."):
+            continue
+        if name.startswith("regdesk.store."):
+            bad.append(f"line {line}: {name}")
+    return bad
+
+
+def raw_sql_markers(source: str) -> list[str]:
+    """Raw SQL outside store/: sqlalchemy's text(), exec_driver_sql, the DB-API driver connection, a cursor,
+    or sqlite3 itself."""
+    tree = ast.parse(source)
+    text_names = {"text"} & {alias.asname or alias.name for node in ast.walk(tree)
+                             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy")
+                             for alias in node.names if alias.name == "text"}
+    driver_names = {alias.asname or alias.name for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and node.module == "regdesk.store.db"
+                    for alias in node.names if alias.name == "driver"}
+    bad = [f"line {line}: imports {name}" for line, name in _imported_modules(tree)
+           if name == "sqlite3" or name.startswith("sqlite3.")]
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in text_names | driver_names:
+            bad.append(f"line {node.lineno}: {func.id}(...)")
+        elif isinstance(func, ast.Attribute) and func.attr in ("exec_driver_sql", "cursor", "driver_connection"):
+            bad.append(f"line {node.lineno}: .{func.attr}(...)")
+        elif isinstance(func, ast.Attribute) and func.attr == "text" and isinstance(func.value, ast.Name) and (
+                func.value.id in ("sqlalchemy", "sa")):
+            bad.append(f"line {node.lineno}: {func.value.id}.text(...)")
+    for node in ast.walk(tree):  # conn.connection.driver_connection: the DB-API connection, whatever is called on it
+        if isinstance(node, ast.Attribute) and node.attr == "driver_connection":
+            bad.append(f"line {node.lineno}: .driver_connection")
+    return bad
+
+
+@pytest.mark.parametrize(("rule", "source", "caught"), [
+    (services_imports, "from regdesk.services.tallies import DayTallies", True),
+    (services_imports, "from regdesk.services import tallies", True),
+    (services_imports, "import regdesk.services.exports as e", True),
+    (services_imports, "from regdesk.domain.tallies import DayTallies", False),
+    (store_imports, "from regdesk.store import files", False),
+    (store_imports, "from regdesk.store.files import write_private", False),
+    (store_imports, "from regdesk.store import eventlog", True),
+    (store_imports, "from regdesk.store.models import Participant", True),
+    (store_imports, "import regdesk.store.db", True),
+    (raw_sql_markers, "from sqlalchemy import text\ns.execute(text('SELECT 1'))", True),
+    (raw_sql_markers, "import sqlalchemy\ns.execute(sqlalchemy.text('SELECT 1'))", True),
+    (raw_sql_markers, "conn.exec_driver_sql('PRAGMA x')", True),
+    (raw_sql_markers, "import sqlite3", True),
+    (raw_sql_markers, "cur = conn.cursor()", True),
+    (raw_sql_markers, "from regdesk.store.db import driver\ndriver(session).execute('SELECT 1')", True),
+    (raw_sql_markers, "c = conn.connection.driver_connection", True),
+    (raw_sql_markers, "path.read_text()\nscrub_text(x)\ndef text(self): pass", False),
+    (raw_sql_markers, "from sqlalchemy import select\nsession.execute(select(Row))", False),
+])
+def test_the_layer_rules_catch_what_they_name(rule, source, caught):
+    """Each rule fails on the violation it names and stays quiet on its look-alikes."""
+    assert bool(rule(source)) is caught
+
+
+def test_render_imports_nothing_from_services():
+    found = {p.relative_to(SRC).as_posix(): bad for p in _layer_files("render")
+             if (bad := services_imports(p.read_text(encoding="utf-8")))}
+    assert not found, f"render/ must depend on domain/ only (move the data it reads to domain/): {found}"
+
+
+def test_commands_and_tui_import_nothing_from_store_but_files():
+    files = _layer_files("commands") + _layer_files("tui")
+    found = {p.relative_to(SRC).as_posix(): bad for p in files if (bad := store_imports(p.read_text(encoding="utf-8")))}
+    assert not found, f"commands/ and tui/ call services, never the store (store.files excepted): {found}"
+    assert len(files) > 20  # the scan really covered both layers
+
+
+def test_raw_sql_lives_in_store_only():
+    files = [p for layer in ("services", "commands", "tui", "render") for p in _layer_files(layer)]
+    found = {}
+    for path in files:
+        name = path.relative_to(SRC).as_posix()
+        bad = raw_sql_markers(path.read_text(encoding="utf-8"))
+        if bad and name not in RAW_SQL_ALLOWED:
+            found[name] = bad
+    assert not found, f"raw SQL and DB-API cursors belong in store/queries/ behind a named function: {found}"
+    stale = sorted(name for name in RAW_SQL_ALLOWED if not raw_sql_markers((SRC / name).read_text(encoding="utf-8")))
+    assert not stale, f"clean now: remove from RAW_SQL_ALLOWED: {stale}"

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from regdesk import cli
-from regdesk.config import ConfigError, parse_event_config
+from regdesk.config import ConfigError, Place, parse_event_config
 from regdesk.domain.events import EventKind
 from regdesk.domain.verdict import REASON_ACTION, Outcome, Reason
 from regdesk.domain.words import noun, plural
@@ -212,8 +212,8 @@ def test_departures_follow_the_posted_timetable(tmp_path, desk_station, clock, b
 
 @pytest.mark.parametrize(("old", "new", "key", "words"), [
     ('stop = "MEL"', 'stop = "HILTON"', "bus.departures[1].stop", "unknown stop 'HILTON'"),
-    ('stop = "WES"\ndirection = "to_icc"', 'stop = "WES"\ndirection = "north"', "bus.departures[0].direction",
-     "to_icc or to_hotel"),
+    ('stop = "WES"\ndirection = "to_venue"', 'stop = "WES"\ndirection = "north"', "bus.departures[0].direction",
+     "to_venue or to_hotel"),
     ('"07:15", "07:45"', '"07:15", "7h45"', "bus.departures[0].times[1]", "HH:MM"),
     ('"07:10", "07:40"', '"07:10", "25:40"', "bus.departures[1].times[1]", "HH:MM"),
     ('times = ["07:20"', 'days = ["5 Dec"]\ntimes = ["07:20"', "bus.departures[3].days[0]", "YYYY-MM-DD"),
@@ -230,8 +230,8 @@ def test_timetable_mistakes_name_the_key(old, new, key, words):
 
 
 @pytest.mark.parametrize(("name", "spec"), [
-    ("Melia bus stop", "bus:MEL:to_icc"), ("Bus VELAS VALLARTA 2", "bus:VEL:to_icc"),
-    ("ICC buses", "bus:ICC:to_hotel"), ("Marriott", "bus:MAR:to_icc"), ("Bus marshal 3", "bus:WES:to_icc"),
+    ("Melia bus stop", "bus:MEL:to_venue"), ("Bus VELAS VALLARTA 2", "bus:VEL:to_venue"),
+    ("ICC buses", "bus:ICC:to_hotel"), ("Marriott", "bus:MAR:to_venue"), ("Bus marshal 3", "bus:WES:to_venue"),
 ])
 def test_a_bus_station_proposes_the_stop_its_name_mentions(tmp_path, clock, name, spec):
     from sync_helpers import make_station
@@ -241,3 +241,47 @@ def test_a_bus_station_proposes_the_stop_its_name_mentions(tmp_path, clock, name
     assert scanning.default_point(station).spec == spec
     station.close()
 
+
+
+# --- directions are generic; the first meeting's "to_icc" still reads -------------------------------
+
+
+def _legacy_event_text() -> str:
+    """An event file as regdesk wrote them before directions were generic: "to_icc", no [bus.venue_stop]."""
+    text = EVENT_TOML.read_text().replace('direction = "to_venue"', 'direction = "to_icc"')
+    start = text.index("[bus.venue_stop]")
+    return text[:start] + text[text.index("\n\n", start) + 2:]
+
+
+def test_legacy_to_icc_is_read_as_to_venue_wherever_it_arrives(tmp_path, desk_station, clock):
+    assert scanning.parse_point("bus:WES:to_icc", desk_station.config).direction == "to_venue"  # CLI, settings
+    assert scanning.ScanPoint("bus", "WES", "to_icc") == scanning.ScanPoint("bus", "WES", "to_venue")
+    old = parse_event_config(_legacy_event_text(), "event.toml")  # a station's saved event file
+    assert {d.direction for d in old.bus_schedule} == {"to_venue", "to_hotel"}
+    assert old.venue_stop.code == "ICC" and old.bus_stops[-1].name == "ICC (convention centre)"
+    assert old.bus_schedule == parse_event_config(EVENT_TOML.read_text(), "event.toml").bus_schedule
+    bus = scan_station(tmp_path, desk_station, clock, "bus", "Westin stop")
+    clock.set(local("2017-12-04T07:40"))
+    bus.set_setting(scanning.SETTING_POINT, "bus:WES:to_icc")  # saved by an older regdesk
+    bus.set_setting(scanning.SETTING_DEPARTURE, json.dumps({
+        "id": "2017-12-04 07:45 bus 3 #ab12", "stop": "WES", "direction": "to_icc", "bus": "3", "time": "07:45",
+        "opened_at": "2017-12-04T13:40:00.000000Z"}))
+    assert scanning.configured_point(bus) == scanning.ScanPoint("bus", "WES", "to_venue")
+    assert scanning.current_departure(bus).direction == "to_venue"
+    marshal = scanning.Scanner(bus, "bruno")
+    assert marshal.departure.id == "2017-12-04 07:45 bus 3 #ab12"  # the saved departure goes on, not a new one
+    marshal.close()
+    bus.close()
+
+
+def test_the_venue_stop_and_its_words_come_from_the_event_file(tmp_path):
+    text = EVENT_TOML.read_text().replace('code = "ICC"\nname = "ICC (convention centre)"\nshort = "ICC"',
+                                          'code = "PVCC"\nname = "Convention centre"\nshort = "centre"')
+    text = text.replace('stop = "ICC"', 'stop = "PVCC"')
+    config = parse_event_config(text, "event.toml")
+    assert config.bus_stops[-1] == Place("PVCC", "Convention centre")
+    assert scanning.ScanPoint("bus", "WES", "to_venue").label(config) == "Bus stop Westin, to centre"
+    assert scanning.ScanPoint("bus", "PVCC", "to_hotel").label(config) == "Bus stop Convention centre, to hotel"
+    with pytest.raises(ConfigError) as err:
+        parse_event_config(text.replace('code = "PVCC"', 'code = "WES"'), "event.toml")
+    assert err.value.key == "bus.venue_stop.code"

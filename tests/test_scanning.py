@@ -228,7 +228,7 @@ def test_point_and_role_mistakes_are_explained(world):
     _, security, _ = world
     with pytest.raises(scanning.ScanError, match="ICC-MAIN, ICC-SIDE"):
         scanning.parse_point("security:back-door", security.config)
-    with pytest.raises(scanning.ScanError, match="to_icc or to_hotel"):
+    with pytest.raises(scanning.ScanError, match="to_venue or to_hotel"):
         scanning.parse_point("bus:WES:sideways", security.config)
     with pytest.raises(scanning.ScanError, match="--role bus"):
         scanning.Scanner(security, "sam", scanning.parse_point("bus:Westin:to_icc", security.config))
@@ -347,4 +347,5 @@ def test_cli_bus_boarding_sets_the_departure(world, bus_station, monkeypatch, ca
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(o["verdict"], o["headcount"], o["bus"], o["departure_time"]) for o in out] == [
         ("valid", 1, "4", "08:05"), ("valid", 2, "4", "08:05")]
-    assert out[0]["point"] == "bus:VEL:to_icc" and out[0]["capacity"] == 45
+    # The legacy direction on the command line is read as the generic one.
+    assert out[0]["point"] == "bus:VEL:to_venue" and out[0]["capacity"] == 45

@@ -104,7 +104,8 @@ def test_hourly_uses_local_hours(dec4):
 
 def test_buses_by_stop_departure_and_capacity(meeting, dec4):
     stops = {(r.stop, r.direction): (r.boardings, r.denied) for r in dec4.stops}
-    assert stops == {("WES", "to_icc"): (2, 0), ("MEL", "to_icc"): (1, 0), ("ICC", "to_hotel"): (2, 1)}
+    # The scripted day scans with the legacy direction "to_icc": the tallies count it as to_venue.
+    assert stops == {("WES", "to_venue"): (2, 0), ("MEL", "to_venue"): (1, 0), ("ICC", "to_hotel"): (2, 1)}
     deps = [(d.departure, d.stop_name, d.headcount, d.capacity) for d in dec4.departures]
     assert deps == [("WES-0800", "Westin", 2, 45), ("MEL-0845", "Melia", 1, 45),
                     ("ICC-1830-WES", "ICC (convention centre)", 2, 45)]
@@ -191,3 +192,15 @@ def test_counters_recomputed_in_bulk_equal_the_incrementally_maintained_ones(mee
         triggers = {name for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert set(tally_counts.TRIGGER_NAMES) <= triggers
     assert tallies.all_days(meeting) == expected
+
+
+def test_counters_kept_with_the_legacy_direction_still_count_towards_the_venue(meeting):
+    """A station upgraded mid-meeting holds bus counters written as "to_icc": they read as to_venue."""
+    from sqlalchemy import text
+
+    with meeting.transaction() as session:
+        changed = session.execute(text("UPDATE tally_scan_hours SET direction = 'to_icc' "
+                                       "WHERE direction = 'to_venue'")).rowcount
+    assert changed > 0
+    stops = {(r.stop, r.direction): r.boardings for r in tallies.day_tallies(meeting, DEC[4]).stops}
+    assert stops == {("WES", "to_venue"): 2, ("MEL", "to_venue"): 1, ("ICC", "to_hotel"): 2}

@@ -217,7 +217,7 @@ async def test_a_fresh_bus_station_asks_its_stop_and_takes_the_next_posted_depar
         await wait_for(pilot, lambda: isinstance(app.screen, DepartureDialog), "the stop question")
         dialog = app.screen
         assert dialog.query_one("#dep-stop").value == "MEL"  # not "Westin, to ICC"
-        assert dialog.query_one("#dep-direction").value == "to_icc"
+        assert dialog.query_one("#dep-direction").value == "to_venue"
         timetable = dialog.query_one("#dep-timetable")
         assert timetable.option_count == 5 and timetable.highlighted == 1  # 07:40 (07:10 left long ago)
         await all_visible(pilot, dialog, "#dep-timetable", "#dep-ok", "#dep-cancel")
@@ -236,5 +236,5 @@ async def test_a_fresh_bus_station_asks_its_stop_and_takes_the_next_posted_depar
         assert "The next departure, 08:40 on the timetable, opens at once." in app.screen.text
         await pilot.click("#confirm-yes")
         await wait_for(pilot, lambda: screen.scanner_info["departure"].time == "08:40", "the next departure")
-    assert bus.setting(scanning.SETTING_POINT) == "bus:MEL:to_icc"
+    assert bus.setting(scanning.SETTING_POINT) == "bus:MEL:to_venue"
     bus.close()

@@ -13,10 +13,10 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from regdesk.domain.buses import BUS_DIRECTIONS, bus_direction
 from regdesk.errors import RegdeskError
 
-ICC_STOP = "ICC"
-BUS_DIRECTIONS = ("to_icc", "to_hotel")
 _HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 _HHMM = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
@@ -45,14 +45,31 @@ class Place:
 
 
 @dataclass(frozen=True)
+class VenueStop:
+    """The bus stop at the meeting venue ([bus.venue_stop] in the event file)."""
+
+    code: str  # e.g. "ICC"
+    name: str  # in lists of stops, e.g. "ICC (convention centre)"
+    short: str  # in running text: "to {short}", "towards the {short}", e.g. "ICC"
+
+    @property
+    def place(self) -> Place:
+        return Place(self.code, self.name)
+
+
+# Event files written before [bus.venue_stop] existed served the first meeting, whose venue stop was this.
+_EARLIER_VENUE_STOP = VenueStop("ICC", "ICC (convention centre)", "ICC")
+
+
+@dataclass(frozen=True)
 class ScheduledDeparture:
     """One line of the bus timetable posted at the accreditation centre."""
 
-    stop: str  # hotel code or ICC
-    direction: str  # to_icc | to_hotel
+    stop: str  # hotel code or the venue stop's code
+    direction: str  # to_venue | to_hotel
     time: str  # local HH:MM
     days: tuple[date, ...] = ()  # empty: every meeting day
-    route: str = ""  # e.g. "Westin, Marriott" for a bus leaving the ICC
+    route: str = ""  # e.g. "Westin, Marriott" for a bus leaving the venue
 
 
 @dataclass(frozen=True)
@@ -75,6 +92,7 @@ class EventConfig:
     checkpoints: tuple[Place, ...]
     bus_schedule: tuple[ScheduledDeparture, ...] = ()
     collection_short_location: str = ""  # one line for screens: where to send someone for a badge
+    venue_stop: VenueStop = _EARLIER_VENUE_STOP
     source_text: str = field(default="", repr=False, compare=False)
 
     @property
@@ -96,7 +114,7 @@ class EventConfig:
 
     @property
     def bus_stops(self) -> tuple[Place, ...]:
-        return self.hotels + (Place(ICC_STOP, "ICC (convention centre)"),)
+        return self.hotels + (self.venue_stop.place,)
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.zone)
@@ -173,6 +191,22 @@ def _places(raw: Any, source: str, key: str) -> tuple[Place, ...]:
     return tuple(places)
 
 
+def _venue_stop(raw: Any, source: str, hotels: tuple[Place, ...]) -> VenueStop:
+    """[bus.venue_stop]: code, name and the short form used in sentences (default: the code)."""
+    if raw is None:
+        return _EARLIER_VENUE_STOP
+    prefix = "bus.venue_stop"
+    if not isinstance(raw, dict):
+        raise ConfigError(source, prefix, "must be a table (code, name, short)")
+    code = _require(raw, "code", str, source, prefix)
+    if not code.strip():
+        raise ConfigError(source, f"{prefix}.code", "is empty")
+    if any(p.code == code for p in hotels):
+        raise ConfigError(source, f"{prefix}.code", f"{code!r} is already a hotel's code")
+    name = _optional_str(raw, "name", code, source, prefix)
+    return VenueStop(code, name, _optional_str(raw, "short", code, source, prefix))
+
+
 def _bus_schedule(raw: Any, source: str, stops: tuple[Place, ...]) -> tuple[ScheduledDeparture, ...]:
     """[[bus.departures]] tables: stop, direction, times = ["07:15", ...], optional days and route."""
     if raw is None:
@@ -189,8 +223,9 @@ def _bus_schedule(raw: Any, source: str, stops: tuple[Place, ...]) -> tuple[Sche
         if stop not in codes:
             raise ConfigError(source, f"{prefix}.stop", f"unknown stop {stop!r}; use one of {', '.join(sorted(codes))}")
         direction = _require(item, "direction", str, source, prefix)
-        if direction not in BUS_DIRECTIONS:
-            raise ConfigError(source, f"{prefix}.direction", f"{direction!r} must be to_icc or to_hotel")
+        if bus_direction(direction) not in BUS_DIRECTIONS:
+            raise ConfigError(source, f"{prefix}.direction", f"{direction!r} must be {' or '.join(BUS_DIRECTIONS)}")
+        direction = bus_direction(direction)
         times = _require(item, "times", list, source, prefix)
         if not times:
             raise ConfigError(source, f"{prefix}.times", "must list at least one time (HH:MM)")
@@ -278,7 +313,8 @@ def parse_event_config(text: str, source: str = "<event config>") -> EventConfig
     bus = data.get("bus", {})
     if not isinstance(bus, dict):
         raise ConfigError(source, "bus", "must be a table")
-    bus_stops = hotels + (Place(ICC_STOP, ""),)
+    venue_stop = _venue_stop(bus.get("venue_stop"), source, hotels)
+    bus_stops = hotels + (venue_stop.place,)
     bus_schedule = _bus_schedule(bus.get("departures"), source, bus_stops)
 
     code = _require(event, "code", str, source, "event")
@@ -304,6 +340,7 @@ def parse_event_config(text: str, source: str = "<event config>") -> EventConfig
         hotels=hotels,
         checkpoints=_places(data.get("checkpoints"), source, "checkpoints"),
         bus_schedule=bus_schedule,
+        venue_stop=venue_stop,
         source_text=text,
     )
 

@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Reads one scanned badge per line from standard input and prints one verdict per line. "
                     "Every scan, denials included, is recorded in the station's event log.")
     p.add_argument("--point", default=None, metavar="security:NAME|bus:STOP:DIRECTION",
-                   help="scan point, e.g. security:ICC-MAIN or bus:WES:to_icc (default: the station's saved point); "
+                   help="scan point, e.g. security:CHECKPOINT or bus:STOP:to_venue (or to_hotel; codes from the event file; "
+                        "default: the station's saved point); "
                         "the point given is saved for next time")
     # dest differs from the global --clock so that giving it before the subcommand still works.
     p.add_argument("--clock", dest="scan_clock", default=argparse.SUPPRESS,

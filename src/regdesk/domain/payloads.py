@@ -46,6 +46,13 @@ PARTICIPANT_FIELDS = (
 PARTICIPANT_MAX_LENGTH = {"accreditation_id": 64, "title": 64, "confirmation_code": 64, "category": 200,
                           "delegation_role": 16, "status": 16}
 PARTICIPANT_DEFAULT_MAX_LENGTH = 200
+# The columns of the UN accreditation export (services/accreditation): required, then optional.
+PARTICIPANT_REQUIRED_FIELDS = ("accreditation_id", "family_name", "given_names", "category", "delegation",
+                               "delegation_role", "status")
+PARTICIPANT_OPTIONAL_FIELDS = ("title", "family_name_latin", "given_names_latin", "confirmation_code")
+# Free text a person typed (names, titles, delegation): formula and script rules apply.
+PARTICIPANT_TEXT_FIELDS = ("title", "family_name", "given_names", "family_name_latin", "given_names_latin",
+                           "delegation")
 DELEGATION_ROLES = ("head", "member")
 PARTICIPANT_STATUSES = ("accredited", "withdrawn")
 MAX_PAYLOAD_TEXT = 2000  # any one free-text value (reasons, notes)

@@ -38,7 +38,8 @@ from reportlab.platypus import (
 from regdesk.config import EventConfig
 from regdesk.domain.events import parse_utc
 from regdesk.domain.words import plural as _plural
-from regdesk.services.tallies import DayTallies, MeetingSummary, no_show_label, summarise
+from regdesk.domain.buses import TO_HOTEL, TO_VENUE
+from regdesk.domain.tallies import DayTallies, MeetingSummary, no_show_label, summarise
 
 UN_BLUE = colors.HexColor("#009EDB")
 NAVY = colors.HexColor("#1B365D")
@@ -332,11 +333,11 @@ def _bus_chart(st: _Styles, day: DayTallies, config: EventConfig) -> Drawing:
     extra = sorted({r.stop for r in day.stops} - {s.code for s in stops})
     names = [s.name.split(" (")[0] for s in stops] + extra
     codes = [s.code for s in stops] + extra
-    to_icc = {r.stop: r.boardings for r in day.stops if r.direction == "to_icc"}
-    to_hotel = {r.stop: r.boardings for r in day.stops if r.direction != "to_icc"}
+    to_venue = {r.stop: r.boardings for r in day.stops if r.direction == TO_VENUE}
+    to_hotel = {r.stop: r.boardings for r in day.stops if r.direction != TO_VENUE}
     drawing = Drawing(CONTENT_W, 150)
     _chart_title(drawing, st, "Bus boardings by hotel stop")
-    chart = _two_series_bar_chart(st, [[to_icc.get(c, 0) for c in codes], [to_hotel.get(c, 0) for c in codes]],
+    chart = _two_series_bar_chart(st, [[to_venue.get(c, 0) for c in codes], [to_hotel.get(c, 0) for c in codes]],
                                   names, label_size=7.5)
     _integer_axis(chart.valueAxis, [*chart.data[0], *chart.data[1]])
     chart.bars.strokeColor = None
@@ -349,7 +350,7 @@ def _bus_chart(st: _Styles, day: DayTallies, config: EventConfig) -> Drawing:
     chart.barLabels.fontSize = 6.5
     chart.barLabels.nudge = 6
     drawing.add(chart)
-    drawing.add(_legend(st, chart.x, 10, 110, [(UN_BLUE, "boarded towards the ICC"),
+    drawing.add(_legend(st, chart.x, 10, 110, [(UN_BLUE, f"boarded towards the {config.venue_stop.short}"),
                                                (NAVY, "boarded towards the hotels")]))
     return drawing
 
@@ -673,7 +674,7 @@ def _bus_section(st: _Styles, day: DayTallies, config: EventConfig) -> list[Flow
         st.body))
     story.append(Spacer(1, 2 * mm))
     story.append(_bus_chart(st, day, config))
-    direction = {"to_icc": "to the ICC", "to_hotel": "to the hotels"}
+    direction = {TO_VENUE: f"to the {config.venue_stop.short}", TO_HOTEL: "to the hotels"}
     rows = [[_short_stop(r.stop_name), direction.get(r.direction, r.direction), _n(r.boardings), _n(r.denied),
              _n(r.boardings_cum)] for r in day.stops]
     story.append(KeepTogether([Paragraph("By stop and direction", st.h3), _table(

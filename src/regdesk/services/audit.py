@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import case, func, or_, select
@@ -22,11 +22,13 @@ from sqlalchemy.orm import Session
 
 from regdesk.domain import authority
 from regdesk.errors import RegdeskError
-from regdesk.domain.events import EventKind, format_utc, parse_utc
+from regdesk.domain.buses import bus_direction
+from regdesk.domain.events import EventKind, parse_utc
 from regdesk.domain.token import format_serial
 from regdesk.services import lookup, operators
 from regdesk.services.privacy import mask_document, scrub_payload, scrub_text
 from regdesk.services.station import Station
+from regdesk.services.tallies import day_bounds_utc
 from regdesk.store.models import EventRow, Participant
 
 DEFAULT_LIMIT = 500
@@ -125,13 +127,6 @@ def _text_variants(text: str) -> list[str]:
     return variants
 
 
-def _day_bounds(station: Station, day: date) -> tuple[str, str]:
-    zone = station.config.zone
-    start = datetime.combine(day, time(0), tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-    return format_utc(start), format_utc(end)
-
-
 def list_audit(station: Station, filters: AuditFilter | None = None, *, viewer_role: str | None,
                limit: int = DEFAULT_LIMIT, before: str | None = None) -> list[AuditRow]:
     """Events newest first (by recorded time) that match `filters`. Supervisors only.
@@ -166,7 +161,7 @@ def list_audit(station: Station, filters: AuditFilter | None = None, *, viewer_r
         ids = [sid for sid, name in names.items() if wanted in name.casefold() or sid.startswith(wanted)]
         stmt = stmt.where(EventRow.station_id.in_(ids))
     if filters.day:
-        start, end = _day_bounds(station, filters.day)
+        start, end = day_bounds_utc(station.config, filters.day)
         stmt = stmt.where(EventRow.recorded_at >= start, EventRow.recorded_at < end)
     if filters.text:
         matches = [EventRow.payload.like(_like(v), escape="\\") for v in _text_variants(filters.text)]
@@ -325,7 +320,7 @@ def _override_granted(p: dict[str, Any]) -> str:
 def _scan_recorded(p: dict[str, Any]) -> str:
     where = p.get("point", "?")
     if p.get("direction"):
-        where += f" ({str(p['direction']).replace('_', ' ')})"
+        where += f" ({bus_direction(str(p['direction'])).replace('_', ' ')})"  # an old payload's to_icc reads to venue
     who = f"badge {_serial(p.get('serial'))}" if p.get("serial") else "an unreadable badge"
     if p.get("pass_serial"):
         who = f"temporary pass {_pass(p['pass_serial'])}"

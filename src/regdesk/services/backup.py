@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
@@ -42,6 +41,7 @@ from regdesk.errors import RegdeskError
 from regdesk.services.station import SIGNING_ROLES, Station
 from regdesk.services.trust import STATION_KEY_FILE
 from regdesk.store import files
+from regdesk.store.queries import dbfile
 
 log = logging.getLogger(__name__)
 
@@ -66,25 +66,14 @@ def _copy_private(source: Path, dest: Path) -> None:
 
 def integrity(path: Path) -> str:
     """PRAGMA integrity_check of an SQLite file: 'ok' or the problems found."""
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            rows = conn.execute("PRAGMA integrity_check").fetchall()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        return f"not a readable SQLite database: {exc}"
-    return "; ".join(str(r[0]) for r in rows)
+    return dbfile.integrity_check(path)
 
 
 def read_meta(path: Path) -> dict[str, str]:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    except sqlite3.DatabaseError as exc:
+        return dbfile.read_meta(path)
+    except dbfile.DatabaseError as exc:
         raise BackupError(f"{path}: not a regdesk station database ({exc})") from None
-    finally:
-        conn.close()
 
 
 def list_backups(data_dir: Path) -> list[Path]:
@@ -130,23 +119,7 @@ def _final_name(folder: Path, moment: datetime) -> Path:
 def copy_database(source: Path, dest: Path, *, extra_meta: dict[str, str] | None = None) -> None:
     """Consistent copy of a live SQLite database with the online backup API, as one plain file
     (owner-only, like the database)."""
-    if not Path(dest).exists():
-        files.create_private(dest)
-    src = sqlite3.connect(source, timeout=30)
-    try:
-        dst = sqlite3.connect(dest)
-        try:
-            src.backup(dst)
-            # A backup is one self-contained file: no -wal beside it.
-            dst.execute("PRAGMA journal_mode=DELETE")
-            if extra_meta:
-                with dst:
-                    dst.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", extra_meta.items())
-        finally:
-            dst.close()
-    finally:
-        src.close()
-    files.fsync_file(dest)
+    dbfile.copy_database(source, dest, extra_meta=extra_meta)
 
 
 def backup_database(db_path: Path, data_dir: Path, moment: datetime, *, keep: int = DEFAULT_KEEP,
@@ -287,7 +260,7 @@ def restore(backup_path: Path | str, data_dir: Path | str, *, force: bool = Fals
         previous.unlink(missing_ok=True)
         try:
             copy_database(db_path, previous)
-        except sqlite3.DatabaseError:  # a broken database: keep its files as they are
+        except dbfile.DatabaseError:  # a broken database: keep its files as they are
             for suffix in ("", "-wal", "-shm"):
                 if Path(f"{db_path}{suffix}").exists():
                     _copy_private(Path(f"{db_path}{suffix}"), Path(f"{previous}{suffix}"))
@@ -301,16 +274,8 @@ def restore(backup_path: Path | str, data_dir: Path | str, *, force: bool = Fals
     #    station's own key vouches for it (a continuation certificate), no root needed.
     old_id = meta["station_id"]
     notes: list[str] = []
-    conn = sqlite3.connect(db_path)
-    try:
-        with conn:
-            key_id = dict(conn.execute("SELECT key, value FROM meta").fetchall()).get("active_key_id")
-            missing_key = bool(key_id) and not (data_dir / "keys" / f"{key_id}.key").exists()
-            if missing_key:
-                conn.execute("DELETE FROM meta WHERE key = 'active_key_id'")
-        events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
-    finally:
-        conn.close()
+    key_id, missing_key, events = dbfile.forget_missing_active_key(
+        db_path, lambda kid: not (data_dir / "keys" / f"{kid}.key").exists())
 
     station = open_station(data_dir, clock=clock)
     try:

@@ -34,7 +34,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from regdesk.errors import RegdeskError
@@ -56,6 +56,7 @@ from regdesk.services.station import SYSTEM_OPERATOR, Station, seal_own_head
 from regdesk.store.eventlog import TRAVEL_COLUMNS
 from regdesk.store import files, projections
 from regdesk.store.models import Base
+from regdesk.store.queries import events as event_queries
 
 FORMAT = "regdesk-bundle"
 JOIN_FORMAT = "regdesk-join"
@@ -127,10 +128,7 @@ def write_bundle(station: Station, path: Path | str, *, since: str | int | None 
     after = since_filter[1] if since_filter and since_filter[0] == "local_order" else 0
     since_time = since_filter[1] if since_filter and since_filter[0] == "recorded_at" else None
     with station.sessions() as session:
-        count = session.execute(text(
-            "SELECT count(*) FROM events WHERE local_order > :after AND local_order <= :through"
-            + (" AND recorded_at >= :since" if since_time else "")),
-            {"after": after, "through": through, "since": since_time}).scalar_one()
+        count = event_queries.count_between(session, after, through, since_time)
         header = {"format": fmt, "version": VERSION, "event_code": station.config.code,
                   "root": station.root_fingerprint, "station_id": station.station_id, "station_name": station.name,
                   "created_at": format_utc(station.clock.now()), "count": count,
@@ -348,13 +346,7 @@ def import_bundle(station: Station, path: Path | str, *,
 
 
 def _still_held(session: Session, ids: list[str]) -> int:
-    held = 0
-    conn = session.connection()
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        held += conn.exec_driver_sql(f"SELECT count(*) FROM held_events WHERE id IN ({','.join('?' * len(chunk))})",
-                                     tuple(chunk)).scalar_one()
-    return held
+    return event_queries.held_among(session, ids)
 
 
 __all__ = ["BundleError", "ExportResult", "ImportResult", "export_bundle", "import_bundle", "read_header",

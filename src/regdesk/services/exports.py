@@ -21,6 +21,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from regdesk.config import EventConfig
+from regdesk.domain.buses import BUS_DIRECTIONS
 from regdesk.errors import RegdeskError
 from regdesk.services import tallies as t
 from regdesk.services.station import Station
@@ -194,7 +196,7 @@ TABLES: tuple[TableSpec, ...] = (
         _c("count", f"denials {TODAY}"),
         _c("count_cum", f"denials {CUM}"),
     )),
-    TableSpec("hourly", "By hour", "Activity per local hour of the day (America/Mexico_City).",
+    TableSpec("hourly", "By hour", "Activity per local hour of the day ({zone}).",
               lambda d: d.hourly, (
         _c("hour", "local hour, 0-23 (08 = 08:00-08:59)"),
         _c("badges", "badges issued (first and replacements)"),
@@ -202,11 +204,11 @@ TABLES: tuple[TableSpec, ...] = (
         _c("denied", "security denials"),
         _c("boardings", "valid bus boardings"),
     )),
-    TableSpec("bus_stops", "Buses by stop and direction", "Bus boardings per stop (four hotels and the ICC) and direction.",
+    TableSpec("bus_stops", "Buses by stop and direction", "Bus boardings per stop ({hotels} and the {venue}) and direction.",
               lambda d: d.stops, (
         _c("stop", "stop code"),
         _c("stop_name", "stop name"),
-        _c("direction", "to_icc | to_hotel"),
+        _c("direction", " | ".join(BUS_DIRECTIONS)),
         _c("boardings", f"valid, counted boardings {TODAY}"),
         _c("denied", f"boardings denied {TODAY}"),
         _c("boardings_cum", f"boardings {CUM}"),
@@ -215,7 +217,7 @@ TABLES: tuple[TableSpec, ...] = (
               lambda d: d.departures, (
         _c("stop", "stop code where people boarded"),
         _c("stop_name", "stop name"),
-        _c("direction", "to_icc | to_hotel"),
+        _c("direction", " | ".join(BUS_DIRECTIONS)),
         _c("departure", "departure id from the marshal's screen (local date, time, bus, tag)"),
         _c("bus", "bus number (once the marshal closed the departure)"),
         _c("scheduled", "scheduled local departure time HH:MM (once closed)"),
@@ -277,6 +279,17 @@ TABLES: tuple[TableSpec, ...] = (
 )
 
 
+_COUNT_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _meeting_words(doc: str, config: EventConfig) -> str:
+    """A table's description with the event's own words: its time zone, hotels and venue stop."""
+    n = len(config.hotels)
+    hotels = f"{_COUNT_WORDS[n] if n < len(_COUNT_WORDS) else n} hotel{'' if n == 1 else 's'}"
+    return doc.replace("{zone}", config.timezone).replace("{hotels}", hotels).replace(
+        "{venue}", config.venue_stop.short)
+
+
 def readme_text(days: Sequence[date], generated_local: str, station: Station) -> str:
     config = station.config
     lines = [
@@ -292,7 +305,7 @@ def readme_text(days: Sequence[date], generated_local: str, station: Station) ->
         "",
     ]
     for spec in TABLES:
-        lines.append(f"{spec.filename}: {spec.doc}")
+        lines.append(f"{spec.filename}: {_meeting_words(spec.doc, config)}")
         width = max(len(c.name) for c in spec.columns)
         lines.append(f"  {'day'.ljust(width)}: local day (YYYY-MM-DD)")
         for column in spec.columns:

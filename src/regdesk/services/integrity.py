@@ -11,16 +11,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Integer
 
 from regdesk.services.backup import copy_database, integrity
 from regdesk.services.keys import key_file_problems
 from regdesk.services.station import SIGNING_ROLES
+from regdesk.store.queries import dbfile
 
 
 @dataclass
@@ -54,21 +55,17 @@ def projection_columns() -> dict[str, list[str]]:
     return tables
 
 
-def _log_invariants(conn: sqlite3.Connection, own_station_id: str | None, report: CheckReport) -> None:
-    report.events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
-    report.stations = conn.execute("SELECT count(DISTINCT station_id) FROM events").fetchone()[0]
-    dup_ids = conn.execute("SELECT id, count(*) FROM events GROUP BY id HAVING count(*) > 1 LIMIT 5").fetchall()
-    for event_id, n in dup_ids:
+def _log_invariants(conn: Any, own_station_id: str | None, report: CheckReport) -> None:
+    report.events = dbfile.event_count(conn)
+    report.stations = dbfile.station_count(conn)
+    for event_id, n in dbfile.duplicate_ids(conn):
         report.problems.append(f"event {event_id} is in the log {n} times")
-    dup_seq = conn.execute("SELECT station_id, seq, count(*) FROM events GROUP BY station_id, seq "
-                           "HAVING count(*) > 1 LIMIT 5").fetchall()
-    for station_id, seq, n in dup_seq:
+    for station_id, seq, n in dbfile.duplicate_seqs(conn):
         report.problems.append(f"station {station_id[:8]} sequence number {seq} is used by {n} events")
-    bad_json = conn.execute("SELECT count(*) FROM events WHERE json_valid(payload) = 0").fetchone()[0]
+    bad_json = dbfile.invalid_payloads(conn)
     if bad_json:
         report.problems.append(f"{bad_json} events have a payload that is not JSON")
-    for station_id, n, low, high in conn.execute(
-            "SELECT station_id, count(*), min(seq), max(seq) FROM events GROUP BY station_id").fetchall():
+    for station_id, n, low, high in dbfile.seq_ranges(conn):
         if n == high and low == 1:
             continue
         message = f"station {station_id[:8]}: {n} events but sequence numbers {low}..{high}"
@@ -106,22 +103,7 @@ def _rebuilt_copy(db_path: Path, folder: Path, name: str, replay) -> Path:  # no
 
 def _differences(db_path: Path, copy: Path) -> dict[str, tuple[int, int]]:
     """table -> (rows only in the station, rows only in the copy), for tables that differ."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    found: dict[str, tuple[int, int]] = {}
-    try:
-        conn.execute("ATTACH DATABASE ? AS rebuilt", (str(copy),))
-        for table, columns in projection_columns().items():
-            cols = ", ".join(f'"{c}"' for c in columns)
-            extra = conn.execute(f'SELECT count(*) FROM (SELECT {cols} FROM main."{table}" '
-                                 f'EXCEPT SELECT {cols} FROM rebuilt."{table}")').fetchone()[0]
-            missing = conn.execute(f'SELECT count(*) FROM (SELECT {cols} FROM rebuilt."{table}" '
-                                   f'EXCEPT SELECT {cols} FROM main."{table}")').fetchone()[0]
-            if extra or missing:
-                found[table] = (extra, missing)
-        conn.execute("DETACH DATABASE rebuilt")
-    finally:
-        conn.close()
-    return found
+    return dbfile.differences(db_path, copy, projection_columns())
 
 
 def _compare_with_rebuild(db_path: Path, report: CheckReport) -> None:
@@ -159,14 +141,10 @@ def check_database(db_path: Path | str, *, own_station_id: str | None = None, re
     report = CheckReport(integrity=integrity(db_path))
     if report.integrity != "ok":
         return report
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
+    with dbfile.read_only(db_path) as conn:
         if own_station_id is None:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'station_id'").fetchone()
-            own_station_id = row[0] if row else None
+            own_station_id = dbfile.own_station_id(conn)
         _log_invariants(conn, own_station_id, report)
-    finally:
-        conn.close()
     if rebuild:
         _compare_with_rebuild(db_path, report)
     return report
@@ -176,12 +154,7 @@ def check_station(data_dir: Path | str, *, rebuild: bool = True) -> CheckReport:
     data_dir = Path(data_dir)
     report = check_database(data_dir / "station.db", rebuild=rebuild)
     if report.integrity == "ok":
-        conn = sqlite3.connect(f"file:{data_dir / 'station.db'}?mode=ro", uri=True)
-        try:
-            meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('station_id', 'role', "
-                                     "'active_key_id')"))
-        finally:
-            conn.close()
+        meta = dbfile.meta_values(data_dir / "station.db", ("station_id", "role", "active_key_id"))
         if "station_id" not in meta:
             report.problems.append(f"{data_dir / 'station.db'} holds no station (an interrupted init?)")
         role = meta.get("role", "desk")

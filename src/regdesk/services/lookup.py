@@ -24,9 +24,7 @@ alone ("361" or "000361" for GCM17-000361; every id with that number when prefix
 
 from __future__ import annotations
 
-import os
 import re
-import sqlite3
 import threading
 import time
 from bisect import bisect_left
@@ -42,6 +40,7 @@ from regdesk.domain import token as tokens
 from regdesk.domain.names import alternate_words, fold, search_words, word_tuple
 from regdesk.services.station import Station
 from regdesk.store.models import Badge, BadgeDelivery, Participant
+from regdesk.store.queries import lookup as lookup_queries
 
 STATUSES = ("accredited", "badge_collected", "badge_replaced", "withdrawn")
 
@@ -231,22 +230,12 @@ def _postings(records: np.ndarray, word_ids: np.ndarray, vocabulary_size: int) -
     return _Postings(start, records[order])
 
 
-def _fingerprint(conn: sqlite3.Connection) -> tuple:
-    last_import = conn.execute(
-        "SELECT max(local_order) FROM events WHERE kind = 'accreditation_imported'").fetchone()[0]
-    # max(rowid) also notices participants written without an import event (bulk loads, tests).
-    last_row = conn.execute("SELECT max(rowid) FROM participants").fetchone()[0]
-    return (last_import, last_row)
-
-
 def build_index(station: Station) -> SearchIndex:
     started = time.perf_counter()
-    reader = _reader(station)
+    reader = lookup_queries.reader(str(station.db_path))
     with reader.lock:
-        fingerprint = _fingerprint(reader.conn)
-        rows = reader.conn.execute(
-            "SELECT accreditation_id, family_name, given_names, family_name_latin, given_names_latin, "
-            "delegation, delegation_role, confirmation_code, category, status FROM participants").fetchall()
+        fingerprint = lookup_queries.fingerprint(reader.conn)
+        rows = lookup_queries.participant_rows(reader.conn)
     folded = {v: fold(v) for v in {r[3] for r in rows} | {r[4] for r in rows}}
     rows.sort(key=lambda r: (folded[r[3]], folded[r[4]], r[0]))
     family = _Field([(r[1], r[3]) for r in rows])
@@ -297,58 +286,18 @@ def build_index(station: Station) -> SearchIndex:
 # --- one read connection and one index per station database -------------------------------------
 
 
-@dataclass
-class _Reader:
-    """A plain sqlite3 connection for the hot path: a search costs a few hundred microseconds of
-    SQL, far less than a pooled SQLAlchemy connection would (WAL: reading never blocks the desk)."""
-
-    conn: sqlite3.Connection
-    file_id: tuple[int, int]
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    index: SearchIndex | None = None
-    build_lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-_READERS: dict[str, _Reader] = {}
-_READERS_LOCK = threading.Lock()
-_READERS_MAX = 4  # stations open in one process at a time (tests, the demo); oldest dropped first
-
-
-def _reader(station: Station) -> _Reader:
-    path = str(station.db_path)
-    stat = os.stat(path)
-    file_id = (stat.st_dev, stat.st_ino)
-    reader = _READERS.get(path)
-    if reader is not None and reader.file_id == file_id:
-        return reader
-    with _READERS_LOCK:
-        reader = _READERS.get(path)
-        if reader is None or reader.file_id != file_id:  # first use, or a new database at the same path
-            conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA query_only=ON")  # this connection only ever reads
-            conn.execute("PRAGMA busy_timeout=10000")
-            reader = _Reader(conn, file_id)
-            old = _READERS.pop(path, None)
-            _READERS[path] = reader
-            if old is not None:
-                old.conn.close()
-            while len(_READERS) > _READERS_MAX:
-                _READERS.pop(next(iter(_READERS))).conn.close()
-    return reader
-
-
 def invalidate(station: Station) -> None:
     """Forget the station's index (it is rebuilt on the next search)."""
-    reader = _READERS.get(str(station.db_path))
+    reader = lookup_queries.known_reader(str(station.db_path))
     if reader is not None:
         reader.index = None
 
 
 def index_for(station: Station) -> SearchIndex:
     """The station's current index, rebuilt when the mirror changed since it was built."""
-    reader = _reader(station)
+    reader = lookup_queries.reader(str(station.db_path))
     with reader.lock:
-        fingerprint = _fingerprint(reader.conn)
+        fingerprint = lookup_queries.fingerprint(reader.conn)
     index = reader.index
     if index is not None and index.fingerprint == fingerprint:
         return index
@@ -523,9 +472,9 @@ def _exact_records(station: Station, index: SearchIndex, query: str) -> list[str
         return [check.claims.participant_id] if check.ok and check.claims is not None else []
     serial = tokens.normalise_serial(cleaned)
     if len(serial) == 8 and len(cleaned) <= 10:
-        reader = _reader(station)
+        reader = lookup_queries.reader(str(station.db_path))
         with reader.lock:
-            owner = reader.conn.execute("SELECT participant_id FROM badges WHERE serial = ?", (serial,)).fetchone()
+            owner = lookup_queries.badge_owner(reader.conn, serial)
         if owner:
             return [owner[0]]
     return []
@@ -537,15 +486,11 @@ def hits_for(station: Station, accreditation_ids: list[str], index: SearchIndex 
     if not accreditation_ids:
         return []
     index = index or index_for(station)
-    marks = ",".join("?" * len(accreditation_ids))
-    reader = _reader(station)
+    reader = lookup_queries.reader(str(station.db_path))
     badges: dict[str, list[tuple[str, bool, int]]] = {}
     delivered: set[str] = set()
     with reader.lock:
-        for pid, serial, revoked, issue_no, was_delivered in reader.conn.execute(
-                "SELECT b.participant_id, b.serial, b.revoked, b.issue_no, d.serial IS NOT NULL FROM badges AS b "
-                f"LEFT JOIN badge_deliveries AS d ON d.serial = b.serial WHERE b.participant_id IN ({marks})",
-                accreditation_ids):
+        for pid, serial, revoked, issue_no, was_delivered in lookup_queries.badges_of(reader.conn, accreditation_ids):
             badges.setdefault(pid, []).append((serial, bool(revoked), issue_no))
             if was_delivered:
                 delivered.add(serial)

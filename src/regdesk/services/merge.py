@@ -30,20 +30,19 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from regdesk.domain import authority, chain, payloads
 from regdesk.domain import trust as certs
-from regdesk.domain.events import Event, EventKind, canonical_json, format_utc, parse_utc
+from regdesk.domain.events import Event, EventKind, canonical_json, parse_utc
 from regdesk.errors import RegdeskError
 from regdesk.store import eventlog, projections
 from regdesk.domain.chain import SEAL_EVERY
 from regdesk.store.eventlog import TRAVEL_COLUMNS
 from regdesk.store.models import EnrolledStation, HeldEvent, StationRevocation
-from regdesk.store.db import driver
+from regdesk.store.queries import events as event_queries
 
-_IN_CHUNK = 900  # SQLite host parameters per statement, under the old 999 limit
+_IN_CHUNK = event_queries.IN_CHUNK
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _HASH_MATCH = re.compile("[0-9a-f]{64}").fullmatch
 _SEAL_MATCH = re.compile("[0-9a-f]{128}").fullmatch
@@ -176,19 +175,9 @@ def incoming_from_row(row: Sequence[Any]) -> Incoming:
 def travelling_rows(session: Session, *, after_local_order: int = 0, through_local_order: int | None = None,
                     since_time: str | None = None, limit: int | None = None) -> list[tuple]:
     """(local_order, *TRAVEL_COLUMNS) of the events this station may pass on, oldest first."""
-    conditions = ["local_order > :after"]
-    params: dict[str, Any] = {"after": after_local_order}
-    if through_local_order is not None:
-        conditions.append("local_order <= :through")
-        params["through"] = through_local_order
-    if since_time is not None:
-        conditions.append("recorded_at >= :since")
-        params["since"] = since_time
-    sql = (f"SELECT local_order, {', '.join(TRAVEL_COLUMNS)} FROM events WHERE {' AND '.join(conditions)} "
-           "ORDER BY local_order" + (" LIMIT :limit" if limit else ""))
-    if limit:
-        params["limit"] = limit
-    return [tuple(r) for r in session.execute(text(sql), params)]
+    return event_queries.travelling_rows(session, TRAVEL_COLUMNS, after_local_order=after_local_order,
+                                         through_local_order=through_local_order, since_time=since_time,
+                                         limit=limit)
 
 
 # --- what the merge checks ------------------------------------------------------------------------------
@@ -385,13 +374,7 @@ def _verify_station(session: Session, ctx: TrustContext, station_id: str, items:
 
 
 def _existing_ids(session: Session, ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    conn = session.connection()
-    for start in range(0, len(ids), _IN_CHUNK):
-        chunk = ids[start : start + _IN_CHUNK]
-        found.update(conn.exec_driver_sql(f"SELECT id FROM events WHERE id IN ({','.join('?' * len(chunk))})",
-                                          tuple(chunk)).scalars())
-    return found
+    return event_queries.existing_ids(session, ids)
 
 
 def _held(session: Session, station_ids: Iterable[str] | None = None) -> list[Incoming]:
@@ -419,7 +402,7 @@ def held_events(session: Session) -> dict[str, Incoming]:
 
 
 def held_count(session: Session) -> int:
-    return session.execute(text("SELECT count(*) FROM held_events")).scalar_one()
+    return event_queries.held_count(session)
 
 
 def store_held(session: Session, waiting: list[Incoming], now_text: str) -> None:
@@ -427,14 +410,10 @@ def store_held(session: Session, waiting: list[Incoming], now_text: str) -> None
 
 
 def _update_held(session: Session, waiting: list[Incoming], settled_ids: list[str], now_text: str) -> None:
-    conn = session.connection()
-    for start in range(0, len(settled_ids), _IN_CHUNK):
-        chunk = settled_ids[start : start + _IN_CHUNK]
-        conn.exec_driver_sql(f"DELETE FROM held_events WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+    event_queries.delete_held(session, settled_ids)
     if waiting:
-        driver(conn).executemany(
-            "INSERT OR IGNORE INTO held_events (id, station_id, seq, recorded_at, operator, operator_role, kind, "
-            "payload, prev_hash, seal, held_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        event_queries.insert_held(
+            session,
             [(i.event.id, i.event.station_id, i.event.seq, i.recorded_at_text, i.event.operator,
               i.event.operator_role, i.event.kind, i.payload_json, i.prev_hash, i.seal, now_text) for i in waiting])
 
@@ -529,11 +508,10 @@ def merge(session: Session, incoming: Iterable[Incoming], ctx: TrustContext, *, 
     # Each station's events in chain order, stations one after another: the log stays a valid
     # chain in local order, which is what a bundle of this station relays.
     rows = [item.stored_row() for item in accepted]
-    conn = session.connection()
-    before = conn.execute(text("SELECT coalesce(max(local_order), 0) FROM events")).scalar_one()
+    before = event_queries.latest_local_order(session.connection())
     eventlog.insert_verified(session, rows)
     result.first_local_order = before + 1
-    result.last_local_order = conn.execute(text("SELECT max(local_order) FROM events")).scalar_one()
+    result.last_local_order = event_queries.max_local_order(session.connection())
     result.added = [item.event for item in accepted]
     projections.apply_many(session, result.added)
     return result

@@ -1,4 +1,4 @@
-"""Scan points: security screening at the venue and bus boarding at the hotels and the ICC stop.
+"""Scan points: security screening at the venue and bus boarding at the hotels and the venue's stop.
 
 A `Scanner` turns one scanned string into a durable verdict: verify the badge token with public
 keys only, look the serial and holder up in the local mirror, decide (domain.verdict), and
@@ -6,7 +6,7 @@ record a `scan_recorded` event (denials included) in one short transaction. The 
 `ScanResult` with everything the screen or the CLI shows.
 
 Scan-point configuration lives in the station settings (meta table):
-    scan.point              "security:ICC-MAIN" or "bus:WES:to_icc"
+    scan.point              "security:<checkpoint>" or "bus:<stop>:to_venue" (legacy "to_icc" still read)
     scan.departure          JSON of the current bus departure (bus stations only)
     bus.over_capacity_bell  "1" (default on bus stations) or "0": ring when a boarding goes over capacity
 
@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, event, exists, func, literal, or_, select, union
-from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from regdesk.config import ICC_STOP, EventConfig, Place, ScheduledDeparture
+from regdesk.config import EventConfig, Place, ScheduledDeparture
+from regdesk.domain.buses import BUS_DIRECTIONS, TO_HOTEL, TO_VENUE, bus_direction
 from regdesk.errors import RegdeskError
 from regdesk.domain import passes as temporary
 from regdesk.domain import token as tokens
@@ -36,21 +36,28 @@ from regdesk.domain.names import fold
 from regdesk.domain.verdict import COUNTED_VERDICTS, Outcome, ScanFacts, Verdict, decide, guidance, sanitise_raw
 from regdesk.services import operators
 from regdesk.services.station import Station
-from regdesk.store.db import driver, make_engine, session_factory, writer
+from regdesk.store.db import make_engine, session_factory, writer
+from regdesk.store.queries import scans as scan_queries
+from regdesk.store.queries.scans import FactsRow
 from regdesk.store.models import (
     Badge,
-    EnrolledStation,
-    EventRow,
     Participant,
-    PublicKey,
-    Revocation,
     Scan,
-    StationRevocation,
+    EventRow,
     TemporaryPass,
 )
 
 POINT_KINDS = ("security", "bus")
-DIRECTIONS = {"to_icc": "to ICC", "to_hotel": "to hotel"}
+
+def direction_label(direction: str, config: EventConfig) -> str:
+    """"to <venue stop>" / "to hotel": how a scan point's direction reads on screens (the venue from the event file)."""
+    return {TO_VENUE: f"to {config.venue_stop.short}", TO_HOTEL: "to hotel"}.get(bus_direction(direction), direction)
+
+
+def direction_choices(config: EventConfig) -> list[tuple[str, str]]:
+    """(label, value) of every bus direction, for a picker."""
+    return [(direction_label(d, config), d) for d in BUS_DIRECTIONS]
+
 SETTING_POINT = "scan.point"
 SETTING_DEPARTURE = "scan.departure"
 SETTING_OVER_CAPACITY_BELL = "bus.over_capacity_bell"
@@ -59,57 +66,6 @@ RAW_LIMIT = 200
 CHECKPOINT_EVERY = 200  # scans between WAL checkpoints when the lane never pauses
 _RECENT_CACHE_SIZE = 4096
 
-# Hot-path statements, built once as Core statements on the tables and run on the session's
-# connection: SQLAlchemy reuses their compiled form and skips the ORM layer, so a scan pays
-# mostly for the SQLite work (primary-key and index look-ups).
-_SCANS, _BADGES, _PARTICIPANTS = Scan.__table__.c, Badge.__table__.c, Participant.__table__.c
-_P = Participant.__table__
-# Valid badges and temporary passes count; spelt out (not IN) so the facts query compiles once, literally.
-_COUNTED_VERDICT = or_(*(_SCANS.verdict == literal(v) for v in COUNTED_VERDICTS))
-_RECENT_VALID = exists().where(
-    _SCANS.serial == bindparam("serial"), _SCANS.point == bindparam("point"),
-    _SCANS.scanned_at >= bindparam("recent_since"), _SCANS.scanned_at <= bindparam("recent_until"),
-    _COUNTED_VERDICT, _SCANS.counted.is_(True),
-)
-# Counted venue entries today with any of the holder's badges. The day is a UTC range, not
-# local_day: with `local_day = ?` SQLite prefers the (local_day, point_kind) index and walks a
-# whole day of scans; this way it uses the serial index.
-_ENTRIES_TODAY = select(func.count()).select_from(Scan.__table__).where(
-    _SCANS.serial.in_(union(select(bindparam("serial")),
-                            select(_BADGES.serial).where(_BADGES.participant_id == bindparam("pid")))),
-    _SCANS.scanned_at >= bindparam("day_start"), _SCANS.scanned_at < bindparam("day_end"),
-    _SCANS.point_kind == "security", _COUNTED_VERDICT, _SCANS.counted.is_(True),
-).scalar_subquery()
-_ONE_ROW = select(literal(1).label("one")).subquery()
-# A revoked station's cut-off for the key that signed the badge (NULL when not revoked), and the
-# badge's own place in its desk's chain: a badge made after the cut-off is not trusted.
-_PK, _ST, _SR, _EV = (PublicKey.__table__.c, EnrolledStation.__table__.c, StationRevocation.__table__.c,
-                      EventRow.__table__.c)
-_KEY_REVOKED_HEADS = (select(_SR.heads).select_from(PublicKey.__table__.join(
-    EnrolledStation.__table__, _ST.station_id == _PK.station_id).join(
-    StationRevocation.__table__, _SR.station_key == _ST.public_key))
-    .where(_PK.key_id == bindparam("kid")).limit(1).scalar_subquery())
-_ISSUED_AT = (select(func.json_array(_EV.station_id, _EV.seq)).select_from(Badge.__table__.join(
-    EventRow.__table__, _EV.id == _BADGES.issued_event_id)).where(_BADGES.serial == bindparam("serial"))
-    .limit(1).scalar_subquery())
-# Everything a verified badge needs, in one round trip: holder (NULLs when not in the mirror),
-# revoked?, recently scanned here?, entries today so far.
-_FACTS = select(
-    _P.c.accreditation_id, _P.c.given_names, _P.c.family_name, _P.c.given_names_latin, _P.c.family_name_latin,
-    _P.c.delegation, _P.c.category, _P.c.status,
-    exists().where(Revocation.__table__.c.serial == bindparam("serial")).label("revoked"),
-    _RECENT_VALID.label("recent"),
-    _ENTRIES_TODAY.label("entries_before"),
-    _KEY_REVOKED_HEADS.label("key_revoked_heads"),
-    _ISSUED_AT.label("issued_at"),
-).select_from(_ONE_ROW.outerjoin(_P, _P.c.accreditation_id == bindparam("pid")))
-# _FACTS runs once per scan, so it is compiled once here and run on the DBAPI connection of the
-# scan's transaction: SQLAlchemy's per-execution bookkeeping cost twice the query itself.
-_FACTS_COMPILED = _FACTS.compile(dialect=sqlite_dialect())
-_FACTS_SQL = str(_FACTS_COMPILED)
-_FACTS_ORDER = tuple(_FACTS_COMPILED.positiontup or ())
-_FACTS_CONSTANTS = {k: v for k, v in _FACTS_COMPILED.params.items() if v is not None}
-FactsRow = namedtuple("FactsRow", [c.key for c in _FACTS.selected_columns])
 
 def _made_after_cut_off(heads_json: str | None, issued_at_json: str | None) -> bool:
     """A badge of a revoked station's key is trusted only when this station knows its issue,
@@ -120,10 +76,6 @@ def _made_after_cut_off(heads_json: str | None, issued_at_json: str | None) -> b
         return True
     station_id, seq = json.loads(issued_at_json)
     return seq > int(json.loads(heads_json).get(station_id, 0))
-
-
-def _no_autocheckpoint(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-    dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
 
 
 class ScanError(RegdeskError, ValueError):
@@ -137,7 +89,10 @@ class ScanError(RegdeskError, ValueError):
 class ScanPoint:
     kind: str  # security | bus
     code: str  # checkpoint code or bus stop code
-    direction: str = ""  # bus only: to_icc | to_hotel
+    direction: str = ""  # bus only: to_venue | to_hotel (a legacy "to_icc" is read as to_venue)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "direction", bus_direction(self.direction))
 
     @property
     def spec(self) -> str:
@@ -147,7 +102,7 @@ class ScanPoint:
         places = config.checkpoints if self.kind == "security" else config.bus_stops
         name = next((p.name for p in places if p.code == self.code), self.code)
         if self.kind == "bus":
-            return f"Bus stop {name}, {DIRECTIONS.get(self.direction, self.direction)}"
+            return f"Bus stop {name}, {direction_label(self.direction, config)}"
         return f"Security: {name}"
 
 
@@ -161,20 +116,23 @@ def _match_place(value: str, places: tuple[Place, ...], what: str, spec: str) ->
 
 
 def parse_point(spec: str, config: EventConfig) -> ScanPoint:
-    """`security:ICC-MAIN` or `bus:WES:to_icc` (codes or names, any case) -> ScanPoint."""
+    """`security:<checkpoint>` or `bus:<stop>:<to_venue|to_hotel>` (codes or names, any case; the legacy
+    direction "to_icc" is read as to_venue) -> ScanPoint."""
+    checkpoint_example = f"security:{config.checkpoints[0].code}" if config.checkpoints else "security:CHECKPOINT"
+    bus_example = f"bus:{config.bus_stops[0].code}:{TO_VENUE}"
     parts = [p.strip() for p in spec.split(":")]
     kind = parts[0].lower()
     if kind == "security":
         if len(parts) != 2 or not parts[1]:
-            raise ScanError(f"scan point {spec!r}: expected security:CHECKPOINT, e.g. security:ICC-MAIN")
+            raise ScanError(f"scan point {spec!r}: expected security:CHECKPOINT, e.g. {checkpoint_example}")
         return ScanPoint("security", _match_place(parts[1], config.checkpoints, "checkpoint", spec).code)
     if kind == "bus":
         if len(parts) != 3 or not parts[1] or not parts[2]:
-            raise ScanError(f"scan point {spec!r}: expected bus:STOP:DIRECTION, e.g. bus:WES:to_icc")
+            raise ScanError(f"scan point {spec!r}: expected bus:STOP:DIRECTION, e.g. {bus_example}")
         stop = _match_place(parts[1], config.bus_stops, "bus stop", spec)
-        direction = parts[2].lower().replace("-", "_")
-        if direction not in DIRECTIONS:
-            raise ScanError(f"scan point {spec!r}: direction must be to_icc or to_hotel, not {parts[2]!r}")
+        direction = bus_direction(parts[2].lower().replace("-", "_"))
+        if direction not in BUS_DIRECTIONS:
+            raise ScanError(f"scan point {spec!r}: direction must be {' or '.join(BUS_DIRECTIONS)}, not {parts[2]!r}")
         return ScanPoint("bus", stop.code, direction)
     raise ScanError(f"scan point {spec!r}: must start with security: or bus:")
 
@@ -201,10 +159,10 @@ def _stop_named_in(station_name: str, config: EventConfig) -> Place | None:
 
 def propose_point(station: Station) -> ScanPoint:
     """Where a fresh bus station probably stands: the stop its name mentions ("Melia bus stop" ->
-    Melia, towards the ICC; "ICC buses" -> the ICC, towards the hotels), else the first hotel."""
+    Melia, towards the venue; "<venue stop> buses" -> the venue's stop, towards the hotels), else the first hotel."""
     place = _stop_named_in(station.name, station.config)
     code = place.code if place is not None else station.config.hotels[0].code
-    return ScanPoint("bus", code, "to_hotel" if code == ICC_STOP else "to_icc")
+    return ScanPoint("bus", code, TO_HOTEL if code == station.config.venue_stop.code else TO_VENUE)
 
 
 def default_point(station: Station) -> ScanPoint:
@@ -269,7 +227,10 @@ class Departure:
     bus: str  # bus number as painted on the bus, may be empty
     time: str  # scheduled local departure time HH:MM, may be empty
     opened_at: str  # UTC
-    route: str = ""  # from the timetable, e.g. "Westin, Marriott" for a bus leaving the ICC
+    route: str = ""  # from the timetable, e.g. "Westin, Marriott" for a bus leaving the venue
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "direction", bus_direction(self.direction))  # a departure saved as "to_icc"
 
     @property
     def label(self) -> str:
@@ -482,7 +443,7 @@ class Scanner:
         # an automatic WAL checkpoint inside a scan's commit (that copy + fsync took 20-60 ms once
         # every ~70 scans); `housekeeping()` checkpoints between scans instead.
         self._engine = make_engine(station.db_path)
-        event.listen(self._engine, "connect", _no_autocheckpoint)
+        scan_queries.no_autocheckpoint(self._engine)
         # Each scan's transaction takes the write lock first (BEGIN IMMEDIATE): two lanes of one
         # station never read the same facts and next seq, and never fail on a lock upgrade.
         self._session = session_factory(writer(self._engine))()  # expire_on_commit: no stale ORM row later
@@ -511,8 +472,7 @@ class Scanner:
         CHECKPOINT_EVERY scans unless forced. PASSIVE never blocks other readers or writers."""
         if self._since_checkpoint == 0 or (self._since_checkpoint < CHECKPOINT_EVERY and not force):
             return
-        with self._engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        scan_queries.checkpoint_wal(self._engine)
         self._since_checkpoint = 0
 
     # -- configuration --
@@ -620,13 +580,10 @@ class Scanner:
         """One round trip: holder columns (None when not in the mirror), revoked, recent, entries_before."""
         window = self.repeat_window
         start = datetime(day.year, day.month, day.day, tzinfo=self.station.config.zone)
-        values = {
-            **_FACTS_CONSTANTS, "serial": serial, "pid": participant_id, "point": self.point.code, "kid": key_id,
-            "recent_since": format_utc(now - window), "recent_until": format_utc(now + window),
-            "day_start": format_utc(start), "day_end": format_utc(start + timedelta(days=1)),
-        }
-        dbapi = driver(session)  # same connection, same transaction
-        return FactsRow(*dbapi.execute(_FACTS_SQL, tuple(values[k] for k in _FACTS_ORDER)).fetchone())
+        return scan_queries.scan_facts(
+            session, serial=serial, participant_id=participant_id, point=self.point.code, key_id=key_id,
+            recent_since=format_utc(now - window), recent_until=format_utc(now + window),
+            day_start=format_utc(start), day_end=format_utc(start + timedelta(days=1)))
 
     def _recently_here(self, facts_recent: bool, serial: str, now: datetime) -> bool:
         """Counted valid scan of this badge at this point within the repeat window: from memory, or

@@ -343,11 +343,10 @@ def seal_own_head(station: Station) -> int:
                                "or have a supervisor provision a new station")
         raise StationError("this station was made before the chain of trust: its events cannot be verified "
                            "elsewhere. Create the meeting again with this regdesk (see README, Trust)")
-    from sqlalchemy import text
+    from regdesk.store.queries import events as event_queries
 
-    find = text("SELECT id, seq, hash, seal FROM events WHERE station_id = :s AND seq = :q")
     with station.transaction() as session:
-        through = session.execute(text("SELECT coalesce(max(local_order), 0) FROM events")).scalar_one()
+        through = event_queries.latest_local_order(session)
         head_seq, _ = eventlog.head(session, station.station_id)
         done = session.get(Meta, SETTING_SEALED_THROUGH)
         sealed_through = int(done.value) if done is not None else 0
@@ -355,7 +354,7 @@ def seal_own_head(station: Station) -> int:
             return through
         checkpoints = [*range((sealed_through // SEAL_EVERY + 1) * SEAL_EVERY, head_seq, SEAL_EVERY), head_seq]
         for seq in checkpoints:
-            row = session.execute(find, {"s": station.station_id, "q": seq}).first()
+            row = event_queries.event_at(session, station.station_id, seq)
             if row is not None and row.seal is None:
                 eventlog.seal_event(session, row.id, trust.seal(station.station_key, station.config.code,
                                                                  station.station_id, row.seq, row.hash))

@@ -31,26 +31,16 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
     Engine,
-    LargeBinary,
-    MetaData,
-    Table,
-    Text,
     create_engine,
     func,
     select,
-    text,
 )
-from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session
@@ -70,8 +60,8 @@ from regdesk.services.merge import (
     travelling_rows,
 )
 from regdesk.services.station import SYSTEM_OPERATOR, Station, StationError, seal_own_head
-from regdesk.store.eventlog import TRAVEL_COLUMNS
 from regdesk.store.models import EventRow, Meta
+from regdesk.store.queries import hub as hub_queries
 
 # Format 3: events carry their place in their station's signed hash chain. Hubs of older formats
 # hold events nobody can verify: a meeting created with this regdesk uses a new hub database.
@@ -79,52 +69,10 @@ HUB_FORMAT = "3"
 PUSH_CHUNK = 2000
 PULL_CHUNK = 5000
 CONNECT_TIMEOUT_S = 5
-# pg_advisory_xact_lock keys ("regd" + purpose): one for schema creation, one for pushes.
-_SCHEMA_LOCK = 0x72656764_00000001
-_PUSH_LOCK = 0x72656764_00000002
 
 SETTING_HUB_URL = "hub_url"
 _LAST_SYNC = "sync.last_sync"
 _LAST_HUB = "sync.last_hub"
-
-hub_metadata = MetaData()
-hub_meta = Table(
-    "hub_meta", hub_metadata,
-    Column("key", Text, primary_key=True),
-    Column("value", Text, nullable=False),
-)
-hub_events = Table(
-    "hub_events", hub_metadata,
-    Column("hub_order", BigInteger, primary_key=True, autoincrement=True),
-    Column("id", UUID(as_uuid=False), nullable=False, unique=True),
-    Column("station_id", Text, nullable=False),
-    Column("seq", BigInteger, nullable=False),
-    Column("recorded_at", Text, nullable=False),
-    Column("operator", Text, nullable=False),
-    Column("operator_role", Text, nullable=False),
-    Column("kind", Text, nullable=False),
-    Column("payload", Text, nullable=False),  # the station's canonical JSON text, unchanged
-    Column("prev_hash", Text, nullable=False),
-    Column("seal", Text, nullable=True),
-    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-)
-# Join tickets waiting for the station they were made for (locked with the one-time join code).
-hub_tickets = Table(
-    "hub_tickets", hub_metadata,
-    Column("ticket_id", Text, primary_key=True),
-    Column("box", LargeBinary, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-)
-_HUB_COLUMNS = ", ".join(TRAVEL_COLUMNS)
-_PUSH_SCRATCH_SQL = ("CREATE TEMPORARY TABLE IF NOT EXISTS hub_push (position int, id uuid, station_id text, seq bigint, "
-                     "recorded_at text, operator text, operator_role text, kind text, payload text, prev_hash text, "
-                     "seal text) ON COMMIT DELETE ROWS")
-_PUSH_COPY_SQL = f"COPY hub_push (position, {_HUB_COLUMNS}) FROM STDIN"
-_PUSH_SQL = (f"INSERT INTO hub_events ({_HUB_COLUMNS}) SELECT {_HUB_COLUMNS} FROM hub_push ORDER BY position "
-             "ON CONFLICT (id) DO NOTHING")
-_PULL_SQL = (f"SELECT hub_order, id::text, {_HUB_COLUMNS.replace('id, ', '', 1)} FROM hub_events "
-             "WHERE hub_order > %s AND station_id <> %s ORDER BY hub_order LIMIT %s")
-
 
 def _hub_errors() -> tuple[type[Exception], ...]:
     """What a hub call may raise. Evaluated only when one fails: psycopg is imported on demand, which
@@ -222,9 +170,7 @@ class Hub:
         """The hub's settings; {} when the hub schema does not exist yet."""
         try:
             with self.engine.connect() as conn:
-                if conn.execute(text("SELECT to_regclass('hub_meta')")).scalar_one() is None:
-                    return {}
-                return dict(conn.execute(select(hub_meta.c.key, hub_meta.c.value)).all())
+                return hub_queries.read_meta(conn)
         except DBAPIError as exc:
             raise self._fail(exc) from None
 
@@ -234,19 +180,10 @@ class Hub:
             return self._hub_id
         try:
             with self.engine.begin() as conn:
-                # Two stations starting at once must not both run CREATE TABLE.
-                conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
-                had_events = conn.execute(text("SELECT to_regclass('hub_events')")).scalar_one() is not None
-                hub_metadata.create_all(conn, checkfirst=True)
                 initial = [{"key": "hub_id", "value": str(uuid.uuid4())}, {"key": "format", "value": HUB_FORMAT},
                            {"key": "event_code", "value": event_code}, {"key": "event_toml", "value": event_toml},
                            {"key": "root", "value": root}]
-                conn.execute(pg_insert(hub_meta).on_conflict_do_nothing(index_elements=["key"]), initial)
-                if not had_events:
-                    # A hub whose events are gone (dropped, a new database under an old name) is a
-                    # new hub: stations must not trust their cursors for it.
-                    conn.execute(hub_meta.update().where(hub_meta.c.key == "hub_id").values(value=str(uuid.uuid4())))
-                meta = dict(conn.execute(select(hub_meta.c.key, hub_meta.c.value)).all())
+                meta = hub_queries.ensure_schema(conn, initial, new_hub_id=str(uuid.uuid4()))
         except DBAPIError as exc:
             raise self._fail(exc) from None
         if meta.get("event_code") != event_code:
@@ -264,22 +201,21 @@ class Hub:
     def has_event(self, event_id: str) -> bool:
         try:
             with self.engine.connect() as conn:
-                return conn.execute(select(hub_events.c.hub_order).where(hub_events.c.id == event_id)).first() is not None
+                return hub_queries.has_event(conn, event_id)
         except DBAPIError as exc:
             raise self._fail(exc) from None
 
     def max_order(self) -> int:
         try:
             with self.engine.connect() as conn:
-                return conn.execute(select(func.coalesce(func.max(hub_events.c.hub_order), 0))).scalar_one()
+                return hub_queries.max_order(conn)
         except DBAPIError as exc:
             raise self._fail(exc) from None
 
     def put_ticket(self, ticket_id: str, box: bytes) -> None:
         try:
             with self.engine.begin() as conn:
-                conn.execute(pg_insert(hub_tickets).values(ticket_id=ticket_id, box=box)
-                             .on_conflict_do_update(index_elements=["ticket_id"], set_={"box": box}))
+                hub_queries.put_ticket(conn, ticket_id, box)
         except DBAPIError as exc:
             raise self._fail(exc) from None
 
@@ -287,11 +223,7 @@ class Hub:
         """The ticket, removed from the hub: a join code works once."""
         try:
             with self.engine.begin() as conn:
-                if conn.execute(text("SELECT to_regclass('hub_tickets')")).scalar_one() is None:
-                    return None
-                row = conn.execute(hub_tickets.delete().where(hub_tickets.c.ticket_id == ticket_id)
-                                   .returning(hub_tickets.c.box)).first()
-                return bytes(row[0]) if row else None
+                return hub_queries.take_ticket(conn, ticket_id)
         except DBAPIError as exc:
             raise self._fail(exc) from None
 
@@ -302,15 +234,7 @@ class Hub:
             return
         try:
             with self.engine.begin() as conn:
-                cursor = conn.connection.driver_connection.cursor()
-                # COPY into a scratch table, then one INSERT: pushes hold the hub's push lock, so
-                # their speed is every other station's wait (row-by-row INSERTs were 5x slower).
-                cursor.execute(_PUSH_SCRATCH_SQL)
-                with cursor.copy(_PUSH_COPY_SQL) as copy:
-                    for position, row in enumerate(rows):
-                        copy.write_row((position, *row))
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_PUSH_LOCK,))
-                cursor.execute(_PUSH_SQL)
+                hub_queries.push_rows(conn, rows)
         except _hub_errors() as exc:
             raise self._fail(exc) from None
 
@@ -320,18 +244,14 @@ class Hub:
         own events: a restored copy takes a new station id)."""
         try:
             with self.engine.connect() as conn:
-                # The driver's cursor, not a Result: a catching-up station pulls hundreds of
-                # thousands of rows, and plain tuples are all the merge needs.
-                cursor = conn.connection.driver_connection.cursor()
-                cursor.execute(_PULL_SQL, (after, skip_station, limit))
-                return cursor.fetchall()
+                return hub_queries.pull_rows(conn, after, limit, skip_station)
         except _hub_errors() as exc:
             raise self._fail(exc) from None
 
     def event_count(self) -> int:
         try:
             with self.engine.connect() as conn:
-                return conn.execute(select(func.count()).select_from(hub_events)).scalar_one()
+                return hub_queries.event_count(conn)
         except DBAPIError as exc:
             raise self._fail(exc) from None
 

@@ -177,7 +177,7 @@ class Scan(Base):
     station_id: Mapped[str] = mapped_column(String(36))
     point_kind: Mapped[str] = mapped_column(String(16))  # security | bus
     point: Mapped[str] = mapped_column(String(64))  # checkpoint code or bus stop code
-    direction: Mapped[str] = mapped_column(String(16), default="")  # to_icc | to_hotel
+    direction: Mapped[str] = mapped_column(String(16), default="")  # to_venue | to_hotel (rows from before: to_icc)
     departure: Mapped[str] = mapped_column(String(64), default="")
     verdict: Mapped[str] = mapped_column(String(16))  # valid | denied | repeat
     reason: Mapped[str] = mapped_column(String(32))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from regdesk.clock import FixedClock
@@ -46,6 +46,7 @@ from regdesk.services.operators import OperatorSession
 from regdesk.services.station import Station, found_meeting, open_station
 from regdesk.services.sync import Hub, sync_once
 from regdesk.store.models import Badge, EventRow
+from regdesk.store.queries import hub as hub_queries
 
 ROOT_PASSPHRASE = "drill root passphrase, never a real one"
 SUPERVISOR_SECRET = "maria drill passphrase 2017"
@@ -97,19 +98,13 @@ class HubDatabase:
             admin = admin.set(drivername="postgresql+psycopg")
         self.admin = admin
         self.name = f"regdesk_drill_{uuid.uuid4().hex[:12]}"
-        engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
-        engine.dispose()
+        hub_queries.create_database(admin, self.name)
         self.url = admin.set(database=self.name).render_as_string(hide_password=False)
         self.dead_url = admin.set(database=self.name, port=_free_port()).render_as_string(hide_password=False)
 
     def close(self) -> None:
         try:
-            engine = create_engine(self.admin, isolation_level="AUTOCOMMIT")
-            with engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-            engine.dispose()
+            hub_queries.drop_database(self.admin, self.name)
         finally:
             if self.server is not None:
                 self.server.stop()

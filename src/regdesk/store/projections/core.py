@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 import json
 
 from regdesk.domain import payloads
+from regdesk.domain.buses import bus_direction
 from regdesk.domain.events import Event, EventKind, format_utc
 from regdesk.store.models import (
     Badge,
@@ -212,7 +213,7 @@ def _scan_recorded(session: Session, events: list[Event]) -> None:
     # Plain DBAPI rows: a scan point records one of these per badge scanned, and a station that
     # syncs takes in every other station's scans (hundreds of thousands), so per-row cost counts.
     rows = [(e.id, format_utc(e.recorded_at), p["local_day"], e.station_id, p["point_kind"], p["point"],
-             p.get("direction", ""), p.get("departure", ""), p["verdict"], p["reason"], p.get("serial") or p.get("pass_serial", ""),
+             bus_direction(p.get("direction", "")), p.get("departure", ""), p["verdict"], p["reason"], p.get("serial") or p.get("pass_serial", ""),
              p.get("participant_id", ""), int(bool(p.get("counted", True))), int(bool(p.get("manual", False))))
             for e in events for p in (e.payload,)]
     dbapi = driver(session)

@@ -15,7 +15,7 @@ That keeps the handlers' guarantees:
 - rebuildable: the tables are projection tables, wiped by `rebuild()` and refilled by the replay.
 
 Time buckets are the stored UTC hour ("2017-12-04T15"); services/tallies.py maps each bucket to
-its local day and hour, which is exact for zones with whole-hour offsets (America/Mexico_City).
+its local day and hour, which is exact for zones with whole-hour offsets (as the event's time zone has).
 Badges are counted by hour, desk and clerk only; their split by category (and revocations by
 category) depends on the mirror, which may arrive after the badge through sync, so
 services/tallies.py groups those at read time against the current mirror.

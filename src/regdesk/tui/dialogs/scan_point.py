@@ -17,9 +17,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from regdesk.config import ScheduledDeparture
+from regdesk.config import EventConfig, ScheduledDeparture
+from regdesk.domain.buses import TO_VENUE, bus_direction
 from regdesk.services import scanning
-from regdesk.services.scanning import DIRECTIONS, Departure, ScanError, ScanPoint, normalise_time
+from regdesk.services.scanning import Departure, ScanError, ScanPoint, direction_choices, normalise_time
 from regdesk.services.station import Station
 from regdesk.tui.dialogs._base import FitsSmallTerminals, dialog_css
 
@@ -74,8 +75,8 @@ class TimetableList(OptionList):
                 return
 
 
-def _direction_word(direction: str) -> str:
-    return "to the ICC" if direction == "to_icc" else "to the hotels"
+def _direction_word(direction: str, config: EventConfig) -> str:
+    return f"to the {config.venue_stop.short}" if bus_direction(direction) == TO_VENUE else "to the hotels"
 
 
 class DepartureDialog(FitsSmallTerminals, ModalScreen[DepartureRequest | None]):
@@ -121,8 +122,8 @@ class DepartureDialog(FitsSmallTerminals, ModalScreen[DepartureRequest | None]):
                                  id="dep-stop")
                 with Vertical():
                     yield Label("Direction", classes="dialog-label")
-                    yield Select([(label, code) for code, label in DIRECTIONS.items()],
-                                 value=self.point.direction if self.point else "to_icc", allow_blank=False,
+                    yield Select(direction_choices(self.station.config),
+                                 value=self.point.direction if self.point else TO_VENUE, allow_blank=False,
                                  id="dep-direction")
             yield Label("", id="dep-timetable-label", classes="dialog-label")
             yield TimetableList(id="dep-timetable")
@@ -153,7 +154,7 @@ class DepartureDialog(FitsSmallTerminals, ModalScreen[DepartureRequest | None]):
         listing = self.query_one("#dep-timetable", TimetableList)
         listing.clear_options()
         listing.add_options([
-            Option(f"{i if i <= 9 else ' '}  {d.time}  {_direction_word(d.direction)}"
+            Option(f"{i if i <= 9 else ' '}  {d.time}  {_direction_word(d.direction, self.station.config)}"
                    + (f"  ({d.route})" if d.route else ""), id=str(i - 1))
             for i, d in enumerate(self._shown, start=1)])
         label = self.query_one("#dep-timetable-label", Label)

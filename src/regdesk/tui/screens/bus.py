@@ -1,10 +1,10 @@
-"""Bus boarding at a hotel stop or the ICC stop: scan, verdict, live headcount of this departure.
+"""Bus boarding at a hotel stop or the venue's stop: scan, verdict, live headcount of this departure.
 
 F2 manual entry (damaged badge, supervisor) · F3 stop / direction / departure from the posted
 timetable · F4 close this departure (records it with its headcount and opens the next posted one).
 
 A fresh bus station asks where it stands before the first scan, proposing the stop its name
-mentions ("Melia bus stop" -> Melia, to the ICC). A boarding over the bus capacity is recorded but
+mentions ("Melia bus stop" -> Melia, to the venue). A boarding over the bus capacity is recorded but
 shown in orange as OVER CAPACITY, with the bell (station setting bus.over_capacity_bell).
 """
 

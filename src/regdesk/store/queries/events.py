@@ -1,0 +1,105 @@
+"""Reads and bulk writes on the event log's tables that the merge, sync and sealing need beyond
+store/eventlog.py: travelling rows in local order, which ids are known, held events, the newest local order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, text
+from sqlalchemy.orm import Session
+
+from regdesk.store.db import driver
+
+IN_CHUNK = 900  # SQLite host parameters per statement, under the old 999 limit
+
+
+def travelling_rows(session: Session, columns: Sequence[str], *, after_local_order: int = 0,
+                    through_local_order: int | None = None, since_time: str | None = None,
+                    limit: int | None = None) -> list[tuple[Any, ...]]:
+    """(local_order, *columns) of the events after `after_local_order` (up to `through_local_order`, recorded
+    at or after `since_time`), oldest first, at most `limit`."""
+    conditions = ["local_order > :after"]
+    params: dict[str, Any] = {"after": after_local_order}
+    if through_local_order is not None:
+        conditions.append("local_order <= :through")
+        params["through"] = through_local_order
+    if since_time is not None:
+        conditions.append("recorded_at >= :since")
+        params["since"] = since_time
+    sql = (f"SELECT local_order, {', '.join(columns)} FROM events WHERE {' AND '.join(conditions)} "
+           "ORDER BY local_order" + (" LIMIT :limit" if limit else ""))
+    if limit:
+        params["limit"] = limit
+    return [tuple(r) for r in session.execute(text(sql), params)]
+
+
+def count_between(session: Session, after_local_order: int, through_local_order: int,
+                  since_time: str | None = None) -> int:
+    """Events with local order in (after, through], recorded at or after `since_time` when given."""
+    count: int = session.execute(text(
+        "SELECT count(*) FROM events WHERE local_order > :after AND local_order <= :through"
+        + (" AND recorded_at >= :since" if since_time else "")),
+        {"after": after_local_order, "through": through_local_order, "since": since_time}).scalar_one()
+    return count
+
+
+def existing_ids(session: Session, ids: Sequence[str]) -> set[str]:
+    """Which of `ids` are in the log already."""
+    found: set[str] = set()
+    conn = session.connection()
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = ids[start : start + IN_CHUNK]
+        found.update(conn.exec_driver_sql(f"SELECT id FROM events WHERE id IN ({','.join('?' * len(chunk))})",
+                                          tuple(chunk)).scalars())
+    return found
+
+
+def held_count(session: Session) -> int:
+    """Events held back until what they depend on arrives."""
+    count: int = session.execute(text("SELECT count(*) FROM held_events")).scalar_one()
+    return count
+
+
+def held_among(session: Session, ids: Sequence[str]) -> int:
+    """How many of `ids` are held."""
+    held = 0
+    conn = session.connection()
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = ids[start : start + IN_CHUNK]
+        held += conn.exec_driver_sql(f"SELECT count(*) FROM held_events WHERE id IN ({','.join('?' * len(chunk))})",
+                                     tuple(chunk)).scalar_one()
+    return held
+
+
+def delete_held(session: Session, ids: Sequence[str]) -> None:
+    conn = session.connection()
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = ids[start : start + IN_CHUNK]
+        conn.exec_driver_sql(f"DELETE FROM held_events WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+
+
+def insert_held(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """(id, station_id, seq, recorded_at, operator, operator_role, kind, payload, prev_hash, seal, held_since)
+    rows, through the DB-API cursor (a pull can hold thousands); an id already held is left as it is."""
+    driver(session.connection()).executemany(
+        "INSERT OR IGNORE INTO held_events (id, station_id, seq, recorded_at, operator, operator_role, kind, "
+        "payload, prev_hash, seal, held_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def latest_local_order(bind: Session | Connection) -> int:
+    """The newest local order in the log, 0 when it is empty."""
+    latest: int = bind.execute(text("SELECT coalesce(max(local_order), 0) FROM events")).scalar_one()
+    return latest
+
+
+def max_local_order(bind: Session | Connection) -> int | None:
+    """The newest local order in the log, None when it is empty."""
+    latest: int | None = bind.execute(text("SELECT max(local_order) FROM events")).scalar_one()
+    return latest
+
+
+def event_at(session: Session, station_id: str, seq: int) -> Row[Any] | None:
+    """(id, seq, hash, seal) of a station's event number `seq`."""
+    return session.execute(text("SELECT id, seq, hash, seal FROM events WHERE station_id = :s AND seq = :q"),
+                           {"s": station_id, "q": seq}).first()
