@@ -23,7 +23,7 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from regdesk.config import EventConfig, Place, ScheduledDeparture
@@ -43,7 +43,6 @@ from regdesk.store.models import (
     Badge,
     Participant,
     Scan,
-    EventRow,
     TemporaryPass,
 )
 
@@ -709,15 +708,13 @@ class Scanner:
                      and row.day == claims.day.isoformat())
             pid = row.participant_id if row is not None else ""
             person = session.get(Participant, pid) if pid else None
-            heads = session.execute(select(_KEY_REVOKED_HEADS), {"kid": claims.key_id}).scalar()
+            heads = scan_queries.key_revoked_heads(session, claims.key_id)
             printed_at = None
             if heads is not None and known and row is not None:
-                printed_at = session.execute(select(func.json_array(EventRow.station_id, EventRow.seq)).where(
-                    EventRow.id == row.printed_event_id)).scalar()
-            recent = session.execute(select(_RECENT_VALID), {
-                "serial": serial, "point": self.point.code,
-                "recent_since": format_utc(now - self.repeat_window),
-                "recent_until": format_utc(now + self.repeat_window)}).scalar()
+                printed_at = scan_queries.chain_position(session, row.printed_event_id)
+            recent = scan_queries.counted_here_recently(
+                session, serial=serial, point=self.point.code, since=format_utc(now - self.repeat_window),
+                until=format_utc(now + self.repeat_window))
             facts = temporary.PassFacts(
                 token_problem=None, pass_day=claims.day, local_day=day, valid_days=self.station.config.valid_days,
                 voided=bool(row is not None and row.voided),

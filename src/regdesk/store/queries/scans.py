@@ -109,6 +109,24 @@ def scan_facts(session: Session, *, serial: str, participant_id: str, point: str
     return FactsRow(*dbapi.execute(_FACTS_SQL, tuple(values[k] for k in _FACTS_ORDER)).fetchone())
 
 
+def key_revoked_heads(session: Session, key_id: str) -> str | None:
+    """The cut-off (JSON heads) of the revoked station whose key is `key_id`, or None when not revoked."""
+    heads = session.execute(select(_KEY_REVOKED_HEADS), {"kid": key_id}).scalar()
+    return None if heads is None else str(heads)
+
+
+def counted_here_recently(session: Session, *, serial: str, point: str, since: str, until: str) -> bool:
+    """Whether `serial` was counted at `point` between the UTC times `since` and `until`."""
+    return bool(session.execute(select(_RECENT_VALID), {
+        "serial": serial, "point": point, "recent_since": since, "recent_until": until}).scalar())
+
+
+def chain_position(session: Session, event_id: str) -> str | None:
+    """[station id, seq] (JSON) of an event in its station's chain, or None when the event is unknown."""
+    position = session.execute(select(func.json_array(_EV.station_id, _EV.seq)).where(_EV.id == event_id)).scalar()
+    return None if position is None else str(position)
+
+
 def _autocheckpoint_off(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
 
