@@ -315,8 +315,9 @@ class ScanScreen(Screen):
 
     def _update_session_line(self) -> None:
         c = self.session_counts
-        self.query_one("#session-line", Static).update(
-            f"This session: {c.get('valid', 0)} valid · {c.get('denied', 0)} denied · {c.get('repeat', 0)} repeat")
+        self.query_one("#session-line", Static).update(  # one line of fixed size: no layout needed
+            f"This session: {c.get('valid', 0)} valid · {c.get('denied', 0)} denied · {c.get('repeat', 0)} repeat",
+            layout=False)
 
     # -- quitting --
 
