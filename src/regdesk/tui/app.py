@@ -19,7 +19,7 @@ from textual.worker import WorkerFailed
 
 from regdesk.domain import authority
 from regdesk.errors import RegdeskError, explain, is_machine_failure
-from regdesk.services import operators
+from regdesk.services import lookup, operators
 from regdesk.services.backup import BackupScheduler
 from regdesk.services.station import Station
 from regdesk.tui.dialogs.message import MessageDialog
@@ -93,6 +93,12 @@ class RegdeskApp(App):
         self.backups = BackupScheduler(self.station, on_error=lambda exc: self.call_from_thread(
             self.notify, f"Automatic backup failed: {exc}", severity="error", timeout=15))
         self.backups.start()
+        if self.start_mode == "desk":
+            # At conference scale the search index takes seconds to build: build it while the clerk
+            # signs in, so the first search after sign-in does not wait for it (the desk screen asks
+            # again on mount; a second caller waits for this build and reuses it).
+            self.run_worker(partial(lookup.index_for, self.station), thread=True, group="warm", exit_on_error=False,
+                            description="build the search index")
         if self.operator is None:
             self.switch_mode(SIGNIN_MODE)
         else:
