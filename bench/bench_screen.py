@@ -323,14 +323,14 @@ async def _scan_until_painted(app, frames: Frames, screen, raw: str) -> float | 
     since = frames.mark()
     t0 = time.perf_counter()
     send_keys(app, [*typed(raw), ("enter", "\r")])
-    deadline = time.perf_counter() + 20
+    deadline = time.perf_counter() + 90
     while len(screen.results) == before:
         if panel.view is not view_before and panel.view is not None and panel.view.state == "error":
             FAILED_SCANS.append(panel.view.reason)  # "not recorded: scan again" (e.g. database busy)
             return None
         if time.perf_counter() > deadline:
             shown = plain("".join(d for _t, d in frames.frames[since:]))[-600:]
-            raise TimeoutError(f"no verdict within 20 s for {raw!r}; frames since: {shown!r}")
+            raise TimeoutError(f"no verdict within 90 s for {raw!r}; frames since: {shown!r}")
         await asyncio.sleep(0.001)
     from regdesk.tui.screens.scan_base import recent_of, view_of
 
