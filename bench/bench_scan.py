@@ -70,7 +70,7 @@ def build(ctx: Context) -> tuple[Station, dict[str, list]]:
     def add_event(station_id: str, at: datetime, kind: str, payload: dict, event_id: str | None = None) -> str:
         seqs[station_id] = seqs.get(station_id, 0) + 1
         event_id = event_id or _uuid(rng)
-        events.append((event_id, station_id, seqs[station_id], format_utc(at), "bench", kind,
+        events.append((event_id, station_id, seqs[station_id], format_utc(at), "bench", "", "", "", kind,
                        json.dumps(payload, separators=(",", ":"), sort_keys=True)))
         return event_id
 
@@ -144,8 +144,8 @@ def build(ctx: Context) -> tuple[Station, dict[str, list]]:
         event_id = add_event(lane, at, EventKind.SCAN_RECORDED, payload)
         scan_rows.append((event_id, format_utc(at), local_day, lane, "security", point, "", "", verdict, reason,
                           serial, participant, verdict == "valid", False))
-    con.executemany("INSERT INTO events (id, station_id, seq, recorded_at, operator, kind, payload) "
-                    "VALUES (?,?,?,?,?,?,?)", events)
+    con.executemany("INSERT INTO events (id, station_id, seq, recorded_at, operator, operator_role, prev_hash, "
+                    "hash, kind, payload) VALUES (?,?,?,?,?,?,?,?,?,?)", events)
     con.executemany("INSERT INTO scans (event_id, scanned_at, local_day, station_id, point_kind, point, direction, "
                     "departure, verdict, reason, serial, participant_id, counted, manual) "
                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", scan_rows)

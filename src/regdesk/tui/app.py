@@ -19,13 +19,15 @@ from textual.worker import WorkerFailed
 
 from regdesk.domain import authority
 from regdesk.errors import RegdeskError, explain, is_machine_failure
-from regdesk.services import operators
+from regdesk.services import lookup, operators
 from regdesk.services.backup import BackupScheduler
 from regdesk.services.station import Station
 from regdesk.tui.dialogs.message import MessageDialog
 from regdesk.tui.modes import MODE_SCREENS, ROLE_START_MODE, load_screen_class
 from regdesk.services.operators import OperatorSession
 from regdesk.tui.screens.login import LoginScreen
+from regdesk.tui.widgets.scan_input import TERMINATOR_KEYS as SCAN_TERMINATORS
+from regdesk.tui.widgets.scan_input import ScanInput
 from regdesk.tui.widgets.status_bar import StatusBar
 
 # Supervisors switch screens with function keys (never printable letters: scan and search inputs
@@ -91,6 +93,12 @@ class RegdeskApp(App):
         self.backups = BackupScheduler(self.station, on_error=lambda exc: self.call_from_thread(
             self.notify, f"Automatic backup failed: {exc}", severity="error", timeout=15))
         self.backups.start()
+        if self.start_mode == "desk":
+            # At conference scale the search index takes seconds to build: build it while the clerk
+            # signs in, so the first search after sign-in does not wait for it (the desk screen asks
+            # again on mount; a second caller waits for this build and reuses it).
+            self.run_worker(partial(lookup.index_for, self.station), thread=True, group="warm", exit_on_error=False,
+                            description="build the search index")
         if self.operator is None:
             self.switch_mode(SIGNIN_MODE)
         else:
@@ -105,7 +113,26 @@ class RegdeskApp(App):
         idle_lock = getattr(self, "idle_lock", None)
         if idle_lock is not None and isinstance(event, events.InputEvent):
             idle_lock.touch()
+        if isinstance(event, events.Key) and self._to_scan_input(event):
+            return
         await super().on_event(event)
+
+    def _to_scan_input(self, event: events.Key) -> bool:
+        """A scanner's burst into a focused ScanInput, key by key in arrival order, without the
+        binding checks and forwarding each key would otherwise cost (widgets/scan_input.py). Scan
+        screens bind F-keys and ctrl+q only, so no printable key or terminator is a binding there."""
+        focused = self.screen.focused
+        if not isinstance(focused, ScanInput) or focused.disabled:
+            return False
+        if event.key in SCAN_TERMINATORS:
+            focused.submit_scan()
+        elif event.is_printable and event.character:
+            focused.take_typed(event.character)
+        else:
+            return False
+        event.stop()
+        event.prevent_default()
+        return True
 
     def _handle_exception(self, error: Exception) -> None:
         """An error nobody caught (Textual's one hook for it). A RegdeskError, whose message is meant

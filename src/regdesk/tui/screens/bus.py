@@ -89,7 +89,7 @@ class BusScreen(ScanScreen):
             text += f"   OVER CAPACITY by {plural(headcount - capacity, 'person', 'people')}: close this bus (F4)"
         elif full:
             text += "   BUS FULL: close this departure (F4) and board the next bus"
-        widget.update(text)
+        widget.update(text, layout=False)  # a fixed-size line (scan.tcss): no layout on every boarding
         widget.set_class(over, "-over")
         widget.set_class(full, "-full")
         widget.set_class(near, "-near")

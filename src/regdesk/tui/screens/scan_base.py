@@ -321,9 +321,9 @@ class ScanScreen(Screen):
     def _update_session_line(self) -> None:
         c = self.session_counts
         passes = f" · {c['temporary']} temporary pass{'es' if c['temporary'] != 1 else ''}" if c.get("temporary") else ""
-        self.query_one("#session-line", Static).update(
+        self.query_one("#session-line", Static).update(  # one line of fixed size: no layout needed
             f"This session: {c.get('valid', 0)} valid{passes} · {c.get('denied', 0)} denied · "
-            f"{c.get('repeat', 0)} repeat")
+            f"{c.get('repeat', 0)} repeat", layout=False)
 
     # -- quitting --
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from rich._ratio import ratio_distribute
+from rich.cells import cell_len, set_cell_size
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -27,6 +29,36 @@ class RecentScan:
     verdict: str  # VALID / DENIED / REPEAT / OVER CAP. / ERROR
     name: str  # holder, or "" when the badge did not verify
     reason: str  # plain words
+
+
+def rows_text(items: list[RecentScan], width: int) -> Text | None:
+    """The rows laid out exactly as the Rich table in `_draw` lays them out (fixed time and verdict
+    columns, name and reason sharing the rest 5:4, one space of padding between cells), as one
+    Text: a new row on every scan, and a Rich table measures every cell several times (tens of
+    milliseconds a scan). None when the width is too small for that (the table copes)."""
+    time_w = max(8, *(cell_len(i.time) for i in items))
+    verdict_w = max(9, *(cell_len(i.verdict) for i in items))
+    flexible = width - (time_w + 1) - (verdict_w + 2)
+    if flexible < 2 * (1 + 2):
+        return None
+    name_w, reason_w = ratio_distribute(flexible, [5, 4], [1 + 2, 1 + 1])
+    name_w, reason_w = name_w - 2, reason_w - 1
+    out = Text(no_wrap=True, overflow="ellipsis", end="")
+    for n, item in enumerate(items):
+        if n:
+            out.append("\n")
+        out.append(set_cell_size(item.time, time_w) + " ")
+        out.append(" ")
+        out.append(set_cell_size(item.verdict, verdict_w), style=STATE_STYLE.get(item.state, ""))
+        out.append("  ")
+        name = Text(item.name or "—")
+        name.truncate(name_w, overflow="ellipsis", pad=True)
+        out.append_text(name)
+        out.append("  ")
+        reason = Text(item.reason)
+        reason.truncate(reason_w, overflow="ellipsis", pad=True)
+        out.append_text(reason)
+    return out
 
 
 class RecentScans(Static):
@@ -51,6 +83,12 @@ class RecentScans(Static):
     def _draw(self) -> None:
         if not self.items:
             self.update(Text("No scan yet at this lane.", style="italic"))
+            return
+        width = self.content_region.width
+        lines = rows_text(list(self.items), width) if width else None
+        if lines is not None:
+            # The list has a fixed height (scan.tcss): a new row never needs a layout of the screen.
+            self.update(lines, layout=False)
             return
         table = Table(box=None, expand=True, show_header=False, pad_edge=False, padding=(0, 1))
         # Fixed columns need a min_width: with ratio columns beside them Rich drops their padding.

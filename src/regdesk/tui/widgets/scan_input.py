@@ -8,6 +8,13 @@ terminators are caught here, in the widget's own key handler, in the same order 
 were inserted: the value is taken at that instant, posted as `Scanned`, and cleared before the
 next key is processed. Tab is swallowed too, so a Tab suffix never moves focus.
 
+A scanner's burst is 100-200 keys in a few milliseconds. Inserting each one through Input costs
+about a millisecond of reactive updates, refreshes and scrolling, so a burst alone took longer than
+the officer may wait for the verdict. Printable keys are therefore kept in a buffer (`take_typed`)
+and put in the box once per refresh; a terminator submits the box's text plus the buffer. The app
+hands printable keys and terminators to the focused ScanInput directly, in arrival order
+(RegdeskApp.on_event), so a burst skips the per-key binding checks and forwarding as well.
+
 Scanners set to send no suffix are handled by an idle gap: when no key has arrived for
 `idle_submit` seconds the value is submitted, provided it is long enough to be a code (a stray
 key press is cleared instead).
@@ -20,6 +27,7 @@ import time
 from dataclasses import dataclass
 
 from textual import events
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import Input
 
@@ -51,6 +59,7 @@ class ScanInput(Input):
         self.idle_submit = idle_submit
         self.min_idle_length = min_idle_length
         self._last_key_at = 0.0
+        self._typed: list[str] = []  # printable keys not yet in the box (see take_typed)
 
     def on_mount(self) -> None:
         if self.idle_submit:
@@ -63,13 +72,51 @@ class ScanInput(Input):
             event.prevent_default()
             self.submit_scan()
             return
+        if event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            self.take_typed(event.character)
+            return
         self._last_key_at = time.monotonic()
-        # Printable keys fall through to Input._on_key, which inserts them.
+        # Other keys (arrows, backspace...) fall through to Input._on_key; typed text goes in first.
+        self._put_typed()
+
+    def _watch_value(self, value: str) -> None:
+        # Input's watcher, without the layout of the whole screen that a new virtual width asks
+        # for: this box has a fixed size and no scrollbar, and two layouts a scan (text in, text
+        # out) cost more than painting the verdict.
+        self.set_reactive(ScanInput.virtual_size, Size(self.content_width, 1))
+        self._suggestion = ""
+
+    def take_typed(self, character: str) -> None:
+        """One printable key of a burst: buffered, in the box at the next refresh (or the terminator)."""
+        self._last_key_at = time.monotonic()
+        if not self._typed:
+            self.call_after_refresh(self._put_typed)
+        self._typed.append(character)
+
+    def _put_typed(self) -> None:
+        if not self._typed:
+            return
+        text = "".join(self._typed)
+        self._typed.clear()
+        selection = self.selection
+        if selection.is_empty:
+            self.insert_text_at_cursor(text)
+        else:
+            self.replace(text, *selection)
+
+    @property
+    def scanned_text(self) -> str:
+        """What the box holds, buffered keys included."""
+        self._put_typed()
+        return self.value
 
     def _on_paste(self, event: events.Paste) -> None:
         """A pasted block may hold several scans separated by line breaks or tabs."""
         event.stop()
         event.prevent_default()
+        self._put_typed()
         pieces = _LINE_BREAKS.split(event.text)
         for piece in pieces[:-1]:
             self.insert_text_at_cursor(piece)
@@ -79,16 +126,17 @@ class ScanInput(Input):
             self._last_key_at = time.monotonic()
 
     def submit_scan(self) -> None:
-        code = self.value
+        code = self.scanned_text
         self.value = ""
         if code.strip():
             self.post_message(self.Scanned(self, code))
 
     def _check_idle(self) -> None:
-        if not self.value or self.idle_submit is None:
+        if (not self.value and not self._typed) or self.idle_submit is None:
             return
         if time.monotonic() - self._last_key_at < self.idle_submit:
             return
+        self._put_typed()
         if len(self.value.strip()) >= self.min_idle_length:
             self.submit_scan()
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -90,6 +91,7 @@ class VerdictPanel(Vertical):
         self.state = "ready"
         self.view: ScanView | None = None
         self._title = "READY"
+        self._shown: dict[str, str] = {}  # the plain text each line shows now
 
     def compose(self) -> ComposeResult:
         yield Static(block_letters("READY"), id="verdict-title", markup=False)
@@ -117,8 +119,19 @@ class VerdictPanel(Vertical):
 
     def _put(self, widget_id: str, content: str | Text) -> None:
         widget = self.query_one(f"#{widget_id}", Static)
-        widget.update(content)
-        widget.display = bool(content.plain if isinstance(content, Text) else content)
+        plain = content.plain if isinstance(content, Text) else content
+        before = self._shown.get(widget_id)
+        self._shown[widget_id] = plain
+        if before == plain and not isinstance(content, Text):
+            return  # the same words: nothing to paint
+        # A new verdict must be painted at once: a layout of the whole screen costs more than the
+        # rest of the scan. It is needed only when a line appears, goes, or may wrap differently.
+        width = widget.content_region.width
+        same_size = (widget_id == "verdict-title" or (
+            width > 0 and before is not None and bool(before) == bool(plain) and "\n" not in before + plain
+            and cell_len(before) <= width and cell_len(plain) <= width))
+        widget.update(content, layout=not same_size)
+        widget.display = bool(plain)
 
     def show(self, view: ScanView) -> None:
         self.view = view
