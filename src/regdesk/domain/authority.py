@@ -217,6 +217,9 @@ EVENT_RULES: Mapping[str, EventRule] = {
     "station_revoked": EventRule(_ADMIN_STATIONS, _SUPERVISORS),
     "signin_failed": EventRule(_ANY_STATION, _SYS),
     "security_alert": EventRule(_ANY_STATION, _SYS),
+    # Photos come with the accreditation list (regdesk import --photos): the same stations and
+    # people as the list itself; a scan point can never add or change a photo.
+    "photo_imported": EventRule(_ADMIN_STATIONS, _DESK_STAFF),
 }
 
 # Which scan-point kind each scan station records (a bus stop cannot pretend to be a security lane).

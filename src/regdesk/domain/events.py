@@ -27,6 +27,7 @@ class EventKind(StrEnum):
     STATION_REVOKED = "station_revoked"
     SIGNIN_FAILED = "signin_failed"
     SECURITY_ALERT = "security_alert"
+    PHOTO_IMPORTED = "photo_imported"
 
 
 class Event(NamedTuple):
