@@ -362,3 +362,87 @@ def test_an_old_database_gets_the_photos_table(tmp_path):
 def data_dir(desk_station):
     desk_station.close()
     return desk_station.data_dir
+
+
+# --- on the badge ----------------------------------------------------------------------------------
+
+
+def _issue_with_photo(desk_station, tmp_path, *, with_photo: bool):
+    from regdesk.services import desk as desk_service
+
+    seed_participants(desk_station, [participant_row("GCM17-000001", "Lauber", "Jurg")])
+    if with_photo:
+        folder = tmp_path / "photos"
+        folder.mkdir()
+        # A photo of one flat, vivid colour: easy to find again on the rendered page.
+        (folder / "GCM17-000001.png").write_bytes(_flat_png((0, 170, 80)))
+        photos.import_photos(desk_station, folder, operator=OPERATOR)
+    desk_service.record_identity_check(desk_station, "GCM17-000001", "passport", "X1234567", OPERATOR)
+    return desk_service.issue_badge(desk_station, "GCM17-000001", operator=OPERATOR)
+
+
+def _flat_png(colour) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (320, 400), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def _region_colour(image, layout_name: str, dpi: int):
+    from regdesk.render.layouts import load_layout
+
+    layout = load_layout(layout_name)
+    badge = layout if hasattr(layout, "boxes") else layout.badge
+    box = badge.box("photo")
+    px = dpi / 25.4
+    cx, cy = (box.x + box.width / 2) * px, (box.y + box.height / 2) * px
+    return image.crop((int(cx - 10), int(cy - 10), int(cx + 10), int(cy + 10))).resize((1, 1)).getpixel((0, 0))
+
+
+@pytest.mark.parametrize("layout", ["a6", "cr80", "a4-4up"])
+def test_the_photo_is_printed_and_the_qr_still_decodes(desk_station, tmp_path, layout):
+    import pypdfium2 as pdfium
+    import zxingcpp
+
+    from regdesk.domain import token as tokens
+    from regdesk.render.badge import render_badge_pdf
+    from regdesk.services import desk as desk_service
+
+    badge = _issue_with_photo(desk_station, tmp_path, with_photo=True)
+    content = desk_service.badge_content(desk_station, badge.serial)
+    assert content.photo_jpeg == photos.load_photo(desk_station, "GCM17-000001")
+    pdf = render_badge_pdf(content, layout)
+    dpi = 200
+    image = pdfium.PdfDocument(pdf)[0].render(scale=dpi / 72).to_pil().convert("RGB")
+    r, g, b = _region_colour(image, layout, dpi)
+    assert g > 120 and r < 60 and b < 120, f"the photo's green is missing from its box: {(r, g, b)}"
+    qrs = [x for x in zxingcpp.read_barcodes(image) if x.format == zxingcpp.BarcodeFormat.QRCode]
+    assert [q.text for q in qrs] == [badge.token]
+    with desk_station.sessions() as session:
+        assert tokens.read_token(qrs[0].text, event_code=desk_station.config.code,
+                                 public_keys=desk_station.public_keys(session)).ok
+    # Without the photo the box is blank paper.
+    blank = render_badge_pdf(desk_service.badge_content(desk_station, badge.serial).__class__(
+        **{**content.__dict__, "photo_jpeg": None}), layout)
+    r, g, b = _region_colour(pdfium.PdfDocument(blank)[0].render(scale=dpi / 72).to_pil().convert("RGB"), layout, dpi)
+    assert min(r, g, b) > 200
+
+
+def test_a_badge_without_a_photo_tells_the_clerk(desk_station, tmp_path):
+    from regdesk.services import desk as desk_service
+
+    badge = _issue_with_photo(desk_station, tmp_path, with_photo=False)
+    outcome = desk_service.print_badge(desk_station, badge.serial, operator=OPERATOR, layout="a6",
+                                       out=tmp_path / "b.pdf")
+    assert outcome.photo == "none" and "No photo on file" in outcome.message
+    outcome = desk_service.print_badge(desk_station, badge.serial, operator=OPERATOR, layout="label-4x3",
+                                       out=tmp_path / "c.pdf")
+    assert outcome.photo == "no_room" and "No photo on file" not in outcome.message
+
+
+def test_with_a_photo_the_clerk_gets_no_warning(desk_station, tmp_path):
+    from regdesk.services import desk as desk_service
+
+    badge = _issue_with_photo(desk_station, tmp_path, with_photo=True)
+    outcome = desk_service.print_badge(desk_station, badge.serial, operator=OPERATOR, layout="cr80",
+                                       out=tmp_path / "b.pdf")
+    assert outcome.photo == "printed" and "No photo" not in outcome.message
