@@ -30,6 +30,7 @@ from regdesk.tui.screens.scan_base import ScanScreen
 from regdesk.tui.screens.security import SecurityScreen
 from regdesk.tui.screens.supervisor import SupervisorScreen
 from regdesk.tui.widgets.keyed_table import KeyedTable
+from regdesk.tui.widgets.photo import PhotoView
 
 from conftest import EVENT_TOML, local, seed_participants
 from scan_helpers import PEOPLE, copy_log, issue_badges, post_keys, prepared_desk, scan_station, wait_for
@@ -113,6 +114,8 @@ def scan(badge_tokens: list[str]) -> Step:
             post_keys(pilot.app, code + "\r")
             await wait_for(pilot, lambda n=before + 1: len(screen.results) >= n, "the verdict")
             before += 1
+        # The holder's photo is read after the verdict is painted: wait for it (same pixels every run).
+        await wait_for(pilot, lambda: not screen.query_one(PhotoView).loading, "the photo")
     return step
 
 

@@ -34,8 +34,9 @@ from textual.worker import get_current_worker
 from regdesk.config import EventConfig
 from regdesk.domain.verdict import Outcome
 from regdesk.domain.words import plural
-from regdesk.services import scanning
+from regdesk.services import photos, scanning
 from regdesk.services.station import Station
+from regdesk.tui.widgets.photo import PhotoView
 from regdesk.tui.widgets.recent_scans import RecentScan, RecentScans
 from regdesk.tui.widgets.scan_input import ScanInput
 from regdesk.tui.widgets.status_bar import StatusBar
@@ -86,6 +87,14 @@ def recent_of(result: scanning.ScanResult, view: ScanView, config: EventConfig) 
     return RecentScan(config.local(result.scanned_at).strftime("%H:%M:%S"), view.state, verdict,
                       name or (f"badge {result.claimed_serial[:4]}-{result.claimed_serial[4:]}"
                                if result.claimed_serial else ""), reason)
+
+
+@dataclass
+class PhotoLoaded(Message):
+    """The holder's photo, read and decoded after the verdict was shown (None: none on file)."""
+
+    participant_id: str
+    image: Any
 
 
 @dataclass
@@ -159,13 +168,16 @@ class ScanScreen(Screen):
         yield StatusBar()
         yield Static("", id="point-line", markup=False)
         with Horizontal(id="scan-body"):
-            yield VerdictPanel()
+            with Horizontal(id="verdict-row"):
+                yield VerdictPanel()
+                yield PhotoView(id="holder-photo")
             yield RecentScans()
         yield Static("", id="session-line", markup=False)
         yield ScanInput()
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one(PhotoView).clear()
         self.query_one(VerdictPanel).show_ready("Starting...")
         self._fit(self.app.size.width, self.app.size.height)
         self.start_lane()
@@ -269,6 +281,15 @@ class ScanScreen(Screen):
         self.session_counts[str(result.outcome)] = self.session_counts.get(str(result.outcome), 0) + 1
         view = view_of(result, self.station.config)
         self.query_one(VerdictPanel).show(view)
+        # The photo comes after the verdict: the verdict is committed and on screen first; the
+        # slot is kept (so the verdict does not move), and the photo is read and decoded in a
+        # thread of its own once this frame is painted.
+        photo = self.query_one(PhotoView)
+        if result.holder is not None and result.holder_in_mirror:
+            photo.show(result.holder.participant_id, None, loading=True)
+            self.call_after_refresh(self._load_photo, result.holder.participant_id)
+        else:
+            photo.clear()
         self.query_one(RecentScans).add(recent_of(result, view, self.station.config))
         if result.outcome is Outcome.DENIED:
             self.app.bell()
@@ -312,6 +333,22 @@ class ScanScreen(Screen):
     def _back_to_ready(self) -> None:
         self._reset_timer = None
         self.query_one(VerdictPanel).show_ready()
+        self.query_one(PhotoView).clear()
+
+    @work(thread=True, group="photo", exclusive=True, exit_on_error=False)
+    def _load_photo(self, participant_id: str) -> None:
+        try:
+            jpeg = photos.load_photo(self.station, participant_id)
+            image = photos.decode(jpeg) if jpeg else None
+        except Exception:  # noqa: BLE001 - a photo that cannot be read is shown as missing
+            image = None
+        self.post_message(PhotoLoaded(participant_id, image))
+
+    @on(PhotoLoaded)
+    def _on_photo_loaded(self, event: PhotoLoaded) -> None:
+        photo = self.query_one(PhotoView)
+        if photo.shown_for == event.participant_id:  # still the scan on screen
+            photo.show(event.participant_id, event.image)
 
     def _update_session_line(self) -> None:
         c = self.session_counts
