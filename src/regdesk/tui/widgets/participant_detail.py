@@ -141,7 +141,7 @@ class ParticipantDetail(Vertical, can_focus=False):
     ParticipantDetail { height: auto; }
     ParticipantDetail #detail-body { height: auto; }
     ParticipantDetail #detail-facts { width: 1fr; }
-    ParticipantDetail #detail-photo { width: 24; }
+    ParticipantDetail #detail-photo { width: 18; }
     """
 
     def __init__(self, **kwargs) -> None:
