@@ -446,3 +446,14 @@ def test_with_a_photo_the_clerk_gets_no_warning(desk_station, tmp_path):
     outcome = desk_service.print_badge(desk_station, badge.serial, operator=OPERATOR, layout="cr80",
                                        out=tmp_path / "b.pdf")
     assert outcome.photo == "printed" and "No photo" not in outcome.message
+
+
+def test_the_audit_says_a_photo_was_imported_and_never_shows_it(desk, tmp_path):
+    from regdesk.services import audit
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "GCM17-000001.jpg").write_bytes(image_bytes("JPEG", "a"))
+    photos.import_photos(desk, folder, operator=OPERATOR)
+    rows = [r for r in audit.list_audit(desk, audit.AuditFilter(kind="photo_imported"), viewer_role="supervisor")]
+    assert [r.summary for r in rows] == ["photo of GCM17-000001 from GCM17-000001.jpg (160 x 200 px)"]

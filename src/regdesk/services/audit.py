@@ -32,7 +32,8 @@ from regdesk.store.models import EventRow, Participant
 DEFAULT_LIMIT = 500
 NAME_MATCHES = 50  # participants a name filter may stand for (best matches first)
 # Kinds whose payload can be megabytes (a whole accreditation export): only counted, never loaded.
-_BULKY_LISTS = {str(EventKind.ACCREDITATION_IMPORTED): ("rows", "withdrawn")}
+_BULKY_LISTS = {str(EventKind.ACCREDITATION_IMPORTED): ("rows", "withdrawn"),
+                str(EventKind.PHOTO_IMPORTED): ("jpeg",)}  # the photo itself is never shown in the audit
 
 
 class AuditError(RegdeskError, ValueError):
@@ -342,6 +343,10 @@ def _scan_recorded(p: dict[str, Any]) -> str:
     return text
 
 
+def _photo_imported(p: dict[str, Any]) -> str:
+    return f"photo of {p.get('participant_id', '?')} from {p.get('source') or 'an import'} ({p.get('width')} x {p.get('height')} px)"
+
+
 def _generic(p: dict[str, Any]) -> str:
     parts = []
     for key, value in p.items():
@@ -363,6 +368,7 @@ SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
     EventKind.BADGE_REVOKED: _badge_revoked,
     EventKind.OVERRIDE_GRANTED: _override_granted,
     EventKind.SCAN_RECORDED: _scan_recorded,
+    EventKind.PHOTO_IMPORTED: _photo_imported,
 }
 
 
