@@ -21,11 +21,12 @@ import sqlite3
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from run import Context, Row, percentile
 import bench_meeting
 import bench_scan
+from run import Context, Row, percentile
+
 from regdesk.clock import FixedClock
 from regdesk.domain.events import EventKind, format_utc
 from regdesk.render import avatar
@@ -47,7 +48,7 @@ def _make_zip(path, ids: list[str]) -> int:
 
 
 def _import_bench(ctx: Context) -> list[Row]:
-    clock = FixedClock(datetime(2017, 11, 30, 15, 0, tzinfo=timezone.utc))
+    clock = FixedClock(datetime(2017, 11, 30, 15, 0, tzinfo=UTC))
     desk = bench_meeting.found(ctx.workdir / "photo-desk", clock, role="desk", name="Photo desk")
     ids = [f"P{i:06d}" for i in range(ctx.participants)]
     with desk.transaction() as session:
@@ -106,13 +107,13 @@ def _load_photos(station, ctx: Context, rng: random.Random) -> tuple[int, int]:
     before = _db_bytes(station.db_path)
     con = sqlite3.connect(station.db_path)
     con.execute("PRAGMA synchronous=OFF")
-    desk_id = str(bench_scan._uuid(rng))  # noqa: SLF001
-    at = format_utc(datetime(2017, 11, 30, 16, 0, tzinfo=timezone.utc))
+    desk_id = str(bench_scan._uuid(rng))
+    at = format_utc(datetime(2017, 11, 30, 16, 0, tzinfo=UTC))
     events, rows = [], []
     for i in range(ctx.participants):
         aid = f"P{i:06d}"
         encoded, digest, w, h = pool[i % len(pool)]
-        event_id = bench_scan._uuid(rng)  # noqa: SLF001
+        event_id = bench_scan._uuid(rng)
         payload = {"participant_id": aid, "jpeg": encoded, "sha256": digest, "source_sha256": digest, "width": w,
                    "height": h, "source": f"{aid}.jpg"}
         events.append((event_id, desk_id, i + 1, at, "maria", EventKind.PHOTO_IMPORTED,

@@ -13,20 +13,20 @@ import zlib
 from pathlib import Path
 
 import pytest
-from PIL import Image
-from sqlalchemy import select, text
-
 from conftest import participant_row, seed_participants
+from PIL import Image
+from sqlalchemy import select
+from pg_fixtures import hub_url  # noqa: F401 - fixture
+from sync_helpers import make_station
+
 from regdesk import cli
 from regdesk.domain import photos as rules
 from regdesk.domain.events import EventKind
 from regdesk.domain.payloads import payload_problem
 from regdesk.render import avatar
 from regdesk.services import bundles, photos
-from regdesk.services.accreditation import AccreditationImportError
 from regdesk.store import eventlog
 from regdesk.store.models import EventRow, Participant, Photo
-from sync_helpers import make_station
 
 OPERATOR = "ana"
 PEOPLE = ["GCM17-000001", "GCM17-000002", "GCM17-000003", "GCM17-000004"]
@@ -457,3 +457,26 @@ def test_the_audit_says_a_photo_was_imported_and_never_shows_it(desk, tmp_path):
     photos.import_photos(desk, folder, operator=OPERATOR)
     rows = [r for r in audit.list_audit(desk, audit.AuditFilter(kind="photo_imported"), viewer_role="supervisor")]
     assert [r.summary for r in rows] == ["photo of GCM17-000001 from GCM17-000001.jpg (160 x 200 px)"]
+
+
+def test_the_hub_carries_photos_to_a_scan_station(tmp_path, clock, hub_url):  # noqa: F811
+    from regdesk.services import sync
+
+    westin = make_station(tmp_path, "Westin desk 1", "desk", clock)
+    icc = make_station(tmp_path, "ICC main", "security", clock)
+    try:
+        seed_participants(westin, [participant_row(pid, "Family", "Given") for pid in PEOPLE])
+        folder = tmp_path / "photos"
+        folder.mkdir()
+        for pid in PEOPLE[:3]:
+            (folder / f"{pid}.jpg").write_bytes(image_bytes("JPEG", pid))
+        photos.import_photos(westin, folder, operator=OPERATOR)
+        with sync.Hub(hub_url) as hub:
+            sync.sync_once(westin, hub)
+            sync.sync_once(icc, hub)
+        for pid in PEOPLE[:3]:
+            assert photos.load_photo(icc, pid) == photos.load_photo(westin, pid) is not None
+        assert photos.load_photo(icc, PEOPLE[3]) is None
+    finally:
+        westin.close()
+        icc.close()

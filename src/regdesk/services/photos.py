@@ -474,9 +474,11 @@ def import_with_list(station: Station, export: Path | None, photos_source: Path,
         if dry_run:
             return accreditation.import_file(station, export, operator=operator, dry_run=True,
                                              allow_mass_withdrawal=allow_mass_withdrawal), report
-        listed = accreditation.import_file(
-            station, export, operator=operator, allow_mass_withdrawal=allow_mass_withdrawal,
-            then=lambda session: record(station, session, report, prepared, spool, operator, list_too=True) and None)
+        def with_photos(session: Session) -> None:
+            record(station, session, report, prepared, spool, operator, list_too=True)
+
+        listed = accreditation.import_file(station, export, operator=operator,
+                                           allow_mass_withdrawal=allow_mass_withdrawal, then=with_photos)
         return listed, report
     finally:
         spool.close()

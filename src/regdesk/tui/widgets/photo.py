@@ -42,7 +42,8 @@ def prepare() -> None:
             _IMAGE_CLASS = HalfcellImage
             return
         import textual_image.renderable as renderables
-        from textual_image.widget import HalfcellImage, Image as AutoImage
+        from textual_image.widget import HalfcellImage
+        from textual_image.widget import Image as AutoImage
 
         graphics = renderables.Image in (renderables.TGPImage, renderables.SixelImage)
         _IMAGE_CLASS = AutoImage if graphics else HalfcellImage
