@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import participant_row, seed_participants
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import select, text
 from pg_fixtures import hub_url  # noqa: F401 - fixture
 from sync_helpers import make_station
 
@@ -480,3 +480,53 @@ def test_the_hub_carries_photos_to_a_scan_station(tmp_path, clock, hub_url):  # 
     finally:
         westin.close()
         icc.close()
+
+
+# --- on screen -------------------------------------------------------------------------------------
+
+
+async def test_the_lane_reads_the_photo_only_after_the_verdict_is_committed_and_shown(tmp_path, desk_station, clock,
+                                                                                     monkeypatch):
+    from scan_helpers import add_photos, post_keys, wait_for
+
+    from meeting import enrol_beside, transfer
+    from regdesk.services import desk as desk_service
+    from regdesk.tui.app import make_app
+    from regdesk.tui.screens.security import SecurityScreen
+    from regdesk.tui.widgets.photo import PhotoView
+    from regdesk.tui.widgets.verdict_panel import VerdictPanel
+
+    seed_participants(desk_station, [participant_row("CH-1", "Muster", "Hans"), participant_row("JP-1", "Yamada", "Taro")])
+    add_photos(desk_station, ["CH-1"])
+    badges = {}
+    for pid in ("CH-1", "JP-1"):
+        desk_service.record_identity_check(desk_station, pid, "passport", "X1234567", "clerk")
+        badges[pid] = desk_service.issue_badge(desk_station, pid, operator="clerk")
+    security = enrol_beside(desk_station, tmp_path / "security", role="security", name="security 1", clock=clock)
+    transfer(desk_station, security)
+    clock.set(__import__("conftest").local("2017-12-04T08:40"))
+    seen, panel = [], []
+    real_load = photos.load_photo
+
+    def watched_load(station, participant_id):
+        with station.sessions() as session:
+            committed = session.execute(text("SELECT count(*) FROM scans")).scalar_one()
+        seen.append((participant_id, committed, panel[0].state))
+        return real_load(station, participant_id)
+
+    monkeypatch.setattr(photos, "load_photo", watched_load)
+    app = make_app(security, operator="sam")
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SecurityScreen) and app.screen.scanner_info, "lane")
+        screen = app.screen
+        screen.hold_seconds = 3600
+        view = screen.query_one(PhotoView)
+        panel.append(screen.query_one(VerdictPanel))
+        post_keys(app, badges["CH-1"].token + "\r")
+        await wait_for(pilot, lambda: len(screen.results) == 1 and not view.loading, "verdict and photo")
+        assert seen == [("CH-1", 1, "valid")]  # read after the scan row was committed and VALID painted
+        assert view.display and view.query_one(".photo-image").display
+        post_keys(app, badges["JP-1"].token + "\r")
+        await wait_for(pilot, lambda: len(screen.results) == 2 and not view.loading, "second verdict")
+        assert "NO PHOTO" in str(view.query_one("#photo-caption").content)
+    security.close()
