@@ -144,8 +144,8 @@ def build(ctx: Context) -> tuple[Station, dict[str, list]]:
         event_id = add_event(lane, at, EventKind.SCAN_RECORDED, payload)
         scan_rows.append((event_id, format_utc(at), local_day, lane, "security", point, "", "", verdict, reason,
                           serial, participant, verdict == "valid", False))
-    con.executemany("INSERT INTO events (id, station_id, seq, recorded_at, operator, kind, payload) "
-                    "VALUES (?,?,?,?,?,?,?)", events)
+    con.executemany("INSERT INTO events (id, station_id, seq, recorded_at, operator, kind, payload, operator_role, prev_hash, "
+                    "hash) VALUES (?,?,?,?,?,?,?,'','','')", events)
     con.executemany("INSERT INTO scans (event_id, scanned_at, local_day, station_id, point_kind, point, direction, "
                     "departure, verdict, reason, serial, participant_id, counted, manual) "
                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", scan_rows)

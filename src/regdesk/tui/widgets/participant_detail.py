@@ -128,11 +128,11 @@ def compact_facts(card: ParticipantCard) -> Text:
             text.append(f" ({len(card.badges) - len(current)} revoked)", style="dim")
     else:
         text.append("none valid" if card.badges else "none issued", style="dim")
+    # The photo itself needs a larger window; here only whether there is one (short: one line at 80 columns).
+    text.append("  Photo: ", style="dim")
+    text.append("yes" if card.photo_jpeg else "NONE", style="" if card.photo_jpeg else "bold #f0b43c")
     text.append("\nID check: ", style="dim")
     text.append_text(_check_line(card))
-    text.append("  Photo: ", style="dim")
-    text.append("on file (larger window shows it)" if card.photo_jpeg else "NONE ON FILE",
-                style="" if card.photo_jpeg else "bold #f0b43c")
     return text
 
 

@@ -47,6 +47,15 @@ def block_letters(word: str, width: int | None = None) -> str:
     return word
 
 
+def block_width(word: str) -> int:
+    """Columns WORD needs in block letters at their tightest (letters one column apart); 0 when
+    it has a character without a glyph (it is then shown as plain text anyway)."""
+    word = word.upper()
+    if not word or any(ch not in _GLYPHS for ch in word):
+        return 0
+    return sum(len(_GLYPHS[ch][0]) for ch in word) + len(word) - 1
+
+
 @dataclass(frozen=True)
 class ScanView:
     """What the panel shows for one scan (built by the screen from a ScanResult)."""
@@ -86,6 +95,7 @@ class VerdictPanel(Vertical):
         self.state = "ready"
         self.view: ScanView | None = None
         self._title = "READY"
+        self._width_hint: int | None = None  # the width the panel is about to have (a photo slot came or went)
 
     def compose(self) -> ComposeResult:
         yield Static(block_letters("READY"), id="verdict-title", markup=False)
@@ -97,10 +107,11 @@ class VerdictPanel(Vertical):
         yield Static("", id="verdict-detail", markup=False)
 
     def on_resize(self) -> None:
+        self._width_hint = None
         self._draw_title()
 
     def _draw_title(self) -> None:
-        width = self.content_region.width or None
+        width = self._width_hint or self.content_region.width or None
         self._put("verdict-title", block_letters(self._title, width))
 
     def _set_state(self, state: str) -> None:
@@ -113,8 +124,9 @@ class VerdictPanel(Vertical):
         widget.update(content)
         widget.display = bool(content.plain if isinstance(content, Text) else content)
 
-    def show(self, view: ScanView) -> None:
+    def show(self, view: ScanView, *, width: int | None = None) -> None:
         self.view = view
+        self._width_hint = width
         self._set_state(view.state)
         self._title = view.title
         self._draw_title()
