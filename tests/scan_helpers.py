@@ -102,3 +102,19 @@ async def wait_for(pilot, condition, what: str, tries: int = 750) -> None:  # up
             return
         await pilot.pause(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def photos_settled(app) -> bool:
+    """Every photo slot on screen has its photo (or its caption) and is laid out: a screenshot
+    taken now is the one taken a second later."""
+    from regdesk.tui.widgets.photo import PhotoView
+
+    for view in app.screen.query(PhotoView):
+        if not view.display:
+            continue
+        if view.loading:
+            return False
+        for image in view.query(".photo-image"):
+            if image.display and (image.region.height == 0 or image.region.width == 0):
+                return False
+    return True

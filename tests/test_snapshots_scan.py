@@ -33,7 +33,7 @@ from regdesk.tui.widgets.keyed_table import KeyedTable
 from regdesk.tui.widgets.photo import PhotoView
 
 from conftest import EVENT_TOML, local, seed_participants
-from scan_helpers import PEOPLE, copy_log, issue_badges, post_keys, prepared_desk, scan_station, wait_for
+from scan_helpers import PEOPLE, copy_log, photos_settled, issue_badges, post_keys, prepared_desk, scan_station, wait_for
 from sync_helpers import make_station
 
 pytestmark = [pytest.mark.xdist_group("snapshots_scan"), pytest.mark.slow]
@@ -90,6 +90,7 @@ def runner(*steps: Step) -> Callable[..., Awaitable[None]]:
     async def run_before(pilot) -> None:
         for step in steps:
             await step(pilot)
+        await wait_for(pilot, lambda: photos_settled(pilot.app), "the photos drawn")
         await pilot.pause()
         still(pilot.app)
         await pilot.pause()
