@@ -62,9 +62,23 @@ def issue_badges(station: Station, pids: list[str] | None = None) -> dict[str, d
 def prepared_desk(station: Station) -> dict[str, desk.IssuedBadge]:
     """The desk of the `desk_station` fixture with PEOPLE, a badge each and the demo operators."""
     seed_participants(station, PEOPLE)
+    add_photos(station, ("CH-1", "MX-1", "NGO-7"))  # JP-1 has none: the lanes and the desk say so
     badges = issue_badges(station)
     add_demo_operators(station)
     return badges
+
+
+def add_photos(station: Station, ids) -> None:
+    """Synthetic photos (drawn from the id, never a real person) imported as a desk imports them."""
+    import tempfile
+
+    from regdesk.render import avatar
+    from regdesk.services import photos
+
+    with tempfile.TemporaryDirectory() as folder:
+        for pid in ids:
+            (Path(folder) / f"{pid}.jpg").write_bytes(avatar.jpeg(pid))
+        photos.import_photos(station, Path(folder), operator="maria")
 
 
 def scan_station(base: Path, desk_station: Station, clock: FixedClock, role: str, name: str,
@@ -88,3 +102,19 @@ async def wait_for(pilot, condition, what: str, tries: int = 750) -> None:  # up
             return
         await pilot.pause(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def photos_settled(app) -> bool:
+    """Every photo slot on screen has its photo (or its caption) and is laid out: a screenshot
+    taken now is the one taken a second later."""
+    from regdesk.tui.widgets.photo import PhotoView
+
+    for view in app.screen.query(PhotoView):
+        if not view.display:
+            continue
+        if view.loading:
+            return False
+        for image in view.query(".photo-image"):
+            if image.display and (image.region.height == 0 or image.region.width == 0):
+                return False
+    return True

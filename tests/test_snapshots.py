@@ -32,6 +32,7 @@ from regdesk.tui.dialogs.override import OverrideDialog
 from regdesk.tui.screens.desk import DeskScreen
 from regdesk.tui.screens.login import LoginScreen
 
+from scan_helpers import photos_settled
 from test_tui_desk import LAUBER, clock, demo_template, participant_id_of, text_of, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.xdist_group("snapshots")
@@ -68,6 +69,7 @@ def steps(*actions: Callable[..., Awaitable[None]]) -> Callable:
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, DeskScreen), "desk screen")
         for action in actions:
             await action(pilot)
+        await wait_until(pilot, lambda: photos_settled(pilot.app), "the photo drawn")
         await pilot.pause(0.2)
 
     return run

@@ -30,9 +30,10 @@ from regdesk.tui.screens.scan_base import ScanScreen
 from regdesk.tui.screens.security import SecurityScreen
 from regdesk.tui.screens.supervisor import SupervisorScreen
 from regdesk.tui.widgets.keyed_table import KeyedTable
+from regdesk.tui.widgets.photo import PhotoView
 
 from conftest import EVENT_TOML, local, seed_participants
-from scan_helpers import PEOPLE, copy_log, issue_badges, post_keys, prepared_desk, scan_station, wait_for
+from scan_helpers import PEOPLE, copy_log, photos_settled, issue_badges, post_keys, prepared_desk, scan_station, wait_for
 from sync_helpers import make_station
 
 pytestmark = [pytest.mark.xdist_group("snapshots_scan"), pytest.mark.slow]
@@ -89,6 +90,7 @@ def runner(*steps: Step) -> Callable[..., Awaitable[None]]:
     async def run_before(pilot) -> None:
         for step in steps:
             await step(pilot)
+        await wait_for(pilot, lambda: photos_settled(pilot.app), "the photos drawn")
         await pilot.pause()
         still(pilot.app)
         await pilot.pause()
@@ -113,6 +115,8 @@ def scan(badge_tokens: list[str]) -> Step:
             post_keys(pilot.app, code + "\r")
             await wait_for(pilot, lambda n=before + 1: len(screen.results) >= n, "the verdict")
             before += 1
+        # The holder's photo is read after the verdict is painted: wait for it (same pixels every run).
+        await wait_for(pilot, lambda: not screen.query_one(PhotoView).loading, "the photo")
     return step
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from regdesk.commands.common import CommandError, emit_json, signed_in, station_from_args
 from regdesk.domain import authority
 from regdesk.domain.token import format_serial
-from regdesk.services import accreditation, lookup
+from regdesk.services import accreditation, lookup, photos
 from regdesk.services.station import Station
 
 SHOWN_PER_LIST = 20  # the text report names this many participants per list; --json has them all
@@ -20,7 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Validates the whole export first: one bad row and nothing is imported. "
                                    "Participants missing from a newer export are withdrawn; badges and scans are "
                                    "never touched.")
-    p.add_argument("file", type=Path, help="the export, .csv (UTF-8, comma or semicolon) or .xlsx")
+    p.add_argument("file", type=Path, nargs="?", default=None,
+                   help="the export, .csv (UTF-8, comma or semicolon) or .xlsx (may be left out with --photos)")
+    p.add_argument("--photos", type=Path, default=None, metavar="DIR|ZIP",
+                   help="a folder or ZIP of photos named by accreditation id (A00042.jpg, .png, .webp), imported "
+                        "with the list (both or neither); alone, it imports or refreshes the photos only")
     p.add_argument("--operator", default=None, metavar="NAME",
                    help="the clerk or supervisor importing (PIN from $REGDESK_PIN or asked); not needed with --dry-run")
     p.add_argument("--dry-run", action="store_true", help="validate and show the changes without importing")
@@ -61,12 +65,37 @@ def _print_list(title: str, ids: list[str], labels: dict[str, str], extra: str =
         print(f"  ... and {len(ids) - SHOWN_PER_LIST} more (see --json)")
 
 
+def _print_photos(report: photos.PhotoReport, dry_run: bool) -> None:
+    c = report.counts
+    verb = "Would import photos" if dry_run else "Photos"
+    print(f"{verb} from {report.source} ({c['files']} files): {c['added']} added, {c['replaced']} replaced, "
+          f"{c['unchanged']} unchanged" + (f" ({c['stored_bytes'] / 1024:,.0f} KB stored)" if c["stored_bytes"] else ""))
+    for note in report.notes:
+        print(f"Note: {note}")
+
+
 def cmd_import(args: argparse.Namespace) -> int:
+    if args.file is None and args.photos is None:
+        raise CommandError("say what to import: the export file, --photos DIR|ZIP, or both")
     station = station_from_args(args)
     try:
+        photo_report = None
         try:
-            report = accreditation.import_file(station, args.file, operator=_operator(args, station), dry_run=args.dry_run,
-                                               allow_mass_withdrawal=args.allow_mass_withdrawal)
+            if args.photos is not None:
+                report, photo_report = photos.import_with_list(
+                    station, args.file, args.photos, operator=_operator(args, station), dry_run=args.dry_run,
+                    allow_mass_withdrawal=args.allow_mass_withdrawal)
+            else:
+                report = accreditation.import_file(station, args.file, operator=_operator(args, station),
+                                                   dry_run=args.dry_run,
+                                                   allow_mass_withdrawal=args.allow_mass_withdrawal)
+        except photos.PhotoImportError as exc:
+            for problem in exc.problems:
+                print(str(problem), file=sys.stderr)
+            count = len(exc.problems)
+            print(f"regdesk: {count} photo problem{'s' if count != 1 else ''} in {args.photos}; nothing was imported",
+                  file=sys.stderr)
+            return 2
         except accreditation.AccreditationImportError as exc:
             for problem in exc.problems:
                 print(str(problem), file=sys.stderr)
@@ -75,9 +104,17 @@ def cmd_import(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         if args.json:
-            data = report.as_json()
+            data = report.as_json() if report is not None else {}
+            if photo_report is not None:
+                data["photos"] = photo_report.as_json()
             data["dry_run"] = args.dry_run
             emit_json(data)
+            return 0
+        if report is None:
+            assert photo_report is not None
+            _print_photos(photo_report, args.dry_run)
+            if args.dry_run:
+                print("Dry run: nothing was recorded.")
             return 0
         counts = report.counts
         verb = "Would import" if args.dry_run else "Imported"
@@ -100,6 +137,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         _print_list("Reinstated", report.reinstated, labels)
         for note in report.notes:
             print(f"Note: {note}")
+        if photo_report is not None:
+            _print_photos(photo_report, args.dry_run)
         if args.dry_run:
             print("Dry run: nothing was recorded.")
         return 0

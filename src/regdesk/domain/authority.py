@@ -227,6 +227,9 @@ EVENT_RULES: Mapping[str, EventRule] = {
     "passes_printed": EventRule(_DESK, _SUPERVISORS),
     "pass_assigned": EventRule(_ADMIN_STATIONS, _DESK_STAFF),
     "pass_voided": EventRule(_ADMIN_STATIONS, _SUPERVISORS),
+    # Photos come with the accreditation list (regdesk import --photos): the same stations and
+    # people as the list itself; a scan point can never add or change a photo.
+    "photo_imported": EventRule(_ADMIN_STATIONS, _DESK_STAFF),
 }
 
 # Which scan-point kind each scan station records (a bus stop cannot pretend to be a security lane).

@@ -30,6 +30,7 @@ class EventKind(StrEnum):
     PASSES_PRINTED = "passes_printed"
     PASS_ASSIGNED = "pass_assigned"
     PASS_VOIDED = "pass_voided"
+    PHOTO_IMPORTED = "photo_imported"
 
 
 class Event(NamedTuple):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from regdesk.domain import photos
 from regdesk.domain.authority import OPERATOR_ROLES, STATION_ROLES
 
 # C0 and C1 controls (ESC and CSI start terminal escape sequences), line/paragraph separators,
@@ -298,6 +299,12 @@ SCHEMAS: Mapping[str, Schema] = {
     "station_certified": Schema({"certificate": small_object}, {}),
     "station_revoked": Schema({"revocation": small_object}, {"station_name": text(120)}),
     "signin_failed": Schema({"name": text(120), "where": IDENT}, {"failures": whole(), "locked_seconds": whole()}),
+    "photo_imported": Schema(
+        {"participant_id": PARTICIPANT, "jpeg": text(photos.MAX_PHOTO_BASE64, empty_ok=False),
+         "sha256": pattern(_HEX64, "a SHA-256"), "source_sha256": pattern(_HEX64, "a SHA-256"),
+         "width": whole(1, photos.PHOTO_WIDTH), "height": whole(1, photos.PHOTO_HEIGHT)},
+        {"source": text(300)},
+        max_json=photos.MAX_PHOTO_BASE64 + 2000),
     "security_alert": Schema(
         {"source": text(200), "reason": free_text(empty_ok=False), "fingerprint": text(64)},
         {"station_id": text(64), "seq": whole(0), "event_id": text(64), "kind": text(40), "count": whole()}),
@@ -365,6 +372,10 @@ def payload_problem(kind: str, payload: Any, payload_json_length: int | None = N
     if found is None and kind == "passes_printed" and not (
             0 <= payload["last"] - payload["first"] < MAX_PASSES_PER_RUN):
         return BadPayload("last", f"a run is 1..{MAX_PASSES_PER_RUN} passes, first to last")
+    if found is None and kind == "photo_imported":
+        image = photos.photo_problem(payload)
+        if image:
+            return BadPayload(*image)
     if found is None and kind == "accreditation_imported":
         problem = _participant_rows(payload)
         if problem:

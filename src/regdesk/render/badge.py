@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reportlab.lib.colors import Color, HexColor, white
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
 from regdesk.domain.token import format_serial
@@ -199,6 +200,9 @@ def _draw_badge(canvas: Canvas, content: BadgeContent, layout: BadgeLayout, orig
         canvas.setFillColor(plan.band_colour)
         canvas.roundRect(x, y, w, h, h / 2, stroke=0, fill=1)
 
+    if layout.has_photo and content.photo_jpeg:
+        _draw_photo(canvas, content.photo_jpeg, *_rect(layout, layout.box("photo")))
+
     x, y, w, h = _rect(layout, layout.box("qr"))
     codes.draw_qr(canvas, content.token, x, y, w)
     x, y, w, h = _rect(layout, layout.box("barcode"))
@@ -208,6 +212,24 @@ def _draw_badge(canvas: Canvas, content: BadgeContent, layout: BadgeLayout, orig
         text.draw(canvas, placed.fitted, *placed.rect, align=placed.align, colour=placed.colour)
     canvas.restoreState()
     return plan
+
+
+def _draw_photo(canvas: Canvas, jpeg: bytes, x: float, y: float, w: float, h: float) -> None:
+    """The photo centred in its box, its proportions kept, with a hairline frame. The JPEG goes
+    into the PDF as it is (reportlab passes JPEG data through); one that cannot be read leaves
+    the box empty rather than stopping the badge."""
+    try:
+        reader = ImageReader(io.BytesIO(jpeg))
+        iw, ih = reader.getSize()
+    except Exception:  # noqa: BLE001 - a damaged photo must never stop a badge
+        return
+    scale = min(w / iw, h / ih)
+    dw, dh = iw * scale, ih * scale
+    left, bottom = x + (w - dw) / 2, y + (h - dh) / 2
+    canvas.drawImage(reader, left, bottom, dw, dh)
+    canvas.setStrokeColor(CUT_MARK_GREY)
+    canvas.setLineWidth(0.3)
+    canvas.rect(left, bottom, dw, dh, stroke=1, fill=0)
 
 
 def _new_canvas(buffer: io.BytesIO, size: tuple[float, float], title: str) -> Canvas:

@@ -22,3 +22,4 @@ class BadgeContent:
     role_label: str  # "Head of delegation" or ""
     event_name: str
     event_dates: str
+    photo_jpeg: bytes | None = None  # the stored photo (services/photos.py), printed where the layout has room

@@ -26,6 +26,7 @@ from regdesk.render import codes
 MM = 72.0 / 25.4  # pt per mm
 
 BOX_KEYS = ("band", "event", "name", "latin", "delegation", "role", "qr", "barcode", "serial")
+OPTIONAL_BOX_KEYS = ("photo",)  # the participant's photo, on layouts that have room for it
 TEXT_BOXES = ("band", "event", "name", "latin", "delegation", "role", "serial")
 ALIGNS = ("center", "start", "left", "right")
 WEIGHTS = {"regular": 400, "bold": 700}
@@ -78,6 +79,10 @@ class BadgeLayout:
 
     def box(self, key: str) -> Box:
         return self.boxes[key]
+
+    @property
+    def has_photo(self) -> bool:
+        return "photo" in self.boxes
 
     @property
     def page_size_pt(self) -> tuple[float, float]:
@@ -307,7 +312,7 @@ def _check_geometry(r: _Reader, layout: BadgeLayout, bleed: set[str]) -> None:
 
 def parse_layout(text: str, *, source: str = "<layout>", name: str = "layout") -> Layout:
     r = _Reader(text, source)
-    unknown = set(r.data) - {"description", "page", "sheet", *BOX_KEYS}
+    unknown = set(r.data) - {"description", "page", "sheet", *BOX_KEYS, *OPTIONAL_BOX_KEYS}
     if unknown:
         first = sorted(unknown)[0]
         raise r.fail(first, None, f"unknown table; a layout has [page] and either [sheet] or "
@@ -322,6 +327,9 @@ def parse_layout(text: str, *, source: str = "<layout>", name: str = "layout") -
     if "sheet" in r.data:
         return _parse_sheet(r, name, description, width, height)
     boxes = {key: _read_box(r, key) for key in BOX_KEYS}
+    for key in OPTIONAL_BOX_KEYS:
+        if key in r.data:
+            boxes[key] = _read_box(r, key)
     bleed = {key for key in BOX_KEYS if r.flag(r.table(key), key, "bleed", False)}
     if bleed - {"band"}:
         raise r.fail(sorted(bleed - {"band"})[0], "bleed", "only the colour band may run to the page edge")

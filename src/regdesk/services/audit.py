@@ -34,7 +34,8 @@ from regdesk.store.models import EventRow, Participant
 DEFAULT_LIMIT = 500
 NAME_MATCHES = 50  # participants a name filter may stand for (best matches first)
 # Kinds whose payload can be megabytes (a whole accreditation export): only counted, never loaded.
-_BULKY_LISTS = {str(EventKind.ACCREDITATION_IMPORTED): ("rows", "withdrawn")}
+_BULKY_LISTS = {str(EventKind.ACCREDITATION_IMPORTED): ("rows", "withdrawn"),
+                str(EventKind.PHOTO_IMPORTED): ("jpeg",)}  # the photo itself is never shown in the audit
 
 
 class AuditError(RegdeskError, ValueError):
@@ -361,6 +362,10 @@ def _pass_voided(p: dict[str, Any]) -> str:
     return f"Temporary pass {_pass(p.get('serial'))} voided: “{p.get('reason', '')}”"
 
 
+def _photo_imported(p: dict[str, Any]) -> str:
+    return f"photo of {p.get('participant_id', '?')} from {p.get('source') or 'an import'} ({p.get('width')} x {p.get('height')} px)"
+
+
 def _generic(p: dict[str, Any]) -> str:
     parts = []
     for key, value in p.items():
@@ -385,6 +390,7 @@ SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
     EventKind.PASSES_PRINTED: _passes_printed,
     EventKind.PASS_ASSIGNED: _pass_assigned,
     EventKind.PASS_VOIDED: _pass_voided,
+    EventKind.PHOTO_IMPORTED: _photo_imported,
 }
 
 

@@ -70,6 +70,7 @@ def build_demo_station(data_dir: Path | str, *, clock: Clock | None = None) -> S
                                 supervisor_secret=demo_secret(DEMO_SUPERVISOR))
         try:
             import_file(station, bundled_accreditation_path(), operator=DEMO_SUPERVISOR)
+            add_demo_photos(station, work_dir / "photos")
             for op in DEMO_OPERATORS:
                 if op.name != DEMO_SUPERVISOR:
                     operators.add_operator(station, op.name, op.role, op.pin, by=DEMO_SUPERVISOR)
@@ -83,6 +84,38 @@ def build_demo_station(data_dir: Path | str, *, clock: Clock | None = None) -> S
         shutil.rmtree(work_dir, ignore_errors=True)
         raise
     return open_station(data_dir, clock=clock)
+
+
+def demo_has_photo(accreditation_id: str) -> bool:
+    """Most demo participants have a photo; one in fifty has none, to show what the desk and the
+    scan points say then."""
+    digits = "".join(ch for ch in accreditation_id if ch.isdigit())
+    return not digits or int(digits) % 50 != 13
+
+
+def add_demo_photos(station: Station, folder: Path) -> int:
+    """Draw a synthetic photo for the demo's participants (services/avatar: shapes and colours
+    from the accreditation id, never a real person), then import them the way a desk imports
+    the UN's photos. Made at build time, nothing committed; the folder is removed afterwards."""
+    from sqlalchemy import text
+
+    from regdesk.render import avatar
+    from regdesk.services import photos
+
+    with station.sessions() as session:
+        ids = list(session.execute(text("SELECT accreditation_id FROM participants ORDER BY accreditation_id"))
+                   .scalars())
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        made = 0
+        for aid in ids:
+            if demo_has_photo(aid):
+                (folder / f"{aid}.jpg").write_bytes(avatar.jpeg(aid, 200, 250))
+                made += 1
+        photos.import_photos(station, folder, operator=DEMO_SUPERVISOR)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return made
 
 
 def open_or_build_demo(data_dir: Path | str, *, clock: Clock | None = None) -> tuple[Station, bool]:

@@ -30,7 +30,7 @@ from regdesk.domain.policy import (
     local_moment,
 )
 from regdesk.render.content import BadgeContent
-from regdesk.services import operators
+from regdesk.services import operators, photos
 from regdesk.services.station import Station
 from regdesk.store import files
 from regdesk.store.models import Badge, IdentityCheck, Participant, TemporaryPass
@@ -343,6 +343,7 @@ def badge_content(station: Station, serial: str) -> BadgeContent:
         participant = session.get(Participant, badge.participant_id)
         if participant is None:
             raise DeskError(f"badge {serial}: participant {badge.participant_id} is not in the local mirror")
+        photo = photos.photo_jpeg(session, badge.participant_id)
     category = station.config.category(participant.category)
     return BadgeContent(
         token=badge.token, serial=badge.serial, issue_no=badge.issue_no,
@@ -352,7 +353,7 @@ def badge_content(station: Station, serial: str) -> BadgeContent:
         category_code=participant.category, category_name=category.name if category else participant.category,
         category_colour=category.colour if category else "#777777",
         role_label="Head of delegation" if participant.delegation_role == "head" else "",
-        event_name=station.config.short_name, event_dates=station.config.dates_label,
+        event_name=station.config.short_name, event_dates=station.config.dates_label, photo_jpeg=photo,
     )
 
 
@@ -367,6 +368,7 @@ class PrintOutcome:
     status: str = PRINTED  # PRINTED | PDF_ONLY (no printer configured: the PDF is the output) | NOT_PRINTED
     printer: str = ""  # the configured printer, "" on a PDF-only station
     problem: str = ""  # NOT_PRINTED: why, in a few words
+    photo: str = ""  # "printed", "none" (no photo on file) or "no_room" (the layout has no photo box)
 
     @property
     def delivered(self) -> bool:
@@ -382,7 +384,12 @@ def print_badge(station: Station, serial: str, *, operator: str, layout: str | N
     from regdesk.render.printing import deliver
 
     layout = layout or station.setting("badge_layout", "a6")
+    from regdesk.render.layouts import BadgeLayout, load_layout
+
     content = badge_content(station, serial)
+    chosen = load_layout(layout)
+    room = (chosen if isinstance(chosen, BadgeLayout) else chosen.badge).has_photo
+    photo = "no_room" if not room else ("printed" if content.photo_jpeg else "none")
     pdf = render_badge_pdf(content, layout)
     path = out or station.output_dir / f"badge-{serial}-{content.issue_no}.pdf"
     files.private_dir(path.parent, tighten=out is None)
@@ -395,8 +402,14 @@ def print_badge(station: Station, serial: str, *, operator: str, layout: str | N
             station.record(session, EventKind.BADGE_PRINTED,
                            {"serial": serial, "printer": printer if result.printed else "", "layout": layout,
                             "output": "printer" if result.printed else "pdf"}, operator)
-    return PrintOutcome(path, result.printed, result.message, status, printer,
-                        result.problem or ("" if status != NOT_PRINTED else result.message))
+    message = result.message
+    if photo == "none":
+        message += f" {NO_PHOTO_WARNING}"
+    return PrintOutcome(path, result.printed, message, status, printer,
+                        result.problem or ("" if status != NOT_PRINTED else result.message), photo)
+
+
+NO_PHOTO_WARNING = "No photo on file: this badge has none; check the passport against the face."
 
 
 def badge_history(station: Station, participant_id: str) -> list[Badge]:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from regdesk.domain.events import parse_utc
 from regdesk.domain.policy import OVERRIDABLE, decide_issue
 from regdesk.domain.token import format_serial
-from regdesk.services import desk
+from regdesk.services import desk, photos
 from regdesk.services.desk import DOCUMENT_LABELS
 from regdesk.services.lookup import display_name, latin_name, participant_status
 from regdesk.services.station import Station
@@ -66,6 +66,7 @@ class ParticipantCard:
     blockers_overridable: bool
     delegation_use: str = ""  # "Benin 3/4, head not yet"; "" for categories without a quota
     blocker_texts: tuple[str, ...] = ()  # every blocker in plain words, same order as issue_blockers
+    photo_jpeg: bytes | None = None  # the stored photo (services/photos.py), to compare with the passport
 
     @property
     def holds_badge(self) -> bool:
@@ -128,4 +129,5 @@ def participant_card(station: Station, participant_id: str) -> ParticipantCard |
             blockers_overridable=bool(decision.refusals) and all(r in OVERRIDABLE for r in decision.refusals),
             delegation_use=use.text if use is not None and use.quota else "",
             blocker_texts=texts,
+            photo_jpeg=photos.photo_jpeg(session, participant_id),
         )

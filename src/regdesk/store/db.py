@@ -116,8 +116,20 @@ def _v6_passes(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _v7_photos(conn: Connection) -> None:
+    """photos: the newest photo of each participant (the event that holds it and its hashes),
+    filled from the log like a rebuild would."""
+    Base.metadata.tables["photos"].create(conn, checkfirst=True)
+    conn.exec_driver_sql(
+        "INSERT OR REPLACE INTO photos (participant_id, event_id, order_key, sha256, source_sha256) "
+        "SELECT json_extract(payload, '$.participant_id'), id, "
+        "recorded_at || ' ' || station_id || ' ' || printf('%010d', seq) AS k, json_extract(payload, '$.sha256'), "
+        "json_extract(payload, '$.source_sha256') FROM events WHERE kind = 'photo_imported' ORDER BY k")
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_scans_surrogate_key, _v3_chain_of_trust,
-                                              _v4_check_for_badge_and_deliveries, _v5_badge_collector, _v6_passes]
+                                              _v4_check_for_badge_and_deliveries, _v5_badge_collector, _v6_passes,
+                                              _v7_photos]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -103,6 +103,20 @@ class Participant(Base):
     )
 
 
+class Photo(Base):
+    """The newest photo of each participant: which event holds it (the JPEG itself stays in that
+    event's payload, stored once) and the hashes a re-import compares."""
+
+    __tablename__ = "photos"
+    participant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    # "recorded_at station_id seq": the newest photo wins, the same on every station whatever order
+    # the events arrived in (two photos of one import share their recorded_at under a test clock).
+    order_key: Mapped[str] = mapped_column(String(80))
+    sha256: Mapped[str] = mapped_column(String(64))
+    source_sha256: Mapped[str] = mapped_column(String(64))
+
+
 class Badge(Base):
     __tablename__ = "badges"
     serial: Mapped[str] = mapped_column(String(16), primary_key=True)

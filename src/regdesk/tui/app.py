@@ -65,6 +65,9 @@ class RegdeskApp(App):
     ]
 
     def __init__(self, station: Station, *, operator: OperatorSession | None = None) -> None:
+        from regdesk.tui.widgets import photo
+
+        photo.prepare()  # asks the terminal about graphics now: once Textual runs, it owns stdin
         super().__init__()
         self.station = station
         self.operator: OperatorSession | None = operator

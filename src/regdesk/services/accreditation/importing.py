@@ -76,11 +76,13 @@ def _current_mirror(session: Session) -> dict[str, tuple]:
 
 
 def import_file(station: Station, path: Path, *, operator: str, dry_run: bool = False,
-                allow_mass_withdrawal: bool = False) -> ImportReport:
+                allow_mass_withdrawal: bool = False, then: Callable[[Session], None] | None = None) -> ImportReport:
     """Validate the export, diff it against the mirror and record it as one event (all or nothing).
 
     Raises AccreditationImportError listing every problem; then neither the mirror nor the log changed.
     With dry_run=True the report is computed but nothing is recorded (event_id is None).
+    `then` runs in the same transaction once the list is recorded (the photos that come with it):
+    if it raises, the list is not imported either.
     """
     # A 100,000-row export allocates millions of small objects that all survive; the cyclic
     # garbage collector would rescan them again and again (a third of the import time).
@@ -88,14 +90,14 @@ def import_file(station: Station, path: Path, *, operator: str, dry_run: bool = 
     gc.disable()
     try:
         return _import(station, Path(path), operator=operator, dry_run=dry_run,
-                       allow_mass_withdrawal=allow_mass_withdrawal)
+                       allow_mass_withdrawal=allow_mass_withdrawal, then=then)
     finally:
         if collecting:
             gc.enable()
 
 
 def _import(station: Station, path: Path, *, operator: str, dry_run: bool,
-            allow_mass_withdrawal: bool) -> ImportReport:
+            allow_mass_withdrawal: bool, then: Callable[[Session], None] | None = None) -> ImportReport:
     name = str(path)
     try:
         size = path.stat().st_size
@@ -180,6 +182,8 @@ def _import(station: Station, path: Path, *, operator: str, dry_run: bool,
             "counts": report.counts,
         }, operator)
         report.event_id = event.id
+        if then is not None:
+            then(session)
     _forget_search_index(station)
     return report
 

@@ -22,6 +22,7 @@ from regdesk.store.models import (
     Operator,
     Override,
     Participant,
+    Photo,
     PublicKey,
     Revocation,
     Scan,
@@ -32,7 +33,7 @@ from regdesk.store.projections.tally_counts import count_scans
 from regdesk.store.db import driver
 
 for _model in (Participant, Badge, Revocation, IdentityCheck, PublicKey, Scan, Override, Operator,
-               EnrolledStation, StationRevocation, BadgeDelivery):
+               EnrolledStation, StationRevocation, BadgeDelivery, Photo):
     projection_table(_model)
 
 PARTICIPANT_FIELDS = payloads.PARTICIPANT_FIELDS
@@ -265,3 +266,17 @@ def _station_revoked(session: Session, event: Event) -> None:
         return
     session.add(StationRevocation(station_key=r["station_key"], heads=json.dumps(heads, sort_keys=True),
                                   reason=r["reason"], revoked_at=format_utc(event.recorded_at), event_id=event.id))
+
+
+_UPSERT_PHOTO = (
+    "INSERT INTO photos (participant_id, event_id, order_key, sha256, source_sha256) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (participant_id) DO UPDATE SET event_id = excluded.event_id, order_key = excluded.order_key, "
+    "sha256 = excluded.sha256, source_sha256 = excluded.source_sha256 WHERE excluded.order_key > photos.order_key")
+
+
+@handles_batch(EventKind.PHOTO_IMPORTED)
+def _photos_imported(session: Session, events: list[Event]) -> None:
+    # The newest photo wins, by (recorded_at, station, seq): events arriving in any order converge.
+    driver(session).executemany(_UPSERT_PHOTO, [
+        (e.payload["participant_id"], e.id, f"{format_utc(e.recorded_at)} {e.station_id} {e.seq:010d}",
+         e.payload["sha256"], e.payload["source_sha256"]) for e in events])

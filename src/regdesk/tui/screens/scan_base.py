@@ -34,12 +34,13 @@ from textual.worker import get_current_worker
 from regdesk.config import EventConfig
 from regdesk.domain.verdict import Outcome
 from regdesk.domain.words import plural
-from regdesk.services import scanning
+from regdesk.services import photos, scanning
 from regdesk.services.station import Station
+from regdesk.tui.widgets.photo import PhotoView
 from regdesk.tui.widgets.recent_scans import RecentScan, RecentScans
 from regdesk.tui.widgets.scan_input import ScanInput
 from regdesk.tui.widgets.status_bar import StatusBar
-from regdesk.tui.widgets.verdict_panel import ScanView, VerdictPanel
+from regdesk.tui.widgets.verdict_panel import ScanView, VerdictPanel, block_width
 
 SCAN_CSS = str(Path(__file__).resolve().parents[1] / "scan.tcss")
 NARROW_COLUMNS = 110  # below: the recent scans go under the verdict
@@ -91,6 +92,14 @@ def _serial_label(result: scanning.ScanResult) -> str:
     if result.temporary_pass:
         return f"pass {result.claimed_serial[:2]}-{result.claimed_serial[2:]}"
     return f"badge {result.claimed_serial[:4]}-{result.claimed_serial[4:]}"
+
+
+@dataclass
+class PhotoLoaded(Message):
+    """The holder's photo, read and decoded after the verdict was shown (None: none on file)."""
+
+    participant_id: str
+    image: Any
 
 
 @dataclass
@@ -164,13 +173,16 @@ class ScanScreen(Screen):
         yield StatusBar()
         yield Static("", id="point-line", markup=False)
         with Horizontal(id="scan-body"):
-            yield VerdictPanel()
+            with Horizontal(id="verdict-row"):
+                yield VerdictPanel()
+                yield PhotoView(id="holder-photo")
             yield RecentScans()
         yield Static("", id="session-line", markup=False)
         yield ScanInput()
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one(PhotoView).clear()
         self.query_one(VerdictPanel).show_ready("Starting...")
         self._fit(self.app.size.width, self.app.size.height)
         self.start_lane()
@@ -273,7 +285,18 @@ class ScanScreen(Screen):
         del self.results[:-50]
         self.session_counts[str(result.outcome)] = self.session_counts.get(str(result.outcome), 0) + 1
         view = view_of(result, self.station.config)
-        self.query_one(VerdictPanel).show(view)
+        # The photo comes after the verdict: the verdict is committed and on screen first; its
+        # slot is set now (so the verdict does not move when it arrives), and the photo is read
+        # and decoded in a thread of its own once this frame is painted.
+        photo = self.query_one(PhotoView)
+        with_photo = (result.holder is not None and result.holder_in_mirror and self._room_for_photo(view.title))
+        self.query_one(VerdictPanel).show(view, width=self._verdict_width(with_photo))
+        if with_photo:
+            assert result.holder is not None
+            photo.show(result.holder.participant_id, None, loading=True)
+            self.call_after_refresh(self._load_photo, result.holder.participant_id)
+        else:
+            photo.clear()
         self.query_one(RecentScans).add(recent_of(result, view, self.station.config))
         if result.outcome is Outcome.DENIED:
             self.app.bell()
@@ -285,6 +308,7 @@ class ScanScreen(Screen):
 
     @on(ScanFailed)
     def _on_scan_failed(self, event: ScanFailed) -> None:
+        self.query_one(PhotoView).clear()  # nobody's photo beside an error
         self.query_one(VerdictPanel).show(ScanView(state="error", title="ERROR", reason=event.text,
                                                    action="Nothing was recorded: scan the badge again"))
         self.app.bell()
@@ -317,6 +341,41 @@ class ScanScreen(Screen):
     def _back_to_ready(self) -> None:
         self._reset_timer = None
         self.query_one(VerdictPanel).show_ready()
+        self.query_one(PhotoView).clear()
+
+    def _photo_columns(self) -> int:
+        width = self.query_one(PhotoView).styles.width
+        return int(width.value) if width is not None and width.unit.name == "CELLS" else 26
+
+    def _verdict_width(self, with_photo: bool) -> int | None:
+        """The verdict panel's content width once the photo slot is shown or hidden."""
+        row = self.query_one("#verdict-row").size.width
+        if not row:
+            return None
+        panel = self.query_one(VerdictPanel)
+        padding = panel.styles.padding.left + panel.styles.padding.right
+        return max(1, row - padding - (self._photo_columns() if with_photo else 0))
+
+    def _room_for_photo(self, title: str) -> bool:
+        """The verdict's block letters come first: the photo only where they still fit beside it."""
+        needed = block_width(title)
+        width = self._verdict_width(True)
+        return not needed or width is None or width >= needed
+
+    @work(thread=True, group="photo", exclusive=True, exit_on_error=False)
+    def _load_photo(self, participant_id: str) -> None:
+        try:
+            jpeg = photos.load_photo(self.station, participant_id)
+            image = photos.decode(jpeg) if jpeg else None
+        except Exception:  # noqa: BLE001 - a photo that cannot be read is shown as missing
+            image = None
+        self.post_message(PhotoLoaded(participant_id, image))
+
+    @on(PhotoLoaded)
+    def _on_photo_loaded(self, event: PhotoLoaded) -> None:
+        photo = self.query_one(PhotoView)
+        if photo.shown_for == event.participant_id:  # still the scan on screen
+            photo.show(event.participant_id, event.image)
 
     def _update_session_line(self) -> None:
         c = self.session_counts

@@ -10,11 +10,13 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from regdesk.services import photos
 from regdesk.services.desk_view import ParticipantCard
 from regdesk.tui.widgets.participant_table import shown_status
+from regdesk.tui.widgets.photo import PhotoView
 
 BANNER = {
     "accredited": "ACCREDITED · NO BADGE YET",
@@ -126,6 +128,9 @@ def compact_facts(card: ParticipantCard) -> Text:
             text.append(f" ({len(card.badges) - len(current)} revoked)", style="dim")
     else:
         text.append("none valid" if card.badges else "none issued", style="dim")
+    # The photo itself needs a larger window; here only whether there is one (short: one line at 80 columns).
+    text.append("  Photo: ", style="dim")
+    text.append("yes" if card.photo_jpeg else "NONE", style="" if card.photo_jpeg else "bold #f0b43c")
     text.append("\nID check: ", style="dim")
     text.append_text(_check_line(card))
     return text
@@ -134,6 +139,9 @@ def compact_facts(card: ParticipantCard) -> Text:
 class ParticipantDetail(Vertical, can_focus=False):
     DEFAULT_CSS = """
     ParticipantDetail { height: auto; }
+    ParticipantDetail #detail-body { height: auto; }
+    ParticipantDetail #detail-facts { width: 1fr; }
+    ParticipantDetail #detail-photo { width: 18; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -145,8 +153,13 @@ class ParticipantDetail(Vertical, can_focus=False):
         yield Static("NO PARTICIPANT SELECTED", id="detail-banner", classes="-none")
         yield Static(EMPTY_HINT, id="detail-name")
         yield Static("", id="detail-latin")
-        yield Static("", id="detail-facts")
+        with Horizontal(id="detail-body"):
+            yield Static("", id="detail-facts")
+            yield PhotoView(id="detail-photo")
         yield Static("", id="detail-next")
+
+    def on_mount(self) -> None:
+        self.query_one(PhotoView).clear()
 
     @property
     def card(self) -> ParticipantCard | None:
@@ -171,6 +184,11 @@ class ParticipantDetail(Vertical, can_focus=False):
         latin.display = card.name_latin != card.name
         facts = compact_facts(card) if self._compact else Group(facts_table(card))
         self.query_one("#detail-facts", Static).update(facts)
+        photo = self.query_one(PhotoView)
+        if self._compact:  # 80x24: the facts and the next step need the room; the facts say if there is one
+            photo.clear()
+        else:  # a 160 x 200 JPEG decodes in well under a millisecond
+            photo.show(card.accreditation_id, photos.decode(card.photo_jpeg) if card.photo_jpeg else None)
         text, tone = next_step(card)
         step = self.query_one("#detail-next", Static)
         step.set_classes(f"-{tone}")
@@ -186,6 +204,7 @@ class ParticipantDetail(Vertical, can_focus=False):
         latin.update("")
         latin.display = False
         self.query_one("#detail-facts", Static).update("")
+        self.query_one(PhotoView).clear()
         step = self.query_one("#detail-next", Static)
         step.set_classes("")
         step.update("")

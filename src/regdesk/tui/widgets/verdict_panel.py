@@ -49,6 +49,15 @@ def block_letters(word: str, width: int | None = None) -> str:
     return word
 
 
+def block_width(word: str) -> int:
+    """Columns WORD needs in block letters at their tightest (letters one column apart); 0 when
+    it has a character without a glyph (it is then shown as plain text anyway)."""
+    word = word.upper()
+    if not word or any(ch not in _GLYPHS for ch in word):
+        return 0
+    return sum(len(_GLYPHS[ch][0]) for ch in word) + len(word) - 1
+
+
 @dataclass(frozen=True)
 class ScanView:
     """What the panel shows for one scan (built by the screen from a ScanResult)."""
@@ -92,6 +101,7 @@ class VerdictPanel(Vertical):
         self.view: ScanView | None = None
         self._title = "READY"
         self._shown: dict[str, str] = {}  # the plain text each line shows now
+        self._width_hint: int | None = None  # the width the panel is about to have (a photo slot came or went)
 
     def compose(self) -> ComposeResult:
         yield Static(block_letters("READY"), id="verdict-title", markup=False)
@@ -103,10 +113,11 @@ class VerdictPanel(Vertical):
         yield Static("", id="verdict-detail", markup=False)
 
     def on_resize(self) -> None:
+        self._width_hint = None
         self._draw_title()
 
     def _draw_title(self) -> None:
-        width = self.content_region.width or None
+        width = self._width_hint or self.content_region.width or None
         drawn = block_letters(self._title, width)
         if "\n" not in drawn and self._title in SHORT_TITLES:
             drawn = block_letters(SHORT_TITLES[self._title], width)
@@ -133,8 +144,9 @@ class VerdictPanel(Vertical):
         widget.update(content, layout=not same_size)
         widget.display = bool(plain)
 
-    def show(self, view: ScanView) -> None:
+    def show(self, view: ScanView, *, width: int | None = None) -> None:
         self.view = view
+        self._width_hint = width
         self._set_state(view.state)
         self._title = view.title
         self._draw_title()

@@ -1,0 +1,120 @@
+"""A participant's photo in the terminal, through textual-image: the Kitty graphics protocol or
+Sixel where the terminal answers that it has them, coloured half-block cells everywhere else (and
+always in tests, where stdout is no terminal: the half-blocks are plain text, so snapshots are
+deterministic).
+
+textual-image asks the terminal what it supports when it is first imported, by writing a query
+and reading the answer from stdin; that only works before Textual owns the terminal, so
+`prepare()` is called by the app before it runs. REGDESK_PHOTOS=halfcell skips the question (a
+terminal that answers wrongly), REGDESK_PHOTOS=off shows no photos at all.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from PIL import Image
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Static
+
+_IMAGE_CLASS: Any = None
+_OFF = False
+
+
+def prepare() -> None:
+    """Choose how photos are drawn (once, before the app takes the terminal)."""
+    global _IMAGE_CLASS, _OFF
+    if _IMAGE_CLASS is not None or _OFF:
+        return
+    mode = os.environ.get("REGDESK_PHOTOS", "auto").strip().lower()
+    if mode == "off":
+        _OFF = True
+        return
+    try:
+        if mode == "halfcell" or not (sys.__stdout__ and sys.__stdout__.isatty()):
+            from textual_image.widget import HalfcellImage
+
+            _IMAGE_CLASS = HalfcellImage
+            return
+        import textual_image.renderable as renderables
+        from textual_image.widget import HalfcellImage
+        from textual_image.widget import Image as AutoImage
+
+        graphics = renderables.Image in (renderables.TGPImage, renderables.SixelImage)
+        _IMAGE_CLASS = AutoImage if graphics else HalfcellImage
+    except Exception:  # noqa: BLE001 - a terminal query gone wrong must never stop the desk
+        _OFF = True
+
+
+def image_class() -> Any:
+    prepare()
+    return _IMAGE_CLASS
+
+
+class PhotoView(Vertical, can_focus=False):
+    """A fixed-size slot: the photo, "no photo on file", or nothing (hidden) when no one is shown."""
+
+    DEFAULT_CSS = """
+    PhotoView { width: 22; height: auto; padding: 0 1; }
+    PhotoView > .photo-image { width: 100%; height: auto; }
+    PhotoView > #photo-caption { width: 100%; height: auto; text-align: center; color: $text-muted; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._shown_for: str | None = None
+        self.loading = False  # the slot waits for a photo being read (tests wait for it)
+
+    def compose(self) -> ComposeResult:
+        cls = image_class()
+        if cls is not None:
+            image: Widget = cls(None, classes="photo-image")
+            image.display = False
+            yield image
+        yield Static("", id="photo-caption", markup=False)
+
+    @property
+    def shown_for(self) -> str | None:
+        return self._shown_for
+
+    def _image(self) -> Any:
+        found = self.query(".photo-image")
+        return found.first() if found else None
+
+    def show(self, participant_id: str, image: Image.Image | None, *, loading: bool = False) -> None:
+        """The photo of `participant_id` (None: no photo on file; loading: the slot is kept while it loads)."""
+        self._shown_for = participant_id
+        self.loading = loading
+        self.display = True
+        widget = self._image()
+        caption = self.query_one("#photo-caption", Static)
+        if image is not None and widget is not None:
+            widget.image = image
+            widget.display = True
+            caption.update("")
+            caption.display = False
+            return
+        if widget is not None:
+            widget.image = None
+            widget.display = False
+        caption.display = True
+        if loading:
+            caption.update("")
+        elif image is None and widget is None:
+            caption.update(Text("photo not shown here"))
+        else:
+            caption.update(Text("NO PHOTO\non file", style="bold"))
+
+    def clear(self) -> None:
+        self._shown_for = None
+        self.loading = False
+        widget = self._image()
+        if widget is not None:
+            widget.image = None
+            widget.display = False
+        self.display = False
