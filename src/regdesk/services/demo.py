@@ -97,14 +97,12 @@ def add_demo_photos(station: Station, folder: Path) -> int:
     """Draw a synthetic photo for the demo's participants (services/avatar: shapes and colours
     from the accreditation id, never a real person), then import them the way a desk imports
     the UN's photos. Made at build time, nothing committed; the folder is removed afterwards."""
-    from sqlalchemy import text
-
     from regdesk.render import avatar
     from regdesk.services import photos
+    from regdesk.store.queries import photos as photo_queries
 
     with station.sessions() as session:
-        ids = list(session.execute(text("SELECT accreditation_id FROM participants ORDER BY accreditation_id"))
-                   .scalars())
+        ids = photo_queries.sorted_participant_ids(session)
     folder.mkdir(parents=True, exist_ok=True)
     try:
         made = 0

@@ -43,13 +43,13 @@ from pathlib import Path
 from typing import IO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from regdesk.domain import photos as rules
 from regdesk.domain.events import EventKind
 from regdesk.errors import RegdeskError
 from regdesk.services.station import Station
+from regdesk.store.queries import photos as photo_queries
 
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 FORMATS = ("JPEG", "PNG", "WEBP")  # the only decoders Pillow may try
@@ -277,11 +277,11 @@ class _Prepared:
 
 def _stored_hashes(station: Station) -> dict[str, str]:
     with station.sessions() as session:
-        return dict(session.execute(text("SELECT participant_id, source_sha256 FROM photos")).all())
+        return photo_queries.source_hashes(session)
 
 
 def _known_ids(session: Session) -> set[str]:
-    return set(session.execute(text("SELECT accreditation_id FROM participants")).scalars())
+    return photo_queries.participant_ids(session)
 
 
 class _Source:
@@ -408,13 +408,9 @@ def import_photos(station: Station, source: Path, *, operator: str) -> PhotoRepo
 
 # --- reading ------------------------------------------------------------------------------------
 
-_PHOTO_OF = text("SELECT json_extract(e.payload, '$.jpeg') FROM photos AS p JOIN events AS e ON e.id = p.event_id "
-                 "WHERE p.participant_id = :pid")
-
-
 def photo_jpeg(session: Session, participant_id: str) -> bytes | None:
     """The stored JPEG of a participant (checked by every station before it was accepted), or None."""
-    encoded = session.execute(_PHOTO_OF, {"pid": participant_id}).scalar_one_or_none()
+    encoded = photo_queries.jpeg_base64(session, participant_id)
     if not encoded:
         return None
     try:
@@ -429,8 +425,7 @@ def load_photo(station: Station, participant_id: str) -> bytes | None:
 
 
 def has_photo(session: Session, participant_id: str) -> bool:
-    return session.execute(text("SELECT 1 FROM photos WHERE participant_id = :pid"),
-                           {"pid": participant_id}).first() is not None
+    return photo_queries.has_photo(session, participant_id)
 
 
 def decode(jpeg: bytes) -> Image.Image | None:
@@ -447,7 +442,7 @@ def decode(jpeg: bytes) -> Image.Image | None:
 
 
 def iter_photo_ids(session: Session) -> Iterator[str]:
-    yield from session.execute(text("SELECT participant_id FROM photos ORDER BY participant_id")).scalars()
+    yield from photo_queries.photo_ids(session)
 
 
 def import_with_list(station: Station, export: Path | None, photos_source: Path, *, operator: str,
