@@ -141,7 +141,7 @@ class ParticipantDetail(Vertical, can_focus=False):
     ParticipantDetail { height: auto; }
     ParticipantDetail #detail-body { height: auto; }
     ParticipantDetail #detail-facts { width: 1fr; }
-    ParticipantDetail #detail-photo { width: 18; }
+    ParticipantDetail #detail-photo { width: 18; height: 11; }  /* a 160 x 200 photo is 16 x 10 cells; fixed, so the slot never keeps a height laid out before the picture had one */
     """
 
     def __init__(self, **kwargs) -> None:

@@ -6,7 +6,7 @@ on a read-only disk, the disk full to the last byte. Each command must print ONE
 that names the file and says what to do, exit non-zero, and leave the station as it was (every
 file's bytes, or for the full and read-only disks the database's logical content).
 Read-only and full disks are real: a read-only bind mount and a filled tmpfs, in a private mount
-namespace (tests/fault_fs.py), so nothing outlives the test.
+namespace (tests/helpers/fault_fs.py), so nothing outlives the test.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from sync_helpers import make_station
 
 pytestmark = pytest.mark.xdist_group("processes")
 
-FAULT_DRIVER = Path(__file__).with_name("fault_fs.py")
+FAULT_DRIVER = Path(__file__).resolve().parents[1] / "helpers" / "fault_fs.py"
 NEVER_A_HUB = "postgresql+psycopg://postgres@127.0.0.1:5432/regdesk_no_such_hub"
 
 

@@ -1,7 +1,7 @@
 """Snapshots (pytest-textual-snapshot) of the security and bus lanes, the supervisor dashboard, the audit
-and every dialog of these screens, at 80x24 and 140x45. The SVGs live in tests/__snapshots__/ and are
+and every dialog of these screens, at 80x24 and 140x45. The SVGs live in tests/tui/__snapshots__/ and are
 committed; after a deliberate change of the look, review the report and run
-`pytest tests/test_snapshots_scan.py --snapshot-update`.
+`pytest tests/tui/test_snapshots_scan.py --snapshot-update`.
 
 Deterministic by construction: a fixed station clock, signing keys and badge serials from a counter
 (the real ones are random), no cursor blink, verdicts held on screen, and fixed text in the one field

@@ -1,9 +1,9 @@
 """A tiny driver that does real station work in a loop and acknowledges each committed step.
 
-tests/test_crash_safety.py kills it with SIGKILL at random moments:
+tests/e2e/test_crash_safety.py kills it with SIGKILL at random moments:
 
-    python tests/crash_driver.py MODE DATA_DIR [ARG...]     one run
-    python tests/crash_driver.py serve                       a warm fork server (see below)
+    python tests/helpers/crash_driver.py MODE DATA_DIR [ARG...]     one run
+    python tests/helpers/crash_driver.py serve                       a warm fork server (see below)
 
 A run prints "READY" once the station is open, then one "ACK <what>" line per step, flushed right
 after the step's transaction committed: exactly what a clerk would have seen on screen. "DONE"

@@ -1,6 +1,6 @@
 """kill -9 at random moments: nothing acknowledged is lost, nothing is duplicated, the database is whole.
 
-Real processes do real work (tests/crash_driver.py, or the real `regdesk scan` command line) and
+Real processes do real work (tests/helpers/crash_driver.py, or the real `regdesk scan` command line) and
 print an acknowledgement after each commit, as the screen would. The test kills them with SIGKILL
 after a random delay (seeded, 0-400 ms after the station opened), then reopens the station and
 checks: PRAGMA integrity_check == ok, every acknowledged item present exactly once, no duplicate
@@ -40,7 +40,7 @@ from conftest import EVENT_TOML, local, participant_row, seed_participants
 
 pytestmark = pytest.mark.slow
 
-DRIVER = Path(__file__).with_name("crash_driver.py")
+DRIVER = Path(__file__).resolve().parents[1] / "helpers" / "crash_driver.py"
 MAX_DELAY = 0.4
 RUN_DEADLINE = 60.0  # seconds one driver run may take before the test gives up on it
 
@@ -95,7 +95,7 @@ def _kill(pid: int) -> None:
 
 
 class ForkServer:
-    """tests/crash_driver.py serve: forks one child per run; we SIGKILL the child."""
+    """tests/helpers/crash_driver.py serve: forks one child per run; we SIGKILL the child."""
 
     def __init__(self, log: Path) -> None:
         self.log = log.open("w")

@@ -15,7 +15,7 @@ from regdesk.services import operators, provisioning
 from regdesk.services.operators import OperatorSession
 from regdesk.services.station import Station, found_meeting, open_station
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EVENT_TOML = ROOT / "fixtures" / "event.toml"
 ROOT_PASSPHRASE = "test meeting root passphrase"
 SUPERVISOR = "maria"

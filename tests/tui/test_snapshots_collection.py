@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from regdesk.tui.dialogs.collection import CollectionDialog
+from regdesk.tui.widgets.photo import PhotoView
 
 from mrz_helpers import passport
 from test_snapshots import SIZES, desk_app, outcome_says, search, station, steady_pictures, steps  # noqa: F401
@@ -38,5 +39,8 @@ def test_desk_after_a_passport_read(snap_compare, station, size):  # noqa: F811
         await pilot.press(*keys(passport("LAUBER", "JUERG", "X4821K7Q9", state="CHE", expiry="251130")))
         await wait_until(pilot, lambda: outcome_says("PASSPORT READ")(pilot.app), "the read")
         await wait_until(pilot, lambda: LAUBER in text_of(pilot.app.screen, "#detail-name"), "Lauber's card")
+        if pilot.app.size.width >= 110:  # the wide card shows his photo: wait until it is his that is drawn
+            await wait_until(pilot, lambda: any(view.shown_for == "GCM17-000361" and view.query(".photo-image").first().display
+                                                for view in pilot.app.screen.query(PhotoView)), "Lauber's photo")
 
     assert snap_compare(desk_app(station), terminal_size=size, run_before=steps(read))

@@ -1,4 +1,4 @@
-"""Printing through a real CUPS (tests/cups_server.py): the real `lp` sends the badge to a queue of
+"""Printing through a real CUPS (tests/helpers/cups_server.py): the real `lp` sends the badge to a queue of
 this session's own cupsd, the queue's device writes what it receives to a folder, and the QR code
 read back from that file is the badge's token. The printer's state comes from the real `lpstat`:
 stopped with `cupsdisable`, out of paper as a device reports it, a queue that does not exist.

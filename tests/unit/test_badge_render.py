@@ -336,7 +336,7 @@ def layout_dir(tmp_path, monkeypatch):
 
 
 def _a6_text() -> str:
-    return (Path(__file__).resolve().parents[1] / "badges" / "a6.toml").read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parents[2] / "badges" / "a6.toml").read_text(encoding="utf-8")
 
 
 def test_bad_layout_value_names_file_line_and_key(layout_dir):

@@ -18,7 +18,7 @@ from meeting import init_station
 
 from conftest import EVENT_TOML, local, participant_row, seed_participants
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "fixtures" / "accreditation.csv"
 ROWS = list(csv.DictReader(FIXTURE.open(encoding="utf-8")))
 

@@ -1,4 +1,4 @@
-"""The desk and its printers, against a real CUPS (tests/cups_server.py): the printer line shows what
+"""The desk and its printers, against a real CUPS (tests/helpers/cups_server.py): the printer line shows what
 CUPS says (stopped with its reason, paper out, queue length), a badge sent to a stopped printer is
 NOT PRINTED with its reason, ctrl+r prints it once the printer is enabled again, ctrl+o prints it on
 the other printer. The badges come out of the CUPS queues' folders and their QR codes are the tokens."""

@@ -1,4 +1,4 @@
-"""SVG snapshots of the desk's printer line against a real CUPS (tests/cups_server.py), at 80×24 and
+"""SVG snapshots of the desk's printer line against a real CUPS (tests/helpers/cups_server.py), at 80×24 and
 140×45: a stopped printer with its reason beside an idle second printer, and a badge that did not
 print with its retry (ctrl+r) and other-printer (ctrl+o) keys. See test_snapshots.py for how the pictures are
 kept steady and rewritten."""

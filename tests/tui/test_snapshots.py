@@ -3,8 +3,8 @@
 
 The pictures are deterministic: a fixed rehearsal clock, badge serials from a counter, badge PDFs
 in one fixed folder, and input cursors that do not blink. After a deliberate change of the look,
-check the report and rewrite them with `pytest tests/test_snapshots.py --snapshot-update`; the
-SVGs live in tests/__snapshots__/test_snapshots/.
+check the report and rewrite them with `pytest tests/tui/test_snapshots.py --snapshot-update`; the
+SVGs live in tests/tui/__snapshots__/test_snapshots/.
 
 Behaviour is tested with Pilot elsewhere (test_tui_desk*.py); these catch what only a picture shows:
 text cut off, a panel pushed off screen, a dialog taller than the terminal.
@@ -153,7 +153,7 @@ def test_desk_issued_as_pdf(snap_compare, station, size):
 
 @SIZES
 def test_desk_print_failure(snap_compare, station, size, cups):
-    """A printer name the (real, tests/cups_server.py) CUPS does not have: lp refuses the badge."""
+    """A printer name the (real, tests/helpers/cups_server.py) CUPS does not have: lp refuses the badge."""
     checked(station)
     station.set_setting("printer", "westin-1")
     run = steps(search("lauber", LAUBER), press_until("f3", outcome_says("NOT PRINTED"), "print failure"))

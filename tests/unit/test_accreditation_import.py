@@ -25,7 +25,7 @@ from regdesk.domain.events import canonical_json
 from meeting import init_station
 from regdesk.store.models import Badge, EventRow, Participant
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "fixtures" / "accreditation.csv"
 FIXTURE_UPDATE = ROOT / "fixtures" / "accreditation-update.csv"
 _spec = importlib.util.spec_from_file_location("fixture_generate", ROOT / "fixtures" / "generate.py")
