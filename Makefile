@@ -18,7 +18,7 @@ echo "make: no Python 3.11 or newer found (tried: $(if $(PYTHON),$(PYTHON),$(PYT
 exit 1
 endef
 
-.PHONY: demo test bench drill clean setup lock check-tmux check-cups screenshots
+.PHONY: demo test lint bench drill clean setup lock check-tmux check-cups screenshots
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@py=$$($(find_python)) || exit 1; echo "make: using $$py ($$($$py --version 2>&1))"; \
@@ -45,6 +45,12 @@ check-cups:
 
 test: check-tmux check-cups $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+# The checks that keep the code tidy (also run by .ci/run): ruff lint and format, mypy strict on the core layers.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy src/regdesk/domain src/regdesk/store src/regdesk/services
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
