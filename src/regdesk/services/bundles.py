@@ -226,7 +226,8 @@ def _events(path: Path, formats: tuple[str, ...]) -> Iterator[tuple[int, Incomin
         raise BundleError(f"{path}: empty file, not a regdesk bundle")
 
 
-def validate(path: Path | str, station: Station | str, *, formats: tuple[str, ...] = (FORMAT, JOIN_FORMAT)) -> dict[str, Any]:
+def validate(path: Path | str, station: Station | str, *,
+             formats: tuple[str, ...] = (FORMAT, JOIN_FORMAT)) -> dict[str, Any]:
     """Read the whole bundle without touching the station; returns the header or raises BundleError.
 
     `station` may also be just the event code the bundle must belong to.

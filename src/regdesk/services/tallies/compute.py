@@ -98,7 +98,8 @@ class Snapshot:
     overrides: list[Row] = field(default_factory=list)
     proxies: list[Row] = field(default_factory=list)  # (hour bucket, collector, name, delegation, letter, station, operator, n)
     conflicts: list[Row] = field(default_factory=list)
-    closed_departures: dict[str, dict[str, Any]] = field(default_factory=dict)  # departure id -> departure_closed payload
+    # departure id -> departure_closed payload
+    closed_departures: dict[str, dict[str, Any]] = field(default_factory=dict)
     roster: Roster | None = None
     pre_registered: Counter[str] = field(default_factory=Counter)  # category -> accredited participants
     collected: dict[str, list[int]] = field(default_factory=dict)  # category -> collected by the end of days[i]
