@@ -483,7 +483,10 @@ def split_name(field_text: str) -> tuple[str, str, bool]:
     fills the field to its last character."""
     truncated = not field_text.endswith(FILLER)
     primary, _, secondary = field_text.rstrip(FILLER).partition(FILLER * 2)
-    words = lambda part: " ".join(w for w in part.split(FILLER) if w)  # noqa: E731
+
+    def words(part: str) -> str:
+        return " ".join(w for w in part.split(FILLER) if w)
+
     return words(primary), words(secondary), truncated
 
 

@@ -5,6 +5,7 @@ station's alerts reach the supervisors by sync)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from sqlalchemy import select
@@ -36,7 +37,7 @@ class AlertSummary:
         return not self.total and not self.held
 
 
-def _text(kind: str, payload: dict) -> str | None:
+def _text(kind: str, payload: dict[str, Any]) -> str | None:
     if kind == EventKind.SECURITY_ALERT:
         return f"{payload.get('source', '')}: {payload.get('reason', '')}"
     if payload.get("locked_seconds"):  # a wrong PIN alone is not an alert; a lockout is

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from regdesk.clock import Clock
 from regdesk.errors import RegdeskError
 from regdesk.services.station import SIGNING_ROLES, Station
 from regdesk.services.trust import STATION_KEY_FILE
@@ -205,7 +206,7 @@ class RestoreReport:
 
 
 def restore(backup_path: Path | str, data_dir: Path | str, *, force: bool = False,
-            clock=None) -> RestoreReport:  # noqa: ANN001 - Clock protocol
+            clock: Clock | None = None) -> RestoreReport:
     """Put a backup back as the station database. See the module docstring for the procedure."""
     from regdesk.services.station import SYSTEM_OPERATOR, continue_as_new_station, open_station, publish_new_key
 

@@ -44,6 +44,7 @@ from regdesk.services.merge import (
     Incoming,
     MergeError,
     MergeRefused,
+    Rejection,
     TrustContext,
     alert_payloads,
     incoming_from_dict,
@@ -110,7 +111,7 @@ def parse_since(value: str | int | None, station: Station) -> tuple[str, Any] | 
     return ("recorded_at", format_utc(moment))
 
 
-def _event_line(row: tuple) -> str:
+def _event_line(row: tuple[Any, ...]) -> str:
     # The payload column already holds canonical JSON; splice it in instead of re-encoding it.
     values = dict(zip(TRAVEL_COLUMNS, row[1:]))
     payload = values.pop("payload")
@@ -225,7 +226,8 @@ def _events(path: Path, formats: tuple[str, ...]) -> Iterator[tuple[int, Incomin
         raise BundleError(f"{path}: empty file, not a regdesk bundle")
 
 
-def validate(path: Path | str, station: Station | str, *, formats: tuple[str, ...] = (FORMAT, JOIN_FORMAT)) -> dict:
+def validate(path: Path | str, station: Station | str, *,
+             formats: tuple[str, ...] = (FORMAT, JOIN_FORMAT)) -> dict[str, Any]:
     """Read the whole bundle without touching the station; returns the header or raises BundleError.
 
     `station` may also be just the event code the bundle must belong to.
@@ -278,7 +280,7 @@ def trust_context(station: Station) -> TrustContext:
     return TrustContext(station.config.code, station.root_public_key, station.station_id)
 
 
-def record_alert(station: Station, source: str, rejections: list, reason: str | None = None) -> None:
+def record_alert(station: Station, source: str, rejections: list[Rejection], reason: str | None = None) -> None:
     """Security alerts for refused events, in their own transaction (the refused delivery rolled back)."""
     alerts = alert_payloads(source, rejections) if rejections else [
         {"source": source[:200], "reason": (reason or "refused")[:2000],

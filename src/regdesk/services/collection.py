@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
 from regdesk.domain import payloads
 from regdesk.domain.events import EventKind
-from regdesk.domain.policy import Refusal, decide_batch, explain
+from regdesk.domain.policy import IssueFacts, Refusal, decide_batch, explain
 from regdesk.domain.token import format_serial
 from regdesk.services import desk, lookup
 from regdesk.services.desk import DOCUMENT_LABELS, DeskError, PrintOutcome
@@ -95,7 +96,7 @@ class CollectorCheck:
 
     document_type: str
     last4: str
-    details: dict | None = None  # what a passport reader added (read_by, expired, name_matches)
+    details: dict[str, Any] | None = None  # what a passport reader added (read_by, expired, name_matches)
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ class BatchResult:
     def refused(self) -> tuple[MemberOutcome, ...]:
         return tuple(o for o in self.outcomes if not o.issued)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"collector": self.collector_id, "delegation": self.delegation, "authorisation": self.authorisation,
                 "issued": [{"accreditation_id": o.participant_id, "badge_serial": o.serial, "issue_no": o.issue_no}
                            for o in self.issued],
@@ -157,7 +158,7 @@ def authorisation_problem(text: str) -> str:
     return f"the authorisation {problem}" if problem else ""
 
 
-def _words(refusal: str, assessment: desk.Assessment, facts) -> str:
+def _words(refusal: str, assessment: desk.Assessment, facts: IssueFacts) -> str:
     """The refusal in plain words, counted with the badges of the batch."""
     text = explain(Refusal(refusal), facts, assessment.context)
     if refusal in ("head_place_reserved", "quota_reached") and facts.delegation_holders:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -55,7 +56,7 @@ class Side:
     issued_at: str  # UTC, stored format
     issued_local: str  # event-local time for display
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -75,7 +76,7 @@ class Conflict:
     def serials(self) -> tuple[str, ...]:
         return tuple(s.serial for s in self.sides)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["sides"] = [s.as_json() for s in self.sides]
         return data
@@ -224,6 +225,8 @@ def resolve(station: Station, key: str, *, reason: str, operator: str, keep: tup
     unknown = [s for s in chosen if s not in serials]
     if unknown:
         raise ConflictError(f"{', '.join(unknown)} is not one of the badges in conflict {key}: {', '.join(serials)}")
+    kept: tuple[str, ...]
+    revoked: tuple[str, ...]
     if keep_all:
         kept, revoked = serials, ()
         decision = "keep all"

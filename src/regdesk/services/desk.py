@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -105,7 +107,7 @@ def override_reason_problem(reason: str) -> str:
 
 
 def record_identity_check(station: Station, participant_id: str, document_type: str, document_number: str,
-                          operator: str, *, details: dict | None = None) -> str:
+                          operator: str, *, details: dict[str, Any] | None = None) -> str:
     """Record the document seen (type and last 4 characters only). `details`: what a passport
     reader added (read_by, expired, name_matches; services/idcheck.py). Returns the event id."""
     doc_type, last4 = parse_id_check(f"{document_type}:{document_number}")
@@ -254,10 +256,10 @@ def assess(station: Station, session: Session, participant_id: str, *, replace: 
     return Assessment(facts, participant, use, context)
 
 
-def require_signing_key(station: Station) -> None:
-    """Refuse before anything is recorded when this station cannot sign a badge."""
+def require_signing_key(station: Station) -> tuple[str, Ed25519PrivateKey]:
+    """Refuse before anything is recorded when this station cannot sign a badge; else (key id, key)."""
     if station.signing_key is not None and station.key_id is not None:
-        return
+        return station.key_id, station.signing_key
     if station.key_id:  # a desk whose key file went missing (services/station.open_station)
         raise DeskError(
             f"{station.data_dir / 'keys' / (station.key_id + '.key')} (this desk's signing key) is missing: no "
@@ -310,17 +312,18 @@ def issue_badge(
 
 def record_badge(station: Station, session: Session, participant_id: str, operator: str, *,
                  previous: Badge | None = None, override_event_id: str | None = None,
-                 details: dict | None = None) -> IssuedBadge:
+                 details: dict[str, Any] | None = None) -> IssuedBadge:
     """Sign a new badge and record it (revoking `previous`), inside the caller's transaction, once
     the issuance rules said yes. `details`: more badge_issued fields (a focal point's collection)."""
     issue_no = (session.execute(
         select(func.max(Badge.issue_no)).where(Badge.participant_id == participant_id)
     ).scalar_one_or_none() or 0) + 1
     serial = tokens.new_serial()
+    key_id, signing_key = require_signing_key(station)  # the callers checked before their transaction
     token = tokens.sign_token(
-        tokens.BadgeClaims(tokens.event_tag(station.config.code), station.key_id, serial, min(issue_no, 255),
+        tokens.BadgeClaims(tokens.event_tag(station.config.code), key_id, serial, min(issue_no, 255),
                            participant_id),
-        station.signing_key,
+        signing_key,
     )
     if previous is not None:
         station.record(session, EventKind.BADGE_REVOKED,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -82,7 +83,11 @@ class TableSpec:
 def _c(name: str, doc: str, attr: str | Callable[[Any], Any] | None = None) -> Column:
     if attr is None:
         attr = name
-    getter = (lambda row, a=attr: getattr(row, a)) if isinstance(attr, str) else attr
+    getter: Callable[[Any], Any]
+    if isinstance(attr, str):
+        getter = operator.attrgetter(attr)
+    else:
+        getter = attr
     return Column(name, doc, getter)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
@@ -217,7 +218,7 @@ class CheckRecorded:
     warnings: tuple[str, ...]  # expired, name mismatch: the clerk must look again
     notes: tuple[str, ...]  # corrections, nationality, date of birth: for information
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"recorded": True, "participant_id": self.participant_id, "document_type": self.document_type,
                 "last4": self.last4, "expired": self.expired, "name_matches": self.name_matches,
                 "warnings": list(self.warnings), "notes": list(self.notes)}

@@ -12,11 +12,13 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer
+from sqlalchemy import Integer, Table
+from sqlalchemy.orm import Session
 
 from regdesk.services.backup import copy_database, integrity
 from regdesk.services.keys import key_file_problems
@@ -37,7 +39,7 @@ class CheckReport:
     def ok(self) -> bool:
         return self.integrity == "ok" and not self.problems
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "integrity": self.integrity, "events": self.events, "stations": self.stations,
                 "tables_compared": self.tables_compared, "problems": self.problems, "notes": self.notes}
 
@@ -48,7 +50,8 @@ def projection_columns() -> dict[str, list[str]]:
 
     tables: dict[str, list[str]] = {}
     for model in projections._PROJECTION_TABLES:
-        table = model.__table__
+        # Typed as a FromClause; every projection model names a __tablename__, so it is a Table.
+        table = cast(Table, model.__table__)
         pk = list(table.primary_key.columns)
         surrogate = {c.name for c in pk if len(pk) == 1 and isinstance(c.type, Integer)}
         tables[table.name] = [c.name for c in table.columns if c.name not in surrogate]
@@ -75,7 +78,7 @@ def _log_invariants(conn: Any, own_station_id: str | None, report: CheckReport) 
             report.notes.append(message + " (the rest is still to come by sync)")
 
 
-def _replay_in_arrival_order(session) -> None:  # noqa: ANN001 - a Session
+def _replay_in_arrival_order(session: Session) -> None:
     """What the station itself did: every event applied in the order it arrived (local_order)."""
     from sqlalchemy import delete
 
@@ -87,7 +90,7 @@ def _replay_in_arrival_order(session) -> None:  # noqa: ANN001 - a Session
         projections.apply(session, event)
 
 
-def _rebuilt_copy(db_path: Path, folder: Path, name: str, replay) -> Path:  # noqa: ANN001
+def _rebuilt_copy(db_path: Path, folder: Path, name: str, replay: Callable[[Session], object]) -> Path:
     from regdesk.store.db import open_database, write_transaction
 
     copy = folder / name

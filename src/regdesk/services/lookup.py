@@ -30,6 +30,7 @@ import time
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 from rapidfuzz.distance import OSA
@@ -75,7 +76,7 @@ class SearchHit:
     badge_serial: str  # current valid badge, or ""
     badge_delivered: bool = False  # the current badge was printed or handed over as a PDF
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -133,7 +134,7 @@ class _Postings:
 
 @dataclass
 class SearchIndex:
-    fingerprint: tuple
+    fingerprint: tuple[Any, Any]  # lookup_queries.fingerprint(): changes when the mirror does
     ids: list[str]  # accreditation ids, alphabetical by Latin family then given name
     vocabulary: list[str]
     postings: dict[str, _Postings]  # "family", "given", "deleg"
@@ -151,7 +152,7 @@ class SearchIndex:
     record_words: np.ndarray
     record_fields: np.ndarray
     built_seconds: float = 0.0
-    stats: dict = field(default_factory=dict)
+    stats: dict[str, int | float] = field(default_factory=dict)
     _scratch: threading.local = field(default_factory=threading.local, repr=False)
 
     @property
@@ -298,7 +299,8 @@ def index_for(station: Station) -> SearchIndex:
     reader = lookup_queries.reader(str(station.db_path))
     with reader.lock:
         fingerprint = lookup_queries.fingerprint(reader.conn)
-    index = reader.index
+    # The store keeps the index as Any (it must not import services): this module is the only writer.
+    index: SearchIndex | None = reader.index
     if index is not None and index.fingerprint == fingerprint:
         return index
     with reader.build_lock:  # one build at a time; a second caller waits and reuses it
@@ -452,7 +454,8 @@ def rank(index: SearchIndex, query: str, limit: int = 50) -> list[int]:
         top = np.argpartition(-key, limit - 1)[:limit]
         candidates, key = candidates[top], key[top]
     order = np.argsort(-key, kind="stable")
-    return candidates[order].tolist()
+    ranked: list[int] = candidates[order].tolist()  # numpy's tolist() is typed Any: an int array gives ints
+    return ranked
 
 
 def _exact_records(station: Station, index: SearchIndex, query: str) -> list[str]:

@@ -78,7 +78,7 @@ class Incoming(NamedTuple):
     seal: str | None
     hash: str
 
-    def stored_row(self) -> tuple:
+    def stored_row(self) -> tuple[Any, ...]:
         e = self.event
         return (e.id, e.station_id, e.seq, self.recorded_at_text, e.operator, e.operator_role, e.kind,
                 self.payload_json, self.prev_hash, self.seal, self.hash)
@@ -173,7 +173,7 @@ def incoming_from_row(row: Sequence[Any]) -> Incoming:
 
 
 def travelling_rows(session: Session, *, after_local_order: int = 0, through_local_order: int | None = None,
-                    since_time: str | None = None, limit: int | None = None) -> list[tuple]:
+                    since_time: str | None = None, limit: int | None = None) -> list[tuple[Any, ...]]:
     """(local_order, *TRAVEL_COLUMNS) of the events this station may pass on, oldest first."""
     return event_queries.travelling_rows(session, TRAVEL_COLUMNS, after_local_order=after_local_order,
                                          through_local_order=through_local_order, since_time=since_time,

@@ -124,7 +124,8 @@ def role_of(station: Station, name: str) -> str | None:
 def _lock_seconds(failures: int) -> int:
     if failures < FREE_ATTEMPTS:
         return 0
-    return min(FIRST_LOCKOUT_SECONDS * 2 ** (failures - FREE_ATTEMPTS), MAX_LOCKOUT_SECONDS)
+    # 1 << n rather than 2 ** n: the same number for n >= 0 (checked above), and typed as int
+    return min(FIRST_LOCKOUT_SECONDS * (1 << (failures - FREE_ATTEMPTS)), MAX_LOCKOUT_SECONDS)
 
 
 def seconds_locked(station: Station, name: str) -> int:

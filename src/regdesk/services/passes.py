@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -50,7 +51,7 @@ class PrintedRun:
     def serials(self) -> list[str]:
         return [domain.pass_serial(n) for n in range(self.first, self.last + 1)]
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"printed": True, "day": self.day.isoformat(), "count": self.last - self.first + 1,
                 "first": domain.pass_serial(self.first), "last": domain.pass_serial(self.last),
                 "key_id": self.key_id, "pdf": str(self.pdf_path), "event_id": self.event_id}
@@ -64,7 +65,7 @@ class AssignedPass:
     day: str
     event_id: str
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"assigned": True, "serial": self.serial, "pass": domain.format_pass_serial(self.serial),
                 "accreditation_id": self.participant_id, "name": self.name, "day": self.day,
                 "event_id": self.event_id}
@@ -221,7 +222,7 @@ class DayStock:
         """Printed, neither assigned nor voided: in the supervisor's drawer (or unaccounted for)."""
         return self.printed - self.assigned - self.voided
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"day": self.day, "printed": self.printed, "assigned": self.assigned, "voided": self.voided,
                 "unused": self.unused}
 

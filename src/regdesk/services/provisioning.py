@@ -144,11 +144,11 @@ ClockChoice = Clock | Callable[[ZoneInfo], Clock] | None
 def _clock(choice: ClockChoice, ticket: trust.Ticket) -> Clock | None:
     """A rehearsal clock given as text needs the meeting's time zone, known once the ticket is open."""
     if choice is None or hasattr(choice, "now"):
-        return choice  # type: ignore[return-value]
-    return choice(parse_event_config(ticket.event_toml, "join ticket").zone)  # type: ignore[operator]
+        return choice
+    return choice(parse_event_config(ticket.event_toml, "join ticket").zone)
 
 
-def _build(data_dir: Path, ticket: trust.Ticket, clock: ClockChoice, fill) -> int:  # type: ignore[no-untyped-def]
+def _build(data_dir: Path, ticket: trust.Ticket, clock: ClockChoice, fill: Callable[[Station], int]) -> int:
     """Create the station in a scratch folder, let `fill(station)` bring the events, move it in place."""
     scratch = _scratch(data_dir)
     try:

@@ -22,6 +22,7 @@ import uuid
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,7 +75,7 @@ def _made_after_cut_off(heads_json: str | None, issued_at_json: str | None) -> b
     if issued_at_json is None:
         return True
     station_id, seq = json.loads(issued_at_json)
-    return seq > int(json.loads(heads_json).get(station_id, 0))
+    return int(seq) > int(json.loads(heads_json).get(station_id, 0))
 
 
 class ScanError(RegdeskError, ValueError):
@@ -369,9 +370,9 @@ class ScanResult:
         return (self.counted and self.headcount is not None and bool(self.capacity)
                 and self.headcount > (self.capacity or 0))
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         h = self.holder
-        data = {
+        data: dict[str, Any] = {
             "verdict": str(self.verdict.outcome),
             "reason": str(self.verdict.reason),
             "text": self.verdict.text,
@@ -404,15 +405,17 @@ class ScanResult:
         return data
 
 
-def _holder(config: EventConfig, row, participant_id: str) -> Holder:
-    """`row`: a _FACTS row or a Participant (anything with those attributes); None when not in the mirror."""
+def _holder(config: EventConfig, row: FactsRow | Participant | None, participant_id: str) -> Holder:
+    """`row`: a _FACTS row or a Participant; None when not in the mirror. A _FACTS row of a holder in the
+    mirror has every holder column (NOT NULL there): the `or` below only satisfies its optional types."""
     if row is None:
         return Holder(participant_id, "", "", "", "", "", "")
-    category = config.category(row.category)
+    code = row.category or ""
+    category = config.category(code)
     name = f"{row.given_names} {row.family_name}".strip()
     latin = f"{row.given_names_latin} {row.family_name_latin}".strip()
-    return Holder(row.accreditation_id, name, latin if latin != name else "", row.delegation,
-                  row.category, category.name if category else row.category,
+    return Holder(row.accreditation_id or participant_id, name, latin if latin != name else "", row.delegation or "",
+                  code, category.name if category else code,
                   category.colour if category else "#777777")
 
 
@@ -584,7 +587,7 @@ class Scanner:
             recent_since=format_utc(now - window), recent_until=format_utc(now + window),
             day_start=format_utc(start), day_end=format_utc(start + timedelta(days=1)))
 
-    def _recently_here(self, facts_recent: bool, serial: str, now: datetime) -> bool:
+    def _recently_here(self, facts_recent: int, serial: str, now: datetime) -> bool:
         """Counted valid scan of this badge at this point within the repeat window: from memory, or
         (after a restart, or synced from the other lane at this point) from the scans table."""
         window = self.repeat_window
@@ -601,9 +604,9 @@ class Scanner:
 
     def _record(self, session: Session, verdict: Verdict, *, now: datetime, day: str, raw: str, serial: str,
                 claimed_serial: str, participant_id: str, holder: Holder | None, holder_in_mirror: bool,
-                manual: bool, entries_before: int = 0, extra: dict | None = None) -> ScanResult:
+                manual: bool, entries_before: int = 0, extra: dict[str, Any] | None = None) -> ScanResult:
         departure = self.departure if self.point.kind == "bus" else None
-        payload = {
+        payload: dict[str, Any] = {
             "local_day": day, "point_kind": self.point.kind, "point": self.point.code,
             "direction": self.point.direction, "departure": departure.id if departure else "",
             "verdict": str(verdict.outcome), "reason": str(verdict.reason),
@@ -657,7 +660,7 @@ class Scanner:
                 facts = ScanFacts(
                     token_problem=None, revoked=bool(row.revoked), holder_in_mirror=in_mirror,
                     key_revoked=_made_after_cut_off(row.key_revoked_heads, row.issued_at),
-                    holder_status=row.status if in_mirror else "", local_day=day,
+                    holder_status=(row.status or "") if in_mirror else "", local_day=day,
                     valid_days=self.station.config.valid_days,
                     recent_same_point=self._recently_here(row.recent, serial, now),
                     already_aboard=participant_id in self._onboard,

@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Engine,
@@ -227,7 +228,7 @@ class Hub:
         except DBAPIError as exc:
             raise self._fail(exc) from None
 
-    def push_rows(self, rows: list[tuple]) -> None:
+    def push_rows(self, rows: list[tuple[Any, ...]]) -> None:
         """Insert one chunk of events (ignoring ids the hub has) and commit it. Each row is in
         TRAVEL_COLUMNS order."""
         if not rows:
@@ -238,7 +239,7 @@ class Hub:
         except _hub_errors() as exc:
             raise self._fail(exc) from None
 
-    def pull_rows(self, after: int, limit: int, *, skip_station: str = "") -> list[tuple]:
+    def pull_rows(self, after: int, limit: int, *, skip_station: str = "") -> list[tuple[Any, ...]]:
         """Rows (hub_order, id, station_id, seq, recorded_at, operator, kind, payload) after hub_order
         `after`, oldest first; `skip_station`'s own events are left out (a station never lacks its
         own events: a restored copy takes a new station id)."""
@@ -274,7 +275,8 @@ def _put(session: Session, key: str, value: str) -> None:
 
 def _skip_ranges(session: Session, hub_id: str) -> list[list[int]]:
     """local_order ranges that were pulled from this hub: no need to push them back."""
-    return json.loads(_get(session, _key(hub_id, "from_hub"), "[]"))
+    ranges: list[list[int]] = json.loads(_get(session, _key(hub_id, "from_hub"), "[]"))  # written by _add_skip_range
+    return ranges
 
 
 def _add_skip_range(session: Session, hub_id: str, first: int, last: int) -> None:
@@ -311,7 +313,7 @@ def _ensure(station: Station, hub: Hub) -> str:
     return hub.ensure(station.config.code, station.config.source_text, station.root_fingerprint)
 
 
-def _unpushed(station: Station, hub_id: str, limit: int, through: int) -> tuple[list[tuple], int]:
+def _unpushed(station: Station, hub_id: str, limit: int, through: int) -> tuple[list[tuple[Any, ...]], int]:
     """The next chunk to push and the local_order cursor after it (read-only; no lock held)."""
     with station.sessions() as session:
         cursor = int(_get(session, _key(hub_id, "pushed"), "0"))
@@ -364,7 +366,7 @@ def push(station: Station, hub: Hub, *, chunk_size: int = PUSH_CHUNK,
     return sent
 
 
-def _incoming(rows: list[tuple]) -> tuple[list[Incoming], list[str]]:
+def _incoming(rows: list[tuple[Any, ...]]) -> tuple[list[Incoming], list[str]]:
     """The rows that parse, and one line for each that does not (it is skipped, never trusted)."""
     good, bad = [], []
     for row in rows:
@@ -409,7 +411,7 @@ def pull(station: Station, hub: Hub, *, chunk_size: int = PULL_CHUNK,
                         f" (and {len(malformed) - 1} more)" if len(malformed) > 1 else ""),
                     "fingerprint": hashlib.sha256("\n".join(malformed).encode()).hexdigest()[:32],
                     "count": len(malformed)}, SYSTEM_OPERATOR)
-            if result.first_local_order is not None:
+            if result.first_local_order is not None and result.last_local_order is not None:  # set together
                 _add_skip_range(session, hub_id, result.first_local_order, result.last_local_order)
             order_of = {row[1]: row[0] for row in rows}
             in_flight.update((event_id, order_of[event_id]) for event_id in result.newly_held)

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -55,7 +56,8 @@ def _next_revision(session: Session, now: datetime) -> str:
     return revision
 
 
-def _refuse_zeros_lost(name: str, rows: list[tuple], added: list[str], missing: dict[str, tuple],
+def _refuse_zeros_lost(name: str, rows: list[tuple[str, ...]], added: list[str],
+                       missing: dict[str, tuple[Any, ...]],
                        where: Callable[[int], tuple[int, bool]]) -> None:
     """A new id that is a participant of the mirror with its zeros lost (361 for 000361, who is
     missing from this export) would add a stranger and withdraw the real person: refuse it."""
@@ -71,7 +73,7 @@ def _refuse_zeros_lost(name: str, rows: list[tuple], added: list[str], missing: 
     raise AccreditationImportError(problems)
 
 
-def _current_mirror(session: Session) -> dict[str, tuple]:
+def _current_mirror(session: Session) -> dict[str, tuple[Any, ...]]:
     return queries.mirror_rows(session, PARTICIPANT_FIELDS)
 
 
@@ -128,7 +130,7 @@ def _import(station: Station, path: Path, *, operator: str, dry_run: bool,
     reinstated: list[str] = []
     dropped: list[str] = []
     unchanged = 0
-    payload_rows: list[tuple] = []
+    payload_rows: list[tuple[Any, ...]] = []
     with station.transaction() as session:
         mirror = _current_mirror(session)
         accredited_before = sum(1 for r in mirror.values() if r[i_status] == "accredited")

@@ -4,6 +4,7 @@ what changed."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from regdesk.errors import RegdeskError
 
@@ -56,7 +57,7 @@ class ImportReport:
                 "withdrawn": len(self.withdrawn), "reinstated": len(self.reinstated),
                 "unchanged": self.unchanged, "dropped": len(self.dropped)}
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "source": self.source, "format": self.file_format, "event_id": self.event_id, "counts": self.counts,
             "added": self.added, "withdrawn": self.withdrawn, "reinstated": self.reinstated, "dropped": self.dropped,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 from regdesk.domain.payloads import PARTICIPANT_OPTIONAL_FIELDS, PARTICIPANT_REQUIRED_FIELDS
 from regdesk.services.accreditation.problems import FileRefused, ImportProblem, refuse
@@ -310,7 +311,7 @@ def _read_xlsx_with_calamine(archive: zipfile.ZipFile, raw: bytes) -> Table | No
     return Table("xlsx", rows[0], 1, rows[1:], None, notes, _numeric_id_rows(grid[0], grid[1:]))
 
 
-def _grid_text(grid: list[list]) -> list[list[str]] | None:
+def _grid_text(grid: list[list[Any]]) -> list[list[str]] | None:
     """calamine's cells as the text openpyxl's reading gives (in an export they are mostly all text).
 
     None when a column the desk reads holds a date, time or duration: calamine and openpyxl turn a
@@ -320,7 +321,7 @@ def _grid_text(grid: list[list]) -> list[list[str]] | None:
     if set(map(type, chain.from_iterable(grid))) == {str}:
         return grid
     read = {i for i, v in enumerate(grid[0]) if type(v) is not str or column_key(v) in KNOWN_COLUMNS}
-    columns: list = []
+    columns: list[Sequence[str]] = []
     for i, column in enumerate(zip(*grid)):
         kinds = set(map(type, column))
         if kinds == {str}:
@@ -428,11 +429,11 @@ def _read_xlsx_with_openpyxl(name: str, raw: bytes) -> Table:
     return Table("xlsx", [_cell_text(c) for c in header_cells], 1, rows, None, notes, frozenset(numeric))
 
 
-def _id_column(header: Sequence) -> int | None:
+def _id_column(header: Sequence[Any]) -> int | None:
     return next((i for i, v in enumerate(header) if type(v) is str and column_key(v) == "accreditation_id"), None)
 
 
-def _numeric_id_rows(header: Sequence, rows: Sequence[Sequence]) -> frozenset[int]:
+def _numeric_id_rows(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> frozenset[int]:
     """Rows whose accreditation id cell holds a number: where Excel may have dropped leading zeros."""
     i = _id_column(header)
     if i is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from functools import lru_cache
 from itertools import repeat
 from operator import add, getitem, sub
@@ -130,7 +130,7 @@ def _zeros_lost_within(ids: list[str]) -> list[tuple[int, str]]:
     return found
 
 
-def zeros_lost_against(aid: str, known: dict | set) -> str | None:
+def zeros_lost_against(aid: str, known: Container[str]) -> str | None:
     """The id in `known` that `aid` is with its leading zeros lost (361 -> 000361), if any."""
     prefix = aid.rstrip(_DIGITS)
     serial = aid[len(prefix):]
@@ -148,7 +148,7 @@ def zeros_lost_message(aid: str, padded: str, evidence: str, numeric: bool) -> s
 
 
 def validate(name: str, table: Table, categories: dict[str, str]
-              ) -> tuple[list[tuple], list[ImportProblem], Callable[[int], tuple[int, bool]]]:
+              ) -> tuple[list[tuple[str, ...]], list[ImportProblem], Callable[[int], tuple[int, bool]]]:
     """Rows as tuples in PARTICIPANT_FIELDS order, every problem found, and (when there is no
     problem) the line of each row and whether its id cell is a number.
 
@@ -293,13 +293,15 @@ def validate(name: str, table: Table, categories: dict[str, str]
         ("status", {s_: s_ for s_ in STATUSES}, "{value!r} is not a status; use accredited or withdrawn"),
     ):
         f = FIELD_INDEX[field_name]
-        mapping = {v: allowed.get(v.strip().casefold()) for v in set(columns[f])}
-        for value, normal in mapping.items():
+        mapping: dict[str, str] = {}
+        for value in set(columns[f]):
+            normal = allowed.get(value.strip().casefold())
             if normal is None:
                 message = "is empty" if not value.strip() else explain.format(value=value.strip()[:60])
                 for i in [i for i, v in enumerate(columns[f]) if v == value]:
                     problem(i, f, message)
-                mapping[value] = value
+                normal = value
+            mapping[value] = normal
         if any(normal != value for value, normal in mapping.items()):
             columns[f] = list(map(mapping.__getitem__, columns[f]))
 
@@ -329,7 +331,7 @@ def validate(name: str, table: Table, categories: dict[str, str]
     return rows, problems, where
 
 
-def quota_notes(rows: list[tuple], station: Station) -> list[str]:
+def quota_notes(rows: list[tuple[str, ...]], station: Station) -> list[str]:
     i_cat, i_deleg, i_role, i_status = (FIELD_INDEX[f] for f in ("category", "delegation", "delegation_role",
                                                                     "status"))
     accredited = [(r[i_cat], r[i_deleg], r[i_role]) for r in rows if r[i_status] == "accredited"]

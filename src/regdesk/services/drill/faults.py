@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from regdesk.services.drill.plan import STATIONS, ZONE, minutes
 
@@ -46,13 +47,13 @@ class Faults:
             return False
         return not (self.hub_outage[0] <= minute < self.hub_outage[1])
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"offline": {k: list(v) for k, v in self.offline.items()}, "hub_outage": list(self.hub_outage),
                 "bundle_only": list(self.bundle_only),
                 "kills": [{"station": k.station, "at": k.at, "restart_after": k.restart_after} for k in self.kills]}
 
     @classmethod
-    def from_json(cls, data: dict) -> Faults:
+    def from_json(cls, data: dict[str, Any]) -> Faults:
         return cls({k: (v[0], v[1]) for k, v in data["offline"].items()}, (data["hub_outage"][0],
                    data["hub_outage"][1]), tuple(data["bundle_only"]),
                    [Kill(k["station"], k["at"], k["restart_after"]) for k in data["kills"]])

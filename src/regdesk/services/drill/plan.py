@@ -104,15 +104,15 @@ class Person:
 class Plan:
     scale: int
     seed: int
-    rows: list[dict]
-    update_rows: list[dict]  # the re-imported list: some withdrawn
+    rows: list[dict[str, Any]]
+    update_rows: list[dict[str, Any]]  # the re-imported list: some withdrawn
     people: dict[str, Person]
-    scripts: dict[str, list[dict]]  # station key -> actions sorted by minute
+    scripts: dict[str, list[dict[str, Any]]]  # station key -> actions sorted by minute
     expected_conflicts: list[str]  # participant ids issued on two partitioned desks
     withdrawn: list[str]
     lost: list[str]
     proxy_batches: int
-    cli_issues: list[dict]  # issuances done by the real `regdesk issue` (some killed mid-work)
+    cli_issues: list[dict[str, Any]]  # issuances done by the real `regdesk issue` (some killed mid-work)
     queue: dict[str, list[tuple[float, int]]]  # desk -> (minute, people waiting), modelled
     faults: dict[str, Any] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
@@ -202,7 +202,7 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
         people[r["accreditation_id"]] = Person(
             r["accreditation_id"], r["category"], r["delegation"], r["delegation_role"], _desk_of(r["delegation"]),
             rng.choices(hotels, weights=[35, 25, 20, 20])[0], None)
-    scripts: dict[str, list[dict]] = {key: [] for key, _, _ in STATIONS}
+    scripts: dict[str, list[dict[str, Any]]] = {key: [] for key, _, _ in STATIONS}
     ids = sorted(people)
 
     # Partitioned duplicates: desk-3 is offline Saturday 10:00-16:00; the same person is issued there

@@ -83,11 +83,11 @@ def station_facts(folder: Path) -> dict[str, Any]:
         station.close()
 
 
-def acknowledged(journals: dict[str, Path]) -> tuple[dict[str, str], list[str], list[dict]]:
+def acknowledged(journals: dict[str, Path]) -> tuple[dict[str, str], list[str], list[dict[str, Any]]]:
     """event id -> station key, for every acknowledged action; problems (an action acknowledged twice)."""
     acked: dict[str, str] = {}
     problems: list[str] = []
-    entries: list[dict] = []
+    entries: list[dict[str, Any]] = []
     for key, path in journals.items():
         seen: Counter[int] = Counter()
         if not path.exists():

@@ -19,7 +19,7 @@ from regdesk.services.drill.plan import (
 SCANS = ("scan", "board", "scan_old", "forged")
 
 
-def _read(path: Path) -> list[dict]:
+def _read(path: Path) -> list[dict[str, Any]]:
     out = []
     if path.exists():
         for line in path.read_text().splitlines():
@@ -41,7 +41,7 @@ def _hour(minute: float) -> str:
     return local_at(minute).strftime("%Y-%m-%d %H:00")
 
 
-def figures(plan: Any, state: Any, result: Any) -> dict:
+def figures(plan: Any, state: Any, result: Any) -> dict[str, Any]:
     metrics = {key: _read(path) for key, path in state.metrics.items()}
     per_hour: dict[str, Counter[str]] = {d: Counter() for d in DESKS}
     for desk in DESKS:
@@ -76,7 +76,7 @@ def figures(plan: Any, state: Any, result: Any) -> dict:
                         lock_where = (key, m["lock_ms"])
             elif m.get("do") in SCANS:
                 no_badge += 1
-    lag: dict[str, dict] = {}
+    lag: dict[str, dict[str, Any]] = {}
     for key, ms in metrics.items():
         done = [m for m in ms if m.get("do") == "sync_done"]
         lags = [m["lag_min"] for m in done if m.get("ok") and m.get("lag_min") is not None]
@@ -115,7 +115,7 @@ def figures(plan: Any, state: Any, result: Any) -> dict:
     }
 
 
-def summary_json(plan: Any, state: Any, result: Any, figs: dict) -> dict:
+def summary_json(plan: Any, state: Any, result: Any, figs: dict[str, Any]) -> dict[str, Any]:
     return {
         "ok": result.ok, "scale": plan.scale, "seed": plan.seed, "stations": result.stations, "events": result.events,
         "lost": result.lost, "duplicated": result.duplicated, "tallies_identical": result.tallies_identical,
@@ -131,7 +131,7 @@ def summary_json(plan: Any, state: Any, result: Any, figs: dict) -> dict:
     }
 
 
-def markdown(summary: dict, figs: dict) -> str:
+def markdown(summary: dict[str, Any], figs: dict[str, Any]) -> str:
     verdict = "RECONCILED" if summary["ok"] else "FAILED"
     same = "NO" if any("lacks" in p for p in summary["problems"]) else "yes"
     lines = [f"# regdesk drill: {verdict}", "",
@@ -182,7 +182,7 @@ def markdown(summary: dict, figs: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def pdf(path: Path, summary: dict, figs: dict) -> None:
+def pdf(path: Path, summary: dict[str, Any], figs: dict[str, Any]) -> None:
     from reportlab.graphics.charts.barcharts import VerticalBarChart
     from reportlab.graphics.charts.legends import Legend
     from reportlab.graphics.charts.lineplots import LinePlot
@@ -271,7 +271,7 @@ def pdf(path: Path, summary: dict, figs: dict) -> None:
     SimpleDocTemplate(str(path), pagesize=A4, title="regdesk drill").build(story)
 
 
-def write(out: Path, plan: Any, state: Any, result: Any) -> dict:
+def write(out: Path, plan: Any, state: Any, result: Any) -> dict[str, Any]:
     figs = figures(plan, state, result)
     summary = summary_json(plan, state, result, figs)
     (out / "drill.json").write_text(json.dumps({"summary": summary, "figures": figs}, indent=1, default=str))

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +76,9 @@ class RunState:
     stations: dict[str, Path] = field(default_factory=dict)
     journals: dict[str, Path] = field(default_factory=dict)
     metrics: dict[str, Path] = field(default_factory=dict)
-    cli: list[dict] = field(default_factory=list)
-    cli_scans: list[dict] = field(default_factory=list)
-    kills_done: list[dict] = field(default_factory=list)
+    cli: list[dict[str, Any]] = field(default_factory=list)
+    cli_scans: list[dict[str, Any]] = field(default_factory=list)
+    kills_done: list[dict[str, Any]] = field(default_factory=list)
     worker_failures: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -173,7 +174,7 @@ class WorkerProcess:
         self.key = key
         self.config_path = config_path
         self.log_path = log_path
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.restart_at: float | None = None
         self.starts = 0
         self.done = False
@@ -193,7 +194,7 @@ class WorkerProcess:
         log.close()
 
 
-def run_cli_issue(item: dict, folder: Path, *, t0: float, speed: float, rng: random.Random, state: RunState,
+def run_cli_issue(item: dict[str, Any], folder: Path, *, t0: float, speed: float, rng: random.Random, state: RunState,
                   lock: threading.Lock) -> None:
     """A clerk at desk 2 uses the real `regdesk issue`; some runs are killed mid-work and retried."""
     due = t0 + item["at"] / speed
@@ -330,7 +331,7 @@ def run(opts: DrillOptions) -> tuple[plan_mod.Plan, RunState, Any]:
                                         kwargs={"t0": t0, "speed": speed, "rng": random.Random(rng.random()),
                                                 "state": state, "lock": lock}, daemon=True)
                        for item in plan.cli_issues]
-        tuesday = plan_mod.minutes(plan_mod.datetime(2017, 12, 5, 9, 40, tzinfo=plan_mod.ZONE))
+        tuesday = plan_mod.minutes(datetime(2017, 12, 5, 9, 40, tzinfo=plan_mod.ZONE))
         cli_threads.append(threading.Thread(target=run_cli_scan, args=(tuesday, folders["icc-side"]),
                                             kwargs={"t0": t0, "speed": speed, "count": 10, "state": state,
                                                     "lock": lock}, daemon=True))

@@ -39,7 +39,7 @@ AUTHORISATION = "Note verbale of the Permanent Mission, ref. GCM/2017/114"
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.acked: dict[int, dict] = {}
+        self.acked: dict[int, dict[str, Any]] = {}
         self.started: int | None = None
         if path.exists():
             for line in path.read_text().splitlines():
@@ -54,7 +54,7 @@ class Journal:
                     self.started = None
         self._file = path.open("a")
 
-    def write(self, entry: dict, *, durable: bool = True) -> None:
+    def write(self, entry: dict[str, Any], *, durable: bool = True) -> None:
         """Flushed to the OS (a kill -9 cannot lose it); acknowledgements also fsync'd (nor can a power cut)."""
         self._file.write(json.dumps(entry) + "\n")
         self._file.flush()
@@ -67,13 +67,13 @@ class Metrics:
         self._file = path.open("a", buffering=1)
         self._lock = threading.Lock()
 
-    def write(self, entry: dict) -> None:
+    def write(self, entry: dict[str, Any]) -> None:
         with self._lock:
             self._file.write(json.dumps(entry) + "\n")
 
 
 class Worker:
-    def __init__(self, config: dict) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
         self.key = config["station"]
         self.role = config["role"]
@@ -83,7 +83,7 @@ class Worker:
         self.station: Station = open_station(Path(config["data_dir"]), clock=self.clock)
         self.journal = Journal(Path(config["journal"]))
         self.metrics = Metrics(Path(config["metrics"]))
-        self.script: list[dict] = json.loads(Path(config["script"]).read_text())
+        self.script: list[dict[str, Any]] = json.loads(Path(config["script"]).read_text())
         self.scanner: Scanner | None = None
         self.lock_at = 0.0
         self.merging = threading.Event()
@@ -124,7 +124,7 @@ class Worker:
             return session.execute(select(Badge.token).where(Badge.participant_id == pid, Badge.revoked.is_(revoked))
                                    .order_by(Badge.issue_no.desc()).limit(1)).scalar()
 
-    def timed_scan(self, token: str) -> dict:
+    def timed_scan(self, token: str) -> dict[str, Any]:
         scanner = self.get_scanner()
         merging = self.merging.is_set()
         self.lock_at = 0.0
@@ -136,7 +136,7 @@ class Worker:
                 "outcome": str(result.outcome), "serial": result.serial}
 
     # --- sync ------------------------------------------------------------------------------------
-    def sync(self, at: float) -> dict:
+    def sync(self, at: float) -> dict[str, Any]:
         if not self.faults.hub_reachable(self.key, at):
             window = self.faults.hub_outage
             if window[0] <= at < window[1]:
@@ -184,7 +184,7 @@ class Worker:
             self.sync_thread.join()
 
     # --- actions ---------------------------------------------------------------------------------
-    def issue(self, pid: str, *, replace: bool = False) -> dict:
+    def issue(self, pid: str, *, replace: bool = False) -> dict[str, Any]:
         t0 = time.perf_counter()
         desk.record_identity_check(self.station, pid, "passport", f"P{abs(hash(pid)) % 10**7:07d}", self.operator)
         try:
@@ -196,7 +196,7 @@ class Worker:
         outcome["ms"] = (time.perf_counter() - t0) * 1000
         return outcome
 
-    def collect(self, collector: str, members: list[str]) -> dict:
+    def collect(self, collector: str, members: list[str]) -> dict[str, Any]:
         own = self.issue(collector)
         t0 = time.perf_counter()
         try:
@@ -221,7 +221,7 @@ class Worker:
             time.sleep(0.05)
         return True
 
-    def run_action(self, action: dict) -> dict:
+    def run_action(self, action: dict[str, Any]) -> dict[str, Any]:
         do = action["do"]
         if do == "sync":
             return self.sync(action["at"])

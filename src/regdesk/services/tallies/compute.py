@@ -20,6 +20,11 @@ from regdesk.domain.tallies import (
     CheckpointRow, ConflictRow, DayTallies, DenialRow, DepartureRow, HourRow, OperatorRow, OverrideRow,
     PassStockRow, ProxyCollectionRow, Roster, SecuritySummary, StationRow, StopRow,
 )
+from regdesk.store.queries.tallies import Row
+
+# One table of additive measures; the key's shape depends on the table: a measure name for "security",
+# ("issued", category) for "badge", ("entries", checkpoint) for "cp", ("boardings", stop, direction) for "stop".
+Tally = Counter[Any]
 
 
 # --- days and time buckets ---------------------------------------------------------------------
@@ -84,25 +89,27 @@ class Snapshot:
     station_names: dict[str, str] = field(default_factory=dict)
     # Additive measures per local day and table, e.g. deltas[day]["badge"][("issued", "MS")] or
     # deltas[day]["cp"][("entries", "<checkpoint>")]; cumulative figures are running sums of these.
-    deltas: dict[date, dict[str, Counter]] = field(default_factory=dict)
-    hourly: dict[date, dict[str, Counter]] = field(default_factory=dict)  # day -> measure -> hour -> n
-    departures: dict[date, dict[tuple[str, str, str], list]] = field(default_factory=dict)
+    deltas: dict[date, dict[str, Tally]] = field(default_factory=dict)
+    hourly: dict[date, dict[str, Counter[int]]] = field(default_factory=dict)  # day -> measure -> hour -> n
+    # (stop, direction, departure) -> [headcount, first boarding, last boarding] (a list: updated in place)
+    departures: dict[date, dict[tuple[str, str, str], list[Any]]] = field(default_factory=dict)
     security_people_day: dict[date, int] = field(default_factory=dict)
     security_people_first_day: dict[date, int] = field(default_factory=dict)
-    overrides: list[tuple] = field(default_factory=list)
-    proxies: list[tuple] = field(default_factory=list)  # (hour bucket, collector, name, delegation, letter, station, operator, n)
-    conflicts: list[tuple] = field(default_factory=list)
-    closed_departures: dict[str, dict] = field(default_factory=dict)  # departure id -> departure_closed payload
+    overrides: list[Row] = field(default_factory=list)
+    proxies: list[Row] = field(default_factory=list)  # (hour bucket, collector, name, delegation, letter, station, operator, n)
+    conflicts: list[Row] = field(default_factory=list)
+    # departure id -> departure_closed payload
+    closed_departures: dict[str, dict[str, Any]] = field(default_factory=dict)
     roster: Roster | None = None
-    pre_registered: Counter = field(default_factory=Counter)  # category -> accredited participants
+    pre_registered: Counter[str] = field(default_factory=Counter)  # category -> accredited participants
     collected: dict[str, list[int]] = field(default_factory=dict)  # category -> collected by the end of days[i]
     no_show_counts: list[int] = field(default_factory=list)  # by the end of days[i]
-    delegation_status: list[Counter] = field(default_factory=list)  # status -> delegations, for days[i]
+    delegation_status: list[Counter[str]] = field(default_factory=list)  # status -> delegations, for days[i]
     people: dict[str, str] = field(default_factory=dict)  # participant id -> name, for conflict rows
     pass_stock: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # day -> printed, assigned, voided
 
 
-def hour_counter(snap: Snapshot, day: date, measure: str) -> Counter:
+def hour_counter(snap: Snapshot, day: date, measure: str) -> Counter[int]:
     measures = snap.hourly.get(day)
     if measures is None:
         measures = snap.hourly[day] = {}
@@ -112,7 +119,7 @@ def hour_counter(snap: Snapshot, day: date, measure: str) -> Counter:
     return counter
 
 
-def day_delta(snap: Snapshot, day: date) -> dict[str, Counter]:
+def day_delta(snap: Snapshot, day: date) -> dict[str, Tally]:
     tables = snap.deltas.get(day)
     if tables is None:
         tables = snap.deltas[day] = defaultdict(Counter)
@@ -121,7 +128,7 @@ def day_delta(snap: Snapshot, day: date) -> dict[str, Counter]:
 
 
 
-def load_roster(snap: Snapshot, rows: list[tuple]) -> None:
+def load_roster(snap: Snapshot, rows: list[Row]) -> None:
     days = snap.days
     after_all = len(days)
     # First badge hour -> index of the first wanted day by whose end the participant held a badge
@@ -194,7 +201,7 @@ def build_days(config: EventConfig, now: Callable[[], datetime], snap: Snapshot,
                unresolved: list[tuple[date, ConflictRow]]) -> list[DayTallies]:
     """Walk the days in order, carrying the cumulative counters, and emit the days asked for."""
     wanted = set(snap.days)
-    cumulative: dict[str, Counter] = defaultdict(Counter)
+    cumulative: dict[str, Tally] = defaultdict(Counter)
     people_cum = 0
     results = []
     timeline = sorted(set(snap.deltas) | set(snap.security_people_first_day) | wanted)
@@ -211,21 +218,23 @@ def build_days(config: EventConfig, now: Callable[[], datetime], snap: Snapshot,
     return results
 
 
-def _day(config: EventConfig, now: Callable[[], datetime], snap: Snapshot, day: date, index: int, today_tables: dict[str, Counter],
-         cum_tables: dict[str, Counter], people_cum: int, unresolved: list[tuple[date, ConflictRow]]) -> DayTallies:
+def _day(config: EventConfig, now: Callable[[], datetime], snap: Snapshot, day: date, index: int, today_tables: dict[str, Tally],
+         cum_tables: dict[str, Tally], people_cum: int, unresolved: list[tuple[date, ConflictRow]]) -> DayTallies:
     zone = config.zone
     names = snap.station_names
+    roster = snap.roster
+    assert roster is not None, "load() reads the roster before the days are built"
 
     # Collection progress at the end of the day.
     pre_registered = snap.pre_registered
     collected = Counter({category: counts[index] for category, counts in snap.collected.items()})
     delegation_counts = {status: snap.delegation_status[index][status] for status in DELEGATION_STATUSES}
 
-    empty: Counter = Counter()
+    empty: Tally = Counter()
     today = {table: today_tables.get(table, empty) for table in TABLES}
     cum = {table: cum_tables.get(table, empty) for table in TABLES}
 
-    def badge(kind: str, counter: Counter, category: str | None = None) -> int:
+    def badge(kind: str, counter: Tally, category: str | None = None) -> int:
         if category is not None:
             return counter[(kind, category)]
         return sum(n for (k, _), n in counter.items() if k == kind)
@@ -247,7 +256,7 @@ def _day(config: EventConfig, now: Callable[[], datetime], snap: Snapshot, day: 
         t, c = today[table], cum[table]
         return {k: (t[("issued", k)], t[("replaced", k)], c[("issued", k)], c[("replaced", k)]) for _, k in c}
 
-    def busiest(row: Any) -> tuple:
+    def busiest(row: Any) -> tuple[int, int]:
         return (-(row.issued + row.replaced), -(row.issued_cum + row.replaced_cum))
 
     stations = sorted((StationRow(sid, names.get(sid, sid[:8]), *counts) for sid, counts in people_rows("station").items()),
@@ -272,7 +281,7 @@ def _day(config: EventConfig, now: Callable[[], datetime], snap: Snapshot, day: 
                    n) for (kind, reason), n in cum["denial"].items()),
         key=lambda r: (r.point_kind != "security", -r.count, -r.count_cum, r.reason))
     checkpoint_names = {p.code: p.name for p in config.checkpoints}
-    extra_points = sorted({point for _, point in cum["cp"]} - set(checkpoint_names))
+    extra_points: list[str] = sorted({point for _, point in cum["cp"]} - set(checkpoint_names))
     cp, cp_cum = today["cp"], cum["cp"]
     checkpoints = tuple(
         CheckpointRow(code, checkpoint_names.get(code, code), cp[("scans", code)], cp[("entries", code)],
@@ -314,7 +323,7 @@ def _day(config: EventConfig, now: Callable[[], datetime], snap: Snapshot, day: 
                                         json.loads(payload), snap.people)
                  for eid, at, sid, operator, payload in snap.conflicts if day_of(at) == day]
     conflicts.extend(row for arose, row in unresolved if arose == day)
-    proxies: dict[tuple, list] = {}  # one row per collector, letter, desk and clerk on the day
+    proxies: dict[tuple[str, str, str, str], list[Any]] = {}  # one row per collector, letter, desk and clerk on the day
     for bucket, collector, cname, deleg, letter, sid, operator, _category, n, first in snap.proxies:
         if snap.buckets.local(bucket)[0] == day:
             row = proxies.setdefault((collector, letter, sid, operator), [first, cname.strip(), deleg, 0])
@@ -332,7 +341,7 @@ def _day(config: EventConfig, now: Callable[[], datetime], snap: Snapshot, day: 
         denials=tuple(denials),
         checkpoints=checkpoints, hourly=hourly, buses=bus, stops=stops, departures=departures,
         overrides=overrides, conflicts=tuple(conflicts), open_conflicts=tuple(row for _, row in unresolved),
-        roster=snap.roster, roster_index=index, proxy_collections=proxy_rows,
+        roster=roster, roster_index=index, proxy_collections=proxy_rows,
         temporary_passes=tuple(PassStockRow(day.isoformat(), *snap.pass_stock[day.isoformat()])
                                for _ in (0,) if day.isoformat() in snap.pass_stock),
         collection_closed=config.collection_closes_utc <= min(now(), _day_end_utc(config, day)))
@@ -343,7 +352,7 @@ def _day_end_utc(config: EventConfig, day: date) -> datetime:
 
 
 def _departure_row(config: EventConfig, stop_names: dict[str, str], point: str, direction: str, departure: str,
-                   headcount: int, first: str, last: str, closed: dict | None) -> DepartureRow:
+                   headcount: int, first: str, last: str, closed: dict[str, Any] | None) -> DepartureRow:
     closed = closed or {}
     capacity = closed.get("capacity")
     return DepartureRow(
@@ -365,7 +374,7 @@ def conflict_subject(key: str, payload_pid: str, people: dict[str, str]) -> tupl
     return "", ""
 
 
-def _resolved_conflict_row(event_id: str, when: str, station_name: str, operator: str, payload: dict,
+def _resolved_conflict_row(event_id: str, when: str, station_name: str, operator: str, payload: dict[str, Any],
                            people: dict[str, str]) -> ConflictRow:
     # Only named, harmless fields: a conflict payload may carry more than a report should.
     key = str(payload.get("conflict_key", ""))

@@ -8,15 +8,18 @@ before the badge it revokes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from regdesk.domain.events import Event
+from regdesk.store.models import Base
 
 Handler = Callable[[Session, Event], None]
 _HANDLERS: dict[str, Handler] = {}
-_PROJECTION_TABLES: list[type] = []
+_PROJECTION_TABLES: list[type[Base]] = []
+_Model = TypeVar("_Model", bound=type[Base])
 
 
 def handles(kind: str) -> Callable[[Handler], Handler]:
@@ -62,7 +65,7 @@ def apply_many(session: Session, events: list[Event]) -> None:
                 apply(session, event)
 
 
-def projection_table(model: type) -> type:
+def projection_table(model: _Model) -> _Model:
     """Mark an ORM model as derived data that `rebuild` may wipe and recompute."""
     _PROJECTION_TABLES.append(model)
     return model
