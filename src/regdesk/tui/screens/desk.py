@@ -37,7 +37,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import WorkerState, get_current_worker
 
 from regdesk.domain.policy import MESSAGES, Refusal
@@ -52,6 +52,7 @@ from regdesk.tui.dialogs.identity_check import IdentityCheckDialog, IdentityChec
 from regdesk.tui.dialogs.override import OverrideDialog
 from regdesk.tui.widgets.participant_detail import ParticipantDetail
 from regdesk.tui.widgets.participant_table import ParticipantTable
+from regdesk.tui.widgets.keys_footer import KeysFooter
 from regdesk.tui.widgets.mrz_input import MrzCatcher, MrzRead
 from regdesk.tui.widgets.status_bar import StatusBar
 
@@ -161,7 +162,7 @@ class DeskScreen(Screen):
                     yield ParticipantDetail(id="detail")
                 yield Static("", id="outcome")
         yield Static("", id="printer-line", classes="-none")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     @property
     def station(self):  # the app owns the station; screens never open their own
@@ -193,10 +194,12 @@ class DeskScreen(Screen):
         outcome.set_classes(f"-{tone}" if tone else "")
         outcome.update(Text(text))  # plain text: nothing in it is markup
         # On a small terminal the outcome replaces the card's "next step" line (it says the next step).
-        self.set_class(bool(text), "-has-outcome")
+        # The class goes on the card, not the screen: a class on the screen restyles every widget on it.
+        self.detail.set_class(bool(text), "-has-outcome")
 
     def _caption(self, text: str) -> None:
-        self.query_one("#results-caption", Static).update(Text(text))
+        # One line of fixed size (desk.tcss): no layout of the screen for each search.
+        self.query_one("#results-caption", Static).update(Text(text), layout=False)
 
     # --- who is selected: derived, never remembered ---------------------------------------------
 
