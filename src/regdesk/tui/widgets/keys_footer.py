@@ -38,7 +38,7 @@ class KeysFooter(Footer):
             return
         self.call_after_refresh(self._update_keys)
 
-    def _update_keys(self) -> None:
+    async def _update_keys(self) -> None:
         if not self.is_attached:
             return
         shown = self._shown_keys()
@@ -46,7 +46,7 @@ class KeysFooter(Footer):
         if shown is None or len(shown) != len(keys) or any(
                 (key.key, key.action, key.description, str(key.tooltip or "")) != look
                 for key, (look, _) in zip(keys, shown, strict=True)):
-            self.recompose()
+            await self.recompose()
             return
         for key, (_, enabled) in zip(keys, shown, strict=True):
             if key._disabled == enabled:  # noqa: SLF001 - the flag FooterKey reads on a click
