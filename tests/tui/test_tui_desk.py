@@ -432,3 +432,30 @@ def test_demo_station_is_built_once_and_never_over_other_files(demo_template, tm
     with pytest.raises(DemoError, match="not empty"):
         open_or_build_demo(tmp_path / "busy", clock=clock)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["busy", "demo"]  # no half-built folder left
+
+
+def footer_keys(screen) -> dict[str, bool]:
+    """The keys on the desk's footer: key -> shown as usable (not dimmed)."""
+    from textual.widgets._footer import FooterKey
+
+    return {k.key: not k.has_class("-disabled") for k in screen.query(FooterKey)}
+
+
+async def test_footer_keys_follow_who_is_selected(station):
+    """The footer greys its keys in place: it must still say which keys work after every change."""
+    app = make_app(station, operator="ana")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
+        screen = app.screen
+        await wait_until(pilot, lambda: bool(footer_keys(screen)), "footer keys")
+        nobody = footer_keys(screen)
+        assert not any(nobody[k] for k in ("f2", "f3", "f4", "f5")) and "f6" not in nobody
+
+        await select_lauber(pilot)
+        await wait_until(pilot, lambda: footer_keys(screen)["f3"], "F3 usable")
+        keys = footer_keys(screen)
+        assert keys["f2"] and keys["f3"] and not keys["f4"] and not keys["f5"]  # no badge to replace yet
+
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not footer_keys(screen)["f3"], "F3 dimmed")
+        assert footer_keys(screen) == nobody

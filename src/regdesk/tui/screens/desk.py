@@ -34,9 +34,10 @@ from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import WorkerState, get_current_worker
 
 from regdesk.domain.policy import MESSAGES, Refusal
@@ -51,6 +52,7 @@ from regdesk.tui.dialogs.identity_check import IdentityCheckDialog, IdentityChec
 from regdesk.tui.dialogs.override import OverrideDialog
 from regdesk.tui.widgets.participant_detail import ParticipantDetail
 from regdesk.tui.widgets.participant_table import ParticipantTable
+from regdesk.tui.widgets.keys_footer import KeysFooter
 from regdesk.tui.widgets.mrz_input import MrzCatcher, MrzRead
 from regdesk.tui.widgets.status_bar import StatusBar
 
@@ -118,6 +120,7 @@ class DeskScreen(Screen):
                 tooltip="Record which pre-printed temporary pass this person received"),
         Binding("down", "focus_results", "Results", show=False, id="desk.focus_results"),
     ]
+    _desk_bindings = tuple(BINDINGS)
 
     def __init__(self) -> None:
         super().__init__()
@@ -140,6 +143,7 @@ class DeskScreen(Screen):
         self._unprinted: UnprintedBadge | None = None  # the last badge that did not print (ctrl+r/ctrl+o act on it)
         self._printers_reading = False  # a printer-state worker is on its way
         self._printers_again = False  # read again as soon as it is back
+        self._keys_shown: tuple[bool | None, ...] | None = None  # the desk's action states the footer shows
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -158,7 +162,7 @@ class DeskScreen(Screen):
                     yield ParticipantDetail(id="detail")
                 yield Static("", id="outcome")
         yield Static("", id="printer-line", classes="-none")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     @property
     def station(self):  # the app owns the station; screens never open their own
@@ -190,10 +194,12 @@ class DeskScreen(Screen):
         outcome.set_classes(f"-{tone}" if tone else "")
         outcome.update(Text(text))  # plain text: nothing in it is markup
         # On a small terminal the outcome replaces the card's "next step" line (it says the next step).
-        self.set_class(bool(text), "-has-outcome")
+        # The class goes on the card, not the screen: a class on the screen restyles every widget on it.
+        self.detail.set_class(bool(text), "-has-outcome")
 
     def _caption(self, text: str) -> None:
-        self.query_one("#results-caption", Static).update(Text(text))
+        # One line of fixed size (desk.tcss): no layout of the screen for each search.
+        self.query_one("#results-caption", Static).update(Text(text), layout=False)
 
     # --- who is selected: derived, never remembered ---------------------------------------------
 
@@ -236,7 +242,7 @@ class DeskScreen(Screen):
         if not event.value.strip():
             self._clear_results("Type to search.")
             return
-        self.refresh_bindings()  # the results on screen are for other text now: keys wait for the new ones
+        self._refresh_keys()  # the results on screen are for other text now: keys wait for the new ones
         if TYPING_PAUSE > 0:
             self._typing_timer = self.set_timer(TYPING_PAUSE, lambda: self._start_search(event.value, False))
         elif self._lookups_running:
@@ -276,7 +282,7 @@ class DeskScreen(Screen):
         self.detail.clear_card()
         if not self._busy:
             self._outcome("")
-        self.refresh_bindings()
+        self._refresh_keys()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="lookup", description="participant search")
     def _lookup(self, ticket: int, query: str, submitted: bool) -> None:
@@ -353,7 +359,7 @@ class DeskScreen(Screen):
     def _show_selected(self) -> None:
         """Load the card of whoever is selected now (nobody: clear it)."""
         selected = self.selected_id
-        self.refresh_bindings()  # actions wait for this participant's card
+        self._refresh_keys()  # actions wait for this participant's card
         if selected is None:
             self._card = None
             self.detail.clear_card()
@@ -396,9 +402,31 @@ class DeskScreen(Screen):
                 self._refused = None
             self.detail.show_card(card)
             self.table.set_status(card.accreditation_id, card.status, card.badge_delivered)
-        self.refresh_bindings()
+        self._refresh_keys()
 
     # --- actions --------------------------------------------------------------------------------
+
+    def _action_states(self) -> tuple[bool | None, ...] | None:
+        """What check_action answers for each of the desk's keys now (None before the screen is built)."""
+        try:
+            return tuple(self.check_action(binding.action, ()) for binding in self._desk_bindings)
+        except NoMatches:
+            return None
+
+    def _refresh_keys(self) -> None:
+        """Redraw the footer's keys only when one of the desk's actions changed state. Textual's footer
+        rebuilds all its keys (widgets, styles, a full layout) on every refresh_bindings: done on each
+        keystroke and result it was most of the time between a key and its results on screen. Keys
+        work on what check_action answers when pressed, whatever the footer shows."""
+        states = self._action_states()
+        if states is None or states != self._keys_shown:
+            self.refresh_bindings()
+
+    def refresh_bindings(self) -> None:
+        # Every redraw (also Textual's own, on focus changes) shows the states of this moment.
+        if self.is_mounted:
+            self._keys_shown = self._action_states()
+        super().refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "retry_print":  # off the footer until a badge did not print
@@ -462,12 +490,12 @@ class DeskScreen(Screen):
             self.app.bell()
             return False
         self._busy = what
-        self.refresh_bindings()
+        self._refresh_keys()
         return True
 
     def _done(self) -> None:
         self._busy = None
-        self.refresh_bindings()
+        self._refresh_keys()
         self._reload_card()
 
     def action_check_id(self) -> None:
@@ -614,7 +642,7 @@ class DeskScreen(Screen):
         self._printers, self._printer_states = message.printers, message.statuses
         self._show_printer_line()
         if changed:  # ctrl+o follows the main printer's state
-            self.refresh_bindings()
+            self._refresh_keys()
 
     def _show_printer_line(self) -> None:
         line = self.query_one("#printer-line", Static)
@@ -644,7 +672,7 @@ class DeskScreen(Screen):
     def _remember_unprinted(self, unprinted: UnprintedBadge | None) -> None:
         self._unprinted = unprinted
         self._show_printer_line()
-        self.refresh_bindings()
+        self._refresh_keys()
         self._poll_printers(fresh=True)  # a print changes the queue: show it now, not in a few seconds
 
     def _print_target(self) -> tuple[str, str, str] | None:
@@ -765,7 +793,7 @@ class DeskScreen(Screen):
         found = message.identification
         self._pending_document = found.document
         self._busy = None
-        self.refresh_bindings()
+        self._refresh_keys()
         lines = [f"PASSPORT READ: {found.document.summary()}.", f"{found.note}."]
         if found.candidates:
             with self.search_box.prevent(Input.Changed):
@@ -780,7 +808,7 @@ class DeskScreen(Screen):
 
     def on_passport_unreadable(self, message: m.PassportUnreadable) -> None:
         self._busy = None
-        self.refresh_bindings()
+        self._refresh_keys()
         self._outcome(f"PASSPORT NOT READ · {message.text}. Nothing was recorded.", "error", None)
         self.app.bell()
 
@@ -964,7 +992,7 @@ class DeskScreen(Screen):
             self._outcome(f"Unexpected error during {worker.description}: {worker.error}", "error")
             if worker.group == ACTION_GROUP:
                 self._busy = None
-                self.refresh_bindings()
+                self._refresh_keys()
         elif event.state == WorkerState.CANCELLED and worker.group == ACTION_GROUP:
             self._busy = None
-            self.refresh_bindings()
+            self._refresh_keys()

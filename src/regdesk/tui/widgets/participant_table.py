@@ -124,6 +124,12 @@ class ParticipantTable(DataTable):
 
     def show_hits(self, hits: list[SearchHit]) -> None:
         """Show exactly these results (an empty list leaves nothing to show, also after a resize)."""
+        if hits == self._hits and len(hits) == self.row_count:
+            # The same rows (a longer text that still finds the same people): nothing to redraw.
+            # Like a rebuild, the first row is highlighted and shown.
+            if hits:
+                self.move_cursor(row=0, animate=False)
+            return
         self._hits = list(hits)
         if self._compute_widths() != self._widths:
             self._rebuild()
