@@ -10,8 +10,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from run import ROOT
-
 from regdesk.clock import Clock, FixedClock
 from regdesk.domain import chain
 from regdesk.domain.events import Event, canonical_json, format_utc
@@ -19,6 +17,7 @@ from regdesk.services import operators, provisioning
 from regdesk.services.operators import OperatorSession
 from regdesk.services.station import Station, found_meeting, seal_own_head
 from regdesk.store import eventlog, projections
+from run import ROOT
 
 EVENT_TOML = ROOT / "fixtures" / "event.toml"
 ROOT_PASSPHRASE = "benchmark root passphrase 2017"
@@ -28,8 +27,16 @@ CREW = {"clerk": ("clerk", "1212"), "guard": ("security", "3434"), "marshal": ("
 
 
 def found(folder: Path, clock: Clock, *, role: str = "supervisor", name: str = "Bench founder") -> Station:
-    station = found_meeting(folder, EVENT_TOML, root_passphrase=ROOT_PASSPHRASE, supervisor=SUPERVISOR.name,
-                            supervisor_secret=SUPERVISOR_SECRET, role=role, name=name, clock=clock)
+    station = found_meeting(
+        folder,
+        EVENT_TOML,
+        root_passphrase=ROOT_PASSPHRASE,
+        supervisor=SUPERVISOR.name,
+        supervisor_secret=SUPERVISOR_SECRET,
+        role=role,
+        name=name,
+        clock=clock,
+    )
     for crew, (crew_role, pin) in CREW.items():
         operators.add_operator(station, crew, crew_role, pin, by=SUPERVISOR.name)
     return station
@@ -37,16 +44,27 @@ def found(folder: Path, clock: Clock, *, role: str = "supervisor", name: str = "
 
 def enrol(founder: Station, folder: Path, *, role: str, name: str, clock: Clock | None = None) -> Station:
     join_file = folder.parent / f".{folder.name}.join"
-    made = provisioning.provision(founder, role=role, name=name, by=SUPERVISOR, root_passphrase=ROOT_PASSPHRASE,
-                                  out=join_file)
-    station = provisioning.join_station(folder, code=made.code, join_file=join_file,
-                                        clock=clock or FixedClock(founder.clock.now())).station
+    made = provisioning.provision(
+        founder, role=role, name=name, by=SUPERVISOR, root_passphrase=ROOT_PASSPHRASE, out=join_file
+    )
+    station = provisioning.join_station(
+        folder, code=made.code, join_file=join_file, clock=clock or FixedClock(founder.clock.now())
+    ).station
     join_file.unlink()
     return station
 
 
-def append_own(station: Station, operator: str, operator_role: str, kind: str, payloads: Iterable[dict[str, Any]],
-               start: datetime, step: timedelta, *, chunk: int = 5000) -> int:
+def append_own(
+    station: Station,
+    operator: str,
+    operator_role: str,
+    kind: str,
+    payloads: Iterable[dict[str, Any]],
+    start: datetime,
+    step: timedelta,
+    *,
+    chunk: int = 5000,
+) -> int:
     """The station's own events, chained exactly as `eventlog.append` chains them, in bulk (the
     set-up of a 100k-event log through `append` one by one would take minutes), then sealed."""
     count = 0

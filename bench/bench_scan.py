@@ -18,16 +18,16 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from run import ROOT, Context, Row, percentile
 from sqlalchemy import text
 
+import bench_meeting
 from regdesk.clock import FixedClock
 from regdesk.domain import token as tokens
 from regdesk.domain.events import EventKind, format_utc
 from regdesk.services import scanning
-import bench_meeting
 from regdesk.services.station import Station
 from regdesk.store.projections import tally_counts
+from run import Context, Row, percentile
 
 TARGET_P95_MS = 3.0
 SCANS = 5000
@@ -46,13 +46,18 @@ def _serial(rng: random.Random) -> str:
 
 def build(ctx: Context) -> tuple[Station, dict[str, list]]:
     rng = random.Random(20171205)
-    event_toml = ROOT / "fixtures" / "event.toml"
-    founder = bench_meeting.found(ctx.workdir / "scan-founder", FixedClock(datetime(2017, 12, 1, 19, 0,
-                                                                                    tzinfo=timezone.utc)))
+    founder = bench_meeting.found(
+        ctx.workdir / "scan-founder", FixedClock(datetime(2017, 12, 1, 19, 0, tzinfo=timezone.utc))
+    )
     desk = bench_meeting.enrol(founder, ctx.workdir / "scan-desk", role="desk", name="Westin desk 1")
-    station = bench_meeting.enrol(founder, ctx.workdir / "scan-security", role="security", name="ICC main 1",
-                                  # 19:00 local on 5 Dec: a meeting day, after the synthetic lanes' hours.
-                                  clock=FixedClock(datetime(2017, 12, 6, 1, 0, tzinfo=timezone.utc)))
+    station = bench_meeting.enrol(
+        founder,
+        ctx.workdir / "scan-security",
+        role="security",
+        name="ICC main 1",
+        # 19:00 local on 5 Dec: a meeting day, after the synthetic lanes' hours.
+        clock=FixedClock(datetime(2017, 12, 6, 1, 0, tzinfo=timezone.utc)),
+    )
     founder.close()
     config = station.config
     key, kid = desk.signing_key, desk.key_id
@@ -64,59 +69,112 @@ def build(ctx: Context) -> tuple[Station, dict[str, list]]:
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=OFF")  # bulk load only; the measured scans use the station's settings
     events: list[tuple] = []
-    seqs: dict[str, int] = {station.station_id: con.execute(
-        "SELECT max(seq) FROM events WHERE station_id = ?", (station.station_id,)).fetchone()[0]}
+    seqs: dict[str, int] = {
+        station.station_id: con.execute(
+            "SELECT max(seq) FROM events WHERE station_id = ?", (station.station_id,)
+        ).fetchone()[0]
+    }
 
     def add_event(station_id: str, at: datetime, kind: str, payload: dict, event_id: str | None = None) -> str:
         seqs[station_id] = seqs.get(station_id, 0) + 1
         event_id = event_id or _uuid(rng)
-        events.append((event_id, station_id, seqs[station_id], format_utc(at), "bench", "", "", "", kind,
-                       json.dumps(payload, separators=(",", ":"), sort_keys=True)))
+        events.append(
+            (
+                event_id,
+                station_id,
+                seqs[station_id],
+                format_utc(at),
+                "bench",
+                "",
+                "",
+                "",
+                kind,
+                json.dumps(payload, separators=(",", ":"), sort_keys=True),
+            )
+        )
         return event_id
 
     desk_id = _uuid(rng)
     t0 = datetime(2017, 12, 1, 19, 0, tzinfo=timezone.utc)
-    add_event(desk_id, t0, EventKind.KEY_PUBLISHED,
-              {"key_id": kid, "public_key": tokens.public_key_raw(key).hex(), "event_code": config.code})
-    con.execute("INSERT INTO public_keys (key_id, public_key, station_id, event_code, published_at) VALUES (?,?,?,?,?)",
-                (kid, tokens.public_key_raw(key).hex(), desk_id, config.code, format_utc(t0)))
+    add_event(
+        desk_id,
+        t0,
+        EventKind.KEY_PUBLISHED,
+        {"key_id": kid, "public_key": tokens.public_key_raw(key).hex(), "event_code": config.code},
+    )
+    con.execute(
+        "INSERT INTO public_keys (key_id, public_key, station_id, event_code, published_at) VALUES (?,?,?,?,?)",
+        (kid, tokens.public_key_raw(key).hex(), desk_id, config.code, format_utc(t0)),
+    )
 
     # Participants (the mirror) and one import event per 10k rows.
     categories = [c.code for c in config.categories]
     participants = []
     for i in range(ctx.participants):
         status = "withdrawn" if rng.random() < 0.01 else "accredited"
-        participants.append((f"P{i:06d}", f"Family{i}", f"Given{i}", f"Family{i}", f"Given{i}",
-                             rng.choice(categories), f"Delegation {i // 4:05d}", "member", status, f"C{i}", "",
-                             "2017-11-28T00:00:00Z"))
-    con.executemany("INSERT INTO participants (accreditation_id, family_name, given_names, family_name_latin, "
-                    "given_names_latin, category, delegation, delegation_role, status, confirmation_code, title, "
-                    "revision) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", participants)
+        participants.append(
+            (
+                f"P{i:06d}",
+                f"Family{i}",
+                f"Given{i}",
+                f"Family{i}",
+                f"Given{i}",
+                rng.choice(categories),
+                f"Delegation {i // 4:05d}",
+                "member",
+                status,
+                f"C{i}",
+                "",
+                "2017-11-28T00:00:00Z",
+            )
+        )
+    con.executemany(
+        "INSERT INTO participants (accreditation_id, family_name, given_names, family_name_latin, "
+        "given_names_latin, category, delegation, delegation_role, status, confirmation_code, title, "
+        "revision) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        participants,
+    )
     for start in range(0, ctx.participants, 10_000):
-        add_event(desk_id, t0, EventKind.ACCREDITATION_IMPORTED,
-                  {"revision": "2017-11-28T00:00:00Z", "rows": [], "source": f"bench rows {start}+"})
+        add_event(
+            desk_id,
+            t0,
+            EventKind.ACCREDITATION_IMPORTED,
+            {"revision": "2017-11-28T00:00:00Z", "rows": [], "source": f"bench rows {start}+"},
+        )
 
     # Badges for 90% (those we scan get real signed tokens), 1% of them replaced (revoked).
     badges, revocations, scannable, revoked_tokens = [], [], [], []
-    for i, p in enumerate(participants):
+    for p in participants:
         if p[8] != "accredited" or rng.random() > 0.9:
             continue
         serial = _serial(rng)
         at = t0 + timedelta(minutes=rng.randint(0, 4 * 24 * 60))
         signed = len(scannable) < SCANS * 2 or rng.random() < 0.02
         token = tokens.sign_token(tokens.BadgeClaims(tag, kid, serial, 1, p[0]), key) if signed else ""
-        event_id = add_event(desk_id, at, EventKind.BADGE_ISSUED,
-                             {"serial": serial, "participant_id": p[0], "issue_no": 1, "key_id": kid,
-                              "token": token})
+        event_id = add_event(
+            desk_id,
+            at,
+            EventKind.BADGE_ISSUED,
+            {"serial": serial, "participant_id": p[0], "issue_no": 1, "key_id": kid, "token": token},
+        )
         badges.append((serial, p[0], 1, kid, token, event_id, format_utc(at), desk_id, "clerk", None, 0))
         if rng.random() < 0.01 and token:
-            revocations.append((serial, add_event(desk_id, at, EventKind.BADGE_REVOKED, {"serial": serial}),
-                                "replaced", format_utc(at)))
+            revocations.append(
+                (
+                    serial,
+                    add_event(desk_id, at, EventKind.BADGE_REVOKED, {"serial": serial}),
+                    "replaced",
+                    format_utc(at),
+                )
+            )
             revoked_tokens.append(token)
         elif token:
             scannable.append((serial, token))
-    con.executemany("INSERT INTO badges (serial, participant_id, issue_no, key_id, token, issued_event_id, issued_at, "
-                    "station_id, operator, override_event_id, revoked) VALUES (?,?,?,?,?,?,?,?,?,?,?)", badges)
+    con.executemany(
+        "INSERT INTO badges (serial, participant_id, issue_no, key_id, token, issued_event_id, issued_at, "
+        "station_id, operator, override_event_id, revoked) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        badges,
+    )
     con.executemany(REVOCATION_SQL, revocations)
     while len(revoked_tokens) < 200:  # enough replaced badges for the mix even at --quick size
         serial, token = scannable.pop()
@@ -138,17 +196,50 @@ def build(ctx: Context) -> tuple[Station, dict[str, list]]:
         verdict, reason = ("valid", "valid") if rng.random() < 0.93 else ("denied", "unreadable")
         point = POINTS[n % 2]
         local_day = config.local_day(at).isoformat()
-        payload = {"local_day": local_day, "point_kind": "security", "point": point, "direction": "",
-                   "departure": "", "verdict": verdict, "reason": reason, "serial": serial,
-                   "participant_id": participant, "counted": verdict == "valid", "manual": False, "raw": serial}
+        payload = {
+            "local_day": local_day,
+            "point_kind": "security",
+            "point": point,
+            "direction": "",
+            "departure": "",
+            "verdict": verdict,
+            "reason": reason,
+            "serial": serial,
+            "participant_id": participant,
+            "counted": verdict == "valid",
+            "manual": False,
+            "raw": serial,
+        }
         event_id = add_event(lane, at, EventKind.SCAN_RECORDED, payload)
-        scan_rows.append((event_id, format_utc(at), local_day, lane, "security", point, "", "", verdict, reason,
-                          serial, participant, verdict == "valid", False))
-    con.executemany("INSERT INTO events (id, station_id, seq, recorded_at, operator, operator_role, prev_hash, "
-                    "hash, kind, payload) VALUES (?,?,?,?,?,?,?,?,?,?)", events)
-    con.executemany("INSERT INTO scans (event_id, scanned_at, local_day, station_id, point_kind, point, direction, "
-                    "departure, verdict, reason, serial, participant_id, counted, manual) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", scan_rows)
+        scan_rows.append(
+            (
+                event_id,
+                format_utc(at),
+                local_day,
+                lane,
+                "security",
+                point,
+                "",
+                "",
+                verdict,
+                reason,
+                serial,
+                participant,
+                verdict == "valid",
+                False,
+            )
+        )
+    con.executemany(
+        "INSERT INTO events (id, station_id, seq, recorded_at, operator, operator_role, prev_hash, "
+        "hash, kind, payload) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        events,
+    )
+    con.executemany(
+        "INSERT INTO scans (event_id, scanned_at, local_day, station_id, point_kind, point, direction, "
+        "departure, verdict, reason, serial, participant_id, counted, manual) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        scan_rows,
+    )
     con.commit()
     tally_counts.drop_triggers(con)  # the rows went in behind the projection handler's back:
     tally_counts.recompute(con)  # count them all in one pass (and put the triggers back)
@@ -159,7 +250,7 @@ def build(ctx: Context) -> tuple[Station, dict[str, list]]:
 
 def _tamper(token: str) -> str:
     i = len(token) - 5
-    return token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1:]
+    return token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1 :]
 
 
 def plan(pools: dict[str, list], rng: random.Random) -> list[tuple[str, str]]:
@@ -227,12 +318,32 @@ def run(ctx: Context) -> list[Row]:
         Row("scan", "scan -> committed verdict max", f"{max(everything):.2f} ms"),
     ]
     for kind, values in latencies.items():
-        rows.append(Row("scan", f"  {kind} p50 / p95 (n={len(values)})",
-                        f"{percentile(values, 50):.2f} / {percentile(values, 95):.2f} ms"))
-    rows.append(Row("scan", "CPU time per scan (mean; robust to a busy machine)",
-                    f"{cpu_s / len(everything) * 1000:.2f} ms"))
-    rows.append(Row("scan", f"sustained scans/s over {len(everything):,} scans", f"{len(everything) / total_s:,.0f}",
-                    ">= 1 per lane", True))
-    rows.append(Row("scan", "verdicts matching the planted kind", f"{len(everything) - wrong}/{len(everything)}",
-                    "all", wrong == 0))
+        rows.append(
+            Row(
+                "scan",
+                f"  {kind} p50 / p95 (n={len(values)})",
+                f"{percentile(values, 50):.2f} / {percentile(values, 95):.2f} ms",
+            )
+        )
+    rows.append(
+        Row("scan", "CPU time per scan (mean; robust to a busy machine)", f"{cpu_s / len(everything) * 1000:.2f} ms")
+    )
+    rows.append(
+        Row(
+            "scan",
+            f"sustained scans/s over {len(everything):,} scans",
+            f"{len(everything) / total_s:,.0f}",
+            ">= 1 per lane",
+            True,
+        )
+    )
+    rows.append(
+        Row(
+            "scan",
+            "verdicts matching the planted kind",
+            f"{len(everything) - wrong}/{len(everything)}",
+            "all",
+            wrong == 0,
+        )
+    )
     return rows

@@ -41,11 +41,12 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from run import ROOT, Context, Row, percentile
-
 from textual import events
 from textual.keys import _character_to_key
 
+import bench_meeting
+import bench_scan
+import bench_sync
 from regdesk.clock import FixedClock
 from regdesk.domain.events import EventKind, format_utc
 from regdesk.domain.names import fold
@@ -54,9 +55,7 @@ from regdesk.services.accreditation import import_file
 from regdesk.services.station import open_station
 from regdesk.store.projections import tally_counts
 from regdesk.tui.app import make_app
-import bench_meeting
-import bench_scan
-import bench_sync
+from run import ROOT, Context, Row, percentile
 
 TARGET_SEARCH_MS = 50.0
 TARGET_SCAN_MS = 30.0
@@ -71,8 +70,10 @@ ISSUES = 45
 COLD_STARTS = 3
 MERGE_STATIONS = 9
 DESK_CLOCK = "2017-12-01T13:05"
-LP_STUB = "#!/bin/sh\ncat >/dev/null 2>&1\necho \"$@\" >> \"$(dirname \"$0\")/jobs.log\"\n" \
-          "echo 'request id is bench-1-1 (1 file(s))'\n"
+LP_STUB = (
+    '#!/bin/sh\ncat >/dev/null 2>&1\necho "$@" >> "$(dirname "$0")/jobs.log"\n'
+    "echo 'request id is bench-1-1 (1 file(s))'\n"
+)
 _ESCAPES = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
 _SPACE = re.compile(r"\s+")
 
@@ -158,8 +159,13 @@ async def settle(pilot, seconds: float = 0.0) -> None:  # type: ignore[no-untype
 
 def p95_row(figure: str, values: list[float], target: float) -> Row:
     p95 = percentile(values, 95)
-    return Row("screen", f"{figure}, p50 / p95 (n={len(values)})",
-               f"{percentile(values, 50):.1f} / {p95:.1f} ms", f"p95 <= {target:g} ms", p95 <= target)
+    return Row(
+        "screen",
+        f"{figure}, p50 / p95 (n={len(values)})",
+        f"{percentile(values, 50):.1f} / {p95:.1f} ms",
+        f"p95 <= {target:g} ms",
+        p95 <= target,
+    )
 
 
 # --- stations -------------------------------------------------------------------------------------
@@ -192,19 +198,64 @@ def _fill_log(db_path: Path, rows: list[dict], total: int, config) -> int:  # ty
             serial = bench_scan._serial(rng)  # noqa: SLF001
             local_day = config.local_day(at).isoformat()
             point = bench_scan.POINTS[n % 2]
-            payload = {"local_day": local_day, "point_kind": "security", "point": point, "direction": "",
-                       "departure": "", "verdict": "valid", "reason": "valid", "serial": serial,
-                       "participant_id": pid, "counted": True, "manual": False, "raw": serial}
+            payload = {
+                "local_day": local_day,
+                "point_kind": "security",
+                "point": point,
+                "direction": "",
+                "departure": "",
+                "verdict": "valid",
+                "reason": "valid",
+                "serial": serial,
+                "participant_id": pid,
+                "counted": True,
+                "manual": False,
+                "raw": serial,
+            }
             event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-            evs.append((event_id, lane, n // 6 + 1, format_utc(at), "guard", "security", "", "", EventKind.SCAN_RECORDED,
-                        json.dumps(payload, separators=(",", ":"), sort_keys=True)))
-            scans.append((event_id, format_utc(at), local_day, lane, "security", point, "", "", "valid", "valid",
-                          serial, pid, True, False))
-        con.executemany("INSERT INTO events (id, station_id, seq, recorded_at, operator, operator_role, prev_hash, "
-                        "hash, kind, payload) VALUES (?,?,?,?,?,?,?,?,?,?)", evs)
-        con.executemany("INSERT INTO scans (event_id, scanned_at, local_day, station_id, point_kind, point, "
-                        "direction, departure, verdict, reason, serial, participant_id, counted, manual) "
-                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", scans)
+            evs.append(
+                (
+                    event_id,
+                    lane,
+                    n // 6 + 1,
+                    format_utc(at),
+                    "guard",
+                    "security",
+                    "",
+                    "",
+                    EventKind.SCAN_RECORDED,
+                    json.dumps(payload, separators=(",", ":"), sort_keys=True),
+                )
+            )
+            scans.append(
+                (
+                    event_id,
+                    format_utc(at),
+                    local_day,
+                    lane,
+                    "security",
+                    point,
+                    "",
+                    "",
+                    "valid",
+                    "valid",
+                    serial,
+                    pid,
+                    True,
+                    False,
+                )
+            )
+        con.executemany(
+            "INSERT INTO events (id, station_id, seq, recorded_at, operator, operator_role, prev_hash, "
+            "hash, kind, payload) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            evs,
+        )
+        con.executemany(
+            "INSERT INTO scans (event_id, scanned_at, local_day, station_id, point_kind, point, "
+            "direction, departure, verdict, reason, serial, participant_id, counted, manual) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            scans,
+        )
         con.commit()
     tally_counts.drop_triggers(con)
     tally_counts.recompute(con)
@@ -293,7 +344,8 @@ async def _desk_figures(data_dir: Path, rows: list[dict], quick: bool, out: list
                     continue  # a station reused by hand (--workdir): issued in an earlier run
                 assert card is not None, (
                     f"{pid}: no card or already badged: box {screen.search_box.value!r}, results for "
-                    f"{screen._results_for!r}, selected {screen.selected_id!r}, card {screen._card!r}")
+                    f"{screen._results_for!r}, selected {screen.selected_id!r}, card {screen._card!r}"
+                )
                 since = frames.mark()
                 t0 = time.perf_counter()
                 send_keys(app, [("f3", None)])
@@ -303,10 +355,20 @@ async def _desk_figures(data_dir: Path, rows: list[dict], quick: bool, out: list
     finally:
         station.close()
     issue_ms = issue_ms[5:]  # the first prints warm the renderer's fonts and caches
-    out.append(p95_row(f"screen: keystroke in the search box -> results painted ({found}/{len(search_ms)} "
-                       "found the person)", search_ms, TARGET_SEARCH_MS))
-    out.append(p95_row("screen: F3 -> outcome painted (badge recorded, PDF written, lp accepted the job)",
-                       issue_ms, TARGET_ISSUE_MS))
+    out.append(
+        p95_row(
+            f"screen: keystroke in the search box -> results painted ({found}/{len(search_ms)} found the person)",
+            search_ms,
+            TARGET_SEARCH_MS,
+        )
+    )
+    out.append(
+        p95_row(
+            "screen: F3 -> outcome painted (badge recorded, PDF written, lp accepted the job)",
+            issue_ms,
+            TARGET_ISSUE_MS,
+        )
+    )
 
 
 # --- security lane: scans, and scans while a pull merges ------------------------------------------
@@ -348,7 +410,7 @@ async def _lane(station, scans: list[tuple[str, str]], merge: threading.Thread |
     app = make_app(station, operator="guard")
     clock = station.clock
     timings: list[float] = []
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE):
         frames = Frames(app)
         screen = app.screen
         for _ in range(2000):
@@ -386,6 +448,7 @@ def _hub_url_ctx():  # type: ignore[no-untyped-def]
             yield server.start()
         finally:
             server.stop()
+
     return embedded()
 
 
@@ -397,11 +460,23 @@ def _fill_hub(workdir: Path, hub_url: str, per_station: int) -> int:
     try:
         for i in range(MERGE_STATIONS):
             role = ("desk", "security", "bus")[i % 3]
-            other = bench_meeting.enrol(founder, workdir / f"merge-{i}", role=role, name=f"{role} {i}",
-                                        clock=FixedClock(datetime(2017, 12, 4, 14, tzinfo=timezone.utc)))
+            other = bench_meeting.enrol(
+                founder,
+                workdir / f"merge-{i}",
+                role=role,
+                name=f"{role} {i}",
+                clock=FixedClock(datetime(2017, 12, 4, 14, tzinfo=timezone.utc)),
+            )
             operator, operator_role, kind, payloads = bench_sync._own_payloads(role, per_station, rng)  # noqa: SLF001
-            bench_meeting.append_own(other, operator, operator_role, kind, payloads,
-                                     datetime(2017, 12, 4, 14, 0, tzinfo=timezone.utc), timedelta(milliseconds=700))
+            bench_meeting.append_own(
+                other,
+                operator,
+                operator_role,
+                kind,
+                payloads,
+                datetime(2017, 12, 4, 14, 0, tzinfo=timezone.utc),
+                timedelta(milliseconds=700),
+            )
             with sync.Hub(hub_url) as hub:
                 pushed += sync.push(other, hub)
             other.close()
@@ -414,14 +489,26 @@ def _lane_figures(ctx: Context, base: Path, out: list[Row]) -> None:
     sub = Context(base, ctx.participants, ctx.events, ctx.quick)
     started = time.perf_counter()
     station, pools = bench_scan.build(sub)
-    out.append(Row("screen", f"security lane built ({ctx.participants:,} participants, ~{ctx.events:,} events)",
-                   f"{time.perf_counter() - started:.0f} s"))
+    out.append(
+        Row(
+            "screen",
+            f"security lane built ({ctx.participants:,} participants, ~{ctx.events:,} events)",
+            f"{time.perf_counter() - started:.0f} s",
+        )
+    )
     scans = bench_scan.plan(pools, random.Random(11))
     try:
-        timings, _n = asyncio.run(_lane(station, scans[:SCANS + 20], None))
+        timings, _n = asyncio.run(_lane(station, scans[: SCANS + 20], None))
         out.append(p95_row("screen: scanner burst + Enter -> verdict painted", timings, TARGET_SCAN_MS))
-        out.append(Row("screen", "  scans answered ERROR (not recorded: scan again)", f"{len(FAILED_SCANS)}"
-                       + (f": {FAILED_SCANS[0][:80]}" if FAILED_SCANS else ""), "0", not FAILED_SCANS))
+        out.append(
+            Row(
+                "screen",
+                "  scans answered ERROR (not recorded: scan again)",
+                f"{len(FAILED_SCANS)}" + (f": {FAILED_SCANS[0][:80]}" if FAILED_SCANS else ""),
+                "0",
+                not FAILED_SCANS,
+            )
+        )
         per_station = 1_000 if ctx.quick else 10_000
         with _hub_url_ctx() as raw_url:
             admin = bench_sync.make_url(raw_url)
@@ -438,10 +525,15 @@ def _lane_figures(ctx: Context, base: Path, out: list[Row]) -> None:
                     merged.update(received=received, added=added, seconds=time.perf_counter() - began)
 
                 thread = threading.Thread(target=pull, name="bench-pull")
-                timings, _n = asyncio.run(_lane(station, scans[SCANS + 20:], thread))
-        out.append(p95_row(f"screen: scan verdict painted while a pull merges {pushed:,} events "
-                           f"(merged {merged.get('added', 0):,.0f} in {merged.get('seconds', 0):.1f} s)",
-                           timings, TARGET_SCAN_MS))
+                timings, _n = asyncio.run(_lane(station, scans[SCANS + 20 :], thread))
+        out.append(
+            p95_row(
+                f"screen: scan verdict painted while a pull merges {pushed:,} events "
+                f"(merged {merged.get('added', 0):,.0f} in {merged.get('seconds', 0):.1f} s)",
+                timings,
+                TARGET_SCAN_MS,
+            )
+        )
     finally:
         station.close()
 
@@ -456,8 +548,9 @@ class Pane:
         self.tmux("new-session", "-d", "-s", "bench", "-x", str(size[0]), "-y", str(size[1]), command)
 
     def tmux(self, *args: str) -> str:
-        done = subprocess.run(["tmux", "-L", self.socket, *args], env=self.env, capture_output=True, text=True,
-                              timeout=20)
+        done = subprocess.run(
+            ["tmux", "-L", self.socket, *args], env=self.env, capture_output=True, text=True, timeout=20
+        )
         return done.stdout
 
     def screen(self) -> str:
@@ -507,8 +600,9 @@ def _cold_start(data_dir: Path, rows: list[dict], base: Path) -> tuple[float, ..
     """(to sign-in screen, to first result, PIN -> desk, RSS MB after the search, CPU s to sign-in,
     CPU s to the result) of one cold start."""
     regdesk = Path(sys.executable).with_name("regdesk")
-    env = {k: v for k, v in os.environ.items() if k not in ("REGDESK_DATA_DIR", "TMUX", "TMUX_PANE", "COLUMNS",
-                                                             "LINES")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("REGDESK_DATA_DIR", "TMUX", "TMUX_PANE", "COLUMNS", "LINES")
+    }
     env.update(TERM="xterm-256color", TMUX_TMPDIR=str(base))
     person = next(r for r in rows if r["given_names_latin"] and r["status"] == "accredited")
     query = fold(r"{} {}".format(person["given_names_latin"].split()[0], person["family_name_latin"]))
@@ -554,15 +648,25 @@ def run(ctx: Context) -> list[Row]:
     out: list[Row] = []
     started = time.perf_counter()
     data_dir, rows, logged = desk_station(ctx, base)
-    out.append(Row("screen", f"desk station ready ({len(rows):,} participants, {logged:,} events)",
-                   f"{time.perf_counter() - started:.0f} s"))
+    out.append(
+        Row(
+            "screen",
+            f"desk station ready ({len(rows):,} participants, {logged:,} events)",
+            f"{time.perf_counter() - started:.0f} s",
+        )
+    )
 
     load = os.getloadavg()[0]
     _section(out, "cold start", lambda: _cold_rows(data_dir, rows, base, out))
     _section(out, "desk", lambda: _desk_rows(data_dir, rows, base, ctx, out))
     _section(out, "security lane", lambda: _lane_figures(ctx, base, out))
-    out.append(Row("screen", "machine load average (1 min) at the start / at the end of the figures",
-                   f"{load:.1f} / {os.getloadavg()[0]:.1f}"))
+    out.append(
+        Row(
+            "screen",
+            "machine load average (1 min) at the start / at the end of the figures",
+            f"{load:.1f} / {os.getloadavg()[0]:.1f}",
+        )
+    )
     return out
 
 
@@ -570,18 +674,48 @@ def _cold_rows(data_dir: Path, rows: list[dict], base: Path, out: list[Row]) -> 
     cold = [_cold_start(data_dir, rows, base) for _ in range(COLD_STARTS)]
     signin = sorted(c[0] for c in cold)[len(cold) // 2]
     first = sorted(c[1] for c in cold)[len(cold) // 2]
-    out.append(Row("screen", f"cold start (regdesk tui in tmux) -> sign-in screen, median of {COLD_STARTS}",
-                   f"{signin:.2f} s", f"<= {TARGET_SIGNIN_S:g} s", signin <= TARGET_SIGNIN_S))
-    out.append(Row("screen", "cold start -> first search result after sign-in (name, PIN, query typed at once)",
-                   f"{first:.2f} s", f"<= {TARGET_FIRST_RESULT_S:g} s", first <= TARGET_FIRST_RESULT_S))
-    out.append(Row("screen", "  of which: PIN checked -> desk screen shown",
-                   f"{sorted(c[2] for c in cold)[len(cold) // 2]:.2f} s"))
-    out.append(Row("screen", "  CPU used by the program to the sign-in screen / to the first result (median)",
-                   f"{sorted(c[4] for c in cold)[len(cold) // 2]:.2f} / {sorted(c[5] for c in cold)[len(cold) // 2]:.2f} s"))
+    out.append(
+        Row(
+            "screen",
+            f"cold start (regdesk tui in tmux) -> sign-in screen, median of {COLD_STARTS}",
+            f"{signin:.2f} s",
+            f"<= {TARGET_SIGNIN_S:g} s",
+            signin <= TARGET_SIGNIN_S,
+        )
+    )
+    out.append(
+        Row(
+            "screen",
+            "cold start -> first search result after sign-in (name, PIN, query typed at once)",
+            f"{first:.2f} s",
+            f"<= {TARGET_FIRST_RESULT_S:g} s",
+            first <= TARGET_FIRST_RESULT_S,
+        )
+    )
+    out.append(
+        Row(
+            "screen",
+            "  of which: PIN checked -> desk screen shown",
+            f"{sorted(c[2] for c in cold)[len(cold) // 2]:.2f} s",
+        )
+    )
+    out.append(
+        Row(
+            "screen",
+            "  CPU used by the program to the sign-in screen / to the first result (median)",
+            f"{sorted(c[4] for c in cold)[len(cold) // 2]:.2f} / {sorted(c[5] for c in cold)[len(cold) // 2]:.2f} s",
+        )
+    )
     rss = max(c[3] for c in cold)
-    out.append(Row("screen", f"desk TUI resident memory at {len(rows):,} (after the first search)", f"{rss:.0f} MB",
-                   f"<= {TARGET_RSS_MB:g} MB", rss <= TARGET_RSS_MB))
-
+    out.append(
+        Row(
+            "screen",
+            f"desk TUI resident memory at {len(rows):,} (after the first search)",
+            f"{rss:.0f} MB",
+            f"<= {TARGET_RSS_MB:g} MB",
+            rss <= TARGET_RSS_MB,
+        )
+    )
 
 
 def _desk_rows(data_dir: Path, rows: list[dict], base: Path, ctx: Context, out: list[Row]) -> None:

@@ -33,20 +33,18 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from run import ROOT, Context, Row
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from regdesk.clock import FixedClock
 import bench_meeting
+from regdesk.clock import FixedClock
 from regdesk.domain import token as tokens
 from regdesk.domain.events import EventKind
-from regdesk.services import embedded_pg
+from regdesk.services import embedded_pg, sync
 from regdesk.services import merge as merging
-from regdesk.services import sync
 from regdesk.services.station import open_station
-from regdesk.store import eventlog
 from regdesk.store.models import EventRow
+from run import Context, Row
 
 STATIONS = 10
 EVENTS_PER_STATION = 10_000
@@ -67,16 +65,36 @@ def _own_payloads(role: str, count: int, rng: random.Random) -> tuple[str, str, 
     for _ in range(count):
         person = rng.randrange(PEOPLE)
         if role == "desk":
-            payloads.append({"participant_id": f"P-{person:06d}", "document_type": "passport",
-                             "document_last4": f"{person % 10000:04d}"})
+            payloads.append(
+                {
+                    "participant_id": f"P-{person:06d}",
+                    "document_type": "passport",
+                    "document_last4": f"{person % 10000:04d}",
+                }
+            )
             continue
-        verdict, reason = rng.choices([("valid", "valid"), ("repeat", "repeat"), ("denied", "revoked"),
-                                       ("denied", "unreadable")], weights=[90, 6, 2, 2])[0]
-        point = {"point_kind": "security", "point": "ICC-MAIN", "direction": ""} if role == "security" else \
-            {"point_kind": "bus", "point": "WES", "direction": "to_icc"}
-        payloads.append({"local_day": "2017-12-04", **point, "departure": "", "verdict": verdict, "reason": reason,
-                         "serial": tokens._b32(person.to_bytes(5, "big")),  # noqa: SLF001 - serial encoding
-                         "participant_id": f"P-{person:06d}", "counted": verdict == "valid", "manual": False})
+        verdict, reason = rng.choices(
+            [("valid", "valid"), ("repeat", "repeat"), ("denied", "revoked"), ("denied", "unreadable")],
+            weights=[90, 6, 2, 2],
+        )[0]
+        point = (
+            {"point_kind": "security", "point": "ICC-MAIN", "direction": ""}
+            if role == "security"
+            else {"point_kind": "bus", "point": "WES", "direction": "to_icc"}
+        )
+        payloads.append(
+            {
+                "local_day": "2017-12-04",
+                **point,
+                "departure": "",
+                "verdict": verdict,
+                "reason": reason,
+                "serial": tokens._b32(person.to_bytes(5, "big")),  # noqa: SLF001 - serial encoding
+                "participant_id": f"P-{person:06d}",
+                "counted": verdict == "valid",
+                "manual": False,
+            }
+        )
     if role == "desk":
         return "clerk", "clerk", str(EventKind.IDENTITY_CHECKED), payloads
     operator = "guard" if role == "security" else "marshal"
@@ -109,8 +127,9 @@ def _station_worker(data_dir: str, url: str, expected_total: int, start_at: floa
                 if _event_count(station) >= expected_total:
                     break
                 time.sleep(0.05)  # others are still pushing
-        queue.put((data_dir, time.perf_counter() - began, pushed, pulled, added, push_s,
-                   time.process_time() - cpu_began))
+        queue.put(
+            (data_dir, time.perf_counter() - began, pushed, pulled, added, push_s, time.process_time() - cpu_began)
+        )
     finally:
         station.close()
 
@@ -179,8 +198,11 @@ def _verification_cost(pristine: list[Path], scratch: Path) -> tuple[float, int]
         for other in pristine[1:]:
             source = open_station(other)
             with source.sessions() as session:
-                items += [merging.incoming_from_row(row[1:]) for row in merging.travelling_rows(session)
-                          if row[2] == source.station_id]
+                items += [
+                    merging.incoming_from_row(row[1:])
+                    for row in merging.travelling_rows(session)
+                    if row[2] == source.station_id
+                ]
             source.close()
         by_station: dict[str, list[merging.Incoming]] = {}
         for item in items:
@@ -230,8 +252,15 @@ def _prepare(base: Path, per_station: int) -> list[Path]:
         role = ROLES[i % len(ROLES)]
         station = bench_meeting.enrol(founder, base / f"station-{i}", role=role, name=f"{role} {i}", clock=clock)
         operator, operator_role, kind, payloads = _own_payloads(role, per_station, rng)
-        bench_meeting.append_own(station, operator, operator_role, kind, payloads,
-                                 datetime(2017, 12, 4, 14, 0, tzinfo=timezone.utc), timedelta(milliseconds=700))
+        bench_meeting.append_own(
+            station,
+            operator,
+            operator_role,
+            kind,
+            payloads,
+            datetime(2017, 12, 4, 14, 0, tzinfo=timezone.utc),
+            timedelta(milliseconds=700),
+        )
         dirs.append(station.data_dir)
         station.close()
     founder.close()
@@ -266,9 +295,14 @@ def _own_machines(dirs: list[str], hub_url: str, expected: int) -> dict:
     with mp.Pool(os.cpu_count() or 1) as pool:
         pulls = pool.map(_pull_task, [(d, hub_url, expected) for d in dirs], chunksize=1)
     slowest_pull = max(pulls, key=lambda r: r[1])
-    return {"converge_s": all_pushed_s + slowest_pull[1], "all_pushed_s": all_pushed_s,
-            "slowest_pull_s": slowest_pull[1], "pull_cpu_s": max(r[2] for r in pulls),
-            "rate": sorted(r[3] / r[1] for r in pulls)[len(pulls) // 2], "converged": _converged(dirs, expected)}
+    return {
+        "converge_s": all_pushed_s + slowest_pull[1],
+        "all_pushed_s": all_pushed_s,
+        "slowest_pull_s": slowest_pull[1],
+        "pull_cpu_s": max(r[2] for r in pulls),
+        "rate": sorted(r[3] / r[1] for r in pulls)[len(pulls) // 2],
+        "converged": _converged(dirs, expected),
+    }
 
 
 def _shared_machine(dirs: list[str], hub_url: str, expected: int) -> dict:
@@ -284,8 +318,13 @@ def _shared_machine(dirs: list[str], hub_url: str, expected: int) -> dict:
     for p in procs:
         p.join()
     pg_cpu = (pg_cpu_after - pg_cpu_before) if pg_cpu_before is not None and pg_cpu_after is not None else None
-    return {"converge_s": max(r[1] for r in results), "station_cpu_s": sum(r[6] for r in results), "pg_cpu_s": pg_cpu,
-            "added": sum(r[4] for r in results), "converged": _converged(dirs, expected)}
+    return {
+        "converge_s": max(r[1] for r in results),
+        "station_cpu_s": sum(r[6] for r in results),
+        "pg_cpu_s": pg_cpu,
+        "added": sum(r[4] for r in results),
+        "converged": _converged(dirs, expected),
+    }
 
 
 def run(ctx: Context) -> list[Row]:
@@ -318,20 +357,54 @@ def _run(ctx: Context, raw_url: str) -> list[Row]:
     cores = os.cpu_count()
     pg = f"{shared['pg_cpu_s']:.1f} s" if shared["pg_cpu_s"] is not None else "n/a"
     return [
-        Row("sync", f"{figure}, one machine per station (setup {setup_s:.1f}s)", f"{own['converge_s']:.1f} s",
-            f"<= {TARGET_S:g} s", own["converged"] and own["converge_s"] <= TARGET_S),
-        Row("sync", "  of which: every station's events on the hub (ten pushing at once)",
-            f"{own['all_pushed_s']:.1f} s", "", None),
-        Row("sync", "  of which: slowest station's pull of the other 90% (one core)",
-            f"{own['slowest_pull_s']:.1f} s (cpu {own['pull_cpu_s']:.1f} s)", "", None),
+        Row(
+            "sync",
+            f"{figure}, one machine per station (setup {setup_s:.1f}s)",
+            f"{own['converge_s']:.1f} s",
+            f"<= {TARGET_S:g} s",
+            own["converged"] and own["converge_s"] <= TARGET_S,
+        ),
+        Row(
+            "sync",
+            "  of which: every station's events on the hub (ten pushing at once)",
+            f"{own['all_pushed_s']:.1f} s",
+            "",
+            None,
+        ),
+        Row(
+            "sync",
+            "  of which: slowest station's pull of the other 90% (one core)",
+            f"{own['slowest_pull_s']:.1f} s (cpu {own['pull_cpu_s']:.1f} s)",
+            "",
+            None,
+        ),
         Row("sync", "hub sync: one station merging, events/s (median)", f"{own['rate']:,.0f}/s", "", None),
-        Row("sync", f"  of which: verifying chains and seals ({verified:,} events, one core)",
-            f"{verify_s:.2f} s ({verify_s / max(verified, 1) * 1e6:.1f} µs/event)", "", None),
-        Row("sync", f"{figure}, all ten sharing this machine's {cores} cores", f"{shared['converge_s']:.1f} s",
-            "(not a deployment)", None),
-        Row("sync", "  CPU used by the ten stations / by PostgreSQL", f"{shared['station_cpu_s']:.1f} s / {pg}", "",
-            None),
-        Row("sync", "hub sync: all stations hold identical event sets (both scenarios)",
-            "yes" if own["converged"] and shared["converged"] else "NO", "identical",
-            own["converged"] and shared["converged"]),
+        Row(
+            "sync",
+            f"  of which: verifying chains and seals ({verified:,} events, one core)",
+            f"{verify_s:.2f} s ({verify_s / max(verified, 1) * 1e6:.1f} µs/event)",
+            "",
+            None,
+        ),
+        Row(
+            "sync",
+            f"{figure}, all ten sharing this machine's {cores} cores",
+            f"{shared['converge_s']:.1f} s",
+            "(not a deployment)",
+            None,
+        ),
+        Row(
+            "sync",
+            "  CPU used by the ten stations / by PostgreSQL",
+            f"{shared['station_cpu_s']:.1f} s / {pg}",
+            "",
+            None,
+        ),
+        Row(
+            "sync",
+            "hub sync: all stations hold identical event sets (both scenarios)",
+            "yes" if own["converged"] and shared["converged"] else "NO",
+            "identical",
+            own["converged"] and shared["converged"],
+        ),
     ]

@@ -17,8 +17,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-AREAS = ["bench_desk", "bench_scan", "bench_badge", "bench_tallies", "bench_sync", "bench_admin", "bench_photos",
-         "bench_screen"]
+AREAS = [
+    "bench_desk",
+    "bench_scan",
+    "bench_badge",
+    "bench_tallies",
+    "bench_sync",
+    "bench_admin",
+    "bench_photos",
+    "bench_screen",
+]
 
 
 @dataclass

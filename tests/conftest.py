@@ -14,6 +14,7 @@ import pytest
 os.environ["REGDESK_STRICT_TRANSACTIONS"] = "1"
 
 from meeting import EVENT_TOML, ROOT, SUPERVISOR, close_founders, enrol
+
 from regdesk.clock import FixedClock
 from regdesk.domain import credentials, secretbox
 from regdesk.domain.events import EventKind
@@ -43,23 +44,44 @@ def local(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=MEXICO)
 
 
-def participant_row(aid: str, family: str, given: str, *, category: str = "MS", delegation: str = "Switzerland",
-                    role: str = "member", status: str = "accredited", family_latin: str | None = None,
-                    given_latin: str | None = None, confirmation_code: str = "", title: str = "") -> dict:
+def participant_row(
+    aid: str,
+    family: str,
+    given: str,
+    *,
+    category: str = "MS",
+    delegation: str = "Switzerland",
+    role: str = "member",
+    status: str = "accredited",
+    family_latin: str | None = None,
+    given_latin: str | None = None,
+    confirmation_code: str = "",
+    title: str = "",
+) -> dict:
     return {
-        "accreditation_id": aid, "family_name": family, "given_names": given,
+        "accreditation_id": aid,
+        "family_name": family,
+        "given_names": given,
         "family_name_latin": family_latin if family_latin is not None else family,
         "given_names_latin": given_latin if given_latin is not None else given,
-        "category": category, "delegation": delegation, "delegation_role": role, "status": status,
-        "confirmation_code": confirmation_code or f"C{aid}", "title": title,
+        "category": category,
+        "delegation": delegation,
+        "delegation_role": role,
+        "status": status,
+        "confirmation_code": confirmation_code or f"C{aid}",
+        "title": title,
     }
 
 
 def seed_participants(station: Station, rows: list[dict], revision: str = "2017-11-28T00:00:00Z") -> None:
     """Put participants in the mirror the way an import does: one accreditation_imported event."""
     with station.transaction() as session:
-        station.record(session, EventKind.ACCREDITATION_IMPORTED,
-                       {"revision": revision, "source": "test", "rows": rows, "withdrawn": []}, SUPERVISOR)
+        station.record(
+            session,
+            EventKind.ACCREDITATION_IMPORTED,
+            {"revision": revision, "source": "test", "rows": rows, "withdrawn": []},
+            SUPERVISOR,
+        )
 
 
 @pytest.fixture
@@ -82,6 +104,7 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 
 
 # --- a real CUPS (tests/cups_server.py) -----------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def cups_session():

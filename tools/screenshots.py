@@ -56,8 +56,14 @@ def issue(station: Station, participant_id: str, operator: str = "ana") -> desk.
 def join(desk_station: Station, folder: Path, role: str, name: str, clock: FixedClock) -> Station:
     """Enrol a station as a supervisor does: provision (root passphrase), then join with the code."""
     join_file = folder / f"{role}.join"
-    made = provisioning.provision(desk_station, role=role, name=name, by=OperatorSession(DEMO_SUPERVISOR, "supervisor"),
-                                  root_passphrase=DEMO_ROOT_PASSPHRASE, out=join_file)
+    made = provisioning.provision(
+        desk_station,
+        role=role,
+        name=name,
+        by=OperatorSession(DEMO_SUPERVISOR, "supervisor"),
+        root_passphrase=DEMO_ROOT_PASSPHRASE,
+        out=join_file,
+    )
     return provisioning.join_station(folder / role, code=made.code, join_file=join_file, clock=clock).station
 
 
@@ -69,8 +75,11 @@ class Meeting:
         self.scan_clock = FixedClock(MEETING_MORNING)
         self.desk = build_demo_station(folder / "desk", clock=self.desk_clock)
         self.lauber = issue(self.desk, find_id(self.desk, "Jürg Lauber"))
-        self.others = [issue(self.desk, h.accreditation_id) for h in lookup.search(self.desk, "switzerland")
-                       if h.accreditation_id != self.lauber.participant_id]
+        self.others = [
+            issue(self.desk, h.accreditation_id)
+            for h in lookup.search(self.desk, "switzerland")
+            if h.accreditation_id != self.lauber.participant_id
+        ]
         for member in BENIN_MEMBERS:  # three members of Benin: the fourth place is the head's
             issue(self.desk, find_id(self.desk, member))
         self.security = join(self.desk, folder, "security", "ICC main entrance", self.scan_clock)
@@ -101,8 +110,14 @@ def text(screen, selector: str) -> str:
     return str(screen.query_one(selector).content)
 
 
-async def shoot(station: Station, operator: str | None, name: str, out: Path, size: tuple[int, int],
-                drive: Callable[..., Awaitable[None]]) -> Path:
+async def shoot(
+    station: Station,
+    operator: str | None,
+    name: str,
+    out: Path,
+    size: tuple[int, int],
+    drive: Callable[..., Awaitable[None]],
+) -> Path:
     app = make_app(station, operator=operator)
     async with app.run_test(size=size) as pilot:
         await drive(pilot)
@@ -124,6 +139,7 @@ async def run(out: Path, size: tuple[int, int]) -> None:
     with tempfile.TemporaryDirectory(prefix="regdesk-screens-") as tmp:
         meeting = Meeting(Path(tmp))
         try:
+
             async def sign_in(pilot) -> None:
                 await wait_until(pilot, lambda: isinstance(pilot.app.screen, LoginScreen), "the sign-in")
                 await pilot.press(*"ana")
@@ -140,15 +156,19 @@ async def run(out: Path, size: tuple[int, int]) -> None:
 
             async def security(pilot) -> None:
                 app = pilot.app
-                await wait_until(pilot, lambda: isinstance(app.screen, SecurityScreen) and app.screen.scanner_info,
-                                 "the security screen")
+                await wait_until(
+                    pilot,
+                    lambda: isinstance(app.screen, SecurityScreen) and app.screen.scanner_info,
+                    "the security screen",
+                )
                 await pilot.press(*meeting.lauber.token, "enter")
                 await wait_until(pilot, lambda: app.screen.results, "the verdict")
 
             async def bus(pilot) -> None:
                 app = pilot.app
-                await wait_until(pilot, lambda: isinstance(app.screen, BusScreen) and app.screen.scanner_info,
-                                 "the bus screen")
+                await wait_until(
+                    pilot, lambda: isinstance(app.screen, BusScreen) and app.screen.scanner_info, "the bus screen"
+                )
                 for badge in (meeting.others[0], meeting.lauber):
                     await pilot.press(*badge.token, "enter")
                 await wait_until(pilot, lambda: len(app.screen.results) == 2, "two boardings")

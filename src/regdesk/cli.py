@@ -31,11 +31,18 @@ COMMAND_MODULES = [
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="regdesk", description="Offline-first registration desk and badge scanning.")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="station data directory (default: $REGDESK_DATA_DIR or ~/.local/share/regdesk)")
-    parser.add_argument("--clock", default=None,
-                        help="rehearsal clock start, ISO date-time in the event's local time, e.g. 2017-12-01T13:05; "
-                             "it then advances in real time")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="station data directory (default: $REGDESK_DATA_DIR or ~/.local/share/regdesk)",
+    )
+    parser.add_argument(
+        "--clock",
+        default=None,
+        help="rehearsal clock start, ISO date-time in the event's local time, e.g. 2017-12-01T13:05; "
+        "it then advances in real time",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)

@@ -121,9 +121,18 @@ class EventConfig:
 
     def scheduled_departures(self, stop: str, direction: str, day: date) -> tuple[ScheduledDeparture, ...]:
         """The timetable of one stop and direction on one local day, earliest first."""
-        return tuple(sorted((d for d in self.bus_schedule if d.stop == stop and d.direction == direction
-                             and (day in d.days if d.days else day in self.meeting_days)),
-                            key=lambda d: d.time))
+        return tuple(
+            sorted(
+                (
+                    d
+                    for d in self.bus_schedule
+                    if d.stop == stop
+                    and d.direction == direction
+                    and (day in d.days if d.days else day in self.meeting_days)
+                ),
+                key=lambda d: d.time,
+            )
+        )
 
     def local_day(self, moment: datetime) -> date:
         return self.local(moment).date()
@@ -263,8 +272,12 @@ def parse_event_config(text: str, source: str = "<event config>") -> EventConfig
     collection = data.get("collection")
     if not isinstance(collection, dict):
         raise ConfigError(source, "collection", "table is missing")
-    opens = _parse_local(_require(collection, "opens", (str, datetime), source, "collection"), zone, source, "collection.opens")
-    closes = _parse_local(_require(collection, "closes", (str, datetime), source, "collection"), zone, source, "collection.closes")
+    opens = _parse_local(
+        _require(collection, "opens", (str, datetime), source, "collection"), zone, source, "collection.opens"
+    )
+    closes = _parse_local(
+        _require(collection, "closes", (str, datetime), source, "collection"), zone, source, "collection.closes"
+    )
     if closes <= opens:
         raise ConfigError(source, "collection.closes", "must be after collection.opens (the window would be empty)")
 
@@ -305,8 +318,11 @@ def parse_event_config(text: str, source: str = "<event config>") -> EventConfig
         if not isinstance(head_reserved, bool):
             raise ConfigError(source, f"{prefix}.head_reserved", "must be true or false")
         if head_reserved and quota < 2:
-            raise ConfigError(source, f"{prefix}.head_reserved",
-                              "needs a quota of 2 or more (one place for the head, at least one for members)")
+            raise ConfigError(
+                source,
+                f"{prefix}.head_reserved",
+                "needs a quota of 2 or more (one place for the head, at least one for members)",
+            )
         categories.append(Category(code, _require(item, "name", str, source, prefix), colour, quota, head_reserved))
 
     hotels = _places(data.get("hotels"), source, "hotels")

@@ -75,12 +75,17 @@ def explain(exc: BaseException, data_dir: Path | str | None = None) -> tuple[str
     if database is not None:
         text = str(database).lower()
         name = getattr(database, "sqlite_errorname", "") or ""
-        if "full" in text or name == "SQLITE_FULL" or (
-                ("disk i/o" in text or name.startswith("SQLITE_IOERR")) and _nearly_full(folder)):
+        if (
+            "full" in text
+            or name == "SQLITE_FULL"
+            or (("disk i/o" in text or name.startswith("SQLITE_IOERR")) and _nearly_full(folder))
+        ):
             return (f"the disk holding {db} is full: nothing was recorded; free some space on it and try again"), 74
         if "readonly" in text or "read-only" in text:
-            return (f"{db} cannot be written (a read-only disk or folder?): nothing was recorded; "
-                    "make it writable and try again"), 74
+            return (
+                f"{db} cannot be written (a read-only disk or folder?): nothing was recorded; "
+                "make it writable and try again"
+            ), 74
         if "not a database" in text or "malformed" in text or "corrupt" in text:
             hint = "restore the newest backup (regdesk backup --list, then regdesk restore FILE)"
             if folder is not None:

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from meeting import SUPERVISOR_SECRET
-
 import json
 import sqlite3
 
 import pytest
-
-from regdesk.cli import main
-from regdesk.services import desk, integrity, operators
+from meeting import SUPERVISOR_SECRET
 
 from conftest import participant_row, seed_participants
+from regdesk.cli import main
+from regdesk.services import desk, integrity
 
 
 @pytest.fixture
 def data_dir(desk_station):
-    seed_participants(desk_station, [participant_row("CH-1", "Muster", "Hans"), participant_row("CH-2", "Keller", "Anna")])
+    seed_participants(
+        desk_station, [participant_row("CH-1", "Muster", "Hans"), participant_row("CH-2", "Keller", "Anna")]
+    )
     for pid in ("CH-1", "CH-2"):
         desk.record_identity_check(desk_station, pid, "passport", "X1234567", "Carlos Clerk")
         desk.issue_badge(desk_station, pid, operator="Carlos Clerk")
@@ -53,8 +53,9 @@ def test_check_finds_a_projection_row_the_log_does_not_explain(data_dir, capsys)
     code, out, _ = run(capsys, "--data-dir", data_dir, "check", "--json")
     report = json.loads(out)
     assert code == 1 and not report["ok"]
-    assert report["problems"] == ["projection badges differs from a rebuild from the log: "
-                                  "0 rows not derived from events, 1 rows missing"]
+    assert report["problems"] == [
+        "projection badges differs from a rebuild from the log: 0 rows not derived from events, 1 rows missing"
+    ]
 
 
 def test_check_finds_a_lost_event_of_this_station(data_dir, capsys):
@@ -86,19 +87,65 @@ def test_backup_list_and_restore_from_the_command_line(data_dir, capsys):
 
 
 def test_rotate_key_and_audit_need_the_right_person_and_pin(data_dir, capsys, monkeypatch):
-    code, _, err = run(capsys, "--data-dir", data_dir, "rotate-key", "--operator", "Maria Supervisor",
-                       env={"REGDESK_PIN": "0000"}, monkeypatch=monkeypatch)
+    code, _, err = run(
+        capsys,
+        "--data-dir",
+        data_dir,
+        "rotate-key",
+        "--operator",
+        "Maria Supervisor",
+        env={"REGDESK_PIN": "0000"},
+        monkeypatch=monkeypatch,
+    )
     assert code == 4 and "name or PIN/passphrase is wrong" in err
-    code, _, err = run(capsys, "--data-dir", data_dir, "rotate-key", "--operator", "Carlos Clerk",
-                       env={"REGDESK_PIN": "1357"}, monkeypatch=monkeypatch)
+    code, _, err = run(
+        capsys,
+        "--data-dir",
+        data_dir,
+        "rotate-key",
+        "--operator",
+        "Carlos Clerk",
+        env={"REGDESK_PIN": "1357"},
+        monkeypatch=monkeypatch,
+    )
     assert code == 4 and "supervisor" in err
-    code, out, _ = run(capsys, "--data-dir", data_dir, "rotate-key", "--operator", "Maria Supervisor", "--json",
-                       env={"REGDESK_PIN": SUPERVISOR_SECRET}, monkeypatch=monkeypatch)
+    code, out, _ = run(
+        capsys,
+        "--data-dir",
+        data_dir,
+        "rotate-key",
+        "--operator",
+        "Maria Supervisor",
+        "--json",
+        env={"REGDESK_PIN": SUPERVISOR_SECRET},
+        monkeypatch=monkeypatch,
+    )
     assert code == 0 and json.loads(out)["key_id"] != json.loads(out)["previous_key_id"]
-    code, out, _ = run(capsys, "--data-dir", data_dir, "audit", "--as", "Maria Supervisor", "--kind", "key",
-                       "--json", env={"REGDESK_PIN": SUPERVISOR_SECRET}, monkeypatch=monkeypatch)
+    code, out, _ = run(
+        capsys,
+        "--data-dir",
+        data_dir,
+        "audit",
+        "--as",
+        "Maria Supervisor",
+        "--kind",
+        "key",
+        "--json",
+        env={"REGDESK_PIN": SUPERVISOR_SECRET},
+        monkeypatch=monkeypatch,
+    )
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and [r["operator"] for r in rows] == ["Maria Supervisor", "system"]
-    code, _, err = run(capsys, "--data-dir", data_dir, "audit", "--as", "Maria Supervisor", "--day", "monday",
-                       env={"REGDESK_PIN": SUPERVISOR_SECRET}, monkeypatch=monkeypatch)
+    code, _, err = run(
+        capsys,
+        "--data-dir",
+        data_dir,
+        "audit",
+        "--as",
+        "Maria Supervisor",
+        "--day",
+        "monday",
+        env={"REGDESK_PIN": SUPERVISOR_SECRET},
+        monkeypatch=monkeypatch,
+    )
     assert code == 2 and "YYYY-MM-DD" in err

@@ -12,24 +12,24 @@ import threading
 import time
 
 import pytest
+from meeting import init_station
 from sqlalchemy import select
 
+from conftest import EVENT_TOML, participant_row, seed_participants
 from regdesk.domain import token as t
 from regdesk.services import backup, desk, integrity
 from regdesk.services.merge import TrustContext, incoming_from_row, merge, travelling_rows
 from regdesk.services.station import open_station, seal_own_head
-from meeting import init_station
-from regdesk.store import eventlog
 from regdesk.store.db import open_database
 from regdesk.store.models import Badge
-
-from conftest import EVENT_TOML, participant_row, seed_participants
 
 
 @pytest.fixture
 def station(desk_station):
-    seed_participants(desk_station, [participant_row(f"UN-{i}", f"Family{i}", "Given", category="UN",
-                                                     delegation="IOM") for i in range(1, 30)])
+    seed_participants(
+        desk_station,
+        [participant_row(f"UN-{i}", f"Family{i}", "Given", category="UN", delegation="IOM") for i in range(1, 30)],
+    )
     return desk_station
 
 
@@ -102,8 +102,9 @@ def test_backup_while_the_desk_keeps_issuing_is_consistent(station, tmp_path):
 
 def test_a_half_written_backup_from_a_killed_process_is_never_listed_and_is_cleaned(station):
     folder = backup.backups_dir(station.data_dir)
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True, check=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     partial = folder / f".partial-{dead}-1-abc"
     partial.write_bytes(b"SQLite format 3\x00 half")
     assert backup.list_backups(station.data_dir) == []
@@ -174,9 +175,16 @@ def test_restore_refuses_another_stations_backup(station, tmp_path, clock):
 def test_restore_refuses_while_the_station_is_running(station):
     path = backup.backup_now(station)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); "
-         "c.execute('select count(*) from events').fetchall(); print('open', flush=True); time.sleep(60)",
-         str(station.db_path)], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); "
+            "c.execute('select count(*) from events').fetchall(); print('open', flush=True); time.sleep(60)",
+            str(station.db_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "open"
         with pytest.raises(backup.BackupError, match=f"station is running \\(process {holder.pid}"):
@@ -206,8 +214,7 @@ def test_restore_onto_an_empty_disk_needs_the_station_key_and_then_makes_a_new_b
     try:
         assert restored.key_id and restored.key_id != old_key
         with restored.sessions() as s:
-            assert t.read_token(badge.token, event_code=restored.config.code,
-                                public_keys=restored.public_keys(s)).ok
+            assert t.read_token(badge.token, event_code=restored.config.code, public_keys=restored.public_keys(s)).ok
         assert issue(restored, "UN-2").serial
     finally:
         restored.close()

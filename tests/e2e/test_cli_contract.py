@@ -19,14 +19,33 @@ MARIA = "maria-contract-passphrase-17"
 def regdesk(data_dir: Path, *args: str, stdin: str | None = None, **secrets: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGDESK_")}
     env.update({f"REGDESK_{name.upper()}": value for name, value in secrets.items()})
-    return subprocess.run([sys.executable, "-m", "regdesk", "--data-dir", str(data_dir), *args],
-                          capture_output=True, text=True, input=stdin, timeout=180, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "regdesk", "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=180,
+        env=env,
+    )
 
 
 def test_found_enrol_import_search_issue_refuse_provision_join_and_scan(tmp_path):
     desk = tmp_path / "desk"
-    founded = regdesk(desk, "init", "--event", str(EVENT_TOML), "--role", "desk", "--name", "Westin desk 1",
-                      "--supervisor", "maria", "--json", root_passphrase=ROOT_PASSPHRASE, new_pin=MARIA)
+    founded = regdesk(
+        desk,
+        "init",
+        "--event",
+        str(EVENT_TOML),
+        "--role",
+        "desk",
+        "--name",
+        "Westin desk 1",
+        "--supervisor",
+        "maria",
+        "--json",
+        root_passphrase=ROOT_PASSPHRASE,
+        new_pin=MARIA,
+    )
     assert founded.returncode == 0, founded.stderr
     root = json.loads(founded.stdout)["root_fingerprint"]
     for name, role, pin in (("ana", "clerk", "1111"), ("sam", "security", "3333")):
@@ -41,19 +60,54 @@ def test_found_enrol_import_search_issue_refuse_provision_join_and_scan(tmp_path
 
     # Nobody acts without their own PIN, and only in their role.
     for operator, pin in (("nobody", "1111"), ("ana", "9999"), ("sam", "3333")):
-        refused = regdesk(desk, "issue", aid, "--operator", operator, "--id-check", "passport:AB123456",
-                          "--clock", "2017-12-01T13:05", "--json", pin=pin)
+        refused = regdesk(
+            desk,
+            "issue",
+            aid,
+            "--operator",
+            operator,
+            "--id-check",
+            "passport:AB123456",
+            "--clock",
+            "2017-12-01T13:05",
+            "--json",
+            pin=pin,
+        )
         assert refused.returncode == 4 and "Traceback" not in refused.stderr, (operator, refused.stderr)
     assert json.loads(regdesk(desk, "search", aid, "--json").stdout)[0]["status"] != "badge_collected"
 
     # --clock after the subcommand, as in the contract; 12:59 local on 1 Dec is still closed.
-    early = regdesk(desk, "issue", aid, "--operator", "ana", "--id-check", "passport:AB123456",
-                    "--clock", "2017-12-01T12:59", "--json", pin="1111")
+    early = regdesk(
+        desk,
+        "issue",
+        aid,
+        "--operator",
+        "ana",
+        "--id-check",
+        "passport:AB123456",
+        "--clock",
+        "2017-12-01T12:59",
+        "--json",
+        pin="1111",
+    )
     assert early.returncode == 3 and json.loads(early.stdout)["reason"] == "window_not_open"
 
     pdf = tmp_path / "badge.pdf"
-    issued = regdesk(desk, "issue", aid, "--operator", "ana", "--id-check", "passport:AB123456",
-                     "--clock", "2017-12-01T13:00", "--out", str(pdf), "--json", pin="1111")
+    issued = regdesk(
+        desk,
+        "issue",
+        aid,
+        "--operator",
+        "ana",
+        "--id-check",
+        "passport:AB123456",
+        "--clock",
+        "2017-12-01T13:00",
+        "--out",
+        str(pdf),
+        "--json",
+        pin="1111",
+    )
     assert issued.returncode == 0, issued.stderr
     badge = json.loads(issued.stdout)
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
@@ -64,8 +118,21 @@ def test_found_enrol_import_search_issue_refuse_provision_join_and_scan(tmp_path
 
     # A security lane is enrolled by the supervisor (root passphrase) and joins with the one-time code.
     join_file = tmp_path / "icc.join"
-    provisioned = regdesk(desk, "provision", "--role", "security", "--name", "ICC lane 1", "--out", str(join_file),
-                          "--operator", "maria", "--json", pin=MARIA, root_passphrase=ROOT_PASSPHRASE)
+    provisioned = regdesk(
+        desk,
+        "provision",
+        "--role",
+        "security",
+        "--name",
+        "ICC lane 1",
+        "--out",
+        str(join_file),
+        "--operator",
+        "maria",
+        "--json",
+        pin=MARIA,
+        root_passphrase=ROOT_PASSPHRASE,
+    )
     assert provisioned.returncode == 0, provisioned.stderr
     code = json.loads(provisioned.stdout)["code"]
     assert code not in join_file.read_bytes().decode("latin-1")
@@ -79,8 +146,19 @@ def test_found_enrol_import_search_issue_refuse_provision_join_and_scan(tmp_path
     assert sorted(p.name for p in lane.glob("keys/*.key")) == ["station.key"]
     shown = json.loads(regdesk(lane, "station", "show", "--json").stdout)
     assert (shown["name"], shown["role"], shown["root_fingerprint"]) == ("ICC lane 1", "security", root)
-    out = regdesk(lane, "scan", "--operator", "sam", "--point", "security:ICC-MAIN", "--clock", "2017-12-04T08:40",
-                  "--json", stdin=badge["token"] + "\n" + "garbage\n", pin="3333")
+    out = regdesk(
+        lane,
+        "scan",
+        "--operator",
+        "sam",
+        "--point",
+        "security:ICC-MAIN",
+        "--clock",
+        "2017-12-04T08:40",
+        "--json",
+        stdin=badge["token"] + "\n" + "garbage\n",
+        pin="3333",
+    )
     verdicts = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
     assert [v["verdict"] for v in verdicts] == ["valid", "denied"]
     assert verdicts[0]["badge_serial"] == badge["badge_serial"] and verdicts[1]["reason"] == "unreadable"

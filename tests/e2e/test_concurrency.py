@@ -9,25 +9,22 @@ their transactions really start together.
 
 from __future__ import annotations
 
-from meeting import transfer
-
 import multiprocessing
 import traceback
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from meeting import transfer
 from sqlalchemy import func, select
+from sync_helpers import make_station
 
+from conftest import local, participant_row, seed_participants
 from regdesk.clock import FixedClock
 from regdesk.domain.events import EventKind
 from regdesk.services import audit, desk, desk_view, lookup, scanning, sync, tallies
 from regdesk.services.station import open_station
-from regdesk.store import eventlog
 from regdesk.store.models import Badge, EventRow, Scan
-
-from conftest import local, participant_row, seed_participants
-from sync_helpers import make_station
 
 pytestmark = pytest.mark.xdist_group("processes")
 
@@ -86,8 +83,10 @@ def test_two_clerks_issuing_to_the_same_person_at_once_make_exactly_one_badge(tm
     clock = FixedClock(local(COLLECTION_DAY))
     station = make_station(tmp_path, "Westin desk 1", "desk", clock)
     people = [f"RACE-{n}" for n in range(TRIALS)]
-    seed_participants(station, [participant_row(pid, f"Racer{n}", "Alex", delegation=f"Delegation {n}")
-                                for n, pid in enumerate(people)])
+    seed_participants(
+        station,
+        [participant_row(pid, f"Racer{n}", "Alex", delegation=f"Delegation {n}") for n, pid in enumerate(people)],
+    )
     for pid in people:
         desk.record_identity_check(station, pid, "passport", "X1234567", "ana")
     data_dir = station.data_dir
@@ -114,8 +113,9 @@ def test_two_clerks_issuing_to_the_same_person_at_once_make_exactly_one_badge(tm
     try:
         with station.sessions() as session:
             badges = Counter(session.execute(select(Badge.participant_id).where(Badge.revoked.is_(False))).scalars())
-            issued = session.execute(select(func.count()).select_from(EventRow)
-                                     .where(EventRow.kind == EventKind.BADGE_ISSUED)).scalar_one()
+            issued = session.execute(
+                select(func.count()).select_from(EventRow).where(EventRow.kind == EventKind.BADGE_ISSUED)
+            ).scalar_one()
         assert badges == Counter({pid: 1 for pid in people})
         assert issued == TRIALS
     finally:
@@ -149,8 +149,10 @@ def test_four_scan_lanes_on_one_station_record_every_scan_with_contiguous_seq(tm
     clock = FixedClock(local(COLLECTION_DAY))
     westin = make_station(tmp_path, "Westin desk 1", "desk", clock)
     people = [f"LANE-{n}" for n in range(12)]
-    seed_participants(westin, [participant_row(pid, f"Walker{n}", "Sam", delegation=f"Delegation {n}")
-                               for n, pid in enumerate(people)])
+    seed_participants(
+        westin,
+        [participant_row(pid, f"Walker{n}", "Sam", delegation=f"Delegation {n}") for n, pid in enumerate(people)],
+    )
     tokens = []
     for pid in people:
         desk.record_identity_check(westin, pid, "passport", "X1234567", "ana")
@@ -159,8 +161,9 @@ def test_four_scan_lanes_on_one_station_record_every_scan_with_contiguous_seq(tm
     transfer(westin, icc)  # what a sync delivers
     icc_dir, icc_id = icc.data_dir, icc.station_id
     with icc.sessions() as session:
-        own_before = session.execute(select(func.count()).select_from(EventRow)
-                                     .where(EventRow.station_id == icc_id)).scalar_one()
+        own_before = session.execute(
+            select(func.count()).select_from(EventRow).where(EventRow.station_id == icc_id)
+        ).scalar_one()
     westin.close()
     icc.close()
 
@@ -182,13 +185,18 @@ def test_four_scan_lanes_on_one_station_record_every_scan_with_contiguous_seq(tm
     icc = open_station(icc_dir, clock=clock)
     try:
         with icc.sessions() as session:
-            recorded = session.execute(select(func.count()).select_from(EventRow)
-                                       .where(EventRow.kind == EventKind.SCAN_RECORDED)).scalar_one()
+            recorded = session.execute(
+                select(func.count()).select_from(EventRow).where(EventRow.kind == EventKind.SCAN_RECORDED)
+            ).scalar_one()
             scan_rows = session.execute(select(func.count()).select_from(Scan)).scalar_one()
-            seqs = list(session.execute(select(EventRow.seq).where(EventRow.station_id == icc_id)
-                                        .order_by(EventRow.seq)).scalars())
-            operators_seen = set(session.execute(select(EventRow.operator)
-                                                 .where(EventRow.kind == EventKind.SCAN_RECORDED)).scalars())
+            seqs = list(
+                session.execute(
+                    select(EventRow.seq).where(EventRow.station_id == icc_id).order_by(EventRow.seq)
+                ).scalars()
+            )
+            operators_seen = set(
+                session.execute(select(EventRow.operator).where(EventRow.kind == EventKind.SCAN_RECORDED)).scalars()
+            )
         assert recorded == scan_rows == LANES * SCANS_PER_LANE
         assert seqs == list(range(1, own_before + LANES * SCANS_PER_LANE + 1))
         assert operators_seen == set(SCAN_STAFF[:LANES])
@@ -204,8 +212,12 @@ def _long_writer(data_dir: Path, locked, release, results) -> None:  # noqa: ANN
         station = open_station(data_dir, clock=FixedClock(local(COLLECTION_DAY)))
         try:
             with station.transaction() as session:  # like a merge of a big bundle: holds the write lock
-                station.record(session, EventKind.IDENTITY_CHECKED, {
-                    "participant_id": "READ-1", "document_type": "passport", "document_last4": "9999"}, "ana")
+                station.record(
+                    session,
+                    EventKind.IDENTITY_CHECKED,
+                    {"participant_id": "READ-1", "document_type": "passport", "document_last4": "9999"},
+                    "ana",
+                )
                 session.flush()
                 locked.set()
                 if not release.wait(timeout=WAIT):
@@ -220,8 +232,13 @@ def _long_writer(data_dir: Path, locked, release, results) -> None:  # noqa: ANN
 def test_screens_read_while_another_process_holds_the_write_lock(tmp_path):
     clock = FixedClock(local(COLLECTION_DAY))
     station = make_station(tmp_path, "Westin desk 1", "desk", clock)
-    seed_participants(station, [participant_row("READ-1", "Lauber", "Jürg", role="head"),
-                                participant_row("READ-2", "Gómez Camacho", "Juan José", delegation="Mexico")])
+    seed_participants(
+        station,
+        [
+            participant_row("READ-1", "Lauber", "Jürg", role="head"),
+            participant_row("READ-2", "Gómez Camacho", "Juan José", delegation="Mexico"),
+        ],
+    )
     desk.record_identity_check(station, "READ-2", "passport", "X1234567", "ana")
     desk.issue_badge(station, "READ-2", operator="ana")
     data_dir = station.data_dir
@@ -257,12 +274,20 @@ def test_the_suite_refuses_a_write_made_through_a_read_session(desk_station):
     seed_participants(desk_station, [participant_row("READ-1", "Lauber", "Jürg")])
     with pytest.raises(Exception, match="readonly"):
         with desk_station.sessions() as session:
-            desk_station.record(session, EventKind.IDENTITY_CHECKED, {
-                "participant_id": "READ-1", "document_type": "passport", "document_last4": "9999"}, "ana")
+            desk_station.record(
+                session,
+                EventKind.IDENTITY_CHECKED,
+                {"participant_id": "READ-1", "document_type": "passport", "document_last4": "9999"},
+                "ana",
+            )
             session.commit()
     with desk_station.transaction() as session:  # the write path
-        desk_station.record(session, EventKind.IDENTITY_CHECKED, {
-            "participant_id": "READ-1", "document_type": "passport", "document_last4": "9999"}, "ana")
+        desk_station.record(
+            session,
+            EventKind.IDENTITY_CHECKED,
+            {"participant_id": "READ-1", "document_type": "passport", "document_last4": "9999"},
+            "ana",
+        )
 
 
 def test_raw_db_api_writes_inside_a_transaction_roll_back_with_it(desk_station):
@@ -272,12 +297,24 @@ def test_raw_db_api_writes_inside_a_transaction_roll_back_with_it(desk_station):
 
     with pytest.raises(RuntimeError):
         with desk_station.transaction() as session:
-            desk_station.record(session, EventKind.ACCREDITATION_IMPORTED, {
-                "revision": "2017-11-28T00:00:00Z", "source": "test", "withdrawn": [],
-                "rows": [participant_row("RAW-1", "Lauber", "Jürg")]}, "test")
+            desk_station.record(
+                session,
+                EventKind.ACCREDITATION_IMPORTED,
+                {
+                    "revision": "2017-11-28T00:00:00Z",
+                    "source": "test",
+                    "withdrawn": [],
+                    "rows": [participant_row("RAW-1", "Lauber", "Jürg")],
+                },
+                "test",
+            )
             assert session.get(Participant, "RAW-1") is not None  # written by the raw projection path
             raise RuntimeError("the unit of work fails after the raw writes")
     with desk_station.sessions() as session:
         assert session.get(Participant, "RAW-1") is None
-        assert session.execute(select(func.count()).select_from(EventRow)
-                               .where(EventRow.kind == EventKind.ACCREDITATION_IMPORTED)).scalar_one() == 0
+        assert (
+            session.execute(
+                select(func.count()).select_from(EventRow).where(EventRow.kind == EventKind.ACCREDITATION_IMPORTED)
+            ).scalar_one()
+            == 0
+        )

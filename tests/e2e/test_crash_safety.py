@@ -15,7 +15,6 @@ real `python -m regdesk scan` started from scratch.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import json
 import os
@@ -30,13 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from regdesk.clock import FixedClock
-from regdesk.services import backup, bundles, desk, integrity, operators
-from regdesk.services.station import open_station
 from meeting import init_station, secret_of
 
 from conftest import EVENT_TOML, local, participant_row, seed_participants
+from regdesk.clock import FixedClock
+from regdesk.services import backup, bundles, desk, integrity
+from regdesk.services.station import open_station
 
 pytestmark = pytest.mark.slow
 
@@ -64,15 +62,24 @@ class Figures:
     duplicated: int = 0
 
     def line(self) -> str:
-        return (f"[crash] {self.scenario}: kills={self.kills} (finished before the kill: {self.finished_alone}) "
-                f"acknowledged={self.acked} lost={self.lost} duplicated={self.duplicated}")
+        return (
+            f"[crash] {self.scenario}: kills={self.kills} (finished before the kill: {self.finished_alone}) "
+            f"acknowledged={self.acked} lost={self.lost} duplicated={self.duplicated}"
+        )
 
 
-def run_and_kill(cmd: list[str], delay: float, *, stdin=None, env: dict[str, str] | None = None
-                 ) -> tuple[list[str], bool]:
+def run_and_kill(
+    cmd: list[str], delay: float, *, stdin=None, env: dict[str, str] | None = None
+) -> tuple[list[str], bool]:
     """Start, wait until it is working (first line), sleep `delay`, SIGKILL. Returns (lines, killed)."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=stdin or subprocess.DEVNULL,
-                            text=True, env={**os.environ, **(env or {})})
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=stdin or subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     first = proc.stdout.readline()
     if not first:
         proc.wait()
@@ -99,8 +106,13 @@ class ForkServer:
 
     def __init__(self, log: Path) -> None:
         self.log = log.open("w")
-        self.proc = subprocess.Popen([sys.executable, str(DRIVER), "serve"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(DRIVER), "serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
         assert self._line() == "SERVER", log.read_text()[-2000:]
 
     def _line(self) -> str:
@@ -203,22 +215,27 @@ def desk_with(tmp_path: Path, name: str, rows: list[dict]) -> Path:
 
 def un_people(prefix: str, n: int) -> list[dict]:
     # UN system: no delegation quota, so every issue succeeds and the loop never stalls.
-    return [participant_row(f"{prefix}-{i:04d}", f"Family{i}", "Given", category="UN", delegation="IOM")
-            for i in range(1, n + 1)]
+    return [
+        participant_row(f"{prefix}-{i:04d}", f"Family{i}", "Given", category="UN", delegation="IOM")
+        for i in range(1, n + 1)
+    ]
 
 
 def check_badges(data_dir: Path, acked: dict[str, str], figures: Figures) -> None:
     badges = dict(query(data_dir, "SELECT serial, participant_id FROM badges"))
-    issued = query(data_dir, "SELECT json_extract(payload, '$.serial'), count(*) FROM events "
-                             "WHERE kind = 'badge_issued' GROUP BY 1")
+    issued = query(
+        data_dir,
+        "SELECT json_extract(payload, '$.serial'), count(*) FROM events WHERE kind = 'badge_issued' GROUP BY 1",
+    )
     per_serial = dict(issued)
     for serial, pid in acked.items():
         if badges.get(serial) != pid or per_serial.get(serial, 0) == 0:
             figures.lost += 1
         elif per_serial[serial] > 1:
             figures.duplicated += 1
-    per_person = query(data_dir, "SELECT participant_id, count(*) FROM badges WHERE NOT revoked "
-                                 "GROUP BY 1 HAVING count(*) > 1")
+    per_person = query(
+        data_dir, "SELECT participant_id, count(*) FROM badges WHERE NOT revoked GROUP BY 1 HAVING count(*) > 1"
+    )
     figures.duplicated += len(per_person)  # one person, two valid badges
 
 
@@ -272,15 +289,16 @@ def test_kill_during_accreditation_import(tmp_path, server):
     figures, done = Figures("accreditation import"), []
     for _ in range(4):
         # One import takes 0.1-1.5 s here: kill anywhere in the first few imports of the run.
-        lines, killed = server.run_and_kill(driver("import", data_dir, tmp_path, len(done) + 1),
-                                            rng.uniform(0, 6 * MAX_DELAY))
+        lines, killed = server.run_and_kill(
+            driver("import", data_dir, tmp_path, len(done) + 1), rng.uniform(0, 6 * MAX_DELAY)
+        )
         figures.kills += killed
         figures.finished_alone += not killed
         done += [name for name, _event in acks(lines)]
         assert_whole(data_dir)
         present = {r[0] for r in query(data_dir, "SELECT accreditation_id FROM participants")}
         for name in done:
-            upto = 50 * int(name[len("export-"):len("export-") + 3])
+            upto = 50 * int(name[len("export-") : len("export-") + 3])
             figures.lost += sum(1 for i in range(1, upto + 1) if f"IMP-{i:05d}" not in present)
     figures.acked = len(done)
     figures.duplicated = len(done) - len(set(done))
@@ -310,25 +328,41 @@ def test_kill_during_scanning(tmp_path, server):
     with scans.open("w", encoding="utf-8") as fh:
         for i in range(4000):
             fh.write((tokens[i % len(tokens)] if i % 7 else junk[(i // 7) % len(junk)]) + "\n")
-    cli = ["--data-dir", str(tmp_path / "security"), "scan", "--point", "security:ICC-MAIN", "--json",
-           "--clock", "2017-12-04T09:00", "--operator", "guard"]
+    cli = [
+        "--data-dir",
+        str(tmp_path / "security"),
+        "scan",
+        "--point",
+        "security:ICC-MAIN",
+        "--json",
+        "--clock",
+        "2017-12-04T09:00",
+        "--operator",
+        "guard",
+    ]
     figures, acked = Figures("scanning (regdesk scan --json)"), []
     for attempt in range(6):
         if attempt == 0:  # from scratch: `python -m regdesk scan`, interpreter start and all
             with scans.open("rb") as stdin:
-                lines, killed = run_and_kill([sys.executable, "-m", "regdesk", *cli], rng.uniform(0, MAX_DELAY),
-                                             stdin=stdin, env={"REGDESK_PIN": secret_of("guard")})
+                lines, killed = run_and_kill(
+                    [sys.executable, "-m", "regdesk", *cli],
+                    rng.uniform(0, MAX_DELAY),
+                    stdin=stdin,
+                    env={"REGDESK_PIN": secret_of("guard")},
+                )
         else:
-            lines, killed = server.run_and_kill(["cli", scans, f"REGDESK_PIN={secret_of('guard')}", *cli],
-                                                rng.uniform(0, MAX_DELAY))
+            lines, killed = server.run_and_kill(
+                ["cli", scans, f"REGDESK_PIN={secret_of('guard')}", *cli], rng.uniform(0, MAX_DELAY)
+            )
         figures.kills += killed
         figures.finished_alone += not killed
         acked += [verdict["event_id"] for verdict in json_acks(lines)]
         assert_whole(tmp_path / "security")
     figures.acked = len(acked)
     recorded = dict(query(tmp_path / "security", "SELECT event_id, 1 FROM scans"))
-    in_log = dict(query(tmp_path / "security", "SELECT id, count(*) FROM events WHERE kind = 'scan_recorded' "
-                                               "GROUP BY id"))
+    in_log = dict(
+        query(tmp_path / "security", "SELECT id, count(*) FROM events WHERE kind = 'scan_recorded' GROUP BY id")
+    )
     figures.lost = sum(1 for e in acked if e not in recorded or e not in in_log)
     figures.duplicated = len(acked) - len(set(acked)) + sum(1 for n in in_log.values() if n > 1)
     print(figures.line())
@@ -407,17 +441,18 @@ def test_kill_during_hub_sync(tmp_path, server):
     another desk's 400-odd events wait on the hub. After every kill the station is whole; at the end
     one clean cycle makes the station and the hub hold exactly the same events, acknowledged badges
     included, each once."""
+    from pg_fixtures import create_database, drop_database
     from sqlalchemy import create_engine, text
 
-    from pg_fixtures import create_database, drop_database
     from regdesk.services import sync
 
     rng = random.Random(20171207)
     url, name = create_database()
     hub_url = url.render_as_string(hide_password=False)
     try:
-        other = open_station(desk_with(tmp_path, "other-desk", un_people("HB", 120)),
-                             clock=TickingClock(local("2017-12-04T08:30")))
+        other = open_station(
+            desk_with(tmp_path, "other-desk", un_people("HB", 120)), clock=TickingClock(local("2017-12-04T08:30"))
+        )
         for i in range(1, 121):
             desk.record_identity_check(other, f"HB-{i:04d}", "passport", "1234", "clerk")
             desk.issue_badge(other, f"HB-{i:04d}", operator="clerk")
@@ -426,8 +461,7 @@ def test_kill_during_hub_sync(tmp_path, server):
         data_dir = desk_with(tmp_path, "desk", un_people("SY", 150))
         figures, acked = Figures("hub sync (PostgreSQL)"), {}
         for _ in range(4):
-            lines, killed = server.run_and_kill(driver("sync", data_dir, hub_url, "SY-"),
-                                                rng.uniform(0, 4 * MAX_DELAY))
+            lines, killed = server.run_and_kill(driver("sync", data_dir, hub_url, "SY-"), rng.uniform(0, 4 * MAX_DELAY))
             figures.kills += killed
             figures.finished_alone += not killed
             for serial, pid in acks(lines):
@@ -441,10 +475,19 @@ def test_kill_during_hub_sync(tmp_path, server):
         engine = create_engine(url)
         with engine.connect() as conn:
             on_hub = {str(r[0]) for r in conn.execute(text("SELECT id FROM hub_events"))}
-            hub_serials = dict(conn.execute(text(
-                "SELECT payload::json->>'serial', count(*) FROM hub_events WHERE kind = 'badge_issued' GROUP BY 1")).all())
-            seq_dups = conn.execute(text("SELECT count(*) FROM (SELECT station_id, seq FROM hub_events "
-                                         "GROUP BY 1, 2 HAVING count(*) > 1) d")).scalar_one()
+            hub_serials = dict(
+                conn.execute(
+                    text(
+                        "SELECT payload::json->>'serial', count(*) FROM hub_events "
+                        "WHERE kind = 'badge_issued' GROUP BY 1"
+                    )
+                ).all()
+            )
+            seq_dups = conn.execute(
+                text(
+                    "SELECT count(*) FROM (SELECT station_id, seq FROM hub_events GROUP BY 1, 2 HAVING count(*) > 1) d"
+                )
+            ).scalar_one()
         engine.dispose()
         local_ids = {r[0] for r in query(data_dir, "SELECT id FROM events")}
         figures.acked = len(acked)

@@ -93,8 +93,9 @@ def test_killed_workers_acknowledged_events_survive(small_drill):
         mine = [e for e, station in acked.items() if station == key]
         assert all(e in held for e in mine)
     # At least one killed worker had acknowledged work before it was killed, and finished after.
-    starts = {key: sum(1 for line in state.metrics[key].read_text().splitlines() if '"do": "start"' in line)
-              for key in killed}
+    starts = {
+        key: sum(1 for line in state.metrics[key].read_text().splitlines() if '"do": "start"' in line) for key in killed
+    }
     assert any(n >= 2 for n in starts.values())
 
 
@@ -126,8 +127,12 @@ def test_reconcile_fails_when_one_station_tallies_differently(small_drill, tmp_p
     copied = _copy_state(state, tmp_path)
     with sqlite3.connect(copied.stations["icc-side"] / "station.db") as conn:
         # One more entry counted at some hour than the scans say (what a bad merge would leave).
-        assert conn.execute("UPDATE tally_scan_hours SET n = n + 1 "
-                            "WHERE rowid = (SELECT min(rowid) FROM tally_scan_hours)").rowcount == 1
+        assert (
+            conn.execute(
+                "UPDATE tally_scan_hours SET n = n + 1 WHERE rowid = (SELECT min(rowid) FROM tally_scan_hours)"
+            ).rowcount
+            == 1
+        )
     result = reconcile.reconcile(drill_plan, copied)
     assert not result.tallies_identical
     assert any("tallies differ on icc-side" in p for p in result.problems)
@@ -153,8 +158,9 @@ def test_plan_is_deterministic_by_seed():
 def test_plan_has_the_friday_and_monday_peaks():
     p = plan.build(900, 2017)
     assert 850 <= p.stats["participants"] <= 950 and 120 <= p.stats["state_delegations"] <= 150
-    per_hour = Counter(plan.local_at(person.arrival).strftime("%a %H")
-                       for person in p.people.values() if person.arrival is not None)
+    per_hour = Counter(
+        plan.local_at(person.arrival).strftime("%a %H") for person in p.people.values() if person.arrival is not None
+    )
     top = [hour for hour, _ in per_hour.most_common(4)]
     assert set(top) <= {"Fri 13", "Fri 14", "Fri 15", "Mon 07", "Mon 08", "Mon 09"}
     assert any(h.startswith("Fri") for h in top) and any(h.startswith("Mon") for h in top)
@@ -198,8 +204,12 @@ def test_a_worker_killed_after_its_commit_acknowledges_the_action_on_restart(sma
     lost_ack = json.loads(lines[last_ack])
     assert json.loads(lines[last_ack - 1]) == {"start": lost_ack["ack"]}
     (tmp_path / "journal.jsonl").write_text("\n".join(lines[:last_ack]) + "\n")  # killed right after the commit
-    config.update(data_dir=str(data_dir), journal=str(tmp_path / "journal.jsonl"),
-                  metrics=str(tmp_path / "metrics.jsonl"), hub_url=config["dead_hub_url"])
+    config.update(
+        data_dir=str(data_dir),
+        journal=str(tmp_path / "journal.jsonl"),
+        metrics=str(tmp_path / "metrics.jsonl"),
+        hub_url=config["dead_hub_url"],
+    )
     (tmp_path / "config.json").write_text(json.dumps(config))
     assert worker.main([str(tmp_path / "config.json")]) == 0
     acks = [json.loads(line) for line in (tmp_path / "journal.jsonl").read_text().splitlines() if '"ack"' in line]

@@ -9,11 +9,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import pg_fixtures
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-import pg_fixtures
 from regdesk.services import embedded_pg
 
 

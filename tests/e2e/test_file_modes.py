@@ -8,8 +8,6 @@ is checked: folders 0700, files 0600.
 
 from __future__ import annotations
 
-from meeting import ROOT_PASSPHRASE, SUPERVISOR_SECRET, SUPERVISOR_SESSION, exported_root_key
-
 import os
 import shutil
 import stat
@@ -19,12 +17,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
-from regdesk.services import backup, bundles, desk, exports, provisioning
-from regdesk.store import files
+from meeting import ROOT_PASSPHRASE, SUPERVISOR_SECRET, SUPERVISOR_SESSION, exported_root_key
+from sync_helpers import issue, make_station, meeting_morning, seed  # noqa: F401 (fixture)
 
 from conftest import EVENT_TOML, ROOT
-from sync_helpers import issue, make_station, meeting_morning, seed  # noqa: F401 (fixture)
+from regdesk.services import backup, bundles, desk, exports, provisioning
+from regdesk.store import files
 
 
 @pytest.fixture
@@ -63,16 +61,28 @@ def test_every_file_a_station_makes_is_owner_only_under_umask_022(tmp_path, usua
         to_usb = exports.export_tallies(station, usb, [date(2017, 12, 4)], formats=("csv",))
         copy = backup.backup_now(station)
         bundle = bundles.export_bundle(station, tmp_path / "westin.bundle").path
-        join = provisioning.provision(station, role="security", name="ICC main", by=SUPERVISOR_SESSION,
-                                      root_passphrase=ROOT_PASSPHRASE, root_key_file=exported_root_key(station),
-                                      out=tmp_path / "icc.join").join_file
+        join = provisioning.provision(
+            station,
+            role="security",
+            name="ICC main",
+            by=SUPERVISOR_SESSION,
+            root_passphrase=ROOT_PASSPHRASE,
+            root_key_file=exported_root_key(station),
+            out=tmp_path / "icc.join",
+        ).join_file
         data_dir = station.data_dir
         wal = [Path(f"{station.db_path}-wal"), Path(f"{station.db_path}-shm")]
         assert all(p.exists() for p in wal)
         checked = everything_under(data_dir) + list(to_usb.files) + [bundle, join]
         assert len(exported.files) >= 3 and copy.parent == data_dir / "backups"
-        assert {p.name for p in data_dir.iterdir()} >= {"station.db", "event.toml", "keys", "output",
-                                                         "exports", "backups"}
+        assert {p.name for p in data_dir.iterdir()} >= {
+            "station.db",
+            "event.toml",
+            "keys",
+            "output",
+            "exports",
+            "backups",
+        }
         assert loose(checked) == {}
         assert stat.S_IMODE(usb.stat().st_mode) == 0o755
     finally:
@@ -103,20 +113,39 @@ def test_the_atomic_writer_leaves_nothing_behind_when_writing_fails(tmp_path, us
 def test_the_regdesk_command_makes_owner_only_files_under_umask_022(tmp_path):
     data_dir = tmp_path / "desk"
 
-    secrets = {"REGDESK_ROOT_PASSPHRASE": "file modes root phrase 2017", "REGDESK_NEW_PIN": SUPERVISOR_SECRET,
-               "REGDESK_PIN": SUPERVISOR_SECRET}
+    secrets = {
+        "REGDESK_ROOT_PASSPHRASE": "file modes root phrase 2017",
+        "REGDESK_NEW_PIN": SUPERVISOR_SECRET,
+        "REGDESK_PIN": SUPERVISOR_SECRET,
+    }
 
     def regdesk(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "regdesk", "--data-dir", str(data_dir), *args],
-                              capture_output=True, text=True, timeout=120, preexec_fn=lambda: os.umask(0o022),
-                              env={**os.environ, **secrets})
+        return subprocess.run(
+            [sys.executable, "-m", "regdesk", "--data-dir", str(data_dir), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=lambda: os.umask(0o022),
+            env={**os.environ, **secrets},
+        )
 
-    for args in (("init", "--event", str(EVENT_TOML), "--role", "desk", "--supervisor", "maria"),
-                 ("import", str(ROOT / "fixtures" / "accreditation.csv"), "--operator", "maria"),
-                 ("backup",),
-                 ("bundle", "export", str(tmp_path / "desk.bundle")),
-                 ("provision", "--role", "security", "--name", "ICC", "--out", str(tmp_path / "icc.join"),
-                  "--operator", "maria")):
+    for args in (
+        ("init", "--event", str(EVENT_TOML), "--role", "desk", "--supervisor", "maria"),
+        ("import", str(ROOT / "fixtures" / "accreditation.csv"), "--operator", "maria"),
+        ("backup",),
+        ("bundle", "export", str(tmp_path / "desk.bundle")),
+        (
+            "provision",
+            "--role",
+            "security",
+            "--name",
+            "ICC",
+            "--out",
+            str(tmp_path / "icc.join"),
+            "--operator",
+            "maria",
+        ),
+    ):
         done = regdesk(*args)
         assert done.returncode == 0, (args, done.stderr)
     made = everything_under(data_dir) + [tmp_path / "desk.bundle", tmp_path / "icc.join"]

@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sync_helpers import event_ids, icc, issue, meeting_morning, westin  # noqa: F401 (fixtures)
 
 from regdesk import cli
 from regdesk.services import hub_server
 from regdesk.services.embedded_pg import free_port
 from regdesk.services.scanning import Scanner, ScanPoint
 from regdesk.services.station import open_station
-from sync_helpers import event_ids, icc, issue, meeting_morning, westin  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.slow
 
@@ -61,8 +61,13 @@ def same_events(first_dir: str, second_dir: str) -> bool:
         second.close()
 
 
-def test_two_stations_sync_through_a_hub_started_on_the_laptop_then_stopped(westin, icc, hub_dir, capsys,  # noqa: F811
-                                                                            meeting_morning):  # noqa: F811
+def test_two_stations_sync_through_a_hub_started_on_the_laptop_then_stopped(
+    westin,
+    icc,
+    hub_dir,
+    capsys,  # noqa: F811
+    meeting_morning,
+):  # noqa: F811
     badge = issue(westin, "CH-1")
     westin_dir, icc_dir = str(westin.data_dir), str(icc.data_dir)
     westin.close()
@@ -108,8 +113,19 @@ def test_hub_folder_is_owner_only_and_the_password_is_required_and_never_logged(
     assert stat.S_IMODE((hub_dir / "password").stat().st_mode) == 0o600
 
     wrong = url.set(password="not-the-password")
-    assert cli.main(["--data-dir", str(hub_dir.parent / "nowhere"), "sync", "--hub",
-                     wrong.render_as_string(hide_password=False), "--once"]) != 0
+    assert (
+        cli.main(
+            [
+                "--data-dir",
+                str(hub_dir.parent / "nowhere"),
+                "sync",
+                "--hub",
+                wrong.render_as_string(hide_password=False),
+                "--once",
+            ]
+        )
+        != 0
+    )
     capsys.readouterr()
     engine = create_engine(url)
     try:

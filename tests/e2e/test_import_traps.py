@@ -9,11 +9,9 @@ zeros (000361 -> 361): such an id is refused with its line, never taken as a new
 
 from __future__ import annotations
 
-from meeting import secret_of
-
 import io
-import re
 import os
+import re
 import resource
 import struct
 import subprocess
@@ -24,6 +22,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from meeting import secret_of
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -104,16 +103,36 @@ def zip_of(parts: list[tuple[str, bytes, int, int, int]]) -> bytes:
     for name, data, crc, size, method in parts:
         offset = out.tell()
         encoded = name.encode()
-        out.write(struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, method, 0, 0x21, crc, len(data), size,
-                              len(encoded), 0))
+        out.write(
+            struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, method, 0, 0x21, crc, len(data), size, len(encoded), 0)
+        )
         out.write(encoded + data)
-        directory.write(struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, 0, method, 0, 0x21, crc, len(data), size,
-                                    len(encoded), 0, 0, 0, 0, 0, offset))
+        directory.write(
+            struct.pack(
+                "<4s6H3I5H2I",
+                b"PK\x01\x02",
+                20,
+                20,
+                0,
+                method,
+                0,
+                0x21,
+                crc,
+                len(data),
+                size,
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+        )
         directory.write(encoded)
     start = out.tell()
     out.write(directory.getvalue())
-    out.write(struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, len(parts), len(parts), len(directory.getvalue()),
-                          start, 0))
+    out.write(struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, len(parts), len(parts), len(directory.getvalue()), start, 0))
     return out.getvalue()
 
 
@@ -158,15 +177,20 @@ def test_the_hand_made_bomb_is_a_true_deflate_stream_with_a_true_checksum(tmp_pa
 def regdesk_import(data_dir: Path, book: Path) -> tuple[subprocess.CompletedProcess, float]:
     """`regdesk import` in a process that may use 20 CPU seconds and 2 GB of memory at most:
     inflating the bomb, or holding it, would end it there."""
+
     def limits() -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (20, 20))
         resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
 
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "regdesk", "--data-dir", str(data_dir), "import", str(book),
-                           "--operator", "ana"],
-                          capture_output=True, text=True, timeout=300, preexec_fn=limits,
-                          env={**os.environ, "REGDESK_PIN": secret_of("ana")})
+    done = subprocess.run(
+        [sys.executable, "-m", "regdesk", "--data-dir", str(data_dir), "import", str(book), "--operator", "ana"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limits,
+        env={**os.environ, "REGDESK_PIN": secret_of("ana")},
+    )
     return done, time.monotonic() - started
 
 
@@ -204,8 +228,10 @@ def test_a_workbook_whose_cells_inflate_beyond_what_it_declares_is_stopped_there
     with pytest.raises(AccreditationImportError) as refused:
         import_file(desk_station, book, operator="maria")
     (problem,) = refused.value.problems
-    assert str(problem) == (f"{book}: refused: part {SHEET} inflates beyond the 100,000 bytes it declares "
-                            "(a damaged file or a 'zip bomb'); export the list again")
+    assert str(problem) == (
+        f"{book}: refused: part {SHEET} inflates beyond the 100,000 bytes it declares "
+        "(a damaged file or a 'zip bomb'); export the list again"
+    )
 
 
 def test_a_workbook_a_thousand_times_compressed_is_refused_even_under_the_size_limit(desk_station, tmp_path):
@@ -249,21 +275,31 @@ def mirror_ids(station) -> list[str]:
 
 
 def test_an_id_shorter_than_the_zero_padded_others_is_refused_with_its_line(desk_station, tmp_path):
-    book = xlsx(tmp_path / "export.xlsx", [row("GCM17-000001", "Lauber"), row("GCM17-000002", "Zürcher"),
-                                           row("GCM17-361", "Gómez", "Mexico"), row("GCM17-000004", "Khoury")])
+    book = xlsx(
+        tmp_path / "export.xlsx",
+        [
+            row("GCM17-000001", "Lauber"),
+            row("GCM17-000002", "Zürcher"),
+            row("GCM17-361", "Gómez", "Mexico"),
+            row("GCM17-000004", "Khoury"),
+        ],
+    )
     with pytest.raises(AccreditationImportError) as refused:
         import_file(desk_station, book, operator="maria")
     (problem,) = refused.value.problems
     assert (problem.line, problem.field) == (4, "accreditation_id")
-    assert problem.message.startswith("'GCM17-361' looks like 'GCM17-000361' with its leading zeros lost "
-                                      "(the other ids of this export keep their zeros)")
+    assert problem.message.startswith(
+        "'GCM17-361' looks like 'GCM17-000361' with its leading zeros lost "
+        "(the other ids of this export keep their zeros)"
+    )
     assert "format that column as Text" in problem.message
     assert mirror_ids(desk_station) == []
 
 
 def test_a_number_cell_among_zero_padded_ids_is_refused_and_named_as_a_number(desk_station, tmp_path):
-    book = xlsx(tmp_path / "export.xlsx", [row("000001", "Lauber"), row(361, "Gómez", "Mexico"),
-                                           row("000002", "Zürcher")])
+    book = xlsx(
+        tmp_path / "export.xlsx", [row("000001", "Lauber"), row(361, "Gómez", "Mexico"), row("000002", "Zürcher")]
+    )
     with pytest.raises(AccreditationImportError) as refused:
         import_file(desk_station, book, operator="maria")
     (problem,) = refused.value.problems
@@ -281,8 +317,9 @@ def test_a_whole_id_column_that_lost_its_zeros_is_not_taken_as_new_people(desk_s
         import_file(desk_station, newer, operator="maria")
     problems = refused.value.problems
     assert [(p.line, p.field) for p in problems] == [(line, "accreditation_id") for line in range(2, 7)]
-    assert problems[0].message.startswith("'1' looks like '000001' with its leading zeros lost "
-                                          "(000001 is in the mirror and missing from this export)")
+    assert problems[0].message.startswith(
+        "'1' looks like '000001' with its leading zeros lost (000001 is in the mirror and missing from this export)"
+    )
     assert all("the cell holds the number" in p.message for p in problems)
     assert mirror_ids(desk_station) == [f"{n:06d}" for n in range(1, 6)] and events(desk_station) == before
 
@@ -291,6 +328,8 @@ def test_ids_that_are_plain_numbers_everywhere_are_still_accepted(desk_station, 
     book = xlsx(tmp_path / "export.xlsx", [row(7, "Lauber"), row(12, "Zürcher"), row(361, "Gómez", "Mexico")])
     report = import_file(desk_station, book, operator="maria")
     assert sorted(report.added) == ["12", "361", "7"]
-    again = xlsx(tmp_path / "again.xlsx", [row(7, "Lauber"), row(12, "Zürcher"), row(361, "Gómez", "Mexico"),
-                                           row(1000, "Khoury", "Lebanon")])
+    again = xlsx(
+        tmp_path / "again.xlsx",
+        [row(7, "Lauber"), row(12, "Zürcher"), row(361, "Gómez", "Mexico"), row(1000, "Khoury", "Lebanon")],
+    )
     assert import_file(desk_station, again, operator="maria").added == ["1000"]

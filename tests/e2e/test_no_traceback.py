@@ -23,13 +23,12 @@ import time
 from pathlib import Path
 
 import pytest
-
-from regdesk.clock import FixedClock
-from regdesk.services.demo import DEMO_OPERATORS, build_demo_station
-
-from conftest import local
 from pg_fixtures import hub_url  # noqa: F401 (fixture)
 from sync_helpers import make_station
+
+from conftest import local
+from regdesk.clock import FixedClock
+from regdesk.services.demo import DEMO_OPERATORS, build_demo_station
 
 pytestmark = pytest.mark.xdist_group("processes")
 
@@ -44,8 +43,19 @@ def demo_secret(name: str) -> str:
 # What a desk clerk, a scan lane, the sync loop, an administrator and the TUI run.
 COMMANDS = {
     "search": ("desk", ["search", "gomez"]),
-    "issue": ("desk", ["issue", "GCM17-000361", "--operator", "ana", "--id-check", "passport:AB123456",
-                       "--clock", "2017-12-01T13:10"]),
+    "issue": (
+        "desk",
+        [
+            "issue",
+            "GCM17-000361",
+            "--operator",
+            "ana",
+            "--id-check",
+            "passport:AB123456",
+            "--clock",
+            "2017-12-01T13:10",
+        ],
+    ),
     "scan": ("security", ["scan", "--operator", "sam", "--point", "security:ICC-MAIN", "--clock", "2017-12-04T08:40"]),
     "sync": ("desk", ["sync", "--hub", NEVER_A_HUB, "--once"]),
     "check": ("desk", ["check"]),
@@ -73,8 +83,10 @@ def stations(tmp_path_factory) -> dict[str, Path]:
 
 
 def files_of(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "folder"
-            for p in sorted(folder.rglob("*"))}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "folder"
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 def assert_one_clear_line(done, names: str) -> str:  # noqa: ANN001
@@ -88,16 +100,27 @@ def assert_one_clear_line(done, names: str) -> str:  # noqa: ANN001
 
 
 def regdesk(data_dir: Path, args: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "regdesk", "--data-dir", str(data_dir), *args],
-                          capture_output=True, text=True, input=SCAN_INPUT, env=command_env(args), timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "regdesk", "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        input=SCAN_INPUT,
+        env=command_env(args),
+        timeout=120,
+    )
 
 
 def regdesk_in_a_terminal(data_dir: Path, args: list[str]) -> subprocess.CompletedProcess:
     """The command on a real pseudo-terminal (stdin, stdout and stderr), as a person starts the TUI."""
     leader, follower = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "regdesk", "--data-dir", str(data_dir), *args],
-                               stdin=follower, stdout=follower, stderr=follower, env=command_env(args),
-                               close_fds=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "regdesk", "--data-dir", str(data_dir), *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=command_env(args),
+        close_fds=True,
+    )
     os.close(follower)
     output = b""
     deadline = time.monotonic() + 120
@@ -146,8 +169,12 @@ def missing_event_settings(station: Path) -> str:
     return "event.toml is missing"
 
 
-DAMAGE = {"empty": empty_database, "cut-short": cut_short_database, "overwritten": overwritten_database,
-          "no-event-toml": missing_event_settings}
+DAMAGE = {
+    "empty": empty_database,
+    "cut-short": cut_short_database,
+    "overwritten": overwritten_database,
+    "no-event-toml": missing_event_settings,
+}
 
 
 @pytest.mark.parametrize("damage", DAMAGE)
@@ -187,9 +214,24 @@ def test_a_desk_without_its_key_file_refuses_to_issue_in_one_line_and_still_sear
 
 def under_fault(fault: str, source: Path, work: Path, args: list[str]) -> dict:
     work.mkdir()
-    done = subprocess.run(["unshare", "--mount", "--propagation", "private", sys.executable, str(FAULT_DRIVER),
-                           fault, str(source), str(work), *args],
-                          capture_output=True, text=True, env=command_env(args), timeout=300)
+    done = subprocess.run(
+        [
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            sys.executable,
+            str(FAULT_DRIVER),
+            fault,
+            str(source),
+            str(work),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=command_env(args),
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr  # the driver itself (mounts, copies) worked
     return json.loads(done.stdout)
 

@@ -6,17 +6,37 @@ from __future__ import annotations
 import json
 
 import pypdfium2 as pdfium
+from test_cli_contract import FIXTURE, MARIA, ROOT_PASSPHRASE, regdesk
 
 from conftest import EVENT_TOML
-from test_cli_contract import FIXTURE, MARIA, ROOT_PASSPHRASE, regdesk
 
 
 def test_print_needs_the_supervisor_and_assign_a_clerk(tmp_path):
     desk = tmp_path / "desk"
-    assert regdesk(desk, "init", "--event", str(EVENT_TOML), "--role", "desk", "--name", "Westin desk 1",
-                   "--supervisor", "maria", "--json", root_passphrase=ROOT_PASSPHRASE, new_pin=MARIA).returncode == 0
-    assert regdesk(desk, "operator", "add", "ana", "--role", "clerk", "--by", "maria", pin=MARIA,
-                   new_pin="1111").returncode == 0
+    assert (
+        regdesk(
+            desk,
+            "init",
+            "--event",
+            str(EVENT_TOML),
+            "--role",
+            "desk",
+            "--name",
+            "Westin desk 1",
+            "--supervisor",
+            "maria",
+            "--json",
+            root_passphrase=ROOT_PASSPHRASE,
+            new_pin=MARIA,
+        ).returncode
+        == 0
+    )
+    assert (
+        regdesk(
+            desk, "operator", "add", "ana", "--role", "clerk", "--by", "maria", pin=MARIA, new_pin="1111"
+        ).returncode
+        == 0
+    )
     assert regdesk(desk, "import", str(FIXTURE), "--operator", "ana", pin="1111").returncode == 0
     out = tmp_path / "stock.pdf"
     args = ("passes", "print", "--day", "2017-12-04", "--count", "12", "--out", str(out), "--operator")
@@ -25,8 +45,7 @@ def test_print_needs_the_supervisor_and_assign_a_clerk(tmp_path):
     assert wrong.returncode == 4 and "Traceback" not in wrong.stderr and not out.exists()
     clerk = regdesk(desk, *args, "ana", "--json", pin="1111")
     assert clerk.returncode == 4 and "supervisor" in clerk.stderr and not out.exists()
-    bad_day = regdesk(desk, "passes", "print", "--day", "2017-12-09", "--count", "2", "--operator", "maria",
-                      pin=MARIA)
+    bad_day = regdesk(desk, "passes", "print", "--day", "2017-12-09", "--count", "2", "--operator", "maria", pin=MARIA)
     assert bad_day.returncode != 0 and "not a meeting day" in bad_day.stderr and "Traceback" not in bad_day.stderr
 
     printed = regdesk(desk, *args, "maria", "--json", pin=MARIA)
@@ -36,16 +55,39 @@ def test_print_needs_the_supervisor_and_assign_a_clerk(tmp_path):
     assert len(pdfium.PdfDocument(out.read_bytes())) == 2
 
     aid = json.loads(regdesk(desk, "search", "gomez camacho", "--json").stdout)[0]["accreditation_id"]
-    no_pin = regdesk(desk, "passes", "assign", "TP-0003", aid, "--id-check", "passport:AB123456",
-                     "--operator", "ana", "--json", pin="0000")
+    no_pin = regdesk(
+        desk,
+        "passes",
+        "assign",
+        "TP-0003",
+        aid,
+        "--id-check",
+        "passport:AB123456",
+        "--operator",
+        "ana",
+        "--json",
+        pin="0000",
+    )
     assert no_pin.returncode == 4
-    assigned = regdesk(desk, "passes", "assign", "TP-0003", aid, "--id-check", "passport:AB123456",
-                       "--operator", "ana", "--json", pin="1111")
+    assigned = regdesk(
+        desk,
+        "passes",
+        "assign",
+        "TP-0003",
+        aid,
+        "--id-check",
+        "passport:AB123456",
+        "--operator",
+        "ana",
+        "--json",
+        pin="1111",
+    )
     assert assigned.returncode == 0, assigned.stderr
     data = json.loads(assigned.stdout)
     assert (data["serial"], data["accreditation_id"], data["day"]) == ("TP0003", aid, "2017-12-04")
-    twice = regdesk(desk, "passes", "assign", "3", aid, "--id-check", "passport:AB123456", "--operator", "ana",
-                    pin="1111")
+    twice = regdesk(
+        desk, "passes", "assign", "3", aid, "--id-check", "passport:AB123456", "--operator", "ana", pin="1111"
+    )
     assert twice.returncode != 0 and "already assigned" in twice.stderr
 
     stock = json.loads(regdesk(desk, "passes", "stock", "--json").stdout)

@@ -15,17 +15,16 @@ import time
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
+from cups_server import CUPS_PACKAGES, MISSING, start_cups, which_missing
 from sqlalchemy import func, select
 
+from conftest import participant_row, seed_participants
 from regdesk import cli
 from regdesk.domain import token as tokens
 from regdesk.domain.events import EventKind
 from regdesk.render import printing
 from regdesk.services import desk, lookup, printers
 from regdesk.store.models import Badge, EventRow
-
-from conftest import participant_row, seed_participants
-from cups_server import CUPS_PACKAGES, MISSING, start_cups, which_missing
 
 
 @pytest.fixture
@@ -37,8 +36,9 @@ def issued(desk_station):
 
 def printed_events(station) -> int:
     with station.sessions() as s:
-        return s.execute(select(func.count()).select_from(EventRow)
-                         .where(EventRow.kind == EventKind.BADGE_PRINTED)).scalar_one()
+        return s.execute(
+            select(func.count()).select_from(EventRow).where(EventRow.kind == EventKind.BADGE_PRINTED)
+        ).scalar_one()
 
 
 def qr_texts(pdf: bytes) -> list[str]:

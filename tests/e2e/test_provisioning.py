@@ -8,17 +8,25 @@ import os
 import stat
 
 import pytest
+from meeting import (
+    ROOT_PASSPHRASE,
+    SUPERVISOR,
+    SUPERVISOR_SECRET,
+    SUPERVISOR_SESSION,
+    enrol_beside,
+    exported_root_key,
+    transfer,
+)
+from pg_fixtures import hub_url  # noqa: F401 - fixture
 from sqlalchemy import select
+from sync_helpers import event_ids, issue, make_station, security_scanner, seed
 
 from conftest import local
-from meeting import enrol_beside, transfer, ROOT_PASSPHRASE, SUPERVISOR, SUPERVISOR_SECRET, SUPERVISOR_SESSION, exported_root_key
-from pg_fixtures import hub_url  # noqa: F401 - fixture
 from regdesk import cli
 from regdesk.clock import FixedClock
 from regdesk.services import bundles, provisioning, sync, trust
 from regdesk.services.station import open_station
 from regdesk.store.models import EnrolledStation, EventRow, Operator, Participant, PublicKey
-from sync_helpers import event_ids, issue, make_station, security_scanner, seed
 
 
 @pytest.fixture
@@ -40,8 +48,15 @@ def key_files(station) -> list[str]:
 
 
 def provision(station, path, role, name):
-    return provisioning.provision(station, role=role, name=name, by=SUPERVISOR_SESSION,
-                                  root_passphrase=ROOT_PASSPHRASE, root_key_file=exported_root_key(station), out=path)
+    return provisioning.provision(
+        station,
+        role=role,
+        name=name,
+        by=SUPERVISOR_SESSION,
+        root_passphrase=ROOT_PASSPHRASE,
+        root_key_file=exported_root_key(station),
+        out=path,
+    )
 
 
 def test_join_file_makes_a_security_station_with_its_own_key_only(westin, tmp_path, clock):
@@ -51,8 +66,13 @@ def test_join_file_makes_a_security_station_with_its_own_key_only(westin, tmp_pa
     assert stat.S_IMODE(os.stat(join).st_mode) == 0o600
     content = join.read_bytes()
     # Locked with the code: no personal data, no key, not even the station's name readable in it.
-    for secret in (b"PRIVATE KEY", b"Muster", b"ICC main", made.code.encode(),
-                   (westin.data_dir / "keys" / f"{westin.key_id}.key").read_bytes()):
+    for secret in (
+        b"PRIVATE KEY",
+        b"Muster",
+        b"ICC main",
+        made.code.encode(),
+        (westin.data_dir / "keys" / f"{westin.key_id}.key").read_bytes(),
+    ):
         assert secret not in content
 
     result = provisioning.join_station(tmp_path / "icc", join_file=join, code=made.code.lower(), clock=clock)
@@ -77,8 +97,9 @@ def test_join_file_makes_a_security_station_with_its_own_key_only(westin, tmp_pa
 def test_a_joining_desk_makes_its_own_badge_key_and_its_badges_verify_elsewhere(westin, tmp_path, clock):
     join = tmp_path / "desk.rdj"
     made = provision(westin, join, "desk", "Westin desk 2")
-    desk2 = provisioning.join_station(tmp_path / "desk2", join_file=join, code=made.code, role="desk",
-                                      clock=clock).station
+    desk2 = provisioning.join_station(
+        tmp_path / "desk2", join_file=join, code=made.code, role="desk", clock=clock
+    ).station
     icc = make_station(tmp_path, "ICC main", "security", clock)
     try:
         assert desk2.key_id and desk2.key_id != westin.key_id
@@ -100,15 +121,33 @@ def test_provisioning_needs_a_supervisor_and_the_root_passphrase(westin, tmp_pat
     from regdesk.services.operators import OperatorSession
 
     with pytest.raises(NotAllowed, match="only for a supervisor"):
-        provisioning.provision(westin, role="bus", name="Melia", by=OperatorSession("ana", "clerk"),
-                               root_passphrase=ROOT_PASSPHRASE, out=tmp_path / "x.rdj")
+        provisioning.provision(
+            westin,
+            role="bus",
+            name="Melia",
+            by=OperatorSession("ana", "clerk"),
+            root_passphrase=ROOT_PASSPHRASE,
+            out=tmp_path / "x.rdj",
+        )
     with pytest.raises(trust.TrustError, match="root key is not on this station.*--root-key"):
-        provisioning.provision(westin, role="bus", name="Melia", by=SUPERVISOR_SESSION,
-                               root_passphrase=ROOT_PASSPHRASE, out=tmp_path / "x.rdj")
+        provisioning.provision(
+            westin,
+            role="bus",
+            name="Melia",
+            by=SUPERVISOR_SESSION,
+            root_passphrase=ROOT_PASSPHRASE,
+            out=tmp_path / "x.rdj",
+        )
     with pytest.raises(trust.TrustError, match="wrong root passphrase"):
-        provisioning.provision(westin, role="bus", name="Melia", by=SUPERVISOR_SESSION,
-                               root_passphrase="not the root passphrase", root_key_file=exported_root_key(westin),
-                               out=tmp_path / "x.rdj")
+        provisioning.provision(
+            westin,
+            role="bus",
+            name="Melia",
+            by=SUPERVISOR_SESSION,
+            root_passphrase="not the root passphrase",
+            root_key_file=exported_root_key(westin),
+            out=tmp_path / "x.rdj",
+        )
     assert not (tmp_path / "x.rdj").exists()
 
 
@@ -120,8 +159,9 @@ def test_refusals_leave_nothing_behind(westin, tmp_path, clock):
     with pytest.raises(provisioning.ProvisioningError, match="wrong join code"):
         provisioning.join_station(tmp_path / "new", join_file=join, code="AAAA-AAAA-AAAA-AAAA-AAAA", clock=clock)
     with pytest.raises(provisioning.ProvisioningError, match="root .* not XXXX-XXXX"):
-        provisioning.join_station(tmp_path / "new", join_file=join, code=made.code, expect_root="XXXX-XXXX-XXXX-XXXX",
-                                  clock=clock)
+        provisioning.join_station(
+            tmp_path / "new", join_file=join, code=made.code, expect_root="XXXX-XXXX-XXXX-XXXX", clock=clock
+        )
     with pytest.raises(provisioning.ProvisioningError, match="already holds a station"):
         provisioning.join_station(westin.data_dir, join_file=join, code=made.code, clock=clock)
     broken = tmp_path / "broken.rdj"
@@ -139,9 +179,15 @@ def test_refusals_leave_nothing_behind(westin, tmp_path, clock):
 def test_join_from_the_hub_with_a_code_that_works_once(westin, tmp_path, clock, hub_url):  # noqa: F811
     issue(westin, "CH-1")
     with sync.Hub(hub_url) as hub:
-        made = provisioning.provision(westin, role="bus", name="Melia bus", by=SUPERVISOR_SESSION,
-                                      root_passphrase=ROOT_PASSPHRASE, root_key_file=exported_root_key(westin),
-                                      hub=hub)
+        made = provisioning.provision(
+            westin,
+            role="bus",
+            name="Melia bus",
+            by=SUPERVISOR_SESSION,
+            root_passphrase=ROOT_PASSPHRASE,
+            root_key_file=exported_root_key(westin),
+            hub=hub,
+        )
     assert made.join_file is None
     with pytest.raises(provisioning.ProvisioningError, match="no join ticket for this code"):
         provisioning.join_station(tmp_path / "wrong", hub_url=hub_url, code="AAAA-AAAA-AAAA-AAAA-AAAA", clock=clock)
@@ -168,15 +214,47 @@ def test_cli_provision_and_join(westin, tmp_path, capsys, monkeypatch):
     join = tmp_path / "sec.rdj"
     monkeypatch.setenv("REGDESK_PIN", SUPERVISOR_SECRET)
     monkeypatch.setenv("REGDESK_ROOT_PASSPHRASE", ROOT_PASSPHRASE)
-    assert cli.main(["--data-dir", str(westin.data_dir), "provision", "--role", "security", "--name", "ICC side",
-                     "--out", str(join), "--operator", SUPERVISOR, "--root-key", str(exported_root_key(westin))]) == 0
+    assert (
+        cli.main(
+            [
+                "--data-dir",
+                str(westin.data_dir),
+                "provision",
+                "--role",
+                "security",
+                "--name",
+                "ICC side",
+                "--out",
+                str(join),
+                "--operator",
+                SUPERVISOR,
+                "--root-key",
+                str(exported_root_key(westin)),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     code = next(line.split(": ")[-1] for line in out.splitlines() if line.startswith("Join code"))
     assert westin.root_fingerprint in out
     target = tmp_path / "icc"
     monkeypatch.setenv("REGDESK_JOIN_CODE", code)
-    assert cli.main(["--data-dir", str(target), "--clock", "2017-12-04T09:00", "join", "--from", str(join),
-                     "--role", "security"]) == 0
+    assert (
+        cli.main(
+            [
+                "--data-dir",
+                str(target),
+                "--clock",
+                "2017-12-04T09:00",
+                "join",
+                "--from",
+                str(join),
+                "--role",
+                "security",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "ICC side (security)" in out and westin.root_fingerprint in out
     station = open_station(target)
@@ -187,9 +265,26 @@ def test_cli_provision_and_join(westin, tmp_path, capsys, monkeypatch):
     assert cli.main(["--data-dir", str(target), "join", "--from", str(join)]) == 2
     assert "already holds a station" in capsys.readouterr().err
     monkeypatch.setenv("REGDESK_PIN", "wrong")
-    assert cli.main(["--data-dir", str(westin.data_dir), "provision", "--role", "bus", "--name", "Melia",
-                     "--out", str(tmp_path / "m.rdj"), "--operator", SUPERVISOR,
-                     "--root-key", str(exported_root_key(westin))]) == 4
+    assert (
+        cli.main(
+            [
+                "--data-dir",
+                str(westin.data_dir),
+                "provision",
+                "--role",
+                "bus",
+                "--name",
+                "Melia",
+                "--out",
+                str(tmp_path / "m.rdj"),
+                "--operator",
+                SUPERVISOR,
+                "--root-key",
+                str(exported_root_key(westin)),
+            ]
+        )
+        == 4
+    )
     assert not (tmp_path / "m.rdj").exists()
 
 
@@ -205,8 +300,23 @@ def test_cli_station_list_shows_who_is_enrolled_and_who_is_cut_off(westin, tmp_p
     assert listed["Melia stop"]["role"] == "bus" and not listed["Melia stop"]["revoked"]
     assert not listed["Westin desk 1"]["revoked"]
 
-    assert cli.main([*base, "station", "revoke", "Melia stop", "--reason", "laptop lost on the bus",
-                     "--operator", SUPERVISOR, "--root-key", str(exported_root_key(westin))]) == 0
+    assert (
+        cli.main(
+            [
+                *base,
+                "station",
+                "revoke",
+                "Melia stop",
+                "--reason",
+                "laptop lost on the bus",
+                "--operator",
+                SUPERVISOR,
+                "--root-key",
+                str(exported_root_key(westin)),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert cli.main([*base, "station", "list"]) == 0
     lines = {line.split()[0] + " " + line.split()[1]: line for line in capsys.readouterr().out.splitlines()}

@@ -6,20 +6,28 @@ import json
 import threading
 
 import pytest
-from sqlalchemy import select
-
-from conftest import local
 from pg_fixtures import hub_url  # noqa: F401 - fixture
+from sqlalchemy import select
+from sync_helpers import (  # noqa: F401 (fixtures)
+    event_count,
+    event_ids,
+    icc,
+    issue,
+    make_station,
+    meeting_morning,
+    security_scanner,
+    seed,
+    westin,
+)
+
+from conftest import participant_row, seed_participants
 from regdesk import cli
 from regdesk.clock import FixedClock
 from regdesk.domain.events import EventKind
-from regdesk.services import sync
+from regdesk.services import desk, sync
+from regdesk.services import merge as merge_module
 from regdesk.services.station import open_station
 from regdesk.store.models import EventRow, Participant, PublicKey, Revocation
-from conftest import participant_row, seed_participants
-from regdesk.services import desk
-from regdesk.services import merge as merge_module
-from sync_helpers import event_count, event_ids, icc, issue, make_station, meeting_morning, security_scanner, seed, westin  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.pg
 
@@ -48,8 +56,12 @@ def test_free_text_with_control_characters_arrives_byte_for_byte(westin, icc, hu
     """Pushes travel by COPY, whose text format gives tabs, newlines and backslashes a meaning."""
     reason = 'Badge torn\tQR "unreadable"\nchecked passport \\ C:\\scans 50% Gómez 漢字'
     with westin.transaction() as session:
-        westin.record(session, EventKind.OVERRIDE_GRANTED, {"participant_id": "CH-1", "rule": "id_check",
-                                                             "reason": reason, "supervisor": "maria"}, "clerk")
+        westin.record(
+            session,
+            EventKind.OVERRIDE_GRANTED,
+            {"participant_id": "CH-1", "rule": "id_check", "reason": reason, "supervisor": "maria"},
+            "clerk",
+        )
     with sync.Hub(hub_url) as hub:
         sync.sync_once(westin, hub)
         sync.sync_once(icc, hub)
@@ -226,9 +238,9 @@ def test_hub_of_another_event_is_refused(tmp_path, clock, westin, hub_url):  # n
 
 
 def test_hubs_of_other_formats_or_other_meetings_are_refused(westin, icc, hub_url, tmp_path, clock):  # noqa: F811
+    from meeting import init_station
     from sqlalchemy import create_engine, text
 
-    from meeting import init_station
     from conftest import EVENT_TOML
 
     with sync.Hub(hub_url) as hub:
@@ -268,8 +280,22 @@ def test_a_hub_that_fails_inside_a_query_gives_a_sync_error_not_a_traceback(west
         with pytest.raises(sync.SyncError, match='relation "hub_events" does not exist'):
             sync.pull(icc, hub)
         with pytest.raises(sync.SyncError, match='relation "hub_events" does not exist'):
-            hub.push_rows([("01600000-0000-7000-8000-000000000000", westin.station_id, 999,
-                            "2017-12-01T19:05:00.000000Z", "clerk", "clerk", "badge_printed", "{}", "0" * 64, None)])
+            hub.push_rows(
+                [
+                    (
+                        "01600000-0000-7000-8000-000000000000",
+                        westin.station_id,
+                        999,
+                        "2017-12-01T19:05:00.000000Z",
+                        "clerk",
+                        "clerk",
+                        "badge_printed",
+                        "{}",
+                        "0" * 64,
+                        None,
+                    )
+                ]
+            )
     assert event_count(icc) == before
 
 

@@ -11,8 +11,6 @@ projection tables, equal to a rebuild of the log in recorded order.
 
 from __future__ import annotations
 
-from meeting import SUPERVISOR_SECRET
-
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,17 +18,17 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from meeting import SUPERVISOR_SECRET, init_station
+from pg_fixtures import hub_url  # noqa: F401 - fixture
 from sqlalchemy import create_engine, select, text
 
 from conftest import EVENT_TOML, local, participant_row
-from pg_fixtures import hub_url  # noqa: F401 - fixture
 from regdesk.clock import FixedClock
 from regdesk.domain import credentials
 from regdesk.domain.events import EventKind, format_utc
-from regdesk.services import bundles, conflicts, desk, integrity, operators, sync
+from regdesk.services import bundles, conflicts, desk, integrity, sync
 from regdesk.services.scanning import Scanner, ScanPoint
 from regdesk.services.station import Station, open_station
-from meeting import init_station
 from regdesk.store import projections
 from regdesk.store.models import (
     Badge,
@@ -57,11 +55,19 @@ def export_rows(revision_index: int) -> list[dict]:
     """Three successive UN exports: names corrected, one NGO participant withdrawn in the last."""
     rows = []
     for n in (1, 2, 3):
-        rows.append(participant_row(f"CH-{n}", f"Muster{n}" + "e" * revision_index, "Hans",
-                                    role="head" if n == 1 else "member"))
-        rows.append(participant_row(f"NG-{n}", f"Okafor{n}", "Ada" + "h" * revision_index, category="NGO",
-                                    delegation="Migrant Voices Network",
-                                    status="withdrawn" if (n == 3 and revision_index == 2) else "accredited"))
+        rows.append(
+            participant_row(f"CH-{n}", f"Muster{n}" + "e" * revision_index, "Hans", role="head" if n == 1 else "member")
+        )
+        rows.append(
+            participant_row(
+                f"NG-{n}",
+                f"Okafor{n}",
+                "Ada" + "h" * revision_index,
+                category="NGO",
+                delegation="Migrant Voices Network",
+                status="withdrawn" if (n == 3 and revision_index == 2) else "accredited",
+            )
+        )
     return rows
 
 
@@ -77,8 +83,13 @@ operations = st.one_of(
     st.tuples(st.just("issue"), desk_index, st.sampled_from(PIDS), st.booleans(), st.booleans()),
     st.tuples(st.just("scan"), st.sampled_from((2, 3)), st.integers(0, 50)),
     st.tuples(st.just("resolve"), desk_index, st.integers(0, 50)),
-    st.tuples(st.just("operator"), station_index, st.sampled_from(["Ana", "Ben"]), st.sampled_from(["1234", "5678"]),
-              st.sampled_from(["clerk", "security"])),
+    st.tuples(
+        st.just("operator"),
+        station_index,
+        st.sampled_from(["Ana", "Ben"]),
+        st.sampled_from(["1234", "5678"]),
+        st.sampled_from(["clerk", "security"]),
+    ),
     st.tuples(st.just("clock"), station_index, st.sampled_from([0, 1, 7, 90])),
     st.tuples(st.just("push"), station_index, chunk, stop_after),
     st.tuples(st.just("pull"), station_index, chunk, stop_after),
@@ -122,9 +133,16 @@ class World:
             # As services/accreditation does: the revision is the import time, so two desks importing
             # different exports at the same instant tie on revision.
             with station.transaction() as session:
-                station.record(session, EventKind.ACCREDITATION_IMPORTED,
-                               {"revision": format_utc(station.clock.now()), "source": f"export-{rev}.csv",
-                                "rows": export_rows(rev)}, "clerk")
+                station.record(
+                    session,
+                    EventKind.ACCREDITATION_IMPORTED,
+                    {
+                        "revision": format_utc(station.clock.now()),
+                        "source": f"export-{rev}.csv",
+                        "rows": export_rows(rev),
+                    },
+                    "clerk",
+                )
         elif name == "issue":
             i, pid, replace, override = args
             station = self.stations[i]
@@ -139,7 +157,11 @@ class World:
             i, pick = args
             station = self.stations[i]
             if i not in self.scanners:
-                point = ScanPoint("security", "ICC-MAIN") if station.role == "security" else ScanPoint("bus", "MEL", "to_icc")
+                point = (
+                    ScanPoint("security", "ICC-MAIN")
+                    if station.role == "security"
+                    else ScanPoint("bus", "MEL", "to_icc")
+                )
                 self.scanners[i] = Scanner(station, "guard" if station.role == "security" else "marshal", point)
             self.scanners[i].scan(self.tokens[pick % len(self.tokens)] if self.tokens else "NOT-A-BADGE")
         elif name == "resolve":
@@ -149,15 +171,18 @@ class World:
             if found:
                 conflict = found[pick % len(found)]
                 keep = conflict.serials[pick % len(conflict.serials)]
-                conflicts.resolve(station, conflict.key, reason="checked passports", operator=SUPERVISOR,
-                                  keep=[keep])
+                conflicts.resolve(station, conflict.key, reason="checked passports", operator=SUPERVISOR, keep=[keep])
         elif name == "operator":
             i, who, pin, role = args
             station = self.stations[i]
             if station.role == "desk":  # a supervisor manages operators at a desk, never at a scan point
                 with station.transaction() as session:
-                    station.record(session, EventKind.OPERATOR_ADDED,
-                                   {"name": who, "role": role, "pin_hash": self.pin_hashes[pin]}, SUPERVISOR)
+                    station.record(
+                        session,
+                        EventKind.OPERATOR_ADDED,
+                        {"name": who, "role": role, "pin_hash": self.pin_hashes[pin]},
+                        SUPERVISOR,
+                    )
         elif name == "clock":
             i, minutes = args
             self.stations[i].clock.advance(minutes=minutes)  # type: ignore[attr-defined]
@@ -197,8 +222,11 @@ def event_ids(station: Station) -> set[str]:
 def tally_counts_models() -> tuple[type, ...]:
     from regdesk.store.projections import tally_counts
 
-    return tuple(obj for obj in vars(tally_counts).values()
-                 if isinstance(obj, type) and getattr(obj, "__tablename__", "").startswith("tally_"))
+    return tuple(
+        obj
+        for obj in vars(tally_counts).values()
+        if isinstance(obj, type) and getattr(obj, "__tablename__", "").startswith("tally_")
+    )
 
 
 def own_event_ids(station: Station) -> set[str]:
@@ -207,8 +235,7 @@ def own_event_ids(station: Station) -> set[str]:
 
 
 # Every projection, the supervisor's tally counters included: they too must not depend on delivery order.
-COMPARED = (Participant, Badge, Revocation, Scan, PublicKey, Override, IdentityCheck, Operator,
-            *tally_counts_models())
+COMPARED = (Participant, Badge, Revocation, Scan, PublicKey, Override, IdentityCheck, Operator, *tally_counts_models())
 
 
 def projection_snapshot(station: Station) -> dict[str, list[tuple]]:
@@ -232,8 +259,9 @@ def template(tmp_path_factory) -> Path:
     """Four fresh stations made once; each example works on copies."""
     base = tmp_path_factory.mktemp("templates")
     for i, (role, name) in enumerate(STATIONS):
-        init_station(base / f"s{i}", EVENT_TOML, role=role, name=name,
-                     clock=FixedClock(local("2017-12-01T13:05"))).close()
+        init_station(
+            base / f"s{i}", EVENT_TOML, role=role, name=name, clock=FixedClock(local("2017-12-01T13:05"))
+        ).close()
     return base
 
 
@@ -244,22 +272,48 @@ def reset_hub(url: str) -> None:
     engine.dispose()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(ops=st.lists(operations, min_size=5, max_size=45))
 # Two desks import different exports at the same instant (equal revisions).
 @example(ops=[("import", 0, 1), ("import", 1, 2)])
 # The same operator changed on two partitioned stations at the same instant.
 @example(ops=[("operator", 0, "Ana", "5678", "clerk"), ("operator", 1, "Ana", "1234", "security")])
 # Two desks issue to the same person while partitioned, then both resolve the conflict differently.
-@example(ops=[("import", 0, 0), ("export", 0, False), ("import_bundle", 1, 0), ("issue", 0, "CH-1", False, False),
-              ("issue", 1, "CH-1", False, False), ("push", 0, 2000, None), ("push", 1, 2000, None),
-              ("pull", 0, 2000, None), ("pull", 1, 2000, None), ("clock", 1, 1), ("resolve", 0, 0),
-              ("resolve", 1, 1), ("scan", 2, 0), ("scan", 2, 1)])
+@example(
+    ops=[
+        ("import", 0, 0),
+        ("export", 0, False),
+        ("import_bundle", 1, 0),
+        ("issue", 0, "CH-1", False, False),
+        ("issue", 1, "CH-1", False, False),
+        ("push", 0, 2000, None),
+        ("push", 1, 2000, None),
+        ("pull", 0, 2000, None),
+        ("pull", 1, 2000, None),
+        ("clock", 1, 1),
+        ("resolve", 0, 0),
+        ("resolve", 1, 1),
+        ("scan", 2, 0),
+        ("scan", 2, 1),
+    ]
+)
 # Both desks replace the same lost badge while partitioned: one serial, two revocations.
-@example(ops=[("import", 0, 0), ("export", 0, False), ("import_bundle", 1, 0), ("issue", 0, "CH-1", False, False),
-              ("push", 0, 2000, None), ("pull", 1, 2000, None), ("clock", 0, 1), ("clock", 1, 7), ("issue", 0, "CH-1", True, False),
-              ("issue", 1, "CH-1", True, False)])
+@example(
+    ops=[
+        ("import", 0, 0),
+        ("export", 0, False),
+        ("import_bundle", 1, 0),
+        ("issue", 0, "CH-1", False, False),
+        ("push", 0, 2000, None),
+        ("pull", 1, 2000, None),
+        ("clock", 0, 1),
+        ("clock", 1, 7),
+        ("issue", 0, "CH-1", True, False),
+        ("issue", 1, "CH-1", True, False),
+    ]
+)
 def test_any_partition_and_delivery_order_converges(ops, template, hub_url, pin_hashes):  # noqa: F811
     reset_hub(hub_url)
     with tempfile.TemporaryDirectory() as tmp, sync.Hub(hub_url) as hub:
@@ -288,4 +342,3 @@ def test_any_partition_and_delivery_order_converges(ops, template, hub_url, pin_
             assert projection_snapshot(station) == snapshots[2], "projections depend on arrival order"
         finally:
             world.close()
-

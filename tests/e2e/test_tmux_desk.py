@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_tmux_smoke import REGDESK, Terminal, terminal_env  # noqa: F401 - fixture
 
 from regdesk.services.demo import DEMO_OPERATORS
-
-from test_tmux_smoke import REGDESK, Terminal, terminal_env  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.tmux, pytest.mark.slow]
 

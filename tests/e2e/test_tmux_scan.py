@@ -13,12 +13,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-
-from regdesk.services import desk, operators, scanning
 from meeting import init_station, transfer
-from regdesk.store import eventlog
 
 from conftest import EVENT_TOML, participant_row, seed_participants
+from regdesk.services import desk, scanning
 
 pytestmark = [pytest.mark.tmux, pytest.mark.slow, pytest.mark.xdist_group("tmux_scan")]
 
@@ -31,12 +29,12 @@ class Terminal:
         self.session = "scan"
 
     def tmux(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-L", self.socket, *args], check=True, capture_output=True,
-                              text=True).stdout
+        return subprocess.run(["tmux", "-L", self.socket, *args], check=True, capture_output=True, text=True).stdout
 
     def start(self, command: list[str]) -> None:
-        self.tmux("new-session", "-d", "-s", self.session, "-x", "130", "-y", "42",
-                  "env", "TERM=xterm-256color", *command)
+        self.tmux(
+            "new-session", "-d", "-s", self.session, "-x", "130", "-y", "42", "env", "TERM=xterm-256color", *command
+        )
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", self.session)
@@ -65,7 +63,8 @@ def scans_recorded(db: Path) -> list[tuple[str, str, str]]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
         return con.execute(
             "SELECT s.verdict, s.reason, s.serial FROM scans s JOIN events e ON e.id = s.event_id "
-            "ORDER BY e.local_order").fetchall()
+            "ORDER BY e.local_order"
+        ).fetchall()
 
 
 @pytest.fixture
@@ -78,8 +77,10 @@ def terminal():
 
 
 def test_scanner_burst_into_the_real_program(tmp_path, desk_station, terminal):
-    seed_participants(desk_station, [participant_row("CH-1", "Muster", "Hans"),
-                                     participant_row("JP-1", "Yamada", "Taro", delegation="Japan")])
+    seed_participants(
+        desk_station,
+        [participant_row("CH-1", "Muster", "Hans"), participant_row("JP-1", "Yamada", "Taro", delegation="Japan")],
+    )
     badges = {}
     for pid in ("CH-1", "JP-1"):
         desk.record_identity_check(desk_station, pid, "passport", "X1234567", "clerk")
@@ -105,8 +106,11 @@ def test_scanner_burst_into_the_real_program(tmp_path, desk_station, terminal):
     deadline = time.monotonic() + 10
     while len(rows := scans_recorded(security.db_path)) < 3 and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert rows == [("valid", "valid", badges["CH-1"].serial), ("denied", "unreadable", ""),
-                    ("valid", "valid", badges["JP-1"].serial)]
+    assert rows == [
+        ("valid", "valid", badges["CH-1"].serial),
+        ("denied", "unreadable", ""),
+        ("valid", "valid", badges["JP-1"].serial),
+    ]
     # The headline is drawn in block letters; the word itself only appears in the recent-scans list.
     assert "█" in screen
     assert all(re.search(r"\d\d:\d\d:\d\d", line) for line in screen.splitlines() if "VALID" in line)

@@ -30,8 +30,9 @@ class Terminal:
         self._tmux("set-option", "-t", self.session, "remain-on-exit", "on")
 
     def _tmux(self, *args: str) -> str:
-        done = subprocess.run([TMUX, "-L", self.socket, *args], env=self.env, capture_output=True, text=True,
-                              timeout=20)
+        done = subprocess.run(
+            [TMUX, "-L", self.socket, *args], env=self.env, capture_output=True, text=True, timeout=20
+        )
         if done.returncode != 0:
             raise RuntimeError(f"tmux {' '.join(args[:2])}: {done.stderr.strip()}")
         return done.stdout
@@ -66,8 +67,12 @@ def terminal_env(tmp_path: Path) -> dict[str, str]:
     # COLUMNS/LINES stay as they are (pytest-xdist workers export 80x24): regdesk must size itself from
     # the real terminal anyway.
     env = {k: v for k, v in os.environ.items() if k not in ("REGDESK_DATA_DIR", "TMUX", "TMUX_PANE")}
-    env.update(TERM="xterm-256color", HOME=str(tmp_path / "home"), XDG_DATA_HOME=str(tmp_path / "xdg"),
-               TMUX_TMPDIR=str(tmp_path))
+    env.update(
+        TERM="xterm-256color",
+        HOME=str(tmp_path / "home"),
+        XDG_DATA_HOME=str(tmp_path / "xdg"),
+        TMUX_TMPDIR=str(tmp_path),
+    )
     return env
 
 

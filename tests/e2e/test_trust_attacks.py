@@ -9,22 +9,21 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import create_engine, select, text
-
-from conftest import local, participant_row
 from meeting import ROOT_PASSPHRASE, SUPERVISOR_SECRET, SUPERVISOR_SESSION, exported_root_key, secret_of
 from pg_fixtures import hub_url  # noqa: F401 - fixture
+from sqlalchemy import create_engine, select, text
+from sync_helpers import event_ids, issue, make_station, security_scanner, seed
+
+from conftest import local, participant_row
 from regdesk.clock import FixedClock
 from regdesk.domain import chain, credentials
 from regdesk.domain import token as tokens
-from regdesk.domain.events import EventKind, format_utc
+from regdesk.domain.events import EventKind, canonical_json, format_utc
 from regdesk.services import bundles, integrity, operators, provisioning, sync
 from regdesk.services.merge import TrustContext, incoming_from_row, merge, travelling_rows
 from regdesk.services.station import seal_own_head
 from regdesk.store import eventlog
-from regdesk.domain.events import canonical_json
 from regdesk.store.models import Badge, EventRow, Operator, Participant, PublicKey, Revocation
-from sync_helpers import event_ids, issue, make_station, security_scanner, seed
 
 pytestmark = pytest.mark.xdist_group("trust")
 
@@ -67,29 +66,55 @@ def write_bundle(path, header: dict, events: list[dict]) -> None:
 def state(station) -> dict:
     """Everything a forged event could change: the projections (not the alerts it leaves)."""
     with station.sessions() as session:
-        return {model.__tablename__: sorted(tuple(str(v) for v in row) for row in session.execute(
-                    select(*model.__table__.c)).all())
-                for model in (Participant, Badge, Revocation, PublicKey, Operator)}
+        return {
+            model.__tablename__: sorted(
+                tuple(str(v) for v in row) for row in session.execute(select(*model.__table__.c)).all()
+            )
+            for model in (Participant, Badge, Revocation, PublicKey, Operator)
+        }
 
 
 def alerts(station) -> list[dict]:
     with station.sessions() as session:
-        return [json.loads(p) for p in session.execute(
-            select(EventRow.payload).where(EventRow.kind == EventKind.SECURITY_ALERT)).scalars()]
+        return [
+            json.loads(p)
+            for p in session.execute(
+                select(EventRow.payload).where(EventRow.kind == EventKind.SECURITY_ALERT)
+            ).scalars()
+        ]
 
 
-def forged_event(station_id: str, seq: int, kind: str, payload: dict, *, prev_hash: str, operator: str = "maria",
-                 operator_role: str = "supervisor", key: Ed25519PrivateKey | None = None, meeting: str = "GCM-PV-2017",
-                 at: str = "2017-12-04T15:00:00.000000Z") -> dict:
+def forged_event(
+    station_id: str,
+    seq: int,
+    kind: str,
+    payload: dict,
+    *,
+    prev_hash: str,
+    operator: str = "maria",
+    operator_role: str = "supervisor",
+    key: Ed25519PrivateKey | None = None,
+    meeting: str = "GCM-PV-2017",
+    at: str = "2017-12-04T15:00:00.000000Z",
+) -> dict:
     """A travelling event as a bundle line; sealed with `key` when given (a stolen or made-up key)."""
     from datetime import datetime
 
     event_id = eventlog.new_event_id(datetime.fromisoformat(at))
     payload_json = canonical_json(payload)
     own = chain.event_hash(event_id, station_id, seq, at, operator, operator_role, kind, payload_json, prev_hash)
-    return {"id": event_id, "station_id": station_id, "seq": seq, "recorded_at": at, "operator": operator,
-            "operator_role": operator_role, "kind": kind, "payload": payload, "prev_hash": prev_hash,
-            "seal": chain.seal(key, meeting, station_id, seq, own) if key else None}
+    return {
+        "id": event_id,
+        "station_id": station_id,
+        "seq": seq,
+        "recorded_at": at,
+        "operator": operator,
+        "operator_role": operator_role,
+        "kind": kind,
+        "payload": payload,
+        "prev_hash": prev_hash,
+        "seal": chain.seal(key, meeting, station_id, seq, own) if key else None,
+    }
 
 
 def head_of(station, station_id: str) -> tuple[int, str]:
@@ -125,22 +150,46 @@ def test_a_made_up_badge_key_never_makes_a_badge_valid(westin, icc, tmp_path):
     from regdesk.domain import trust as certs
 
     fake_root = Ed25519PrivateKey.generate()
-    cert = certs.issue_certificate(fake_root, meeting="GCM-PV-2017", station_id="11111111-2222-4333-8444-555555555555",
-                                   name="Westin desk 9", role="desk", public_key=certs.public_hex(thief),
-                                   issued_at="2017-12-04T15:00:00.000000Z", valid_until="2018-01-05T00:00:00.000000Z")
+    cert = certs.issue_certificate(
+        fake_root,
+        meeting="GCM-PV-2017",
+        station_id="11111111-2222-4333-8444-555555555555",
+        name="Westin desk 9",
+        role="desk",
+        public_key=certs.public_hex(thief),
+        issued_at="2017-12-04T15:00:00.000000Z",
+        valid_until="2018-01-05T00:00:00.000000Z",
+    )
     sid = cert.station_id
-    first = forged_event(sid, 1, "station_created", {"name": "Westin desk 9", "role": "desk", "event_code": "GCM-PV-2017",
-                                                     "certificate": cert.to_json()},
-                         prev_hash=chain.genesis_hash(sid), operator="system", operator_role="system")
-    second_hash = chain.event_hash(first["id"], sid, 1, first["recorded_at"], "system", "system", "station_created",
-                                   canonical_json(first["payload"]), first["prev_hash"])
-    key_event = forged_event(sid, 2, "key_published", payload, prev_hash=second_hash, operator="system",
-                             operator_role="system", key=thief)
+    first = forged_event(
+        sid,
+        1,
+        "station_created",
+        {"name": "Westin desk 9", "role": "desk", "event_code": "GCM-PV-2017", "certificate": cert.to_json()},
+        prev_hash=chain.genesis_hash(sid),
+        operator="system",
+        operator_role="system",
+    )
+    second_hash = chain.event_hash(
+        first["id"],
+        sid,
+        1,
+        first["recorded_at"],
+        "system",
+        "system",
+        "station_created",
+        canonical_json(first["payload"]),
+        first["prev_hash"],
+    )
+    key_event = forged_event(
+        sid, 2, "key_published", payload, prev_hash=second_hash, operator="system", operator_role="system", key=thief
+    )
     write_bundle(tmp_path / "b.rdb", header, [*lines, first, key_event])
     refused_bundle(icc, tmp_path / "b.rdb", "not enrolled in this meeting.*root")
     # Either way, a badge signed with that key is not accepted anywhere.
-    forged_badge = tokens.sign_token(tokens.BadgeClaims(tokens.event_tag("GCM-PV-2017"), kid, tokens.new_serial(), 1,
-                                                        "CH-1"), thief)
+    forged_badge = tokens.sign_token(
+        tokens.BadgeClaims(tokens.event_tag("GCM-PV-2017"), kid, tokens.new_serial(), 1, "CH-1"), thief
+    )
     bundles.import_bundle(icc, genuine)
     assert str(security_scanner(icc).scan(forged_badge).verdict.reason) == "unknown_key"
 
@@ -155,18 +204,35 @@ def test_forged_operator_revocation_badge_and_import_events_are_refused(westin, 
     header, *lines = bundle_lines(genuine)
     seq, prev = head_of(westin, westin.station_id)
     forgeries = {
-        "operator_added": ({"name": "maria", "role": "supervisor",
-                            "pin_hash": credentials.hash_secret("attacker-owns-this-now", "supervisor")}, "supervisor"),
+        "operator_added": (
+            {
+                "name": "maria",
+                "role": "supervisor",
+                "pin_hash": credentials.hash_secret("attacker-owns-this-now", "supervisor"),
+            },
+            "supervisor",
+        ),
         "badge_revoked": ({"serial": badge.serial, "participant_id": "CH-1", "reason": "replaced"}, "clerk"),
-        "badge_issued": ({"serial": "AAAABBBB", "participant_id": "CH-2", "issue_no": 1, "key_id": westin.key_id,
-                          "token": "A" * 120}, "clerk"),
-        "accreditation_imported": ({"revision": "2099-01-01T00:00:00Z",
-                                    "rows": [participant_row("CH-2", "\x1b[2J\x1b[31mOWNED", "x")]}, "supervisor"),
+        "badge_issued": (
+            {
+                "serial": "AAAABBBB",
+                "participant_id": "CH-2",
+                "issue_no": 1,
+                "key_id": westin.key_id,
+                "token": "A" * 120,
+            },
+            "clerk",
+        ),
+        "accreditation_imported": (
+            {"revision": "2099-01-01T00:00:00Z", "rows": [participant_row("CH-2", "\x1b[2J\x1b[31mOWNED", "x")]},
+            "supervisor",
+        ),
     }
     for kind, (payload, role) in forgeries.items():
         for sealed in (None, Ed25519PrivateKey.generate()):
-            event = forged_event(westin.station_id, seq + 1, kind, payload, prev_hash=prev, operator_role=role,
-                                 key=sealed)
+            event = forged_event(
+                westin.station_id, seq + 1, kind, payload, prev_hash=prev, operator_role=role, key=sealed
+            )
             write_bundle(tmp_path / f"{kind}.rdb", header, [*lines, event])
             refused_bundle(icc, tmp_path / f"{kind}.rdb", "refused, nothing was imported")
     # Nothing of it took: the genuine bundle imports and the real badge is valid, the PIN is Maria's.
@@ -184,10 +250,20 @@ def test_an_edited_genuine_event_is_found_wherever_it_is(westin, icc, tmp_path):
     bundles.export_bundle(westin, genuine)
     header, *lines = bundle_lines(genuine)
     new_here = [i for i, line in enumerate(lines) if line["id"] not in event_ids(icc)]  # (the rest icc holds)
-    edits = [("payload", lambda e: {**e["payload"], "participant_id": "CH-3"} if "participant_id" in e["payload"]
-              else {**e["payload"], "x": 1}),
-             ("operator", lambda e: "maria"), ("operator_role", lambda e: "supervisor"),
-             ("recorded_at", lambda e: "2017-12-04T15:00:00.000001Z"), ("kind", lambda e: "badge_printed")]
+    edits = [
+        (
+            "payload",
+            lambda e: (
+                {**e["payload"], "participant_id": "CH-3"}
+                if "participant_id" in e["payload"]
+                else {**e["payload"], "x": 1}
+            ),
+        ),
+        ("operator", lambda e: "maria"),
+        ("operator_role", lambda e: "supervisor"),
+        ("recorded_at", lambda e: "2017-12-04T15:00:00.000001Z"),
+        ("kind", lambda e: "badge_printed"),
+    ]
     for index in (new_here[0], new_here[len(new_here) // 2], new_here[-1]):
         for field, change in edits:
             edited = [dict(line) for line in lines]
@@ -207,16 +283,23 @@ def test_a_stolen_scan_laptop_key_cannot_add_operators_or_revoke_badges(westin, 
         bundles.import_bundle(bus, tmp_path / "w.rdb")
         # The thief writes with the station's own code path bypassed: straight into its store.
         with bus.transaction() as session:
-            eventlog.append(session, station_id=bus.station_id, operator="bruno", operator_role="marshal",
-                            kind="badge_revoked", payload={"serial": badge.serial, "reason": "replaced"},
-                            at=bus.clock.now())
+            eventlog.append(
+                session,
+                station_id=bus.station_id,
+                operator="bruno",
+                operator_role="marshal",
+                kind="badge_revoked",
+                payload={"serial": badge.serial, "reason": "replaced"},
+                at=bus.clock.now(),
+            )
         path = tmp_path / "bus.rdb"
         bundles.export_bundle(bus, path)
         refused_bundle(westin, path, "a bus station may not record badge_revoked")
         with pytest.raises(Exception, match="may not"):  # and regdesk itself would never have written it
             with bus.transaction() as session:
-                bus.record(session, EventKind.OPERATOR_ADDED, {"name": "evil", "role": "supervisor",
-                                                               "pin_hash": "x"}, "bruno")
+                bus.record(
+                    session, EventKind.OPERATOR_ADDED, {"name": "evil", "role": "supervisor", "pin_hash": "x"}, "bruno"
+                )
         bundles.import_bundle(icc, tmp_path / "w.rdb")
         assert str(security_scanner(icc).scan(badge.token).verdict.reason) == "valid"
     finally:
@@ -241,13 +324,16 @@ def test_random_mutations_of_a_genuine_bundle_never_change_state_unless_harmless
     before = state(icc)
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(line=st.integers(0, len(lines) - 1), position=st.integers(0, 10**6), char=st.characters(
-        codec="utf-8", exclude_categories=("Cs",)))
+    @given(
+        line=st.integers(0, len(lines) - 1),
+        position=st.integers(0, 10**6),
+        char=st.characters(codec="utf-8", exclude_categories=("Cs",)),
+    )
     def mutate(line: int, position: int, char: str) -> None:
         text_line = lines[line]
         at = position % len(text_line)
         mutated = [*lines]
-        mutated[line] = text_line[:at] + char + text_line[at + 1:]
+        mutated[line] = text_line[:at] + char + text_line[at + 1 :]
         path = tmp_path / "fuzzed.rdb"
         with gzip.open(path, "wt", encoding="utf-8") as fh:
             fh.write("\n".join([header, *mutated]) + "\n")
@@ -269,19 +355,34 @@ def test_a_rogue_hub_row_is_skipped_alerted_and_genuine_events_keep_flowing(west
     with sync.Hub(hub_url) as hub:
         sync.sync_once(westin, hub)
     seq, prev = head_of(westin, westin.station_id)
-    rogue = forged_event(westin.station_id, seq + 1, "badge_revoked",
-                         {"serial": badge.serial, "participant_id": "CH-1", "reason": "replaced"}, prev_hash=prev,
-                         operator="ana", operator_role="clerk", key=Ed25519PrivateKey.generate())
-    unknown = forged_event("99999999-2222-4333-8444-555555555555", 1, "operator_added",
-                           {"name": "maria", "role": "supervisor", "pin_hash": "scrypt$2$8$1$x$y"},
-                           prev_hash=chain.genesis_hash("99999999-2222-4333-8444-555555555555"))
+    rogue = forged_event(
+        westin.station_id,
+        seq + 1,
+        "badge_revoked",
+        {"serial": badge.serial, "participant_id": "CH-1", "reason": "replaced"},
+        prev_hash=prev,
+        operator="ana",
+        operator_role="clerk",
+        key=Ed25519PrivateKey.generate(),
+    )
+    unknown = forged_event(
+        "99999999-2222-4333-8444-555555555555",
+        1,
+        "operator_added",
+        {"name": "maria", "role": "supervisor", "pin_hash": "scrypt$2$8$1$x$y"},
+        prev_hash=chain.genesis_hash("99999999-2222-4333-8444-555555555555"),
+    )
     engine = create_engine(hub_url)
     with engine.begin() as conn:
         for row in (rogue, unknown):
-            conn.execute(text(
-                "INSERT INTO hub_events (id, station_id, seq, recorded_at, operator, operator_role, kind, payload, "
-                "prev_hash, seal) VALUES (:id, :station_id, :seq, :recorded_at, :operator, :operator_role, :kind, "
-                ":payload, :prev_hash, :seal)"), {**row, "payload": canonical_json(row["payload"])})
+            conn.execute(
+                text(
+                    "INSERT INTO hub_events (id, station_id, seq, recorded_at, operator, operator_role, kind, payload, "
+                    "prev_hash, seal) VALUES (:id, :station_id, :seq, :recorded_at, :operator, :operator_role, :kind, "
+                    ":payload, :prev_hash, :seal)"
+                ),
+                {**row, "payload": canonical_json(row["payload"])},
+            )
     engine.dispose()
     issue(westin, "NG-1")  # genuine events after the rogue rows
     with sync.Hub(hub_url) as hub:
@@ -294,7 +395,9 @@ def test_a_rogue_hub_row_is_skipped_alerted_and_genuine_events_keep_flowing(west
     assert event_ids(westin) <= event_ids(icc)  # everything genuine arrived
     assert str(security_scanner(icc).scan(badge.token).verdict.reason) == "valid"  # the rogue revocation did not
     reasons = " | ".join(a["reason"] for a in alerts(icc))
-    assert "(badge_revoked) is not in the station's signed chain" in reasons or "(badge_revoked) carries a seal" in reasons
+    assert (
+        "(badge_revoked) is not in the station's signed chain" in reasons or "(badge_revoked) carries a seal" in reasons
+    )
     assert "station 99999999 (operator_added)" in reasons and "not station_created" in reasons
     from regdesk.services.merge import held_count
 
@@ -345,9 +448,14 @@ def test_a_revoked_desk_is_cut_off_everywhere(westin, icc, tmp_path, clock):
     supervisor = make_station(tmp_path, "Supervisor", "supervisor", clock)
     try:
         bundles.import_bundle(supervisor, tmp_path / "w1.rdb")
-        revocation = provisioning.revoke(supervisor, "Westin desk 1", by=SUPERVISOR_SESSION,
-                                         reason="laptop stolen at the Melia", root_passphrase=ROOT_PASSPHRASE,
-                                         root_key_file=exported_root_key(supervisor))
+        revocation = provisioning.revoke(
+            supervisor,
+            "Westin desk 1",
+            by=SUPERVISOR_SESSION,
+            reason="laptop stolen at the Melia",
+            root_passphrase=ROOT_PASSPHRASE,
+            root_key_file=exported_root_key(supervisor),
+        )
         assert revocation.heads[westin.station_id] == head_of(supervisor, westin.station_id)[0]
         after = issue(westin, "CH-2")  # the thief goes on issuing
         bundles.export_bundle(supervisor, tmp_path / "s.rdb")
@@ -372,15 +480,26 @@ def test_only_the_root_can_revoke(westin, icc, tmp_path, clock):
         bundles.import_bundle(supervisor, tmp_path / "w.rdb")
 
         with pytest.raises(trust.TrustError, match="wrong root passphrase"):
-            provisioning.revoke(supervisor, "Westin desk 1", by=SUPERVISOR_SESSION, reason="laptop stolen today",
-                                root_passphrase="guessing the root", root_key_file=exported_root_key(supervisor))
+            provisioning.revoke(
+                supervisor,
+                "Westin desk 1",
+                by=SUPERVISOR_SESSION,
+                reason="laptop stolen today",
+                root_passphrase="guessing the root",
+                root_key_file=exported_root_key(supervisor),
+            )
         from regdesk.errors import NotAllowed
         from regdesk.services.operators import OperatorSession
 
         with pytest.raises(NotAllowed):
-            provisioning.revoke(supervisor, "Westin desk 1", by=OperatorSession("ana", "clerk"),
-                                reason="laptop stolen today", root_passphrase=ROOT_PASSPHRASE,
-                                root_key_file=exported_root_key(supervisor))
+            provisioning.revoke(
+                supervisor,
+                "Westin desk 1",
+                by=OperatorSession("ana", "clerk"),
+                reason="laptop stolen today",
+                root_passphrase=ROOT_PASSPHRASE,
+                root_key_file=exported_root_key(supervisor),
+            )
     finally:
         supervisor.close()
 
@@ -434,11 +553,21 @@ def test_supervisor_credentials_are_passphrases_hashed_to_outlast_a_cpu_year(tmp
     import subprocess
     import sys
 
-    measured = subprocess.run([sys.executable, "-c", (
-        "import hashlib, time; from regdesk.domain import credentials as c; k = c.PASSPHRASE_COST; "
-        "t = time.process_time(); hashlib.scrypt(b'guess', salt=b's' * 16, n=k.n, r=k.r, p=k.p, "
-        "maxmem=2 * k.memory, dklen=32); print(k.n, k.memory, time.process_time() - t, c.MIN_COST['passphrase'])")],
-        capture_output=True, text=True, check=True).stdout.split()
+    measured = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import hashlib, time; from regdesk.domain import credentials as c; k = c.PASSPHRASE_COST; "
+                "t = time.process_time(); hashlib.scrypt(b'guess', salt=b's' * 16, n=k.n, r=k.r, p=k.p, "
+                "maxmem=2 * k.memory, dklen=32); "
+                "print(k.n, k.memory, time.process_time() - t, c.MIN_COST['passphrase'])"
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     n, memory, per_guess, floor = int(measured[0]), int(measured[1]), float(measured[2]), int(measured[3])
     assert n >= 2**17 and memory >= 128 * 2**20 and floor == n
     assert per_guess * 2**credentials.PASSPHRASE_MIN_BITS / (365 * 24 * 3600) > 1
@@ -449,9 +578,15 @@ def test_supervisor_credentials_are_passphrases_hashed_to_outlast_a_cpu_year(tmp
 
 
 def test_a_join_file_is_nothing_without_its_code(westin, tmp_path, clock):
-    made = provisioning.provision(westin, role="security", name="ICC lane 3", by=SUPERVISOR_SESSION,
-                                  root_passphrase=ROOT_PASSPHRASE, root_key_file=exported_root_key(westin),
-                                  out=tmp_path / "lane.join")
+    made = provisioning.provision(
+        westin,
+        role="security",
+        name="ICC lane 3",
+        by=SUPERVISOR_SESSION,
+        root_passphrase=ROOT_PASSPHRASE,
+        root_key_file=exported_root_key(westin),
+        out=tmp_path / "lane.join",
+    )
     data = made.join_file.read_bytes()
     assert b"scrypt$" not in data and b"Muster" not in data and b"PRIVATE" not in data
     from regdesk.domain import secretbox
@@ -473,8 +608,12 @@ def test_the_verifying_merge_accepts_a_genuine_chain_delivered_backwards(westin,
     with westin.sessions() as session:
         items = [incoming_from_row(row[1:]) for row in travelling_rows(session)]
     with icc.transaction() as session:
-        result = merge(session, list(reversed(items)), TrustContext(icc.config.code, icc.root_public_key,
-                                                                    icc.station_id), strict=True)
+        result = merge(
+            session,
+            list(reversed(items)),
+            TrustContext(icc.config.code, icc.root_public_key, icc.station_id),
+            strict=True,
+        )
     assert not result.rejected and event_ids(westin) <= event_ids(icc)
     _ = format_utc, secret_of  # (imported for the helpers above)
 
@@ -488,9 +627,20 @@ async def test_supervisors_see_security_alerts_on_their_screen(westin, icc, tmp_
     bundles.export_bundle(westin, genuine)
     header, *lines = bundle_lines(genuine)
     seq, prev = head_of(westin, westin.station_id)
-    write_bundle(tmp_path / "forged.rdb", header, [*lines, forged_event(
-        westin.station_id, seq + 1, "operator_added", {"name": "eve", "role": "supervisor", "pin_hash": "x"},
-        prev_hash=prev)])
+    write_bundle(
+        tmp_path / "forged.rdb",
+        header,
+        [
+            *lines,
+            forged_event(
+                westin.station_id,
+                seq + 1,
+                "operator_added",
+                {"name": "eve", "role": "supervisor", "pin_hash": "x"},
+                prev_hash=prev,
+            ),
+        ],
+    )
     with pytest.raises(bundles.BundleError):
         bundles.import_bundle(icc, tmp_path / "forged.rdb")
     supervisor = make_station(tmp_path, "Supervisor", "supervisor", icc.clock)

@@ -21,9 +21,9 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import sqlite3
 import sys
 import traceback
-import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -57,8 +57,11 @@ def _badge_work(station, prefix: str):  # type: ignore[no-untyped-def]
 
     with station.sessions() as s:
         holders = set(s.execute(select(Badge.participant_id)).scalars())
-        people = [p for p in s.execute(select(Participant.accreditation_id).order_by(
-            Participant.accreditation_id)).scalars() if p.startswith(prefix)]
+        people = [
+            p
+            for p in s.execute(select(Participant.accreditation_id).order_by(Participant.accreditation_id)).scalars()
+            if p.startswith(prefix)
+        ]
     for pid in people:
         if pid not in holders:
             yield pid, False
@@ -79,8 +82,9 @@ def _write_export(path: Path, upto: int) -> None:
 
     with path.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
-        out.writerow(["accreditation_id", "family_name", "given_names", "category", "delegation",
-                      "delegation_role", "status"])
+        out.writerow(
+            ["accreditation_id", "family_name", "given_names", "category", "delegation", "delegation_role", "status"]
+        )
         for i in range(1, upto + 1):
             out.writerow([f"IMP-{i:05d}", f"Família{i}", "Ana María", "UN", "UNHCR", "member", "accredited"])
 

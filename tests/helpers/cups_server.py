@@ -34,8 +34,10 @@ import pytest
 # Debian/Ubuntu: cups-daemon (cupsd), cups-client (lp, lpstat, lpadmin, cupsenable, cupsdisable).
 CUPS_PACKAGES = "cups-daemon cups-client"
 CUPS_PROGRAMS = ("cupsd", "lp", "lpstat", "lpadmin", "cupsenable", "cupsdisable")
-MISSING = ("the printing tests run a real CUPS and need {missing}; install them with "
-           f"`sudo apt-get install {CUPS_PACKAGES}` (Debian/Ubuntu)")
+MISSING = (
+    "the printing tests run a real CUPS and need {missing}; install them with "
+    f"`sudo apt-get install {CUPS_PACKAGES}` (Debian/Ubuntu)"
+)
 START_TIMEOUT = 10.0
 
 BACKEND = """#!/bin/sh
@@ -76,8 +78,10 @@ def _die_with_parent():
 
 
 def which_missing() -> list[str]:
-    found = {name: shutil.which(name) or (shutil.which(name, path="/usr/sbin:/sbin") if name == "cupsd" else None)
-             for name in CUPS_PROGRAMS}
+    found = {
+        name: shutil.which(name) or (shutil.which(name, path="/usr/sbin:/sbin") if name == "cupsd" else None)
+        for name in CUPS_PROGRAMS
+    }
     return [name for name, path in found.items() if path is None]
 
 
@@ -96,8 +100,14 @@ class CupsServer:
         return {"CUPS_SERVER": str(self.socket)}
 
     def run(self, *argv: str) -> str:
-        done = subprocess.run(list(argv), capture_output=True, text=True, timeout=20, check=False,
-                              env={**os.environ, **self.env, "LANG": "C", "LC_ALL": "C"})
+        done = subprocess.run(
+            list(argv),
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+            env={**os.environ, **self.env, "LANG": "C", "LC_ALL": "C"},
+        )
         if done.returncode != 0:
             raise AssertionError(f"{' '.join(argv)} failed: {done.stderr.strip() or done.stdout.strip()}")
         return done.stdout
@@ -119,33 +129,76 @@ class CupsServer:
         else:
             user = pwd.getpwuid(os.geteuid()).pw_name
             group = grp.getgrgid(os.getegid()).gr_name
-        (self.root / "cups-files.conf").write_text("\n".join([
-            f"ServerRoot {self.root}", f"ServerBin {self.root / 'bin'}", "DataDir /usr/share/cups",
-            f"RequestRoot {self.root / 'spool'}", f"CacheDir {self.root / 'cache'}",
-            f"StateDir {self.root / 'state'}", f"TempDir {self.root / 'tmp'}",
-            f"AccessLog {self.root / 'log/access_log'}", f"ErrorLog {self.root / 'log/error_log'}",
-            f"PageLog {self.root / 'log/page_log'}", f"Printcap {self.root / 'printcap'}",
-            "FileDevice No", f"User {user}", f"Group {group}", ""]), encoding="utf-8")
-        (self.root / "cupsd.conf").write_text("\n".join([
-            f"Listen {self.socket}", "LogLevel warn", "Browsing No", "WebInterface No",
-            "DefaultAuthType None", "MaxJobs 0", "PreserveJobHistory No",
-            "<Location />", "Order allow,deny", "Allow all", "</Location>",
-            "<Policy default>", "<Limit All>", "Order deny,allow", "</Limit>", "</Policy>", ""]), encoding="utf-8")
+        (self.root / "cups-files.conf").write_text(
+            "\n".join(
+                [
+                    f"ServerRoot {self.root}",
+                    f"ServerBin {self.root / 'bin'}",
+                    "DataDir /usr/share/cups",
+                    f"RequestRoot {self.root / 'spool'}",
+                    f"CacheDir {self.root / 'cache'}",
+                    f"StateDir {self.root / 'state'}",
+                    f"TempDir {self.root / 'tmp'}",
+                    f"AccessLog {self.root / 'log/access_log'}",
+                    f"ErrorLog {self.root / 'log/error_log'}",
+                    f"PageLog {self.root / 'log/page_log'}",
+                    f"Printcap {self.root / 'printcap'}",
+                    "FileDevice No",
+                    f"User {user}",
+                    f"Group {group}",
+                    "",
+                ]
+            ),
+            encoding="utf-8",
+        )
+        (self.root / "cupsd.conf").write_text(
+            "\n".join(
+                [
+                    f"Listen {self.socket}",
+                    "LogLevel warn",
+                    "Browsing No",
+                    "WebInterface No",
+                    "DefaultAuthType None",
+                    "MaxJobs 0",
+                    "PreserveJobHistory No",
+                    "<Location />",
+                    "Order allow,deny",
+                    "Allow all",
+                    "</Location>",
+                    "<Policy default>",
+                    "<Limit All>",
+                    "Order deny,allow",
+                    "</Limit>",
+                    "</Policy>",
+                    "",
+                ]
+            ),
+            encoding="utf-8",
+        )
         for path in self.root.rglob("*"):  # cupsd refuses group/other-writable config and programs
             if not path.is_symlink():
                 path.chmod(path.stat().st_mode & ~0o022)
         self.root.chmod(0o755)
         self.process = subprocess.Popen(
             [cupsd, "-f", "-c", str(self.root / "cupsd.conf"), "-s", str(self.root / "cups-files.conf")],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(self.root / "log/stderr", "wb"),
-            env={**os.environ, "LANG": "C"}, preexec_fn=_die_with_parent())
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.root / "log/stderr", "wb"),
+            env={**os.environ, "LANG": "C"},
+            preexec_fn=_die_with_parent(),
+        )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 break
             if self.socket.exists():
-                done = subprocess.run(["lpstat", "-r"], capture_output=True, text=True, check=False,
-                                      env={**os.environ, **self.env, "LANG": "C"})
+                done = subprocess.run(
+                    ["lpstat", "-r"],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    env={**os.environ, **self.env, "LANG": "C"},
+                )
                 if "scheduler is running" in done.stdout:
                     return
             time.sleep(0.05)
@@ -186,8 +239,10 @@ class CupsServer:
             if len(files) >= count:
                 return files
             time.sleep(0.05)
-        raise AssertionError(f"queue {name}: {len(self.printed(name))} job(s) came out, expected {count}; "
-                             f"lpstat says: {self.run('lpstat', '-l', '-p', name, '-o', name).strip()}")
+        raise AssertionError(
+            f"queue {name}: {len(self.printed(name))} job(s) came out, expected {count}; "
+            f"lpstat says: {self.run('lpstat', '-l', '-p', name, '-o', name).strip()}"
+        )
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

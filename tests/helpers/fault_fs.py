@@ -75,16 +75,31 @@ def main() -> None:
         fill(disk)
     else:
         raise SystemExit(f"unknown fault {fault}")
-    done = subprocess.run([sys.executable, "-m", "regdesk", "--data-dir", str(station), *args],
-                          capture_output=True, text=True, input=os.environ.get("FAULT_STDIN", ""), timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "regdesk", "--data-dir", str(station), *args],
+        capture_output=True,
+        text=True,
+        input=os.environ.get("FAULT_STDIN", ""),
+        timeout=120,
+    )
     if fault == "full":
         (disk / "filler").unlink()
         free = shutil.disk_usage(disk).free
     else:
         run("umount", str(station))
         free = None
-    print(json.dumps({"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr,
-                      "before": before, "after": fingerprint(station), "free_after_unfill": free}))
+    print(
+        json.dumps(
+            {
+                "returncode": done.returncode,
+                "stdout": done.stdout,
+                "stderr": done.stderr,
+                "before": before,
+                "after": fingerprint(station),
+                "free_after_unfill": free,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

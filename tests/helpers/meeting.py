@@ -61,9 +61,16 @@ def founder(base: Path, clock: Clock) -> Station:
         if (folder / "station.db").exists():
             station = open_station(folder, clock=clock)
         else:
-            station = found_meeting(folder, EVENT_TOML, root_passphrase=ROOT_PASSPHRASE, supervisor=SUPERVISOR,
-                                    supervisor_secret=SUPERVISOR_SECRET, role="supervisor", name="Meeting founder",
-                                    clock=clock)
+            station = found_meeting(
+                folder,
+                EVENT_TOML,
+                root_passphrase=ROOT_PASSPHRASE,
+                supervisor=SUPERVISOR,
+                supervisor_secret=SUPERVISOR_SECRET,
+                role="supervisor",
+                name="Meeting founder",
+                clock=clock,
+            )
             for name, (role, secret) in CREW.items():
                 operators.add_operator(station, name, role, secret, by=SUPERVISOR)
         _FOUNDERS[base] = station
@@ -81,8 +88,9 @@ def enrol(base: Path, folder: Path, *, role: str, name: str, clock: Clock) -> St
     """A station of the meeting under `base`, provisioned by its founder with a join file."""
     root = founder(base, clock)
     join_file = base / f".{folder.name}.join"
-    provisioned = provisioning.provision(root, role=role, name=name, by=SUPERVISOR_SESSION,
-                                         root_passphrase=ROOT_PASSPHRASE, out=join_file)
+    provisioned = provisioning.provision(
+        root, role=role, name=name, by=SUPERVISOR_SESSION, root_passphrase=ROOT_PASSPHRASE, out=join_file
+    )
     result = provisioning.join_station(folder, code=provisioned.code, join_file=join_file, clock=clock)
     join_file.unlink()
     return result.station
@@ -94,8 +102,14 @@ def close_founders() -> None:
     _FOUNDERS.clear()
 
 
-def init_station(data_dir: Path, event_path: Path = EVENT_TOML, *, role: str = "desk", name: str | None = None,
-                 clock: Clock | None = None) -> Station:
+def init_station(
+    data_dir: Path,
+    event_path: Path = EVENT_TOML,
+    *,
+    role: str = "desk",
+    name: str | None = None,
+    clock: Clock | None = None,
+) -> Station:
     """A station for a test: enrolled in the meeting of its folder's parent, or, for other event
     settings, founding a meeting of its own (a station of another meeting)."""
     from regdesk.clock import SystemClock
@@ -105,8 +119,16 @@ def init_station(data_dir: Path, event_path: Path = EVENT_TOML, *, role: str = "
     name = name or f"{role} {data_dir.name}"
     if Path(event_path).resolve() == EVENT_TOML.resolve():
         return enrol(data_dir.parent, data_dir, role=role, name=name, clock=clock)
-    station = found_meeting(data_dir, event_path, root_passphrase=ROOT_PASSPHRASE, supervisor=SUPERVISOR,
-                            supervisor_secret=SUPERVISOR_SECRET, role=role, name=name, clock=clock)
+    station = found_meeting(
+        data_dir,
+        event_path,
+        root_passphrase=ROOT_PASSPHRASE,
+        supervisor=SUPERVISOR,
+        supervisor_secret=SUPERVISOR_SECRET,
+        role=role,
+        name=name,
+        clock=clock,
+    )
     for crew_name, (crew_role, secret) in CREW.items():
         if role in ("desk", "supervisor"):
             operators.add_operator(station, crew_name, crew_role, secret, by=SUPERVISOR)
@@ -126,8 +148,9 @@ def transfer(source: Station, target: Station, *, reverse: bool = False) -> int:
     if reverse:
         items.reverse()
     with target.transaction() as session:
-        result = merge(session, items, TrustContext(target.config.code, target.root_public_key, target.station_id),
-                       strict=False)
+        result = merge(
+            session, items, TrustContext(target.config.code, target.root_public_key, target.station_id), strict=False
+        )
     assert not result.rejected, summarise(result.rejected)
     return result.added_count
 

@@ -4,23 +4,15 @@ check-digit routine written here from the standard (not regdesk's own)."""
 from __future__ import annotations
 
 # ICAO Doc 9303 part 4, Appendix A (TD3, the passport of Anna Maria Eriksson of Utopia).
-TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
-       "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
+TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
 # Part 5 (TD1 card) and part 6 (TD2 card) of the same holder.
-TD1 = ("I<UTOD231458907<<<<<<<<<<<<<<<",
-       "7408122F1204159UTO<<<<<<<<<<<6",
-       "ERIKSSON<<ANNA<MARIA<<<<<<<<<<")
-TD2 = ("I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<",
-       "D231458907UTO7408122F1204159<<<<<<<6")
+TD1 = ("I<UTOD231458907<<<<<<<<<<<<<<<", "7408122F1204159UTO<<<<<<<<<<<6", "ERIKSSON<<ANNA<MARIA<<<<<<<<<<")
+TD2 = ("I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<", "D231458907UTO7408122F1204159<<<<<<<6")
 # Part 11, Appendix D.2: a TD1 card whose number (D23145890734) is longer than its field.
-TD1_LONG = ("I<UTOD23145890<7349<<<<<<<<<<<",
-            "3407127M9507122UTO<<<<<<<<<<<2",
-            "STEVENSON<<PETER<JOHN<<<<<<<<<")
-TD2_LONG = ("I<UTOSTEVENSON<<PETER<JOHN<<<<<<<<<<",
-            "D23145890<UTO3407127M95071227349<<<8")
+TD1_LONG = ("I<UTOD23145890<7349<<<<<<<<<<<", "3407127M9507122UTO<<<<<<<<<<<2", "STEVENSON<<PETER<JOHN<<<<<<<<<")
+TD2_LONG = ("I<UTOSTEVENSON<<PETER<JOHN<<<<<<<<<<", "D23145890<UTO3407127M95071227349<<<8")
 # An MRV-A visa (part 7): not an identity document.
-VISA = ("V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
-        "L8988901C4XXX4009078F96121096ZE184226B<<<<<<")
+VISA = ("V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L8988901C4XXX4009078F96121096ZE184226B<<<<<<")
 
 
 def typed(lines: tuple[str, ...] | list[str], end: str = "\r") -> str:
@@ -34,8 +26,18 @@ def digit(text: str) -> str:
     return str(sum(values[ch] * weights[i % 3] for i, ch in enumerate(text)) % 10)
 
 
-def passport(surname: str, given: str, number: str, *, state: str = "CHE", nationality: str | None = None,
-             birth: str = "650312", sex: str = "M", expiry: str = "251130", personal: str = "") -> tuple[str, str]:
+def passport(
+    surname: str,
+    given: str,
+    number: str,
+    *,
+    state: str = "CHE",
+    nationality: str | None = None,
+    birth: str = "650312",
+    sex: str = "M",
+    expiry: str = "251130",
+    personal: str = "",
+) -> tuple[str, str]:
     """A TD3 passport with every check digit right."""
     nationality = nationality or state
     name = (surname.replace(" ", "<") + "<<" + given.replace(" ", "<"))[:39].ljust(39, "<")
@@ -43,7 +45,9 @@ def passport(surname: str, given: str, number: str, *, state: str = "CHE", natio
     number_field = number.ljust(9, "<")
     personal_field = personal.ljust(14, "<")
     personal_digit = digit(personal_field) if personal else "<"
-    line2 = (f"{number_field}{digit(number_field)}{nationality.ljust(3, '<')}{birth}{digit(birth)}{sex}"
-             f"{expiry}{digit(expiry)}{personal_field}{personal_digit}")
+    line2 = (
+        f"{number_field}{digit(number_field)}{nationality.ljust(3, '<')}{birth}{digit(birth)}{sex}"
+        f"{expiry}{digit(expiry)}{personal_field}{personal_digit}"
+    )
     composite = line2[0:10] + line2[13:20] + line2[21:43]
     return line1, line2 + digit(composite)

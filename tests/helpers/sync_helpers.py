@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from meeting import enrol
 from sqlalchemy import func, select
 
 from conftest import local, participant_row, seed_participants
-from meeting import enrol
 from regdesk.clock import FixedClock
 from regdesk.services import desk
 from regdesk.services.scanning import Scanner, ScanPoint

@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from scan_helpers import photos_settled
+from test_tui_desk import LAUBER, clock, demo_template, participant_id_of, text_of, wait_until  # noqa: F401
 from textual.widgets import Input
 
 from regdesk.domain import token as tokens
@@ -31,9 +33,6 @@ from regdesk.tui.dialogs.message import MessageDialog
 from regdesk.tui.dialogs.override import OverrideDialog
 from regdesk.tui.screens.desk import DeskScreen
 from regdesk.tui.screens.login import LoginScreen
-
-from scan_helpers import photos_settled
-from test_tui_desk import LAUBER, clock, demo_template, participant_id_of, text_of, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.xdist_group("snapshots")
 
@@ -187,17 +186,24 @@ def test_dialog_supervisor_override(snap_compare, station, size, clock):  # noqa
 
     clock.set(local("2017-12-05T15:20"))  # collection closed: a supervisor may override
     checked(station)
-    run = steps(search("lauber", LAUBER), press_until("f3", outcome_says("NOT ISSUED"), "refusal"),
-                press_until("f6", dialog_open(OverrideDialog), "override dialog"))
+    run = steps(
+        search("lauber", LAUBER),
+        press_until("f3", outcome_says("NOT ISSUED"), "refusal"),
+        press_until("f6", dialog_open(OverrideDialog), "override dialog"),
+    )
     assert snap_compare(desk_app(station), terminal_size=size, run_before=run)
 
 
 @SIZES
 def test_dialog_message(snap_compare, station, size):
     async def show(pilot) -> None:
-        pilot.app.push_screen(MessageDialog("Automatic backup failed",
-                                            "The backup folder is full. Free some space, then restart regdesk.",
-                                            error=True))
+        pilot.app.push_screen(
+            MessageDialog(
+                "Automatic backup failed",
+                "The backup folder is full. Free some space, then restart regdesk.",
+                error=True,
+            )
+        )
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, MessageDialog), "message dialog")
 
     assert snap_compare(desk_app(station), terminal_size=size, run_before=steps(show))

@@ -4,14 +4,13 @@ and 140×45 (see test_snapshots.py for how the pictures are kept steady and rewr
 from __future__ import annotations
 
 import pytest
-
-from regdesk.tui.dialogs.collection import CollectionDialog
-from regdesk.tui.widgets.photo import PhotoView
-
 from mrz_helpers import passport
 from test_snapshots import SIZES, desk_app, outcome_says, search, station, steady_pictures, steps  # noqa: F401
 from test_tui_desk import LAUBER, clock, demo_template, text_of, wait_until  # noqa: F401
 from test_tui_mrz import keys
+
+from regdesk.tui.dialogs.collection import CollectionDialog
+from regdesk.tui.widgets.photo import PhotoView
 
 pytestmark = pytest.mark.xdist_group("snapshots")
 
@@ -21,8 +20,7 @@ def open_collection(pilot_query: str, name: str):
         await search(pilot_query, name)(pilot)
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, CollectionDialog), "collection dialog")
-        await pilot.press("space", "down", "space", "down", "space", "tab", "tab", *"4821", "enter",
-                          *"NV 045/2017")
+        await pilot.press("space", "down", "space", "down", "space", "tab", "tab", *"4821", "enter", *"NV 045/2017")
 
     return run
 
@@ -40,7 +38,13 @@ def test_desk_after_a_passport_read(snap_compare, station, size):  # noqa: F811
         await wait_until(pilot, lambda: outcome_says("PASSPORT READ")(pilot.app), "the read")
         await wait_until(pilot, lambda: LAUBER in text_of(pilot.app.screen, "#detail-name"), "Lauber's card")
         if pilot.app.size.width >= 110:  # the wide card shows his photo: wait until it is his that is drawn
-            await wait_until(pilot, lambda: any(view.shown_for == "GCM17-000361" and view.query(".photo-image").first().display
-                                                for view in pilot.app.screen.query(PhotoView)), "Lauber's photo")
+            await wait_until(
+                pilot,
+                lambda: any(
+                    view.shown_for == "GCM17-000361" and view.query(".photo-image").first().display
+                    for view in pilot.app.screen.query(PhotoView)
+                ),
+                "Lauber's photo",
+            )
 
     assert snap_compare(desk_app(station), terminal_size=size, run_before=steps(read))

@@ -6,7 +6,6 @@ kept steady and rewritten."""
 from __future__ import annotations
 
 import pytest
-
 from test_snapshots import (  # noqa: F401
     SIZES,
     checked,
@@ -47,7 +46,10 @@ def test_desk_printer_stopped(snap_compare, station, stopped_printer, size):  # 
 @SIZES
 def test_desk_badge_not_printed_on_a_stopped_printer(snap_compare, station, stopped_printer, size):  # noqa: F811
     checked(station)
-    run = steps(printer_line_says("Badge_B: idle"), search("lauber", LAUBER),
-                press_until("f3", outcome_says("NOT PRINTED"), "print failure"),
-                printer_line_says("retry"))
+    run = steps(
+        printer_line_says("Badge_B: idle"),
+        search("lauber", LAUBER),
+        press_until("f3", outcome_says("NOT PRINTED"), "print failure"),
+        printer_line_says("retry"),
+    )
     assert snap_compare(desk_app(station), terminal_size=size, run_before=run)

@@ -15,8 +15,20 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from scan_helpers import (
+    PEOPLE,
+    copy_log,
+    issue_badges,
+    photos_settled,
+    post_keys,
+    prepared_desk,
+    scan_station,
+    wait_for,
+)
+from sync_helpers import make_station
 from textual.widgets import Input
 
+from conftest import EVENT_TOML, local, seed_participants
 from regdesk.clock import FixedClock
 from regdesk.domain import token as tokens
 from regdesk.services import desk, scanning
@@ -31,10 +43,6 @@ from regdesk.tui.screens.security import SecurityScreen
 from regdesk.tui.screens.supervisor import SupervisorScreen
 from regdesk.tui.widgets.keyed_table import KeyedTable
 from regdesk.tui.widgets.photo import PhotoView
-
-from conftest import EVENT_TOML, local, seed_participants
-from scan_helpers import PEOPLE, copy_log, photos_settled, issue_badges, post_keys, prepared_desk, scan_station, wait_for
-from sync_helpers import make_station
 
 pytestmark = [pytest.mark.xdist_group("snapshots_scan"), pytest.mark.slow]
 
@@ -52,8 +60,11 @@ def fixed_randomness(monkeypatch):
     serials = itertools.count(1)
     keys = itertools.count(1)
     monkeypatch.setattr(tokens, "new_serial", lambda: tokens._b32(next(serials).to_bytes(tokens.SERIAL_BYTES, "big")))
-    monkeypatch.setattr(tokens, "generate_signing_key", lambda: Ed25519PrivateKey.from_private_bytes(
-        hashlib.sha256(f"snapshot key {next(keys)}".encode()).digest()))
+    monkeypatch.setattr(
+        tokens,
+        "generate_signing_key",
+        lambda: Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"snapshot key {next(keys)}".encode()).digest()),
+    )
 
 
 @pytest.fixture
@@ -101,9 +112,11 @@ def runner(*steps: Step) -> Callable[..., Awaitable[None]]:
 def ready(cls) -> Step:
     async def step(pilot) -> None:
         app = pilot.app
-        await wait_for(pilot, lambda: isinstance(app.screen, cls) and getattr(app.screen, "scanner_info", True),
-                       cls.__name__)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, cls) and getattr(app.screen, "scanner_info", True), cls.__name__
+        )
         still(app)
+
     return step
 
 
@@ -117,6 +130,7 @@ def scan(badge_tokens: list[str]) -> Step:
             before += 1
         # The holder's photo is read after the verdict is painted: wait for it (same pixels every run).
         await wait_for(pilot, lambda: not screen.query_one(PhotoView).loading, "the photo")
+
     return step
 
 
@@ -125,6 +139,7 @@ def press(*keys: str, until: Callable | None = None) -> Step:
         await pilot.press(*keys)
         if until is not None:
             await wait_for(pilot, lambda: until(pilot.app), f"after {keys}")
+
     return step
 
 
@@ -133,6 +148,7 @@ def push(make_screen: Callable) -> Step:
         app = pilot.app
         app.push_screen(make_screen(app))
         await wait_for(pilot, lambda: len(app.screen_stack) > 1, "the dialog")
+
     return step
 
 
@@ -147,9 +163,12 @@ def modal(app) -> bool:
 def test_security_lane(snap_compare, scene, size, state):
     security = lane(scene, "security", "ICC main 1", "2017-12-04T08:40")
     b = scene["badges"]
-    scans = {"idle": [], "valid": [b["JP-1"].token, b["MX-1"].token],
-             "denied": [b["MX-1"].token, b["CH-1 old"].token],
-             "repeat": [b["MX-1"].token, b["MX-1"].token]}[state]
+    scans = {
+        "idle": [],
+        "valid": [b["JP-1"].token, b["MX-1"].token],
+        "denied": [b["MX-1"].token, b["CH-1 old"].token],
+        "repeat": [b["MX-1"].token, b["MX-1"].token],
+    }[state]
     app = make_app(security, operator="sam")
     assert snap_compare(app, terminal_size=size, run_before=runner(ready(SecurityScreen), scan(scans)))
     security.close()
@@ -159,13 +178,22 @@ def test_security_lane(snap_compare, scene, size, state):
 def test_security_lane_dialogs(snap_compare, scene, size, dialog):
     security = lane(scene, "security", "ICC main 1", "2017-12-04T08:40")
     steps = {
-        "manual_entry": [press("f2", until=modal), press(*"okafor"),
-                         press(until=lambda app: app.screen.query_one("#me-results").option_count == 1)],
+        "manual_entry": [
+            press("f2", until=modal),
+            press(*"okafor"),
+            press(until=lambda app: app.screen.query_one("#me-results").option_count == 1),
+        ],
         "checkpoint": [press("f3", until=modal)],
         "quit": [press("ctrl+q", until=modal)],
-        "message": [push(lambda app: MessageDialog(
-            "Scan point not ready", "The station database is locked by a backup. Wait a moment, then scan "
-            "again; nothing was recorded.", error=True))],
+        "message": [
+            push(
+                lambda app: MessageDialog(
+                    "Scan point not ready",
+                    "The station database is locked by a backup. Wait a moment, then scan again; nothing was recorded.",
+                    error=True,
+                )
+            )
+        ],
         "lock": [push(lambda app: LockScreen(app.station, "sam"))],
     }[dialog]
     app = make_app(security, operator="sam")
@@ -198,8 +226,11 @@ def test_bus_lane(snap_compare, scene, size, state):
 def test_bus_first_sign_in_asks_the_stop(snap_compare, scene, size):
     bus = lane(scene, "bus", "Melia bus stop", "2017-12-04T07:32")
     app = make_app(bus, operator="bruno")
-    assert snap_compare(app, terminal_size=size, run_before=runner(
-        press(until=lambda app: modal(app) and app.screen.query_one("#dep-timetable").option_count)))
+    assert snap_compare(
+        app,
+        terminal_size=size,
+        run_before=runner(press(until=lambda app: modal(app) and app.screen.query_one("#dep-timetable").option_count)),
+    )
     bus.close()
 
 
@@ -232,9 +263,15 @@ def supervisor(scene):
 
 def dashboard_ready(pilot):
     app = pilot.app
-    return wait_for(pilot, lambda: isinstance(app.screen, SupervisorScreen)
-                    and app.screen.query_one("#counters", KeyedTable).row_count
-                    and app.screen.query_one("#conflict-hint").display, "the dashboard")
+    return wait_for(
+        pilot,
+        lambda: (
+            isinstance(app.screen, SupervisorScreen)
+            and app.screen.query_one("#counters", KeyedTable).row_count
+            and app.screen.query_one("#conflict-hint").display
+        ),
+        "the dashboard",
+    )
 
 
 def fixed_export_path(app) -> bool:

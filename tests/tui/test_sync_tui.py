@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from pg_fixtures import hub_url  # noqa: F401 - fixture
+from sync_helpers import event_count, issue, make_station, meeting_morning, seed, westin  # noqa: F401 (fixtures)
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 
-from conftest import local
-from pg_fixtures import hub_url  # noqa: F401 - fixture
 from regdesk.clock import FixedClock
-from regdesk.services import operators, sync
+from regdesk.services import sync
 from regdesk.tui.widgets.sync_status import SyncStatusWidget
-from sync_helpers import event_count, issue, make_station, meeting_morning, seed, westin  # noqa: F401 (fixtures)
 
 
 class Shell(App):
@@ -87,8 +86,12 @@ async def test_the_real_status_bar_carries_the_indicator(tmp_path, clock):
     try:
         app = make_app(station, operator="guard")
         async with app.run_test(size=(160, 40)) as pilot:
-            await wait_until(pilot, lambda: bool(app.screen.query("#sync-status SyncStatusWidget")),
-                             "indicator in the status bar", all_workers=False)  # the scan screen keeps a worker
+            await wait_until(
+                pilot,
+                lambda: bool(app.screen.query("#sync-status SyncStatusWidget")),
+                "indicator in the status bar",
+                all_workers=False,
+            )  # the scan screen keeps a worker
             widget = app.screen.query_one("#sync-status SyncStatusWidget")
             await wait_until(pilot, lambda: "no hub" in str(widget.render()), "no-hub text", all_workers=False)
     finally:

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from meeting import SUPERVISOR_SECRET
-
 import pytest
+from meeting import SUPERVISOR_SECRET
 from textual.widgets import DataTable, Input, Static
 
+from conftest import participant_row, seed_participants
 from regdesk.services import desk, operators
 from regdesk.tui.app import make_app
 from regdesk.tui.dialogs.lock import IdleLock, LockScreen, Unlocked
 from regdesk.tui.screens.audit import AuditScreen
-
-from conftest import participant_row, seed_participants
 
 SIZE = (150, 40)
 
 
 @pytest.fixture
 def station(desk_station):
-    seed_participants(desk_station, [participant_row("CH-1", "Lauber", "Jürg", delegation="Switzerland"),
-                                     participant_row("MX-7", "Ruiz", "Ana", delegation="Mexico", category="HC")])
+    seed_participants(
+        desk_station,
+        [
+            participant_row("CH-1", "Lauber", "Jürg", delegation="Switzerland"),
+            participant_row("MX-7", "Ruiz", "Ana", delegation="Mexico", category="HC"),
+        ],
+    )
     operators.add_operator(desk_station, "Lena Clerk", "clerk", "9753", by="maria")
     desk.record_identity_check(desk_station, "CH-1", "passport", "X99887766", "Carlos Clerk")
     desk_station.badge = desk.issue_badge(desk_station, "CH-1", operator="Carlos Clerk")

@@ -7,17 +7,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+from mrz_helpers import passport
 from sqlalchemy import select
+from test_tui_desk import clock, demo_template, text_of, wait_until  # noqa: F401
+from test_tui_mrz import keys
 
 from regdesk.services.station import Station, open_station
 from regdesk.store.models import Badge, IdentityCheck
 from regdesk.tui.app import make_app
 from regdesk.tui.dialogs.collection import CollectionDialog
 from regdesk.tui.screens.desk import DeskScreen
-
-from mrz_helpers import passport
-from test_tui_desk import clock, demo_template, text_of, wait_until  # noqa: F401
-from test_tui_mrz import keys
 
 SMALL = (80, 24)
 HEAD = "GCM17-000043"
@@ -75,8 +74,9 @@ async def test_the_head_collects_for_two_members_at_80x24(station):
         badges = held(station)
         assert badges[HEAD].collected_by == ""  # her own, in person
         members = [pid for pid, b in badges.items() if pid != HEAD]
-        assert len(members) == 2 and all(badges[p].collected_by == HEAD and badges[p].authorisation == LETTER
-                                         for p in members)
+        assert len(members) == 2 and all(
+            badges[p].collected_by == HEAD and badges[p].authorisation == LETTER for p in members
+        )
         with station.sessions() as s:
             [check] = s.execute(select(IdentityCheck)).scalars().all()
         assert (check.participant_id, check.document_last4) == (HEAD, "4821")

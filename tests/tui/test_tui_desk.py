@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 from textual import events
 
+from conftest import local, participant_row, seed_participants
 from regdesk.clock import FixedClock
 from regdesk.domain.events import EventKind
-from regdesk.services import desk
-from regdesk.services import operators
+from regdesk.services import desk, operators
 from regdesk.services.demo import DEMO_OPERATORS, build_demo_station
 from regdesk.services.station import Station, open_station
 from regdesk.store.models import Badge, EventRow, IdentityCheck, Override, Participant
@@ -24,8 +24,6 @@ from regdesk.tui.dialogs.override import OverrideDialog
 from regdesk.tui.screens.desk import DeskScreen
 from regdesk.tui.screens.login import LoginScreen
 from regdesk.tui.widgets.participant_table import ParticipantTable
-
-from conftest import local, participant_row, seed_participants
 
 SIZE = (140, 45)
 LAUBER = "Jürg Lauber"
@@ -87,8 +85,11 @@ def status_cell(screen, participant_id: str) -> str:
 
 def participant_id_of(station: Station, family: str, given: str) -> str:
     with station.sessions() as s:
-        return s.execute(select(Participant.accreditation_id).where(
-            Participant.family_name == family, Participant.given_names == given)).scalar_one()
+        return s.execute(
+            select(Participant.accreditation_id).where(
+                Participant.family_name == family, Participant.given_names == given
+            )
+        ).scalar_one()
 
 
 async def sign_in(pilot, name: str, pin: str) -> None:
@@ -103,8 +104,9 @@ async def find(pilot, query: str, expected_name: str) -> None:
     """Type a query; wait until its first result is selected and its card is on screen."""
     await pilot.press(*query)
     await wait_until(pilot, lambda: expected_name in table_names(pilot.app.screen), f"{expected_name} in results")
-    await wait_until(pilot, lambda: expected_name in text_of(pilot.app.screen, "#detail-name"),
-                     f"{expected_name}'s card")
+    await wait_until(
+        pilot, lambda: expected_name in text_of(pilot.app.screen, "#detail-name"), f"{expected_name}'s card"
+    )
 
 
 async def select_lauber(pilot) -> None:
@@ -219,8 +221,11 @@ async def test_find_check_id_issue_and_print(station):
         assert (check.document_type, check.document_last4, check.operator) == ("passport", "4821", "ana")
 
         await pilot.press("f3")
-        await wait_until(pilot, lambda: "ISSUED as PDF" in text_of(screen, "#outcome") or "NOT PRINTED" in text_of(
-            screen, "#outcome"), "issue and print finished")
+        await wait_until(
+            pilot,
+            lambda: "ISSUED as PDF" in text_of(screen, "#outcome") or "NOT PRINTED" in text_of(screen, "#outcome"),
+            "issue and print finished",
+        )
         assert "ISSUED as PDF" in text_of(screen, "#outcome"), text_of(screen, "#outcome")
         with station.sessions() as s:
             badge = s.execute(select(Badge).where(Badge.participant_id == lauber)).scalar_one()
@@ -253,8 +258,17 @@ async def test_issue_without_identity_check_is_refused_with_the_reason(station):
 
 @pytest.mark.slow
 async def test_quota_refusal_then_supervisor_override(station):
-    rows = [participant_row(f"TL-{i}", f"Quotamember{i}", "Test", delegation="Testland", category="MS",
-                            role="head" if i == 1 else "member") for i in range(1, 6)]
+    rows = [
+        participant_row(
+            f"TL-{i}",
+            f"Quotamember{i}",
+            "Test",
+            delegation="Testland",
+            category="MS",
+            role="head" if i == 1 else "member",
+        )
+        for i in range(1, 6)
+    ]
     seed_participants(station, rows, revision="2017-11-29T00:00:00Z")
     for i in range(1, 5):
         desk.record_identity_check(station, f"TL-{i}", "passport", "1234", "ana")
@@ -289,8 +303,11 @@ async def test_quota_refusal_then_supervisor_override(station):
             assert s.execute(select(Badge).where(Badge.participant_id == "TL-5")).first() is None
 
         await pilot.press(*demo_secret("maria"), "enter", "enter")  # the PIN again; the kept reason submits
-        await wait_until(pilot, lambda: "override recorded" in text_of(screen, "#outcome")
-                         or "ISSUED" in text_of(screen, "#outcome"), "override issued")
+        await wait_until(
+            pilot,
+            lambda: "override recorded" in text_of(screen, "#outcome") or "ISSUED" in text_of(screen, "#outcome"),
+            "override issued",
+        )
     with station.sessions() as s:
         badge = s.execute(select(Badge).where(Badge.participant_id == "TL-5")).scalar_one()
         override = s.execute(select(Override).where(Override.participant_id == "TL-5")).scalar_one()

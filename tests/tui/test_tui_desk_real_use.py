@@ -10,18 +10,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from textual.command import CommandList, CommandPalette
-
-from regdesk.domain.events import EventKind
-from regdesk.services import desk
-from regdesk.store.models import Badge, EventRow
-from regdesk.tui.app import make_app
-from regdesk.tui.dialogs.identity_check import IdentityCheckDialog
-from regdesk.tui.dialogs.override import OverrideDialog
-from regdesk.tui.screens.desk import DeskScreen
-from regdesk.tui.widgets.participant_table import ParticipantTable
-
-from conftest import local
 from test_tui_desk import (  # noqa: F401 - fixtures
     LAUBER,
     clock,
@@ -35,6 +23,17 @@ from test_tui_desk import (  # noqa: F401 - fixtures
     text_of,
     wait_until,
 )
+from textual.command import CommandList, CommandPalette
+
+from conftest import local
+from regdesk.domain.events import EventKind
+from regdesk.services import desk
+from regdesk.store.models import Badge, EventRow
+from regdesk.tui.app import make_app
+from regdesk.tui.dialogs.identity_check import IdentityCheckDialog
+from regdesk.tui.dialogs.override import OverrideDialog
+from regdesk.tui.screens.desk import DeskScreen
+from regdesk.tui.widgets.participant_table import ParticipantTable
 
 SMALL = (80, 24)
 BIG = (140, 45)
@@ -132,8 +131,7 @@ async def test_results_for_other_text_are_not_acted_on(station, monkeypatch):
         assert screen.selected_id is None
 
 
-async def test_a_card_that_arrives_after_the_text_changed_is_loaded_again_when_it_is_selected(
-        station, monkeypatch):
+async def test_a_card_that_arrives_after_the_text_changed_is_loaded_again_when_it_is_selected(station, monkeypatch):
     """The card's load may finish after the clerk typed on (nobody selected then): when the new
     results select the same person again, their card must still come, not stay blank."""
     import threading
@@ -337,8 +335,13 @@ def on_screen(app, widget) -> bool:
     """The widget is displayed, wholly inside the terminal above the footer line, and not hidden by
     a parent that clips it (what is drawn at its middle is the widget itself)."""
     region = widget.region
-    if not (widget.display and region.height > 0 and region.y >= 0 and region.bottom <= app.size.height - 1
-            and region.right <= app.size.width):
+    if not (
+        widget.display
+        and region.height > 0
+        and region.y >= 0
+        and region.bottom <= app.size.height - 1
+        and region.right <= app.size.width
+    ):
         return False
     shown, _ = app.screen.get_widget_at(region.x + region.width // 2, region.y + region.height // 2)
     return shown is widget or widget in shown.ancestors

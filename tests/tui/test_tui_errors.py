@@ -11,13 +11,12 @@ import sqlite3
 import pytest
 from textual.widgets import DataTable
 
+from conftest import participant_row, seed_participants
 from regdesk.errors import RegdeskError
 from regdesk.services import operators
 from regdesk.services.demo import DEMO_OPERATORS
 from regdesk.tui.app import make_app
 from regdesk.tui.screens.audit import AuditScreen
-
-from conftest import participant_row, seed_participants
 
 SIZE = (150, 40)
 

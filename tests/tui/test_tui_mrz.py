@@ -8,17 +8,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+from mrz_helpers import TD3, passport, typed
+from scan_helpers import post_keys
 from sqlalchemy import select
+from test_tui_desk import LAUBER, clock, demo_template, participant_id_of, text_of, wait_until  # noqa: F401
 
 from regdesk.services.station import Station, open_station
 from regdesk.store.models import EventRow, IdentityCheck
 from regdesk.tui.app import make_app
 from regdesk.tui.dialogs.identity_check import IdentityCheckDialog
 from regdesk.tui.screens.desk import DeskScreen
-
-from mrz_helpers import TD3, passport, typed
-from scan_helpers import post_keys
-from test_tui_desk import LAUBER, clock, demo_template, participant_id_of, text_of, wait_until  # noqa: F401
 
 NUMBER = "X4821K7Q9"
 LAUBER_PASSPORT = passport("LAUBER", "JUERG", NUMBER, state="CHE", expiry="251130")
@@ -70,8 +69,7 @@ async def test_a_passport_burst_in_the_search_box_selects_the_holder_and_records
         assert "Passport ····K7Q9 · LAUBER, JUERG · Switzerland · valid until 30 Nov 2025" in text
         assert "F3 to issue" in text and "WARNING" not in text
         [check] = checks(station)
-        assert (check.participant_id, check.document_type, check.document_last4) == ("GCM17-000361", "passport",
-                                                                                      "K7Q9")
+        assert (check.participant_id, check.document_type, check.document_last4) == ("GCM17-000361", "passport", "K7Q9")
         no_full_number_anywhere(station, app)
         # The next key acts on the selected person: F3 issues the badge the check allows.
         await pilot.press("f3")
@@ -89,8 +87,10 @@ async def test_a_reader_that_types_faster_than_the_screen_reads(station):
 
 
 async def test_a_damaged_reading_names_the_line_and_records_nothing(station):
-    damaged = (LAUBER_PASSPORT[0], LAUBER_PASSPORT[1][:9] + ("1" if LAUBER_PASSPORT[1][9] != "1" else "2")
-               + LAUBER_PASSPORT[1][10:])
+    damaged = (
+        LAUBER_PASSPORT[0],
+        LAUBER_PASSPORT[1][:9] + ("1" if LAUBER_PASSPORT[1][9] != "1" else "2") + LAUBER_PASSPORT[1][10:],
+    )
     app = make_app(station, operator="ana")
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk")
@@ -120,8 +120,9 @@ async def test_nobody_of_that_name_then_f2_uses_the_passport_and_warns(station):
         [check] = checks(station)
         assert check.document_last4 == "02C3"
         with station.sessions() as s:
-            payload = json.loads(s.execute(select(EventRow.payload).where(
-                EventRow.kind == "identity_checked")).scalar_one())
+            payload = json.loads(
+                s.execute(select(EventRow.payload).where(EventRow.kind == "identity_checked")).scalar_one()
+            )
         assert (payload["read_by"], payload["expired"], payload["name_matches"]) == ("mrz", True, False)
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from test_snapshots import SIZES, desk_app, outcome_says, search, station, steady_pictures, steps  # noqa: F401
+from test_snapshots_scan import fixed_randomness, lane, ready, runner, scan, scene  # noqa: F401
+from test_tui_desk import LAUBER, clock, demo_template, wait_until  # noqa: F401
 
 from regdesk.domain import passes as domain
 from regdesk.domain import token as tokens
@@ -16,10 +19,6 @@ from regdesk.tui.dialogs.assign_pass import AssignPassDialog
 from regdesk.tui.screens.security import SecurityScreen
 from regdesk.tui.widgets.verdict_panel import VerdictPanel
 
-from test_snapshots import SIZES, desk_app, outcome_says, search, station, steady_pictures, steps  # noqa: F401
-from test_snapshots_scan import fixed_randomness, lane, ready, runner, scan, scene  # noqa: F401
-from test_tui_desk import LAUBER, clock, demo_template, wait_until  # noqa: F401
-
 pytestmark = pytest.mark.xdist_group("snapshots")
 DAY = date(2017, 12, 4)
 
@@ -27,8 +26,10 @@ DAY = date(2017, 12, 4)
 def pass_tokens(desk_station, count: int) -> list[str]:
     """The tokens of passes 1..count as their QR codes hold them (signed with the desk's key)."""
     tag = tokens.event_tag(desk_station.config.code)
-    return [domain.sign_pass(domain.PassClaims(tag, desk_station.key_id, DAY, n), desk_station.signing_key)
-            for n in range(1, count + 1)]
+    return [
+        domain.sign_pass(domain.PassClaims(tag, desk_station.key_id, DAY, n), desk_station.signing_key)
+        for n in range(1, count + 1)
+    ]
 
 
 def open_assign(serial: str, last4: str = "4821"):
@@ -37,6 +38,7 @@ def open_assign(serial: str, last4: str = "4821"):
         await pilot.press("ctrl+t")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, AssignPassDialog), "the pass dialog")
         await pilot.press(*serial, "enter", *last4)
+
     return run
 
 
@@ -46,8 +48,9 @@ async def test_the_desk_assigns_a_printed_pass_to_the_selected_person(station, t
     async with app.run_test(size=(80, 24)) as pilot:
         await steps(open_assign("TP-0002"))(pilot)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: outcome_says("TEMPORARY PASS TP-0002 assigned for 2017-12-04")(pilot.app),
-                         "the outcome")
+        await wait_until(
+            pilot, lambda: outcome_says("TEMPORARY PASS TP-0002 assigned for 2017-12-04")(pilot.app), "the outcome"
+        )
         # The same pass again: refused in plain words, nothing recorded.
         await pilot.press("escape")
         await steps(open_assign("2"))(pilot)
@@ -76,8 +79,7 @@ def test_snapshot_assign_pass_dialog(snap_compare, station, size):  # noqa: F811
 def test_snapshot_security_lane_shows_temporary_pass(snap_compare, scene, size, state, tmp_path):  # noqa: F811
     desk_station = scene["desk"]
     passes.print_passes(desk_station, day=DAY, count=2, operator="maria", out=tmp_path / "stock.pdf")
-    passes.assign_pass(desk_station, "2", "MX-1", operator="ana", document_type="passport",
-                       document_number="G1234567")
+    passes.assign_pass(desk_station, "2", "MX-1", operator="ana", document_type="passport", document_number="G1234567")
     security = lane(scene, "security", "ICC main 1", "2017-12-04T08:40")
     token = pass_tokens(desk_station, 2)[0 if state == "pass" else 1]
     app = make_app(security, operator="sam")
@@ -86,8 +88,7 @@ def test_snapshot_security_lane_shows_temporary_pass(snap_compare, scene, size, 
         panel = pilot.app.screen.query_one(VerdictPanel)
         assert panel.state == "temporary"
 
-    assert snap_compare(app, terminal_size=size,
-                        run_before=runner(ready(SecurityScreen), scan([token]), check))
+    assert snap_compare(app, terminal_size=size, run_before=runner(ready(SecurityScreen), scan([token]), check))
     security.close()
 
 

@@ -7,14 +7,6 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-
-from regdesk.domain.events import EventKind
-from regdesk.render import printing
-from regdesk.services import desk
-from regdesk.store.models import Badge
-from regdesk.tui.app import make_app
-from regdesk.tui.screens.desk import DeskScreen
-
 from test_printing_cups import qr_texts, wait_for_state
 from test_tui_desk import (  # noqa: F401 - fixtures
     LAUBER,
@@ -28,6 +20,13 @@ from test_tui_desk import (  # noqa: F401 - fixtures
     text_of,
     wait_until,
 )
+
+from regdesk.domain.events import EventKind
+from regdesk.render import printing
+from regdesk.services import desk
+from regdesk.store.models import Badge
+from regdesk.tui.app import make_app
+from regdesk.tui.screens.desk import DeskScreen
 
 SMALL = (80, 24)
 BIG = (140, 45)
@@ -57,12 +56,16 @@ def line(screen) -> str:
 
 def token_of(station, participant_id: str) -> str:  # noqa: F811
     with station.sessions() as s:
-        return s.execute(select(Badge.token).where(Badge.participant_id == participant_id,
-                                                   Badge.revoked.is_(False))).scalar_one()
+        return s.execute(
+            select(Badge.token).where(Badge.participant_id == participant_id, Badge.revoked.is_(False))
+        ).scalar_one()
 
 
-async def test_printer_line_shows_stopped_with_its_reason_and_paper_out_with_the_queue(station, two_printers,  # noqa: F811
-                                                                                       tmp_path):
+async def test_printer_line_shows_stopped_with_its_reason_and_paper_out_with_the_queue(
+    station,
+    two_printers,  # noqa: F811
+    tmp_path,
+):
     cups = two_printers
     cups.run("cupsdisable", "-r", "ribbon jammed", "Badge_A")
     pdf = tmp_path / "other.pdf"

@@ -5,25 +5,21 @@ them (Pilot.press waits after each key and would hide the ordering hazard of tex
 
 from __future__ import annotations
 
-from meeting import SUPERVISOR_SECRET
-
 import pytest
+from meeting import SUPERVISOR_SECRET, enrol_beside, transfer
 from sqlalchemy import select
 from textual import events
 from textual.keys import _character_to_key
 
-from regdesk.services import desk, operators, scanning
-from meeting import enrol_beside, transfer
+from conftest import EVENT_TOML, local, participant_row, seed_participants
+from regdesk.services import desk, scanning
 from regdesk.services.station import replace_event_config
-from regdesk.store import eventlog
 from regdesk.store.models import EventRow, Scan
 from regdesk.tui.app import make_app
 from regdesk.tui.screens.bus import BusScreen
 from regdesk.tui.screens.security import SecurityScreen
 from regdesk.tui.widgets.scan_input import ScanInput
 from regdesk.tui.widgets.verdict_panel import VerdictPanel
-
-from conftest import EVENT_TOML, local, participant_row, seed_participants
 
 pytestmark = pytest.mark.xdist_group("tui_scan")
 
@@ -51,11 +47,14 @@ async def wait_for(pilot, condition, what: str, tries: int = 750) -> None:  # up
 
 @pytest.fixture
 def badges(desk_station):
-    seed_participants(desk_station, [
-        participant_row("CH-1", "Muster", "Hans", delegation="Switzerland"),
-        participant_row("JP-1", "山田", "太郎", family_latin="Yamada", given_latin="Taro", delegation="Japan"),
-        participant_row("NGO-7", "Okafor", "Ngozi", category="NGO", delegation="Migrant Forum"),
-    ])
+    seed_participants(
+        desk_station,
+        [
+            participant_row("CH-1", "Muster", "Hans", delegation="Switzerland"),
+            participant_row("JP-1", "山田", "太郎", family_latin="Yamada", given_latin="Taro", delegation="Japan"),
+            participant_row("NGO-7", "Okafor", "Ngozi", category="NGO", delegation="Migrant Forum"),
+        ],
+    )
     issued = {}
     for pid in ("CH-1", "JP-1", "NGO-7"):
         desk.record_identity_check(desk_station, pid, "passport", "X1234567", "clerk")
@@ -80,8 +79,11 @@ async def ready(pilot, cls):
 
 def recorded(station) -> list[Scan]:
     with station.sessions() as s:
-        return list(s.execute(select(Scan).join(EventRow, EventRow.id == Scan.event_id)
-                              .order_by(EventRow.local_order)).scalars())
+        return list(
+            s.execute(
+                select(Scan).join(EventRow, EventRow.id == Scan.event_id).order_by(EventRow.local_order)
+            ).scalars()
+        )
 
 
 async def test_back_to_back_scans_at_scanner_speed_never_merge(tmp_path, desk_station, clock, badges):
@@ -90,13 +92,23 @@ async def test_back_to_back_scans_at_scanner_speed_never_merge(tmp_path, desk_st
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await ready(pilot, SecurityScreen)
         # Three scans in one burst, each with a different terminator, then a fourth with CR.
-        burst = (badges["CH-1"].token + "\r" + "NOT-A-BADGE\n" + badges["JP-1"].token.lower() + "\t"
-                 + badges["NGO-7"].token + "\r")
+        burst = (
+            badges["CH-1"].token
+            + "\r"
+            + "NOT-A-BADGE\n"
+            + badges["JP-1"].token.lower()
+            + "\t"
+            + badges["NGO-7"].token
+            + "\r"
+        )
         post_keys(app, burst)
         await wait_for(pilot, lambda: len(screen.results) == 4, "four verdicts")
         assert [(str(r.outcome), r.serial) for r in screen.results] == [
-            ("valid", badges["CH-1"].serial), ("denied", ""), ("valid", badges["JP-1"].serial),
-            ("valid", badges["NGO-7"].serial)]
+            ("valid", badges["CH-1"].serial),
+            ("denied", ""),
+            ("valid", badges["JP-1"].serial),
+            ("valid", badges["NGO-7"].serial),
+        ]
         assert screen.results[1].raw == "NOT-A-BADGE"  # nothing from the neighbours leaked in
         assert isinstance(app.focused, ScanInput) and app.focused.value == ""  # Tab did not move focus
         panel = screen.query_one(VerdictPanel)
@@ -126,8 +138,7 @@ async def test_denial_is_red_rings_the_bell_and_returns_to_ready(tmp_path, desk_
     security.close()
 
 
-async def test_next_scan_replaces_the_verdict_and_repeat_is_shown_without_bell(tmp_path, desk_station, clock,
-                                                                               badges):
+async def test_next_scan_replaces_the_verdict_and_repeat_is_shown_without_bell(tmp_path, desk_station, clock, badges):
     security = scan_station(tmp_path, desk_station, clock, "security")
     app = make_app(security, operator="sam")
     bells = []
@@ -190,8 +201,7 @@ async def test_manual_entry_by_name_with_supervisor_pin(tmp_path, desk_station, 
     security.close()
 
 
-async def test_bus_screen_counts_heads_warns_at_capacity_and_closes_departures(tmp_path, desk_station, clock,
-                                                                              badges):
+async def test_bus_screen_counts_heads_warns_at_capacity_and_closes_departures(tmp_path, desk_station, clock, badges):
     small_bus = tmp_path / "small_bus.toml"
     small_bus.write_text(EVENT_TOML.read_text().replace("bus_capacity = 45", "bus_capacity = 2"))
     bus = scan_station(tmp_path, desk_station, clock, "bus", small_bus)
@@ -206,8 +216,9 @@ async def test_bus_screen_counts_heads_warns_at_capacity_and_closes_departures(t
         app.screen.query_one("#dep-bus").value = "7"
         app.screen.query_one("#dep-time").value = "07:45"
         await pilot.click("#dep-ok")
-        await wait_for(pilot, lambda: "Bus 7 at 07:45" in str(screen.query_one("#point-line").content),
-                       "the departure label")
+        await wait_for(
+            pilot, lambda: "Bus 7 at 07:45" in str(screen.query_one("#point-line").content), "the departure label"
+        )
 
         post_keys(app, badges["CH-1"].token + "\r" + badges["JP-1"].token + "\r")
         await wait_for(pilot, lambda: len(screen.results) == 2, "two boardings")
@@ -237,8 +248,9 @@ async def test_security_lane_can_move_to_another_checkpoint(tmp_path, desk_stati
         await wait_for(pilot, lambda: app.screen is not screen, "the checkpoint dialog")
         app.screen.query_one("#cp-checkpoint").value = "ICC-SIDE"
         await pilot.click("#cp-ok")
-        await wait_for(pilot, lambda: "side entrance" in str(screen.query_one("#point-line").content),
-                       "the new checkpoint")
+        await wait_for(
+            pilot, lambda: "side entrance" in str(screen.query_one("#point-line").content), "the new checkpoint"
+        )
         assert isinstance(app.focused, ScanInput)
         post_keys(app, badges["CH-1"].token + "\r")
         await wait_for(pilot, lambda: screen.results, "the verdict")

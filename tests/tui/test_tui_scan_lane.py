@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from scan_helpers import post_keys, prepared_desk, scan_station, wait_for
 from sqlalchemy import select
 from textual.widgets import Static
 
+from conftest import EVENT_TOML, local
 from regdesk.domain.events import EventKind
 from regdesk.services import scanning
 from regdesk.store.models import EventRow, Scan
@@ -21,9 +23,6 @@ from regdesk.tui.screens.security import SecurityScreen
 from regdesk.tui.widgets.recent_scans import RecentScans
 from regdesk.tui.widgets.scan_input import ScanInput
 from regdesk.tui.widgets.verdict_panel import VerdictPanel
-
-from conftest import EVENT_TOML, local
-from scan_helpers import post_keys, prepared_desk, scan_station, wait_for
 
 pytestmark = pytest.mark.xdist_group("tui_scan")
 
@@ -56,8 +55,7 @@ def visible(app, widget) -> bool:
     """Shown on the terminal in full: displayed, with a region inside the screen."""
     region = widget.region
     width, height = app.size
-    return bool(widget.display and region.width and region.height and region.right <= width
-                and region.bottom <= height)
+    return bool(widget.display and region.width and region.height and region.right <= width and region.bottom <= height)
 
 
 async def all_visible(pilot, screen, *selectors: str) -> None:
@@ -101,8 +99,9 @@ async def test_a_boarding_over_capacity_is_orange_says_so_and_rings(tmp_path, de
         assert bells == [1]
         headcount = screen.query_one("#headcount", Static)
         assert "3 / 2" in text(headcount) and "OVER CAPACITY by 1 person" in text(headcount)
-        await all_visible(pilot, screen, "#verdict-title", "#verdict-reason", "#verdict-action", "#headcount",
-                          "#recent-scans")
+        await all_visible(
+            pilot, screen, "#verdict-title", "#verdict-reason", "#verdict-action", "#headcount", "#recent-scans"
+        )
         assert screen.query_one(RecentScans).items[0].verdict == "OVER CAP."
         assert_header_clock_whole(app)
 
@@ -137,10 +136,14 @@ async def test_yesterdays_open_bus_is_closed_when_the_day_changes(tmp_path, desk
         assert screen.headcount == 0 and "ON BOARD  0 / 45" in text(screen.query_one("#headcount"))
         assert any("left open: closed at the day change" in n and "1 person on board" in n for n in notes)
     with bus.sessions() as s:
-        payload = json.loads(s.execute(select(EventRow.payload).where(
-            EventRow.kind == EventKind.DEPARTURE_CLOSED)).scalar_one())
-    assert (payload["departure"], payload["local_day"], payload["closed_by"]) == (yesterday.id, "2017-12-04",
-                                                                                  "day_change")
+        payload = json.loads(
+            s.execute(select(EventRow.payload).where(EventRow.kind == EventKind.DEPARTURE_CLOSED)).scalar_one()
+        )
+    assert (payload["departure"], payload["local_day"], payload["closed_by"]) == (
+        yesterday.id,
+        "2017-12-04",
+        "day_change",
+    )
     bus.close()
 
 
@@ -148,8 +151,7 @@ async def test_yesterdays_open_bus_is_closed_when_the_day_changes(tmp_path, desk
 
 
 @pytest.mark.parametrize("size", [SMALL, LARGE])
-async def test_a_denial_says_what_to_do_and_the_recent_scans_stay_listed(tmp_path, desk_station, clock, badges,
-                                                                         size):
+async def test_a_denial_says_what_to_do_and_the_recent_scans_stay_listed(tmp_path, desk_station, clock, badges, size):
     security = scan_station(tmp_path, desk_station, clock, "security", "ICC main 1")
     clock.set(local("2017-12-04T08:40"))
     app = make_app(security, operator="sam")
@@ -167,12 +169,15 @@ async def test_a_denial_says_what_to_do_and_the_recent_scans_stay_listed(tmp_pat
         await wait_for(pilot, lambda: len(screen.results) == 3, "the denial")
         assert panel.state == "denied"
         assert panel.view.action.startswith("Scan again") and "F2 manual entry" in panel.view.action
-        await all_visible(pilot, screen, "#verdict-title", "#verdict-reason", "#verdict-action", "#recent-scans",
-                          "#scan")
+        await all_visible(
+            pilot, screen, "#verdict-title", "#verdict-reason", "#verdict-action", "#recent-scans", "#scan"
+        )
         recent = screen.query_one(RecentScans)
         assert [(r.verdict, r.name) for r in recent.items] == [
-            ("DENIED", ""), ("REPEAT", "María Guadalupe Alejandra Gómez Camacho de la Fuente"),
-            ("VALID", "María Guadalupe Alejandra Gómez Camacho de la Fuente")]
+            ("DENIED", ""),
+            ("REPEAT", "María Guadalupe Alejandra Gómez Camacho de la Fuente"),
+            ("VALID", "María Guadalupe Alejandra Gómez Camacho de la Fuente"),
+        ]
         assert recent.items[0].time == "08:40:00"
         assert isinstance(app.focused, ScanInput)
         assert_header_clock_whole(app)
@@ -207,8 +212,9 @@ async def test_ctrl_q_at_a_lane_asks_first_and_the_footer_says_how_to_quit(tmp_p
 # --- bus stop set-up and the timetable ----------------------------------------------------------------
 
 
-async def test_a_fresh_bus_station_asks_its_stop_and_takes_the_next_posted_departure(tmp_path, desk_station, clock,
-                                                                                  badges):
+async def test_a_fresh_bus_station_asks_its_stop_and_takes_the_next_posted_departure(
+    tmp_path, desk_station, clock, badges
+):
     bus = scan_station(tmp_path, desk_station, clock, "bus", "Melia bus stop")
     clock.set(local("2017-12-04T07:32"))
     assert scanning.configured_point(bus) is None

@@ -4,14 +4,13 @@ no screen relies on the app to add one, so a new screen that forgets it fails he
 from __future__ import annotations
 
 import pytest
+from meeting import enrol
 from textual.screen import ModalScreen
 
 from regdesk.domain import authority
 from regdesk.tui.app import make_app
 from regdesk.tui.screens.login import LoginScreen
 from regdesk.tui.widgets.status_bar import StatusBar
-
-from meeting import enrol
 
 SIZE = (100, 30)
 
@@ -37,7 +36,7 @@ async def test_every_screen_of_a_station_shows_one_status_bar(role, tmp_path, cl
                 await pilot.pause(0.1)
                 # a dialog may open over it at once (the bus asks for its departure): look under it
                 screen = [s for s in app.screen_stack if not isinstance(s, ModalScreen)][-1]
-                await settle(pilot, lambda: screen.is_attached)
+                await settle(pilot, lambda screen=screen: screen.is_attached)
                 bars = screen.query(StatusBar)
                 assert len(bars) == 1, f"the {mode} screen shows {len(bars)} status bars"
                 station_text = str(bars.first().query_one("#status-station").render())

@@ -13,20 +13,18 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from meeting import enrol_beside, transfer
+from scripted_day import SUPERVISOR, meeting, meeting_template  # noqa: F401 (fixtures)
 
+from conftest import local
 from regdesk import cli
 from regdesk.domain.events import EventKind
 from regdesk.services.station import Station
-from meeting import enrol_beside, transfer
-from regdesk.store import eventlog
 from regdesk.tui.app import make_app
 from regdesk.tui.dialogs.export_tallies import ExportTalliesDialog
 from regdesk.tui.screens.login import LoginScreen
 from regdesk.tui.screens.supervisor import SupervisorScreen
 from regdesk.tui.widgets.keyed_table import KeyedTable
-
-from conftest import EVENT_TOML, local
-from scripted_day import SUPERVISOR, meeting, meeting_template  # noqa: F401 (fixtures)
 
 SIZE = (150, 48)
 
@@ -34,8 +32,7 @@ SIZE = (150, 48)
 @pytest.fixture
 def supervisor_station(meeting, clock, tmp_path) -> Station:
     """A supervisor station that received the whole scripted meeting from the desk by sync."""
-    station = enrol_beside(meeting, tmp_path / "supervisor", role="supervisor", name="Supervisor post",
-                           clock=clock)
+    station = enrol_beside(meeting, tmp_path / "supervisor", role="supervisor", name="Supervisor post", clock=clock)
     transfer(meeting, station)
     clock.set(local("2017-12-05T09:00"))
     yield station
@@ -81,10 +78,14 @@ async def test_supervisor_sees_the_day_and_exports_the_same_files_as_the_cli(sup
         await wait_until(pilot, lambda: cell(screen, "#counters", "issued", "today") == "6", "4 Dec counters")
         assert "Monday 4 December 2017" in str(screen.query_one("#day-title").content)
         assert (cell(screen, "#counters", "replaced", "today"), cell(screen, "#counters", "revoked", "today")) == (
-            "1", "2")
+            "1",
+            "2",
+        )
         assert cell(screen, "#counters", "collected", "total") == "7/11 64%"
         assert (cell(screen, "#counters", "entries", "today"), cell(screen, "#counters", "people", "today")) == (
-            "5", "4")
+            "5",
+            "4",
+        )
         assert screen.query_one("#entries-spark").data[9] == 3  # three entries between 09:00 and 09:59
 
         no_shows = screen.query_one("#no-shows", KeyedTable)
@@ -104,8 +105,9 @@ async def test_supervisor_sees_the_day_and_exports_the_same_files_as_the_cli(sup
         assert path_input.value == str(supervisor_station.output_dir / "tallies-2017-12-04")
         path_input.value = str(tmp_path / "from-screen")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: "Exported" in str(screen.query_one("#export-status").content),
-                         "the export to finish")
+        await wait_until(
+            pilot, lambda: "Exported" in str(screen.query_one("#export-status").content), "the export to finish"
+        )
         assert isinstance(app.screen, SupervisorScreen)
         bar = screen.query_one("#export-progress")
         assert bar.progress == bar.total
@@ -114,8 +116,20 @@ async def test_supervisor_sees_the_day_and_exports_the_same_files_as_the_cli(sup
     cli_dir = tmp_path / "from-cli"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("REGDESK_PIN", SUPERVISOR[1])
-        code = cli.main(["--data-dir", str(supervisor_station.data_dir), "export", "tallies", "--day", "2017-12-04",
-                         "--as", SUPERVISOR[0], "--out", str(cli_dir)])
+        code = cli.main(
+            [
+                "--data-dir",
+                str(supervisor_station.data_dir),
+                "export",
+                "tallies",
+                "--day",
+                "2017-12-04",
+                "--as",
+                SUPERVISOR[0],
+                "--out",
+                str(cli_dir),
+            ]
+        )
     assert code == 0
     csv_names = sorted(p.name for p in cli_dir.glob("*.csv"))
     assert len(csv_names) == 15 and sorted(p.name for p in screen_dir.glob("*.csv")) == csv_names
@@ -124,12 +138,14 @@ async def test_supervisor_sees_the_day_and_exports_the_same_files_as_the_cli(sup
     assert (screen_dir / "tallies-2017-12-04.pdf").stat().st_size > 10_000
     summary = read_csv(screen_dir / "summary.csv")
     assert [(r["day"], r["badges_issued"], r["security_entries"], r["bus_boardings"]) for r in summary] == [
-        ("2017-12-04", "6", "5", "5")]
+        ("2017-12-04", "6", "5", "5")
+    ]
 
 
 async def test_live_refresh_updates_cells_in_place(supervisor_station, tmp_path):
-    side_lane = enrol_beside(supervisor_station, tmp_path / "icc-side", role="security", name="ICC side",
-                             clock=supervisor_station.clock)
+    side_lane = enrol_beside(
+        supervisor_station, tmp_path / "icc-side", role="security", name="ICC side", clock=supervisor_station.clock
+    )
     app = make_app(supervisor_station, operator=SUPERVISOR[0])
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, SupervisorScreen), "the supervisor screen")
@@ -142,10 +158,24 @@ async def test_live_refresh_updates_cells_in_place(supervisor_station, tmp_path)
         # A guard admits UN-1 at 09:30; the next refresh shows it without rebuilding the table.
         supervisor_station.clock.set(local("2017-12-05T09:30"))
         with side_lane.transaction() as session:
-            side_lane.record(session, EventKind.SCAN_RECORDED, {
-                "local_day": "2017-12-05", "point_kind": "security", "point": "ICC-SIDE", "direction": "",
-                "departure": "", "verdict": "valid", "reason": "valid", "serial": "ABCDEFGH",
-                "participant_id": "UN-1", "counted": True, "manual": False}, "guard")
+            side_lane.record(
+                session,
+                EventKind.SCAN_RECORDED,
+                {
+                    "local_day": "2017-12-05",
+                    "point_kind": "security",
+                    "point": "ICC-SIDE",
+                    "direction": "",
+                    "departure": "",
+                    "verdict": "valid",
+                    "reason": "valid",
+                    "serial": "ABCDEFGH",
+                    "participant_id": "UN-1",
+                    "counted": True,
+                    "manual": False,
+                },
+                "guard",
+            )
         transfer(side_lane, supervisor_station)  # its next sync
         side_lane.close()
         await pilot.press("f5")

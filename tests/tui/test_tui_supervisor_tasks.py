@@ -7,9 +7,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from meeting import enrol_beside
+from scan_helpers import copy_log, wait_for
+from scripted_day import SUPERVISOR, meeting, meeting_template  # noqa: F401 (fixtures)
 from sqlalchemy import select
 from textual.widgets import DataTable, Input, Static
 
+from conftest import local
 from regdesk.domain.events import EventKind
 from regdesk.services.station import Station
 from regdesk.store.models import EventRow
@@ -19,19 +23,15 @@ from regdesk.tui.screens.audit import AuditScreen
 from regdesk.tui.screens.supervisor import SupervisorScreen
 from regdesk.tui.widgets.keyed_table import KeyedTable
 
-from conftest import local
-from scan_helpers import copy_log, wait_for
-from scripted_day import SUPERVISOR, meeting, meeting_template  # noqa: F401 (fixtures)
-from meeting import enrol_beside
-
 SMALL = (80, 24)
 LARGE = (200, 60)
 
 
 @pytest.fixture
 def supervisor_station(meeting, clock, tmp_path) -> Station:
-    station = enrol_beside(meeting, tmp_path / "supervisor-post", role="supervisor", name="Supervisor post",
-                           clock=clock)
+    station = enrol_beside(
+        meeting, tmp_path / "supervisor-post", role="supervisor", name="Supervisor post", clock=clock
+    )
     copy_log(meeting, station)
     clock.set(local("2017-12-05T09:00"))
     yield station
@@ -44,16 +44,22 @@ def cell(screen, table: str, row: str, column: str) -> str:
 
 def in_view(app, widget) -> bool:
     region = widget.region
-    return bool(widget.display and region.width and region.height and region.right <= app.size.width
-                and region.bottom <= app.size.height)
+    return bool(
+        widget.display
+        and region.width
+        and region.height
+        and region.right <= app.size.width
+        and region.bottom <= app.size.height
+    )
 
 
 async def dashboard(pilot) -> SupervisorScreen:
     app = pilot.app
     await wait_for(pilot, lambda: isinstance(app.screen, SupervisorScreen), "the supervisor screen")
     screen = app.screen
-    await wait_for(pilot, lambda: screen.query(KeyedTable) and screen.query_one("#counters", KeyedTable).row_count,
-                   "the counters")
+    await wait_for(
+        pilot, lambda: screen.query(KeyedTable) and screen.query_one("#counters", KeyedTable).row_count, "the counters"
+    )
     return screen
 
 
@@ -66,9 +72,14 @@ async def type_into(pilot, selector: str, value: str) -> None:
 
 def resolutions(station: Station) -> list[tuple[str, dict]]:
     with station.sessions() as s:
-        return [(operator, json.loads(payload)) for operator, payload in s.execute(
-            select(EventRow.operator, EventRow.payload).where(EventRow.kind == EventKind.CONFLICT_RESOLVED)
-            .order_by(EventRow.local_order)).all()]
+        return [
+            (operator, json.loads(payload))
+            for operator, payload in s.execute(
+                select(EventRow.operator, EventRow.payload)
+                .where(EventRow.kind == EventKind.CONFLICT_RESOLVED)
+                .order_by(EventRow.local_order)
+            ).all()
+        ]
 
 
 async def test_a_conflict_is_resolved_from_the_supervisor_screen(supervisor_station):
@@ -129,13 +140,19 @@ async def test_first_days_words_and_every_column_in_view(supervisor_station, siz
         screen = await dashboard(pilot)
         # 09:00 on 5 December: collection is open until 15:00, nobody is a no-show yet.
         assert cell(screen, "#counters", "no_shows", "measure") == "Not yet collected"
-        await wait_for(pilot, lambda: str(screen.query_one("#no-show-title").content).startswith(
-            "Not yet collected: 3"), "the list title")
-        assert [cell(screen, "#counters", key, "measure") for key in (
-            "delegations", "delegations_partial", "delegations_none")] == [
-            "Delegations complete", "Delegations partly collected", "Delegations with no badge yet"]
-        assert [cell(screen, "#counters", key, "total") for key in (
-            "delegations", "delegations_partial", "delegations_none")] == ["2", "1", "2"]
+        await wait_for(
+            pilot,
+            lambda: str(screen.query_one("#no-show-title").content).startswith("Not yet collected: 3"),
+            "the list title",
+        )
+        assert [
+            cell(screen, "#counters", key, "measure")
+            for key in ("delegations", "delegations_partial", "delegations_none")
+        ] == ["Delegations complete", "Delegations partly collected", "Delegations with no badge yet"]
+        assert [
+            cell(screen, "#counters", key, "total")
+            for key in ("delegations", "delegations_partial", "delegations_none")
+        ] == ["2", "1", "2"]
         counters = screen.query_one("#counters", KeyedTable)
         await wait_for(pilot, lambda: in_view(app, counters), "the counters in view")
         # No table needs sideways scrolling: columns are cut to the terminal, names get the width.
@@ -165,8 +182,7 @@ async def test_the_audit_finds_a_participants_events_by_name(supervisor_station,
         await wait_for(pilot, lambda: screen.filters.text == "kamau" and screen.rows, "the filtered events")
         about = [r for r in screen.rows if r.participant_id == "KE-2"]
         # His ID checks and both badges (two desks), and the list imports that name him: nothing else.
-        assert sorted(r.kind for r in about) == ["badge_issued", "badge_issued", "identity_checked",
-                                                 "identity_checked"]
+        assert sorted(r.kind for r in about) == ["badge_issued", "badge_issued", "identity_checked", "identity_checked"]
         assert {r.kind for r in screen.rows if r not in about} <= {"accreditation_imported"}
         assert {r.participant_name for r in about} == {"Peter Kamau"}
         table = screen.query_one("#audit-table", DataTable)

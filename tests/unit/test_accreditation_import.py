@@ -12,17 +12,16 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from meeting import init_station
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from regdesk import cli
 from regdesk.domain import token as t
-from regdesk.domain.events import EventKind
+from regdesk.domain.events import EventKind, canonical_json
 from regdesk.services import desk, integrity, lookup
 from regdesk.services.accreditation import AccreditationImportError, ImportProblem, import_file
 from regdesk.store import projections
-from regdesk.domain.events import canonical_json
-from meeting import init_station
 from regdesk.store.models import Badge, EventRow, Participant
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,24 +35,61 @@ COLUMNS = generate.COLUMNS
 
 def small_rows() -> list[dict]:
     return [
-        {"accreditation_id": "GCM17-000001", "title": "H.E. Mr.", "family_name": "Lauber", "given_names": "Jürg",
-         "family_name_latin": "Lauber", "given_names_latin": "Jürg", "category": "MS", "delegation": "Switzerland",
-         "delegation_role": "head", "status": "accredited", "confirmation_code": "K62KNFXVZP"},
-        {"accreditation_id": "GCM17-000002", "title": "Ms.", "family_name": "Zürcher", "given_names": "Regula",
-         "family_name_latin": "Zürcher", "given_names_latin": "Regula", "category": "MS",
-         "delegation": "Switzerland", "delegation_role": "member", "status": "accredited",
-         "confirmation_code": "TV7WP83KHK"},
-        {"accreditation_id": "GCM17-000003", "title": "Mr.", "family_name": "خوري", "given_names": "سامي",
-         "family_name_latin": "Khoury", "given_names_latin": "Sami", "category": "MS", "delegation": "Lebanon",
-         "delegation_role": "head", "status": "accredited", "confirmation_code": "VJ4ULCYWYG"},
+        {
+            "accreditation_id": "GCM17-000001",
+            "title": "H.E. Mr.",
+            "family_name": "Lauber",
+            "given_names": "Jürg",
+            "family_name_latin": "Lauber",
+            "given_names_latin": "Jürg",
+            "category": "MS",
+            "delegation": "Switzerland",
+            "delegation_role": "head",
+            "status": "accredited",
+            "confirmation_code": "K62KNFXVZP",
+        },
+        {
+            "accreditation_id": "GCM17-000002",
+            "title": "Ms.",
+            "family_name": "Zürcher",
+            "given_names": "Regula",
+            "family_name_latin": "Zürcher",
+            "given_names_latin": "Regula",
+            "category": "MS",
+            "delegation": "Switzerland",
+            "delegation_role": "member",
+            "status": "accredited",
+            "confirmation_code": "TV7WP83KHK",
+        },
+        {
+            "accreditation_id": "GCM17-000003",
+            "title": "Mr.",
+            "family_name": "خوري",
+            "given_names": "سامي",
+            "family_name_latin": "Khoury",
+            "given_names_latin": "Sami",
+            "category": "MS",
+            "delegation": "Lebanon",
+            "delegation_role": "head",
+            "status": "accredited",
+            "confirmation_code": "VJ4ULCYWYG",
+        },
     ]
 
 
-def write_csv(path: Path, rows: list[dict], *, delimiter: str = ",", encoding: str = "utf-8", bom: bool = False,
-              columns: list[str] = COLUMNS) -> Path:
+def write_csv(
+    path: Path,
+    rows: list[dict],
+    *,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+    bom: bool = False,
+    columns: list[str] = COLUMNS,
+) -> Path:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, delimiter=delimiter, lineterminator="\r\n",
-                            extrasaction="ignore")
+    writer = csv.DictWriter(
+        buffer, fieldnames=columns, delimiter=delimiter, lineterminator="\r\n", extrasaction="ignore"
+    )
     writer.writeheader()
     writer.writerows(rows)
     data = buffer.getvalue().encode(encoding)
@@ -73,9 +109,22 @@ def write_xlsx(path: Path, rows: list[dict], columns: list[str] = COLUMNS) -> Pa
 
 def mirror(station) -> list[tuple]:
     with station.sessions() as s:
-        return [tuple(getattr(p, f) for f in ("accreditation_id", "family_name", "given_names", "category",
-                                                "delegation_role", "status", "title", "revision"))
-                for p in s.execute(select(Participant).order_by(Participant.accreditation_id)).scalars()]
+        return [
+            tuple(
+                getattr(p, f)
+                for f in (
+                    "accreditation_id",
+                    "family_name",
+                    "given_names",
+                    "category",
+                    "delegation_role",
+                    "status",
+                    "title",
+                    "revision",
+                )
+            )
+            for p in s.execute(select(Participant).order_by(Participant.accreditation_id)).scalars()
+        ]
 
 
 def event_count(station) -> int:
@@ -85,8 +134,9 @@ def event_count(station) -> int:
 
 def import_events(station) -> list[dict]:
     with station.sessions() as s:
-        rows = s.execute(select(EventRow).where(EventRow.kind == EventKind.ACCREDITATION_IMPORTED)
-                         .order_by(EventRow.local_order)).scalars()
+        rows = s.execute(
+            select(EventRow).where(EventRow.kind == EventKind.ACCREDITATION_IMPORTED).order_by(EventRow.local_order)
+        ).scalars()
         return [json.loads(r.payload) for r in rows]
 
 
@@ -108,7 +158,11 @@ def test_bundled_export_with_bom_imports_as_one_event(desk_station, tmp_path):
     with desk_station.sessions() as s:
         lauber = s.execute(select(Participant).where(Participant.family_name == "Lauber")).scalar_one()
     assert (lauber.given_names, lauber.category, lauber.delegation, lauber.delegation_role) == (
-        "Jürg", "MS", "Switzerland", "head")
+        "Jürg",
+        "MS",
+        "Switzerland",
+        "head",
+    )
     # The export's over-quota delegations are pointed out, not refused.
     assert any("quota" in note for note in report.notes)
 
@@ -160,10 +214,14 @@ def test_xlsx_date_typed_where_an_id_belongs_is_refused_as_the_date_and_time_it_
     assert "'2017-12-04 00:00:00' is not an accreditation id" in problem.message
 
 
-@pytest.mark.parametrize("row, field, value, words", [
-    (1, "family_name", '=HYPERLINK("http://x","Zürcher")', ["formula", "HYPERLINK"]),
-    (0, "accreditation_id", "#N/A", ["'#N/A' is not an accreditation id"]),  # an error value, as Excel stores it
-], ids=["formula", "error value"])
+@pytest.mark.parametrize(
+    "row, field, value, words",
+    [
+        (1, "family_name", '=HYPERLINK("http://x","Zürcher")', ["formula", "HYPERLINK"]),
+        (0, "accreditation_id", "#N/A", ["'#N/A' is not an accreditation id"]),  # an error value, as Excel stores it
+    ],
+    ids=["formula", "error value"],
+)
 def test_xlsx_formula_or_error_cell_is_refused_by_what_it_holds(desk_station, tmp_path, row, field, value, words):
     rows = small_rows()
     rows[row][field] = value  # openpyxl stores it as a real formula / error cell
@@ -245,13 +303,20 @@ def test_latin_rendering_defaults_to_the_name_for_latin_script(desk_station, tmp
 
 def test_latin_renderings_may_use_any_latin_letters_and_codes_are_upper_cased(desk_station, tmp_path):
     rows = small_rows()
-    rows[1].update(family_name="Nguyễn", family_name_latin="Nguyễn", given_names_latin="Regula\u2010Maria",
-                   confirmation_code="tv7w p83khk")
+    rows[1].update(
+        family_name="Nguyễn",
+        family_name_latin="Nguyễn",
+        given_names_latin="Regula\u2010Maria",
+        confirmation_code="tv7w p83khk",
+    )
     import_file(desk_station, write_csv(tmp_path / "export.csv", rows), operator="ana")
     with desk_station.sessions() as s:
         p = s.get(Participant, "GCM17-000002")
     assert (p.family_name_latin, p.given_names_latin, p.confirmation_code) == (
-        "Nguyễn", "Regula\u2010Maria", "TV7WP83KHK")
+        "Nguyễn",
+        "Regula\u2010Maria",
+        "TV7WP83KHK",
+    )
 
 
 # --- refusals: every problem named, nothing applied -------------------------------------------------
@@ -294,7 +359,7 @@ def _corrupt_xlsx(tmp_path: Path) -> Path:
     with zipfile.ZipFile(book) as archive:
         sheet = archive.getinfo("xl/worksheets/sheet1.xml")
     start = sheet.header_offset + 30 + len(sheet.filename.encode()) + len(sheet.extra)  # the compressed cells
-    raw[start + 20:start + 40] = bytes(20)
+    raw[start + 20 : start + 40] = bytes(20)
     path = tmp_path / "export.xlsx"
     path.write_bytes(bytes(raw))
     return path
@@ -324,28 +389,51 @@ REFUSALS = {
     "utf-16 without bom": (_utf16_without_bom, 0, "", ["UTF-16"]),
     "missing column": (_missing_column, 1, "delegation", ["required column is missing"]),
     "duplicate id": (_duplicate_id, 4, "accreditation_id", ["duplicate", "line 2"]),
-    "empty family name": (lambda p: _rows_with(p, 1, family_name="", family_name_latin=""), 3, "family_name",
-                          ["is empty"]),
-    "absurdly long": (lambda p: _rows_with(p, 0, given_names="A" * 201, given_names_latin="A"), 2, "given_names",
-                      ["201 characters", "at most 200"]),
+    "empty family name": (
+        lambda p: _rows_with(p, 1, family_name="", family_name_latin=""),
+        3,
+        "family_name",
+        ["is empty"],
+    ),
+    "absurdly long": (
+        lambda p: _rows_with(p, 0, given_names="A" * 201, given_names_latin="A"),
+        2,
+        "given_names",
+        ["201 characters", "at most 200"],
+    ),
     "unknown category": (lambda p: _rows_with(p, 1, category="VIP"), 3, "category", ["unknown category 'VIP'"]),
     "bad role": (lambda p: _rows_with(p, 1, delegation_role="chief"), 3, "delegation_role", ["'chief'"]),
     "bad status": (lambda p: _rows_with(p, 1, status="pending"), 3, "status", ["'pending'"]),
-    "formula in name": (lambda p: _rows_with(p, 1, family_name='=HYPERLINK("http://x","Zürcher")'), 3,
-                        "family_name", ["formula"]),
-    "formula at sign": (lambda p: _rows_with(p, 0, given_names="@SUM(A1)", given_names_latin="Jurg"), 2,
-                        "given_names", ["formula"]),
+    "formula in name": (
+        lambda p: _rows_with(p, 1, family_name='=HYPERLINK("http://x","Zürcher")'),
+        3,
+        "family_name",
+        ["formula"],
+    ),
+    "formula at sign": (
+        lambda p: _rows_with(p, 0, given_names="@SUM(A1)", given_names_latin="Jurg"),
+        2,
+        "given_names",
+        ["formula"],
+    ),
     "formula plus": (lambda p: _rows_with(p, 0, delegation="+41 Switzerland"), 2, "delegation", ["formula"]),
     "truncated xlsx": (_truncated_xlsx, 0, "", ["damaged or truncated"]),
     "corrupt xlsx": (_corrupt_xlsx, 0, "", ["damaged or truncated", "xl/worksheets/sheet1.xml"]),
     "pdf named xlsx": (_pdf_named_xlsx, 0, "", ["PDF"]),
     "script without latin": (_script_without_latin, 4, "family_name_latin", ["Arabic script", "Latin rendering"]),
-    "latin rendering in another script": (lambda p: _rows_with(p, 2, given_names_latin="Сами"), 4,
-                                          "given_names_latin", ["'Сами' is not in Latin script"]),
-    "line break in a name": (lambda p: _rows_with(p, 1, given_names="Reg\nula"), 3, "given_names",
-                             ["line break"]),
-    "duplicate confirmation code": (lambda p: _rows_with(p, 1, confirmation_code="k62knfxvzp"), 3,
-                                    "confirmation_code", ["GCM17-000001", "line 2"]),
+    "latin rendering in another script": (
+        lambda p: _rows_with(p, 2, given_names_latin="Сами"),
+        4,
+        "given_names_latin",
+        ["'Сами' is not in Latin script"],
+    ),
+    "line break in a name": (lambda p: _rows_with(p, 1, given_names="Reg\nula"), 3, "given_names", ["line break"]),
+    "duplicate confirmation code": (
+        lambda p: _rows_with(p, 1, confirmation_code="k62knfxvzp"),
+        3,
+        "confirmation_code",
+        ["GCM17-000001", "line 2"],
+    ),
     "too many values": (_too_many_values, 3, "(row)", ["12 values", "11 columns"]),
 }
 
@@ -378,8 +466,7 @@ def test_every_problem_in_the_file_is_listed_at_once(desk_station, tmp_path):
     with pytest.raises(AccreditationImportError) as refused:
         import_file(desk_station, write_csv(tmp_path / "e.csv", rows), operator="ana")
     where = [(p.line, p.field) for p in refused.value.problems]
-    assert where == [(2, "category"), (3, "status"), (4, "family_name"), (5, "accreditation_id"),
-                     (5, "category")]
+    assert where == [(2, "category"), (3, "status"), (4, "family_name"), (5, "accreditation_id"), (5, "category")]
     assert len(str(refused.value).splitlines()) == 1 + len(where)
 
 
@@ -420,8 +507,10 @@ def test_newer_export_diff_and_issued_badges_survive(desk_station, tmp_path):
         desk.record_identity_check(desk_station, pid, "passport", "X1234567", "clerk")
         issued[pid] = desk.issue_badge(desk_station, pid, operator="clerk")
     with desk_station.sessions() as s:
-        badges_before = [(b.serial, b.participant_id, b.revoked, b.token)
-                         for b in s.execute(select(Badge).order_by(Badge.serial)).scalars()]
+        badges_before = [
+            (b.serial, b.participant_id, b.revoked, b.token)
+            for b in s.execute(select(Badge).order_by(Badge.serial)).scalars()
+        ]
 
     report = import_file(desk_station, FIXTURE_UPDATE, operator="ana")
 
@@ -431,8 +520,7 @@ def test_newer_export_diff_and_issued_badges_survive(desk_station, tmp_path):
     assert {c.field for c in report.changed["GCM17-000027"]} == {"delegation_role"}
     assert report.changed["GCM17-000035"][0].field == "family_name_latin"
     assert set(report.dropped) == {"GCM17-000124", "GCM17-000451", "GCM17-000554"}
-    assert set(report.withdrawn) == {"GCM17-000307", "GCM17-000527", "GCM17-000652", "GCM17-000696",
-                                     *report.dropped}
+    assert set(report.withdrawn) == {"GCM17-000307", "GCM17-000527", "GCM17-000652", "GCM17-000696", *report.dropped}
     assert report.reinstated == ["GCM17-000238"]
     assert report.unchanged == 905 - 8 - 5 - 4 - 1
     payload = import_events(desk_station)[-1]
@@ -443,8 +531,10 @@ def test_newer_export_diff_and_issued_badges_survive(desk_station, tmp_path):
         assert s.get(Participant, "GCM17-000124").status == "withdrawn"  # dropped → withdrawn, still known
         assert s.get(Participant, "GCM17-000131").title == "Dr."
         assert s.get(Participant, "GCM17-000238").status == "accredited"
-        badges_after = [(b.serial, b.participant_id, b.revoked, b.token)
-                        for b in s.execute(select(Badge).order_by(Badge.serial)).scalars()]
+        badges_after = [
+            (b.serial, b.participant_id, b.revoked, b.token)
+            for b in s.execute(select(Badge).order_by(Badge.serial)).scalars()
+        ]
         keys = desk_station.public_keys(s)
     assert badges_after == badges_before  # the import never touches badges
     badge = issued["GCM17-000131"]
@@ -494,20 +584,38 @@ def test_rebuilding_projections_from_the_log_gives_the_same_mirror(desk_station)
 
 # --- the event it records ----------------------------------------------------------------------------
 
-FIELDS = ["accreditation_id", "family_name", "given_names", "family_name_latin", "given_names_latin", "category",
-          "delegation", "delegation_role", "status", "confirmation_code", "title"]
+FIELDS = [
+    "accreditation_id",
+    "family_name",
+    "given_names",
+    "family_name_latin",
+    "given_names_latin",
+    "category",
+    "delegation",
+    "delegation_role",
+    "status",
+    "confirmation_code",
+    "title",
+]
 
 
 def import_event_texts(station) -> list[str]:
     with station.sessions() as s:
-        return list(s.execute(select(EventRow.payload).where(EventRow.kind == EventKind.ACCREDITATION_IMPORTED)
-                              .order_by(EventRow.local_order)).scalars())
+        return list(
+            s.execute(
+                select(EventRow.payload)
+                .where(EventRow.kind == EventKind.ACCREDITATION_IMPORTED)
+                .order_by(EventRow.local_order)
+            ).scalars()
+        )
 
 
 def full_mirror(station) -> list[tuple]:
     with station.sessions() as s:
-        return [tuple(getattr(p, f) for f in (*FIELDS, "revision"))
-                for p in s.execute(select(Participant).order_by(Participant.accreditation_id)).scalars()]
+        return [
+            tuple(getattr(p, f) for f in (*FIELDS, "revision"))
+            for p in s.execute(select(Participant).order_by(Participant.accreditation_id)).scalars()
+        ]
 
 
 def test_import_event_names_the_columns_once_and_is_canonical_json(desk_station):
@@ -515,7 +623,7 @@ def test_import_event_names_the_columns_once_and_is_canonical_json(desk_station)
     (text,) = import_event_texts(desk_station)
     payload = json.loads(text)
     assert payload["columns"] == FIELDS and all(isinstance(row, list) for row in payload["rows"])
-    lauber = next(dict(zip(payload["columns"], row)) for row in payload["rows"] if row[1] == "Lauber")
+    lauber = next(dict(zip(payload["columns"], row, strict=False)) for row in payload["rows"] if row[1] == "Lauber")
     assert (lauber["given_names"], lauber["delegation"], lauber["delegation_role"]) == ("Jürg", "Switzerland", "head")
     # Another station re-encoding the payload (a bundle, the hub) must store the very same bytes.
     assert canonical_json(payload) == text
@@ -528,9 +636,8 @@ def test_events_with_one_object_per_row_project_like_the_compact_ones(desk_stati
     old_shape = []
     for payload in import_events(desk_station):
         columns = payload.pop("columns")
-        old_shape.append({**payload, "rows": [dict(zip(columns, row)) for row in payload["rows"]]})
-    other = init_station(tmp_path / "other", ROOT / "fixtures" / "event.toml", role="desk", name="Old log",
-                         clock=clock)
+        old_shape.append({**payload, "rows": [dict(zip(columns, row, strict=False)) for row in payload["rows"]]})
+    other = init_station(tmp_path / "other", ROOT / "fixtures" / "event.toml", role="desk", name="Old log", clock=clock)
     try:
         with other.transaction() as s:
             for payload in old_shape:
@@ -544,15 +651,41 @@ def test_events_with_one_object_per_row_project_like_the_compact_ones(desk_stati
 
 
 def test_columns_are_applied_by_name_whatever_their_order(desk_station):
-    columns = ["status", "accreditation_id", "family_name", "given_names", "family_name_latin", "given_names_latin",
-               "category", "delegation", "delegation_role", "confirmation_code"]  # no title column
+    columns = [
+        "status",
+        "accreditation_id",
+        "family_name",
+        "given_names",
+        "family_name_latin",
+        "given_names_latin",
+        "category",
+        "delegation",
+        "delegation_role",
+        "confirmation_code",
+    ]  # no title column
     row = ["accredited", "GCM17-999001", "Lauber", "Jürg", "Lauber", "Jürg", "MS", "Switzerland", "head", "K62KNFXV"]
     with desk_station.transaction() as s:
-        desk_station.record(s, EventKind.ACCREDITATION_IMPORTED,
-                            {"revision": "2017-11-28T00:00:00Z", "source": "t", "columns": columns, "rows": [row]}, "t")
+        desk_station.record(
+            s,
+            EventKind.ACCREDITATION_IMPORTED,
+            {"revision": "2017-11-28T00:00:00Z", "source": "t", "columns": columns, "rows": [row]},
+            "t",
+        )
     (stored,) = full_mirror(desk_station)
-    assert stored == ("GCM17-999001", "Lauber", "Jürg", "Lauber", "Jürg", "MS", "Switzerland", "head", "accredited",
-                      "K62KNFXV", "", "2017-11-28T00:00:00Z")
+    assert stored == (
+        "GCM17-999001",
+        "Lauber",
+        "Jürg",
+        "Lauber",
+        "Jürg",
+        "MS",
+        "Switzerland",
+        "head",
+        "accredited",
+        "K62KNFXV",
+        "",
+        "2017-11-28T00:00:00Z",
+    )
 
 
 def participant_indexes(station) -> set[str]:
@@ -579,9 +712,17 @@ def test_a_large_first_import_rolled_back_leaves_the_mirror_empty_and_indexed(de
     indexes = participant_indexes(desk_station)
     rows = generate.generate_rows(6000)
     with pytest.raises(RuntimeError, match="power cut"), desk_station.transaction() as s:
-        desk_station.record(s, EventKind.ACCREDITATION_IMPORTED,
-                            {"revision": "2017-11-28T00:00:00Z", "source": "t", "columns": FIELDS,
-                             "rows": [[r[f] for f in FIELDS] for r in rows]}, "t")
+        desk_station.record(
+            s,
+            EventKind.ACCREDITATION_IMPORTED,
+            {
+                "revision": "2017-11-28T00:00:00Z",
+                "source": "t",
+                "columns": FIELDS,
+                "rows": [[r[f] for f in FIELDS] for r in rows],
+            },
+            "t",
+        )
         raise RuntimeError("power cut")
     assert full_mirror(desk_station) == [] and participant_indexes(desk_station) == indexes
     assert import_file(desk_station, FIXTURE, operator="ana").total_rows == 900

@@ -20,18 +20,17 @@ import pypdfium2.raw as pdfium_c
 import pytest
 import zxingcpp
 from fontTools.ttLib import TTFont
+from meeting import init_station
 from reportlab.pdfbase.ttfonts import shapeStr
 from reportlab.pdfgen.canvas import Canvas
 
+from conftest import EVENT_TOML, local, participant_row, seed_participants
 from regdesk.clock import FixedClock
 from regdesk.domain import token as tokens
 from regdesk.render import fonts, text
 from regdesk.render.badge import plan_badge, render_badge_pdf, render_badge_sheet
 from regdesk.render.layouts import MM, BadgeLayout, LayoutError, SheetLayout, available_layouts, load_layout
 from regdesk.services import desk
-from meeting import init_station
-
-from conftest import EVENT_TOML, local, participant_row, seed_participants
 
 LAYOUTS = ["a6", "cr80", "label-4x3", "a4-4up"]
 DPI = 200
@@ -52,10 +51,12 @@ class Person:
 PEOPLE = {
     "latin": Person("MS-CZ-1", "František", "Ružička", "František", "Ružička", "MS", "Czechia", "latin"),
     "cyrillic": Person("MS-RU-1", "Иван", "Петров", "Ivan", "Petrov", "MS", "Russian Federation", "latin"),
-    "arabic": Person("NGO-AR-1", "محمد", "العلي", "Mohammed", "Al-Ali", "NGO", "Arab Network for Migrants' Rights",
-                     "arabic"),
-    "chinese": Person("UN-CN-1", "小明", "王", "Xiaoming", "Wang", "UN", "International Organization for Migration",
-                      "sc"),
+    "arabic": Person(
+        "NGO-AR-1", "محمد", "العلي", "Mohammed", "Al-Ali", "NGO", "Arab Network for Migrants' Rights", "arabic"
+    ),
+    "chinese": Person(
+        "UN-CN-1", "小明", "王", "Xiaoming", "Wang", "UN", "International Organization for Migration", "sc"
+    ),
 }
 
 
@@ -68,14 +69,31 @@ class Issued:
 
 @pytest.fixture(scope="module")
 def station(tmp_path_factory):
-    st = init_station(tmp_path_factory.mktemp("badges") / "desk", EVENT_TOML, role="desk", name="Westin desk 1",
-                      clock=FixedClock(local("2017-12-01T13:05")))
-    seed_participants(st, [
-        participant_row(p.aid, p.family, p.given, family_latin=p.family_latin, given_latin=p.given_latin,
-                        category=p.category, delegation=p.delegation, role="head" if key == "latin" else "member",
-                        title="H.E. Mr." if key == "latin" else "")
-        for key, p in PEOPLE.items()
-    ] + [participant_row(f"MS-XX-{i}", f"Family{i}", "Given", delegation="Testland") for i in range(1, 5)])
+    st = init_station(
+        tmp_path_factory.mktemp("badges") / "desk",
+        EVENT_TOML,
+        role="desk",
+        name="Westin desk 1",
+        clock=FixedClock(local("2017-12-01T13:05")),
+    )
+    seed_participants(
+        st,
+        [
+            participant_row(
+                p.aid,
+                p.family,
+                p.given,
+                family_latin=p.family_latin,
+                given_latin=p.given_latin,
+                category=p.category,
+                delegation=p.delegation,
+                role="head" if key == "latin" else "member",
+                title="H.E. Mr." if key == "latin" else "",
+            )
+            for key, p in PEOPLE.items()
+        ]
+        + [participant_row(f"MS-XX-{i}", f"Family{i}", "Given", delegation="Testland") for i in range(1, 5)],
+    )
     yield st
     st.close()
 
@@ -95,6 +113,7 @@ def issued(station) -> dict[str, Issued]:
 
 
 # --- reading PDFs back --------------------------------------------------------------------------
+
 
 def rasterise(pdf: bytes, dpi: int = DPI) -> list:
     doc = pdfium.PdfDocument(pdf)
@@ -153,7 +172,7 @@ def _cmap_glyph_ids(program: bytes) -> dict[int, int]:
             gids = struct.unpack_from(f">{count}H", data, offset + 10)
             found.update({first + k: gid for k, gid in enumerate(gids)})
         elif fmt == 0:
-            found.update(enumerate(data[offset + 6: offset + 6 + 256]))
+            found.update(enumerate(data[offset + 6 : offset + 6 + 256]))
         else:
             raise AssertionError(f"unexpected cmap format {fmt}")
     return found
@@ -175,6 +194,7 @@ def notdef_codes(pdf: bytes) -> dict[str, int]:
 
 
 # --- every script, every layout -----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("script", list(PEOPLE))
@@ -230,8 +250,13 @@ def test_glyph_checks_catch_a_font_without_the_script():
 def test_name_without_any_font_falls_back_to_latin(issued):
     from dataclasses import replace
 
-    content = replace(issued["latin"].content, given_names="\U00012000", family_name="\U00012001",
-                      given_names_latin="Ninsun", family_name_latin="Gilgamesh")  # cuneiform: no font here
+    content = replace(
+        issued["latin"].content,
+        given_names="\U00012000",
+        family_name="\U00012001",
+        given_names_latin="Ninsun",
+        family_name_latin="Gilgamesh",
+    )  # cuneiform: no font here
     pdf = render_badge_pdf(content, "a6")
     assert "Ninsun GILGAMESH".casefold() in text_layer(pdf).casefold()
     assert notdef_codes(pdf) == {}
@@ -246,8 +271,13 @@ LONG_NAME = ("María de los Ángeles Guadalupe", "Fernández-Castellanos y Villa
 def test_very_long_name_shrinks_and_stays_inside_its_box(issued, layout):
     from dataclasses import replace
 
-    content = replace(issued["latin"].content, given_names=LONG_NAME[0], family_name=LONG_NAME[1],
-                      given_names_latin=LONG_NAME[0], family_name_latin=LONG_NAME[1])
+    content = replace(
+        issued["latin"].content,
+        given_names=LONG_NAME[0],
+        family_name=LONG_NAME[1],
+        given_names_latin=LONG_NAME[0],
+        family_name_latin=LONG_NAME[1],
+    )
     chosen = load_layout(layout)
     plan = plan_badge(content, chosen)
     name = plan.texts["name"]
@@ -289,6 +319,7 @@ def test_arabic_line_is_right_to_left_and_shaped():
 
 # --- sheets -------------------------------------------------------------------------------------
 
+
 def test_sheet_of_four_different_badges_all_qr_codes_decode(station, issued):
     contents = [issued[key].content for key in ("latin", "cyrillic", "arabic", "chinese")]
     pdf = render_badge_sheet(contents, "a4-4up")
@@ -315,6 +346,7 @@ def test_sheet_on_a_badge_layout_puts_one_badge_per_page(issued):
 
 
 # --- layout files -------------------------------------------------------------------------------
+
 
 def test_shipped_layouts_load():
     assert set(LAYOUTS) <= set(available_layouts())
@@ -345,7 +377,7 @@ def test_bad_layout_value_names_file_line_and_key(layout_dir):
     with pytest.raises(LayoutError) as err:
         load_layout("mine")
     message = str(err.value)
-    line = next(i for i, l in enumerate(broken.splitlines(), 1) if l.startswith('size = "big"'))
+    line = next(i for i, text in enumerate(broken.splitlines(), 1) if text.startswith('size = "big"'))
     assert "mine.toml" in message and "name.size" in message and f"line {line}" in message
 
 
@@ -359,8 +391,9 @@ def test_layout_missing_box_is_refused(layout_dir):
 
 
 def test_layout_with_overlapping_boxes_is_refused(layout_dir):
-    text_ = _a6_text().replace("[barcode]           # Code128 of the serial, quiet zones included\nx = 47.0",
-                               "[barcode]\nx = 30.0")
+    text_ = _a6_text().replace(
+        "[barcode]           # Code128 of the serial, quiet zones included\nx = 47.0", "[barcode]\nx = 30.0"
+    )
     _write_layout(layout_dir, "overlap", text_)
     with pytest.raises(LayoutError, match=r"overlap\.toml.*barcode.*overlaps \[qr\]"):
         load_layout("overlap")
@@ -393,13 +426,15 @@ def test_unknown_or_unsafe_layout_names(layout_dir):
 
 def test_sheet_that_does_not_fit_its_page_is_refused(layout_dir):
     _write_layout(layout_dir, "a6", _a6_text())
-    _write_layout(layout_dir, "sheet", '[page]\nwidth = 210.0\nheight = 297.0\n\n[sheet]\nbadge = "a6"\n'
-                                       'columns = 3\nrows = 2\n')
+    _write_layout(
+        layout_dir, "sheet", '[page]\nwidth = 210.0\nheight = 297.0\n\n[sheet]\nbadge = "a6"\ncolumns = 3\nrows = 2\n'
+    )
     with pytest.raises(LayoutError, match=r"sheet\.toml.*sheet\.columns.*do not fit"):
         load_layout("sheet")
 
 
 # --- codes --------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("length", [1, 2, 9, 77, 130, 140, 157, 231, 400])
 def test_fast_qr_codewords_equal_the_qrcode_package(length):
@@ -417,13 +452,20 @@ def test_fast_qr_codewords_equal_the_qrcode_package(length):
     assert codes.alphanumeric_codewords(text_, version) == expected
 
 
-@pytest.mark.parametrize("given, family, face", [("太郎", "山田", "sc"), ("たろう", "やまだ", "jp"),
-                                                  ("민준", "김", "kr"), ("Ελένη", "Παπαδοπούλου", "latin")])
+@pytest.mark.parametrize(
+    "given, family, face",
+    [("太郎", "山田", "sc"), ("たろう", "やまだ", "jp"), ("민준", "김", "kr"), ("Ελένη", "Παπαδοπούλου", "latin")],
+)
 def test_more_scripts_render_as_real_glyphs(issued, given, family, face):
     from dataclasses import replace
 
-    content = replace(issued["latin"].content, given_names=given, family_name=family,
-                      given_names_latin="Latin", family_name_latin="Rendering")
+    content = replace(
+        issued["latin"].content,
+        given_names=given,
+        family_name=family,
+        given_names_latin="Latin",
+        family_name_latin="Rendering",
+    )
     pdf = render_badge_pdf(content, "a6")
     layer = text_layer(pdf).casefold()
     assert given.casefold() in layer and family.casefold() in layer

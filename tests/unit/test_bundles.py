@@ -8,15 +8,25 @@ import os
 import stat
 
 import pytest
+from meeting import init_station
 from sqlalchemy import select
+from sync_helpers import (  # noqa: F401 (fixtures)
+    event_count,
+    event_ids,
+    icc,
+    issue,
+    make_station,
+    meeting_morning,
+    security_scanner,
+    seed,
+    westin,
+)
 
 from conftest import EVENT_TOML, local
 from regdesk import cli
 from regdesk.clock import FixedClock
 from regdesk.services import bundles, integrity
-from meeting import init_station
 from regdesk.store.models import Badge, EventRow, Participant, Revocation, Scan
-from sync_helpers import event_count, event_ids, icc, issue, make_station, meeting_morning, security_scanner, seed, westin  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
@@ -27,9 +37,13 @@ def clock(meeting_morning) -> FixedClock:
 def snapshot(station) -> dict:
     compared = integrity.projection_columns()  # surrogate keys differ between stations
     with station.sessions() as session:
-        return {model.__tablename__: sorted(tuple(str(v) for v in row) for row in session.execute(
-                    select(*(model.__table__.c[name] for name in compared[model.__tablename__]))))
-                for model in (Participant, Badge, Revocation, Scan)}
+        return {
+            model.__tablename__: sorted(
+                tuple(str(v) for v in row)
+                for row in session.execute(select(*(model.__table__.c[name] for name in compared[model.__tablename__])))
+            )
+            for model in (Participant, Badge, Revocation, Scan)
+        }
 
 
 def kinds_of(station, ids) -> list[str]:
@@ -204,10 +218,13 @@ def test_a_forged_line_names_its_line_refuses_the_bundle_and_alerts(westin, icc,
     badge_line = next(i for i, line in enumerate(lines) if '"badge_issued"' in line)
     forged = json.loads(lines[badge_line])
     forged["payload"]["participant_id"] = "NG-1"  # the same badge, handed to someone else
-    write_lines(path, [*lines[:badge_line], json.dumps(forged), *lines[badge_line + 1:]])
+    write_lines(path, [*lines[:badge_line], json.dumps(forged), *lines[badge_line + 1 :]])
     before = (event_ids(icc), snapshot(icc))
-    with pytest.raises(bundles.BundleError, match=rf"b\.rdb, line {badge_line + 1}: refused, nothing was imported: "
-                                                  "event #[0-9]+ of station .* \\(badge_issued\\) .*(signed chain|seal)"):
+    with pytest.raises(
+        bundles.BundleError,
+        match=rf"b\.rdb, line {badge_line + 1}: refused, nothing was imported: "
+        "event #[0-9]+ of station .* \\(badge_issued\\) .*(signed chain|seal)",
+    ):
         bundles.import_bundle(icc, path)
     assert snapshot(icc) == before[1]
     assert kinds_of(icc, event_ids(icc) - before[0]) == ["security_alert"]

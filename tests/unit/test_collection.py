@@ -8,15 +8,14 @@ import json
 import sys
 
 import pytest
+from meeting import EVENT_TOML, init_station, secret_of, transfer
 from sqlalchemy import select
 
-from meeting import EVENT_TOML, init_station, secret_of, transfer
+from conftest import local, participant_row, seed_participants
 from regdesk.cli import main
 from regdesk.domain.events import EventKind
 from regdesk.services import collection, desk, integrity, scanning
 from regdesk.store.models import Badge, BadgeDelivery, EventRow, IdentityCheck
-
-from conftest import local, participant_row, seed_participants
 
 LETTER = "NV 123/2017 of the Permanent Mission of Benin"
 PASSPORT = collection.CollectorCheck("passport", "4821")
@@ -25,24 +24,38 @@ PASSPORT = collection.CollectorCheck("passport", "4821")
 @pytest.fixture
 def benin(desk_station):
     """A Member State delegation (quota 4, one place kept for the head): head BJ-1, members BJ-2..BJ-5."""
-    seed_participants(desk_station, [
-        participant_row("BJ-1", "Gagné", "Clémence", delegation="Benin", role="head"),
-        *[participant_row(f"BJ-{i}", f"Member{i}", "Benin", delegation="Benin") for i in range(2, 6)],
-        participant_row("CH-1", "Lauber", "Jürg", delegation="Switzerland", role="head"),
-        participant_row("BJ-W", "Gone", "Someone", delegation="Benin", status="withdrawn"),
-    ])
+    seed_participants(
+        desk_station,
+        [
+            participant_row("BJ-1", "Gagné", "Clémence", delegation="Benin", role="head"),
+            *[participant_row(f"BJ-{i}", f"Member{i}", "Benin", delegation="Benin") for i in range(2, 6)],
+            participant_row("CH-1", "Lauber", "Jürg", delegation="Switzerland", role="head"),
+            participant_row("BJ-W", "Gone", "Someone", delegation="Benin", status="withdrawn"),
+        ],
+    )
     return desk_station
 
 
 def batch(station, members, collector="BJ-5", **kw):
-    return collection.issue_batch(station, members, collector_id=collector, authorisation=LETTER,
-                                  check=kw.pop("check", PASSPORT), operator="ana", **kw)
+    return collection.issue_batch(
+        station,
+        members,
+        collector_id=collector,
+        authorisation=LETTER,
+        check=kw.pop("check", PASSPORT),
+        operator="ana",
+        **kw,
+    )
 
 
 def events(station, kind) -> list[dict]:
     with station.sessions() as s:
-        return [json.loads(p) for p in s.execute(select(EventRow.payload).where(EventRow.kind == kind)
-                                                 .order_by(EventRow.local_order)).scalars()]
+        return [
+            json.loads(p)
+            for p in s.execute(
+                select(EventRow.payload).where(EventRow.kind == kind).order_by(EventRow.local_order)
+            ).scalars()
+        ]
 
 
 def badges(station) -> dict[str, Badge]:
@@ -58,11 +71,11 @@ def test_a_focal_point_collects_for_the_head_and_two_members(benin):
     assert (check["participant_id"], check["document_type"], check["document_last4"]) == ("BJ-5", "passport", "4821")
     issued = events(benin, EventKind.BADGE_ISSUED)
     assert {p["participant_id"] for p in issued} == {"BJ-1", "BJ-2", "BJ-3"}
-    assert all(p["collected_by"] == "BJ-5" and p["authorisation"] == LETTER and p["collector_check"]
-               for p in issued)
+    assert all(p["collected_by"] == "BJ-5" and p["authorisation"] == LETTER and p["collector_check"] for p in issued)
     held = badges(benin)
     assert {pid: (b.collected_by, b.authorisation) for pid, b in held.items()} == {
-        pid: ("BJ-5", LETTER) for pid in ("BJ-1", "BJ-2", "BJ-3")}
+        pid: ("BJ-5", LETTER) for pid in ("BJ-1", "BJ-2", "BJ-3")
+    }
     # The projection agrees with a rebuild from the log.
     assert integrity.check_station(benin.data_dir).ok
 
@@ -73,8 +86,10 @@ def test_one_plus_three_holds_across_the_batch_and_the_batch_is_refused_whole(be
     outcomes = {o.participant_id: o for o in refused.value.outcomes}
     assert [pid for pid, o in outcomes.items() if not o.issued] == ["BJ-5"]  # the 4th would take the head's place
     assert outcomes["BJ-5"].refusal == "head_place_reserved"
-    assert "Benin has 3 of 4 badges" in outcomes["BJ-5"].message and "counting the badges of this batch" in \
-        outcomes["BJ-5"].message
+    assert (
+        "Benin has 3 of 4 badges" in outcomes["BJ-5"].message
+        and "counting the badges of this batch" in outcomes["BJ-5"].message
+    )
     assert "Benin Member5 (BJ-5)" in str(refused.value) and "nothing issued" in str(refused.value)
     assert events(benin, EventKind.BADGE_ISSUED) == [] and events(benin, EventKind.IDENTITY_CHECKED) == []
 
@@ -104,8 +119,7 @@ def test_a_member_who_holds_a_badge_is_not_reissued(benin):
     desk.issue_badge(benin, "BJ-2", operator="ana")
     with pytest.raises(collection.BatchRefused) as refused:
         batch(benin, ["BJ-2", "BJ-3"])
-    assert {o.participant_id: o.refusal for o in refused.value.outcomes} == {"BJ-2": "already_holds_badge",
-                                                                             "BJ-3": ""}
+    assert {o.participant_id: o.refusal for o in refused.value.outcomes} == {"BJ-2": "already_holds_badge", "BJ-3": ""}
 
 
 def test_mistakes_in_the_request_are_explained(benin):
@@ -116,8 +130,9 @@ def test_mistakes_in_the_request_are_explained(benin):
     with pytest.raises(desk.DeskError, match="withdrawn"):
         batch(benin, ["BJ-2"], collector="BJ-W")
     with pytest.raises(desk.DeskError, match="note verbale"):
-        collection.issue_batch(benin, ["BJ-2"], collector_id="BJ-5", authorisation=" - ", check=PASSPORT,
-                               operator="ana")
+        collection.issue_batch(
+            benin, ["BJ-2"], collector_id="BJ-5", authorisation=" - ", check=PASSPORT, operator="ana"
+        )
     with pytest.raises(desk.DeskError, match="last 4"):
         batch(benin, ["BJ-2"], check=collection.CollectorCheck("passport", "12"))
     with pytest.raises(collection.BatchRefused):
@@ -168,9 +183,25 @@ def run(monkeypatch, capsys, *argv) -> tuple[int, str, str]:
 
 def test_cli_issues_a_batch_collected_by_a_focal_point(benin, tmp_path, monkeypatch, capsys):
     base = ("--data-dir", benin.data_dir, "--clock", "2017-12-01T14:00")
-    code, out, _ = run(monkeypatch, capsys, *base, "issue", "BJ-1", "BJ-2", "--collector", "BJ-5",
-                       "--authorisation", LETTER, "--id-check", "passport:AB123456", "--operator", "ana",
-                       "--out", tmp_path / "batch.pdf", "--json")
+    code, out, _ = run(
+        monkeypatch,
+        capsys,
+        *base,
+        "issue",
+        "BJ-1",
+        "BJ-2",
+        "--collector",
+        "BJ-5",
+        "--authorisation",
+        LETTER,
+        "--id-check",
+        "passport:AB123456",
+        "--operator",
+        "ana",
+        "--out",
+        tmp_path / "batch.pdf",
+        "--json",
+    )
     assert code == 0
     data = json.loads(out)
     assert [m["accreditation_id"] for m in data["issued"]] == ["BJ-1", "BJ-2"] and data["refused"] == []
@@ -183,15 +214,34 @@ def test_cli_issues_a_batch_collected_by_a_focal_point(benin, tmp_path, monkeypa
 
 def test_cli_refuses_a_batch_that_breaks_one_plus_three(benin, monkeypatch, capsys):
     base = ("--data-dir", benin.data_dir, "--clock", "2017-12-01T14:00")
-    argv = (*base, "issue", "BJ-2", "BJ-3", "BJ-4", "BJ-5", "--collector", "BJ-5", "--authorisation", LETTER,
-            "--id-check", "passport:4821", "--operator", "ana", "--no-print")
+    argv = (
+        *base,
+        "issue",
+        "BJ-2",
+        "BJ-3",
+        "BJ-4",
+        "BJ-5",
+        "--collector",
+        "BJ-5",
+        "--authorisation",
+        LETTER,
+        "--id-check",
+        "passport:4821",
+        "--operator",
+        "ana",
+        "--no-print",
+    )
     code, out, _ = run(monkeypatch, capsys, *argv)
     assert code == 3 and "NOT ISSUED" in out and "BJ-5 Benin Member5: Benin has 3 of 4 badges" in out
     code, out, _ = run(monkeypatch, capsys, *argv, "--json")
     data = json.loads(out)
     assert code == 3 and data["reason"] == "batch_refused"
     assert [(m["accreditation_id"], m["fits"]) for m in data["members"]] == [
-        ("BJ-2", True), ("BJ-3", True), ("BJ-4", True), ("BJ-5", False)]
+        ("BJ-2", True),
+        ("BJ-3", True),
+        ("BJ-4", True),
+        ("BJ-5", False),
+    ]
     code, out, _ = run(monkeypatch, capsys, *argv, "--skip-refused", "--json")
     assert code == 0 and [m["accreditation_id"] for m in json.loads(out)["refused"]] == ["BJ-5"]
 
@@ -216,7 +266,13 @@ def test_tallies_audit_and_export_show_proxy_collections(benin, tmp_path, clock)
     assert (day.badges.issued, day.badges.by_proxy, day.badges.by_proxy_cum) == (4, 3, 3)
     [row] = day.proxy_collections
     assert (row.collector_id, row.collector_name, row.delegation, row.authorisation, row.badges, row.operator) == (
-        "BJ-5", "Benin Member5", "Benin", LETTER, 3, "ana")
+        "BJ-5",
+        "Benin Member5",
+        "Benin",
+        LETTER,
+        3,
+        "ana",
+    )
     later = tallies.day_tallies(benin, date(2017, 12, 4))
     assert (later.badges.by_proxy, later.badges.by_proxy_cum, later.proxy_collections) == (0, 3, ())
     assert tallies.summarise(tallies.all_days(benin)).badges_by_proxy == 3

@@ -7,10 +7,9 @@ import re
 
 import pytest
 
+from conftest import EVENT_TOML
 from regdesk.cli import main
 from regdesk.config import ConfigError, load_event_config, parse_event_config
-
-from conftest import EVENT_TOML
 
 BASE = EVENT_TOML.read_text(encoding="utf-8")
 
@@ -31,36 +30,75 @@ BAD_CONFIGS = [
     ("unclosed quote", edited('code = "GCM-PV-2017"', 'code = "GCM-PV-2017'), "(syntax)", "line 5"),
     ("missing time zone", without_line("timezone ="), "event.timezone", "missing"),
     ("missing collection close", without_line("closes ="), "collection.closes", "missing"),
-    ("window ends before it opens", edited('closes = "2017-12-05T15:00"', 'closes = "2017-11-30T15:00"'),
-     "collection.closes", "after collection.opens"),
-    ("window of zero length", edited('closes = "2017-12-05T15:00"', 'closes = "2017-12-01T13:00"'),
-     "collection.closes", "after collection.opens"),
-    ("unknown time zone", edited('"America/Mexico_City"', '"America/Puerto_Vallarta"'), "event.timezone",
-     "unknown time zone"),
+    (
+        "window ends before it opens",
+        edited('closes = "2017-12-05T15:00"', 'closes = "2017-11-30T15:00"'),
+        "collection.closes",
+        "after collection.opens",
+    ),
+    (
+        "window of zero length",
+        edited('closes = "2017-12-05T15:00"', 'closes = "2017-12-01T13:00"'),
+        "collection.closes",
+        "after collection.opens",
+    ),
+    (
+        "unknown time zone",
+        edited('"America/Mexico_City"', '"America/Puerto_Vallarta"'),
+        "event.timezone",
+        "unknown time zone",
+    ),
     ("time zone that is a folder", edited('"America/Mexico_City"', '"America"'), "event.timezone", "unknown time zone"),
     ("colour without #", edited('colour = "#1F4E9C"', 'colour = "1F4E9C0"'), "categories[0].colour", "#RRGGBB"),
-    ("colour with non-hex digits", edited('colour = "#2E8B57"', 'colour = "#2E8B5G"'), "categories[1].colour",
-     "#RRGGBB"),
+    (
+        "colour with non-hex digits",
+        edited('colour = "#2E8B57"', 'colour = "#2E8B5G"'),
+        "categories[1].colour",
+        "#RRGGBB",
+    ),
     ("colour name", edited('colour = "#2E8B57"', 'colour = "green"'), "categories[1].colour", "#RRGGBB"),
-    ("opening time that is not a time", edited('opens = "2017-12-01T13:00"', 'opens = "Friday 1pm"'),
-     "collection.opens", "not a local date-time"),
-    ("closing far beyond any calendar", edited('closes = "2017-12-05T15:00"', 'closes = "9999-12-31T23:59"'),
-     "collection.closes", "out of range"),
-    ("meeting day that is not a date", edited('"2017-12-04", "2017-12-05", "2017-12-06"]\n\n[collection]',
-                                              '"2017-12-04", "5 Dec"]\n\n[collection]'),
-     "event.meeting_days", "not a date"),
-    ("valid days given as one number", edited('valid_days = ["2017-12-04", "2017-12-05", "2017-12-06"]', "valid_days = 4"),
-     "scanning.valid_days", "list of dates"),
+    (
+        "opening time that is not a time",
+        edited('opens = "2017-12-01T13:00"', 'opens = "Friday 1pm"'),
+        "collection.opens",
+        "not a local date-time",
+    ),
+    (
+        "closing far beyond any calendar",
+        edited('closes = "2017-12-05T15:00"', 'closes = "9999-12-31T23:59"'),
+        "collection.closes",
+        "out of range",
+    ),
+    (
+        "meeting day that is not a date",
+        edited('"2017-12-04", "2017-12-05", "2017-12-06"]\n\n[collection]', '"2017-12-04", "5 Dec"]\n\n[collection]'),
+        "event.meeting_days",
+        "not a date",
+    ),
+    (
+        "valid days given as one number",
+        edited('valid_days = ["2017-12-04", "2017-12-05", "2017-12-06"]', "valid_days = 4"),
+        "scanning.valid_days",
+        "list of dates",
+    ),
     ("negative quota", edited("quota = 4", "quota = -1"), "categories[0].quota", "0 (no limit) or more"),
     ("duplicate category", edited('code = "OS"', 'code = "MS"'), "categories[1].code", "duplicate"),
     ("duplicate hotel code", edited('code = "MEL"', 'code = "WES"'), "hotels[1].code", "duplicate"),
     ("bus capacity zero", edited("bus_capacity = 45", "bus_capacity = 0"), "scanning.bus_capacity", "positive"),
-    ("repeat seconds as text", edited("repeat_seconds = 10", 'repeat_seconds = "ten"'), "scanning.repeat_seconds",
-     "whole number"),
-    ("short name as a number", edited('short_name = "Global Compact for Migration: stocktaking meeting"',
-                                      "short_name = 2017"), "event.short_name", "must be text"),
+    (
+        "repeat seconds as text",
+        edited("repeat_seconds = 10", 'repeat_seconds = "ten"'),
+        "scanning.repeat_seconds",
+        "whole number",
+    ),
+    (
+        "short name as a number",
+        edited('short_name = "Global Compact for Migration: stocktaking meeting"', "short_name = 2017"),
+        "event.short_name",
+        "must be text",
+    ),
     ("empty event code", edited('code = "GCM-PV-2017"', 'code = "  "'), "event.code", "empty"),
-    ("no hotels", BASE.split("[[hotels]]")[0] + BASE[BASE.index("[[checkpoints]]"):], "hotels", "non-empty list"),
+    ("no hotels", BASE.split("[[hotels]]")[0] + BASE[BASE.index("[[checkpoints]]") :], "hotels", "non-empty list"),
 ]
 
 

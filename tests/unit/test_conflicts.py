@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from meeting import SUPERVISOR_SECRET
-
 import json
 
 import pytest
+from meeting import SUPERVISOR_SECRET
+from sync_helpers import issue, make_station, security_scanner, seed
 
 from conftest import local
 from regdesk import cli
 from regdesk.clock import FixedClock
 from regdesk.services import bundles, conflicts, desk, operators
 from regdesk.store.models import Badge
-from sync_helpers import issue, make_station, security_scanner, seed
 
 
 @pytest.fixture
@@ -60,8 +59,10 @@ def test_two_desks_issue_to_one_person_while_cut_off(stations, tmp_path, clock):
     conflict = found[0]
     assert conflict.kind == conflicts.DUPLICATE
     sides = {(s.serial, s.station_name, s.operator, s.issued_local) for s in conflict.sides}
-    assert sides == {(a.serial, "Westin desk 1", "Carl Clerk", "Mon 04 Dec 08:30"),
-                     (b.serial, "Westin desk 2", "Ana Clerk", "Mon 04 Dec 08:33")}
+    assert sides == {
+        (a.serial, "Westin desk 1", "Carl Clerk", "Mon 04 Dec 08:30"),
+        (b.serial, "Westin desk 2", "Ana Clerk", "Mon 04 Dec 08:33"),
+    }
     assert "Hans Muster" in conflict.summary
 
     # Until a supervisor decides, the holder is admitted with either badge.
@@ -70,8 +71,9 @@ def test_two_desks_issue_to_one_person_while_cut_off(stations, tmp_path, clock):
     clock.advance(minutes=1)
     assert str(scanner.scan(b.token).verdict.outcome) == "valid"
 
-    resolution = conflicts.resolve(desk1, "badge:CH-1", keep=[b.serial], reason="holder showed badge B",
-                                   operator="Maria Supervisor")
+    resolution = conflicts.resolve(
+        desk1, "badge:CH-1", keep=[b.serial], reason="holder showed badge B", operator="Maria Supervisor"
+    )
     assert resolution.revoked_serials == (a.serial,)
     assert conflicts.list_conflicts(desk1) == []
     exchange(tmp_path, desk1, desk2, icc)
@@ -94,8 +96,9 @@ def test_delegation_quota_exceeded_across_desks(stations, tmp_path):
     assert set(conflict.serials) == {n1.serial, n2.serial, n3.serial}
     assert {s.station_name for s in conflict.sides} == {"Westin desk 1", "Westin desk 2"}
 
-    conflicts.resolve(desk2, conflict.key, revoke=[n3.serial], reason="head of delegation chose two",
-                      operator="Maria Supervisor")
+    conflicts.resolve(
+        desk2, conflict.key, revoke=[n3.serial], reason="head of delegation chose two", operator="Maria Supervisor"
+    )
     assert conflicts.list_conflicts(desk2) == []
     with desk2.sessions() as session:
         assert session.get(Badge, n3.serial).revoked
@@ -106,8 +109,12 @@ def test_quota_override_holders_do_not_count(stations):
     issue(desk1, "NG-1")
     issue(desk1, "NG-2")
     desk.record_identity_check(desk1, "NG-3", "passport", "9999", "clerk")
-    desk.issue_badge(desk1, "NG-3", operator="clerk",
-                     override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET, "extra seat approved"))
+    desk.issue_badge(
+        desk1,
+        "NG-3",
+        operator="clerk",
+        override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET, "extra seat approved"),
+    )
     assert conflicts.list_conflicts(desk1) == []
 
 
@@ -119,8 +126,13 @@ def test_keep_all_hides_the_conflict_until_another_badge_joins_it(stations, tmp_
         issue(desk1, "CH-2")
         issue(desk2, "CH-2")
         exchange(tmp_path, desk1, desk2)
-        conflicts.resolve(desk1, "badge:CH-2", keep_all=True, reason="both kept, diplomat asked for a spare",
-                          operator="Maria Supervisor")
+        conflicts.resolve(
+            desk1,
+            "badge:CH-2",
+            keep_all=True,
+            reason="both kept, diplomat asked for a spare",
+            operator="Maria Supervisor",
+        )
         assert conflicts.list_conflicts(desk1) == []
         issue(desk3, "CH-2")  # a third desk, still cut off
         exchange(tmp_path, desk1, desk2, desk3)
@@ -162,8 +174,23 @@ def test_cli_conflicts_and_resolve(stations, tmp_path, capsys, monkeypatch):
     listed = json.loads(capsys.readouterr().out)
     assert listed[0]["key"] == "badge:CH-1" and len(listed[0]["sides"]) == 2
     formatted = f"{b.serial[:4]}-{b.serial[4:]}"  # as printed on the badge
-    assert cli.main(["--data-dir", data_dir, "resolve", "badge:CH-1", "--keep", formatted, "--reason",
-                     "checked passport", "--operator", "Maria Supervisor"]) == 0
+    assert (
+        cli.main(
+            [
+                "--data-dir",
+                data_dir,
+                "resolve",
+                "badge:CH-1",
+                "--keep",
+                formatted,
+                "--reason",
+                "checked passport",
+                "--operator",
+                "Maria Supervisor",
+            ]
+        )
+        == 0
+    )
     assert f"Revoked {a.serial}" in capsys.readouterr().out
     assert cli.main(["--data-dir", data_dir, "conflicts"]) == 0
     assert "No open conflicts" in capsys.readouterr().out

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from meeting import SUPERVISOR_SECRET
-
 import pytest
+from meeting import SUPERVISOR_SECRET
 from sqlalchemy import select
 
+from conftest import local, participant_row, seed_participants
 from regdesk.domain import token as t
 from regdesk.domain.policy import Refusal
 from regdesk.services import desk, operators
 from regdesk.store import eventlog
 from regdesk.store.models import Badge, EventRow, IdentityCheck
 
-from conftest import local, participant_row, seed_participants
-
 
 @pytest.fixture
 def seeded(desk_station):
-    rows = [participant_row(f"CH-{i}", f"Family{i}", "Given", delegation="Switzerland",
-                            role="head" if i == 1 else "member") for i in range(1, 6)]
+    rows = [
+        participant_row(f"CH-{i}", f"Family{i}", "Given", delegation="Switzerland", role="head" if i == 1 else "member")
+        for i in range(1, 6)
+    ]
     rows.append(participant_row("XX-W", "Gone", "Someone", delegation="Nowhere", status="withdrawn"))
     seed_participants(desk_station, rows)
     return desk_station
@@ -56,19 +56,30 @@ def test_quota_fifth_member_refused_then_supervisor_override(seeded):
     assert refused.value.refusal is Refusal.QUOTA_REACHED and refused.value.overridable
     assert "Switzerland" in str(refused.value)
     with pytest.raises(desk.DeskError, match="PIN"):
-        desk.issue_badge(seeded, "CH-5", operator="clerk",
-                         override=desk.OverrideRequest("Maria Supervisor", "0000", "head of delegation asked"))
-    badge = desk.issue_badge(seeded, "CH-5", operator="clerk",
-                             override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET, "PGA office approved 5th seat"))
+        desk.issue_badge(
+            seeded,
+            "CH-5",
+            operator="clerk",
+            override=desk.OverrideRequest("Maria Supervisor", "0000", "head of delegation asked"),
+        )
+    badge = desk.issue_badge(
+        seeded,
+        "CH-5",
+        operator="clerk",
+        override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET, "PGA office approved 5th seat"),
+    )
     assert badge.override_event_id
 
 
 def test_withdrawn_never_gets_a_badge_even_with_override(seeded):
     desk.record_identity_check(seeded, "XX-W", "passport", "1234", "clerk")
     with pytest.raises(desk.IssueRefused) as refused:
-        desk.issue_badge(seeded, "XX-W", operator="clerk",
-                         override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET,
-                                                       "the minister asked in person"))
+        desk.issue_badge(
+            seeded,
+            "XX-W",
+            operator="clerk",
+            override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET, "the minister asked in person"),
+        )
     assert refused.value.refusal is Refusal.WITHDRAWN
 
 
@@ -114,9 +125,9 @@ def _carry(source, target, path):
 @pytest.fixture
 def two_desks(tmp_path):
     """Desk A and desk B of the same meeting; B's clock is a minute behind A's."""
-    from regdesk.clock import FixedClock
-
     from sync_helpers import make_station, seed
+
+    from regdesk.clock import FixedClock
 
     clock_a, clock_b = FixedClock(local("2017-12-02T10:00")), FixedClock(local("2017-12-02T09:59"))
     a = make_station(tmp_path, "Westin desk 1", "desk", clock_a)
@@ -182,8 +193,16 @@ def test_override_reason_needs_real_words(seeded):
     desk.record_identity_check(seeded, "CH-5", "passport", "X1234567", "clerk")
     for reason in ("x", "ok", "approved", "ok ok ok", "   "):
         with pytest.raises(desk.DeskError, match="at least 3 words"):
-            desk.issue_badge(seeded, "CH-5", operator="clerk",
-                             override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET, reason))
-    badge = desk.issue_badge(seeded, "CH-5", operator="clerk",
-                             override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET, "head stays in New York"))
+            desk.issue_badge(
+                seeded,
+                "CH-5",
+                operator="clerk",
+                override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET, reason),
+            )
+    badge = desk.issue_badge(
+        seeded,
+        "CH-5",
+        operator="clerk",
+        override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET, "head stays in New York"),
+    )
     assert badge.override_event_id

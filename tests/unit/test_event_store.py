@@ -6,16 +6,26 @@ import base64
 import sqlite3
 import uuid
 
-from conftest import EVENT_TOML
+from meeting import init_station
 
+from conftest import EVENT_TOML
 from regdesk.domain.events import EventKind
 from regdesk.services import tallies
 from regdesk.services.station import Station, open_station
-from meeting import init_station
 
-SCAN = {"local_day": "2017-12-04", "point_kind": "security", "point": "ICC-MAIN", "direction": "", "departure": "",
-        "verdict": "valid", "reason": "valid", "serial": "SAAAAAAB", "participant_id": "CH-1", "counted": True,
-        "manual": False}
+SCAN = {
+    "local_day": "2017-12-04",
+    "point_kind": "security",
+    "point": "ICC-MAIN",
+    "direction": "",
+    "departure": "",
+    "verdict": "valid",
+    "reason": "valid",
+    "serial": "SAAAAAAB",
+    "participant_id": "CH-1",
+    "counted": True,
+    "manual": False,
+}
 
 
 def serial_for(person: str) -> str:
@@ -28,8 +38,12 @@ def record_scans(station: Station, clock, people: list[str]) -> list[str]:  # no
     for person in people:
         clock.advance(seconds=30)
         with station.transaction() as session:
-            event = station.record(session, EventKind.SCAN_RECORDED, {**SCAN, "participant_id": person,
-                                                                        "serial": serial_for(person)}, "guard")
+            event = station.record(
+                session,
+                EventKind.SCAN_RECORDED,
+                {**SCAN, "participant_id": person, "serial": serial_for(person)},
+                "guard",
+            )
         ids.append(event.id)
     return ids
 
@@ -68,8 +82,10 @@ END"""
 def downgrade_to_v1(db_path) -> None:  # noqa: ANN001
     con = sqlite3.connect(db_path)
     with con:
-        columns = ("event_id, scanned_at, local_day, station_id, point_kind, point, direction, departure, verdict, "
-                   "reason, serial, participant_id, counted, manual")
+        columns = (
+            "event_id, scanned_at, local_day, station_id, point_kind, point, direction, departure, verdict, "
+            "reason, serial, participant_id, counted, manual"
+        )
         con.execute("ALTER TABLE scans RENAME TO scans_new")
         con.execute("DROP INDEX ix_scans_serial_point")
         con.execute("DROP INDEX ix_scans_day")
@@ -95,8 +111,10 @@ def test_a_station_from_the_previous_schema_keeps_its_scans_and_counts_new_ones_
     try:
         with station.sessions() as session:
             kept = [row[0] for row in session.connection().exec_driver_sql("SELECT event_id FROM scans ORDER BY id")]
-            triggers = {row[0] for row in session.connection().exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+            triggers = {
+                row[0]
+                for row in session.connection().exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            }
         assert kept == old_ids
         assert "tally_scans_ai" not in triggers
         assert security_totals(station) == before == (3, 3)
@@ -108,9 +126,8 @@ def test_a_station_from_the_previous_schema_keeps_its_scans_and_counts_new_ones_
 
 
 def test_a_v2_station_learns_what_each_identity_check_was_for_and_which_badges_were_delivered(tmp_path, clock):
-    from regdesk.services import desk, integrity
-
     from conftest import participant_row, seed_participants
+    from regdesk.services import desk, integrity
 
     station = init_station(tmp_path / "desk", EVENT_TOML, role="desk", name="Westin desk 1", clock=clock)
     seed_participants(station, [participant_row("CH-2", "Keller", "Anna")])
@@ -130,8 +147,10 @@ def test_a_v2_station_learns_what_each_identity_check_was_for_and_which_badges_w
     try:
         with station.sessions() as session:
             conn = session.connection()
-            for_badges = [r[0] for r in conn.exec_driver_sql("SELECT for_badge FROM identity_checks "
-                                                              "ORDER BY checked_at, event_id")]
+            for_badges = [
+                r[0]
+                for r in conn.exec_driver_sql("SELECT for_badge FROM identity_checks ORDER BY checked_at, event_id")
+            ]
             delivered = [r[0] for r in conn.exec_driver_sql("SELECT serial FROM badge_deliveries")]
         assert sorted(for_badges, key=str) == sorted([None, badge.serial], key=str)
         assert delivered == [badge.serial]

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-
-from regdesk import cli
-from regdesk.services import exports, operators, tallies
-from regdesk.services.exports import neutralise
-from regdesk.store.models import Badge
+from scripted_day import SUPERVISOR, meeting, meeting_template  # noqa: F401 (fixtures)
 
 from conftest import participant_row, seed_participants
-from scripted_day import SUPERVISOR, meeting, meeting_template  # noqa: F401 (fixtures)
+from regdesk import cli
+from regdesk.services import exports, tallies
+from regdesk.services.exports import neutralise
+from regdesk.store.models import Badge
 
 DEC4 = date(2017, 12, 4)
 
@@ -30,11 +29,21 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def test_neutralise_formula_cells_but_not_numbers():
-    assert neutralise("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert neutralise('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert [neutralise(v) for v in ("+34 600", "-2", "@SUM(A1)", "\tx", "Kenya")] == [
-        "'+34 600", "'-2", "'@SUM(A1)", "'\tx", "Kenya"]
+        "'+34 600",
+        "'-2",
+        "'@SUM(A1)",
+        "'\tx",
+        "Kenya",
+    ]
     assert (neutralise(-3), neutralise(12), neutralise(64.2857), neutralise(True), neutralise(DEC4)) == (
-        "-3", "12", "64.3", "yes", "2017-12-04")
+        "-3",
+        "12",
+        "64.3",
+        "yes",
+        "2017-12-04",
+    )
 
 
 def test_csv_files_hold_the_day_documented_and_without_secrets(meeting, tmp_path):
@@ -44,16 +53,34 @@ def test_csv_files_hold_the_day_documented_and_without_secrets(meeting, tmp_path
     assert not list(out.glob(".*.part"))  # written atomically
 
     summary = read_csv(out / "summary.csv")
-    assert [(r["day"], r["badges_issued"], r["badges_replaced"], r["badges_revoked"], r["collected"],
-             r["pre_registered"], r["security_entries"], r["bus_boardings"], r["overrides"]) for r in summary] == [
-        ("2017-12-04", "6", "1", "2", "7", "11", "5", "5", "1")]
+    assert [
+        (
+            r["day"],
+            r["badges_issued"],
+            r["badges_replaced"],
+            r["badges_revoked"],
+            r["collected"],
+            r["pre_registered"],
+            r["security_entries"],
+            r["bus_boardings"],
+            r["overrides"],
+        )
+        for r in summary
+    ] == [("2017-12-04", "6", "1", "2", "7", "11", "5", "5", "1")]
     no_shows = read_csv(out / "no_shows.csv")
     assert [(r["delegation"], r["accreditation_id"]) for r in no_shows] == [
-        ("IOM", "UN-1"), ("Kenya", "KE-2"), ("Kenya", "KE-3"), ("Mexico", "MX-1")]
+        ("IOM", "UN-1"),
+        ("Kenya", "KE-2"),
+        ("Kenya", "KE-3"),
+        ("Mexico", "MX-1"),
+    ]
     assert no_shows[-1]["name"] == "José Hernández"
     [override] = read_csv(out / "overrides.csv")
     assert (override["time_local"], override["supervisor"], override["participant_id"]) == (
-        "2017-12-04T17:30:00-06:00", "Maria Supervisor", "CH-5")
+        "2017-12-04T17:30:00-06:00",
+        "Maria Supervisor",
+        "CH-5",
+    )
     hourly = read_csv(out / "hourly.csv")
     assert len(hourly) == 24 and hourly[9]["entries"] == "3"
 
@@ -80,28 +107,46 @@ def test_csv_files_hold_the_day_documented_and_without_secrets(meeting, tmp_path
 
 
 def test_cells_a_spreadsheet_would_run_are_neutralised(desk_station, tmp_path):
-    seed_participants(desk_station, [
-        participant_row("EVIL-1", "=cmd|' /C calc'!A0", "+Mallory", delegation="@Attackers", category="NGO"),
-        participant_row("EVIL-2", "-Minus", "Ordinary", delegation="=HYPERLINK(\"http://evil\")", category="NGO"),
-    ])
+    seed_participants(
+        desk_station,
+        [
+            participant_row("EVIL-1", "=cmd|' /C calc'!A0", "+Mallory", delegation="@Attackers", category="NGO"),
+            participant_row("EVIL-2", "-Minus", "Ordinary", delegation='=HYPERLINK("http://evil")', category="NGO"),
+        ],
+    )
     exports.export_tallies(desk_station, tmp_path / "out", [DEC4], formats=("csv",))
     rows = read_csv(tmp_path / "out" / "no_shows.csv")
     cells = {value for row in rows for value in row.values()}
-    assert "'@Attackers" in cells and "'=HYPERLINK(\"http://evil\")" in cells
+    assert "'@Attackers" in cells and '\'=HYPERLINK("http://evil")' in cells
     assert "'+Mallory =cmd|' /C calc'!A0" in cells  # the name cell starts with "+"
     assert not any(value[:1] in "=+-@" for value in cells if value)
     delegations = read_csv(tmp_path / "out" / "delegations.csv")
-    assert {r["delegation"] for r in delegations} == {"'@Attackers", "'=HYPERLINK(\"http://evil\")"}
+    assert {r["delegation"] for r in delegations} == {"'@Attackers", '\'=HYPERLINK("http://evil")'}
 
 
 def test_cli_exports_all_days_with_progress(meeting, tmp_path, capsys, monkeypatch):
     out = tmp_path / "all"
     monkeypatch.setenv("REGDESK_PIN", SUPERVISOR[1])
-    code = cli.main(["--data-dir", str(meeting.data_dir), "export", "tallies", "--all-days", "--out", str(out),
-                     "--format", "csv", "--as", SUPERVISOR[0]])
+    code = cli.main(
+        [
+            "--data-dir",
+            str(meeting.data_dir),
+            "export",
+            "tallies",
+            "--all-days",
+            "--out",
+            str(out),
+            "--format",
+            "csv",
+            "--as",
+            SUPERVISOR[0],
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0
-    assert "Wrote 16 files" in captured.out  # one CSV per table (proxy_collections, temporary_passes included) + README.txt
+    assert (
+        "Wrote 16 files" in captured.out
+    )  # one CSV per table (proxy_collections, temporary_passes included) + README.txt
     progress = captured.err.splitlines()
     assert progress[0].startswith("[") and "computing tallies for 6 day(s)" in progress[0]
     assert progress[-1].endswith(f"done: 16 files in {out}")
@@ -114,7 +159,16 @@ def test_cli_exports_all_days_with_progress(meeting, tmp_path, capsys, monkeypat
 
 
 def test_cli_export_is_for_supervisors_only(meeting, tmp_path, capsys, monkeypatch):
-    base = ["--data-dir", str(meeting.data_dir), "export", "tallies", "--day", "2017-12-04", "--out", str(tmp_path / "x")]
+    base = [
+        "--data-dir",
+        str(meeting.data_dir),
+        "export",
+        "tallies",
+        "--day",
+        "2017-12-04",
+        "--out",
+        str(tmp_path / "x"),
+    ]
     monkeypatch.setenv("REGDESK_PIN", "1357")
     assert cli.main([*base, "--as", "Carlos Clerk"]) == 4
     assert "only for a supervisor" in capsys.readouterr().err
@@ -126,7 +180,16 @@ def test_cli_export_is_for_supervisors_only(meeting, tmp_path, capsys, monkeypat
 
 def test_cli_refuses_bad_arguments_with_a_clear_message(meeting, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("REGDESK_PIN", SUPERVISOR[1])
-    base = ["--data-dir", str(meeting.data_dir), "export", "tallies", "--as", SUPERVISOR[0], "--out", str(tmp_path / "x")]
+    base = [
+        "--data-dir",
+        str(meeting.data_dir),
+        "export",
+        "tallies",
+        "--as",
+        SUPERVISOR[0],
+        "--out",
+        str(tmp_path / "x"),
+    ]
     assert cli.main([*base, "--day", "4 December"]) == 2
     assert "--day: '4 December' is not a day (YYYY-MM-DD)" in capsys.readouterr().err
     assert cli.main([*base, "--day", "2017-12-04", "--format", "xlsx"]) == 2

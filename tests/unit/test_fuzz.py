@@ -16,10 +16,9 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
+from conftest import EVENT_TOML
 from regdesk.config import ConfigError, EventConfig, parse_event_config
 from regdesk.domain import token as t
-
-from conftest import EVENT_TOML
 
 EVENT = "GCM-PV-2017"
 KEY = t.generate_signing_key()
@@ -140,15 +139,36 @@ ASSIGNMENT_LINES = [i for i, line in enumerate(BASE.splitlines()) if " = " in li
 
 toml_scalars = st.one_of(
     st.integers(-(2**63), 2**63 - 1).map(str),
-    st.floats(allow_nan=True, allow_infinity=True).map(lambda f: {float("inf"): "inf", float("-inf"): "-inf"}.get(f, "nan" if f != f else repr(f))),
+    st.floats(allow_nan=True, allow_infinity=True).map(
+        lambda f: {float("inf"): "inf", float("-inf"): "-inf"}.get(f, "nan" if f != f else repr(f))
+    ),
     st.booleans().map(lambda b: "true" if b else "false"),
     st.text(max_size=30).map(lambda s: json.dumps(s)),
-    st.sampled_from(["2017-12-01", "2017-12-01T13:00:00", "2017-12-01T13:00:00Z", "13:00:00", "9999-12-31T23:59:59",
-                     "0001-01-01", '"2017-12-05T15:00"', '"America"', '"UTC"', '"#ZZZZZZ"', '"#abcdef"', "{}",
-                     '{ code = "X" }', "[]", '"0000-00-00"', '"2017-02-30"', '"24:00"']),
+    st.sampled_from(
+        [
+            "2017-12-01",
+            "2017-12-01T13:00:00",
+            "2017-12-01T13:00:00Z",
+            "13:00:00",
+            "9999-12-31T23:59:59",
+            "0001-01-01",
+            '"2017-12-05T15:00"',
+            '"America"',
+            '"UTC"',
+            '"#ZZZZZZ"',
+            '"#abcdef"',
+            "{}",
+            '{ code = "X" }',
+            "[]",
+            '"0000-00-00"',
+            '"2017-02-30"',
+            '"24:00"',
+        ]
+    ),
 )
-toml_values = st.recursive(toml_scalars, lambda inner: st.lists(inner, max_size=4).map(lambda v: f"[{', '.join(v)}]"),
-                           max_leaves=6)
+toml_values = st.recursive(
+    toml_scalars, lambda inner: st.lists(inner, max_size=4).map(lambda v: f"[{', '.join(v)}]"), max_leaves=6
+)
 
 
 @st.composite
@@ -168,7 +188,7 @@ def mutated_configs(draw):
             lines.insert(i, lines[i])
         else:
             pos = draw(st.integers(0, len(lines[i])))
-            lines[i] = lines[i][:pos] + draw(st.text(max_size=5)) + lines[i][pos + 1:]
+            lines[i] = lines[i][:pos] + draw(st.text(max_size=5)) + lines[i][pos + 1 :]
     return "\n".join(lines) + "\n"
 
 
@@ -209,13 +229,27 @@ GOOD_CSV = (
 def mutated_exports(draw):
     data = bytearray(GOOD_CSV)
     for _ in range(draw(st.integers(1, 4))):
-        action = draw(st.sampled_from(["insert", "delete", "replace", "truncate", "encoding", "delimiter",
-                                       "formula", "long", "control", "duplicate_line"]))
+        action = draw(
+            st.sampled_from(
+                [
+                    "insert",
+                    "delete",
+                    "replace",
+                    "truncate",
+                    "encoding",
+                    "delimiter",
+                    "formula",
+                    "long",
+                    "control",
+                    "duplicate_line",
+                ]
+            )
+        )
         i = draw(st.integers(0, max(0, len(data) - 1)))
         if action == "insert":
             data[i:i] = draw(st.binary(min_size=1, max_size=8))
         elif action == "delete":
-            del data[i:i + draw(st.integers(1, 20))]
+            del data[i : i + draw(st.integers(1, 20))]
         elif action == "replace" and data:
             data[i] = draw(st.integers(0, 255))
         elif action == "truncate":
@@ -246,13 +280,19 @@ def _mirror(station) -> tuple[int, list]:
     from regdesk.store.models import EventRow, Participant
 
     with station.sessions() as s:
-        return (s.execute(select(func.count()).select_from(EventRow)).scalar_one(),
-                s.execute(select(Participant.accreditation_id, Participant.family_name, Participant.status)
-                          .order_by(Participant.accreditation_id)).all())
+        return (
+            s.execute(select(func.count()).select_from(EventRow)).scalar_one(),
+            s.execute(
+                select(Participant.accreditation_id, Participant.family_name, Participant.status).order_by(
+                    Participant.accreditation_id
+                )
+            ).all(),
+        )
 
 
-IMPORT_FUZZ = settings(max_examples=120, deadline=None,
-                       suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+IMPORT_FUZZ = settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 
 
 @IMPORT_FUZZ
@@ -301,8 +341,11 @@ def test_import_refuses_a_truncated_xlsx_and_changes_nothing(desk_station, tmp_p
     assert accreditation.import_file(desk_station, whole, operator="fuzz").counts["added"] == 4
 
 
-@pytest.mark.parametrize("data", [b"\x80\ra", GOOD_CSV.replace(b"Thapa", b"Th\xe1\rapa", 1)],
-                         ids=["latin1-byte-then-CR", "latin1-name-with-stray-CR"])
+@pytest.mark.parametrize(
+    "data",
+    [b"\x80\ra", GOOD_CSV.replace(b"Thapa", b"Th\xe1\rapa", 1)],
+    ids=["latin1-byte-then-CR", "latin1-name-with-stray-CR"],
+)
 def test_import_of_non_utf8_file_with_a_stray_carriage_return_is_a_clear_refusal(desk_station, tmp_path, data):
     """Found by the fuzz test above: the not-UTF-8 diagnosis itself must not crash on a bare CR."""
     from regdesk.services import accreditation

@@ -7,29 +7,31 @@ import json
 import sys
 
 import pytest
+from meeting import secret_of
+from mrz_helpers import TD3, passport, typed
 from sqlalchemy import select
 
-from meeting import secret_of
+from conftest import local, participant_row, seed_participants
 from regdesk.cli import main
 from regdesk.services import idcheck
 from regdesk.store.models import EventRow, IdentityCheck
-
-from conftest import local, participant_row, seed_participants
-from mrz_helpers import TD3, passport, typed
 
 LAUBER = passport("LAUBER", "JUERG", "X4821K7Q", state="CHE", expiry="251130")
 
 
 @pytest.fixture
 def seeded(desk_station):
-    seed_participants(desk_station, [
-        participant_row("CH-1", "Lauber", "Jürg", delegation="Switzerland", role="head"),
-        participant_row("CH-2", "Zürcher", "Lukas", delegation="Switzerland"),
-        participant_row("UTO-1", "Eriksson", "Anna", delegation="Benin"),
-        participant_row("UTO-2", "Eriksson", "Anna", delegation="Amnesty International", category="NGO"),
-        participant_row("SE-1", "Eriksson", "Anna Maria", delegation="Sweden"),
-        participant_row("MX-1", "Gómez Camacho", "Juan José", delegation="Mexico", role="head"),
-    ])
+    seed_participants(
+        desk_station,
+        [
+            participant_row("CH-1", "Lauber", "Jürg", delegation="Switzerland", role="head"),
+            participant_row("CH-2", "Zürcher", "Lukas", delegation="Switzerland"),
+            participant_row("UTO-1", "Eriksson", "Anna", delegation="Benin"),
+            participant_row("UTO-2", "Eriksson", "Anna", delegation="Amnesty International", category="NGO"),
+            participant_row("SE-1", "Eriksson", "Anna Maria", delegation="Sweden"),
+            participant_row("MX-1", "Gómez Camacho", "Juan José", delegation="Mexico", role="head"),
+        ],
+    )
     return desk_station
 
 
@@ -86,7 +88,12 @@ def test_nobody_of_that_name(seeded):
 
 def test_record_keeps_type_and_last4_and_warns(seeded):
     result = idcheck.record(seeded, "CH-1", idcheck.read(seeded, typed(LAUBER)), "ana")
-    assert (result.document_type, result.last4, result.expired, result.name_matches) == ("passport", "1K7Q", False, True)
+    assert (result.document_type, result.last4, result.expired, result.name_matches) == (
+        "passport",
+        "1K7Q",
+        False,
+        True,
+    )
     assert result.warnings == () and idcheck.DATE_OF_BIRTH_NOTE in result.notes
     # The specimen expired in 2012 and is not Mr Lauber's.
     result = idcheck.record(seeded, "CH-1", idcheck.read(seeded, typed(TD3)), "ana")
@@ -95,8 +102,10 @@ def test_record_keeps_type_and_last4_and_warns(seeded):
     assert any("does not match the accreditation" in w and "ERIKSSON" in w for w in result.warnings)
     assert [(c.document_type, c.document_last4) for c in checks(seeded)] == [("passport", "1K7Q"), ("passport", "02C3")]
     with seeded.sessions() as s:
-        payloads = [json.loads(p) for p in s.execute(select(EventRow.payload).where(
-            EventRow.kind == "identity_checked")).scalars()]
+        payloads = [
+            json.loads(p)
+            for p in s.execute(select(EventRow.payload).where(EventRow.kind == "identity_checked")).scalars()
+        ]
     assert payloads[1]["read_by"] == "mrz" and payloads[1]["expired"] is True and payloads[1]["name_matches"] is False
     assert all("L898902C3" not in json.dumps(p) for p in payloads)
 
@@ -105,8 +114,9 @@ def test_a_damaged_reading_is_refused_with_its_line(seeded):
     bad = (TD3[0], TD3[1][:9] + "5" + TD3[1][10:])
     with pytest.raises(idcheck.DocumentUnreadable) as refused:
         idcheck.read(seeded, typed(bad))
-    assert str(refused.value) == ("passport reader: line 2, document number: the check digit does not match. "
-                                  "Read the document again")
+    assert str(refused.value) == (
+        "passport reader: line 2, document number: the check digit does not match. Read the document again"
+    )
     assert checks(seeded) == []
 
 
@@ -125,12 +135,31 @@ def run(monkeypatch, capsys, *argv, pin: str | None = None) -> tuple[int, str, s
 def test_cli_records_the_check_and_reports_json(seeded, tmp_path, monkeypatch, capsys):
     mrz_file = tmp_path / "reader.txt"
     mrz_file.write_text(typed(TD3), encoding="utf-8")
-    code, out, _ = run(monkeypatch, capsys, "--data-dir", seeded.data_dir, "--clock", "2017-12-01T13:10",
-                       "idcheck", "UTO-1", "--mrz-file", mrz_file, "--operator", "ana", "--json", pin=secret_of("ana"))
+    code, out, _ = run(
+        monkeypatch,
+        capsys,
+        "--data-dir",
+        seeded.data_dir,
+        "--clock",
+        "2017-12-01T13:10",
+        "idcheck",
+        "UTO-1",
+        "--mrz-file",
+        mrz_file,
+        "--operator",
+        "ana",
+        "--json",
+        pin=secret_of("ana"),
+    )
     assert code == 0
     data = json.loads(out)
     assert {k: data[k] for k in ("recorded", "document_type", "last4", "expired", "name_matches")} == {
-        "recorded": True, "document_type": "passport", "last4": "02C3", "expired": True, "name_matches": True}
+        "recorded": True,
+        "document_type": "passport",
+        "last4": "02C3",
+        "expired": True,
+        "name_matches": True,
+    }
     assert "L898902C3" not in out
     assert [c.document_last4 for c in checks(seeded)] == ["02C3"]
 
@@ -146,16 +175,32 @@ def test_cli_without_operator_reads_but_records_nothing(seeded, tmp_path, monkey
 def test_cli_refuses_a_wrong_check_digit_in_one_line(seeded, tmp_path, monkeypatch, capsys):
     mrz_file = tmp_path / "reader.txt"
     mrz_file.write_text(typed((TD3[0], TD3[1][:19] + "3" + TD3[1][20:])), encoding="utf-8")
-    code, out, err = run(monkeypatch, capsys, "--data-dir", seeded.data_dir, "idcheck", "UTO-1", "--mrz-file",
-                         mrz_file, "--operator", "ana", pin=secret_of("ana"))
+    code, out, err = run(
+        monkeypatch,
+        capsys,
+        "--data-dir",
+        seeded.data_dir,
+        "idcheck",
+        "UTO-1",
+        "--mrz-file",
+        mrz_file,
+        "--operator",
+        "ana",
+        pin=secret_of("ana"),
+    )
     assert code == 3 and out == ""
-    assert err.strip().splitlines() == ["regdesk: passport reader: line 2, date of birth: the check digit (3) does "
-                                        "not match. Read the document again"]
-    code, out, _ = run(monkeypatch, capsys, "--data-dir", seeded.data_dir, "idcheck", "UTO-1", "--mrz-file",
-                       mrz_file, "--json")
-    assert code == 3 and json.loads(out) == {"recorded": False, "line": 2, "field": "date of birth",
-                                             "problem": "line 2, date of birth: the check digit (3) does not match. "
-                                                        "Read the document again"}
+    assert err.strip().splitlines() == [
+        "regdesk: passport reader: line 2, date of birth: the check digit (3) does not match. Read the document again"
+    ]
+    code, out, _ = run(
+        monkeypatch, capsys, "--data-dir", seeded.data_dir, "idcheck", "UTO-1", "--mrz-file", mrz_file, "--json"
+    )
+    assert code == 3 and json.loads(out) == {
+        "recorded": False,
+        "line": 2,
+        "field": "date of birth",
+        "problem": "line 2, date of birth: the check digit (3) does not match. Read the document again",
+    }
     assert checks(seeded) == []
 
 
@@ -164,5 +209,7 @@ def test_audit_says_the_reader_made_the_check_and_what_was_wrong(seeded):
 
     idcheck.record(seeded, "CH-1", idcheck.read(seeded, typed(TD3)), "ana")
     [row] = audit.list_audit(seeded, audit.AuditFilter(kind="identity_checked"), viewer_role="supervisor")
-    assert row.summary == ("Identity of CH-1 checked: passport ending …02C3, read by the passport reader; "
-                           "the document had EXPIRED; its name did not match the accreditation")
+    assert row.summary == (
+        "Identity of CH-1 checked: passport ending …02C3, read by the passport reader; "
+        "the document had EXPIRED; its name did not match the accreditation"
+    )

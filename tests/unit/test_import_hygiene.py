@@ -86,8 +86,11 @@ def _imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
 
 def services_imports(source: str) -> list[str]:
     """What a render/ module imports from services/ (it must import nothing)."""
-    return [f"line {line}: {name}" for line, name in _imported_modules(ast.parse(source))
-            if name == "regdesk.services" or name.startswith("regdesk.services.")]
+    return [
+        f"line {line}: {name}"
+        for line, name in _imported_modules(ast.parse(source))
+        if name == "regdesk.services" or name.startswith("regdesk.services.")
+    ]
 
 
 def store_imports(source: str) -> list[str]:
@@ -105,14 +108,25 @@ def raw_sql_markers(source: str) -> list[str]:
     """Raw SQL outside store/: sqlalchemy's text(), exec_driver_sql, the DB-API driver connection, a cursor,
     or sqlite3 itself."""
     tree = ast.parse(source)
-    text_names = {"text"} & {alias.asname or alias.name for node in ast.walk(tree)
-                             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy")
-                             for alias in node.names if alias.name == "text"}
-    driver_names = {alias.asname or alias.name for node in ast.walk(tree)
-                    if isinstance(node, ast.ImportFrom) and node.module == "regdesk.store.db"
-                    for alias in node.names if alias.name == "driver"}
-    bad = [f"line {line}: imports {name}" for line, name in _imported_modules(tree)
-           if name == "sqlite3" or name.startswith("sqlite3.")]
+    text_names = {"text"} & {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy")
+        for alias in node.names
+        if alias.name == "text"
+    }
+    driver_names = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "regdesk.store.db"
+        for alias in node.names
+        if alias.name == "driver"
+    }
+    bad = [
+        f"line {line}: imports {name}"
+        for line, name in _imported_modules(tree)
+        if name == "sqlite3" or name.startswith("sqlite3.")
+    ]
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -121,8 +135,12 @@ def raw_sql_markers(source: str) -> list[str]:
             bad.append(f"line {node.lineno}: {func.id}(...)")
         elif isinstance(func, ast.Attribute) and func.attr in ("exec_driver_sql", "cursor", "driver_connection"):
             bad.append(f"line {node.lineno}: .{func.attr}(...)")
-        elif isinstance(func, ast.Attribute) and func.attr == "text" and isinstance(func.value, ast.Name) and (
-                func.value.id in ("sqlalchemy", "sa")):
+        elif (
+            isinstance(func, ast.Attribute)
+            and func.attr == "text"
+            and isinstance(func.value, ast.Name)
+            and (func.value.id in ("sqlalchemy", "sa"))
+        ):
             bad.append(f"line {node.lineno}: {func.value.id}.text(...)")
     for node in ast.walk(tree):  # conn.connection.driver_connection: the DB-API connection, whatever is called on it
         if isinstance(node, ast.Attribute) and node.attr == "driver_connection":
@@ -130,34 +148,40 @@ def raw_sql_markers(source: str) -> list[str]:
     return bad
 
 
-@pytest.mark.parametrize(("rule", "source", "caught"), [
-    (services_imports, "from regdesk.services.tallies import DayTallies", True),
-    (services_imports, "from regdesk.services import tallies", True),
-    (services_imports, "import regdesk.services.exports as e", True),
-    (services_imports, "from regdesk.domain.tallies import DayTallies", False),
-    (store_imports, "from regdesk.store import files", False),
-    (store_imports, "from regdesk.store.files import write_private", False),
-    (store_imports, "from regdesk.store import eventlog", True),
-    (store_imports, "from regdesk.store.models import Participant", True),
-    (store_imports, "import regdesk.store.db", True),
-    (raw_sql_markers, "from sqlalchemy import text\ns.execute(text('SELECT 1'))", True),
-    (raw_sql_markers, "import sqlalchemy\ns.execute(sqlalchemy.text('SELECT 1'))", True),
-    (raw_sql_markers, "conn.exec_driver_sql('PRAGMA x')", True),
-    (raw_sql_markers, "import sqlite3", True),
-    (raw_sql_markers, "cur = conn.cursor()", True),
-    (raw_sql_markers, "from regdesk.store.db import driver\ndriver(session).execute('SELECT 1')", True),
-    (raw_sql_markers, "c = conn.connection.driver_connection", True),
-    (raw_sql_markers, "path.read_text()\nscrub_text(x)\ndef text(self): pass", False),
-    (raw_sql_markers, "from sqlalchemy import select\nsession.execute(select(Row))", False),
-])
+@pytest.mark.parametrize(
+    ("rule", "source", "caught"),
+    [
+        (services_imports, "from regdesk.services.tallies import DayTallies", True),
+        (services_imports, "from regdesk.services import tallies", True),
+        (services_imports, "import regdesk.services.exports as e", True),
+        (services_imports, "from regdesk.domain.tallies import DayTallies", False),
+        (store_imports, "from regdesk.store import files", False),
+        (store_imports, "from regdesk.store.files import write_private", False),
+        (store_imports, "from regdesk.store import eventlog", True),
+        (store_imports, "from regdesk.store.models import Participant", True),
+        (store_imports, "import regdesk.store.db", True),
+        (raw_sql_markers, "from sqlalchemy import text\ns.execute(text('SELECT 1'))", True),
+        (raw_sql_markers, "import sqlalchemy\ns.execute(sqlalchemy.text('SELECT 1'))", True),
+        (raw_sql_markers, "conn.exec_driver_sql('PRAGMA x')", True),
+        (raw_sql_markers, "import sqlite3", True),
+        (raw_sql_markers, "cur = conn.cursor()", True),
+        (raw_sql_markers, "from regdesk.store.db import driver\ndriver(session).execute('SELECT 1')", True),
+        (raw_sql_markers, "c = conn.connection.driver_connection", True),
+        (raw_sql_markers, "path.read_text()\nscrub_text(x)\ndef text(self): pass", False),
+        (raw_sql_markers, "from sqlalchemy import select\nsession.execute(select(Row))", False),
+    ],
+)
 def test_the_layer_rules_catch_what_they_name(rule, source, caught):
     """Each rule fails on the violation it names and stays quiet on its look-alikes."""
     assert bool(rule(source)) is caught
 
 
 def test_render_imports_nothing_from_services():
-    found = {p.relative_to(SRC).as_posix(): bad for p in _layer_files("render")
-             if (bad := services_imports(p.read_text(encoding="utf-8")))}
+    found = {
+        p.relative_to(SRC).as_posix(): bad
+        for p in _layer_files("render")
+        if (bad := services_imports(p.read_text(encoding="utf-8")))
+    }
     assert not found, f"render/ must depend on domain/ only (move the data it reads to domain/): {found}"
 
 

@@ -6,17 +6,15 @@ import os
 import stat
 
 import pytest
+from meeting import init_station, transfer
 from sqlalchemy import select
 
+from conftest import EVENT_TOML, participant_row, seed_participants
 from regdesk.domain import token as t
 from regdesk.domain.events import EventKind
-from regdesk.services import desk, keys, operators
+from regdesk.services import desk, keys
 from regdesk.services.station import open_station
-from meeting import init_station, transfer
-from regdesk.store import eventlog
 from regdesk.store.models import EventRow
-
-from conftest import EVENT_TOML, participant_row, seed_participants
 
 
 def mode(path) -> int:
@@ -25,8 +23,10 @@ def mode(path) -> int:
 
 @pytest.fixture
 def desk_with_people(desk_station):
-    seed_participants(desk_station, [participant_row(f"CH-{i}", f"Family{i}", "Given", category="UN",
-                                                     delegation="OHCHR") for i in range(1, 6)])
+    seed_participants(
+        desk_station,
+        [participant_row(f"CH-{i}", f"Family{i}", "Given", category="UN", delegation="OHCHR") for i in range(1, 6)],
+    )
     return desk_station
 
 
@@ -84,8 +84,11 @@ def test_rotation_new_key_id_old_badges_stay_valid_until_revoked(desk_with_peopl
     new_badge = issue(station, "CH-2")
     code = station.config.code
     with station.sessions() as s:
-        published = s.execute(select(EventRow).where(EventRow.kind == EventKind.KEY_PUBLISHED)
-                              .order_by(EventRow.local_order)).scalars().all()
+        published = (
+            s.execute(select(EventRow).where(EventRow.kind == EventKind.KEY_PUBLISHED).order_by(EventRow.local_order))
+            .scalars()
+            .all()
+        )
         public = station.public_keys(s)
     assert [e.operator for e in published] == ["system", "Maria Supervisor"]
     assert t.read_token(new_badge.token, event_code=code, public_keys=public).claims.key_id == new_kid
@@ -123,8 +126,10 @@ def test_station_reopens_with_the_rotated_key(desk_with_people, clock):
         assert again.key_id == new_kid
         badge = issue(again, "CH-3")
         with again.sessions() as s:
-            assert t.read_token(badge.token, event_code=again.config.code,
-                                public_keys=again.public_keys(s)).claims.key_id == new_kid
+            assert (
+                t.read_token(badge.token, event_code=again.config.code, public_keys=again.public_keys(s)).claims.key_id
+                == new_kid
+            )
     finally:
         again.close()
 
@@ -136,4 +141,5 @@ def test_check_spots_a_key_file_readable_by_others_and_keys_on_scan_points(desk_
     assert len(problems) == 1 and "644" in problems[0] and "owner only" in problems[0]
     os.chmod(key_file, 0o600)
     assert keys.key_file_problems(desk_station.data_dir, "security")[0].startswith(
-        f"{desk_station.data_dir / 'keys'}: a security station must hold no badge-signing key")
+        f"{desk_station.data_dir / 'keys'}: a security station must hold no badge-signing key"
+    )

@@ -7,16 +7,15 @@ import json
 from pathlib import Path
 
 import pytest
+from meeting import init_station
 
+from conftest import EVENT_TOML, local, participant_row, seed_participants
 from regdesk import cli
 from regdesk.clock import FixedClock
 from regdesk.domain import token as t
 from regdesk.domain.names import alternate_words, fold, search_words, words
 from regdesk.services import desk, lookup
 from regdesk.services.accreditation import import_file
-from meeting import init_station
-
-from conftest import EVENT_TOML, local, participant_row, seed_participants
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "fixtures" / "accreditation.csv"
@@ -31,8 +30,9 @@ def aid_of(given: str, family: str) -> str:
 @pytest.fixture(scope="module")
 def station(tmp_path_factory):
     """The bundled export, imported once; tests here only read it."""
-    st = init_station(tmp_path_factory.mktemp("lookup") / "desk", EVENT_TOML, role="desk",
-                      clock=FixedClock(local("2017-12-01T13:05")))
+    st = init_station(
+        tmp_path_factory.mktemp("lookup") / "desk", EVENT_TOML, role="desk", clock=FixedClock(local("2017-12-01T13:05"))
+    )
     import_file(st, FIXTURE, operator="ana")
     yield st
     st.close()
@@ -51,40 +51,46 @@ def first(station, query: str) -> str:
     return hits[0].accreditation_id
 
 
-@pytest.mark.parametrize("query, given, family", [
-    ("jurg lauber", "Jürg", "Lauber"),
-    ("LAUBER J", "Jürg", "Lauber"),
-    ("Jürg Lauber", "Jürg", "Lauber"),
-    ("juerg lauber", "Jürg", "Lauber"),  # ü typed as ue
-    ("lajcak", "Miroslav", "Lajčák"),
-    ("Lajčák Miroslav", "Miroslav", "Lajčák"),
-    ("H.E. Lajčák", "Miroslav", "Lajčák"),
-    ("gomez camacho", "Juan José", "Gómez Camacho"),
-    ("Camacho Gómez", "Juan José", "Gómez Camacho"),
-    ("Gómez-Camacho", "Juan José", "Gómez Camacho"),
-    ("Ruzicka", "František", "Ružička"),
-    ("frantisek ruzicka", "František", "Ružička"),
-    ("louise arbour", "Louise", "Arbour"),
-    ("william lacy swing", "William Lacy", "Swing"),
-    ("Swing", "William Lacy", "Swing"),
-    ("marta foresti", "Marta", "Foresti"),
-    ("Ms Newland", "Kathleen", "Newland"),
-    ("gibril faal", "Gibril", "Faal"),
-])
+@pytest.mark.parametrize(
+    "query, given, family",
+    [
+        ("jurg lauber", "Jürg", "Lauber"),
+        ("LAUBER J", "Jürg", "Lauber"),
+        ("Jürg Lauber", "Jürg", "Lauber"),
+        ("juerg lauber", "Jürg", "Lauber"),  # ü typed as ue
+        ("lajcak", "Miroslav", "Lajčák"),
+        ("Lajčák Miroslav", "Miroslav", "Lajčák"),
+        ("H.E. Lajčák", "Miroslav", "Lajčák"),
+        ("gomez camacho", "Juan José", "Gómez Camacho"),
+        ("Camacho Gómez", "Juan José", "Gómez Camacho"),
+        ("Gómez-Camacho", "Juan José", "Gómez Camacho"),
+        ("Ruzicka", "František", "Ružička"),
+        ("frantisek ruzicka", "František", "Ružička"),
+        ("louise arbour", "Louise", "Arbour"),
+        ("william lacy swing", "William Lacy", "Swing"),
+        ("Swing", "William Lacy", "Swing"),
+        ("marta foresti", "Marta", "Foresti"),
+        ("Ms Newland", "Kathleen", "Newland"),
+        ("gibril faal", "Gibril", "Faal"),
+    ],
+)
 def test_the_people_from_the_letters_come_first(station, query, given, family):
     assert first(station, query) == aid_of(given, family)
 
 
-@pytest.mark.parametrize("query, given, family", [
-    ("laj", "Miroslav", "Lajčák"),  # prefixes, as the clerk types
-    ("jur laub", "Jürg", "Lauber"),
-    ("kath new", "Kathleen", "Newland"),
-    ("lajcka", "Miroslav", "Lajčák"),  # one typo in a word of 5+ letters: transposed letters
-    ("ruzika", "František", "Ružička"),  # a letter missing
-    ("laubber", "Jürg", "Lauber"),  # a letter too many
-    ("newlamd", "Kathleen", "Newland"),  # a wrong letter
-    ("camacjo gomez", "Juan José", "Gómez Camacho"),
-])
+@pytest.mark.parametrize(
+    "query, given, family",
+    [
+        ("laj", "Miroslav", "Lajčák"),  # prefixes, as the clerk types
+        ("jur laub", "Jürg", "Lauber"),
+        ("kath new", "Kathleen", "Newland"),
+        ("lajcka", "Miroslav", "Lajčák"),  # one typo in a word of 5+ letters: transposed letters
+        ("ruzika", "František", "Ružička"),  # a letter missing
+        ("laubber", "Jürg", "Lauber"),  # a letter too many
+        ("newlamd", "Kathleen", "Newland"),  # a wrong letter
+        ("camacjo gomez", "Juan José", "Gómez Camacho"),
+    ],
+)
 def test_prefixes_and_small_typos_still_find_the_person(station, query, given, family):
     assert first(station, query) == aid_of(given, family)
 
@@ -130,14 +136,17 @@ def test_confirmation_code_from_the_email_finds_exactly_that_record(station):
 
 
 def test_exact_full_name_ranks_before_longer_names_and_prefixes(desk_station):
-    seed_participants(desk_station, [
-        participant_row("P-1", "Garcia Lopez", "Maria", delegation="Spain"),
-        participant_row("P-2", "Garcia", "Mariana", delegation="Spain"),
-        participant_row("P-3", "Garcia", "Maria", delegation="Chile"),
-        participant_row("P-4", "Lima", "Ana", delegation="Peru"),
-        participant_row("P-5", "Li", "Wei", delegation="China"),
-        participant_row("P-6", "Maria", "Garcia", delegation="Peru"),  # given and family the other way round
-    ])
+    seed_participants(
+        desk_station,
+        [
+            participant_row("P-1", "Garcia Lopez", "Maria", delegation="Spain"),
+            participant_row("P-2", "Garcia", "Mariana", delegation="Spain"),
+            participant_row("P-3", "Garcia", "Maria", delegation="Chile"),
+            participant_row("P-4", "Lima", "Ana", delegation="Peru"),
+            participant_row("P-5", "Li", "Wei", delegation="China"),
+            participant_row("P-6", "Maria", "Garcia", delegation="Peru"),  # given and family the other way round
+        ],
+    )
     ranked = [h.accreditation_id for h in lookup.search(desk_station, "maria garcia")]
     # Both exact two-word names first (word order is free), then the longer name, then the prefix.
     assert sorted(ranked[:2]) == ["P-3", "P-6"] and ranked[2:] == ["P-1", "P-2"]
@@ -181,8 +190,11 @@ def test_new_import_and_new_participants_are_searchable_at_once(imported):
     assert lookup.search(imported, "theriault stephanie")[0].accreditation_id == "GCM17-000906"
     assert lookup.search(imported, "GCM17-000124")[0].status == "withdrawn"  # dropped from the newer export
     # Rows arriving by another path (sync of another desk's import) are noticed too.
-    seed_participants(imported, [participant_row("X-1", "Quispe", "Yupanqui", delegation="Peru")],
-                      revision="2017-12-02T00:00:00.000000Z")
+    seed_participants(
+        imported,
+        [participant_row("X-1", "Quispe", "Yupanqui", delegation="Peru")],
+        revision="2017-12-02T00:00:00.000000Z",
+    )
     assert first(imported, "yupanqui quispe") == "X-1"
 
 
@@ -195,8 +207,17 @@ def test_limit_empty_and_unmatched_queries(station):
 
 def test_hit_contract_for_the_tui_and_cli(station):
     hit = lookup.search(station, "lajcak")[0]
-    assert set(hit.as_json()) == {"accreditation_id", "name", "name_latin", "delegation", "category", "status",
-                                  "delegation_role", "badge_serial", "badge_delivered"}
+    assert set(hit.as_json()) == {
+        "accreditation_id",
+        "name",
+        "name_latin",
+        "delegation",
+        "category",
+        "status",
+        "delegation_role",
+        "badge_serial",
+        "badge_delivered",
+    }
     assert hit.status in lookup.STATUSES and hit.category == "UN"
 
 

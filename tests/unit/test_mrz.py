@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from mrz_helpers import TD1, TD1_LONG, TD2, TD2_LONG, TD3, VISA, passport, typed
 
 from regdesk.domain import icao_states, mrz
 from regdesk.domain.document_names import Agreement, compare
-
-from mrz_helpers import TD1, TD1_LONG, TD2, TD2_LONG, TD3, VISA, passport, typed
 
 DEC_2017 = date(2017, 12, 1)
 
@@ -31,7 +30,7 @@ def with_char(lines: tuple[str, ...], line: int, column: int, ch: str) -> tuple[
     """The lines with the character at (1-based) line/column replaced."""
     out = list(lines)
     text = out[line - 1]
-    out[line - 1] = text[:column - 1] + ch + text[column:]
+    out[line - 1] = text[: column - 1] + ch + text[column:]
     return tuple(out)
 
 
@@ -98,8 +97,10 @@ def test_wrong_document_number_check_digit_names_line_and_field():
     assert "L898902C" not in str(found)  # a problem never quotes the number
 
 
-@pytest.mark.parametrize("column, field", [(20, "date of birth"), (28, "date of expiry"),
-                                           (43, "personal number"), (44, "composite check digit")])
+@pytest.mark.parametrize(
+    "column, field",
+    [(20, "date of birth"), (28, "date of expiry"), (43, "personal number"), (44, "composite check digit")],
+)
 def test_every_check_digit_of_a_passport_is_checked(column, field):
     bad = "1" if TD3[1][column - 1] != "1" else "2"
     found = problem(typed(with_char(TD3, 2, column, bad)))
@@ -151,8 +152,9 @@ def test_a_confusable_character_of_the_number_is_corrected_when_the_check_digits
     assert doc.document_number == "L898902C3"
     [fix] = doc.corrections
     assert (fix.line, fix.field, fix.secret) == (2, "document number", True)
-    assert str(fix) == ("line 2, document number: one character corrected (a letter read for a digit), "
-                        "confirmed by the check digit")  # which character, and where, is not said
+    assert str(fix) == (
+        "line 2, document number: one character corrected (a letter read for a digit), confirmed by the check digit"
+    )  # which character, and where, is not said
 
 
 def test_a_number_whose_check_digit_fits_several_corrections_is_refused():
@@ -211,19 +213,22 @@ def test_state_table_holds_every_un_member_and_observer():
     assert icao_states.names_of_state("SWZ") == ("Eswatini", "Swaziland", "Kingdom of Eswatini")
 
 
-@pytest.mark.parametrize("document_names, listed, expected", [
-    (("LAUBER", "JUERG"), [("Lauber", "Jürg")], Agreement.SAME),
-    (("LAUBER", "JURG"), [("Lauber", "Jürg")], Agreement.SAME),
-    (("LAJCAK", "MIROSLAV"), [("Lajčák", "Miroslav")], Agreement.SAME),
-    (("GOMEZ CAMACHO", "JUAN JOSE"), [("Gómez Camacho", "Juan José")], Agreement.SAME),
-    (("OBRIEN", "SEAN"), [("O'Brien", "Seán")], Agreement.SAME),
-    (("STRAUSS", "UWE"), [("Strauß", "Uwe Lukas")], Agreement.SAME),
-    (("KHOURY", "SAMI MAJED"), [("خوري", "سامي ماجد"), ("Khoury", "Sami Majed")], Agreement.SAME),
-    (("ERIKSSON", "ANNA MARIA"), [("Eriksson", "Anna")], Agreement.SAME),
-    (("VASILYEVA", "TATIANA"), [("Vasilyeva", "Tatyana")], Agreement.CLOSE),
-    (("ERIKSSON", "ANNA"), [("Lauber", "Jürg")], Agreement.DIFFERENT),
-    (("ERIKSSON", "MARIA"), [("Eriksson", "Anna")], Agreement.DIFFERENT),
-])
+@pytest.mark.parametrize(
+    "document_names, listed, expected",
+    [
+        (("LAUBER", "JUERG"), [("Lauber", "Jürg")], Agreement.SAME),
+        (("LAUBER", "JURG"), [("Lauber", "Jürg")], Agreement.SAME),
+        (("LAJCAK", "MIROSLAV"), [("Lajčák", "Miroslav")], Agreement.SAME),
+        (("GOMEZ CAMACHO", "JUAN JOSE"), [("Gómez Camacho", "Juan José")], Agreement.SAME),
+        (("OBRIEN", "SEAN"), [("O'Brien", "Seán")], Agreement.SAME),
+        (("STRAUSS", "UWE"), [("Strauß", "Uwe Lukas")], Agreement.SAME),
+        (("KHOURY", "SAMI MAJED"), [("خوري", "سامي ماجد"), ("Khoury", "Sami Majed")], Agreement.SAME),
+        (("ERIKSSON", "ANNA MARIA"), [("Eriksson", "Anna")], Agreement.SAME),
+        (("VASILYEVA", "TATIANA"), [("Vasilyeva", "Tatyana")], Agreement.CLOSE),
+        (("ERIKSSON", "ANNA"), [("Lauber", "Jürg")], Agreement.DIFFERENT),
+        (("ERIKSSON", "MARIA"), [("Eriksson", "Anna")], Agreement.DIFFERENT),
+    ],
+)
 def test_names_are_folded_as_the_search_folds_them(document_names, listed, expected):
     result = compare(*document_names, listed)
     assert result.overall is expected
@@ -232,6 +237,7 @@ def test_names_are_folded_as_the_search_folds_them(document_names, listed, expec
 
 
 def test_a_truncated_name_agrees_with_the_start_of_the_listed_one():
-    result = compare("WOLFESCHLEGELSTEINHAUSEN", "HUBERT BLAINE", [("Wolfeschlegelsteinhausenbergerdorff", "Hubert")],
-                     truncated=True)
+    result = compare(
+        "WOLFESCHLEGELSTEINHAUSEN", "HUBERT BLAINE", [("Wolfeschlegelsteinhausenbergerdorff", "Hubert")], truncated=True
+    )
     assert result.matches

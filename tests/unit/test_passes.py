@@ -10,6 +10,7 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sync_helpers import issue, make_station, security_scanner, seed
 
 from conftest import local, participant_row, seed_participants
 from regdesk.clock import FixedClock
@@ -18,7 +19,6 @@ from regdesk.domain import token as tokens
 from regdesk.services import bundles, passes
 from regdesk.services.station import Station
 from regdesk.store import eventlog
-from sync_helpers import issue, make_station, seed, security_scanner
 
 pytestmark = pytest.mark.xdist_group("passes")
 DAY = date(2017, 12, 4)
@@ -65,8 +65,7 @@ def test_printed_sheet_decodes_to_passes_that_scan_as_temporary_pass(westin, icc
     texts = qr_texts(pdf)
     assert len(texts) == 10
     keys = {westin.key_id: tokens.public_key_raw(westin.signing_key)}
-    numbers = sorted(domain.read_pass(t, event_code=westin.config.code, public_keys=keys).claims.number
-                     for t in texts)
+    numbers = sorted(domain.read_pass(t, event_code=westin.config.code, public_keys=keys).claims.number for t in texts)
     assert numbers == list(range(1, 11))
     sync(westin, icc, tmp_path / "w.rdb")
     scanner = security_scanner(icc)
@@ -85,8 +84,9 @@ def test_printed_sheet_decodes_to_passes_that_scan_as_temporary_pass(westin, icc
 
 
 def test_a_pass_for_another_day_is_denied(westin, icc, tmp_path, clock):
-    tomorrow = passes.print_passes(westin, day=DAY + timedelta(days=1), count=1, operator="maria",
-                                   out=tmp_path / "tomorrow.pdf")
+    tomorrow = passes.print_passes(
+        westin, day=DAY + timedelta(days=1), count=1, operator="maria", out=tmp_path / "tomorrow.pdf"
+    )
     today = passes.print_passes(westin, day=DAY, count=1, operator="maria", out=tmp_path / "today.pdf")
     sync(westin, icc, tmp_path / "w.rdb")
     scanner = security_scanner(icc)
@@ -107,8 +107,12 @@ def test_forged_and_unknown_key_passes_are_denied(westin, icc, tmp_path):
     scanner = security_scanner(icc)
     # A made-up key: the key id is nobody's.
     thief = Ed25519PrivateKey.generate()
-    made_up = domain.sign_pass(domain.PassClaims(tokens.event_tag(westin.config.code),
-                                                 tokens.key_id_for(tokens.public_key_raw(thief)), DAY, 1), thief)
+    made_up = domain.sign_pass(
+        domain.PassClaims(
+            tokens.event_tag(westin.config.code), tokens.key_id_for(tokens.public_key_raw(thief)), DAY, 1
+        ),
+        thief,
+    )
     assert str(scanner.scan(made_up).verdict.reason) == "unknown_key"
     # The desk's key id with another key's signature: forged.
     forged = domain.sign_pass(domain.PassClaims(tokens.event_tag(westin.config.code), westin.key_id, DAY, 7), thief)
@@ -123,18 +127,22 @@ def test_forged_and_unknown_key_passes_are_denied(westin, icc, tmp_path):
 def test_assign_then_scan_shows_the_name_and_void_denies(westin, icc, tmp_path, clock):
     run = passes.print_passes(westin, day=DAY, count=2, operator="maria", out=tmp_path / "p.pdf")
     texts = qr_texts((tmp_path / "p.pdf").read_bytes())
-    by_number = {domain.read_pass(t, event_code=westin.config.code,
-                                  public_keys={westin.key_id: tokens.public_key_raw(westin.signing_key)}
-                                  ).claims.number: t for t in texts}
-    assigned = passes.assign_pass(westin, "tp-1", "CH-2", operator="clerk", document_type="passport",
-                                  document_number="X9876543")
+    by_number = {
+        domain.read_pass(
+            t, event_code=westin.config.code, public_keys={westin.key_id: tokens.public_key_raw(westin.signing_key)}
+        ).claims.number: t
+        for t in texts
+    }
+    assigned = passes.assign_pass(
+        westin, "tp-1", "CH-2", operator="clerk", document_type="passport", document_number="X9876543"
+    )
     assert assigned.serial == "TP0001" and assigned.name == "Anna Keller"
     with pytest.raises(passes.PassError, match="already assigned"):
-        passes.assign_pass(westin, "TP-0001", "CH-1", operator="clerk", document_type="passport",
-                           document_number="X9876543")
+        passes.assign_pass(
+            westin, "TP-0001", "CH-1", operator="clerk", document_type="passport", document_number="X9876543"
+        )
     with pytest.raises(passes.PassError, match="never printed"):
-        passes.assign_pass(westin, "99", "CH-1", operator="clerk", document_type="passport",
-                           document_number="X9876543")
+        passes.assign_pass(westin, "99", "CH-1", operator="clerk", document_type="passport", document_number="X9876543")
     with pytest.raises(passes.PassError, match="Assigning a temporary pass is done at"):
         passes.assign_pass(icc, "1", "CH-1", operator="maria", document_type="passport", document_number="X98765")
     passes.void_pass(westin, f"{run.last}", operator="maria", reason="spoilt in the printer")
@@ -151,8 +159,10 @@ def test_assign_then_scan_shows_the_name_and_void_denies(westin, icc, tmp_path, 
         from sqlalchemy import select
 
         from regdesk.store.models import EventRow
-        payload = json.loads(session.execute(select(EventRow.payload).where(
-            EventRow.kind == "pass_assigned")).scalar_one())
+
+        payload = json.loads(
+            session.execute(select(EventRow.payload).where(EventRow.kind == "pass_assigned")).scalar_one()
+        )
     assert payload["document_last4"] == "6543" and "X9876543" not in json.dumps(payload)
 
 
@@ -174,10 +184,15 @@ def test_a_forged_print_run_from_a_bus_station_is_refused_at_merge(westin, icc, 
     bus = make_station(tmp_path, "Melia bus", "bus", icc.clock)
     try:
         with bus.transaction() as session:
-            eventlog.append(session, station_id=bus.station_id, operator="bruno", operator_role="marshal",
-                            kind="passes_printed", payload={"day": "2017-12-04", "first": 1, "last": 500,
-                                                            "key_id": westin.key_id},
-                            at=bus.clock.now())
+            eventlog.append(
+                session,
+                station_id=bus.station_id,
+                operator="bruno",
+                operator_role="marshal",
+                kind="passes_printed",
+                payload={"day": "2017-12-04", "first": 1, "last": 500, "key_id": westin.key_id},
+                at=bus.clock.now(),
+            )
         path = tmp_path / "bus.rdb"
         bundles.export_bundle(bus, path)
         before = len(alerts(westin))
@@ -186,8 +201,12 @@ def test_a_forged_print_run_from_a_bus_station_is_refused_at_merge(westin, icc, 
         assert passes.station_stock(westin) == []
         with pytest.raises(Exception, match="may not"):  # regdesk itself never writes it
             with bus.transaction() as session:
-                bus.record(session, "passes_printed", {"day": "2017-12-04", "first": 1, "last": 2,
-                                                       "key_id": westin.key_id}, "bruno")
+                bus.record(
+                    session,
+                    "passes_printed",
+                    {"day": "2017-12-04", "first": 1, "last": 2, "key_id": westin.key_id},
+                    "bruno",
+                )
     finally:
         bus.close()
 
@@ -195,8 +214,12 @@ def test_a_forged_print_run_from_a_bus_station_is_refused_at_merge(westin, icc, 
 def test_a_clerk_cannot_record_a_print_run_even_on_a_desk(westin):
     with pytest.raises(Exception, match="may not record passes_printed"):
         with westin.transaction() as session:
-            westin.record(session, "passes_printed", {"day": "2017-12-04", "first": 1, "last": 2,
-                                                      "key_id": westin.key_id}, "clerk")
+            westin.record(
+                session,
+                "passes_printed",
+                {"day": "2017-12-04", "first": 1, "last": 2, "key_id": westin.key_id},
+                "clerk",
+            )
 
 
 def test_an_assigned_pass_counts_as_the_persons_badge_for_the_day_in_the_quota(tmp_path, clock):
@@ -204,18 +227,25 @@ def test_an_assigned_pass_counts_as_the_persons_badge_for_the_day_in_the_quota(t
     takes the last place today, so a fifth member gets neither a badge nor a pass today."""
     desk_station = make_station(tmp_path, "Westin desk 1", "desk", clock)
     try:
-        seed_participants(desk_station, [
-            participant_row("CH-1", "Muster", "Hans", role="head"),
-            *[participant_row(f"CH-{n}", f"Member{n}", "Anna") for n in range(2, 7)]])
+        seed_participants(
+            desk_station,
+            [
+                participant_row("CH-1", "Muster", "Hans", role="head"),
+                *[participant_row(f"CH-{n}", f"Member{n}", "Anna") for n in range(2, 7)],
+            ],
+        )
         for pid in ("CH-1", "CH-2", "CH-3"):
             issue(desk_station, pid)
         passes.print_passes(desk_station, day=DAY, count=3, operator="maria", out=tmp_path / "p.pdf")
-        passes.assign_pass(desk_station, "1", "CH-4", operator="clerk", document_type="passport",
-                           document_number="AB123456")
+        passes.assign_pass(
+            desk_station, "1", "CH-4", operator="clerk", document_type="passport", document_number="AB123456"
+        )
         with pytest.raises(passes.PassError, match="4 of its 4 places"):
-            passes.assign_pass(desk_station, "2", "CH-5", operator="clerk", document_type="passport",
-                               document_number="AB123457")
+            passes.assign_pass(
+                desk_station, "2", "CH-5", operator="clerk", document_type="passport", document_number="AB123457"
+            )
         from regdesk.services import desk
+
         with pytest.raises(desk.IssueRefused) as refused:
             issue(desk_station, "CH-5")
         assert str(refused.value.refusal) == "quota_reached"
@@ -223,8 +253,9 @@ def test_an_assigned_pass_counts_as_the_persons_badge_for_the_day_in_the_quota(t
         assert issue(desk_station, "CH-4").participant_id == "CH-4"
         # Tomorrow the pass no longer holds a place: but CH-4 now has a badge, so still full.
         stock = passes.station_stock(desk_station)
-        assert [s.as_json() for s in stock] == [{"day": "2017-12-04", "printed": 3, "assigned": 1, "voided": 0,
-                                                 "unused": 2}]
+        assert [s.as_json() for s in stock] == [
+            {"day": "2017-12-04", "printed": 3, "assigned": 1, "voided": 0, "unused": 2}
+        ]
     finally:
         desk_station.close()
 
@@ -232,14 +263,21 @@ def test_an_assigned_pass_counts_as_the_persons_badge_for_the_day_in_the_quota(t
 def test_a_pass_for_tomorrow_does_not_hold_a_place_today(tmp_path, clock):
     desk_station = make_station(tmp_path, "Westin desk 1", "desk", clock)
     try:
-        seed_participants(desk_station, [participant_row("CH-1", "Muster", "Hans", role="head"),
-                                         *[participant_row(f"CH-{n}", f"M{n}", "A") for n in range(2, 6)]])
+        seed_participants(
+            desk_station,
+            [
+                participant_row("CH-1", "Muster", "Hans", role="head"),
+                *[participant_row(f"CH-{n}", f"M{n}", "A") for n in range(2, 6)],
+            ],
+        )
         for pid in ("CH-1", "CH-2", "CH-3"):
             issue(desk_station, pid)
-        passes.print_passes(desk_station, day=DAY + timedelta(days=1), count=1, operator="maria",
-                            out=tmp_path / "p.pdf")
-        passes.assign_pass(desk_station, "1", "CH-4", operator="clerk", document_type="passport",
-                           document_number="AB123456")
+        passes.print_passes(
+            desk_station, day=DAY + timedelta(days=1), count=1, operator="maria", out=tmp_path / "p.pdf"
+        )
+        passes.assign_pass(
+            desk_station, "1", "CH-4", operator="clerk", document_type="passport", document_number="AB123456"
+        )
         assert issue(desk_station, "CH-5").participant_id == "CH-5"  # today CH-4's pass takes no place
     finally:
         desk_station.close()
@@ -256,7 +294,8 @@ def test_tallies_reconcile_printed_assigned_voided_unused(westin, icc, tmp_path)
     for station in (westin, icc):
         assert [s.as_json() for s in passes.station_stock(station)] == [
             {"day": "2017-12-04", "printed": 5, "assigned": 1, "voided": 2, "unused": 2},
-            {"day": "2017-12-05", "printed": 2, "assigned": 0, "voided": 0, "unused": 2}]
+            {"day": "2017-12-05", "printed": 2, "assigned": 0, "voided": 0, "unused": 2},
+        ]
 
 
 def test_events_in_any_order_give_the_same_stock(westin, tmp_path):
@@ -272,6 +311,7 @@ def test_events_in_any_order_give_the_same_stock(westin, tmp_path):
 
         from regdesk.store.eventlog import to_event
         from regdesk.store.models import EventRow, TemporaryPass
+
         events = [to_event(r) for r in session.execute(select(EventRow)).scalars()]
         session.query(TemporaryPass).delete()
         for event in reversed(events):
@@ -308,13 +348,18 @@ def test_tallies_export_report_and_audit_show_the_pass_stock(westin, icc, tmp_pa
     assert "4 printed, 1 assigned, 1 voided, 2 unused" in page_text
     summaries = [r.summary for r in audit.list_audit(westin, audit.AuditFilter(text="TP"), viewer_role="supervisor")]
     summaries += [r.summary for r in audit.list_audit(westin, None, viewer_role="supervisor")]
-    assert any(s.startswith(f"4 temporary passes printed for 2017-12-04: TP-0001 to TP-0004 (key {run.key_id})")
-               for s in summaries)
-    assert any("Temporary pass TP-0001 (2017-12-04) assigned to CH-1" in s and "4321" in s and "P765" not in s
-               for s in summaries)
+    assert any(
+        s.startswith(f"4 temporary passes printed for 2017-12-04: TP-0001 to TP-0004 (key {run.key_id})")
+        for s in summaries
+    )
+    assert any(
+        "Temporary pass TP-0001 (2017-12-04) assigned to CH-1" in s and "4321" in s and "P765" not in s
+        for s in summaries
+    )
     assert any(s == "Temporary pass TP-0004 voided: \u201cspoilt in the printer\u201d" for s in summaries)
-    assert any("TEMPORARY (temporary_pass" in s or "TEMPORARY (pass_assigned), temporary pass TP-0001" in s
-               for s in summaries)
+    assert any(
+        "TEMPORARY (temporary_pass" in s or "TEMPORARY (pass_assigned), temporary pass TP-0001" in s for s in summaries
+    )
 
 
 def test_a_pass_boards_a_bus_once_per_departure(westin, tmp_path, clock):
@@ -359,7 +404,8 @@ def test_a_station_from_before_passes_gains_the_table_and_prints(westin, tmp_pat
         passes.print_passes(station, day=DAY, count=2, operator="maria", out=tmp_path / "p.pdf")
         passes.assign_pass(station, "1", "CH-1", operator="clerk", document_type="passport", document_number="4821")
         assert [s.as_json() for s in passes.station_stock(station)] == [
-            {"day": "2017-12-04", "printed": 2, "assigned": 1, "voided": 0, "unused": 1}]
+            {"day": "2017-12-04", "printed": 2, "assigned": 1, "voided": 0, "unused": 1}
+        ]
         assert integrity.check_station(station.data_dir).problems == []
     finally:
         station.close()

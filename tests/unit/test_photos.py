@@ -13,12 +13,12 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import participant_row, seed_participants
+from pg_fixtures import hub_url  # noqa: F401 - fixture
 from PIL import Image
 from sqlalchemy import select, text
-from pg_fixtures import hub_url  # noqa: F401 - fixture
 from sync_helpers import make_station
 
+from conftest import participant_row, seed_participants
 from regdesk import cli
 from regdesk.domain import photos as rules
 from regdesk.domain.events import EventKind
@@ -64,10 +64,14 @@ def stored_image(station, pid: str) -> Image.Image:
 
 def huge_png_header(width: int, height: int) -> bytes:
     """A tiny PNG file that declares width x height pixels (a decompression bomb's header)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    )
 
 
 # --- real files --------------------------------------------------------------------------------
@@ -90,15 +94,18 @@ def test_jpeg_png_and_webp_are_imported_as_small_jpegs(desk, tmp_path):
     assert photos.load_photo(desk, PEOPLE[3]) is None
 
 
-@pytest.mark.parametrize("name, content, reason", [
-    ("GCM17-000002.jpg", b"Family,Given\nthis is a CSV, not a photo\n", "not a JPEG, PNG or WebP image"),
-    ("GCM17-000002.jpg", "truncated", "damaged or cut off"),
-    ("GCM17-000002.png", "bomb", "decompression bomb"),
-    ("GCM17-000002.png", "large", "is 9000 x 9000 pixels; a photo may have at most 50 megapixels"),
-    ("GCM17-000002.jpg", "tiny", "only 40 x 50 pixels"),
-    ("GCM17-000002.jpg", b"", "is empty"),
-    ("GCM17-000099.jpg", "fine", "no participant GCM17-000099"),
-])
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("GCM17-000002.jpg", b"Family,Given\nthis is a CSV, not a photo\n", "not a JPEG, PNG or WebP image"),
+        ("GCM17-000002.jpg", "truncated", "damaged or cut off"),
+        ("GCM17-000002.png", "bomb", "decompression bomb"),
+        ("GCM17-000002.png", "large", "is 9000 x 9000 pixels; a photo may have at most 50 megapixels"),
+        ("GCM17-000002.jpg", "tiny", "only 40 x 50 pixels"),
+        ("GCM17-000002.jpg", b"", "is empty"),
+        ("GCM17-000099.jpg", "fine", "no participant GCM17-000099"),
+    ],
+)
 def test_a_bad_file_is_named_with_its_reason_and_nothing_is_imported(desk, tmp_path, name, content, reason):
     folder = tmp_path / "photos"
     folder.mkdir()
@@ -176,8 +183,9 @@ def test_a_zip_of_photos_is_read_without_unpacking(desk, tmp_path):
     assert sorted(report.added) == PEOPLE[:2]
 
 
-@pytest.mark.parametrize("evil", ["../GCM17-000002.jpg", "/etc/GCM17-000002.jpg", "a/../../GCM17-000002.jpg",
-                                  "..\\GCM17-000002.jpg"])
+@pytest.mark.parametrize(
+    "evil", ["../GCM17-000002.jpg", "/etc/GCM17-000002.jpg", "a/../../GCM17-000002.jpg", "..\\GCM17-000002.jpg"]
+)
 def test_a_zip_with_a_path_leaving_its_folder_is_refused_whole(desk, tmp_path, evil):
     path = tmp_path / "photos.zip"
     with zipfile.ZipFile(path, "w") as archive:
@@ -230,11 +238,13 @@ def test_a_reimport_replaces_changed_photos_and_leaves_the_others(desk, tmp_path
     assert report.replaced == ["GCM17-000002"] and report.added == [] and report.unchanged == 2
     after = photo_rows(desk)
     assert after["GCM17-000002"] != before["GCM17-000002"]
-    assert {k: v for k, v in after.items() if k != "GCM17-000002"} == \
-        {k: v for k, v in before.items() if k != "GCM17-000002"}
+    assert {k: v for k, v in after.items() if k != "GCM17-000002"} == {
+        k: v for k, v in before.items() if k != "GCM17-000002"
+    }
     assert photo_events(desk) == 5
     # The projection rebuilt from the log says the same.
     from regdesk.store import projections
+
     with desk.transaction() as session:
         projections.rebuild(session)
     assert photo_rows(desk) == after
@@ -259,6 +269,7 @@ def test_cli_imports_the_list_and_its_photos_together_or_neither(data_dir, tmp_p
     err = capsys.readouterr().err
     assert "MX-2.jpg: is not a JPEG, PNG or WebP image" in err and "nothing was imported" in err
     from regdesk.services.station import open_station
+
     station = open_station(data_dir)
     try:
         with station.sessions() as session:
@@ -317,15 +328,28 @@ def test_a_photo_made_by_a_scan_station_is_refused_by_the_merge(tmp_path, clock)
         bundles.export_bundle(westin, tmp_path / "w.rdb")
         bundles.import_bundle(icc, tmp_path / "w.rdb")
         jpeg, w, h = photos.normalise(image_bytes("JPEG", "impostor"))
-        payload = {"participant_id": "GCM17-000001", "jpeg": base64.b64encode(jpeg).decode(), "width": w, "height": h,
-                   "sha256": __import__("hashlib").sha256(jpeg).hexdigest(), "source_sha256": "0" * 64}
+        payload = {
+            "participant_id": "GCM17-000001",
+            "jpeg": base64.b64encode(jpeg).decode(),
+            "width": w,
+            "height": h,
+            "sha256": __import__("hashlib").sha256(jpeg).hexdigest(),
+            "source_sha256": "0" * 64,
+        }
         with pytest.raises(Exception, match="may not"):  # regdesk itself never writes it there
             with icc.transaction() as session:
                 icc.record(session, EventKind.PHOTO_IMPORTED, payload, "sam")
         # The security laptop's store written directly (a stolen laptop): authentic, not authorised.
         with icc.transaction() as session:
-            eventlog.append(session, station_id=icc.station_id, operator="sam", operator_role="security",
-                            kind="photo_imported", payload=payload, at=icc.clock.now())
+            eventlog.append(
+                session,
+                station_id=icc.station_id,
+                operator="sam",
+                operator_role="security",
+                kind="photo_imported",
+                payload=payload,
+                at=icc.clock.now(),
+            )
         bundles.export_bundle(icc, tmp_path / "icc.rdb")
         with pytest.raises(bundles.BundleError, match="a security station may not record photo_imported"):
             bundles.import_bundle(westin, tmp_path / "icc.rdb")
@@ -338,8 +362,15 @@ def test_a_photo_made_by_a_scan_station_is_refused_by_the_merge(tmp_path, clock)
 def test_the_merge_checks_the_image_in_a_photo_payload():
     jpeg, w, h = photos.normalise(image_bytes("JPEG", "x"))
     import hashlib
-    good = {"participant_id": "A1", "jpeg": base64.b64encode(jpeg).decode(), "width": w, "height": h,
-            "sha256": hashlib.sha256(jpeg).hexdigest(), "source_sha256": "0" * 64}
+
+    good = {
+        "participant_id": "A1",
+        "jpeg": base64.b64encode(jpeg).decode(),
+        "width": w,
+        "height": h,
+        "sha256": hashlib.sha256(jpeg).hexdigest(),
+        "source_sha256": "0" * 64,
+    }
     assert payload_problem("photo_imported", good) is None
     assert "does not match" in str(payload_problem("photo_imported", {**good, "sha256": "1" * 64}))
     assert "not what the payload says" in str(payload_problem("photo_imported", {**good, "width": w - 1}))
@@ -347,8 +378,13 @@ def test_the_merge_checks_the_image_in_a_photo_payload():
     as_png = {**good, "jpeg": base64.b64encode(png).decode(), "sha256": hashlib.sha256(png).hexdigest()}
     assert "not a JPEG" in str(payload_problem("photo_imported", as_png))
     big = image_bytes("JPEG", "x", (1600, 2000), quality=20)
-    as_big = {**good, "jpeg": base64.b64encode(big).decode(), "sha256": hashlib.sha256(big).hexdigest(),
-              "width": 1600, "height": 2000}
+    as_big = {
+        **good,
+        "jpeg": base64.b64encode(big).decode(),
+        "sha256": hashlib.sha256(big).hexdigest(),
+        "width": 1600,
+        "height": 2000,
+    }
     assert payload_problem("photo_imported", as_big) is not None
     assert "not base64" in str(payload_problem("photo_imported", {**good, "jpeg": "!!!!"}))
 
@@ -437,11 +473,14 @@ def test_the_photo_is_printed_and_the_qr_still_decodes(desk_station, tmp_path, l
     qrs = [x for x in zxingcpp.read_barcodes(image) if x.format == zxingcpp.BarcodeFormat.QRCode]
     assert [q.text for q in qrs] == [badge.token]
     with desk_station.sessions() as session:
-        assert tokens.read_token(qrs[0].text, event_code=desk_station.config.code,
-                                 public_keys=desk_station.public_keys(session)).ok
+        assert tokens.read_token(
+            qrs[0].text, event_code=desk_station.config.code, public_keys=desk_station.public_keys(session)
+        ).ok
     # Without the photo the box is blank paper.
-    blank = render_badge_pdf(desk_service.badge_content(desk_station, badge.serial).__class__(
-        **{**content.__dict__, "photo_jpeg": None}), layout)
+    blank = render_badge_pdf(
+        desk_service.badge_content(desk_station, badge.serial).__class__(**{**content.__dict__, "photo_jpeg": None}),
+        layout,
+    )
     r, g, b = _region_colour(pdfium.PdfDocument(blank)[0].render(scale=dpi / 72).to_pil().convert("RGB"), layout, dpi)
     assert min(r, g, b) > 200
 
@@ -450,11 +489,13 @@ def test_a_badge_without_a_photo_tells_the_clerk(desk_station, tmp_path):
     from regdesk.services import desk as desk_service
 
     badge = _issue_with_photo(desk_station, tmp_path, with_photo=False)
-    outcome = desk_service.print_badge(desk_station, badge.serial, operator=OPERATOR, layout="a6",
-                                       out=tmp_path / "b.pdf")
+    outcome = desk_service.print_badge(
+        desk_station, badge.serial, operator=OPERATOR, layout="a6", out=tmp_path / "b.pdf"
+    )
     assert outcome.photo == "none" and "No photo on file" in outcome.message
-    outcome = desk_service.print_badge(desk_station, badge.serial, operator=OPERATOR, layout="label-4x3",
-                                       out=tmp_path / "c.pdf")
+    outcome = desk_service.print_badge(
+        desk_station, badge.serial, operator=OPERATOR, layout="label-4x3", out=tmp_path / "c.pdf"
+    )
     assert outcome.photo == "no_room" and "No photo on file" not in outcome.message
 
 
@@ -462,8 +503,9 @@ def test_with_a_photo_the_clerk_gets_no_warning(desk_station, tmp_path):
     from regdesk.services import desk as desk_service
 
     badge = _issue_with_photo(desk_station, tmp_path, with_photo=True)
-    outcome = desk_service.print_badge(desk_station, badge.serial, operator=OPERATOR, layout="cr80",
-                                       out=tmp_path / "b.pdf")
+    outcome = desk_service.print_badge(
+        desk_station, badge.serial, operator=OPERATOR, layout="cr80", out=tmp_path / "b.pdf"
+    )
     assert outcome.photo == "printed" and "No photo" not in outcome.message
 
 
@@ -504,18 +546,21 @@ def test_the_hub_carries_photos_to_a_scan_station(tmp_path, clock, hub_url):  # 
 # --- on screen -------------------------------------------------------------------------------------
 
 
-async def test_the_lane_reads_the_photo_only_after_the_verdict_is_committed_and_shown(tmp_path, desk_station, clock,
-                                                                                     monkeypatch):
+async def test_the_lane_reads_the_photo_only_after_the_verdict_is_committed_and_shown(
+    tmp_path, desk_station, clock, monkeypatch
+):
+    from meeting import enrol_beside, transfer
     from scan_helpers import add_photos, post_keys, wait_for
 
-    from meeting import enrol_beside, transfer
     from regdesk.services import desk as desk_service
     from regdesk.tui.app import make_app
     from regdesk.tui.screens.security import SecurityScreen
     from regdesk.tui.widgets.photo import PhotoView
     from regdesk.tui.widgets.verdict_panel import VerdictPanel
 
-    seed_participants(desk_station, [participant_row("CH-1", "Muster", "Hans"), participant_row("JP-1", "Yamada", "Taro")])
+    seed_participants(
+        desk_station, [participant_row("CH-1", "Muster", "Hans"), participant_row("JP-1", "Yamada", "Taro")]
+    )
     add_photos(desk_station, ["CH-1"])
     badges = {}
     for pid in ("CH-1", "JP-1"):

@@ -4,30 +4,41 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import EVENT_TOML, local
 from regdesk.config import load_event_config
 from regdesk.domain.policy import IssueFacts, Refusal, decide_issue
-
-from conftest import EVENT_TOML, local
 
 CONFIG = load_event_config(EVENT_TOML)
 
 
 def facts(now: str, **overrides) -> IssueFacts:
-    base = dict(now=local(now), window_opens=CONFIG.collection_opens_utc, window_closes=CONFIG.collection_closes_utc,
-                participant_known=True, participant_status="accredited", identity_checked=True,
-                holds_valid_badge=False, replace=False, quota=4, delegation_holders=0)
+    base = dict(
+        now=local(now),
+        window_opens=CONFIG.collection_opens_utc,
+        window_closes=CONFIG.collection_closes_utc,
+        participant_known=True,
+        participant_status="accredited",
+        identity_checked=True,
+        holds_valid_badge=False,
+        replace=False,
+        quota=4,
+        delegation_holders=0,
+    )
     base.update(overrides)
     return IssueFacts(**base)
 
 
-@pytest.mark.parametrize("now,expected", [
-    ("2017-12-01T12:59", Refusal.WINDOW_NOT_OPEN),
-    ("2017-12-01T12:59:59", Refusal.WINDOW_NOT_OPEN),
-    ("2017-12-01T13:00", None),
-    ("2017-12-05T14:59:59", None),
-    ("2017-12-05T15:00", Refusal.WINDOW_CLOSED),
-    ("2017-12-06T09:00", Refusal.WINDOW_CLOSED),
-])
+@pytest.mark.parametrize(
+    "now,expected",
+    [
+        ("2017-12-01T12:59", Refusal.WINDOW_NOT_OPEN),
+        ("2017-12-01T12:59:59", Refusal.WINDOW_NOT_OPEN),
+        ("2017-12-01T13:00", None),
+        ("2017-12-05T14:59:59", None),
+        ("2017-12-05T15:00", Refusal.WINDOW_CLOSED),
+        ("2017-12-06T09:00", Refusal.WINDOW_CLOSED),
+    ],
+)
 def test_collection_window_in_local_time(now, expected):
     assert decide_issue(facts(now)).reason == expected
 
@@ -62,8 +73,7 @@ def test_identity_check_required():
 
 def test_second_badge_refused_replacement_allowed_and_ignores_quota():
     assert decide_issue(facts("2017-12-02T10:00", holds_valid_badge=True)).reason is Refusal.ALREADY_HOLDS_BADGE
-    assert decide_issue(facts("2017-12-02T10:00", holds_valid_badge=True, replace=True,
-                              delegation_holders=4)).allowed
+    assert decide_issue(facts("2017-12-02T10:00", holds_valid_badge=True, replace=True, delegation_holders=4)).allowed
     assert decide_issue(facts("2017-12-02T10:00", replace=True)).reason is Refusal.NOTHING_TO_REPLACE
 
 
@@ -137,6 +147,10 @@ def test_refusal_words_never_show_a_reason_code():
 
 
 def test_identity_refusal_says_the_check_was_used_by_the_previous_badge():
-    text = words(Refusal.IDENTITY_NOT_CHECKED, "2017-12-02T10:00", last_check="Passport ····4821, Fri 1 Dec 13:10",
-                 check_used_by="ABCD-EFGH")
+    text = words(
+        Refusal.IDENTITY_NOT_CHECKED,
+        "2017-12-02T10:00",
+        last_check="Passport ····4821, Fri 1 Dec 13:10",
+        check_used_by="ABCD-EFGH",
+    )
     assert "used for badge ABCD-EFGH" in text and "Passport ····4821" in text and "again" in text

@@ -3,16 +3,16 @@ no-printer fallback, and the `regdesk printer` / `regdesk layout` commands."""
 
 from __future__ import annotations
 
-from meeting import secret_of
-
 import argparse
 import os
 import stat
 from pathlib import Path
 
 import pytest
+from meeting import secret_of
 from sqlalchemy import func, select
 
+from conftest import participant_row, seed_participants
 from regdesk import cli
 from regdesk.commands import printing as printing_commands
 from regdesk.commands.common import CommandError
@@ -22,8 +22,6 @@ from regdesk.render import printing
 from regdesk.services import desk, lookup
 from regdesk.services.station import open_station
 from regdesk.store.models import Badge, EventRow
-
-from conftest import participant_row, seed_participants
 
 LP_OK = """#!/bin/sh
 printf '%s\\n' "$@" > "{log}"
@@ -65,8 +63,9 @@ def issued(desk_station):
 
 def printed_events(station) -> int:
     with station.sessions() as s:
-        return s.execute(select(func.count()).select_from(EventRow)
-                         .where(EventRow.kind == EventKind.BADGE_PRINTED)).scalar_one()
+        return s.execute(
+            select(func.count()).select_from(EventRow).where(EventRow.kind == EventKind.BADGE_PRINTED)
+        ).scalar_one()
 
 
 def test_print_success_records_badge_printed(desk_station, issued, fake_lp):
@@ -92,8 +91,9 @@ def test_failing_printer_keeps_the_badge_and_a_reprint_succeeds(desk_station, is
     assert not lookup.search(desk_station, "MS-CZ-1")[0].badge_delivered  # shown as "not printed"
     with desk_station.sessions() as s:
         badge = s.get(Badge, issued.serial)
-        check = tokens.read_token(badge.token, event_code=desk_station.config.code,
-                                  public_keys=desk_station.public_keys(s))
+        check = tokens.read_token(
+            badge.token, event_code=desk_station.config.code, public_keys=desk_station.public_keys(s)
+        )
     assert not badge.revoked and check.ok and check.claims.serial == issued.serial
 
     fake_lp(LP_OK)  # the clerk fixed the paper jam
@@ -146,6 +146,7 @@ def test_layout_setting_is_used_for_printing(desk_station, issued):
 
 
 # --- commands -----------------------------------------------------------------------------------
+
 
 def run_command(data_dir: Path, *argv: str) -> None:
     """Parse and run with only this area's commands registered, as `regdesk` does."""
@@ -211,8 +212,21 @@ def test_issue_json_is_truthful_when_the_printer_fails(desk_station, fake_lp, ca
     data_dir = desk_station.data_dir
     desk_station.close()
     monkeypatch.setenv("REGDESK_PIN", secret_of("clerk"))
-    status = cli.main(["--data-dir", str(data_dir), "--clock", "2017-12-01T13:05", "issue", "MS-CZ-2",
-                       "--operator", "clerk", "--id-check", "passport:X1234567", "--json"])
+    status = cli.main(
+        [
+            "--data-dir",
+            str(data_dir),
+            "--clock",
+            "2017-12-01T13:05",
+            "issue",
+            "MS-CZ-2",
+            "--operator",
+            "clerk",
+            "--id-check",
+            "passport:X1234567",
+            "--json",
+        ]
+    )
     result = json.loads(capsys.readouterr().out)
     assert status == 0 and result["issued"] is True
     assert result["printed"] is False and result["print_status"] == "not_printed"
@@ -220,7 +234,6 @@ def test_issue_json_is_truthful_when_the_printer_fails(desk_station, fake_lp, ca
     assert "NOT printed" in message and "does not exist" in message and result["pdf"] in message
     assert f"regdesk reprint {result['badge_serial']}" in message
 
-    status = cli.main(["--data-dir", str(data_dir), "reprint", result["badge_serial"], "--operator", "clerk",
-                       "--json"])
+    status = cli.main(["--data-dir", str(data_dir), "reprint", result["badge_serial"], "--operator", "clerk", "--json"])
     again = json.loads(capsys.readouterr().out)
     assert status != 0 and again["printed"] is False and "NOT reprinted" in again["message"]

@@ -18,14 +18,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from conftest import EVENT_TOML, local
 from regdesk.cli import main
-from regdesk.services import accreditation, bundles, privacy
+from regdesk.clock import FixedClock
+from regdesk.services import accreditation, privacy
 from regdesk.services.station import open_station
 from regdesk.store.models import Badge
-
-from regdesk.clock import FixedClock
-
-from conftest import EVENT_TOML, local
 
 DOCUMENT = "PA7Q9K2M4"  # typed in full at the desk; only "K2M4" may be kept
 # Secrets typed at the command line: none may be found on disk or in anything printed.
@@ -67,26 +65,73 @@ def day(tmp_path, capsys, caplog, monkeypatch):
     def run(*argv, **kw):
         return screen.run(*argv, monkeypatch=monkeypatch, **kw)
 
-    assert run("--data-dir", desk_dir, "--clock", "2017-12-01T13:05", "init", "--event", EVENT_TOML,
-               "--role", "desk", "--name", "Westin desk 1", "--supervisor", "Maria Supervisor",
-               env={"REGDESK_ROOT_PASSPHRASE": ROOT_PASSPHRASE, "REGDESK_NEW_PIN": PINS["Maria Supervisor"]}) == 0
+    assert (
+        run(
+            "--data-dir",
+            desk_dir,
+            "--clock",
+            "2017-12-01T13:05",
+            "init",
+            "--event",
+            EVENT_TOML,
+            "--role",
+            "desk",
+            "--name",
+            "Westin desk 1",
+            "--supervisor",
+            "Maria Supervisor",
+            env={"REGDESK_ROOT_PASSPHRASE": ROOT_PASSPHRASE, "REGDESK_NEW_PIN": PINS["Maria Supervisor"]},
+        )
+        == 0
+    )
     sup = {"REGDESK_PIN": PINS["Maria Supervisor"]}
     for name, role in (("Carlos Clerk", "clerk"), ("guard", "security")):
-        assert run("--data-dir", desk_dir, "operator", "add", name, "--role", role, "--by", "Maria Supervisor",
-                   env={**sup, "REGDESK_NEW_PIN": PINS[name]}) == 0
+        assert (
+            run(
+                "--data-dir",
+                desk_dir,
+                "operator",
+                "add",
+                name,
+                "--role",
+                role,
+                "--by",
+                "Maria Supervisor",
+                env={**sup, "REGDESK_NEW_PIN": PINS[name]},
+            )
+            == 0
+        )
 
     export = tmp_path / "un-export.csv"
-    export.write_text("accreditation_id,family_name,given_names,category,delegation,delegation_role,status\n"
-                      "MX-1,Ruiz Ortega,Ana Lucía,HC,Mexico,head,accredited\n"
-                      "MX-2,Pérez,Juan,HC,Mexico,member,accredited\n", encoding="utf-8")
+    export.write_text(
+        "accreditation_id,family_name,given_names,category,delegation,delegation_role,status\n"
+        "MX-1,Ruiz Ortega,Ana Lucía,HC,Mexico,head,accredited\n"
+        "MX-2,Pérez,Juan,HC,Mexico,member,accredited\n",
+        encoding="utf-8",
+    )
     station = open_station(desk_dir, clock=FixedClock(local("2017-12-01T13:30")))
     accreditation.import_file(station, export, operator="Carlos Clerk")
     station.close()
 
     for pid in ("MX-1", "MX-2"):
-        assert run("--data-dir", desk_dir, "--clock", "2017-12-01T14:00", "issue", pid, "--operator",
-                   "Carlos Clerk", "--id-check", f"passport:{DOCUMENT}", "--out", tmp_path / "out" / f"{pid}.pdf",
-                   env={"REGDESK_PIN": PINS["Carlos Clerk"]}) == 0
+        assert (
+            run(
+                "--data-dir",
+                desk_dir,
+                "--clock",
+                "2017-12-01T14:00",
+                "issue",
+                pid,
+                "--operator",
+                "Carlos Clerk",
+                "--id-check",
+                f"passport:{DOCUMENT}",
+                "--out",
+                tmp_path / "out" / f"{pid}.pdf",
+                env={"REGDESK_PIN": PINS["Carlos Clerk"]},
+            )
+            == 0
+        )
     env = {"REGDESK_PIN": PINS["Maria Supervisor"]}
     assert run("--data-dir", desk_dir, "rotate-key", "--operator", "Maria Supervisor", env=env) == 0
     assert run("--data-dir", desk_dir, "audit", "--as", "Maria Supervisor", env=env) == 0
@@ -98,19 +143,81 @@ def day(tmp_path, capsys, caplog, monkeypatch):
         tokens = list(s.execute(select(Badge.token)).scalars())
     station.close()
     join = tmp_path / "icc.join"
-    assert run("--data-dir", desk_dir, "provision", "--role", "security", "--name", "ICC main", "--out", join,
-               "--operator", "Maria Supervisor", "--json", env={**sup, "REGDESK_ROOT_PASSPHRASE": ROOT_PASSPHRASE}) == 0
+    assert (
+        run(
+            "--data-dir",
+            desk_dir,
+            "provision",
+            "--role",
+            "security",
+            "--name",
+            "ICC main",
+            "--out",
+            join,
+            "--operator",
+            "Maria Supervisor",
+            "--json",
+            env={**sup, "REGDESK_ROOT_PASSPHRASE": ROOT_PASSPHRASE},
+        )
+        == 0
+    )
     code = json.loads(screen.text.strip().splitlines()[-1])["code"]
-    assert run("--data-dir", security_dir, "join", "--from", join, env={"REGDESK_JOIN_CODE": code}) == 0, screen.text[-600:]
+    assert run("--data-dir", security_dir, "join", "--from", join, env={"REGDESK_JOIN_CODE": code}) == 0, screen.text[
+        -600:
+    ]
     scans = "\n".join([tokens[0], tokens[1].lower(), "JUNK", tokens[0][:50]]) + "\n"
-    assert run("--data-dir", security_dir, "scan", "--point", "security:ICC-MAIN", "--clock", "2017-12-04T09:00",
-               "--operator", "guard", stdin=scans, env={"REGDESK_PIN": PINS["guard"]}) == 0
+    assert (
+        run(
+            "--data-dir",
+            security_dir,
+            "scan",
+            "--point",
+            "security:ICC-MAIN",
+            "--clock",
+            "2017-12-04T09:00",
+            "--operator",
+            "guard",
+            stdin=scans,
+            env={"REGDESK_PIN": PINS["guard"]},
+        )
+        == 0
+    )
     bundle = tmp_path / "desk.bundle"
     assert run("--data-dir", desk_dir, "bundle", "export", bundle) == 0
-    assert run("--data-dir", desk_dir, "--clock", "2017-12-04T20:00", "export", "tallies", "--all-days",
-               "--as", "Maria Supervisor", "--out", tmp_path / "exports", env=env) == 0
-    assert run("--data-dir", security_dir, "--clock", "2017-12-04T20:00", "export", "tallies", "--all-days",
-               "--as", "Maria Supervisor", "--out", tmp_path / "exports-security", env=env) == 0
+    assert (
+        run(
+            "--data-dir",
+            desk_dir,
+            "--clock",
+            "2017-12-04T20:00",
+            "export",
+            "tallies",
+            "--all-days",
+            "--as",
+            "Maria Supervisor",
+            "--out",
+            tmp_path / "exports",
+            env=env,
+        )
+        == 0
+    )
+    assert (
+        run(
+            "--data-dir",
+            security_dir,
+            "--clock",
+            "2017-12-04T20:00",
+            "export",
+            "tallies",
+            "--all-days",
+            "--as",
+            "Maria Supervisor",
+            "--out",
+            tmp_path / "exports-security",
+            env=env,
+        )
+        == 0
+    )
     assert run("--data-dir", desk_dir, "backup") == 0
     assert run("--data-dir", desk_dir, "check") == 0, screen.text[-1500:]
     return tmp_path, screen, tokens
@@ -157,6 +264,6 @@ def test_log_redaction_scrubs_tokens_and_pin_hashes(caplog):
 
 def test_masking_helpers():
     assert privacy.mask_document("PA 7Q9-K2M4") == "…K2M4"
-    assert privacy.scrub_payload({"token": "X", "pin_hash": "h", "document_number": DOCUMENT,
-                                  "nested": [{"pin": "1234", "name": "Ana"}]}) == {
-        "document_number": "…K2M4", "nested": [{"name": "Ana"}]}
+    assert privacy.scrub_payload(
+        {"token": "X", "pin_hash": "h", "document_number": DOCUMENT, "nested": [{"pin": "1234", "name": "Ana"}]}
+    ) == {"document_number": "…K2M4", "nested": [{"name": "Ana"}]}

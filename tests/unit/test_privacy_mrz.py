@@ -10,21 +10,19 @@ import logging
 import sys
 
 from meeting import SUPERVISOR, secret_of
-from regdesk.cli import main
+from mrz_helpers import passport, typed
 
 from conftest import participant_row, seed_participants
-from mrz_helpers import passport, typed
+from regdesk.cli import main
 
 NUMBER = "K7Q4821X9"
 PERSONAL = "ZE184226B"
 SECRETS = (NUMBER, NUMBER[:5], PERSONAL)
 
 
-def test_the_full_document_number_is_nowhere_after_a_reader_check(desk_station, tmp_path, monkeypatch, capsys,
-                                                                   caplog):
+def test_the_full_document_number_is_nowhere_after_a_reader_check(desk_station, tmp_path, monkeypatch, capsys, caplog):
     caplog.set_level(logging.DEBUG)
-    seed_participants(desk_station, [participant_row("CH-1", "Lauber", "Jürg", delegation="Switzerland",
-                                                     role="head")])
+    seed_participants(desk_station, [participant_row("CH-1", "Lauber", "Jürg", delegation="Switzerland", role="head")])
     data_dir = desk_station.data_dir
     desk_station.close()
     reader_file = tmp_path / "typed-by-the-reader.txt"  # what the reader typed: the only place the number is
@@ -46,8 +44,10 @@ def test_the_full_document_number_is_nowhere_after_a_reader_check(desk_station, 
     assert run(*base, "issue", "CH-1", "--operator", "ana") == 0
     assert run(*base, "audit", "--as", SUPERVISOR, who=SUPERVISOR) == 0
     assert run(*base, "bundle", "export", tmp_path / "desk.bundle") == 0
-    assert run(*base, "export", "tallies", "--all-days", "--as", SUPERVISOR, "--out", tmp_path / "exports",
-               who=SUPERVISOR) == 0
+    assert (
+        run(*base, "export", "tallies", "--all-days", "--as", SUPERVISOR, "--out", tmp_path / "exports", who=SUPERVISOR)
+        == 0
+    )
     assert run(*base, "backup") == 0
     files = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p != reader_file}
     assert any(p.name == "station.db" for p in files) and any(p.suffix == ".pdf" for p in files)

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from scripted_day import SUPERVISOR, meeting, meeting_template  # noqa: F401 (fixtures)
 
 from regdesk import cli
 from regdesk.render.report import attention_points, days_heading
 from regdesk.services import exports, tallies
-
-from scripted_day import SUPERVISOR, meeting, meeting_template  # noqa: F401 (fixtures)
 
 
 def page_texts(pdf: Path) -> list[str]:
@@ -60,22 +59,48 @@ def test_page_one_of_the_all_days_report_covers_the_whole_meeting(meeting, tmp_p
 
 def test_cli_all_days_prints_every_day_and_the_totals(meeting, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("REGDESK_PIN", SUPERVISOR[1])
-    code = cli.main(["--data-dir", str(meeting.data_dir), "export", "tallies", "--all-days", "--format", "csv",
-                     "--out", str(tmp_path / "all"), "--as", SUPERVISOR[0]])
+    code = cli.main(
+        [
+            "--data-dir",
+            str(meeting.data_dir),
+            "export",
+            "tallies",
+            "--all-days",
+            "--format",
+            "csv",
+            "--out",
+            str(tmp_path / "all"),
+            "--as",
+            SUPERVISOR[0],
+        ]
+    )
     assert code == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"Wrote 16 files to {tmp_path / 'all'}"
-    table = {line.split("  ")[0].strip(): line.split() for line in lines[1:] if line[:3] in (
-        "Fri", "Sat", "Sun", "Mon", "Tue", "Wed", "All")}
-    assert list(table) == ["Fri 01 Dec", "Sat 02 Dec", "Sun 03 Dec", "Mon 04 Dec", "Tue 05 Dec", "Wed 06 Dec",
-                           "All days"]
+    table = {
+        line.split("  ")[0].strip(): line.split()
+        for line in lines[1:]
+        if line[:3] in ("Fri", "Sat", "Sun", "Mon", "Tue", "Wed", "All")
+    }
+    assert list(table) == [
+        "Fri 01 Dec",
+        "Sat 02 Dec",
+        "Sun 03 Dec",
+        "Mon 04 Dec",
+        "Tue 05 Dec",
+        "Wed 06 Dec",
+        "All days",
+    ]
     assert table["Mon 04 Dec"][3:6] == ["6", "1", "2"]  # issued, replaced, revoked on 4 Dec
     assert table["All days"][2] == "10"  # issued over the meeting
 
 
-@pytest.mark.parametrize(("first", "last", "text"), [
-    (date(2017, 12, 4), date(2017, 12, 4), "Monday 4 December 2017"),
-    (date(2017, 11, 30), date(2017, 12, 6), "Thursday 30 November \u2013 Wednesday 6 December 2017"),
-])
+@pytest.mark.parametrize(
+    ("first", "last", "text"),
+    [
+        (date(2017, 12, 4), date(2017, 12, 4), "Monday 4 December 2017"),
+        (date(2017, 11, 30), date(2017, 12, 6), "Thursday 30 November \u2013 Wednesday 6 December 2017"),
+    ],
+)
 def test_days_heading_names_both_ends(first, last, text):
     assert days_heading(first, last) == text

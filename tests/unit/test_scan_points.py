@@ -8,8 +8,10 @@ import json
 from datetime import date
 
 import pytest
+from scan_helpers import copy_log, prepared_desk, scan_station
 from sqlalchemy import select
 
+from conftest import EVENT_TOML, local, participant_row, seed_participants
 from regdesk import cli
 from regdesk.config import ConfigError, Place, parse_event_config
 from regdesk.domain.events import EventKind
@@ -18,9 +20,6 @@ from regdesk.domain.words import noun, plural
 from regdesk.services import desk, scanning, tallies
 from regdesk.services.station import open_station
 from regdesk.store.models import EventRow, Scan
-
-from conftest import EVENT_TOML, local, participant_row, seed_participants
-from scan_helpers import copy_log, prepared_desk, scan_station
 
 pytestmark = pytest.mark.xdist_group("scanning")
 
@@ -38,15 +37,20 @@ def small_bus_event(tmp_path, capacity: int) -> object:
 
 def closed_departures(station) -> list[dict]:
     with station.sessions() as s:
-        rows = s.execute(select(EventRow.payload).where(EventRow.kind == EventKind.DEPARTURE_CLOSED)
-                         .order_by(EventRow.local_order)).scalars()
+        rows = s.execute(
+            select(EventRow.payload).where(EventRow.kind == EventKind.DEPARTURE_CLOSED).order_by(EventRow.local_order)
+        ).scalars()
         return [json.loads(p) for p in rows]
 
 
 def boardings(station) -> list[tuple[str, str, str]]:
     with station.sessions() as s:
-        return [(r.local_day, r.departure, r.participant_id) for r in s.execute(
-            select(Scan).where(Scan.point_kind == "bus", Scan.counted.is_(True)).order_by(Scan.scanned_at)).scalars()]
+        return [
+            (r.local_day, r.departure, r.participant_id)
+            for r in s.execute(
+                select(Scan).where(Scan.point_kind == "bus", Scan.counted.is_(True)).order_by(Scan.scanned_at)
+            ).scalars()
+        ]
 
 
 # --- words ---------------------------------------------------------------------------------------
@@ -75,8 +79,11 @@ def test_every_denial_reason_tells_the_guard_what_to_do(tmp_path, desk_station, 
     old = badges["CH-1"]
     desk.record_identity_check(desk_station, "CH-1", "passport", "X1234567", "ana")
     desk.issue_badge(desk_station, "CH-1", operator="ana", replace=True)
-    seed_participants(desk_station, [participant_row("XX-W", "Gone", "Someone", delegation="Nowhere",
-                                                     status="withdrawn")], revision="2017-12-03T00:00:00Z")
+    seed_participants(
+        desk_station,
+        [participant_row("XX-W", "Gone", "Someone", delegation="Nowhere", status="withdrawn")],
+        revision="2017-12-03T00:00:00Z",
+    )
     copy_log(desk_station, security)
     scanner = scanning.Scanner(security, "sam")
     tampered = old.token[:-6] + ("A" if old.token[-6] != "A" else "B") + old.token[-5:]
@@ -103,8 +110,7 @@ def test_every_denial_reason_tells_the_guard_what_to_do(tmp_path, desk_station, 
 # --- bus over capacity ---------------------------------------------------------------------------
 
 
-def test_boarding_over_capacity_is_recorded_and_flagged(tmp_path, desk_station, clock, badges, monkeypatch,
-                                                       capsys):
+def test_boarding_over_capacity_is_recorded_and_flagged(tmp_path, desk_station, clock, badges, monkeypatch, capsys):
     bus = scan_station(tmp_path, desk_station, clock, "bus", "Westin stop", small_bus_event(tmp_path, 2))
     clock.set(local("2017-12-04T07:40"))
     scanning.configure_point(bus, scanning.ScanPoint("bus", "WES", "to_icc"))
@@ -123,8 +129,22 @@ def test_boarding_over_capacity_is_recorded_and_flagged(tmp_path, desk_station, 
 
     monkeypatch.setattr("sys.stdin", io.StringIO(badges["NGO-7"].token + "\n"))
     monkeypatch.setenv("REGDESK_PIN", "4444")  # bruno, the demo marshal
-    assert cli.main(["--data-dir", str(bus.data_dir), "scan", "--operator", "bruno", "--clock", "2017-12-04T07:41",
-                     "--over-capacity-bell", "on"]) == 0
+    assert (
+        cli.main(
+            [
+                "--data-dir",
+                str(bus.data_dir),
+                "scan",
+                "--operator",
+                "bruno",
+                "--clock",
+                "2017-12-04T07:41",
+                "--over-capacity-bell",
+                "on",
+            ]
+        )
+        == 0
+    )
     line = capsys.readouterr().out
     assert "OVER CAPACITY 4/2" in line and line.startswith("VALID")
     reopened = open_station(bus.data_dir)
@@ -150,7 +170,11 @@ def test_a_departure_left_open_is_closed_at_the_day_change(tmp_path, desk_statio
     assert first.departure.local_day(bus.config) == date(2017, 12, 5)
     [closed] = closed_departures(bus)
     assert (closed["departure"], closed["local_day"], closed["headcount"], closed["closed_by"]) == (
-        yesterday.id, "2017-12-04", 1, "day_change")
+        yesterday.id,
+        "2017-12-04",
+        1,
+        "day_change",
+    )
     assert marshal.closed_at_day_change == yesterday  # the screen tells the marshal
 
     # The report counts each departure on its own day, Bus 8 closed on 4 Dec.
@@ -162,8 +186,7 @@ def test_a_departure_left_open_is_closed_at_the_day_change(tmp_path, desk_statio
     bus.close()
 
 
-def test_an_idle_lane_or_a_restart_closes_yesterdays_departure_before_any_scan(tmp_path, desk_station, clock,
-                                                                              badges):
+def test_an_idle_lane_or_a_restart_closes_yesterdays_departure_before_any_scan(tmp_path, desk_station, clock, badges):
     bus = scan_station(tmp_path, desk_station, clock, "bus", "Melia bus stop")
     clock.set(local("2017-12-04T08:05"))
     marshal = scanning.Scanner(bus, "bruno", scanning.ScanPoint("bus", "MEL", "to_icc"))
@@ -204,20 +227,30 @@ def test_departures_follow_the_posted_timetable(tmp_path, desk_station, clock, b
     assert (following.time, following.bus) == ("08:15", "4")  # the next one is proposed when a bus closes
     icc = scanning.ScanPoint("bus", "ICC", "to_hotel")
     evening = scanning.timetable(bus, icc)
-    assert [(d.time, d.route) for d in evening[:2]] == [("18:15", "Westin, Marriott"), ("18:20", "Melia, Velas Vallarta")]
+    assert [(d.time, d.route) for d in evening[:2]] == [
+        ("18:15", "Westin, Marriott"),
+        ("18:20", "Melia, Velas Vallarta"),
+    ]
     assert scanning.timetable(bus, point, date(2017, 12, 7)) == ()  # no buses after the meeting
     marshal.close()
     bus.close()
 
 
-@pytest.mark.parametrize(("old", "new", "key", "words"), [
-    ('stop = "MEL"', 'stop = "HILTON"', "bus.departures[1].stop", "unknown stop 'HILTON'"),
-    ('stop = "WES"\ndirection = "to_venue"', 'stop = "WES"\ndirection = "north"', "bus.departures[0].direction",
-     "to_venue or to_hotel"),
-    ('"07:15", "07:45"', '"07:15", "7h45"', "bus.departures[0].times[1]", "HH:MM"),
-    ('"07:10", "07:40"', '"07:10", "25:40"', "bus.departures[1].times[1]", "HH:MM"),
-    ('times = ["07:20"', 'days = ["5 Dec"]\ntimes = ["07:20"', "bus.departures[3].days[0]", "YYYY-MM-DD"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "key", "words"),
+    [
+        ('stop = "MEL"', 'stop = "HILTON"', "bus.departures[1].stop", "unknown stop 'HILTON'"),
+        (
+            'stop = "WES"\ndirection = "to_venue"',
+            'stop = "WES"\ndirection = "north"',
+            "bus.departures[0].direction",
+            "to_venue or to_hotel",
+        ),
+        ('"07:15", "07:45"', '"07:15", "7h45"', "bus.departures[0].times[1]", "HH:MM"),
+        ('"07:10", "07:40"', '"07:10", "25:40"', "bus.departures[1].times[1]", "HH:MM"),
+        ('times = ["07:20"', 'days = ["5 Dec"]\ntimes = ["07:20"', "bus.departures[3].days[0]", "YYYY-MM-DD"),
+    ],
+)
 def test_timetable_mistakes_name_the_key(old, new, key, words):
     text = EVENT_TOML.read_text()
     assert old in text
@@ -229,10 +262,16 @@ def test_timetable_mistakes_name_the_key(old, new, key, words):
 # --- a fresh bus station finds its stop ----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "spec"), [
-    ("Melia bus stop", "bus:MEL:to_venue"), ("Bus VELAS VALLARTA 2", "bus:VEL:to_venue"),
-    ("ICC buses", "bus:ICC:to_hotel"), ("Marriott", "bus:MAR:to_venue"), ("Bus marshal 3", "bus:WES:to_venue"),
-])
+@pytest.mark.parametrize(
+    ("name", "spec"),
+    [
+        ("Melia bus stop", "bus:MEL:to_venue"),
+        ("Bus VELAS VALLARTA 2", "bus:VEL:to_venue"),
+        ("ICC buses", "bus:ICC:to_hotel"),
+        ("Marriott", "bus:MAR:to_venue"),
+        ("Bus marshal 3", "bus:WES:to_venue"),
+    ],
+)
 def test_a_bus_station_proposes_the_stop_its_name_mentions(tmp_path, clock, name, spec):
     from sync_helpers import make_station
 
@@ -242,7 +281,6 @@ def test_a_bus_station_proposes_the_stop_its_name_mentions(tmp_path, clock, name
     station.close()
 
 
-
 # --- directions are generic; the first meeting's "to_icc" still reads -------------------------------
 
 
@@ -250,7 +288,7 @@ def _legacy_event_text() -> str:
     """An event file as regdesk wrote them before directions were generic: "to_icc", no [bus.venue_stop]."""
     text = EVENT_TOML.read_text().replace('direction = "to_venue"', 'direction = "to_icc"')
     start = text.index("[bus.venue_stop]")
-    return text[:start] + text[text.index("\n\n", start) + 2:]
+    return text[:start] + text[text.index("\n\n", start) + 2 :]
 
 
 def test_legacy_to_icc_is_read_as_to_venue_wherever_it_arrives(tmp_path, desk_station, clock):
@@ -263,9 +301,19 @@ def test_legacy_to_icc_is_read_as_to_venue_wherever_it_arrives(tmp_path, desk_st
     bus = scan_station(tmp_path, desk_station, clock, "bus", "Westin stop")
     clock.set(local("2017-12-04T07:40"))
     bus.set_setting(scanning.SETTING_POINT, "bus:WES:to_icc")  # saved by an older regdesk
-    bus.set_setting(scanning.SETTING_DEPARTURE, json.dumps({
-        "id": "2017-12-04 07:45 bus 3 #ab12", "stop": "WES", "direction": "to_icc", "bus": "3", "time": "07:45",
-        "opened_at": "2017-12-04T13:40:00.000000Z"}))
+    bus.set_setting(
+        scanning.SETTING_DEPARTURE,
+        json.dumps(
+            {
+                "id": "2017-12-04 07:45 bus 3 #ab12",
+                "stop": "WES",
+                "direction": "to_icc",
+                "bus": "3",
+                "time": "07:45",
+                "opened_at": "2017-12-04T13:40:00.000000Z",
+            }
+        ),
+    )
     assert scanning.configured_point(bus) == scanning.ScanPoint("bus", "WES", "to_venue")
     assert scanning.current_departure(bus).direction == "to_venue"
     marshal = scanning.Scanner(bus, "bruno")
@@ -275,8 +323,10 @@ def test_legacy_to_icc_is_read_as_to_venue_wherever_it_arrives(tmp_path, desk_st
 
 
 def test_the_venue_stop_and_its_words_come_from_the_event_file(tmp_path):
-    text = EVENT_TOML.read_text().replace('code = "ICC"\nname = "ICC (convention centre)"\nshort = "ICC"',
-                                          'code = "PVCC"\nname = "Convention centre"\nshort = "centre"')
+    text = EVENT_TOML.read_text().replace(
+        'code = "ICC"\nname = "ICC (convention centre)"\nshort = "ICC"',
+        'code = "PVCC"\nname = "Convention centre"\nshort = "centre"',
+    )
     text = text.replace('stop = "ICC"', 'stop = "PVCC"')
     config = parse_event_config(text, "event.toml")
     assert config.bus_stops[-1] == Place("PVCC", "Convention centre")

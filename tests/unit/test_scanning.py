@@ -3,22 +3,18 @@ desk's public key and mirror the way sync will deliver them, and every verdict t
 
 from __future__ import annotations
 
-from meeting import SUPERVISOR_SECRET
-
 import io
 import json
 
 import pytest
+from meeting import SUPERVISOR_SECRET, init_station, transfer
 from sqlalchemy import select
 
+from conftest import EVENT_TOML, local, participant_row, seed_participants
 from regdesk import cli
 from regdesk.domain.events import EventKind
-from regdesk.services import desk, operators, scanning
-from meeting import init_station, transfer
-from regdesk.store import eventlog
+from regdesk.services import desk, scanning
 from regdesk.store.models import EventRow, Scan
-
-from conftest import EVENT_TOML, local, participant_row, seed_participants
 
 pytestmark = pytest.mark.xdist_group("scanning")
 
@@ -35,13 +31,16 @@ def issue(station, pid, **kw):
 
 @pytest.fixture
 def world(tmp_path, clock, desk_station):
-    seed_participants(desk_station, [
-        participant_row("CH-1", "Muster", "Hans", delegation="Switzerland", role="head"),
-        participant_row("CH-2", "Keller", "Anna", delegation="Switzerland"),
-        participant_row("JP-1", "山田", "太郎", family_latin="Yamada", given_latin="Taro", delegation="Japan"),
-        participant_row("NGO-7", "Okafor", "Ngozi", category="NGO", delegation="Migrant Forum"),
-        participant_row("UN-3", "Silva", "Ana", category="UN", delegation="IOM"),
-    ])
+    seed_participants(
+        desk_station,
+        [
+            participant_row("CH-1", "Muster", "Hans", delegation="Switzerland", role="head"),
+            participant_row("CH-2", "Keller", "Anna", delegation="Switzerland"),
+            participant_row("JP-1", "山田", "太郎", family_latin="Yamada", given_latin="Taro", delegation="Japan"),
+            participant_row("NGO-7", "Okafor", "Ngozi", category="NGO", delegation="Migrant Forum"),
+            participant_row("UN-3", "Silva", "Ana", category="UN", delegation="IOM"),
+        ],
+    )
     badges = {pid: issue(desk_station, pid) for pid in ("CH-1", "CH-2", "JP-1", "NGO-7", "UN-3")}
     security = init_station(tmp_path / "sec", EVENT_TOML, role="security", name="ICC main 1", clock=clock)
     sync(desk_station, security)
@@ -64,8 +63,9 @@ def scans(station) -> list[Scan]:
 
 def payloads(station) -> list[dict]:
     with station.sessions() as s:
-        rows = s.execute(select(EventRow.payload).where(EventRow.kind == EventKind.SCAN_RECORDED)
-                         .order_by(EventRow.local_order)).scalars()
+        rows = s.execute(
+            select(EventRow.payload).where(EventRow.kind == EventKind.SCAN_RECORDED).order_by(EventRow.local_order)
+        ).scalars()
         return [json.loads(p) for p in rows]
 
 
@@ -79,7 +79,12 @@ def test_valid_badge_names_the_holder_and_is_recorded(world, scanner):
     assert result.entries_today == 1 and result.serial == badges["JP-1"].serial
     [row] = scans(security)
     assert (row.verdict, row.reason, row.counted, row.point, row.local_day) == (
-        "valid", "valid", True, "ICC-MAIN", "2017-12-04")
+        "valid",
+        "valid",
+        True,
+        "ICC-MAIN",
+        "2017-12-04",
+    )
     [payload] = payloads(security)
     assert payload["raw"] == badges["JP-1"].token  # the CR is a control character: stripped
     assert payload["holder_in_mirror"] is True
@@ -105,9 +110,11 @@ def test_every_denial_reason_from_real_tokens(world, scanner, tmp_path, clock):
     # The desk replaces CH-2's lost badge; the withdrawal of NGO-7 arrives in a newer export.
     clock.set(local("2017-12-03T09:00"))
     issue(desk_station, "CH-2", replace=True)
-    seed_participants(desk_station, [participant_row("NGO-7", "Okafor", "Ngozi", category="NGO",
-                                                     delegation="Migrant Forum", status="withdrawn")],
-                      revision="2017-12-03T08:00:00Z")
+    seed_participants(
+        desk_station,
+        [participant_row("NGO-7", "Okafor", "Ngozi", category="NGO", delegation="Migrant Forum", status="withdrawn")],
+        revision="2017-12-03T08:00:00Z",
+    )
     sync(desk_station, security)
     results["not_valid_today"] = scanner.scan(badges["UN-3"].token)  # 3 Dec: the day before the meeting
     clock.set(local("2017-12-04T08:45"))
@@ -166,8 +173,11 @@ def test_valid_badge_missing_from_stale_mirror_is_valid_and_says_so(world, tmp_p
     fresh = init_station(tmp_path / "fresh", EVENT_TOML, role="security", clock=clock)
     sync(desk_station, fresh)  # it knows the desk's key, then loses touch
     clock.set(local("2017-12-03T10:00"))
-    seed_participants(desk_station, [participant_row("LATE-1", "Newcomer", "Nora", delegation="Chile")],
-                      revision="2017-12-03T09:00:00Z")
+    seed_participants(
+        desk_station,
+        [participant_row("LATE-1", "Newcomer", "Nora", delegation="Chile")],
+        revision="2017-12-03T09:00:00Z",
+    )
     late = issue(desk_station, "LATE-1")
     clock.set(local("2017-12-04T08:00"))
     result = scanning.Scanner(fresh, "sam", scanning.ScanPoint("security", "ICC-MAIN")).scan(late.token)
@@ -180,8 +190,23 @@ def test_valid_badge_missing_from_stale_mirror_is_valid_and_says_so(world, tmp_p
 def test_garbled_input_still_decodes(world, scanner, clock):
     _, _, badges = world
     token = badges["UN-3"].token
-    azerty = token.translate(str.maketrans({"2": "é", "3": '"', "4": "'", "5": "(", "6": "-", "7": "è",
-                                            "A": "Q", "Q": "A", "Z": "W", "W": "Z", "M": "?"}))
+    azerty = token.translate(
+        str.maketrans(
+            {
+                "2": "é",
+                "3": '"',
+                "4": "'",
+                "5": "(",
+                "6": "-",
+                "7": "è",
+                "A": "Q",
+                "Q": "A",
+                "Z": "W",
+                "W": "Z",
+                "M": "?",
+            }
+        )
+    )
     for garbled in (token.lower() + "\n", token.swapcase() + "\t", azerty + "\r"):
         clock.advance(seconds=30)
         assert scanner.scan(garbled).outcome == "valid", garbled
@@ -297,12 +322,28 @@ def test_cli_scan_reads_lines_and_writes_json_lines(world, monkeypatch, capsys):
     lines = [badges["CH-1"].token, badges["CH-1"].token, "", "not-a-badge", badges["JP-1"].token.lower()]
     monkeypatch.setenv("REGDESK_PIN", "3333")
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
-    code = cli.main(["--data-dir", str(security.data_dir), "scan", "--operator", "sam", "--point", "security:ICC-MAIN",
-                     "--clock", "2017-12-04T08:30", "--json"])
+    code = cli.main(
+        [
+            "--data-dir",
+            str(security.data_dir),
+            "scan",
+            "--operator",
+            "sam",
+            "--point",
+            "security:ICC-MAIN",
+            "--clock",
+            "2017-12-04T08:30",
+            "--json",
+        ]
+    )
     assert code == 0
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(o["verdict"], o["reason"]) for o in out] == [
-        ("valid", "valid"), ("repeat", "repeat"), ("denied", "unreadable"), ("valid", "valid")]
+        ("valid", "valid"),
+        ("repeat", "repeat"),
+        ("denied", "unreadable"),
+        ("valid", "valid"),
+    ]
     assert out[0]["badge_serial"] == badges["CH-1"].serial and out[0]["name"] == "Hans Muster"
     assert out[2]["badge_serial"] is None and out[2]["name"] is None
     assert out[3]["name"] == "太郎 山田" and out[3]["local_day"] == "2017-12-04"
@@ -311,7 +352,9 @@ def test_cli_scan_reads_lines_and_writes_json_lines(world, monkeypatch, capsys):
 def test_cli_scan_refuses_a_point_that_does_not_exist(world, monkeypatch, capsys):
     _, security, _ = world
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    code = cli.main(["--data-dir", str(security.data_dir), "scan", "--operator", "sam", "--point", "security:Nowhere", "--json"])
+    code = cli.main(
+        ["--data-dir", str(security.data_dir), "scan", "--operator", "sam", "--point", "security:Nowhere", "--json"]
+    )
     assert code == 2
     assert "unknown checkpoint 'Nowhere'" in capsys.readouterr().err
 
@@ -322,12 +365,21 @@ def test_first_failing_check_wins_and_repeat_never_softens_a_denial():
     from regdesk.domain.verdict import ScanFacts, decide
 
     meeting = (date(2017, 12, 4), date(2017, 12, 5), date(2017, 12, 6))
-    base = dict(token_problem=None, revoked=False, holder_in_mirror=True, holder_status="accredited",
-                local_day=date(2017, 12, 4), valid_days=meeting, recent_same_point=False)
+    base = dict(
+        token_problem=None,
+        revoked=False,
+        holder_in_mirror=True,
+        holder_status="accredited",
+        local_day=date(2017, 12, 4),
+        valid_days=meeting,
+        recent_same_point=False,
+    )
     assert decide(ScanFacts(**{**base, "token_problem": "forged", "revoked": True})).reason == "forged"
     assert decide(ScanFacts(**{**base, "revoked": True, "holder_status": "withdrawn"})).reason == "revoked"
-    assert decide(ScanFacts(**{**base, "holder_status": "withdrawn",
-                               "local_day": date(2017, 12, 7)})).reason == "withdrawn"
+    assert (
+        decide(ScanFacts(**{**base, "holder_status": "withdrawn", "local_day": date(2017, 12, 7)})).reason
+        == "withdrawn"
+    )
     assert decide(ScanFacts(**{**base, "revoked": True, "recent_same_point": True})).outcome == "denied"
     late_repeat = decide(ScanFacts(**{**base, "local_day": date(2017, 12, 7), "recent_same_point": True}))
     assert late_repeat.reason == "not_valid_today"
@@ -341,11 +393,29 @@ def test_cli_bus_boarding_sets_the_departure(world, bus_station, monkeypatch, ca
     bus_station.close()
     monkeypatch.setenv("REGDESK_PIN", "4444")
     monkeypatch.setattr("sys.stdin", io.StringIO(badges["CH-1"].token + "\n" + badges["JP-1"].token + "\n"))
-    code = cli.main(["--data-dir", str(bus_station.data_dir), "scan", "--operator", "bruno", "--point", "bus:VEL:to_icc", "--bus", "4",
-                     "--departure-time", "08:05", "--clock", "2017-12-05T07:50", "--json"])
+    code = cli.main(
+        [
+            "--data-dir",
+            str(bus_station.data_dir),
+            "scan",
+            "--operator",
+            "bruno",
+            "--point",
+            "bus:VEL:to_icc",
+            "--bus",
+            "4",
+            "--departure-time",
+            "08:05",
+            "--clock",
+            "2017-12-05T07:50",
+            "--json",
+        ]
+    )
     assert code == 0
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(o["verdict"], o["headcount"], o["bus"], o["departure_time"]) for o in out] == [
-        ("valid", 1, "4", "08:05"), ("valid", 2, "4", "08:05")]
+        ("valid", 1, "4", "08:05"),
+        ("valid", 2, "4", "08:05"),
+    ]
     # The legacy direction on the command line is read as the generic one.
     assert out[0]["point"] == "bus:VEL:to_venue" and out[0]["capacity"] == 45

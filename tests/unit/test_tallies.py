@@ -10,14 +10,12 @@ import dataclasses
 from datetime import date
 
 import pytest
+from meeting import enrol_beside, transfer
+from scripted_day import meeting, meeting_template  # noqa: F401 (fixtures)
 
 from regdesk.services import tallies
-from meeting import enrol_beside, init_station, transfer
-from regdesk.store import eventlog, projections
+from regdesk.store import projections
 from regdesk.store.projections import tally_counts
-
-from conftest import EVENT_TOML
-from scripted_day import meeting, meeting_template  # noqa: F401 (fixtures)
 
 DEC = {n: date(2017, 12, n) for n in range(1, 7)}
 
@@ -29,8 +27,10 @@ def dec4(meeting):
 
 def test_reporting_days_are_1_to_6_december(meeting):
     assert tallies.tally_days(meeting.config) == tuple(DEC[n] for n in range(1, 7))
-    assert tallies.day_bounds_utc(meeting.config, DEC[4]) == ("2017-12-04T06:00:00.000000Z",
-                                                               "2017-12-05T06:00:00.000000Z")
+    assert tallies.day_bounds_utc(meeting.config, DEC[4]) == (
+        "2017-12-04T06:00:00.000000Z",
+        "2017-12-05T06:00:00.000000Z",
+    )
 
 
 def test_badges_follow_local_days_not_utc_days(meeting, dec4):
@@ -68,12 +68,20 @@ def test_badges_by_category_station_and_operator(dec4):
 
 def test_delegations_and_no_shows(meeting, dec4):
     status = {d.delegation: (d.collected, d.pre_registered, d.status) for d in dec4.delegations}
-    assert status == {"Switzerland": (5, 5, "complete"), "Kenya": (1, 3, "partial"),
-                      "Migrant Voices": (1, 1, "complete"), "IOM": (0, 1, "not_collected"),
-                      "Mexico": (0, 1, "not_collected")}
+    assert status == {
+        "Switzerland": (5, 5, "complete"),
+        "Kenya": (1, 3, "partial"),
+        "Migrant Voices": (1, 1, "complete"),
+        "IOM": (0, 1, "not_collected"),
+        "Mexico": (0, 1, "not_collected"),
+    }
     assert dec4.delegation_counts == {"complete": 2, "partial": 1, "not_collected": 2}
     assert [(n.delegation, n.accreditation_id) for n in dec4.no_shows] == [
-        ("IOM", "UN-1"), ("Kenya", "KE-2"), ("Kenya", "KE-3"), ("Mexico", "MX-1")]
+        ("IOM", "UN-1"),
+        ("Kenya", "KE-2"),
+        ("Kenya", "KE-3"),
+        ("Mexico", "MX-1"),
+    ]
     assert dec4.no_shows[-1].name == "José Hernández"
     # KE-2 collected at 00:30 local on 5 Dec: gone from the 5 Dec list.
     dec5 = tallies.day_tallies(meeting, DEC[5])
@@ -107,8 +115,11 @@ def test_buses_by_stop_departure_and_capacity(meeting, dec4):
     # The scripted day scans with the legacy direction "to_icc": the tallies count it as to_venue.
     assert stops == {("WES", "to_venue"): (2, 0), ("MEL", "to_venue"): (1, 0), ("ICC", "to_hotel"): (2, 1)}
     deps = [(d.departure, d.stop_name, d.headcount, d.capacity) for d in dec4.departures]
-    assert deps == [("WES-0800", "Westin", 2, 45), ("MEL-0845", "Melia", 1, 45),
-                    ("ICC-1830-WES", "ICC (convention centre)", 2, 45)]
+    assert deps == [
+        ("WES-0800", "Westin", 2, 45),
+        ("MEL-0845", "Melia", 1, 45),
+        ("ICC-1830-WES", "ICC (convention centre)", 2, 45),
+    ]
     assert dec4.departures[-1].first_boarding == "2017-12-04T18:30:00-06:00"
     assert (dec4.buses.boardings, dec4.buses.denied, dec4.buses.departures, dec4.buses.over_capacity) == (5, 1, 3, 0)
     assert dec4.boardings_by_stop() == {"Westin": 2, "Melia": 1, "ICC (convention centre)": 2}
@@ -121,20 +132,33 @@ def test_overrides_and_conflicts_of_the_day(meeting, dec4):
     assert override.time_local == "2017-12-04T17:30:00-06:00"
     assert (override.rule, override.supervisor, override.operator) == ("quota_reached", "Maria Supervisor", "bea")
     assert override.reason.startswith("Letter from head of delegation")
-    assert (override.participant_id, override.participant_name, override.delegation) == ("CH-5", "Eva Müller",
-                                                                                         "Switzerland")
+    assert (override.participant_id, override.participant_name, override.delegation) == (
+        "CH-5",
+        "Eva Müller",
+        "Switzerland",
+    )
     [resolved] = dec4.conflicts
     assert (resolved.state, resolved.kind, resolved.participant_id, resolved.participant_name) == (
-        "resolved", "duplicate_badge", "CH-3", "Chiara Rossi")
+        "resolved",
+        "duplicate_badge",
+        "CH-3",
+        "Chiara Rossi",
+    )
     assert (resolved.resolved_by, resolved.reason, resolved.time_local) == (
-        "Maria Supervisor", "two desks while offline", "2017-12-04T12:00:00-06:00")
+        "Maria Supervisor",
+        "two desks while offline",
+        "2017-12-04T12:00:00-06:00",
+    )
     assert resolved.resolution.startswith("keep ")
     dec5 = tallies.day_tallies(meeting, DEC[5])
     assert dec5.overrides == ()
     # Desk 2's KE-2 badge (00:45 on 5 Dec) is still in conflict: listed on the day it arose.
     [open_one] = dec5.conflicts
-    assert (open_one.state, open_one.participant_id, open_one.time_local) == ("open", "KE-2",
-                                                                              "2017-12-05T00:45:00-06:00")
+    assert (open_one.state, open_one.participant_id, open_one.time_local) == (
+        "open",
+        "KE-2",
+        "2017-12-05T00:45:00-06:00",
+    )
     assert "Westin desk 2" in open_one.station_name
 
 
@@ -177,8 +201,9 @@ def test_counters_survive_rebuild_and_out_of_order_sync(meeting, tmp_path, clock
     names = {s.station_id: s.station_name for s in expected[3].stations}
     assert [strip(t) for t in got] == [strip(t) for t in expected]
     assert [(t.no_shows, t.delegations) for t in got] == [(t.no_shows, t.delegations) for t in expected]
-    assert {(s.station_name, s.issued) for s in got[3].stations} == {(names[s.station_id], s.issued)
-                                                                       for s in expected[3].stations}
+    assert {(s.station_name, s.issued) for s in got[3].stations} == {
+        (names[s.station_id], s.issued) for s in expected[3].stations
+    }
     assert [(c.collected, c.pre_registered) for c in got[3].categories if c.code == "MS"] == [(6, 8)]
 
 
@@ -199,8 +224,9 @@ def test_counters_kept_with_the_legacy_direction_still_count_towards_the_venue(m
     from sqlalchemy import text
 
     with meeting.transaction() as session:
-        changed = session.execute(text("UPDATE tally_scan_hours SET direction = 'to_icc' "
-                                       "WHERE direction = 'to_venue'")).rowcount
+        changed = session.execute(
+            text("UPDATE tally_scan_hours SET direction = 'to_icc' WHERE direction = 'to_venue'")
+        ).rowcount
     assert changed > 0
     stops = {(r.stop, r.direction): r.boardings for r in tallies.day_tallies(meeting, DEC[4]).stops}
     assert stops == {("WES", "to_venue"): 2, ("MEL", "to_venue"): 1, ("ICC", "to_hotel"): 2}

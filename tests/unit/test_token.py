@@ -30,17 +30,34 @@ def test_caps_lock_and_terminators_still_decode():
 
 def test_azerty_host_garbling_is_undone_only_when_signature_verifies():
     text, keys, _ = make()
-    azerty = text.translate(str.maketrans({"2": "é", "3": '"', "4": "'", "5": "(", "6": "-", "7": "è",
-                                           "A": "Q", "Q": "A", "Z": "W", "W": "Z", "M": "?"}))
+    azerty = text.translate(
+        str.maketrans(
+            {
+                "2": "é",
+                "3": '"',
+                "4": "'",
+                "5": "(",
+                "6": "-",
+                "7": "è",
+                "A": "Q",
+                "Q": "A",
+                "Z": "W",
+                "W": "Z",
+                "M": "?",
+            }
+        )
+    )
     assert t.read_token(azerty, event_code="GCM-PV-2017", public_keys=keys).ok
 
 
 def test_tampered_token_is_forged():
     text, keys, _ = make()
     i = len(text) // 3
-    tampered = text[:i] + ("A" if text[i] != "A" else "B") + text[i + 1:]
+    tampered = text[:i] + ("A" if text[i] != "A" else "B") + text[i + 1 :]
     assert t.read_token(tampered, event_code="GCM-PV-2017", public_keys=keys).problem in (
-        t.TokenProblem.FORGED, t.TokenProblem.UNREADABLE)
+        t.TokenProblem.FORGED,
+        t.TokenProblem.UNREADABLE,
+    )
 
 
 def test_signature_bit_flip_is_forged():

@@ -16,25 +16,46 @@ SHOWN_PER_LIST = 20  # the text report names this many participants per list; --
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("import", help="import or refresh the accreditation list from the UN export (CSV or XLSX)",
-                       description="Validates the whole export first: one bad row and nothing is imported. "
-                                   "Participants missing from a newer export are withdrawn; badges and scans are "
-                                   "never touched.")
-    p.add_argument("file", type=Path, nargs="?", default=None,
-                   help="the export, .csv (UTF-8, comma or semicolon) or .xlsx (may be left out with --photos)")
-    p.add_argument("--photos", type=Path, default=None, metavar="DIR|ZIP",
-                   help="a folder or ZIP of photos named by accreditation id (A00042.jpg, .png, .webp), imported "
-                        "with the list (both or neither); alone, it imports or refreshes the photos only")
-    p.add_argument("--operator", default=None, metavar="NAME",
-                   help="the clerk or supervisor importing (PIN from $REGDESK_PIN or asked); not needed with --dry-run")
+    p = sub.add_parser(
+        "import",
+        help="import or refresh the accreditation list from the UN export (CSV or XLSX)",
+        description="Validates the whole export first: one bad row and nothing is imported. "
+        "Participants missing from a newer export are withdrawn; badges and scans are "
+        "never touched.",
+    )
+    p.add_argument(
+        "file",
+        type=Path,
+        nargs="?",
+        default=None,
+        help="the export, .csv (UTF-8, comma or semicolon) or .xlsx (may be left out with --photos)",
+    )
+    p.add_argument(
+        "--photos",
+        type=Path,
+        default=None,
+        metavar="DIR|ZIP",
+        help="a folder or ZIP of photos named by accreditation id (A00042.jpg, .png, .webp), imported "
+        "with the list (both or neither); alone, it imports or refreshes the photos only",
+    )
+    p.add_argument(
+        "--operator",
+        default=None,
+        metavar="NAME",
+        help="the clerk or supervisor importing (PIN from $REGDESK_PIN or asked); not needed with --dry-run",
+    )
     p.add_argument("--dry-run", action="store_true", help="validate and show the changes without importing")
-    p.add_argument("--allow-mass-withdrawal", action="store_true",
-                   help="accept an export that leaves out a large part of the current list (they are withdrawn)")
+    p.add_argument(
+        "--allow-mass-withdrawal",
+        action="store_true",
+        help="accept an export that leaves out a large part of the current list (they are withdrawn)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("search", help="find participants by name, delegation, accreditation id, badge serial or "
-                                      "confirmation code")
+    p = sub.add_parser(
+        "search", help="find participants by name, delegation, accreditation id, badge serial or confirmation code"
+    )
     p.add_argument("query", nargs="+", help="words to look for (quotes optional)")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--json", action="store_true")
@@ -68,8 +89,10 @@ def _print_list(title: str, ids: list[str], labels: dict[str, str], extra: str =
 def _print_photos(report: photos.PhotoReport, dry_run: bool) -> None:
     c = report.counts
     verb = "Would import photos" if dry_run else "Photos"
-    print(f"{verb} from {report.source} ({c['files']} files): {c['added']} added, {c['replaced']} replaced, "
-          f"{c['unchanged']} unchanged" + (f" ({c['stored_bytes'] / 1024:,.0f} KB stored)" if c["stored_bytes"] else ""))
+    print(
+        f"{verb} from {report.source} ({c['files']} files): {c['added']} added, {c['replaced']} replaced, "
+        f"{c['unchanged']} unchanged" + (f" ({c['stored_bytes'] / 1024:,.0f} KB stored)" if c["stored_bytes"] else "")
+    )
     for note in report.notes:
         print(f"Note: {note}")
 
@@ -83,25 +106,38 @@ def cmd_import(args: argparse.Namespace) -> int:
         try:
             if args.photos is not None:
                 report, photo_report = photos.import_with_list(
-                    station, args.file, args.photos, operator=_operator(args, station), dry_run=args.dry_run,
-                    allow_mass_withdrawal=args.allow_mass_withdrawal)
+                    station,
+                    args.file,
+                    args.photos,
+                    operator=_operator(args, station),
+                    dry_run=args.dry_run,
+                    allow_mass_withdrawal=args.allow_mass_withdrawal,
+                )
             else:
-                report = accreditation.import_file(station, args.file, operator=_operator(args, station),
-                                                   dry_run=args.dry_run,
-                                                   allow_mass_withdrawal=args.allow_mass_withdrawal)
+                report = accreditation.import_file(
+                    station,
+                    args.file,
+                    operator=_operator(args, station),
+                    dry_run=args.dry_run,
+                    allow_mass_withdrawal=args.allow_mass_withdrawal,
+                )
         except photos.PhotoImportError as exc:
             for problem in exc.problems:
                 print(str(problem), file=sys.stderr)
             count = len(exc.problems)
-            print(f"regdesk: {count} photo problem{'s' if count != 1 else ''} in {args.photos}; nothing was imported",
-                  file=sys.stderr)
+            print(
+                f"regdesk: {count} photo problem{'s' if count != 1 else ''} in {args.photos}; nothing was imported",
+                file=sys.stderr,
+            )
             return 2
         except accreditation.AccreditationImportError as exc:
             for problem in exc.problems:
                 print(str(problem), file=sys.stderr)
             count = len(exc.problems)
-            print(f"regdesk: {count} problem{'s' if count != 1 else ''} in {args.file}; nothing was imported",
-                  file=sys.stderr)
+            print(
+                f"regdesk: {count} problem{'s' if count != 1 else ''} in {args.file}; nothing was imported",
+                file=sys.stderr,
+            )
             return 2
         if args.json:
             data = report.as_json() if report is not None else {}
@@ -118,11 +154,17 @@ def cmd_import(args: argparse.Namespace) -> int:
             return 0
         counts = report.counts
         verb = "Would import" if args.dry_run else "Imported"
-        print(f"{verb} {report.source} ({report.file_format.upper()}, {report.total_rows} participants): "
-              f"{counts['added']} added, {counts['changed']} changed, {counts['withdrawn']} withdrawn, "
-              f"{counts['reinstated']} reinstated, {counts['unchanged']} unchanged")
-        shown = [*report.added[:SHOWN_PER_LIST], *list(report.changed)[:SHOWN_PER_LIST],
-                 *report.withdrawn[:SHOWN_PER_LIST], *report.reinstated[:SHOWN_PER_LIST]]
+        print(
+            f"{verb} {report.source} ({report.file_format.upper()}, {report.total_rows} participants): "
+            f"{counts['added']} added, {counts['changed']} changed, {counts['withdrawn']} withdrawn, "
+            f"{counts['reinstated']} reinstated, {counts['unchanged']} unchanged"
+        )
+        shown = [
+            *report.added[:SHOWN_PER_LIST],
+            *list(report.changed)[:SHOWN_PER_LIST],
+            *report.withdrawn[:SHOWN_PER_LIST],
+            *report.reinstated[:SHOWN_PER_LIST],
+        ]
         labels = _labels(station, list(dict.fromkeys(shown))) if not args.dry_run else {}
         _print_list("Added", report.added, labels)
         if report.changed:
@@ -132,8 +174,12 @@ def cmd_import(args: argparse.Namespace) -> int:
                 print(f"  {aid}  {labels.get(aid, '')}  {what}")
             if len(report.changed) > SHOWN_PER_LIST:
                 print(f"  ... and {len(report.changed) - SHOWN_PER_LIST} more (see --json)")
-        _print_list("Withdrawn", report.withdrawn, labels,
-                    f", {len(report.dropped)} of them missing from this export" if report.dropped else "")
+        _print_list(
+            "Withdrawn",
+            report.withdrawn,
+            labels,
+            f", {len(report.dropped)} of them missing from this export" if report.dropped else "",
+        )
         _print_list("Reinstated", report.reinstated, labels)
         for note in report.notes:
             print(f"Note: {note}")

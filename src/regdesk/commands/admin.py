@@ -36,17 +36,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_backup)
 
-    p = sub.add_parser("restore", help="put a backup back as the station database",
-                       description=RESTORE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "restore",
+        help="put a backup back as the station database",
+        description=RESTORE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("backup_file", help="backup file: a path, or a name in DATA_DIR/backups/")
-    p.add_argument("--force", action="store_true",
-                   help="restore even if the station seems to be running or the backup is of another station")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="restore even if the station seems to be running or the backup is of another station",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("audit", help="supervisors: the event log, newest first, with what each event changed")
-    p.add_argument("--as", dest="viewer", required=True, metavar="SUPERVISOR",
-                   help="the supervisor reading the audit (PIN from $REGDESK_PIN or asked)")
+    p.add_argument(
+        "--as",
+        dest="viewer",
+        required=True,
+        metavar="SUPERVISOR",
+        help="the supervisor reading the audit (PIN from $REGDESK_PIN or asked)",
+    )
     p.add_argument("--kind", default=None, help="event kind or its beginning, e.g. badge_issued or badge")
     p.add_argument("--operator", default=None, help="operator name (part of it)")
     p.add_argument("--station", default=None, help="station name (part of it) or id")
@@ -60,8 +72,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true", help="skip the rebuild comparison")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_check)
-
-
 
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:
@@ -125,9 +135,16 @@ def cmd_restore(args: argparse.Namespace) -> int:
     except backup.BackupError as exc:
         raise CommandError(f"restore refused: {exc}") from None
     if args.json:
-        emit_json({"restored": str(report.backup), "previous_saved_as": str(report.previous_saved_as or ""),
-                   "old_station_id": report.old_station_id, "new_station_id": report.new_station_id,
-                   "events_in_backup": report.events_in_backup, "notes": report.notes})
+        emit_json(
+            {
+                "restored": str(report.backup),
+                "previous_saved_as": str(report.previous_saved_as or ""),
+                "old_station_id": report.old_station_id,
+                "new_station_id": report.new_station_id,
+                "events_in_backup": report.events_in_backup,
+                "notes": report.notes,
+            }
+        )
     else:
         print(f"Restored {report.backup.name} ({report.events_in_backup} events).")
         if report.previous_saved_as:
@@ -143,8 +160,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         day = date.fromisoformat(args.day) if args.day else None
     except ValueError:
         raise CommandError(f"--day {args.day!r}: write the local day as YYYY-MM-DD") from None
-    filters = audit.AuditFilter(kind=args.kind, operator=args.operator, station=args.station, day=day,
-                                text=args.text)
+    filters = audit.AuditFilter(kind=args.kind, operator=args.operator, station=args.station, day=day, text=args.text)
     station = station_from_args(args)
     try:
         role = signed_in(station, args.viewer, Act.READ_AUDIT).role
@@ -173,8 +189,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         emit_json(report.as_json())
     else:
         print(f"integrity_check: {report.integrity}")
-        print(f"events: {report.events} from {report.stations} station(s); "
-              f"projections compared with a rebuild: {report.tables_compared}")
+        print(
+            f"events: {report.events} from {report.stations} station(s); "
+            f"projections compared with a rebuild: {report.tables_compared}"
+        )
         for note in report.notes:
             print(f"note: {note}")
         for problem in report.problems:

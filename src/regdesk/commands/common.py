@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from regdesk.errors import RegdeskError
 from regdesk.clock import clock_from_arg
 from regdesk.config import ConfigError, load_event_config
+from regdesk.errors import RegdeskError
 from regdesk.services import preflight
 from regdesk.services.operators import OperatorSession
 from regdesk.services.station import Station, StationError, open_station

@@ -15,17 +15,29 @@ DRILL_FAILED_EXIT = 1  # any difference between the stations
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("drill", help="rehearse the meeting end to end (12 station processes, a PostgreSQL hub, "
-                                     "faults) and check that every station reconciles; exit 0 only if they do, "
-                                     "1 on any difference")
-    p.add_argument("--scale", type=int, default=900, help="participants (default 900, as the real meeting; "
-                                                         "up to 100000)")
+    p = sub.add_parser(
+        "drill",
+        help="rehearse the meeting end to end (12 station processes, a PostgreSQL hub, "
+        "faults) and check that every station reconciles; exit 0 only if they do, "
+        "1 on any difference",
+    )
+    p.add_argument(
+        "--scale", type=int, default=900, help="participants (default 900, as the real meeting; up to 100000)"
+    )
     p.add_argument("--seed", type=int, default=2017, help="the plan's seed (same seed, same people and faults)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="a new folder for the stations, journals and the report (default: ./drill-YYYYmmdd-HHMMSS)")
-    p.add_argument("--wall-seconds", type=float, default=None,
-                   help="real seconds the simulated week Fri 1 Dec 13:00 - Wed 6 Dec 18:00 is run in "
-                        "(default: 240, more for large scales)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="a new folder for the stations, journals and the report (default: ./drill-YYYYmmdd-HHMMSS)",
+    )
+    p.add_argument(
+        "--wall-seconds",
+        type=float,
+        default=None,
+        help="real seconds the simulated week Fri 1 Dec 13:00 - Wed 6 Dec 18:00 is run in "
+        "(default: 240, more for large scales)",
+    )
     p.add_argument("--kills", type=int, default=6, help="random kill -9 of station workers (default 6, plus 2 fixed)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_drill)

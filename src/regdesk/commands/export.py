@@ -19,13 +19,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     t = what.add_parser("tallies", help="daily tallies: badges, security, buses, overrides, no-shows")
     days = t.add_mutually_exclusive_group(required=True)
     days.add_argument("--day", default=None, metavar="YYYY-MM-DD", help="local day to export, e.g. 2017-12-04")
-    days.add_argument("--all-days", action="store_true", help="every reporting day (collection opening to last "
-                                                              "meeting day), one row per day in each CSV")
+    days.add_argument(
+        "--all-days",
+        action="store_true",
+        help="every reporting day (collection opening to last meeting day), one row per day in each CSV",
+    )
     t.add_argument("--out", type=Path, required=True, metavar="DIR", help="directory for the files (created)")
     t.add_argument("--format", default="csv,pdf", help="csv, pdf or csv,pdf (default)")
     t.add_argument("--json", action="store_true", help="print the written files and headline numbers as JSON")
-    t.add_argument("--as", dest="supervisor", required=True, metavar="SUPERVISOR",
-                   help="the supervisor exporting (the files hold names): PIN from $REGDESK_PIN or asked")
+    t.add_argument(
+        "--as",
+        dest="supervisor",
+        required=True,
+        metavar="SUPERVISOR",
+        help="the supervisor exporting (the files hold names): PIN from $REGDESK_PIN or asked",
+    )
     t.set_defaults(func=cmd_export_tallies)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
@@ -77,45 +85,86 @@ def cmd_export_tallies(args: argparse.Namespace) -> int:
         station.close()
     summary = tallies.summarise(result.tallies)
     if args.json:
-        emit_json({
-            "out_dir": str(result.out_dir), "files": [str(f) for f in result.files],
-            "days": [t.day.isoformat() for t in result.tallies],
-            "headline": {t.day.isoformat(): {
-                "badges_issued": t.badges.issued, "badges_replaced": t.badges.replaced,
-                "badges_revoked": t.badges.revoked, "collected": t.badges.collected,
-                "pre_registered": t.badges.pre_registered, "security_entries": t.security.entries,
-                "security_denied": t.security.denied, "bus_boardings": t.buses.boardings,
-                "no_shows": t.no_show_count, "overrides": len(t.overrides)} for t in result.tallies},
-            "totals": {
-                "badges_issued": summary.badges_issued, "badges_replaced": summary.badges_replaced,
-                "badges_revoked": summary.badges_revoked, "collected": summary.collected,
-                "pre_registered": summary.pre_registered, "security_entries": summary.entries,
-                "security_denied": summary.denied, "bus_boardings": summary.bus_boardings,
-                "bus_departures_over_capacity": len(summary.over_capacity), "overrides": summary.overrides,
-                "open_conflicts": summary.open_conflicts},
-        })
+        emit_json(
+            {
+                "out_dir": str(result.out_dir),
+                "files": [str(f) for f in result.files],
+                "days": [t.day.isoformat() for t in result.tallies],
+                "headline": {
+                    t.day.isoformat(): {
+                        "badges_issued": t.badges.issued,
+                        "badges_replaced": t.badges.replaced,
+                        "badges_revoked": t.badges.revoked,
+                        "collected": t.badges.collected,
+                        "pre_registered": t.badges.pre_registered,
+                        "security_entries": t.security.entries,
+                        "security_denied": t.security.denied,
+                        "bus_boardings": t.buses.boardings,
+                        "no_shows": t.no_show_count,
+                        "overrides": len(t.overrides),
+                    }
+                    for t in result.tallies
+                },
+                "totals": {
+                    "badges_issued": summary.badges_issued,
+                    "badges_replaced": summary.badges_replaced,
+                    "badges_revoked": summary.badges_revoked,
+                    "collected": summary.collected,
+                    "pre_registered": summary.pre_registered,
+                    "security_entries": summary.entries,
+                    "security_denied": summary.denied,
+                    "bus_boardings": summary.bus_boardings,
+                    "bus_departures_over_capacity": len(summary.over_capacity),
+                    "overrides": summary.overrides,
+                    "open_conflicts": summary.open_conflicts,
+                },
+            }
+        )
     else:
         print(f"Wrote {plural(len(result.files), 'file')} to {result.out_dir}")
         print(tallies_table(result.tallies, summary))
     return 0
 
 
-def tallies_table(days: tuple[tallies.DayTallies, ...] | list[tallies.DayTallies],
-                  summary: tallies.MeetingSummary) -> str:
+def tallies_table(
+    days: tuple[tallies.DayTallies, ...] | list[tallies.DayTallies], summary: tallies.MeetingSummary
+) -> str:
     """Every day of the export, one line each, and a line adding them up (several days)."""
     header = ("Day", "Issued", "Replaced", "Revoked", "Collected", "Entries", "Denied", "Boardings", "No badge")
-    rows = [(f"{t.day:%a %d %b}", f"{t.badges.issued:,}", f"{t.badges.replaced:,}", f"{t.badges.revoked:,}",
-             f"{t.badges.collected:,}/{t.badges.pre_registered:,}", f"{t.security.entries:,}",
-             f"{t.security.denied:,}", f"{t.buses.boardings:,}", f"{t.no_show_count:,}") for t in days]
+    rows = [
+        (
+            f"{t.day:%a %d %b}",
+            f"{t.badges.issued:,}",
+            f"{t.badges.replaced:,}",
+            f"{t.badges.revoked:,}",
+            f"{t.badges.collected:,}/{t.badges.pre_registered:,}",
+            f"{t.security.entries:,}",
+            f"{t.security.denied:,}",
+            f"{t.buses.boardings:,}",
+            f"{t.no_show_count:,}",
+        )
+        for t in days
+    ]
     if len(rows) > 1:
-        rows.append(("All days", f"{summary.badges_issued:,}", f"{summary.badges_replaced:,}",
-                     f"{summary.badges_revoked:,}", f"{summary.collected:,}/{summary.pre_registered:,}",
-                     f"{summary.entries:,}", f"{summary.denied:,}", f"{summary.bus_boardings:,}",
-                     f"{summary.no_show_count:,}"))
+        rows.append(
+            (
+                "All days",
+                f"{summary.badges_issued:,}",
+                f"{summary.badges_replaced:,}",
+                f"{summary.badges_revoked:,}",
+                f"{summary.collected:,}/{summary.pre_registered:,}",
+                f"{summary.entries:,}",
+                f"{summary.denied:,}",
+                f"{summary.bus_boardings:,}",
+                f"{summary.no_show_count:,}",
+            )
+        )
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
 
     def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=False))
+        )
 
     lines = [line(header), *(line(r) for r in rows)]
     if len(rows) > 1:

@@ -17,10 +17,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     hsub = p.add_subparsers(dest="hub_command", metavar="ACTION", required=True)
     a = hsub.add_parser("start", help="start the hub (created on first start) and print the URL stations sync with")
     _folder_option(a)
-    a.add_argument("--port", type=int, default=None,
-                   help=f"TCP port (default: the port used last time, else {hub_server.DEFAULT_PORT})")
-    a.add_argument("--lan", action="store_true",
-                   help="listen on the local network too, so other laptops can sync (default: this computer only)")
+    a.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help=f"TCP port (default: the port used last time, else {hub_server.DEFAULT_PORT})",
+    )
+    a.add_argument(
+        "--lan",
+        action="store_true",
+        help="listen on the local network too, so other laptops can sync (default: this computer only)",
+    )
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_hub_start)
     a = hsub.add_parser("stop", help="stop the hub; its data stays in its folder")
@@ -34,8 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _folder_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dir", type=Path, default=None, metavar="DIR",
-                        help="the hub's folder (default: DATA_DIR/hub)")
+    parser.add_argument(
+        "--dir", type=Path, default=None, metavar="DIR", help="the hub's folder (default: DATA_DIR/hub)"
+    )
 
 
 def _folder(args: argparse.Namespace) -> Path:
@@ -53,8 +61,10 @@ def cmd_hub_start(args: argparse.Namespace) -> int:
         emit_json(_as_json(state))
         return 0
     where = "on the local network" if state.lan else "on this computer only (add --lan for other laptops)"
-    print(f"Hub {'already running' if state.already_running else 'started'} {where}, "
-          f"port {state.port}, data in {state.folder}")
+    print(
+        f"Hub {'already running' if state.already_running else 'started'} {where}, "
+        f"port {state.port}, data in {state.folder}"
+    )
     print("Stations sync with (keep it private, it holds the hub password):")
     print(f"  regdesk sync --hub '{state.url}' --remember")
     print("Stop it with: regdesk hub stop" + (f" --dir {state.folder}" if args.dir is not None else ""))
@@ -80,8 +90,10 @@ def cmd_hub_status(args: argparse.Namespace) -> int:
     elif not state.exists:
         print(f"No hub in {state.folder} (create one with: regdesk hub start)")
     elif state.running:
-        print(f"Hub running (pid {state.pid}) on port {state.port}, "
-              f"{'local network' if state.lan else 'this computer only'}, data in {state.folder}")
+        print(
+            f"Hub running (pid {state.pid}) on port {state.port}, "
+            f"{'local network' if state.lan else 'this computer only'}, data in {state.folder}"
+        )
         if state.url:
             print(f"  {display_url(state.url)}   (`regdesk hub start` prints it with the password)")
     else:
@@ -90,5 +102,12 @@ def cmd_hub_status(args: argparse.Namespace) -> int:
 
 
 def _as_json(state: hub_server.HubState) -> dict[str, object]:
-    return {"running": state.running, "already_running": state.already_running, "pid": state.pid,
-            "port": state.port, "lan": state.lan, "dir": str(state.folder), "url": state.url}
+    return {
+        "running": state.running,
+        "already_running": state.already_running,
+        "pid": state.pid,
+        "port": state.port,
+        "lan": state.lan,
+        "dir": str(state.folder),
+        "url": state.url,
+    }

@@ -24,8 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = psub.add_parser("assign", help="record which person received a temporary pass (after an ID check)")
     a.add_argument("serial", metavar="SERIAL", help="the number printed on the pass, e.g. TP-0012 or 12")
     a.add_argument("accreditation_id", metavar="ID")
-    a.add_argument("--id-check", required=True, metavar="TYPE:LAST4",
-                   help="the identity document checked, e.g. passport:1234 (only the last 4 are kept)")
+    a.add_argument(
+        "--id-check",
+        required=True,
+        metavar="TYPE:LAST4",
+        help="the identity document checked, e.g. passport:1234 (only the last 4 are kept)",
+    )
     a.add_argument("--operator", required=True, help="the clerk assigning (PIN from $REGDESK_PIN or asked)")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_assign)
@@ -69,13 +73,21 @@ def cmd_assign(args: argparse.Namespace) -> int:
     station = station_from_args(args)
     try:
         signed_in(station, args.operator, Act.ASSIGN_PASS)
-        assigned = passes.assign_pass(station, args.serial, args.accreditation_id, operator=args.operator,
-                                      document_type=doc_type, document_number=number)
+        assigned = passes.assign_pass(
+            station,
+            args.serial,
+            args.accreditation_id,
+            operator=args.operator,
+            document_type=doc_type,
+            document_number=number,
+        )
         if args.json:
             emit_json(assigned.as_json())
         else:
-            print(f"Pass {assigned.as_json()['pass']} assigned to {assigned.name} ({assigned.participant_id}) "
-                  f"for {assigned.day}")
+            print(
+                f"Pass {assigned.as_json()['pass']} assigned to {assigned.name} ({assigned.participant_id}) "
+                f"for {assigned.day}"
+            )
     finally:
         station.close()
     return 0

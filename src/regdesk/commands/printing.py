@@ -26,8 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     psub = p.add_subparsers(dest="printer_command", metavar="ACTION", required=True)
     a = psub.add_parser("set", help="print badges on this CUPS queue (see `lpstat -p`)")
     a.add_argument("name")
-    a.add_argument("--second", action="store_true",
-                   help="the other printer: the desk sends a badge there with one key (ctrl+o) when the main one fails")
+    a.add_argument(
+        "--second",
+        action="store_true",
+        help="the other printer: the desk sends a badge there with one key (ctrl+o) when the main one fails",
+    )
     a.set_defaults(func=cmd_printer_set)
     a = psub.add_parser("clear", help="stop printing; save badge PDFs to the output folder")
     a.add_argument("--second", action="store_true", help="forget only the second printer")
@@ -58,8 +61,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_printer_set(args: argparse.Namespace) -> int:
     name = args.name.strip()
     if not valid_printer_name(name):
-        raise CommandError(f"printer name {args.name!r}: a CUPS queue name has no spaces, '/', '#' or quotes "
-                           f"and does not start with '-' (list them with `lpstat -p`)")
+        raise CommandError(
+            f"printer name {args.name!r}: a CUPS queue name has no spaces, '/', '#' or quotes "
+            f"and does not start with '-' (list them with `lpstat -p`)"
+        )
     station = station_from_args(args)
     try:
         station.set_setting(SECOND_PRINTER_SETTING if args.second else PRINTER_SETTING, name)
@@ -93,13 +98,26 @@ def cmd_printer_show(args: argparse.Namespace) -> int:
     show_state = getattr(args, "printer_command", None) == "show"  # `layout show` does not ask CUPS
     states = {name: printer_status(name) for name in (chosen.main, chosen.second) if name and show_state}
     if args.json:
-        result: dict[str, object] = {"printer": chosen.main or None, "second_printer": chosen.second or None,
-                                     "layout": layout, "output_dir": str(out)}
+        result: dict[str, object] = {
+            "printer": chosen.main or None,
+            "second_printer": chosen.second or None,
+            "layout": layout,
+            "output_dir": str(out),
+        }
         if show_state:
             result["printer_states"] = [
-                {"printer": s.name, "state": s.state, "condition": s.condition, "reasons": list(s.reasons),
-                 "message": s.message, "queued": s.queued, "job_problem": s.job_problem, "ready": s.ready}
-                for s in states.values()]
+                {
+                    "printer": s.name,
+                    "state": s.state,
+                    "condition": s.condition,
+                    "reasons": list(s.reasons),
+                    "message": s.message,
+                    "queued": s.queued,
+                    "job_problem": s.job_problem,
+                    "ready": s.ready,
+                }
+                for s in states.values()
+            ]
         emit_json(result)
     else:
         main = chosen.main or f"none (badge PDFs are saved to {out})"
@@ -130,8 +148,14 @@ def cmd_layout_list(args: argparse.Namespace) -> int:
     for name in available_layouts():
         try:
             layout = load_layout(name)
-            rows.append({"name": name, "description": layout.description, "sheet": isinstance(layout, SheetLayout),
-                         "error": None})
+            rows.append(
+                {
+                    "name": name,
+                    "description": layout.description,
+                    "sheet": isinstance(layout, SheetLayout),
+                    "error": None,
+                }
+            )
         except LayoutError as exc:
             rows.append({"name": name, "description": "", "sheet": False, "error": str(exc)})
     if args.json:

@@ -14,24 +14,42 @@ from regdesk.services.station import StationError, open_station
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "scan", help="check badges at a scan point: reads one scan per line from stdin",
+        "scan",
+        help="check badges at a scan point: reads one scan per line from stdin",
         description="Reads one scanned badge per line from standard input and prints one verdict per line. "
-                    "Every scan, denials included, is recorded in the station's event log.")
-    p.add_argument("--point", default=None, metavar="security:NAME|bus:STOP:DIRECTION",
-                   help="scan point, e.g. security:CHECKPOINT or bus:STOP:to_venue (or to_hotel; codes from the event file; "
-                        "default: the station's saved point); "
-                        "the point given is saved for next time")
+        "Every scan, denials included, is recorded in the station's event log.",
+    )
+    p.add_argument(
+        "--point",
+        default=None,
+        metavar="security:NAME|bus:STOP:DIRECTION",
+        help="scan point, e.g. security:CHECKPOINT or bus:STOP:to_venue (or to_hotel; codes from the event file; "
+        "default: the station's saved point); "
+        "the point given is saved for next time",
+    )
     # dest differs from the global --clock so that giving it before the subcommand still works.
-    p.add_argument("--clock", dest="scan_clock", default=argparse.SUPPRESS,
-                   help="rehearsal clock start (ISO, event local time), e.g. 2017-12-04T08:40")
-    p.add_argument("--operator", required=True,
-                   help="the security officer or marshal scanning (PIN from $REGDESK_PIN, or the first input line)")
+    p.add_argument(
+        "--clock",
+        dest="scan_clock",
+        default=argparse.SUPPRESS,
+        help="rehearsal clock start (ISO, event local time), e.g. 2017-12-04T08:40",
+    )
+    p.add_argument(
+        "--operator",
+        required=True,
+        help="the security officer or marshal scanning (PIN from $REGDESK_PIN, or the first input line)",
+    )
     p.add_argument("--bus", default=None, help="bus stops: bus number of the current departure")
-    p.add_argument("--departure-time", default=None, metavar="HH:MM",
-                   help="bus stops: scheduled time of the current departure")
-    p.add_argument("--over-capacity-bell", choices=("on", "off"), default=None,
-                   help="bus stops: ring the terminal bell when a boarding goes over the bus capacity "
-                        "(station setting, saved; default on)")
+    p.add_argument(
+        "--departure-time", default=None, metavar="HH:MM", help="bus stops: scheduled time of the current departure"
+    )
+    p.add_argument(
+        "--over-capacity-bell",
+        choices=("on", "off"),
+        default=None,
+        help="bus stops: ring the terminal bell when a boarding goes over the bus capacity "
+        "(station setting, saved; default on)",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=cmd_scan)
 
@@ -65,7 +83,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
     try:
         try:
             if args.over_capacity_bell is not None:
-                station.set_setting(scanning.SETTING_OVER_CAPACITY_BELL, "1" if args.over_capacity_bell == "on" else "0")
+                station.set_setting(
+                    scanning.SETTING_OVER_CAPACITY_BELL, "1" if args.over_capacity_bell == "on" else "0"
+                )
             point = scanning.parse_point(args.point, station.config) if args.point else None
             if point is not None:
                 scanning.configure_point(station, point)
@@ -73,9 +93,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
             if args.bus is not None or args.departure_time is not None:
                 if scanner.departure is None:
                     raise scanning.ScanError("--bus and --departure-time are for bus stops only")
-                scanner.set_departure(bus=args.bus if args.bus is not None else scanner.departure.bus,
-                                      time=args.departure_time if args.departure_time is not None
-                                      else scanner.departure.time)
+                scanner.set_departure(
+                    bus=args.bus if args.bus is not None else scanner.departure.bus,
+                    time=args.departure_time if args.departure_time is not None else scanner.departure.time,
+                )
         except scanning.ScanError as exc:
             raise CommandError(str(exc)) from None
         try:

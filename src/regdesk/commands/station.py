@@ -24,11 +24,14 @@ from regdesk.services.station import ROLES, found_meeting
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("init", help="found a meeting: its root key, this first station and the first supervisor",
-                       description="Creates the meeting's root of trust (a key locked with the root passphrase, "
-                                   f"from ${ENV_ROOT} or asked twice), this station, certified by it, and the first "
-                                   f"supervisor (passphrase from ${ENV_NEW_SECRET} or asked twice). Other stations "
-                                   "join with `regdesk provision` / `regdesk join`.")
+    p = sub.add_parser(
+        "init",
+        help="found a meeting: its root key, this first station and the first supervisor",
+        description="Creates the meeting's root of trust (a key locked with the root passphrase, "
+        f"from ${ENV_ROOT} or asked twice), this station, certified by it, and the first "
+        f"supervisor (passphrase from ${ENV_NEW_SECRET} or asked twice). Other stations "
+        "join with `regdesk provision` / `regdesk join`.",
+    )
     p.add_argument("--event", default=None, help="event settings TOML (default: the bundled demo event)")
     p.add_argument("--role", choices=ROLES, default="supervisor")
     p.add_argument("--name", default=None, help="station name shown in reports, e.g. 'Supervisor office'")
@@ -41,8 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = osub.add_parser("add", help="add an operator, or give one a new role or PIN (a supervisor does it)")
     a.add_argument("name")
     a.add_argument("--role", choices=operators.OPERATOR_ROLES, required=True)
-    a.add_argument("--by", required=True, metavar="SUPERVISOR",
-                   help="the supervisor adding them (their passphrase from $REGDESK_PIN or asked)")
+    a.add_argument(
+        "--by",
+        required=True,
+        metavar="SUPERVISOR",
+        help="the supervisor adding them (their passphrase from $REGDESK_PIN or asked)",
+    )
     a.set_defaults(func=cmd_operator_add)
     ls = osub.add_parser("list", help="list operators")
     ls.set_defaults(func=cmd_operator_list)
@@ -69,8 +76,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("file", type=Path)
     r.set_defaults(func=cmd_root_export)
     r = rsub.add_parser("remove", help="delete the root key from this station after exporting it")
-    r.add_argument("--exported-to", type=Path, required=True, metavar="FILE",
-                   help="the exported copy: checked with the root passphrase before anything is deleted")
+    r.add_argument(
+        "--exported-to",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the exported copy: checked with the root passphrase before anything is deleted",
+    )
     r.set_defaults(func=cmd_root_remove)
 
 
@@ -82,20 +94,35 @@ def cmd_init(args: argparse.Namespace) -> int:
     if problem:
         raise CommandError(problem)
     secret = read_secret(f"passphrase for supervisor {args.supervisor}", ENV_NEW_SECRET, confirm=True)
-    station = found_meeting(args.data_dir, event, root_passphrase=root_passphrase, supervisor=args.supervisor,
-                            supervisor_secret=secret, role=args.role, name=args.name,
-                            clock=clock_for(args, event_path=Path(event)))
-    info = {"station_id": station.station_id, "name": station.name, "role": station.role,
-            "event_code": station.config.code, "data_dir": str(station.data_dir), "key_id": station.key_id,
-            "root_fingerprint": station.root_fingerprint}
+    station = found_meeting(
+        args.data_dir,
+        event,
+        root_passphrase=root_passphrase,
+        supervisor=args.supervisor,
+        supervisor_secret=secret,
+        role=args.role,
+        name=args.name,
+        clock=clock_for(args, event_path=Path(event)),
+    )
+    info = {
+        "station_id": station.station_id,
+        "name": station.name,
+        "role": station.role,
+        "event_code": station.config.code,
+        "data_dir": str(station.data_dir),
+        "key_id": station.key_id,
+        "root_fingerprint": station.root_fingerprint,
+    }
     station.close()
     if args.json:
         emit_json(info)
     else:
         print(f"Meeting {info['event_code']} founded: station {info['name']} ({info['role']}) in {info['data_dir']}")
         print(f"Root fingerprint: {info['root_fingerprint']}  (every station that joins shows it: compare)")
-        print(f"The root key is locked in {Path(info['data_dir']) / 'keys' / trust.ROOT_KEY_FILE}; export it for "
-              "the safe with `regdesk root export FILE`")
+        print(
+            f"The root key is locked in {Path(info['data_dir']) / 'keys' / trust.ROOT_KEY_FILE}; export it for "
+            "the safe with `regdesk root export FILE`"
+        )
     return 0
 
 
@@ -124,11 +151,17 @@ def cmd_station_show(args: argparse.Namespace) -> int:
     station = station_from_args(args)
     try:
         cert = station.certificate
-        info = {"station_id": station.station_id, "name": station.name, "role": station.role,
-                "event_code": station.config.code, "root_fingerprint": station.root_fingerprint,
-                "station_key_fingerprint": certs.fingerprint(cert.public_key) if cert else "",
-                "certificate_valid_until": cert.valid_until if cert else "",
-                "holds_root_key": trust.root_file(station.data_dir).exists(), "badge_key_id": station.key_id}
+        info = {
+            "station_id": station.station_id,
+            "name": station.name,
+            "role": station.role,
+            "event_code": station.config.code,
+            "root_fingerprint": station.root_fingerprint,
+            "station_key_fingerprint": certs.fingerprint(cert.public_key) if cert else "",
+            "certificate_valid_until": cert.valid_until if cert else "",
+            "holds_root_key": trust.root_file(station.data_dir).exists(),
+            "badge_key_id": station.key_id,
+        }
     finally:
         station.close()
     if args.json:
@@ -136,9 +169,12 @@ def cmd_station_show(args: argparse.Namespace) -> int:
     else:
         print(f"Station        {info['name']} ({info['role']}), id {info['station_id']}")
         print(f"Meeting        {info['event_code']}")
-        print(f"Root           {info['root_fingerprint']}" + ("  (root key held here)" if info["holds_root_key"] else ""))
+        print(
+            f"Root           {info['root_fingerprint']}" + ("  (root key held here)" if info["holds_root_key"] else "")
+        )
         if cert:
-            print(f"Station key    {info['station_key_fingerprint']}, certified until {info['certificate_valid_until'][:10]}")
+            valid_until = info["certificate_valid_until"][:10]
+            print(f"Station key    {info['station_key_fingerprint']}, certified until {valid_until}")
         if info["badge_key_id"]:
             print(f"Badge key      {info['badge_key_id']}")
     return 0
@@ -147,10 +183,18 @@ def cmd_station_show(args: argparse.Namespace) -> int:
 def cmd_station_list(args: argparse.Namespace) -> int:
     station = station_from_args(args)
     try:
-        listed = [{"station_id": r.station_id, "name": r.name, "role": r.role,
-                   "key": certs.fingerprint(r.public_key), "continues": r.continues,
-                   "revoked": r.revocation_reason is not None, "revocation_reason": r.revocation_reason or ""}
-                  for r in provisioning.list_stations(station)]
+        listed = [
+            {
+                "station_id": r.station_id,
+                "name": r.name,
+                "role": r.role,
+                "key": certs.fingerprint(r.public_key),
+                "continues": r.continues,
+                "revoked": r.revocation_reason is not None,
+                "revocation_reason": r.revocation_reason or "",
+            }
+            for r in provisioning.list_stations(station)
+        ]
     finally:
         station.close()
     if args.json:
@@ -168,16 +212,24 @@ def cmd_station_revoke(args: argparse.Namespace) -> int:
     try:
         by = signed_in(station, args.operator, authority.Act.REVOKE_STATION)
         root_passphrase = read_secret("root passphrase", ENV_ROOT)
-        revocation = provisioning.revoke(station, args.station, by=by, reason=args.reason,
-                                         root_passphrase=root_passphrase, root_key_file=args.root_key)
+        revocation = provisioning.revoke(
+            station,
+            args.station,
+            by=by,
+            reason=args.reason,
+            root_passphrase=root_passphrase,
+            root_key_file=args.root_key,
+        )
     finally:
         station.close()
     if args.json:
         emit_json({"revoked_key": certs.fingerprint(revocation.station_key), "trusted_through": revocation.heads})
     else:
-        print(f"Station key {certs.fingerprint(revocation.station_key)} revoked. Its events up to "
-              f"{json.dumps(revocation.heads)} stay trusted; anything later, and badges its keys sign later, are "
-              "refused everywhere once this reaches them: sync now.")
+        print(
+            f"Station key {certs.fingerprint(revocation.station_key)} revoked. Its events up to "
+            f"{json.dumps(revocation.heads)} stay trusted; anything later, and badges its keys sign later, are "
+            "refused everywhere once this reaches them: sync now."
+        )
     return 0
 
 
@@ -206,8 +258,9 @@ def cmd_root_remove(args: argparse.Namespace) -> int:
         if not source.exists():
             raise CommandError(f"this station does not hold the root key ({source})")
         passphrase = read_secret("root passphrase", ENV_ROOT)
-        trust.load_root(station.data_dir, passphrase, expected_public_key=station.root_public_key,
-                        key_file=args.exported_to)
+        trust.load_root(
+            station.data_dir, passphrase, expected_public_key=station.root_public_key, key_file=args.exported_to
+        )
         source.unlink()
     finally:
         station.close()

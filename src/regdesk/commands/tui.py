@@ -11,15 +11,18 @@ from regdesk.clock import clock_from_arg
 from regdesk.commands.common import CommandError, default_data_dir, station_from_args
 from regdesk.config import ConfigError, bundled_event_path, load_event_config
 
-CLOCK_HELP = ("rehearsal clock start, ISO date-time in the event's local time (e.g. 2017-12-01T13:05); "
-              "it then advances in real time")
+CLOCK_HELP = (
+    "rehearsal clock start, ISO date-time in the event's local time (e.g. 2017-12-01T13:05); "
+    "it then advances in real time"
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="open the demo desk (built on first run: bundled event, 900 participants)")
     # Own dest: a subcommand default must not overwrite the global --clock.
-    p.add_argument("--clock", dest="sub_clock", metavar="ISO", default=None,
-                   help=CLOCK_HELP + " (demo default: 2017-12-01T13:05)")
+    p.add_argument(
+        "--clock", dest="sub_clock", metavar="ISO", default=None, help=CLOCK_HELP + " (demo default: 2017-12-01T13:05)"
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("tui", help="open the terminal UI on the station in --data-dir")
@@ -29,8 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def demo_data_dir(args: argparse.Namespace) -> Path:
     """--data-dir, else $REGDESK_DATA_DIR, else <the usual data dir>/demo (never a real station's folder)."""
-    explicit = args.data_dir is not None and (Path(args.data_dir) != default_data_dir()
-                                              or bool(os.environ.get("REGDESK_DATA_DIR")))
+    explicit = args.data_dir is not None and (
+        Path(args.data_dir) != default_data_dir() or bool(os.environ.get("REGDESK_DATA_DIR"))
+    )
     return Path(args.data_dir) if explicit else default_data_dir() / "demo"
 
 
@@ -71,8 +75,9 @@ def _run(station) -> int:
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         station.close()
-        raise CommandError("the terminal UI needs an interactive terminal; for scripts use the other commands "
-                           "(regdesk --help)")
+        raise CommandError(
+            "the terminal UI needs an interactive terminal; for scripts use the other commands (regdesk --help)"
+        )
     # Textual sizes the screen with shutil.get_terminal_size(), which trusts exported COLUMNS/LINES
     # over the real terminal, also after a resize: a stale "80x24" would stick for the whole run.
     for name in ("COLUMNS", "LINES"):

@@ -41,16 +41,22 @@ SIGNING_ROLES: tuple[str, ...] = (StationRole.DESK,)  # stations that hold a bad
 SCAN_ROLES: tuple[str, ...] = (StationRole.SECURITY, StationRole.BUS)
 
 STATION_ROLE_LABELS: Mapping[str, str] = {
-    StationRole.DESK: "Registration desk", StationRole.SECURITY: "Security screening",
-    StationRole.BUS: "Bus stop", StationRole.SUPERVISOR: "Supervisor",
+    StationRole.DESK: "Registration desk",
+    StationRole.SECURITY: "Security screening",
+    StationRole.BUS: "Bus stop",
+    StationRole.SUPERVISOR: "Supervisor",
 }
 STATION_ROLE_WORDS: Mapping[str, str] = {
-    StationRole.DESK: "a registration desk", StationRole.SECURITY: "a security screening point",
-    StationRole.BUS: "a bus stop", StationRole.SUPERVISOR: "a supervisor station",
+    StationRole.DESK: "a registration desk",
+    StationRole.SECURITY: "a security screening point",
+    StationRole.BUS: "a bus stop",
+    StationRole.SUPERVISOR: "a supervisor station",
 }
 OPERATOR_ROLE_WORDS: Mapping[str, str] = {
-    OperatorRole.CLERK: "a desk clerk", OperatorRole.SECURITY: "security staff",
-    OperatorRole.MARSHAL: "a bus marshal", OperatorRole.SUPERVISOR: "a supervisor",
+    OperatorRole.CLERK: "a desk clerk",
+    OperatorRole.SECURITY: "security staff",
+    OperatorRole.MARSHAL: "a bus marshal",
+    OperatorRole.SUPERVISOR: "a supervisor",
 }
 
 _ANY_STATION = frozenset(STATION_ROLES)
@@ -96,18 +102,26 @@ class ScreenRule:
 
 SCREENS: Mapping[str, ScreenRule] = {
     # A scan screen needs a station of its kind: the scanner records scans as that scan point.
-    Screen.DESK: ScreenRule("Desk", "f9", frozenset({StationRole.DESK}),
-                            frozenset({OperatorRole.CLERK, OperatorRole.SUPERVISOR})),
-    Screen.SECURITY: ScreenRule("Security", "f10", frozenset({StationRole.SECURITY}),
-                                frozenset({OperatorRole.SECURITY, OperatorRole.SUPERVISOR})),
-    Screen.BUS: ScreenRule("Bus", "f11", frozenset({StationRole.BUS}),
-                           frozenset({OperatorRole.MARSHAL, OperatorRole.SUPERVISOR})),
+    Screen.DESK: ScreenRule(
+        "Desk", "f9", frozenset({StationRole.DESK}), frozenset({OperatorRole.CLERK, OperatorRole.SUPERVISOR})
+    ),
+    Screen.SECURITY: ScreenRule(
+        "Security",
+        "f10",
+        frozenset({StationRole.SECURITY}),
+        frozenset({OperatorRole.SECURITY, OperatorRole.SUPERVISOR}),
+    ),
+    Screen.BUS: ScreenRule(
+        "Bus", "f11", frozenset({StationRole.BUS}), frozenset({OperatorRole.MARSHAL, OperatorRole.SUPERVISOR})
+    ),
     Screen.SUPERVISOR: ScreenRule("Supervisor", "f12", _ANY_STATION, frozenset({OperatorRole.SUPERVISOR})),
     Screen.AUDIT: ScreenRule("Audit", "f7", _ANY_STATION, frozenset({OperatorRole.SUPERVISOR})),
 }
 
 START_SCREEN: Mapping[str, str] = {
-    StationRole.DESK: Screen.DESK, StationRole.SECURITY: Screen.SECURITY, StationRole.BUS: Screen.BUS,
+    StationRole.DESK: Screen.DESK,
+    StationRole.SECURITY: Screen.SECURITY,
+    StationRole.BUS: Screen.BUS,
     StationRole.SUPERVISOR: Screen.SUPERVISOR,
 }
 
@@ -159,8 +173,11 @@ ACTS: Mapping[str, tuple[frozenset[str], frozenset[str], str]] = {
     Act.SCAN: (frozenset(SCAN_ROLES), _SCAN_STAFF, "scanning badges"),
     Act.MANUAL_ENTRY: (frozenset(SCAN_ROLES), _SUPERVISORS, "a manual entry"),
     Act.OVERRIDE_RULE: (_DESK, _SUPERVISORS, "overriding a rule"),
-    Act.CLOSE_DEPARTURE: (frozenset({StationRole.BUS}), frozenset({OperatorRole.MARSHAL, OperatorRole.SUPERVISOR}),
-                          "closing a departure"),
+    Act.CLOSE_DEPARTURE: (
+        frozenset({StationRole.BUS}),
+        frozenset({OperatorRole.MARSHAL, OperatorRole.SUPERVISOR}),
+        "closing a departure",
+    ),
     # The desk refreshes its mirror from the UN export at the start of a shift; the import is
     # validated whole and never touches badges or scans.
     Act.IMPORT_ACCREDITATION: (_ADMIN_STATIONS, _DESK_STAFF, "importing the accreditation list"),
@@ -217,8 +234,9 @@ EVENT_RULES: Mapping[str, EventRule] = {
     "badge_revoked": EventRule(_ADMIN_STATIONS, _DESK_STAFF),
     "override_granted": EventRule(_DESK, _DESK_STAFF),
     "scan_recorded": EventRule(frozenset(SCAN_ROLES), _SCAN_STAFF),
-    "departure_closed": EventRule(frozenset({StationRole.BUS}), frozenset({OperatorRole.MARSHAL,
-                                                                           OperatorRole.SUPERVISOR})),
+    "departure_closed": EventRule(
+        frozenset({StationRole.BUS}), frozenset({OperatorRole.MARSHAL, OperatorRole.SUPERVISOR})
+    ),
     "conflict_resolved": EventRule(_ADMIN_STATIONS, _SUPERVISORS),
     "station_certified": EventRule(_ADMIN_STATIONS, _SUPERVISORS),
     "station_revoked": EventRule(_ADMIN_STATIONS, _SUPERVISORS),
@@ -254,8 +272,27 @@ def event_refusal(kind: str, station_role: str, operator_role: str, payload: Map
 
 
 __all__ = [
-    "ACTS", "Act", "EVENT_RULES", "OPERATOR_ROLES", "OPERATOR_ROLE_WORDS", "OperatorRole", "SCAN_ROLES", "SCREENS",
-    "SIGNING_ROLES", "START_SCREEN", "STATION_ROLES", "STATION_ROLE_LABELS", "STATION_ROLE_WORDS", "SYSTEM", "Screen",
-    "StationRole", "act_refusal", "event_refusal", "may_act", "may_open", "may_sign_in", "screens_for",
+    "ACTS",
+    "Act",
+    "EVENT_RULES",
+    "OPERATOR_ROLES",
+    "OPERATOR_ROLE_WORDS",
+    "OperatorRole",
+    "SCAN_ROLES",
+    "SCREENS",
+    "SIGNING_ROLES",
+    "START_SCREEN",
+    "STATION_ROLES",
+    "STATION_ROLE_LABELS",
+    "STATION_ROLE_WORDS",
+    "SYSTEM",
+    "Screen",
+    "StationRole",
+    "act_refusal",
+    "event_refusal",
+    "may_act",
+    "may_open",
+    "may_sign_in",
+    "screens_for",
     "sign_in_refusal",
 ]

@@ -35,12 +35,30 @@ def genesis_hash(station_id: str) -> str:
     return hashlib.sha256(_GENESIS_DOMAIN + station_id.encode("utf-8")).hexdigest()
 
 
-def event_hash(event_id: str, station_id: str, seq: int, recorded_at: str, operator: str, operator_role: str,
-               kind: str, payload_json: str, prev_hash: str) -> str:
+def event_hash(
+    event_id: str,
+    station_id: str,
+    seq: int,
+    recorded_at: str,
+    operator: str,
+    operator_role: str,
+    kind: str,
+    payload_json: str,
+    prev_hash: str,
+) -> str:
     """SHA-256 over every stored field: the nine lengths first, then the nine fields, so no field's
     content can be moved into its neighbour without changing the hash."""
-    parts = (event_id.encode(), station_id.encode(), str(seq).encode(), recorded_at.encode(), operator.encode(),
-             operator_role.encode(), kind.encode(), payload_json.encode(), prev_hash.encode())
+    parts = (
+        event_id.encode(),
+        station_id.encode(),
+        str(seq).encode(),
+        recorded_at.encode(),
+        operator.encode(),
+        operator_role.encode(),
+        kind.encode(),
+        payload_json.encode(),
+        prev_hash.encode(),
+    )
     return hashlib.sha256(_EVENT_DOMAIN + _LENGTHS.pack(*map(len, parts)) + b"".join(parts)).hexdigest()
 
 
@@ -55,8 +73,9 @@ def seal(key: Ed25519PrivateKey, meeting: str, station_id: str, seq: int, head_h
 def seal_holds(public_key: bytes, meeting: str, station_id: str, seq: int, head_hash: str, signature_hex: str) -> bool:
     try:
         signature = bytes.fromhex(signature_hex)
-        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, _seal_message(meeting, station_id, seq,
-                                                                                       head_hash))
+        Ed25519PublicKey.from_public_bytes(public_key).verify(
+            signature, _seal_message(meeting, station_id, seq, head_hash)
+        )
         return True
     except (ValueError, InvalidSignature):
         return False

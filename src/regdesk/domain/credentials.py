@@ -98,8 +98,9 @@ def secret_problem(secret: str, role: str) -> str | None:
 def hash_secret(secret: str, role: str, *, cost: ScryptCost | None = None) -> str:
     cost = cost or (PASSPHRASE_COST if uses_passphrase(role) else PIN_COST)
     salt = secrets.token_bytes(_SALT_LEN)
-    digest = hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=cost.n, r=cost.r, p=cost.p,
-                            maxmem=2 * cost.memory, dklen=_DIGEST_LEN)
+    digest = hashlib.scrypt(
+        secret.encode("utf-8"), salt=salt, n=cost.n, r=cost.r, p=cost.p, maxmem=2 * cost.memory, dklen=_DIGEST_LEN
+    )
     return f"scrypt${cost.n}${cost.r}${cost.p}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
@@ -146,6 +147,13 @@ def secret_matches(secret: str, stored: str) -> bool:
     if parsed is None:
         return False
     cost = parsed.cost
-    digest = hashlib.scrypt(secret.encode("utf-8"), salt=parsed.salt, n=cost.n, r=cost.r, p=cost.p,
-                            maxmem=2 * cost.memory, dklen=_DIGEST_LEN)
+    digest = hashlib.scrypt(
+        secret.encode("utf-8"),
+        salt=parsed.salt,
+        n=cost.n,
+        r=cost.r,
+        p=cost.p,
+        maxmem=2 * cost.memory,
+        dklen=_DIGEST_LEN,
+    )
     return hmac.compare_digest(digest, parsed.digest)

@@ -92,16 +92,20 @@ def _compare_given(document: str, listed: str, truncated: bool) -> Agreement:
     return Agreement.DIFFERENT
 
 
-def compare(document_surname: str, document_given: str, listed: Sequence[tuple[str, str]], *,
-            truncated: bool = False) -> NameComparison:
+def compare(
+    document_surname: str, document_given: str, listed: Sequence[tuple[str, str]], *, truncated: bool = False
+) -> NameComparison:
     """Compare a document's names with the participant's (family, given) forms: as in passport,
     and Latin. The best-agreeing form decides."""
     best: NameComparison | None = None
     for family, given in listed:
-        result = NameComparison(_compare_family(document_surname, family, truncated),
-                                _compare_given(document_given, given, truncated), "")
-        if best is None or (_ORDER[result.overall], _ORDER[result.family]) < (_ORDER[best.overall],
-                                                                              _ORDER[best.family]):
+        result = NameComparison(
+            _compare_family(document_surname, family, truncated), _compare_given(document_given, given, truncated), ""
+        )
+        if best is None or (_ORDER[result.overall], _ORDER[result.family]) < (
+            _ORDER[best.overall],
+            _ORDER[best.family],
+        ):
             best = result
     if best is None:
         return NameComparison(Agreement.DIFFERENT, Agreement.DIFFERENT, "the list holds no name to compare")

@@ -39,8 +39,20 @@ _SEPARATORS = re.compile(r"[\r\n\t]+")
 _WEIGHTS = (7, 3, 1)
 # What an OCR engine reads instead of a digit, and instead of a letter.
 LETTER_FOR_DIGIT = {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "G": "6", "B": "8"}
-SWAPS = {"O": "0", "0": "O", "I": "1", "1": "I", "B": "8", "8": "B", "S": "5", "5": "S", "Z": "2", "2": "Z",
-         "G": "6", "6": "G"}
+SWAPS = {
+    "O": "0",
+    "0": "O",
+    "I": "1",
+    "1": "I",
+    "B": "8",
+    "8": "B",
+    "S": "5",
+    "5": "S",
+    "Z": "2",
+    "2": "Z",
+    "G": "6",
+    "6": "G",
+}
 DIGIT_LOOKS_LIKE = {"0": "O", "1": "I", "8": "B", "5": "S", "2": "Z", "6": "G"}
 MAX_SWAPS = 2  # characters of one document number that may be corrected together
 
@@ -53,9 +65,11 @@ class MrzFormat(StrEnum):
 
 LINE_LENGTHS = {MrzFormat.TD1: 30, MrzFormat.TD2: 36, MrzFormat.TD3: 44}
 LINE_COUNTS = {MrzFormat.TD1: 3, MrzFormat.TD2: 2, MrzFormat.TD3: 2}
-FORMAT_WORDS = {MrzFormat.TD1: "an identity card (TD1, 3 lines of 30)",
-                MrzFormat.TD2: "an identity card (TD2, 2 lines of 36)",
-                MrzFormat.TD3: "a passport (TD3, 2 lines of 44)"}
+FORMAT_WORDS = {
+    MrzFormat.TD1: "an identity card (TD1, 3 lines of 30)",
+    MrzFormat.TD2: "an identity card (TD2, 2 lines of 36)",
+    MrzFormat.TD3: "a passport (TD3, 2 lines of 44)",
+}
 
 
 def char_value(ch: str) -> int:
@@ -97,10 +111,14 @@ class Correction:
 
     def __str__(self) -> str:
         if self.secret:
-            return (f"line {self.line}, {self.field}: one character corrected "
-                    f"({_kind(self.read)} read for {_kind(self.taken_as)}), confirmed by the check digit")
-        return (f"line {self.line}, {self.field}: {self.read!r} read as {self.taken_as!r} at column {self.column}, "
-                "confirmed by the check digit")
+            return (
+                f"line {self.line}, {self.field}: one character corrected "
+                f"({_kind(self.read)} read for {_kind(self.taken_as)}), confirmed by the check digit"
+            )
+        return (
+            f"line {self.line}, {self.field}: {self.read!r} read as {self.taken_as!r} at column {self.column}, "
+            "confirmed by the check digit"
+        )
 
 
 def _kind(ch: str) -> str:
@@ -185,7 +203,7 @@ def split_lines(text: str) -> list[str]:
         for fmt in (MrzFormat.TD3, MrzFormat.TD1, MrzFormat.TD2):
             size, count = LINE_LENGTHS[fmt], LINE_COUNTS[fmt]
             if len(line) == size * count:
-                return [line[i * size:(i + 1) * size] for i in range(count)]
+                return [line[i * size : (i + 1) * size] for i in range(count)]
     return lines
 
 
@@ -204,8 +222,11 @@ def lines_expected(first_line: str) -> int | None:
 def looks_like_mrz(text: str) -> bool:
     """A cheap test for a typed burst: upper-case MRZ characters with fillers (a name search has none)."""
     stripped = text.strip()
-    return len(stripped) >= 20 and FILLER in stripped and bool(_ALLOWED.fullmatch(
-        _SEPARATORS.sub("", stripped).replace(" ", "").upper()))
+    return (
+        len(stripped) >= 20
+        and FILLER in stripped
+        and bool(_ALLOWED.fullmatch(_SEPARATORS.sub("", stripped).replace(" ", "").upper()))
+    )
 
 
 def _format_of(lines: list[str]) -> MrzFormat | MrzProblem:
@@ -217,8 +238,9 @@ def _format_of(lines: list[str]) -> MrzFormat | MrzProblem:
     if len(lines) == 3 or (len(lines) == 2 and lengths == [30, 30]):
         fmt = MrzFormat.TD1
     elif len(lines) == 1:
-        return MrzProblem(None, "reading", f"only one line was read ({lengths[0]} characters); "
-                                           "a document has 2 or 3. Read it again")
+        return MrzProblem(
+            None, "reading", f"only one line was read ({lengths[0]} characters); a document has 2 or 3. Read it again"
+        )
     elif lengths[0] == 44 or lengths[1] == 44:
         fmt = MrzFormat.TD3
     elif lengths[0] == 36 or lengths[1] == 36:
@@ -231,8 +253,12 @@ def _format_of(lines: list[str]) -> MrzFormat | MrzProblem:
     for number, length in enumerate(lengths, start=1):
         if length != size:
             what = "short" if length < size else "long"
-            return MrzProblem(number, "length", f"{length} characters read, {size} expected for "
-                                                f"{FORMAT_WORDS[fmt]}: the line is {what}. Read the document again")
+            return MrzProblem(
+                number,
+                "length",
+                f"{length} characters read, {size} expected for "
+                f"{FORMAT_WORDS[fmt]}: the line is {what}. Read the document again",
+            )
     if len(lines) == 2 and fmt is MrzFormat.TD1:
         return MrzProblem(3, "length", "missing: an identity card (TD1) has 3 lines. Read the document again")
     return fmt
@@ -247,11 +273,13 @@ def parse(text: str) -> MrzDocument | MrzProblem:
     for number, line in enumerate(lines, start=1):
         bad = next((ch for ch in line if not (ch.isascii() and (ch.isalnum() or ch == FILLER))), None)
         if bad is not None:
-            return MrzProblem(number, "characters", f"{bad!r} is not an MRZ character (A-Z, 0-9, <). "
-                                                    "Read the document again")
+            return MrzProblem(
+                number, "characters", f"{bad!r} is not an MRZ character (A-Z, 0-9, <). Read the document again"
+            )
     if lines[0][0] == "V":
-        return MrzProblem(1, "document code", "this is a visa (MRV), not an identity document: "
-                                              "read the passport's own data page")
+        return MrzProblem(
+            1, "document code", "this is a visa (MRV), not an identity document: read the passport's own data page"
+        )
     try:
         return _Reader(fmt, lines).read()
     except MrzError as exc:
@@ -282,10 +310,10 @@ class _Reader:
         self.corrections: list[Correction] = []
 
     def text(self, f: _Field) -> str:
-        return "".join(self.lines[f.line - 1][f.start:f.end])
+        return "".join(self.lines[f.line - 1][f.start : f.end])
 
     def put(self, f: _Field, value: str) -> None:
-        self.lines[f.line - 1][f.start:f.end] = list(value)
+        self.lines[f.line - 1][f.start : f.end] = list(value)
 
     # -- numeric fields: a letter may only be the digit it resembles, if the check digit agrees --
 
@@ -300,8 +328,11 @@ class _Reader:
                 fixed.append(LETTER_FOR_DIGIT[ch])
                 changes.append(Correction(f.line, f.name, f.start + i + 1, ch, LETTER_FOR_DIGIT[ch]))
             else:
-                raise MrzError(MrzProblem(f.line, f.name, f"{ch!r} at column {f.start + i + 1} should be a digit. "
-                                                          "Read the document again"))
+                raise MrzError(
+                    MrzProblem(
+                        f.line, f.name, f"{ch!r} at column {f.start + i + 1} should be a digit. Read the document again"
+                    )
+                )
         self.put(f, "".join(fixed))
         return changes
 
@@ -315,16 +346,26 @@ class _Reader:
             self.put(data, before[0])
             self.put(digit, before[1])
             if changes:
-                raise MrzError(MrzProblem(data.line, data.name, "unreadable characters, and the check digit does "
-                                                                "not confirm a reading. Read the document again"))
-            raise MrzError(MrzProblem(data.line, data.name, f"the check digit ({before[1]}) does not match. "
-                                                            "Read the document again"))
+                raise MrzError(
+                    MrzProblem(
+                        data.line,
+                        data.name,
+                        "unreadable characters, and the check digit does "
+                        "not confirm a reading. Read the document again",
+                    )
+                )
+            raise MrzError(
+                MrzProblem(
+                    data.line, data.name, f"the check digit ({before[1]}) does not match. Read the document again"
+                )
+            )
         self.corrections += changes
 
     # -- alphanumeric numbers: a confusable character may be swapped if the check digits agree --
 
-    def alphanumeric(self, parts: list[_Field], digit: _Field, composite: _Field | None, *, secret: bool,
-                     name: str) -> None:
+    def alphanumeric(
+        self, parts: list[_Field], digit: _Field, composite: _Field | None, *, secret: bool, name: str
+    ) -> None:
         """A document or personal number (possibly split over two fields), its check digit, and
         the composite check digit that also covers it."""
         digit_changes = self.numeric(digit)
@@ -336,17 +377,20 @@ class _Reader:
         for count in range(1, MAX_SWAPS + 1):
             for chosen in combinations(positions, count):
                 saved = [self.lines[f.line - 1][i] for f, i in chosen]
-                for (f, i), ch in zip(chosen, saved):
+                for (f, i), ch in zip(chosen, saved, strict=False):
                     self.lines[f.line - 1][i] = SWAPS[ch]
                 if self._agrees(parts, digit, composite):
-                    answers.append([(f, i, ch, SWAPS[ch]) for (f, i), ch in zip(chosen, saved)])
-                for (f, i), ch in zip(chosen, saved):
+                    answers.append([(f, i, ch, SWAPS[ch]) for (f, i), ch in zip(chosen, saved, strict=False)])
+                for (f, i), ch in zip(chosen, saved, strict=False):
                     self.lines[f.line - 1][i] = ch
             if answers:
                 break
         if len(answers) != 1:
-            why = ("the check digit does not match" if not answers
-                   else "its check digit fits more than one reading of unclear characters")
+            why = (
+                "the check digit does not match"
+                if not answers
+                else "its check digit fits more than one reading of unclear characters"
+            )
             raise MrzError(MrzProblem(parts[0].line, name, f"{why}. Read the document again"))
         for f, i, read, taken in answers[0]:
             self.lines[f.line - 1][i] = taken
@@ -380,16 +424,23 @@ class _Reader:
         return self._td1()
 
     def _dates(self, line: int, birth: int, expiry: int) -> None:
-        self.checked(_Field(line, birth, birth + 6, "date of birth"), _Field(line, birth + 6, birth + 7,
-                                                                             "date of birth"))
-        self.checked(_Field(line, expiry, expiry + 6, "date of expiry"), _Field(line, expiry + 6, expiry + 7,
-                                                                                "date of expiry"))
+        self.checked(
+            _Field(line, birth, birth + 6, "date of birth"), _Field(line, birth + 6, birth + 7, "date of birth")
+        )
+        self.checked(
+            _Field(line, expiry, expiry + 6, "date of expiry"), _Field(line, expiry + 6, expiry + 7, "date of expiry")
+        )
 
     def _composite(self, composite: _Field) -> None:
         changes = self.numeric(composite)
         if not self._composite_ok(composite):
-            raise MrzError(MrzProblem(composite.line, "composite check digit",
-                                      f"{self.text(composite)} does not match the line. Read the document again"))
+            raise MrzError(
+                MrzProblem(
+                    composite.line,
+                    "composite check digit",
+                    f"{self.text(composite)} does not match the line. Read the document again",
+                )
+            )
         self.corrections += changes
 
     def _td3(self) -> MrzDocument:
@@ -399,32 +450,78 @@ class _Reader:
         raw_personal, raw_digit = self.text(personal), self.text(personal_digit)
         if not (set(raw_personal) == {FILLER} and raw_digit in (FILLER, "0")):
             self.alphanumeric([personal], personal_digit, None, secret=True, name="personal number")
-        self.alphanumeric([_Field(2, 0, 9, "document number")], _Field(2, 9, 10, "document number"), composite,
-                          secret=True, name="document number")
+        self.alphanumeric(
+            [_Field(2, 0, 9, "document number")],
+            _Field(2, 9, 10, "document number"),
+            composite,
+            secret=True,
+            name="document number",
+        )
         self._composite(composite)
         l1, l2 = ("".join(line) for line in self.lines)
-        return self._document(l1[0:2], l1[2:5], l1[5:44], l2[0:9], l2[10:13], l2[13:19], l2[20], l2[21:27],
-                              l2[28:42], name_line=1, name_start=5)
+        return self._document(
+            l1[0:2],
+            l1[2:5],
+            l1[5:44],
+            l2[0:9],
+            l2[10:13],
+            l2[13:19],
+            l2[20],
+            l2[21:27],
+            l2[28:42],
+            name_line=1,
+            name_start=5,
+        )
 
     def _td2(self) -> MrzDocument:
         composite = _Field(2, 35, 36, "composite check digit")
         self._dates(2, 13, 21)
-        number = self._long_number(_Field(2, 0, 9, "document number"), _Field(2, 9, 10, "document number"),
-                                   _Field(2, 28, 35, "optional data"), composite)
+        number = self._long_number(
+            _Field(2, 0, 9, "document number"),
+            _Field(2, 9, 10, "document number"),
+            _Field(2, 28, 35, "optional data"),
+            composite,
+        )
         self._composite(composite)
         l1, l2 = ("".join(line) for line in self.lines)
-        return self._document(l1[0:2], l1[2:5], l1[5:36], number, l2[10:13], l2[13:19], l2[20], l2[21:27],
-                              l2[28:35], name_line=1, name_start=5)
+        return self._document(
+            l1[0:2],
+            l1[2:5],
+            l1[5:36],
+            number,
+            l2[10:13],
+            l2[13:19],
+            l2[20],
+            l2[21:27],
+            l2[28:35],
+            name_line=1,
+            name_start=5,
+        )
 
     def _td1(self) -> MrzDocument:
         composite = _Field(2, 29, 30, "composite check digit")
         self._dates(2, 0, 8)
-        number = self._long_number(_Field(1, 5, 14, "document number"), _Field(1, 14, 15, "document number"),
-                                   _Field(1, 15, 30, "optional data"), composite)
+        number = self._long_number(
+            _Field(1, 5, 14, "document number"),
+            _Field(1, 14, 15, "document number"),
+            _Field(1, 15, 30, "optional data"),
+            composite,
+        )
         self._composite(composite)
         l1, l2, l3 = ("".join(line) for line in self.lines)
-        return self._document(l1[0:2], l1[2:5], l3, number, l2[15:18], l2[0:6], l2[7], l2[8:14],
-                              l1[15:30] + l2[18:29], name_line=3, name_start=0)
+        return self._document(
+            l1[0:2],
+            l1[2:5],
+            l3,
+            number,
+            l2[15:18],
+            l2[0:6],
+            l2[7],
+            l2[8:14],
+            l1[15:30] + l2[18:29],
+            name_line=3,
+            name_start=0,
+        )
 
     def _long_number(self, number: _Field, digit: _Field, optional: _Field, composite: _Field) -> str:
         """TD1/TD2: a number longer than 9 characters has a filler for its check digit and goes on
@@ -434,15 +531,29 @@ class _Reader:
             return self.text(number).rstrip(FILLER)
         rest = self.text(optional).split(FILLER, 1)[0]
         if len(rest) < 2:
-            raise MrzError(MrzProblem(digit.line, "document number", "its check digit is missing. "
-                                                                     "Read the document again"))
+            raise MrzError(
+                MrzProblem(digit.line, "document number", "its check digit is missing. Read the document again")
+            )
         tail = _Field(optional.line, optional.start, optional.start + len(rest) - 1, "document number")
         tail_digit = _Field(optional.line, tail.end, tail.end + 1, "document number")
         self.alphanumeric([number, tail], tail_digit, composite, secret=True, name="document number")
         return self.text(number) + self.text(tail)
 
-    def _document(self, code: str, state: str, name: str, number: str, nationality: str, birth: str, sex: str,
-                  expiry: str, optional: str, *, name_line: int, name_start: int) -> MrzDocument:
+    def _document(
+        self,
+        code: str,
+        state: str,
+        name: str,
+        number: str,
+        nationality: str,
+        birth: str,
+        sex: str,
+        expiry: str,
+        optional: str,
+        *,
+        name_line: int,
+        name_start: int,
+    ) -> MrzDocument:
         self._letters(1, "document code", code, fillers_ok=True)
         self._letters(1, "issuing state", state, fillers_ok=True)
         self._letters(2, "nationality", nationality, fillers_ok=True)
@@ -458,22 +569,39 @@ class _Reader:
             raise MrzError(MrzProblem(2, "sex", f"{sex!r} is not M, F, X or <. Read the document again"))
         surname, given, truncated = split_name(name)
         if not surname:
-            raise MrzError(MrzProblem(name_line, "name", "the primary identifier (surname) is empty. "
-                                                         "Read the document again"))
+            raise MrzError(
+                MrzProblem(name_line, "name", "the primary identifier (surname) is empty. Read the document again")
+            )
         return MrzDocument(
-            format=self.fmt, document_code=code.strip(FILLER), issuing_state=state.strip(FILLER), surname=surname,
-            given_names=given, name_truncated=truncated, document_number=number.rstrip(FILLER),
-            nationality=nationality.strip(FILLER), birth_date=birth, sex="" if sex == FILLER else sex,
-            expiry_date=expiry, optional_data=optional.strip(FILLER), corrections=tuple(self.corrections))
+            format=self.fmt,
+            document_code=code.strip(FILLER),
+            issuing_state=state.strip(FILLER),
+            surname=surname,
+            given_names=given,
+            name_truncated=truncated,
+            document_number=number.rstrip(FILLER),
+            nationality=nationality.strip(FILLER),
+            birth_date=birth,
+            sex="" if sex == FILLER else sex,
+            expiry_date=expiry,
+            optional_data=optional.strip(FILLER),
+            corrections=tuple(self.corrections),
+        )
 
     @staticmethod
     def _letters(line: int, name: str, value: str, *, fillers_ok: bool) -> None:
-        for i, ch in enumerate(value):
+        for ch in value:
             if ch.isdigit():
                 like = DIGIT_LOOKS_LIKE.get(ch)
                 hint = f" (the letter {like} misread?)" if like else ""
-                raise MrzError(MrzProblem(line, name, f"holds the digit {ch}{hint}; no check digit covers it, "
-                                                      "so it is not corrected. Read the document again"))
+                raise MrzError(
+                    MrzProblem(
+                        line,
+                        name,
+                        f"holds the digit {ch}{hint}; no check digit covers it, "
+                        "so it is not corrected. Read the document again",
+                    )
+                )
             if ch == FILLER and not fillers_ok:
                 raise MrzError(MrzProblem(line, name, "has a filler where a letter belongs"))
 
@@ -495,5 +623,18 @@ def build_line_check(value: str) -> str:
     return value + check_digit(value)
 
 
-__all__ = ["Correction", "FORMAT_WORDS", "MrzDocument", "MrzError", "MrzFormat", "MrzProblem", "check_digit",
-           "lines_expected", "looks_like_mrz", "parse", "parse_or_raise", "split_lines", "split_name"]
+__all__ = [
+    "Correction",
+    "FORMAT_WORDS",
+    "MrzDocument",
+    "MrzError",
+    "MrzFormat",
+    "MrzProblem",
+    "check_digit",
+    "lines_expected",
+    "looks_like_mrz",
+    "parse",
+    "parse_or_raise",
+    "split_lines",
+    "split_name",
+]

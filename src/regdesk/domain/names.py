@@ -8,12 +8,38 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 # Letters that Unicode decomposition does not reduce to ASCII.
-_SPECIAL = str.maketrans({
-    "ß": "ss", "ẞ": "ss", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ð": "d",
-    "Ð": "d", "þ": "th", "Þ": "th", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ı": "i",
-    "ħ": "h", "Ħ": "h", "ŀ": "l", "Ŀ": "l", "ŋ": "ng", "Ŋ": "ng", "ĸ": "k",
-    "’": "'", "‘": "'", "ʼ": "'", "`": "'",
-})
+_SPECIAL = str.maketrans(
+    {
+        "ß": "ss",
+        "ẞ": "ss",
+        "ø": "o",
+        "Ø": "o",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "ð": "d",
+        "Ð": "d",
+        "þ": "th",
+        "Þ": "th",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "ı": "i",
+        "ħ": "h",
+        "Ħ": "h",
+        "ŀ": "l",
+        "Ŀ": "l",
+        "ŋ": "ng",
+        "Ŋ": "ng",
+        "ĸ": "k",
+        "’": "'",
+        "‘": "'",
+        "ʼ": "'",
+        "`": "'",
+    }
+)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -50,26 +76,40 @@ def word_tuple(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(fold(text).replace("_", " ")))
 
 
-
 def participant_search_text(row: Mapping[str, str]) -> str:
     """All searchable words of a participant, folded and de-duplicated, space-separated."""
     get = row.get
-    return " ".join(dict.fromkeys(
-        word_tuple(get("given_names", "")) + word_tuple(get("family_name", ""))
-        + word_tuple(get("given_names_latin", "")) + word_tuple(get("family_name_latin", ""))))
+    return " ".join(
+        dict.fromkeys(
+            word_tuple(get("given_names", ""))
+            + word_tuple(get("family_name", ""))
+            + word_tuple(get("given_names_latin", ""))
+            + word_tuple(get("family_name_latin", ""))
+        )
+    )
 
 
 # Scripts written without spaces between the parts of a name: each character is a search word,
 # so "王小明" finds family name 王 + given names 小明 whichever way the clerk types it.
-_CHAR_WORDS = re.compile(
-    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0002fa1f]"
-)
+_CHAR_WORDS = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0002fa1f]")
 
 # Usual spellings on keyboards without the letter: Jürg = Juerg, Bjørn = Bjoern, Åsa = Aasa.
-_TRANSCRIBE = str.maketrans({
-    "ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue",
-    "å": "aa", "Å": "Aa", "ø": "oe", "Ø": "Oe", "æ": "ae", "Æ": "Ae",
-})
+_TRANSCRIBE = str.maketrans(
+    {
+        "ä": "ae",
+        "ö": "oe",
+        "ü": "ue",
+        "Ä": "Ae",
+        "Ö": "Oe",
+        "Ü": "Ue",
+        "å": "aa",
+        "Å": "Aa",
+        "ø": "oe",
+        "Ø": "Oe",
+        "æ": "ae",
+        "Æ": "Ae",
+    }
+)
 
 
 def search_words(text: str) -> list[str]:

@@ -94,9 +94,14 @@ class PassCheck:
 def _body(claims: PassClaims) -> bytes:
     if not 1 <= claims.number <= MAX_NUMBER:
         raise ValueError(f"pass number must be 1..{MAX_NUMBER}")
-    return (bytes([PASS_VERSION]) + claims.event_tag + bytes.fromhex(claims.key_id)
-            + claims.day.year.to_bytes(2, "big") + bytes([claims.day.month, claims.day.day])
-            + claims.number.to_bytes(4, "big"))
+    return (
+        bytes([PASS_VERSION])
+        + claims.event_tag
+        + bytes.fromhex(claims.key_id)
+        + claims.day.year.to_bytes(2, "big")
+        + bytes([claims.day.month, claims.day.day])
+        + claims.number.to_bytes(4, "big")
+    )
 
 
 def sign_pass(claims: PassClaims, private_key: Ed25519PrivateKey) -> str:
@@ -152,7 +157,7 @@ def read_pass(raw: str, *, event_code: str, public_keys: dict[str, bytes]) -> Pa
                 check = PassCheck(claims, TokenProblem.FORGED, text)
         if best is None:
             best = check
-    return best or PassCheck(None, TokenProblem.UNREADABLE, tokens.clean_scan(raw)[:tokens.MAX_TOKEN_CHARS])
+    return best or PassCheck(None, TokenProblem.UNREADABLE, tokens.clean_scan(raw)[: tokens.MAX_TOKEN_CHARS])
 
 
 # --- the verdict at a scan point ---------------------------------------------------------------------
@@ -197,8 +202,11 @@ def decide_pass(facts: PassFacts) -> Verdict:
     if facts.already_aboard:
         return Verdict(Outcome.REPEAT, Reason.REPEAT, note or "Already boarded this bus: counted once")
     if facts.assigned_name:
-        return Verdict(Outcome.TEMPORARY, Reason.PASS_ASSIGNED,
-                       note or f"TEMPORARY PASS - assigned to {facts.assigned_name} - check ID")
+        return Verdict(
+            Outcome.TEMPORARY,
+            Reason.PASS_ASSIGNED,
+            note or f"TEMPORARY PASS - assigned to {facts.assigned_name} - check ID",
+        )
     return Verdict(Outcome.TEMPORARY, Reason.TEMPORARY_PASS, note)
 
 

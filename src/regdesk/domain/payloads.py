@@ -23,7 +23,9 @@ UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2
 # Printable characters that are still unsafe (str.isprintable() lets them through).
 _NEEDS_A_LOOK = re.compile("[\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f\ufeff]")
 # Free text people type (a reason, a note) may also hold tabs and line breaks.
-UNSAFE_FREE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f\ufeff]")
+UNSAFE_FREE_TEXT = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f\ufeff]"
+)
 # The same without \x1f, for columns joined by \x1f and checked in one pass.
 UNSAFE_JOINED = re.compile("[\x00-\x1e\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f\ufeff]")
 _IDENT = re.compile(r"[a-z0-9_]{1,40}")
@@ -41,19 +43,47 @@ _TOKEN = re.compile(r"[A-Z2-7]{40,400}")
 _CONFLICT_KEY = re.compile(r"[A-Za-z0-9._:/ -]{1,300}", re.UNICODE)
 
 PARTICIPANT_FIELDS = (
-    "accreditation_id", "family_name", "given_names", "family_name_latin", "given_names_latin",
-    "category", "delegation", "delegation_role", "status", "confirmation_code", "title",
+    "accreditation_id",
+    "family_name",
+    "given_names",
+    "family_name_latin",
+    "given_names_latin",
+    "category",
+    "delegation",
+    "delegation_role",
+    "status",
+    "confirmation_code",
+    "title",
 )
-PARTICIPANT_MAX_LENGTH = {"accreditation_id": 64, "title": 64, "confirmation_code": 64, "category": 200,
-                          "delegation_role": 16, "status": 16}
+PARTICIPANT_MAX_LENGTH = {
+    "accreditation_id": 64,
+    "title": 64,
+    "confirmation_code": 64,
+    "category": 200,
+    "delegation_role": 16,
+    "status": 16,
+}
 PARTICIPANT_DEFAULT_MAX_LENGTH = 200
 # The columns of the UN accreditation export (services/accreditation): required, then optional.
-PARTICIPANT_REQUIRED_FIELDS = ("accreditation_id", "family_name", "given_names", "category", "delegation",
-                               "delegation_role", "status")
+PARTICIPANT_REQUIRED_FIELDS = (
+    "accreditation_id",
+    "family_name",
+    "given_names",
+    "category",
+    "delegation",
+    "delegation_role",
+    "status",
+)
 PARTICIPANT_OPTIONAL_FIELDS = ("title", "family_name_latin", "given_names_latin", "confirmation_code")
 # Free text a person typed (names, titles, delegation): formula and script rules apply.
-PARTICIPANT_TEXT_FIELDS = ("title", "family_name", "given_names", "family_name_latin", "given_names_latin",
-                           "delegation")
+PARTICIPANT_TEXT_FIELDS = (
+    "title",
+    "family_name",
+    "given_names",
+    "family_name_latin",
+    "given_names_latin",
+    "delegation",
+)
 DELEGATION_ROLES = ("head", "member")
 PARTICIPANT_STATUSES = ("accredited", "withdrawn")
 MAX_PAYLOAD_TEXT = 2000  # any one free-text value (reasons, notes)
@@ -67,8 +97,13 @@ class BadPayload(ValueError):
 
 
 def text_problem(value: object, max_length: int = 200, *, empty_ok: bool = True, free: bool = False) -> str | None:
-    if type(value) is str and value and len(value) <= max_length and value.isprintable() and (
-            value.isascii() or not _NEEDS_A_LOOK.search(value)):
+    if (
+        type(value) is str
+        and value
+        and len(value) <= max_length
+        and value.isprintable()
+        and (value.isascii() or not _NEEDS_A_LOOK.search(value))
+    ):
         return None  # the usual case, decided in C
     if not isinstance(value, str):
         return "must be text"
@@ -103,6 +138,7 @@ def pattern(regex: re.Pattern[str], words: str, *, empty_ok: bool = False) -> Ch
         if type(value) is str and (match(value) or (empty_ok and not value)):
             return None
         return "must be text" if not isinstance(value, str) else f"is not {words}"
+
     return check
 
 
@@ -131,11 +167,13 @@ def list_of(check: Check, max_items: int = 1000) -> Check:
             if problem:
                 return f"has an item that {problem}"
         return None
+
     return checker
 
 
 def small_object(value: Any) -> str | None:
     """A nested object (a certificate, counts): bounded, every key and text value safe."""
+
     def walk(item: Any, depth: int) -> str | None:
         if depth > 6:
             return "is nested too deeply"
@@ -158,6 +196,7 @@ def small_object(value: Any) -> str | None:
         elif item is not None and not isinstance(item, (bool, int, float)):
             return "holds a value of an unknown type"
         return None
+
     return "must be an object" if not isinstance(value, dict) else walk(value, 0)
 
 
@@ -213,8 +252,12 @@ def _participant_rows(payload: Mapping[str, Any]) -> str | None:
             return "rows: each row must be an object"
         rows = [[r.get(f, "") for f in PARTICIPANT_FIELDS] for r in rows]
         columns = list(PARTICIPANT_FIELDS)
-    if (not isinstance(columns, list) or len(columns) > 40 or not all(isinstance(c, str) for c in columns)
-            or len(set(columns)) != len(columns)):
+    if (
+        not isinstance(columns, list)
+        or len(columns) > 40
+        or not all(isinstance(c, str) for c in columns)
+        or len(set(columns)) != len(columns)
+    ):
         return "columns: must be a list of distinct field names"
     if "accreditation_id" not in columns:
         return "columns: accreditation_id is missing"
@@ -243,79 +286,152 @@ def _participant_rows(payload: Mapping[str, Any]) -> str | None:
 
 SCHEMAS: Mapping[str, Schema] = {
     "station_created": Schema(
-        {"name": NAME, "role": one_of(STATION_ROLES), "event_code": text(64, empty_ok=False),
-         "certificate": small_object},
-        {"restored_from_station_id": text(64), "backup": text(200)}),
+        {
+            "name": NAME,
+            "role": one_of(STATION_ROLES),
+            "event_code": text(64, empty_ok=False),
+            "certificate": small_object,
+        },
+        {"restored_from_station_id": text(64), "backup": text(200)},
+    ),
     "key_published": Schema(
-        {"key_id": pattern(_KEY_ID, "a key id"), "public_key": pattern(_HEX64, "a public key"),
-         "event_code": text(64, empty_ok=False)},
-        {"replaces_key_id": nullable(pattern(_KEY_ID, "a key id"))}),
+        {
+            "key_id": pattern(_KEY_ID, "a key id"),
+            "public_key": pattern(_HEX64, "a public key"),
+            "event_code": text(64, empty_ok=False),
+        },
+        {"replaces_key_id": nullable(pattern(_KEY_ID, "a key id"))},
+    ),
     "operator_added": Schema(
         {"name": NAME, "role": one_of(OPERATOR_ROLES), "pin_hash": text(200, empty_ok=False)},
-        {"root_grant": pattern(_HEX128, "a signature")}),
+        {"root_grant": pattern(_HEX128, "a signature")},
+    ),
     "accreditation_imported": Schema(
         {"revision": text(64, empty_ok=False), "rows": lambda v: None if isinstance(v, list) else "must be a list"},
-        {"source": text(300), "sha256": text(64), "format": text(16), "columns": lambda v: None,
-         "counts": small_object, "withdrawn": list_of(PARTICIPANT, 10**6)},
-        max_json=10**9),
+        {
+            "source": text(300),
+            "sha256": text(64),
+            "format": text(16),
+            "columns": lambda v: None,
+            "counts": small_object,
+            "withdrawn": list_of(PARTICIPANT, 10**6),
+        },
+        max_json=10**9,
+    ),
     "identity_checked": Schema(
-        {"participant_id": PARTICIPANT, "document_type": IDENT,
-         "document_last4": pattern(re.compile(r"[A-Z0-9]{1,4}"), "the last 4 characters of a document number")},
+        {
+            "participant_id": PARTICIPANT,
+            "document_type": IDENT,
+            "document_last4": pattern(re.compile(r"[A-Z0-9]{1,4}"), "the last 4 characters of a document number"),
+        },
         # read_by/expired/name_matches: what a passport reader's MRZ told the desk (never the number).
-        {"for_badge": nullable(SERIAL), "read_by": one_of(("mrz",)), "expired": boolean,
-         "name_matches": boolean}),
+        {"for_badge": nullable(SERIAL), "read_by": one_of(("mrz",)), "expired": boolean, "name_matches": boolean},
+    ),
     "badge_issued": Schema(
-        {"serial": SERIAL, "participant_id": PARTICIPANT, "issue_no": whole(1, 10**6),
-         "key_id": pattern(_KEY_ID, "a key id"), "token": pattern(_TOKEN, "a badge token")},
+        {
+            "serial": SERIAL,
+            "participant_id": PARTICIPANT,
+            "issue_no": whole(1, 10**6),
+            "key_id": pattern(_KEY_ID, "a key id"),
+            "token": pattern(_TOKEN, "a badge token"),
+        },
         # collected_by/authorisation/collector_check: a focal point collected it for the holder
         # (services/collection.py), on the authority of a letter, after their own identity check.
-        {"replaces": nullable(SERIAL), "override_event_id": nullable(UUID), "collected_by": PARTICIPANT,
-         "authorisation": free_text(AUTHORISATION_MAX, empty_ok=False), "collector_check": nullable(UUID)}),
+        {
+            "replaces": nullable(SERIAL),
+            "override_event_id": nullable(UUID),
+            "collected_by": PARTICIPANT,
+            "authorisation": free_text(AUTHORISATION_MAX, empty_ok=False),
+            "collector_check": nullable(UUID),
+        },
+    ),
     "badge_printed": Schema({"serial": SERIAL}, {"printer": text(200), "layout": text(64), "output": text(400)}),
     "badge_revoked": Schema(
         {"serial": SERIAL},
-        {"participant_id": PARTICIPANT, "reason": IDENT, "replaced_by": nullable(SERIAL),
-         "conflict_key": text(300)}),
+        {"participant_id": PARTICIPANT, "reason": IDENT, "replaced_by": nullable(SERIAL), "conflict_key": text(300)},
+    ),
     "override_granted": Schema(
         {"rule": text(200, empty_ok=False), "reason": free_text(empty_ok=False), "supervisor": NAME},
-        {"participant_id": PARTICIPANT}),
+        {"participant_id": PARTICIPANT},
+    ),
     "scan_recorded": Schema(
-        {"local_day": DAY, "point_kind": one_of(("security", "bus")), "point": text(64, empty_ok=False),
-         "verdict": IDENT, "reason": IDENT},
-        {"direction": text(16), "departure": text(64), "serial": pattern(_SERIAL, "a badge serial", empty_ok=True),
-         "participant_id": pattern(_ACCREDITATION_ID, "an accreditation id", empty_ok=True),
-         "counted": boolean, "manual": boolean, "raw": text(400), "holder_in_mirror": boolean,
-         "claimed_serial": text(16), "bus": text(32), "departure_time": text(8), "supervisor": text(120),
-         "manual_note": free_text(400), "pass_serial": pattern(_PASS_SERIAL, "a pass serial", empty_ok=True)}),
+        {
+            "local_day": DAY,
+            "point_kind": one_of(("security", "bus")),
+            "point": text(64, empty_ok=False),
+            "verdict": IDENT,
+            "reason": IDENT,
+        },
+        {
+            "direction": text(16),
+            "departure": text(64),
+            "serial": pattern(_SERIAL, "a badge serial", empty_ok=True),
+            "participant_id": pattern(_ACCREDITATION_ID, "an accreditation id", empty_ok=True),
+            "counted": boolean,
+            "manual": boolean,
+            "raw": text(400),
+            "holder_in_mirror": boolean,
+            "claimed_serial": text(16),
+            "bus": text(32),
+            "departure_time": text(8),
+            "supervisor": text(120),
+            "manual_note": free_text(400),
+            "pass_serial": pattern(_PASS_SERIAL, "a pass serial", empty_ok=True),
+        },
+    ),
     "departure_closed": Schema(
         {"departure": text(64, empty_ok=False), "stop": text(64, empty_ok=False), "direction": text(16)},
-        {"bus": text(32), "departure_time": text(8), "opened_at": text(32), "headcount": whole(),
-         "capacity": whole(), "local_day": DAY}),
+        {
+            "bus": text(32),
+            "departure_time": text(8),
+            "opened_at": text(32),
+            "headcount": whole(),
+            "capacity": whole(),
+            "local_day": DAY,
+        },
+    ),
     "conflict_resolved": Schema(
-        {"conflict_key": pattern(_CONFLICT_KEY, "a conflict key"), "decision": text(500),
-         "reason": free_text(empty_ok=False)},
-        {"kind": IDENT, "revoked_serials": list_of(SERIAL), "kept_serials": list_of(SERIAL),
-         "sides": list_of(SERIAL)}),
+        {
+            "conflict_key": pattern(_CONFLICT_KEY, "a conflict key"),
+            "decision": text(500),
+            "reason": free_text(empty_ok=False),
+        },
+        {"kind": IDENT, "revoked_serials": list_of(SERIAL), "kept_serials": list_of(SERIAL), "sides": list_of(SERIAL)},
+    ),
     "station_certified": Schema({"certificate": small_object}, {}),
     "station_revoked": Schema({"revocation": small_object}, {"station_name": text(120)}),
     "signin_failed": Schema({"name": text(120), "where": IDENT}, {"failures": whole(), "locked_seconds": whole()}),
     "photo_imported": Schema(
-        {"participant_id": PARTICIPANT, "jpeg": text(photos.MAX_PHOTO_BASE64, empty_ok=False),
-         "sha256": pattern(_HEX64, "a SHA-256"), "source_sha256": pattern(_HEX64, "a SHA-256"),
-         "width": whole(1, photos.PHOTO_WIDTH), "height": whole(1, photos.PHOTO_HEIGHT)},
+        {
+            "participant_id": PARTICIPANT,
+            "jpeg": text(photos.MAX_PHOTO_BASE64, empty_ok=False),
+            "sha256": pattern(_HEX64, "a SHA-256"),
+            "source_sha256": pattern(_HEX64, "a SHA-256"),
+            "width": whole(1, photos.PHOTO_WIDTH),
+            "height": whole(1, photos.PHOTO_HEIGHT),
+        },
         {"source": text(300)},
-        max_json=photos.MAX_PHOTO_BASE64 + 2000),
+        max_json=photos.MAX_PHOTO_BASE64 + 2000,
+    ),
     "security_alert": Schema(
         {"source": text(200), "reason": free_text(empty_ok=False), "fingerprint": text(64)},
-        {"station_id": text(64), "seq": whole(0), "event_id": text(64), "kind": text(40), "count": whole()}),
+        {"station_id": text(64), "seq": whole(0), "event_id": text(64), "kind": text(40), "count": whole()},
+    ),
     # Temporary passes (domain/passes.py): a printed run, one pass given to a person, a pass voided.
     "passes_printed": Schema(
         {"day": DAY, "first": whole(1, 99_999), "last": whole(1, 99_999), "key_id": pattern(_KEY_ID, "a key id")},
-        {"output": text(400), "layout": text(64)}),
+        {"output": text(400), "layout": text(64)},
+    ),
     "pass_assigned": Schema(
-        {"serial": PASS_SERIAL, "participant_id": PARTICIPANT, "day": DAY, "document_type": IDENT,
-         "document_last4": LAST4},
-        {"override_event_id": nullable(UUID)}),
+        {
+            "serial": PASS_SERIAL,
+            "participant_id": PARTICIPANT,
+            "day": DAY,
+            "document_type": IDENT,
+            "document_last4": LAST4,
+        },
+        {"override_event_id": nullable(UUID)},
+    ),
     "pass_voided": Schema({"serial": PASS_SERIAL, "reason": free_text(400, empty_ok=False)}, {}),
 }
 
@@ -326,8 +442,12 @@ def _plain(value: Any, limit: int) -> bool:
 
 
 _SCAN_FIELDS = frozenset(SCHEMAS["scan_recorded"].required) | frozenset(SCHEMAS["scan_recorded"].optional)
-_IDENT_MATCH, _DAY_MATCH, _SERIAL_MATCH, _ID_MATCH = (_IDENT.fullmatch, _DAY.fullmatch, _SERIAL.fullmatch,
-                                                     _ACCREDITATION_ID.fullmatch)
+_IDENT_MATCH, _DAY_MATCH, _SERIAL_MATCH, _ID_MATCH = (
+    _IDENT.fullmatch,
+    _DAY.fullmatch,
+    _SERIAL.fullmatch,
+    _ACCREDITATION_ID.fullmatch,
+)
 
 
 def _ordinary_scan(p: dict[str, Any]) -> bool:
@@ -343,18 +463,34 @@ def _ordinary_scan(p: dict[str, Any]) -> bool:
     if len(texts) != len(p) and not all(type(v) is bool for v in p.values() if type(v) is not str):
         return False
     g = p.get
-    if (len(joined) > 64 and (len(g("point", "")) > 64 or len(g("departure", "")) > 64 or len(g("raw", "")) > 400
-                              or len(g("manual_note", "")) > 400 or len(g("supervisor", "")) > 120)) or (
-            len(g("direction", "")) > 16 or len(g("bus", "")) > 32 or len(g("departure_time", "")) > 8
-            or len(g("claimed_serial", "")) > 16):
+    if (
+        len(joined) > 64
+        and (
+            len(g("point", "")) > 64
+            or len(g("departure", "")) > 64
+            or len(g("raw", "")) > 400
+            or len(g("manual_note", "")) > 400
+            or len(g("supervisor", "")) > 120
+        )
+    ) or (
+        len(g("direction", "")) > 16
+        or len(g("bus", "")) > 32
+        or len(g("departure_time", "")) > 8
+        or len(g("claimed_serial", "")) > 16
+    ):
         return False
     serial, pid, pass_serial = g("serial", ""), g("participant_id", ""), g("pass_serial", "")
     if pass_serial and not _PASS_SERIAL.fullmatch(pass_serial):
         return False
     return bool(
-        _DAY_MATCH(g("local_day", "")) and g("point_kind") in ("security", "bus") and g("point")
-        and _IDENT_MATCH(g("verdict", "")) and _IDENT_MATCH(g("reason", ""))
-        and (not serial or _SERIAL_MATCH(serial)) and (not pid or _ID_MATCH(pid)))
+        _DAY_MATCH(g("local_day", ""))
+        and g("point_kind") in ("security", "bus")
+        and g("point")
+        and _IDENT_MATCH(g("verdict", ""))
+        and _IDENT_MATCH(g("reason", ""))
+        and (not serial or _SERIAL_MATCH(serial))
+        and (not pid or _ID_MATCH(pid))
+    )
 
 
 def payload_problem(kind: str, payload: Any, payload_json_length: int | None = None) -> BadPayload | None:
@@ -369,8 +505,11 @@ def payload_problem(kind: str, payload: Any, payload_json_length: int | None = N
     if payload_json_length is not None and payload_json_length > schema.max_json:
         return BadPayload("payload", f"is {payload_json_length} characters long; at most {schema.max_json}")
     found = schema.problems(payload)
-    if found is None and kind == "passes_printed" and not (
-            0 <= payload["last"] - payload["first"] < MAX_PASSES_PER_RUN):
+    if (
+        found is None
+        and kind == "passes_printed"
+        and not (0 <= payload["last"] - payload["first"] < MAX_PASSES_PER_RUN)
+    ):
         return BadPayload("last", f"a run is 1..{MAX_PASSES_PER_RUN} passes, first to last")
     if found is None and kind == "photo_imported":
         image = photos.photo_problem(payload)

@@ -43,8 +43,15 @@ MESSAGES: dict[Refusal, str] = {
 
 # Rules a supervisor may set aside with a recorded reason. Accreditation and the identity check
 # are never overridable: the UN accredits, the desk only verifies.
-OVERRIDABLE = frozenset({Refusal.WINDOW_NOT_OPEN, Refusal.WINDOW_CLOSED, Refusal.QUOTA_REACHED,
-                         Refusal.HEAD_PLACE_RESERVED, Refusal.ALREADY_HOLDS_BADGE})
+OVERRIDABLE = frozenset(
+    {
+        Refusal.WINDOW_NOT_OPEN,
+        Refusal.WINDOW_CLOSED,
+        Refusal.QUOTA_REACHED,
+        Refusal.HEAD_PLACE_RESERVED,
+        Refusal.ALREADY_HOLDS_BADGE,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -117,8 +124,12 @@ def decide_issue(facts: IssueFacts) -> Decision:
 
 def member_places_full(facts: IssueFacts) -> bool:
     """1 + 3: a member would take the place kept for a head of delegation who has no badge yet."""
-    return (facts.head_reserved and not facts.participant_is_head and not facts.head_holds_badge
-            and facts.delegation_holders >= facts.quota - 1)
+    return (
+        facts.head_reserved
+        and not facts.participant_is_head
+        and not facts.head_holds_badge
+        and facts.delegation_holders >= facts.quota - 1
+    )
 
 
 def decide_batch(members: Sequence[tuple[str, IssueFacts, bool]]) -> dict[str, tuple[Decision, IssueFacts]]:
@@ -134,8 +145,11 @@ def decide_batch(members: Sequence[tuple[str, IssueFacts, bool]]) -> dict[str, t
     issued = 0
     head_issued = False
     for pid, facts, _is_head in sorted(members, key=lambda m: not m[2]):
-        now = replace(facts, delegation_holders=facts.delegation_holders + issued,
-                      head_holds_badge=facts.head_holds_badge or head_issued)
+        now = replace(
+            facts,
+            delegation_holders=facts.delegation_holders + issued,
+            head_holds_badge=facts.head_holds_badge or head_issued,
+        )
         decision = decide_issue(now)
         decisions[pid] = (decision, now)
         if decision.allowed:
@@ -203,27 +217,37 @@ def explain(refusal: Refusal, facts: IssueFacts, context: RefusalContext) -> str
         return f"This accreditation was withdrawn: no badge can be issued. {SEE_SUPERVISOR}."
     if refusal is Refusal.IDENTITY_NOT_CHECKED:
         if context.check_used_by:
-            return (f"The last identity check ({context.last_check}) was used for badge {context.check_used_by}, "
-                    "issued after it. Check the identity document again, then issue.")
+            return (
+                f"The last identity check ({context.last_check}) was used for badge {context.check_used_by}, "
+                "issued after it. Check the identity document again, then issue."
+            )
         return "No identity document checked yet. Check one (type and last 4 characters), then issue."
     if refusal is Refusal.WINDOW_NOT_OPEN:
-        return (f"Badge collection opens {local_moment(facts.window_opens, context.zone)}, "
-                f"in {until(facts.now, facts.window_opens)}. Ask the person to come back then, "
-                "or a supervisor may override.")
+        return (
+            f"Badge collection opens {local_moment(facts.window_opens, context.zone)}, "
+            f"in {until(facts.now, facts.window_opens)}. Ask the person to come back then, "
+            "or a supervisor may override."
+        )
     if refusal is Refusal.WINDOW_CLOSED:
-        return (f"Badge collection closed {local_moment(facts.window_closes, context.zone)}. "
-                f"{SEE_SUPERVISOR}: only a supervisor can still issue a badge.")
+        return (
+            f"Badge collection closed {local_moment(facts.window_closes, context.zone)}. "
+            f"{SEE_SUPERVISOR}: only a supervisor can still issue a badge."
+        )
     if refusal is Refusal.ALREADY_HOLDS_BADGE:
         held = f" {context.current_badge}" if context.current_badge else ""
         return f"Already holds valid badge{held}. If it was lost, check the ID again and replace it."
     if refusal is Refusal.NOTHING_TO_REPLACE:
         return "Holds no valid badge to replace: issue a first badge instead."
     if refusal is Refusal.QUOTA_REACHED:
-        return (f"{delegation} already has {facts.delegation_holders} badges (limit {facts.quota}). "
-                f"{SEE_SUPERVISOR}: only a supervisor can allow one more.")
+        return (
+            f"{delegation} already has {facts.delegation_holders} badges (limit {facts.quota}). "
+            f"{SEE_SUPERVISOR}: only a supervisor can allow one more."
+        )
     if refusal is Refusal.HEAD_PLACE_RESERVED:
         head = f" ({context.head_name})" if context.head_name else ""
-        return (f"{delegation} has {facts.delegation_holders} of {facts.quota} badges; the last place is kept for "
-                f"the head of delegation{head}, who has not collected a badge yet (1 + 3). "
-                f"{SEE_SUPERVISOR} if the head is not coming.")
+        return (
+            f"{delegation} has {facts.delegation_holders} of {facts.quota} badges; the last place is kept for "
+            f"the head of delegation{head}, who has not collected a badge yet (1 + 3). "
+            f"{SEE_SUPERVISOR} if the head is not coming."
+        )
     return MESSAGES[refusal]

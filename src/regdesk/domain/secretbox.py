@@ -34,15 +34,25 @@ class WrongSecret(BoxError):
 
 
 def _derive(secret: str, salt: bytes, cost: ScryptCost) -> bytes:
-    return hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=cost.n, r=cost.r, p=cost.p,
-                          maxmem=2 * cost.memory, dklen=32)
+    return hashlib.scrypt(
+        secret.encode("utf-8"), salt=salt, n=cost.n, r=cost.r, p=cost.p, maxmem=2 * cost.memory, dklen=32
+    )
 
 
 def lock(plaintext: bytes, secret: str, cost: ScryptCost, *, purpose: str) -> bytes:
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
-    header = json.dumps({"purpose": purpose, "kdf": "scrypt", "n": cost.n, "r": cost.r, "p": cost.p,
-                         "salt": base64.b64encode(salt).decode(), "nonce": base64.b64encode(nonce).decode()},
-                        sort_keys=True).encode()
+    header = json.dumps(
+        {
+            "purpose": purpose,
+            "kdf": "scrypt",
+            "n": cost.n,
+            "r": cost.r,
+            "p": cost.p,
+            "salt": base64.b64encode(salt).decode(),
+            "nonce": base64.b64encode(nonce).decode(),
+        },
+        sort_keys=True,
+    ).encode()
     ciphertext = ChaCha20Poly1305(_derive(secret, salt, cost)).encrypt(nonce, plaintext, MAGIC + header)
     return MAGIC + header + b"\n" + ciphertext
 
@@ -73,7 +83,7 @@ def unlock(box: bytes, secret: str, *, purpose: str) -> bytes:
     cost = ScryptCost(int(header["n"]), int(header["r"]), int(header["p"]))
     key = _derive(secret, base64.b64decode(header["salt"]), cost)
     try:
-        return ChaCha20Poly1305(key).decrypt(base64.b64decode(header["nonce"]), box[end + 1 :], box[: end])
+        return ChaCha20Poly1305(key).decrypt(base64.b64decode(header["nonce"]), box[end + 1 :], box[:end])
     except InvalidTag:
         raise WrongSecret("wrong passphrase or code, or the file was altered") from None
 

@@ -260,8 +260,10 @@ class PassStockRow:
 
     @property
     def line(self) -> str:
-        return (f"Temporary passes for this day: {self.printed} printed, {self.assigned} assigned, "
-                f"{self.voided} voided, {self.unused} unused")
+        return (
+            f"Temporary passes for this day: {self.printed} printed, {self.assigned} assigned, "
+            f"{self.voided} voided, {self.unused} unused"
+        )
 
 
 @dataclass(frozen=True)
@@ -335,11 +337,20 @@ class Roster:
     def no_shows(self, index: int) -> tuple[NoShowRow, ...]:
         if index not in self._no_show_cache:
             if self._no_shows is None:
-                ordered = sorted(self.candidates, key=lambda c: (c[0][6].casefold(), c[0][7] != "head",
-                                                                 c[0][3].casefold(), c[0][4].casefold(), c[0][0]))
+                ordered = sorted(
+                    self.candidates,
+                    key=lambda c: (
+                        c[0][6].casefold(),
+                        c[0][7] != "head",
+                        c[0][3].casefold(),
+                        c[0][4].casefold(),
+                        c[0][0],
+                    ),
+                )
                 self._no_shows = [
-                    (NoShowRow(deleg, cat, pid, f"{given} {family}".strip(), f"{given_l} {family_l}".strip(), role),
-                     k) for (pid, family, given, family_l, given_l, cat, deleg, role, _), k in ordered]
+                    (NoShowRow(deleg, cat, pid, f"{given} {family}".strip(), f"{given_l} {family_l}".strip(), role), k)
+                    for (pid, family, given, family_l, given_l, cat, deleg, role, _), k in ordered
+                ]
             self._no_show_cache[index] = tuple(row for row, k in self._no_shows if k > index)
         return self._no_show_cache[index]
 
@@ -351,7 +362,7 @@ class Roster:
             counts_of, previous, make = self.delegation_counts, self._delegation_rows, DelegationRow._make
             for deleg_key in self._delegation_order:
                 counts = counts_of[deleg_key]
-                got = sum(counts[1:2 + index])  # the histogram's running sum: collected by days[index]
+                got = sum(counts[1 : 2 + index])  # the histogram's running sum: collected by days[index]
                 row = previous.get(deleg_key)
                 if row is None or row.collected != got:  # most delegations do not change from day to day
                     row = previous[deleg_key] = make((*deleg_key, counts[0], got, _status(counts[0], got)))
@@ -427,15 +438,24 @@ def summarise(results: Iterable[DayTallies]) -> MeetingSummary:
             if n:
                 denials.setdefault(reason, []).append((d.day, n))
     return MeetingSummary(
-        first_day=first.day, last_day=last.day, days=len(days),
-        badges_issued=sum(d.badges.issued for d in days), badges_replaced=sum(d.badges.replaced for d in days),
-        badges_revoked=sum(d.badges.revoked for d in days), collected=last.badges.collected,
-        pre_registered=last.badges.pre_registered, delegation_counts=dict(last.delegation_counts),
-        no_show_count=last.no_show_count, collection_closed=last.collection_closed,
-        security_scans=sum(d.security.scans for d in days), entries=sum(d.security.entries for d in days),
+        first_day=first.day,
+        last_day=last.day,
+        days=len(days),
+        badges_issued=sum(d.badges.issued for d in days),
+        badges_replaced=sum(d.badges.replaced for d in days),
+        badges_revoked=sum(d.badges.revoked for d in days),
+        collected=last.badges.collected,
+        pre_registered=last.badges.pre_registered,
+        delegation_counts=dict(last.delegation_counts),
+        no_show_count=last.no_show_count,
+        collection_closed=last.collection_closed,
+        security_scans=sum(d.security.scans for d in days),
+        entries=sum(d.security.entries for d in days),
         distinct_people=last.security.distinct_people_cum,
-        denied=sum(d.security.denied for d in days), repeats=sum(d.security.repeats for d in days),
-        bus_boardings=sum(d.buses.boardings for d in days), bus_denied=sum(d.buses.denied for d in days),
+        denied=sum(d.security.denied for d in days),
+        repeats=sum(d.security.repeats for d in days),
+        bus_boardings=sum(d.buses.boardings for d in days),
+        bus_denied=sum(d.buses.denied for d in days),
         departures=sum(d.buses.departures for d in days),
         over_capacity=tuple((d.day, row) for d in days for row in d.departures if row.over_capacity),
         denials={reason: tuple(rows) for reason, rows in denials.items()},

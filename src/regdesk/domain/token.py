@@ -143,10 +143,28 @@ def _parse(raw: bytes) -> tuple[BadgeClaims, bytes, bytes] | None:
 
 # Key positions a US-configured scanner sends, as other host layouts type them. Letters and
 # 2-7 survive the Latin-American layout, but AZERTY and QWERTZ move some of them.
-_AZERTY_TO_US = str.maketrans({"é": "2", '"': "3", "'": "4", "(": "5", "-": "6", "è": "7",
-                                "É": "2", "È": "7",
-                                "a": "q", "q": "a", "z": "w", "w": "z", "A": "Q", "Q": "A", "Z": "W", "W": "Z",
-                                ",": "M", "?": "M"})
+_AZERTY_TO_US = str.maketrans(
+    {
+        "é": "2",
+        '"': "3",
+        "'": "4",
+        "(": "5",
+        "-": "6",
+        "è": "7",
+        "É": "2",
+        "È": "7",
+        "a": "q",
+        "q": "a",
+        "z": "w",
+        "w": "z",
+        "A": "Q",
+        "Q": "A",
+        "Z": "W",
+        "W": "Z",
+        ",": "M",
+        "?": "M",
+    }
+)
 _QWERTZ_TO_US = str.maketrans({"z": "y", "y": "z", "Z": "Y", "Y": "Z"})
 
 

@@ -57,8 +57,7 @@ def fingerprint(public_key_hex: str) -> str:
 
 def _verify(public_key_hex: str, signature_hex: str, message: bytes) -> bool:
     try:
-        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex)).verify(bytes.fromhex(signature_hex),
-                                                                                   message)
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex)).verify(bytes.fromhex(signature_hex), message)
         return True
     except (ValueError, TypeError, InvalidSignature):
         return False
@@ -102,8 +101,18 @@ class Certificate:
     def from_json(cls, data: Any, *, depth: int = 0) -> Certificate:
         if not isinstance(data, dict):
             raise TrustProblem("the certificate is not an object")
-        names = ("meeting", "root", "station_id", "name", "role", "public_key", "issued_at", "valid_until", "issuer",
-                 "signature")
+        names = (
+            "meeting",
+            "root",
+            "station_id",
+            "name",
+            "role",
+            "public_key",
+            "issued_at",
+            "valid_until",
+            "issuer",
+            "signature",
+        )
         values = {}
         for name in names:
             value = data.get(name)
@@ -121,20 +130,40 @@ class Certificate:
         return cls(**values, parent=parent)
 
 
-def issue_certificate(root: Ed25519PrivateKey, *, meeting: str, station_id: str, name: str, role: str,
-                      public_key: str, issued_at: str, valid_until: str) -> Certificate:
-    unsigned = Certificate(meeting, fingerprint(public_hex(root)), station_id, name, role, public_key, issued_at,
-                           valid_until)
+def issue_certificate(
+    root: Ed25519PrivateKey,
+    *,
+    meeting: str,
+    station_id: str,
+    name: str,
+    role: str,
+    public_key: str,
+    issued_at: str,
+    valid_until: str,
+) -> Certificate:
+    unsigned = Certificate(
+        meeting, fingerprint(public_hex(root)), station_id, name, role, public_key, issued_at, valid_until
+    )
     return Certificate(**unsigned.body(), signature=root.sign(unsigned.message()).hex())
 
 
-def continue_certificate(station_key: Ed25519PrivateKey, parent: Certificate, *, new_station_id: str,
-                         issued_at: str) -> Certificate:
+def continue_certificate(
+    station_key: Ed25519PrivateKey, parent: Certificate, *, new_station_id: str, issued_at: str
+) -> Certificate:
     """A restored station's new identity, vouched for by the key of the station it continues."""
     if public_hex(station_key) != parent.public_key:
         raise TrustProblem("only the station's own key can continue its certificate")
-    unsigned = Certificate(parent.meeting, parent.root, new_station_id, parent.name, parent.role, parent.public_key,
-                           issued_at, parent.valid_until, issuer=parent.station_id)
+    unsigned = Certificate(
+        parent.meeting,
+        parent.root,
+        new_station_id,
+        parent.name,
+        parent.role,
+        parent.public_key,
+        issued_at,
+        parent.valid_until,
+        issuer=parent.station_id,
+    )
     return Certificate(**unsigned.body(), signature=station_key.sign(unsigned.message()).hex(), parent=parent)
 
 
@@ -143,8 +172,9 @@ def check_certificate(cert: Certificate, *, root_public_key: str, meeting: str) 
     if cert.meeting != meeting:
         raise TrustProblem(f"the certificate is for meeting {cert.meeting!r}, not {meeting!r}")
     if cert.root != fingerprint(root_public_key):
-        raise TrustProblem(f"the certificate chains to root {cert.root}, not to this meeting's root "
-                           f"{fingerprint(root_public_key)}")
+        raise TrustProblem(
+            f"the certificate chains to root {cert.root}, not to this meeting's root {fingerprint(root_public_key)}"
+        )
     if cert.role not in STATION_ROLES:
         raise TrustProblem(f"the certificate names an unknown role {cert.role!r}")
     try:
@@ -222,8 +252,14 @@ class Revocation:
             raise TrustProblem("the revocation is not an object")
         try:
             heads = {str(k): int(v) for k, v in dict(data["heads"]).items()}
-            revocation = cls(str(data["meeting"]), str(data["station_key"]), heads, str(data["reason"]),
-                             str(data["revoked_at"]), str(data["signature"]))
+            revocation = cls(
+                str(data["meeting"]),
+                str(data["station_key"]),
+                heads,
+                str(data["reason"]),
+                str(data["revoked_at"]),
+                str(data["signature"]),
+            )
         except (KeyError, TypeError, ValueError):
             raise TrustProblem("the revocation is malformed") from None
         if any(v < 0 for v in heads.values()):
@@ -234,8 +270,9 @@ class Revocation:
         return self.heads.get(station_id, 0)
 
 
-def revoke_station(root: Ed25519PrivateKey, *, meeting: str, station_key: str, heads: Mapping[str, int],
-                   reason: str, revoked_at: str) -> Revocation:
+def revoke_station(
+    root: Ed25519PrivateKey, *, meeting: str, station_key: str, heads: Mapping[str, int], reason: str, revoked_at: str
+) -> Revocation:
     unsigned = Revocation(meeting, station_key, dict(heads), reason, revoked_at)
     return Revocation(**unsigned.body(), signature=root.sign(unsigned.message()).hex())
 

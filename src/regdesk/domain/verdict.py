@@ -5,8 +5,8 @@ local mirror, earlier scans) and this module turns them into one answer with a r
 the short plain-words text the officer reads on screen.
 
 Check order (first failure wins): the token itself (unreadable, wrong event, unknown key,
-forged) -> key of a revoked station -> revoked serial -> withdrawn accreditation -> not a meeting day -> repeat (same badge
-at the same point within the window, or already aboard this bus departure) -> valid.
+forged) -> key of a revoked station -> revoked serial -> withdrawn accreditation -> not a meeting day
+-> repeat (same badge at the same point within the window, or already aboard this bus departure) -> valid.
 A repeat is only ever reported for a badge that would otherwise be valid, so a second scan of a
 bad badge never looks friendlier than the first.
 """
@@ -71,12 +71,12 @@ REASON_ACTION: dict[Reason, str] = {
     Reason.FORGED: "Do not admit. Keep the badge, ask the person to wait here and call the supervisor",
     Reason.WRONG_EVENT: "Do not admit. Give the badge back: badges for this meeting are issued at {desk}",
     Reason.UNKNOWN_KEY: "Do not admit yet. Ask the person to wait and call the supervisor (this station may "
-                        "not have that desk's key yet)",
+    "not have that desk's key yet)",
     Reason.REVOKED: "Do not admit. Keep this old badge. The holder's newer badge works; if it is lost, send them "
-                    "to {desk}",
+    "to {desk}",
     Reason.WITHDRAWN: "Do not admit. Keep the badge and call the supervisor: the accreditation was withdrawn",
     Reason.KEY_REVOKED: "Do not admit. Keep the badge and call the supervisor: it was made on a desk reported lost "
-                        "or stolen",
+    "or stolen",
     Reason.NOT_VALID_TODAY: "Do not admit today. Give the badge back: it is valid on {days}",
     Reason.TEMPORARY_PASS: "Check an identity document before letting the person in (pass not yet assigned)",
     Reason.PASS_ASSIGNED: "Check an identity document: its name must be the one shown here",
@@ -92,8 +92,12 @@ def guidance(reason: Reason | str, *, desk: str, days: str) -> str:
 
 
 # Headline shown in large letters.
-OUTCOME_TITLE: dict[Outcome, str] = {Outcome.VALID: "VALID", Outcome.DENIED: "DENIED", Outcome.REPEAT: "REPEAT",
-                                     Outcome.TEMPORARY: "TEMPORARY PASS"}
+OUTCOME_TITLE: dict[Outcome, str] = {
+    Outcome.VALID: "VALID",
+    Outcome.DENIED: "DENIED",
+    Outcome.REPEAT: "REPEAT",
+    Outcome.TEMPORARY: "TEMPORARY PASS",
+}
 
 TOKEN_PROBLEMS = {
     "unreadable": Reason.UNREADABLE,

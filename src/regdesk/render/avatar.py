@@ -40,8 +40,11 @@ def draw(seed: str, width: int = 300, height: int = 375, *, grain: int = 0) -> I
     d.arc((w * 0.43, h * 0.5, w * 0.57, h * 0.58), 20, 160, fill=(120, 60, 60), width=max(1, w // 120))
     if rng.random() < 0.3:  # glasses
         for x in (w * 0.42, w * 0.58):
-            d.ellipse((x - w * 0.06, eye_y - h * 0.035, x + w * 0.06, eye_y + h * 0.035), outline=(30, 30, 30),
-                      width=max(1, w // 120))
+            d.ellipse(
+                (x - w * 0.06, eye_y - h * 0.035, x + w * 0.06, eye_y + h * 0.035),
+                outline=(30, 30, 30),
+                width=max(1, w // 120),
+            )
     if grain:  # seeded, so the same id still gives the same pixels
         noise = Image.frombytes("L", (width, height), rng.randbytes(width * height)).convert("RGB")
         image = Image.blend(image, noise, grain / 255)

@@ -53,8 +53,13 @@ def _has_case(s: str) -> bool:
 
 
 def _is_cjk(s: str) -> bool:
-    return any(fonts.face_for(ch) in text.CJK_FACES and unicodedata.category(ch)[0] == "L"
-               and not ch.isascii() and not _has_case(ch) for ch in s)
+    return any(
+        fonts.face_for(ch) in text.CJK_FACES
+        and unicodedata.category(ch)[0] == "L"
+        and not ch.isascii()
+        and not _has_case(ch)
+        for ch in s
+    )
 
 
 def display_name(given: str, family: str) -> str:
@@ -86,8 +91,10 @@ def names_for(content: BadgeContent) -> tuple[str, str]:
 
 def _contrast_text(colour: Color) -> Color:
     """Black or white, whichever reads better on `colour` (WCAG relative luminance)."""
+
     def lin(c: float) -> float:
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
     lum = 0.2126 * lin(colour.red) + 0.7152 * lin(colour.green) + 0.0722 * lin(colour.blue)
     # White while it keeps the 3:1 contrast WCAG asks of large text (UN blue passes), else black.
     return white if 1.05 / (lum + 0.05) >= 3.0 else TEXT_DARK
@@ -112,9 +119,12 @@ def plan_badge(content: BadgeContent, layout: BadgeLayout) -> BadgePlan:
     x, y, w, h = _rect(layout, band)
     pad = min(h * 0.18, 3 * 72 / 25.4)
     label = (content.category_name or content.category_code).upper()
-    texts["band"] = PlacedText(text.fit(label, w - 2 * pad, h - pad, max_size=band.size, weight=band.weight,
-                                        max_lines=band.lines), (x + pad, y + pad / 2, w - 2 * pad, h - pad),
-                               band.align, band_text)
+    texts["band"] = PlacedText(
+        text.fit(label, w - 2 * pad, h - pad, max_size=band.size, weight=band.weight, max_lines=band.lines),
+        (x + pad, y + pad / 2, w - 2 * pad, h - pad),
+        band.align,
+        band_text,
+    )
 
     # Name, with the title as a small line just above it; the pair is centred in the name box.
     box = layout.box("name")
@@ -130,59 +140,88 @@ def plan_badge(content: BadgeContent, layout: BadgeLayout) -> BadgePlan:
     title_size = box.get("title_size")
     title_h = text.block_height(1, title_size) if title else 0.0
     one_line = box.get("one_line_down_to") or None
-    name = text.fit(primary, w, h - title_h, max_size=box.size, weight=box.weight, max_lines=box.lines,
-                    one_line_down_to=one_line)
+    name = text.fit(
+        primary, w, h - title_h, max_size=box.size, weight=box.weight, max_lines=box.lines, one_line_down_to=one_line
+    )
     top = y + h - max(0.0, h - title_h - name.height()) / 2
     if title:  # never larger than the name it introduces
-        texts["title"] = PlacedText(text.fit(title, w, title_h, max_size=min(title_size, name.size),
-                                             weight=fonts.REGULAR),
-                                    (x, top - title_h, w, title_h), box.align, TEXT_MUTED)
-    texts["name"] = PlacedText(name, (x, top - title_h - name.height(), w, name.height()), box.align,
-                               HexColor(box.colour))
+        texts["title"] = PlacedText(
+            text.fit(title, w, title_h, max_size=min(title_size, name.size), weight=fonts.REGULAR),
+            (x, top - title_h, w, title_h),
+            box.align,
+            TEXT_MUTED,
+        )
+    texts["name"] = PlacedText(
+        name, (x, top - title_h - name.height(), w, name.height()), box.align, HexColor(box.colour)
+    )
 
     if latin:
         box = layout.box("latin")
         x, y, w, h = _rect(layout, box)
-        texts["latin"] = PlacedText(text.fit(latin, w, h, max_size=box.size, weight=box.weight, max_lines=box.lines),
-                                    (x, y, w, h), box.align, HexColor(box.colour))
+        texts["latin"] = PlacedText(
+            text.fit(latin, w, h, max_size=box.size, weight=box.weight, max_lines=box.lines),
+            (x, y, w, h),
+            box.align,
+            HexColor(box.colour),
+        )
 
     if content.delegation.strip():
         box = layout.box("delegation")
         x, y, w, h = _rect(layout, box)
         texts["delegation"] = PlacedText(
             text.fit(content.delegation, w, h, max_size=box.size, weight=box.weight, max_lines=box.lines),
-            (x, y, w, h), box.align, HexColor(box.colour))
+            (x, y, w, h),
+            box.align,
+            HexColor(box.colour),
+        )
 
     role_shown = bool(content.role_label.strip())
     if role_shown:
         box = layout.box("role")
         x, y, w, h = _rect(layout, box)
         pad = h * 0.2
-        texts["role"] = PlacedText(text.fit(content.role_label.upper(), w - 4 * pad, h - 2 * pad, max_size=box.size,
-                                            weight=box.weight),
-                                   (x + 2 * pad, y + pad, w - 4 * pad, h - 2 * pad), "center", band_text)
+        texts["role"] = PlacedText(
+            text.fit(content.role_label.upper(), w - 4 * pad, h - 2 * pad, max_size=box.size, weight=box.weight),
+            (x + 2 * pad, y + pad, w - 4 * pad, h - 2 * pad),
+            "center",
+            band_text,
+        )
 
     # Serial ABCD-EFGH with the issue number under it.
     box = layout.box("serial")
     x, y, w, h = _rect(layout, box)
     issue_size = box.get("issue_size")
     issue_h = text.block_height(1, issue_size)
-    texts["serial"] = PlacedText(text.fit(format_serial(content.serial), w, h - issue_h, max_size=box.size,
-                                          weight=box.weight), (x, y + issue_h, w, h - issue_h), box.align,
-                                 HexColor(box.colour))
-    texts["issue"] = PlacedText(text.fit(f"Badge no. {content.issue_no}", w, issue_h, max_size=issue_size,
-                                         weight=fonts.REGULAR), (x, y, w, issue_h), box.align, TEXT_MUTED)
+    texts["serial"] = PlacedText(
+        text.fit(format_serial(content.serial), w, h - issue_h, max_size=box.size, weight=box.weight),
+        (x, y + issue_h, w, h - issue_h),
+        box.align,
+        HexColor(box.colour),
+    )
+    texts["issue"] = PlacedText(
+        text.fit(f"Badge no. {content.issue_no}", w, issue_h, max_size=issue_size, weight=fonts.REGULAR),
+        (x, y, w, issue_h),
+        box.align,
+        TEXT_MUTED,
+    )
 
     # Meeting name (bold) and dates.
     box = layout.box("event")
     x, y, w, h = _rect(layout, box)
     dates_size = box.get("dates_size")
     dates_h = text.block_height(1, dates_size)
-    texts["event"] = PlacedText(text.fit(content.event_name, w, h - dates_h, max_size=box.size, weight=fonts.BOLD,
-                                         max_lines=box.lines), (x, y + dates_h, w, h - dates_h), box.align,
-                                HexColor(box.colour))
-    texts["dates"] = PlacedText(text.fit(content.event_dates, w, dates_h, max_size=dates_size, weight=fonts.REGULAR),
-                                (x, y, w, dates_h), box.align, TEXT_MUTED)
+    texts["event"] = PlacedText(
+        text.fit(content.event_name, w, h - dates_h, max_size=box.size, weight=fonts.BOLD, max_lines=box.lines),
+        (x, y + dates_h, w, h - dates_h),
+        box.align,
+        HexColor(box.colour),
+    )
+    texts["dates"] = PlacedText(
+        text.fit(content.event_dates, w, dates_h, max_size=dates_size, weight=fonts.REGULAR),
+        (x, y, w, dates_h),
+        box.align,
+        TEXT_MUTED,
+    )
     return BadgePlan(layout, texts, band_colour, band_text, role_shown)
 
 

@@ -11,8 +11,8 @@ import string
 from functools import lru_cache
 
 import qrcode
-from qrcode import base as qr_base
 from barcode.codex import Code128
+from qrcode import base as qr_base
 from qrcode.util import MODE_8BIT_BYTE, MODE_ALPHA_NUM, QRData
 from reportlab.pdfgen.canvas import Canvas
 
@@ -68,7 +68,7 @@ def _rs_remainder(data: list[int], ec_count: int) -> list[int]:
             lc = log[coef]
             for j, gl in enumerate(gen_logs, start=i + 1):
                 rem[j] ^= exp[(gl + lc) % 255]
-    return rem[len(data):]
+    return rem[len(data) :]
 
 
 def alphanumeric_codewords(text: str, version: int) -> list[int]:
@@ -87,11 +87,11 @@ def alphanumeric_codewords(text: str, version: int) -> list[int]:
     stream = "".join(bits)
     stream += "0" * min(4, capacity * 8 - len(stream))  # terminator
     stream += "0" * (-len(stream) % 8)
-    data = [int(stream[i:i + 8], 2) for i in range(0, len(stream), 8)]
+    data = [int(stream[i : i + 8], 2) for i in range(0, len(stream), 8)]
     data += [0xEC, 0x11] * ((capacity - len(data)) // 2) + [0xEC] * ((capacity - len(data)) % 2)
     data_blocks, ec_blocks, offset = [], [], 0
     for block in blocks:
-        chunk = data[offset:offset + block.data_count]
+        chunk = data[offset : offset + block.data_count]
         offset += block.data_count
         data_blocks.append(chunk)
         ec_blocks.append(_rs_remainder(chunk, block.total_count - block.data_count))
@@ -107,8 +107,9 @@ def qr_matrix(text: str) -> tuple[tuple[bool, ...], ...]:
     """QR modules without quiet zone, error correction M. Base32 tokens use alphanumeric mode."""
     data = _qr_data(text)
     version = _qr_version(len(text), data.mode)
-    code = qrcode.QRCode(version=version, error_correction=qrcode.constants.ERROR_CORRECT_M,
-                         border=0, mask_pattern=QR_MASK)
+    code = qrcode.QRCode(
+        version=version, error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, mask_pattern=QR_MASK
+    )
     code.add_data(data)
     if data.mode == MODE_ALPHA_NUM:
         code.data_cache = alphanumeric_codewords(text, version)  # qrcode places and masks them
@@ -126,8 +127,11 @@ _DARK_RUN = re.compile(rb"\x01+")
 def _qr_path_operators(matrix: tuple[tuple[bool, ...], ...]) -> str:
     """PDF rectangle operators in module units (x right, y down from the top-left module), one per
     horizontal run of dark modules: integers only, so the path is exact and cheap to emit."""
-    return "\n".join(f"{m.start()} {r} {m.end() - m.start()} 1 re"
-                     for r, row in enumerate(matrix) for m in _DARK_RUN.finditer(bytes(row)))
+    return "\n".join(
+        f"{m.start()} {r} {m.end() - m.start()} 1 re"
+        for r, row in enumerate(matrix)
+        for m in _DARK_RUN.finditer(bytes(row))
+    )
 
 
 @lru_cache(maxsize=64)

@@ -29,6 +29,7 @@ from importlib import resources
 import uharfbuzz as hb
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+
 from regdesk.errors import RegdeskError
 
 REGULAR = 400
@@ -88,8 +89,10 @@ def _load(key: str) -> LoadedFace | None:
         data = path.read_bytes()
     except (ModuleNotFoundError, FileNotFoundError, OSError):
         if key == PRIMARY:
-            raise FontError(f"badge font {src.path} not found: install the {src.package.replace('_', '-')} "
-                            f"package (pip install -e . installs it)") from None
+            raise FontError(
+                f"badge font {src.path} not found: install the {src.package.replace('_', '-')} "
+                f"package (pip install -e . installs it)"
+            ) from None
         return None
     face = hb.Face(hb.Blob(data))
     return LoadedFace(src, face, frozenset(face.unicodes))

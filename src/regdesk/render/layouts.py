@@ -133,8 +133,11 @@ def badges_dir() -> Path:
 
 def layout_path(name: str) -> Path:
     if not _NAME_RE.match(name or ""):
-        raise LayoutError(str(name), "name", "a layout name is lower-case letters, digits, '-' or '_' "
-                          "(e.g. a6, cr80, label-4x3, a4-4up)")
+        raise LayoutError(
+            str(name),
+            "name",
+            "a layout name is lower-case letters, digits, '-' or '_' (e.g. a6, cr80, label-4x3, a4-4up)",
+        )
     return badges_dir() / f"{name}.toml"
 
 
@@ -195,8 +198,9 @@ class _Reader:
             raise self.fail(section, None, f"table [{section}] is missing")
         return value
 
-    def number(self, table: dict[str, Any], section: str, key: str, default: float | None = None, *,
-               positive: bool = True) -> float:
+    def number(
+        self, table: dict[str, Any], section: str, key: str, default: float | None = None, *, positive: bool = True
+    ) -> float:
         if key not in table:
             if default is None:
                 raise self.fail(section, key, "is missing")
@@ -216,8 +220,9 @@ class _Reader:
             raise self.fail(section, key, f"must be a whole number, got {value}")
         return int(value)
 
-    def choice(self, table: dict[str, Any], section: str, key: str, options: tuple[str, ...] | list[str],
-               default: str) -> str:
+    def choice(
+        self, table: dict[str, Any], section: str, key: str, options: tuple[str, ...] | list[str], default: str
+    ) -> str:
         value = table.get(key, default)
         if value not in options:
             raise self.fail(section, key, f"must be one of {', '.join(options)}, got {value!r}")
@@ -226,7 +231,7 @@ class _Reader:
     def colour(self, table: dict[str, Any], section: str, key: str, default: str) -> str:
         value = table.get(key, default)
         if not isinstance(value, str) or not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
-            raise self.fail(section, key, f"must be a colour like \"#1A1A1A\", got {value!r}")
+            raise self.fail(section, key, f'must be a colour like "#1A1A1A", got {value!r}')
         return value
 
     def flag(self, table: dict[str, Any], section: str, key: str, default: bool) -> bool:
@@ -255,7 +260,9 @@ _BOX_DEFAULT_WEIGHT = {"latin": "regular", "event": "regular", "serial": "bold"}
 
 def _read_box(r: _Reader, key: str) -> Box:
     t = r.table(key)
-    known = {"x", "y", "width", "height", "size", "lines", "align", "weight", "colour", "bleed"} | set(_EXTRAS.get(key, {}))
+    known = {"x", "y", "width", "height", "size", "lines", "align", "weight", "colour", "bleed"} | set(
+        _EXTRAS.get(key, {})
+    )
     for k in t:
         if k not in known:
             raise r.fail(key, k, f"unknown setting; allowed: {', '.join(sorted(known))}")
@@ -269,8 +276,10 @@ def _read_box(r: _Reader, key: str) -> Box:
     else:
         width = r.number(t, key, "width")
         height = r.number(t, key, "height")
-    extras = tuple((name, r.number(t, key, name, default, positive=name != "one_line_down_to"))
-                   for name, default in _EXTRAS.get(key, {}).items())
+    extras = tuple(
+        (name, r.number(t, key, name, default, positive=name != "one_line_down_to"))
+        for name, default in _EXTRAS.get(key, {}).items()
+    )
     if key in TEXT_BOXES:
         size = r.number(t, key, "size")
         lines = r.integer(t, key, "lines", 1)
@@ -286,13 +295,21 @@ def _read_box(r: _Reader, key: str) -> Box:
 def _check_geometry(r: _Reader, layout: BadgeLayout, bleed: set[str]) -> None:
     for key, box in layout.boxes.items():
         edge = 0.0 if key in bleed else layout.margin
-        if box.x < edge or box.y < edge or box.x + box.width > layout.width - edge + 1e-9 \
-                or box.y + box.height > layout.height - edge + 1e-9:
-            raise r.fail(key, None, f"box ({box.x}, {box.y}, {box.width} x {box.height} mm) leaves the printable "
-                         f"area ({layout.width} x {layout.height} mm, margin {edge} mm)")
+        if (
+            box.x < edge
+            or box.y < edge
+            or box.x + box.width > layout.width - edge + 1e-9
+            or box.y + box.height > layout.height - edge + 1e-9
+        ):
+            raise r.fail(
+                key,
+                None,
+                f"box ({box.x}, {box.y}, {box.width} x {box.height} mm) leaves the printable "
+                f"area ({layout.width} x {layout.height} mm, margin {edge} mm)",
+            )
     keys = list(layout.boxes)
     for i, a in enumerate(keys):
-        for b in keys[i + 1:]:
+        for b in keys[i + 1 :]:
             p, q = layout.boxes[a], layout.boxes[b]
             if p.x < q.x + q.width and q.x < p.x + p.width and p.y < q.y + q.height and q.y < p.y + p.height:
                 raise r.fail(b, None, f"box overlaps [{a}]")
@@ -300,14 +317,22 @@ def _check_geometry(r: _Reader, layout: BadgeLayout, bleed: set[str]) -> None:
     total = codes.qr_modules_with_quiet_zone(_SHORTEST_TOKEN)
     symbol = qr.width * (total - 2 * codes.QR_QUIET_MODULES) / total
     if symbol < qr.get("min_symbol"):
-        raise r.fail("qr", "size", f"a {qr.width} mm box gives a {symbol:.1f} mm QR symbol for the shortest token; "
-                     f"min_symbol is {qr.get('min_symbol')} mm")
+        raise r.fail(
+            "qr",
+            "size",
+            f"a {qr.width} mm box gives a {symbol:.1f} mm QR symbol for the shortest token; "
+            f"min_symbol is {qr.get('min_symbol')} mm",
+        )
     bar = layout.boxes["barcode"]
     widest = max(codes.code128_modules_with_quiet_zone(s) for s in _WIDEST_SERIALS)
     module = bar.width / widest
     if module < bar.get("min_module"):
-        raise r.fail("barcode", "width", f"{bar.width} mm gives {module:.3f} mm bars; min_module is "
-                     f"{bar.get('min_module')} mm (1D scanners need wider bars)")
+        raise r.fail(
+            "barcode",
+            "width",
+            f"{bar.width} mm gives {module:.3f} mm bars; min_module is "
+            f"{bar.get('min_module')} mm (1D scanners need wider bars)",
+        )
 
 
 def parse_layout(text: str, *, source: str = "<layout>", name: str = "layout") -> Layout:
@@ -315,8 +340,11 @@ def parse_layout(text: str, *, source: str = "<layout>", name: str = "layout") -
     unknown = set(r.data) - {"description", "page", "sheet", *BOX_KEYS, *OPTIONAL_BOX_KEYS}
     if unknown:
         first = sorted(unknown)[0]
-        raise r.fail(first, None, f"unknown table; a layout has [page] and either [sheet] or "
-                     f"{', '.join(f'[{k}]' for k in BOX_KEYS)}")
+        raise r.fail(
+            first,
+            None,
+            f"unknown table; a layout has [page] and either [sheet] or {', '.join(f'[{k}]' for k in BOX_KEYS)}",
+        )
     description = r.data.get("description", "")
     if not isinstance(description, str):
         raise LayoutError(source, "description", "must be text")
@@ -348,8 +376,14 @@ def _parse_sheet(r: _Reader, name: str, description: str, width: float, height: 
     if not isinstance(badge, BadgeLayout):
         raise r.fail("sheet", "badge", f"{badge_name!r} is itself a sheet; name a badge layout")
     sheet = SheetLayout(
-        name, r.source, description, width, height, badge,
-        columns=r.integer(t, "sheet", "columns"), rows=r.integer(t, "sheet", "rows"),
+        name,
+        r.source,
+        description,
+        width,
+        height,
+        badge,
+        columns=r.integer(t, "sheet", "columns"),
+        rows=r.integer(t, "sheet", "rows"),
         column_pitch=r.number(t, "sheet", "column_pitch", badge.width),
         row_pitch=r.number(t, "sheet", "row_pitch", badge.height),
         offset_x=r.number(t, "sheet", "offset_x", 0.0, positive=False),
@@ -357,12 +391,18 @@ def _parse_sheet(r: _Reader, name: str, description: str, width: float, height: 
         cut_marks=r.flag(t, "sheet", "cut_marks", True),
     )
     if sheet.column_pitch < badge.width or sheet.row_pitch < badge.height:
-        raise r.fail("sheet", "column_pitch" if sheet.column_pitch < badge.width else "row_pitch",
-                     "badges on the sheet would overlap")
+        raise r.fail(
+            "sheet",
+            "column_pitch" if sheet.column_pitch < badge.width else "row_pitch",
+            "badges on the sheet would overlap",
+        )
     right = sheet.offset_x + (sheet.columns - 1) * sheet.column_pitch + badge.width
     bottom = sheet.offset_y + (sheet.rows - 1) * sheet.row_pitch + badge.height
     if right > width + 1e-9 or bottom > height + 1e-9:
-        raise r.fail("sheet", "columns" if right > width + 1e-9 else "rows",
-                     f"{sheet.columns} x {sheet.rows} badges of {badge.width} x {badge.height} mm do not fit a "
-                     f"{width} x {height} mm page")
+        raise r.fail(
+            "sheet",
+            "columns" if right > width + 1e-9 else "rows",
+            f"{sheet.columns} x {sheet.rows} badges of {badge.width} x {badge.height} mm do not fit a "
+            f"{width} x {height} mm page",
+        )
     return sheet

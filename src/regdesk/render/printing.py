@@ -58,13 +58,40 @@ REASON_WORDS: tuple[tuple[str, str], ...] = (
     ("toner-low", "toner low"),
 )
 # Conditions under which a printing job does not come out.
-BLOCKING = frozenset({"paper out", "paper jam", "offline", "cover open", "door open", "tray missing",
-                      "ribbon/ink out", "toner out", "output tray full"})
+BLOCKING = frozenset(
+    {
+        "paper out",
+        "paper jam",
+        "offline",
+        "cover open",
+        "door open",
+        "tray missing",
+        "ribbon/ink out",
+        "toner out",
+        "output tray full",
+    }
+)
 _SEVERITY = re.compile(r"-(error|warning|report)$")
-_LONG_FIELDS = ("Form mounted:", "Content types:", "Printer types:", "Description:", "Alerts:", "Location:",
-                "Connection:", "Interface:", "On fault:", "After fault:", "Users allowed:", "Users denied:",
-                "Forms allowed:", "Banner required", "Charset sets:", "Default pitch:", "Default page size:",
-                "Default port settings:")
+_LONG_FIELDS = (
+    "Form mounted:",
+    "Content types:",
+    "Printer types:",
+    "Description:",
+    "Alerts:",
+    "Location:",
+    "Connection:",
+    "Interface:",
+    "On fault:",
+    "After fault:",
+    "Users allowed:",
+    "Users denied:",
+    "Forms allowed:",
+    "Banner required",
+    "Charset sets:",
+    "Default pitch:",
+    "Default page size:",
+    "Default port settings:",
+)
 _JOB_LINE = re.compile(r"^(\S+)-(\d+)\s")
 
 
@@ -134,8 +161,15 @@ def _lpstat(args: Sequence[str], timeout: float) -> subprocess.CompletedProcess[
     # The C locale: lpstat's words ("is idle", "disabled since", "Alerts:") are what we read.
     env = {k: v for k, v in os.environ.items() if not k.startswith("LC_")}
     env.update(LANG="C", LC_ALL="C")
-    return subprocess.run(["lpstat", *args], capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL, check=False, env=env)
+    return subprocess.run(
+        ["lpstat", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        env=env,
+    )
 
 
 def parse_lpstat(name: str, stdout: str) -> PrinterStatus:
@@ -147,7 +181,7 @@ def parse_lpstat(name: str, stdout: str) -> PrinterStatus:
     for index, line in enumerate(lines):
         if line.startswith(f"printer {name} "):
             in_job = False
-            rest = line[len(f"printer {name} "):]
+            rest = line[len(f"printer {name} ") :]
             if rest.startswith("disabled"):
                 state = STOPPED
             elif rest.startswith("now printing"):
@@ -215,43 +249,73 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
-def deliver(path: Path, printer: str | None, *, options: Sequence[str] = (),
-            timeout: float = LP_TIMEOUT_SECONDS, check_state: bool = True) -> DeliveryResult:
+def deliver(
+    path: Path,
+    printer: str | None,
+    *,
+    options: Sequence[str] = (),
+    timeout: float = LP_TIMEOUT_SECONDS,
+    check_state: bool = True,
+) -> DeliveryResult:
     path = Path(path)
     if not printer:
-        return DeliveryResult(False, f"Badge PDF saved to {path} (no printer configured; "
-                                     f"set one with `regdesk printer set NAME`)")
+        return DeliveryResult(
+            False, f"Badge PDF saved to {path} (no printer configured; set one with `regdesk printer set NAME`)"
+        )
     if not valid_printer_name(printer):
-        return DeliveryResult(False, f"Printer name {printer!r} is not a valid CUPS queue name; "
-                                     f"badge PDF saved to {path}", problem="not a valid CUPS queue name")
+        return DeliveryResult(
+            False,
+            f"Printer name {printer!r} is not a valid CUPS queue name; badge PDF saved to {path}",
+            problem="not a valid CUPS queue name",
+        )
     if shutil.which("lp") is None:
-        return DeliveryResult(False, f"Cannot print: the `lp` command (CUPS client) is not installed. "
-                                     f"Badge PDF saved to {path}",
-                              problem="the `lp` command (CUPS client) is not installed")
+        return DeliveryResult(
+            False,
+            f"Cannot print: the `lp` command (CUPS client) is not installed. Badge PDF saved to {path}",
+            problem="the `lp` command (CUPS client) is not installed",
+        )
     if check_state:
         status = printer_status(printer, timeout=min(timeout, LPSTAT_TIMEOUT_SECONDS))
         problem = "" if status.state == NOT_FOUND else status.problem()  # lp says "does not exist" itself
         if problem:
-            return DeliveryResult(False, f"Printer {printer} is {problem}: the badge was not sent. "
-                                         f"Badge PDF saved to {path}; fix the printer, then reprint.",
-                                  problem=problem)
+            return DeliveryResult(
+                False,
+                f"Printer {printer} is {problem}: the badge was not sent. "
+                f"Badge PDF saved to {path}; fix the printer, then reprint.",
+                problem=problem,
+            )
     try:
-        done = subprocess.run(lp_command(path, printer, options), capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+        done = subprocess.run(
+            lp_command(path, printer, options),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
-        return DeliveryResult(False, f"Printer {printer} did not answer within {timeout:g} s; "
-                                     f"badge PDF saved to {path}. Check the printer, then reprint.",
-                              problem=f"did not answer within {timeout:g} s")
+        return DeliveryResult(
+            False,
+            f"Printer {printer} did not answer within {timeout:g} s; "
+            f"badge PDF saved to {path}. Check the printer, then reprint.",
+            problem=f"did not answer within {timeout:g} s",
+        )
     except OSError as exc:
-        return DeliveryResult(False, f"Cannot run lp for printer {printer}: {exc.strerror or exc}; "
-                                     f"badge PDF saved to {path}", problem=f"cannot run lp: {exc.strerror or exc}")
+        return DeliveryResult(
+            False,
+            f"Cannot run lp for printer {printer}: {exc.strerror or exc}; badge PDF saved to {path}",
+            problem=f"cannot run lp: {exc.strerror or exc}",
+        )
     if done.returncode != 0:
         said = _first_line(done.stderr) or _first_line(done.stdout)
         # "lp: Error - The printer or class does not exist." -> "The printer or class does not exist"
         said = re.sub(r"^lp:\s*(Error\s*-\s*)?", "", said).rstrip(".")
         reason = said or f"lp exited with status {done.returncode}"
-        return DeliveryResult(False, f"Printer {printer} refused the badge: {reason}. "
-                                     f"Badge PDF saved to {path}; fix the printer, then reprint.", problem=reason)
+        return DeliveryResult(
+            False,
+            f"Printer {printer} refused the badge: {reason}. Badge PDF saved to {path}; fix the printer, then reprint.",
+            problem=reason,
+        )
     match = re.search(r"request id is (\S+)", done.stdout)
     request = match.group(1) if match else ""
     suffix = f" (job {request})" if request else ""

@@ -36,10 +36,10 @@ from reportlab.platypus import (
 )
 
 from regdesk.config import EventConfig
-from regdesk.domain.events import parse_utc
-from regdesk.domain.words import plural as _plural
 from regdesk.domain.buses import TO_HOTEL, TO_VENUE
+from regdesk.domain.events import parse_utc
 from regdesk.domain.tallies import DayTallies, MeetingSummary, no_show_label, summarise
+from regdesk.domain.words import plural as _plural
 
 UN_BLUE = colors.HexColor("#009EDB")
 NAVY = colors.HexColor("#1B365D")
@@ -80,10 +80,12 @@ class _Styles:
         self.small = ParagraphStyle("small", parent=self.body, fontSize=7.5, leading=9.5, textColor=MUTED)
         self.cell = ParagraphStyle("cell", parent=self.body, fontSize=8, leading=10)
         self.h1 = ParagraphStyle("h1", fontName=bold, fontSize=17, leading=21, textColor=NAVY, spaceAfter=2 * mm)
-        self.h2 = ParagraphStyle("h2", fontName=bold, fontSize=12.5, leading=16, textColor=NAVY,
-                                 spaceBefore=5 * mm, spaceAfter=2 * mm)
-        self.h3 = ParagraphStyle("h3", fontName=bold, fontSize=9.5, leading=12, textColor=NAVY,
-                                 spaceBefore=3 * mm, spaceAfter=1.5 * mm)
+        self.h2 = ParagraphStyle(
+            "h2", fontName=bold, fontSize=12.5, leading=16, textColor=NAVY, spaceBefore=5 * mm, spaceAfter=2 * mm
+        )
+        self.h3 = ParagraphStyle(
+            "h3", fontName=bold, fontSize=9.5, leading=12, textColor=NAVY, spaceBefore=3 * mm, spaceAfter=1.5 * mm
+        )
         self.note = ParagraphStyle("note", parent=self.small, fontSize=7.5, spaceBefore=1 * mm, alignment=TA_LEFT)
 
 
@@ -130,12 +132,34 @@ def _short_day(day) -> str:
     return f"{day:%a} {day.day} {day:%b %Y}"
 
 
-def _table(st: _Styles, header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float],
-           *, numeric_from: int = 1, highlight: Sequence[int] = (), total: Sequence[Any] | None = None) -> Table:
+def _table(
+    st: _Styles,
+    header: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    widths: Sequence[float],
+    *,
+    numeric_from: int = 1,
+    highlight: Sequence[int] = (),
+    total: Sequence[Any] | None = None,
+) -> Table:
     """A report table: navy header, zebra rows, numbers right-aligned, optional total row."""
-    data: list[list[Any]] = [[Paragraph(f"<b>{_esc(h)}</b>", ParagraphStyle(
-        "th", parent=st.cell, fontName=st.bold, textColor=colors.white, fontSize=7.5, leading=9,
-        alignment=2 if i >= numeric_from else 0)) for i, h in enumerate(header)]]
+    data: list[list[Any]] = [
+        [
+            Paragraph(
+                f"<b>{_esc(h)}</b>",
+                ParagraphStyle(
+                    "th",
+                    parent=st.cell,
+                    fontName=st.bold,
+                    textColor=colors.white,
+                    fontSize=7.5,
+                    leading=9,
+                    alignment=2 if i >= numeric_from else 0,
+                ),
+            )
+            for i, h in enumerate(header)
+        ]
+    ]
     for row in rows:
         data.append([c if isinstance(c, Flowable) else str(c) for c in row])
     if total is not None:
@@ -160,8 +184,11 @@ def _table(st: _Styles, header: Sequence[str], rows: Sequence[Sequence[Any]], wi
         style.append(("TEXTCOLOR", (0, i + 1), (-1, i + 1), ALERT))
         style.append(("FONT", (0, i + 1), (-1, i + 1), st.bold, 8))
     if total is not None:
-        style += [("FONT", (0, -1), (-1, -1), st.bold, 8), ("LINEABOVE", (0, -1), (-1, -1), 0.8, NAVY),
-                  ("BACKGROUND", (0, -1), (-1, -1), colors.white)]
+        style += [
+            ("FONT", (0, -1), (-1, -1), st.bold, 8),
+            ("LINEABOVE", (0, -1), (-1, -1), 0.8, NAVY),
+            ("BACKGROUND", (0, -1), (-1, -1), colors.white),
+        ]
     table.setStyle(TableStyle(style))
     return table
 
@@ -231,8 +258,11 @@ def _category_chart(st: _Styles, day: DayTallies) -> Drawing:
     drawing = Drawing(CONTENT_W, height)
     _chart_title(drawing, st, "Badges by category: collected and still to collect (end of day)")
     if not cats:
-        drawing.add(String(0, height - 30, "No participants in the mirror yet.", fontName=st.regular, fontSize=8,
-                           fillColor=MUTED))
+        drawing.add(
+            String(
+                0, height - 30, "No participants in the mirror yet.", fontName=st.regular, fontSize=8, fillColor=MUTED
+            )
+        )
         return drawing
     cats = list(reversed(cats))  # HorizontalBarChart draws the first category at the bottom
     chart = HorizontalBarChart()
@@ -265,15 +295,27 @@ def _category_chart(st: _Styles, day: DayTallies) -> Drawing:
     for i, cat in enumerate(cats):
         step = chart.height / len(cats)
         y = chart.y + step * i + step / 2 - 3
-        drawing.add(String(chart.x + chart.width + 6, y, f"{cat.collected}/{cat.pre_registered}  {_pct(cat.collected_pct)}",
-                           fontName=st.regular, fontSize=7, fillColor=INK))
-    drawing.add(_legend(st, chart.x, 6, 150, [(NAVY, "collected (in the category's badge colour)"),
-                                              (LIGHT, "not yet collected")]))
+        drawing.add(
+            String(
+                chart.x + chart.width + 6,
+                y,
+                f"{cat.collected}/{cat.pre_registered}  {_pct(cat.collected_pct)}",
+                fontName=st.regular,
+                fontSize=7,
+                fillColor=INK,
+            )
+        )
+    drawing.add(
+        _legend(
+            st, chart.x, 6, 150, [(NAVY, "collected (in the category's badge colour)"), (LIGHT, "not yet collected")]
+        )
+    )
     return drawing
 
 
-def _two_series_bar_chart(st: _Styles, data: list[list[int]], names: list[str], *,
-                          label_size: float) -> VerticalBarChart:
+def _two_series_bar_chart(
+    st: _Styles, data: list[list[int]], names: list[str], *, label_size: float
+) -> VerticalBarChart:
     """The report's standard full-width bar chart: quiet axes, light grid, labels in the report font."""
     chart = VerticalBarChart()
     chart.x, chart.y = 36, 30
@@ -314,8 +356,9 @@ def _hour_chart(st: _Styles, day: DayTallies) -> Drawing:
     hours = [h for h in day.hourly if first <= h.hour <= last]
     drawing = Drawing(CONTENT_W, 150)
     _chart_title(drawing, st, "Security entries by local hour")
-    chart = _two_series_bar_chart(st, [[h.entries for h in hours], [h.denied for h in hours]],
-                                  [f"{h.hour:02d}" for h in hours], label_size=7)
+    chart = _two_series_bar_chart(
+        st, [[h.entries for h in hours], [h.denied for h in hours]], [f"{h.hour:02d}" for h in hours], label_size=7
+    )
     chart.categoryAxis.style = "stacked"
     _integer_axis(chart.valueAxis, [h.entries + h.denied for h in hours])
     chart.bars.strokeColor = None
@@ -337,8 +380,9 @@ def _bus_chart(st: _Styles, day: DayTallies, config: EventConfig) -> Drawing:
     to_hotel = {r.stop: r.boardings for r in day.stops if r.direction != TO_VENUE}
     drawing = Drawing(CONTENT_W, 150)
     _chart_title(drawing, st, "Bus boardings by hotel stop")
-    chart = _two_series_bar_chart(st, [[to_venue.get(c, 0) for c in codes], [to_hotel.get(c, 0) for c in codes]],
-                                  names, label_size=7.5)
+    chart = _two_series_bar_chart(
+        st, [[to_venue.get(c, 0) for c in codes], [to_hotel.get(c, 0) for c in codes]], names, label_size=7.5
+    )
     _integer_axis(chart.valueAxis, [*chart.data[0], *chart.data[1]])
     chart.bars.strokeColor = None
     chart.bars[0].fillColor = UN_BLUE
@@ -350,8 +394,15 @@ def _bus_chart(st: _Styles, day: DayTallies, config: EventConfig) -> Drawing:
     chart.barLabels.fontSize = 6.5
     chart.barLabels.nudge = 6
     drawing.add(chart)
-    drawing.add(_legend(st, chart.x, 10, 110, [(UN_BLUE, f"boarded towards the {config.venue_stop.short}"),
-                                               (NAVY, "boarded towards the hotels")]))
+    drawing.add(
+        _legend(
+            st,
+            chart.x,
+            10,
+            110,
+            [(UN_BLUE, f"boarded towards the {config.venue_stop.short}"), (NAVY, "boarded towards the hotels")],
+        )
+    )
     return drawing
 
 
@@ -362,53 +413,110 @@ def _headline_tiles(st: _Styles, day: DayTallies) -> _Tiles:
     b, s, bus = day.badges, day.security, day.buses
     counts = day.delegation_counts
     open_conflicts = sum(1 for c in day.conflicts if c.state == "open")
-    return _Tiles(st, [
-        (_n(b.issued), "Badges issued today", f"+{b.replaced} replaced · {b.revoked} revoked",
-         UN_BLUE),
-        (f"{_n(b.collected)}/{_n(b.pre_registered)}", "Badges collected", f"{_pct(b.collected_pct)} of the pre-registered list",
-         GOOD),
-        (_n(counts["complete"]), "Delegations complete",
-         f"{counts['partial']:,} partial · {counts['not_collected']:,} none yet", GOOD),
-        (_n(day.no_show_count), no_show_label(day.collection_closed), "pre-registered, no badge yet",
-         ALERT if day.no_show_count and day.collection_closed else GOOD),
-        (_n(s.entries), "Venue entries", f"{_plural(s.distinct_people, 'person', 'people')} · {_plural(s.repeats, 'repeat')}", UN_BLUE),
-        (_n(s.denied), "Entries denied", f"{_n(s.denied_cum)} since the start", DENIED if s.denied else GOOD),
-        (_n(bus.boardings), "Bus boardings",
-         f"{_plural(bus.departures, 'departure')} · {bus.over_capacity:,} overfull", ALERT if bus.over_capacity else UN_BLUE),
-        (f"{len(day.overrides)} / {len(day.conflicts)}", "Overrides / conflicts",
-         f"{_plural(open_conflicts, 'conflict')} still open" if open_conflicts else "each with who and why", NAVY),
-    ])
+    return _Tiles(
+        st,
+        [
+            (_n(b.issued), "Badges issued today", f"+{b.replaced} replaced · {b.revoked} revoked", UN_BLUE),
+            (
+                f"{_n(b.collected)}/{_n(b.pre_registered)}",
+                "Badges collected",
+                f"{_pct(b.collected_pct)} of the pre-registered list",
+                GOOD,
+            ),
+            (
+                _n(counts["complete"]),
+                "Delegations complete",
+                f"{counts['partial']:,} partial · {counts['not_collected']:,} none yet",
+                GOOD,
+            ),
+            (
+                _n(day.no_show_count),
+                no_show_label(day.collection_closed),
+                "pre-registered, no badge yet",
+                ALERT if day.no_show_count and day.collection_closed else GOOD,
+            ),
+            (
+                _n(s.entries),
+                "Venue entries",
+                f"{_plural(s.distinct_people, 'person', 'people')} · {_plural(s.repeats, 'repeat')}",
+                UN_BLUE,
+            ),
+            (_n(s.denied), "Entries denied", f"{_n(s.denied_cum)} since the start", DENIED if s.denied else GOOD),
+            (
+                _n(bus.boardings),
+                "Bus boardings",
+                f"{_plural(bus.departures, 'departure')} · {bus.over_capacity:,} overfull",
+                ALERT if bus.over_capacity else UN_BLUE,
+            ),
+            (
+                f"{len(day.overrides)} / {len(day.conflicts)}",
+                "Overrides / conflicts",
+                f"{_plural(open_conflicts, 'conflict')} still open" if open_conflicts else "each with who and why",
+                NAVY,
+            ),
+        ],
+    )
 
 
 def _meeting_tiles(st: _Styles, m: MeetingSummary) -> _Tiles:
     """The first page of an all-days report: every day added up, collection at the end of the last day."""
     counts = m.delegation_counts
     over = len(m.over_capacity)
-    return _Tiles(st, [
-        (_n(m.badges_issued), "Badges issued", f"+{m.badges_replaced:,} replaced · {m.badges_revoked:,} revoked",
-         UN_BLUE),
-        (f"{_n(m.collected)}/{_n(m.pre_registered)}", "Badges collected",
-         f"{_pct(m.collected_pct)} of the pre-registered list", GOOD),
-        (_n(counts["complete"]), "Delegations complete",
-         f"{counts['partial']:,} partial · {counts['not_collected']:,} none yet", GOOD),
-        (_n(m.no_show_count), no_show_label(m.collection_closed), "pre-registered, no badge",
-         ALERT if m.no_show_count and m.collection_closed else GOOD),
-        (_n(m.entries), "Venue entries", f"{_plural(m.distinct_people, 'person', 'people')} · "
-         f"{_plural(m.repeats, 'repeat')}", UN_BLUE),
-        (_n(m.denied), "Entries denied", f"over {_plural(m.days, 'day')}", DENIED if m.denied else GOOD),
-        (_n(m.bus_boardings), "Bus boardings", f"{_plural(m.departures, 'departure')} · {over:,} overfull",
-         ALERT if over else UN_BLUE),
-        (f"{m.overrides} / {m.conflicts_resolved + m.open_conflicts}", "Overrides / conflicts",
-         f"{_plural(m.open_conflicts, 'conflict')} still open" if m.open_conflicts else "each with who and why",
-         NAVY),
-    ])
+    return _Tiles(
+        st,
+        [
+            (
+                _n(m.badges_issued),
+                "Badges issued",
+                f"+{m.badges_replaced:,} replaced · {m.badges_revoked:,} revoked",
+                UN_BLUE,
+            ),
+            (
+                f"{_n(m.collected)}/{_n(m.pre_registered)}",
+                "Badges collected",
+                f"{_pct(m.collected_pct)} of the pre-registered list",
+                GOOD,
+            ),
+            (
+                _n(counts["complete"]),
+                "Delegations complete",
+                f"{counts['partial']:,} partial · {counts['not_collected']:,} none yet",
+                GOOD,
+            ),
+            (
+                _n(m.no_show_count),
+                no_show_label(m.collection_closed),
+                "pre-registered, no badge",
+                ALERT if m.no_show_count and m.collection_closed else GOOD,
+            ),
+            (
+                _n(m.entries),
+                "Venue entries",
+                f"{_plural(m.distinct_people, 'person', 'people')} · {_plural(m.repeats, 'repeat')}",
+                UN_BLUE,
+            ),
+            (_n(m.denied), "Entries denied", f"over {_plural(m.days, 'day')}", DENIED if m.denied else GOOD),
+            (
+                _n(m.bus_boardings),
+                "Bus boardings",
+                f"{_plural(m.departures, 'departure')} · {over:,} overfull",
+                ALERT if over else UN_BLUE,
+            ),
+            (
+                f"{m.overrides} / {m.conflicts_resolved + m.open_conflicts}",
+                "Overrides / conflicts",
+                f"{_plural(m.open_conflicts, 'conflict')} still open" if m.open_conflicts else "each with who and why",
+                NAVY,
+            ),
+        ],
+    )
 
 
 SECURITY_ALERT_REASONS = ("forged", "unknown_key", "wrong_event")
 
 
 def _on_days(rows: Sequence[tuple[Any, int]], multi: bool) -> str:
-    """" (Mon 4 Dec, Tue 5 Dec)" in a report over several days, "" in a daily one."""
+    """ " (Mon 4 Dec, Tue 5 Dec)" in a report over several days, "" in a daily one."""
     if not multi or not rows:
         return ""
     return " (" + ", ".join(f"{day:%a} {day.day} {day:%b}" for day, _ in rows) + ")"
@@ -421,31 +529,43 @@ def attention_points(summary: MeetingSummary | DayTallies, config: EventConfig) 
     multi = m.days > 1
     points = []
     if m.over_capacity:
-        worst = ", ".join(f"{d.departure} ({d.headcount})" + (f" on {day:%a} {day.day} {day:%b}" if multi else "")
-                          for day, d in sorted(m.over_capacity, key=lambda pair: -pair[1].headcount)[:3])
-        points.append(f"{_plural(len(m.over_capacity), 'bus departure')} over the capacity of "
-                      f"{config.bus_capacity}: {worst}.")
+        worst = ", ".join(
+            f"{d.departure} ({d.headcount})" + (f" on {day:%a} {day.day} {day:%b}" if multi else "")
+            for day, d in sorted(m.over_capacity, key=lambda pair: -pair[1].headcount)[:3]
+        )
+        points.append(
+            f"{_plural(len(m.over_capacity), 'bus departure')} over the capacity of {config.bus_capacity}: {worst}."
+        )
     suspicious = m.denied_for(*SECURITY_ALERT_REASONS)
     if suspicious:
         days = sorted({day for reason in SECURITY_ALERT_REASONS for day, _ in m.denials.get(reason, ())})
-        points.append(f"{_plural(suspicious, 'scan')} of forged or foreign badges denied"
-                      f"{_on_days([(d, 0) for d in days], multi)} (see denials by reason).")
+        points.append(
+            f"{_plural(suspicious, 'scan')} of forged or foreign badges denied"
+            f"{_on_days([(d, 0) for d in days], multi)} (see denials by reason)."
+        )
     revoked = m.denied_for("revoked")
     if revoked:
-        points.append(f"{_plural(revoked, 'attempt')} to use a replaced (revoked) badge"
-                      f"{_on_days(m.denials['revoked'], multi)}.")
+        points.append(
+            f"{_plural(revoked, 'attempt')} to use a replaced (revoked) badge{_on_days(m.denials['revoked'], multi)}."
+        )
     if m.open_conflicts:
-        points.append(f"{_plural(m.open_conflicts, 'conflict')} still open: resolve "
-                      f"{'it' if m.open_conflicts == 1 else 'them'} on the supervisor screen.")
+        points.append(
+            f"{_plural(m.open_conflicts, 'conflict')} still open: resolve "
+            f"{'it' if m.open_conflicts == 1 else 'them'} on the supervisor screen."
+        )
     if m.overrides:
-        points.append(f"{_plural(m.overrides, 'override')} of issuance rules granted (section 5"
-                      f"{' of each day' if multi else ''}).")
+        points.append(
+            f"{_plural(m.overrides, 'override')} of issuance rules granted (section 5"
+            f"{' of each day' if multi else ''})."
+        )
     closes = config.local(config.collection_closes_utc)
     if m.last_day <= closes.date():
         not_started = m.delegation_counts["not_collected"]
         if not_started:
-            points.append(f"{_plural(not_started, 'delegation')} yet to collect any badge; "
-                          f"collection closes {_long_day(closes.date())} at {closes:%H:%M}.")
+            points.append(
+                f"{_plural(not_started, 'delegation')} yet to collect any badge; "
+                f"collection closes {_long_day(closes.date())} at {closes:%H:%M}."
+            )
     return points or ["Nothing needs attention."]
 
 
@@ -453,15 +573,22 @@ def _attention_box(st: _Styles, summary: MeetingSummary, config: EventConfig) ->
     items = [Paragraph("For attention", ParagraphStyle("att", parent=st.body, fontName=st.bold, textColor=NAVY))]
     items += [Paragraph(_esc(p), st.body, bulletText="•") for p in attention_points(summary, config)]
     box = Table([[items]], colWidths=[CONTENT_W])
-    box.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#FFF8E6")),
-                             ("LINEBEFORE", (0, 0), (0, -1), 2, colors.HexColor("#F2B705")),
-                             ("LEFTPADDING", (0, 0), (-1, -1), 8), ("TOPPADDING", (0, 0), (-1, -1), 6),
-                             ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+    box.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#FFF8E6")),
+                ("LINEBEFORE", (0, 0), (0, -1), 2, colors.HexColor("#F2B705")),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ]
+        )
+    )
     return box
 
 
 def days_heading(first, last) -> str:
-    """"Monday 4 December 2017", or "Friday 1 – Wednesday 6 December 2017" for a span of days."""
+    """ "Monday 4 December 2017", or "Friday 1 – Wednesday 6 December 2017" for a span of days."""
     if first == last:
         return _long_day(last)
     if (first.year, first.month) == (last.year, last.month):
@@ -477,15 +604,23 @@ def _cover(st: _Styles, results: Sequence[DayTallies], config: EventConfig) -> l
     story: list[Flowable] = [Spacer(1, 30 * mm)]
     story.append(Paragraph(_esc(days_heading(results[0].day, last.day)), st.h1))
     if len(results) == 1:
-        story.append(Paragraph(
-            f"Local day in {_esc(config.timezone)} (00:00–24:00). Cumulative figures run from the opening of "
-            "badge collection.", st.small))
+        story.append(
+            Paragraph(
+                f"Local day in {_esc(config.timezone)} (00:00–24:00). Cumulative figures run from the opening of "
+                "badge collection.",
+                st.small,
+            )
+        )
         tiles = _headline_tiles(st, last)
     else:
-        story.append(Paragraph(
-            f"Meeting summary over {summary.days} local days in {_esc(config.timezone)} (00:00–24:00): figures "
-            f"added up over the days; collection as at the end of {_esc(_long_day(last.day))}. "
-            "Each day follows on its own pages.", st.small))
+        story.append(
+            Paragraph(
+                f"Meeting summary over {summary.days} local days in {_esc(config.timezone)} (00:00–24:00): figures "
+                f"added up over the days; collection as at the end of {_esc(_long_day(last.day))}. "
+                "Each day follows on its own pages.",
+                st.small,
+            )
+        )
         tiles = _meeting_tiles(st, summary)
     story.append(Spacer(1, 5 * mm))
     story.append(tiles)
@@ -494,17 +629,60 @@ def _cover(st: _Styles, results: Sequence[DayTallies], config: EventConfig) -> l
     story.append(Spacer(1, 5 * mm))
     if len(results) > 1:
         story.append(Paragraph("Day by day", st.h3))
-        rows = [[f"{r.day:%a %d %b}", _n(r.badges.issued), _n(r.badges.replaced), _n(r.badges.collected),
-                 _pct(r.badges.collected_pct), _n(r.security.entries), _n(r.security.distinct_people),
-                 _n(r.security.denied), _n(r.buses.boardings), str(len(r.overrides))] for r in results]
-        total = ["All days", _n(summary.badges_issued), _n(summary.badges_replaced), _n(summary.collected),
-                 _pct(summary.collected_pct), _n(summary.entries), _n(summary.distinct_people), _n(summary.denied),
-                 _n(summary.bus_boardings), str(summary.overrides)]
-        story.append(_table(st, ["Day", "Issued", "Replaced", "Collected", "%", "Entries", "People", "Denied",
-                                 "Boardings", "Overrides"], rows,
-                            [24 * mm] + [(CONTENT_W - 24 * mm) / 9] * 9, total=total))
-        story.append(Paragraph("Collected and % at the end of each day; People: different people who entered "
-                               "that day (All days: since the start).", st.note))
+        rows = [
+            [
+                f"{r.day:%a %d %b}",
+                _n(r.badges.issued),
+                _n(r.badges.replaced),
+                _n(r.badges.collected),
+                _pct(r.badges.collected_pct),
+                _n(r.security.entries),
+                _n(r.security.distinct_people),
+                _n(r.security.denied),
+                _n(r.buses.boardings),
+                str(len(r.overrides)),
+            ]
+            for r in results
+        ]
+        total = [
+            "All days",
+            _n(summary.badges_issued),
+            _n(summary.badges_replaced),
+            _n(summary.collected),
+            _pct(summary.collected_pct),
+            _n(summary.entries),
+            _n(summary.distinct_people),
+            _n(summary.denied),
+            _n(summary.bus_boardings),
+            str(summary.overrides),
+        ]
+        story.append(
+            _table(
+                st,
+                [
+                    "Day",
+                    "Issued",
+                    "Replaced",
+                    "Collected",
+                    "%",
+                    "Entries",
+                    "People",
+                    "Denied",
+                    "Boardings",
+                    "Overrides",
+                ],
+                rows,
+                [24 * mm] + [(CONTENT_W - 24 * mm) / 9] * 9,
+                total=total,
+            )
+        )
+        story.append(
+            Paragraph(
+                "Collected and % at the end of each day; People: different people who entered "
+                "that day (All days: since the start).",
+                st.note,
+            )
+        )
         story.append(Spacer(1, 4 * mm))
     story.append(_category_chart(st, last))
     return story
@@ -513,22 +691,41 @@ def _cover(st: _Styles, results: Sequence[DayTallies], config: EventConfig) -> l
 def _is_quiet(day: DayTallies) -> bool:
     """Nothing happened: no badge, scan, boarding, override or conflict on the day."""
     b = day.badges
-    return not (b.issued or b.replaced or b.revoked or day.security.scans or day.buses.boardings
-                or day.buses.denied or day.overrides or day.conflicts)
+    return not (
+        b.issued
+        or b.replaced
+        or b.revoked
+        or day.security.scans
+        or day.buses.boardings
+        or day.buses.denied
+        or day.overrides
+        or day.conflicts
+    )
 
 
 def _quiet_day(st: _Styles, day: DayTallies) -> list[Flowable]:
     b = day.badges
-    return [CondPageBreak(40 * mm), Paragraph(_esc(_long_day(day.day)), st.h2), Paragraph(
-        f"No badges issued, no scans and no boardings were recorded on this day. At the end of the day "
-        f"{_n(b.collected)} of {_n(b.pre_registered)} pre-registered participants held a badge "
-        f"({_pct(b.collected_pct)}); "
-        + (_plural(day.no_show_count, "no-show") if day.collection_closed else f"{day.no_show_count:,} not yet collected")
-        + ".", st.body)]
+    return [
+        CondPageBreak(40 * mm),
+        Paragraph(_esc(_long_day(day.day)), st.h2),
+        Paragraph(
+            f"No badges issued, no scans and no boardings were recorded on this day. At the end of the day "
+            f"{_n(b.collected)} of {_n(b.pre_registered)} pre-registered participants held a badge "
+            f"({_pct(b.collected_pct)}); "
+            + (
+                _plural(day.no_show_count, "no-show")
+                if day.collection_closed
+                else f"{day.no_show_count:,} not yet collected"
+            )
+            + ".",
+            st.body,
+        ),
+    ]
 
 
-def _day_sections(st: _Styles, day: DayTallies, config: EventConfig, *, with_title: bool,
-                  lists: bool = True) -> list[Flowable]:
+def _day_sections(
+    st: _Styles, day: DayTallies, config: EventConfig, *, with_title: bool, lists: bool = True
+) -> list[Flowable]:
     """All sections of one day; `lists=False` leaves out the delegation and no-show lists (multi-day
     reports list them once, for the last day)."""
     story: list[Flowable] = []
@@ -539,22 +736,60 @@ def _day_sections(st: _Styles, day: DayTallies, config: EventConfig, *, with_tit
     # 1. Badges
     b = day.badges
     story.append(Paragraph("1. Badges", st.h2))
-    story.append(Paragraph(
-        f"{_plural(b.issued, 'first badge')} and {_plural(b.replaced, 'replacement')} issued; "
-        f"{_plural(b.revoked, 'serial')} revoked. "
-        f"Since collection opened: {_n(b.issued_cum)} issued, {_n(b.replaced_cum)} replaced, "
-        f"{_n(b.collected)} of {_n(b.pre_registered)} pre-registered participants collected "
-        f"({_pct(b.collected_pct)}).", st.body))
+    story.append(
+        Paragraph(
+            f"{_plural(b.issued, 'first badge')} and {_plural(b.replaced, 'replacement')} issued; "
+            f"{_plural(b.revoked, 'serial')} revoked. "
+            f"Since collection opened: {_n(b.issued_cum)} issued, {_n(b.replaced_cum)} replaced, "
+            f"{_n(b.collected)} of {_n(b.pre_registered)} pre-registered participants collected "
+            f"({_pct(b.collected_pct)}).",
+            st.body,
+        )
+    )
     story.append(Paragraph("By category", st.h3))
     cats = [c for c in day.categories if c.pre_registered or c.issued_cum or c.revoked_cum]
-    rows = [[c.name, _n(c.issued), _n(c.replaced), _n(c.revoked), _n(c.issued_cum), _n(c.collected),
-             _n(c.pre_registered), _pct(c.collected_pct)] for c in cats]
+    rows = [
+        [
+            c.name,
+            _n(c.issued),
+            _n(c.replaced),
+            _n(c.revoked),
+            _n(c.issued_cum),
+            _n(c.collected),
+            _n(c.pre_registered),
+            _pct(c.collected_pct),
+        ]
+        for c in cats
+    ]
     widths = [52 * mm] + [(CONTENT_W - 52 * mm) / 7] * 7
     if rows:
-        story.append(_table(st, ["Category", "Issued", "Replaced", "Revoked", "Issued (cum.)", "Collected",
-                                 "On the list", "Collected %"], rows, widths,
-                            total=["Total", _n(b.issued), _n(b.replaced), _n(b.revoked), _n(b.issued_cum),
-                                   _n(b.collected), _n(b.pre_registered), _pct(b.collected_pct)]))
+        story.append(
+            _table(
+                st,
+                [
+                    "Category",
+                    "Issued",
+                    "Replaced",
+                    "Revoked",
+                    "Issued (cum.)",
+                    "Collected",
+                    "On the list",
+                    "Collected %",
+                ],
+                rows,
+                widths,
+                total=[
+                    "Total",
+                    _n(b.issued),
+                    _n(b.replaced),
+                    _n(b.revoked),
+                    _n(b.issued_cum),
+                    _n(b.collected),
+                    _n(b.pre_registered),
+                    _pct(b.collected_pct),
+                ],
+            )
+        )
     else:
         story.append(_empty(st, "No participants and no badges yet."))
     if with_title:
@@ -562,58 +797,128 @@ def _day_sections(st: _Styles, day: DayTallies, config: EventConfig, *, with_tit
         story.append(_category_chart(st, day))
 
     half = (CONTENT_W - 6 * mm) / 2
-    station_rows = [[s.station_name, _n(s.issued), _n(s.replaced), _n(s.issued_cum + s.replaced_cum)]
-                    for s in day.stations[:MAX_PEOPLE_ROWS]]
-    operator_rows = [[o.operator, _n(o.issued), _n(o.replaced), _n(o.issued_cum + o.replaced_cum)]
-                     for o in day.operators[:MAX_PEOPLE_ROWS]]
-    left = [Paragraph("By desk station", st.h3),
-            _table(st, ["Station", "Issued", "Replaced", "All (cum.)"], station_rows,
-                   [half - 48 * mm, 15 * mm, 16 * mm, 17 * mm]) if station_rows else _empty(st, "No badges yet.")]
-    right = [Paragraph("By operator", st.h3),
-             _table(st, ["Operator", "Issued", "Replaced", "All (cum.)"], operator_rows,
-                    [half - 48 * mm, 15 * mm, 16 * mm, 17 * mm]) if operator_rows else _empty(st, "No badges yet.")]
+    station_rows = [
+        [s.station_name, _n(s.issued), _n(s.replaced), _n(s.issued_cum + s.replaced_cum)]
+        for s in day.stations[:MAX_PEOPLE_ROWS]
+    ]
+    operator_rows = [
+        [o.operator, _n(o.issued), _n(o.replaced), _n(o.issued_cum + o.replaced_cum)]
+        for o in day.operators[:MAX_PEOPLE_ROWS]
+    ]
+    left = [
+        Paragraph("By desk station", st.h3),
+        _table(
+            st,
+            ["Station", "Issued", "Replaced", "All (cum.)"],
+            station_rows,
+            [half - 48 * mm, 15 * mm, 16 * mm, 17 * mm],
+        )
+        if station_rows
+        else _empty(st, "No badges yet."),
+    ]
+    right = [
+        Paragraph("By operator", st.h3),
+        _table(
+            st,
+            ["Operator", "Issued", "Replaced", "All (cum.)"],
+            operator_rows,
+            [half - 48 * mm, 15 * mm, 16 * mm, 17 * mm],
+        )
+        if operator_rows
+        else _empty(st, "No badges yet."),
+    ]
     if len(day.operators) > MAX_PEOPLE_ROWS:
-        right.append(Paragraph(f"… and {_plural(len(day.operators) - MAX_PEOPLE_ROWS, 'more operator')} in "
-                               "badges_by_operator.csv.", st.note))
+        right.append(
+            Paragraph(
+                f"… and {_plural(len(day.operators) - MAX_PEOPLE_ROWS, 'more operator')} in badges_by_operator.csv.",
+                st.note,
+            )
+        )
     side = Table([[left, right]], colWidths=[half + 3 * mm, half + 3 * mm])
-    side.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                              ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    side.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
     story.append(side)
 
     # 2. Delegations and no-shows
     counts = day.delegation_counts
     story.append(CondPageBreak(60 * mm))
     story.append(Paragraph("2. Delegations and no-shows", st.h2))
-    story.append(Paragraph(
-        f"{_plural(counts['complete'], 'delegation')} complete, {_n(counts['partial'])} partly collected, "
-        f"{_n(counts['not_collected'])} not collected at all. "
-        f"{_plural(day.no_show_count, 'pre-registered participant')} had no badge at the end of the day.", st.body))
+    story.append(
+        Paragraph(
+            f"{_plural(counts['complete'], 'delegation')} complete, {_n(counts['partial'])} partly collected, "
+            f"{_n(counts['not_collected'])} not collected at all. "
+            f"{_plural(day.no_show_count, 'pre-registered participant')} had no badge at the end of the day.",
+            st.body,
+        )
+    )
     # Delegations that collected nothing first: they are the ones to chase.
-    pending = sorted((d for d in day.delegations if d.status != "complete"),
-                     key=lambda d: d.status != "not_collected") if lists else []
+    pending = (
+        sorted((d for d in day.delegations if d.status != "complete"), key=lambda d: d.status != "not_collected")
+        if lists
+        else []
+    )
     incomplete = day.delegation_counts["partial"] + day.delegation_counts["not_collected"]
     if not lists and (incomplete or day.no_show_count):
-        story.append(Paragraph("The lists of delegations still collecting and of no-shows are given for the "
-                               "last day of the report, and for every day in delegations.csv and no_shows.csv.",
-                               st.note))
+        story.append(
+            Paragraph(
+                "The lists of delegations still collecting and of no-shows are given for the "
+                "last day of the report, and for every day in delegations.csv and no_shows.csv.",
+                st.note,
+            )
+        )
     if pending:
         story.append(CondPageBreak(30 * mm))
         story.append(Paragraph("Delegations still collecting", st.h3))
-        rows = [[Paragraph(_esc(d.delegation), st.cell), d.category,
-                 "partly collected" if d.status == "partial" else "none collected", _n(d.collected),
-                 _n(d.pre_registered)] for d in pending[:MAX_DELEGATIONS]]
-        story.append(_table(st, ["Delegation", "Category", "Status", "Collected", "Members"], rows,
-                            [CONTENT_W - 98 * mm, 20 * mm, 34 * mm, 22 * mm, 22 * mm], numeric_from=3))
+        rows = [
+            [
+                Paragraph(_esc(d.delegation), st.cell),
+                d.category,
+                "partly collected" if d.status == "partial" else "none collected",
+                _n(d.collected),
+                _n(d.pre_registered),
+            ]
+            for d in pending[:MAX_DELEGATIONS]
+        ]
+        story.append(
+            _table(
+                st,
+                ["Delegation", "Category", "Status", "Collected", "Members"],
+                rows,
+                [CONTENT_W - 98 * mm, 20 * mm, 34 * mm, 22 * mm, 22 * mm],
+                numeric_from=3,
+            )
+        )
         if len(pending) > MAX_DELEGATIONS:
             story.append(Paragraph(f"… and {len(pending) - MAX_DELEGATIONS:,} more in delegations.csv.", st.note))
     if day.no_show_count and lists:
         story.append(CondPageBreak(30 * mm))
         story.append(Paragraph(f"{no_show_label(day.collection_closed)}, by delegation", st.h3))
-        rows = [[Paragraph(_esc(n.delegation), st.cell), Paragraph(_esc(n.name_latin), st.cell), n.category,
-                 "head" if n.delegation_role == "head" else "", n.accreditation_id]
-                for n in day.no_shows[:MAX_NO_SHOWS]]
-        story.append(_table(st, ["Delegation", "Participant", "Category", "Role", "Accreditation"], rows,
-                            [58 * mm, CONTENT_W - 126 * mm, 20 * mm, 14 * mm, 34 * mm], numeric_from=99))
+        rows = [
+            [
+                Paragraph(_esc(n.delegation), st.cell),
+                Paragraph(_esc(n.name_latin), st.cell),
+                n.category,
+                "head" if n.delegation_role == "head" else "",
+                n.accreditation_id,
+            ]
+            for n in day.no_shows[:MAX_NO_SHOWS]
+        ]
+        story.append(
+            _table(
+                st,
+                ["Delegation", "Participant", "Category", "Role", "Accreditation"],
+                rows,
+                [58 * mm, CONTENT_W - 126 * mm, 20 * mm, 14 * mm, 34 * mm],
+                numeric_from=99,
+            )
+        )
         if day.no_show_count > MAX_NO_SHOWS:
             story.append(Paragraph(f"… and {day.no_show_count - MAX_NO_SHOWS:,} more in no_shows.csv.", st.note))
 
@@ -623,8 +928,13 @@ def _day_sections(st: _Styles, day: DayTallies, config: EventConfig, *, with_tit
     story.append(CondPageBreak(90 * mm if sec_active else 25 * mm))
     story.append(Paragraph("3. Venue security screening", st.h2))
     if not sec_active:
-        story.append(Paragraph(f"No badge was scanned at the venue on this day. Since the start: "
-                               f"{_n(s.entries_cum)} entries by {_n(s.distinct_people_cum)} people.", st.body))
+        story.append(
+            Paragraph(
+                f"No badge was scanned at the venue on this day. Since the start: "
+                f"{_n(s.entries_cum)} entries by {_n(s.distinct_people_cum)} people.",
+                st.body,
+            )
+        )
     else:
         story += _security_details(st, day)
     story += _bus_section(st, day, config)
@@ -635,25 +945,53 @@ def _day_sections(st: _Styles, day: DayTallies, config: EventConfig, *, with_tit
 def _security_details(st: _Styles, day: DayTallies) -> list[Flowable]:
     s = day.security
     story: list[Flowable] = []
-    story.append(Paragraph(
-        f"{_plural(s.scans, 'scan')}: {_plural(s.entries, 'valid entry', 'valid entries')} by "
-        f"{_plural(s.distinct_people, 'person', 'different people')}, "
-        f"{_n(s.denied)} denied, {_plural(s.repeats, 'repeat')} (shown, not counted). Since the start: "
-        f"{_n(s.entries_cum)} entries by {_n(s.distinct_people_cum)} people, {_n(s.denied_cum)} denied.", st.body))
+    story.append(
+        Paragraph(
+            f"{_plural(s.scans, 'scan')}: {_plural(s.entries, 'valid entry', 'valid entries')} by "
+            f"{_plural(s.distinct_people, 'person', 'different people')}, "
+            f"{_n(s.denied)} denied, {_plural(s.repeats, 'repeat')} (shown, not counted). Since the start: "
+            f"{_n(s.entries_cum)} entries by {_n(s.distinct_people_cum)} people, {_n(s.denied_cum)} denied.",
+            st.body,
+        )
+    )
     story.append(Spacer(1, 2 * mm))
     story.append(_hour_chart(st, day))
-    rows = [[c.name, _n(c.scans), _n(c.entries), _n(c.denied), _n(c.repeats), _n(c.entries_cum)]
-            for c in day.checkpoints]
-    story.append(KeepTogether([Paragraph("By checkpoint", st.h3), _table(
-        st, ["Checkpoint", "Scans", "Entries", "Denied", "Repeats", "Entries (cum.)"], rows,
-        [CONTENT_W - 100 * mm] + [20 * mm] * 5,
-        total=["Total", _n(s.scans), _n(s.entries), _n(s.denied), _n(s.repeats), _n(s.entries_cum)])]))
-    denial_rows = [[d.label, "venue" if d.point_kind == "security" else "bus", _n(d.count), _n(d.count_cum)]
-                   for d in day.denials]
-    story.append(KeepTogether([Paragraph("Denials by reason", st.h3), _table(
-        st, ["Reason", "Where", "Today", "Since start"], denial_rows,
-        [CONTENT_W - 75 * mm, 25 * mm, 25 * mm, 25 * mm], numeric_from=2) if denial_rows
-        else _empty(st, "No denials.")]))
+    rows = [
+        [c.name, _n(c.scans), _n(c.entries), _n(c.denied), _n(c.repeats), _n(c.entries_cum)] for c in day.checkpoints
+    ]
+    story.append(
+        KeepTogether(
+            [
+                Paragraph("By checkpoint", st.h3),
+                _table(
+                    st,
+                    ["Checkpoint", "Scans", "Entries", "Denied", "Repeats", "Entries (cum.)"],
+                    rows,
+                    [CONTENT_W - 100 * mm] + [20 * mm] * 5,
+                    total=["Total", _n(s.scans), _n(s.entries), _n(s.denied), _n(s.repeats), _n(s.entries_cum)],
+                ),
+            ]
+        )
+    )
+    denial_rows = [
+        [d.label, "venue" if d.point_kind == "security" else "bus", _n(d.count), _n(d.count_cum)] for d in day.denials
+    ]
+    story.append(
+        KeepTogether(
+            [
+                Paragraph("Denials by reason", st.h3),
+                _table(
+                    st,
+                    ["Reason", "Where", "Today", "Since start"],
+                    denial_rows,
+                    [CONTENT_W - 75 * mm, 25 * mm, 25 * mm, 25 * mm],
+                    numeric_from=2,
+                )
+                if denial_rows
+                else _empty(st, "No denials."),
+            ]
+        )
+    )
     return story
 
 
@@ -664,37 +1002,81 @@ def _bus_section(st: _Styles, day: DayTallies, config: EventConfig) -> list[Flow
     story.append(CondPageBreak(90 * mm if active else 25 * mm))
     story.append(Paragraph("4. Buses", st.h2))
     if not active:
-        story.append(Paragraph(f"No boarding was recorded on this day. Since the start: "
-                               f"{_plural(bus.boardings_cum, 'boarding')}.", st.body))
+        story.append(
+            Paragraph(
+                f"No boarding was recorded on this day. Since the start: {_plural(bus.boardings_cum, 'boarding')}.",
+                st.body,
+            )
+        )
         return story
-    story.append(Paragraph(
-        f"{_plural(bus.boardings, 'boarding')} on {_plural(bus.departures, 'departure')} "
-        f"({bus.over_capacity} over the capacity "
-        f"of {config.bus_capacity}), {_n(bus.denied)} denied. Since the start: {_n(bus.boardings_cum)} boardings.",
-        st.body))
+    story.append(
+        Paragraph(
+            f"{_plural(bus.boardings, 'boarding')} on {_plural(bus.departures, 'departure')} "
+            f"({bus.over_capacity} over the capacity "
+            f"of {config.bus_capacity}), {_n(bus.denied)} denied. Since the start: {_n(bus.boardings_cum)} boardings.",
+            st.body,
+        )
+    )
     story.append(Spacer(1, 2 * mm))
     story.append(_bus_chart(st, day, config))
     direction = {TO_VENUE: f"to the {config.venue_stop.short}", TO_HOTEL: "to the hotels"}
-    rows = [[_short_stop(r.stop_name), direction.get(r.direction, r.direction), _n(r.boardings), _n(r.denied),
-             _n(r.boardings_cum)] for r in day.stops]
-    story.append(KeepTogether([Paragraph("By stop and direction", st.h3), _table(
-        st, ["Stop", "Direction", "Boardings", "Denied", "Boardings (cum.)"], rows,
-        [CONTENT_W - 110 * mm, 35 * mm, 25 * mm, 22 * mm, 28 * mm], numeric_from=2) if rows
-        else _empty(st, "No boardings.")]))
+    rows = [
+        [
+            _short_stop(r.stop_name),
+            direction.get(r.direction, r.direction),
+            _n(r.boardings),
+            _n(r.denied),
+            _n(r.boardings_cum),
+        ]
+        for r in day.stops
+    ]
+    story.append(
+        KeepTogether(
+            [
+                Paragraph("By stop and direction", st.h3),
+                _table(
+                    st,
+                    ["Stop", "Direction", "Boardings", "Denied", "Boardings (cum.)"],
+                    rows,
+                    [CONTENT_W - 110 * mm, 35 * mm, 25 * mm, 22 * mm, 28 * mm],
+                    numeric_from=2,
+                )
+                if rows
+                else _empty(st, "No boardings."),
+            ]
+        )
+    )
     if day.departures:
         story.append(CondPageBreak(30 * mm))
         story.append(Paragraph("Departures: headcount against capacity", st.h3))
         shown = day.departures[:MAX_DEPARTURES]
-        rows = [[_local_time(d.first_boarding), Paragraph(_esc(d.label), st.cell), _short_stop(d.stop_name),
-                 direction.get(d.direction, d.direction),
-                 _n(d.headcount), _n(d.capacity), _pct(d.load_pct)] for d in shown]
+        rows = [
+            [
+                _local_time(d.first_boarding),
+                Paragraph(_esc(d.label), st.cell),
+                _short_stop(d.stop_name),
+                direction.get(d.direction, d.direction),
+                _n(d.headcount),
+                _n(d.capacity),
+                _pct(d.load_pct),
+            ]
+            for d in shown
+        ]
         over = [i for i, d in enumerate(shown) if d.over_capacity]
-        story.append(_table(st, ["First boarding", "Departure", "Stop", "Direction", "Headcount", "Capacity", "Load"],
-                            rows, [24 * mm, CONTENT_W - 141 * mm, 30 * mm, 27 * mm, 20 * mm, 20 * mm, 20 * mm],
-                            numeric_from=4, highlight=over))
+        story.append(
+            _table(
+                st,
+                ["First boarding", "Departure", "Stop", "Direction", "Headcount", "Capacity", "Load"],
+                rows,
+                [24 * mm, CONTENT_W - 141 * mm, 30 * mm, 27 * mm, 20 * mm, 20 * mm, 20 * mm],
+                numeric_from=4,
+                highlight=over,
+            )
+        )
         if len(day.departures) > MAX_DEPARTURES:
-            story.append(Paragraph(f"… and {len(day.departures) - MAX_DEPARTURES:,} more in bus_departures.csv.",
-                                   st.note))
+            story.append(
+                Paragraph(f"… and {len(day.departures) - MAX_DEPARTURES:,} more in bus_departures.csv.", st.note)
+            )
 
     return story
 
@@ -707,24 +1089,57 @@ def _closing_sections(st: _Styles, day: DayTallies) -> list[Flowable]:
     story.append(Paragraph("5. Overrides and conflicts", st.h2))
     story.append(Paragraph("Issuance rules set aside by a supervisor", st.h3))
     if day.overrides:
-        rows = [[_local_time(o.time_local), Paragraph(_esc(o.rule.replace("_", " ")), st.cell),
-                 Paragraph(f"{_esc(o.participant_name or o.participant_id)}<br/><font color='#5F6B7A'>"
-                           f"{_esc(o.delegation)}</font>", st.cell),
-                 Paragraph(_esc(o.reason), st.cell),
-                 Paragraph(f"{_esc(o.supervisor)}<br/><font color='#5F6B7A'>{_esc(o.operator)}, "
-                           f"{_esc(o.station_name)}</font>", st.cell)] for o in day.overrides]
-        story.append(_table(st, ["Time", "Rule", "Participant", "Reason", "Authorised by / clerk"], rows,
-                            [13 * mm, 24 * mm, 38 * mm, CONTENT_W - 115 * mm, 40 * mm], numeric_from=99))
+        rows = [
+            [
+                _local_time(o.time_local),
+                Paragraph(_esc(o.rule.replace("_", " ")), st.cell),
+                Paragraph(
+                    f"{_esc(o.participant_name or o.participant_id)}<br/><font color='#5F6B7A'>"
+                    f"{_esc(o.delegation)}</font>",
+                    st.cell,
+                ),
+                Paragraph(_esc(o.reason), st.cell),
+                Paragraph(
+                    f"{_esc(o.supervisor)}<br/><font color='#5F6B7A'>{_esc(o.operator)}, {_esc(o.station_name)}</font>",
+                    st.cell,
+                ),
+            ]
+            for o in day.overrides
+        ]
+        story.append(
+            _table(
+                st,
+                ["Time", "Rule", "Participant", "Reason", "Authorised by / clerk"],
+                rows,
+                [13 * mm, 24 * mm, 38 * mm, CONTENT_W - 115 * mm, 40 * mm],
+                numeric_from=99,
+            )
+        )
     else:
         story.append(_empty(st, "No overrides were granted on this day."))
     story.append(Spacer(1, 3 * mm))
     story.append(Paragraph("Conflicts between stations", st.h3))
     if day.conflicts:
-        rows = [[_local_time(c.time_local), c.state, Paragraph(_esc(c.participant_name or c.participant_id), st.cell),
-                 Paragraph(_esc(c.resolution), st.cell), Paragraph(_esc(c.reason), st.cell),
-                 Paragraph(_esc(c.resolved_by), st.cell)] for c in day.conflicts]
-        story.append(_table(st, ["Time", "State", "Participant", "Resolution", "Reason", "By"], rows,
-                            [13 * mm, 16 * mm, 34 * mm, 40 * mm, CONTENT_W - 138 * mm, 35 * mm], numeric_from=99))
+        rows = [
+            [
+                _local_time(c.time_local),
+                c.state,
+                Paragraph(_esc(c.participant_name or c.participant_id), st.cell),
+                Paragraph(_esc(c.resolution), st.cell),
+                Paragraph(_esc(c.reason), st.cell),
+                Paragraph(_esc(c.resolved_by), st.cell),
+            ]
+            for c in day.conflicts
+        ]
+        story.append(
+            _table(
+                st,
+                ["Time", "State", "Participant", "Resolution", "Reason", "By"],
+                rows,
+                [13 * mm, 16 * mm, 34 * mm, 40 * mm, CONTENT_W - 138 * mm, 35 * mm],
+                numeric_from=99,
+            )
+        )
     else:
         story.append(_empty(st, "No conflicts were resolved on this day."))
     for stock in day.temporary_passes:  # the contingency stock, when passes were printed for the day
@@ -735,12 +1150,17 @@ def _closing_sections(st: _Styles, day: DayTallies) -> list[Flowable]:
     # 6. Hour by hour
     active = [h for h in day.hourly if h.badges or h.entries or h.denied or h.boardings]
     if active:
-        rows = [[f"{h.hour:02d}:00–{h.hour:02d}:59", _n(h.badges), _n(h.entries), _n(h.denied), _n(h.boardings)]
-                for h in active]
-        hourly: Flowable = _table(st, ["Local hour", "Badges", "Entries", "Denied", "Boardings"], rows,
-                                  [CONTENT_W - 100 * mm] + [25 * mm] * 4,
-                                  total=["Day", _n(sum(h.badges for h in day.hourly)), _n(s.entries), _n(s.denied),
-                                         _n(bus.boardings)])
+        rows = [
+            [f"{h.hour:02d}:00–{h.hour:02d}:59", _n(h.badges), _n(h.entries), _n(h.denied), _n(h.boardings)]
+            for h in active
+        ]
+        hourly: Flowable = _table(
+            st,
+            ["Local hour", "Badges", "Entries", "Denied", "Boardings"],
+            rows,
+            [CONTENT_W - 100 * mm] + [25 * mm] * 4,
+            total=["Day", _n(sum(h.badges for h in day.hourly)), _n(s.entries), _n(s.denied), _n(bus.boardings)],
+        )
     else:
         hourly = _empty(st, "No activity recorded on this day.")
     story.append(KeepTogether([Paragraph("6. Hour by hour", st.h2), hourly]))
@@ -750,8 +1170,9 @@ def _closing_sections(st: _Styles, day: DayTallies) -> list[Flowable]:
 # --- document ------------------------------------------------------------------------------------
 
 
-def _draw_page(canvas: Canvas, doc: Any, *, cover: bool, st: _Styles, title: str, config: EventConfig,
-               generated: str) -> None:
+def _draw_page(
+    canvas: Canvas, doc: Any, *, cover: bool, st: _Styles, title: str, config: EventConfig, generated: str
+) -> None:
     canvas.saveState()
     if cover:
         canvas.setFillColor(UN_BLUE)
@@ -781,8 +1202,11 @@ def _draw_page(canvas: Canvas, doc: Any, *, cover: bool, st: _Styles, title: str
     canvas.line(MARGIN, 13 * mm, PAGE_W - MARGIN, 13 * mm)
     canvas.setFont(st.regular, 7)
     canvas.setFillColor(MUTED)
-    canvas.drawString(MARGIN, 9 * mm, f"Generated {generated} ({config.timezone}) · Internal: contains names "
-                                      "of participants · No document numbers")
+    canvas.drawString(
+        MARGIN,
+        9 * mm,
+        f"Generated {generated} ({config.timezone}) · Internal: contains names of participants · No document numbers",
+    )
     canvas.restoreState()
 
 
@@ -824,18 +1248,47 @@ def render_report(results: Sequence[DayTallies], config: EventConfig) -> bytes:
     generated = f"{generated_dt:%Y-%m-%d %H:%M}"
 
     buffer = io.BytesIO()
-    doc = BaseDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=18 * mm,
-                          bottomMargin=18 * mm, title=title, author="regdesk supervisor station",
-                          subject=config.short_name, creator="regdesk")
-    body = Frame(MARGIN, 18 * mm, CONTENT_W, PAGE_H - 36 * mm, id="body", leftPadding=0, rightPadding=0,
-                 topPadding=0, bottomPadding=0)
-    cover_frame = Frame(MARGIN, 18 * mm, CONTENT_W, PAGE_H - 18 * mm - 52 * mm, id="cover", leftPadding=0,
-                        rightPadding=0, topPadding=0, bottomPadding=0)
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=title,
+        author="regdesk supervisor station",
+        subject=config.short_name,
+        creator="regdesk",
+    )
+    body = Frame(
+        MARGIN,
+        18 * mm,
+        CONTENT_W,
+        PAGE_H - 36 * mm,
+        id="body",
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
+    cover_frame = Frame(
+        MARGIN,
+        18 * mm,
+        CONTENT_W,
+        PAGE_H - 18 * mm - 52 * mm,
+        id="cover",
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
     common = {"st": st, "title": title, "config": config, "generated": generated}
-    doc.addPageTemplates([
-        PageTemplate("cover", [cover_frame], onPage=lambda c, d: _draw_page(c, d, cover=True, **common)),
-        PageTemplate("body", [body], onPage=lambda c, d: _draw_page(c, d, cover=False, **common)),
-    ])
+    doc.addPageTemplates(
+        [
+            PageTemplate("cover", [cover_frame], onPage=lambda c, d: _draw_page(c, d, cover=True, **common)),
+            PageTemplate("body", [body], onPage=lambda c, d: _draw_page(c, d, cover=False, **common)),
+        ]
+    )
     story: list[Flowable] = _cover(st, results, config)
     story[0] = Spacer(1, 4 * mm)
     story += [NextPageTemplate("body"), PageBreak()]

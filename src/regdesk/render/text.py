@@ -187,9 +187,9 @@ def _layout_line(text: str, weight: int) -> Line:
 
 def _break_points(text: str) -> list[tuple[str, str]]:
     """Ways to cut a name into two lines: at spaces, else after hyphens, else between CJK characters."""
-    options = [(text[:i], text[i + 1:]) for i, ch in enumerate(text) if ch == " "]
+    options = [(text[:i], text[i + 1 :]) for i, ch in enumerate(text) if ch == " "]
     if not options:  # a compound name breaks after its hyphen only when it has no space
-        options = [(text[: i + 1], text[i + 1:]) for i, ch in enumerate(text) if ch == "-" and 0 < i < len(text) - 1]
+        options = [(text[: i + 1], text[i + 1 :]) for i, ch in enumerate(text) if ch == "-" and 0 < i < len(text) - 1]
     if not options:
         for i in range(1, len(text)):
             if fonts.face_for(text[i]) in CJK_FACES and fonts.face_for(text[i - 1]) in CJK_FACES:
@@ -203,8 +203,16 @@ def _size_for(lines: list[Line], box_w: float, box_h: float, max_size: float) ->
     return min(max_size, box_w / widest, by_height)
 
 
-def fit(text: str, box_w: float, box_h: float, *, max_size: float, weight: int = fonts.REGULAR,
-        max_lines: int = 1, one_line_down_to: float | None = None) -> Fitted:
+def fit(
+    text: str,
+    box_w: float,
+    box_h: float,
+    *,
+    max_size: float,
+    weight: int = fonts.REGULAR,
+    max_lines: int = 1,
+    one_line_down_to: float | None = None,
+) -> Fitted:
     """Largest size (<= max_size) at which `text` fits box_w x box_h (pt) on <= max_lines lines.
 
     A name reads better unbroken: it stays on one line while that line's size is at least
@@ -238,8 +246,18 @@ def fit(text: str, box_w: float, box_h: float, *, max_size: float, weight: int =
     return Fitted(tuple(best_lines), best_size, squeeze)
 
 
-def draw(canvas: Canvas, fitted: Fitted, x: float, y: float, w: float, h: float, *, align: str = "center",
-         valign: str = "middle", colour: object = None) -> None:
+def draw(
+    canvas: Canvas,
+    fitted: Fitted,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    *,
+    align: str = "center",
+    valign: str = "middle",
+    colour: object = None,
+) -> None:
     """Draw fitted text inside the box whose lower-left corner is (x, y), in pt."""
     if not fitted.lines:
         return

@@ -41,8 +41,10 @@ def _text(kind: str, payload: dict[str, Any]) -> str | None:
     if kind == EventKind.SECURITY_ALERT:
         return f"{payload.get('source', '')}: {payload.get('reason', '')}"
     if payload.get("locked_seconds"):  # a wrong PIN alone is not an alert; a lockout is
-        return (f"sign-in locked for {payload['locked_seconds']} s after {payload.get('failures')} wrong attempts "
-                f"as {payload.get('name', '?')!r} ({payload.get('where', '')})")
+        return (
+            f"sign-in locked for {payload['locked_seconds']} s after {payload.get('failures')} wrong attempts "
+            f"as {payload.get('name', '?')!r} ({payload.get('where', '')})"
+        )
     return None
 
 
@@ -51,7 +53,9 @@ def summary(station: Station, *, limit: int = 5) -> AlertSummary:
         names = enrolment.station_names(session)
         rows = session.execute(
             select(EventRow.recorded_at, EventRow.station_id, EventRow.kind, EventRow.payload)
-            .where(EventRow.kind.in_([str(k) for k in _KINDS])).order_by(EventRow.recorded_at.desc())).all()
+            .where(EventRow.kind.in_([str(k) for k in _KINDS]))
+            .order_by(EventRow.recorded_at.desc())
+        ).all()
         held = held_count(session)
     latest: list[Alert] = []
     total = 0

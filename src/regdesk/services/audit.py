@@ -21,10 +21,10 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from regdesk.domain import authority
-from regdesk.errors import RegdeskError
 from regdesk.domain.buses import bus_direction
 from regdesk.domain.events import EventKind, parse_utc
 from regdesk.domain.token import format_serial
+from regdesk.errors import RegdeskError
 from regdesk.services import lookup, operators
 from regdesk.services.privacy import mask_document, scrub_payload, scrub_text
 from regdesk.services.station import Station
@@ -34,8 +34,10 @@ from regdesk.store.models import EventRow, Participant
 DEFAULT_LIMIT = 500
 NAME_MATCHES = 50  # participants a name filter may stand for (best matches first)
 # Kinds whose payload can be megabytes (a whole accreditation export): only counted, never loaded.
-_BULKY_LISTS = {str(EventKind.ACCREDITATION_IMPORTED): ("rows", "withdrawn"),
-                str(EventKind.PHOTO_IMPORTED): ("jpeg",)}  # the photo itself is never shown in the audit
+_BULKY_LISTS = {
+    str(EventKind.ACCREDITATION_IMPORTED): ("rows", "withdrawn"),
+    str(EventKind.PHOTO_IMPORTED): ("jpeg",),
+}  # the photo itself is never shown in the audit
 
 
 class AuditError(RegdeskError, ValueError):
@@ -71,8 +73,18 @@ class AuditRow:
         return asdict(self)
 
 
-_FILTER_KEYS = {"kind": "kind", "k": "kind", "operator": "operator", "op": "operator", "by": "operator",
-                "station": "station", "st": "station", "day": "day", "date": "day", "text": "text"}
+_FILTER_KEYS = {
+    "kind": "kind",
+    "k": "kind",
+    "operator": "operator",
+    "op": "operator",
+    "by": "operator",
+    "station": "station",
+    "st": "station",
+    "day": "day",
+    "date": "day",
+    "text": "text",
+}
 
 
 def parse_filter(line: str) -> AuditFilter:
@@ -105,7 +117,8 @@ def station_names(station: Station) -> dict[str, str]:
     with station.sessions() as session:
         rows = session.execute(
             select(EventRow.station_id, func.json_extract(EventRow.payload, "$.name"))
-            .where(EventRow.kind == EventKind.STATION_CREATED).order_by(EventRow.recorded_at)
+            .where(EventRow.kind == EventKind.STATION_CREATED)
+            .order_by(EventRow.recorded_at)
         ).all()
     for station_id, name in rows:
         if name:
@@ -128,8 +141,14 @@ def _text_variants(text: str) -> list[str]:
     return variants
 
 
-def list_audit(station: Station, filters: AuditFilter | None = None, *, viewer_role: str | None,
-               limit: int = DEFAULT_LIMIT, before: str | None = None) -> list[AuditRow]:
+def list_audit(
+    station: Station,
+    filters: AuditFilter | None = None,
+    *,
+    viewer_role: str | None,
+    limit: int = DEFAULT_LIMIT,
+    before: str | None = None,
+) -> list[AuditRow]:
     """Events newest first (by recorded time) that match `filters`. Supervisors only.
 
     `before` is the `cursor` of the last row already shown: pass it to page on.
@@ -140,17 +159,28 @@ def list_audit(station: Station, filters: AuditFilter | None = None, *, viewer_r
     filters = filters or AuditFilter()
     names = station_names(station)
     bulky = case(
-        *[(EventRow.kind == kind, func.json_remove(EventRow.payload, *[f"$.{k}" for k in keys]))
-          for kind, keys in _BULKY_LISTS.items()],
+        *[
+            (EventRow.kind == kind, func.json_remove(EventRow.payload, *[f"$.{k}" for k in keys]))
+            for kind, keys in _BULKY_LISTS.items()
+        ],
         else_=EventRow.payload,
     )
     counts = [
         case((EventRow.kind == kind, func.json_array_length(EventRow.payload, f"$.{key}")), else_=None)
-        for kind, keys in _BULKY_LISTS.items() for key in keys
+        for kind, keys in _BULKY_LISTS.items()
+        for key in keys
     ]
     count_names = [key for keys in _BULKY_LISTS.values() for key in keys]
-    stmt = select(EventRow.local_order, EventRow.id, EventRow.station_id, EventRow.recorded_at, EventRow.operator, EventRow.kind,
-                  bulky, *counts)
+    stmt = select(
+        EventRow.local_order,
+        EventRow.id,
+        EventRow.station_id,
+        EventRow.recorded_at,
+        EventRow.operator,
+        EventRow.kind,
+        bulky,
+        *counts,
+    )
     if filters.kind:
         known = {str(k) for k in EventKind}
         wanted = filters.kind.strip().lower()
@@ -177,8 +207,9 @@ def list_audit(station: Station, filters: AuditFilter | None = None, *, viewer_r
             order_no = int(order)
         except ValueError:
             raise AuditError(f"bad audit cursor {before!r}") from None
-        stmt = stmt.where(or_(EventRow.recorded_at < at,
-                              (EventRow.recorded_at == at) & (EventRow.local_order < order_no)))
+        stmt = stmt.where(
+            or_(EventRow.recorded_at < at, (EventRow.recorded_at == at) & (EventRow.local_order < order_no))
+        )
     stmt = stmt.order_by(EventRow.recorded_at.desc(), EventRow.local_order.desc()).limit(max(1, limit))
     with station.sessions() as session:
         rows = session.execute(stmt).all()
@@ -188,18 +219,19 @@ def list_audit(station: Station, filters: AuditFilter | None = None, *, viewer_r
                 payload = json.loads(payload_text)
             except (TypeError, ValueError):
                 payload = {}
-            for key, length in zip(count_names, list_lengths):
+            for key, length in zip(count_names, list_lengths, strict=False):
                 if length is not None:
                     payload[f"{key}_count"] = length
             row = _row(station, names, event_id, station_id, recorded_at, operator, kind, payload)
             result.append(replace(row, cursor=f"{recorded_at}#{local_order}"))
         who = _names_of(session, {row.participant_id for row in result if row.participant_id})
-    return [replace(row, participant_name=who[row.participant_id]) if row.participant_id in who else row
-            for row in result]
+    return [
+        replace(row, participant_name=who[row.participant_id]) if row.participant_id in who else row for row in result
+    ]
 
 
 def _reads_like_a_name(text: str) -> bool:
-    """"gomez camacho" or "Lajčák", not an id, a serial or a code (those hold digits)."""
+    """ "gomez camacho" or "Lajčák", not an id, a serial or a code (those hold digits)."""
     letters = sum(ch.isalpha() for ch in text)
     return letters >= 2 and not any(ch.isdigit() for ch in text)
 
@@ -215,13 +247,24 @@ def _names_of(session: Session, ids: set[str]) -> dict[str, str]:
     """participant id -> "given family" for the participants a page of events is about."""
     if not ids:
         return {}
-    found = session.execute(select(Participant.accreditation_id, Participant.given_names, Participant.family_name)
-                            .where(Participant.accreditation_id.in_(sorted(ids)))).all()
+    found = session.execute(
+        select(Participant.accreditation_id, Participant.given_names, Participant.family_name).where(
+            Participant.accreditation_id.in_(sorted(ids))
+        )
+    ).all()
     return {pid: f"{given} {family}".strip() for pid, given, family in found}
 
 
-def _row(station: Station, names: dict[str, str], event_id: str, station_id: str, recorded_at: str,
-         operator: str, kind: str, payload: dict[str, Any]) -> AuditRow:
+def _row(
+    station: Station,
+    names: dict[str, str],
+    event_id: str,
+    station_id: str,
+    recorded_at: str,
+    operator: str,
+    kind: str,
+    payload: dict[str, Any],
+) -> AuditRow:
     moment = station.config.local(parse_utc(recorded_at))
     clean = scrub_payload(payload)
     return AuditRow(
@@ -246,8 +289,10 @@ def _serial(value: Any) -> str:
 
 def _station_created(p: dict[str, Any]) -> str:
     if p.get("restored_from_station_id"):
-        return (f"Station '{p.get('name', '')}' restored from backup {p.get('backup', '')}; "
-                f"it continues under a new station id (was {str(p['restored_from_station_id'])[:8]})")
+        return (
+            f"Station '{p.get('name', '')}' restored from backup {p.get('backup', '')}; "
+            f"it continues under a new station id (was {str(p['restored_from_station_id'])[:8]})"
+        )
     return f"Station '{p.get('name', '')}' set up as a {p.get('role', '?')} station for {p.get('event_code', '?')}"
 
 
@@ -291,8 +336,10 @@ def _identity_checked(p: dict[str, Any]) -> str:
 
 
 def _badge_issued(p: dict[str, Any]) -> str:
-    text = (f"Badge {_serial(p.get('serial'))} issued to {p.get('participant_id', '?')} "
-            f"(issue {p.get('issue_no', '?')}, key {p.get('key_id', '?')})")
+    text = (
+        f"Badge {_serial(p.get('serial'))} issued to {p.get('participant_id', '?')} "
+        f"(issue {p.get('issue_no', '?')}, key {p.get('key_id', '?')})"
+    )
     if p.get("replaces"):
         text += f", replacing {_serial(p['replaces'])}"
     if p.get("override_event_id"):
@@ -314,8 +361,10 @@ def _badge_revoked(p: dict[str, Any]) -> str:
 
 
 def _override_granted(p: dict[str, Any]) -> str:
-    return (f"Supervisor {p.get('supervisor', '?')} set aside {p.get('rule', '?')} for "
-            f"{p.get('participant_id', '?')}: \u201c{p.get('reason', '')}\u201d")
+    return (
+        f"Supervisor {p.get('supervisor', '?')} set aside {p.get('rule', '?')} for "
+        f"{p.get('participant_id', '?')}: \u201c{p.get('reason', '')}\u201d"
+    )
 
 
 def _scan_recorded(p: dict[str, Any]) -> str:
@@ -348,14 +397,18 @@ def _pass(value: Any) -> str:
 def _passes_printed(p: dict[str, Any]) -> str:
     first, last = p.get("first", 0), p.get("last", 0)
     count = last - first + 1 if isinstance(first, int) and isinstance(last, int) else "?"
-    return (f"{count} temporary passes printed for {p.get('day', '?')}: {_pass(f'TP{first:04d}')} to "
-            f"{_pass(f'TP{last:04d}')} (key {p.get('key_id', '?')})")
+    return (
+        f"{count} temporary passes printed for {p.get('day', '?')}: {_pass(f'TP{first:04d}')} to "
+        f"{_pass(f'TP{last:04d}')} (key {p.get('key_id', '?')})"
+    )
 
 
 def _pass_assigned(p: dict[str, Any]) -> str:
     doc = str(p.get("document_type", "document")).replace("_", " ")
-    return (f"Temporary pass {_pass(p.get('serial'))} ({p.get('day', '?')}) assigned to {p.get('participant_id', '?')}"
-            f" after checking their {doc} ending {mask_document(p.get('document_last4') or '')}")
+    return (
+        f"Temporary pass {_pass(p.get('serial'))} ({p.get('day', '?')}) assigned to {p.get('participant_id', '?')}"
+        f" after checking their {doc} ending {mask_document(p.get('document_last4') or '')}"
+    )
 
 
 def _pass_voided(p: dict[str, Any]) -> str:
@@ -363,7 +416,8 @@ def _pass_voided(p: dict[str, Any]) -> str:
 
 
 def _photo_imported(p: dict[str, Any]) -> str:
-    return f"photo of {p.get('participant_id', '?')} from {p.get('source') or 'an import'} ({p.get('width')} x {p.get('height')} px)"
+    source = p.get("source") or "an import"
+    return f"photo of {p.get('participant_id', '?')} from {source} ({p.get('width')} x {p.get('height')} px)"
 
 
 def _generic(p: dict[str, Any]) -> str:
@@ -407,5 +461,13 @@ def audit_kinds() -> list[str]:
     return [str(k) for k in EventKind]
 
 
-__all__ = ["AuditError", "AuditFilter", "AuditRow", "list_audit", "parse_filter", "summarise", "station_names",
-           "audit_kinds"]
+__all__ = [
+    "AuditError",
+    "AuditFilter",
+    "AuditRow",
+    "list_audit",
+    "parse_filter",
+    "summarise",
+    "station_names",
+    "audit_kinds",
+]

@@ -100,7 +100,7 @@ def _remove_stale_partials(folder: Path) -> None:
     """Temp files of backups that were killed half-way (their process is gone)."""
     for partial in folder.glob(f"{_PARTIAL}*"):
         try:
-            pid = int(partial.name[len(_PARTIAL):].split("-", 1)[0])
+            pid = int(partial.name[len(_PARTIAL) :].split("-", 1)[0])
         except ValueError:
             pid = -1
         if pid != os.getpid() and not _pid_alive(pid):
@@ -123,8 +123,14 @@ def copy_database(source: Path, dest: Path, *, extra_meta: dict[str, str] | None
     dbfile.copy_database(source, dest, extra_meta=extra_meta)
 
 
-def backup_database(db_path: Path, data_dir: Path, moment: datetime, *, keep: int = DEFAULT_KEEP,
-                    extra_meta: dict[str, str] | None = None) -> Path:
+def backup_database(
+    db_path: Path,
+    data_dir: Path,
+    moment: datetime,
+    *,
+    keep: int = DEFAULT_KEEP,
+    extra_meta: dict[str, str] | None = None,
+) -> Path:
     folder = backups_dir(data_dir)
     _remove_stale_partials(folder)
     partial = folder / f"{_PARTIAL}{os.getpid()}-{threading.get_ident()}-{uuid.uuid4().hex[:8]}"
@@ -162,7 +168,9 @@ def _int_setting(station: Station, key: str, default: int) -> int:
 def backup_now(station: Station) -> Path:
     """Back up the station database now; returns the verified backup file."""
     return backup_database(
-        station.db_path, station.data_dir, station.clock.now(),
+        station.db_path,
+        station.data_dir,
+        station.clock.now(),
         keep=_int_setting(station, "backup_keep", DEFAULT_KEEP),
         extra_meta={"event_toml": station.config.source_text},
     )
@@ -205,8 +213,9 @@ class RestoreReport:
     notes: list[str] = field(default_factory=list)
 
 
-def restore(backup_path: Path | str, data_dir: Path | str, *, force: bool = False,
-            clock: Clock | None = None) -> RestoreReport:
+def restore(
+    backup_path: Path | str, data_dir: Path | str, *, force: bool = False, clock: Clock | None = None
+) -> RestoreReport:
     """Put a backup back as the station database. See the module docstring for the procedure."""
     from regdesk.services.station import SYSTEM_OPERATOR, continue_as_new_station, open_station, publish_new_key
 
@@ -225,25 +234,32 @@ def restore(backup_path: Path | str, data_dir: Path | str, *, force: bool = Fals
     if db_path.exists():
         users = processes_using(db_path)
         if users and not force:
-            raise BackupError(f"the station is running (process {', '.join(map(str, users))} has {db_path} open); "
-                              "stop it first, or use --force")
+            raise BackupError(
+                f"the station is running (process {', '.join(map(str, users))} has {db_path} open); "
+                "stop it first, or use --force"
+            )
         try:
             current = read_meta(db_path)
         except BackupError:
             current = {}
         if current.get("event_code") and current["event_code"] != meta["event_code"] and not force:
-            raise BackupError(f"{backup_path} is a backup of event {meta['event_code']}, this station is "
-                              f"{current['event_code']}; refusing (use --force to replace it anyway)")
+            raise BackupError(
+                f"{backup_path} is a backup of event {meta['event_code']}, this station is "
+                f"{current['event_code']}; refusing (use --force to replace it anyway)"
+            )
         if current.get("station_id") and current["station_id"] != meta["station_id"] and not force:
-            raise BackupError(f"{backup_path} is a backup of another station ({meta.get('station_name', '?')}); "
-                              "refusing (use --force to replace this station with it)")
+            raise BackupError(
+                f"{backup_path} is a backup of another station ({meta.get('station_name', '?')}); "
+                "refusing (use --force to replace this station with it)"
+            )
 
     if not (data_dir / "keys" / STATION_KEY_FILE).exists():
         raise BackupError(
             f"{data_dir / 'keys' / STATION_KEY_FILE} is not on this disk, and a station cannot go on under its "
             "identity without its own key (backups never hold it). Copy the keys folder of the old laptop here "
             "first; or have a supervisor provision this laptop as a new station and sync: the events of the "
-            "old one come back from the hub or a bundle")
+            "old one come back from the hub or a bundle"
+        )
     event_toml = data_dir / "event.toml"
     if not event_toml.exists():
         if not meta.get("event_toml"):
@@ -276,16 +292,20 @@ def restore(backup_path: Path | str, data_dir: Path | str, *, force: bool = Fals
     old_id = meta["station_id"]
     notes: list[str] = []
     key_id, missing_key, events = dbfile.forget_missing_active_key(
-        db_path, lambda kid: not (data_dir / "keys" / f"{kid}.key").exists())
+        db_path, lambda kid: not (data_dir / "keys" / f"{kid}.key").exists()
+    )
 
     station = open_station(data_dir, clock=clock)
     try:
-        new_id = continue_as_new_station(station, created_payload={"restored_from_station_id": old_id,
-                                                                   "backup": backup_path.name[:200]})
+        new_id = continue_as_new_station(
+            station, created_payload={"restored_from_station_id": old_id, "backup": backup_path.name[:200]}
+        )
         if missing_key and station.role in SIGNING_ROLES:
             kid = publish_new_key(station, SYSTEM_OPERATOR)
-            notes.append(f"the signing key {key_id} was not on this disk: new key {kid} created; "
-                         "badges signed before keep verifying")
+            notes.append(
+                f"the signing key {key_id} was not on this disk: new key {kid} created; "
+                "badges signed before keep verifying"
+            )
     finally:
         station.close()
     notes.append("events recorded after the backup come back with the next sync")
@@ -309,10 +329,15 @@ class BackupScheduler:
     run on the backup thread; use `app.call_from_thread` inside them to touch widgets.
     """
 
-    def __init__(self, station: Station, *, minutes: float | None = None,
-                 on_done: Callable[[Path], None] | None = None,
-                 on_error: Callable[[Exception], None] | None = None,
-                 backup: Callable[[Station], Path] = backup_now) -> None:
+    def __init__(
+        self,
+        station: Station,
+        *,
+        minutes: float | None = None,
+        on_done: Callable[[Path], None] | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+        backup: Callable[[Station], Path] = backup_now,
+    ) -> None:
         self.station = station
         self.minutes = backup_minutes(station) if minutes is None else minutes
         self.on_done, self.on_error = on_done, on_error

@@ -37,8 +37,8 @@ from typing import Any
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from regdesk.domain.events import EventKind, format_utc
 from regdesk.errors import RegdeskError
-from regdesk.domain.events import format_utc
 from regdesk.services.merge import (
     BadEvent,
     Incoming,
@@ -52,10 +52,9 @@ from regdesk.services.merge import (
     summarise,
     travelling_rows,
 )
-from regdesk.domain.events import EventKind
 from regdesk.services.station import SYSTEM_OPERATOR, Station, seal_own_head
-from regdesk.store.eventlog import TRAVEL_COLUMNS
 from regdesk.store import files, projections
+from regdesk.store.eventlog import TRAVEL_COLUMNS
 from regdesk.store.models import Base
 from regdesk.store.queries import events as event_queries
 
@@ -104,8 +103,9 @@ def parse_since(value: str | int | None, station: Station) -> tuple[str, Any] | 
     try:
         moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     except ValueError:
-        raise BundleError(f"--since {value!r}: give the number printed by the previous export, "
-                          "or a time like 2017-12-02T08:00") from None
+        raise BundleError(
+            f"--since {value!r}: give the number printed by the previous export, or a time like 2017-12-02T08:00"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=station.config.zone)
     return ("recorded_at", format_utc(moment))
@@ -113,14 +113,20 @@ def parse_since(value: str | int | None, station: Station) -> tuple[str, Any] | 
 
 def _event_line(row: tuple[Any, ...]) -> str:
     # The payload column already holds canonical JSON; splice it in instead of re-encoding it.
-    values = dict(zip(TRAVEL_COLUMNS, row[1:]))
+    values = dict(zip(TRAVEL_COLUMNS, row[1:], strict=False))
     payload = values.pop("payload")
     head = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
     return f'{head[:-1]},"payload":{payload}}}\n'
 
 
-def write_bundle(station: Station, path: Path | str, *, since: str | int | None = None,
-                 fmt: str = FORMAT, extra: dict[str, Any] | None = None) -> ExportResult:
+def write_bundle(
+    station: Station,
+    path: Path | str,
+    *,
+    since: str | int | None = None,
+    fmt: str = FORMAT,
+    extra: dict[str, Any] | None = None,
+) -> ExportResult:
     path = Path(path)
     since_filter = parse_since(since, station)
     if not path.parent.exists():
@@ -130,18 +136,31 @@ def write_bundle(station: Station, path: Path | str, *, since: str | int | None 
     since_time = since_filter[1] if since_filter and since_filter[0] == "recorded_at" else None
     with station.sessions() as session:
         count = event_queries.count_between(session, after, through, since_time)
-        header = {"format": fmt, "version": VERSION, "event_code": station.config.code,
-                  "root": station.root_fingerprint, "station_id": station.station_id, "station_name": station.name,
-                  "created_at": format_utc(station.clock.now()), "count": count,
-                  "since": None if since_filter is None else str(since), "through_local_order": through}
+        header = {
+            "format": fmt,
+            "version": VERSION,
+            "event_code": station.config.code,
+            "root": station.root_fingerprint,
+            "station_id": station.station_id,
+            "station_name": station.name,
+            "created_at": format_utc(station.clock.now()),
+            "count": count,
+            "since": None if since_filter is None else str(since),
+            "through_local_order": through,
+        }
         header.update(extra or {})
         with files.private_writer(path) as raw:  # a half-written bundle never carries the real name
             with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
                 gz.write((json.dumps(header, ensure_ascii=False) + "\n").encode("utf-8"))
                 cursor = after
                 while True:
-                    rows = travelling_rows(session, after_local_order=cursor, through_local_order=through,
-                                           since_time=since_time, limit=5000)
+                    rows = travelling_rows(
+                        session,
+                        after_local_order=cursor,
+                        through_local_order=through,
+                        since_time=since_time,
+                        limit=5000,
+                    )
                     if not rows:
                         break
                     gz.write("".join(_event_line(r) for r in rows).encode("utf-8"))
@@ -191,12 +210,16 @@ def _check_header(path: Path, line: str, formats: tuple[str, ...]) -> dict[str, 
     if header["format"] not in formats:
         raise BundleError(f"{path}, line 1: this is a {header['format']} file; expected {' or '.join(formats)}")
     if isinstance(header.get("version"), int) and header["version"] < min(_READABLE_VERSIONS):
-        raise BundleError(f"{path}, line 1: field 'version': bundle format {header['version']} was written by an "
-                          "older regdesk, before the chain of trust: its events cannot be verified; export it again "
-                          "with this regdesk")
+        raise BundleError(
+            f"{path}, line 1: field 'version': bundle format {header['version']} was written by an "
+            "older regdesk, before the chain of trust: its events cannot be verified; export it again "
+            "with this regdesk"
+        )
     if header.get("version") not in _READABLE_VERSIONS:
-        raise BundleError(f"{path}, line 1: field 'version': bundle format {header.get('version')!r}, this regdesk "
-                          f"reads version {VERSION}; update regdesk on this station")
+        raise BundleError(
+            f"{path}, line 1: field 'version': bundle format {header.get('version')!r}, this regdesk "
+            f"reads version {VERSION}; update regdesk on this station"
+        )
     for name in ("event_code", "station_id"):
         if not isinstance(header.get(name), str) or not header[name]:
             raise BundleError(f"{path}, line 1: field {name!r} is missing")
@@ -226,8 +249,9 @@ def _events(path: Path, formats: tuple[str, ...]) -> Iterator[tuple[int, Incomin
         raise BundleError(f"{path}: empty file, not a regdesk bundle")
 
 
-def validate(path: Path | str, station: Station | str, *,
-             formats: tuple[str, ...] = (FORMAT, JOIN_FORMAT)) -> dict[str, Any]:
+def validate(
+    path: Path | str, station: Station | str, *, formats: tuple[str, ...] = (FORMAT, JOIN_FORMAT)
+) -> dict[str, Any]:
     """Read the whole bundle without touching the station; returns the header or raises BundleError.
 
     `station` may also be just the event code the bundle must belong to.
@@ -243,16 +267,20 @@ def validate(path: Path | str, station: Station | str, *,
             if header["event_code"] != event_code:
                 raise BundleError(
                     f"{path}: this bundle is for event {header['event_code']!r} but this station serves "
-                    f"{event_code!r}; nothing was imported")
+                    f"{event_code!r}; nothing was imported"
+                )
             if root is not None and header.get("root") != root:
                 raise BundleError(
                     f"{path}: this bundle comes from another meeting (root {str(header.get('root'))[:20]}, this "
-                    f"station's root is {root}); nothing was imported")
+                    f"station's root is {root}); nothing was imported"
+                )
         else:
             events += 1
     if events != header["count"]:
-        raise BundleError(f"{path}: the header announces {header['count']} events but the file holds {events}; "
-                          "the bundle is incomplete or was edited, nothing was imported")
+        raise BundleError(
+            f"{path}: the header announces {header['count']} events but the file holds {events}; "
+            "the bundle is incomplete or was edited, nothing was imported"
+        )
     return header
 
 
@@ -275,23 +303,34 @@ def _diagnose(chunk: list[tuple[int, Incoming]]) -> tuple[int, Exception] | None
 
 def trust_context(station: Station) -> TrustContext:
     if not station.root_public_key:
-        raise BundleError("this station was made before the chain of trust and cannot verify bundles; "
-                          "create the meeting again with this regdesk (see README, Trust)")
+        raise BundleError(
+            "this station was made before the chain of trust and cannot verify bundles; "
+            "create the meeting again with this regdesk (see README, Trust)"
+        )
     return TrustContext(station.config.code, station.root_public_key, station.station_id)
 
 
 def record_alert(station: Station, source: str, rejections: list[Rejection], reason: str | None = None) -> None:
     """Security alerts for refused events, in their own transaction (the refused delivery rolled back)."""
-    alerts = alert_payloads(source, rejections) if rejections else [
-        {"source": source[:200], "reason": (reason or "refused")[:2000],
-         "fingerprint": hashlib.sha256(f"{source}\n{reason}".encode()).hexdigest()[:32]}]
+    alerts = (
+        alert_payloads(source, rejections)
+        if rejections
+        else [
+            {
+                "source": source[:200],
+                "reason": (reason or "refused")[:2000],
+                "fingerprint": hashlib.sha256(f"{source}\n{reason}".encode()).hexdigest()[:32],
+            }
+        ]
+    )
     with station.transaction() as session:
         for payload in alerts:
             station.record(session, EventKind.SECURITY_ALERT, payload, SYSTEM_OPERATOR)
 
 
-def import_bundle(station: Station, path: Path | str, *,
-                  formats: tuple[str, ...] = (FORMAT, JOIN_FORMAT)) -> ImportResult:
+def import_bundle(
+    station: Station, path: Path | str, *, formats: tuple[str, ...] = (FORMAT, JOIN_FORMAT)
+) -> ImportResult:
     """Verify every event, then merge the whole bundle in one transaction, or nothing."""
     path = Path(path)
     ctx = trust_context(station)
@@ -315,8 +354,10 @@ def import_bundle(station: Station, path: Path | str, *,
                     found = _diagnose(chunk)
                     where = f"line {found[0]}" if found else f"lines {chunk[0][0]}-{chunk[-1][0]}"
                     problem = found[1] if found else exc
-                    raise BundleError(f"{path}, {where}: the event cannot be applied "
-                                      f"({type(problem).__name__}: {problem}); nothing was imported") from None
+                    raise BundleError(
+                        f"{path}, {where}: the event cannot be applied "
+                        f"({type(problem).__name__}: {problem}); nothing was imported"
+                    ) from None
                 if result.rejected:
                     raise MergeRefused(summarise(result.rejected), result.rejected)
                 received += result.received
@@ -336,21 +377,34 @@ def import_bundle(station: Station, path: Path | str, *,
                 raise MergeRefused(
                     f"{unverified} event(s) cannot be verified: the events before them or their station's "
                     "signature are missing (an incremental bundle whose start this station lacks? "
-                    "import the full bundle)", [])
+                    "import the full bundle)",
+                    [],
+                )
     except MergeRefused as refused:
         source = f"bundle {path.name} from {str(header.get('station_name', '?'))[:60]}"
         record_alert(station, source, refused.rejections, str(refused))
         first = min((line_of.get(r.item.event.id, 0) for r in refused.rejections), default=0)
         where = f"{path}, line {first}" if first else str(path)
         raise BundleError(f"{where}: refused, nothing was imported: {refused}") from None
-    return ImportResult(path, received, added, str(header.get("station_name", header["station_id"])),
-                        str(header.get("created_at", "")))
+    return ImportResult(
+        path, received, added, str(header.get("station_name", header["station_id"])), str(header.get("created_at", ""))
+    )
 
 
 def _still_held(session: Session, ids: list[str]) -> int:
     return event_queries.held_among(session, ids)
 
 
-__all__ = ["BundleError", "ExportResult", "ImportResult", "export_bundle", "import_bundle", "read_header",
-           "validate", "write_bundle", "parse_since", "FORMAT", "JOIN_FORMAT"]
-
+__all__ = [
+    "BundleError",
+    "ExportResult",
+    "ImportResult",
+    "export_bundle",
+    "import_bundle",
+    "read_header",
+    "validate",
+    "write_bundle",
+    "parse_since",
+    "FORMAT",
+    "JOIN_FORMAT",
+]

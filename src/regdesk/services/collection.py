@@ -76,18 +76,51 @@ def roster(station: Station, participant_id: str) -> DelegationRoster:
         someone = session.get(Participant, participant_id)
         if someone is None:
             raise DeskError(f"unknown accreditation id {participant_id!r}")
-        rows = session.execute(select(Participant).where(Participant.category == someone.category,
-                                                         Participant.delegation == someone.delegation)).scalars().all()
+        rows = (
+            session.execute(
+                select(Participant).where(
+                    Participant.category == someone.category, Participant.delegation == someone.delegation
+                )
+            )
+            .scalars()
+            .all()
+        )
         ids = [p.accreditation_id for p in rows]
-        held = dict(session.execute(select(Badge.participant_id, Badge.serial).where(
-            Badge.participant_id.in_(ids), Badge.revoked.is_(False)).order_by(Badge.issue_no)).all()) if ids else {}
+        held = (
+            dict(
+                session.execute(
+                    select(Badge.participant_id, Badge.serial)
+                    .where(Badge.participant_id.in_(ids), Badge.revoked.is_(False))
+                    .order_by(Badge.issue_no)
+                ).all()
+            )
+            if ids
+            else {}
+        )
         category = station.config.category(someone.category)
         use = desk.delegation_use(station, session, someone) if category and category.quota else None
-    members = tuple(sorted((MemberLine(p.accreditation_id, lookup.display_name(p), p.delegation_role, p.status,
-                                       held.get(p.accreditation_id, "")) for p in rows),
-                           key=lambda m: (m.role != "head", m.name.casefold(), m.accreditation_id)))
-    return DelegationRoster(someone.delegation, someone.category, category.name if category else someone.category,
-                            use.text if use else "", members)
+    members = tuple(
+        sorted(
+            (
+                MemberLine(
+                    p.accreditation_id,
+                    lookup.display_name(p),
+                    p.delegation_role,
+                    p.status,
+                    held.get(p.accreditation_id, ""),
+                )
+                for p in rows
+            ),
+            key=lambda m: (m.role != "head", m.name.casefold(), m.accreditation_id),
+        )
+    )
+    return DelegationRoster(
+        someone.delegation,
+        someone.category,
+        category.name if category else someone.category,
+        use.text if use else "",
+        members,
+    )
 
 
 @dataclass(frozen=True)
@@ -133,11 +166,18 @@ class BatchResult:
         return tuple(o for o in self.outcomes if not o.issued)
 
     def as_json(self) -> dict[str, Any]:
-        return {"collector": self.collector_id, "delegation": self.delegation, "authorisation": self.authorisation,
-                "issued": [{"accreditation_id": o.participant_id, "badge_serial": o.serial, "issue_no": o.issue_no}
-                           for o in self.issued],
-                "refused": [{"accreditation_id": o.participant_id, "reason": o.refusal, "message": o.message}
-                            for o in self.refused]}
+        return {
+            "collector": self.collector_id,
+            "delegation": self.delegation,
+            "authorisation": self.authorisation,
+            "issued": [
+                {"accreditation_id": o.participant_id, "badge_serial": o.serial, "issue_no": o.issue_no}
+                for o in self.issued
+            ],
+            "refused": [
+                {"accreditation_id": o.participant_id, "reason": o.refusal, "message": o.message} for o in self.refused
+            ],
+        }
 
 
 class BatchRefused(DeskError):
@@ -152,8 +192,10 @@ def authorisation_problem(text: str) -> str:
     """Why the authorisation reference cannot be recorded, in plain words; "" when it can."""
     cleaned = text.strip()
     if sum(ch.isalnum() for ch in cleaned) < AUTHORISATION_MIN_CHARACTERS:
-        return ("give the reference of the letter or note verbale that authorises the collection "
-                "(e.g. \"NV 123/2017 of the Permanent Mission\")")
+        return (
+            "give the reference of the letter or note verbale that authorises the collection "
+            '(e.g. "NV 123/2017 of the Permanent Mission")'
+        )
     problem = payloads.text_problem(cleaned, payloads.AUTHORISATION_MAX, free=True)
     return f"the authorisation {problem}" if problem else ""
 
@@ -166,8 +208,16 @@ def _words(refusal: str, assessment: desk.Assessment, facts: IssueFacts) -> str:
     return text
 
 
-def issue_batch(station: Station, member_ids: list[str], *, collector_id: str, authorisation: str,
-                check: CollectorCheck, operator: str, only_fitting: bool = False) -> BatchResult:
+def issue_batch(
+    station: Station,
+    member_ids: list[str],
+    *,
+    collector_id: str,
+    authorisation: str,
+    check: CollectorCheck,
+    operator: str,
+    only_fitting: bool = False,
+) -> BatchResult:
     """Record the collector's identity check and issue the members' badges in one transaction.
 
     BatchRefused (nothing recorded) when a member cannot be issued, unless `only_fitting`; DeskError
@@ -184,23 +234,33 @@ def issue_batch(station: Station, member_ids: list[str], *, collector_id: str, a
     with station.transaction() as session:
         collector = session.get(Participant, collector_id)
         if collector is None:
-            raise DeskError(f"collector {collector_id!r} is not on the accreditation list: a focal point collects "
-                            "only with their own accreditation")
+            raise DeskError(
+                f"collector {collector_id!r} is not on the accreditation list: a focal point collects "
+                "only with their own accreditation"
+            )
         if collector.status != "accredited":
             raise DeskError(f"collector {collector_id} ({lookup.display_name(collector)}): accreditation withdrawn")
-        people = {p.accreditation_id: p for p in session.execute(
-            select(Participant).where(Participant.accreditation_id.in_(members))).scalars()}
+        people = {
+            p.accreditation_id: p
+            for p in session.execute(select(Participant).where(Participant.accreditation_id.in_(members))).scalars()
+        }
         unknown = [m for m in members if m not in people]
         if unknown:
             raise DeskError(f"not on the accreditation list: {', '.join(unknown)}")
-        elsewhere = [f"{m} ({people[m].delegation})" for m in members
-                     if (people[m].category, people[m].delegation) != (collector.category, collector.delegation)]
+        elsewhere = [
+            f"{m} ({people[m].delegation})"
+            for m in members
+            if (people[m].category, people[m].delegation) != (collector.category, collector.delegation)
+        ]
         if elsewhere:
-            raise DeskError(f"not in the collector's delegation ({collector.delegation}): {', '.join(elsewhere)}. "
-                            "A focal point collects for their own delegation only")
+            raise DeskError(
+                f"not in the collector's delegation ({collector.delegation}): {', '.join(elsewhere)}. "
+                "A focal point collects for their own delegation only"
+            )
         assessments = {m: desk.assess(station, session, m, replace=False) for m in members}
-        decided = decide_batch([(m, replace(assessments[m].facts, by_proxy=True),
-                                 people[m].delegation_role == "head") for m in members])
+        decided = decide_batch(
+            [(m, replace(assessments[m].facts, by_proxy=True), people[m].delegation_role == "head") for m in members]
+        )
         plan: list[MemberOutcome] = []
         for m, (decision, facts) in decided.items():
             name = lookup.display_name(people[m])
@@ -216,24 +276,43 @@ def issue_batch(station: Station, member_ids: list[str], *, collector_id: str, a
             raise BatchRefused(f"{lead}: {len(refused)} of {len(plan)} cannot be issued: {who}", tuple(plan))
         current, latest = desk.badge_reference(session, collector_id)
         reference = sorted(current or latest)
-        check_event = station.record(session, EventKind.IDENTITY_CHECKED, {
-            "participant_id": collector_id, "document_type": doc_type, "document_last4": last4,
-            "for_badge": reference[0] if reference else None, **(check.details or {})}, operator)
+        check_event = station.record(
+            session,
+            EventKind.IDENTITY_CHECKED,
+            {
+                "participant_id": collector_id,
+                "document_type": doc_type,
+                "document_last4": last4,
+                "for_badge": reference[0] if reference else None,
+                **(check.details or {}),
+            },
+            operator,
+        )
         outcomes = []
         for outcome in plan:
             if not outcome.issued:
                 outcomes.append(outcome)
                 continue
-            details = None if outcome.participant_id == collector_id else {
-                "collected_by": collector_id, "authorisation": authorisation, "collector_check": check_event.id}
+            details = (
+                None
+                if outcome.participant_id == collector_id
+                else {"collected_by": collector_id, "authorisation": authorisation, "collector_check": check_event.id}
+            )
             badge = desk.record_badge(station, session, outcome.participant_id, operator, details=details)
             outcomes.append(replace(outcome, serial=badge.serial, issue_no=badge.issue_no))
-    return BatchResult(collector_id, lookup.display_name(collector), collector.delegation, authorisation,
-                       check_event.id, tuple(outcomes))
+    return BatchResult(
+        collector_id,
+        lookup.display_name(collector),
+        collector.delegation,
+        authorisation,
+        check_event.id,
+        tuple(outcomes),
+    )
 
 
-def print_batch(station: Station, serials: list[str], *, operator: str, layout: str | None = None,
-                out: Path | None = None) -> PrintOutcome:
+def print_batch(
+    station: Station, serials: list[str], *, operator: str, layout: str | None = None, out: Path | None = None
+) -> PrintOutcome:
     """The batch's badges in one PDF (four to an A4 sheet on the a4-4up layout, one per page on a
     badge layout), sent to the configured printer as one job; each badge counts as delivered once
     the printer took the job (or, with no printer, the PDF was saved)."""
@@ -254,16 +333,41 @@ def print_batch(station: Station, serials: list[str], *, operator: str, layout: 
     if status != desk.NOT_PRINTED:
         with station.transaction() as session:
             for serial in serials:
-                station.record(session, EventKind.BADGE_PRINTED,
-                               {"serial": serial, "printer": printer if result.printed else "", "layout": layout,
-                                "output": "printer" if result.printed else "pdf"}, operator)
-    return PrintOutcome(path, result.printed, result.message, status, printer,
-                        result.problem or ("" if status != desk.NOT_PRINTED else result.message))
+                station.record(
+                    session,
+                    EventKind.BADGE_PRINTED,
+                    {
+                        "serial": serial,
+                        "printer": printer if result.printed else "",
+                        "layout": layout,
+                        "output": "printer" if result.printed else "pdf",
+                    },
+                    operator,
+                )
+    return PrintOutcome(
+        path,
+        result.printed,
+        result.message,
+        status,
+        printer,
+        result.problem or ("" if status != desk.NOT_PRINTED else result.message),
+    )
 
 
 def check_label(check: CollectorCheck) -> str:
     return f"{DOCUMENT_LABELS.get(check.document_type, check.document_type)} ····{check.last4[-4:].upper()}"
 
 
-__all__ = ["BatchRefused", "BatchResult", "CollectorCheck", "DelegationRoster", "MemberLine", "MemberOutcome",
-           "authorisation_problem", "check_label", "issue_batch", "print_batch", "roster"]
+__all__ = [
+    "BatchRefused",
+    "BatchResult",
+    "CollectorCheck",
+    "DelegationRoster",
+    "MemberLine",
+    "MemberOutcome",
+    "authorisation_problem",
+    "check_label",
+    "issue_batch",
+    "print_batch",
+    "roster",
+]

@@ -28,9 +28,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from regdesk.domain.authority import Act
-from regdesk.errors import RegdeskError
 from regdesk.domain.events import EventKind, parse_utc
 from regdesk.domain.policy import Refusal
+from regdesk.errors import RegdeskError
 from regdesk.services import operators
 from regdesk.services.station import Station
 from regdesk.store.models import Badge, EventRow, Override, Participant
@@ -91,16 +91,18 @@ class Resolution:
 
 
 def station_names(session: Session) -> dict[str, str]:
-    rows = session.execute(select(EventRow.station_id, EventRow.payload)
-                           .where(EventRow.kind == str(EventKind.STATION_CREATED))).all()
+    rows = session.execute(
+        select(EventRow.station_id, EventRow.payload).where(EventRow.kind == str(EventKind.STATION_CREATED))
+    ).all()
     return {sid: json.loads(payload).get("name", sid[:8]) for sid, payload in rows}
 
 
 def _resolved(session: Session) -> dict[str, list[set[str]]]:
     """conflict key -> the badge sets each recorded resolution covered."""
     covered: dict[str, list[set[str]]] = {}
-    for (payload,) in session.execute(select(EventRow.payload)
-                                      .where(EventRow.kind == str(EventKind.CONFLICT_RESOLVED))).all():
+    for (payload,) in session.execute(
+        select(EventRow.payload).where(EventRow.kind == str(EventKind.CONFLICT_RESOLVED))
+    ).all():
         data = json.loads(payload)
         covered.setdefault(data.get("conflict_key", ""), []).append(set(data.get("sides", [])))
     return covered
@@ -113,15 +115,24 @@ def _is_resolved(key: str, serials: tuple[str, ...], covered: dict[str, list[set
 def _side(station: Station, badge: Badge, participant: Participant | None, names: dict[str, str]) -> Side:
     name = f"{participant.given_names} {participant.family_name}".strip() if participant else badge.participant_id
     local = station.config.local(parse_utc(badge.issued_at)).strftime("%a %d %b %H:%M")
-    return Side(badge.serial, badge.participant_id, name, badge.station_id,
-                names.get(badge.station_id, badge.station_id[:8]), badge.operator, badge.issued_at, local)
+    return Side(
+        badge.serial,
+        badge.participant_id,
+        name,
+        badge.station_id,
+        names.get(badge.station_id, badge.station_id[:8]),
+        badge.operator,
+        badge.issued_at,
+        local,
+    )
 
 
 def _overridden(session: Session, participant_ids: list[str], rule: Refusal) -> set[str]:
     if not participant_ids:
         return set()
-    rows = session.execute(select(Override.participant_id, Override.rule)
-                           .where(Override.participant_id.in_(participant_ids))).all()
+    rows = session.execute(
+        select(Override.participant_id, Override.rule).where(Override.participant_id.in_(participant_ids))
+    ).all()
     return {pid for pid, rules in rows if str(rule) in rules.split(",")}
 
 
@@ -131,29 +142,52 @@ def _overridden_badges(session: Session, badges: list[Badge], rule: Refusal) -> 
     if not ids:
         return set()
     rules = dict(session.execute(select(Override.event_id, Override.rule).where(Override.event_id.in_(ids))).all())
-    return {b.serial for b in badges if b.override_event_id and str(rule) in rules.get(b.override_event_id, "").split(",")}
+    return {
+        b.serial for b in badges if b.override_event_id and str(rule) in rules.get(b.override_event_id, "").split(",")
+    }
 
 
 def _duplicates(station: Station, session: Session, names: dict[str, str]) -> list[Conflict]:
-    suspects = session.execute(
-        select(Badge.participant_id).where(Badge.revoked.is_(False)).group_by(Badge.participant_id)
-        .having(func.count(func.distinct(Badge.station_id)) > 1)
-    ).scalars().all()
+    suspects = (
+        session.execute(
+            select(Badge.participant_id)
+            .where(Badge.revoked.is_(False))
+            .group_by(Badge.participant_id)
+            .having(func.count(func.distinct(Badge.station_id)) > 1)
+        )
+        .scalars()
+        .all()
+    )
     found = []
     for pid in suspects:
-        badges = list(session.execute(select(Badge).where(Badge.participant_id == pid, Badge.revoked.is_(False))
-                                      .order_by(Badge.issued_at, Badge.serial)).scalars())
+        badges = list(
+            session.execute(
+                select(Badge)
+                .where(Badge.participant_id == pid, Badge.revoked.is_(False))
+                .order_by(Badge.issued_at, Badge.serial)
+            ).scalars()
+        )
         deliberate = _overridden_badges(session, badges, Refusal.ALREADY_HOLDS_BADGE)
         if len({b.station_id for b in badges if b.serial not in deliberate}) < 2:
             continue
         participant = session.get(Participant, pid)
         sides = tuple(_side(station, b, participant, names) for b in badges)
         who = sides[0].participant_name
-        summary = (f"{who} ({pid}) holds {len(sides)} valid badges issued at "
-                   f"{', '.join(sorted({s.station_name for s in sides}))}")
-        found.append(Conflict(f"badge:{pid}", DUPLICATE, summary, sides, participant_id=pid,
-                              delegation=participant.delegation if participant else "",
-                              category=participant.category if participant else ""))
+        summary = (
+            f"{who} ({pid}) holds {len(sides)} valid badges issued at "
+            f"{', '.join(sorted({s.station_name for s in sides}))}"
+        )
+        found.append(
+            Conflict(
+                f"badge:{pid}",
+                DUPLICATE,
+                summary,
+                sides,
+                participant_id=pid,
+                delegation=participant.delegation if participant else "",
+                category=participant.category if participant else "",
+            )
+        )
     return found
 
 
@@ -173,7 +207,8 @@ def _quota(station: Station, session: Session, names: dict[str, str]) -> list[Co
         if holders <= quota:
             continue
         pairs = session.execute(
-            select(Badge, Participant).join(Participant, Participant.accreditation_id == Badge.participant_id)
+            select(Badge, Participant)
+            .join(Participant, Participant.accreditation_id == Badge.participant_id)
             .where(Badge.revoked.is_(False), Participant.category == category, Participant.delegation == delegation)
             .order_by(Badge.issued_at, Badge.serial)
         ).all()
@@ -183,10 +218,21 @@ def _quota(station: Station, session: Session, names: dict[str, str]) -> list[Co
         if counted_holders <= quota:
             continue
         sides = tuple(_side(station, b, p, names) for b, p in counted)
-        summary = (f"{delegation} ({category}) has {counted_holders} badge holders, quota {quota}"
-                   + (f" (+{len(admitted)} admitted by override)" if admitted else ""))
-        found.append(Conflict(f"quota:{category}:{delegation}", QUOTA, summary, sides, delegation=delegation,
-                              category=category, quota=quota, holders=counted_holders))
+        summary = f"{delegation} ({category}) has {counted_holders} badge holders, quota {quota}" + (
+            f" (+{len(admitted)} admitted by override)" if admitted else ""
+        )
+        found.append(
+            Conflict(
+                f"quota:{category}:{delegation}",
+                QUOTA,
+                summary,
+                sides,
+                delegation=delegation,
+                category=category,
+                quota=quota,
+                holders=counted_holders,
+            )
+        )
     return found
 
 
@@ -203,12 +249,22 @@ def get_conflict(station: Station, key: str) -> Conflict:
     for conflict in list_conflicts(station):
         if conflict.key == key:
             return conflict
-    raise ConflictError(f"no open conflict {key!r} (already resolved, or its badges changed); "
-                        "run `regdesk conflicts` to see the open ones")
+    raise ConflictError(
+        f"no open conflict {key!r} (already resolved, or its badges changed); "
+        "run `regdesk conflicts` to see the open ones"
+    )
 
 
-def resolve(station: Station, key: str, *, reason: str, operator: str, keep: tuple[str, ...] | list[str] = (),
-            revoke: tuple[str, ...] | list[str] = (), keep_all: bool = False) -> Resolution:
+def resolve(
+    station: Station,
+    key: str,
+    *,
+    reason: str,
+    operator: str,
+    keep: tuple[str, ...] | list[str] = (),
+    revoke: tuple[str, ...] | list[str] = (),
+    keep_all: bool = False,
+) -> Resolution:
     """Record a supervisor's decision: which badges stay valid; the others are revoked."""
     if not reason.strip():
         raise ConflictError("a resolution needs a written reason")
@@ -217,8 +273,9 @@ def resolve(station: Station, key: str, *, reason: str, operator: str, keep: tup
     except operators.NotAllowed as exc:
         raise ConflictError(str(exc)) from None
     if sum((bool(keep), bool(revoke), keep_all)) != 1:
-        raise ConflictError("say which badges stay valid: --keep SERIAL (repeatable), --revoke SERIAL "
-                            "(repeatable) or --keep-all")
+        raise ConflictError(
+            "say which badges stay valid: --keep SERIAL (repeatable), --revoke SERIAL (repeatable) or --keep-all"
+        )
     conflict = get_conflict(station, key)
     serials = conflict.serials
     chosen = [_normalise(s) for s in (keep or revoke)]
@@ -243,15 +300,33 @@ def resolve(station: Station, key: str, *, reason: str, operator: str, keep: tup
     by_serial = {s.serial: s for s in conflict.sides}
     with station.transaction() as session:
         for serial in revoked:
-            station.record(session, EventKind.BADGE_REVOKED, {
-                "serial": serial, "participant_id": by_serial[serial].participant_id, "reason": "conflict",
-                "conflict_key": key}, operator)
-        station.record(session, EventKind.CONFLICT_RESOLVED, {
-            "conflict_key": key, "kind": conflict.kind, "decision": decision, "reason": reason.strip(),
-            "revoked_serials": list(revoked), "kept_serials": list(kept), "sides": list(serials)}, operator)
+            station.record(
+                session,
+                EventKind.BADGE_REVOKED,
+                {
+                    "serial": serial,
+                    "participant_id": by_serial[serial].participant_id,
+                    "reason": "conflict",
+                    "conflict_key": key,
+                },
+                operator,
+            )
+        station.record(
+            session,
+            EventKind.CONFLICT_RESOLVED,
+            {
+                "conflict_key": key,
+                "kind": conflict.kind,
+                "decision": decision,
+                "reason": reason.strip(),
+                "revoked_serials": list(revoked),
+                "kept_serials": list(kept),
+                "sides": list(serials),
+            },
+            operator,
+        )
     return Resolution(key, decision, revoked, kept)
 
 
 def _normalise(serial: str) -> str:
     return "".join(ch for ch in serial.upper() if ch.isalnum())
-

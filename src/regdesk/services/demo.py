@@ -11,9 +11,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from regdesk.errors import RegdeskError
 from regdesk.clock import Clock
 from regdesk.config import bundled_event_path
+from regdesk.errors import RegdeskError
 from regdesk.services import operators
 from regdesk.services.station import Station, StationError, found_meeting, open_station
 
@@ -65,9 +65,16 @@ def build_demo_station(data_dir: Path | str, *, clock: Clock | None = None) -> S
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     work_dir = Path(tempfile.mkdtemp(prefix=f".{data_dir.name}.building-", dir=data_dir.parent))
     try:
-        station = found_meeting(work_dir, bundled_event_path(), role="desk", name=DEMO_STATION_NAME, clock=clock,
-                                root_passphrase=DEMO_ROOT_PASSPHRASE, supervisor=DEMO_SUPERVISOR,
-                                supervisor_secret=demo_secret(DEMO_SUPERVISOR))
+        station = found_meeting(
+            work_dir,
+            bundled_event_path(),
+            role="desk",
+            name=DEMO_STATION_NAME,
+            clock=clock,
+            root_passphrase=DEMO_ROOT_PASSPHRASE,
+            supervisor=DEMO_SUPERVISOR,
+            supervisor_secret=demo_secret(DEMO_SUPERVISOR),
+        )
         try:
             import_file(station, bundled_accreditation_path(), operator=DEMO_SUPERVISOR)
             add_demo_photos(station, work_dir / "photos")

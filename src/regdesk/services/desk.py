@@ -18,7 +18,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from regdesk.errors import RegdeskError
 from regdesk.domain import token as tokens
 from regdesk.domain.events import EventKind, format_utc, parse_utc
 from regdesk.domain.policy import (
@@ -31,6 +30,7 @@ from regdesk.domain.policy import (
     explain,
     local_moment,
 )
+from regdesk.errors import RegdeskError
 from regdesk.render.content import BadgeContent
 from regdesk.services import operators, photos
 from regdesk.services.station import Station
@@ -56,8 +56,9 @@ class DeskError(RegdeskError, ValueError):
 
 
 class IssueRefused(DeskError):
-    def __init__(self, refusal: Refusal, message: str, all_refusals: tuple[Refusal, ...],
-                 all_messages: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, refusal: Refusal, message: str, all_refusals: tuple[Refusal, ...], all_messages: tuple[str, ...] = ()
+    ) -> None:
         self.refusal = refusal
         self.all_refusals = all_refusals
         self.all_messages = all_messages or (message,)  # plain words of each refusal, same order
@@ -101,13 +102,22 @@ def override_reason_problem(reason: str) -> str:
     words = [w for w in reason.split() if any(ch.isalpha() for ch in w)]
     letters = sum(ch.isalpha() for ch in reason)
     if len(words) < OVERRIDE_REASON_MIN_WORDS or letters < OVERRIDE_REASON_MIN_LETTERS:
-        return (f"the reason must say why, in at least {OVERRIDE_REASON_MIN_WORDS} words "
-                "(e.g. \"head of delegation confirmed by e-mail\")")
+        return (
+            f"the reason must say why, in at least {OVERRIDE_REASON_MIN_WORDS} words "
+            '(e.g. "head of delegation confirmed by e-mail")'
+        )
     return ""
 
 
-def record_identity_check(station: Station, participant_id: str, document_type: str, document_number: str,
-                          operator: str, *, details: dict[str, Any] | None = None) -> str:
+def record_identity_check(
+    station: Station,
+    participant_id: str,
+    document_type: str,
+    document_number: str,
+    operator: str,
+    *,
+    details: dict[str, Any] | None = None,
+) -> str:
     """Record the document seen (type and last 4 characters only). `details`: what a passport
     reader added (read_by, expired, name_matches; services/idcheck.py). Returns the event id."""
     doc_type, last4 = parse_id_check(f"{document_type}:{document_number}")
@@ -118,24 +128,38 @@ def record_identity_check(station: Station, participant_id: str, document_type: 
         # The badge this check was made against: it counts for the next issuance only while that
         # badge is still the participant's current one (policy.check_counts).
         reference = sorted(current or latest)
-        event = station.record(session, EventKind.IDENTITY_CHECKED,
-                               {"participant_id": participant_id, "document_type": doc_type, "document_last4": last4,
-                                "for_badge": reference[0] if reference else None, **(details or {})},
-                               operator)
+        event = station.record(
+            session,
+            EventKind.IDENTITY_CHECKED,
+            {
+                "participant_id": participant_id,
+                "document_type": doc_type,
+                "document_last4": last4,
+                "for_badge": reference[0] if reference else None,
+                **(details or {}),
+            },
+            operator,
+        )
     return event.id
 
 
 def valid_badge(session: Session, participant_id: str) -> Badge | None:
-    return session.execute(
-        select(Badge).where(Badge.participant_id == participant_id, Badge.revoked.is_(False))
-        .order_by(Badge.issue_no.desc(), Badge.serial)
-    ).scalars().first()
+    return (
+        session.execute(
+            select(Badge)
+            .where(Badge.participant_id == participant_id, Badge.revoked.is_(False))
+            .order_by(Badge.issue_no.desc(), Badge.serial)
+        )
+        .scalars()
+        .first()
+    )
 
 
 def badge_reference(session: Session, participant_id: str) -> tuple[frozenset[str], frozenset[str]]:
     """(valid badges, badges of the highest issue number) of a participant: what an identity check names."""
-    rows = session.execute(select(Badge.serial, Badge.revoked, Badge.issue_no)
-                           .where(Badge.participant_id == participant_id)).all()
+    rows = session.execute(
+        select(Badge.serial, Badge.revoked, Badge.issue_no).where(Badge.participant_id == participant_id)
+    ).all()
     current = frozenset(serial for serial, revoked, _ in rows if not revoked)
     top = max((issue_no for _, _, issue_no in rows), default=None)
     latest = frozenset(serial for serial, _, issue_no in rows if issue_no == top)
@@ -167,20 +191,31 @@ class DelegationUse:
 def _pass_today(station: Station, participant_id):  # type: ignore[no-untyped-def]
     """SQL: this participant holds a temporary pass assigned for today's local day (not voided)."""
     today = station.config.local_day(station.clock.now()).isoformat()
-    return select(TemporaryPass.serial).where(TemporaryPass.participant_id == participant_id,
-                                              TemporaryPass.day == today, TemporaryPass.voided.is_(False)).exists()
+    return (
+        select(TemporaryPass.serial)
+        .where(
+            TemporaryPass.participant_id == participant_id, TemporaryPass.day == today, TemporaryPass.voided.is_(False)
+        )
+        .exists()
+    )
 
 
 def delegation_use(station: Station, session: Session, participant: Participant) -> DelegationUse:
     category = station.config.category(participant.category)
     rows = session.execute(
-        select(Participant.accreditation_id, Participant.delegation_role, Participant.given_names,
-               Participant.family_name,
-               or_(select(Badge.serial).where(Badge.participant_id == Participant.accreditation_id,
-                                              Badge.revoked.is_(False)).exists(),
-                   # A temporary pass assigned for today holds the person's place today (services/passes.py).
-                   _pass_today(station, Participant.accreditation_id)))
-        .where(Participant.category == participant.category, Participant.delegation == participant.delegation)
+        select(
+            Participant.accreditation_id,
+            Participant.delegation_role,
+            Participant.given_names,
+            Participant.family_name,
+            or_(
+                select(Badge.serial)
+                .where(Badge.participant_id == Participant.accreditation_id, Badge.revoked.is_(False))
+                .exists(),
+                # A temporary pass assigned for today holds the person's place today (services/passes.py).
+                _pass_today(station, Participant.accreditation_id),
+            ),
+        ).where(Participant.category == participant.category, Participant.delegation == participant.delegation)
     ).all()
     heads = [row for row in rows if row[1] == "head"]
     return DelegationUse(
@@ -214,10 +249,15 @@ def assess(station: Station, session: Session, participant_id: str, *, replace: 
     # Only a limited category needs the delegation's head count (the card shows it for those only).
     use = delegation_use(station, session, participant) if participant and category and category.quota else None
     current, latest = badge_reference(session, participant_id)
-    checks = session.execute(
-        select(IdentityCheck).where(IdentityCheck.participant_id == participant_id)
-        .order_by(IdentityCheck.checked_at.desc(), IdentityCheck.event_id)
-    ).scalars().all()
+    checks = (
+        session.execute(
+            select(IdentityCheck)
+            .where(IdentityCheck.participant_id == participant_id)
+            .order_by(IdentityCheck.checked_at.desc(), IdentityCheck.event_id)
+        )
+        .scalars()
+        .all()
+    )
     checked = any(check_counts(c.for_badge, current, latest) for c in checks)
     holds = bool(current)
     is_head = participant is not None and participant.delegation_role == "head"
@@ -232,8 +272,17 @@ def assess(station: Station, session: Session, participant_id: str, *, replace: 
         replace=replace,
         quota=use.quota if use else 0,
         # The person's own place (a badge, or a pass for today) is not someone else's.
-        delegation_holders=(use.holders - (1 if holds or (participant is not None and session.execute(
-            select(_pass_today(station, participant_id))).scalar()) else 0)) if use else 0,
+        delegation_holders=(
+            use.holders
+            - (
+                1
+                if holds
+                or (participant is not None and session.execute(select(_pass_today(station, participant_id))).scalar())
+                else 0
+            )
+        )
+        if use
+        else 0,
         head_reserved=bool(use and use.head_reserved),
         participant_is_head=is_head,
         # Only members are held back by the head's place, so "a head holds one" needs no "other than this one".
@@ -242,8 +291,10 @@ def assess(station: Station, session: Session, participant_id: str, *, replace: 
     last_check = ""
     if checks:
         c = checks[0]
-        last_check = (f"{DOCUMENT_LABELS.get(c.document_type, c.document_type)} ····{c.document_last4}, "
-                      f"{local_moment(parse_utc(c.checked_at), zone)}")
+        last_check = (
+            f"{DOCUMENT_LABELS.get(c.document_type, c.document_type)} ····{c.document_last4}, "
+            f"{local_moment(parse_utc(c.checked_at), zone)}"
+        )
     reference = sorted(current or latest)
     context = RefusalContext(
         zone=zone,
@@ -264,7 +315,8 @@ def require_signing_key(station: Station) -> tuple[str, Ed25519PrivateKey]:
         raise DeskError(
             f"{station.data_dir / 'keys' / (station.key_id + '.key')} (this desk's signing key) is missing: no "
             f"badge can be signed. Put the file back, or have a supervisor start a new key (regdesk --data-dir "
-            f"{station.data_dir} rotate-key); badges already issued stay valid")
+            f"{station.data_dir} rotate-key); badges already issued stay valid"
+        )
     raise DeskError(f"this is a {station.role} station: it holds no signing key and cannot issue badges")
 
 
@@ -292,50 +344,80 @@ def issue_badge(
         blocking = decision.blocking(overridden)
         if blocking:
             first = blocking[0]
-            raise IssueRefused(first, assessment.explain(first), blocking,
-                               tuple(assessment.explain(r) for r in blocking))
+            raise IssueRefused(
+                first, assessment.explain(first), blocking, tuple(assessment.explain(r) for r in blocking)
+            )
         assert participant is not None
         override_event_id = None
         if overridden:
             assert override is not None
-            ev = station.record(session, EventKind.OVERRIDE_GRANTED, {
-                "participant_id": participant_id,
-                "rule": ",".join(sorted(overridden)),
-                "reason": override.reason.strip(),
-                "supervisor": override.supervisor.strip(),
-            }, operator)
+            ev = station.record(
+                session,
+                EventKind.OVERRIDE_GRANTED,
+                {
+                    "participant_id": participant_id,
+                    "rule": ",".join(sorted(overridden)),
+                    "reason": override.reason.strip(),
+                    "supervisor": override.supervisor.strip(),
+                },
+                operator,
+            )
             override_event_id = ev.id
         previous = valid_badge(session, participant_id) if replace else None
-        return record_badge(station, session, participant_id, operator, previous=previous,
-                            override_event_id=override_event_id)
+        return record_badge(
+            station, session, participant_id, operator, previous=previous, override_event_id=override_event_id
+        )
 
 
-def record_badge(station: Station, session: Session, participant_id: str, operator: str, *,
-                 previous: Badge | None = None, override_event_id: str | None = None,
-                 details: dict[str, Any] | None = None) -> IssuedBadge:
+def record_badge(
+    station: Station,
+    session: Session,
+    participant_id: str,
+    operator: str,
+    *,
+    previous: Badge | None = None,
+    override_event_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> IssuedBadge:
     """Sign a new badge and record it (revoking `previous`), inside the caller's transaction, once
     the issuance rules said yes. `details`: more badge_issued fields (a focal point's collection)."""
-    issue_no = (session.execute(
-        select(func.max(Badge.issue_no)).where(Badge.participant_id == participant_id)
-    ).scalar_one_or_none() or 0) + 1
+    issue_no = (
+        session.execute(
+            select(func.max(Badge.issue_no)).where(Badge.participant_id == participant_id)
+        ).scalar_one_or_none()
+        or 0
+    ) + 1
     serial = tokens.new_serial()
     key_id, signing_key = require_signing_key(station)  # the callers checked before their transaction
     token = tokens.sign_token(
-        tokens.BadgeClaims(tokens.event_tag(station.config.code), key_id, serial, min(issue_no, 255),
-                           participant_id),
+        tokens.BadgeClaims(tokens.event_tag(station.config.code), key_id, serial, min(issue_no, 255), participant_id),
         signing_key,
     )
     if previous is not None:
-        station.record(session, EventKind.BADGE_REVOKED,
-                       {"serial": previous.serial, "participant_id": participant_id, "reason": "replaced",
-                        "replaced_by": serial}, operator)
-    station.record(session, EventKind.BADGE_ISSUED, {
-        "serial": serial, "participant_id": participant_id, "issue_no": issue_no, "key_id": station.key_id,
-        "token": token, "replaces": previous.serial if previous else None,
-        "override_event_id": override_event_id, **(details or {}),
-    }, operator)
-    return IssuedBadge(serial, token, issue_no, participant_id, previous.serial if previous else None,
-                       override_event_id)
+        station.record(
+            session,
+            EventKind.BADGE_REVOKED,
+            {"serial": previous.serial, "participant_id": participant_id, "reason": "replaced", "replaced_by": serial},
+            operator,
+        )
+    station.record(
+        session,
+        EventKind.BADGE_ISSUED,
+        {
+            "serial": serial,
+            "participant_id": participant_id,
+            "issue_no": issue_no,
+            "key_id": station.key_id,
+            "token": token,
+            "replaces": previous.serial if previous else None,
+            "override_event_id": override_event_id,
+            **(details or {}),
+        },
+        operator,
+    )
+    return IssuedBadge(
+        serial, token, issue_no, participant_id, previous.serial if previous else None, override_event_id
+    )
 
 
 def badge_content(station: Station, serial: str) -> BadgeContent:
@@ -349,14 +431,22 @@ def badge_content(station: Station, serial: str) -> BadgeContent:
         photo = photos.photo_jpeg(session, badge.participant_id)
     category = station.config.category(participant.category)
     return BadgeContent(
-        token=badge.token, serial=badge.serial, issue_no=badge.issue_no,
-        given_names=participant.given_names, family_name=participant.family_name,
-        given_names_latin=participant.given_names_latin, family_name_latin=participant.family_name_latin,
-        title=participant.title, delegation=participant.delegation,
-        category_code=participant.category, category_name=category.name if category else participant.category,
+        token=badge.token,
+        serial=badge.serial,
+        issue_no=badge.issue_no,
+        given_names=participant.given_names,
+        family_name=participant.family_name,
+        given_names_latin=participant.given_names_latin,
+        family_name_latin=participant.family_name_latin,
+        title=participant.title,
+        delegation=participant.delegation,
+        category_code=participant.category,
+        category_name=category.name if category else participant.category,
         category_colour=category.colour if category else "#777777",
         role_label="Head of delegation" if participant.delegation_role == "head" else "",
-        event_name=station.config.short_name, event_dates=station.config.dates_label, photo_jpeg=photo,
+        event_name=station.config.short_name,
+        event_dates=station.config.dates_label,
+        photo_jpeg=photo,
     )
 
 
@@ -379,8 +469,15 @@ class PrintOutcome:
         return self.status != NOT_PRINTED
 
 
-def print_badge(station: Station, serial: str, *, operator: str, layout: str | None = None,
-                out: Path | None = None, printer: str | None = None) -> PrintOutcome:
+def print_badge(
+    station: Station,
+    serial: str,
+    *,
+    operator: str,
+    layout: str | None = None,
+    out: Path | None = None,
+    printer: str | None = None,
+) -> PrintOutcome:
     """Render the badge PDF and send it to the configured printer (or, with none, leave it in the output folder).
     `printer` sends it to that CUPS queue instead (the station's second printer, say)."""
     from regdesk.render.badge import render_badge_pdf
@@ -402,14 +499,29 @@ def print_badge(station: Station, serial: str, *, operator: str, layout: str | N
     status = PRINTED if result.printed else (PDF_ONLY if not printer else NOT_PRINTED)
     if status != NOT_PRINTED:
         with station.transaction() as session:
-            station.record(session, EventKind.BADGE_PRINTED,
-                           {"serial": serial, "printer": printer if result.printed else "", "layout": layout,
-                            "output": "printer" if result.printed else "pdf"}, operator)
+            station.record(
+                session,
+                EventKind.BADGE_PRINTED,
+                {
+                    "serial": serial,
+                    "printer": printer if result.printed else "",
+                    "layout": layout,
+                    "output": "printer" if result.printed else "pdf",
+                },
+                operator,
+            )
     message = result.message
     if photo == "none":
         message += f" {NO_PHOTO_WARNING}"
-    return PrintOutcome(path, result.printed, message, status, printer,
-                        result.problem or ("" if status != NOT_PRINTED else result.message), photo)
+    return PrintOutcome(
+        path,
+        result.printed,
+        message,
+        status,
+        printer,
+        result.problem or ("" if status != NOT_PRINTED else result.message),
+        photo,
+    )
 
 
 NO_PHOTO_WARNING = "No photo on file: this badge has none; check the passport against the face."
@@ -417,10 +529,22 @@ NO_PHOTO_WARNING = "No photo on file: this badge has none; check the passport ag
 
 def badge_history(station: Station, participant_id: str) -> list[Badge]:
     with station.sessions() as session:
-        return list(session.execute(
-            select(Badge).where(Badge.participant_id == participant_id).order_by(Badge.issue_no)
-        ).scalars())
+        return list(
+            session.execute(
+                select(Badge).where(Badge.participant_id == participant_id).order_by(Badge.issue_no)
+            ).scalars()
+        )
 
 
-__all__ = ["DeskError", "IssueRefused", "OverrideRequest", "IssuedBadge", "issue_badge", "print_badge",
-           "record_identity_check", "parse_id_check", "badge_content", "format_utc"]
+__all__ = [
+    "DeskError",
+    "IssueRefused",
+    "OverrideRequest",
+    "IssuedBadge",
+    "issue_badge",
+    "print_badge",
+    "record_identity_check",
+    "parse_id_check",
+    "badge_content",
+    "format_utc",
+]

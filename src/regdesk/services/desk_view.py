@@ -88,23 +88,39 @@ def participant_card(station: Station, participant_id: str) -> ParticipantCard |
         rows = session.execute(
             select(Badge, BadgeDelivery.serial.is_not(None))
             .outerjoin(BadgeDelivery, BadgeDelivery.serial == Badge.serial)
-            .where(Badge.participant_id == participant_id).order_by(Badge.issue_no, Badge.serial)).all()
+            .where(Badge.participant_id == participant_id)
+            .order_by(Badge.issue_no, Badge.serial)
+        ).all()
         badges = tuple(
-            BadgeLine(b.serial, format_serial(b.serial), b.issue_no, parse_utc(b.issued_at).astimezone(zone),
-                      bool(b.revoked), b.override_event_id is not None, bool(delivered))
+            BadgeLine(
+                b.serial,
+                format_serial(b.serial),
+                b.issue_no,
+                parse_utc(b.issued_at).astimezone(zone),
+                bool(b.revoked),
+                b.override_event_id is not None,
+                bool(delivered),
+            )
             for b, delivered in rows
         )
         assessment = desk.assess(station, session, participant_id, replace=bool(serial))
         check = session.execute(
-            select(IdentityCheck).where(IdentityCheck.participant_id == participant_id)
-            .order_by(IdentityCheck.checked_at.desc()).limit(1)
+            select(IdentityCheck)
+            .where(IdentityCheck.participant_id == participant_id)
+            .order_by(IdentityCheck.checked_at.desc())
+            .limit(1)
         ).scalar_one_or_none()
         last_check = None
         if check is not None:
             label = DOCUMENT_LABELS.get(check.document_type, check.document_type)
-            last_check = IdentityLine(check.document_type, label, check.document_last4,
-                                      parse_utc(check.checked_at).astimezone(zone), check.operator,
-                                      counts=assessment.facts.identity_checked)
+            last_check = IdentityLine(
+                check.document_type,
+                label,
+                check.document_last4,
+                parse_utc(check.checked_at).astimezone(zone),
+                check.operator,
+                counts=assessment.facts.identity_checked,
+            )
         decision = decide_issue(assessment.facts)
         category = station.config.category(p.category)
         texts = tuple(assessment.explain(r) for r in decision.refusals)

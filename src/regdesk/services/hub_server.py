@@ -18,7 +18,6 @@ and `hub start` after a reboot starts it again on the same port with the same da
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import socket
 from dataclasses import dataclass, replace
@@ -26,8 +25,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from regdesk.store import files
 from regdesk.services.embedded_pg import Cluster, EmbeddedPgError, binaries_for, running_pid, server_account
+from regdesk.store import files
 
 DEFAULT_PORT = 55432
 USER = "regdesk"
@@ -74,8 +73,10 @@ def start(folder: Path, *, port: int | None = None, lan: bool = False) -> HubSta
         running = status(folder)
         asked = {"port": port if port is not None else running.port, "lan": lan or running.lan}
         if (asked["port"], asked["lan"]) != (running.port, running.lan):
-            raise HubError(f"the hub in {folder} is already running on port {running.port} "
-                           f"({'LAN' if running.lan else 'this computer only'}): stop it first (regdesk hub stop)")
+            raise HubError(
+                f"the hub in {folder} is already running on port {running.port} "
+                f"({'LAN' if running.lan else 'this computer only'}): stop it first (regdesk hub stop)"
+            )
         return replace(running, already_running=True)
     if not cluster.exists():
         _create(folder, cluster)
@@ -109,8 +110,14 @@ def status(folder: Path) -> HubState:
     if not (pgdata / "PG_VERSION").exists():
         return HubState(folder, exists=False, pid=None, port=None, lan=False, url=None)
     settings = _read_settings(folder)
-    return HubState(folder, exists=True, pid=running_pid(pgdata), port=settings.port, lan=settings.lan,
-                    url=_url(folder, settings.port, settings.lan))
+    return HubState(
+        folder,
+        exists=True,
+        pid=running_pid(pgdata),
+        port=settings.port,
+        lan=settings.lan,
+        url=_url(folder, settings.port, settings.lan),
+    )
 
 
 # --- the folder ----------------------------------------------------------------------------------
@@ -122,8 +129,10 @@ def _cluster(folder: Path, *, create: bool) -> Cluster:
         if create:
             nearest = next(path for path in [folder, *folder.parents] if path.exists())
             if not account.can_enter(nearest):
-                raise HubError(f"regdesk runs PostgreSQL as {account.name!r} when started as root, and that account "
-                               f"cannot reach {folder}: give --dir a folder it can enter, or run as a normal user")
+                raise HubError(
+                    f"regdesk runs PostgreSQL as {account.name!r} when started as root, and that account "
+                    f"cannot reach {folder}: give --dir a folder it can enter, or run as a normal user"
+                )
             folder.mkdir(parents=True, exist_ok=True)
             folder.chmod(0o700)
             account.hand_over(folder)
@@ -151,8 +160,10 @@ def _read_password(folder: Path) -> str:
     try:
         return (folder / _PASSWORD).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        raise HubError(f"the hub password file {folder / _PASSWORD} is missing: the hub cannot be reached without "
-                       "it (move the folder away and start a new hub; stations push their events again)") from None
+        raise HubError(
+            f"the hub password file {folder / _PASSWORD} is missing: the hub cannot be reached without "
+            "it (move the folder away and start a new hub; stations push their events again)"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -165,18 +176,27 @@ class _Settings:
 def _read_settings(folder: Path) -> _Settings:
     try:
         raw = json.loads((folder / _SETTINGS).read_text(encoding="utf-8"))
-        return _Settings(port=int(raw.get("port", DEFAULT_PORT)), lan=bool(raw.get("lan", False)),
-                         database_created=bool(raw.get("database_created", False)))
+        return _Settings(
+            port=int(raw.get("port", DEFAULT_PORT)),
+            lan=bool(raw.get("lan", False)),
+            database_created=bool(raw.get("database_created", False)),
+        )
     except (FileNotFoundError, ValueError, TypeError, AttributeError):
         return _Settings()
 
 
 def _write_settings(folder: Path, settings: _Settings) -> None:
-    text = json.dumps({"port": settings.port, "lan": settings.lan, "user": USER, "database": DATABASE,
-                       "database_created": settings.database_created}, indent=2)
+    text = json.dumps(
+        {
+            "port": settings.port,
+            "lan": settings.lan,
+            "user": USER,
+            "database": DATABASE,
+            "database_created": settings.database_created,
+        },
+        indent=2,
+    )
     files.write_private(folder / _SETTINGS, (text + "\n").encode())
-
-
 
 
 def _url(folder: Path, port: int, lan: bool) -> str | None:
@@ -185,8 +205,9 @@ def _url(folder: Path, port: int, lan: bool) -> str | None:
     except HubError:
         return None
     host = lan_address() if lan else LOOPBACK
-    url: str = URL.create("postgresql+psycopg", username=USER, password=password, host=host, port=port,
-                      database=DATABASE).render_as_string(hide_password=False)
+    url: str = URL.create(
+        "postgresql+psycopg", username=USER, password=password, host=host, port=port, database=DATABASE
+    ).render_as_string(hide_password=False)
     return url
 
 

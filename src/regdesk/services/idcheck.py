@@ -82,8 +82,9 @@ class DocumentRead:
 
     def summary(self) -> str:
         """'Passport ····8907 · ERIKSSON, ANNA MARIA · Utopia · valid until 15 Apr 2030'."""
-        return (f"{self.document_label} ····{self.last4} · {self.holder} · {self.nationality_name} · "
-                f"{self.expiry_words()}")
+        return (
+            f"{self.document_label} ····{self.last4} · {self.holder} · {self.nationality_name} · {self.expiry_words()}"
+        )
 
 
 def read_text(text: str, today: date) -> DocumentRead:
@@ -92,10 +93,19 @@ def read_text(text: str, today: date) -> DocumentRead:
     if isinstance(found, mrz.MrzProblem):
         raise DocumentUnreadable(found)
     return DocumentRead(
-        format=str(found.format), document_type=found.document_type, last4=found.last4, surname=found.surname,
-        given_names=found.given_names, name_truncated=found.name_truncated, nationality=found.nationality,
-        issuing_state=found.issuing_state, expiry=found.expiry(today), birth=found.birth(today),
-        expired=found.expired(today), corrections=tuple(str(c) for c in found.corrections))
+        format=str(found.format),
+        document_type=found.document_type,
+        last4=found.last4,
+        surname=found.surname,
+        given_names=found.given_names,
+        name_truncated=found.name_truncated,
+        nationality=found.nationality,
+        issuing_state=found.issuing_state,
+        expiry=found.expiry(today),
+        birth=found.birth(today),
+        expired=found.expired(today),
+        corrections=tuple(str(c) for c in found.corrections),
+    )
 
 
 def local_today(station: Station) -> date:
@@ -147,8 +157,9 @@ def _listed_forms(p: Participant) -> list[tuple[str, str]]:
 
 
 def compare_with(document: DocumentRead, participant: Participant) -> NameComparison:
-    return compare(document.surname, document.given_names, _listed_forms(participant),
-                   truncated=document.name_truncated)
+    return compare(
+        document.surname, document.given_names, _listed_forms(participant), truncated=document.name_truncated
+    )
 
 
 def _search_ids(station: Station, document: DocumentRead) -> list[str]:
@@ -169,18 +180,37 @@ def identify(station: Station, document: DocumentRead, *, selected: str | None =
     if selected and selected not in ids:
         ids.insert(0, selected)
     with station.sessions() as session:
-        rows = {p.accreditation_id: p for p in session.execute(
-            select(Participant).where(Participant.accreditation_id.in_(ids))).scalars()} if ids else {}
+        rows = (
+            {
+                p.accreditation_id: p
+                for p in session.execute(select(Participant).where(Participant.accreditation_id.in_(ids))).scalars()
+            }
+            if ids
+            else {}
+        )
     candidates = []
     for pid in ids:
         p = rows.get(pid)
         if p is None:
             continue
-        candidates.append(Candidate(pid, lookup.display_name(p), p.delegation, compare_with(document, p),
-                                    nationality_fits(document.nationality, p.delegation)))
+        candidates.append(
+            Candidate(
+                pid,
+                lookup.display_name(p),
+                p.delegation,
+                compare_with(document, p),
+                nationality_fits(document.nationality, p.delegation),
+            )
+        )
     rank = {"same": 0, "close": 1, "different": 2}
-    candidates.sort(key=lambda c: (rank[c.names.overall], rank[c.names.family], c.nationality_fits is False,
-                                   c.nationality_fits is not True))
+    candidates.sort(
+        key=lambda c: (
+            rank[c.names.overall],
+            rank[c.names.family],
+            c.nationality_fits is False,
+            c.nationality_fits is not True,
+        )
+    )
     agreeing = [c for c in candidates if c.names.matches]
     shown = tuple(c for c in candidates if c.names.family != "different" or c.accreditation_id == selected)
     shown = shown[:SHOWN_CANDIDATES]
@@ -192,13 +222,19 @@ def identify(station: Station, document: DocumentRead, *, selected: str | None =
     if agreeing:
         same_state = [c for c in agreeing if c.nationality_fits]
         if len(same_state) == 1:
-            return Identification(document, same_state[0].accreditation_id, shown,
-                                   f"{who}: found by name and nationality ({document.nationality_name})")
-        return Identification(document, None, shown,
-                              f"{len(agreeing)} participants are named {who}: pick the right one, then F2")
+            return Identification(
+                document,
+                same_state[0].accreditation_id,
+                shown,
+                f"{who}: found by name and nationality ({document.nationality_name})",
+            )
+        return Identification(
+            document, None, shown, f"{len(agreeing)} participants are named {who}: pick the right one, then F2"
+        )
     if shown:
-        return Identification(document, None, shown,
-                              f"No participant's name agrees exactly with {who}; similar names are listed")
+        return Identification(
+            document, None, shown, f"No participant's name agrees exactly with {who}; similar names are listed"
+        )
     return Identification(document, None, (), f"Nobody on the list is named {who}")
 
 
@@ -219,13 +255,21 @@ class CheckRecorded:
     notes: tuple[str, ...]  # corrections, nationality, date of birth: for information
 
     def as_json(self) -> dict[str, Any]:
-        return {"recorded": True, "participant_id": self.participant_id, "document_type": self.document_type,
-                "last4": self.last4, "expired": self.expired, "name_matches": self.name_matches,
-                "warnings": list(self.warnings), "notes": list(self.notes)}
+        return {
+            "recorded": True,
+            "participant_id": self.participant_id,
+            "document_type": self.document_type,
+            "last4": self.last4,
+            "expired": self.expired,
+            "name_matches": self.name_matches,
+            "warnings": list(self.warnings),
+            "notes": list(self.notes),
+        }
 
 
-def assess(station: Station, participant_id: str, document: DocumentRead) -> tuple[Participant, NameComparison,
-                                                                                   list[str], list[str]]:
+def assess(
+    station: Station, participant_id: str, document: DocumentRead
+) -> tuple[Participant, NameComparison, list[str], list[str]]:
     """(participant, name comparison, warnings, notes) for recording this document for them."""
     with station.sessions() as session:
         participant = session.get(Participant, participant_id)
@@ -234,8 +278,7 @@ def assess(station: Station, participant_id: str, document: DocumentRead) -> tup
     names = compare_with(document, participant)
     warnings, notes = [], []
     if document.expired and document.expiry is not None:
-        warnings.append(f"The document EXPIRED on {document.expiry.day} {document.expiry:%b %Y}: "
-                        "ask for a valid one.")
+        warnings.append(f"The document EXPIRED on {document.expiry.day} {document.expiry:%b %Y}: ask for a valid one.")
     if not names.matches:
         warnings.append(f"The name on the document does not match the accreditation: {names.note}.")
     fits = nationality_fits(document.nationality, participant.delegation)
@@ -250,11 +293,25 @@ def record(station: Station, participant_id: str, document: DocumentRead, operat
     """Record the identity check a reader made for this participant (type and last 4 only)."""
     participant, names, warnings, notes = assess(station, participant_id, document)
     event_id = desk.record_identity_check(
-        station, participant_id, document.document_type, document.last4, operator,
-        details={"read_by": "mrz", "expired": document.expired, "name_matches": names.matches})
-    return CheckRecorded(participant_id, lookup.display_name(participant), document.document_type,
-                         document.document_label, document.last4, document.expired, names.matches, event_id,
-                         tuple(warnings), tuple(notes))
+        station,
+        participant_id,
+        document.document_type,
+        document.last4,
+        operator,
+        details={"read_by": "mrz", "expired": document.expired, "name_matches": names.matches},
+    )
+    return CheckRecorded(
+        participant_id,
+        lookup.display_name(participant),
+        document.document_type,
+        document.document_label,
+        document.last4,
+        document.expired,
+        names.matches,
+        event_id,
+        tuple(warnings),
+        tuple(notes),
+    )
 
 
 def record_from_text(station: Station, participant_id: str, text: str, operator: str) -> CheckRecorded:
@@ -262,6 +319,19 @@ def record_from_text(station: Station, participant_id: str, text: str, operator:
     return record(station, participant_id, read(station, text), operator)
 
 
-__all__ = ["DATE_OF_BIRTH_NOTE", "Candidate", "CheckRecorded", "DocumentRead", "DocumentUnreadable",
-           "Identification", "assess", "identify", "local_today", "nationality_fits", "read", "read_text",
-           "record", "record_from_text"]
+__all__ = [
+    "DATE_OF_BIRTH_NOTE",
+    "Candidate",
+    "CheckRecorded",
+    "DocumentRead",
+    "DocumentUnreadable",
+    "Identification",
+    "assess",
+    "identify",
+    "local_today",
+    "nationality_fits",
+    "read",
+    "read_text",
+    "record",
+    "record_from_text",
+]

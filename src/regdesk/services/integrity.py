@@ -40,8 +40,15 @@ class CheckReport:
         return self.integrity == "ok" and not self.problems
 
     def as_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "integrity": self.integrity, "events": self.events, "stations": self.stations,
-                "tables_compared": self.tables_compared, "problems": self.problems, "notes": self.notes}
+        return {
+            "ok": self.ok,
+            "integrity": self.integrity,
+            "events": self.events,
+            "stations": self.stations,
+            "tables_compared": self.tables_compared,
+            "problems": self.problems,
+            "notes": self.notes,
+        }
 
 
 def projection_columns() -> dict[str, list[str]]:
@@ -125,18 +132,23 @@ def _compare_with_rebuild(db_path: Path, report: CheckReport) -> None:
             by_time = _differences(db_path, _rebuilt_copy(db_path, Path(tmp), "by-time.db", projections.rebuild))
             if not by_time:
                 return
-            by_arrival = _differences(db_path, _rebuilt_copy(db_path, Path(tmp), "by-arrival.db",
-                                                             _replay_in_arrival_order))
+            by_arrival = _differences(
+                db_path, _rebuilt_copy(db_path, Path(tmp), "by-arrival.db", _replay_in_arrival_order)
+            )
         except Exception as exc:  # an event the handlers cannot apply: the log does not rebuild
             report.problems.append(f"the projections cannot be rebuilt from the log: {type(exc).__name__}: {exc}")
             return
     for table, (extra, missing) in by_arrival.items():
-        report.problems.append(f"projection {table} differs from a rebuild from the log: "
-                               f"{extra} rows not derived from events, {missing} rows missing")
+        report.problems.append(
+            f"projection {table} differs from a rebuild from the log: "
+            f"{extra} rows not derived from events, {missing} rows missing"
+        )
     for table, (extra, missing) in by_time.items():
         if table not in by_arrival:
-            report.notes.append(f"projection {table} depends on the order events are applied: a rebuild by "
-                                f"recorded time gives {missing} other rows than arrival order ({extra} differ)")
+            report.notes.append(
+                f"projection {table} depends on the order events are applied: a rebuild by "
+                f"recorded time gives {missing} other rows than arrival order ({extra} differ)"
+            )
 
 
 def check_database(db_path: Path | str, *, own_station_id: str | None = None, rebuild: bool = True) -> CheckReport:
@@ -164,6 +176,8 @@ def check_station(data_dir: Path | str, *, rebuild: bool = True) -> CheckReport:
         report.problems.extend(key_file_problems(data_dir, role))
         active = data_dir / "keys" / f"{meta.get('active_key_id')}.key"
         if role in SIGNING_ROLES and meta.get("active_key_id") and not active.exists():
-            report.problems.append(f"{active} (this desk's signing key) is missing: no badge can be issued; put it "
-                                   f"back, or have a supervisor start a new key (regdesk rotate-key)")
+            report.problems.append(
+                f"{active} (this desk's signing key) is missing: no badge can be issued; put it "
+                f"back, or have a supervisor start a new key (regdesk rotate-key)"
+            )
     return report

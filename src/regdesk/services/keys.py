@@ -18,10 +18,9 @@ from sqlalchemy import select
 
 from regdesk.domain.authority import Act
 from regdesk.services import operators
-from regdesk.services.trust import ROOT_KEY_FILE, STATION_KEY_FILE
 from regdesk.services.station import SIGNING_ROLES, Station, StationError, publish_new_key
+from regdesk.services.trust import ROOT_KEY_FILE, STATION_KEY_FILE
 from regdesk.store.models import PublicKey
-
 
 
 class KeyRotationError(StationError):
@@ -52,8 +51,16 @@ def list_keys(station: Station) -> list[KeyInfo]:
     keys_dir = station.data_dir / "keys"
     with station.sessions() as session:
         rows = session.execute(select(PublicKey).order_by(PublicKey.published_at)).scalars().all()
-        return [KeyInfo(r.key_id, r.station_id, r.published_at, r.key_id == station.key_id,
-                        (keys_dir / f"{r.key_id}.key").exists()) for r in rows]
+        return [
+            KeyInfo(
+                r.key_id,
+                r.station_id,
+                r.published_at,
+                r.key_id == station.key_id,
+                (keys_dir / f"{r.key_id}.key").exists(),
+            )
+            for r in rows
+        ]
 
 
 def key_file_problems(data_dir: Path, role: str) -> list[str]:

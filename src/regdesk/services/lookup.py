@@ -8,9 +8,9 @@ Contract used by the TUI and the CLI (keep it stable):
     over as a PDF), which is when the desk calls it "collected".
 
 How it is fast: an in-memory index of folded name and delegation words is built once per station
-(2 s for 100,000 participants on the 2-core reference box; 50 ms for the 900-row meeting) and rebuilt only when the mirror changes (a new
-`accreditation_imported` event or new participant rows). A query is scored with numpy over
-posting lists laid out in vocabulary order, so a prefix is one contiguous slice. Badge status is
+(2 s for 100,000 participants on the 2-core reference box; 50 ms for the 900-row meeting) and rebuilt
+only when the mirror changes (a new `accreditation_imported` event or new participant rows). A query is
+scored with numpy over posting lists laid out in vocabulary order, so a prefix is one contiguous slice. Badge status is
 read fresh from the database for the returned hits only, so a badge issued a second ago shows.
 
 Matching: every query word must match a word of the participant (order does not matter) as the
@@ -53,8 +53,9 @@ Q_GIVEN_PREFIX, Q_FAMILY_PREFIX = 6, 7
 Q_GIVEN_EXACT, Q_FAMILY_EXACT = 9, 10
 TYPO_MIN_LENGTH = 5
 # Courtesy titles a clerk may type in front of a name ("Mr Lauber", "H.E. Lajčák"); never part of a name.
-HONORIFICS = frozenset({"mr", "mrs", "ms", "mme", "mlle", "dr", "prof", "sr", "sra", "srta", "dra", "excmo",
-                        "excma", "amb"})
+HONORIFICS = frozenset(
+    {"mr", "mrs", "ms", "mme", "mlle", "dr", "prof", "sr", "sra", "srta", "dra", "excmo", "excma", "amb"}
+)
 _HE = re.compile(r"\bH\.\s*E\.", re.IGNORECASE)
 _KEY_CHARS = re.compile(r"[^0-9a-z]")
 _TRAILING_NUMBER = re.compile(r"[0-9]+$")
@@ -90,8 +91,9 @@ def latin_name(p: Participant) -> str:
 
 def participant_status(session: Session, p: Participant) -> tuple[str, str]:
     """(status, current badge serial)."""
-    badges = session.execute(select(Badge.serial, Badge.revoked, Badge.issue_no)
-                             .where(Badge.participant_id == p.accreditation_id)).all()
+    badges = session.execute(
+        select(Badge.serial, Badge.revoked, Badge.issue_no).where(Badge.participant_id == p.accreditation_id)
+    ).all()
     return _status(p.status, badges)
 
 
@@ -110,8 +112,17 @@ def _status(accreditation_status: str, badges: Sequence[tuple[str, bool, int]]) 
 
 def to_hit(session: Session, p: Participant) -> SearchHit:
     status, serial = participant_status(session, p)
-    return SearchHit(p.accreditation_id, display_name(p), latin_name(p), p.delegation, p.category, status,
-                     p.delegation_role, serial, _delivered(session, serial))
+    return SearchHit(
+        p.accreditation_id,
+        display_name(p),
+        latin_name(p),
+        p.delegation,
+        p.category,
+        status,
+        p.delegation_role,
+        serial,
+        _delivered(session, serial),
+    )
 
 
 # --- the index ----------------------------------------------------------------------------------
@@ -126,7 +137,7 @@ class _Postings:
     ids: np.ndarray
 
     def slice(self, lo: int, hi: int) -> np.ndarray:
-        return self.ids[self.start[lo]:self.start[hi]]
+        return self.ids[self.start[lo] : self.start[hi]]
 
     def count(self, lo: int, hi: int) -> int:
         return int(self.start[hi] - self.start[lo])
@@ -168,8 +179,9 @@ class SearchIndex:
 
 
 _PUNCTUATION = str.maketrans("", "", "".join(chr(c) for c in range(128) if not chr(c).isalnum()))
-_PUNCTUATION_BUT_NEWLINE = str.maketrans("", "", "".join(chr(c) for c in range(128)
-                                                         if not chr(c).isalnum() and chr(c) != "\n"))
+_PUNCTUATION_BUT_NEWLINE = str.maketrans(
+    "", "", "".join(chr(c) for c in range(128) if not chr(c).isalnum() and chr(c) != "\n")
+)
 
 
 def _key(text_: str) -> str:
@@ -189,7 +201,7 @@ def _keys(values: list[str]) -> list[str]:
 
 
 def _deletions(word: str) -> list[str]:
-    return [word[:i] + word[i + 1:] for i in range(len(word))]
+    return [word[:i] + word[i + 1 :] for i in range(len(word))]
 
 
 def _words_of(parts: tuple[str, ...]) -> tuple[str, ...]:
@@ -246,25 +258,32 @@ def build_index(station: Station) -> SearchIndex:
     words_per_key = {name: [_words_of(key) for key in f.key_ids] for name, f in fields.items()}
     vocabulary = sorted({w for per_key in words_per_key.values() for ws in per_key for w in ws})
     word_id = {w: i for i, w in enumerate(vocabulary)}
-    pairs = {name: _pairs(fields[name], [tuple(word_id[w] for w in ws) for ws in per_key])
-             for name, per_key in words_per_key.items()}
+    pairs = {
+        name: _pairs(fields[name], [tuple(word_id[w] for w in ws) for ws in per_key])
+        for name, per_key in words_per_key.items()
+    }
     postings = {name: _postings(records, word_ids, len(vocabulary)) for name, (records, word_ids) in pairs.items()}
     all_records = np.concatenate([pairs[name][0] for name in FIELDS])
     by_record = np.argsort(all_records, kind="stable")
     record_words = np.concatenate([pairs[name][1] for name in FIELDS]).astype(np.int32)[by_record]
-    record_fields = np.concatenate([np.full(len(pairs[name][0]), FIELDS.index(name), dtype=np.int8)
-                                    for name in FIELDS])[by_record]
+    record_fields = np.concatenate(
+        [np.full(len(pairs[name][0]), FIELDS.index(name), dtype=np.int8) for name in FIELDS]
+    )[by_record]
     record_start = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(np.bincount(all_records, minlength=len(rows)), out=record_start[1:])
     # Closeness: how many words the Latin full name has (fewer = closer to what was typed).
-    latin_count = {name: np.fromiter((len(word_tuple(key[-1])) for key in fields[name].key_ids), dtype=np.int16,
-                                     count=len(fields[name].key_ids)) for name in ("family", "given")}
+    latin_count = {
+        name: np.fromiter(
+            (len(word_tuple(key[-1])) for key in fields[name].key_ids), dtype=np.int16, count=len(fields[name].key_ids)
+        )
+        for name in ("family", "given")
+    }
     name_words = latin_count["family"][family.record_keys] + latin_count["given"][given.record_keys]
     is_head = np.fromiter((r[6] == "head" for r in rows), dtype=bool, count=len(rows))
     ids = [r[0] for r in rows]
     codes = [r[7] for r in rows]
     by_key = {code: i for i, code in enumerate(_keys(codes)) if code}
-    by_key.update(zip(_keys(ids), range(len(ids))))
+    by_key.update(zip(_keys(ids), range(len(ids)), strict=False))
     by_number: dict[int, list[int]] = {}
     for i, aid in enumerate(ids):
         number = _TRAILING_NUMBER.search(aid)
@@ -275,12 +294,30 @@ def build_index(station: Station) -> SearchIndex:
         if len(word) >= TYPO_MIN_LENGTH - 1:
             for variant in _deletions(word):
                 deletes.setdefault(variant, []).append(w)
-    position = dict(zip(ids, range(len(ids))))
-    index = SearchIndex(fingerprint, ids, vocabulary, postings, name_words, is_head, by_key, by_number, position,
-                        rows, deletes, record_start, record_words, record_fields)
+    position = dict(zip(ids, range(len(ids)), strict=False))
+    index = SearchIndex(
+        fingerprint,
+        ids,
+        vocabulary,
+        postings,
+        name_words,
+        is_head,
+        by_key,
+        by_number,
+        position,
+        rows,
+        deletes,
+        record_start,
+        record_words,
+        record_fields,
+    )
     index.built_seconds = time.perf_counter() - started
-    index.stats = {"participants": len(ids), "words": len(vocabulary), "typo_keys": len(deletes),
-                   "build_seconds": round(index.built_seconds, 3)}
+    index.stats = {
+        "participants": len(ids),
+        "words": len(vocabulary),
+        "typo_keys": len(deletes),
+        "build_seconds": round(index.built_seconds, 3),
+    }
     return index
 
 
@@ -449,7 +486,9 @@ def rank(index: SearchIndex, query: str, limit: int = 50) -> list[int]:
     # Ties: a name match prefers the participant whose full name has the fewest other words
     # ("Maria Garcia" before "Maria Garcia Lopez"); a delegation match lists the head first.
     closeness = np.where(name_hit, 64 - np.minimum(index.name_words[candidates], 63), index.is_head[candidates])
-    key = (total.astype(np.int64) << 40) | (closeness.astype(np.int64) << 32) | (0xFFFFFFFF - candidates.astype(np.int64))
+    key = (
+        (total.astype(np.int64) << 40) | (closeness.astype(np.int64) << 32) | (0xFFFFFFFF - candidates.astype(np.int64))
+    )
     if len(key) > limit:
         top = np.argpartition(-key, limit - 1)[:limit]
         candidates, key = candidates[top], key[top]
@@ -470,8 +509,7 @@ def _exact_records(station: Station, index: SearchIndex, query: str) -> list[str
         return [index.ids[r] for r in index.by_number.get(int(cleaned), ())]
     if len(cleaned) > 64:  # long enough to be a badge's QR code (its signature alone is 103 characters)
         with station.sessions() as session:
-            check = tokens.read_token(cleaned, event_code=station.config.code,
-                                      public_keys=station.public_keys(session))
+            check = tokens.read_token(cleaned, event_code=station.config.code, public_keys=station.public_keys(session))
         return [check.claims.participant_id] if check.ok and check.claims is not None else []
     serial = tokens.normalise_serial(cleaned)
     if len(serial) == 8 and len(cleaned) <= 10:
@@ -503,10 +541,22 @@ def hits_for(station: Station, accreditation_ids: list[str], index: SearchIndex 
         if record is None:
             continue  # e.g. a badge whose holder is not (yet) in this mirror
         _id, family, given, family_latin, given_latin, delegation, role, _code, category, accreditation_status = (
-            index.rows[record])
+            index.rows[record]
+        )
         status, serial = _status(accreditation_status, badges.get(aid, ()))
-        hits.append(SearchHit(aid, f"{given} {family}".strip(), f"{given_latin} {family_latin}".strip(), delegation,
-                              category, status, role, serial, serial in delivered))
+        hits.append(
+            SearchHit(
+                aid,
+                f"{given} {family}".strip(),
+                f"{given_latin} {family_latin}".strip(),
+                delegation,
+                category,
+                status,
+                role,
+                serial,
+                serial in delivered,
+            )
+        )
     return hits
 
 

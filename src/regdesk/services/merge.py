@@ -34,10 +34,10 @@ from sqlalchemy.orm import Session
 
 from regdesk.domain import authority, chain, payloads
 from regdesk.domain import trust as certs
+from regdesk.domain.chain import SEAL_EVERY
 from regdesk.domain.events import Event, EventKind, canonical_json, parse_utc
 from regdesk.errors import RegdeskError
 from regdesk.store import eventlog, projections
-from regdesk.domain.chain import SEAL_EVERY
 from regdesk.store.eventlog import TRAVEL_COLUMNS
 from regdesk.store.models import EnrolledStation, HeldEvent, StationRevocation
 from regdesk.store.queries import events as event_queries
@@ -80,8 +80,19 @@ class Incoming(NamedTuple):
 
     def stored_row(self) -> tuple[Any, ...]:
         e = self.event
-        return (e.id, e.station_id, e.seq, self.recorded_at_text, e.operator, e.operator_role, e.kind,
-                self.payload_json, self.prev_hash, self.seal, self.hash)
+        return (
+            e.id,
+            e.station_id,
+            e.seq,
+            self.recorded_at_text,
+            e.operator,
+            e.operator_role,
+            e.kind,
+            self.payload_json,
+            self.prev_hash,
+            self.seal,
+            self.hash,
+        )
 
 
 @dataclass(frozen=True)
@@ -133,10 +144,21 @@ def incoming_from_row(row: Sequence[Any]) -> Incoming:
             raise BadEvent("id", f"{str(event_id)[:60]!r} is not a UUID") from None
     if type(seq) is not int or not 1 <= seq <= 2**53:
         raise BadEvent("seq", "must be a whole number, 1 or more")
-    if not (type(station_id) is str and 0 < len(station_id) <= 64 and type(kind) is str and 0 < len(kind) <= 40
-            and type(recorded_text) is str and type(operator_role) is str and 0 < len(operator_role) <= 16):
-        for name, value, limit in (("station_id", station_id, 64), ("kind", kind, 40),
-                                   ("recorded_at", recorded_text, 27), ("operator_role", operator_role, 16)):
+    if not (
+        type(station_id) is str
+        and 0 < len(station_id) <= 64
+        and type(kind) is str
+        and 0 < len(kind) <= 40
+        and type(recorded_text) is str
+        and type(operator_role) is str
+        and 0 < len(operator_role) <= 16
+    ):
+        for name, value, limit in (
+            ("station_id", station_id, 64),
+            ("kind", kind, 40),
+            ("recorded_at", recorded_text, 27),
+            ("operator_role", operator_role, 16),
+        ):
             if type(value) is not str or not value or len(value) > limit:
                 raise BadEvent(name, "must be a non-empty string")
     if type(operator) is not str or len(operator) > 120:
@@ -148,8 +170,9 @@ def incoming_from_row(row: Sequence[Any]) -> Incoming:
     try:
         recorded_at = parse_utc(recorded_text)  # exactly the stored shape, nothing else
     except ValueError:
-        raise BadEvent("recorded_at", f"{recorded_text[:40]!r} is not a UTC time like 2017-12-01T19:05:00.000000Z"
-                       ) from None
+        raise BadEvent(
+            "recorded_at", f"{recorded_text[:40]!r} is not a UTC time like 2017-12-01T19:05:00.000000Z"
+        ) from None
     if type(payload) is str:  # hub rows carry the payload as the origin station's JSON text
         if len(payload) > MAX_PAYLOAD_CHARS:
             raise BadEvent("payload", "is too large")
@@ -167,17 +190,29 @@ def incoming_from_row(row: Sequence[Any]) -> Incoming:
     else:
         raise BadEvent("payload", "must be a JSON object")
     event = Event(event_id, station_id, seq, recorded_at, operator, kind, payload, operator_role)
-    own = chain.event_hash(event_id, station_id, seq, recorded_text, operator, operator_role, kind, payload_json,
-                           prev_hash)
+    own = chain.event_hash(
+        event_id, station_id, seq, recorded_text, operator, operator_role, kind, payload_json, prev_hash
+    )
     return Incoming(event, payload_json, recorded_text, prev_hash, seal, own)
 
 
-def travelling_rows(session: Session, *, after_local_order: int = 0, through_local_order: int | None = None,
-                    since_time: str | None = None, limit: int | None = None) -> list[tuple[Any, ...]]:
+def travelling_rows(
+    session: Session,
+    *,
+    after_local_order: int = 0,
+    through_local_order: int | None = None,
+    since_time: str | None = None,
+    limit: int | None = None,
+) -> list[tuple[Any, ...]]:
     """(local_order, *TRAVEL_COLUMNS) of the events this station may pass on, oldest first."""
-    return event_queries.travelling_rows(session, TRAVEL_COLUMNS, after_local_order=after_local_order,
-                                         through_local_order=through_local_order, since_time=since_time,
-                                         limit=limit)
+    return event_queries.travelling_rows(
+        session,
+        TRAVEL_COLUMNS,
+        after_local_order=after_local_order,
+        through_local_order=through_local_order,
+        since_time=since_time,
+        limit=limit,
+    )
 
 
 # --- what the merge checks ------------------------------------------------------------------------------
@@ -243,8 +278,14 @@ def event_problem(ctx: TrustContext, item: Incoming, role: str, cert: certs.Cert
         return "station_created must be, and only be, a station's first event"
     p = e.payload
     if e.kind == EventKind.OPERATOR_ADDED and e.operator_role == authority.SYSTEM:
-        if not certs.grant_holds(ctx.root_public_key, str(p.get("root_grant", "")), meeting=ctx.meeting,
-                                 name=p["name"], role=p["role"], pin_hash=p["pin_hash"]):
+        if not certs.grant_holds(
+            ctx.root_public_key,
+            str(p.get("root_grant", "")),
+            meeting=ctx.meeting,
+            name=p["name"],
+            role=p["role"],
+            pin_hash=p["pin_hash"],
+        ):
             return "operator_added by the station itself without a valid root grant"
     if e.kind == EventKind.OPERATOR_ADDED:
         from regdesk.domain.credentials import hash_problem
@@ -254,14 +295,16 @@ def event_problem(ctx: TrustContext, item: Incoming, role: str, cert: certs.Cert
             return f"operator {p['name']}: {problem}"
     if e.kind == EventKind.STATION_REVOKED:
         try:
-            certs.check_revocation(certs.Revocation.from_json(p["revocation"]), root_public_key=ctx.root_public_key,
-                                   meeting=ctx.meeting)
+            certs.check_revocation(
+                certs.Revocation.from_json(p["revocation"]), root_public_key=ctx.root_public_key, meeting=ctx.meeting
+            )
         except certs.TrustProblem as exc:
             return f"station_revoked: {exc}"
     if e.kind == EventKind.STATION_CERTIFIED:
         try:
-            certs.check_certificate(certs.Certificate.from_json(p["certificate"]),
-                                    root_public_key=ctx.root_public_key, meeting=ctx.meeting)
+            certs.check_certificate(
+                certs.Certificate.from_json(p["certificate"]), root_public_key=ctx.root_public_key, meeting=ctx.meeting
+            )
         except certs.TrustProblem as exc:
             return f"station_certified: {exc}"
     if e.kind == EventKind.KEY_PUBLISHED and p["event_code"] != ctx.meeting:
@@ -276,16 +319,23 @@ class _Verdicts:
     waiting: list[Incoming] = field(default_factory=list)
 
 
-def _verify_station(session: Session, ctx: TrustContext, station_id: str, items: list[Incoming], *,
-                    from_hub: bool = False) -> _Verdicts:
+def _verify_station(
+    session: Session, ctx: TrustContext, station_id: str, items: list[Incoming], *, from_hub: bool = False
+) -> _Verdicts:
     out = _Verdicts()
     if station_id == ctx.own_station_id:
         out.rejected = [Rejection(i, "claims to be an event of this very station, which never made it") for i in items]
         return out
     head_seq, head_hash = eventlog.head(session, station_id)
     below = [i for i in items if i.event.seq <= head_seq]
-    out.rejected += [Rejection(i, f"differs from event #{i.event.seq} of this station that is already verified "
-                                  "(forged, or a station restored from an old copy)") for i in below]
+    out.rejected += [
+        Rejection(
+            i,
+            f"differs from event #{i.event.seq} of this station that is already verified "
+            "(forged, or a station restored from an old copy)",
+        )
+        for i in below
+    ]
     above = sorted((i for i in items if i.event.seq > head_seq), key=lambda i: i.event.seq)
     if not above:
         return out
@@ -306,8 +356,10 @@ def _verify_station(session: Session, ctx: TrustContext, station_id: str, items:
                 # From the hub a station's first event always comes before its others (pushes go
                 # in order, a pull holds what it cannot verify yet): these are not waiting, they
                 # are forged, and holding them would let anyone fill this station's disk.
-                out.rejected += [Rejection(i, "belongs to a station this meeting never enrolled (no certified "
-                                              "first event)") for i in rest]
+                out.rejected += [
+                    Rejection(i, "belongs to a station this meeting never enrolled (no certified first event)")
+                    for i in rest
+                ]
             return out
         cert = next(iter(certified_firsts.values()))
         known = _Known(cert.role, cert.public_key, cert, _trusted_through(session, cert.public_key, station_id))
@@ -315,8 +367,9 @@ def _verify_station(session: Session, ctx: TrustContext, station_id: str, items:
     path: list[Incoming] = []
     bad_seals: set[int] = set()
     for sealed in sorted((i for i in above if i.seal), key=lambda i: i.event.seq, reverse=True):
-        if not chain.seal_holds(bytes.fromhex(known.public_key), ctx.meeting, station_id, sealed.event.seq,
-                                sealed.hash, sealed.seal or ""):
+        if not chain.seal_holds(
+            bytes.fromhex(known.public_key), ctx.meeting, station_id, sealed.event.seq, sealed.hash, sealed.seal or ""
+        ):
             bad_seals.add(id(sealed))
             continue
         walk, current = [sealed], sealed
@@ -336,8 +389,11 @@ def _verify_station(session: Session, ctx: TrustContext, station_id: str, items:
     for item in path:
         seq = item.event.seq
         if known.trusted_through is not None and seq > known.trusted_through:
-            out.rejected.append(Rejection(item, f"was recorded after the station was revoked (trusted through "
-                                                f"#{known.trusted_through})"))
+            out.rejected.append(
+                Rejection(
+                    item, f"was recorded after the station was revoked (trusted through #{known.trusted_through})"
+                )
+            )
             halted_at = halted_at or seq
             continue
         if halted_at is not None:
@@ -356,15 +412,17 @@ def _verify_station(session: Session, ctx: TrustContext, station_id: str, items:
         if id(item) in bad_seals:
             out.rejected.append(Rejection(item, "carries a seal that is not the station's signature (forged)"))
         elif item.event.seq <= verified_through:
-            out.rejected.append(Rejection(item, f"is not in the station's signed chain at #{item.event.seq} "
-                                                "(forged or altered)"))
+            out.rejected.append(
+                Rejection(item, f"is not in the station's signed chain at #{item.event.seq} (forged or altered)")
+            )
         elif halted_at is not None:
             out.rejected.append(Rejection(item, f"follows a refused event (#{halted_at}) of the same station"))
         elif item.event.seq > verified_through + SEAL_EVERY:
             # Every station seals a checkpoint at least every SEAL_EVERY events before any leaves
             # it: an event further than that beyond the last signature is no genuine one waiting.
-            out.rejected.append(Rejection(item, f"is more than {SEAL_EVERY} events past the station's last "
-                                                "signature (forged)"))
+            out.rejected.append(
+                Rejection(item, f"is more than {SEAL_EVERY} events past the station's last signature (forged)")
+            )
         elif id(item) in certified_firsts or item.event.seq > 1 or not certified_firsts:
             out.waiting.append(item)
     return out
@@ -389,8 +447,22 @@ def _held(session: Session, station_ids: Iterable[str] | None = None) -> list[In
     out = []
     for r in rows:
         try:
-            out.append(incoming_from_row((r.id, r.station_id, r.seq, r.recorded_at, r.operator, r.operator_role,
-                                          r.kind, r.payload, r.prev_hash, r.seal)))
+            out.append(
+                incoming_from_row(
+                    (
+                        r.id,
+                        r.station_id,
+                        r.seq,
+                        r.recorded_at,
+                        r.operator,
+                        r.operator_role,
+                        r.kind,
+                        r.payload,
+                        r.prev_hash,
+                        r.seal,
+                    )
+                )
+            )
         except BadEvent:
             continue
     return out
@@ -414,8 +486,23 @@ def _update_held(session: Session, waiting: list[Incoming], settled_ids: list[st
     if waiting:
         event_queries.insert_held(
             session,
-            [(i.event.id, i.event.station_id, i.event.seq, i.recorded_at_text, i.event.operator,
-              i.event.operator_role, i.event.kind, i.payload_json, i.prev_hash, i.seal, now_text) for i in waiting])
+            [
+                (
+                    i.event.id,
+                    i.event.station_id,
+                    i.event.seq,
+                    i.recorded_at_text,
+                    i.event.operator,
+                    i.event.operator_role,
+                    i.event.kind,
+                    i.payload_json,
+                    i.prev_hash,
+                    i.seal,
+                    now_text,
+                )
+                for i in waiting
+            ],
+        )
 
 
 def summarise(rejections: list[Rejection]) -> str:
@@ -434,18 +521,32 @@ def alert_payloads(source: str, rejections: list[Rejection]) -> list[dict[str, A
     for station_id, group in by_station.items():
         first = min(group, key=lambda r: r.item.event.seq)
         ids = sorted(r.item.event.id for r in group)
-        alerts.append({
-            "source": source[:200], "reason": summarise([first] + [r for r in group if r is not first])[:2000],
-            "fingerprint": hashlib.sha256("\n".join(ids).encode()).hexdigest()[:32],
-            "station_id": station_id[:64], "seq": first.item.event.seq, "event_id": first.item.event.id,
-            "kind": first.item.event.kind[:40], "count": len(group),
-        })
+        alerts.append(
+            {
+                "source": source[:200],
+                "reason": summarise([first] + [r for r in group if r is not first])[:2000],
+                "fingerprint": hashlib.sha256("\n".join(ids).encode()).hexdigest()[:32],
+                "station_id": station_id[:64],
+                "seq": first.item.event.seq,
+                "event_id": first.item.event.id,
+                "kind": first.item.event.kind[:40],
+                "count": len(group),
+            }
+        )
     return alerts
 
 
-def merge(session: Session, incoming: Iterable[Incoming], ctx: TrustContext, *, strict: bool,
-          now_text: str = "", held: dict[str, Incoming] | None = None, persist_held: bool = True,
-          from_hub: bool = False) -> MergeResult:
+def merge(
+    session: Session,
+    incoming: Iterable[Incoming],
+    ctx: TrustContext,
+    *,
+    strict: bool,
+    now_text: str = "",
+    held: dict[str, Incoming] | None = None,
+    persist_held: bool = True,
+    from_hub: bool = False,
+) -> MergeResult:
     """Verify and insert the events this station lacks; apply them to the projections.
 
     `strict` (bundles, join files): any event that is refused or cannot be verified yet refuses
@@ -492,7 +593,9 @@ def merge(session: Session, incoming: Iterable[Incoming], ctx: TrustContext, *, 
         raise MergeRefused(
             f"event #{unknown.seq} of station {unknown.station_id[:8]} cannot be verified: the events before it or "
             "its station's signature are missing (an incremental bundle whose start this station lacks? import "
-            "the full bundle)", [])
+            "the full bundle)",
+            [],
+        )
     new_waiting = [i for i in waiting if i.event.id not in held_before]
     still_waiting = {w.event.id for w in waiting}
     settled = [i for i in held_before if i not in still_waiting]
@@ -517,5 +620,18 @@ def merge(session: Session, incoming: Iterable[Incoming], ctx: TrustContext, *, 
     return result
 
 
-__all__ = ["BadEvent", "Incoming", "MergeError", "MergeRefused", "MergeResult", "Rejection", "TrustContext",
-           "alert_payloads", "incoming_from_dict", "incoming_from_row", "merge", "summarise", "travelling_rows"]
+__all__ = [
+    "BadEvent",
+    "Incoming",
+    "MergeError",
+    "MergeRefused",
+    "MergeResult",
+    "Rejection",
+    "TrustContext",
+    "alert_payloads",
+    "incoming_from_dict",
+    "incoming_from_row",
+    "merge",
+    "summarise",
+    "travelling_rows",
+]

@@ -89,8 +89,12 @@ def add_operator(station: Station, name: str, role: str, secret: str, *, by: str
     name = _clean_name(name)
     _check_secret(name, role, secret)
     with station.transaction() as session:
-        station.record(session, EventKind.OPERATOR_ADDED,
-                       {"name": name, "role": role, "pin_hash": credentials.hash_secret(secret, role)}, by)
+        station.record(
+            session,
+            EventKind.OPERATOR_ADDED,
+            {"name": name, "role": role, "pin_hash": credentials.hash_secret(secret, role)},
+            by,
+        )
 
 
 def add_first_supervisor(station: Station, root: Ed25519PrivateKey, name: str, secret: str) -> None:
@@ -100,15 +104,21 @@ def add_first_supervisor(station: Station, root: Ed25519PrivateKey, name: str, s
     pin_hash = credentials.hash_secret(secret, "supervisor")
     grant = certs.grant_operator(root, meeting=station.config.code, name=name, role="supervisor", pin_hash=pin_hash)
     with station.transaction() as session:
-        station.record(session, EventKind.OPERATOR_ADDED,
-                       {"name": name, "role": "supervisor", "pin_hash": pin_hash, "root_grant": grant},
-                       SYSTEM_OPERATOR)
+        station.record(
+            session,
+            EventKind.OPERATOR_ADDED,
+            {"name": name, "role": "supervisor", "pin_hash": pin_hash, "root_grant": grant},
+            SYSTEM_OPERATOR,
+        )
 
 
 def list_operators(station: Station) -> list[tuple[str, str]]:
     with station.sessions() as session:
-        return list(session.execute(select(Operator.name, Operator.role).where(Operator.active.is_(True))
-                                    .order_by(Operator.name)).all())
+        return list(
+            session.execute(
+                select(Operator.name, Operator.role).where(Operator.active.is_(True)).order_by(Operator.name)
+            ).all()
+        )
 
 
 def role_of(station: Station, name: str) -> str | None:
@@ -147,8 +157,9 @@ def sign_in(station: Station, name: str, secret: str, *, where: str = "cli") -> 
         raise SignInRefused("type the operator name and the PIN or passphrase")
     locked = seconds_locked(station, name)
     if locked:
-        raise SignInRefused(f"too many wrong attempts for {name}: signing in is locked for {locked} s",
-                            locked_seconds=locked)
+        raise SignInRefused(
+            f"too many wrong attempts for {name}: signing in is locked for {locked} s", locked_seconds=locked
+        )
     with station.sessions() as session:
         operator = _lookup(session, name)
         stored = operator.pin_hash if operator is not None else credentials.hash_secret("x" * 12, "clerk")
@@ -166,16 +177,23 @@ def sign_in(station: Station, name: str, secret: str, *, where: str = "cli") -> 
         row.failures += 1
         lock = _lock_seconds(row.failures)
         row.locked_until = station.wall_clock() + lock
-        station.record(session, EventKind.SIGNIN_FAILED,
-                       {"name": name[:120], "where": where, "failures": row.failures, "locked_seconds": lock},
-                       SYSTEM_OPERATOR)
+        station.record(
+            session,
+            EventKind.SIGNIN_FAILED,
+            {"name": name[:120], "where": where, "failures": row.failures, "locked_seconds": lock},
+            SYSTEM_OPERATOR,
+        )
         failures = row.failures
     if lock:
-        raise SignInRefused(f"name or PIN/passphrase is wrong; {failures} wrong attempts: signing in as {name} "
-                            f"is locked for {lock} s", locked_seconds=lock)
+        raise SignInRefused(
+            f"name or PIN/passphrase is wrong; {failures} wrong attempts: signing in as {name} is locked for {lock} s",
+            locked_seconds=lock,
+        )
     left = FREE_ATTEMPTS - failures
-    raise SignInRefused(f"name or PIN/passphrase is wrong ({left} attempt{'s' if left != 1 else ''} left before "
-                        "a lockout)", attempts_left=left)
+    raise SignInRefused(
+        f"name or PIN/passphrase is wrong ({left} attempt{'s' if left != 1 else ''} left before a lockout)",
+        attempts_left=left,
+    )
 
 
 def authorise(station: Station, name: str, secret: str, act: str, *, where: str = "cli") -> OperatorSession:

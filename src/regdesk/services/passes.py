@@ -52,9 +52,16 @@ class PrintedRun:
         return [domain.pass_serial(n) for n in range(self.first, self.last + 1)]
 
     def as_json(self) -> dict[str, Any]:
-        return {"printed": True, "day": self.day.isoformat(), "count": self.last - self.first + 1,
-                "first": domain.pass_serial(self.first), "last": domain.pass_serial(self.last),
-                "key_id": self.key_id, "pdf": str(self.pdf_path), "event_id": self.event_id}
+        return {
+            "printed": True,
+            "day": self.day.isoformat(),
+            "count": self.last - self.first + 1,
+            "first": domain.pass_serial(self.first),
+            "last": domain.pass_serial(self.last),
+            "key_id": self.key_id,
+            "pdf": str(self.pdf_path),
+            "event_id": self.event_id,
+        }
 
 
 @dataclass(frozen=True)
@@ -66,9 +73,15 @@ class AssignedPass:
     event_id: str
 
     def as_json(self) -> dict[str, Any]:
-        return {"assigned": True, "serial": self.serial, "pass": domain.format_pass_serial(self.serial),
-                "accreditation_id": self.participant_id, "name": self.name, "day": self.day,
-                "event_id": self.event_id}
+        return {
+            "assigned": True,
+            "serial": self.serial,
+            "pass": domain.format_pass_serial(self.serial),
+            "accreditation_id": self.participant_id,
+            "name": self.name,
+            "day": self.day,
+            "event_id": self.event_id,
+        }
 
 
 def day_label(day: date) -> str:
@@ -99,16 +112,25 @@ def print_passes(station: Station, *, day: date, count: int, operator: str, out:
         first, last = highest + 1, highest + count
         if last > domain.MAX_NUMBER:
             raise PassError(f"pass numbers would pass {domain.MAX_NUMBER}; void unused passes instead")
-        contents = [PassContent(domain.sign_pass(domain.PassClaims(tag, station.key_id, day, n), station.signing_key),
-                                domain.format_pass_serial(domain.pass_serial(n)), day_label(day),
-                                station.config.short_name) for n in range(first, last + 1)]
+        contents = [
+            PassContent(
+                domain.sign_pass(domain.PassClaims(tag, station.key_id, day, n), station.signing_key),
+                domain.format_pass_serial(domain.pass_serial(n)),
+                day_label(day),
+                station.config.short_name,
+            )
+            for n in range(first, last + 1)
+        ]
         pdf = render_pass_sheet(contents, title=f"Temporary passes {day.isoformat()}")
         path = out or station.output_dir / f"passes-{day.isoformat()}-{first:04d}-{last:04d}.pdf"
         files.private_dir(path.parent, tighten=out is None)
         files.write_private(path, pdf)
-        event = station.record(session, EventKind.PASSES_PRINTED,
-                               {"day": day.isoformat(), "first": first, "last": last, "key_id": station.key_id,
-                                "output": path.name}, operator)
+        event = station.record(
+            session,
+            EventKind.PASSES_PRINTED,
+            {"day": day.isoformat(), "first": first, "last": last, "key_id": station.key_id, "output": path.name},
+            operator,
+        )
     return PrintedRun(day, first, last, station.key_id, path, event.id)
 
 
@@ -123,13 +145,20 @@ def pass_day_holders(session: Session, participant_ids: list[str], day: str) -> 
     """Of these participants, those holding a pass assigned for `day` (not voided)."""
     if not participant_ids:
         return set()
-    return set(session.execute(select(TemporaryPass.participant_id).where(
-        TemporaryPass.participant_id.in_(participant_ids), TemporaryPass.day == day,
-        TemporaryPass.voided.is_(False))).scalars())
+    return set(
+        session.execute(
+            select(TemporaryPass.participant_id).where(
+                TemporaryPass.participant_id.in_(participant_ids),
+                TemporaryPass.day == day,
+                TemporaryPass.voided.is_(False),
+            )
+        ).scalars()
+    )
 
 
-def assign_pass(station: Station, serial_text: str, participant_id: str, *, operator: str, document_type: str,
-                document_number: str) -> AssignedPass:
+def assign_pass(
+    station: Station, serial_text: str, participant_id: str, *, operator: str, document_type: str, document_number: str
+) -> AssignedPass:
     """Give a printed pass to a person after an identity check (type and last 4 characters only).
     Refused for an unknown, voided or already assigned pass, a withdrawn or unknown participant,
     and when the delegation's places for the pass's day are used (badges and passes together)."""
@@ -143,26 +172,37 @@ def assign_pass(station: Station, serial_text: str, participant_id: str, *, oper
     with station.transaction() as session:
         row = session.get(TemporaryPass, serial)
         if row is None or not row.printed_event_id:
-            raise PassError(f"pass {label} was never printed (or its print run has not reached this station yet); "
-                            "check the number on the pass")
+            raise PassError(
+                f"pass {label} was never printed (or its print run has not reached this station yet); "
+                "check the number on the pass"
+            )
         if row.voided:
             raise PassError(f"pass {label} was voided ({row.void_reason}); give another pass")
         if row.participant_id:
             if row.participant_id == participant_id:
                 raise PassError(f"pass {label} is already assigned to {participant_id}")
-            raise PassError(f"pass {label} is already assigned to someone else ({row.participant_id}); "
-                            "give another pass")
+            raise PassError(
+                f"pass {label} is already assigned to someone else ({row.participant_id}); give another pass"
+            )
         person = session.get(Participant, participant_id)
         if person is None:
             raise PassError(f"unknown accreditation id {participant_id!r}")
         if person.status != "accredited":
             raise PassError(f"{participant_id}: accreditation withdrawn; no pass can be assigned")
         _check_quota(station, session, person, row.day)
-        event = station.record(session, EventKind.PASS_ASSIGNED,
-                               {"serial": serial, "participant_id": participant_id, "day": row.day,
-                                "document_type": doc_type, "document_last4": last4}, operator)
-    return AssignedPass(serial, participant_id, f"{person.given_names} {person.family_name}".strip(), row.day,
-                        event.id)
+        event = station.record(
+            session,
+            EventKind.PASS_ASSIGNED,
+            {
+                "serial": serial,
+                "participant_id": participant_id,
+                "day": row.day,
+                "document_type": doc_type,
+                "document_last4": last4,
+            },
+            operator,
+        )
+    return AssignedPass(serial, participant_id, f"{person.given_names} {person.family_name}".strip(), row.day, event.id)
 
 
 def _check_quota(station: Station, session: Session, person: Participant, day: str) -> None:
@@ -171,23 +211,32 @@ def _check_quota(station: Station, session: Session, person: Participant, day: s
     if not category or not category.quota:
         return
     pid = person.accreditation_id
-    members = session.execute(select(Participant.accreditation_id, Participant.delegation_role).where(
-        Participant.category == person.category, Participant.delegation == person.delegation)).all()
+    members = session.execute(
+        select(Participant.accreditation_id, Participant.delegation_role).where(
+            Participant.category == person.category, Participant.delegation == person.delegation
+        )
+    ).all()
     ids = [m[0] for m in members]
-    badge_holders = set(session.execute(select(Badge.participant_id).where(
-        Badge.participant_id.in_(ids), Badge.revoked.is_(False))).scalars())
+    badge_holders = set(
+        session.execute(
+            select(Badge.participant_id).where(Badge.participant_id.in_(ids), Badge.revoked.is_(False))
+        ).scalars()
+    )
     holders = badge_holders | pass_day_holders(session, ids, day)
     if pid in holders:
         return  # already counted: a second document for the same place
     heads = {m[0] for m in members if m[1] == "head"}
     if len(holders) >= category.quota:
-        raise PassError(f"{person.delegation} already uses {len(holders)} of its {category.quota} places on {day} "
-                        "(badges and assigned passes count alike); a supervisor must decide")
+        raise PassError(
+            f"{person.delegation} already uses {len(holders)} of its {category.quota} places on {day} "
+            "(badges and assigned passes count alike); a supervisor must decide"
+        )
     # 1 + 3, as policy.member_places_full: a member may not take the place kept for a head without one.
-    if (category.head_reserved and pid not in heads and not heads & holders
-            and len(holders) >= category.quota - 1):
-        raise PassError(f"{person.delegation} uses {len(holders)} of its {category.quota} places on {day}; the last "
-                        "is kept for its head of delegation (1 + 3), who holds no badge or pass yet")
+    if category.head_reserved and pid not in heads and not heads & holders and len(holders) >= category.quota - 1:
+        raise PassError(
+            f"{person.delegation} uses {len(holders)} of its {category.quota} places on {day}; the last "
+            "is kept for its head of delegation (1 + 3), who holds no badge or pass yet"
+        )
 
 
 def void_pass(station: Station, serial_text: str, *, operator: str, reason: str) -> str:
@@ -202,8 +251,9 @@ def void_pass(station: Station, serial_text: str, *, operator: str, reason: str)
             raise PassError(f"pass {domain.format_pass_serial(serial)} was never printed")
         if row.voided:
             raise PassError(f"pass {domain.format_pass_serial(serial)} is already voided")
-        event = station.record(session, EventKind.PASS_VOIDED, {"serial": serial, "reason": reason.strip()[:400]},
-                               operator)
+        event = station.record(
+            session, EventKind.PASS_VOIDED, {"serial": serial, "reason": reason.strip()[:400]}, operator
+        )
     return event.id
 
 
@@ -223,18 +273,29 @@ class DayStock:
         return self.printed - self.assigned - self.voided
 
     def as_json(self) -> dict[str, Any]:
-        return {"day": self.day, "printed": self.printed, "assigned": self.assigned, "voided": self.voided,
-                "unused": self.unused}
+        return {
+            "day": self.day,
+            "printed": self.printed,
+            "assigned": self.assigned,
+            "voided": self.voided,
+            "unused": self.unused,
+        }
 
 
 def stock(session: Session) -> list[DayStock]:
     """Printed / assigned / voided / unused passes per day. An assigned pass later voided counts as voided."""
     voided = TemporaryPass.voided.is_(True)
-    rows = session.execute(select(
-        TemporaryPass.day, func.count(),
-        func.count().filter(TemporaryPass.participant_id != "", ~voided),
-        func.count().filter(voided)).where(TemporaryPass.printed_event_id != "")
-        .group_by(TemporaryPass.day).order_by(TemporaryPass.day)).all()
+    rows = session.execute(
+        select(
+            TemporaryPass.day,
+            func.count(),
+            func.count().filter(TemporaryPass.participant_id != "", ~voided),
+            func.count().filter(voided),
+        )
+        .where(TemporaryPass.printed_event_id != "")
+        .group_by(TemporaryPass.day)
+        .order_by(TemporaryPass.day)
+    ).all()
     return [DayStock(day, int(n), int(a or 0), int(v or 0)) for day, n, a, v in rows]
 
 

@@ -92,12 +92,22 @@ class PhotoReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        return {"files": self.files, "added": len(self.added), "replaced": len(self.replaced),
-                "unchanged": self.unchanged, "stored_bytes": self.stored_bytes}
+        return {
+            "files": self.files,
+            "added": len(self.added),
+            "replaced": len(self.replaced),
+            "unchanged": self.unchanged,
+            "stored_bytes": self.stored_bytes,
+        }
 
     def as_json(self) -> dict[str, object]:
-        return {"source": self.source, "counts": self.counts, "added": self.added, "replaced": self.replaced,
-                "notes": self.notes}
+        return {
+            "source": self.source,
+            "counts": self.counts,
+            "added": self.added,
+            "replaced": self.replaced,
+            "notes": self.notes,
+        }
 
 
 # --- one image -----------------------------------------------------------------------------------
@@ -120,18 +130,24 @@ def normalise(raw: bytes) -> tuple[bytes, int, int]:
         except UnidentifiedImageError:
             raise BadImage("is not a JPEG, PNG or WebP image") from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise BadImage(f"declares far too many pixels (a decompression bomb?); a photo may have at most "
-                           f"{MAX_SOURCE_PIXELS // 1_000_000} megapixels") from None
+            raise BadImage(
+                f"declares far too many pixels (a decompression bomb?); a photo may have at most "
+                f"{MAX_SOURCE_PIXELS // 1_000_000} megapixels"
+            ) from None
         except (OSError, ValueError, SyntaxError) as exc:
             raise BadImage(f"cannot be read as an image ({exc})") from None
         with image:
             width, height = image.size
             if width > MAX_SOURCE_SIDE or height > MAX_SOURCE_SIDE or width * height > MAX_SOURCE_PIXELS:
-                raise BadImage(f"is {width} x {height} pixels; a photo may have at most "
-                               f"{MAX_SOURCE_PIXELS // 1_000_000} megapixels and {MAX_SOURCE_SIDE} pixels a side")
+                raise BadImage(
+                    f"is {width} x {height} pixels; a photo may have at most "
+                    f"{MAX_SOURCE_PIXELS // 1_000_000} megapixels and {MAX_SOURCE_SIDE} pixels a side"
+                )
             if width < MIN_SOURCE_WIDTH or height < MIN_SOURCE_HEIGHT:
-                raise BadImage(f"is only {width} x {height} pixels; a photo needs at least "
-                               f"{MIN_SOURCE_WIDTH} x {MIN_SOURCE_HEIGHT}")
+                raise BadImage(
+                    f"is only {width} x {height} pixels; a photo needs at least "
+                    f"{MIN_SOURCE_WIDTH} x {MIN_SOURCE_HEIGHT}"
+                )
             if getattr(image, "n_frames", 1) > 1:
                 raise BadImage("is an animation, not a photo")
             try:
@@ -172,8 +188,13 @@ def _participant_of(name: str) -> str | None:
 
 def _skippable(name: str) -> bool:
     base = posixpath.basename(name)
-    return (not base or base.startswith(".") or base.lower() in IGNORED_NAMES
-            or name.startswith("__MACOSX/") or "/__MACOSX/" in name)
+    return (
+        not base
+        or base.startswith(".")
+        or base.lower() in IGNORED_NAMES
+        or name.startswith("__MACOSX/")
+        or "/__MACOSX/" in name
+    )
 
 
 def _folder_entries(folder: Path, problems: list[PhotoProblem], notes: list[str]) -> list[_Entry]:
@@ -191,8 +212,10 @@ def _folder_entries(folder: Path, problems: list[PhotoProblem], notes: list[str]
             continue
         entries.append(_Entry(path.name, pid, lambda p=path: _read_file(p)))
     if skipped:
-        notes.append(f"{skipped} file{'s' if skipped != 1 else ''} or folder{'s' if skipped != 1 else ''} in "
-                     f"{folder.name} not named like a photo (ID.jpg, .jpeg, .png, .webp) were left out")
+        notes.append(
+            f"{skipped} file{'s' if skipped != 1 else ''} or folder{'s' if skipped != 1 else ''} in "
+            f"{folder.name} not named like a photo (ID.jpg, .jpeg, .png, .webp) were left out"
+        )
     return entries
 
 
@@ -208,16 +231,20 @@ def _unsafe_name(name: str) -> bool:
     return any(part == ".." for part in name.split("/"))
 
 
-def _zip_entries(archive: zipfile.ZipFile, label: str, problems: list[PhotoProblem],
-                 notes: list[str]) -> list[_Entry]:
+def _zip_entries(archive: zipfile.ZipFile, label: str, problems: list[PhotoProblem], notes: list[str]) -> list[_Entry]:
     infos = archive.infolist()
     if len(infos) > MAX_ZIP_ENTRIES:
         problems.append(PhotoProblem(label, f"holds {len(infos):,} entries; at most {MAX_ZIP_ENTRIES:,} are read"))
         return []
     unsafe = [i.filename for i in infos if _unsafe_name(i.filename)]
     if unsafe:
-        problems += [PhotoProblem(f"{label}:{n[:200]}", "a path leaving the archive's folder (absolute or with ..); "
-                                  "the archive is refused whole") for n in unsafe[:20]]
+        problems += [
+            PhotoProblem(
+                f"{label}:{n[:200]}",
+                "a path leaving the archive's folder (absolute or with ..); the archive is refused whole",
+            )
+            for n in unsafe[:20]
+        ]
         return []
     total = sum(i.file_size for i in infos)
     if total > MAX_ZIP_TOTAL:
@@ -237,17 +264,25 @@ def _zip_entries(archive: zipfile.ZipFile, label: str, problems: list[PhotoProbl
             problems.append(PhotoProblem(where, "is encrypted"))
             continue
         if info.file_size > MAX_SOURCE_BYTES:
-            problems.append(PhotoProblem(where, f"is {info.file_size / (1 << 20):.1f} MB; a photo may be at most "
-                                                f"{MAX_SOURCE_BYTES >> 20} MB"))
+            problems.append(
+                PhotoProblem(
+                    where, f"is {info.file_size / (1 << 20):.1f} MB; a photo may be at most {MAX_SOURCE_BYTES >> 20} MB"
+                )
+            )
             continue
         if info.file_size > (1 << 20) and info.file_size > MAX_ZIP_RATIO * max(1, info.compress_size):
-            problems.append(PhotoProblem(where, f"would inflate {info.file_size // max(1, info.compress_size):,} "
-                                                "times (a zip bomb?)"))
+            problems.append(
+                PhotoProblem(
+                    where, f"would inflate {info.file_size // max(1, info.compress_size):,} times (a zip bomb?)"
+                )
+            )
             continue
         entries.append(_Entry(where, pid, lambda i=info: _read_zip_entry(archive, i)))
     if skipped:
-        notes.append(f"{skipped} entr{'ies' if skipped != 1 else 'y'} in {label} not named like a photo "
-                     "(ID.jpg, .jpeg, .png, .webp) were left out")
+        notes.append(
+            f"{skipped} entr{'ies' if skipped != 1 else 'y'} in {label} not named like a photo "
+            "(ID.jpg, .jpeg, .png, .webp) were left out"
+        )
     return entries
 
 
@@ -323,12 +358,17 @@ def prepare(station: Station, source: Path) -> tuple[PhotoReport, list[_Prepared
         for entry in entries:
             first = seen.setdefault(entry.participant_id.casefold(), entry.name)
             if first != entry.name:
-                problems.append(PhotoProblem(entry.name, f"a second photo for {entry.participant_id} "
-                                                         f"(the first is {posixpath.basename(first)})"))
+                problems.append(
+                    PhotoProblem(
+                        entry.name,
+                        f"a second photo for {entry.participant_id} (the first is {posixpath.basename(first)})",
+                    )
+                )
         report.files = len(entries)
         if not entries and not problems:
-            problems.append(PhotoProblem(str(source), "holds no photo named by accreditation id "
-                                                      "(ID.jpg, .jpeg, .png or .webp)"))
+            problems.append(
+                PhotoProblem(str(source), "holds no photo named by accreditation id (ID.jpg, .jpeg, .png or .webp)")
+            )
         stored = _stored_hashes(station)
         prepared: list[_Prepared] = []
 
@@ -353,8 +393,7 @@ def prepare(station: Station, source: Path) -> tuple[PhotoReport, list[_Prepared
                 if problem:
                     problems.append(PhotoProblem(entry.name, problem))
                     continue
-                item = _Prepared(entry.participant_id, entry.name, digest,
-                                 replaces=entry.participant_id in stored)
+                item = _Prepared(entry.participant_id, entry.name, digest, replaces=entry.participant_id in stored)
                 if jpeg is None:
                     report.unchanged += 1
                     continue
@@ -373,23 +412,43 @@ def prepare(station: Station, source: Path) -> tuple[PhotoReport, list[_Prepared
     return report, prepared, spool
 
 
-def record(station: Station, session: Session, report: PhotoReport, prepared: list[_Prepared], spool: IO[bytes],
-           operator: str, *, list_too: bool = False) -> PhotoReport:
+def record(
+    station: Station,
+    session: Session,
+    report: PhotoReport,
+    prepared: list[_Prepared],
+    spool: IO[bytes],
+    operator: str,
+    *,
+    list_too: bool = False,
+) -> PhotoReport:
     """Record the prepared photos inside the caller's transaction (after a list import in the same
     transaction, so its participants are known). Raises PhotoImportError: the caller rolls back."""
     known = _known_ids(session)
-    unknown = [PhotoProblem(p.name, f"no participant {p.participant_id} in the accreditation list")
-               for p in prepared if p.participant_id not in known]
+    unknown = [
+        PhotoProblem(p.name, f"no participant {p.participant_id} in the accreditation list")
+        for p in prepared
+        if p.participant_id not in known
+    ]
     if unknown:
         raise PhotoImportError(unknown, list_too=list_too)
     for item in prepared:
         spool.seek(item.offset)
         jpeg = spool.read(item.length)
-        station.record(session, EventKind.PHOTO_IMPORTED, {
-            "participant_id": item.participant_id, "jpeg": base64.b64encode(jpeg).decode("ascii"),
-            "sha256": item.sha256, "source_sha256": item.source_sha256, "width": item.width,
-            "height": item.height, "source": posixpath.basename(item.name)[:300],
-        }, operator)
+        station.record(
+            session,
+            EventKind.PHOTO_IMPORTED,
+            {
+                "participant_id": item.participant_id,
+                "jpeg": base64.b64encode(jpeg).decode("ascii"),
+                "sha256": item.sha256,
+                "source_sha256": item.source_sha256,
+                "width": item.width,
+                "height": item.height,
+                "source": posixpath.basename(item.name)[:300],
+            },
+            operator,
+        )
         (report.replaced if item.replaces else report.added).append(item.participant_id)
         report.stored_bytes += item.length
     return report
@@ -407,6 +466,7 @@ def import_photos(station: Station, source: Path, *, operator: str) -> PhotoRepo
 
 
 # --- reading ------------------------------------------------------------------------------------
+
 
 def photo_jpeg(session: Session, participant_id: str) -> bytes | None:
     """The stored JPEG of a participant (checked by every station before it was accepted), or None."""
@@ -445,8 +505,15 @@ def iter_photo_ids(session: Session) -> Iterator[str]:
     yield from photo_queries.photo_ids(session)
 
 
-def import_with_list(station: Station, export: Path | None, photos_source: Path, *, operator: str,
-                     dry_run: bool = False, allow_mass_withdrawal: bool = False) -> tuple[object | None, PhotoReport]:
+def import_with_list(
+    station: Station,
+    export: Path | None,
+    photos_source: Path,
+    *,
+    operator: str,
+    dry_run: bool = False,
+    allow_mass_withdrawal: bool = False,
+) -> tuple[object | None, PhotoReport]:
     """`regdesk import EXPORT --photos DIR|ZIP`: the photos are checked first (nothing is recorded
     if one is bad), then the list and the photos are recorded in ONE transaction: both or neither.
     Without an export, the photos alone (a re-import of photos). Returns (list report or None,
@@ -458,8 +525,11 @@ def import_with_list(station: Station, export: Path | None, photos_source: Path,
         if export is None:
             if dry_run:
                 with station.sessions() as session:
-                    unknown = [PhotoProblem(p.name, f"no participant {p.participant_id} in the accreditation list")
-                               for p in prepared if p.participant_id not in _known_ids(session)]
+                    unknown = [
+                        PhotoProblem(p.name, f"no participant {p.participant_id} in the accreditation list")
+                        for p in prepared
+                        if p.participant_id not in _known_ids(session)
+                    ]
                 if unknown:
                     raise PhotoImportError(unknown)
                 return None, report
@@ -467,13 +537,16 @@ def import_with_list(station: Station, export: Path | None, photos_source: Path,
                 record(station, session, report, prepared, spool, operator)
             return None, report
         if dry_run:
-            return accreditation.import_file(station, export, operator=operator, dry_run=True,
-                                             allow_mass_withdrawal=allow_mass_withdrawal), report
+            return accreditation.import_file(
+                station, export, operator=operator, dry_run=True, allow_mass_withdrawal=allow_mass_withdrawal
+            ), report
+
         def with_photos(session: Session) -> None:
             record(station, session, report, prepared, spool, operator, list_too=True)
 
-        listed = accreditation.import_file(station, export, operator=operator,
-                                           allow_mass_withdrawal=allow_mass_withdrawal, then=with_photos)
+        listed = accreditation.import_file(
+            station, export, operator=operator, allow_mass_withdrawal=allow_mass_withdrawal, then=with_photos
+        )
         return listed, report
     finally:
         spool.close()

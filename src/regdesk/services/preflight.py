@@ -39,8 +39,10 @@ def restore_hint(data_dir: Path) -> str:
     backups = list_backups(data_dir)
     if backups:
         return f"Restore the newest backup: regdesk --data-dir {data_dir} restore {backups[0]}"
-    return ("There is no backup in this folder: restore one from elsewhere (regdesk restore FILE), or create the "
-            "station again in a new folder and sync (events it sent come back from the hub or a bundle)")
+    return (
+        "There is no backup in this folder: restore one from elsewhere (regdesk restore FILE), or create the "
+        "station again in a new folder and sync (events it sent come back from the hub or a bundle)"
+    )
 
 
 def database_file_problem(db_path: Path) -> str | None:
@@ -74,7 +76,8 @@ def check_station_folder(data_dir: Path) -> None:
     if not os.access(data_dir, os.W_OK | os.X_OK) or not os.access(db_path, os.R_OK | os.W_OK):
         raise StationUnusable(
             f"{data_dir} cannot be written (a read-only disk or folder, or another user's files): regdesk must "
-            f"write there even to look something up. Make it writable, or copy the folder to a writable disk")
+            f"write there even to look something up. Make it writable, or copy the folder to a writable disk"
+        )
     problem = database_file_problem(db_path)
     if problem:
         raise StationUnusable(f"{db_path} {problem}: it was left as it is. {restore_hint(data_dir)}")
@@ -82,4 +85,5 @@ def check_station_folder(data_dir: Path) -> None:
     if not event_toml.is_file():
         raise StationUnusable(
             f"{event_toml} is missing (the meeting's settings): copy it from another station of this meeting "
-            f"(it is the same file everywhere), or restore the newest backup, which carries it")
+            f"(it is the same file everywhere), or restore the newest backup, which carries it"
+        )

@@ -23,13 +23,12 @@ import hashlib
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 from regdesk.clock import Clock
 from regdesk.config import parse_event_config
@@ -77,8 +76,17 @@ def ticket_id(code: str) -> str:
     return hashlib.sha256(("regdesk-ticket\n" + secretbox.normalise_code(code)).encode()).hexdigest()[:32]
 
 
-def provision(station: Station, *, role: str, name: str, by: OperatorSession, root_passphrase: str,
-              root_key_file: Path | None = None, out: Path | None = None, hub: Hub | None = None) -> Provisioned:
+def provision(
+    station: Station,
+    *,
+    role: str,
+    name: str,
+    by: OperatorSession,
+    root_passphrase: str,
+    root_key_file: Path | None = None,
+    out: Path | None = None,
+    hub: Hub | None = None,
+) -> Provisioned:
     """Enrol a new station of this meeting. `by` is the signed-in supervisor doing it."""
     if role not in ROLES:
         raise ProvisioningError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
@@ -90,11 +98,19 @@ def provision(station: Station, *, role: str, name: str, by: OperatorSession, ro
         raise ProvisioningError("give the new station a name of 1 to 120 characters, e.g. 'Melia bus stop'")
     if (out is None) == (hub is None):
         raise ProvisioningError("provision to exactly one place: a join file (--out) or the hub (--hub)")
-    root = trust.load_root(station.data_dir, root_passphrase, expected_public_key=station.root_public_key,
-                           key_file=root_key_file)
+    root = trust.load_root(
+        station.data_dir, root_passphrase, expected_public_key=station.root_public_key, key_file=root_key_file
+    )
     station_key = Ed25519PrivateKey.generate()
-    certificate = trust.certify(root, station.config, station_id=str(uuid.uuid4()), name=name, role=role,
-                                public_key=certs.public_hex(station_key), now=station.clock.now())
+    certificate = trust.certify(
+        root,
+        station.config,
+        station_id=str(uuid.uuid4()),
+        name=name,
+        role=role,
+        public_key=certs.public_hex(station_key),
+        now=station.clock.now(),
+    )
     hub_url = station.setting(SETTING_HUB_URL) if hub is None else hub.source_url
     ticket = trust.Ticket(certificate, station_key, station.root_public_key, station.config.source_text, hub_url)
     with station.transaction() as session:
@@ -130,12 +146,16 @@ def _scratch(data_dir: Path) -> Path:
 
 def _check_ticket(ticket: trust.Ticket, role: str | None, expect_root: str | None, source: str) -> None:
     if role and ticket.certificate.role != role:
-        raise ProvisioningError(f"{source} was made for a {ticket.certificate.role} station, not {role}; ask for a "
-                                f"new one (`regdesk provision --role {role}`) or join as {ticket.certificate.role}")
+        raise ProvisioningError(
+            f"{source} was made for a {ticket.certificate.role} station, not {role}; ask for a "
+            f"new one (`regdesk provision --role {role}`) or join as {ticket.certificate.role}"
+        )
     fingerprint = certs.fingerprint(ticket.root_public_key)
     if expect_root and secretbox.normalise_code(expect_root) != secretbox.normalise_code(fingerprint):
-        raise ProvisioningError(f"{source} belongs to the meeting with root {fingerprint}, not {expect_root}: "
-                                "do not use it; tell a supervisor")
+        raise ProvisioningError(
+            f"{source} belongs to the meeting with root {fingerprint}, not {expect_root}: "
+            "do not use it; tell a supervisor"
+        )
 
 
 ClockChoice = Clock | Callable[[ZoneInfo], Clock] | None
@@ -168,8 +188,15 @@ def _build(data_dir: Path, ticket: trust.Ticket, clock: ClockChoice, fill: Calla
     return received
 
 
-def join_from_file(data_dir: Path | str, join_file: Path | str, code: str, *, role: str | None = None,
-                   expect_root: str | None = None, clock: ClockChoice = None) -> JoinResult:
+def join_from_file(
+    data_dir: Path | str,
+    join_file: Path | str,
+    code: str,
+    *,
+    role: str | None = None,
+    expect_root: str | None = None,
+    clock: ClockChoice = None,
+) -> JoinResult:
     data_dir, join_file = Path(data_dir), Path(join_file)
     _check_target(data_dir)
     try:
@@ -191,23 +218,33 @@ def join_from_file(data_dir: Path | str, join_file: Path | str, code: str, *, ro
     return JoinResult(open_station(data_dir, clock=_clock(clock, ticket)), received, str(join_file))
 
 
-def join_from_hub(data_dir: Path | str, hub_url: str, code: str, *, role: str | None = None,
-                  expect_root: str | None = None, clock: ClockChoice = None) -> JoinResult:
+def join_from_hub(
+    data_dir: Path | str,
+    hub_url: str,
+    code: str,
+    *,
+    role: str | None = None,
+    expect_root: str | None = None,
+    clock: ClockChoice = None,
+) -> JoinResult:
     data_dir = Path(data_dir)
     _check_target(data_dir)
     with Hub(hub_url) as hub:
         box = hub.take_ticket(ticket_id(code))
         if box is None:
-            raise ProvisioningError(f"hub {hub.display} holds no join ticket for this code (mistyped, already "
-                                    "used, or made for another hub); ask the supervisor for a new one")
+            raise ProvisioningError(
+                f"hub {hub.display} holds no join ticket for this code (mistyped, already "
+                "used, or made for another hub); ask the supervisor for a new one"
+            )
         try:
             ticket, _ = trust.unlock_ticket(box, code, f"hub {hub.display}")
             _check_ticket(ticket, role, expect_root, f"the ticket on hub {hub.display}")
         except RegdeskError:
             hub.put_ticket(ticket_id(code), box)  # not used up by a failed attempt
             raise
-        ticket = trust.Ticket(ticket.certificate, ticket.station_key, ticket.root_public_key, ticket.event_toml,
-                              hub_url)
+        ticket = trust.Ticket(
+            ticket.certificate, ticket.station_key, ticket.root_public_key, ticket.event_toml, hub_url
+        )
 
         def fill(station: Station) -> int:
             return sync_once(station, hub).pulled
@@ -220,9 +257,16 @@ def join_from_hub(data_dir: Path | str, hub_url: str, code: str, *, role: str | 
         return JoinResult(open_station(data_dir, clock=_clock(clock, ticket)), received, hub.display)
 
 
-def join_station(data_dir: Path | str, *, code: str, join_file: Path | str | None = None,
-                 hub_url: str | None = None, role: str | None = None, expect_root: str | None = None,
-                 clock: ClockChoice = None) -> JoinResult:
+def join_station(
+    data_dir: Path | str,
+    *,
+    code: str,
+    join_file: Path | str | None = None,
+    hub_url: str | None = None,
+    role: str | None = None,
+    expect_root: str | None = None,
+    clock: ClockChoice = None,
+) -> JoinResult:
     if (join_file is None) == (hub_url is None):
         raise ProvisioningError("join from exactly one source: a join file or a hub URL")
     try:
@@ -240,8 +284,15 @@ def list_stations(station: Station) -> list[enrolment.EnrolledRow]:
         return enrolment.enrolled_stations(session)
 
 
-def revoke(station: Station, target: str, *, by: OperatorSession, reason: str, root_passphrase: str,
-           root_key_file: Path | None = None) -> certs.Revocation:
+def revoke(
+    station: Station,
+    target: str,
+    *,
+    by: OperatorSession,
+    reason: str,
+    root_passphrase: str,
+    root_key_file: Path | None = None,
+) -> certs.Revocation:
     """Cut off a lost or stolen station (by name or id): every station id certified with its key is
     trusted only up to the events this station has verified of it; badges its keys sign later
     are denied at every scan point once the revocation arrives there."""
@@ -266,12 +317,22 @@ def revoke(station: Station, target: str, *, by: OperatorSession, reason: str, r
             raise ProvisioningError("a station cannot revoke itself")
         heads = {r.station_id: eventlog.head(session, r.station_id)[0] for r in rows if r.public_key == key}
         station_name = matches[0].name
-    root = trust.load_root(station.data_dir, root_passphrase, expected_public_key=station.root_public_key,
-                           key_file=root_key_file)
-    revocation = certs.revoke_station(root, meeting=station.config.code, station_key=key, heads=heads,
-                                      reason=" ".join(reason.split())[:500],
-                                      revoked_at=format_utc(station.clock.now()))
+    root = trust.load_root(
+        station.data_dir, root_passphrase, expected_public_key=station.root_public_key, key_file=root_key_file
+    )
+    revocation = certs.revoke_station(
+        root,
+        meeting=station.config.code,
+        station_key=key,
+        heads=heads,
+        reason=" ".join(reason.split())[:500],
+        revoked_at=format_utc(station.clock.now()),
+    )
     with station.transaction() as session:
-        station.record(session, EventKind.STATION_REVOKED,
-                       {"revocation": revocation.to_json(), "station_name": station_name}, by.name)
+        station.record(
+            session,
+            EventKind.STATION_REVOKED,
+            {"revocation": revocation.to_json(), "station_name": station_name},
+            by.name,
+        )
     return revocation

@@ -28,35 +28,37 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from regdesk.config import EventConfig, Place, ScheduledDeparture
-from regdesk.domain.buses import BUS_DIRECTIONS, TO_HOTEL, TO_VENUE, bus_direction
-from regdesk.errors import RegdeskError
 from regdesk.domain import passes as temporary
 from regdesk.domain import token as tokens
+from regdesk.domain.buses import BUS_DIRECTIONS, TO_HOTEL, TO_VENUE, bus_direction
 from regdesk.domain.events import EventKind, format_utc, parse_utc
 from regdesk.domain.names import fold
 from regdesk.domain.verdict import COUNTED_VERDICTS, Outcome, ScanFacts, Verdict, decide, guidance, sanitise_raw
+from regdesk.errors import RegdeskError
 from regdesk.services import operators
 from regdesk.services.station import Station
 from regdesk.store.db import make_engine, session_factory, writer
-from regdesk.store.queries import scans as scan_queries
-from regdesk.store.queries.scans import FactsRow
 from regdesk.store.models import (
     Badge,
     Participant,
     Scan,
     TemporaryPass,
 )
+from regdesk.store.queries import scans as scan_queries
+from regdesk.store.queries.scans import FactsRow
 
 POINT_KINDS = ("security", "bus")
 
+
 def direction_label(direction: str, config: EventConfig) -> str:
-    """"to <venue stop>" / "to hotel": how a scan point's direction reads on screens (the venue from the event file)."""
+    """How a scan point's direction reads on screens: "to <venue stop>" (from the event file) or "to hotel"."""
     return {TO_VENUE: f"to {config.venue_stop.short}", TO_HOTEL: "to hotel"}.get(bus_direction(direction), direction)
 
 
 def direction_choices(config: EventConfig) -> list[tuple[str, str]]:
     """(label, value) of every bus direction, for a picker."""
     return [(direction_label(d, config), d) for d in BUS_DIRECTIONS]
+
 
 SETTING_POINT = "scan.point"
 SETTING_DEPARTURE = "scan.departure"
@@ -187,7 +189,7 @@ def desk_place(config: EventConfig) -> str:
 
 
 def valid_days_label(config: EventConfig) -> str:
-    """"4-6 Dec" for consecutive days, else "4, 6 Dec"."""
+    """ "4-6 Dec" for consecutive days, else "4, 6 Dec"."""
     days = sorted(config.valid_days)
     if not days:
         return "no day"
@@ -207,8 +209,10 @@ def next_step(config: EventConfig, result: ScanResult) -> str:
 
 def _check_role(station: Station, point: ScanPoint) -> None:
     if station.role != point.kind:
-        raise ScanError(f"this is a {station.role} station; {point.kind} scanning needs a station created "
-                        f"with `regdesk init --role {point.kind}`")
+        raise ScanError(
+            f"this is a {station.role} station; {point.kind} scanning needs a station created "
+            f"with `regdesk init --role {point.kind}`"
+        )
 
 
 def configure_point(station: Station, point: ScanPoint) -> None:
@@ -292,8 +296,9 @@ def _departure_id(station: Station, bus: str, time: str) -> str:
     return f"{local.date().isoformat()} {time or local.strftime('%H:%M')} bus {bus or '-'} #{uuid.uuid4().hex[:4]}"
 
 
-def start_departure(station: Station, point: ScanPoint, *, bus: str = "", time: str = "",
-                    route: str | None = None) -> Departure:
+def start_departure(
+    station: Station, point: ScanPoint, *, bus: str = "", time: str = "", route: str | None = None
+) -> Departure:
     """Open a new departure at this stop (the marshal's bus number and scheduled time). The route
     comes from the timetable when the time is a posted one."""
     if point.kind != "bus":
@@ -301,8 +306,15 @@ def start_departure(station: Station, point: ScanPoint, *, bus: str = "", time: 
     bus, time = bus.strip()[:16], normalise_time(time)
     if route is None:
         route = next((d.route for d in timetable(station, point) if d.time == time), "")
-    departure = Departure(_departure_id(station, bus, time), point.code, point.direction, bus, time,
-                          format_utc(station.clock.now()), route)
+    departure = Departure(
+        _departure_id(station, bus, time),
+        point.code,
+        point.direction,
+        bus,
+        time,
+        format_utc(station.clock.now()),
+        route,
+    )
     station.set_setting(SETTING_DEPARTURE, json.dumps(asdict(departure)))
     return departure
 
@@ -367,8 +379,12 @@ class ScanResult:
     @property
     def over_capacity(self) -> bool:
         """This boarding was recorded on a bus already full: more people aboard than seats."""
-        return (self.counted and self.headcount is not None and bool(self.capacity)
-                and self.headcount > (self.capacity or 0))
+        return (
+            self.counted
+            and self.headcount is not None
+            and bool(self.capacity)
+            and self.headcount > (self.capacity or 0)
+        )
 
     def as_json(self) -> dict[str, Any]:
         h = self.holder
@@ -400,8 +416,14 @@ class ScanResult:
         if self.entries_today is not None:
             data["entries_today"] = self.entries_today
         if self.departure is not None:
-            data.update(departure=self.departure.id, bus=self.departure.bus, departure_time=self.departure.time,
-                        headcount=self.headcount, capacity=self.capacity, over_capacity=self.over_capacity)
+            data.update(
+                departure=self.departure.id,
+                bus=self.departure.bus,
+                departure_time=self.departure.time,
+                headcount=self.headcount,
+                capacity=self.capacity,
+                over_capacity=self.over_capacity,
+            )
         return data
 
 
@@ -414,9 +436,15 @@ def _holder(config: EventConfig, row: FactsRow | Participant | None, participant
     category = config.category(code)
     name = f"{row.given_names} {row.family_name}".strip()
     latin = f"{row.given_names_latin} {row.family_name_latin}".strip()
-    return Holder(row.accreditation_id or participant_id, name, latin if latin != name else "", row.delegation or "",
-                  code, category.name if category else code,
-                  category.colour if category else "#777777")
+    return Holder(
+        row.accreditation_id or participant_id,
+        name,
+        latin if latin != name else "",
+        row.delegation or "",
+        code,
+        category.name if category else code,
+        category.colour if category else "#777777",
+    )
 
 
 # --- the scanner -------------------------------------------------------------------------------
@@ -494,8 +522,13 @@ class Scanner:
     def _start_proposed(self, *, after: str | None = None, bus: str = "") -> Departure:
         """Open a departure at the posted time to board next (no time when the timetable has none)."""
         scheduled = proposed_departure(self.station, self.point, after=after)
-        return start_departure(self.station, self.point, bus=bus, time=scheduled.time if scheduled else "",
-                               route=scheduled.route if scheduled else "")
+        return start_departure(
+            self.station,
+            self.point,
+            bus=bus,
+            time=scheduled.time if scheduled else "",
+            route=scheduled.route if scheduled else "",
+        )
 
     def _use_departure(self, departure: Departure) -> None:
         self.departure = departure
@@ -504,12 +537,16 @@ class Scanner:
         with self.station.sessions() as session:
             rows = session.execute(
                 select(Scan.participant_id, Scan.serial).where(
-                    Scan.local_day >= opened_day.isoformat(), Scan.point_kind == "bus",
-                    Scan.departure == departure.id, Scan.verdict.in_(COUNTED_VERDICTS))
+                    Scan.local_day >= opened_day.isoformat(),
+                    Scan.point_kind == "bus",
+                    Scan.departure == departure.id,
+                    Scan.verdict.in_(COUNTED_VERDICTS),
+                )
             ).all()
             # A temporary pass not yet assigned rides under its pass serial.
-            self._onboard = {pid or (serial if serial.startswith(temporary.SERIAL_PREFIX) else "")
-                             for pid, serial in rows} - {""}
+            self._onboard = {
+                pid or (serial if serial.startswith(temporary.SERIAL_PREFIX) else "") for pid, serial in rows
+            } - {""}
 
     def set_departure(self, *, bus: str, time: str) -> Departure:
         """Set the bus number / time of the open departure (before anyone boarded: or to fix a typo)."""
@@ -521,13 +558,24 @@ class Scanner:
     def _record_closed(self, closing: Departure, closed_by: str) -> None:
         """DEPARTURE_CLOSED; `closed_by` is "marshal" (closed on the screen or the CLI) or "day_change"."""
         with self.station.transaction() as session:
-            self.station.record(session, EventKind.DEPARTURE_CLOSED, {
-                "departure": closing.id, "stop": closing.stop, "direction": closing.direction,
-                "bus": closing.bus, "departure_time": closing.time, "opened_at": closing.opened_at,
-                "headcount": self.headcount, "capacity": self.capacity,
-                # The departure's own day, also when the day change closes it after midnight.
-                "local_day": closing.local_day(self.station.config).isoformat(), "closed_by": closed_by,
-            }, self.operator)
+            self.station.record(
+                session,
+                EventKind.DEPARTURE_CLOSED,
+                {
+                    "departure": closing.id,
+                    "stop": closing.stop,
+                    "direction": closing.direction,
+                    "bus": closing.bus,
+                    "departure_time": closing.time,
+                    "opened_at": closing.opened_at,
+                    "headcount": self.headcount,
+                    "capacity": self.capacity,
+                    # The departure's own day, also when the day change closes it after midnight.
+                    "local_day": closing.local_day(self.station.config).isoformat(),
+                    "closed_by": closed_by,
+                },
+                self.operator,
+            )
 
     def close_departure(self, *, next_bus: str | None = None, next_time: str | None = None) -> Departure:
         """Record the closed departure with its headcount and open the next one: the next posted
@@ -577,15 +625,23 @@ class Scanner:
                 check = tokens.read_token(raw, event_code=self.station.config.code, public_keys=self._keys)
         return check
 
-    def _facts(self, session: Session, serial: str, participant_id: str, now: datetime, day: date,
-               key_id: str = "") -> FactsRow:
+    def _facts(
+        self, session: Session, serial: str, participant_id: str, now: datetime, day: date, key_id: str = ""
+    ) -> FactsRow:
         """One round trip: holder columns (None when not in the mirror), revoked, recent, entries_before."""
         window = self.repeat_window
         start = datetime(day.year, day.month, day.day, tzinfo=self.station.config.zone)
         return scan_queries.scan_facts(
-            session, serial=serial, participant_id=participant_id, point=self.point.code, key_id=key_id,
-            recent_since=format_utc(now - window), recent_until=format_utc(now + window),
-            day_start=format_utc(start), day_end=format_utc(start + timedelta(days=1)))
+            session,
+            serial=serial,
+            participant_id=participant_id,
+            point=self.point.code,
+            key_id=key_id,
+            recent_since=format_utc(now - window),
+            recent_until=format_utc(now + window),
+            day_start=format_utc(start),
+            day_end=format_utc(start + timedelta(days=1)),
+        )
 
     def _recently_here(self, facts_recent: int, serial: str, now: datetime) -> bool:
         """Counted valid scan of this badge at this point within the repeat window: from memory, or
@@ -602,16 +658,38 @@ class Scanner:
         while len(self._recent) > _RECENT_CACHE_SIZE:
             self._recent.popitem(last=False)
 
-    def _record(self, session: Session, verdict: Verdict, *, now: datetime, day: str, raw: str, serial: str,
-                claimed_serial: str, participant_id: str, holder: Holder | None, holder_in_mirror: bool,
-                manual: bool, entries_before: int = 0, extra: dict[str, Any] | None = None) -> ScanResult:
+    def _record(
+        self,
+        session: Session,
+        verdict: Verdict,
+        *,
+        now: datetime,
+        day: str,
+        raw: str,
+        serial: str,
+        claimed_serial: str,
+        participant_id: str,
+        holder: Holder | None,
+        holder_in_mirror: bool,
+        manual: bool,
+        entries_before: int = 0,
+        extra: dict[str, Any] | None = None,
+    ) -> ScanResult:
         departure = self.departure if self.point.kind == "bus" else None
         payload: dict[str, Any] = {
-            "local_day": day, "point_kind": self.point.kind, "point": self.point.code,
-            "direction": self.point.direction, "departure": departure.id if departure else "",
-            "verdict": str(verdict.outcome), "reason": str(verdict.reason),
-            "serial": serial, "participant_id": participant_id,
-            "counted": verdict.counted, "manual": manual, "raw": raw, "holder_in_mirror": holder_in_mirror,
+            "local_day": day,
+            "point_kind": self.point.kind,
+            "point": self.point.code,
+            "direction": self.point.direction,
+            "departure": departure.id if departure else "",
+            "verdict": str(verdict.outcome),
+            "reason": str(verdict.reason),
+            "serial": serial,
+            "participant_id": participant_id,
+            "counted": verdict.counted,
+            "manual": manual,
+            "raw": raw,
+            "holder_in_mirror": holder_in_mirror,
         }
         if claimed_serial and not serial:
             payload["claimed_serial"] = claimed_serial
@@ -624,9 +702,23 @@ class Scanner:
         entries = None
         if self.point.kind == "security" and participant_id and verdict.outcome is not Outcome.DENIED:
             entries = entries_before + (1 if verdict.counted else 0)
-        return ScanResult(verdict, self.point, raw, serial, claimed_serial, holder, holder_in_mirror, manual,
-                          event.id, event.recorded_at, day, entries_today=entries,
-                          headcount=None, capacity=self.capacity if departure else None, departure=departure)
+        return ScanResult(
+            verdict,
+            self.point,
+            raw,
+            serial,
+            claimed_serial,
+            holder,
+            holder_in_mirror,
+            manual,
+            event.id,
+            event.recorded_at,
+            day,
+            entries_today=entries,
+            headcount=None,
+            capacity=self.capacity if departure else None,
+            departure=departure,
+        )
 
     def _after_commit(self, result: ScanResult) -> ScanResult:
         if result.counted and result.serial:
@@ -658,24 +750,53 @@ class Scanner:
                 row = self._facts(session, serial, participant_id, now, day, claims.key_id)
                 in_mirror = row.accreditation_id is not None
                 facts = ScanFacts(
-                    token_problem=None, revoked=bool(row.revoked), holder_in_mirror=in_mirror,
+                    token_problem=None,
+                    revoked=bool(row.revoked),
+                    holder_in_mirror=in_mirror,
                     key_revoked=_made_after_cut_off(row.key_revoked_heads, row.issued_at),
-                    holder_status=(row.status or "") if in_mirror else "", local_day=day,
+                    holder_status=(row.status or "") if in_mirror else "",
+                    local_day=day,
                     valid_days=self.station.config.valid_days,
                     recent_same_point=self._recently_here(row.recent, serial, now),
                     already_aboard=participant_id in self._onboard,
                 )
-                result = self._record(session, decide(facts), now=now, day=day.isoformat(), raw=raw_kept,
-                                      serial=serial, claimed_serial=serial, participant_id=participant_id,
-                                      holder=_holder(self.station.config, row if in_mirror else None, participant_id),
-                                      holder_in_mirror=in_mirror, manual=False, entries_before=row.entries_before)
+                result = self._record(
+                    session,
+                    decide(facts),
+                    now=now,
+                    day=day.isoformat(),
+                    raw=raw_kept,
+                    serial=serial,
+                    claimed_serial=serial,
+                    participant_id=participant_id,
+                    holder=_holder(self.station.config, row if in_mirror else None, participant_id),
+                    holder_in_mirror=in_mirror,
+                    manual=False,
+                    entries_before=row.entries_before,
+                )
             else:
-                facts = ScanFacts(token_problem=str(check.problem), revoked=False, holder_in_mirror=False,
-                                  holder_status="", local_day=day, valid_days=self.station.config.valid_days,
-                                  recent_same_point=False)
-                result = self._record(session, decide(facts), now=now, day=day.isoformat(), raw=raw_kept, serial="",
-                                      claimed_serial=claims.serial if claims else "", participant_id="",
-                                      holder=None, holder_in_mirror=False, manual=False)
+                facts = ScanFacts(
+                    token_problem=str(check.problem),
+                    revoked=False,
+                    holder_in_mirror=False,
+                    holder_status="",
+                    local_day=day,
+                    valid_days=self.station.config.valid_days,
+                    recent_same_point=False,
+                )
+                result = self._record(
+                    session,
+                    decide(facts),
+                    now=now,
+                    day=day.isoformat(),
+                    raw=raw_kept,
+                    serial="",
+                    claimed_serial=claims.serial if claims else "",
+                    participant_id="",
+                    holder=None,
+                    holder_in_mirror=False,
+                    manual=False,
+                )
         return self._after_commit(result)
 
     def _verify_pass(self, raw: str) -> temporary.PassCheck:
@@ -699,16 +820,36 @@ class Scanner:
         self._since_checkpoint += 1
         with session.begin():
             if not check.ok or claims is None:
-                facts = temporary.PassFacts(token_problem=str(check.problem), pass_day=None, local_day=day,
-                                            valid_days=self.station.config.valid_days)
-                return self._after_commit(self._record(
-                    session, temporary.decide_pass(facts), now=now, day=day.isoformat(), raw=raw_kept, serial="",
-                    claimed_serial="", participant_id="", holder=None, holder_in_mirror=False, manual=False,
-                    extra={"claimed_serial": claims.serial} if claims else None))
+                facts = temporary.PassFacts(
+                    token_problem=str(check.problem),
+                    pass_day=None,
+                    local_day=day,
+                    valid_days=self.station.config.valid_days,
+                )
+                return self._after_commit(
+                    self._record(
+                        session,
+                        temporary.decide_pass(facts),
+                        now=now,
+                        day=day.isoformat(),
+                        raw=raw_kept,
+                        serial="",
+                        claimed_serial="",
+                        participant_id="",
+                        holder=None,
+                        holder_in_mirror=False,
+                        manual=False,
+                        extra={"claimed_serial": claims.serial} if claims else None,
+                    )
+                )
             serial = claims.serial
             row = session.get(TemporaryPass, serial)
-            known = (row is not None and bool(row.printed_event_id) and row.key_id == claims.key_id
-                     and row.day == claims.day.isoformat())
+            known = (
+                row is not None
+                and bool(row.printed_event_id)
+                and row.key_id == claims.key_id
+                and row.day == claims.day.isoformat()
+            )
             pid = row.participant_id if row is not None else ""
             person = session.get(Participant, pid) if pid else None
             heads = scan_queries.key_revoked_heads(session, claims.key_id)
@@ -716,22 +857,41 @@ class Scanner:
             if heads is not None and known and row is not None:
                 printed_at = scan_queries.chain_position(session, row.printed_event_id)
             recent = scan_queries.counted_here_recently(
-                session, serial=serial, point=self.point.code, since=format_utc(now - self.repeat_window),
-                until=format_utc(now + self.repeat_window))
+                session,
+                serial=serial,
+                point=self.point.code,
+                since=format_utc(now - self.repeat_window),
+                until=format_utc(now + self.repeat_window),
+            )
             facts = temporary.PassFacts(
-                token_problem=None, pass_day=claims.day, local_day=day, valid_days=self.station.config.valid_days,
+                token_problem=None,
+                pass_day=claims.day,
+                local_day=day,
+                valid_days=self.station.config.valid_days,
                 voided=bool(row is not None and row.voided),
                 key_revoked=_made_after_cut_off(heads, printed_at),
                 holder_status=person.status if person is not None else "",
                 assigned_name=(f"{person.given_names} {person.family_name}".strip() or pid) if person else pid,
-                printed_known=known, recent_same_point=self._recently_here(recent, serial, now),
-                already_aboard=(pid or serial) in self._onboard)
+                printed_known=known,
+                recent_same_point=self._recently_here(recent, serial, now),
+                already_aboard=(pid or serial) in self._onboard,
+            )
             verdict = temporary.decide_pass(facts)
             holder = _holder(self.station.config, person, pid) if person is not None else None
-            result = self._record(session, verdict, now=now, day=day.isoformat(), raw=raw_kept, serial="",
-                                  claimed_serial="", participant_id=pid, holder=holder,
-                                  holder_in_mirror=person is not None, manual=False,
-                                  extra={"pass_serial": serial})
+            result = self._record(
+                session,
+                verdict,
+                now=now,
+                day=day.isoformat(),
+                raw=raw_kept,
+                serial="",
+                claimed_serial="",
+                participant_id=pid,
+                holder=holder,
+                holder_in_mirror=person is not None,
+                manual=False,
+                extra={"pass_serial": serial},
+            )
             result = replace(result, serial=serial, claimed_serial=serial, temporary_pass=True, entries_today=None)
         result = self._after_commit(result)
         if self.point.kind == "bus" and result.counted and result.holder is None:
@@ -754,22 +914,39 @@ class Scanner:
             if participant is None:
                 raise ScanError(f"unknown accreditation id {participant_id!r}")
             badges = session.execute(
-                select(Badge.serial, Badge.revoked).where(Badge.participant_id == participant_id)
+                select(Badge.serial, Badge.revoked)
+                .where(Badge.participant_id == participant_id)
                 .order_by(Badge.issue_no.desc())
             ).all()
             current = next((serial for serial, revoked in badges if not revoked), "")
             all_revoked = bool(badges) and not current
             row = self._facts(session, current, participant_id, now, day)
             facts = ScanFacts(
-                token_problem=None, revoked=all_revoked, holder_in_mirror=True, holder_status=participant.status,
-                local_day=day, valid_days=self.station.config.valid_days,
+                token_problem=None,
+                revoked=all_revoked,
+                holder_in_mirror=True,
+                holder_status=participant.status,
+                local_day=day,
+                valid_days=self.station.config.valid_days,
                 recent_same_point=self._recently_here(row.recent, current, now),
-                already_aboard=participant_id in self._onboard, manual=True, manual_badge_known=bool(current),
+                already_aboard=participant_id in self._onboard,
+                manual=True,
+                manual_badge_known=bool(current),
             )
             verdict = decide(facts)
-            result = self._record(session, verdict, now=now, day=day.isoformat(), raw="", serial=current,
-                                  claimed_serial=current, participant_id=participant_id,
-                                  holder=_holder(self.station.config, participant, participant_id),
-                                  holder_in_mirror=True, manual=True, entries_before=row.entries_before,
-                                  extra={"supervisor": supervisor.strip(), "manual_note": note.strip()[:200]})
+            result = self._record(
+                session,
+                verdict,
+                now=now,
+                day=day.isoformat(),
+                raw="",
+                serial=current,
+                claimed_serial=current,
+                participant_id=participant_id,
+                holder=_holder(self.station.config, participant, participant_id),
+                holder_in_mirror=True,
+                manual=True,
+                entries_before=row.entries_before,
+                extra={"supervisor": supervisor.strip(), "manual_note": note.strip()[:200]},
+            )
         return self._after_commit(result)

@@ -40,9 +40,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from regdesk.clock import Clock, SystemClock
 from regdesk.config import EventConfig, load_event_config, parse_event_config
 from regdesk.domain import authority, credentials, payloads
-from regdesk.domain.chain import SEAL_EVERY
 from regdesk.domain import token as tokens
 from regdesk.domain import trust as certs
+from regdesk.domain.chain import SEAL_EVERY
 from regdesk.domain.events import Event, EventKind, format_utc
 from regdesk.errors import NotAllowed, RegdeskError
 from regdesk.services import preflight, trust
@@ -123,8 +123,15 @@ class Station:
         problem = payloads.payload_problem(str(kind), payload)
         if problem:
             raise StationError(f"cannot record {kind}: {problem}")
-        return eventlog.append(session, station_id=self.station_id, operator=operator.strip() or operator,
-                               operator_role=role, kind=kind, payload=payload, at=self.clock.now())
+        return eventlog.append(
+            session,
+            station_id=self.station_id,
+            operator=operator.strip() or operator,
+            operator_role=role,
+            kind=kind,
+            payload=payload,
+            at=self.clock.now(),
+        )
 
     def public_keys(self, session: Session) -> dict[str, bytes]:
         rows = session.execute(
@@ -149,8 +156,9 @@ class Station:
 
 def write_signing_key(data_dir: Path, key: Ed25519PrivateKey) -> str:
     kid = tokens.key_id_for(tokens.public_key_raw(key))
-    files.write_private(trust.keys_dir(data_dir) / f"{kid}.key",
-                        key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    files.write_private(
+        trust.keys_dir(data_dir) / f"{kid}.key", key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    )
     return kid
 
 
@@ -159,13 +167,17 @@ def read_signing_key(data_dir: Path, kid: str) -> Ed25519PrivateKey:
     try:
         key = load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError:
-        raise StationError(f"{path} is missing: this desk cannot sign badges. A supervisor can start a new key "
-                           f"(regdesk --data-dir {data_dir} rotate-key); issued badges stay valid") from None
+        raise StationError(
+            f"{path} is missing: this desk cannot sign badges. A supervisor can start a new key "
+            f"(regdesk --data-dir {data_dir} rotate-key); issued badges stay valid"
+        ) from None
     except (ValueError, TypeError):
         key = None
     if not isinstance(key, Ed25519PrivateKey):
-        raise StationError(f"{path} is damaged (not an Ed25519 signing key): move it away, then have a supervisor "
-                           f"start a new key (regdesk --data-dir {data_dir} rotate-key); issued badges stay valid")
+        raise StationError(
+            f"{path} is damaged (not an Ed25519 signing key): move it away, then have a supervisor "
+            f"start a new key (regdesk --data-dir {data_dir} rotate-key); issued badges stay valid"
+        )
     return key
 
 
@@ -176,8 +188,11 @@ def publish_new_key(station: Station, operator: str = SYSTEM_OPERATOR, *, replac
     key = tokens.generate_signing_key()
     # The file first: if we die before the commit, an unused key file is all that is left.
     kid = write_signing_key(station.data_dir, key)
-    payload: dict[str, Any] = {"key_id": kid, "public_key": tokens.public_key_raw(key).hex(),
-                               "event_code": station.config.code}
+    payload: dict[str, Any] = {
+        "key_id": kid,
+        "public_key": tokens.public_key_raw(key).hex(),
+        "event_code": station.config.code,
+    }
     if replaces_key_id:
         payload["replaces_key_id"] = replaces_key_id
     with station.transaction() as session:
@@ -200,34 +215,74 @@ def _check_empty(data_dir: Path) -> None:
         raise StationError(f"{data_dir} already holds a station; use a new --data-dir")
 
 
-def _create(data_dir: Path, config: EventConfig, *, certificate: certs.Certificate, station_key: Ed25519PrivateKey,
-            root_public_key: str, clock: Clock, extra_meta: dict[str, str] | None = None,
-            created_payload: dict[str, Any] | None = None) -> Station:
+def _create(
+    data_dir: Path,
+    config: EventConfig,
+    *,
+    certificate: certs.Certificate,
+    station_key: Ed25519PrivateKey,
+    root_public_key: str,
+    clock: Clock,
+    extra_meta: dict[str, str] | None = None,
+    created_payload: dict[str, Any] | None = None,
+) -> Station:
     """The common part: files, database, identity, and the first event carrying the certificate."""
     files.private_dir(data_dir)
     files.write_private(data_dir / "event.toml", config.source_text.encode("utf-8"))
     trust.write_station_key(data_dir, station_key)
     engine, sessions = open_database(data_dir / "station.db")
-    station = Station(data_dir, config, certificate.station_id, certificate.name, certificate.role, engine, sessions,
-                      clock, station_key=station_key)
-    meta = {"station_id": certificate.station_id, "station_name": certificate.name, "role": certificate.role,
-            "event_code": config.code, "root_public_key": root_public_key,
-            "certificate": json.dumps(certificate.to_json(), sort_keys=True), **(extra_meta or {})}
+    station = Station(
+        data_dir,
+        config,
+        certificate.station_id,
+        certificate.name,
+        certificate.role,
+        engine,
+        sessions,
+        clock,
+        station_key=station_key,
+    )
+    meta = {
+        "station_id": certificate.station_id,
+        "station_name": certificate.name,
+        "role": certificate.role,
+        "event_code": config.code,
+        "root_public_key": root_public_key,
+        "certificate": json.dumps(certificate.to_json(), sort_keys=True),
+        **(extra_meta or {}),
+    }
     with station.transaction() as session:
         for key, value in meta.items():
             session.merge(Meta(key=key, value=value))
         station.settings = dict(meta)
-        station.record(session, EventKind.STATION_CREATED,
-                       {"name": certificate.name, "role": certificate.role, "event_code": config.code,
-                        "certificate": certificate.to_json(), **(created_payload or {})}, SYSTEM_OPERATOR)
+        station.record(
+            session,
+            EventKind.STATION_CREATED,
+            {
+                "name": certificate.name,
+                "role": certificate.role,
+                "event_code": config.code,
+                "certificate": certificate.to_json(),
+                **(created_payload or {}),
+            },
+            SYSTEM_OPERATOR,
+        )
     if certificate.role in SIGNING_ROLES:
         publish_new_key(station)
     return station
 
 
-def found_meeting(data_dir: Path | str, event_path: Path | str, *, root_passphrase: str, supervisor: str,
-                  supervisor_secret: str, role: str = "supervisor", name: str | None = None,
-                  clock: Clock | None = None) -> Station:
+def found_meeting(
+    data_dir: Path | str,
+    event_path: Path | str,
+    *,
+    root_passphrase: str,
+    supervisor: str,
+    supervisor_secret: str,
+    role: str = "supervisor",
+    name: str | None = None,
+    clock: Clock | None = None,
+) -> Station:
     """Create a meeting's first station: the root key (locked with `root_passphrase`, kept in
     keys/root.key until exported for offline custody) and the first supervisor, granted by the root."""
     from regdesk.services import operators
@@ -245,12 +300,26 @@ def found_meeting(data_dir: Path | str, event_path: Path | str, *, root_passphra
     station_key = Ed25519PrivateKey.generate()
     station_id = str(uuid.uuid4())
     name = name or f"{role}-{station_id[:4]}"
-    certificate = trust.certify(root, config, station_id=station_id, name=name, role=role,
-                                public_key=certs.public_hex(station_key), now=clock.now())
+    certificate = trust.certify(
+        root,
+        config,
+        station_id=station_id,
+        name=name,
+        role=role,
+        public_key=certs.public_hex(station_key),
+        now=clock.now(),
+    )
     files.private_dir(data_dir)
     files.write_private(trust.keys_dir(data_dir) / trust.ROOT_KEY_FILE, root_box)
-    station = _create(data_dir, config, certificate=certificate, station_key=station_key,
-                      root_public_key=certs.public_hex(root), clock=clock, extra_meta={"founder": "1"})
+    station = _create(
+        data_dir,
+        config,
+        certificate=certificate,
+        station_key=station_key,
+        root_public_key=certs.public_hex(root),
+        clock=clock,
+        extra_meta={"founder": "1"},
+    )
     operators.add_first_supervisor(station, root, supervisor, supervisor_secret)
     return station
 
@@ -266,8 +335,14 @@ def create_from_ticket(data_dir: Path | str, ticket: trust.Ticket, *, clock: Clo
         raise StationError(f"the join ticket's certificate does not hold: {exc}") from None
     if certs.public_hex(ticket.station_key) != ticket.certificate.public_key:
         raise StationError("the join ticket's key does not match its certificate")
-    return _create(data_dir, config, certificate=ticket.certificate, station_key=ticket.station_key,
-                   root_public_key=ticket.root_public_key, clock=clock or SystemClock())
+    return _create(
+        data_dir,
+        config,
+        certificate=ticket.certificate,
+        station_key=ticket.station_key,
+        root_public_key=ticket.root_public_key,
+        clock=clock or SystemClock(),
+    )
 
 
 def continue_as_new_station(station: Station, *, created_payload: dict[str, Any]) -> str:
@@ -277,16 +352,26 @@ def continue_as_new_station(station: Station, *, created_payload: dict[str, Any]
     if parent is None or station.station_key is None:
         raise StationError("this station has no certificate (made before the chain of trust); it cannot continue")
     new_id = str(uuid.uuid4())
-    cert = certs.continue_certificate(station.station_key, parent, new_station_id=new_id,
-                                      issued_at=format_utc(station.clock.now()))
+    cert = certs.continue_certificate(
+        station.station_key, parent, new_station_id=new_id, issued_at=format_utc(station.clock.now())
+    )
     with station.transaction() as session:
         for key, value in {"station_id": new_id, "certificate": json.dumps(cert.to_json(), sort_keys=True)}.items():
             session.merge(Meta(key=key, value=value))
         station.station_id = new_id
         station.settings.update(station_id=new_id, certificate=json.dumps(cert.to_json(), sort_keys=True))
-        station.record(session, EventKind.STATION_CREATED,
-                       {"name": station.name, "role": station.role, "event_code": station.config.code,
-                        "certificate": cert.to_json(), **created_payload}, SYSTEM_OPERATOR)
+        station.record(
+            session,
+            EventKind.STATION_CREATED,
+            {
+                "name": station.name,
+                "role": station.role,
+                "event_code": station.config.code,
+                "certificate": cert.to_json(),
+                **created_payload,
+            },
+            SYSTEM_OPERATOR,
+        )
     return new_id
 
 
@@ -302,10 +387,20 @@ def open_station(data_dir: Path | str, *, clock: Clock | None = None) -> Station
         meta = _read_meta(session)
     if "station_id" not in meta or "role" not in meta:
         engine.dispose()
-        raise preflight.StationUnusable(f"{db_path} holds no station (an interrupted init?). "
-                                        f"{preflight.restore_hint(data_dir)}")
-    station = Station(data_dir, config, meta["station_id"], meta.get("station_name", ""), meta["role"],
-                      engine, sessions, clock or SystemClock(), settings=meta)
+        raise preflight.StationUnusable(
+            f"{db_path} holds no station (an interrupted init?). {preflight.restore_hint(data_dir)}"
+        )
+    station = Station(
+        data_dir,
+        config,
+        meta["station_id"],
+        meta.get("station_name", ""),
+        meta["role"],
+        engine,
+        sessions,
+        clock or SystemClock(),
+        settings=meta,
+    )
     try:
         if meta.get("root_public_key") and (data_dir / "keys" / trust.STATION_KEY_FILE).exists():
             # Without it the station still works here; sync and bundles say what is missing.
@@ -338,11 +433,15 @@ def seal_own_head(station: Station) -> int:
     events are now covered."""
     if station.station_key is None:
         if station.root_public_key:
-            raise StationError(f"{station.data_dir / 'keys' / trust.STATION_KEY_FILE} is missing: this station cannot "
-                               "sign its events for the others. Copy the keys folder back from this laptop's backup, "
-                               "or have a supervisor provision a new station")
-        raise StationError("this station was made before the chain of trust: its events cannot be verified "
-                           "elsewhere. Create the meeting again with this regdesk (see README, Trust)")
+            raise StationError(
+                f"{station.data_dir / 'keys' / trust.STATION_KEY_FILE} is missing: this station cannot "
+                "sign its events for the others. Copy the keys folder back from this laptop's backup, "
+                "or have a supervisor provision a new station"
+            )
+        raise StationError(
+            "this station was made before the chain of trust: its events cannot be verified "
+            "elsewhere. Create the meeting again with this regdesk (see README, Trust)"
+        )
     from regdesk.store.queries import events as event_queries
 
     with station.transaction() as session:
@@ -356,7 +455,10 @@ def seal_own_head(station: Station) -> int:
         for seq in checkpoints:
             row = event_queries.event_at(session, station.station_id, seq)
             if row is not None and row.seal is None:
-                eventlog.seal_event(session, row.id, trust.seal(station.station_key, station.config.code,
-                                                                 station.station_id, row.seq, row.hash))
+                eventlog.seal_event(
+                    session,
+                    row.id,
+                    trust.seal(station.station_key, station.config.code, station.station_id, row.seq, row.hash),
+                )
         session.merge(Meta(key=SETTING_SEALED_THROUGH, value=str(head_seq)))
     return through

@@ -46,9 +46,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session
 
+from regdesk.domain.events import EventKind, format_utc, parse_utc
 from regdesk.errors import RegdeskError
-from regdesk.domain.events import format_utc, parse_utc
-from regdesk.domain.events import EventKind
 from regdesk.services.merge import (
     Incoming,
     MergeError,
@@ -74,6 +73,7 @@ CONNECT_TIMEOUT_S = 5
 SETTING_HUB_URL = "hub_url"
 _LAST_SYNC = "sync.last_sync"
 _LAST_HUB = "sync.last_hub"
+
 
 def _hub_errors() -> tuple[type[Exception], ...]:
     """What a hub call may raise. Evaluated only when one fails: psycopg is imported on demand, which
@@ -140,8 +140,12 @@ class Hub:
         self.display = parsed.render_as_string(hide_password=True)
         try:
             self.engine: Engine = create_engine(
-                parsed, pool_pre_ping=True, pool_size=1, max_overflow=1,
-                connect_args={"connect_timeout": connect_timeout, "application_name": "regdesk-sync"})
+                parsed,
+                pool_pre_ping=True,
+                pool_size=1,
+                max_overflow=1,
+                connect_args={"connect_timeout": connect_timeout, "application_name": "regdesk-sync"},
+            )
         except (ArgumentError, NoSuchModuleError) as exc:
             raise SyncError(f"hub {self.display}: {exc}") from None
         self._hub_id: str | None = None
@@ -181,21 +185,31 @@ class Hub:
             return self._hub_id
         try:
             with self.engine.begin() as conn:
-                initial = [{"key": "hub_id", "value": str(uuid.uuid4())}, {"key": "format", "value": HUB_FORMAT},
-                           {"key": "event_code", "value": event_code}, {"key": "event_toml", "value": event_toml},
-                           {"key": "root", "value": root}]
+                initial = [
+                    {"key": "hub_id", "value": str(uuid.uuid4())},
+                    {"key": "format", "value": HUB_FORMAT},
+                    {"key": "event_code", "value": event_code},
+                    {"key": "event_toml", "value": event_toml},
+                    {"key": "root", "value": root},
+                ]
                 meta = hub_queries.ensure_schema(conn, initial, new_hub_id=str(uuid.uuid4()))
         except DBAPIError as exc:
             raise self._fail(exc) from None
         if meta.get("event_code") != event_code:
-            raise SyncError(f"hub {self.display} serves event {meta.get('event_code')!r}, this station serves "
-                            f"{event_code!r}; use a separate hub database per event")
+            raise SyncError(
+                f"hub {self.display} serves event {meta.get('event_code')!r}, this station serves "
+                f"{event_code!r}; use a separate hub database per event"
+            )
         if meta.get("format") != HUB_FORMAT:
-            raise SyncError(f"hub {self.display} uses format {meta.get('format')!r}; this regdesk speaks {HUB_FORMAT}. "
-                            "A meeting created with this regdesk needs a new hub database")
+            raise SyncError(
+                f"hub {self.display} uses format {meta.get('format')!r}; this regdesk speaks {HUB_FORMAT}. "
+                "A meeting created with this regdesk needs a new hub database"
+            )
         if meta.get("root") != root:
-            raise SyncError(f"hub {self.display} serves another meeting (root {str(meta.get('root'))[:20]}, this "
-                            f"station's root is {root}); use the hub of this meeting")
+            raise SyncError(
+                f"hub {self.display} serves another meeting (root {str(meta.get('root'))[:20]}, this "
+                f"station's root is {root}); use the hub of this meeting"
+            )
         self._hub_id, self._event_code = meta["hub_id"], event_code
         return self._hub_id
 
@@ -295,11 +309,16 @@ def _in_ranges(local_order: int, ranges: list[list[int]]) -> bool:
 def waiting_count(session: Session, hub_id: str) -> int:
     """Local events not yet on this hub (as far as this station knows)."""
     pushed = int(_get(session, _key(hub_id, "pushed"), "0"))
-    total = session.execute(select(func.count()).select_from(EventRow).where(EventRow.local_order > pushed)).scalar_one()
+    total = session.execute(
+        select(func.count()).select_from(EventRow).where(EventRow.local_order > pushed)
+    ).scalar_one()
     for lo, hi in _skip_ranges(session, hub_id):
         if hi > pushed:
-            total -= session.execute(select(func.count()).select_from(EventRow).where(
-                EventRow.local_order >= max(lo, pushed + 1), EventRow.local_order <= hi)).scalar_one()
+            total -= session.execute(
+                select(func.count())
+                .select_from(EventRow)
+                .where(EventRow.local_order >= max(lo, pushed + 1), EventRow.local_order <= hi)
+            ).scalar_one()
     return total
 
 
@@ -308,8 +327,10 @@ def waiting_count(session: Session, hub_id: str) -> int:
 
 def _ensure(station: Station, hub: Hub) -> str:
     if not station.root_public_key:
-        raise SyncError("this station was made before the chain of trust: its events cannot be verified by other "
-                        "stations. Create the meeting again with this regdesk (see README, Trust)")
+        raise SyncError(
+            "this station was made before the chain of trust: its events cannot be verified by other "
+            "stations. Create the meeting again with this regdesk (see README, Trust)"
+        )
     return hub.ensure(station.config.code, station.config.source_text, station.root_fingerprint)
 
 
@@ -341,8 +362,9 @@ def _notice_reset(station: Station, hub: Hub, hub_id: str) -> bool:
     return False
 
 
-def push(station: Station, hub: Hub, *, chunk_size: int = PUSH_CHUNK,
-         should_stop: Callable[[], bool] = lambda: False) -> int:
+def push(
+    station: Station, hub: Hub, *, chunk_size: int = PUSH_CHUNK, should_stop: Callable[[], bool] = lambda: False
+) -> int:
     hub_id = _ensure(station, hub)
     try:
         through = seal_own_head(station)  # everything of ours we send is covered by our signature
@@ -377,8 +399,9 @@ def _incoming(rows: list[tuple[Any, ...]]) -> tuple[list[Incoming], list[str]]:
     return good, bad
 
 
-def pull(station: Station, hub: Hub, *, chunk_size: int = PULL_CHUNK,
-         should_stop: Callable[[], bool] = lambda: False) -> tuple[int, int]:
+def pull(
+    station: Station, hub: Hub, *, chunk_size: int = PULL_CHUNK, should_stop: Callable[[], bool] = lambda: False
+) -> tuple[int, int]:
     """Returns (received, new to this station). Rows that do not verify are skipped and reported
     as security alerts; unverifiable-yet rows are held for the next pull."""
     hub_id = _ensure(station, hub)
@@ -398,19 +421,34 @@ def pull(station: Station, hub: Hub, *, chunk_size: int = PULL_CHUNK,
         incoming, malformed = _incoming(rows)
         with station.transaction() as session:
             try:
-                result = merge(session, incoming, ctx, strict=False, now_text=format_utc(station.clock.now()),
-                               held=held, persist_held=False, from_hub=True)
+                result = merge(
+                    session,
+                    incoming,
+                    ctx,
+                    strict=False,
+                    now_text=format_utc(station.clock.now()),
+                    held=held,
+                    persist_held=False,
+                    from_hub=True,
+                )
             except MergeError as exc:
                 raise SyncError(f"pull from {hub.display} stopped at hub event #{rows[0][0]}: {exc}") from None
             source = f"hub {hub.display}, rows #{rows[0][0]}-#{rows[-1][0]}"
             for payload in alert_payloads(source, result.rejected):
                 station.record(session, EventKind.SECURITY_ALERT, payload, SYSTEM_OPERATOR)
             if malformed:
-                station.record(session, EventKind.SECURITY_ALERT, {
-                    "source": source[:200], "reason": f"{malformed[0]}" + (
-                        f" (and {len(malformed) - 1} more)" if len(malformed) > 1 else ""),
-                    "fingerprint": hashlib.sha256("\n".join(malformed).encode()).hexdigest()[:32],
-                    "count": len(malformed)}, SYSTEM_OPERATOR)
+                station.record(
+                    session,
+                    EventKind.SECURITY_ALERT,
+                    {
+                        "source": source[:200],
+                        "reason": f"{malformed[0]}"
+                        + (f" (and {len(malformed) - 1} more)" if len(malformed) > 1 else ""),
+                        "fingerprint": hashlib.sha256("\n".join(malformed).encode()).hexdigest()[:32],
+                        "count": len(malformed),
+                    },
+                    SYSTEM_OPERATOR,
+                )
             if result.first_local_order is not None and result.last_local_order is not None:  # set together
                 _add_skip_range(session, hub_id, result.first_local_order, result.last_local_order)
             order_of = {row[1]: row[0] for row in rows}
@@ -428,8 +466,14 @@ def pull(station: Station, hub: Hub, *, chunk_size: int = PULL_CHUNK,
     return received, added
 
 
-def sync_once(station: Station, hub: Hub, *, push_chunk: int = PUSH_CHUNK, pull_chunk: int = PULL_CHUNK,
-              should_stop: Callable[[], bool] = lambda: False) -> SyncReport:
+def sync_once(
+    station: Station,
+    hub: Hub,
+    *,
+    push_chunk: int = PUSH_CHUNK,
+    pull_chunk: int = PULL_CHUNK,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> SyncReport:
     """Push, then pull (like pretixSCAN: upload first, then download)."""
     hub_id = _ensure(station, hub)
     _notice_reset(station, hub, hub_id)
@@ -505,5 +549,19 @@ class AutoSync:
             self._hub = None
 
 
-__all__ = ["AutoSync", "Hub", "HubUnreachable", "SyncError", "SyncReport", "SyncStatus", "display_url", "local_status",
-           "pull", "push", "sync_once", "sync_with", "waiting_count", "SETTING_HUB_URL"]
+__all__ = [
+    "AutoSync",
+    "Hub",
+    "HubUnreachable",
+    "SyncError",
+    "SyncReport",
+    "SyncStatus",
+    "display_url",
+    "local_status",
+    "pull",
+    "push",
+    "sync_once",
+    "sync_with",
+    "waiting_count",
+    "SETTING_HUB_URL",
+]

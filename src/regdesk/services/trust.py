@@ -72,8 +72,10 @@ def unlock_root(box: bytes, passphrase: str, *, expected_public_key: str, source
         raise TrustError(f"{source}: {exc}") from None
     root = Ed25519PrivateKey.from_private_bytes(raw)
     if public_hex(root) != expected_public_key:
-        raise TrustError(f"{source} holds the root key of another meeting (root {fingerprint(public_hex(root))}, "
-                         f"this meeting's root is {fingerprint(expected_public_key)})")
+        raise TrustError(
+            f"{source} holds the root key of another meeting (root {fingerprint(public_hex(root))}, "
+            f"this meeting's root is {fingerprint(expected_public_key)})"
+        )
     return root
 
 
@@ -81,14 +83,16 @@ def root_file(data_dir: Path) -> Path:
     return data_dir / "keys" / ROOT_KEY_FILE
 
 
-def load_root(data_dir: Path, passphrase: str, *, expected_public_key: str, key_file: Path | None = None
-              ) -> Ed25519PrivateKey:
+def load_root(
+    data_dir: Path, passphrase: str, *, expected_public_key: str, key_file: Path | None = None
+) -> Ed25519PrivateKey:
     path = key_file or root_file(data_dir)
     try:
         box = path.read_bytes()
     except FileNotFoundError:
-        raise TrustError(f"the root key is not on this station ({path}); give the exported copy with "
-                         "--root-key FILE") from None
+        raise TrustError(
+            f"the root key is not on this station ({path}); give the exported copy with --root-key FILE"
+        ) from None
     except OSError as exc:
         raise TrustError(f"{path}: cannot read the root key ({exc.strerror})") from None
     return unlock_root(box, passphrase, expected_public_key=expected_public_key, source=str(path))
@@ -107,8 +111,10 @@ def read_station_key(data_dir: Path) -> Ed25519PrivateKey:
     try:
         key = load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError:
-        raise TrustError(f"{path} is missing: this station cannot sign its events. Restore the keys folder "
-                         "from a backup of this laptop, or provision the station again") from None
+        raise TrustError(
+            f"{path} is missing: this station cannot sign its events. Restore the keys folder "
+            "from a backup of this laptop, or provision the station again"
+        ) from None
     except (ValueError, TypeError):
         raise TrustError(f"{path} is damaged: not a station key") from None
     if not isinstance(key, Ed25519PrivateKey):
@@ -127,10 +133,26 @@ def valid_until(config: EventConfig, issued: datetime) -> str:
     return format_utc(end + CERTIFICATE_VALIDITY_AFTER_MEETING)
 
 
-def certify(root: Ed25519PrivateKey, config: EventConfig, *, station_id: str, name: str, role: str,
-            public_key: str, now: datetime) -> Certificate:
-    return issue_certificate(root, meeting=config.code, station_id=station_id, name=name, role=role,
-                             public_key=public_key, issued_at=format_utc(now), valid_until=valid_until(config, now))
+def certify(
+    root: Ed25519PrivateKey,
+    config: EventConfig,
+    *,
+    station_id: str,
+    name: str,
+    role: str,
+    public_key: str,
+    now: datetime,
+) -> Certificate:
+    return issue_certificate(
+        root,
+        meeting=config.code,
+        station_id=station_id,
+        name=name,
+        role=role,
+        public_key=public_key,
+        issued_at=format_utc(now),
+        valid_until=valid_until(config, now),
+    )
 
 
 def certificate_from_payload(payload: dict[str, Any]) -> Certificate:
@@ -155,17 +177,27 @@ class Ticket:
 
     def to_bytes(self) -> bytes:
         raw = self.station_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        return json.dumps({"certificate": self.certificate.to_json(), "station_key": raw.hex(),
-                           "root_public_key": self.root_public_key, "event_toml": self.event_toml,
-                           "hub_url": self.hub_url}).encode("utf-8")
+        return json.dumps(
+            {
+                "certificate": self.certificate.to_json(),
+                "station_key": raw.hex(),
+                "root_public_key": self.root_public_key,
+                "event_toml": self.event_toml,
+                "hub_url": self.hub_url,
+            }
+        ).encode("utf-8")
 
     @classmethod
     def from_bytes(cls, data: bytes, source: str) -> Ticket:
         try:
             obj = json.loads(data)
-            return cls(Certificate.from_json(obj["certificate"]),
-                       Ed25519PrivateKey.from_private_bytes(bytes.fromhex(obj["station_key"])),
-                       str(obj["root_public_key"]), str(obj["event_toml"]), str(obj.get("hub_url") or ""))
+            return cls(
+                Certificate.from_json(obj["certificate"]),
+                Ed25519PrivateKey.from_private_bytes(bytes.fromhex(obj["station_key"])),
+                str(obj["root_public_key"]),
+                str(obj["event_toml"]),
+                str(obj.get("hub_url") or ""),
+            )
         except (ValueError, KeyError, TypeError, TrustProblem):
             raise TrustError(f"{source}: the join ticket inside is damaged") from None
 
@@ -173,16 +205,22 @@ class Ticket:
 def lock_ticket(ticket: Ticket, code: str, extra: bytes = b"") -> bytes:
     """The ticket (and, for a join file, the events after it) locked with the one-time code."""
     body = ticket.to_bytes()
-    return secretbox.lock(len(body).to_bytes(8, "big") + body + extra, secretbox.normalise_code(code),
-                          secretbox.JOIN_CODE_COST, purpose="join ticket")
+    return secretbox.lock(
+        len(body).to_bytes(8, "big") + body + extra,
+        secretbox.normalise_code(code),
+        secretbox.JOIN_CODE_COST,
+        purpose="join ticket",
+    )
 
 
 def unlock_ticket(box: bytes, code: str, source: str) -> tuple[Ticket, bytes]:
     try:
         plain = secretbox.unlock(box, secretbox.normalise_code(code), purpose="join ticket")
     except secretbox.WrongSecret:
-        raise TrustError(f"{source}: wrong join code (or the file was altered); ask the supervisor who "
-                         "provisioned this station for the code shown then") from None
+        raise TrustError(
+            f"{source}: wrong join code (or the file was altered); ask the supervisor who "
+            "provisioned this station for the code shown then"
+        ) from None
     except secretbox.BoxError as exc:
         raise TrustError(f"{source}: {exc}") from None
     size = int.from_bytes(plain[:8], "big")

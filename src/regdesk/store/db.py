@@ -53,8 +53,10 @@ def _v2_scans_surrogate_key(conn: Connection) -> None:
     Base.metadata.tables["scans"].create(conn)
     names = ", ".join(c.name for c in Base.metadata.tables["scans"].columns if c.name != "id")
     # In arrival order of their events, as the station wrote them.
-    conn.exec_driver_sql(f"INSERT INTO scans ({names}) SELECT {', '.join('s.' + n for n in names.split(', '))} "
-                         "FROM scans_v1 AS s LEFT JOIN events AS e ON e.id = s.event_id ORDER BY e.local_order")
+    conn.exec_driver_sql(
+        f"INSERT INTO scans ({names}) SELECT {', '.join('s.' + n for n in names.split(', '))} "
+        "FROM scans_v1 AS s LEFT JOIN events AS e ON e.id = s.event_id ORDER BY e.local_order"
+    )
     conn.exec_driver_sql("DROP TABLE scans_v1")  # and with it v1's per-row counting trigger
 
 
@@ -64,9 +66,12 @@ def _v3_chain_of_trust(conn: Connection) -> None:
     Events recorded before this version have no chain: such a station keeps working alone but
     cannot sync (a meeting is created again with this version; see README, Trust)."""
     columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(events)")}
-    for name, ddl in (("operator_role", "VARCHAR(16) NOT NULL DEFAULT ''"),
-                      ("prev_hash", "VARCHAR(64) NOT NULL DEFAULT ''"),
-                      ("hash", "VARCHAR(64) NOT NULL DEFAULT ''"), ("seal", "VARCHAR(128)")):
+    for name, ddl in (
+        ("operator_role", "VARCHAR(16) NOT NULL DEFAULT ''"),
+        ("prev_hash", "VARCHAR(64) NOT NULL DEFAULT ''"),
+        ("hash", "VARCHAR(64) NOT NULL DEFAULT ''"),
+        ("seal", "VARCHAR(128)"),
+    ):
         if name not in columns:
             conn.exec_driver_sql(f"ALTER TABLE events ADD COLUMN {name} {ddl}")
     for table in ("held_events", "signin_throttle", "stations", "station_revocations"):
@@ -82,7 +87,8 @@ def _v4_check_for_badge_and_deliveries(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE identity_checks ADD COLUMN for_badge VARCHAR(16)")
         conn.exec_driver_sql(
             "UPDATE identity_checks SET for_badge = (SELECT json_extract(e.payload, '$.for_badge') "
-            "FROM events AS e WHERE e.id = identity_checks.event_id)")
+            "FROM events AS e WHERE e.id = identity_checks.event_id)"
+        )
     tables = {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "badge_deliveries" not in tables:
         Base.metadata.tables["badge_deliveries"].create(conn)
@@ -91,21 +97,26 @@ def _v4_check_for_badge_and_deliveries(conn: Connection) -> None:
             "INSERT OR IGNORE INTO badge_deliveries (serial, event_id, delivered_at, printer) "
             "SELECT json_extract(payload, '$.serial'), id, recorded_at, "
             "coalesce(json_extract(payload, '$.printer'), '') FROM events WHERE kind = 'badge_printed' "
-            "ORDER BY recorded_at, id")
+            "ORDER BY recorded_at, id"
+        )
 
 
 def _v5_badge_collector(conn: Connection) -> None:
     """badges.collected_by and badges.authorisation: a badge a delegation's focal point collected
     for its holder, on the authority of a letter; filled from the log like a rebuild would."""
     columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(badges)")}
-    for name, ddl in (("collected_by", "VARCHAR(64) NOT NULL DEFAULT ''"), ("authorisation", "TEXT NOT NULL DEFAULT ''")):
+    for name, ddl in (
+        ("collected_by", "VARCHAR(64) NOT NULL DEFAULT ''"),
+        ("authorisation", "TEXT NOT NULL DEFAULT ''"),
+    ):
         if name not in columns:
             conn.exec_driver_sql(f"ALTER TABLE badges ADD COLUMN {name} {ddl}")
     conn.exec_driver_sql(
         "UPDATE badges SET collected_by = coalesce((SELECT json_extract(e.payload, '$.collected_by') FROM events AS e "
         "WHERE e.id = badges.issued_event_id), ''), authorisation = coalesce((SELECT json_extract(e.payload, "
         "'$.authorisation') FROM events AS e WHERE e.id = badges.issued_event_id), '') WHERE EXISTS (SELECT 1 FROM "
-        "events AS e WHERE e.id = badges.issued_event_id AND json_extract(e.payload, '$.collected_by') IS NOT NULL)")
+        "events AS e WHERE e.id = badges.issued_event_id AND json_extract(e.payload, '$.collected_by') IS NOT NULL)"
+    )
 
 
 def _v6_passes(conn: Connection) -> None:
@@ -124,12 +135,19 @@ def _v7_photos(conn: Connection) -> None:
         "INSERT OR REPLACE INTO photos (participant_id, event_id, order_key, sha256, source_sha256) "
         "SELECT json_extract(payload, '$.participant_id'), id, "
         "recorded_at || ' ' || station_id || ' ' || printf('%010d', seq) AS k, json_extract(payload, '$.sha256'), "
-        "json_extract(payload, '$.source_sha256') FROM events WHERE kind = 'photo_imported' ORDER BY k")
+        "json_extract(payload, '$.source_sha256') FROM events WHERE kind = 'photo_imported' ORDER BY k"
+    )
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_scans_surrogate_key, _v3_chain_of_trust,
-                                              _v4_check_for_badge_and_deliveries, _v5_badge_collector, _v6_passes,
-                                              _v7_photos]
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _v1_initial,
+    _v2_scans_surrogate_key,
+    _v3_chain_of_trust,
+    _v4_check_for_badge_and_deliveries,
+    _v5_badge_collector,
+    _v6_passes,
+    _v7_photos,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -241,8 +259,10 @@ def migrate(engine: Engine, *, existing: bool = False) -> int:
     with engine.connect() as conn:
         current = int(conn.execute(text("PRAGMA user_version")).scalar_one())
     if current > SCHEMA_VERSION:
-        raise SchemaTooNew(f"{engine.url.database}: database schema v{current} is newer than this regdesk "
-                           f"(v{SCHEMA_VERSION}); install the regdesk version the other stations run")
+        raise SchemaTooNew(
+            f"{engine.url.database}: database schema v{current} is newer than this regdesk "
+            f"(v{SCHEMA_VERSION}); install the regdesk version the other stations run"
+        )
     if existing and current == 0:
         raise NotAStationDatabase(f"{engine.url.database} is not a regdesk station database; it was left as it is")
     if current == SCHEMA_VERSION:

@@ -23,13 +23,18 @@ class EnrolledRow:
 
 def enrolled_stations(session: Session) -> list[EnrolledRow]:
     """Every station of the meeting this log knows, in enrolment order, with its revocation if any."""
-    revoked = {key: reason for key, reason in
-               session.execute(select(StationRevocation.station_key, StationRevocation.reason))}
+    revoked = {
+        key: reason for key, reason in session.execute(select(StationRevocation.station_key, StationRevocation.reason))
+    }
     rows = session.execute(select(EnrolledStation).order_by(EnrolledStation.created_at)).scalars().all()
-    return [EnrolledRow(r.station_id, r.name, r.role, r.public_key, r.continues, r.created_at,
-                        revoked.get(r.public_key)) for r in rows]
+    return [
+        EnrolledRow(r.station_id, r.name, r.role, r.public_key, r.continues, r.created_at, revoked.get(r.public_key))
+        for r in rows
+    ]
 
 
 def station_names(session: Session) -> dict[str, str]:
-    return {station_id: name for station_id, name in
-            session.execute(select(EnrolledStation.station_id, EnrolledStation.name))}
+    return {
+        station_id: name
+        for station_id, name in session.execute(select(EnrolledStation.station_id, EnrolledStation.name))
+    }

@@ -21,26 +21,50 @@ from sqlalchemy.orm import Session
 from regdesk.domain import chain
 from regdesk.domain.events import Event, canonical_json, format_utc, parse_utc
 from regdesk.store import projections
-from regdesk.store.models import EventRow
 from regdesk.store.db import driver
+from regdesk.store.models import EventRow
 
 # The columns an event travels with (hub rows, bundle lines), in this order. `hash` is not among
 # them: every receiver computes it.
-TRAVEL_COLUMNS = ("id", "station_id", "seq", "recorded_at", "operator", "operator_role", "kind", "payload",
-                  "prev_hash", "seal")
+TRAVEL_COLUMNS = (
+    "id",
+    "station_id",
+    "seq",
+    "recorded_at",
+    "operator",
+    "operator_role",
+    "kind",
+    "payload",
+    "prev_hash",
+    "seal",
+)
 STORED_COLUMNS = (*TRAVEL_COLUMNS, "hash")
-INSERT_SQL = (f"INSERT INTO events ({', '.join(STORED_COLUMNS)}) VALUES ({', '.join('?' * len(STORED_COLUMNS))}) "
-              "ON CONFLICT(id) DO NOTHING")
+INSERT_SQL = (
+    f"INSERT INTO events ({', '.join(STORED_COLUMNS)}) VALUES ({', '.join('?' * len(STORED_COLUMNS))}) "
+    "ON CONFLICT(id) DO NOTHING"
+)
 
 _EVENTS = EventRow.__table__
 # The station's newest event: its seq and hash, answered from the (station_id, seq) unique index.
-_HEAD = (select(_EVENTS.c.seq, _EVENTS.c.hash).where(_EVENTS.c.station_id == bindparam("station_id"))
-         .order_by(_EVENTS.c.seq.desc()).limit(1))
+_HEAD = (
+    select(_EVENTS.c.seq, _EVENTS.c.hash)
+    .where(_EVENTS.c.station_id == bindparam("station_id"))
+    .order_by(_EVENTS.c.seq.desc())
+    .limit(1)
+)
 
 
 def to_event(row: Any) -> Event:
-    return Event(row.id, row.station_id, row.seq, parse_utc(row.recorded_at), row.operator, row.kind,
-                 orjson.loads(row.payload), row.operator_role)
+    return Event(
+        row.id,
+        row.station_id,
+        row.seq,
+        parse_utc(row.recorded_at),
+        row.operator,
+        row.kind,
+        orjson.loads(row.payload),
+        row.operator_role,
+    )
 
 
 def new_event_id(at: datetime) -> str:
@@ -62,18 +86,41 @@ def head(session: Session, station_id: str) -> tuple[int, str]:
     return (row.seq, row.hash) if row is not None else (0, chain.genesis_hash(station_id))
 
 
-def append(session: Session, *, station_id: str, operator: str, operator_role: str, kind: str,
-           payload: dict[str, Any], at: datetime) -> Event:
+def append(
+    session: Session,
+    *,
+    station_id: str,
+    operator: str,
+    operator_role: str,
+    kind: str,
+    payload: dict[str, Any],
+    at: datetime,
+) -> Event:
     """Record a new event of this station. The caller's transaction must hold the write lock
     (Station.transaction), so the head read here is still the head when the row is written."""
     seq, prev_hash = head(session, station_id)
     event = Event(new_event_id(at), station_id, seq + 1, at, operator, str(kind), payload, operator_role)
     payload_json = canonical_json(payload)
     recorded_at = format_utc(at)
-    own_hash = chain.event_hash(event.id, station_id, event.seq, recorded_at, operator, operator_role, event.kind,
-                                payload_json, prev_hash)
-    driver(session).execute(INSERT_SQL, (event.id, station_id, event.seq, recorded_at, operator, operator_role,
-                                         event.kind, payload_json, prev_hash, None, own_hash))
+    own_hash = chain.event_hash(
+        event.id, station_id, event.seq, recorded_at, operator, operator_role, event.kind, payload_json, prev_hash
+    )
+    driver(session).execute(
+        INSERT_SQL,
+        (
+            event.id,
+            station_id,
+            event.seq,
+            recorded_at,
+            operator,
+            operator_role,
+            event.kind,
+            payload_json,
+            prev_hash,
+            None,
+            own_hash,
+        ),
+    )
     projections.apply(session, event)
     return event
 
@@ -85,12 +132,14 @@ def insert_verified(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
 
 
 def seal_event(session: Session, event_id: str, signature: str) -> None:
-    session.connection().execute(text("UPDATE events SET seal = :seal WHERE id = :id AND seal IS NULL"),
-                                 {"seal": signature, "id": event_id})
+    session.connection().execute(
+        text("UPDATE events SET seal = :seal WHERE id = :id AND seal IS NULL"), {"seal": signature, "id": event_id}
+    )
 
 
-def iter_events(session: Session, *, after_local_order: int = 0, kinds: Iterable[str] | None = None,
-                batch: int = 2000) -> Iterator[tuple[int, Event]]:
+def iter_events(
+    session: Session, *, after_local_order: int = 0, kinds: Iterable[str] | None = None, batch: int = 2000
+) -> Iterator[tuple[int, Event]]:
     cursor = after_local_order
     kinds = list(kinds) if kinds else None
     while True:

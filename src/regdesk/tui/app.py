@@ -13,7 +13,7 @@ from functools import partial
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import WorkerFailed
 
@@ -21,14 +21,13 @@ from regdesk.domain import authority
 from regdesk.errors import RegdeskError, explain, is_machine_failure
 from regdesk.services import lookup, operators
 from regdesk.services.backup import BackupScheduler
+from regdesk.services.operators import OperatorSession
 from regdesk.services.station import Station
 from regdesk.tui.dialogs.message import MessageDialog
 from regdesk.tui.modes import MODE_SCREENS, ROLE_START_MODE, load_screen_class
-from regdesk.services.operators import OperatorSession
 from regdesk.tui.screens.login import LoginScreen
 from regdesk.tui.widgets.scan_input import TERMINATOR_KEYS as SCAN_TERMINATORS
 from regdesk.tui.widgets.scan_input import ScanInput
-from regdesk.tui.widgets.status_bar import StatusBar
 
 # Supervisors switch screens with function keys (never printable letters: scan and search inputs
 # live on these screens); which screens, and at which station, is authority.SCREENS.
@@ -58,8 +57,10 @@ class RegdeskApp(App):
     # Screens get -short below 32 rows (a netbook's 80x24) so their stylesheets can tighten up.
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
-        *(Binding(key, f"mode('{mode}')", label, id=f"app.mode.{mode}", tooltip=f"Switch to the {label} screen")
-          for mode, key, label in MODE_KEYS),
+        *(
+            Binding(key, f"mode('{mode}')", label, id=f"app.mode.{mode}", tooltip=f"Switch to the {label} screen")
+            for mode, key, label in MODE_KEYS
+        ),
         Binding("f8", "sign_out", "Sign out", id="app.sign_out"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
     ]
@@ -93,15 +94,24 @@ class RegdeskApp(App):
         self.idle_lock = IdleLock(self)
         self.idle_lock.start()
         # Local backups on a schedule (station setting backup_minutes, default 15; 0 turns them off).
-        self.backups = BackupScheduler(self.station, on_error=lambda exc: self.call_from_thread(
-            self.notify, f"Automatic backup failed: {exc}", severity="error", timeout=15))
+        self.backups = BackupScheduler(
+            self.station,
+            on_error=lambda exc: self.call_from_thread(
+                self.notify, f"Automatic backup failed: {exc}", severity="error", timeout=15
+            ),
+        )
         self.backups.start()
         if self.start_mode == "desk":
             # At conference scale the search index takes seconds to build: build it while the clerk
             # signs in, so the first search after sign-in does not wait for it (the desk screen asks
             # again on mount; a second caller waits for this build and reuses it).
-            self.run_worker(partial(lookup.index_for, self.station), thread=True, group="warm", exit_on_error=False,
-                            description="build the search index")
+            self.run_worker(
+                partial(lookup.index_for, self.station),
+                thread=True,
+                group="warm",
+                exit_on_error=False,
+                description="build the search index",
+            )
         if self.operator is None:
             self.switch_mode(SIGNIN_MODE)
         else:
@@ -167,10 +177,14 @@ class RegdeskApp(App):
     def _enter_start_mode(self) -> None:
         mode = self.start_mode
         if mode is None:
-            self.push_screen(MessageDialog(
-                "No screen for this station",
-                f"This regdesk has no screen for a {self.station.role} station yet.", error=True),
-                lambda _: self.run_worker(self.action_sign_out()))
+            self.push_screen(
+                MessageDialog(
+                    "No screen for this station",
+                    f"This regdesk has no screen for a {self.station.role} station yet.",
+                    error=True,
+                ),
+                lambda _: self.run_worker(self.action_sign_out()),
+            )
             return
         self.switch_mode(mode)
 
@@ -200,8 +214,11 @@ class RegdeskApp(App):
         return True
 
     def _may_open(self, mode: str) -> bool:
-        return (self.operator is not None and mode in MODE_SCREENS
-                and authority.may_open(mode, self.operator.role, self.station.role))
+        return (
+            self.operator is not None
+            and mode in MODE_SCREENS
+            and authority.may_open(mode, self.operator.role, self.station.role)
+        )
 
     async def action_quit(self) -> None:
         # A scan lane asks first (a stray ctrl+q must not stop the checks); a second ctrl+q on
@@ -223,8 +240,9 @@ class RegdeskApp(App):
             if mode != self.current_mode and self._may_open(mode):
                 key, label = keys.get(mode, ("", mode.capitalize()))
                 hint = f" ({key.upper()})" if key else ""
-                yield SystemCommand(f"Screen: {label}", f"Switch to the {label} screen{hint}",
-                                    partial(self.switch_mode, mode))
+                yield SystemCommand(
+                    f"Screen: {label}", f"Switch to the {label} screen{hint}", partial(self.switch_mode, mode)
+                )
         if self.operator is not None:
             yield SystemCommand("Sign out", "End this operator's session (F8)", self.action_sign_out)
             # A screen may offer its own actions (the desk: check ID, issue, replace...); it applies

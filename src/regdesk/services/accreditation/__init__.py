@@ -28,16 +28,40 @@ event; its queries in store/queries/accreditation.py), problems.py (what the imp
 
 from regdesk.services.accreditation.importing import MASS_WITHDRAWAL_MIN, MASS_WITHDRAWAL_SHARE, import_file
 from regdesk.services.accreditation.problems import (
-    AccreditationImportError, FieldChange, ImportProblem, ImportReport,
+    AccreditationImportError,
+    FieldChange,
+    ImportProblem,
+    ImportReport,
 )
 from regdesk.services.accreditation.read import MAX_EXPORT_BYTES
 from regdesk.services.accreditation.validate import (
-    DEFAULT_MAX_LENGTH, FORMULA_STARTS, KNOWN_COLUMNS, MAX_LENGTH, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ROLES,
-    STATUSES, TEXT_FIELDS,
+    DEFAULT_MAX_LENGTH,
+    FORMULA_STARTS,
+    KNOWN_COLUMNS,
+    MAX_LENGTH,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    ROLES,
+    STATUSES,
+    TEXT_FIELDS,
 )
 
 __all__ = [
-    "DEFAULT_MAX_LENGTH", "FORMULA_STARTS", "KNOWN_COLUMNS", "MASS_WITHDRAWAL_MIN", "MASS_WITHDRAWAL_SHARE",
-    "MAX_EXPORT_BYTES", "MAX_LENGTH", "OPTIONAL_COLUMNS", "REQUIRED_COLUMNS", "ROLES", "STATUSES", "TEXT_FIELDS",
-    "AccreditationImportError", "FieldChange", "ImportProblem", "ImportReport", "import_file",
+    "DEFAULT_MAX_LENGTH",
+    "FORMULA_STARTS",
+    "KNOWN_COLUMNS",
+    "MASS_WITHDRAWAL_MIN",
+    "MASS_WITHDRAWAL_SHARE",
+    "MAX_EXPORT_BYTES",
+    "MAX_LENGTH",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "ROLES",
+    "STATUSES",
+    "TEXT_FIELDS",
+    "AccreditationImportError",
+    "FieldChange",
+    "ImportProblem",
+    "ImportReport",
+    "import_file",
 ]

@@ -12,16 +12,24 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from regdesk.domain.events import EventKind, format_utc
-from regdesk.services.station import Station
 from regdesk.domain.payloads import PARTICIPANT_FIELDS
-from regdesk.store.queries import accreditation as queries
 from regdesk.services.accreditation.problems import (
-    AccreditationImportError, FieldChange, FileRefused, ImportProblem, ImportReport,
+    AccreditationImportError,
+    FieldChange,
+    FileRefused,
+    ImportProblem,
+    ImportReport,
 )
 from regdesk.services.accreditation.read import MAX_EXPORT_BYTES, open_table
 from regdesk.services.accreditation.validate import (
-    FIELD_INDEX, quota_notes, validate, zeros_lost_against, zeros_lost_message,
+    FIELD_INDEX,
+    quota_notes,
+    validate,
+    zeros_lost_against,
+    zeros_lost_message,
 )
+from regdesk.services.station import Station
+from regdesk.store.queries import accreditation as queries
 
 # Refuse an export that drops (without a "withdrawn" row) more than this share of the accredited.
 MASS_WITHDRAWAL_SHARE = 0.2
@@ -56,9 +64,13 @@ def _next_revision(session: Session, now: datetime) -> str:
     return revision
 
 
-def _refuse_zeros_lost(name: str, rows: list[tuple[str, ...]], added: list[str],
-                       missing: dict[str, tuple[Any, ...]],
-                       where: Callable[[int], tuple[int, bool]]) -> None:
+def _refuse_zeros_lost(
+    name: str,
+    rows: list[tuple[str, ...]],
+    added: list[str],
+    missing: dict[str, tuple[Any, ...]],
+    where: Callable[[int], tuple[int, bool]],
+) -> None:
     """A new id that is a participant of the mirror with its zeros lost (361 for 000361, who is
     missing from this export) would add a stranger and withdraw the real person: refuse it."""
     lost = {aid: padded for aid in added if (padded := zeros_lost_against(aid, missing))}
@@ -68,8 +80,16 @@ def _refuse_zeros_lost(name: str, rows: list[tuple[str, ...]], added: list[str],
     for i, row in enumerate(rows):
         if row[0] in lost:
             line, numeric = where(i)
-            problems.append(ImportProblem(name, line, "accreditation_id", zeros_lost_message(
-                row[0], lost[row[0]], f"{lost[row[0]]} is in the mirror and missing from this export", numeric)))
+            problems.append(
+                ImportProblem(
+                    name,
+                    line,
+                    "accreditation_id",
+                    zeros_lost_message(
+                        row[0], lost[row[0]], f"{lost[row[0]]} is in the mirror and missing from this export", numeric
+                    ),
+                )
+            )
     raise AccreditationImportError(problems)
 
 
@@ -77,8 +97,15 @@ def _current_mirror(session: Session) -> dict[str, tuple[Any, ...]]:
     return queries.mirror_rows(session, PARTICIPANT_FIELDS)
 
 
-def import_file(station: Station, path: Path, *, operator: str, dry_run: bool = False,
-                allow_mass_withdrawal: bool = False, then: Callable[[Session], None] | None = None) -> ImportReport:
+def import_file(
+    station: Station,
+    path: Path,
+    *,
+    operator: str,
+    dry_run: bool = False,
+    allow_mass_withdrawal: bool = False,
+    then: Callable[[Session], None] | None = None,
+) -> ImportReport:
     """Validate the export, diff it against the mirror and record it as one event (all or nothing).
 
     Raises AccreditationImportError listing every problem; then neither the mirror nor the log changed.
@@ -91,22 +118,43 @@ def import_file(station: Station, path: Path, *, operator: str, dry_run: bool = 
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _import(station, Path(path), operator=operator, dry_run=dry_run,
-                       allow_mass_withdrawal=allow_mass_withdrawal, then=then)
+        return _import(
+            station,
+            Path(path),
+            operator=operator,
+            dry_run=dry_run,
+            allow_mass_withdrawal=allow_mass_withdrawal,
+            then=then,
+        )
     finally:
         if collecting:
             gc.enable()
 
 
-def _import(station: Station, path: Path, *, operator: str, dry_run: bool,
-            allow_mass_withdrawal: bool, then: Callable[[Session], None] | None = None) -> ImportReport:
+def _import(
+    station: Station,
+    path: Path,
+    *,
+    operator: str,
+    dry_run: bool,
+    allow_mass_withdrawal: bool,
+    then: Callable[[Session], None] | None = None,
+) -> ImportReport:
     name = str(path)
     try:
         size = path.stat().st_size
         if size > MAX_EXPORT_BYTES:
-            raise AccreditationImportError([ImportProblem(
-                name, 0, "", f"is {size / (1 << 20):,.0f} MB; an export of 100,000 participants is about 20 MB "
-                             f"(at most {MAX_EXPORT_BYTES >> 20} MB are read): is this the right file?")])
+            raise AccreditationImportError(
+                [
+                    ImportProblem(
+                        name,
+                        0,
+                        "",
+                        f"is {size / (1 << 20):,.0f} MB; an export of 100,000 participants is about 20 MB "
+                        f"(at most {MAX_EXPORT_BYTES >> 20} MB are read): is this the right file?",
+                    )
+                ]
+            )
         raw = path.read_bytes()
     except FileNotFoundError:
         raise AccreditationImportError([ImportProblem(name, 0, "", "no such file")]) from None
@@ -144,8 +192,11 @@ def _import(station: Station, path: Path, *, operator: str, dry_run: bool,
                 unchanged += 1
                 continue
             payload_rows.append(row)
-            diffs = [FieldChange(f, old[i], row[i]) for i, f in enumerate(PARTICIPANT_FIELDS)
-                     if old[i] != row[i] and i != i_status]
+            diffs = [
+                FieldChange(f, old[i], row[i])
+                for i, f in enumerate(PARTICIPANT_FIELDS)
+                if old[i] != row[i] and i != i_status
+            ]
             if diffs:
                 changed[row[0]] = diffs
             if old[i_status] != row[i_status]:
@@ -158,31 +209,51 @@ def _import(station: Station, path: Path, *, operator: str, dry_run: bool,
                 continue
             dropped.append(aid)
             withdrawn.append(aid)
-            payload_rows.append(old[:i_status] + ("withdrawn",) + old[i_status + 1:])
+            payload_rows.append(old[:i_status] + ("withdrawn",) + old[i_status + 1 :])
         dropped_limit = max(MASS_WITHDRAWAL_MIN, MASS_WITHDRAWAL_SHARE * accredited_before)
         if dropped and len(dropped) > dropped_limit and not allow_mass_withdrawal:
-            raise AccreditationImportError([ImportProblem(
-                name, 0, "",
-                f"{len(dropped)} participants in the mirror are missing from this export and would be withdrawn "
-                f"(e.g. {', '.join(dropped[:5])}). Is the file cut off or for another list? If this is really the "
-                "newer export, import it with --allow-mass-withdrawal")])
+            raise AccreditationImportError(
+                [
+                    ImportProblem(
+                        name,
+                        0,
+                        "",
+                        f"{len(dropped)} participants in the mirror are missing from this export and would be "
+                        f"withdrawn (e.g. {', '.join(dropped[:5])}). Is the file cut off or for another list? "
+                        "If this is really the newer export, import it with --allow-mass-withdrawal",
+                    )
+                ]
+            )
         report = ImportReport(
-            source=path.name, total_rows=len(rows), added=added, changed=changed, withdrawn=withdrawn,
-            reinstated=reinstated, unchanged=unchanged, event_id=None, notes=notes, dropped=dropped,
+            source=path.name,
+            total_rows=len(rows),
+            added=added,
+            changed=changed,
+            withdrawn=withdrawn,
+            reinstated=reinstated,
+            unchanged=unchanged,
+            event_id=None,
+            notes=notes,
+            dropped=dropped,
             file_format=table.kind,
         )
         if dry_run:
             return report
-        event = station.record(session, EventKind.ACCREDITATION_IMPORTED, {
-            "revision": _next_revision(session, station.clock.now()),
-            "source": path.name,
-            "sha256": hashlib.sha256(raw).hexdigest(),
-            "format": table.kind,
-            # Field names once, each row a list (see projections.core._participant_records).
-            "columns": list(PARTICIPANT_FIELDS),
-            "rows": [list(r) for r in payload_rows],
-            "counts": report.counts,
-        }, operator)
+        event = station.record(
+            session,
+            EventKind.ACCREDITATION_IMPORTED,
+            {
+                "revision": _next_revision(session, station.clock.now()),
+                "source": path.name,
+                "sha256": hashlib.sha256(raw).hexdigest(),
+                "format": table.kind,
+                # Field names once, each row a list (see projections.core._participant_records).
+                "columns": list(PARTICIPANT_FIELDS),
+                "rows": [list(r) for r in payload_rows],
+                "counts": report.counts,
+            },
+            operator,
+        )
         report.event_id = event.id
         if then is not None:
             then(session)

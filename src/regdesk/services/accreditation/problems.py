@@ -53,19 +53,32 @@ class ImportReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        return {"rows": self.total_rows, "added": len(self.added), "changed": len(self.changed),
-                "withdrawn": len(self.withdrawn), "reinstated": len(self.reinstated),
-                "unchanged": self.unchanged, "dropped": len(self.dropped)}
+        return {
+            "rows": self.total_rows,
+            "added": len(self.added),
+            "changed": len(self.changed),
+            "withdrawn": len(self.withdrawn),
+            "reinstated": len(self.reinstated),
+            "unchanged": self.unchanged,
+            "dropped": len(self.dropped),
+        }
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "source": self.source, "format": self.file_format, "event_id": self.event_id, "counts": self.counts,
-            "added": self.added, "withdrawn": self.withdrawn, "reinstated": self.reinstated, "dropped": self.dropped,
-            "changed": {aid: [{"field": c.field, "old": c.old, "new": c.new} for c in changes]
-                        for aid, changes in self.changed.items()},
+            "source": self.source,
+            "format": self.file_format,
+            "event_id": self.event_id,
+            "counts": self.counts,
+            "added": self.added,
+            "withdrawn": self.withdrawn,
+            "reinstated": self.reinstated,
+            "dropped": self.dropped,
+            "changed": {
+                aid: [{"field": c.field, "old": c.old, "new": c.new} for c in changes]
+                for aid, changes in self.changed.items()
+            },
             "notes": self.notes,
         }
-
 
 
 class FileRefused(Exception):

@@ -23,6 +23,7 @@ from regdesk.services.accreditation.problems import FileRefused, ImportProblem, 
 KNOWN_COLUMNS = PARTICIPANT_REQUIRED_FIELDS + PARTICIPANT_OPTIONAL_FIELDS
 MAX_EXPORT_BYTES = 512 << 20  # the file itself is read into memory
 
+
 @dataclass
 class Table:
     kind: str  # "csv" | "xlsx"
@@ -40,7 +41,8 @@ class Table:
 def _named_as(path: Path) -> str:
     suffix = path.suffix.lower()
     return {".csv": "CSV", ".txt": "text", ".xlsx": "Excel .xlsx", ".xls": "Excel .xls", ".ods": "OpenDocument"}.get(
-        suffix, "")
+        suffix, ""
+    )
 
 
 def open_table(path: Path, raw: bytes) -> Table:
@@ -54,8 +56,11 @@ def open_table(path: Path, raw: bytes) -> Table:
             table.notes.append(f"{path.name} is named like a {named} file but is an Excel workbook; read as XLSX")
         return table
     if raw.startswith(b"\xd0\xcf\x11\xe0"):
-        raise refuse(name, "this is an old Excel 97-2003 (.xls) workbook; open it in Excel or LibreOffice and "
-                            "save it as .xlsx or as 'CSV UTF-8'")
+        raise refuse(
+            name,
+            "this is an old Excel 97-2003 (.xls) workbook; open it in Excel or LibreOffice and "
+            "save it as .xlsx or as 'CSV UTF-8'",
+        )
     if raw.startswith(b"%PDF"):
         raise refuse(name, "this is a PDF document, not an export; ask for the CSV or XLSX export")
     if raw[:5].lower().startswith((b"<html", b"<!doc")) or raw[:100].lower().lstrip().startswith(b"<!doctype html"):
@@ -69,18 +74,24 @@ def open_table(path: Path, raw: bytes) -> Table:
 def _decode(name: str, raw: bytes) -> tuple[str, list[str]]:
     notes: list[str] = []
     if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8):]
+        raw = raw[len(codecs.BOM_UTF8) :]
     elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             text_ = raw.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise refuse(name, f"starts with a UTF-16 byte-order mark but is not valid UTF-16 ({exc.reason}); "
-                                "save the export as 'CSV UTF-8'") from None
+            raise refuse(
+                name,
+                f"starts with a UTF-16 byte-order mark but is not valid UTF-16 ({exc.reason}); "
+                "save the export as 'CSV UTF-8'",
+            ) from None
         notes.append("the file is UTF-16 (with byte-order mark), as Excel's 'Unicode text'; decoded as such")
         return text_, notes
     if raw.count(b"\x00") > len(raw) // 10:
-        raise refuse(name, "looks like UTF-16 without a byte-order mark (every other byte is zero) or a binary "
-                            "file; save the export as 'CSV UTF-8'")
+        raise refuse(
+            name,
+            "looks like UTF-16 without a byte-order mark (every other byte is zero) or a binary "
+            "file; save the export as 'CSV UTF-8'",
+        )
     try:
         return raw.decode("utf-8"), notes
     except UnicodeDecodeError:
@@ -112,10 +123,15 @@ def _encoding_problems(name: str, raw: bytes) -> list[ImportProblem]:
                     column = header[i] if i < len(header) else f"column {i + 1}"
                     break
             sample = next((v for v in values if any(ord(ch) > 127 for ch in v)), "")
-            problems.append(ImportProblem(
-                name, number, column,
-                f"not UTF-8 (byte 0x{byte:02X}); it looks like Latin-1/Windows-1252, where this reads {sample!r}. "
-                "Save the export as 'CSV UTF-8' and import it again"))
+            problems.append(
+                ImportProblem(
+                    name,
+                    number,
+                    column,
+                    f"not UTF-8 (byte 0x{byte:02X}); it looks like Latin-1/Windows-1252, where this reads {sample!r}. "
+                    "Save the export as 'CSV UTF-8' and import it again",
+                )
+            )
     if bad_lines > 20:
         problems.append(ImportProblem(name, 0, "", f"... {bad_lines - 20} more lines are not UTF-8 either"))
     return problems
@@ -199,16 +215,23 @@ def _open_xlsx(name: str, raw: bytes) -> Table:
         raise refuse(name, "this is a ZIP archive but not an Excel .xlsx workbook (no xl/workbook.xml)")
     unsafe = _zip_bomb(archive)
     if unsafe is not None:
-        raise refuse(name, f"refused without opening it: {unsafe}. No export looks like this (100,000 participants "
-                            "make about 70 MB): it is a damaged file or a 'zip bomb'; export the list again")
+        raise refuse(
+            name,
+            f"refused without opening it: {unsafe}. No export looks like this (100,000 participants "
+            "make about 70 MB): it is a damaged file or a 'zip bomb'; export the list again",
+        )
     for info in archive.infolist():
         problem = _inflation_problem(raw, info)
         if problem == "beyond":
-            raise refuse(name, f"refused: part {info.filename} inflates beyond the {info.file_size:,} bytes it "
-                                "declares (a damaged file or a 'zip bomb'); export the list again")
+            raise refuse(
+                name,
+                f"refused: part {info.filename} inflates beyond the {info.file_size:,} bytes it "
+                "declares (a damaged file or a 'zip bomb'); export the list again",
+            )
         if problem is not None:
-            raise refuse(name, f"the Excel workbook is damaged or truncated (part {info.filename} is corrupt); "
-                                "export it again")
+            raise refuse(
+                name, f"the Excel workbook is damaged or truncated (part {info.filename} is corrupt); export it again"
+            )
     # Every part now holds exactly the bytes it declares, within the limits: calamine and openpyxl
     # may read it.
     table = _read_xlsx_with_calamine(archive, raw)
@@ -245,8 +268,10 @@ def _zip_bomb(archive: zipfile.ZipFile) -> str | None:
         if info.file_size > MAX_XLSX_PART_BYTES:
             return f"part {info.filename} would inflate to {mb:,.0f} MB (at most {MAX_XLSX_PART_BYTES >> 20} MB)"
         if info.file_size > _RATIO_FROM_BYTES and info.file_size > MAX_XLSX_RATIO * max(1, info.compress_size):
-            return (f"part {info.filename} would inflate from {from_mb:,.2f} MB to {mb:,.0f} MB "
-                    f"({info.file_size // max(1, info.compress_size):,} times)")
+            return (
+                f"part {info.filename} would inflate from {from_mb:,.2f} MB to {mb:,.0f} MB "
+                f"({info.file_size // max(1, info.compress_size):,} times)"
+            )
         total += info.file_size
     if total > MAX_XLSX_TOTAL_BYTES:
         return f"its parts would inflate to {total / (1 << 20):,.0f} MB (at most {MAX_XLSX_TOTAL_BYTES >> 20} MB)"
@@ -258,11 +283,11 @@ def _inflation_problem(raw: bytes, info: zipfile.ZipInfo) -> str | None:
     it would inflate to more (stopped there: never trust the declared size alone); else "corrupt".
     Never holds more than a few MB of the part in memory."""
     start = info.header_offset
-    local = raw[start:start + 30]
+    local = raw[start : start + 30]
     if len(local) < 30 or local[:4] != b"PK\x03\x04":
         return "corrupt"
     start += 30 + int.from_bytes(local[26:28], "little") + int.from_bytes(local[28:30], "little")
-    data = memoryview(raw)[start:start + info.compress_size]
+    data = memoryview(raw)[start : start + info.compress_size]
     if len(data) != info.compress_size:
         return "corrupt"
     if info.compress_type == zipfile.ZIP_STORED:
@@ -273,7 +298,7 @@ def _inflation_problem(raw: bytes, info: zipfile.ZipInfo) -> str | None:
     try:
         while not inflater.eof:
             if not pending and position < len(data):
-                pending, position = data[position:position + _INFLATE_STEP], position + _INFLATE_STEP
+                pending, position = data[position : position + _INFLATE_STEP], position + _INFLATE_STEP
             out = inflater.decompress(pending, min(info.file_size - produced + 1, _INFLATE_STEP))
             pending = inflater.unconsumed_tail
             produced += len(out)
@@ -322,7 +347,7 @@ def _grid_text(grid: list[list[Any]]) -> list[list[str]] | None:
         return grid
     read = {i for i, v in enumerate(grid[0]) if type(v) is not str or column_key(v) in KNOWN_COLUMNS}
     columns: list[Sequence[str]] = []
-    for i, column in enumerate(zip(*grid)):
+    for i, column in enumerate(zip(*grid, strict=False)):
         kinds = set(map(type, column))
         if kinds == {str}:
             columns.append(column)
@@ -330,7 +355,7 @@ def _grid_text(grid: list[list[Any]]) -> list[list[str]] | None:
             return None
         else:
             columns.append([v if type(v) is str else _cell_text(v) for v in column])
-    return list(map(list, zip(*columns)))
+    return list(map(list, zip(*columns, strict=False)))
 
 
 def _worksheets(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
@@ -386,7 +411,7 @@ def _calamine_misreads(archive: zipfile.ZipFile, part: str) -> bool:
                 return True
             at = data.find(formula)
             while at >= 0:  # <f> and <f ...>, not <formula1> or <filterColumn> (outside the cells)
-                after = data[at + len(formula):at + len(formula) + 1]
+                after = data[at + len(formula) : at + len(formula) + 1]
                 if after in (b">", b"/") or after.isspace():
                     return True
                 at = data.find(formula, at + 1)
@@ -404,14 +429,14 @@ def _read_xlsx_with_openpyxl(name: str, raw: bytes) -> Table:
         all_rows = sheet.iter_rows(values_only=True)
         header_cells = next(all_rows, None)
     except Exception as exc:  # openpyxl raises many kinds (KeyError, XML errors, zlib errors)
-        raise refuse(name, f"the Excel workbook is damaged or truncated ({type(exc).__name__}: {exc}); "
-                            "export it again") from None
+        raise refuse(
+            name, f"the Excel workbook is damaged or truncated ({type(exc).__name__}: {exc}); export it again"
+        ) from None
     if header_cells is None:
         raise refuse(name, "the first sheet of the workbook is empty")
     notes = []
     if len(workbook.worksheets) > 1:
-        notes.append(f"the workbook has {len(workbook.worksheets)} sheets; only the first, "
-                     f"'{sheet.title}', was read")
+        notes.append(f"the workbook has {len(workbook.worksheets)} sheets; only the first, '{sheet.title}', was read")
 
     rows: list[list[str]] = []
     numeric: list[int] = []
@@ -422,8 +447,11 @@ def _read_xlsx_with_openpyxl(name: str, raw: bytes) -> Table:
                 numeric.append(len(rows))
             rows.append([_cell_text(c) for c in cells])
     except Exception as exc:
-        raise refuse(name, f"the Excel workbook is damaged or truncated after row {len(rows) + 1} "
-                            f"({type(exc).__name__}: {exc}); export it again") from None
+        raise refuse(
+            name,
+            f"the Excel workbook is damaged or truncated after row {len(rows) + 1} "
+            f"({type(exc).__name__}: {exc}); export it again",
+        ) from None
     finally:
         workbook.close()
     return Table("xlsx", [_cell_text(c) for c in header_cells], 1, rows, None, notes, frozenset(numeric))

@@ -14,9 +14,9 @@ from operator import add, getitem, sub
 
 from regdesk.domain import payloads
 from regdesk.domain.payloads import PARTICIPANT_FIELDS
-from regdesk.services.station import Station
 from regdesk.services.accreditation.problems import ImportProblem
 from regdesk.services.accreditation.read import Table, column_key
+from regdesk.services.station import Station
 
 # The participant fields are defined once, in domain/payloads.py (the merge checks them too).
 REQUIRED_COLUMNS = payloads.PARTICIPANT_REQUIRED_FIELDS
@@ -84,16 +84,25 @@ def _header_positions(name: str, table: Table) -> tuple[list[int], list[ImportPr
         if not key:
             continue
         if key in positions and key in KNOWN_COLUMNS:
-            problems.append(ImportProblem(name, table.header_line, key,
-                                          f"column appears twice (columns {positions[key] + 1} and {i + 1})"))
+            problems.append(
+                ImportProblem(
+                    name, table.header_line, key, f"column appears twice (columns {positions[key] + 1} and {i + 1})"
+                )
+            )
         positions.setdefault(key, i)
     missing = [c for c in REQUIRED_COLUMNS if c not in positions]
     if missing:
         found = ", ".join(repr(h) for h in table.header[:6]) or "nothing"
         for column in missing:
-            problems.append(ImportProblem(name, table.header_line, column,
-                                          f"required column is missing (the header row has {found}"
-                                          f"{', ...' if len(table.header) > 6 else ''})"))
+            problems.append(
+                ImportProblem(
+                    name,
+                    table.header_line,
+                    column,
+                    f"required column is missing (the header row has {found}"
+                    f"{', ...' if len(table.header) > 6 else ''})",
+                )
+            )
     extra = [table.header[i].strip() for i, k in enumerate(keys) if k and k not in KNOWN_COLUMNS]
     if extra and not problems:
         table.notes.append("ignored columns not used by the desk: " + ", ".join(extra))
@@ -112,7 +121,7 @@ def _zeros_lost_within(ids: list[str]) -> list[tuple[int, str]]:
     prefixes = list(map(str.rstrip, ids, repeat(_DIGITS)))
     serial_lengths = list(map(sub, map(len, ids), map(len, prefixes)))
     first_digits = list(map(getitem, map(add, ids, repeat(" ")), map(len, prefixes)))  # " ": no serial
-    shapes = Counter(zip(prefixes, serial_lengths, first_digits))
+    shapes = Counter(zip(prefixes, serial_lengths, first_digits, strict=False))
     padded: dict[str, tuple[int, int]] = {}  # prefix -> (ids, width) of its most common zero-padded width
     for (prefix, width, first), count in shapes.items():
         if first == "0" and width > 1 and count > padded.get(prefix, (0, 0))[0]:
@@ -124,31 +133,40 @@ def _zeros_lost_within(ids: list[str]) -> list[tuple[int, str]]:
     if not any(shortened(*shape) for shape in shapes):
         return []
     found = []
-    for i, (prefix, width, first) in enumerate(zip(prefixes, serial_lengths, first_digits)):
+    for i, (prefix, width, first) in enumerate(zip(prefixes, serial_lengths, first_digits, strict=False)):
         if shortened(prefix, width, first):
-            found.append((i, prefix + ids[i][len(prefix):].zfill(padded[prefix][1])))
+            found.append((i, prefix + ids[i][len(prefix) :].zfill(padded[prefix][1])))
     return found
 
 
 def zeros_lost_against(aid: str, known: Container[str]) -> str | None:
     """The id in `known` that `aid` is with its leading zeros lost (361 -> 000361), if any."""
     prefix = aid.rstrip(_DIGITS)
-    serial = aid[len(prefix):]
+    serial = aid[len(prefix) :]
     if not serial or serial[0] == "0":
         return None
-    return next((prefix + serial.zfill(width) for width in range(len(serial) + 1, len(serial) + 13)
-                 if prefix + serial.zfill(width) in known), None)
+    return next(
+        (
+            prefix + serial.zfill(width)
+            for width in range(len(serial) + 1, len(serial) + 13)
+            if prefix + serial.zfill(width) in known
+        ),
+        None,
+    )
 
 
 def zeros_lost_message(aid: str, padded: str, evidence: str, numeric: bool) -> str:
     cell = f"the cell holds the number {aid}, and " if numeric else ""
-    return (f"{aid!r} looks like {padded!r} with its leading zeros lost ({evidence}); {cell}Excel drops them "
-            "when the id column is formatted as numbers: format that column as Text and export again. "
-            "Nothing was taken as a new participant")
+    return (
+        f"{aid!r} looks like {padded!r} with its leading zeros lost ({evidence}); {cell}Excel drops them "
+        "when the id column is formatted as numbers: format that column as Text and export again. "
+        "Nothing was taken as a new participant"
+    )
 
 
-def validate(name: str, table: Table, categories: dict[str, str]
-              ) -> tuple[list[tuple[str, ...]], list[ImportProblem], Callable[[int], tuple[int, bool]]]:
+def validate(
+    name: str, table: Table, categories: dict[str, str]
+) -> tuple[list[tuple[str, ...]], list[ImportProblem], Callable[[int], tuple[int, bool]]]:
     """Rows as tuples in PARTICIPANT_FIELDS order, every problem found, and (when there is no
     problem) the line of each row and whether its id cell is a number.
 
@@ -167,16 +185,23 @@ def validate(name: str, table: Table, categories: dict[str, str]
         fixed, origin = [], []
         for i, values in enumerate(rows_in):
             if len(values) > width and any(v.strip() for v in values[width:]):
-                found.append((table.line_of(i), -1, f"the row has {len(values)} values but the header has {width} "
-                                                    "columns (a separator inside an unquoted value?)"))
+                found.append(
+                    (
+                        table.line_of(i),
+                        -1,
+                        f"the row has {len(values)} values but the header has {width} "
+                        "columns (a separator inside an unquoted value?)",
+                    )
+                )
                 continue
             fixed.append((values + padding)[:width] if len(values) != width else values)
             origin.append(i)
         rows_in = fixed
     # Blank lines and Excel rows of empty cells are skipped (a real row has an accreditation id at least).
     id_column = pos[FIELD_INDEX["accreditation_id"]]
-    blank = {i for i in [i for i, v in enumerate(rows_in) if not v[id_column].strip()]
-             if not "".join(rows_in[i]).strip()}
+    blank = {
+        i for i in [i for i, v in enumerate(rows_in) if not v[id_column].strip()] if not "".join(rows_in[i]).strip()
+    }
     if blank:
         base = origin if origin is not None else range(len(rows_in))
         origin = [base[i] for i in range(len(rows_in)) if i not in blank]
@@ -193,7 +218,7 @@ def validate(name: str, table: Table, categories: dict[str, str]
 
     if n == 0 and not found:
         return [], [ImportProblem(name, 0, "", "the export holds a header but no participants")], where
-    source_columns = list(zip(*rows_in)) if n else [()] * width
+    source_columns = list(zip(*rows_in, strict=False)) if n else [()] * width
     empty = ("",) * n
     columns: list[list[str]] = [list(source_columns[c]) if c >= 0 else list(empty) for c in pos]
     del source_columns
@@ -220,9 +245,16 @@ def validate(name: str, table: Table, categories: dict[str, str]
                 if _CONTROL_RE.search(value.strip(" ")):
                     problem(i, f, "contains a line break, tab, control or text-direction character")
                     column[i] = ""
-        if "  " in joined or not joined.isascii() and (
-                "\xa0" in joined or "\u2009" in joined or "\u202f" in joined
-                or not unicodedata.is_normalized("NFC", joined)):
+        if (
+            "  " in joined
+            or not joined.isascii()
+            and (
+                "\xa0" in joined
+                or "\u2009" in joined
+                or "\u202f" in joined
+                or not unicodedata.is_normalized("NFC", joined)
+            )
+        ):
             column[:] = [_clean(v) for v in column]  # collapse spaces, NFC (exports from macOS are NFD)
             joined = _SEP.join(column)
         elif " \x1f" in joined or "\x1f " in joined or joined[:1].isspace() or joined[-1:].isspace():
@@ -236,8 +268,12 @@ def validate(name: str, table: Table, categories: dict[str, str]
         if _FORMULA_RE.search(joined) or joined[:1] in FORMULA_STARTS and joined:
             for i, value in enumerate(column):
                 if value[:1] in FORMULA_STARTS and value:
-                    problem(i, f, f"starts with {value[0]!r}: a spreadsheet formula is not a name ({value[:40]!r}); "
-                                  "fix the cell in the export")
+                    problem(
+                        i,
+                        f,
+                        f"starts with {value[0]!r}: a spreadsheet formula is not a name ({value[:40]!r}); "
+                        "fix the cell in the export",
+                    )
 
     ids = columns[f_id]
     if not all(map(_ID_RE.fullmatch, ids)):
@@ -255,8 +291,9 @@ def validate(name: str, table: Table, categories: dict[str, str]
             if key and first_row.setdefault(key, i) != i:
                 problem(i, f_id, f"duplicate accreditation id {ids[i]!r}: also on line {line_at(first_row[key])}")
     for i, padded in _zeros_lost_within(ids):
-        problem(i, f_id, zeros_lost_message(ids[i], padded, "the other ids of this export keep their zeros",
-                                             where(i)[1]))
+        problem(
+            i, f_id, zeros_lost_message(ids[i], padded, "the other ids of this export keep their zeros", where(i)[1])
+        )
 
     f_family = FIELD_INDEX["family_name"]
     if "" in columns[f_family]:
@@ -283,8 +320,12 @@ def validate(name: str, table: Table, categories: dict[str, str]
                 if value.isascii() or _is_latin_text(value):
                     latin_col[i] = value
                 else:
-                    problem(i, f_latin, f"is empty but {original} {value!r} is in {_script_of(value)} "
-                                        "script; the Latin rendering is required")
+                    problem(
+                        i,
+                        f_latin,
+                        f"is empty but {original} {value!r} is in {_script_of(value)} "
+                        "script; the Latin rendering is required",
+                    )
 
     known = ", ".join(sorted(set(categories.values())))
     for field_name, allowed, explain in (
@@ -319,34 +360,46 @@ def validate(name: str, table: Table, categories: dict[str, str]
                 problem(i, f_code, f"{code[:40]!r} is not a confirmation code (letters and digits only)")
             elif first.setdefault(code, i) != i:
                 j = first[code]
-                problem(i, f_code, f"confirmation code {code} is also given to {ids[j]} (line {line_at(j)}); "
-                                   "each e-mail code must identify one person")
+                problem(
+                    i,
+                    f_code,
+                    f"confirmation code {code} is also given to {ids[j]} (line {line_at(j)}); "
+                    "each e-mail code must identify one person",
+                )
 
     found.sort(key=lambda item: (item[0], item[1]))
-    problems = [ImportProblem(name, line, PARTICIPANT_FIELDS[f] if f >= 0 else "(row)", message)
-                for line, f, message in found]
-    rows = list(zip(*columns)) if n else []
+    problems = [
+        ImportProblem(name, line, PARTICIPANT_FIELDS[f] if f >= 0 else "(row)", message) for line, f, message in found
+    ]
+    rows = list(zip(*columns, strict=False)) if n else []
     if bad_rows:
         rows = [row for i, row in enumerate(rows) if i not in bad_rows]
     return rows, problems, where
 
 
 def quota_notes(rows: list[tuple[str, ...]], station: Station) -> list[str]:
-    i_cat, i_deleg, i_role, i_status = (FIELD_INDEX[f] for f in ("category", "delegation", "delegation_role",
-                                                                    "status"))
+    i_cat, i_deleg, i_role, i_status = (FIELD_INDEX[f] for f in ("category", "delegation", "delegation_role", "status"))
     accredited = [(r[i_cat], r[i_deleg], r[i_role]) for r in rows if r[i_status] == "accredited"]
     sizes = Counter((cat, deleg) for cat, deleg, _role in accredited)
     heads = Counter((cat, deleg) for cat, deleg, role in accredited if role == "head")
     quotas = {c.code: c.quota for c in station.config.categories if c.quota}
     notes = []
-    over = sorted(f"{deleg} ({size} of {quotas[cat]})" for (cat, deleg), size in sizes.items()
-                  if cat in quotas and size > quotas[cat])
+    over = sorted(
+        f"{deleg} ({size} of {quotas[cat]})"
+        for (cat, deleg), size in sizes.items()
+        if cat in quotas and size > quotas[cat]
+    )
     if over:
         shown = ", ".join(over[:10]) + (f" and {len(over) - 10} more" if len(over) > 10 else "")
-        notes.append(f"{len(over)} delegation(s) have more accredited participants than their quota "
-                     f"(badges beyond the quota need a supervisor): {shown}")
+        notes.append(
+            f"{len(over)} delegation(s) have more accredited participants than their quota "
+            f"(badges beyond the quota need a supervisor): {shown}"
+        )
     several = sorted(deleg for (cat, deleg), count in heads.items() if count > 1)
     if several:
-        notes.append(f"{len(several)} delegation(s) list more than one head: " + ", ".join(several[:10])
-                     + (" ..." if len(several) > 10 else ""))
+        notes.append(
+            f"{len(several)} delegation(s) list more than one head: "
+            + ", ".join(several[:10])
+            + (" ..." if len(several) > 10 else "")
+        )
     return notes

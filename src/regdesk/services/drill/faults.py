@@ -48,22 +48,30 @@ class Faults:
         return not (self.hub_outage[0] <= minute < self.hub_outage[1])
 
     def as_json(self) -> dict[str, Any]:
-        return {"offline": {k: list(v) for k, v in self.offline.items()}, "hub_outage": list(self.hub_outage),
-                "bundle_only": list(self.bundle_only),
-                "kills": [{"station": k.station, "at": k.at, "restart_after": k.restart_after} for k in self.kills]}
+        return {
+            "offline": {k: list(v) for k, v in self.offline.items()},
+            "hub_outage": list(self.hub_outage),
+            "bundle_only": list(self.bundle_only),
+            "kills": [{"station": k.station, "at": k.at, "restart_after": k.restart_after} for k in self.kills],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Faults:
-        return cls({k: (v[0], v[1]) for k, v in data["offline"].items()}, (data["hub_outage"][0],
-                   data["hub_outage"][1]), tuple(data["bundle_only"]),
-                   [Kill(k["station"], k["at"], k["restart_after"]) for k in data["kills"]])
+        return cls(
+            {k: (v[0], v[1]) for k, v in data["offline"].items()},
+            (data["hub_outage"][0], data["hub_outage"][1]),
+            tuple(data["bundle_only"]),
+            [Kill(k["station"], k["at"], k["restart_after"]) for k in data["kills"]],
+        )
 
 
 def build(seed: int, span_minutes: float, *, kills: int = 6) -> Faults:
     rng = random.Random(seed * 31 + 5)
     stations = [key for key, _, _ in STATIONS]
-    plan = [Kill(rng.choice(stations), round(rng.uniform(60, span_minutes - 600), 2), round(rng.uniform(0.3, 1.5), 2))
-            for _ in range(kills)]
+    plan = [
+        Kill(rng.choice(stations), round(rng.uniform(60, span_minutes - 600), 2), round(rng.uniform(0.3, 1.5), 2))
+        for _ in range(kills)
+    ]
     # Always one desk during Friday's peak and one entrance on Monday morning.
     plan.append(Kill("desk-1", minutes(datetime(2017, 12, 1, 14, 20, tzinfo=ZONE)), 0.5))
     plan.append(Kill("icc-main", minutes(datetime(2017, 12, 4, 8, 30, tzinfo=ZONE)), 0.5))

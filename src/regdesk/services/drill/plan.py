@@ -25,8 +25,11 @@ ZONE = ZoneInfo("America/Mexico_City")
 START_LOCAL = datetime(2017, 12, 1, 13, 0, tzinfo=ZONE)
 END_LOCAL = datetime(2017, 12, 6, 18, 0, tzinfo=ZONE)
 COLLECTION_CLOSES = datetime(2017, 12, 5, 15, 0, tzinfo=ZONE)
-MEETING_DAYS = (datetime(2017, 12, 4, tzinfo=ZONE), datetime(2017, 12, 5, tzinfo=ZONE),
-                datetime(2017, 12, 6, tzinfo=ZONE))
+MEETING_DAYS = (
+    datetime(2017, 12, 4, tzinfo=ZONE),
+    datetime(2017, 12, 5, tzinfo=ZONE),
+    datetime(2017, 12, 6, tzinfo=ZONE),
+)
 SPAN_MINUTES = int((END_LOCAL - START_LOCAL).total_seconds() // 60)
 
 DESKS = ("desk-1", "desk-2", "desk-3", "desk-4")
@@ -53,14 +56,20 @@ QUOTA_FREE = ("UN", "MED", "HC", "STF")  # categories without a quota: a duplica
 
 # Desk opening hours (local), per day of the collection window.
 DESK_HOURS = {
-    datetime(2017, 12, 1).date(): (13, 20), datetime(2017, 12, 2).date(): (9, 18),
-    datetime(2017, 12, 3).date(): (9, 18), datetime(2017, 12, 4).date(): (7, 20),
+    datetime(2017, 12, 1).date(): (13, 20),
+    datetime(2017, 12, 2).date(): (9, 18),
+    datetime(2017, 12, 3).date(): (9, 18),
+    datetime(2017, 12, 4).date(): (7, 20),
     datetime(2017, 12, 5).date(): (8, 15),
 }
 # Share of arrivals per day, and within a day the hourly weights (peaks: Friday's opening, Monday's morning).
-DAY_SHARE = {datetime(2017, 12, 1).date(): 0.34, datetime(2017, 12, 2).date(): 0.14,
-             datetime(2017, 12, 3).date(): 0.12, datetime(2017, 12, 4).date(): 0.32,
-             datetime(2017, 12, 5).date(): 0.08}
+DAY_SHARE = {
+    datetime(2017, 12, 1).date(): 0.34,
+    datetime(2017, 12, 2).date(): 0.14,
+    datetime(2017, 12, 3).date(): 0.12,
+    datetime(2017, 12, 4).date(): 0.32,
+    datetime(2017, 12, 5).date(): 0.08,
+}
 HOUR_WEIGHTS = {
     datetime(2017, 12, 1).date(): [5, 4, 3, 2, 2, 1.5, 1],  # 13..19
     datetime(2017, 12, 4).date(): [6, 7, 5, 3, 1.5, 1, 1, 1, 1, 1, 1, 1, 0.5],  # 07..19
@@ -124,7 +133,7 @@ def _arrives_on(person: Person, day: Any) -> bool:
 
 def _desk_of(delegation: str) -> str:
     first = (delegation.strip()[:1] or "A").upper()
-    for desk, letters in zip(DESKS, DESK_LETTERS):
+    for desk, letters in zip(DESKS, DESK_LETTERS, strict=False):
         if first in letters:
             return desk
     return DESKS[int(hashlib.sha256(delegation.encode()).hexdigest(), 16) % len(DESKS)]
@@ -161,8 +170,11 @@ def clerks_per_desk(scale: int) -> int:
     return max(1, round(scale / 900))
 
 
-def _queue(arrivals: list[tuple[float, str]], rng: random.Random, clerks: int = 1,
-           ) -> tuple[dict[str, float], list[tuple[float, int]]]:
+def _queue(
+    arrivals: list[tuple[float, str]],
+    rng: random.Random,
+    clerks: int = 1,
+) -> tuple[dict[str, float], list[tuple[float, int]]]:
     """`clerks` clerks, one FIFO line: each person's service end (the issue time) and the queue
     length each arrival finds. FIFO to the first free clerk: service starts never go backwards."""
     done: dict[str, float] = {}
@@ -200,8 +212,14 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
     people: dict[str, Person] = {}
     for r in accredited:
         people[r["accreditation_id"]] = Person(
-            r["accreditation_id"], r["category"], r["delegation"], r["delegation_role"], _desk_of(r["delegation"]),
-            rng.choices(hotels, weights=[35, 25, 20, 20])[0], None)
+            r["accreditation_id"],
+            r["category"],
+            r["delegation"],
+            r["delegation_role"],
+            _desk_of(r["delegation"]),
+            rng.choices(hotels, weights=[35, 25, 20, 20])[0],
+            None,
+        )
     scripts: dict[str, list[dict[str, Any]]] = {key: [] for key, _, _ in STATIONS}
     ids = sorted(people)
 
@@ -241,16 +259,20 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
     # A few issuances go through the real CLI (`regdesk issue`), some killed mid-work and retried.
     saturday_date = datetime(2017, 12, 2).date()
     cli_people = [p for p in ids if people[p].desk == "desk-2" and _arrives_on(people[p], saturday_date)]
-    cli_people = cli_people[:min(6, max(2, scale // 300))]
-    cli_issues: list[dict[str, Any]] = [{"pid": p, "at": people[p].arrival, "kill": i % 2 == 0}
-                                        for i, p in enumerate(cli_people)]
+    cli_people = cli_people[: min(6, max(2, scale // 300))]
+    cli_issues: list[dict[str, Any]] = [
+        {"pid": p, "at": people[p].arrival, "kill": i % 2 == 0} for i, p in enumerate(cli_people)
+    ]
     cli_set = set(cli_people)
 
     queue: dict[str, list[tuple[float, int]]] = {}
     issued_at: dict[str, float] = {}
     for desk in DESKS:
-        arrivals = [(people[p].arrival, p) for p in ids
-                    if people[p].desk == desk and people[p].arrival is not None and p not in cli_set]
+        arrivals = [
+            (people[p].arrival, p)
+            for p in ids
+            if people[p].desk == desk and people[p].arrival is not None and p not in cli_set
+        ]
         done, samples = _queue(arrivals, rng, clerks_per_desk(scale))  # type: ignore[arg-type]
         queue[desk] = samples
         issued_at.update(done)
@@ -265,7 +287,7 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
         issued_at[c["pid"]] = c["at"]
     for pid in conflicts:
         issued_at[pid] = saturday + 30
-    for name, members in delegations.items():
+    for members in delegations.values():
         heads = [p for p in members if people[p].role == "head" and p in issued_at]
         for m in members:
             if m in proxied and heads:
@@ -273,8 +295,11 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
 
     # Lost badges: about 2 % of those issued by Sunday lose theirs and get a replacement at their desk on Monday.
     monday = minutes(datetime(2017, 12, 4, 7, 0, tzinfo=ZONE))
-    candidates = [p for p in sorted(issued_at) if issued_at[p] < monday - 24 * 60 and p not in taken
-                  and p not in cli_set and p not in proxied]
+    candidates = [
+        p
+        for p in sorted(issued_at)
+        if issued_at[p] < monday - 24 * 60 and p not in taken and p not in cli_set and p not in proxied
+    ]
     lost = sorted(rng.sample(candidates, min(len(candidates), max(2, scale // 50))))
     for pid in lost:
         at = monday + 60 + rng.uniform(0, 300)
@@ -283,17 +308,30 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
 
     # The re-imported list (Monday 12:00): about 1 % withdrawn, some already holding a badge.
     lost_set = set(lost)
-    withdrawn = sorted(rng.sample([p for p in ids if p not in taken and p not in lost_set and p not in cli_set
-                                   and p not in proxied and people[p].role != "head"],
-                                  max(2, scale // 100)))
+    withdrawn = sorted(
+        rng.sample(
+            [
+                p
+                for p in ids
+                if p not in taken
+                and p not in lost_set
+                and p not in cli_set
+                and p not in proxied
+                and people[p].role != "head"
+            ],
+            max(2, scale // 100),
+        )
+    )
     withdrawn_set = set(withdrawn)
     update_rows = [dict(r, status="withdrawn") if r["accreditation_id"] in withdrawn_set else dict(r) for r in rows]
     scripts[SUPERVISOR].append({"at": minutes(datetime(2017, 12, 4, 12, 0, tzinfo=ZONE)), "do": "reimport"})
 
     # The meeting days: entrances in the morning, buses on the posted timetable.
     schedule = {
-        "WES": ["07:15", "07:45", "08:15", "08:45", "09:15"], "MEL": ["07:10", "07:40", "08:10", "08:40", "09:10"],
-        "VEL": ["07:05", "07:35", "08:05", "08:35", "09:05"], "MAR": ["07:20", "07:50", "08:20", "08:50", "09:20"],
+        "WES": ["07:15", "07:45", "08:15", "08:45", "09:15"],
+        "MEL": ["07:10", "07:40", "08:10", "08:40", "09:10"],
+        "VEL": ["07:05", "07:35", "08:05", "08:35", "09:05"],
+        "MAR": ["07:20", "07:50", "08:20", "08:50", "09:20"],
     }
     evening = ["18:15", "18:45", "19:15"]
     stop_station = {v: k for k, v in HOTEL_STOPS.items()}
@@ -321,15 +359,18 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
             if rng.random() < 0.5:
                 dep = rng.choice(evening)
                 hh, mm = map(int, dep.split(":"))
-                scripts[ICC_STOP].append({"at": minutes(day.replace(hour=hh, minute=mm)) - rng.uniform(1, 12),
-                                          "do": "board", "pid": pid})
+                scripts[ICC_STOP].append(
+                    {"at": minutes(day.replace(hour=hh, minute=mm)) - rng.uniform(1, 12), "do": "board", "pid": pid}
+                )
         # A few try a replaced badge, and a few a forged one, at the main entrance.
         for pid in lost[: max(1, len(lost) // 3)]:
-            scripts["icc-main"].append({"at": minutes(day.replace(hour=8, minute=40)) + rng.uniform(0, 60),
-                                        "do": "scan_old", "pid": pid})
+            scripts["icc-main"].append(
+                {"at": minutes(day.replace(hour=8, minute=40)) + rng.uniform(0, 60), "do": "scan_old", "pid": pid}
+            )
         for k in range(max(1, scale // 400)):
-            scripts[rng.choice(list(GATES))].append({"at": minutes(day.replace(hour=9)) + rng.uniform(0, 60),
-                                                     "do": "forged", "n": k})
+            scripts[rng.choice(list(GATES))].append(
+                {"at": minutes(day.replace(hour=9)) + rng.uniform(0, 60), "do": "forged", "n": k}
+            )
             forged += 1
         # Buses leave on the timetable: the marshal closes each departure at its time.
         for station, stop in HOTEL_STOPS.items():
@@ -342,8 +383,11 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
 
     for key, role, _ in STATIONS:
         if key == "bus-vel":
-            for night in (datetime(2017, 12, 3, 22, 0, tzinfo=ZONE), datetime(2017, 12, 4, 22, 0, tzinfo=ZONE),
-                          datetime(2017, 12, 5, 22, 0, tzinfo=ZONE)):
+            for night in (
+                datetime(2017, 12, 3, 22, 0, tzinfo=ZONE),
+                datetime(2017, 12, 4, 22, 0, tzinfo=ZONE),
+                datetime(2017, 12, 5, 22, 0, tzinfo=ZONE),
+            ):
                 n = minutes(night)
                 scripts[key].append({"at": n, "do": "bundle_out", "night": night.date().isoformat()})
                 scripts[SUPERVISOR].append({"at": n + 30, "do": "relay", "night": night.date().isoformat()})
@@ -358,14 +402,32 @@ def build(scale: int = 900, seed: int = 2017, *, sync_every: int = 20) -> Plan:
             action["at"] = round(action["at"], 4)
 
     stats = {
-        "participants": len(rows), "accredited": len(accredited),
+        "participants": len(rows),
+        "accredited": len(accredited),
         "delegations": len({r["delegation"] for r in rows}),
         "state_delegations": len({r["delegation"] for r in rows if r["category"] in ("MS", "OS")}),
         "arrivals": sum(1 for p in people.values() if p.arrival is not None),
-        "focal_point_batches": proxy_batches, "collected_by_focal_point": len(proxied),
-        "lost_badges": len(lost), "withdrawn": len(withdrawn), "forged_scans": forged,
-        "partition_duplicates": len(conflicts), "cli_issues": len(cli_issues),
+        "focal_point_batches": proxy_batches,
+        "collected_by_focal_point": len(proxied),
+        "lost_badges": len(lost),
+        "withdrawn": len(withdrawn),
+        "forged_scans": forged,
+        "partition_duplicates": len(conflicts),
+        "cli_issues": len(cli_issues),
         "actions": sum(len(s) for s in scripts.values()),
     }
-    return Plan(scale, seed, rows, update_rows, people, scripts, [f"badge:{p}" for p in conflicts], withdrawn,
-                lost, proxy_batches, cli_issues, queue, stats=stats)
+    return Plan(
+        scale,
+        seed,
+        rows,
+        update_rows,
+        people,
+        scripts,
+        [f"badge:{p}" for p in conflicts],
+        withdrawn,
+        lost,
+        proxy_batches,
+        cli_issues,
+        queue,
+        stats=stats,
+    )

@@ -72,13 +72,24 @@ def station_facts(folder: Path) -> dict[str, Any]:
             ids = list(session.execute(select(EventRow.id)).scalars())
             seq_dupes = session.execute(
                 select(func.count()).select_from(
-                    select(EventRow.station_id, EventRow.seq).group_by(EventRow.station_id, EventRow.seq)
-                    .having(func.count() > 1).subquery())).scalar_one()
-            badges = {row.serial: (row.participant_id, row.issued_event_id, bool(row.revoked))
-                      for row in session.execute(select(Badge)).scalars()}
+                    select(EventRow.station_id, EventRow.seq)
+                    .group_by(EventRow.station_id, EventRow.seq)
+                    .having(func.count() > 1)
+                    .subquery()
+                )
+            ).scalar_one()
+            badges = {
+                row.serial: (row.participant_id, row.issued_event_id, bool(row.revoked))
+                for row in session.execute(select(Badge)).scalars()
+            }
         found = sorted(c.key for c in conflicts.list_conflicts(station))
-        return {"ids": ids, "seq_dupes": int(seq_dupes), "badges": badges, "conflicts": found,
-                "station_id": station.station_id}
+        return {
+            "ids": ids,
+            "seq_dupes": int(seq_dupes),
+            "badges": badges,
+            "conflicts": found,
+            "station_id": station.station_id,
+        }
     finally:
         station.close()
 
@@ -112,8 +123,9 @@ def acknowledged(journals: dict[str, Path]) -> tuple[dict[str, str], list[str], 
                 acked[event_id] = key
         if not done:
             problems.append(f"{key}: the worker did not finish its script")
-        problems.extend(f"{key}: action {i} acknowledged {n} times (done again after a kill)"
-                        for i, n in seen.items() if n > 1)
+        problems.extend(
+            f"{key}: action {i} acknowledged {n} times (done again after a kill)" for i, n in seen.items() if n > 1
+        )
     return acked, problems, entries
 
 
@@ -126,8 +138,9 @@ def reconcile(plan: Any, state: Any) -> Reconciliation:
     for key, ids in sets.items():
         missing = union - ids
         if missing:
-            result.problems.append(f"{key}: lacks {len(missing)} event(s) other stations hold, e.g. "
-                                   f"{sorted(missing)[0]}")
+            result.problems.append(
+                f"{key}: lacks {len(missing)} event(s) other stations hold, e.g. {sorted(missing)[0]}"
+            )
         if facts[key]["seq_dupes"]:
             result.problems.append(f"{key}: {facts[key]['seq_dupes']} (station, seq) pairs held twice")
     acked, journal_problems, entries = acknowledged(state.journals)
@@ -140,7 +153,8 @@ def reconcile(plan: Any, state: Any) -> Reconciliation:
     if lost:
         result.problems.append(f"{len(lost)} acknowledged event(s) missing from some station, e.g. {sorted(lost)[0]}")
     result.duplicated = sum(1 for p in journal_problems if "twice" in p or "times" in p) + sum(
-        f["seq_dupes"] for f in facts.values())
+        f["seq_dupes"] for f in facts.values()
+    )
     # Tallies of every day, identical everywhere.
     digests = {key: tally_digests(folder) for key, folder in state.stations.items()}
     reference = next(iter(digests.values()))
@@ -159,17 +173,23 @@ def reconcile(plan: Any, state: Any) -> Reconciliation:
     result.badges = len(ref_badges)
     cli_serials = {c["serial"] for c in state.cli if c.get("serial")}
     cli_killed = {c["pid"] for c in state.cli if c.get("killed")}
-    unaccounted = [s for s, (pid, event_id, _r) in ref_badges.items()
-                   if event_id not in acked and s not in cli_serials and pid not in cli_killed]
+    unaccounted = [
+        s
+        for s, (pid, event_id, _r) in ref_badges.items()
+        if event_id not in acked and s not in cli_serials and pid not in cli_killed
+    ]
     result.badges_unaccounted = len(unaccounted)
     if unaccounted:
         result.problems.append(f"{len(unaccounted)} badge(s) no acknowledged action issued, e.g. {unaccounted[0]}")
-    acked_serials = {s for e in entries for s in ([e.get("serial")] + list(e.get("serials") or [])) if s
-                     and e.get("do") in ("issue", "replace", "collect")}
+    acked_serials = {
+        s
+        for e in entries
+        for s in ([e.get("serial")] + list(e.get("serials") or []))
+        if s and e.get("do") in ("issue", "replace", "collect")
+    }
     missing_serials = (acked_serials | cli_serials) - set(ref_badges)
     if missing_serials:
-        result.problems.append(f"{len(missing_serials)} acknowledged badge(s) missing, e.g. "
-                               f"{min(missing_serials)}")
+        result.problems.append(f"{len(missing_serials)} acknowledged badge(s) missing, e.g. {min(missing_serials)}")
     for c in state.cli:
         if not c.get("issued") and not (c.get("killed") and c.get("reason")):
             result.problems.append(f"regdesk issue {c['pid']} failed: exit {c.get('exit')} {c.get('stderr', '')[:120]}")
@@ -179,8 +199,9 @@ def reconcile(plan: Any, state: Any) -> Reconciliation:
         if f["conflicts"] != expected:
             extra = sorted(set(f["conflicts"]) - set(expected))
             absent = sorted(set(expected) - set(f["conflicts"]))
-            result.problems.append(f"{key}: conflicts differ from the partitions' (unexpected {extra[:3]}, "
-                                   f"missing {absent[:3]})")
+            result.problems.append(
+                f"{key}: conflicts differ from the partitions' (unexpected {extra[:3]}, missing {absent[:3]})"
+            )
     result.conflicts_found = len(next(iter(facts.values()))["conflicts"])
     # `regdesk check` everywhere.
     for key, folder in state.stations.items():
@@ -191,7 +212,9 @@ def reconcile(plan: Any, state: Any) -> Reconciliation:
             why = "; ".join(report.problems)[:200] or report.integrity
             result.problems.append(f"{key}: regdesk check failed: {why}")
     result.problems.extend(state.worker_failures)
-    result.detail = {"acknowledged_events": len(acked), "recovered_after_kill": sum(1 for e in entries
-                                                                                   if e.get("recovered")),
-                     "conflict_keys": expected}
+    result.detail = {
+        "acknowledged_events": len(acked),
+        "recovered_after_kill": sum(1 for e in entries if e.get("recovered")),
+        "conflict_keys": expected,
+    }
     return result

@@ -55,10 +55,21 @@ def figures(plan: Any, state: Any, result: Any) -> dict[str, Any]:
         if c.get("issued"):
             at = next((i["at"] for i in plan.cli_issues if i["pid"] == c["pid"]), 0.0)
             per_hour["desk-2"][_hour(at)] += 1
-    bph = {d: {"total": sum(c.values()), "peak": max(c.values(), default=0),
-               "peak_hour": max(c, key=lambda h: c[h]) if c else None} for d, c in per_hour.items()}
-    queue = {d: {"max_waiting": max((w for _, w in s), default=0),
-                 "max_at": _hour(max(s, key=lambda x: x[1])[0]) if s else None} for d, s in plan.queue.items()}
+    bph = {
+        d: {
+            "total": sum(c.values()),
+            "peak": max(c.values(), default=0),
+            "peak_hour": max(c, key=lambda h: c[h]) if c else None,
+        }
+        for d, c in per_hour.items()
+    }
+    queue = {
+        d: {
+            "max_waiting": max((w for _, w in s), default=0),
+            "max_at": _hour(max(s, key=lambda x: x[1])[0]) if s else None,
+        }
+        for d, s in plan.queue.items()
+    }
     idle: list[float] = []
     merging: list[float] = []
     locks: list[float] = []
@@ -80,14 +91,18 @@ def figures(plan: Any, state: Any, result: Any) -> dict[str, Any]:
     for key, ms in metrics.items():
         done = [m for m in ms if m.get("do") == "sync_done"]
         lags = [m["lag_min"] for m in done if m.get("ok") and m.get("lag_min") is not None]
-        lag[key] = {"syncs": sum(1 for m in done if m.get("ok")), "failed": sum(1 for m in done if not m.get("ok")),
-                    "refused_hub_down": sum(1 for m in ms if m.get("do") == "sync" and
-                                            str(m.get("outcome", "")).startswith("hub down")),
-                    "offline": sum(1 for m in ms if m.get("do") == "sync" and m.get("outcome") == "offline"),
-                    "lag_median_min": round(statistics.median(lags), 1) if lags else None,
-                    "lag_max_min": round(max(lags), 1) if lags else None,
-                    "sync_ms_p50": _pct([m["ms"] for m in done if m.get("ok")], 0.5),
-                    "sync_ms_max": _pct([m["ms"] for m in done if m.get("ok")], 1.0)}
+        lag[key] = {
+            "syncs": sum(1 for m in done if m.get("ok")),
+            "failed": sum(1 for m in done if not m.get("ok")),
+            "refused_hub_down": sum(
+                1 for m in ms if m.get("do") == "sync" and str(m.get("outcome", "")).startswith("hub down")
+            ),
+            "offline": sum(1 for m in ms if m.get("do") == "sync" and m.get("outcome") == "offline"),
+            "lag_median_min": round(statistics.median(lags), 1) if lags else None,
+            "lag_max_min": round(max(lags), 1) if lags else None,
+            "sync_ms_p50": _pct([m["ms"] for m in done if m.get("ok")], 0.5),
+            "sync_ms_max": _pct([m["ms"] for m in done if m.get("ok")], 1.0),
+        }
     restarts = sum(max(0, sum(1 for m in ms if m.get("do") == "start") - 1) for ms in metrics.values())
     service = [m["ms"] for d in DESKS for m in metrics.get(d, []) if m.get("do") == "issue" and "ms" in m]
     return {
@@ -99,85 +114,139 @@ def figures(plan: Any, state: Any, result: Any) -> dict[str, Any]:
         "clerks_per_desk": clerks_per_desk(plan.scale),
         "issue_service_ms": {"p50": _pct(service, 0.5), "p95": _pct(service, 0.95), "n": len(service)},
         "scan_ms_idle": {"p50": _pct(idle, 0.5), "p95": _pct(idle, 0.95), "max": _pct(idle, 1.0), "n": len(idle)},
-        "scan_ms_while_syncing": {"p50": _pct(merging, 0.5), "p95": _pct(merging, 0.95), "max": _pct(merging, 1.0),
-                                  "n": len(merging)},
-        "longest_write_lock_wait_ms": {"ms": round(lock_where[1], 2), "station": lock_where[0],
-                                       "p95": _pct(locks, 0.95)},
+        "scan_ms_while_syncing": {
+            "p50": _pct(merging, 0.5),
+            "p95": _pct(merging, 0.95),
+            "max": _pct(merging, 1.0),
+            "n": len(merging),
+        },
+        "longest_write_lock_wait_ms": {
+            "ms": round(lock_where[1], 2),
+            "station": lock_where[0],
+            "p95": _pct(locks, 0.95),
+        },
         "scan_outcomes": dict(sorted(verdicts.items())),
         "scans_without_a_known_badge": no_badge,
         "sync": lag,
         "worker_restarts": restarts,
         "kills": state.kills_done,
         "cli_issue": [{k: c.get(k) for k in ("pid", "killed", "issued", "reason", "ms")} for c in state.cli],
-        "cli_scan": [{"tokens": r["tokens"], "verdicts_printed": len(r["acked_event_ids"]),
-                      "killed_after": r["killed_after"], "exits": r["exits"]} for r in state.cli_scans],
+        "cli_scan": [
+            {
+                "tokens": r["tokens"],
+                "verdicts_printed": len(r["acked_event_ids"]),
+                "killed_after": r["killed_after"],
+                "exits": r["exits"],
+            }
+            for r in state.cli_scans
+        ],
         "timings_s": {k: round(v, 1) for k, v in state.timings.items()},
     }
 
 
 def summary_json(plan: Any, state: Any, result: Any, figs: dict[str, Any]) -> dict[str, Any]:
     return {
-        "ok": result.ok, "scale": plan.scale, "seed": plan.seed, "stations": result.stations, "events": result.events,
-        "lost": result.lost, "duplicated": result.duplicated, "tallies_identical": result.tallies_identical,
-        "conflicts_expected": result.conflicts_expected, "conflicts_found": result.conflicts_found,
-        "badges": result.badges, "badges_unaccounted": result.badges_unaccounted,
+        "ok": result.ok,
+        "scale": plan.scale,
+        "seed": plan.seed,
+        "stations": result.stations,
+        "events": result.events,
+        "lost": result.lost,
+        "duplicated": result.duplicated,
+        "tallies_identical": result.tallies_identical,
+        "conflicts_expected": result.conflicts_expected,
+        "conflicts_found": result.conflicts_found,
+        "badges": result.badges,
+        "badges_unaccounted": result.badges_unaccounted,
         "checks_passed": result.checks_passed,
         "badges_per_hour_per_desk": {d: v["peak"] for d, v in figs["badges_per_hour_per_desk"].items()},
-        "problems": result.problems, "plan": plan.stats, "detail": result.detail,
-        "scan_ms_idle": figs["scan_ms_idle"], "scan_ms_while_syncing": figs["scan_ms_while_syncing"],
+        "problems": result.problems,
+        "plan": plan.stats,
+        "detail": result.detail,
+        "scan_ms_idle": figs["scan_ms_idle"],
+        "scan_ms_while_syncing": figs["scan_ms_while_syncing"],
         "longest_write_lock_wait_ms": figs["longest_write_lock_wait_ms"],
         "sync_lag_max_min": {k: v["lag_max_min"] for k, v in figs["sync"].items()},
-        "kills": len(figs["kills"]), "worker_restarts": figs["worker_restarts"], "timings_s": figs["timings_s"],
+        "kills": len(figs["kills"]),
+        "worker_restarts": figs["worker_restarts"],
+        "timings_s": figs["timings_s"],
     }
 
 
 def markdown(summary: dict[str, Any], figs: dict[str, Any]) -> str:
     verdict = "RECONCILED" if summary["ok"] else "FAILED"
     same = "NO" if any("lacks" in p for p in summary["problems"]) else "yes"
-    lines = [f"# regdesk drill: {verdict}", "",
-             f"Scale {summary['scale']} (seed {summary['seed']}): {summary['plan']['participants']} participants in "
-             f"{summary['plan']['state_delegations']} state delegations ({summary['plan']['delegations']} "
-             f"delegations and organisations in all), {summary['stations']} stations, "
-             f"{summary['events']} events. Wall time {figs['timings_s'].get('total_s')} s.", "",
-             "## Reconcile", "",
-             "| check | result |", "|---|---|",
-             f"| same event set on every station | {same} |",
-             f"| acknowledged events lost / duplicated | {summary['lost']} / {summary['duplicated']} |",
-             f"| tallies identical for every day | {'yes' if summary['tallies_identical'] else 'NO'} |",
-             f"| badges / unaccounted | {summary['badges']} / {summary['badges_unaccounted']} |",
-             f"| conflicts expected / found | {summary['conflicts_expected']} / {summary['conflicts_found']} |",
-             f"| `regdesk check` passed | {summary['checks_passed']} of {summary['stations']} |",
-             f"| kill -9 of workers / restarts | {summary['kills']} / {summary['worker_restarts']} |", ""]
+    lines = [
+        f"# regdesk drill: {verdict}",
+        "",
+        f"Scale {summary['scale']} (seed {summary['seed']}): {summary['plan']['participants']} participants in "
+        f"{summary['plan']['state_delegations']} state delegations ({summary['plan']['delegations']} "
+        f"delegations and organisations in all), {summary['stations']} stations, "
+        f"{summary['events']} events. Wall time {figs['timings_s'].get('total_s')} s.",
+        "",
+        "## Reconcile",
+        "",
+        "| check | result |",
+        "|---|---|",
+        f"| same event set on every station | {same} |",
+        f"| acknowledged events lost / duplicated | {summary['lost']} / {summary['duplicated']} |",
+        f"| tallies identical for every day | {'yes' if summary['tallies_identical'] else 'NO'} |",
+        f"| badges / unaccounted | {summary['badges']} / {summary['badges_unaccounted']} |",
+        f"| conflicts expected / found | {summary['conflicts_expected']} / {summary['conflicts_found']} |",
+        f"| `regdesk check` passed | {summary['checks_passed']} of {summary['stations']} |",
+        f"| kill -9 of workers / restarts | {summary['kills']} / {summary['worker_restarts']} |",
+        "",
+    ]
     if summary["problems"]:
         lines += ["Problems:", ""] + [f"- {p}" for p in summary["problems"]] + [""]
-    lines += [f"## Badges per hour per desk ({figs['clerks_per_desk']} clerk(s) a desk, modelled at "
-              f"{figs['service_time_modelled_s']:.0f} s a participant)", "",
-              "| desk | badges | peak per hour | peak hour | longest queue | at |", "|---|---|---|---|---|---|"]
+    lines += [
+        f"## Badges per hour per desk ({figs['clerks_per_desk']} clerk(s) a desk, modelled at "
+        f"{figs['service_time_modelled_s']:.0f} s a participant)",
+        "",
+        "| desk | badges | peak per hour | peak hour | longest queue | at |",
+        "|---|---|---|---|---|---|",
+    ]
     for d, v in figs["badges_per_hour_per_desk"].items():
         q = figs["queue"].get(d, {})
-        lines.append(f"| {d} | {v['total']} | {v['peak']} | {v['peak_hour']} | {q.get('max_waiting')} | "
-                     f"{q.get('max_at')} |")
+        lines.append(
+            f"| {d} | {v['total']} | {v['peak']} | {v['peak_hour']} | {q.get('max_waiting')} | {q.get('max_at')} |"
+        )
     i, m = figs["scan_ms_idle"], figs["scan_ms_while_syncing"]
     lk = figs["longest_write_lock_wait_ms"]
-    lines += ["", "## Scan verdicts (service call, measured in the station processes)", "",
-              "| | scans | p50 ms | p95 ms | max ms |", "|---|---|---|---|---|",
-              f"| no sync running | {i['n']} | {i['p50']} | {i['p95']} | {i['max']} |",
-              f"| while a sync (push + pull merge) runs | {m['n']} | {m['p50']} | {m['p95']} | {m['max']} |", "",
-              f"Longest wait of a scan for the write lock: {lk['ms']} ms ({lk['station']}); p95 {lk['p95']} ms.",
-              f"Desk issue (identity check + badge), service call: p50 {figs['issue_service_ms']['p50']} ms, "
-              f"p95 {figs['issue_service_ms']['p95']} ms.", "",
-              "## Sync per station (lag: simulated minutes from an event to the push that carried it)", "",
-              "| station | syncs | failed | hub down | offline | lag median | lag max | sync p50 ms | max ms |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Scan verdicts (service call, measured in the station processes)",
+        "",
+        "| | scans | p50 ms | p95 ms | max ms |",
+        "|---|---|---|---|---|",
+        f"| no sync running | {i['n']} | {i['p50']} | {i['p95']} | {i['max']} |",
+        f"| while a sync (push + pull merge) runs | {m['n']} | {m['p50']} | {m['p95']} | {m['max']} |",
+        "",
+        f"Longest wait of a scan for the write lock: {lk['ms']} ms ({lk['station']}); p95 {lk['p95']} ms.",
+        f"Desk issue (identity check + badge), service call: p50 {figs['issue_service_ms']['p50']} ms, "
+        f"p95 {figs['issue_service_ms']['p95']} ms.",
+        "",
+        "## Sync per station (lag: simulated minutes from an event to the push that carried it)",
+        "",
+        "| station | syncs | failed | hub down | offline | lag median | lag max | sync p50 ms | max ms |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for k, v in figs["sync"].items():
-        lines.append(f"| {k} | {v['syncs']} | {v['failed']} | {v['refused_hub_down']} | {v['offline']} | "
-                     f"{v['lag_median_min']} | {v['lag_max_min']} | {v['sync_ms_p50']} | {v['sync_ms_max']} |")
+        lines.append(
+            f"| {k} | {v['syncs']} | {v['failed']} | {v['refused_hub_down']} | {v['offline']} | "
+            f"{v['lag_median_min']} | {v['lag_max_min']} | {v['sync_ms_p50']} | {v['sync_ms_max']} |"
+        )
     lines += ["", "## Faults", ""] + [f"- kill -9 {k['station']} at {k['at_local']}" for k in figs["kills"]]
-    lines += [f"- `regdesk issue {c['pid']}`: {'killed, then retried: ' if c['killed'] else ''}"
-              f"{'issued' if c['issued'] else c['reason']} ({c['ms']:.0f} ms)" for c in figs["cli_issue"]]
-    lines += [f"- `regdesk scan` at the ICC side entrance: {r['verdicts_printed']} verdicts printed for "
-              f"{r['tokens']} badges, killed -9 after {r['killed_after']} and started again (exits {r['exits']})"
-              for r in figs["cli_scan"]]
+    lines += [
+        f"- `regdesk issue {c['pid']}`: {'killed, then retried: ' if c['killed'] else ''}"
+        f"{'issued' if c['issued'] else c['reason']} ({c['ms']:.0f} ms)"
+        for c in figs["cli_issue"]
+    ]
+    lines += [
+        f"- `regdesk scan` at the ICC side entrance: {r['verdicts_printed']} verdicts printed for "
+        f"{r['tokens']} badges, killed -9 after {r['killed_after']} and started again (exits {r['exits']})"
+        for r in figs["cli_scan"]
+    ]
     lines += ["", "Scan outcomes: " + ", ".join(f"{k} {v}" for k, v in figs["scan_outcomes"].items()), ""]
     return "\n".join(lines) + "\n"
 
@@ -241,33 +310,62 @@ def pdf(path: Path, summary: dict[str, Any], figs: dict[str, Any]) -> None:
         from datetime import datetime
 
         from regdesk.services.drill.plan import ZONE, minutes
-        return [(minutes(datetime.strptime(h, "%Y-%m-%d %H:%M").replace(tzinfo=ZONE)) / 60, float(n))
-                for h, n in series.items()]
+
+        return [
+            (minutes(datetime.strptime(h, "%Y-%m-%d %H:%M").replace(tzinfo=ZONE)) / 60, float(n))
+            for h, n in series.items()
+        ]
 
     story: list[Any] = [Paragraph(f"regdesk drill: {'RECONCILED' if summary['ok'] else 'FAILED'}", styles["Title"])]
     for line in markdown(summary, figs).splitlines()[2:5]:
         if line.strip():
             story.append(Paragraph(line, styles["Normal"]))
-    story.append(Paragraph(f"Lost {summary['lost']}, duplicated {summary['duplicated']}, tallies identical "
-                           f"{summary['tallies_identical']}, conflicts {summary['conflicts_found']} of "
-                           f"{summary['conflicts_expected']} expected, checks passed {summary['checks_passed']}.",
-                           styles["Normal"]))
+    story.append(
+        Paragraph(
+            f"Lost {summary['lost']}, duplicated {summary['duplicated']}, tallies identical "
+            f"{summary['tallies_identical']}, conflicts {summary['conflicts_found']} of "
+            f"{summary['conflicts_expected']} expected, checks passed {summary['checks_passed']}.",
+            styles["Normal"],
+        )
+    )
     story.append(Spacer(1, 8))
-    story.append(lines_chart("Badges per hour per desk", {d: hours(s) for d, s in
-                                                          figs["badges_per_hour_series"].items()}, "badges/hour"))
-    story.append(lines_chart(f"Queue length at each desk (modelled, {figs['clerks_per_desk']} clerk(s))",
-                             {d: [(m / 60, float(w)) for m, w in s] for d, s in figs["queue_series"].items()},
-                             "people waiting"))
+    story.append(
+        lines_chart(
+            "Badges per hour per desk", {d: hours(s) for d, s in figs["badges_per_hour_series"].items()}, "badges/hour"
+        )
+    )
+    story.append(
+        lines_chart(
+            f"Queue length at each desk (modelled, {figs['clerks_per_desk']} clerk(s))",
+            {d: [(m / 60, float(w)) for m, w in s] for d, s in figs["queue_series"].items()},
+            "people waiting",
+        )
+    )
     i, m = figs["scan_ms_idle"], figs["scan_ms_while_syncing"]
-    story.append(bars("Scan verdict latency (ms)", ["p50", "p95", "max"], [[i["p50"], i["p95"], i["max"]],
-                      [m["p50"], m["p95"], m["max"]]], ["no sync", "sync merging"]))
+    story.append(
+        bars(
+            "Scan verdict latency (ms)",
+            ["p50", "p95", "max"],
+            [[i["p50"], i["p95"], i["max"]], [m["p50"], m["p95"], m["max"]]],
+            ["no sync", "sync merging"],
+        )
+    )
     names = list(figs["sync"])
-    story.append(bars("Sync lag per station (simulated minutes)", names,
-                      [[figs["sync"][k]["lag_median_min"] or 0 for k in names],
-                       [figs["sync"][k]["lag_max_min"] or 0 for k in names]], ["median", "max"]))
+    story.append(
+        bars(
+            "Sync lag per station (simulated minutes)",
+            names,
+            [
+                [figs["sync"][k]["lag_median_min"] or 0 for k in names],
+                [figs["sync"][k]["lag_max_min"] or 0 for k in names],
+            ],
+            ["median", "max"],
+        )
+    )
     lk = figs["longest_write_lock_wait_ms"]
-    story.append(Paragraph(f"Longest wait of a scan for the write lock: {lk['ms']} ms at {lk['station']}.",
-                           styles["Normal"]))
+    story.append(
+        Paragraph(f"Longest wait of a scan for the write lock: {lk['ms']} ms at {lk['station']}.", styles["Normal"])
+    )
     SimpleDocTemplate(str(path), pagesize=A4, title="regdesk drill").build(story)
 
 

@@ -130,8 +130,9 @@ def _point(key: str) -> dict[str, str]:
 
 def own_seq(station: Station) -> int:
     with station.sessions() as session:
-        seq = session.execute(select(EventRow.seq).where(EventRow.station_id == station.station_id)
-                              .order_by(EventRow.seq.desc()).limit(1)).scalar()
+        seq = session.execute(
+            select(EventRow.seq).where(EventRow.station_id == station.station_id).order_by(EventRow.seq.desc()).limit(1)
+        ).scalar()
     return int(seq or 0)
 
 
@@ -143,9 +144,16 @@ def provision_meeting(plan: plan_mod.Plan, base: Path, log: Callable[[str], None
     stations_dir = base / "stations"
     stations_dir.mkdir(parents=True, exist_ok=True)
     folders: dict[str, Path] = {}
-    root = found_meeting(stations_dir / SUPERVISOR, bundled_event_path(), root_passphrase=ROOT_PASSPHRASE,
-                         supervisor="maria", supervisor_secret=SUPERVISOR_SECRET, role="supervisor",
-                         name="Supervisor, Westin", clock=clock)
+    root = found_meeting(
+        stations_dir / SUPERVISOR,
+        bundled_event_path(),
+        root_passphrase=ROOT_PASSPHRASE,
+        supervisor="maria",
+        supervisor_secret=SUPERVISOR_SECRET,
+        role="supervisor",
+        name="Supervisor, Westin",
+        clock=clock,
+    )
     try:
         for name, role, secret in CREW:
             operators.add_operator(root, name, role, secret, by="maria")
@@ -156,8 +164,14 @@ def provision_meeting(plan: plan_mod.Plan, base: Path, log: Callable[[str], None
             if key == SUPERVISOR:
                 continue
             join_file = base / f".{key}.join"
-            made = provisioning.provision(root, role=role, name=name, by=OperatorSession("maria", "supervisor"),
-                                          root_passphrase=ROOT_PASSPHRASE, out=join_file)
+            made = provisioning.provision(
+                root,
+                role=role,
+                name=name,
+                by=OperatorSession("maria", "supervisor"),
+                root_passphrase=ROOT_PASSPHRASE,
+                out=join_file,
+            )
             joined = provisioning.join_station(stations_dir / key, code=made.code, join_file=join_file, clock=clock)
             joined.station.close()
             join_file.unlink()
@@ -189,19 +203,46 @@ class WorkerProcess:
     def start(self) -> None:
         self.starts += 1
         log = self.log_path.open("a")
-        self.proc = subprocess.Popen([sys.executable, "-m", "regdesk.services.drill.worker", str(self.config_path)],
-                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "regdesk.services.drill.worker", str(self.config_path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
 
 
-def run_cli_issue(item: dict[str, Any], folder: Path, *, t0: float, speed: float, rng: random.Random, state: RunState,
-                  lock: threading.Lock) -> None:
+def run_cli_issue(
+    item: dict[str, Any],
+    folder: Path,
+    *,
+    t0: float,
+    speed: float,
+    rng: random.Random,
+    state: RunState,
+    lock: threading.Lock,
+) -> None:
     """A clerk at desk 2 uses the real `regdesk issue`; some runs are killed mid-work and retried."""
     due = t0 + item["at"] / speed
     time.sleep(max(0.0, due - time.time()))
     moment = local_at(item["at"]).replace(tzinfo=None).isoformat(timespec="seconds")
-    argv = [sys.executable, "-m", "regdesk", "--data-dir", str(folder), "--clock", moment, "issue", item["pid"],
-            "--operator", "clerk", "--id-check", "passport:4821", "--no-print", "--json"]
+    argv = [
+        sys.executable,
+        "-m",
+        "regdesk",
+        "--data-dir",
+        str(folder),
+        "--clock",
+        moment,
+        "issue",
+        item["pid"],
+        "--operator",
+        "clerk",
+        "--id-check",
+        "passport:4821",
+        "--no-print",
+        "--json",
+    ]
     env = {**os.environ, "REGDESK_PIN": CLERK_PIN}
     record: dict[str, Any] = {"pid": item["pid"], "killed": False}
     if item.get("kill"):
@@ -230,8 +271,9 @@ def run_cli_issue(item: dict[str, Any], folder: Path, *, t0: float, speed: float
 GUARD_PIN = "3434"
 
 
-def run_cli_scan(at: float, folder: Path, *, t0: float, speed: float, count: int, state: RunState,
-                 lock: threading.Lock) -> None:
+def run_cli_scan(
+    at: float, folder: Path, *, t0: float, speed: float, count: int, state: RunState, lock: threading.Lock
+) -> None:
     """A guard at the ICC side entrance uses the real `regdesk scan` (one badge a line on stdin); the
     first run is killed -9 after half the badges, the guard starts it again for the rest. A verdict
     printed is a scan acknowledged: its event id must be on every station at the end."""
@@ -242,22 +284,39 @@ def run_cli_scan(at: float, folder: Path, *, t0: float, speed: float, count: int
         station = open_station(folder)
         try:
             with station.sessions() as session:
-                tokens = list(session.execute(select(Badge.token).where(Badge.revoked.is_(False))
-                                              .order_by(Badge.serial).limit(count)).scalars())
+                tokens = list(
+                    session.execute(
+                        select(Badge.token).where(Badge.revoked.is_(False)).order_by(Badge.serial).limit(count)
+                    ).scalars()
+                )
         finally:
             station.close()
         if len(tokens) >= count or time.monotonic() > deadline:
             break
         time.sleep(0.5)
     moment = local_at(at).replace(tzinfo=None).isoformat(timespec="seconds")
-    argv = [sys.executable, "-m", "regdesk", "--data-dir", str(folder), "scan", "--point", "security:ICC-SIDE",
-            "--operator", "guard", "--clock", moment, "--json"]
+    argv = [
+        sys.executable,
+        "-m",
+        "regdesk",
+        "--data-dir",
+        str(folder),
+        "scan",
+        "--point",
+        "security:ICC-SIDE",
+        "--operator",
+        "guard",
+        "--clock",
+        moment,
+        "--json",
+    ]
     env = {**os.environ, "REGDESK_PIN": GUARD_PIN}
     half = len(tokens) // 2
     record: dict[str, Any] = {"tokens": len(tokens), "acked_event_ids": [], "killed_after": half, "exits": []}
     for part, kill in ((tokens[:half], True), (tokens[half:], False)):
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=env)
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
         assert proc.stdin is not None and proc.stdout is not None
         for token in part:
             proc.stdin.write(token + "\n")
@@ -313,11 +372,23 @@ def run(opts: DrillOptions) -> tuple[plan_mod.Plan, RunState, Any]:
             station = open_station(folders[key])
             seq0 = own_seq(station)
             station.close()
-            config = {"station": key, "role": role, "data_dir": str(folders[key]), "script": str(script),
-                      "journal": str(wdir / "journal.jsonl"), "metrics": str(wdir / "metrics.jsonl"),
-                      "hub_url": hub.url, "dead_hub_url": hub.dead_url, "t0": t0, "speed": speed,
-                      "faults": faults.as_json(), "usb": str(base / "usb"), "seq0": seq0,
-                      "update_csv": str(base / "accreditation-update.csv"), **_point(key)}
+            config = {
+                "station": key,
+                "role": role,
+                "data_dir": str(folders[key]),
+                "script": str(script),
+                "journal": str(wdir / "journal.jsonl"),
+                "metrics": str(wdir / "metrics.jsonl"),
+                "hub_url": hub.url,
+                "dead_hub_url": hub.dead_url,
+                "t0": t0,
+                "speed": speed,
+                "faults": faults.as_json(),
+                "usb": str(base / "usb"),
+                "seq0": seq0,
+                "update_csv": str(base / "accreditation-update.csv"),
+                **_point(key),
+            }
             (wdir / "config.json").write_text(json.dumps(config))
             state.journals[key] = wdir / "journal.jsonl"
             state.metrics[key] = wdir / "metrics.jsonl"
@@ -327,14 +398,24 @@ def run(opts: DrillOptions) -> tuple[plan_mod.Plan, RunState, Any]:
         log(f"{len(workers)} station workers started; the week runs at {speed:.0f} simulated minutes a second")
         rng = random.Random(opts.seed)
         lock = threading.Lock()
-        cli_threads = [threading.Thread(target=run_cli_issue, args=(item, folders["desk-2"]),
-                                        kwargs={"t0": t0, "speed": speed, "rng": random.Random(rng.random()),
-                                                "state": state, "lock": lock}, daemon=True)
-                       for item in plan.cli_issues]
+        cli_threads = [
+            threading.Thread(
+                target=run_cli_issue,
+                args=(item, folders["desk-2"]),
+                kwargs={"t0": t0, "speed": speed, "rng": random.Random(rng.random()), "state": state, "lock": lock},
+                daemon=True,
+            )
+            for item in plan.cli_issues
+        ]
         tuesday = plan_mod.minutes(datetime(2017, 12, 5, 9, 40, tzinfo=plan_mod.ZONE))
-        cli_threads.append(threading.Thread(target=run_cli_scan, args=(tuesday, folders["icc-side"]),
-                                            kwargs={"t0": t0, "speed": speed, "count": 10, "state": state,
-                                                    "lock": lock}, daemon=True))
+        cli_threads.append(
+            threading.Thread(
+                target=run_cli_scan,
+                args=(tuesday, folders["icc-side"]),
+                kwargs={"t0": t0, "speed": speed, "count": 10, "state": state, "lock": lock},
+                daemon=True,
+            )
+        )
         for t in cli_threads:
             t.start()
         try:
@@ -351,8 +432,13 @@ def run(opts: DrillOptions) -> tuple[plan_mod.Plan, RunState, Any]:
                         os.kill(w.proc.pid, signal.SIGKILL)
                         w.proc.wait()
                         w.restart_at = now + kill.restart_after
-                        state.kills_done.append({"station": kill.station, "sim_minute": round(sim, 1),
-                                                 "at_local": local_at(sim).strftime("%a %d %b %H:%M")})
+                        state.kills_done.append(
+                            {
+                                "station": kill.station,
+                                "sim_minute": round(sim, 1),
+                                "at_local": local_at(sim).strftime("%a %d %b %H:%M"),
+                            }
+                        )
                         log(f"kill -9 {kill.station} at {local_at(sim):%a %d %b %H:%M}")
                 for w in workers.values():
                     if w.done:

@@ -96,15 +96,23 @@ class Worker:
     # --- own events ------------------------------------------------------------------------------
     def own_seq(self) -> int:
         with self.station.sessions() as session:
-            seq = session.execute(select(EventRow.seq).where(EventRow.station_id == self.station.station_id)
-                                  .order_by(EventRow.seq.desc()).limit(1)).scalar()
+            seq = session.execute(
+                select(EventRow.seq)
+                .where(EventRow.station_id == self.station.station_id)
+                .order_by(EventRow.seq.desc())
+                .limit(1)
+            ).scalar()
         return int(seq or 0)
 
     def own_events_after(self, seq: int) -> list[str]:
         with self.station.sessions() as session:
-            return list(session.execute(select(EventRow.id).where(EventRow.station_id == self.station.station_id,
-                                                                  EventRow.seq > seq).order_by(EventRow.seq))
-                        .scalars())
+            return list(
+                session.execute(
+                    select(EventRow.id)
+                    .where(EventRow.station_id == self.station.station_id, EventRow.seq > seq)
+                    .order_by(EventRow.seq)
+                ).scalars()
+            )
 
     # --- scanning ----------------------------------------------------------------------------------
     def point(self) -> ScanPoint:
@@ -121,8 +129,12 @@ class Worker:
 
     def token_of(self, pid: str, *, revoked: bool) -> str | None:
         with self.station.sessions() as session:
-            return session.execute(select(Badge.token).where(Badge.participant_id == pid, Badge.revoked.is_(revoked))
-                                   .order_by(Badge.issue_no.desc()).limit(1)).scalar()
+            return session.execute(
+                select(Badge.token)
+                .where(Badge.participant_id == pid, Badge.revoked.is_(revoked))
+                .order_by(Badge.issue_no.desc())
+                .limit(1)
+            ).scalar()
 
     def timed_scan(self, token: str) -> dict[str, Any]:
         scanner = self.get_scanner()
@@ -132,8 +144,13 @@ class Worker:
         result = scanner.scan(token)
         t1 = time.perf_counter()
         lock_ms = (self.lock_at - t0) * 1000 if self.lock_at else None
-        return {"ms": (t1 - t0) * 1000, "lock_ms": lock_ms, "merging": merging or self.merging.is_set(),
-                "outcome": str(result.outcome), "serial": result.serial}
+        return {
+            "ms": (t1 - t0) * 1000,
+            "lock_ms": lock_ms,
+            "merging": merging or self.merging.is_set(),
+            "outcome": str(result.outcome),
+            "serial": result.serial,
+        }
 
     # --- sync ------------------------------------------------------------------------------------
     def sync(self, at: float) -> dict[str, Any]:
@@ -164,14 +181,26 @@ class Worker:
             if self.hub is None:
                 self.hub = Hub(self.config["hub_url"])
             report = sync_once(self.station, self.hub)
-            entry = {"do": "sync_done", "at": at, "ms": (time.perf_counter() - t0) * 1000, "pushed": report.pushed,
-                     "pulled": report.pulled, "added": report.added, "ok": True,
-                     "lag_min": (at - first) if first is not None else None}
+            entry = {
+                "do": "sync_done",
+                "at": at,
+                "ms": (time.perf_counter() - t0) * 1000,
+                "pushed": report.pushed,
+                "pulled": report.pulled,
+                "added": report.added,
+                "ok": True,
+                "lag_min": (at - first) if first is not None else None,
+            }
             if self.first_unpushed == first:
                 self.first_unpushed = None
         except Exception as exc:  # noqa: BLE001 - recorded; the next cycle tries again
-            entry = {"do": "sync_done", "at": at, "ok": False, "error": f"{type(exc).__name__}: {exc}"[:300],
-                     "ms": (time.perf_counter() - t0) * 1000}
+            entry = {
+                "do": "sync_done",
+                "at": at,
+                "ok": False,
+                "error": f"{type(exc).__name__}: {exc}"[:300],
+                "ms": (time.perf_counter() - t0) * 1000,
+            }
             if self.hub is not None:
                 self.hub.close()
                 self.hub = None
@@ -189,8 +218,7 @@ class Worker:
         desk.record_identity_check(self.station, pid, "passport", f"P{abs(hash(pid)) % 10**7:07d}", self.operator)
         try:
             badge = desk.issue_badge(self.station, pid, operator=self.operator, replace=replace)
-            outcome: dict[str, Any] = {"outcome": "issued", "serial": badge.serial,
-                                       "replaced": badge.replaced_serial}
+            outcome: dict[str, Any] = {"outcome": "issued", "serial": badge.serial, "replaced": badge.replaced_serial}
         except desk.IssueRefused as refused:
             outcome = {"outcome": "refused", "reason": str(refused.refusal)}
         outcome["ms"] = (time.perf_counter() - t0) * 1000
@@ -200,13 +228,22 @@ class Worker:
         own = self.issue(collector)
         t0 = time.perf_counter()
         try:
-            result = collection.issue_batch(self.station, members, collector_id=collector,
-                                            authorisation=AUTHORISATION,
-                                            check=collection.CollectorCheck("passport", "4417"),
-                                            operator=self.operator, only_fitting=True)
+            result = collection.issue_batch(
+                self.station,
+                members,
+                collector_id=collector,
+                authorisation=AUTHORISATION,
+                check=collection.CollectorCheck("passport", "4417"),
+                operator=self.operator,
+                only_fitting=True,
+            )
             serials = [m.serial for m in result.issued if getattr(m, "serial", None)]
-            outcome: dict[str, Any] = {"outcome": "collected", "issued": len(result.issued),
-                                       "refused": len(result.refused), "serials": serials}
+            outcome: dict[str, Any] = {
+                "outcome": "collected",
+                "issued": len(result.issued),
+                "refused": len(result.refused),
+                "serials": serials,
+            }
         except desk.DeskError as exc:
             outcome = {"outcome": "refused", "reason": str(exc)[:200]}
         outcome["ms"] = (time.perf_counter() - t0) * 1000
@@ -233,8 +270,9 @@ class Worker:
             return self.collect(action["collector"], action["members"])
         if do == "reimport":
             t0 = time.perf_counter()
-            report = accreditation.import_file(self.station, Path(self.config["update_csv"]), operator=self.operator,
-                                               allow_mass_withdrawal=True)
+            report = accreditation.import_file(
+                self.station, Path(self.config["update_csv"]), operator=self.operator, allow_mass_withdrawal=True
+            )
             return {"outcome": "imported", "counts": report.counts, "ms": (time.perf_counter() - t0) * 1000}
         if do in ("scan", "board", "scan_old"):
             token = self.token_of(action["pid"], revoked=do == "scan_old")
@@ -250,8 +288,7 @@ class Worker:
             t0 = time.perf_counter()
             boarded = scanner.headcount
             scanner.close_departure()
-            return {"outcome": "departed", "boarded": boarded,
-                    "ms": (time.perf_counter() - t0) * 1000}
+            return {"outcome": "departed", "boarded": boarded, "ms": (time.perf_counter() - t0) * 1000}
         if do == "bundle_out":
             path = self.usb / f"{action['night']}-{self.key}.gz"
             result = bundles.export_bundle(self.station, path.with_suffix(".part"))
@@ -290,8 +327,15 @@ class Worker:
         committed = self.own_events_after(last)
         action = self.script[started]
         if committed and action["do"] != "sync":
-            self.journal.write({"ack": started, "events": committed, "seq_after": self.own_seq(),
-                                "recovered": True, "do": action["do"]})
+            self.journal.write(
+                {
+                    "ack": started,
+                    "events": committed,
+                    "seq_after": self.own_seq(),
+                    "recovered": True,
+                    "do": action["do"],
+                }
+            )
             self.journal.acked[started] = {"ack": started}
         self.journal.started = None
 
@@ -320,8 +364,15 @@ class Worker:
             events = self.own_events_after(seq)
             if events and self.first_unpushed is None:
                 self.first_unpushed = action["at"]
-            self.journal.write({"ack": i, "do": action["do"], "events": events, "seq_after": seq + len(events),
-                                **{k: v for k, v in result.items() if k in ("serial", "serials", "outcome")}})
+            self.journal.write(
+                {
+                    "ack": i,
+                    "do": action["do"],
+                    "events": events,
+                    "seq_after": seq + len(events),
+                    **{k: v for k, v in result.items() if k in ("serial", "serials", "outcome")},
+                }
+            )
             self.metrics.write({"do": action["do"], "i": i, "at": action["at"], "late_min": late, **result})
         self.wait_sync()
         if self.scanner is not None:

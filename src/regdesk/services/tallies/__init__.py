@@ -33,12 +33,28 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
 
-
 from regdesk.domain.events import parse_utc
 from regdesk.domain.tallies import (
-    BadgeSummary, BusSummary, CategoryRow, CheckpointRow, ConflictRow, DayTallies, DelegationRow, DenialRow,
-    DepartureRow, HourRow, MeetingSummary, NoShowRow, OperatorRow, OverrideRow, ProxyCollectionRow,
-    SecuritySummary, StationRow, StopRow, no_show_label, summarise,
+    BadgeSummary,
+    BusSummary,
+    CategoryRow,
+    CheckpointRow,
+    ConflictRow,
+    DayTallies,
+    DelegationRow,
+    DenialRow,
+    DepartureRow,
+    HourRow,
+    MeetingSummary,
+    NoShowRow,
+    OperatorRow,
+    OverrideRow,
+    ProxyCollectionRow,
+    SecuritySummary,
+    StationRow,
+    StopRow,
+    no_show_label,
+    summarise,
 )
 from regdesk.services.station import Station
 from regdesk.services.tallies.compute import build_days, conflict_subject, day_bounds_utc, local_iso, tally_days
@@ -59,16 +75,25 @@ def open_conflicts(station: Station) -> list[tuple[date, ConflictRow]]:
         day = config.local_day(parse_utc(latest)) if latest else current_day(station)
         people = {side.participant_id: side.participant_name for side in item.sides}
         pid, who = conflict_subject(item.key, item.participant_id, people)
-        rows.append((day, ConflictRow(
-            conflict_id=item.key, time_local=local_iso(config.zone, latest), state="open", kind=item.kind,
-            participant_id=pid, participant_name=who, resolution="", reason=item.summary, resolved_by="",
-            station_name=", ".join(sorted({side.station_name for side in item.sides})))))
+        rows.append(
+            (
+                day,
+                ConflictRow(
+                    conflict_id=item.key,
+                    time_local=local_iso(config.zone, latest),
+                    state="open",
+                    kind=item.kind,
+                    participant_id=pid,
+                    participant_name=who,
+                    resolution="",
+                    reason=item.summary,
+                    resolved_by="",
+                    station_name=", ".join(sorted({side.station_name for side in item.sides})),
+                ),
+            )
+        )
     rows.sort(key=lambda pair: pair[1].time_local)
     return rows
-
-
-
-
 
 
 # --- public API ---------------------------------------------------------------------------------
@@ -124,10 +149,32 @@ def parse_day(value: str) -> date:
 
 
 __all__ = [
-    "BadgeSummary", "CategoryRow", "StationRow", "OperatorRow", "DelegationRow", "NoShowRow", "SecuritySummary",
-    "DenialRow", "CheckpointRow", "HourRow", "BusSummary", "StopRow", "DepartureRow", "OverrideRow",
+    "BadgeSummary",
+    "CategoryRow",
+    "StationRow",
+    "OperatorRow",
+    "DelegationRow",
+    "NoShowRow",
+    "SecuritySummary",
+    "DenialRow",
+    "CheckpointRow",
+    "HourRow",
+    "BusSummary",
+    "StopRow",
+    "DepartureRow",
+    "OverrideRow",
     "ProxyCollectionRow",
-    "ConflictRow", "DayTallies", "MeetingSummary", "summarise", "no_show_label", "tally_days", "day_bounds_utc", "day_tallies", "all_days", "current_day",
-    "open_conflicts", "data_version",
+    "ConflictRow",
+    "DayTallies",
+    "MeetingSummary",
+    "summarise",
+    "no_show_label",
+    "tally_days",
+    "day_bounds_utc",
+    "day_tallies",
+    "all_days",
+    "current_day",
+    "open_conflicts",
+    "data_version",
     "parse_day",
 ]

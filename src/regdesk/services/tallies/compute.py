@@ -16,9 +16,27 @@ from regdesk.config import EventConfig
 from regdesk.domain.buses import TO_HOTEL, TO_VENUE
 from regdesk.domain.events import format_utc
 from regdesk.domain.tallies import (
-    DELEGATION_STATUSES, DENIAL_LABELS, TABLES, UNSCHEDULED, BadgeSummary, BusSummary, CategoryRow,
-    CheckpointRow, ConflictRow, DayTallies, DenialRow, DepartureRow, HourRow, OperatorRow, OverrideRow,
-    PassStockRow, ProxyCollectionRow, Roster, SecuritySummary, StationRow, StopRow,
+    DELEGATION_STATUSES,
+    DENIAL_LABELS,
+    TABLES,
+    UNSCHEDULED,
+    BadgeSummary,
+    BusSummary,
+    CategoryRow,
+    CheckpointRow,
+    ConflictRow,
+    DayTallies,
+    DenialRow,
+    DepartureRow,
+    HourRow,
+    OperatorRow,
+    OverrideRow,
+    PassStockRow,
+    ProxyCollectionRow,
+    Roster,
+    SecuritySummary,
+    StationRow,
+    StopRow,
 )
 from regdesk.store.queries.tallies import Row
 
@@ -96,7 +114,9 @@ class Snapshot:
     security_people_day: dict[date, int] = field(default_factory=dict)
     security_people_first_day: dict[date, int] = field(default_factory=dict)
     overrides: list[Row] = field(default_factory=list)
-    proxies: list[Row] = field(default_factory=list)  # (hour bucket, collector, name, delegation, letter, station, operator, n)
+    proxies: list[Row] = field(
+        default_factory=list
+    )  # (hour bucket, collector, name, delegation, letter, station, operator, n)
     conflicts: list[Row] = field(default_factory=list)
     # departure id -> departure_closed payload
     closed_departures: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -126,16 +146,15 @@ def day_delta(snap: Snapshot, day: date) -> dict[str, Tally]:
     return tables
 
 
-
-
 def load_roster(snap: Snapshot, rows: list[Row]) -> None:
     days = snap.days
     after_all = len(days)
     # First badge hour -> index of the first wanted day by whose end the participant held a badge
     # (len(days): not within the days asked). Computed once per distinct hour, then a dict lookup.
     local = snap.buckets.local
-    index_of: dict[str | None, int] = {hour: bisect_left(days, local(hour)[0])
-                                       for hour in {row[8] for row in rows} if hour is not None}
+    index_of: dict[str | None, int] = {
+        hour: bisect_left(days, local(hour)[0]) for hour in {row[8] for row in rows} if hour is not None
+    }
     index_of[None] = after_all
     roster = Roster(days)
     # (category, delegation, index) -> participants; counted by Counter's C loop.
@@ -175,8 +194,15 @@ def load_roster(snap: Snapshot, rows: list[Row]) -> None:
     for i in range(after_all):
         partial_or_more += starts["partial"][i]
         complete += starts["complete"][i]
-        status.append(Counter({"complete": complete, "partial": partial_or_more - complete,
-                               "not_collected": len(by_delegation) - partial_or_more}))
+        status.append(
+            Counter(
+                {
+                    "complete": complete,
+                    "partial": partial_or_more - complete,
+                    "not_collected": len(by_delegation) - partial_or_more,
+                }
+            )
+        )
     roster.delegation_counts = by_delegation  # [members, then collected per day index] (a histogram)
     for category, histogram in by_category.items():
         snap.pre_registered[category] = sum(histogram)
@@ -197,8 +223,9 @@ def load_roster(snap: Snapshot, rows: list[Row]) -> None:
 # --- building each day's tables ----------------------------------------------------------------
 
 
-def build_days(config: EventConfig, now: Callable[[], datetime], snap: Snapshot,
-               unresolved: list[tuple[date, ConflictRow]]) -> list[DayTallies]:
+def build_days(
+    config: EventConfig, now: Callable[[], datetime], snap: Snapshot, unresolved: list[tuple[date, ConflictRow]]
+) -> list[DayTallies]:
     """Walk the days in order, carrying the cumulative counters, and emit the days asked for."""
     wanted = set(snap.days)
     cumulative: dict[str, Tally] = defaultdict(Counter)
@@ -218,8 +245,17 @@ def build_days(config: EventConfig, now: Callable[[], datetime], snap: Snapshot,
     return results
 
 
-def _day(config: EventConfig, now: Callable[[], datetime], snap: Snapshot, day: date, index: int, today_tables: dict[str, Tally],
-         cum_tables: dict[str, Tally], people_cum: int, unresolved: list[tuple[date, ConflictRow]]) -> DayTallies:
+def _day(
+    config: EventConfig,
+    now: Callable[[], datetime],
+    snap: Snapshot,
+    day: date,
+    index: int,
+    today_tables: dict[str, Tally],
+    cum_tables: dict[str, Tally],
+    people_cum: int,
+    unresolved: list[tuple[date, ConflictRow]],
+) -> DayTallies:
     zone = config.zone
     names = snap.station_names
     roster = snap.roster
@@ -244,13 +280,21 @@ def _day(config: EventConfig, now: Callable[[], datetime], snap: Snapshot, day: 
     seen = {cat for _, cat in cum["badge"]} | set(pre_registered)
     for code in known + sorted(seen - set(known)):
         cat = config.category(code)
-        categories.append(CategoryRow(
-            code=code or "?", name=cat.name if cat else (code or "Holder not in the list when issued"),
-            colour=cat.colour if cat else "#777777",
-            issued=badge("issued", today["badge"], code), replaced=badge("replaced", today["badge"], code),
-            revoked=badge("revoked", today["badge"], code), issued_cum=badge("issued", cum["badge"], code),
-            replaced_cum=badge("replaced", cum["badge"], code), revoked_cum=badge("revoked", cum["badge"], code),
-            pre_registered=pre_registered[code], collected=collected[code]))
+        categories.append(
+            CategoryRow(
+                code=code or "?",
+                name=cat.name if cat else (code or "Holder not in the list when issued"),
+                colour=cat.colour if cat else "#777777",
+                issued=badge("issued", today["badge"], code),
+                replaced=badge("replaced", today["badge"], code),
+                revoked=badge("revoked", today["badge"], code),
+                issued_cum=badge("issued", cum["badge"], code),
+                replaced_cum=badge("replaced", cum["badge"], code),
+                revoked_cum=badge("revoked", cum["badge"], code),
+                pre_registered=pre_registered[code],
+                collected=collected[code],
+            )
+        )
 
     def people_rows(table: str) -> dict[str, tuple[int, int, int, int]]:
         t, c = today[table], cum[table]
@@ -259,37 +303,77 @@ def _day(config: EventConfig, now: Callable[[], datetime], snap: Snapshot, day: 
     def busiest(row: Any) -> tuple[int, int]:
         return (-(row.issued + row.replaced), -(row.issued_cum + row.replaced_cum))
 
-    stations = sorted((StationRow(sid, names.get(sid, sid[:8]), *counts) for sid, counts in people_rows("station").items()),
-                      key=lambda r: (*busiest(r), r.station_name))
-    operators = sorted((OperatorRow(op, *counts) for op, counts in people_rows("operator").items()),
-                       key=lambda r: (*busiest(r), r.operator))
+    stations = sorted(
+        (StationRow(sid, names.get(sid, sid[:8]), *counts) for sid, counts in people_rows("station").items()),
+        key=lambda r: (*busiest(r), r.station_name),
+    )
+    operators = sorted(
+        (OperatorRow(op, *counts) for op, counts in people_rows("operator").items()),
+        key=lambda r: (*busiest(r), r.operator),
+    )
     badges = BadgeSummary(
-        issued=badge("issued", today["badge"]), replaced=badge("replaced", today["badge"]),
-        revoked=badge("revoked", today["badge"]), issued_cum=badge("issued", cum["badge"]),
-        replaced_cum=badge("replaced", cum["badge"]), revoked_cum=badge("revoked", cum["badge"]),
-        pre_registered=sum(pre_registered.values()), collected=sum(collected.values()),
-        by_proxy=badge("proxy", today["badge"]), by_proxy_cum=badge("proxy", cum["badge"]))
+        issued=badge("issued", today["badge"]),
+        replaced=badge("replaced", today["badge"]),
+        revoked=badge("revoked", today["badge"]),
+        issued_cum=badge("issued", cum["badge"]),
+        replaced_cum=badge("replaced", cum["badge"]),
+        revoked_cum=badge("revoked", cum["badge"]),
+        pre_registered=sum(pre_registered.values()),
+        collected=sum(collected.values()),
+        by_proxy=badge("proxy", today["badge"]),
+        by_proxy_cum=badge("proxy", cum["badge"]),
+    )
 
     # Security.
     sec, sec_cum = today["security"], cum["security"]
     security = SecuritySummary(
-        scans=sec["scans"], entries=sec["entries"], distinct_people=snap.security_people_day.get(day, 0),
-        denied=sec["denied"], repeats=sec["repeat"], scans_cum=sec_cum["scans"], entries_cum=sec_cum["entries"],
-        distinct_people_cum=people_cum, denied_cum=sec_cum["denied"], repeats_cum=sec_cum["repeat"])
+        scans=sec["scans"],
+        entries=sec["entries"],
+        distinct_people=snap.security_people_day.get(day, 0),
+        denied=sec["denied"],
+        repeats=sec["repeat"],
+        scans_cum=sec_cum["scans"],
+        entries_cum=sec_cum["entries"],
+        distinct_people_cum=people_cum,
+        denied_cum=sec_cum["denied"],
+        repeats_cum=sec_cum["repeat"],
+    )
     denials = sorted(
-        (DenialRow(kind, reason, DENIAL_LABELS.get(reason, reason or "unspecified"), today["denial"][(kind, reason)],
-                   n) for (kind, reason), n in cum["denial"].items()),
-        key=lambda r: (r.point_kind != "security", -r.count, -r.count_cum, r.reason))
+        (
+            DenialRow(
+                kind, reason, DENIAL_LABELS.get(reason, reason or "unspecified"), today["denial"][(kind, reason)], n
+            )
+            for (kind, reason), n in cum["denial"].items()
+        ),
+        key=lambda r: (r.point_kind != "security", -r.count, -r.count_cum, r.reason),
+    )
     checkpoint_names = {p.code: p.name for p in config.checkpoints}
     extra_points: list[str] = sorted({point for _, point in cum["cp"]} - set(checkpoint_names))
     cp, cp_cum = today["cp"], cum["cp"]
     checkpoints = tuple(
-        CheckpointRow(code, checkpoint_names.get(code, code), cp[("scans", code)], cp[("entries", code)],
-                      cp[("denied", code)], cp[("repeat", code)], cp_cum[("entries", code)], cp_cum[("denied", code)])
-        for code in [p.code for p in config.checkpoints] + extra_points)
+        CheckpointRow(
+            code,
+            checkpoint_names.get(code, code),
+            cp[("scans", code)],
+            cp[("entries", code)],
+            cp[("denied", code)],
+            cp[("repeat", code)],
+            cp_cum[("entries", code)],
+            cp_cum[("denied", code)],
+        )
+        for code in [p.code for p in config.checkpoints] + extra_points
+    )
     hours = snap.hourly.get(day, {})
-    hourly = tuple(HourRow(h, hours.get("badges", empty)[h], hours.get("entries", empty)[h],
-                           hours.get("denied", empty)[h], hours.get("boardings", empty)[h]) for h in range(24))
+    hourly = tuple(
+        HourRow(
+            h,
+            hours.get("badges", empty)[h],
+            hours.get("entries", empty)[h],
+            hours.get("denied", empty)[h],
+            hours.get("boardings", empty)[h],
+        )
+        for h in range(24)
+    )
 
     # Buses.
     stop_names = {p.code: p.name for p in config.bus_stops}
@@ -297,69 +381,156 @@ def _day(config: EventConfig, now: Callable[[], datetime], snap: Snapshot, day: 
     direction_order = {TO_VENUE: 0, TO_HOTEL: 1}
     stop, stop_cum = today["stop"], cum["stop"]
     stop_keys = {(point, direction) for _, point, direction in stop_cum}
-    stops = tuple(sorted(
-        (StopRow(point, stop_names.get(point, point), direction, stop[("boardings", point, direction)],
-                 stop[("denied", point, direction)], stop_cum[("boardings", point, direction)])
-         for point, direction in stop_keys),
-        key=lambda r: (stop_order.get(r.stop, 99), r.stop, direction_order.get(r.direction, 9), r.direction)))
-    departures = tuple(sorted(
-        (_departure_row(config, stop_names, point, direction, departure, headcount, first, last,
-                        snap.closed_departures.get(departure))
-         for (point, direction, departure), (headcount, first, last) in snap.departures.get(day, {}).items()),
-        key=lambda r: (r.first_boarding, stop_order.get(r.stop, 99), r.departure)))
+    stops = tuple(
+        sorted(
+            (
+                StopRow(
+                    point,
+                    stop_names.get(point, point),
+                    direction,
+                    stop[("boardings", point, direction)],
+                    stop[("denied", point, direction)],
+                    stop_cum[("boardings", point, direction)],
+                )
+                for point, direction in stop_keys
+            ),
+            key=lambda r: (stop_order.get(r.stop, 99), r.stop, direction_order.get(r.direction, 9), r.direction),
+        )
+    )
+    departures = tuple(
+        sorted(
+            (
+                _departure_row(
+                    config,
+                    stop_names,
+                    point,
+                    direction,
+                    departure,
+                    headcount,
+                    first,
+                    last,
+                    snap.closed_departures.get(departure),
+                )
+                for (point, direction, departure), (headcount, first, last) in snap.departures.get(day, {}).items()
+            ),
+            key=lambda r: (r.first_boarding, stop_order.get(r.stop, 99), r.departure),
+        )
+    )
     bus = BusSummary(
-        boardings=sum(r.boardings for r in stops), denied=sum(r.denied for r in stops), departures=len(departures),
-        over_capacity=sum(1 for r in departures if r.over_capacity), boardings_cum=sum(r.boardings_cum for r in stops),
-        denied_cum=sum(n for (measure, _, _), n in stop_cum.items() if measure == "denied"))
+        boardings=sum(r.boardings for r in stops),
+        denied=sum(r.denied for r in stops),
+        departures=len(departures),
+        over_capacity=sum(1 for r in departures if r.over_capacity),
+        boardings_cum=sum(r.boardings_cum for r in stops),
+        denied_cum=sum(n for (measure, _, _), n in stop_cum.items() if measure == "denied"),
+    )
 
     # Overrides and conflicts of the day.
     day_of = snap.buckets.day
     overrides = tuple(
-        OverrideRow(eid, local_iso(zone, at), rule, reason, supervisor, pid, pname.strip(), deleg,
-                    names.get(sid, sid[:8]), operator)
+        OverrideRow(
+            eid,
+            local_iso(zone, at),
+            rule,
+            reason,
+            supervisor,
+            pid,
+            pname.strip(),
+            deleg,
+            names.get(sid, sid[:8]),
+            operator,
+        )
         for eid, at, rule, reason, supervisor, pid, pname, deleg, sid, operator in snap.overrides
-        if day_of(at) == day)
-    conflicts = [_resolved_conflict_row(eid, local_iso(zone, at), names.get(sid, sid[:8]), operator,
-                                        json.loads(payload), snap.people)
-                 for eid, at, sid, operator, payload in snap.conflicts if day_of(at) == day]
+        if day_of(at) == day
+    )
+    conflicts = [
+        _resolved_conflict_row(
+            eid, local_iso(zone, at), names.get(sid, sid[:8]), operator, json.loads(payload), snap.people
+        )
+        for eid, at, sid, operator, payload in snap.conflicts
+        if day_of(at) == day
+    ]
     conflicts.extend(row for arose, row in unresolved if arose == day)
     proxies: dict[tuple[str, str, str, str], list[Any]] = {}  # one row per collector, letter, desk and clerk on the day
     for bucket, collector, cname, deleg, letter, sid, operator, _category, n, first in snap.proxies:
         if snap.buckets.local(bucket)[0] == day:
             row = proxies.setdefault((collector, letter, sid, operator), [first, cname.strip(), deleg, 0])
             row[0], row[3] = min(row[0], first), row[3] + n
-    proxy_rows = tuple(sorted(
-        (ProxyCollectionRow(local_iso(zone, first), collector, cname, deleg, letter, n, names.get(sid, sid[:8]),
-                            operator)
-         for (collector, letter, sid, operator), (first, cname, deleg, n) in proxies.items()),
-        key=lambda r: (r.time_local, r.collector_id)))
+    proxy_rows = tuple(
+        sorted(
+            (
+                ProxyCollectionRow(
+                    local_iso(zone, first), collector, cname, deleg, letter, n, names.get(sid, sid[:8]), operator
+                )
+                for (collector, letter, sid, operator), (first, cname, deleg, n) in proxies.items()
+            ),
+            key=lambda r: (r.time_local, r.collector_id),
+        )
+    )
 
     return DayTallies(
-        day=day, event_name=config.short_name, zone=config.timezone, generated_at=format_utc(now()),
-        badges=badges, categories=tuple(categories), stations=tuple(stations), operators=tuple(operators),
-        delegation_counts=delegation_counts, no_show_count=snap.no_show_counts[index], security=security,
+        day=day,
+        event_name=config.short_name,
+        zone=config.timezone,
+        generated_at=format_utc(now()),
+        badges=badges,
+        categories=tuple(categories),
+        stations=tuple(stations),
+        operators=tuple(operators),
+        delegation_counts=delegation_counts,
+        no_show_count=snap.no_show_counts[index],
+        security=security,
         denials=tuple(denials),
-        checkpoints=checkpoints, hourly=hourly, buses=bus, stops=stops, departures=departures,
-        overrides=overrides, conflicts=tuple(conflicts), open_conflicts=tuple(row for _, row in unresolved),
-        roster=roster, roster_index=index, proxy_collections=proxy_rows,
-        temporary_passes=tuple(PassStockRow(day.isoformat(), *snap.pass_stock[day.isoformat()])
-                               for _ in (0,) if day.isoformat() in snap.pass_stock),
-        collection_closed=config.collection_closes_utc <= min(now(), _day_end_utc(config, day)))
+        checkpoints=checkpoints,
+        hourly=hourly,
+        buses=bus,
+        stops=stops,
+        departures=departures,
+        overrides=overrides,
+        conflicts=tuple(conflicts),
+        open_conflicts=tuple(row for _, row in unresolved),
+        roster=roster,
+        roster_index=index,
+        proxy_collections=proxy_rows,
+        temporary_passes=tuple(
+            PassStockRow(day.isoformat(), *snap.pass_stock[day.isoformat()])
+            for _ in (0,)
+            if day.isoformat() in snap.pass_stock
+        ),
+        collection_closed=config.collection_closes_utc <= min(now(), _day_end_utc(config, day)),
+    )
 
 
 def _day_end_utc(config: EventConfig, day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=config.zone).astimezone(timezone.utc)
 
 
-def _departure_row(config: EventConfig, stop_names: dict[str, str], point: str, direction: str, departure: str,
-                   headcount: int, first: str, last: str, closed: dict[str, Any] | None) -> DepartureRow:
+def _departure_row(
+    config: EventConfig,
+    stop_names: dict[str, str],
+    point: str,
+    direction: str,
+    departure: str,
+    headcount: int,
+    first: str,
+    last: str,
+    closed: dict[str, Any] | None,
+) -> DepartureRow:
     closed = closed or {}
     capacity = closed.get("capacity")
     return DepartureRow(
-        stop=point, stop_name=stop_names.get(point, point), direction=direction, departure=departure or UNSCHEDULED,
-        headcount=headcount, capacity=capacity if isinstance(capacity, int) and capacity > 0 else config.bus_capacity,
-        first_boarding=local_iso(config.zone, first), last_boarding=local_iso(config.zone, last),
-        bus=str(closed.get("bus", "")), scheduled=str(closed.get("departure_time", "")), closed=bool(closed))
+        stop=point,
+        stop_name=stop_names.get(point, point),
+        direction=direction,
+        departure=departure or UNSCHEDULED,
+        headcount=headcount,
+        capacity=capacity if isinstance(capacity, int) and capacity > 0 else config.bus_capacity,
+        first_boarding=local_iso(config.zone, first),
+        last_boarding=local_iso(config.zone, last),
+        bus=str(closed.get("bus", "")),
+        scheduled=str(closed.get("departure_time", "")),
+        closed=bool(closed),
+    )
 
 
 def conflict_subject(key: str, payload_pid: str, people: dict[str, str]) -> tuple[str, str]:
@@ -374,13 +545,21 @@ def conflict_subject(key: str, payload_pid: str, people: dict[str, str]) -> tupl
     return "", ""
 
 
-def _resolved_conflict_row(event_id: str, when: str, station_name: str, operator: str, payload: dict[str, Any],
-                           people: dict[str, str]) -> ConflictRow:
+def _resolved_conflict_row(
+    event_id: str, when: str, station_name: str, operator: str, payload: dict[str, Any], people: dict[str, str]
+) -> ConflictRow:
     # Only named, harmless fields: a conflict payload may carry more than a report should.
     key = str(payload.get("conflict_key", ""))
     pid, who = conflict_subject(key, str(payload.get("participant_id", "")), people)
     return ConflictRow(
-        conflict_id=key or event_id, time_local=when, state="resolved",
-        kind=str(payload.get("kind", "conflict")), participant_id=pid, participant_name=who,
-        resolution=str(payload.get("decision", "")), reason=str(payload.get("reason", "")),
-        resolved_by=str(payload.get("supervisor") or operator), station_name=station_name)
+        conflict_id=key or event_id,
+        time_local=when,
+        state="resolved",
+        kind=str(payload.get("kind", "conflict")),
+        participant_id=pid,
+        participant_name=who,
+        resolution=str(payload.get("decision", "")),
+        reason=str(payload.get("reason", "")),
+        resolved_by=str(payload.get("supervisor") or operator),
+        station_name=station_name,
+    )

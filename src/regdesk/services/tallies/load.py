@@ -31,8 +31,9 @@ def load(config: EventConfig, session: Session, days: tuple[date, ...]) -> Snaps
     return snap
 
 
-def _read(snap: Snapshot, cursor: Any, buckets: Buckets, until: date, until_text: str, first_start: str,
-          end: str) -> None:
+def _read(
+    snap: Snapshot, cursor: Any, buckets: Buckets, until: date, until_text: str, first_start: str, end: str
+) -> None:
     for station_id, payload in q.station_payloads(cursor):
         snap.station_names[station_id] = json.loads(payload).get("name", "") or station_id[:8]
 
@@ -62,8 +63,9 @@ def _read(snap: Snapshot, cursor: Any, buckets: Buckets, until: date, until_text
             day_delta(snap, day)["badge"][("revoked", category)] += n
 
     # Scans.
-    for (local_day, bucket, kind, point, direction, departure, verdict, reason, counted, n, first,
-         last) in q.scan_hours(cursor, until_text):
+    for local_day, bucket, kind, point, direction, departure, verdict, reason, counted, n, first, last in q.scan_hours(
+        cursor, until_text
+    ):
         direction = bus_direction(direction)  # counters written before directions were generic say "to_icc"
         day = date.fromisoformat(local_day)
         hour = buckets.local(bucket)[1]

@@ -96,5 +96,5 @@ def rebuild(session: Session) -> int:
 
 # Register the handlers (import side effects, kept in one place).
 from regdesk.store.projections import core as _core  # noqa: E402,F401
-from regdesk.store.projections import tally_counts as _tally_counts  # noqa: E402,F401
 from regdesk.store.projections import passes as _passes  # noqa: E402,F401
+from regdesk.store.projections import tally_counts as _tally_counts  # noqa: E402,F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
@@ -9,11 +10,10 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
-import json
-
 from regdesk.domain import payloads
 from regdesk.domain.buses import bus_direction
 from regdesk.domain.events import Event, EventKind, format_utc
+from regdesk.store.db import driver
 from regdesk.store.models import (
     Badge,
     BadgeDelivery,
@@ -30,10 +30,21 @@ from regdesk.store.models import (
 )
 from regdesk.store.projections import handles, handles_batch, projection_table
 from regdesk.store.projections.tally_counts import count_scans
-from regdesk.store.db import driver
 
-for _model in (Participant, Badge, Revocation, IdentityCheck, PublicKey, Scan, Override, Operator,
-               EnrolledStation, StationRevocation, BadgeDelivery, Photo):
+for _model in (
+    Participant,
+    Badge,
+    Revocation,
+    IdentityCheck,
+    PublicKey,
+    Scan,
+    Override,
+    Operator,
+    EnrolledStation,
+    StationRevocation,
+    BadgeDelivery,
+    Photo,
+):
     projection_table(_model)
 
 PARTICIPANT_FIELDS = payloads.PARTICIPANT_FIELDS
@@ -67,7 +78,9 @@ def _participant_records(payload: dict[str, Any]) -> list[Any]:
     return [tuple(row[i] if i >= 0 else "" for i in where) for row in rows]
 
 
-def _current_participants(session: Session, ids: list[str]) -> tuple[dict[str, tuple[str, tuple[str, ...]]], int | None]:
+def _current_participants(
+    session: Session, ids: list[str]
+) -> tuple[dict[str, tuple[str, tuple[str, ...]]], int | None]:
     """(revision, fields) of the rows with these ids, and the table's size when it was read whole."""
     select_columns = ", ".join(("accreditation_id", "revision", *PARTICIPANT_FIELDS[1:]))
     conn = session.connection()
@@ -83,7 +96,8 @@ def _current_participants(session: Session, ids: list[str]) -> tuple[dict[str, t
             chunk = ids[chunk_start : chunk_start + 900]
             found += conn.exec_driver_sql(
                 f"SELECT {select_columns} FROM participants WHERE accreditation_id IN ({','.join('?' * len(chunk))})",
-                tuple(chunk)).all()
+                tuple(chunk),
+            ).all()
     return {aid: (rev, tuple(str(v) for v in fields)) for aid, rev, *fields in found}, table_size
 
 
@@ -93,8 +107,9 @@ def _fill_empty_participants(driver: sqlite3.Connection, values: list[tuple[Any,
     Maintaining them row by row costs more than building them afterwards. They are re-created
     from their own stored definitions, in the same transaction (SQLite DDL is transactional).
     """
-    indexes = driver.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-                             "AND tbl_name = 'participants' AND sql IS NOT NULL").fetchall()
+    indexes = driver.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'participants' AND sql IS NOT NULL"
+    ).fetchall()
     for name, _sql in indexes:
         driver.execute(f'DROP INDEX "{name}"')
     driver.executemany(_UPSERT_PARTICIPANT, values)
@@ -133,17 +148,31 @@ def _key_published(session: Session, event: Event) -> None:
     p = event.payload
     session.execute(
         insert(PublicKey)
-        .values(key_id=p["key_id"], public_key=p["public_key"], station_id=event.station_id,
-                event_code=p["event_code"], published_at=format_utc(event.recorded_at))
+        .values(
+            key_id=p["key_id"],
+            public_key=p["public_key"],
+            station_id=event.station_id,
+            event_code=p["event_code"],
+            published_at=format_utc(event.recorded_at),
+        )
         .on_conflict_do_nothing()
     )
 
 
 @handles_batch(EventKind.IDENTITY_CHECKED)
 def _identity_checked(session: Session, events: list[Event]) -> None:
-    rows = [dict(event_id=e.id, participant_id=e.payload["participant_id"], document_type=e.payload["document_type"],
-                 document_last4=e.payload["document_last4"], checked_at=format_utc(e.recorded_at),
-                 operator=e.operator, for_badge=e.payload.get("for_badge")) for e in events]
+    rows = [
+        dict(
+            event_id=e.id,
+            participant_id=e.payload["participant_id"],
+            document_type=e.payload["document_type"],
+            document_last4=e.payload["document_last4"],
+            checked_at=format_utc(e.recorded_at),
+            operator=e.operator,
+            for_badge=e.payload.get("for_badge"),
+        )
+        for e in events
+    ]
     session.execute(insert(IdentityCheck).on_conflict_do_nothing(), rows)
 
 
@@ -152,44 +181,77 @@ def _badge_issued(session: Session, events: list[Event]) -> None:
     serials = [e.payload["serial"] for e in events]
     revoked: set[str] = set()  # a revocation may have arrived before the badge
     for start in range(0, len(serials), 900):
-        revoked.update(session.execute(
-            select(Revocation.serial).where(Revocation.serial.in_(serials[start : start + 900]))).scalars())
-    rows = [dict(serial=p["serial"], participant_id=p["participant_id"], issue_no=p["issue_no"],
-                 key_id=p["key_id"], token=p["token"], issued_event_id=e.id,
-                 issued_at=format_utc(e.recorded_at), station_id=e.station_id,
-                 operator=e.operator, override_event_id=p.get("override_event_id"), revoked=p["serial"] in revoked,
-                 collected_by=p.get("collected_by") or "", authorisation=p.get("authorisation") or "")
-            for e in events for p in (e.payload,)]
+        revoked.update(
+            session.execute(
+                select(Revocation.serial).where(Revocation.serial.in_(serials[start : start + 900]))
+            ).scalars()
+        )
+    rows = [
+        dict(
+            serial=p["serial"],
+            participant_id=p["participant_id"],
+            issue_no=p["issue_no"],
+            key_id=p["key_id"],
+            token=p["token"],
+            issued_event_id=e.id,
+            issued_at=format_utc(e.recorded_at),
+            station_id=e.station_id,
+            operator=e.operator,
+            override_event_id=p.get("override_event_id"),
+            revoked=p["serial"] in revoked,
+            collected_by=p.get("collected_by") or "",
+            authorisation=p.get("authorisation") or "",
+        )
+        for e in events
+        for p in (e.payload,)
+    ]
     session.execute(insert(Badge).on_conflict_do_nothing(), rows)
 
 
 @handles(EventKind.BADGE_REVOKED)
 def _badge_revoked(session: Session, event: Event) -> None:
     p = event.payload
-    stmt = insert(Revocation).values(serial=p["serial"], event_id=event.id, reason=p.get("reason", "revoked"),
-                                     revoked_at=format_utc(event.recorded_at))
+    stmt = insert(Revocation).values(
+        serial=p["serial"],
+        event_id=event.id,
+        reason=p.get("reason", "revoked"),
+        revoked_at=format_utc(event.recorded_at),
+    )
     new, old = stmt.excluded, Revocation
     # Two stations may revoke one serial (both replaced the same lost badge while cut off): the
     # earliest revocation stands, whatever order they arrive in.
     earlier = or_(new.revoked_at < old.revoked_at, and_(new.revoked_at == old.revoked_at, new.event_id < old.event_id))
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["serial"],
-        set_={"event_id": new.event_id, "reason": new.reason, "revoked_at": new.revoked_at}, where=earlier))
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["serial"],
+            set_={"event_id": new.event_id, "reason": new.reason, "revoked_at": new.revoked_at},
+            where=earlier,
+        )
+    )
     session.execute(update(Badge).where(Badge.serial == p["serial"]).values(revoked=True))
 
 
 @handles(EventKind.BADGE_PRINTED)
 def _badge_printed(session: Session, event: Event) -> None:
     p = event.payload
-    stmt = insert(BadgeDelivery).values(serial=p["serial"], event_id=event.id, delivered_at=format_utc(event.recorded_at),
-                                        printer=p.get("printer") or "")
+    stmt = insert(BadgeDelivery).values(
+        serial=p["serial"],
+        event_id=event.id,
+        delivered_at=format_utc(event.recorded_at),
+        printer=p.get("printer") or "",
+    )
     new, old = stmt.excluded, BadgeDelivery
     # Reprints deliver a serial again: the earliest delivery stands, whatever order they arrive in.
-    earlier = or_(new.delivered_at < old.delivered_at,
-                  and_(new.delivered_at == old.delivered_at, new.event_id < old.event_id))
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["serial"],
-        set_={"event_id": new.event_id, "delivered_at": new.delivered_at, "printer": new.printer}, where=earlier))
+    earlier = or_(
+        new.delivered_at < old.delivered_at, and_(new.delivered_at == old.delivered_at, new.event_id < old.event_id)
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["serial"],
+            set_={"event_id": new.event_id, "delivered_at": new.delivered_at, "printer": new.printer},
+            where=earlier,
+        )
+    )
 
 
 @handles(EventKind.OVERRIDE_GRANTED)
@@ -197,15 +259,36 @@ def _override_granted(session: Session, event: Event) -> None:
     p = event.payload
     session.execute(
         insert(Override)
-        .values(event_id=event.id, participant_id=p.get("participant_id", ""), rule=p["rule"],
-                reason=p["reason"], supervisor=p["supervisor"], granted_at=format_utc(event.recorded_at),
-                station_id=event.station_id, operator=event.operator)
+        .values(
+            event_id=event.id,
+            participant_id=p.get("participant_id", ""),
+            rule=p["rule"],
+            reason=p["reason"],
+            supervisor=p["supervisor"],
+            granted_at=format_utc(event.recorded_at),
+            station_id=event.station_id,
+            operator=event.operator,
+        )
         .on_conflict_do_nothing()
     )
 
 
-_SCAN_COLUMNS = ("event_id", "scanned_at", "local_day", "station_id", "point_kind", "point", "direction", "departure",
-                 "verdict", "reason", "serial", "participant_id", "counted", "manual")
+_SCAN_COLUMNS = (
+    "event_id",
+    "scanned_at",
+    "local_day",
+    "station_id",
+    "point_kind",
+    "point",
+    "direction",
+    "departure",
+    "verdict",
+    "reason",
+    "serial",
+    "participant_id",
+    "counted",
+    "manual",
+)
 _INSERT_SCAN = f"INSERT INTO scans ({', '.join(_SCAN_COLUMNS)}) VALUES ({', '.join('?' * len(_SCAN_COLUMNS))})"
 
 
@@ -213,10 +296,26 @@ _INSERT_SCAN = f"INSERT INTO scans ({', '.join(_SCAN_COLUMNS)}) VALUES ({', '.jo
 def _scan_recorded(session: Session, events: list[Event]) -> None:
     # Plain DBAPI rows: a scan point records one of these per badge scanned, and a station that
     # syncs takes in every other station's scans (hundreds of thousands), so per-row cost counts.
-    rows = [(e.id, format_utc(e.recorded_at), p["local_day"], e.station_id, p["point_kind"], p["point"],
-             bus_direction(p.get("direction", "")), p.get("departure", ""), p["verdict"], p["reason"], p.get("serial") or p.get("pass_serial", ""),
-             p.get("participant_id", ""), int(bool(p.get("counted", True))), int(bool(p.get("manual", False))))
-            for e in events for p in (e.payload,)]
+    rows = [
+        (
+            e.id,
+            format_utc(e.recorded_at),
+            p["local_day"],
+            e.station_id,
+            p["point_kind"],
+            p["point"],
+            bus_direction(p.get("direction", "")),
+            p.get("departure", ""),
+            p["verdict"],
+            p["reason"],
+            p.get("serial") or p.get("pass_serial", ""),
+            p.get("participant_id", ""),
+            int(bool(p.get("counted", True))),
+            int(bool(p.get("manual", False))),
+        )
+        for e in events
+        for p in (e.payload,)
+    ]
     dbapi = driver(session)
     dbapi.executemany(_INSERT_SCAN, rows)
     count_scans(dbapi, rows)
@@ -225,17 +324,24 @@ def _scan_recorded(session: Session, events: list[Event]) -> None:
 @handles(EventKind.OPERATOR_ADDED)
 def _operator_added(session: Session, event: Event) -> None:
     p = event.payload
-    stmt = insert(Operator).values(name=p["name"], role=p["role"], pin_hash=p["pin_hash"],
-                                   added_at=format_utc(event.recorded_at), active=True)
+    stmt = insert(Operator).values(
+        name=p["name"], role=p["role"], pin_hash=p["pin_hash"], added_at=format_utc(event.recorded_at), active=True
+    )
     new, old = stmt.excluded, Operator
     # Last writer wins by recorded time, ties broken by content: stations that learn of two changes
     # to one operator in different orders agree on the one that stands (added_at = its time).
-    newer = or_(new.added_at > old.added_at,
-                and_(new.added_at == old.added_at, new.pin_hash > old.pin_hash),
-                and_(new.added_at == old.added_at, new.pin_hash == old.pin_hash, new.role > old.role))
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["name"],
-        set_={"role": new.role, "pin_hash": new.pin_hash, "added_at": new.added_at}, where=newer))
+    newer = or_(
+        new.added_at > old.added_at,
+        and_(new.added_at == old.added_at, new.pin_hash > old.pin_hash),
+        and_(new.added_at == old.added_at, new.pin_hash == old.pin_hash, new.role > old.role),
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"role": new.role, "pin_hash": new.pin_hash, "added_at": new.added_at},
+            where=newer,
+        )
+    )
 
 
 @handles(EventKind.STATION_CREATED)
@@ -244,10 +350,19 @@ def _station_created(session: Session, event: Event) -> None:
     cert = p.get("certificate")
     if not isinstance(cert, dict):
         return  # a station made before the chain of trust: not an enrolled station
-    session.execute(insert(EnrolledStation).values(
-        station_id=event.station_id, name=p["name"], role=p["role"], public_key=cert["public_key"],
-        certificate=json.dumps(cert, sort_keys=True), continues=cert.get("issuer", "") if cert.get("parent") else "",
-        created_at=format_utc(event.recorded_at)).on_conflict_do_nothing())
+    session.execute(
+        insert(EnrolledStation)
+        .values(
+            station_id=event.station_id,
+            name=p["name"],
+            role=p["role"],
+            public_key=cert["public_key"],
+            certificate=json.dumps(cert, sort_keys=True),
+            continues=cert.get("issuer", "") if cert.get("parent") else "",
+            created_at=format_utc(event.recorded_at),
+        )
+        .on_conflict_do_nothing()
+    )
 
 
 @handles(EventKind.STATION_REVOKED)
@@ -260,23 +375,44 @@ def _station_revoked(session: Session, event: Event) -> None:
         old = json.loads(existing.heads)
         heads = {sid: min(heads.get(sid, 0), old.get(sid, 0)) for sid in set(heads) | set(old)}
         existing.heads = json.dumps(heads, sort_keys=True)
-        if (event.recorded_at and format_utc(event.recorded_at) < existing.revoked_at):
-            existing.revoked_at, existing.reason, existing.event_id = (format_utc(event.recorded_at), r["reason"],
-                                                                        event.id)
+        if event.recorded_at and format_utc(event.recorded_at) < existing.revoked_at:
+            existing.revoked_at, existing.reason, existing.event_id = (
+                format_utc(event.recorded_at),
+                r["reason"],
+                event.id,
+            )
         return
-    session.add(StationRevocation(station_key=r["station_key"], heads=json.dumps(heads, sort_keys=True),
-                                  reason=r["reason"], revoked_at=format_utc(event.recorded_at), event_id=event.id))
+    session.add(
+        StationRevocation(
+            station_key=r["station_key"],
+            heads=json.dumps(heads, sort_keys=True),
+            reason=r["reason"],
+            revoked_at=format_utc(event.recorded_at),
+            event_id=event.id,
+        )
+    )
 
 
 _UPSERT_PHOTO = (
     "INSERT INTO photos (participant_id, event_id, order_key, sha256, source_sha256) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (participant_id) DO UPDATE SET event_id = excluded.event_id, order_key = excluded.order_key, "
-    "sha256 = excluded.sha256, source_sha256 = excluded.source_sha256 WHERE excluded.order_key > photos.order_key")
+    "sha256 = excluded.sha256, source_sha256 = excluded.source_sha256 WHERE excluded.order_key > photos.order_key"
+)
 
 
 @handles_batch(EventKind.PHOTO_IMPORTED)
 def _photos_imported(session: Session, events: list[Event]) -> None:
     # The newest photo wins, by (recorded_at, station, seq): events arriving in any order converge.
-    driver(session).executemany(_UPSERT_PHOTO, [
-        (e.payload["participant_id"], e.id, f"{format_utc(e.recorded_at)} {e.station_id} {e.seq:010d}",
-         e.payload["sha256"], e.payload["source_sha256"]) for e in events])
+    driver(session).executemany(
+        _UPSERT_PHOTO,
+        [
+            (
+                e.payload["participant_id"],
+                e.id,
+                f"{format_utc(e.recorded_at)} {e.station_id} {e.seq:010d}",
+                e.payload["sha256"],
+                e.payload["source_sha256"],
+            )
+            for e in events
+        ],
+    )

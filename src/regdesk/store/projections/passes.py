@@ -23,39 +23,71 @@ projection_table(TemporaryPass)
 def _passes_printed(session: Session, event: Event) -> None:
     p = event.payload
     at = format_utc(event.recorded_at)
-    rows = [dict(serial=pass_serial(n), number=n, day=p["day"], key_id=p["key_id"], printed_event_id=event.id,
-                 printed_at=at, station_id=event.station_id) for n in range(p["first"], p["last"] + 1)]
+    rows = [
+        dict(
+            serial=pass_serial(n),
+            number=n,
+            day=p["day"],
+            key_id=p["key_id"],
+            printed_event_id=event.id,
+            printed_at=at,
+            station_id=event.station_id,
+        )
+        for n in range(p["first"], p["last"] + 1)
+    ]
     stmt = insert(TemporaryPass)
     new, old = stmt.excluded, TemporaryPass
     # Two runs with one number (two desks printing while cut off): the earliest run stands.
-    earlier = or_(old.printed_event_id == "", new.printed_at < old.printed_at,
-                  and_(new.printed_at == old.printed_at, new.printed_event_id < old.printed_event_id))
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["serial"],
-        set_={c: getattr(new, c) for c in ("day", "key_id", "printed_event_id", "printed_at", "station_id")},
-        where=earlier), rows)
+    earlier = or_(
+        old.printed_event_id == "",
+        new.printed_at < old.printed_at,
+        and_(new.printed_at == old.printed_at, new.printed_event_id < old.printed_event_id),
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["serial"],
+            set_={c: getattr(new, c) for c in ("day", "key_id", "printed_event_id", "printed_at", "station_id")},
+            where=earlier,
+        ),
+        rows,
+    )
 
 
 @handles(EventKind.PASS_ASSIGNED)
 def _pass_assigned(session: Session, event: Event) -> None:
     p = event.payload
     at = format_utc(event.recorded_at)
-    stmt = insert(TemporaryPass).values(serial=p["serial"], number=pass_number(p["serial"]) or 0,
-                                        participant_id=p["participant_id"], assigned_event_id=event.id,
-                                        assigned_at=at, assigned_by=event.operator)
+    stmt = insert(TemporaryPass).values(
+        serial=p["serial"],
+        number=pass_number(p["serial"]) or 0,
+        participant_id=p["participant_id"],
+        assigned_event_id=event.id,
+        assigned_at=at,
+        assigned_by=event.operator,
+    )
     new, old = stmt.excluded, TemporaryPass
-    earlier = or_(old.assigned_event_id == "", new.assigned_at < old.assigned_at,
-                  and_(new.assigned_at == old.assigned_at, new.assigned_event_id < old.assigned_event_id))
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["serial"],
-        set_={c: getattr(new, c) for c in ("participant_id", "assigned_event_id", "assigned_at", "assigned_by")},
-        where=earlier))
+    earlier = or_(
+        old.assigned_event_id == "",
+        new.assigned_at < old.assigned_at,
+        and_(new.assigned_at == old.assigned_at, new.assigned_event_id < old.assigned_event_id),
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["serial"],
+            set_={c: getattr(new, c) for c in ("participant_id", "assigned_event_id", "assigned_at", "assigned_by")},
+            where=earlier,
+        )
+    )
 
 
 @handles(EventKind.PASS_VOIDED)
 def _pass_voided(session: Session, event: Event) -> None:
     p = event.payload
-    stmt = insert(TemporaryPass).values(serial=p["serial"], number=pass_number(p["serial"]) or 0, voided=True,
-                                        void_reason=p["reason"])
-    session.execute(stmt.on_conflict_do_update(index_elements=["serial"],
-                                               set_={"voided": True, "void_reason": stmt.excluded.void_reason}))
+    stmt = insert(TemporaryPass).values(
+        serial=p["serial"], number=pass_number(p["serial"]) or 0, voided=True, void_reason=p["reason"]
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["serial"], set_={"voided": True, "void_reason": stmt.excluded.void_reason}
+        )
+    )

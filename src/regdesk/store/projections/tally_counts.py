@@ -157,8 +157,22 @@ def count_scans(dbapi_connection: sqlite3.Connection, rows: list[tuple[Any, ...]
     """Add freshly inserted scan rows (columns in core._SCAN_COLUMNS order) to the counters."""
     groups: dict[tuple[Any, ...], list[Any]] = {}
     entrants: set[tuple[str, str]] = set()
-    for (_event_id, scanned_at, local_day, _station, point_kind, point, direction, departure, verdict, reason,
-         serial, participant_id, counted, _manual) in rows:
+    for (
+        _event_id,
+        scanned_at,
+        local_day,
+        _station,
+        point_kind,
+        point,
+        direction,
+        departure,
+        verdict,
+        reason,
+        serial,
+        participant_id,
+        counted,
+        _manual,
+    ) in rows:
         key = (local_day, scanned_at[:13], point_kind, point, direction, departure, verdict, reason, counted)
         group = groups.get(key)
         if group is None:
@@ -202,7 +216,8 @@ RECOMPUTE = (
        FROM scans GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9""",
     """INSERT INTO tally_entrants (who, local_day)
        SELECT DISTINCT CASE WHEN participant_id != '' THEN participant_id ELSE serial END, local_day FROM scans
-       WHERE point_kind = 'security' AND verdict IN ('valid', 'temporary') AND counted AND (participant_id != '' OR serial != '')""",
+       WHERE point_kind = 'security' AND verdict IN ('valid', 'temporary') AND counted
+         AND (participant_id != '' OR serial != '')""",
     "INSERT INTO tally_entrant_days (local_day, n) SELECT local_day, count(*) FROM tally_entrants GROUP BY local_day",
     "INSERT INTO tally_first_entries (who, first_day) SELECT who, min(local_day) FROM tally_entrants GROUP BY who",
     """INSERT INTO tally_first_entry_days (first_day, n)
@@ -212,8 +227,7 @@ RECOMPUTE = (
     """INSERT INTO tally_first_badges (participant_id, first_at)
        SELECT participant_id, min(issued_at) FROM badges GROUP BY participant_id""",
 )
-TRIGGER_NAMES = ("tally_entrants_ai", "tally_first_entries_ai", "tally_first_entries_au",
-                 "tally_badges_ai")
+TRIGGER_NAMES = ("tally_entrants_ai", "tally_first_entries_ai", "tally_first_entries_au", "tally_badges_ai")
 
 
 def drop_triggers(dbapi_connection: sqlite3.Connection) -> None:

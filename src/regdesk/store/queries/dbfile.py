@@ -108,14 +108,16 @@ def station_count(conn: sqlite3.Connection) -> int:
 def duplicate_ids(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
     """(event id, times) for up to 5 ids in the log more than once."""
     rows: list[tuple[Any, ...]] = conn.execute(
-        "SELECT id, count(*) FROM events GROUP BY id HAVING count(*) > 1 LIMIT 5").fetchall()
+        "SELECT id, count(*) FROM events GROUP BY id HAVING count(*) > 1 LIMIT 5"
+    ).fetchall()
     return rows
 
 
 def duplicate_seqs(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
     """(station id, seq, events) for up to 5 sequence numbers used more than once."""
     rows: list[tuple[Any, ...]] = conn.execute(
-        "SELECT station_id, seq, count(*) FROM events GROUP BY station_id, seq HAVING count(*) > 1 LIMIT 5").fetchall()
+        "SELECT station_id, seq, count(*) FROM events GROUP BY station_id, seq HAVING count(*) > 1 LIMIT 5"
+    ).fetchall()
     return rows
 
 
@@ -127,7 +129,8 @@ def invalid_payloads(conn: sqlite3.Connection) -> int:
 def seq_ranges(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
     """(station id, events, lowest seq, highest seq) per station."""
     rows: list[tuple[Any, ...]] = conn.execute(
-        "SELECT station_id, count(*), min(seq), max(seq) FROM events GROUP BY station_id").fetchall()
+        "SELECT station_id, count(*), min(seq), max(seq) FROM events GROUP BY station_id"
+    ).fetchall()
     return rows
 
 
@@ -139,10 +142,12 @@ def differences(db_path: Path, copy: Path, tables: Mapping[str, list[str]]) -> d
         conn.execute("ATTACH DATABASE ? AS rebuilt", (str(copy),))
         for table, columns in tables.items():
             cols = ", ".join(f'"{c}"' for c in columns)
-            extra = conn.execute(f'SELECT count(*) FROM (SELECT {cols} FROM main."{table}" '
-                                 f'EXCEPT SELECT {cols} FROM rebuilt."{table}")').fetchone()[0]
-            missing = conn.execute(f'SELECT count(*) FROM (SELECT {cols} FROM rebuilt."{table}" '
-                                   f'EXCEPT SELECT {cols} FROM main."{table}")').fetchone()[0]
+            extra = conn.execute(
+                f'SELECT count(*) FROM (SELECT {cols} FROM main."{table}" EXCEPT SELECT {cols} FROM rebuilt."{table}")'
+            ).fetchone()[0]
+            missing = conn.execute(
+                f'SELECT count(*) FROM (SELECT {cols} FROM rebuilt."{table}" EXCEPT SELECT {cols} FROM main."{table}")'
+            ).fetchone()[0]
             if extra or missing:
                 found[table] = (extra, missing)
         conn.execute("DETACH DATABASE rebuilt")

@@ -14,9 +14,15 @@ from regdesk.store.db import driver
 IN_CHUNK = 900  # SQLite host parameters per statement, under the old 999 limit
 
 
-def travelling_rows(session: Session, columns: Sequence[str], *, after_local_order: int = 0,
-                    through_local_order: int | None = None, since_time: str | None = None,
-                    limit: int | None = None) -> list[tuple[Any, ...]]:
+def travelling_rows(
+    session: Session,
+    columns: Sequence[str],
+    *,
+    after_local_order: int = 0,
+    through_local_order: int | None = None,
+    since_time: str | None = None,
+    limit: int | None = None,
+) -> list[tuple[Any, ...]]:
     """(local_order, *columns) of the events after `after_local_order` (up to `through_local_order`, recorded
     at or after `since_time`), oldest first, at most `limit`."""
     conditions = ["local_order > :after"]
@@ -27,20 +33,26 @@ def travelling_rows(session: Session, columns: Sequence[str], *, after_local_ord
     if since_time is not None:
         conditions.append("recorded_at >= :since")
         params["since"] = since_time
-    sql = (f"SELECT local_order, {', '.join(columns)} FROM events WHERE {' AND '.join(conditions)} "
-           "ORDER BY local_order" + (" LIMIT :limit" if limit else ""))
+    sql = (
+        f"SELECT local_order, {', '.join(columns)} FROM events WHERE {' AND '.join(conditions)} "
+        "ORDER BY local_order" + (" LIMIT :limit" if limit else "")
+    )
     if limit:
         params["limit"] = limit
     return [tuple(r) for r in session.execute(text(sql), params)]
 
 
-def count_between(session: Session, after_local_order: int, through_local_order: int,
-                  since_time: str | None = None) -> int:
+def count_between(
+    session: Session, after_local_order: int, through_local_order: int, since_time: str | None = None
+) -> int:
     """Events with local order in (after, through], recorded at or after `since_time` when given."""
-    count: int = session.execute(text(
-        "SELECT count(*) FROM events WHERE local_order > :after AND local_order <= :through"
-        + (" AND recorded_at >= :since" if since_time else "")),
-        {"after": after_local_order, "through": through_local_order, "since": since_time}).scalar_one()
+    count: int = session.execute(
+        text(
+            "SELECT count(*) FROM events WHERE local_order > :after AND local_order <= :through"
+            + (" AND recorded_at >= :since" if since_time else "")
+        ),
+        {"after": after_local_order, "through": through_local_order, "since": since_time},
+    ).scalar_one()
     return count
 
 
@@ -50,8 +62,11 @@ def existing_ids(session: Session, ids: Sequence[str]) -> set[str]:
     conn = session.connection()
     for start in range(0, len(ids), IN_CHUNK):
         chunk = ids[start : start + IN_CHUNK]
-        found.update(conn.exec_driver_sql(f"SELECT id FROM events WHERE id IN ({','.join('?' * len(chunk))})",
-                                          tuple(chunk)).scalars())
+        found.update(
+            conn.exec_driver_sql(
+                f"SELECT id FROM events WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk)
+            ).scalars()
+        )
     return found
 
 
@@ -67,8 +82,9 @@ def held_among(session: Session, ids: Sequence[str]) -> int:
     conn = session.connection()
     for start in range(0, len(ids), IN_CHUNK):
         chunk = ids[start : start + IN_CHUNK]
-        held += conn.exec_driver_sql(f"SELECT count(*) FROM held_events WHERE id IN ({','.join('?' * len(chunk))})",
-                                     tuple(chunk)).scalar_one()
+        held += conn.exec_driver_sql(
+            f"SELECT count(*) FROM held_events WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk)
+        ).scalar_one()
     return held
 
 
@@ -84,7 +100,9 @@ def insert_held(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
     rows, through the DB-API cursor (a pull can hold thousands); an id already held is left as it is."""
     driver(session.connection()).executemany(
         "INSERT OR IGNORE INTO held_events (id, station_id, seq, recorded_at, operator, operator_role, kind, "
-        "payload, prev_hash, seal, held_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        "payload, prev_hash, seal, held_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 def latest_local_order(bind: Session | Connection) -> int:
@@ -101,5 +119,6 @@ def max_local_order(bind: Session | Connection) -> int | None:
 
 def event_at(session: Session, station_id: str, seq: int) -> Row[Any] | None:
     """(id, seq, hash, seal) of a station's event number `seq`."""
-    return session.execute(text("SELECT id, seq, hash, seal FROM events WHERE station_id = :s AND seq = :q"),
-                           {"s": station_id, "q": seq}).first()
+    return session.execute(
+        text("SELECT id, seq, hash, seal FROM events WHERE station_id = :s AND seq = :q"), {"s": station_id, "q": seq}
+    ).first()

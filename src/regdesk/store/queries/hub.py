@@ -10,7 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
-    URL, BigInteger, Column, Connection, DateTime, LargeBinary, MetaData, Table, Text, create_engine, func, select, text,
+    URL,
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    create_engine,
+    func,
+    select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,12 +35,14 @@ _PUSH_LOCK = 0x72656764_00000002
 
 hub_metadata = MetaData()
 hub_meta = Table(
-    "hub_meta", hub_metadata,
+    "hub_meta",
+    hub_metadata,
     Column("key", Text, primary_key=True),
     Column("value", Text, nullable=False),
 )
 hub_events = Table(
-    "hub_events", hub_metadata,
+    "hub_events",
+    hub_metadata,
     Column("hub_order", BigInteger, primary_key=True, autoincrement=True),
     Column("id", UUID(as_uuid=False), nullable=False, unique=True),
     Column("station_id", Text, nullable=False),
@@ -44,20 +58,27 @@ hub_events = Table(
 )
 # Join tickets waiting for the station they were made for (locked with the one-time join code).
 hub_tickets = Table(
-    "hub_tickets", hub_metadata,
+    "hub_tickets",
+    hub_metadata,
     Column("ticket_id", Text, primary_key=True),
     Column("box", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 _HUB_COLUMNS = ", ".join(TRAVEL_COLUMNS)
-_PUSH_SCRATCH_SQL = ("CREATE TEMPORARY TABLE IF NOT EXISTS hub_push (position int, id uuid, station_id text, seq bigint, "
-                     "recorded_at text, operator text, operator_role text, kind text, payload text, prev_hash text, "
-                     "seal text) ON COMMIT DELETE ROWS")
+_PUSH_SCRATCH_SQL = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS hub_push (position int, id uuid, station_id text, seq bigint, "
+    "recorded_at text, operator text, operator_role text, kind text, payload text, prev_hash text, "
+    "seal text) ON COMMIT DELETE ROWS"
+)
 _PUSH_COPY_SQL = f"COPY hub_push (position, {_HUB_COLUMNS}) FROM STDIN"
-_PUSH_SQL = (f"INSERT INTO hub_events ({_HUB_COLUMNS}) SELECT {_HUB_COLUMNS} FROM hub_push ORDER BY position "
-             "ON CONFLICT (id) DO NOTHING")
-_PULL_SQL = (f"SELECT hub_order, id::text, {_HUB_COLUMNS.replace('id, ', '', 1)} FROM hub_events "
-             "WHERE hub_order > %s AND station_id <> %s ORDER BY hub_order LIMIT %s")
+_PUSH_SQL = (
+    f"INSERT INTO hub_events ({_HUB_COLUMNS}) SELECT {_HUB_COLUMNS} FROM hub_push ORDER BY position "
+    "ON CONFLICT (id) DO NOTHING"
+)
+_PULL_SQL = (
+    f"SELECT hub_order, id::text, {_HUB_COLUMNS.replace('id, ', '', 1)} FROM hub_events "
+    "WHERE hub_order > %s AND station_id <> %s ORDER BY hub_order LIMIT %s"
+)
 
 
 def _exists(conn: Connection, table: Table) -> bool:
@@ -101,16 +122,20 @@ def event_count(conn: Connection) -> int:
 
 
 def put_ticket(conn: Connection, ticket_id: str, box: bytes) -> None:
-    conn.execute(pg_insert(hub_tickets).values(ticket_id=ticket_id, box=box)
-                 .on_conflict_do_update(index_elements=["ticket_id"], set_={"box": box}))
+    conn.execute(
+        pg_insert(hub_tickets)
+        .values(ticket_id=ticket_id, box=box)
+        .on_conflict_do_update(index_elements=["ticket_id"], set_={"box": box})
+    )
 
 
 def take_ticket(conn: Connection, ticket_id: str) -> bytes | None:
     """The ticket, removed from the hub (None when there is none)."""
     if not _exists(conn, hub_tickets):
         return None
-    row = conn.execute(hub_tickets.delete().where(hub_tickets.c.ticket_id == ticket_id)
-                       .returning(hub_tickets.c.box)).first()
+    row = conn.execute(
+        hub_tickets.delete().where(hub_tickets.c.ticket_id == ticket_id).returning(hub_tickets.c.box)
+    ).first()
     return bytes(row[0]) if row else None
 
 

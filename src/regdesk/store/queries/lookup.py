@@ -61,8 +61,9 @@ def known_reader(path: str) -> Reader | None:
 
 def fingerprint(conn: sqlite3.Connection) -> tuple[Any, Any]:
     """Changes whenever the mirror does: the newest import's local order and the participants' max rowid."""
-    last_import = conn.execute(
-        "SELECT max(local_order) FROM events WHERE kind = 'accreditation_imported'").fetchone()[0]
+    last_import = conn.execute("SELECT max(local_order) FROM events WHERE kind = 'accreditation_imported'").fetchone()[
+        0
+    ]
     # max(rowid) also notices participants written without an import event (bulk loads, tests).
     last_row = conn.execute("SELECT max(rowid) FROM participants").fetchone()[0]
     return (last_import, last_row)
@@ -72,14 +73,16 @@ def participant_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
     """(id, family, given, family Latin, given Latin, delegation, role, confirmation code, category, status)."""
     rows: list[tuple[Any, ...]] = conn.execute(
         "SELECT accreditation_id, family_name, given_names, family_name_latin, given_names_latin, "
-        "delegation, delegation_role, confirmation_code, category, status FROM participants").fetchall()
+        "delegation, delegation_role, confirmation_code, category, status FROM participants"
+    ).fetchall()
     return rows
 
 
 def badge_owner(conn: sqlite3.Connection, serial: str) -> tuple[Any, ...] | None:
     """(participant id,) of the badge with this serial, or None."""
     owner: tuple[Any, ...] | None = conn.execute(
-        "SELECT participant_id FROM badges WHERE serial = ?", (serial,)).fetchone()
+        "SELECT participant_id FROM badges WHERE serial = ?", (serial,)
+    ).fetchone()
     return owner
 
 
@@ -89,5 +92,6 @@ def badges_of(conn: sqlite3.Connection, accreditation_ids: Sequence[str]) -> lis
     rows: list[tuple[Any, ...]] = conn.execute(
         "SELECT b.participant_id, b.serial, b.revoked, b.issue_no, d.serial IS NOT NULL FROM badges AS b "
         f"LEFT JOIN badge_deliveries AS d ON d.serial = b.serial WHERE b.participant_id IN ({marks})",
-        accreditation_ids).fetchall()
+        accreditation_ids,
+    ).fetchall()
     return rows

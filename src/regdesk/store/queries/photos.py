@@ -8,14 +8,18 @@ from collections.abc import Iterator
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-_PHOTO_OF = text("SELECT json_extract(e.payload, '$.jpeg') FROM photos AS p JOIN events AS e ON e.id = p.event_id "
-                 "WHERE p.participant_id = :pid")
+_PHOTO_OF = text(
+    "SELECT json_extract(e.payload, '$.jpeg') FROM photos AS p JOIN events AS e ON e.id = p.event_id "
+    "WHERE p.participant_id = :pid"
+)
 
 
 def source_hashes(session: Session) -> dict[str, str]:
     """participant id -> SHA-256 of the file each stored photo was made from."""
-    return {str(pid): str(sha) for pid, sha in session.execute(
-        text("SELECT participant_id, source_sha256 FROM photos")).all()}
+    return {
+        str(pid): str(sha)
+        for pid, sha in session.execute(text("SELECT participant_id, source_sha256 FROM photos")).all()
+    }
 
 
 def participant_ids(session: Session) -> set[str]:
@@ -25,8 +29,12 @@ def participant_ids(session: Session) -> set[str]:
 
 def sorted_participant_ids(session: Session) -> list[str]:
     """Every accreditation id in the mirror, in order."""
-    return [str(pid) for pid in session.execute(
-        text("SELECT accreditation_id FROM participants ORDER BY accreditation_id")).scalars()]
+    return [
+        str(pid)
+        for pid in session.execute(
+            text("SELECT accreditation_id FROM participants ORDER BY accreditation_id")
+        ).scalars()
+    ]
 
 
 def jpeg_base64(session: Session, participant_id: str) -> str | None:
@@ -36,8 +44,10 @@ def jpeg_base64(session: Session, participant_id: str) -> str | None:
 
 
 def has_photo(session: Session, participant_id: str) -> bool:
-    return session.execute(text("SELECT 1 FROM photos WHERE participant_id = :pid"),
-                           {"pid": participant_id}).first() is not None
+    return (
+        session.execute(text("SELECT 1 FROM photos WHERE participant_id = :pid"), {"pid": participant_id}).first()
+        is not None
+    )
 
 
 def photo_ids(session: Session) -> Iterator[str]:

@@ -31,36 +31,69 @@ _P = Participant.__table__
 # Valid badges and temporary passes count; spelt out (not IN) so the facts query compiles once, literally.
 _COUNTED_VERDICT = or_(*(_SCANS.verdict == literal(v) for v in COUNTED_VERDICTS))
 _RECENT_VALID = exists().where(
-    _SCANS.serial == bindparam("serial"), _SCANS.point == bindparam("point"),
-    _SCANS.scanned_at >= bindparam("recent_since"), _SCANS.scanned_at <= bindparam("recent_until"),
-    _COUNTED_VERDICT, _SCANS.counted.is_(True),
+    _SCANS.serial == bindparam("serial"),
+    _SCANS.point == bindparam("point"),
+    _SCANS.scanned_at >= bindparam("recent_since"),
+    _SCANS.scanned_at <= bindparam("recent_until"),
+    _COUNTED_VERDICT,
+    _SCANS.counted.is_(True),
 )
 # Counted venue entries today with any of the holder's badges. The day is a UTC range, not
 # local_day: with `local_day = ?` SQLite prefers the (local_day, point_kind) index and walks a
 # whole day of scans; this way it uses the serial index.
-_ENTRIES_TODAY = select(func.count()).select_from(Scan.__table__).where(
-    _SCANS.serial.in_(union(select(bindparam("serial")),
-                            select(_BADGES.serial).where(_BADGES.participant_id == bindparam("pid")))),
-    _SCANS.scanned_at >= bindparam("day_start"), _SCANS.scanned_at < bindparam("day_end"),
-    _SCANS.point_kind == "security", _COUNTED_VERDICT, _SCANS.counted.is_(True),
-).scalar_subquery()
+_ENTRIES_TODAY = (
+    select(func.count())
+    .select_from(Scan.__table__)
+    .where(
+        _SCANS.serial.in_(
+            union(select(bindparam("serial")), select(_BADGES.serial).where(_BADGES.participant_id == bindparam("pid")))
+        ),
+        _SCANS.scanned_at >= bindparam("day_start"),
+        _SCANS.scanned_at < bindparam("day_end"),
+        _SCANS.point_kind == "security",
+        _COUNTED_VERDICT,
+        _SCANS.counted.is_(True),
+    )
+    .scalar_subquery()
+)
 _ONE_ROW = select(literal(1).label("one")).subquery()
 # A revoked station's cut-off for the key that signed the badge (NULL when not revoked), and the
 # badge's own place in its desk's chain: a badge made after the cut-off is not trusted.
-_PK, _ST, _SR, _EV = (PublicKey.__table__.c, EnrolledStation.__table__.c, StationRevocation.__table__.c,
-                      EventRow.__table__.c)
-_KEY_REVOKED_HEADS = (select(_SR.heads).select_from(PublicKey.__table__.join(
-    EnrolledStation.__table__, _ST.station_id == _PK.station_id).join(
-    StationRevocation.__table__, _SR.station_key == _ST.public_key))
-    .where(_PK.key_id == bindparam("kid")).limit(1).scalar_subquery())
-_ISSUED_AT = (select(func.json_array(_EV.station_id, _EV.seq)).select_from(Badge.__table__.join(
-    EventRow.__table__, _EV.id == _BADGES.issued_event_id)).where(_BADGES.serial == bindparam("serial"))
-    .limit(1).scalar_subquery())
+_PK, _ST, _SR, _EV = (
+    PublicKey.__table__.c,
+    EnrolledStation.__table__.c,
+    StationRevocation.__table__.c,
+    EventRow.__table__.c,
+)
+_KEY_REVOKED_HEADS = (
+    select(_SR.heads)
+    .select_from(
+        PublicKey.__table__.join(EnrolledStation.__table__, _ST.station_id == _PK.station_id).join(
+            StationRevocation.__table__, _SR.station_key == _ST.public_key
+        )
+    )
+    .where(_PK.key_id == bindparam("kid"))
+    .limit(1)
+    .scalar_subquery()
+)
+_ISSUED_AT = (
+    select(func.json_array(_EV.station_id, _EV.seq))
+    .select_from(Badge.__table__.join(EventRow.__table__, _EV.id == _BADGES.issued_event_id))
+    .where(_BADGES.serial == bindparam("serial"))
+    .limit(1)
+    .scalar_subquery()
+)
 # Everything a verified badge needs, in one round trip: holder (NULLs when not in the mirror),
 # revoked?, recently scanned here?, entries today so far.
 _FACTS = select(
-    _P.c.accreditation_id, _P.c.given_names, _P.c.family_name, _P.c.given_names_latin, _P.c.family_name_latin,
-    _P.c.delegation, _P.c.category, _P.c.status,
+    _P.c.accreditation_id,
+    _P.c.given_names,
+    _P.c.family_name,
+    _P.c.given_names_latin,
+    _P.c.family_name_latin,
+    _P.c.delegation,
+    _P.c.category,
+    _P.c.status,
     exists().where(Revocation.__table__.c.serial == bindparam("serial")).label("revoked"),
     _RECENT_VALID.label("recent"),
     _ENTRIES_TODAY.label("entries_before"),
@@ -96,14 +129,31 @@ class FactsRow(NamedTuple):
 assert FactsRow._fields == tuple(c.key for c in _FACTS.selected_columns)
 
 
-def scan_facts(session: Session, *, serial: str, participant_id: str, point: str, key_id: str,
-               recent_since: str, recent_until: str, day_start: str, day_end: str) -> FactsRow:
+def scan_facts(
+    session: Session,
+    *,
+    serial: str,
+    participant_id: str,
+    point: str,
+    key_id: str,
+    recent_since: str,
+    recent_until: str,
+    day_start: str,
+    day_end: str,
+) -> FactsRow:
     """Holder, revoked?, a counted scan at `point` within [recent_since, recent_until]?, counted security
     entries in [day_start, day_end) with any of the holder's badges, the signing key's revocation cut-off
     and the badge's place in its desk's chain. Same connection, same transaction as the session."""
     values: dict[str, Any] = {
-        **_FACTS_CONSTANTS, "serial": serial, "pid": participant_id, "point": point, "kid": key_id,
-        "recent_since": recent_since, "recent_until": recent_until, "day_start": day_start, "day_end": day_end,
+        **_FACTS_CONSTANTS,
+        "serial": serial,
+        "pid": participant_id,
+        "point": point,
+        "kid": key_id,
+        "recent_since": recent_since,
+        "recent_until": recent_until,
+        "day_start": day_start,
+        "day_end": day_end,
     }
     dbapi = driver(session)
     return FactsRow(*dbapi.execute(_FACTS_SQL, tuple(values[k] for k in _FACTS_ORDER)).fetchone())
@@ -117,8 +167,11 @@ def key_revoked_heads(session: Session, key_id: str) -> str | None:
 
 def counted_here_recently(session: Session, *, serial: str, point: str, since: str, until: str) -> bool:
     """Whether `serial` was counted at `point` between the UTC times `since` and `until`."""
-    return bool(session.execute(select(_RECENT_VALID), {
-        "serial": serial, "point": point, "recent_since": since, "recent_until": until}).scalar())
+    return bool(
+        session.execute(
+            select(_RECENT_VALID), {"serial": serial, "point": point, "recent_since": since, "recent_until": until}
+        ).scalar()
+    )
 
 
 def chain_position(session: Session, event_id: str) -> str | None:

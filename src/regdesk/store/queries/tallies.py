@@ -44,7 +44,8 @@ def badges_by_category(cursor: sqlite3.Cursor) -> Iterable[Row]:
     """(UTC hour, category of the holder in the current mirror, reissue, badges)."""
     return cursor.execute(
         "SELECT substr(b.issued_at, 1, 13), coalesce(p.category, ''), b.issue_no > 1, count(*) FROM badges b "
-        "LEFT JOIN participants p ON p.accreditation_id = b.participant_id GROUP BY 1, 2, 3")
+        "LEFT JOIN participants p ON p.accreditation_id = b.participant_id GROUP BY 1, 2, 3"
+    )
 
 
 def proxy_collections(cursor: sqlite3.Cursor) -> list[Row]:
@@ -55,7 +56,8 @@ def proxy_collections(cursor: sqlite3.Cursor) -> list[Row]:
         "coalesce(c.delegation, ''), b.authorisation, b.station_id, b.operator, coalesce(p.category, ''), count(*), "
         "min(b.issued_at) FROM badges b LEFT JOIN participants c ON c.accreditation_id = b.collected_by "
         "LEFT JOIN participants p ON p.accreditation_id = b.participant_id "
-        "WHERE b.collected_by != '' GROUP BY 1, 2, 5, 6, 7, 8 ORDER BY 10").fetchall()
+        "WHERE b.collected_by != '' GROUP BY 1, 2, 5, 6, 7, 8 ORDER BY 10"
+    ).fetchall()
 
 
 def revocations_by_category(cursor: sqlite3.Cursor) -> Iterable[Row]:
@@ -63,7 +65,8 @@ def revocations_by_category(cursor: sqlite3.Cursor) -> Iterable[Row]:
     return cursor.execute(
         "SELECT substr(r.revoked_at, 1, 13), coalesce(p.category, ''), count(*) FROM revocations r "
         "LEFT JOIN badges b ON b.serial = r.serial "
-        "LEFT JOIN participants p ON p.accreditation_id = b.participant_id GROUP BY 1, 2")
+        "LEFT JOIN participants p ON p.accreditation_id = b.participant_id GROUP BY 1, 2"
+    )
 
 
 def scan_hours(cursor: sqlite3.Cursor, until_day: str) -> Iterable[Row]:
@@ -71,7 +74,9 @@ def scan_hours(cursor: sqlite3.Cursor, until_day: str) -> Iterable[Row]:
     last) up to the local day `until_day` (YYYY-MM-DD)."""
     return cursor.execute(
         "SELECT local_day, utc_hour, point_kind, point, direction, departure, verdict, reason, counted, n, "
-        "first_at, last_at FROM tally_scan_hours WHERE local_day <= ?", (until_day,))
+        "first_at, last_at FROM tally_scan_hours WHERE local_day <= ?",
+        (until_day,),
+    )
 
 
 def entrant_days(cursor: sqlite3.Cursor, until_day: str) -> Iterable[Row]:
@@ -91,7 +96,9 @@ def roster(cursor: sqlite3.Cursor, no_delegation: str) -> list[Row]:
         "SELECT p.accreditation_id, p.family_name, p.given_names, p.family_name_latin, p.given_names_latin, "
         "p.category, coalesce(nullif(p.delegation, ''), ?), p.delegation_role, substr(fb.first_at, 1, 13) "
         "FROM participants p LEFT JOIN tally_first_badges fb ON fb.participant_id = p.accreditation_id "
-        "WHERE p.status = 'accredited'", (no_delegation,)).fetchall()
+        "WHERE p.status = 'accredited'",
+        (no_delegation,),
+    ).fetchall()
 
 
 def overrides(cursor: sqlite3.Cursor, start: str, end: str) -> list[Row]:
@@ -101,13 +108,16 @@ def overrides(cursor: sqlite3.Cursor, start: str, end: str) -> list[Row]:
         "SELECT o.event_id, o.granted_at, o.rule, o.reason, o.supervisor, o.participant_id, "
         "coalesce(p.given_names || ' ' || p.family_name, ''), coalesce(p.delegation, ''), o.station_id, o.operator "
         "FROM overrides o LEFT JOIN participants p ON p.accreditation_id = o.participant_id "
-        "WHERE o.granted_at >= ? AND o.granted_at < ? ORDER BY o.granted_at", (start, end)).fetchall()
+        "WHERE o.granted_at >= ? AND o.granted_at < ? ORDER BY o.granted_at",
+        (start, end),
+    ).fetchall()
 
 
 def closed_departure_payloads(cursor: sqlite3.Cursor, end: str) -> Iterable[Row]:
     """(departure_closed payload JSON,) recorded before `end`."""
-    return cursor.execute("SELECT payload FROM events WHERE kind = ? AND recorded_at < ?",
-                          (str(EventKind.DEPARTURE_CLOSED), end))
+    return cursor.execute(
+        "SELECT payload FROM events WHERE kind = ? AND recorded_at < ?", (str(EventKind.DEPARTURE_CLOSED), end)
+    )
 
 
 def resolved_conflicts(cursor: sqlite3.Cursor, start: str, end: str) -> list[Row]:
@@ -115,20 +125,23 @@ def resolved_conflicts(cursor: sqlite3.Cursor, start: str, end: str) -> list[Row
     return cursor.execute(
         "SELECT id, recorded_at, station_id, operator, payload FROM events "
         "WHERE kind = ? AND recorded_at >= ? AND recorded_at < ? ORDER BY recorded_at",
-        (str(EventKind.CONFLICT_RESOLVED), start, end)).fetchall()
+        (str(EventKind.CONFLICT_RESOLVED), start, end),
+    ).fetchall()
 
 
 def participant_names(cursor: sqlite3.Cursor, participant_id: str) -> Iterable[Row]:
     """(given names, family name) of one participant (no row if unknown)."""
-    return cursor.execute("SELECT given_names, family_name FROM participants WHERE accreditation_id = ?",
-                          (participant_id,))
+    return cursor.execute(
+        "SELECT given_names, family_name FROM participants WHERE accreditation_id = ?", (participant_id,)
+    )
 
 
 def pass_stock(cursor: sqlite3.Cursor) -> list[Row]:
     """(day, printed, assigned, voided) of the temporary passes printed for each day."""
     return cursor.execute(
         "SELECT day, count(*), sum(participant_id != '' AND NOT voided), sum(voided) FROM temporary_passes "
-        "WHERE printed_event_id != '' GROUP BY day").fetchall()
+        "WHERE printed_event_id != '' GROUP BY day"
+    ).fetchall()
 
 
 def data_version(session: Session) -> int:

@@ -27,11 +27,14 @@ class AssignPassRequest:
 
 
 class AssignPassDialog(FitsSmallTerminals, ModalScreen[AssignPassRequest | None]):
-    DEFAULT_CSS = dialog_css("AssignPassDialog") + """
+    DEFAULT_CSS = (
+        dialog_css("AssignPassDialog")
+        + """
     AssignPassDialog > #dialog { border: thick #0d47a1; }
     AssignPassDialog #pass-serial { width: 20; }
     AssignPassDialog #pass-last4 { width: 16; }
     """
+    )
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     AUTO_FOCUS = "#pass-serial"
 
@@ -42,13 +45,20 @@ class AssignPassDialog(FitsSmallTerminals, ModalScreen[AssignPassRequest | None]
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(f"Temporary pass · {self.participant_name}", classes="dialog-title", markup=False)
-            yield Static("Record who holds a pre-printed pass. Type the number printed on it, check an identity "
-                         "document (only its last 4 characters are kept).", classes="dialog-text")
+            yield Static(
+                "Record who holds a pre-printed pass. Type the number printed on it, check an identity "
+                "document (only its last 4 characters are kept).",
+                classes="dialog-text",
+            )
             yield Label("Pass number (e.g. TP-0012 or 12)", classes="dialog-label")
             yield Input(placeholder="TP-0012", max_length=12, id="pass-serial")
             yield Label("Document type", classes="dialog-label")
-            yield Select([(DOCUMENT_LABELS[t], t) for t in DOCUMENT_TYPES], value="passport", allow_blank=False,
-                         id="pass-doc-type")
+            yield Select(
+                [(DOCUMENT_LABELS[t], t) for t in DOCUMENT_TYPES],
+                value="passport",
+                allow_blank=False,
+                id="pass-doc-type",
+            )
             yield Label("Last 4 characters of the document number", classes="dialog-label")
             yield Input(placeholder="e.g. 4821", max_length=4, restrict=r"[A-Za-z0-9]*", id="pass-last4")
             yield Static("", id="pass-error", classes="dialog-error")

@@ -37,7 +37,9 @@ class CollectionRequest:
 
 
 class CollectionDialog(FitsSmallTerminals, ModalScreen[CollectionRequest | None]):
-    DEFAULT_CSS = dialog_css("CollectionDialog") + """
+    DEFAULT_CSS = (
+        dialog_css("CollectionDialog")
+        + """
     CollectionDialog > #dialog { width: 76; }
     CollectionDialog #co-members { height: auto; max-height: 8; border: none; padding: 0; background: $panel; }
     CollectionDialog #co-members:focus { background: $panel-lighten-1; }
@@ -48,6 +50,7 @@ class CollectionDialog(FitsSmallTerminals, ModalScreen[CollectionRequest | None]
     CollectionDialog #co-document.-warning { color: $warning; text-style: bold; }
     CollectionDialog.-short #co-members { max-height: 6; }
     """
+    )
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     AUTO_FOCUS = "#co-members"
 
@@ -64,18 +67,30 @@ class CollectionDialog(FitsSmallTerminals, ModalScreen[CollectionRequest | None]
         with Vertical(id="dialog"):
             yield Static(f"Collection by a focal point · {roster.delegation}", classes="dialog-title", markup=False)
             use = f" · {roster.use_text}" if roster.use_text else ""
-            yield Static(f"Collector: {self.collector_name} ({self.collector_id}){use}", id="co-collector",
-                         classes="dialog-text", markup=False)
+            yield Static(
+                f"Collector: {self.collector_name} ({self.collector_id}){use}",
+                id="co-collector",
+                classes="dialog-text",
+                markup=False,
+            )
             yield Label("Members whose badges they collect (space ticks)", classes="dialog-label")
-            yield SelectionList[str](*[
-                Selection(f"{m.name}{' (head)' if m.role == 'head' else ''} · {m.state_words}", m.accreditation_id,
-                          False, disabled=not m.can_collect)
-                for m in roster.members], id="co-members")
-            yield Label("Collector's document: type and last 4 (or read the passport)",
-                        classes="dialog-label")
+            yield SelectionList[str](
+                *[
+                    Selection(
+                        f"{m.name}{' (head)' if m.role == 'head' else ''} · {m.state_words}",
+                        m.accreditation_id,
+                        False,
+                        disabled=not m.can_collect,
+                    )
+                    for m in roster.members
+                ],
+                id="co-members",
+            )
+            yield Label("Collector's document: type and last 4 (or read the passport)", classes="dialog-label")
             with Horizontal(classes="co-row"):
-                yield Select([(DOCUMENT_LABELS[t], t) for t in DOCUMENT_TYPES], value="passport", allow_blank=False,
-                             id="co-type")
+                yield Select(
+                    [(DOCUMENT_LABELS[t], t) for t in DOCUMENT_TYPES], value="passport", allow_blank=False, id="co-type"
+                )
                 yield MrzInput(placeholder="last 4", max_length=4, restrict=r"[A-Za-z0-9]*", id="co-last4")
             yield Static("", id="co-document", markup=False)
             yield Label("Authorisation: reference of the note verbale or letter", classes="dialog-label")
@@ -99,8 +114,10 @@ class CollectionDialog(FitsSmallTerminals, ModalScreen[CollectionRequest | None]
     def _passport_read(self, event: MrzRead) -> None:
         event.stop()
         if event.field.id == "co-auth":
-            self._error("A passport was read into the authorisation: nothing of it was kept. Read it into the "
-                        "document field.", "#co-last4")
+            self._error(
+                "A passport was read into the authorisation: nothing of it was kept. Read it into the document field.",
+                "#co-last4",
+            )
             self.app.bell()
             return
         self._read(event.text)

@@ -31,8 +31,11 @@ class ExportTalliesDialog(FitsSmallTerminals, ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static("Export tallies", classes="dialog-title")
-            yield Static(f"{self.what}: one CSV file per table, README.txt with the columns, and the PDF report.",
-                         classes="dialog-text", markup=False)
+            yield Static(
+                f"{self.what}: one CSV file per table, README.txt with the columns, and the PDF report.",
+                classes="dialog-text",
+                markup=False,
+            )
             yield Static("Directory", classes="dialog-label")
             yield Input(str(self.default_dir), id="export-dir")
             yield Static("", id="export-error", classes="dialog-error")

@@ -31,11 +31,14 @@ class IdentityCheckResult:
 
 
 class IdentityCheckDialog(FitsSmallTerminals, ModalScreen[IdentityCheckResult | None]):
-    DEFAULT_CSS = dialog_css("IdentityCheckDialog") + """
+    DEFAULT_CSS = (
+        dialog_css("IdentityCheckDialog")
+        + """
     IdentityCheckDialog #id-last4 { width: 16; }
     IdentityCheckDialog #id-document { color: $success; }
     IdentityCheckDialog #id-document.-warning { color: $warning; text-style: bold; }
     """
+    )
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     # Passport is preselected, so the usual case is: type 4 characters, Enter.
     AUTO_FOCUS = "#id-last4"
@@ -48,18 +51,32 @@ class IdentityCheckDialog(FitsSmallTerminals, ModalScreen[IdentityCheckResult | 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(f"Identity check · {self.participant_name}", classes="dialog-title")
-            yield Static("Compare the document with the person. Record its type and only the LAST 4 characters "
-                         "of its number (or read it with the passport reader): the full number is never stored.",
-                         classes="dialog-text")
-            yield Static(self._document_words(), id="id-document", markup=False,
-                         classes="dialog-text" + (" -warning" if self.document and self.document.expired else ""))
+            yield Static(
+                "Compare the document with the person. Record its type and only the LAST 4 characters "
+                "of its number (or read it with the passport reader): the full number is never stored.",
+                classes="dialog-text",
+            )
+            yield Static(
+                self._document_words(),
+                id="id-document",
+                markup=False,
+                classes="dialog-text" + (" -warning" if self.document and self.document.expired else ""),
+            )
             yield Label("Document type", classes="dialog-label")
-            yield Select([(DOCUMENT_LABELS[t], t) for t in DOCUMENT_TYPES],
-                         value=self.document.document_type if self.document else "passport", allow_blank=False,
-                         id="id-type")
+            yield Select(
+                [(DOCUMENT_LABELS[t], t) for t in DOCUMENT_TYPES],
+                value=self.document.document_type if self.document else "passport",
+                allow_blank=False,
+                id="id-type",
+            )
             yield Label("Last 4 characters of the document number", classes="dialog-label")
-            yield MrzInput(placeholder="e.g. 4821", max_length=4, restrict=r"[A-Za-z0-9]*", id="id-last4",
-                           value=self.document.last4 if self.document else "")
+            yield MrzInput(
+                placeholder="e.g. 4821",
+                max_length=4,
+                restrict=r"[A-Za-z0-9]*",
+                id="id-last4",
+                value=self.document.last4 if self.document else "",
+            )
             yield Static("", id="id-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="id-cancel")

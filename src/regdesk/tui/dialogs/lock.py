@@ -24,8 +24,8 @@ from typing import Any
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
@@ -100,8 +100,11 @@ class LockScreen(FitsSmallTerminals, ModalScreen[Unlocked]):
     def compose(self) -> ComposeResult:
         with Vertical(id="lock"):
             yield Static("Screen locked", classes="lock-title")
-            yield Static(f"Locked after inactivity. {self.operator_name}: type your PIN to go on. "
-                         "A supervisor can unlock with their own name and passphrase.", markup=False)
+            yield Static(
+                f"Locked after inactivity. {self.operator_name}: type your PIN to go on. "
+                "A supervisor can unlock with their own name and passphrase.",
+                markup=False,
+            )
             yield Label("Name", classes="lock-label")
             yield Input(self.operator_name, id="lock-name", max_length=120)
             yield Label("PIN or passphrase", classes="lock-label")
@@ -140,8 +143,14 @@ class LockScreen(FitsSmallTerminals, ModalScreen[Unlocked]):
 class IdleLock:
     """Pushes a LockScreen when no key or mouse input came for `minutes` (see module docstring)."""
 
-    def __init__(self, app: App, *, minutes: float | None = None, now: Callable[[], float] = time.monotonic,
-                 on_unlock: Callable[[Unlocked], Any] | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        *,
+        minutes: float | None = None,
+        now: Callable[[], float] = time.monotonic,
+        on_unlock: Callable[[Unlocked], Any] | None = None,
+    ) -> None:
         self.app = app
         self.minutes = lock_minutes(app.station) if minutes is None else minutes  # type: ignore[attr-defined]
         self.now = now

@@ -27,7 +27,9 @@ class ManualEntryRequest:
 
 
 class ManualEntryDialog(FitsSmallTerminals, ModalScreen[ManualEntryRequest | None]):
-    DEFAULT_CSS = dialog_css("ManualEntryDialog") + """
+    DEFAULT_CSS = (
+        dialog_css("ManualEntryDialog")
+        + """
     ManualEntryDialog > #dialog { width: 90; border: thick $warning; }
     ManualEntryDialog.-short > #dialog { border: tall $warning; }
     ManualEntryDialog #me-results { height: 7; }
@@ -36,6 +38,7 @@ class ManualEntryDialog(FitsSmallTerminals, ModalScreen[ManualEntryRequest | Non
     ManualEntryDialog #me-supervisor-box { width: 1fr; height: auto; margin-right: 2; }
     ManualEntryDialog #me-pin-box { width: 1fr; height: auto; }
     """
+    )
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     AUTO_FOCUS = "#me-query"
 
@@ -47,8 +50,11 @@ class ManualEntryDialog(FitsSmallTerminals, ModalScreen[ManualEntryRequest | Non
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static("Manual entry · damaged badge", classes="dialog-title")
-            yield Static("Find the person by name, compare with their identity document, then a supervisor "
-                         "confirms. Recorded as a manual scan.", classes="dialog-text")
+            yield Static(
+                "Find the person by name, compare with their identity document, then a supervisor "
+                "confirms. Recorded as a manual scan.",
+                classes="dialog-text",
+            )
             yield Label("Name, delegation or accreditation id", classes="dialog-label")
             yield Input(id="me-query", max_length=120)
             yield OptionList(id="me-results")
@@ -80,10 +86,15 @@ class ManualEntryDialog(FitsSmallTerminals, ModalScreen[ManualEntryRequest | Non
         self._hits = {h.accreditation_id: h for h in hits}
         results = self.query_one("#me-results", OptionList)
         results.clear_options()
-        results.add_options([
-            Option(f"{h.name}  ·  {h.delegation}  ·  {h.category}  ·  {h.status.replace('_', ' ')}",
-                   id=h.accreditation_id)
-            for h in hits])
+        results.add_options(
+            [
+                Option(
+                    f"{h.name}  ·  {h.delegation}  ·  {h.category}  ·  {h.status.replace('_', ' ')}",
+                    id=h.accreditation_id,
+                )
+                for h in hits
+            ]
+        )
         if hits:
             results.highlighted = 0
 
@@ -120,8 +131,7 @@ class ManualEntryDialog(FitsSmallTerminals, ModalScreen[ManualEntryRequest | Non
             error.update("A supervisor must confirm with name and passphrase.")
             return
         error.update("Checking the supervisor's passphrase...")
-        self._authenticate(ManualEntryRequest(participant_id, supervisor, pin,
-                                              self.query_one("#me-note", Input).value))
+        self._authenticate(ManualEntryRequest(participant_id, supervisor, pin, self.query_one("#me-note", Input).value))
 
     @work(thread=True, exclusive=True, group="manual-auth")
     def _authenticate(self, request: ManualEntryRequest) -> None:

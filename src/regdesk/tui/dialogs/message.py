@@ -13,9 +13,12 @@ from regdesk.tui.dialogs._base import FitsSmallTerminals, dialog_css
 
 
 class MessageDialog(FitsSmallTerminals, ModalScreen[None]):
-    DEFAULT_CSS = dialog_css("MessageDialog") + """
+    DEFAULT_CSS = (
+        dialog_css("MessageDialog")
+        + """
     MessageDialog.-error > #dialog { border: thick $error; }
     """
+    )
     BINDINGS = [Binding("escape", "close", "Close", id="dialog.close")]
     AUTO_FOCUS = "#message-ok"
 

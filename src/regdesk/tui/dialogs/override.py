@@ -22,11 +22,14 @@ from regdesk.tui.widgets.mrz_input import MrzInput, MrzRead
 
 
 class OverrideDialog(FitsSmallTerminals, TypeAheadForm, ModalScreen[OverrideRequest | None]):
-    DEFAULT_CSS = dialog_css("OverrideDialog") + """
+    DEFAULT_CSS = (
+        dialog_css("OverrideDialog")
+        + """
     OverrideDialog > #dialog { border: thick $warning; }
     OverrideDialog #ov-refusal { color: $warning; text-style: bold; }
     OverrideDialog #ov-pin { width: 30; }
     """
+    )
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel"), *FORM_BINDINGS]
     AUTO_FOCUS = "#ov-supervisor"
     FORM_FIELDS = ("ov-supervisor", "ov-pin", "ov-reason")
@@ -63,7 +66,8 @@ class OverrideDialog(FitsSmallTerminals, TypeAheadForm, ModalScreen[OverrideRequ
         event.stop()
         self.query_one("#ov-error", Static).update(
             "A passport was read into this form: nothing of it was kept. Finish or cancel the override, "
-            "then read it at the search box (or in F2).")
+            "then read it at the search box (or in F2)."
+        )
         self.app.bell()
 
     @on(Button.Pressed, "#ov-ok")
@@ -73,9 +77,15 @@ class OverrideDialog(FitsSmallTerminals, TypeAheadForm, ModalScreen[OverrideRequ
         supervisor = self.query_one("#ov-supervisor", Input).value.strip()
         pin = self.query_one("#ov-pin", Input).value
         reason = self.query_one("#ov-reason", Input).value.strip()
-        missing = [(label, field) for label, field, value in (
-            ("supervisor name", "ov-supervisor", supervisor), ("PIN", "ov-pin", pin), ("reason", "ov-reason", reason))
-            if not value]
+        missing = [
+            (label, field)
+            for label, field, value in (
+                ("supervisor name", "ov-supervisor", supervisor),
+                ("PIN", "ov-pin", pin),
+                ("reason", "ov-reason", reason),
+            )
+            if not value
+        ]
         if missing:
             self._error("Missing: " + ", ".join(label for label, _ in missing) + ".", missing[0][1])
             return

@@ -25,11 +25,14 @@ class PrintPassesRequest:
 
 
 class PrintPassesDialog(FitsSmallTerminals, ModalScreen[PrintPassesRequest | None]):
-    DEFAULT_CSS = dialog_css("PrintPassesDialog") + """
+    DEFAULT_CSS = (
+        dialog_css("PrintPassesDialog")
+        + """
     PrintPassesDialog > #dialog { border: thick #0d47a1; }
     PrintPassesDialog #passes-day { width: 20; }
     PrintPassesDialog #passes-count { width: 12; }
     """
+    )
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     AUTO_FOCUS = "#passes-count"
 
@@ -41,9 +44,11 @@ class PrintPassesDialog(FitsSmallTerminals, ModalScreen[PrintPassesRequest | Non
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static("Print temporary passes", classes="dialog-title")
-            yield Static("A numbered stock of signed passes with no name, valid on ONE day only, for when the desk "
-                         "is down. Print the PDF, keep the stock locked away; assign each pass at the desk later.",
-                         classes="dialog-text")
+            yield Static(
+                "A numbered stock of signed passes with no name, valid on ONE day only, for when the desk "
+                "is down. Print the PDF, keep the stock locked away; assign each pass at the desk later.",
+                classes="dialog-text",
+            )
             yield Label("Valid on (YYYY-MM-DD)", classes="dialog-label")
             yield Input(self.day.isoformat(), max_length=10, id="passes-day")
             yield Label(f"How many (1-{MAX_PASSES_PER_RUN})", classes="dialog-label")

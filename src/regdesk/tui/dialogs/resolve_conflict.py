@@ -31,12 +31,14 @@ def reason_problem(reason: str) -> str | None:
     """A reason is read later by others: a few real words, not "x" or "ok"."""
     words = [w for w in reason.split() if any(ch.isalpha() for ch in w)]
     if len(words) < MIN_REASON_WORDS or len(reason.strip()) < 8:
-        return "Write the reason in a few words (e.g. \"head of delegation confirmed by phone\")."
+        return 'Write the reason in a few words (e.g. "head of delegation confirmed by phone").'
     return None
 
 
 class ResolveConflictDialog(FitsSmallTerminals, ModalScreen[conflicts.Resolution | None]):
-    DEFAULT_CSS = dialog_css("ResolveConflictDialog") + """
+    DEFAULT_CSS = (
+        dialog_css("ResolveConflictDialog")
+        + """
     ResolveConflictDialog > #dialog { width: 96; border: thick $warning; }
     ResolveConflictDialog.-short > #dialog { border: tall $warning; }
     ResolveConflictDialog #rc-sides { height: auto; max-height: 8; }
@@ -45,6 +47,7 @@ class ResolveConflictDialog(FitsSmallTerminals, ModalScreen[conflicts.Resolution
     ResolveConflictDialog #rc-who > Vertical { width: 1fr; height: auto; }
     ResolveConflictDialog #rc-who > Vertical:first-of-type { margin-right: 2; }
     """
+    )
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     AUTO_FOCUS = "#rc-sides"
 
@@ -64,15 +67,18 @@ class ResolveConflictDialog(FitsSmallTerminals, ModalScreen[conflicts.Resolution
         if c.kind == conflicts.DUPLICATE:
             question = "Tick the badge that stays valid; the other is revoked and denied at every scan point."
         else:
-            question = (f"Tick the badges that stay valid (quota {c.quota}); the others are revoked and denied "
-                        "at every scan point.")
-        preselected = {s.serial for s in c.sides[:self.keep_at_most]}  # the earliest issued, by default
+            question = (
+                f"Tick the badges that stay valid (quota {c.quota}); the others are revoked and denied "
+                "at every scan point."
+            )
+        preselected = {s.serial for s in c.sides[: self.keep_at_most]}  # the earliest issued, by default
         with Vertical(id="dialog"):
             yield Static("Resolve a conflict between desks", classes="dialog-title")
             yield Static(c.summary, classes="dialog-text", markup=False)
             yield Static(question, classes="dialog-label")
-            yield SelectionList[str](*[(self._side_label(side), side.serial, side.serial in preselected)
-                                       for side in c.sides], id="rc-sides")
+            yield SelectionList[str](
+                *[(self._side_label(side), side.serial, side.serial in preselected) for side in c.sides], id="rc-sides"
+            )
             yield Label("Reason (kept in the log and the report)", classes="dialog-label")
             yield Input(id="rc-reason", max_length=300, placeholder="e.g. head of delegation confirmed by phone")
             with Horizontal(id="rc-who"):
@@ -97,8 +103,9 @@ class ResolveConflictDialog(FitsSmallTerminals, ModalScreen[conflicts.Resolution
 
     @on(Input.Submitted, "#rc-reason")
     def _to_supervisor(self) -> None:
-        self.query_one("#rc-supervisor" if not self.query_one("#rc-supervisor", Input).value else "#rc-secret",
-                       Input).focus()
+        self.query_one(
+            "#rc-supervisor" if not self.query_one("#rc-supervisor", Input).value else "#rc-secret", Input
+        ).focus()
 
     @on(Input.Submitted, "#rc-supervisor")
     def _to_secret(self) -> None:

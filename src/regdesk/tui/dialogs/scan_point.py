@@ -80,7 +80,9 @@ def _direction_word(direction: str, config: EventConfig) -> str:
 
 
 class DepartureDialog(FitsSmallTerminals, ModalScreen[DepartureRequest | None]):
-    DEFAULT_CSS = dialog_css("DepartureDialog") + """
+    DEFAULT_CSS = (
+        dialog_css("DepartureDialog")
+        + """
     DepartureDialog > #dialog { width: 76; }
     DepartureDialog .dep-row { height: auto; }
     DepartureDialog .dep-row > Vertical { width: 1fr; height: auto; }
@@ -89,10 +91,12 @@ class DepartureDialog(FitsSmallTerminals, ModalScreen[DepartureRequest | None]):
     DepartureDialog.-short #dep-timetable { max-height: 5; border: none; padding: 0; }
     DepartureDialog #dep-bus, DepartureDialog #dep-time { width: 1fr; }
     """
+    )
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, station: Station, point: ScanPoint | None, departure: Departure | None, *,
-                 first_time: bool = False) -> None:
+    def __init__(
+        self, station: Station, point: ScanPoint | None, departure: Departure | None, *, first_time: bool = False
+    ) -> None:
         super().__init__()
         self.station = station
         self.config = station.config
@@ -113,18 +117,24 @@ class DepartureDialog(FitsSmallTerminals, ModalScreen[DepartureRequest | None]):
         with Vertical(id="dialog"):
             yield Static(title, classes="dialog-title")
             if self.first_time:
-                yield Static("Choose the stop and direction this lane boards (proposed from the station's name).",
-                             classes="dialog-text")
+                yield Static(
+                    "Choose the stop and direction this lane boards (proposed from the station's name).",
+                    classes="dialog-text",
+                )
             with Horizontal(classes="dep-row"):
                 with Vertical():
                     yield Label("Stop", classes="dialog-label")
-                    yield Select(stops, value=self.point.code if self.point else stops[0][1], allow_blank=False,
-                                 id="dep-stop")
+                    yield Select(
+                        stops, value=self.point.code if self.point else stops[0][1], allow_blank=False, id="dep-stop"
+                    )
                 with Vertical():
                     yield Label("Direction", classes="dialog-label")
-                    yield Select(direction_choices(self.station.config),
-                                 value=self.point.direction if self.point else TO_VENUE, allow_blank=False,
-                                 id="dep-direction")
+                    yield Select(
+                        direction_choices(self.station.config),
+                        value=self.point.direction if self.point else TO_VENUE,
+                        allow_blank=False,
+                        id="dep-direction",
+                    )
             yield Label("", id="dep-timetable-label", classes="dialog-label")
             yield TimetableList(id="dep-timetable")
             with Horizontal(classes="dep-row"):
@@ -133,8 +143,9 @@ class DepartureDialog(FitsSmallTerminals, ModalScreen[DepartureRequest | None]):
                     yield Input(self.departure.bus if self.departure else "", id="dep-bus", max_length=16)
                 with Vertical():
                     yield Label("Other time (HH:MM)", classes="dialog-label")
-                    yield Input(self.departure.time if self.departure else "", id="dep-time", max_length=5,
-                                restrict=r"[0-9:.]*")
+                    yield Input(
+                        self.departure.time if self.departure else "", id="dep-time", max_length=5, restrict=r"[0-9:.]*"
+                    )
             yield Static("", id="dep-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="dep-cancel")
@@ -144,8 +155,9 @@ class DepartureDialog(FitsSmallTerminals, ModalScreen[DepartureRequest | None]):
         self._show_timetable()
 
     def _point(self) -> ScanPoint:
-        return ScanPoint("bus", str(self.query_one("#dep-stop", Select).value),
-                         str(self.query_one("#dep-direction", Select).value))
+        return ScanPoint(
+            "bus", str(self.query_one("#dep-stop", Select).value), str(self.query_one("#dep-direction", Select).value)
+        )
 
     @on(Select.Changed)
     def _show_timetable(self) -> None:
@@ -153,10 +165,16 @@ class DepartureDialog(FitsSmallTerminals, ModalScreen[DepartureRequest | None]):
         self._shown = scanning.timetable(self.station, point)
         listing = self.query_one("#dep-timetable", TimetableList)
         listing.clear_options()
-        listing.add_options([
-            Option(f"{i if i <= 9 else ' '}  {d.time}  {_direction_word(d.direction, self.station.config)}"
-                   + (f"  ({d.route})" if d.route else ""), id=str(i - 1))
-            for i, d in enumerate(self._shown, start=1)])
+        listing.add_options(
+            [
+                Option(
+                    f"{i if i <= 9 else ' '}  {d.time}  {_direction_word(d.direction, self.station.config)}"
+                    + (f"  ({d.route})" if d.route else ""),
+                    id=str(i - 1),
+                )
+                for i, d in enumerate(self._shown, start=1)
+            ]
+        )
         label = self.query_one("#dep-timetable-label", Label)
         if not self._shown:
             listing.display = False
@@ -164,8 +182,11 @@ class DepartureDialog(FitsSmallTerminals, ModalScreen[DepartureRequest | None]):
             return
         listing.display = True
         label.update("Timetable (posted at the accreditation centre): Enter or 1-9")
-        current = self.departure.time if self.departure and (self.departure.stop, self.departure.direction) == (
-            point.code, point.direction) else ""
+        current = (
+            self.departure.time
+            if self.departure and (self.departure.stop, self.departure.direction) == (point.code, point.direction)
+            else ""
+        )
         proposed = scanning.proposed_departure(self.station, point)
         wanted = current or (proposed.time if proposed else "")
         times = [d.time for d in self._shown]

@@ -11,12 +11,12 @@ characters of a document, and refuses anyone but a supervisor. Queries run in a 
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
-from rich.text import Text
 from textual.widgets import DataTable, Footer, Input, Static
 
 from regdesk.domain import authority
@@ -30,13 +30,19 @@ NARROW_COLUMNS = 110
 # (label, width on a wide terminal, label and width under NARROW_COLUMNS); width 0: no column;
 # None: the width that is left. Narrow: operator and station share a column, the participant's name
 # leads the sentence.
-COLUMNS = (("Local time", 19, "Local time", 11), ("Station", 15, "", 0), ("Operator", 12, "By · station", 15),
-           ("Event", 17, "Event", 12), ("Participant", 20, "", 0), ("What it changed", None, "What it changed", None))
+COLUMNS = (
+    ("Local time", 19, "Local time", 11),
+    ("Station", 15, "", 0),
+    ("Operator", 12, "By · station", 15),
+    ("Event", 17, "Event", 12),
+    ("Participant", 20, "", 0),
+    ("What it changed", None, "What it changed", None),
+)
 MIN_SUMMARY = 24
 
 
 def clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:max(1, width - 1)] + "…"
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
 class AuditScreen(Screen):
@@ -76,8 +82,9 @@ class AuditScreen(Screen):
         self.query_one("#audit-filter", Input).compact = self.app.size.height < 32
         operator = getattr(self.app, "operator", None)
         try:
-            refusal = authority.act_refusal(authority.Act.READ_AUDIT, operator.role if operator else None,
-                                            self.app.station.role)
+            refusal = authority.act_refusal(
+                authority.Act.READ_AUDIT, operator.role if operator else None, self.app.station.role
+            )
             if refusal:
                 raise operators.NotAllowed(refusal)
         except operators.NotAllowed as exc:
@@ -109,7 +116,7 @@ class AuditScreen(Screen):
     def _add_columns(self) -> None:
         table = self.query_one("#audit-table", DataTable)
         narrow = self._widths[0] < 19
-        for (label, _, narrow_label, _), width in zip(COLUMNS, self._widths):
+        for (label, _, narrow_label, _), width in zip(COLUMNS, self._widths, strict=False):
             if width:
                 table.add_column(narrow_label if narrow else label, width=width)
 
@@ -173,8 +180,13 @@ class AuditScreen(Screen):
     def _load(self, ticket: int, filters: audit.AuditFilter, before: str | None) -> None:
         operator = getattr(self.app, "operator", None)
         try:
-            rows = audit.list_audit(self.app.station, filters,  # type: ignore[attr-defined]
-                                    viewer_role=operator.role if operator else None, limit=PAGE, before=before)
+            rows = audit.list_audit(
+                self.app.station,
+                filters,  # type: ignore[attr-defined]
+                viewer_role=operator.role if operator else None,
+                limit=PAGE,
+                before=before,
+            )
         except (operators.NotAllowed, audit.AuditError) as exc:
             self.app.call_from_thread(self.query_one("#audit-info", Static).update, str(exc))
             return

@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from regdesk.domain.words import plural
 from regdesk.services import scanning
-from regdesk.tui.screens.scan_base import ScanScreen, ScannerReady
+from regdesk.tui.screens.scan_base import ScannerReady, ScanScreen
 from regdesk.tui.widgets.verdict_panel import VerdictPanel
 
 NEAR_FULL = 0.9  # share of capacity from which the headcount turns amber
@@ -123,8 +123,9 @@ class BusScreen(ScanScreen):
 
             self.submit_job(apply)
 
-        self.app.push_screen(DepartureDialog(self.station, self.scanner_info.get("point"),
-                                             self.scanner_info.get("departure")), done)
+        self.app.push_screen(
+            DepartureDialog(self.station, self.scanner_info.get("point"), self.scanner_info.get("departure")), done
+        )
 
     def action_close_departure(self) -> None:
         from regdesk.tui.dialogs.confirm import ConfirmDialog
@@ -134,8 +135,11 @@ class BusScreen(ScanScreen):
         if departure is None or point is None:
             return
         upcoming = scanning.proposed_departure(self.station, point, after=departure.time or None)
-        following = (f"The next departure, {upcoming.time} on the timetable, opens at once." if upcoming else
-                     "A new departure opens at once (none left on today's timetable: set its time with F3).")
+        following = (
+            f"The next departure, {upcoming.time} on the timetable, opens at once."
+            if upcoming
+            else "A new departure opens at once (none left on today's timetable: set its time with F3)."
+        )
 
         def close(scanner: scanning.Scanner) -> ScannerReady:
             scanner.close_departure()
@@ -145,7 +149,11 @@ class BusScreen(ScanScreen):
             if yes:
                 self.submit_job(close)
 
-        self.app.push_screen(ConfirmDialog(
-            "Close this departure?",
-            f"{departure.label}: {plural(self.headcount, 'person', 'people')} on board. {following}",
-            yes="Close departure"), done)
+        self.app.push_screen(
+            ConfirmDialog(
+                "Close this departure?",
+                f"{departure.label}: {plural(self.headcount, 'person', 'people')} on board. {following}",
+                yes="Close departure",
+            ),
+            done,
+        )

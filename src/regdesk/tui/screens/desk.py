@@ -50,10 +50,10 @@ from regdesk.tui.dialogs.collection import CollectionDialog, CollectionRequest
 from regdesk.tui.dialogs.confirm import ConfirmDialog
 from regdesk.tui.dialogs.identity_check import IdentityCheckDialog, IdentityCheckResult
 from regdesk.tui.dialogs.override import OverrideDialog
-from regdesk.tui.widgets.participant_detail import ParticipantDetail
-from regdesk.tui.widgets.participant_table import ParticipantTable
 from regdesk.tui.widgets.keys_footer import KeysFooter
 from regdesk.tui.widgets.mrz_input import MrzCatcher, MrzRead
+from regdesk.tui.widgets.participant_detail import ParticipantDetail
+from regdesk.tui.widgets.participant_table import ParticipantTable
 from regdesk.tui.widgets.status_bar import StatusBar
 
 SEARCH_LIMIT = 50
@@ -108,16 +108,38 @@ class DeskScreen(Screen):
         Binding("f6", "override", "Override", id="desk.override", tooltip="Supervisor override of a refusal"),
         # Shown only while a badge waits to be printed (ctrl+r), and while there is also a second printer
         # to send it to or the main one is not ready (ctrl+o).
-        Binding("ctrl+r", "retry_print", "Retry", id="desk.retry_print",
-                tooltip="Print the badge that did not print again, on the same printer"),
-        Binding("ctrl+o", "other_printer", "Other printer", id="desk.other_printer",
-                tooltip="Print that badge (or the selected participant's) on the station's other printer"),
+        Binding(
+            "ctrl+r",
+            "retry_print",
+            "Retry",
+            id="desk.retry_print",
+            tooltip="Print the badge that did not print again, on the same printer",
+        ),
+        Binding(
+            "ctrl+o",
+            "other_printer",
+            "Other printer",
+            id="desk.other_printer",
+            tooltip="Print that badge (or the selected participant's) on the station's other printer",
+        ),
         Binding("escape", "new_search", "Clear", id="desk.new_search", tooltip="Clear the search: a new participant"),
         # Off the footer (it must fit 80 columns); in the command palette and the README.
-        Binding("ctrl+g", "collect", "Focal point", show=False, id="desk.collect",
-                tooltip="A focal point collects several members' badges with a letter"),
-        Binding("ctrl+t", "assign_pass", "Temporary pass", show=False, id="desk.assign_pass",
-                tooltip="Record which pre-printed temporary pass this person received"),
+        Binding(
+            "ctrl+g",
+            "collect",
+            "Focal point",
+            show=False,
+            id="desk.collect",
+            tooltip="A focal point collects several members' badges with a letter",
+        ),
+        Binding(
+            "ctrl+t",
+            "assign_pass",
+            "Temporary pass",
+            show=False,
+            id="desk.assign_pass",
+            tooltip="Record which pre-printed temporary pass this person received",
+        ),
         Binding("down", "focus_results", "Results", show=False, id="desk.focus_results"),
     ]
     _desk_bindings = tuple(BINDINGS)
@@ -151,10 +173,12 @@ class DeskScreen(Screen):
         yield StatusBar()
         with Horizontal(id="desk-body"):
             with Vertical(id="desk-left"):
-                yield SearchInput(placeholder="Name, delegation, accreditation number, badge, or scan",
-                                  id="search", max_length=SEARCH_MAX_LENGTH)
-                yield Static("Type to search. ↓ moves into the results, Esc starts a new search.",
-                             id="results-caption")
+                yield SearchInput(
+                    placeholder="Name, delegation, accreditation number, badge, or scan",
+                    id="search",
+                    max_length=SEARCH_MAX_LENGTH,
+                )
+                yield Static("Type to search. ↓ moves into the results, Esc starts a new search.", id="results-caption")
                 colours = {c.code: c.colour for c in self.station.config.categories}
                 yield ParticipantTable(category_colours=colours, id="results")
             with Vertical(id="desk-right"):
@@ -440,8 +464,12 @@ class DeskScreen(Screen):
         card = self.current_card
         if action == "override":
             # Only offered right after a refusal a supervisor may set aside.
-            return bool(self._refused and card and self._refused.participant_id == card.accreditation_id
-                        and not self._busy) or False
+            return (
+                bool(
+                    self._refused and card and self._refused.participant_id == card.accreditation_id and not self._busy
+                )
+                or False
+            )
         if card is None or self._busy:
             return None
         if action in ("replace", "reprint"):
@@ -458,28 +486,39 @@ class DeskScreen(Screen):
             ("replace", "Desk: Replace lost badge (F4)", f"Revoke the lost badge and issue a new one{who}"),
             ("reprint", "Desk: Reprint (F5)", f"Print the current badge again{who}"),
             ("override", "Desk: Supervisor override (F6)", f"A supervisor sets the refusal aside{who}"),
-            ("collect", "Desk: Collection by a focal point (ctrl+g)",
-             f"Several members' badges at once, with a letter{who and ' · collected by' + who[2:]}"),
-            ("assign_pass", "Desk: Assign a temporary pass (ctrl+t)",
-             f"Record which pre-printed pass the person received{who}"),
+            (
+                "collect",
+                "Desk: Collection by a focal point (ctrl+g)",
+                f"Several members' badges at once, with a letter{who and ' · collected by' + who[2:]}",
+            ),
+            (
+                "assign_pass",
+                "Desk: Assign a temporary pass (ctrl+t)",
+                f"Record which pre-printed pass the person received{who}",
+            ),
         ]
         target = self._print_target()
         other = self._printers.other(target[2]) if target else ""
         offers += [
             ("retry_print", "Desk: Retry print (ctrl+r)", "Print the badge that did not print again"),
-            ("other_printer", "Desk: Print on the other printer (ctrl+o)",
-             f"Send the badge to {other or 'the second printer'}"),
+            (
+                "other_printer",
+                "Desk: Print on the other printer (ctrl+o)",
+                f"Send the badge to {other or 'the second printer'}",
+            ),
         ]
         for action, title, help_text in offers:
             if self.check_action(action, ()):
                 yield SystemCommand(title, help_text, partial(self.run_action, action))
-        yield SystemCommand("Desk: New search (Esc)", "Clear the search and the selected participant",
-                            self.action_new_search)
+        yield SystemCommand(
+            "Desk: New search (Esc)", "Clear the search and the selected participant", self.action_new_search
+        )
         # authority: exporting tallies is the supervisor screen's act; offered where the app lets
         # this operator switch to that screen.
         if self.app.check_action("mode", ("supervisor",)):
-            yield SystemCommand("Supervisor: Export tallies", "Open the supervisor screen's export (ctrl+e there)",
-                                self._export_tallies)
+            yield SystemCommand(
+                "Supervisor: Export tallies", "Open the supervisor screen's export (ctrl+e there)", self._export_tallies
+            )
 
     async def _export_tallies(self) -> None:
         await self.app.switch_mode("supervisor")
@@ -529,11 +568,15 @@ class DeskScreen(Screen):
                 self._outcome(f"Replacing badge {old} of {card.name}…", "info", card.accreditation_id)
                 self._issue(card.accreditation_id, card.name, True, None)
 
-        self.app.push_screen(ConfirmDialog(
-            f"Replace lost badge · {card.name}",
-            f"Badge {old} will be revoked: every scan point will refuse it from now on. A new badge is issued "
-            "and printed. The identity document must have been checked again (F2).",
-            yes="Revoke and replace"), confirmed)
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Replace lost badge · {card.name}",
+                f"Badge {old} will be revoked: every scan point will refuse it from now on. A new badge is issued "
+                "and printed. The identity document must have been checked again (F2).",
+                yes="Revoke and replace",
+            ),
+            confirmed,
+        )
 
     def action_override(self) -> None:
         card, refused = self.current_card, self._refused
@@ -569,8 +612,11 @@ class DeskScreen(Screen):
 
         def chosen(request: CollectionRequest | None) -> None:
             if request is not None and self._start("collection"):
-                self._outcome(f"Issuing {len(request.member_ids)} badge(s) collected by {message.collector_name}…",
-                              "info", message.collector_id)
+                self._outcome(
+                    f"Issuing {len(request.member_ids)} badge(s) collected by {message.collector_name}…",
+                    "info",
+                    message.collector_id,
+                )
                 self._collect(request)
 
         self.app.push_screen(CollectionDialog(message.roster, message.collector_id, message.collector_name), chosen)
@@ -583,8 +629,11 @@ class DeskScreen(Screen):
 
         def assign(request: AssignPassRequest | None) -> None:
             if request is not None and self._start("temporary pass"):
-                self._outcome(f"Assigning pass {request.serial[:2]}-{request.serial[2:]} to {card.name}…", "info",
-                              card.accreditation_id)
+                self._outcome(
+                    f"Assigning pass {request.serial[:2]}-{request.serial[2:]} to {card.name}…",
+                    "info",
+                    card.accreditation_id,
+                )
                 self._assign_pass(card.accreditation_id, request)
 
         self.app.push_screen(AssignPassDialog(card.name), assign)
@@ -592,24 +641,36 @@ class DeskScreen(Screen):
     @work(thread=True, exit_on_error=False, group=ACTION_GROUP, description="assign a temporary pass")
     def _assign_pass(self, participant_id: str, request: AssignPassRequest) -> None:
         try:
-            assigned = passes.assign_pass(self.station, request.serial, participant_id, operator=self.operator_name,
-                                          document_type=request.document_type, document_number=request.last4)
+            assigned = passes.assign_pass(
+                self.station,
+                request.serial,
+                participant_id,
+                operator=self.operator_name,
+                document_type=request.document_type,
+                document_number=request.last4,
+            )
         except passes.PassError as exc:
             self.post_message(m.DeskActionFailed(participant_id, "Temporary pass", str(exc)))
             return
         self.post_message(m.PassAssigned(participant_id, assigned.serial, assigned.day))
 
     def on_pass_assigned(self, message: m.PassAssigned) -> None:
-        self._outcome(f"TEMPORARY PASS {message.serial[:2]}-{message.serial[2:]} assigned for {message.day}: scan "
-                      "points now show this name with it. It holds the person's place in the delegation that day.",
-                      "ok", message.participant_id)
+        self._outcome(
+            f"TEMPORARY PASS {message.serial[:2]}-{message.serial[2:]} assigned for {message.day}: scan "
+            "points now show this name with it. It holds the person's place in the delegation that day.",
+            "ok",
+            message.participant_id,
+        )
         self._done()
 
     def action_reprint(self) -> None:
         card = self.current_card
         if card is not None and card.holds_badge and self._start("reprint"):
-            self._outcome(f"Printing badge {format_serial(card.current_serial)} of {card.name} again…", "info",
-                          card.accreditation_id)
+            self._outcome(
+                f"Printing badge {format_serial(card.current_serial)} of {card.name} again…",
+                "info",
+                card.accreditation_id,
+            )
             self._reprint(card.accreditation_id, card.current_serial)
 
     # --- printers -------------------------------------------------------------------------------
@@ -692,8 +753,9 @@ class DeskScreen(Screen):
         if unprinted is None or not self._start("retry print"):
             return
         where = unprinted.printer or self._printers.main or "the output folder"
-        self._outcome(f"Printing badge {format_serial(unprinted.serial)} again on {where}…", "info",
-                      unprinted.participant_id)
+        self._outcome(
+            f"Printing badge {format_serial(unprinted.serial)} again on {where}…", "info", unprinted.participant_id
+        )
         self._print_again(unprinted.participant_id, unprinted.serial, unprinted.printer or None)
 
     def action_other_printer(self) -> None:
@@ -703,8 +765,9 @@ class DeskScreen(Screen):
         participant_id, serial, printer = target
         other = self._printers.other(printer)
         if not other:
-            self._outcome("No other printer is set for this station: `regdesk printer set NAME --second`.",
-                          "info", participant_id)
+            self._outcome(
+                "No other printer is set for this station: `regdesk printer set NAME --second`.", "info", participant_id
+            )
             return
         if self._start("print on the other printer"):
             self._outcome(f"Printing badge {format_serial(serial)} on {other}…", "info", participant_id)
@@ -715,9 +778,14 @@ class DeskScreen(Screen):
         # Only the participant's valid badge is ever printed: not one replaced since it failed.
         card = participant_card(self.station, participant_id)
         if card is None or card.current_serial != serial:
-            self.post_message(m.DeskActionFailed(
-                participant_id, "Print", f"badge {format_serial(serial)} is no longer the participant's valid "
-                                         "badge (replaced or revoked since): nothing was printed"))
+            self.post_message(
+                m.DeskActionFailed(
+                    participant_id,
+                    "Print",
+                    f"badge {format_serial(serial)} is no longer the participant's valid "
+                    "badge (replaced or revoked since): nothing was printed",
+                )
+            )
             return
         self._print_now(participant_id, serial, reprint=True, printer=printer)
 
@@ -731,8 +799,9 @@ class DeskScreen(Screen):
                 found = idcheck.Identification(result.document, participant_id, (), "")
                 self.post_message(m.PassportChecked(found, check))
                 return
-            desk.record_identity_check(self.station, participant_id, result.document_type, result.last4,
-                                       self.operator_name)
+            desk.record_identity_check(
+                self.station, participant_id, result.document_type, result.last4, self.operator_name
+            )
         except desk.DeskError as exc:
             self.post_message(m.DeskActionFailed(participant_id, "Identity check", str(exc)))
             return
@@ -745,8 +814,7 @@ class DeskScreen(Screen):
         event.stop()
         self._stop_typing_timer()
         if not self._start("passport"):
-            self._outcome("A passport was read while the desk was busy: nothing of it was kept. Read it again.",
-                          "warn")
+            self._outcome("A passport was read while the desk was busy: nothing of it was kept. Read it again.", "warn")
             return
         self._outcome("Reading the passport…", "info", None)
         self._read_passport(event.text, self._recent_card)
@@ -815,27 +883,44 @@ class DeskScreen(Screen):
     @work(thread=True, exit_on_error=False, group=ACTION_GROUP, description="issue badge")
     def _issue(self, participant_id: str, name: str, replace: bool, override: desk.OverrideRequest | None) -> None:
         try:
-            badge = desk.issue_badge(self.station, participant_id, operator=self.operator_name, replace=replace,
-                                     override=override)
+            badge = desk.issue_badge(
+                self.station, participant_id, operator=self.operator_name, replace=replace, override=override
+            )
         except desk.IssueRefused as refused:
-            self.post_message(m.IssueWasRefused(participant_id, str(refused.refusal), str(refused),
-                                                tuple(str(r) for r in refused.all_refusals), refused.overridable,
-                                                replace, tuple(refused.all_messages)))
+            self.post_message(
+                m.IssueWasRefused(
+                    participant_id,
+                    str(refused.refusal),
+                    str(refused),
+                    tuple(str(r) for r in refused.all_refusals),
+                    refused.overridable,
+                    replace,
+                    tuple(refused.all_messages),
+                )
+            )
             return
         except desk.DeskError as exc:
             self.post_message(m.DeskActionFailed(participant_id, "Issue", str(exc)))
             return
-        self.post_message(m.BadgeIssued(participant_id, badge.serial, badge.issue_no, badge.replaced_serial,
-                                        badge.override_event_id is not None))
+        self.post_message(
+            m.BadgeIssued(
+                participant_id, badge.serial, badge.issue_no, badge.replaced_serial, badge.override_event_id is not None
+            )
+        )
         self._print_now(participant_id, badge.serial, reprint=False)
 
     @work(thread=True, exit_on_error=False, group=ACTION_GROUP, description="collection by a focal point")
     def _collect(self, request: CollectionRequest) -> None:
         check = collection.CollectorCheck(request.document_type, request.last4, request.details)
         try:
-            result = collection.issue_batch(self.station, list(request.member_ids), collector_id=request.collector_id,
-                                            authorisation=request.authorisation, check=check,
-                                            operator=self.operator_name)
+            result = collection.issue_batch(
+                self.station,
+                list(request.member_ids),
+                collector_id=request.collector_id,
+                authorisation=request.authorisation,
+                check=check,
+                operator=self.operator_name,
+            )
         except collection.BatchRefused as refused:
             self.post_message(m.BatchWasRefused(request.collector_id, refused.outcomes))
             return
@@ -844,8 +929,9 @@ class DeskScreen(Screen):
             return
         self.post_message(m.BatchIssued(result))
         try:
-            printed = collection.print_batch(self.station, [o.serial for o in result.issued],
-                                             operator=self.operator_name)
+            printed = collection.print_batch(
+                self.station, [o.serial for o in result.issued], operator=self.operator_name
+            )
         except Exception as exc:  # noqa: BLE001 - the badges stay issued; F5 reprints each
             self.post_message(m.BatchPrinted(result, None, f"{type(exc).__name__}: {exc}"))
             return
@@ -860,25 +946,41 @@ class DeskScreen(Screen):
         try:
             outcome = desk.print_badge(self.station, serial, operator=self.operator_name, printer=printer)
         except Exception as exc:  # noqa: BLE001 - renderer, disk or printer: all mean "print it again later"
-            self.post_message(m.PrintFailed(participant_id, serial, f"{type(exc).__name__}: {exc}", reprint,
-                                            printer or ""))
+            self.post_message(
+                m.PrintFailed(participant_id, serial, f"{type(exc).__name__}: {exc}", reprint, printer or "")
+            )
             return
-        self.post_message(m.BadgePrinted(participant_id, serial, outcome.pdf_path, outcome.printed, outcome.message,
-                                         outcome.status, outcome.printer, outcome.problem, reprint))
+        self.post_message(
+            m.BadgePrinted(
+                participant_id,
+                serial,
+                outcome.pdf_path,
+                outcome.printed,
+                outcome.message,
+                outcome.status,
+                outcome.printer,
+                outcome.problem,
+                reprint,
+            )
+        )
 
     # --- results of the workers -----------------------------------------------------------------
 
     def on_identity_recorded(self, message: m.IdentityRecorded) -> None:
         label = DOCUMENT_LABELS.get(message.document_type, message.document_type)
-        self._outcome(f"Identity checked: {label} ····{message.last4}. Next: F3 to issue and print "
-                      "(F4 to replace a lost badge).", "ok", message.participant_id)
+        self._outcome(
+            f"Identity checked: {label} ····{message.last4}. Next: F3 to issue and print (F4 to replace a lost badge).",
+            "ok",
+            message.participant_id,
+        )
         self._done()
 
     def on_issue_was_refused(self, message: m.IssueWasRefused) -> None:
         lines = [f"NOT ISSUED · {message.text}"]
         # The first refusal in full; the others in their short words (the outcome must fit 80×24).
-        lines += [f"Also: {MESSAGES.get(Refusal(code), code)}" for code in message.all_refusals[1:]
-                  if code in REFUSAL_CODES]
+        lines += [
+            f"Also: {MESSAGES.get(Refusal(code), code)}" for code in message.all_refusals[1:] if code in REFUSAL_CODES
+        ]
         hint = REFUSAL_KEYS.get(message.refusal)
         if message.overridable:
             self._refused = message
@@ -914,19 +1016,30 @@ class DeskScreen(Screen):
             done = "NOT reprinted" if message.reprint else "ISSUED – NOT PRINTED"
             other = self._printers.other(message.printer)
             keys = "Press ctrl+r (or F5) to retry printing" + (f", ctrl+o to print it on {other}." if other else ".")
-            self._outcome(f"BADGE {serial} {done} (printer {message.printer}: {message.problem}).\n"
-                          f"PDF: {message.pdf_path}\n{keys}", "warn", message.participant_id)
+            self._outcome(
+                f"BADGE {serial} {done} (printer {message.printer}: {message.problem}).\n"
+                f"PDF: {message.pdf_path}\n{keys}",
+                "warn",
+                message.participant_id,
+            )
             self.app.bell()
-            self._remember_unprinted(UnprintedBadge(message.participant_id, message.serial, message.printer,
-                                                    message.problem))
+            self._remember_unprinted(
+                UnprintedBadge(message.participant_id, message.serial, message.printer, message.problem)
+            )
         elif message.status == desk.PDF_ONLY:
             done = "REPRINTED as PDF" if message.reprint else "ISSUED as PDF"
-            self._outcome(f"BADGE {serial} {done} (no printer configured): print it and hand it over.\n"
-                          f"PDF: {message.pdf_path}", "ok", message.participant_id)
+            self._outcome(
+                f"BADGE {serial} {done} (no printer configured): print it and hand it over.\nPDF: {message.pdf_path}",
+                "ok",
+                message.participant_id,
+            )
         else:
             done = "REPRINTED" if message.reprint else "ISSUED AND PRINTED"
-            self._outcome(f"BADGE {serial} {done} on {message.printer}: hand it over.\n{message.text}", "ok",
-                          message.participant_id)
+            self._outcome(
+                f"BADGE {serial} {done} on {message.printer}: hand it over.\n{message.text}",
+                "ok",
+                message.participant_id,
+            )
         if message.status != desk.NOT_PRINTED:
             if self._unprinted is not None and self._unprinted.serial == message.serial:
                 self._remember_unprinted(None)
@@ -936,11 +1049,13 @@ class DeskScreen(Screen):
 
     def on_print_failed(self, message: m.PrintFailed) -> None:
         done = "NOT reprinted" if message.reprint else "ISSUED – NOT PRINTED"
-        self._outcome(f"BADGE {format_serial(message.serial)} {done}: {message.error}\n"
-                      "Press ctrl+r (or F5) to retry printing.", "warn", message.participant_id)
+        self._outcome(
+            f"BADGE {format_serial(message.serial)} {done}: {message.error}\nPress ctrl+r (or F5) to retry printing.",
+            "warn",
+            message.participant_id,
+        )
         self.app.bell()
-        self._remember_unprinted(UnprintedBadge(message.participant_id, message.serial, message.printer,
-                                                message.error))
+        self._remember_unprinted(UnprintedBadge(message.participant_id, message.serial, message.printer, message.error))
         self._done()
 
     def _batch_lines(self, result: collection.BatchResult) -> list[str]:
@@ -950,13 +1065,14 @@ class DeskScreen(Screen):
         return lines
 
     def on_batch_issued(self, message: m.BatchIssued) -> None:
-        self._outcome("\n".join([*self._batch_lines(message.result), "Printing…"]), "info",
-                      message.result.collector_id)
+        self._outcome("\n".join([*self._batch_lines(message.result), "Printing…"]), "info", message.result.collector_id)
 
     def on_batch_was_refused(self, message: m.BatchWasRefused) -> None:
         lines = ["NOT ISSUED · the batch was refused, nothing was recorded:"]
-        lines += [f"  {'✓' if o.issued else '✗'} {o.name}: {'can be issued' if o.issued else o.message}"
-                  for o in message.outcomes]
+        lines += [
+            f"  {'✓' if o.issued else '✗'} {o.name}: {'can be issued' if o.issued else o.message}"
+            for o in message.outcomes
+        ]
         lines.append("Untick the members marked ✗ (ctrl+g again), or a supervisor issues them one by one.")
         self._outcome("\n".join(lines), "error", message.collector_id)
         self.app.bell()
@@ -969,7 +1085,9 @@ class DeskScreen(Screen):
             lines.append(f"ISSUED – NOT PRINTED: {message.error}. Select each member and press F5 to print.")
             tone = "warn"
         elif outcome.status == desk.NOT_PRINTED:
-            lines.append(f"ISSUED – NOT PRINTED (printer {outcome.printer}: {outcome.problem}). PDF: {outcome.pdf_path}")
+            lines.append(
+                f"ISSUED – NOT PRINTED (printer {outcome.printer}: {outcome.problem}). PDF: {outcome.pdf_path}"
+            )
             tone = "warn"
         elif outcome.status == desk.PDF_ONLY:
             lines.append(f"Badges saved as one PDF (no printer configured): {outcome.pdf_path}")
@@ -984,8 +1102,7 @@ class DeskScreen(Screen):
 
     def on_worker_state_changed(self, event) -> None:
         worker = event.worker
-        if worker.group == "lookup" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR,
-                                                        WorkerState.CANCELLED):
+        if worker.group == "lookup" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             self._lookups_running = max(0, self._lookups_running - 1)
             self._search_what_waits()
         if event.state == WorkerState.ERROR:

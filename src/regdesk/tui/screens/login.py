@@ -22,10 +22,12 @@ from regdesk.services.station import Station
 from regdesk.tui.widgets.fields import FORM_BINDINGS, TypeAheadForm
 from regdesk.tui.widgets.status_bar import StatusBar
 
-DEMO_HINT = ("Demo operators (name / PIN or passphrase)\n"
-             "  ana / 1111     desk clerk\n"
-             "  maria / puerto vallarta 2017   supervisor (F9-F12)\n"
-             "  sam / 3333 security, bruno / 4444 bus marshal: at their own stations")
+DEMO_HINT = (
+    "Demo operators (name / PIN or passphrase)\n"
+    "  ana / 1111     desk clerk\n"
+    "  maria / puerto vallarta 2017   supervisor (F9-F12)\n"
+    "  sam / 3333 security, bruno / 4444 bus marshal: at their own stations"
+)
 
 
 class LoginScreen(TypeAheadForm, Screen):
@@ -59,9 +61,11 @@ class LoginScreen(TypeAheadForm, Screen):
                 yield Static("UNITED NATIONS · REGISTRATION", id="login-kicker")
                 yield Static(config.short_name, id="login-event", markup=False)
                 yield Static(config.dates_label, id="login-dates", markup=False)
-                yield Static(f"Station: {self.station.name} · "
-                             f"{STATION_ROLE_LABELS.get(self.station.role, self.station.role)}",
-                             id="login-station", markup=False)
+                yield Static(
+                    f"Station: {self.station.name} · {STATION_ROLE_LABELS.get(self.station.role, self.station.role)}",
+                    id="login-station",
+                    markup=False,
+                )
                 yield Static(f"Meeting root: {self.station.root_fingerprint}", id="login-root", markup=False)
                 yield Static("", id="login-clock")
                 yield Label("Operator name", classes="login-label")
@@ -83,7 +87,8 @@ class LoginScreen(TypeAheadForm, Screen):
         local = self.station.config.local(self.station.clock.now())
         rehearsal = "" if isinstance(self.station.clock, SystemClock) else "   (rehearsal clock)"
         self.query_one("#login-clock", Static).update(
-            f"Local time {local:%A %d %B %Y, %H:%M} {local.tzname()}{rehearsal}", layout=False)
+            f"Local time {local:%A %d %B %Y, %H:%M} {local.tzname()}{rehearsal}", layout=False
+        )
 
     def _say(self, text: str, tone: str) -> None:
         message = self.query_one("#login-message", Static)

@@ -67,15 +67,26 @@ def view_of(result: scanning.ScanResult, config: EventConfig) -> ScanView:
     if result.over_capacity:
         # Recorded as a valid boarding, but never shown as a green VALID: the bus is overfull.
         state, title = "over", OVER_CAPACITY_TITLE
-        reason = (f"OVER CAPACITY \u2013 {result.headcount}/{result.capacity}: boarding recorded, "
-                  f"{plural(result.headcount or 0, 'person', 'people')} on a bus for {result.capacity}")
+        reason = (
+            f"OVER CAPACITY \u2013 {result.headcount}/{result.capacity}: boarding recorded, "
+            f"{plural(result.headcount or 0, 'person', 'people')} on a bus for {result.capacity}"
+        )
         action = OVER_CAPACITY_ACTION
     return ScanView(
-        state=state, title=title, reason=reason, action=action, note=result.verdict.note,
-        name=holder.name if holder else "", name_latin=holder.name_latin if holder else "",
-        delegation=holder.delegation if holder else "", category_name=holder.category_name if holder else "",
-        category_colour=holder.category_colour if holder else "", serial=result.serial, detail=detail,
-        manual=result.manual, temporary_pass=result.temporary_pass,
+        state=state,
+        title=title,
+        reason=reason,
+        action=action,
+        note=result.verdict.note,
+        name=holder.name if holder else "",
+        name_latin=holder.name_latin if holder else "",
+        delegation=holder.delegation if holder else "",
+        category_name=holder.category_name if holder else "",
+        category_colour=holder.category_colour if holder else "",
+        serial=result.serial,
+        detail=detail,
+        manual=result.manual,
+        temporary_pass=result.temporary_pass,
     )
 
 
@@ -84,8 +95,13 @@ def recent_of(result: scanning.ScanResult, view: ScanView, config: EventConfig) 
     name = (holder.name_latin or holder.name) if holder else ""
     verdict = "OVER CAP." if view.state == "over" else view.title
     reason = result.verdict.text if view.state != "over" else f"boarded, {result.headcount}/{result.capacity}"
-    return RecentScan(config.local(result.scanned_at).strftime("%H:%M:%S"), view.state, verdict,
-                      name or (_serial_label(result) if result.claimed_serial else ""), reason)
+    return RecentScan(
+        config.local(result.scanned_at).strftime("%H:%M:%S"),
+        view.state,
+        verdict,
+        name or (_serial_label(result) if result.claimed_serial else ""),
+        reason,
+    )
 
 
 def _serial_label(result: scanning.ScanResult) -> str:
@@ -143,8 +159,14 @@ class ScanScreen(Screen):
         Binding("ctrl+q", "confirm_quit", "Quit", id="scan.quit", priority=True),
     ]
 
-    def __init__(self, station: Station | None = None, operator: str | None = None, *, name: str | None = None,
-                 id: str | None = None) -> None:
+    def __init__(
+        self,
+        station: Station | None = None,
+        operator: str | None = None,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(name=name, id=id)
         self._station = station
         self._operator = operator
@@ -289,7 +311,7 @@ class ScanScreen(Screen):
         # slot is set now (so the verdict does not move when it arrives), and the photo is read
         # and decoded in a thread of its own once this frame is painted.
         photo = self.query_one(PhotoView)
-        with_photo = (result.holder is not None and result.holder_in_mirror and self._room_for_photo(view.title))
+        with_photo = result.holder is not None and result.holder_in_mirror and self._room_for_photo(view.title)
         self.query_one(VerdictPanel).show(view, width=self._verdict_width(with_photo))
         if with_photo:
             assert result.holder is not None
@@ -309,8 +331,11 @@ class ScanScreen(Screen):
     @on(ScanFailed)
     def _on_scan_failed(self, event: ScanFailed) -> None:
         self.query_one(PhotoView).clear()  # nobody's photo beside an error
-        self.query_one(VerdictPanel).show(ScanView(state="error", title="ERROR", reason=event.text,
-                                                   action="Nothing was recorded: scan the badge again"))
+        self.query_one(VerdictPanel).show(
+            ScanView(
+                state="error", title="ERROR", reason=event.text, action="Nothing was recorded: scan the badge again"
+            )
+        )
         self.app.bell()
         self._schedule_ready()
 
@@ -326,9 +351,12 @@ class ScanScreen(Screen):
         self.refresh_point_line()
         closed = event.closed
         day = closed.local_day(self.station.config)
-        self.notify(f"{closed.label} of {day:%a} {day.day} {day:%b} ({plural(event.headcount, 'person', 'people')} "
-                    "on board) was left open: closed at the day change, counted on its own day.",
-                    title="New day, new departure", timeout=30)
+        self.notify(
+            f"{closed.label} of {day:%a} {day.day} {day:%b} ({plural(event.headcount, 'person', 'people')} "
+            "on board) was left open: closed at the day change, counted on its own day.",
+            title="New day, new departure",
+            timeout=30,
+        )
 
     def after_result(self, result: scanning.ScanResult) -> None:
         """Hook for the bus screen (headcount)."""
@@ -379,10 +407,14 @@ class ScanScreen(Screen):
 
     def _update_session_line(self) -> None:
         c = self.session_counts
-        passes = f" · {c['temporary']} temporary pass{'es' if c['temporary'] != 1 else ''}" if c.get("temporary") else ""
+        passes = (
+            f" · {c['temporary']} temporary pass{'es' if c['temporary'] != 1 else ''}" if c.get("temporary") else ""
+        )
         self.query_one("#session-line", Static).update(  # one line of fixed size: no layout needed
             f"This session: {c.get('valid', 0)} valid{passes} · {c.get('denied', 0)} denied · "
-            f"{c.get('repeat', 0)} repeat", layout=False)
+            f"{c.get('repeat', 0)} repeat",
+            layout=False,
+        )
 
     # -- quitting --
 
@@ -393,9 +425,16 @@ class ScanScreen(Screen):
             if yes:
                 self.app.exit()
 
-        self.app.push_screen(ConfirmDialog(
-            "Quit regdesk?", "This lane stops checking badges until regdesk is started again. To hand over to "
-            "a colleague, sign out instead (F8).", yes="Quit", no="Keep scanning"), done)
+        self.app.push_screen(
+            ConfirmDialog(
+                "Quit regdesk?",
+                "This lane stops checking badges until regdesk is started again. To hand over to "
+                "a colleague, sign out instead (F8).",
+                yes="Quit",
+                no="Keep scanning",
+            ),
+            done,
+        )
 
     def refresh_point_line(self) -> None:
         self.query_one("#point-line", Static).update(self.scanner_info.get("label", ""))
@@ -407,7 +446,12 @@ class ScanScreen(Screen):
 
         def done(request: ManualEntryRequest | None) -> None:
             if request is not None:
-                self.submit_job(lambda scanner: ScanDone(scanner.manual(
-                    request.participant_id, supervisor=request.supervisor, pin=request.pin, note=request.note)))
+                self.submit_job(
+                    lambda scanner: ScanDone(
+                        scanner.manual(
+                            request.participant_id, supervisor=request.supervisor, pin=request.pin, note=request.note
+                        )
+                    )
+                )
 
         self.app.push_screen(ManualEntryDialog(self.station), done)

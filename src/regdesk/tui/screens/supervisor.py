@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -27,7 +28,6 @@ from textual.widgets import DataTable, Footer, Input, ProgressBar, Sparkline, St
 from textual.worker import Worker, WorkerState
 
 from regdesk.domain.words import plural
-from rich.text import Text
 from regdesk.services import alerts, conflicts, exports, tallies
 from regdesk.services.tallies import ConflictRow, DayTallies, no_show_label
 from regdesk.tui.dialogs.export_tallies import ExportTalliesDialog
@@ -85,7 +85,7 @@ def clip(text: str, width: int | None) -> str:
     """Cut a table cell to `width` characters with an ellipsis (None: no limit)."""
     if width is None or len(text) <= width:
         return text
-    return text[:max(1, width - 1)] + "…"
+    return text[: max(1, width - 1)] + "…"
 
 
 def _pct(value: float) -> str:
@@ -113,8 +113,14 @@ class SupervisorScreen(Screen):
         Binding("f5", "refresh", "Refresh", id="supervisor.refresh"),
         Binding("ctrl+e", "export", "Export", show=False, id="supervisor.export_ctrl"),
         Binding("ctrl+f", "filter", "Filter no-shows", show=False, id="supervisor.filter"),
-        Binding("ctrl+t", "print_passes", "Temporary passes", show=False, id="supervisor.print_passes",
-                tooltip="Print a day's stock of temporary passes (on a desk station)"),
+        Binding(
+            "ctrl+t",
+            "print_passes",
+            "Temporary passes",
+            show=False,
+            id="supervisor.print_passes",
+            tooltip="Print a day's stock of temporary passes (on a desk station)",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -153,12 +159,21 @@ class SupervisorScreen(Screen):
                 yield Static("00    04    08    12    16    20  23", classes="spark-axis")
             with Vertical(id="supervisor-right"):
                 yield Static("Conflicts and overrides", classes="panel-title")
-                yield KeyedTable([("time", "Time"), ("what", "What"), ("who", "Who"), ("why", "Why"), ("by", "By")],
-                                 id="queue")
+                yield KeyedTable(
+                    [("time", "Time"), ("what", "What"), ("who", "Who"), ("why", "Why"), ("by", "By")], id="queue"
+                )
                 yield Static("No-shows", classes="panel-title", id="no-show-title")
                 yield Input(placeholder="Filter by delegation", id="no-show-filter", max_length=80)
-                yield KeyedTable([("delegation", "Delegation"), ("name", "Name"), ("category", "Cat."),
-                                  ("role", "Role"), ("id", "Accreditation")], id="no-shows")
+                yield KeyedTable(
+                    [
+                        ("delegation", "Delegation"),
+                        ("name", "Name"),
+                        ("category", "Cat."),
+                        ("role", "Role"),
+                        ("id", "Accreditation"),
+                    ],
+                    id="no-shows",
+                )
         with Horizontal(id="export-bar"):
             yield Static("", id="export-status")
             yield ProgressBar(total=100, show_eta=False, id="export-progress")
@@ -213,8 +228,13 @@ class SupervisorScreen(Screen):
         self._ticket += 1
         self._load(self._ticket, self.day, force=True)
 
-    @work(thread=True, exclusive=True, group="supervisor-tallies", exit_on_error=False,
-          description="Computing the day's tallies")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="supervisor-tallies",
+        exit_on_error=False,
+        description="Computing the day's tallies",
+    )
     def _load(self, ticket: int, day: date, force: bool) -> None:
         # At a large meeting a computation costs a second or two of CPU: only redo it when an event
         # arrived (recorded here or synced in) or the day changed.
@@ -235,11 +255,15 @@ class SupervisorScreen(Screen):
         parts = []
         if found.total:
             latest = found.latest[0]
-            parts.append(f"⚠ {plural(found.total, 'security alert')}. Latest, {latest.local_time} at "
-                         f"{latest.station}: {latest.text}")
+            parts.append(
+                f"⚠ {plural(found.total, 'security alert')}. Latest, {latest.local_time} at "
+                f"{latest.station}: {latest.text}"
+            )
         if found.held:
-            parts.append(f"{plural(found.held, 'event')} from other stations wait for their station's signature "
-                         "(they arrive with its next sync)")
+            parts.append(
+                f"{plural(found.held, 'event')} from other stations wait for their station's signature "
+                "(they arrive with its next sync)"
+            )
         hint.update(Text(" · ".join(parts) + ". F7 audit, filter kind:security_alert"))
 
     def on_tallies_loaded(self, message: TalliesLoaded) -> None:
@@ -258,8 +282,10 @@ class SupervisorScreen(Screen):
             ("issued", ("Badges issued", _n(b.issued), _n(b.issued_cum))),
             ("replaced", ("Badges replaced", _n(b.replaced), _n(b.replaced_cum))),
             ("revoked", ("Badges revoked", _n(b.revoked), _n(b.revoked_cum))),
-            ("collected", ("Collected / on the list", "",
-                           f"{_n(b.collected)}/{_n(b.pre_registered)} {_pct(b.collected_pct)}")),
+            (
+                "collected",
+                ("Collected / on the list", "", f"{_n(b.collected)}/{_n(b.pre_registered)} {_pct(b.collected_pct)}"),
+            ),
             ("delegations", ("Delegations complete", "", _n(counts["complete"]))),
             ("delegations_partial", ("Delegations partly collected", "", _n(counts["partial"]))),
             ("delegations_none", ("Delegations with no badge yet", "", _n(counts["not_collected"]))),
@@ -286,28 +312,56 @@ class SupervisorScreen(Screen):
         # Open conflicts first (they wait for a decision), then the day's decisions by time.
         what_w, who_w, why_w, by_w = self._queue_widths()
         queue: list[tuple[str, tuple[str, ...]]] = [
-            (f"conflict:{c.conflict_id}", (c.time_local[5:16].replace("T", " "), "OPEN conflict",
-                                           clip(c.participant_name or c.participant_id, who_w),
-                                           clip(CONFLICT_WHY.get(c.kind, c.reason), why_w),
-                                           clip(c.station_name, by_w)))
-            for c in self._open]
+            (
+                f"conflict:{c.conflict_id}",
+                (
+                    c.time_local[5:16].replace("T", " "),
+                    "OPEN conflict",
+                    clip(c.participant_name or c.participant_id, who_w),
+                    clip(CONFLICT_WHY.get(c.kind, c.reason), why_w),
+                    clip(c.station_name, by_w),
+                ),
+            )
+            for c in self._open
+        ]
         decided: list[tuple[str, str, tuple[str, ...]]] = []
         for c in t.conflicts:
             if c.state == "resolved":
-                decided.append((c.time_local, f"resolved:{c.conflict_id}:{c.time_local}", (
-                    _hhmm(c.time_local), clip("conflict resolved", what_w), clip(c.participant_name or c.participant_id, who_w),
-                    clip(f"{c.resolution}: {c.reason}", why_w), clip(c.resolved_by, by_w))))
+                decided.append(
+                    (
+                        c.time_local,
+                        f"resolved:{c.conflict_id}:{c.time_local}",
+                        (
+                            _hhmm(c.time_local),
+                            clip("conflict resolved", what_w),
+                            clip(c.participant_name or c.participant_id, who_w),
+                            clip(f"{c.resolution}: {c.reason}", why_w),
+                            clip(c.resolved_by, by_w),
+                        ),
+                    )
+                )
         for o in t.overrides:
-            decided.append((o.time_local, f"override:{o.event_id}", (
-                _hhmm(o.time_local), clip(f"override {o.rule.replace('_', ' ')}", what_w),
-                clip(o.participant_name or o.participant_id, who_w), clip(o.reason, why_w),
-                clip(f"{o.supervisor} / {o.operator}", by_w))))
+            decided.append(
+                (
+                    o.time_local,
+                    f"override:{o.event_id}",
+                    (
+                        _hhmm(o.time_local),
+                        clip(f"override {o.rule.replace('_', ' ')}", what_w),
+                        clip(o.participant_name or o.participant_id, who_w),
+                        clip(o.reason, why_w),
+                        clip(f"{o.supervisor} / {o.operator}", by_w),
+                    ),
+                )
+            )
         queue += [(key, cells) for _, key, cells in sorted(decided)]
         self.query_one("#queue", KeyedTable).sync(queue)
         hint = self.query_one("#conflict-hint", Static)
         hint.display = bool(self._open)
-        hint.update(f"{plural(len(self._open), 'open conflict')} between desks: select it in the queue and press "
-                    "Enter, or press ctrl+r to resolve it")
+        hint.update(
+            f"{plural(len(self._open), 'open conflict')} between desks: select it in the queue and press "
+            "Enter, or press ctrl+r to resolve it"
+        )
         self._show_no_shows()
 
     @staticmethod
@@ -326,9 +380,19 @@ class SupervisorScreen(Screen):
         matching = [n for n in t.no_shows if wanted in n.delegation.casefold()] if wanted else list(t.no_shows)
         shown = matching[:NO_SHOW_ROWS]
         delegation_w, name_w = self._cell(None, 20), self._cell(None, 30)
-        rows = [(n.accreditation_id, (clip(n.delegation, delegation_w), clip(n.name_latin or n.name, name_w),
-                                      n.category, "head" if n.delegation_role == "head" else "", n.accreditation_id))
-                for n in shown]
+        rows = [
+            (
+                n.accreditation_id,
+                (
+                    clip(n.delegation, delegation_w),
+                    clip(n.name_latin or n.name, name_w),
+                    n.category,
+                    "head" if n.delegation_role == "head" else "",
+                    n.accreditation_id,
+                ),
+            )
+            for n in shown
+        ]
         self.query_one("#no-shows", KeyedTable).sync(rows)
         waiting = no_show_label(t.collection_closed)
         more = f", first {len(shown):,} shown: narrow the filter" if len(matching) > len(shown) else ""
@@ -388,8 +452,11 @@ class SupervisorScreen(Screen):
                 return
             kept = ", ".join(f"{s[:4]}-{s[4:]}" for s in result.kept_serials)
             revoked = ", ".join(f"{s[:4]}-{s[4:]}" for s in result.revoked_serials)
-            self.notify(f"Kept {kept}" + (f"; revoked {revoked}: denied at every scan point" if revoked else "")
-                        + ".", title="Conflict resolved", timeout=10)
+            self.notify(
+                f"Kept {kept}" + (f"; revoked {revoked}: denied at every scan point" if revoked else "") + ".",
+                title="Conflict resolved",
+                timeout=10,
+            )
             self.action_refresh()
 
         self.app.push_screen(ResolveConflictDialog(self.station, message.conflict, supervisor=supervisor), done)
@@ -400,11 +467,15 @@ class SupervisorScreen(Screen):
         today = tallies.current_day(self.station)
         note = " (today)" if self.day == today else ""
         if self.has_class("-narrow"):
-            text = (f"Tallies for {self.day:%a} {self.day.day} {self.day:%b %Y}{note} · local day · "
-                    f"refreshed every {REFRESH_SECONDS:.0f} s")
+            text = (
+                f"Tallies for {self.day:%a} {self.day.day} {self.day:%b %Y}{note} · local day · "
+                f"refreshed every {REFRESH_SECONDS:.0f} s"
+            )
         else:
-            text = (f"Tallies for {self.day:%A} {self.day.day} {self.day:%B %Y}{note} · local day, "
-                    f"{self.station.config.timezone} · refreshes every {REFRESH_SECONDS:.0f} s")
+            text = (
+                f"Tallies for {self.day:%A} {self.day.day} {self.day:%B %Y}{note} · local day, "
+                f"{self.station.config.timezone} · refreshes every {REFRESH_SECONDS:.0f} s"
+            )
         self.query_one("#day-title", Static).update(text)
 
     def _set_day(self, day: date) -> None:
@@ -435,8 +506,13 @@ class SupervisorScreen(Screen):
             self.notify(f"Signing {request.count} temporary passes for {request.day.isoformat()}…")
             self._print_passes(request.day, request.count)
 
-    @work(thread=True, exclusive=True, group="supervisor-passes", exit_on_error=False,
-          description="Printing temporary passes")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="supervisor-passes",
+        exit_on_error=False,
+        description="Printing temporary passes",
+    )
     def _print_passes(self, day: date, count: int) -> None:
         from regdesk.services import passes
 
@@ -447,8 +523,11 @@ class SupervisorScreen(Screen):
             self.post_message(PassesPrinted("", str(exc)))
             return
         data = run.as_json()
-        self.post_message(PassesPrinted(f"{data['count']} temporary passes for {data['day']}, {data['first']} to "
-                                        f"{data['last']}: {run.pdf_path}"))
+        self.post_message(
+            PassesPrinted(
+                f"{data['count']} temporary passes for {data['day']}, {data['first']} to {data['last']}: {run.pdf_path}"
+            )
+        )
 
     def on_passes_printed(self, message: PassesPrinted) -> None:
         if message.error:
@@ -465,8 +544,9 @@ class SupervisorScreen(Screen):
             return
         day = self.day
         default = self.station.output_dir / f"tallies-{day.isoformat()}"
-        self.app.push_screen(ExportTalliesDialog(default, f"Tallies of {day:%a %d %b %Y}"),
-                             lambda path: self._start_export(path, day))
+        self.app.push_screen(
+            ExportTalliesDialog(default, f"Tallies of {day:%a %d %b %Y}"), lambda path: self._start_export(path, day)
+        )
 
     def _start_export(self, path: Path | None, day: date) -> None:
         if path is None:
@@ -478,12 +558,14 @@ class SupervisorScreen(Screen):
         self.query_one("#export-bar").display = True
         self._export(path, day)
 
-    @work(thread=True, exclusive=True, group="supervisor-export", exit_on_error=False,
-          description="Exporting tallies")
+    @work(thread=True, exclusive=True, group="supervisor-export", exit_on_error=False, description="Exporting tallies")
     def _export(self, path: Path, day: date) -> None:
         result = exports.export_tallies(
-            self.station, path, [day],
-            progress=lambda done, total, text: self.post_message(ExportProgress(done, total, text)))
+            self.station,
+            path,
+            [day],
+            progress=lambda done, total, text: self.post_message(ExportProgress(done, total, text)),
+        )
         self.post_message(ExportFinished(result.out_dir, len(result.files), day))
 
     def on_export_progress(self, message: ExportProgress) -> None:
@@ -492,10 +574,12 @@ class SupervisorScreen(Screen):
 
     def on_export_finished(self, message: ExportFinished) -> None:
         self._exporting = False
-        self.query_one("#export-progress", ProgressBar).update(progress=self.query_one(
-            "#export-progress", ProgressBar).total or 100)
+        self.query_one("#export-progress", ProgressBar).update(
+            progress=self.query_one("#export-progress", ProgressBar).total or 100
+        )
         self.query_one("#export-status", Static).update(
-            f"Exported {plural(message.files, 'file')} for {message.day.isoformat()} to {message.out_dir}")
+            f"Exported {plural(message.files, 'file')} for {message.day.isoformat()} to {message.out_dir}"
+        )
         self.notify(f"Tallies exported: {plural(message.files, 'file')} in {message.out_dir}", title="Export done")
 
     @on(Worker.StateChanged)

@@ -19,7 +19,6 @@ from __future__ import annotations
 from textual.binding import Binding
 from textual.widgets import Button
 
-
 # Put this in the screen's own BINDINGS (Textual only merges BINDINGS of DOM classes, not mixins).
 FORM_ENTER = Binding("enter", "form_enter", "Next", show=False, priority=True)
 FORM_TAB = Binding("tab", "form_focus(1)", "Next field", show=False, priority=True)

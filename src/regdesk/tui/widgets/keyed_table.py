@@ -64,7 +64,7 @@ class KeyedTable(DataTable):
                 self.remove_row(key)
                 changes += len(column_keys)
         for key in kept:
-            for column, value in zip(column_keys, wanted[key]):
+            for column, value in zip(column_keys, wanted[key], strict=False):
                 if self.get_cell(key, column) != value:
                     self.update_cell(key, column, value, update_width=True)
                     changes += 1

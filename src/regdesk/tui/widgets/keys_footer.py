@@ -27,8 +27,9 @@ class KeysFooter(Footer):
             if binding.group is not None:
                 return None
             # Footer.compose shows the first binding of each action.
-            shown.setdefault(binding.action, ((binding.key, binding.action, binding.description, tooltip or ""),
-                                              enabled))
+            shown.setdefault(
+                binding.action, ((binding.key, binding.action, binding.description, tooltip or ""), enabled)
+            )
         return list(shown.values())
 
     def bindings_changed(self, screen: Screen) -> None:
@@ -43,9 +44,14 @@ class KeysFooter(Footer):
             return
         shown = self._shown_keys()
         keys = list(self.query_children(FooterKey))
-        if shown is None or len(shown) != len(keys) or any(
+        if (
+            shown is None
+            or len(shown) != len(keys)
+            or any(
                 (key.key, key.action, key.description, str(key.tooltip or "")) != look
-                for key, (look, _) in zip(keys, shown, strict=True)):
+                for key, (look, _) in zip(keys, shown, strict=True)
+            )
+        ):
             await self.recompose()
             return
         for key, (_, enabled) in zip(keys, shown, strict=True):

@@ -75,8 +75,9 @@ class MrzCatcher:
             event.prevent_default()
             value, cursor = field.value, field.cursor_position
             start = cursor
-            while start > 0 and value[start - 1].isascii() and (value[start - 1].isupper()
-                                                                 or value[start - 1].isdigit()):
+            while (
+                start > 0 and value[start - 1].isascii() and (value[start - 1].isupper() or value[start - 1].isdigit())
+            ):
                 start -= 1
             self._mrz_lines, self._mrz_current = [], value[start:cursor] + FILLER
             self._mrz_last_key = time.monotonic()

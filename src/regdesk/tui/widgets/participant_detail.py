@@ -26,8 +26,10 @@ BANNER = {
     "not_printed": "BADGE ISSUED · NOT PRINTED",
 }
 
-EMPTY_HINT = ("Type a name, a delegation or an accreditation number in the search box,\n"
-              "or scan a badge or the confirmation code. ↓ moves into the results.")
+EMPTY_HINT = (
+    "Type a name, a delegation or an accreditation number in the search box,\n"
+    "or scan a badge or the confirmation code. ↓ moves into the results."
+)
 
 # What each key does, for the words of the next step (the footer shows the same keys).
 KEY_HINTS = {
@@ -48,8 +50,9 @@ def next_step(card: ParticipantCard) -> tuple[str, str]:
         serial = next((b.serial_display for b in card.badges if b.serial == card.current_serial), card.current_serial)
         if not card.badge_delivered:
             return f"Badge {serial} is issued but NOT printed. Press F5 to print it.", "warn"
-        return (f"Holds valid badge {serial}. If it was lost: check the ID (F2), then replace it (F4). "
-                "Print it again: F5."), "ok"
+        return (
+            f"Holds valid badge {serial}. If it was lost: check the ID (F2), then replace it (F4). Print it again: F5."
+        ), "ok"
     if not card.issue_blockers:
         return "Ready: press F3 to issue and print the badge.", "ok"
     first = card.issue_blockers[0]
@@ -96,8 +99,12 @@ def facts_table(card: ParticipantCard) -> Table:
     grid.add_row("Delegation", Text(card.delegation, style="bold"))
     if card.delegation_use:
         grid.add_row("Delegation use", Text(card.delegation_use))
-    grid.add_row("Category", Text.assemble((f" {card.category_code} ", f"bold #ffffff on {card.category_colour}"),
-                                           "  ", Text(card.category_name)))
+    grid.add_row(
+        "Category",
+        Text.assemble(
+            (f" {card.category_code} ", f"bold #ffffff on {card.category_colour}"), "  ", Text(card.category_name)
+        ),
+    )
     grid.add_row("Role", "Head of delegation" if card.delegation_role == "head" else "Member")
     grid.add_row("Accreditation", Text(card.accreditation_id))
     if card.confirmation_code:
@@ -141,7 +148,9 @@ class ParticipantDetail(Vertical, can_focus=False):
     ParticipantDetail { height: auto; }
     ParticipantDetail #detail-body { height: auto; }
     ParticipantDetail #detail-facts { width: 1fr; }
-    ParticipantDetail #detail-photo { width: 18; height: 11; }  /* a 160 x 200 photo is 16 x 10 cells; fixed, so the slot never keeps a height laid out before the picture had one */
+    /* A 160 x 200 photo is 16 x 10 cells. The height is fixed: an "auto" slot could keep the height
+       it was laid out with before the picture had one (none), and the photo was never seen. */
+    ParticipantDetail #detail-photo { width: 18; height: 11; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -179,8 +188,9 @@ class ParticipantDetail(Vertical, can_focus=False):
         banner.update(BANNER.get(status, status.upper()))
         self.query_one("#detail-name", Static).update(Text(card.name, style="bold"))
         latin = self.query_one("#detail-latin", Static)
-        latin.update(Text(f"Latin rendering: {card.name_latin}", style="italic") if card.name_latin != card.name
-                     else "")
+        latin.update(
+            Text(f"Latin rendering: {card.name_latin}", style="italic") if card.name_latin != card.name else ""
+        )
         latin.display = card.name_latin != card.name
         facts = compact_facts(card) if self._compact else Group(facts_table(card))
         self.query_one("#detail-facts", Static).update(facts)

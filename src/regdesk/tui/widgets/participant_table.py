@@ -41,8 +41,13 @@ def status_text(status: str) -> Text:
 class ParticipantTable(DataTable):
     """Rows are replaced wholesale per search; single cells are updated by key (row key = accreditation id)."""
 
-    COLUMNS = (("name", "Name"), ("latin", "Latin"), ("delegation", "Delegation"), ("category", "Cat."),
-               ("status", "Status"))
+    COLUMNS = (
+        ("name", "Name"),
+        ("latin", "Latin"),
+        ("delegation", "Delegation"),
+        ("category", "Cat."),
+        ("status", "Status"),
+    )
     FIXED_WIDTHS = {"category": 5, "status": STATUS_WIDTH}
     MIN_NAME = 16
     MIN_OTHER = 10  # delegation / Latin never narrower than this (when there is room for it)
@@ -68,12 +73,17 @@ class ParticipantTable(DataTable):
     def _compute_widths(self) -> dict[str, int]:
         hits = self._hits
         needs_latin = any(hit.name_latin != hit.name for hit in hits)
-        free = (self.size.width - self.SCROLLBAR - 2 * self.cell_padding * len(self.COLUMNS)
-                - sum(self.FIXED_WIDTHS.values()))
+        free = (
+            self.size.width
+            - self.SCROLLBAR
+            - 2 * self.cell_padding * len(self.COLUMNS)
+            - sum(self.FIXED_WIDTHS.values())
+        )
         name_need = max([len(h.name) for h in hits] + [self.MIN_NAME])
         deleg_need = max([len(h.delegation) for h in hits] + [len("Delegation")])
-        latin_need = max([len(h.name_latin) for h in hits if h.name_latin != h.name] + [self.MIN_OTHER]) \
-            if needs_latin else 0
+        latin_need = (
+            max([len(h.name_latin) for h in hits if h.name_latin != h.name] + [self.MIN_OTHER]) if needs_latin else 0
+        )
         others = deleg_need + latin_need
         if name_need + others <= free:
             name = name_need
@@ -117,8 +127,11 @@ class ParticipantTable(DataTable):
             if with_latin:
                 # Only show the Latin rendering when it adds something (names in other scripts).
                 cells.append(self._fit(hit.name_latin if hit.name_latin != hit.name else "", "italic"))
-            cells += [self._fit(hit.delegation), self._category_cell(hit.category),
-                      status_text(shown_status(hit.status, hit.badge_delivered))]
+            cells += [
+                self._fit(hit.delegation),
+                self._category_cell(hit.category),
+                status_text(shown_status(hit.status, hit.badge_delivered)),
+            ]
             lines = -(-len(hit.name) // name_width) if name_width else 1
             self.add_row(*cells, key=hit.accreditation_id, height=None if lines > 1 else 1)
 
@@ -138,8 +151,10 @@ class ParticipantTable(DataTable):
         self._add_rows(self._hits)
 
     def set_status(self, participant_id: str, status: str, delivered: bool) -> None:
-        self._hits = [h if h.accreditation_id != participant_id
-                      else replace(h, status=status, badge_delivered=delivered) for h in self._hits]
+        self._hits = [
+            h if h.accreditation_id != participant_id else replace(h, status=status, badge_delivered=delivered)
+            for h in self._hits
+        ]
         if participant_id in self.rows:
             self.update_cell(participant_id, "status", status_text(shown_status(status, delivered)))
 

@@ -89,8 +89,14 @@ class PhotoView(Vertical, can_focus=False):
     def show(self, participant_id: str, image: Image.Image | None, *, loading: bool = False) -> None:
         """The photo of `participant_id` (None: no photo on file; loading: the slot is kept while it loads)."""
         widget = self._image()
-        if (image is not None and widget is not None and widget.display and self.display
-                and self._shown_for == participant_id and widget.image is not None):
+        if (
+            image is not None
+            and widget is not None
+            and widget.display
+            and self.display
+            and self._shown_for == participant_id
+            and widget.image is not None
+        ):
             # The same person's card again (a refresh after an ID check, a reprint): their photo is
             # already drawn; handing the widget a new copy would only make it draw it again.
             return

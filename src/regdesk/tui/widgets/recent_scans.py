@@ -17,9 +17,14 @@ from rich.text import Text
 from textual.widgets import Static
 
 LIMIT = 10
-STATE_STYLE = {"valid": "bold #3FAE6A", "denied": "bold #E05252", "repeat": "bold #E0A030",
-               "over": "bold #F57C00", "error": "bold #B07CD8",
-               "temporary": "bold #64B5F6"}
+STATE_STYLE = {
+    "valid": "bold #3FAE6A",
+    "denied": "bold #E05252",
+    "repeat": "bold #E0A030",
+    "over": "bold #F57C00",
+    "error": "bold #B07CD8",
+    "temporary": "bold #64B5F6",
+}
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class RecentScans(Static):
         table.add_column("name", ratio=5, no_wrap=True, overflow="ellipsis")
         table.add_column("reason", ratio=4, no_wrap=True, overflow="ellipsis")
         for item in self.items:
-            table.add_row(item.time, Text(item.verdict, style=STATE_STYLE.get(item.state, "")),
-                          item.name or "—", item.reason)
+            table.add_row(
+                item.time, Text(item.verdict, style=STATE_STYLE.get(item.state, "")), item.name or "—", item.reason
+            )
         self.update(table)

@@ -52,10 +52,16 @@ class ScanInput(Input):
         def control(self) -> ScanInput:
             return self.scan_input
 
-    def __init__(self, *, idle_submit: float | None = 0.3, min_idle_length: int = 8, id: str | None = "scan",
-                 placeholder: str = "Ready: scan a badge", **kwargs) -> None:
-        super().__init__(placeholder=placeholder, select_on_focus=False, max_length=MAX_SCAN_CHARS, id=id,
-                         **kwargs)
+    def __init__(
+        self,
+        *,
+        idle_submit: float | None = 0.3,
+        min_idle_length: int = 8,
+        id: str | None = "scan",
+        placeholder: str = "Ready: scan a badge",
+        **kwargs,
+    ) -> None:
+        super().__init__(placeholder=placeholder, select_on_focus=False, max_length=MAX_SCAN_CHARS, id=id, **kwargs)
         self.idle_submit = idle_submit
         self.min_idle_length = min_idle_length
         self._last_key_at = 0.0

@@ -88,5 +88,4 @@ class StatusBar(Horizontal):
             self.query_one("#status-operator", Static).update(Text(who))
         local = station.config.local(station.clock.now())
         # Same width every second: repaint the clock only, no layout pass for the whole screen.
-        self.query_one("#status-clock", Static).update(format_local_time(local, compact=self.compact),
-                                                       layout=layout)
+        self.query_one("#status-clock", Static).update(format_local_time(local, compact=self.compact), layout=layout)

@@ -36,8 +36,9 @@ def start_cycle(app: App, runner: AutoSync) -> None:
         worker = get_current_worker()
         runner.cycle(lambda: worker.is_cancelled)
 
-    app.run_worker(work, thread=True, group="auto-sync", name="auto-sync", exit_on_error=False,
-                   description="sync with the hub")
+    app.run_worker(
+        work, thread=True, group="auto-sync", name="auto-sync", exit_on_error=False, description="sync with the hub"
+    )
 
 
 def auto_sync_for(app: App) -> AutoSync:
@@ -90,8 +91,11 @@ class SyncStatusWidget(Static):
     def refresh_status(self) -> None:
         status = self.runner.latest
         text, css = describe(self.app.station, status)  # type: ignore[attr-defined]
-        tip = status.message or (f"hub {status.hub}" if status.hub else
-                                 "no hub: `regdesk sync --hub URL --remember` turns background sync on")
+        tip = status.message or (
+            f"hub {status.hub}"
+            if status.hub
+            else "no hub: `regdesk sync --hub URL --remember` turns background sync on"
+        )
         if (text, css, tip) == self._shown:
             return  # nothing changed: no repaint, no layout pass
         self._shown = (text, css, tip)

@@ -138,9 +138,14 @@ class VerdictPanel(Vertical):
         # A new verdict must be painted at once: a layout of the whole screen costs more than the
         # rest of the scan. It is needed only when a line appears, goes, or may wrap differently.
         width = widget.content_region.width
-        same_size = (widget_id == "verdict-title" or (
-            width > 0 and before is not None and bool(before) == bool(plain) and "\n" not in before + plain
-            and cell_len(before) <= width and cell_len(plain) <= width))
+        same_size = widget_id == "verdict-title" or (
+            width > 0
+            and before is not None
+            and bool(before) == bool(plain)
+            and "\n" not in before + plain
+            and cell_len(before) <= width
+            and cell_len(plain) <= width
+        )
         widget.update(content, layout=not same_size)
         widget.display = bool(plain)
 
