@@ -191,3 +191,14 @@ async def test_the_audit_finds_a_participants_events_by_name(supervisor_station,
         assert "Peter Kamau" in shown and "KE-2" in shown
         info = str(screen.query_one("#audit-info", Static).content)
         assert info.startswith(f"{len(screen.rows)} events matching the filter")
+
+
+async def test_the_dashboard_says_no_shows_once_collection_closes_without_anyone_pressing_f5(supervisor_station):
+    """Nothing is recorded when collection closes at 15:00, yet the words and the list change: the
+    periodic refresh must notice the hour, not only new events."""
+    app = make_app(supervisor_station, operator=SUPERVISOR[0])
+    async with app.run_test(size=LARGE) as pilot:
+        screen = await dashboard(pilot)
+        assert cell(screen, "#counters", "no_shows", "measure") == "Not yet collected"
+        supervisor_station.clock.set(local("2017-12-05T16:00"))
+        await wait_for(pilot, lambda: cell(screen, "#counters", "no_shows", "measure") == "No-shows", "no-shows")

@@ -45,6 +45,7 @@ class TalliesLoaded(Message):
     ticket: int
     tallies: DayTallies
     version: int  # tallies.data_version when computed
+    closed: bool  # collection had closed when computed
 
 
 @dataclass
@@ -130,7 +131,9 @@ class SupervisorScreen(Screen):
         self._open: list[ConflictRow] = []
         self._day: date | None = None
         self._exporting = False
-        self._shown: tuple[date, int] | None = None  # (day, data version) on screen: skip identical refreshes
+        # (day, data version, collection closed?) on screen: skip refreshes that would show the same
+        self._shown: tuple[date, int, bool] | None = None
+        self._forced = False  # F5 asked for a computation that has not arrived yet
 
     @property
     def station(self):  # noqa: ANN201 (the app's Station)
@@ -221,10 +224,13 @@ class SupervisorScreen(Screen):
     # --- loading --------------------------------------------------------------------------------
 
     def _tick(self) -> None:
+        # A tick supersedes the computation before it (one at a time): it carries on F5's force, or
+        # an F5 that a tick overtook would be dropped and the tick would find nothing new to show.
         self._ticket += 1
-        self._load(self._ticket, self.day, force=False)
+        self._load(self._ticket, self.day, force=self._forced)
 
     def action_refresh(self) -> None:
+        self._forced = True
         self._ticket += 1
         self._load(self._ticket, self.day, force=True)
 
@@ -239,12 +245,14 @@ class SupervisorScreen(Screen):
         # At a large meeting a computation costs a second or two of CPU: only redo it when an event
         # arrived (recorded here or synced in) or the day changed.
         version = tallies.data_version(self.station)
-        if not force and self._shown == (day, version):
+        # The words and the no-show list change when collection closes, with no event to tell.
+        closed = self.station.config.collection_closes_utc <= self.station.clock.now()
+        if not force and self._shown == (day, version, closed):
             return
         self.post_message(AlertsLoaded(alerts.summary(self.station)))
         result = tallies.day_tallies(self.station, day)
         len(result.no_shows)  # build the list here, in the worker, not on the UI thread
-        self.post_message(TalliesLoaded(ticket, result, version))
+        self.post_message(TalliesLoaded(ticket, result, version, closed))
 
     def on_alerts_loaded(self, message: AlertsLoaded) -> None:
         found = message.summary
@@ -269,7 +277,8 @@ class SupervisorScreen(Screen):
     def on_tallies_loaded(self, message: TalliesLoaded) -> None:
         if message.ticket != self._ticket:
             return  # an older computation finished late: the newer one is coming
-        self._shown = (message.tallies.day, message.version)
+        self._shown = (message.tallies.day, message.version, message.closed)
+        self._forced = False
         self._latest = message.tallies
         self._open = list(message.tallies.open_conflicts)
         self._show(message.tallies)
