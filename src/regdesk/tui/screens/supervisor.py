@@ -134,6 +134,7 @@ class SupervisorScreen(Screen):
         # (day, data version, collection closed?) on screen: skip refreshes that would show the same
         self._shown: tuple[date, int, bool] | None = None
         self._forced = False  # F5 asked for a computation that has not arrived yet
+        self._loading: Worker[None] | None = None  # the tallies computation on its way, if any
 
     @property
     def station(self):  # noqa: ANN201 (the app's Station)
@@ -224,15 +225,17 @@ class SupervisorScreen(Screen):
     # --- loading --------------------------------------------------------------------------------
 
     def _tick(self) -> None:
-        # A tick supersedes the computation before it (one at a time): it carries on F5's force, or
-        # an F5 that a tick overtook would be dropped and the tick would find nothing new to show.
+        # A tick never supersedes a computation still on its way (an F5, or the tick before on a busy
+        # machine): each new one would cancel the last and nothing would ever be shown.
+        if self._loading is not None and self._loading.state in (WorkerState.PENDING, WorkerState.RUNNING):
+            return
         self._ticket += 1
-        self._load(self._ticket, self.day, force=self._forced)
+        self._loading = self._load(self._ticket, self.day, force=self._forced)
 
     def action_refresh(self) -> None:
         self._forced = True
         self._ticket += 1
-        self._load(self._ticket, self.day, force=True)
+        self._loading = self._load(self._ticket, self.day, force=True)
 
     @work(
         thread=True,
