@@ -25,8 +25,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from regdesk.domain import token as tokens
 from regdesk.domain.token import TokenProblem
@@ -131,33 +130,9 @@ def looks_like_pass(raw: str) -> bool:
 def read_pass(raw: str, *, event_code: str, public_keys: dict[str, bytes]) -> PassCheck:
     """Decode and verify a scanned pass, as `token.read_token` does for badges (the same keyboard
     layout repairs, counted only when the signature verifies)."""
-    if len(raw) > tokens.MAX_TOKEN_CHARS * 4:
-        return PassCheck(None, TokenProblem.UNREADABLE, "")
-    best: PassCheck | None = None
-    expected_tag = tokens.event_tag(event_code)
-    for text in tokens._candidates(raw):
-        if not text or len(text) > tokens.MAX_TOKEN_CHARS or set(text) - tokens._B32_ALPHABET:
-            continue
-        try:
-            parsed = _parse(tokens._unb32(text))
-        except (ValueError, TypeError):
-            parsed = None
-        if parsed is None:
-            continue
-        claims, body, signature = parsed
-        if claims.event_tag != expected_tag:
-            check = PassCheck(claims, TokenProblem.WRONG_EVENT, text)
-        elif claims.key_id not in public_keys:
-            check = PassCheck(claims, TokenProblem.UNKNOWN_KEY, text)
-        else:
-            try:
-                Ed25519PublicKey.from_public_bytes(public_keys[claims.key_id]).verify(signature, PASS_DOMAIN + body)
-                return PassCheck(claims, None, text)
-            except InvalidSignature:
-                check = PassCheck(claims, TokenProblem.FORGED, text)
-        if best is None:
-            best = check
-    return best or PassCheck(None, TokenProblem.UNREADABLE, tokens.clean_scan(raw)[: tokens.MAX_TOKEN_CHARS])
+    return PassCheck(
+        *tokens.verify_scanned(raw, event_code=event_code, public_keys=public_keys, parse=_parse, domain=PASS_DOMAIN)
+    )
 
 
 # --- the verdict at a scan point ---------------------------------------------------------------------

@@ -20,8 +20,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -195,33 +197,47 @@ def read_token(
     then as if typed through a QWERTZ or AZERTY host; a candidate counts only if its signature
     verifies, so a de-garbling guess can never turn a bad badge into a good one.
     """
+    return TokenCheck(*verify_scanned(raw, event_code=event_code, public_keys=public_keys, parse=_parse, domain=DOMAIN))
+
+
+def verify_scanned(
+    raw: str,
+    *,
+    event_code: str,
+    public_keys: dict[str, bytes],
+    parse: Callable[[bytes], tuple[Any, bytes, bytes] | None],
+    domain: bytes,
+) -> tuple[Any, TokenProblem | None, str]:
+    """(claims, problem or None, text read) for a scanned string of a signed format (badges here,
+    temporary passes in domain/passes.py): each keyboard-layout candidate is parsed with `parse`
+    and counts only if its signature under `domain` verifies with a known key."""
     if len(raw) > MAX_TOKEN_CHARS * 4:
-        return TokenCheck(None, TokenProblem.UNREADABLE, "")
-    best: TokenCheck | None = None
+        return None, TokenProblem.UNREADABLE, ""
+    best: tuple[Any, TokenProblem | None, str] | None = None
     expected_tag = event_tag(event_code)
     for text in _candidates(raw):
         if not text or len(text) > MAX_TOKEN_CHARS or set(text) - _B32_ALPHABET:
             continue
         try:
-            parsed = _parse(_unb32(text))
+            parsed = parse(_unb32(text))
         except (ValueError, TypeError):
             parsed = None
         if parsed is None:
             continue
         claims, body, signature = parsed
         if claims.event_tag != expected_tag:
-            check = TokenCheck(claims, TokenProblem.WRONG_EVENT, text)
+            check = (claims, TokenProblem.WRONG_EVENT, text)
         elif claims.key_id not in public_keys:
-            check = TokenCheck(claims, TokenProblem.UNKNOWN_KEY, text)
+            check = (claims, TokenProblem.UNKNOWN_KEY, text)
         else:
             try:
-                Ed25519PublicKey.from_public_bytes(public_keys[claims.key_id]).verify(signature, DOMAIN + body)
-                return TokenCheck(claims, None, text)
+                Ed25519PublicKey.from_public_bytes(public_keys[claims.key_id]).verify(signature, domain + body)
+                return claims, None, text
             except InvalidSignature:
-                check = TokenCheck(claims, TokenProblem.FORGED, text)
+                check = (claims, TokenProblem.FORGED, text)
         if best is None:
             best = check
-    return best or TokenCheck(None, TokenProblem.UNREADABLE, clean_scan(raw)[:MAX_TOKEN_CHARS])
+    return best or (None, TokenProblem.UNREADABLE, clean_scan(raw)[:MAX_TOKEN_CHARS])
 
 
 def generate_signing_key() -> Ed25519PrivateKey:
