@@ -102,12 +102,27 @@ def post_keys(app, text: str) -> None:
         app.post_message(events.Key(key, ch))
 
 
-async def wait_for(pilot, condition, what: str, tries: int = 750) -> None:  # up to ~15 s on a loaded box
+async def wait_for(pilot, condition, what: str, tries: int = 750, state=None) -> None:  # up to ~15 s on a loaded box
     for _ in range(tries):
         if condition():
             return
         await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what}" + (f": {state()}" if state else ""))
+
+
+def photo_state(app) -> str:
+    """What each photo slot on screen holds, for a timeout's message."""
+    from regdesk.tui.widgets.photo import PhotoView
+
+    parts = []
+    for view in app.screen.query(PhotoView):
+        images = [(i.display, i.image is not None, tuple(i.region)) for i in view.query(".photo-image")]
+        workers = [(w.name, w.state.name) for w in app.screen.workers]
+        parts.append(
+            f"{view.id}: display={view.display} loading={view.loading} for={view.shown_for} "
+            f"region={tuple(view.region)} images={images} workers={workers}"
+        )
+    return "; ".join(parts)
 
 
 def photos_settled(app) -> bool:

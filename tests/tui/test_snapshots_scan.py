@@ -19,6 +19,7 @@ from scan_helpers import (
     PEOPLE,
     copy_log,
     issue_badges,
+    photo_state,
     photos_settled,
     post_keys,
     prepared_desk,
@@ -101,7 +102,9 @@ def runner(*steps: Step) -> Callable[..., Awaitable[None]]:
     async def run_before(pilot) -> None:
         for step in steps:
             await step(pilot)
-        await wait_for(pilot, lambda: photos_settled(pilot.app), "the photos drawn")
+        await wait_for(
+            pilot, lambda: photos_settled(pilot.app), "the photos drawn", state=lambda: photo_state(pilot.app)
+        )
         await pilot.pause()
         still(pilot.app)
         await pilot.pause()

@@ -57,11 +57,17 @@ def image_class() -> Any:
 
 
 class PhotoView(Vertical, can_focus=False):
-    """A fixed-size slot: the photo, "no photo on file", or nothing (hidden) when no one is shown."""
+    """A fixed-size slot: the photo, "no photo on file", or nothing (hidden) when no one is shown.
+
+    The picture is sized `auto` both ways, never `100%` or in cells: for any other size textual-image
+    measures its height from the widget's *previous* content size, which is zero for a picture shown
+    for the first time or just unhidden, and a layout at that moment left the photo zero rows tall
+    for good (now and then at lanes, where the slot is refilled scan after scan).
+    """
 
     DEFAULT_CSS = """
     PhotoView { width: 22; height: auto; padding: 0 1; }
-    PhotoView > .photo-image { width: 100%; height: auto; }
+    PhotoView > .photo-image { width: auto; height: auto; }
     PhotoView > #photo-caption { width: 100%; height: auto; text-align: center; color: $text-muted; }
     """
 
