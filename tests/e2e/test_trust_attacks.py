@@ -464,7 +464,13 @@ def test_a_revoked_desk_is_cut_off_everywhere(westin, icc, tmp_path, clock):
         assert str(scanner.scan(before.token).verdict.reason) == "valid"
         assert str(scanner.scan(after.token).verdict.reason) == "key_revoked"
         bundles.export_bundle(westin, tmp_path / "w2.rdb")
-        refused_bundle(icc, tmp_path / "w2.rdb", "recorded after the station was revoked")
+        # The thief's stick: its events are authentic but come after the cut-off, so they are left
+        # out and reported (an honest station relaying them must not have its own refused).
+        before_state, alerts_before = state(icc), len(alerts(icc))
+        result = bundles.import_bundle(icc, tmp_path / "w2.rdb")
+        assert result.added == 0 and result.left_out >= 1
+        assert state(icc) == before_state, "the thief's later events changed the station"
+        assert "recorded after the station was revoked" in alerts(icc)[alerts_before]["reason"]
         # and a station that has the thief's events but also the revocation denies them all the same
         assert str(security_scanner(icc).scan(after.token).verdict.reason) == "key_revoked"
     finally:

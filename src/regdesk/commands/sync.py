@@ -18,6 +18,7 @@ from regdesk.commands.common import (
     station_from_args,
 )
 from regdesk.domain import authority
+from regdesk.domain.words import plural
 from regdesk.services import bundles, conflicts, provisioning, sync
 from regdesk.services.station import ROLES, Station
 
@@ -204,10 +205,16 @@ def cmd_bundle_import(args: argparse.Namespace) -> int:
                 "received": result.received,
                 "added": result.added,
                 "from_station": result.from_station,
+                "left_out": result.left_out,
             }
         )
     else:
         print(f"{result.path}: {result.received} events from {result.from_station}, {result.added} new here")
+        if result.left_out:
+            print(
+                f"{plural(result.left_out, 'event was', 'events were')} left out: recorded by a revoked station "
+                "after its cut-off (a security alert tells the supervisors which)"
+            )
     return 0
 
 

@@ -86,6 +86,9 @@ class ImportResult:
     added: int
     from_station: str  # name of the station that wrote the bundle
     created_at: str
+    # Events a revoked station recorded after its cut-off: authentic, but no longer trusted. They
+    # are left out (and reported to the supervisors); the rest of the bundle is imported.
+    left_out: int = 0
 
 
 # --- export --------------------------------------------------------------------------------------
@@ -336,6 +339,7 @@ def import_bundle(
     ctx = trust_context(station)
     header = validate(path, station, formats=formats)
     received = added = 0
+    left_out: list[Rejection] = []
     line_of: dict[str, int] = {}
     now_text = format_utc(station.clock.now())
     try:
@@ -358,8 +362,10 @@ def import_bundle(
                         f"{path}, {where}: the event cannot be applied "
                         f"({type(problem).__name__}: {problem}); nothing was imported"
                     ) from None
-                if result.rejected:
-                    raise MergeRefused(summarise(result.rejected), result.rejected)
+                refusing = [r for r in result.rejected if not r.cut_off]
+                if refusing:
+                    raise MergeRefused(summarise(refusing), refusing)
+                left_out.extend(r for r in result.rejected if r.cut_off)
                 received += result.received
                 added += result.added_count
                 chunk.clear()
@@ -386,9 +392,10 @@ def import_bundle(
         first = min((line_of.get(r.item.event.id, 0) for r in refused.rejections), default=0)
         where = f"{path}, line {first}" if first else str(path)
         raise BundleError(f"{where}: refused, nothing was imported: {refused}") from None
-    return ImportResult(
-        path, received, added, str(header.get("station_name", header["station_id"])), str(header.get("created_at", ""))
-    )
+    from_station = str(header.get("station_name", header["station_id"]))
+    if left_out:
+        record_alert(station, f"bundle {path.name} from {from_station[:60]}", left_out)
+    return ImportResult(path, received, added, from_station, str(header.get("created_at", "")), len(left_out))
 
 
 def _still_held(session: Session, ids: list[str]) -> int:

@@ -87,14 +87,9 @@ def _log_invariants(conn: Any, own_station_id: str | None, report: CheckReport) 
 
 def _replay_in_arrival_order(session: Session) -> None:
     """What the station itself did: every event applied in the order it arrived (local_order)."""
-    from sqlalchemy import delete
+    from regdesk.store import projections
 
-    from regdesk.store import eventlog, projections
-
-    for model in projections._PROJECTION_TABLES:
-        session.execute(delete(model))
-    for _order, event in eventlog.iter_events(session):
-        projections.apply(session, event)
+    projections.rebuild(session, arrival_order=True)
 
 
 def _rebuilt_copy(db_path: Path, folder: Path, name: str, replay: Callable[[Session], object]) -> Path:

@@ -99,6 +99,10 @@ class Incoming(NamedTuple):
 class Rejection:
     item: Incoming
     reason: str
+    # Authentic (in the station's signed chain) but recorded after a revocation's cut-off: left
+    # out and reported, never a reason to refuse the rest of a delivery. An honest station that
+    # took them before the revocation reached it hands them on with its own events.
+    cut_off: bool = False
 
 
 @dataclass
@@ -386,15 +390,19 @@ def _verify_station(
         path = []  # a new station's chain must start at its certified first event
     on_path = {id(i) for i in path}
     halted_at: int | None = None
+    halted_by_cut_off = False
     for item in path:
         seq = item.event.seq
         if known.trusted_through is not None and seq > known.trusted_through:
             out.rejected.append(
                 Rejection(
-                    item, f"was recorded after the station was revoked (trusted through #{known.trusted_through})"
+                    item,
+                    f"was recorded after the station was revoked (trusted through #{known.trusted_through})",
+                    cut_off=True,
                 )
             )
-            halted_at = halted_at or seq
+            if halted_at is None:
+                halted_at, halted_by_cut_off = seq, True
             continue
         if halted_at is not None:
             out.rejected.append(Rejection(item, f"follows a refused event (#{halted_at}) of the same station"))
@@ -416,7 +424,11 @@ def _verify_station(
                 Rejection(item, f"is not in the station's signed chain at #{item.event.seq} (forged or altered)")
             )
         elif halted_at is not None:
-            out.rejected.append(Rejection(item, f"follows a refused event (#{halted_at}) of the same station"))
+            out.rejected.append(
+                Rejection(
+                    item, f"follows a refused event (#{halted_at}) of the same station", cut_off=halted_by_cut_off
+                )
+            )
         elif item.event.seq > verified_through + SEAL_EVERY:
             # Every station seals a checkpoint at least every SEAL_EVERY events before any leaves
             # it: an event further than that beyond the last signature is no genuine one waiting.
@@ -586,9 +598,10 @@ def merge(
         accepted += verdicts.accepted
         waiting += verdicts.waiting
         result.rejected += verdicts.rejected
-    if strict and (result.rejected or waiting):
-        if result.rejected:
-            raise MergeRefused(summarise(result.rejected), result.rejected)
+    refusing = [r for r in result.rejected if not r.cut_off]
+    if strict and (refusing or waiting):
+        if refusing:
+            raise MergeRefused(summarise(refusing), refusing)
         unknown = waiting[0].event
         raise MergeRefused(
             f"event #{unknown.seq} of station {unknown.station_id[:8]} cannot be verified: the events before it or "

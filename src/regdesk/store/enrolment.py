@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -37,4 +38,20 @@ def station_names(session: Session) -> dict[str, str]:
     return {
         station_id: name
         for station_id, name in session.execute(select(EnrolledStation.station_id, EnrolledStation.name))
+    }
+
+
+def cut_offs(session: Session) -> dict[str, int]:
+    """Station id -> the last sequence number still trusted, for every station whose key a root
+    revocation cut off (0: none of its events). Stations not named here are trusted throughout."""
+    heads_by_key = {
+        key: json.loads(heads)
+        for key, heads in session.execute(select(StationRevocation.station_key, StationRevocation.heads))
+    }
+    if not heads_by_key:
+        return {}
+    return {
+        station_id: int(heads_by_key[key].get(station_id, 0))
+        for station_id, key in session.execute(select(EnrolledStation.station_id, EnrolledStation.public_key))
+        if key in heads_by_key
     }

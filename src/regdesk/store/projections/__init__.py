@@ -13,7 +13,7 @@ from typing import TypeVar
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from regdesk.domain.events import Event
+from regdesk.domain.events import Event, EventKind
 from regdesk.store.models import Base
 
 Handler = Callable[[Session, Event], None]
@@ -62,7 +62,9 @@ def apply_many(session: Session, events: list[Event]) -> None:
             batch(session, group)
         else:
             for event in group:
-                apply(session, event)
+                _apply_one(session, event)
+    if EventKind.STATION_REVOKED in by_kind:
+        _enforce_cut_offs(session)
 
 
 def projection_table(model: _Model) -> _Model:
@@ -72,24 +74,60 @@ def projection_table(model: _Model) -> _Model:
 
 
 def apply(session: Session, event: Event) -> None:
+    _apply_one(session, event)
+    if event.kind == EventKind.STATION_REVOKED:
+        _enforce_cut_offs(session)
+
+
+def _apply_one(session: Session, event: Event) -> None:
     handler = _HANDLERS.get(event.kind)
     if handler is not None:
         handler(session, event)
 
 
-def rebuild(session: Session) -> int:
-    """Recompute every projection from the log, in recorded order. Returns events replayed."""
+# Who a station is and whether its key was revoked: applied before anything else in a rebuild,
+# because which events count depends on them (handlers commute, so this changes nothing else).
+ENROLMENT_KINDS = frozenset({EventKind.STATION_CREATED, EventKind.STATION_CERTIFIED, EventKind.STATION_REVOKED})
+
+
+def _enforce_cut_offs(session: Session) -> None:
+    """A revocation just applied: if this log already holds events the revoked station recorded
+    after its cut-off (they arrived before the revocation did), the projections are recomputed
+    without them. The log keeps them; they no longer count, here as at every other station."""
+    from regdesk.store.queries import events as event_queries
+
+    if event_queries.any_beyond_cut_off(session):
+        rebuild(session)
+
+
+def rebuild(session: Session, *, arrival_order: bool = False) -> int:
+    """Recompute every projection from the log, in recorded order (or in the order the events
+    arrived here), leaving out what revoked stations recorded after their cut-off. Returns the
+    events replayed."""
     from sqlalchemy import select
 
+    from regdesk.store import enrolment
     from regdesk.store.eventlog import to_event
     from regdesk.store.models import EventRow
 
     for model in _PROJECTION_TABLES:
         session.execute(delete(model))
+    enrolment_rows = session.execute(
+        select(EventRow).where(EventRow.kind.in_(ENROLMENT_KINDS)).order_by(EventRow.local_order)
+    ).scalars()
+    for row in enrolment_rows:
+        _apply_one(session, to_event(row))
+    cut = enrolment.cut_offs(session)
     replayed = 0
-    rows = session.execute(select(EventRow).order_by(EventRow.recorded_at, EventRow.id)).scalars()
+    order = (EventRow.local_order,) if arrival_order else (EventRow.recorded_at, EventRow.id)
+    rows = session.execute(select(EventRow).order_by(*order)).scalars()
     for row in rows:
-        apply(session, to_event(row))
+        if row.kind in ENROLMENT_KINDS:
+            replayed += 1
+            continue
+        if row.station_id in cut and row.seq > cut[row.station_id]:
+            continue
+        _apply_one(session, to_event(row))
         replayed += 1
     return replayed
 

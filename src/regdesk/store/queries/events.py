@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, text
 from sqlalchemy.orm import Session
 
+from regdesk.store import enrolment
 from regdesk.store.db import driver
 
 IN_CHUNK = 900  # SQLite host parameters per statement, under the old 999 limit
@@ -24,9 +25,10 @@ def travelling_rows(
     limit: int | None = None,
 ) -> list[tuple[Any, ...]]:
     """(local_order, *columns) of the events after `after_local_order` (up to `through_local_order`, recorded
-    at or after `since_time`), oldest first, at most `limit`."""
-    conditions = ["local_order > :after"]
+    at or after `since_time`), oldest first, at most `limit`. Events a revoked station recorded after
+    its cut-off never travel on: they stay in this log only."""
     params: dict[str, Any] = {"after": after_local_order}
+    conditions = ["local_order > :after", f"NOT {beyond_cut_off(session, params)}"]
     if through_local_order is not None:
         conditions.append("local_order <= :through")
         params["through"] = through_local_order
@@ -45,15 +47,37 @@ def travelling_rows(
 def count_between(
     session: Session, after_local_order: int, through_local_order: int, since_time: str | None = None
 ) -> int:
-    """Events with local order in (after, through], recorded at or after `since_time` when given."""
+    """Travelling events (see travelling_rows) with local order in (after, through], recorded at or
+    after `since_time` when given."""
+    params: dict[str, Any] = {"after": after_local_order, "through": through_local_order, "since": since_time}
     count: int = session.execute(
         text(
             "SELECT count(*) FROM events WHERE local_order > :after AND local_order <= :through"
             + (" AND recorded_at >= :since" if since_time else "")
+            + f" AND NOT {beyond_cut_off(session, params)}"
         ),
-        {"after": after_local_order, "through": through_local_order, "since": since_time},
+        params,
     ).scalar_one()
     return count
+
+
+def any_beyond_cut_off(session: Session) -> bool:
+    """Whether the log holds an event some revoked station recorded after its cut-off."""
+    params: dict[str, Any] = {}
+    condition = beyond_cut_off(session, params)
+    if condition == "(0)":
+        return False
+    return session.execute(text(f"SELECT 1 FROM events WHERE {condition} LIMIT 1"), params).first() is not None
+
+
+def beyond_cut_off(session: Session, params: dict[str, Any]) -> str:
+    """An SQL condition on `events`, true for the events recorded after their station's cut-off
+    (its parameters are added to `params`); "0" when no station is cut off."""
+    terms = []
+    for n, (station_id, trusted_through) in enumerate(sorted(enrolment.cut_offs(session).items())):
+        params[f"cut_station_{n}"], params[f"cut_seq_{n}"] = station_id, trusted_through
+        terms.append(f"(station_id = :cut_station_{n} AND seq > :cut_seq_{n})")
+    return "(" + " OR ".join(terms) + ")" if terms else "(0)"
 
 
 def existing_ids(session: Session, ids: Sequence[str]) -> set[str]:
