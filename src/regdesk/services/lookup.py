@@ -34,13 +34,13 @@ from typing import Any
 
 import numpy as np
 from rapidfuzz.distance import OSA
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from regdesk.domain import token as tokens
 from regdesk.domain.names import alternate_words, fold, search_words, word_tuple
 from regdesk.services.station import Station
-from regdesk.store.models import Badge, BadgeDelivery, Participant
+from regdesk.store.models import BadgeDelivery, Participant
+from regdesk.store.queries import badges as badge_queries
 from regdesk.store.queries import lookup as lookup_queries
 
 STATUSES = ("accredited", "badge_collected", "badge_replaced", "withdrawn")
@@ -91,10 +91,7 @@ def latin_name(p: Participant) -> str:
 
 def participant_status(session: Session, p: Participant) -> tuple[str, str]:
     """(status, current badge serial)."""
-    badges = session.execute(
-        select(Badge.serial, Badge.revoked, Badge.issue_no).where(Badge.participant_id == p.accreditation_id)
-    ).all()
-    return _status(p.status, badges)
+    return _status(p.status, badge_queries.badge_states(session, p.accreditation_id))
 
 
 def _delivered(session: Session, serial: str) -> bool:

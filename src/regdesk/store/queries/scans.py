@@ -193,3 +193,17 @@ def checkpoint_wal(engine: Engine) -> None:
     """Fold the write-ahead log back into the database file (PASSIVE: never blocks readers or writers)."""
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def boarded(session: Session, departure_id: str, *, since_day: str) -> list[tuple[str, str]]:
+    """(participant id, serial) of the counted bus scans for a departure since local `since_day`."""
+    return list(
+        session.execute(
+            select(Scan.participant_id, Scan.serial).where(
+                Scan.local_day >= since_day,
+                Scan.point_kind == "bus",
+                Scan.departure == departure_id,
+                Scan.verdict.in_(COUNTED_VERDICTS),
+            )
+        ).tuples()
+    )
