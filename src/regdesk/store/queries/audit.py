@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Row, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from regdesk.store.models import EventRow
@@ -35,14 +35,14 @@ def _contains(text: str) -> str:
     return f"%{escaped}%"
 
 
-def station_created_names(session: Session) -> list[tuple[str, Any]]:
+def station_created_names(session: Session) -> Sequence[Row[str, Any]]:
     """(station id, name) from every station_created event, oldest first."""
     return list(
         session.execute(
             select(EventRow.station_id, func.json_extract(EventRow.payload, "$.name"))
             .where(EventRow.kind == "station_created")
             .order_by(EventRow.recorded_at)
-        ).tuples()
+        )
     )
 
 

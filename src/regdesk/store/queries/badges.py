@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from regdesk.store.models import Badge, BadgeDelivery, Participant
 
 
-def badge_states(session: Session, participant_id: str) -> list[tuple[str, bool, int]]:
+def badge_states(session: Session, participant_id: str) -> Sequence[Row[str, bool, int]]:
     """(serial, revoked, issue_no) of every badge a participant was ever issued."""
     return list(
         session.execute(
             select(Badge.serial, Badge.revoked, Badge.issue_no).where(Badge.participant_id == participant_id)
-        ).tuples()
+        )
     )
 
 
@@ -109,7 +109,7 @@ def valid_serials_of(session: Session, participant_ids: Sequence[str]) -> dict[s
         select(Badge.participant_id, Badge.serial)
         .where(Badge.participant_id.in_(list(participant_ids)), Badge.revoked.is_(False))
         .order_by(Badge.issue_no)
-    ).tuples()
+    )
     return dict(rows)
 
 
@@ -126,7 +126,7 @@ def holders_among(session: Session, participant_ids: Sequence[str]) -> set[str]:
     )
 
 
-def badges_with_delivery(session: Session, participant_id: str) -> list[tuple[Badge, bool]]:
+def badges_with_delivery(session: Session, participant_id: str) -> Sequence[Row[Badge, bool]]:
     """(badge, handed over to the person?) of every badge of a participant, oldest issue first."""
     return list(
         session.execute(
@@ -134,22 +134,22 @@ def badges_with_delivery(session: Session, participant_id: str) -> list[tuple[Ba
             .outerjoin(BadgeDelivery, BadgeDelivery.serial == Badge.serial)
             .where(Badge.participant_id == participant_id)
             .order_by(Badge.issue_no, Badge.serial)
-        ).tuples()
+        )
     )
 
 
-def serials_newest_first(session: Session, participant_id: str) -> list[tuple[str, bool]]:
+def serials_newest_first(session: Session, participant_id: str) -> Sequence[Row[str, bool]]:
     """(serial, revoked) of a participant's badges, newest issue first."""
     return list(
         session.execute(
             select(Badge.serial, Badge.revoked)
             .where(Badge.participant_id == participant_id)
             .order_by(Badge.issue_no.desc())
-        ).tuples()
+        )
     )
 
 
-def delegation_holder_counts(session: Session, categories: Sequence[str]) -> list[tuple[str, str, int]]:
+def delegation_holder_counts(session: Session, categories: Sequence[str]) -> Sequence[Row[str, str, int]]:
     """(category, delegation, participants holding a valid badge) for the delegations of these categories."""
     return list(
         session.execute(
@@ -157,11 +157,11 @@ def delegation_holder_counts(session: Session, categories: Sequence[str]) -> lis
             .join(Badge, Badge.participant_id == Participant.accreditation_id)
             .where(Badge.revoked.is_(False), Participant.category.in_(list(categories)))
             .group_by(Participant.category, Participant.delegation)
-        ).tuples()
+        )
     )
 
 
-def valid_badges_in_delegation(session: Session, category: str, delegation: str) -> list[tuple[Badge, Participant]]:
+def valid_badges_in_delegation(session: Session, category: str, delegation: str) -> Sequence[Row[Badge, Participant]]:
     """(badge, holder) of every valid badge of a delegation's members in a category, in issue order."""
     return list(
         session.execute(
@@ -169,5 +169,5 @@ def valid_badges_in_delegation(session: Session, category: str, delegation: str)
             .join(Participant, Participant.accreditation_id == Badge.participant_id)
             .where(Badge.revoked.is_(False), Participant.category == category, Participant.delegation == delegation)
             .order_by(Badge.issued_at, Badge.serial)
-        ).tuples()
+        )
     )

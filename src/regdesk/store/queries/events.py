@@ -183,20 +183,20 @@ def ids_after(session: Session, station_id: str, seq: int) -> list[str]:
     )
 
 
-def newest_of_kinds(session: Session, kinds: Sequence[str]) -> list[tuple[str, str, str, str]]:
+def newest_of_kinds(session: Session, kinds: Sequence[str]) -> Sequence[Row[str, str, str, str]]:
     """(recorded_at, station_id, kind, payload) of every event of these kinds, newest first."""
     return list(
         session.execute(
             select(EventRow.recorded_at, EventRow.station_id, EventRow.kind, EventRow.payload)
             .where(EventRow.kind.in_(list(kinds)))
             .order_by(EventRow.recorded_at.desc())
-        ).tuples()
+        )
     )
 
 
-def payloads_of_kind(session: Session, kind: str) -> list[tuple[str, str]]:
+def payloads_of_kind(session: Session, kind: str) -> Sequence[Row[str, str]]:
     """(station_id, payload) of every event of one kind."""
-    return list(session.execute(select(EventRow.station_id, EventRow.payload).where(EventRow.kind == kind)).tuples())
+    return list(session.execute(select(EventRow.station_id, EventRow.payload).where(EventRow.kind == kind)))
 
 
 def count_in_local_order(session: Session, *, after: int, through: int | None = None) -> int:

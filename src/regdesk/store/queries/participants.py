@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
 from regdesk.store.models import Badge, IdentityCheck, Participant
@@ -32,20 +32,20 @@ def delegation_members(session: Session, category: str, delegation: str) -> list
     )
 
 
-def delegation_roles(session: Session, category: str, delegation: str) -> list[tuple[str, str]]:
+def delegation_roles(session: Session, category: str, delegation: str) -> Sequence[Row[str, str]]:
     """(accreditation id, role in the delegation) of a delegation's members in a category."""
     return list(
         session.execute(
             select(Participant.accreditation_id, Participant.delegation_role).where(
                 Participant.category == category, Participant.delegation == delegation
             )
-        ).tuples()
+        )
     )
 
 
 def delegation_places(
     session: Session, category: str, delegation: str, day: str
-) -> list[tuple[str, str, str, str, bool]]:
+) -> Sequence[Row[str, str, str, str, bool]]:
     """(id, role, given names, family name, holds a place) of a delegation's members in a category; a place is
     a valid badge, or a temporary pass assigned for `day` (services/passes.py)."""
     return list(
@@ -62,7 +62,7 @@ def delegation_places(
                     pass_for_day(Participant.accreditation_id, day),
                 ),
             ).where(Participant.category == category, Participant.delegation == delegation)
-        ).tuples()
+        )
     )
 
 
@@ -74,7 +74,7 @@ def names_of(session: Session, participant_ids: Sequence[str]) -> dict[str, tupl
         select(Participant.accreditation_id, Participant.given_names, Participant.family_name).where(
             Participant.accreditation_id.in_(sorted(participant_ids))
         )
-    ).tuples()
+    )
     return {pid: (given, family) for pid, given, family in rows}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Exists, func, select
+from sqlalchemy import Exists, Row, func, select
 from sqlalchemy.orm import Session
 
 from regdesk.store.models import TemporaryPass
@@ -46,7 +46,7 @@ def holders_on(session: Session, participant_ids: Sequence[str], day: str) -> se
     )
 
 
-def stock_per_day(session: Session) -> list[tuple[str, int, int, int]]:
+def stock_per_day(session: Session) -> Sequence[Row[str, int, int, int]]:
     """(day, printed, assigned and not voided, voided) of the printed passes, by day."""
     voided = TemporaryPass.voided.is_(True)
     return list(
@@ -60,5 +60,5 @@ def stock_per_day(session: Session) -> list[tuple[str, int, int, int]]:
             .where(TemporaryPass.printed_event_id != "")
             .group_by(TemporaryPass.day)
             .order_by(TemporaryPass.day)
-        ).tuples()
+        )
     )

@@ -4,9 +4,10 @@ DB-API connection of the scan's transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, bindparam, event, exists, func, literal, or_, select, union
+from sqlalchemy import Engine, Row, bindparam, event, exists, func, literal, or_, select, union
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.orm import Session
 
@@ -195,7 +196,7 @@ def checkpoint_wal(engine: Engine) -> None:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
-def boarded(session: Session, departure_id: str, *, since_day: str) -> list[tuple[str, str]]:
+def boarded(session: Session, departure_id: str, *, since_day: str) -> Sequence[Row[str, str]]:
     """(participant id, serial) of the counted bus scans for a departure since local `since_day`."""
     return list(
         session.execute(
@@ -205,5 +206,5 @@ def boarded(session: Session, departure_id: str, *, since_day: str) -> list[tupl
                 Scan.departure == departure_id,
                 Scan.verdict.in_(COUNTED_VERDICTS),
             )
-        ).tuples()
+        )
     )

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from regdesk.store.models import Meta, Operator, PublicKey
 
 
 def meta_values(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Meta.key, Meta.value)).tuples().all())
+    return dict(session.execute(select(Meta.key, Meta.value)).all())
 
 
 def badge_keys(session: Session, event_code: str) -> dict[str, bytes]:
     """key id -> public key of the badge-signing keys this station believes for the event."""
-    rows = session.execute(
-        select(PublicKey.key_id, PublicKey.public_key).where(PublicKey.event_code == event_code)
-    ).tuples()
+    rows = session.execute(select(PublicKey.key_id, PublicKey.public_key).where(PublicKey.event_code == event_code))
     return {kid: bytes.fromhex(pub) for kid, pub in rows}
 
 
@@ -25,10 +25,8 @@ def published_keys(session: Session) -> list[PublicKey]:
     return list(session.execute(select(PublicKey).order_by(PublicKey.published_at)).scalars())
 
 
-def active_operators(session: Session) -> list[tuple[str, str]]:
+def active_operators(session: Session) -> Sequence[Row[str, str]]:
     """(name, role) of the active operators, by name."""
     return list(
-        session.execute(
-            select(Operator.name, Operator.role).where(Operator.active.is_(True)).order_by(Operator.name)
-        ).tuples()
+        session.execute(select(Operator.name, Operator.role).where(Operator.active.is_(True)).order_by(Operator.name))
     )
