@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from regdesk.domain import authority
 from regdesk.domain.buses import bus_direction
 from regdesk.domain.events import EventKind, parse_utc
+from regdesk.domain.names import display_name
 from regdesk.domain.token import format_serial
 from regdesk.errors import RegdeskError
 from regdesk.services import lookup, operators
@@ -214,7 +215,7 @@ def _names_of(session: Session, ids: set[str]) -> dict[str, str]:
     if not ids:
         return {}
     found = participant_queries.names_of(session, sorted(ids))
-    return {pid: f"{given} {family}".strip() for pid, (given, family) in found.items()}
+    return {pid: display_name(given, family) for pid, (given, family) in found.items()}
 
 
 def _row(

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from regdesk.domain.authority import Act
 from regdesk.domain.events import EventKind, parse_utc
+from regdesk.domain.names import display_name
 from regdesk.domain.policy import Refusal
 from regdesk.errors import RegdeskError
 from regdesk.services import operators
@@ -111,7 +112,7 @@ def _is_resolved(key: str, serials: tuple[str, ...], covered: dict[str, list[set
 
 
 def _side(station: Station, badge: Badge, participant: Participant | None, names: dict[str, str]) -> Side:
-    name = f"{participant.given_names} {participant.family_name}".strip() if participant else badge.participant_id
+    name = display_name(participant.given_names, participant.family_name) if participant else badge.participant_id
     local = station.config.local(parse_utc(badge.issued_at)).strftime("%a %d %b %H:%M")
     return Side(
         badge.serial,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from regdesk.domain import token as tokens
 from regdesk.domain.events import EventKind, format_utc, parse_utc
+from regdesk.domain.names import display_name
 from regdesk.domain.policy import (
     OVERRIDABLE,
     IssueFacts,
@@ -196,7 +197,7 @@ def delegation_use(station: Station, session: Session, participant: Participant)
         holders=sum(1 for row in rows if row[4]),
         head_listed=bool(heads),
         head_holds=any(row[4] for row in heads),
-        head_name=f"{heads[0][2]} {heads[0][3]}".strip() if heads else "",
+        head_name=display_name(heads[0][2], heads[0][3]) if heads else "",
     )
 
 

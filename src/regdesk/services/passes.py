@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from regdesk.domain import passes as domain
 from regdesk.domain.authority import Act
 from regdesk.domain.events import EventKind
+from regdesk.domain.names import display_name
 from regdesk.domain.payloads import MAX_PASSES_PER_RUN
 from regdesk.domain.token import event_tag
 from regdesk.errors import RegdeskError
@@ -194,7 +195,7 @@ def assign_pass(
             },
             operator,
         )
-    return AssignedPass(serial, participant_id, f"{person.given_names} {person.family_name}".strip(), row.day, event.id)
+    return AssignedPass(serial, participant_id, display_name(person.given_names, person.family_name), row.day, event.id)
 
 
 def _check_quota(station: Station, session: Session, person: Participant, day: str) -> None:

@@ -31,7 +31,7 @@ from regdesk.domain import passes as temporary
 from regdesk.domain import token as tokens
 from regdesk.domain.buses import BUS_DIRECTIONS, TO_HOTEL, TO_VENUE, bus_direction
 from regdesk.domain.events import EventKind, format_utc, parse_utc
-from regdesk.domain.names import fold
+from regdesk.domain.names import display_name, fold, latin_display_name
 from regdesk.domain.verdict import Outcome, ScanFacts, Verdict, decide, guidance, sanitise_raw
 from regdesk.errors import RegdeskError
 from regdesk.services import operators
@@ -432,8 +432,13 @@ def _holder(config: EventConfig, row: FactsRow | Participant | None, participant
         return Holder(participant_id, "", "", "", "", "", "")
     code = row.category or ""
     category = config.category(code)
-    name = f"{row.given_names} {row.family_name}".strip()
-    latin = f"{row.given_names_latin} {row.family_name_latin}".strip()
+    name = display_name(row.given_names or "", row.family_name or "")
+    latin = latin_display_name(
+        row.given_names_latin or "",
+        row.family_name_latin or "",
+        given=row.given_names or "",
+        family=row.family_name or "",
+    )
     return Holder(
         row.accreditation_id or participant_id,
         name,
@@ -862,7 +867,7 @@ class Scanner:
                 voided=bool(row is not None and row.voided),
                 key_revoked=_made_after_cut_off(heads, printed_at),
                 holder_status=person.status if person is not None else "",
-                assigned_name=(f"{person.given_names} {person.family_name}".strip() or pid) if person else pid,
+                assigned_name=(display_name(person.given_names, person.family_name) or pid) if person else pid,
                 printed_known=known,
                 recent_same_point=self._recently_here(recent, serial, now),
                 already_aboard=(pid or serial) in self._onboard,

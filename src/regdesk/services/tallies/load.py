@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from regdesk.config import EventConfig
 from regdesk.domain.buses import bus_direction
+from regdesk.domain.names import display_name
 from regdesk.domain.tallies import NO_DELEGATION
 from regdesk.domain.verdict import COUNTED_VERDICTS
 from regdesk.services.tallies.compute import Buckets, Snapshot, day_bounds_utc, day_delta, hour_counter, load_roster
@@ -106,6 +107,6 @@ def _read(
     pids = {str(json.loads(row[4]).get("conflict_key", "")).partition(":")[2] for row in snap.conflicts}
     for pid in sorted(pids):
         for given, family in q.participant_names(cursor, pid):
-            snap.people[pid] = f"{given} {family}".strip()
+            snap.people[pid] = display_name(given, family)
     for pass_day, printed, assigned, voided in q.pass_stock(cursor):
         snap.pass_stock[pass_day] = (printed, assigned or 0, voided or 0)
