@@ -40,7 +40,6 @@ def test_only_chinese_japanese_and_korean_letters_put_the_family_first():
 
 def test_the_desk_shows_a_chinese_name_family_first_in_search_and_on_the_card(desk_station):
     from conftest import participant_row, seed_participants
-
     from regdesk.services import desk_view, lookup
 
     seed_participants(
