@@ -274,20 +274,7 @@ def issue_batch(
             who = " ".join(f"{o.name} ({o.participant_id}): {o.message}" for o in refused)
             lead = "no badge issued" if len(refused) == len(plan) else "batch refused, nothing issued"
             raise BatchRefused(f"{lead}: {len(refused)} of {len(plan)} cannot be issued: {who}", tuple(plan))
-        current, latest = desk.badge_reference(session, collector_id)
-        reference = sorted(current or latest)
-        check_event = station.record(
-            session,
-            EventKind.IDENTITY_CHECKED,
-            {
-                "participant_id": collector_id,
-                "document_type": doc_type,
-                "document_last4": last4,
-                "for_badge": reference[0] if reference else None,
-                **(check.details or {}),
-            },
-            operator,
-        )
+        check_event = desk.record_check_in(station, session, collector_id, doc_type, last4, operator, check.details)
         outcomes = []
         for outcome in plan:
             if not outcome.issued:

@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from regdesk.domain import token as tokens
-from regdesk.domain.events import EventKind, format_utc, parse_utc
+from regdesk.domain.events import Event, EventKind, format_utc, parse_utc
 from regdesk.domain.policy import (
     OVERRIDABLE,
     IssueFacts,
@@ -124,23 +124,37 @@ def record_identity_check(
     with station.transaction() as session:
         if session.get(Participant, participant_id) is None:
             raise DeskError(f"unknown accreditation id {participant_id!r}")
-        current, latest = badge_reference(session, participant_id)
-        # The badge this check was made against: it counts for the next issuance only while that
-        # badge is still the participant's current one (policy.check_counts).
-        reference = sorted(current or latest)
-        event = station.record(
-            session,
-            EventKind.IDENTITY_CHECKED,
-            {
-                "participant_id": participant_id,
-                "document_type": doc_type,
-                "document_last4": last4,
-                "for_badge": reference[0] if reference else None,
-                **(details or {}),
-            },
-            operator,
-        )
+        event = record_check_in(station, session, participant_id, doc_type, last4, operator, details)
     return event.id
+
+
+def record_check_in(
+    station: Station,
+    session: Session,
+    participant_id: str,
+    doc_type: str,
+    last4: str,
+    operator: str,
+    details: dict[str, Any] | None = None,
+) -> Event:
+    """The identity_checked event, in the caller's transaction (a check at the desk, by a passport
+    reader, or of a focal point collecting for a delegation): `doc_type` and `last4` as parse_id_check
+    gives them, and the badge the check was made against. It counts for the next issuance only while
+    that badge is still the participant's current one (policy.check_counts)."""
+    current, latest = badge_reference(session, participant_id)
+    reference = sorted(current or latest)
+    return station.record(
+        session,
+        EventKind.IDENTITY_CHECKED,
+        {
+            "participant_id": participant_id,
+            "document_type": doc_type,
+            "document_last4": last4,
+            "for_badge": reference[0] if reference else None,
+            **(details or {}),
+        },
+        operator,
+    )
 
 
 def valid_badge(session: Session, participant_id: str) -> Badge | None:
@@ -543,6 +557,7 @@ __all__ = [
     "IssuedBadge",
     "issue_badge",
     "print_badge",
+    "record_check_in",
     "record_identity_check",
     "parse_id_check",
     "badge_content",
