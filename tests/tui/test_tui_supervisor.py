@@ -8,11 +8,11 @@ by sync. The export from the screen must write the same files, with the same num
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
+from desk_pilot import wait_until
 from meeting import enrol_beside, transfer
 from scripted_day import SUPERVISOR, meeting, meeting_template  # noqa: F401 (fixtures)
 
@@ -37,15 +37,6 @@ def supervisor_station(meeting, clock, tmp_path) -> Station:
     clock.set(local("2017-12-05T09:00"))
     yield station
     station.close()
-
-
-async def wait_until(pilot, condition: Callable[[], bool], what: str, tries: int = 300) -> None:
-    for _ in range(tries):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.05)
-        if condition():
-            return
-    raise AssertionError(f"timed out waiting for: {what}")
 
 
 def cell(screen, table: str, row: str, column: str) -> str:
