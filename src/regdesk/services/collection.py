@@ -26,7 +26,6 @@ from typing import Any
 from sqlalchemy import select
 
 from regdesk.domain import payloads
-from regdesk.domain.events import EventKind
 from regdesk.domain.policy import IssueFacts, Refusal, decide_batch, explain
 from regdesk.domain.token import format_serial
 from regdesk.services import desk, lookup
@@ -318,19 +317,7 @@ def print_batch(
     result = deliver(path, printer or None)
     status = desk.PRINTED if result.printed else (desk.PDF_ONLY if not printer else desk.NOT_PRINTED)
     if status != desk.NOT_PRINTED:
-        with station.transaction() as session:
-            for serial in serials:
-                station.record(
-                    session,
-                    EventKind.BADGE_PRINTED,
-                    {
-                        "serial": serial,
-                        "printer": printer if result.printed else "",
-                        "layout": layout,
-                        "output": "printer" if result.printed else "pdf",
-                    },
-                    operator,
-                )
+        desk.record_printed(station, serials, printed=result.printed, printer=printer, layout=layout, operator=operator)
     return PrintOutcome(
         path,
         result.printed,

@@ -483,6 +483,26 @@ class PrintOutcome:
         return self.status != NOT_PRINTED
 
 
+def record_printed(
+    station: Station, serials: list[str], *, printed: bool, printer: str, layout: str, operator: str
+) -> None:
+    """A badge_printed event for each badge, in one transaction: on `printer` when CUPS took the job,
+    else saved as a PDF (a station with no printer)."""
+    with station.transaction() as session:
+        for serial in serials:
+            station.record(
+                session,
+                EventKind.BADGE_PRINTED,
+                {
+                    "serial": serial,
+                    "printer": printer if printed else "",
+                    "layout": layout,
+                    "output": "printer" if printed else "pdf",
+                },
+                operator,
+            )
+
+
 def print_badge(
     station: Station,
     serial: str,
@@ -512,18 +532,7 @@ def print_badge(
     result = deliver(path, printer or None)
     status = PRINTED if result.printed else (PDF_ONLY if not printer else NOT_PRINTED)
     if status != NOT_PRINTED:
-        with station.transaction() as session:
-            station.record(
-                session,
-                EventKind.BADGE_PRINTED,
-                {
-                    "serial": serial,
-                    "printer": printer if result.printed else "",
-                    "layout": layout,
-                    "output": "printer" if result.printed else "pdf",
-                },
-                operator,
-            )
+        record_printed(station, [serial], printed=result.printed, printer=printer, layout=layout, operator=operator)
     message = result.message
     if photo == "none":
         message += f" {NO_PHOTO_WARNING}"
@@ -558,6 +567,7 @@ __all__ = [
     "issue_badge",
     "print_badge",
     "record_check_in",
+    "record_printed",
     "record_identity_check",
     "parse_id_check",
     "badge_content",
