@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from meeting import SUPERVISOR_SECRET, init_station, transfer
+from meeting import SUPERVISOR_SECRET, enrol_beside, init_station, transfer
 
 from conftest import EVENT_TOML, local, participant_row, seed_participants
 from regdesk.clock import FixedClock
@@ -209,5 +209,15 @@ def meeting(meeting_template: Path, tmp_path: Path, clock: FixedClock) -> Statio
     shutil.copytree(meeting_template, tmp_path / "desk-copy")
     clock.set(local("2017-12-05T09:00"))
     station = open_station(tmp_path / "desk-copy", clock=clock)
+    yield station
+    station.close()
+
+
+@pytest.fixture
+def supervisor_station(meeting: Station, clock: FixedClock, tmp_path: Path) -> Station:
+    """A supervisor station that received the whole scripted meeting from the desk by sync."""
+    station = enrol_beside(meeting, tmp_path / "supervisor", role="supervisor", name="Supervisor post", clock=clock)
+    transfer(meeting, station)
+    clock.set(local("2017-12-05T09:00"))
     yield station
     station.close()
