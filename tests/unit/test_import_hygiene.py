@@ -1,4 +1,5 @@
-"""The domain and the services must work without the TUI: importing them must not load Textual."""
+"""The domain and the services must work without the TUI: importing them must not load Textual. Each layer
+imports only what it may, and no test module imports another one."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 import regdesk
 
 SRC = Path(regdesk.__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 
 
 def _modules(package: str) -> list[str]:
@@ -164,9 +166,31 @@ def query_building(source: str) -> list[str]:
     ]
 
 
+def imported_test_modules(source: str) -> list[str]:
+    """What a file under tests/ imports from a test module: shared fixtures and helpers belong in
+    tests/helpers/ or a conftest.py, so that each test file runs alone and none is collected twice."""
+    bad = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module] if node.module else [alias.name for alias in node.names]  # `from . import x`
+        else:
+            continue
+        bad += [f"line {node.lineno}: {name}" for name in names if any(p.startswith("test_") for p in name.split("."))]
+    return bad
+
+
 @pytest.mark.parametrize(
     ("rule", "source", "caught"),
     [
+        (imported_test_modules, "from test_trust_attacks import alerts, refused_bundle", True),
+        (imported_test_modules, "def f():\n    from test_trust_attacks import alerts", True),
+        (imported_test_modules, "import test_tmux_smoke", True),
+        (imported_test_modules, "from tests.e2e.test_cli_contract import regdesk", True),
+        (imported_test_modules, "from . import test_tui_desk", True),
+        (imported_test_modules, "from security_alerts import alerts\nfrom conftest import local", False),
+        (imported_test_modules, "from testing_tools import x\nimport latest_test", False),
         (services_imports, "from regdesk.services.tallies import DayTallies", True),
         (services_imports, "from regdesk.services import tallies", True),
         (services_imports, "import regdesk.services.exports as e", True),
@@ -239,3 +263,14 @@ def test_services_ask_store_for_their_queries():
         name for name in QUERY_BUILDING_ALLOWED if not query_building((SRC / name).read_text(encoding="utf-8"))
     )
     assert not stale, f"clean now: remove from QUERY_BUILDING_ALLOWED: {stale}"
+
+
+def test_no_test_module_imports_another():
+    files = sorted(TESTS.rglob("*.py"))
+    found = {
+        p.relative_to(TESTS).as_posix(): bad
+        for p in files
+        if (bad := imported_test_modules(p.read_text(encoding="utf-8")))
+    }
+    assert not found, f"move what test modules share to tests/helpers/ or a conftest.py: {found}"
+    assert len(files) > 50  # the scan really covered the tests

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from regdesk.domain import payloads
-from regdesk.domain.events import EventKind
 from regdesk.domain.policy import IssueFacts, Refusal, decide_batch, explain
 from regdesk.domain.token import format_serial
 from regdesk.services import desk, lookup
@@ -253,20 +252,7 @@ def issue_batch(
             who = " ".join(f"{o.name} ({o.participant_id}): {o.message}" for o in refused)
             lead = "no badge issued" if len(refused) == len(plan) else "batch refused, nothing issued"
             raise BatchRefused(f"{lead}: {len(refused)} of {len(plan)} cannot be issued: {who}", tuple(plan))
-        current, latest = desk.badge_reference(session, collector_id)
-        reference = sorted(current or latest)
-        check_event = station.record(
-            session,
-            EventKind.IDENTITY_CHECKED,
-            {
-                "participant_id": collector_id,
-                "document_type": doc_type,
-                "document_last4": last4,
-                "for_badge": reference[0] if reference else None,
-                **(check.details or {}),
-            },
-            operator,
-        )
+        check_event = desk.record_check_in(station, session, collector_id, doc_type, last4, operator, check.details)
         outcomes = []
         for outcome in plan:
             if not outcome.issued:
@@ -310,19 +296,7 @@ def print_batch(
     result = deliver(path, printer or None)
     status = desk.PRINTED if result.printed else (desk.PDF_ONLY if not printer else desk.NOT_PRINTED)
     if status != desk.NOT_PRINTED:
-        with station.transaction() as session:
-            for serial in serials:
-                station.record(
-                    session,
-                    EventKind.BADGE_PRINTED,
-                    {
-                        "serial": serial,
-                        "printer": printer if result.printed else "",
-                        "layout": layout,
-                        "output": "printer" if result.printed else "pdf",
-                    },
-                    operator,
-                )
+        desk.record_printed(station, serials, printed=result.printed, printer=printer, layout=layout, operator=operator)
     return PrintOutcome(
         path,
         result.printed,

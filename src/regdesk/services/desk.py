@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 from regdesk.domain import token as tokens
-from regdesk.domain.events import EventKind, format_utc, parse_utc
+from regdesk.domain.events import Event, EventKind, format_utc, parse_utc
 from regdesk.domain.names import display_name
 from regdesk.domain.policy import (
     OVERRIDABLE,
@@ -127,23 +127,37 @@ def record_identity_check(
     with station.transaction() as session:
         if session.get(Participant, participant_id) is None:
             raise DeskError(f"unknown accreditation id {participant_id!r}")
-        current, latest = badge_reference(session, participant_id)
-        # The badge this check was made against: it counts for the next issuance only while that
-        # badge is still the participant's current one (policy.check_counts).
-        reference = sorted(current or latest)
-        event = station.record(
-            session,
-            EventKind.IDENTITY_CHECKED,
-            {
-                "participant_id": participant_id,
-                "document_type": doc_type,
-                "document_last4": last4,
-                "for_badge": reference[0] if reference else None,
-                **(details or {}),
-            },
-            operator,
-        )
+        event = record_check_in(station, session, participant_id, doc_type, last4, operator, details)
     return event.id
+
+
+def record_check_in(
+    station: Station,
+    session: Session,
+    participant_id: str,
+    doc_type: str,
+    last4: str,
+    operator: str,
+    details: dict[str, Any] | None = None,
+) -> Event:
+    """The identity_checked event, in the caller's transaction (a check at the desk, by a passport
+    reader, or of a focal point collecting for a delegation): `doc_type` and `last4` as parse_id_check
+    gives them, and the badge the check was made against. It counts for the next issuance only while
+    that badge is still the participant's current one (policy.check_counts)."""
+    current, latest = badge_reference(session, participant_id)
+    reference = sorted(current or latest)
+    return station.record(
+        session,
+        EventKind.IDENTITY_CHECKED,
+        {
+            "participant_id": participant_id,
+            "document_type": doc_type,
+            "document_last4": last4,
+            "for_badge": reference[0] if reference else None,
+            **(details or {}),
+        },
+        operator,
+    )
 
 
 def valid_badge(session: Session, participant_id: str) -> Badge | None:
@@ -428,6 +442,26 @@ class PrintOutcome:
         return self.status != NOT_PRINTED
 
 
+def record_printed(
+    station: Station, serials: list[str], *, printed: bool, printer: str, layout: str, operator: str
+) -> None:
+    """A badge_printed event for each badge, in one transaction: on `printer` when CUPS took the job,
+    else saved as a PDF (a station with no printer)."""
+    with station.transaction() as session:
+        for serial in serials:
+            station.record(
+                session,
+                EventKind.BADGE_PRINTED,
+                {
+                    "serial": serial,
+                    "printer": printer if printed else "",
+                    "layout": layout,
+                    "output": "printer" if printed else "pdf",
+                },
+                operator,
+            )
+
+
 def print_badge(
     station: Station,
     serial: str,
@@ -457,18 +491,7 @@ def print_badge(
     result = deliver(path, printer or None)
     status = PRINTED if result.printed else (PDF_ONLY if not printer else NOT_PRINTED)
     if status != NOT_PRINTED:
-        with station.transaction() as session:
-            station.record(
-                session,
-                EventKind.BADGE_PRINTED,
-                {
-                    "serial": serial,
-                    "printer": printer if result.printed else "",
-                    "layout": layout,
-                    "output": "printer" if result.printed else "pdf",
-                },
-                operator,
-            )
+        record_printed(station, [serial], printed=result.printed, printer=printer, layout=layout, operator=operator)
     message = result.message
     if photo == "none":
         message += f" {NO_PHOTO_WARNING}"
@@ -493,6 +516,8 @@ __all__ = [
     "IssuedBadge",
     "issue_badge",
     "print_badge",
+    "record_check_in",
+    "record_printed",
     "record_identity_check",
     "parse_id_check",
     "badge_content",
