@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from regdesk.domain import authority
+from regdesk.domain import token as tokens
 from regdesk.domain.buses import bus_direction
 from regdesk.domain.events import EventKind, parse_utc
 from regdesk.domain.names import display_name
@@ -30,6 +31,7 @@ from regdesk.services.privacy import mask_document, scrub_payload, scrub_text
 from regdesk.services.station import Station
 from regdesk.services.tallies import day_bounds_utc
 from regdesk.store.queries import audit as audit_queries
+from regdesk.store.queries import badges as badge_queries
 from regdesk.store.queries import participants as participant_queries
 
 DEFAULT_LIMIT = 500
@@ -205,9 +207,18 @@ def _reads_like_a_name(text: str) -> bool:
 
 def _participants_named(station: Station, text: str) -> list[str]:
     """Accreditation ids of the participants whose names match `text` (the desk's own search)."""
-    if not _reads_like_a_name(text):
+    if not _reads_like_a_name(text) or _is_a_badge_serial(station, text):
         return []
     return [hit.accreditation_id for hit in lookup.search(station, text, limit=NAME_MATCHES)]
+
+
+def _is_a_badge_serial(station: Station, text: str) -> bool:
+    """A serial can be all letters ("FGPW-LYDV"), and so can a name ("Jean-Paul"): the badges decide."""
+    compact = tokens.normalise_serial(text)
+    if len(compact) != tokens.SERIAL_LENGTH or len(compact) != len(text.strip().replace("-", "")):
+        return False
+    with station.sessions() as session:
+        return badge_queries.serial_exists(session, compact)
 
 
 def _names_of(session: Session, ids: set[str]) -> dict[str, str]:

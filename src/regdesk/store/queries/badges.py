@@ -171,3 +171,7 @@ def valid_badges_in_delegation(session: Session, category: str, delegation: str)
             .order_by(Badge.issued_at, Badge.serial)
         )
     )
+
+
+def serial_exists(session: Session, serial: str) -> bool:
+    return session.get(Badge, serial) is not None
