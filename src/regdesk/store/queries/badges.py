@@ -110,7 +110,7 @@ def valid_serials_of(session: Session, participant_ids: Sequence[str]) -> dict[s
         .where(Badge.participant_id.in_(list(participant_ids)), Badge.revoked.is_(False))
         .order_by(Badge.issue_no)
     )
-    return dict(rows)
+    return {pid: serial for pid, serial in rows}  # a Result has keys(): dict() would take it for a mapping
 
 
 def holders_among(session: Session, participant_ids: Sequence[str]) -> set[str]:

@@ -25,4 +25,5 @@ def rules_by_event(session: Session, event_ids: Sequence[str]) -> dict[str, str]
     """override event id -> its comma-separated rules."""
     if not event_ids:
         return {}
-    return dict(session.execute(select(Override.event_id, Override.rule).where(Override.event_id.in_(list(event_ids)))))
+    rows = session.execute(select(Override.event_id, Override.rule).where(Override.event_id.in_(list(event_ids))))
+    return {event_id: rule for event_id, rule in rows}
