@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 import orjson
 from sqlalchemy.orm import Session
 
-from regdesk.domain import authority, chain, payloads
+from regdesk.domain import authority, chain, event_payloads
 from regdesk.domain import trust as certs
 from regdesk.domain.chain import SEAL_EVERY
 from regdesk.domain.events import Event, EventKind, canonical_json, parse_utc
@@ -275,7 +275,7 @@ def event_problem(ctx: TrustContext, item: Incoming, role: str, cert: certs.Cert
     refusal = authority.event_refusal(e.kind, role, e.operator_role, e.payload)
     if refusal:
         return refusal
-    bad = payloads.payload_problem(e.kind, e.payload, len(item.payload_json))
+    bad = event_payloads.payload_problem(e.kind, e.payload, len(item.payload_json))
     if bad is not None:
         return f"{e.kind}: {bad}"
     if (e.kind == EventKind.STATION_CREATED) != (e.seq == 1):

@@ -39,10 +39,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from regdesk.clock import Clock, SystemClock
 from regdesk.config import EventConfig, load_event_config, parse_event_config
-from regdesk.domain import authority, credentials, payloads
+from regdesk.domain import authority, credentials
 from regdesk.domain import token as tokens
 from regdesk.domain import trust as certs
 from regdesk.domain.chain import SEAL_EVERY
+from regdesk.domain.event_payloads import Payload, payload_problem
 from regdesk.domain.events import Event, EventKind, format_utc
 from regdesk.errors import NotAllowed, RegdeskError
 from regdesk.services import preflight, trust
@@ -114,13 +115,18 @@ class Station:
             raise NotAllowed(f"{operator!r} is not an operator of this meeting; add them with `regdesk operator add`")
         return row.role
 
-    def record(self, session: Session, kind: str, payload: dict[str, Any], operator: str) -> Event:
-        """Record an event, after the same authority and payload checks a merge applies."""
+    def record(self, session: Session, kind: str, payload: Payload | dict[str, Any], operator: str) -> Event:
+        """Record an event, after the same authority and payload checks a merge applies. The
+        payload is built through its kind's type (domain/event_payloads.py)."""
+        if isinstance(payload, Payload):
+            if payload.KIND != kind:
+                raise StationError(f"cannot record {kind}: the payload is a {payload.KIND}")
+            payload = payload.to_payload()
         role = self.operator_role(session, operator)
         refusal = authority.event_refusal(str(kind), self.role, role, payload)
         if refusal:
             raise NotAllowed(f"{operator} may not do this here: {refusal}")
-        problem = payloads.payload_problem(str(kind), payload)
+        problem = payload_problem(str(kind), payload)
         if problem:
             raise StationError(f"cannot record {kind}: {problem}")
         return eventlog.append(
