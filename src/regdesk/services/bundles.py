@@ -89,6 +89,10 @@ class ImportResult:
     # Events a revoked station recorded after its cut-off: authentic, but no longer trusted. They
     # are left out (and reported to the supervisors); the rest of the bundle is imported.
     left_out: int = 0
+    # Events made by a newer regdesk (a payload version this station does not know), with the
+    # later events of their stations: left out and reported; importing the same bundle again
+    # once this station is updated brings them in.
+    newer: int = 0
 
 
 # --- export --------------------------------------------------------------------------------------
@@ -362,10 +366,10 @@ def import_bundle(
                         f"{path}, {where}: the event cannot be applied "
                         f"({type(problem).__name__}: {problem}); nothing was imported"
                     ) from None
-                refusing = [r for r in result.rejected if not r.cut_off]
+                refusing = [r for r in result.rejected if not r.left_out]
                 if refusing:
                     raise MergeRefused(summarise(refusing), refusing)
-                left_out.extend(r for r in result.rejected if r.cut_off)
+                left_out.extend(r for r in result.rejected if r.left_out)
                 received += result.received
                 added += result.added_count
                 chunk.clear()
@@ -395,7 +399,10 @@ def import_bundle(
     from_station = str(header.get("station_name", header["station_id"]))
     if left_out:
         record_alert(station, f"bundle {path.name} from {from_station[:60]}", left_out)
-    return ImportResult(path, received, added, from_station, str(header.get("created_at", "")), len(left_out))
+    newer = sum(1 for r in left_out if r.newer)
+    return ImportResult(
+        path, received, added, from_station, str(header.get("created_at", "")), len(left_out) - newer, newer
+    )
 
 
 def _still_held(session: Session, ids: list[str]) -> int:

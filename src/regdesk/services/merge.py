@@ -103,6 +103,15 @@ class Rejection:
     # out and reported, never a reason to refuse the rest of a delivery. An honest station that
     # took them before the revocation reached it hands them on with its own events.
     cut_off: bool = False
+    # Made by a newer regdesk (a payload version this station does not know), or following such an
+    # event in its station's chain: left out and reported likewise; the same delivery brings them
+    # in once this station runs the newer software (a merge is a set union: nothing is lost).
+    newer: bool = False
+
+    @property
+    def left_out(self) -> bool:
+        """Left out and reported, never a reason to refuse the rest of a delivery."""
+        return self.cut_off or self.newer
 
 
 @dataclass
@@ -390,7 +399,7 @@ def _verify_station(
         path = []  # a new station's chain must start at its certified first event
     on_path = {id(i) for i in path}
     halted_at: int | None = None
-    halted_by_cut_off = False
+    halted_by_cut_off = halted_by_newer = False
     for item in path:
         seq = item.event.seq
         if known.trusted_through is not None and seq > known.trusted_through:
@@ -405,7 +414,14 @@ def _verify_station(
                 halted_at, halted_by_cut_off = seq, True
             continue
         if halted_at is not None:
-            out.rejected.append(Rejection(item, f"follows a refused event (#{halted_at}) of the same station"))
+            out.rejected.append(_follower(item, halted_at, halted_by_cut_off, halted_by_newer))
+            continue
+        newer = event_payloads.version_problem(item.event.kind, item.event.payload)
+        if isinstance(newer, event_payloads.NewerPayload):
+            # Authentic, but its fields mean what a newer regdesk says: not guessed at, left out
+            # with the rest of its station's chain (a chain cannot skip a link) and reported.
+            out.rejected.append(Rejection(item, f"is left out: {newer}", newer=True))
+            halted_at, halted_by_newer = seq, True
             continue
         problem = event_problem(ctx, item, known.role, known.certificate)
         if problem:
@@ -424,11 +440,7 @@ def _verify_station(
                 Rejection(item, f"is not in the station's signed chain at #{item.event.seq} (forged or altered)")
             )
         elif halted_at is not None:
-            out.rejected.append(
-                Rejection(
-                    item, f"follows a refused event (#{halted_at}) of the same station", cut_off=halted_by_cut_off
-                )
-            )
+            out.rejected.append(_follower(item, halted_at, halted_by_cut_off, halted_by_newer))
         elif item.event.seq > verified_through + SEAL_EVERY:
             # Every station seals a checkpoint at least every SEAL_EVERY events before any leaves
             # it: an event further than that beyond the last signature is no genuine one waiting.
@@ -438,6 +450,13 @@ def _verify_station(
         elif id(item) in certified_firsts or item.event.seq > 1 or not certified_firsts:
             out.waiting.append(item)
     return out
+
+
+def _follower(item: Incoming, halted_at: int, cut_off: bool, newer: bool) -> Rejection:
+    """An event after the one that halted its station's chain: left out as that one was."""
+    if newer:
+        return Rejection(item, f"follows an event (#{halted_at}) made by a newer regdesk", newer=True)
+    return Rejection(item, f"follows a refused event (#{halted_at}) of the same station", cut_off=cut_off)
 
 
 # --- the merge itself ------------------------------------------------------------------------------------
@@ -598,7 +617,7 @@ def merge(
         accepted += verdicts.accepted
         waiting += verdicts.waiting
         result.rejected += verdicts.rejected
-    refusing = [r for r in result.rejected if not r.cut_off]
+    refusing = [r for r in result.rejected if not r.left_out]
     if strict and (refusing or waiting):
         if refusing:
             raise MergeRefused(summarise(refusing), refusing)
