@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain.authority import Act
 from regdesk.domain.events import EventKind, parse_utc
 from regdesk.domain.policy import Refusal
@@ -94,7 +95,7 @@ def station_names(session: Session) -> dict[str, str]:
     rows = session.execute(
         select(EventRow.station_id, EventRow.payload).where(EventRow.kind == str(EventKind.STATION_CREATED))
     ).all()
-    return {sid: json.loads(payload).get("name", sid[:8]) for sid, payload in rows}
+    return {sid: ep.StationCreated.from_payload(json.loads(payload)).name or sid[:8] for sid, payload in rows}
 
 
 def _resolved(session: Session) -> dict[str, list[set[str]]]:
@@ -103,8 +104,8 @@ def _resolved(session: Session) -> dict[str, list[set[str]]]:
     for (payload,) in session.execute(
         select(EventRow.payload).where(EventRow.kind == str(EventKind.CONFLICT_RESOLVED))
     ).all():
-        data = json.loads(payload)
-        covered.setdefault(data.get("conflict_key", ""), []).append(set(data.get("sides", [])))
+        resolved = ep.ConflictResolved.from_payload(json.loads(payload))
+        covered.setdefault(resolved.conflict_key, []).append(set(resolved.sides))
     return covered
 
 

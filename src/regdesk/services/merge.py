@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 import orjson
 from sqlalchemy.orm import Session
 
-from regdesk.domain import authority, chain, event_payloads
+from regdesk.domain import authority, chain, credentials, event_payloads, payloads
 from regdesk.domain import trust as certs
 from regdesk.domain.chain import SEAL_EVERY
 from regdesk.domain.events import Event, EventKind, canonical_json, parse_utc
@@ -269,11 +269,13 @@ def _created_problem(ctx: TrustContext, item: Incoming) -> tuple[certs.Certifica
     if e.kind != EventKind.STATION_CREATED:
         return None, f"event #1 of station {e.station_id[:8]} is {e.kind}, not station_created"
     try:
-        cert = certs.Certificate.from_json(e.payload.get("certificate"))
+        # Not yet held to its schema (the station is not known): read, and every value checked here.
+        created = event_payloads.StationCreated.from_payload(e.payload)
+        cert = certs.Certificate.from_json(created.certificate)
         certs.check_certificate(cert, root_public_key=ctx.root_public_key, meeting=ctx.meeting)
-    except certs.TrustProblem as exc:
+    except (certs.TrustProblem, payloads.BadPayload) as exc:
         return None, f"station {e.station_id[:8]} is not enrolled in this meeting: {exc}"
-    if cert.station_id != e.station_id or cert.role != e.payload.get("role"):
+    if cert.station_id != e.station_id or cert.role != created.role:
         return None, f"station {e.station_id[:8]} carries a certificate of another station ({cert.station_id[:8]})"
     return cert, None
 
@@ -289,38 +291,40 @@ def event_problem(ctx: TrustContext, item: Incoming, role: str, cert: certs.Cert
         return f"{e.kind}: {bad}"
     if (e.kind == EventKind.STATION_CREATED) != (e.seq == 1):
         return "station_created must be, and only be, a station's first event"
-    p = e.payload
-    if e.kind == EventKind.OPERATOR_ADDED and e.operator_role == authority.SYSTEM:
-        if not certs.grant_holds(
+    if e.kind == EventKind.OPERATOR_ADDED:
+        added = event_payloads.OperatorAdded.from_payload(e.payload)
+        if e.operator_role == authority.SYSTEM and not certs.grant_holds(
             ctx.root_public_key,
-            str(p.get("root_grant", "")),
+            added.root_grant,
             meeting=ctx.meeting,
-            name=p["name"],
-            role=p["role"],
-            pin_hash=p["pin_hash"],
+            name=added.name,
+            role=added.role,
+            pin_hash=added.pin_hash,
         ):
             return "operator_added by the station itself without a valid root grant"
-    if e.kind == EventKind.OPERATOR_ADDED:
-        from regdesk.domain.credentials import hash_problem
-
-        problem = hash_problem(p["pin_hash"], p["role"])
+        problem = credentials.hash_problem(added.pin_hash, added.role)
         if problem:
-            return f"operator {p['name']}: {problem}"
+            return f"operator {added.name}: {problem}"
     if e.kind == EventKind.STATION_REVOKED:
+        revocation = event_payloads.StationRevoked.from_payload(e.payload).revocation
         try:
             certs.check_revocation(
-                certs.Revocation.from_json(p["revocation"]), root_public_key=ctx.root_public_key, meeting=ctx.meeting
+                certs.Revocation.from_json(revocation), root_public_key=ctx.root_public_key, meeting=ctx.meeting
             )
         except certs.TrustProblem as exc:
             return f"station_revoked: {exc}"
     if e.kind == EventKind.STATION_CERTIFIED:
+        certificate = event_payloads.StationCertified.from_payload(e.payload).certificate
         try:
             certs.check_certificate(
-                certs.Certificate.from_json(p["certificate"]), root_public_key=ctx.root_public_key, meeting=ctx.meeting
+                certs.Certificate.from_json(certificate), root_public_key=ctx.root_public_key, meeting=ctx.meeting
             )
         except certs.TrustProblem as exc:
             return f"station_certified: {exc}"
-    if e.kind == EventKind.KEY_PUBLISHED and p["event_code"] != ctx.meeting:
+    if (
+        e.kind == EventKind.KEY_PUBLISHED
+        and event_payloads.KeyPublished.from_payload(e.payload).event_code != ctx.meeting
+    ):
         return "key_published for another meeting"
     return None
 

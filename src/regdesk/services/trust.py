@@ -15,7 +15,6 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, load_pem_private_key
@@ -153,13 +152,6 @@ def certify(
         issued_at=format_utc(now),
         valid_until=valid_until(config, now),
     )
-
-
-def certificate_from_payload(payload: dict[str, Any]) -> Certificate:
-    try:
-        return Certificate.from_json(payload.get("certificate"))
-    except TrustProblem as exc:
-        raise TrustError(str(exc)) from None
 
 
 # --- join tickets ------------------------------------------------------------------------------------
