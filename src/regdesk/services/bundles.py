@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain.events import EventKind, format_utc
 from regdesk.errors import RegdeskError
 from regdesk.services.merge import (
@@ -323,11 +324,11 @@ def record_alert(station: Station, source: str, rejections: list[Rejection], rea
         alert_payloads(source, rejections)
         if rejections
         else [
-            {
-                "source": source[:200],
-                "reason": (reason or "refused")[:2000],
-                "fingerprint": hashlib.sha256(f"{source}\n{reason}".encode()).hexdigest()[:32],
-            }
+            ep.SecurityAlert(
+                source=source[:200],
+                reason=(reason or "refused")[:2000],
+                fingerprint=hashlib.sha256(f"{source}\n{reason}".encode()).hexdigest()[:32],
+            )
         ]
     )
     with station.transaction() as session:

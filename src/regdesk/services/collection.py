@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain import payloads
 from regdesk.domain.events import EventKind
 from regdesk.domain.policy import IssueFacts, Refusal, decide_batch, explain
@@ -279,13 +280,9 @@ def issue_batch(
         check_event = station.record(
             session,
             EventKind.IDENTITY_CHECKED,
-            {
-                "participant_id": collector_id,
-                "document_type": doc_type,
-                "document_last4": last4,
-                "for_badge": reference[0] if reference else None,
-                **(check.details or {}),
-            },
+            ep.IdentityChecked(
+                collector_id, doc_type, last4, reference[0] if reference else None, **(check.details or {})
+            ),
             operator,
         )
         outcomes = []
@@ -336,12 +333,9 @@ def print_batch(
                 station.record(
                     session,
                     EventKind.BADGE_PRINTED,
-                    {
-                        "serial": serial,
-                        "printer": printer if result.printed else "",
-                        "layout": layout,
-                        "output": "printer" if result.printed else "pdf",
-                    },
+                    ep.BadgePrinted(
+                        serial, printer if result.printed else "", layout, "printer" if result.printed else "pdf"
+                    ),
                     operator,
                 )
     return PrintOutcome(

@@ -304,26 +304,13 @@ def resolve(
             station.record(
                 session,
                 EventKind.BADGE_REVOKED,
-                {
-                    "serial": serial,
-                    "participant_id": by_serial[serial].participant_id,
-                    "reason": "conflict",
-                    "conflict_key": key,
-                },
+                ep.BadgeRevoked(serial, by_serial[serial].participant_id, reason="conflict", conflict_key=key),
                 operator,
             )
         station.record(
             session,
             EventKind.CONFLICT_RESOLVED,
-            {
-                "conflict_key": key,
-                "kind": conflict.kind,
-                "decision": decision,
-                "reason": reason.strip(),
-                "revoked_serials": list(revoked),
-                "kept_serials": list(kept),
-                "sides": list(serials),
-            },
+            ep.ConflictResolved(key, decision, reason.strip(), conflict.kind, list(revoked), list(kept), list(serials)),
             operator,
         )
     return Resolution(key, decision, revoked, kept)

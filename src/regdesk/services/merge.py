@@ -547,7 +547,7 @@ def summarise(rejections: list[Rejection]) -> str:
     return f"event #{e.seq} of station {e.station_id[:8]} ({e.kind[:40]}) {first.reason}{more}"
 
 
-def alert_payloads(source: str, rejections: list[Rejection]) -> list[dict[str, Any]]:
+def alert_payloads(source: str, rejections: list[Rejection]) -> list[event_payloads.SecurityAlert]:
     """One security alert per station whose events were refused."""
     by_station: dict[str, list[Rejection]] = {}
     for r in rejections:
@@ -557,16 +557,16 @@ def alert_payloads(source: str, rejections: list[Rejection]) -> list[dict[str, A
         first = min(group, key=lambda r: r.item.event.seq)
         ids = sorted(r.item.event.id for r in group)
         alerts.append(
-            {
-                "source": source[:200],
-                "reason": summarise([first] + [r for r in group if r is not first])[:2000],
-                "fingerprint": hashlib.sha256("\n".join(ids).encode()).hexdigest()[:32],
-                "station_id": station_id[:64],
-                "seq": first.item.event.seq,
-                "event_id": first.item.event.id,
-                "kind": first.item.event.kind[:40],
-                "count": len(group),
-            }
+            event_payloads.SecurityAlert(
+                source=source[:200],
+                reason=summarise([first] + [r for r in group if r is not first])[:2000],
+                fingerprint=hashlib.sha256("\n".join(ids).encode()).hexdigest()[:32],
+                station_id=station_id[:64],
+                seq=first.item.event.seq,
+                event_id=first.item.event.id,
+                kind=first.item.event.kind[:40],
+                count=len(group),
+            )
         )
     return alerts
 

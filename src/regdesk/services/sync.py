@@ -46,6 +46,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain.events import EventKind, format_utc, parse_utc
 from regdesk.errors import RegdeskError
 from regdesk.services.merge import (
@@ -440,13 +441,12 @@ def pull(
                 station.record(
                     session,
                     EventKind.SECURITY_ALERT,
-                    {
-                        "source": source[:200],
-                        "reason": f"{malformed[0]}"
-                        + (f" (and {len(malformed) - 1} more)" if len(malformed) > 1 else ""),
-                        "fingerprint": hashlib.sha256("\n".join(malformed).encode()).hexdigest()[:32],
-                        "count": len(malformed),
-                    },
+                    ep.SecurityAlert(
+                        source=source[:200],
+                        reason=f"{malformed[0]}" + (f" (and {len(malformed) - 1} more)" if len(malformed) > 1 else ""),
+                        fingerprint=hashlib.sha256("\n".join(malformed).encode()).hexdigest()[:32],
+                        count=len(malformed),
+                    ),
                     SYSTEM_OPERATOR,
                 )
             if result.first_local_order is not None and result.last_local_order is not None:  # set together
