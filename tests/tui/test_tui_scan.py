@@ -151,7 +151,7 @@ async def test_next_scan_replaces_the_verdict_and_repeat_is_shown_without_bell(t
         await wait_for(pilot, lambda: len(screen.results) == 2, "second verdict")
         panel = screen.query_one(VerdictPanel)
         assert panel.state == "repeat" and "not counted" in panel.view.reason
-        assert panel.view.name == "太郎 山田" and panel.view.name_latin == "Taro Yamada"
+        assert panel.view.name == "山田太郎" and panel.view.name_latin == "Yamada Taro"
         assert bells == []
     assert [(r.verdict, r.counted) for r in recorded(security)] == [("valid", True), ("repeat", False)]
     security.close()

@@ -151,3 +151,31 @@ def spellings(text: str) -> list[tuple[str, ...]]:
         if transcribed not in found:
             found.append(transcribed)
     return found
+
+
+# --- how a name is shown -------------------------------------------------------------------------
+# One rule for every screen, list and report (the badge prints the same order, with the family name in
+# capitals: render/badge.py). Chinese, Japanese and Korean names go family first, unspaced, as their
+# holders write them; their Latin rendering goes family first too ("WANG Xiaoming" on the badge).
+
+_FAMILY_FIRST_SCRIPTS = ("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH", "HIRAGANA", "KATAKANA", "HANGUL")
+
+
+def written_family_first(text: str) -> bool:
+    """True when `text` holds Chinese, Japanese or Korean letters."""
+    return any(unicodedata.name(ch, "").startswith(_FAMILY_FIRST_SCRIPTS) for ch in text if ord(ch) > 0x2E7F)
+
+
+def display_name(given: str, family: str) -> str:
+    """A participant's name as people read it: "Jürg Lauber", "王小明"."""
+    given, family = given.strip(), family.strip()
+    if written_family_first(family + given):
+        return f"{family}{given}"
+    return " ".join(part for part in (given, family) if part)
+
+
+def latin_display_name(given_latin: str, family_latin: str, *, given: str = "", family: str = "") -> str:
+    """The Latin rendering of a name, in the order of the name it renders ("Wang Xiaoming" for 王小明)."""
+    given_latin, family_latin = given_latin.strip(), family_latin.strip()
+    order = (family_latin, given_latin) if written_family_first(family + given) else (given_latin, family_latin)
+    return " ".join(part for part in order if part)

@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import select
 
 from regdesk.domain import event_payloads as ep
 from regdesk.domain.events import EventKind, parse_utc
 from regdesk.services.merge import held_count
 from regdesk.services.station import Station
 from regdesk.store import enrolment
-from regdesk.store.models import EventRow
+from regdesk.store.queries import events as event_queries
 
 _KINDS = (EventKind.SECURITY_ALERT, EventKind.SIGNIN_FAILED)
 
@@ -54,11 +53,7 @@ def _text(kind: str, payload: dict[str, Any]) -> str | None:
 def summary(station: Station, *, limit: int = 5) -> AlertSummary:
     with station.sessions() as session:
         names = enrolment.station_names(session)
-        rows = session.execute(
-            select(EventRow.recorded_at, EventRow.station_id, EventRow.kind, EventRow.payload)
-            .where(EventRow.kind.in_([str(k) for k in _KINDS]))
-            .order_by(EventRow.recorded_at.desc())
-        ).all()
+        rows = event_queries.newest_of_kinds(session, [str(k) for k in _KINDS])
         held = held_count(session)
     latest: list[Alert] = []
     total = 0

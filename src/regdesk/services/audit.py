@@ -17,20 +17,21 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from regdesk.domain import authority
 from regdesk.domain import event_payloads as ep
 from regdesk.domain.buses import bus_direction
 from regdesk.domain.events import EventKind, parse_utc
+from regdesk.domain.names import display_name
 from regdesk.domain.token import format_serial
 from regdesk.errors import RegdeskError
 from regdesk.services import lookup, operators
 from regdesk.services.privacy import mask_document, scrub_payload, scrub_text
 from regdesk.services.station import Station
 from regdesk.services.tallies import day_bounds_utc
-from regdesk.store.models import EventRow, Participant
+from regdesk.store.queries import audit as audit_queries
+from regdesk.store.queries import participants as participant_queries
 
 DEFAULT_LIMIT = 500
 NAME_MATCHES = 50  # participants a name filter may stand for (best matches first)
@@ -116,21 +117,12 @@ def station_names(station: Station) -> dict[str, str]:
     """station id -> name, from the station_created events every station logs (sync brings them)."""
     names: dict[str, str] = {}
     with station.sessions() as session:
-        rows = session.execute(
-            select(EventRow.station_id, func.json_extract(EventRow.payload, "$.name"))
-            .where(EventRow.kind == EventKind.STATION_CREATED)
-            .order_by(EventRow.recorded_at)
-        ).all()
+        rows = audit_queries.station_created_names(session)
     for station_id, name in rows:
         if name:
             names[station_id] = str(name)
     names[station.station_id] = station.name or names.get(station.station_id, "")
     return names
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _text_variants(text: str) -> list[str]:
@@ -159,61 +151,36 @@ def list_audit(
         raise operators.NotAllowed(refusal)
     filters = filters or AuditFilter()
     names = station_names(station)
-    bulky = case(
-        *[
-            (EventRow.kind == kind, func.json_remove(EventRow.payload, *[f"$.{k}" for k in keys]))
-            for kind, keys in _BULKY_LISTS.items()
-        ],
-        else_=EventRow.payload,
-    )
-    counts = [
-        case((EventRow.kind == kind, func.json_array_length(EventRow.payload, f"$.{key}")), else_=None)
-        for kind, keys in _BULKY_LISTS.items()
-        for key in keys
-    ]
     count_names = [key for keys in _BULKY_LISTS.values() for key in keys]
-    stmt = select(
-        EventRow.local_order,
-        EventRow.id,
-        EventRow.station_id,
-        EventRow.recorded_at,
-        EventRow.operator,
-        EventRow.kind,
-        bulky,
-        *counts,
-    )
-    if filters.kind:
-        known = {str(k) for k in EventKind}
-        wanted = filters.kind.strip().lower()
-        stmt = stmt.where(EventRow.kind == wanted if wanted in known else EventRow.kind.like(f"{wanted}%"))
-    if filters.operator:
-        stmt = stmt.where(func.lower(EventRow.operator).like(_like(filters.operator.lower()), escape="\\"))
+    wanted_kind = (filters.kind or "").strip().lower()
+    exact_kind = wanted_kind in {str(k) for k in EventKind}
+    station_ids = None
     if filters.station:
         wanted = filters.station.strip().casefold()
-        ids = [sid for sid, name in names.items() if wanted in name.casefold() or sid.startswith(wanted)]
-        stmt = stmt.where(EventRow.station_id.in_(ids))
-    if filters.day:
-        start, end = day_bounds_utc(station.config, filters.day)
-        stmt = stmt.where(EventRow.recorded_at >= start, EventRow.recorded_at < end)
-    if filters.text:
-        matches = [EventRow.payload.like(_like(v), escape="\\") for v in _text_variants(filters.text)]
-        people = _participants_named(station, filters.text)
-        if people:
-            matches.append(func.json_extract(EventRow.payload, "$.participant_id").in_(people))
-            matches.append(func.json_extract(EventRow.payload, "$.conflict_key").in_([f"badge:{p}" for p in people]))
-        stmt = stmt.where(or_(*matches))
+        station_ids = [sid for sid, name in names.items() if wanted in name.casefold() or sid.startswith(wanted)]
+    start, end = day_bounds_utc(station.config, filters.day) if filters.day else ("", "")
+    after: tuple[str, int] | None = None
     if before:
         at, _, order = before.partition("#")
         try:
-            order_no = int(order)
+            after = (at, int(order))
         except ValueError:
             raise AuditError(f"bad audit cursor {before!r}") from None
-        stmt = stmt.where(
-            or_(EventRow.recorded_at < at, (EventRow.recorded_at == at) & (EventRow.local_order < order_no))
-        )
-    stmt = stmt.order_by(EventRow.recorded_at.desc(), EventRow.local_order.desc()).limit(max(1, limit))
+    query = audit_queries.AuditQuery(
+        kind=wanted_kind if exact_kind else "",
+        kind_prefix="" if exact_kind else wanted_kind,
+        operator_contains=(filters.operator or "").lower(),
+        station_ids=station_ids,
+        recorded_from=start,
+        recorded_until=end,
+        text_contains=_text_variants(filters.text) if filters.text else (),
+        about_participants=_participants_named(station, filters.text) if filters.text else (),
+        before=after,
+        limit=limit,
+        bulky_lists=_BULKY_LISTS,
+    )
     with station.sessions() as session:
-        rows = session.execute(stmt).all()
+        rows = audit_queries.page(session, query)
         result = []
         for local_order, event_id, station_id, recorded_at, operator, kind, payload_text, *list_lengths in rows:
             try:
@@ -248,12 +215,8 @@ def _names_of(session: Session, ids: set[str]) -> dict[str, str]:
     """participant id -> "given family" for the participants a page of events is about."""
     if not ids:
         return {}
-    found = session.execute(
-        select(Participant.accreditation_id, Participant.given_names, Participant.family_name).where(
-            Participant.accreditation_id.in_(sorted(ids))
-        )
-    ).all()
-    return {pid: f"{given} {family}".strip() for pid, given, family in found}
+    found = participant_queries.names_of(session, sorted(ids))
+    return {pid: display_name(given, family) for pid, (given, family) in found.items()}
 
 
 def _row(

@@ -23,8 +23,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from regdesk.domain import event_payloads as ep
 from regdesk.domain import payloads
 from regdesk.domain.events import EventKind
@@ -34,7 +32,9 @@ from regdesk.services import desk, lookup
 from regdesk.services.desk import DOCUMENT_LABELS, DeskError, PrintOutcome
 from regdesk.services.station import Station
 from regdesk.store import files
-from regdesk.store.models import Badge, Participant
+from regdesk.store.models import Participant
+from regdesk.store.queries import badges as badge_queries
+from regdesk.store.queries import participants as participant_queries
 
 AUTHORISATION_MIN_CHARACTERS = 3
 
@@ -77,27 +77,9 @@ def roster(station: Station, participant_id: str) -> DelegationRoster:
         someone = session.get(Participant, participant_id)
         if someone is None:
             raise DeskError(f"unknown accreditation id {participant_id!r}")
-        rows = (
-            session.execute(
-                select(Participant).where(
-                    Participant.category == someone.category, Participant.delegation == someone.delegation
-                )
-            )
-            .scalars()
-            .all()
-        )
+        rows = participant_queries.delegation_members(session, someone.category, someone.delegation)
         ids = [p.accreditation_id for p in rows]
-        held = (
-            dict(
-                session.execute(
-                    select(Badge.participant_id, Badge.serial)
-                    .where(Badge.participant_id.in_(ids), Badge.revoked.is_(False))
-                    .order_by(Badge.issue_no)
-                ).all()
-            )
-            if ids
-            else {}
-        )
+        held = badge_queries.valid_serials_of(session, ids)
         category = station.config.category(someone.category)
         use = desk.delegation_use(station, session, someone) if category and category.quota else None
     members = tuple(
@@ -241,10 +223,7 @@ def issue_batch(
             )
         if collector.status != "accredited":
             raise DeskError(f"collector {collector_id} ({lookup.display_name(collector)}): accreditation withdrawn")
-        people = {
-            p.accreditation_id: p
-            for p in session.execute(select(Participant).where(Participant.accreditation_id.in_(members))).scalars()
-        }
+        people = participant_queries.by_ids(session, members)
         unknown = [m for m in members if m not in people]
         if unknown:
             raise DeskError(f"not on the accreditation list: {', '.join(unknown)}")

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from regdesk.domain import event_payloads as ep
 from regdesk.domain import token as tokens
 from regdesk.domain.events import EventKind, format_utc, parse_utc
+from regdesk.domain.names import display_name
 from regdesk.domain.policy import (
     OVERRIDABLE,
     IssueFacts,
@@ -36,7 +36,10 @@ from regdesk.render.content import BadgeContent
 from regdesk.services import operators, photos
 from regdesk.services.station import Station
 from regdesk.store import files
-from regdesk.store.models import Badge, IdentityCheck, Participant, TemporaryPass
+from regdesk.store.models import Badge, Participant
+from regdesk.store.queries import badges as badge_queries
+from regdesk.store.queries import participants as participant_queries
+from regdesk.store.queries import passes as pass_queries
 
 DOCUMENT_TYPES = ("passport", "national_id", "un_laissez_passer", "diplomatic_id", "other")
 DOCUMENT_LABELS = {
@@ -139,22 +142,12 @@ def record_identity_check(
 
 
 def valid_badge(session: Session, participant_id: str) -> Badge | None:
-    return (
-        session.execute(
-            select(Badge)
-            .where(Badge.participant_id == participant_id, Badge.revoked.is_(False))
-            .order_by(Badge.issue_no.desc(), Badge.serial)
-        )
-        .scalars()
-        .first()
-    )
+    return badge_queries.current_badge(session, participant_id)
 
 
 def badge_reference(session: Session, participant_id: str) -> tuple[frozenset[str], frozenset[str]]:
     """(valid badges, badges of the highest issue number) of a participant: what an identity check names."""
-    rows = session.execute(
-        select(Badge.serial, Badge.revoked, Badge.issue_no).where(Badge.participant_id == participant_id)
-    ).all()
+    rows = badge_queries.badge_states(session, participant_id)
     current = frozenset(serial for serial, revoked, _ in rows if not revoked)
     top = max((issue_no for _, _, issue_no in rows), default=None)
     latest = frozenset(serial for serial, _, issue_no in rows if issue_no == top)
@@ -183,35 +176,14 @@ class DelegationUse:
         return text
 
 
-def _pass_today(station: Station, participant_id):  # type: ignore[no-untyped-def]
-    """SQL: this participant holds a temporary pass assigned for today's local day (not voided)."""
-    today = station.config.local_day(station.clock.now()).isoformat()
-    return (
-        select(TemporaryPass.serial)
-        .where(
-            TemporaryPass.participant_id == participant_id, TemporaryPass.day == today, TemporaryPass.voided.is_(False)
-        )
-        .exists()
-    )
+def _today(station: Station) -> str:
+    return station.config.local_day(station.clock.now()).isoformat()
 
 
 def delegation_use(station: Station, session: Session, participant: Participant) -> DelegationUse:
     category = station.config.category(participant.category)
-    rows = session.execute(
-        select(
-            Participant.accreditation_id,
-            Participant.delegation_role,
-            Participant.given_names,
-            Participant.family_name,
-            or_(
-                select(Badge.serial)
-                .where(Badge.participant_id == Participant.accreditation_id, Badge.revoked.is_(False))
-                .exists(),
-                # A temporary pass assigned for today holds the person's place today (services/passes.py).
-                _pass_today(station, Participant.accreditation_id),
-            ),
-        ).where(Participant.category == participant.category, Participant.delegation == participant.delegation)
-    ).all()
+    # A temporary pass assigned for today holds the person's place today (services/passes.py).
+    rows = participant_queries.delegation_places(session, participant.category, participant.delegation, _today(station))
     heads = [row for row in rows if row[1] == "head"]
     return DelegationUse(
         delegation=participant.delegation,
@@ -220,7 +192,7 @@ def delegation_use(station: Station, session: Session, participant: Participant)
         holders=sum(1 for row in rows if row[4]),
         head_listed=bool(heads),
         head_holds=any(row[4] for row in heads),
-        head_name=f"{heads[0][2]} {heads[0][3]}".strip() if heads else "",
+        head_name=display_name(heads[0][2], heads[0][3]) if heads else "",
     )
 
 
@@ -244,15 +216,7 @@ def assess(station: Station, session: Session, participant_id: str, *, replace: 
     # Only a limited category needs the delegation's head count (the card shows it for those only).
     use = delegation_use(station, session, participant) if participant and category and category.quota else None
     current, latest = badge_reference(session, participant_id)
-    checks = (
-        session.execute(
-            select(IdentityCheck)
-            .where(IdentityCheck.participant_id == participant_id)
-            .order_by(IdentityCheck.checked_at.desc(), IdentityCheck.event_id)
-        )
-        .scalars()
-        .all()
-    )
+    checks = participant_queries.identity_checks(session, participant_id)
     checked = any(check_counts(c.for_badge, current, latest) for c in checks)
     holds = bool(current)
     is_head = participant is not None and participant.delegation_role == "head"
@@ -272,7 +236,7 @@ def assess(station: Station, session: Session, participant_id: str, *, replace: 
             - (
                 1
                 if holds
-                or (participant is not None and session.execute(select(_pass_today(station, participant_id))).scalar())
+                or (participant is not None and pass_queries.holds_pass_on(session, participant_id, _today(station)))
                 else 0
             )
         )
@@ -376,12 +340,7 @@ def record_badge(
 ) -> IssuedBadge:
     """Sign a new badge and record it (revoking `previous`), inside the caller's transaction, once
     the issuance rules said yes. `details`: more badge_issued fields (a focal point's collection)."""
-    issue_no = (
-        session.execute(
-            select(func.max(Badge.issue_no)).where(Badge.participant_id == participant_id)
-        ).scalar_one_or_none()
-        or 0
-    ) + 1
+    issue_no = badge_queries.highest_issue_no(session, participant_id) + 1
     serial = tokens.new_serial()
     key_id, signing_key = require_signing_key(station)  # the callers checked before their transaction
     token = tokens.sign_token(
@@ -521,11 +480,7 @@ NO_PHOTO_WARNING = "No photo on file: this badge has none; check the passport ag
 
 def badge_history(station: Station, participant_id: str) -> list[Badge]:
     with station.sessions() as session:
-        return list(
-            session.execute(
-                select(Badge).where(Badge.participant_id == participant_id).order_by(Badge.issue_no)
-            ).scalars()
-        )
+        return badge_queries.badges_of(session, participant_id)
 
 
 __all__ = [

@@ -8,8 +8,10 @@ For each station whose events arrive, the merge
      the newest one carrying a valid seal of that station's key (domain/chain.py): one signature
      vouches for everything before it;
   3. checks every accepted event in chain order against authority.py (may this station and
-     operator role make this kind of event?) and against its payload schema (payloads.py);
-     the first event that fails halts the station: it and everything after it are refused;
+     operator role make this kind of event?) and against its payload schema (event_payloads.py);
+     the first event that fails halts the station: it and everything after it are refused (an
+     event of a payload version newer than this station knows halts it too, but is left out and
+     reported rather than refusing a bundle: its station runs a newer regdesk);
   4. refuses the events of a revoked station after the point its revocation trusts.
 Events that cannot be verified *yet* (their seal has not arrived: a hub chunk ended between
 them) are held and tried again at the next merge. Refused events never touch the log or the

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from regdesk import errors
@@ -24,6 +23,7 @@ from regdesk.domain.events import EventKind
 from regdesk.errors import RegdeskError
 from regdesk.services.station import SYSTEM_OPERATOR, Station
 from regdesk.store.models import Operator, SigninThrottle
+from regdesk.store.queries import station as station_queries
 
 OPERATOR_ROLES = authority.OPERATOR_ROLES
 FREE_ATTEMPTS = 4  # misses before the first lockout
@@ -115,11 +115,7 @@ def add_first_supervisor(station: Station, root: Ed25519PrivateKey, name: str, s
 
 def list_operators(station: Station) -> list[tuple[str, str]]:
     with station.sessions() as session:
-        return list(
-            session.execute(
-                select(Operator.name, Operator.role).where(Operator.active.is_(True)).order_by(Operator.name)
-            ).all()
-        )
+        return list(station_queries.active_operators(session))
 
 
 def role_of(station: Station, name: str) -> str | None:

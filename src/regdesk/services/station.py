@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     load_pem_private_key,
 )
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from regdesk.clock import Clock, SystemClock
@@ -50,7 +50,8 @@ from regdesk.errors import NotAllowed, RegdeskError
 from regdesk.services import preflight, trust
 from regdesk.store import eventlog, files
 from regdesk.store.db import open_database, write_transaction
-from regdesk.store.models import Meta, Operator, PublicKey
+from regdesk.store.models import Meta, Operator
+from regdesk.store.queries import station as station_queries
 
 ROLES = authority.STATION_ROLES
 SIGNING_ROLES = authority.SIGNING_ROLES
@@ -141,10 +142,7 @@ class Station:
         )
 
     def public_keys(self, session: Session) -> dict[str, bytes]:
-        rows = session.execute(
-            select(PublicKey.key_id, PublicKey.public_key).where(PublicKey.event_code == self.config.code)
-        ).all()
-        return {kid: bytes.fromhex(pub) for kid, pub in rows}
+        return station_queries.badge_keys(session, self.config.code)
 
     def setting(self, key: str, default: str = "") -> str:
         return self.settings.get(key, default)
@@ -208,7 +206,7 @@ def publish_new_key(station: Station, operator: str = SYSTEM_OPERATOR, *, replac
 
 
 def _read_meta(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Meta.key, Meta.value)).all())
+    return station_queries.meta_values(session)
 
 
 def _check_empty(data_dir: Path) -> None:

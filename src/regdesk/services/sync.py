@@ -36,12 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Engine,
-    create_engine,
-    func,
-    select,
-)
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session
@@ -61,7 +56,8 @@ from regdesk.services.merge import (
     travelling_rows,
 )
 from regdesk.services.station import SYSTEM_OPERATOR, Station, StationError, seal_own_head
-from regdesk.store.models import EventRow, Meta
+from regdesk.store.models import Meta
+from regdesk.store.queries import events as event_queries
 from regdesk.store.queries import hub as hub_queries
 
 # Format 3: events carry their place in their station's signed hash chain. Hubs of older formats
@@ -310,16 +306,10 @@ def _in_ranges(local_order: int, ranges: list[list[int]]) -> bool:
 def waiting_count(session: Session, hub_id: str) -> int:
     """Local events not yet on this hub (as far as this station knows)."""
     pushed = int(_get(session, _key(hub_id, "pushed"), "0"))
-    total = session.execute(
-        select(func.count()).select_from(EventRow).where(EventRow.local_order > pushed)
-    ).scalar_one()
+    total = event_queries.count_in_local_order(session, after=pushed)
     for lo, hi in _skip_ranges(session, hub_id):
         if hi > pushed:
-            total -= session.execute(
-                select(func.count())
-                .select_from(EventRow)
-                .where(EventRow.local_order >= max(lo, pushed + 1), EventRow.local_order <= hi)
-            ).scalar_one()
+            total -= event_queries.count_in_local_order(session, after=max(lo, pushed + 1) - 1, through=hi)
     return total
 
 

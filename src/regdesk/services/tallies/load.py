@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from regdesk.config import EventConfig
 from regdesk.domain import event_payloads as ep
 from regdesk.domain.buses import bus_direction
+from regdesk.domain.names import display_name
 from regdesk.domain.tallies import NO_DELEGATION
 from regdesk.domain.verdict import COUNTED_VERDICTS
 from regdesk.services.tallies.compute import Buckets, Snapshot, day_bounds_utc, day_delta, hour_counter, load_roster
@@ -109,6 +110,6 @@ def _read(
     }
     for pid in sorted(pids):
         for given, family in q.participant_names(cursor, pid):
-            snap.people[pid] = f"{given} {family}".strip()
+            snap.people[pid] = display_name(given, family)
     for pass_day, printed, assigned, voided in q.pass_stock(cursor):
         snap.pass_stock[pass_day] = (printed, assigned or 0, voided or 0)
