@@ -217,7 +217,7 @@ def test_a_version_newer_than_this_station_knows_is_named_as_such():
 
 def test_a_kind_at_version_2_writes_its_version_and_reads_it_back():
     @ep.payload_type(EventKind.PASS_VOIDED, version=2, register=False)
-    @dataclass(frozen=True, slots=True)
+    @dataclass(frozen=True)
     class PassVoidedV2(ep.Payload):
         serial: str = ep.need(PASS_SERIAL)
         reason: str = ep.need(free_text(400, empty_ok=False))

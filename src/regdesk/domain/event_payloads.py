@@ -65,7 +65,7 @@ class NewerPayload(pc.BadPayload):
         return f"made by a newer regdesk ({self.kind} v{self.version}); update this station"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Payload:
     """The base of every kind's payload type."""
 
@@ -75,7 +75,8 @@ class Payload:
     SCHEMA: ClassVar[pc.Schema]
     _NAMES: ClassVar[frozenset[str]]
     _WRITE: ClassVar[tuple[tuple[str, bool, Any], ...]]  # (name, always written, default)
-    _READ: ClassVar[tuple[tuple[Callable[[Any, Any], None], str, Any, Callable[[], Any]], ...]]
+    _DEFAULTS: ClassVar[dict[str, Any]]  # what a reader sees for an absent field
+    _FACTORIES: ClassVar[tuple[tuple[str, Callable[[], Any]], ...]]  # fields whose default is made fresh
     _NEEDED: ClassVar[frozenset[str]]  # fields a payload must hold (no default for readers either)
 
     def to_payload(self) -> dict[str, Any]:
@@ -99,15 +100,18 @@ class Payload:
         if not cls._NEEDED <= payload.keys():
             missing = sorted(cls._NEEDED - payload.keys())
             raise pc.BadPayload(missing[0], f"{cls.KIND}: is missing")
-        # Built slot by slot rather than through the frozen __init__ (which sets each field by
-        # object.__setattr__ and costs several times more): a station that syncs reads hundreds
-        # of thousands of scans through here.
-        built = _new(cls)
-        get = payload.get
-        for set_slot, name, default, factory in cls._READ:
-            value = get(name, default)
-            set_slot(built, factory() if value is _NO_DEFAULT else value)
-        return built
+        # Filled through the instance's __dict__ in two C calls, not field by field through the
+        # frozen __init__ (object.__setattr__ per field: several times slower): a station that
+        # syncs reads hundreds of thousands of scans through here.
+        made = _new(cls)
+        fields_ = made.__dict__
+        fields_.update(cls._DEFAULTS)
+        names = cls._NAMES
+        fields_.update(payload if payload.keys() <= names else {k: v for k, v in payload.items() if k in names})
+        for name, factory in cls._FACTORIES:  # a fresh list for each payload that lacks one
+            if name not in payload:
+                fields_[name] = factory()
+        return made
 
     @classmethod
     def from_partial(cls, payload: Mapping[str, Any]) -> Self:
@@ -148,7 +152,8 @@ def payload_type(
         required: dict[str, pc.Check] = {}
         optional: dict[str, pc.Check] = {}
         write: list[tuple[str, bool, Any]] = []
-        read: list[tuple[Callable[[Any, Any], None], str, Any, Callable[[], Any]]] = []
+        defaults: dict[str, Any] = {}
+        factories: list[tuple[str, Callable[[], Any]]] = []
         needed: set[str] = set()
         for f in dataclasses.fields(cls):
             check = f.metadata["check"]
@@ -156,20 +161,16 @@ def payload_type(
             factory: Any = f.default_factory
             default = factory() if factory is not dataclasses.MISSING else f.default
             write.append((f.name, bool(f.metadata["required"] or f.metadata.get("always")), default))
-            # What a reader sees when the field is absent: the default, or a fresh one from the factory.
-            read.append(
-                (
-                    getattr(cls, f.name).__set__,
-                    f.name,
-                    _NO_DEFAULT if factory is not dataclasses.MISSING else default,
-                    factory,
-                )
-            )
+            if factory is not dataclasses.MISSING:
+                factories.append((f.name, factory))
+            elif default is not _NO_DEFAULT:
+                defaults[f.name] = default
             if default is _NO_DEFAULT:
                 needed.add(f.name)
         cls.SCHEMA = pc.Schema(required, optional, max_json)
         cls._NAMES = frozenset(required) | frozenset(optional)
-        cls._WRITE, cls._READ, cls._NEEDED = tuple(write), tuple(read), frozenset(needed)
+        cls._WRITE, cls._NEEDED = tuple(write), frozenset(needed)
+        cls._DEFAULTS, cls._FACTORIES = defaults, tuple(factories)
         if register:
             PAYLOAD_TYPES[str(kind)] = cls
         return cls
@@ -181,7 +182,7 @@ def payload_type(
 
 
 @payload_type(EventKind.STATION_CREATED)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StationCreated(Payload):
     name: str = need(pc.NAME)
     role: str = need(pc.one_of(STATION_ROLES))
@@ -193,7 +194,7 @@ class StationCreated(Payload):
 
 
 @payload_type(EventKind.KEY_PUBLISHED)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class KeyPublished(Payload):
     key_id: str = need(pc.KEY_ID)
     public_key: str = need(pc.HEX64)
@@ -202,7 +203,7 @@ class KeyPublished(Payload):
 
 
 @payload_type(EventKind.OPERATOR_ADDED)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class OperatorAdded(Payload):
     name: str = need(pc.NAME)
     role: str = need(pc.one_of(OPERATOR_ROLES))
@@ -211,7 +212,7 @@ class OperatorAdded(Payload):
 
 
 @payload_type(EventKind.ACCREDITATION_IMPORTED, max_json=10**9)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AccreditationImported(Payload):
     """The field names once ("columns") and each row as a list in that order: canonical JSON then
     sorts only these few keys, not eleven per row, and the text is half the size. Events recorded
@@ -240,7 +241,7 @@ class AccreditationImported(Payload):
 
 
 @payload_type(EventKind.IDENTITY_CHECKED)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class IdentityChecked(Payload):
     participant_id: str = need(pc.PARTICIPANT)
     document_type: str = need(pc.IDENT)
@@ -254,7 +255,7 @@ class IdentityChecked(Payload):
 
 
 @payload_type(EventKind.BADGE_ISSUED)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class BadgeIssued(Payload):
     serial: str = need(pc.SERIAL)
     participant_id: str = need(pc.PARTICIPANT)
@@ -271,7 +272,7 @@ class BadgeIssued(Payload):
 
 
 @payload_type(EventKind.BADGE_PRINTED)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class BadgePrinted(Payload):
     serial: str = need(pc.SERIAL)
     printer: str = may(pc.text(200), "", always=True)
@@ -280,7 +281,7 @@ class BadgePrinted(Payload):
 
 
 @payload_type(EventKind.BADGE_REVOKED)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class BadgeRevoked(Payload):
     serial: str = need(pc.SERIAL)
     participant_id: str = may(pc.PARTICIPANT, "")
@@ -290,7 +291,7 @@ class BadgeRevoked(Payload):
 
 
 @payload_type(EventKind.OVERRIDE_GRANTED)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class OverrideGranted(Payload):
     rule: str = need(pc.text(200, empty_ok=False))
     reason: str = need(pc.free_text(empty_ok=False))
@@ -299,7 +300,7 @@ class OverrideGranted(Payload):
 
 
 @payload_type(EventKind.SCAN_RECORDED)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ScanRecorded(Payload):
     local_day: str = need(pc.DAY)
     point_kind: str = need(pc.one_of(("security", "bus")))
@@ -323,7 +324,7 @@ class ScanRecorded(Payload):
 
 
 @payload_type(EventKind.DEPARTURE_CLOSED)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DepartureClosed(Payload):
     departure: str = need(pc.text(64, empty_ok=False))
     stop: str = need(pc.text(64, empty_ok=False))
@@ -338,7 +339,7 @@ class DepartureClosed(Payload):
 
 
 @payload_type(EventKind.CONFLICT_RESOLVED)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ConflictResolved(Payload):
     conflict_key: str = need(pc.CONFLICT_KEY)
     decision: str = need(pc.text(500))
@@ -350,20 +351,20 @@ class ConflictResolved(Payload):
 
 
 @payload_type(EventKind.STATION_CERTIFIED)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StationCertified(Payload):
     certificate: dict[str, Any] = need(pc.small_object)
 
 
 @payload_type(EventKind.STATION_REVOKED)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StationRevoked(Payload):
     revocation: dict[str, Any] = need(pc.small_object)
     station_name: str = may(pc.text(120), "", always=True)
 
 
 @payload_type(EventKind.SIGNIN_FAILED)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SigninFailed(Payload):
     name: str = need(pc.text(120))
     where: str = need(pc.IDENT)
@@ -372,7 +373,7 @@ class SigninFailed(Payload):
 
 
 @payload_type(EventKind.PHOTO_IMPORTED, max_json=photos.MAX_PHOTO_BASE64 + 2000)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PhotoImported(Payload):
     participant_id: str = need(pc.PARTICIPANT)
     jpeg: str = need(pc.text(photos.MAX_PHOTO_BASE64, empty_ok=False))
@@ -384,7 +385,7 @@ class PhotoImported(Payload):
 
 
 @payload_type(EventKind.SECURITY_ALERT)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SecurityAlert(Payload):
     source: str = need(pc.text(200))
     reason: str = need(pc.free_text(empty_ok=False))
@@ -397,7 +398,7 @@ class SecurityAlert(Payload):
 
 
 @payload_type(EventKind.PASSES_PRINTED)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PassesPrinted(Payload):
     """A printed run of temporary passes (domain/passes.py)."""
 
@@ -410,7 +411,7 @@ class PassesPrinted(Payload):
 
 
 @payload_type(EventKind.PASS_ASSIGNED)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PassAssigned(Payload):
     serial: str = need(pc.PASS_SERIAL)
     participant_id: str = need(pc.PARTICIPANT)
@@ -421,7 +422,7 @@ class PassAssigned(Payload):
 
 
 @payload_type(EventKind.PASS_VOIDED)
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PassVoided(Payload):
     serial: str = need(pc.PASS_SERIAL)
     reason: str = need(pc.free_text(400, empty_ok=False))
