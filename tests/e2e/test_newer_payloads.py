@@ -8,9 +8,11 @@ updated, the same bundle brings them in."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
+from pg_fixtures import hub_url  # noqa: F401 - fixture
 from sqlalchemy import select
 from sync_helpers import issue, make_station, seed
 
@@ -19,7 +21,7 @@ from regdesk import cli
 from regdesk.clock import FixedClock
 from regdesk.domain import event_payloads as ep
 from regdesk.domain.events import EventKind
-from regdesk.services import alerts, bundles
+from regdesk.services import alerts, bundles, sync
 from regdesk.store.models import Badge, EventRow
 
 pytestmark = pytest.mark.xdist_group("trust")
@@ -96,3 +98,52 @@ def test_a_station_refuses_to_record_a_version_it_does_not_know(tmp_path, clock)
             westin.record(session, EventKind.BADGE_PRINTED, {"serial": badge.serial, "version": 2}, "clerk")
     finally:
         westin.close()
+
+
+@pytest.mark.pg
+def test_from_the_hub_events_of_a_newer_regdesk_wait_for_the_update_and_are_reported_once(tmp_path, clock, hub_url):  # noqa: F811
+    """The hub route: a pull moves past what it takes, so the events this station cannot read are
+    held, not dropped (and never mistaken for forgeries as more arrive); one alert says why, and
+    the first pull after the update takes them."""
+    westin = make_station(tmp_path, "Westin desk 1", "desk", clock)
+    supervisor = make_station(tmp_path, "Supervisor", "supervisor", clock)
+    try:
+        seed(westin)
+        issue(westin, "CH-1")
+        with monkeypatch_version(ep.BadgePrinted, 2):
+            badge = issue(westin, "CH-2")
+            with westin.transaction() as session:
+                westin.record(session, EventKind.BADGE_PRINTED, ep.BadgePrinted(badge.serial, "hp", "card"), "clerk")
+            issue(westin, "NG-1")
+        with sync.Hub(hub_url) as hub:
+            sync.sync_once(westin, hub)
+            sync.sync_once(supervisor, hub)
+            assert badge_holders(supervisor) == {"CH-1", "CH-2"}, "what came before the newer event is taken"
+            held = alerts.summary(supervisor).held
+            assert held >= 2, "the newer event and those after it wait"
+            with monkeypatch_version(ep.BadgePrinted, 2):
+                issue(westin, "NG-2")  # the newer station goes on working; more of its events arrive
+            sync.sync_once(westin, hub)
+            sync.sync_once(supervisor, hub)
+            texts = [a.text for a in alerts.summary(supervisor, limit=50).latest]
+            newer = "made by a newer regdesk (badge_printed v2); update this station"
+            assert sum(newer in t for t in texts) == 1, texts
+            assert not any("forged" in t for t in texts), texts
+            with monkeypatch_version(ep.BadgePrinted, 2):  # the supervisor's laptop is updated
+                sync.sync_once(supervisor, hub)
+                assert badge_holders(supervisor) == {"CH-1", "CH-2", "NG-1", "NG-2"}
+                assert alerts.summary(supervisor).held == 0
+    finally:
+        westin.close()
+        supervisor.close()
+
+
+@contextlib.contextmanager
+def monkeypatch_version(cls, version: int):
+    """This process runs a regdesk that knows `cls` at `version` (a newer one) while inside."""
+    before = cls.VERSION
+    cls.VERSION = version
+    try:
+        yield
+    finally:
+        cls.VERSION = before

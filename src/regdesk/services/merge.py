@@ -127,6 +127,9 @@ class MergeResult:
     rejected: list[Rejection] = field(default_factory=list)
     held: int = 0  # waiting for their station's seal
     newly_held: list[str] = field(default_factory=list)  # ids held by this merge
+    # Held by this merge as made by a newer regdesk (from the hub): reported once, taken once
+    # this station is updated.
+    newer_held: list[Rejection] = field(default_factory=list)
 
     @property
     def added_count(self) -> int:
@@ -336,6 +339,7 @@ class _Verdicts:
     accepted: list[Incoming] = field(default_factory=list)  # chain order
     rejected: list[Rejection] = field(default_factory=list)
     waiting: list[Incoming] = field(default_factory=list)
+    newer: list[Rejection] = field(default_factory=list)  # held (from the hub) as made by a newer regdesk
 
 
 def _verify_station(
@@ -420,13 +424,20 @@ def _verify_station(
                 halted_at, halted_by_cut_off = seq, True
             continue
         if halted_at is not None:
-            out.rejected.append(_follower(item, halted_at, halted_by_cut_off, halted_by_newer))
+            _halted(out, item, halted_at, cut_off=halted_by_cut_off, newer=halted_by_newer, hold=from_hub)
             continue
         newer = event_payloads.version_problem(item.event.kind, item.event.payload)
         if isinstance(newer, event_payloads.NewerPayload):
             # Authentic, but its fields mean what a newer regdesk says: not guessed at, left out
             # with the rest of its station's chain (a chain cannot skip a link) and reported.
-            out.rejected.append(Rejection(item, f"is left out: {newer}", newer=True))
+            # From the hub they are held, so this station takes them once it is updated (its pull
+            # has moved past them); a bundle can simply be imported again.
+            left_out = Rejection(item, f"is left out: {newer}", newer=True)
+            if from_hub:
+                out.waiting.append(item)
+                out.newer.append(left_out)
+            else:
+                out.rejected.append(left_out)
             halted_at, halted_by_newer = seq, True
             continue
         problem = event_problem(ctx, item, known.role, known.certificate)
@@ -446,7 +457,7 @@ def _verify_station(
                 Rejection(item, f"is not in the station's signed chain at #{item.event.seq} (forged or altered)")
             )
         elif halted_at is not None:
-            out.rejected.append(_follower(item, halted_at, halted_by_cut_off, halted_by_newer))
+            _halted(out, item, halted_at, cut_off=halted_by_cut_off, newer=halted_by_newer, hold=from_hub)
         elif item.event.seq > verified_through + SEAL_EVERY:
             # Every station seals a checkpoint at least every SEAL_EVERY events before any leaves
             # it: an event further than that beyond the last signature is no genuine one waiting.
@@ -458,11 +469,17 @@ def _verify_station(
     return out
 
 
-def _follower(item: Incoming, halted_at: int, cut_off: bool, newer: bool) -> Rejection:
-    """An event after the one that halted its station's chain: left out as that one was."""
-    if newer:
-        return Rejection(item, f"follows an event (#{halted_at}) made by a newer regdesk", newer=True)
-    return Rejection(item, f"follows a refused event (#{halted_at}) of the same station", cut_off=cut_off)
+def _halted(out: _Verdicts, item: Incoming, halted_at: int, *, cut_off: bool, newer: bool, hold: bool) -> None:
+    """An event after the one that halted its station's chain: left out as that one was, or held
+    with it (`hold`: from the hub, behind an event made by a newer regdesk)."""
+    if newer and hold:
+        out.waiting.append(item)
+    elif newer:
+        out.rejected.append(Rejection(item, f"follows an event (#{halted_at}) made by a newer regdesk", newer=True))
+    else:
+        out.rejected.append(
+            Rejection(item, f"follows a refused event (#{halted_at}) of the same station", cut_off=cut_off)
+        )
 
 
 # --- the merge itself ------------------------------------------------------------------------------------
@@ -618,11 +635,13 @@ def merge(
         by_station.setdefault(item.event.station_id, {}).setdefault(item.event.id, item)
     accepted: list[Incoming] = []
     waiting: list[Incoming] = []
+    newer: list[Rejection] = []
     for station_id, items in by_station.items():
         verdicts = _verify_station(session, ctx, station_id, list(items.values()), from_hub=from_hub)
         accepted += verdicts.accepted
         waiting += verdicts.waiting
         result.rejected += verdicts.rejected
+        newer += verdicts.newer
     refusing = [r for r in result.rejected if not r.left_out]
     if strict and (refusing or waiting):
         if refusing:
@@ -644,6 +663,7 @@ def merge(
         held.update((i.event.id, i) for i in new_waiting)
     result.held = len(waiting)
     result.newly_held = [i.event.id for i in new_waiting]
+    result.newer_held = [r for r in newer if r.item.event.id not in held_before]
     if not accepted:
         return result
     # Each station's events in chain order, stations one after another: the log stays a valid
