@@ -102,7 +102,7 @@ def test_scanner_burst_into_the_real_program(tmp_path, desk_station, terminal):
 
     # One write to the terminal: three scans with CR suffixes, as fast as a pty can deliver them.
     terminal.type(badges["CH-1"].token + "\r" + "HELLO-WORLD\r" + badges["JP-1"].token + "\r")
-    screen = terminal.wait_for("Yamada Taro")
+    screen = terminal.wait_for("Taro Yamada")
     deadline = time.monotonic() + 10
     while len(rows := scans_recorded(security.db_path)) < 3 and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -114,5 +114,5 @@ def test_scanner_burst_into_the_real_program(tmp_path, desk_station, terminal):
     # The headline is drawn in block letters; the word itself only appears in the recent-scans list.
     assert "█" in screen
     assert all(re.search(r"\d\d:\d\d:\d\d", line) for line in screen.splitlines() if "VALID" in line)
-    assert "DENIED" in screen and "Yamada Taro" in screen
+    assert "DENIED" in screen and "Taro Yamada" in screen
     terminal.wait_for("2 valid · 1 denied · 0 repeat")

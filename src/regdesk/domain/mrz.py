@@ -618,11 +618,6 @@ def split_name(field_text: str) -> tuple[str, str, bool]:
     return words(primary), words(secondary), truncated
 
 
-def build_line_check(value: str) -> str:
-    """`value` followed by its check digit (tests and the bench build specimen lines with it)."""
-    return value + check_digit(value)
-
-
 __all__ = [
     "Correction",
     "FORMAT_WORDS",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
 from functools import lru_cache
 
 # Letters that Unicode decomposition does not reduce to ASCII.
@@ -74,19 +73,6 @@ def words(text: str) -> list[str]:
 def word_tuple(text: str) -> tuple[str, ...]:
     """`words` as a cached tuple (do not mutate what you get: it is shared)."""
     return tuple(_WORD.findall(fold(text).replace("_", " ")))
-
-
-def participant_search_text(row: Mapping[str, str]) -> str:
-    """All searchable words of a participant, folded and de-duplicated, space-separated."""
-    get = row.get
-    return " ".join(
-        dict.fromkeys(
-            word_tuple(get("given_names", ""))
-            + word_tuple(get("family_name", ""))
-            + word_tuple(get("given_names_latin", ""))
-            + word_tuple(get("family_name_latin", ""))
-        )
-    )
 
 
 # Scripts written without spaces between the parts of a name: each character is a search word,

@@ -478,11 +478,6 @@ def print_badge(
 NO_PHOTO_WARNING = "No photo on file: this badge has none; check the passport against the face."
 
 
-def badge_history(station: Station, participant_id: str) -> list[Badge]:
-    with station.sessions() as session:
-        return badge_queries.badges_of(session, participant_id)
-
-
 __all__ = [
     "DeskError",
     "IssueRefused",

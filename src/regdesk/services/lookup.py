@@ -110,21 +110,6 @@ def _status(accreditation_status: str, badges: Sequence[tuple[str, bool, int]]) 
     return ("badge_replaced" if len(badges) > 1 else "badge_collected"), valid[-1][1]
 
 
-def to_hit(session: Session, p: Participant) -> SearchHit:
-    status, serial = participant_status(session, p)
-    return SearchHit(
-        p.accreditation_id,
-        display_name(p),
-        latin_name(p),
-        p.delegation,
-        p.category,
-        status,
-        p.delegation_role,
-        serial,
-        _delivered(session, serial),
-    )
-
-
 # --- the index ----------------------------------------------------------------------------------
 
 

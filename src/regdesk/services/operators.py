@@ -210,13 +210,6 @@ def authenticate_supervisor(station: Station, name: str, secret: str, *, where: 
         return False
 
 
-def require_role(operator_role: str | None, allowed: tuple[str, ...] | frozenset[str], action: str = "this") -> None:
-    """Service-level guard: raise NotAllowed unless `operator_role` is one of `allowed`."""
-    if operator_role not in allowed:
-        who = f"a {operator_role}" if operator_role else "an unknown operator"
-        raise NotAllowed(f"{action} is for {' or '.join(sorted(allowed))} operators only; {who} may not")
-
-
 def require_act(station: Station, operator: str, act: str) -> str:
     """The operator's role, once authority.py allows `act` for it at this station."""
     role = role_of(station, operator)

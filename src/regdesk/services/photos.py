@@ -36,7 +36,6 @@ import posixpath
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -500,10 +499,6 @@ def decode(jpeg: bytes) -> Image.Image | None:
         return image.convert("RGB")
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
-
-
-def iter_photo_ids(session: Session) -> Iterator[str]:
-    yield from photo_queries.photo_ids(session)
 
 
 def import_with_list(

@@ -11,7 +11,6 @@ Files in DATA_DIR/keys/ (owner-only):
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -224,8 +223,3 @@ def unlock_ticket(box: bytes, code: str, source: str) -> tuple[Ticket, bytes]:
 
 def seal(station_key: Ed25519PrivateKey, meeting: str, station_id: str, seq: int, head_hash: str) -> str:
     return chain.seal(station_key, meeting, station_id, seq, head_hash)
-
-
-def secure_umask() -> None:
-    """Station files are owner-only whatever the shell's umask."""
-    os.umask(0o077)
