@@ -500,6 +500,12 @@ def _ordinary_scan(p: dict[str, Any]) -> bool:
     )
 
 
+def names_a_version(payload: Mapping[str, Any]) -> bool:
+    """True when a payload names its version: a kind at version 2 or more (perhaps one this
+    station does not know yet). Version-1 payloads never do."""
+    return VERSION_FIELD in payload
+
+
 def version_problem(kind: str, payload: Mapping[str, Any]) -> pc.BadPayload | None:
     """None when this station knows the payload's version (absent means 1)."""
     version = payload.get(VERSION_FIELD)
@@ -574,5 +580,6 @@ __all__ = [
     "StationRevoked",
     "payload_problem",
     "read",
+    "names_a_version",
     "version_problem",
 ]

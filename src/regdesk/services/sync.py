@@ -394,7 +394,7 @@ def _retry_newer(station: Station, ctx: TrustContext, held: dict[str, Incoming])
     """Held events a newer regdesk made (they carry a payload version) are tried again at every
     pull, not only when more of their station's events arrive: once this station is updated they
     go in. Returns how many were added."""
-    newer = [i for i in held.values() if ep.VERSION_FIELD in i.event.payload]
+    newer = [i for i in held.values() if ep.names_a_version(i.event.payload)]
     if not newer:
         return 0
     with station.transaction() as session:
