@@ -13,9 +13,11 @@ fields, their checks and its version. Pure.
 Versions. A payload without a "version" field is version 1; a kind whose meaning changes gets
 VERSION 2 and writes "version": 2 (only versions above 1 are written, so version-1 events keep
 their bytes). A station meets a version newer than it knows only in an event made by a station
-running newer software: `payload_problem` answers NewerPayload, which the merge leaves out and
-reports (services/merge.py) instead of guessing what the fields mean. A field a newer regdesk
-adds without changing the version is kept, never read, and held to the text rules.
+running newer software: `payload_problem` answers NewerPayload, and the merge (services/merge.py)
+takes nothing of that station from that event on instead of guessing what the fields mean: a
+bundle is imported without them, the hub's are held until this station is updated, and a security
+alert says "made by a newer regdesk (kind vN); update this station". A field a newer regdesk adds
+without changing the version is kept, never read, and held to the text rules.
 """
 
 from __future__ import annotations
