@@ -250,6 +250,112 @@ def test_raw_sql_lives_in_store_only():
     assert not stale, f"clean now: remove from RAW_SQL_ALLOWED: {stale}"
 
 
+# --- typed event payloads (domain/event_payloads.py) ----------------------------------------------
+
+
+def _payload_like(node: ast.AST, bound: set[str]) -> bool:
+    """An expression that holds an event payload as a dict: `<x>.payload`, a name `payload`, a
+    name bound from one of those, or json/orjson.loads(...) of one."""
+    if isinstance(node, ast.Attribute):
+        return node.attr == "payload"
+    if isinstance(node, ast.Name):
+        return node.id == "payload" or node.id in bound
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "loads":
+        return any(_payload_like(arg, bound) for arg in node.args)
+    return False
+
+
+def payload_key_reads(source: str) -> list[str]:
+    """Reads of an event payload by string key (`e.payload["serial"]`, `p.get("reason")`,
+    `"root_grant" in payload`, `json.loads(payload).get("name")`) and dict literals recorded as a
+    payload (`station.record(session, EventKind.X, {...}, who)`): outside domain/ a payload is built
+    and read through its type."""
+    tree = ast.parse(source)
+    bound: set[str] = set()
+    for node in ast.walk(tree):  # p = event.payload / data = json.loads(payload) / for p in (e.payload,)
+        if isinstance(node, ast.Assign) and _payload_like(node.value, bound):
+            bound |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        if isinstance(node, ast.comprehension) and isinstance(node.target, ast.Name):
+            items = node.iter.elts if isinstance(node.iter, ast.Tuple) else []
+            if any(_payload_like(item, bound) for item in items):
+                bound.add(node.target.id)
+    for node in ast.walk(tree):  # def summary(p: dict[str, Any]): a payload handed over as a dict
+        if isinstance(node, ast.FunctionDef):
+            for arg in node.args.args:
+                hint = ast.unparse(arg.annotation) if arg.annotation else ""
+                if arg.arg in ("p", "payload") and ("dict" in hint or "Mapping" in hint):
+                    bound.add(arg.arg)
+    bad = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and _payload_like(node.value, bound):
+            bad.append(f"line {node.lineno}: payload[...]")
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("get", "pop", "setdefault")
+            and _payload_like(node.func.value, bound)
+        ):
+            bad.append(f"line {node.lineno}: payload.{node.func.attr}(...)")
+        elif (
+            isinstance(node, ast.Compare)
+            and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops)
+            and any(_payload_like(c, bound) for c in node.comparators)
+        ):
+            bad.append(f"line {node.lineno}: ... in payload")
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "record"
+            and len(node.args) >= 3
+            and isinstance(node.args[2], ast.Dict)
+        ):
+            bad.append(f"line {node.lineno}: record(..., {{...}}, ...) with a dict payload")
+    return bad
+
+
+# Modules that still read payload dicts by key, each with the reason. Shrink only.
+PAYLOAD_DICTS_ALLOWED: dict[str, str] = {}
+
+
+@pytest.mark.parametrize(
+    ("source", "caught"),
+    [
+        ("x = event.payload['serial']", True),
+        ("x = e.payload.get('for_badge')", True),
+        ("p = event.payload\nx = p['name']", True),
+        ("rows = [p['serial'] for e in events for p in (e.payload,)]", True),
+        ("x = json.loads(payload).get('name', '')", True),
+        ("data = orjson.loads(row.payload)\nx = data['kind']", True),
+        ("if 'root_grant' in payload: pass", True),
+        ("def summary(p: dict[str, Any]) -> str:\n    return p['name']", True),
+        ("def summary(p: ep.StationCreated) -> str:\n    return p.name", False),
+        ("station.record(session, EventKind.PASS_VOIDED, {'serial': s, 'reason': r}, who)", True),
+        ("x = ep.BadgeIssued.from_payload(e.payload).serial", False),
+        ("station.record(session, EventKind.PASS_VOIDED, ep.PassVoided(s, r), who)", False),
+        ("counts = report.counts\nx = counts['rows']", False),
+        ("payload[f'{key}_count'] = n", False),
+    ],
+)
+def test_the_payload_rule_catches_what_it_names(source, caught):
+    assert bool(payload_key_reads(source)) is caught
+
+
+def test_payloads_are_read_and_built_through_their_types_outside_domain():
+    files = [p for layer in ("services", "store", "commands", "tui", "render") for p in _layer_files(layer)]
+    found = {}
+    for path in files:
+        name = path.relative_to(SRC).as_posix()
+        bad = payload_key_reads(path.read_text(encoding="utf-8"))
+        if bad and name not in PAYLOAD_DICTS_ALLOWED:
+            found[name] = bad
+    assert not found, (
+        "read an event payload through its type (domain/event_payloads.py: Kind.from_payload(e.payload).field) "
+        f"and record one built from it, never a dict by key: {found}"
+    )
+    stale = sorted(n for n in PAYLOAD_DICTS_ALLOWED if not payload_key_reads((SRC / n).read_text(encoding="utf-8")))
+    assert not stale, f"clean now: remove from PAYLOAD_DICTS_ALLOWED: {stale}"
+
+
 def test_services_ask_store_for_their_queries():
     files = [p for layer in ("services", "commands", "tui", "render") for p in _layer_files(layer)]
     found = {}

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain.events import EventKind, parse_utc
 from regdesk.services.merge import held_count
 from regdesk.services.station import Station
@@ -38,11 +39,13 @@ class AlertSummary:
 
 def _text(kind: str, payload: dict[str, Any]) -> str | None:
     if kind == EventKind.SECURITY_ALERT:
-        return f"{payload.get('source', '')}: {payload.get('reason', '')}"
-    if payload.get("locked_seconds"):  # a wrong PIN alone is not an alert; a lockout is
+        alert = ep.SecurityAlert.from_payload(payload)
+        return f"{alert.source}: {alert.reason}"
+    failed = ep.SigninFailed.from_payload(payload)
+    if failed.locked_seconds:  # a wrong PIN alone is not an alert; a lockout is
         return (
-            f"sign-in locked for {payload['locked_seconds']} s after {payload.get('failures')} wrong attempts "
-            f"as {payload.get('name', '?')!r} ({payload.get('where', '')})"
+            f"sign-in locked for {failed.locked_seconds} s after {failed.failures} wrong attempts "
+            f"as {failed.name!r} ({failed.where})"
         )
     return None
 

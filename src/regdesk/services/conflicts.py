@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain.authority import Act
 from regdesk.domain.events import EventKind, parse_utc
 from regdesk.domain.names import display_name
@@ -95,15 +96,15 @@ class Resolution:
 
 def station_names(session: Session) -> dict[str, str]:
     rows = event_queries.payloads_of_kind(session, str(EventKind.STATION_CREATED))
-    return {sid: json.loads(payload).get("name", sid[:8]) for sid, payload in rows}
+    return {sid: ep.StationCreated.from_payload(json.loads(payload)).name or sid[:8] for sid, payload in rows}
 
 
 def _resolved(session: Session) -> dict[str, list[set[str]]]:
     """conflict key -> the badge sets each recorded resolution covered."""
     covered: dict[str, list[set[str]]] = {}
     for _station_id, payload in event_queries.payloads_of_kind(session, str(EventKind.CONFLICT_RESOLVED)):
-        data = json.loads(payload)
-        covered.setdefault(data.get("conflict_key", ""), []).append(set(data.get("sides", [])))
+        resolved = ep.ConflictResolved.from_payload(json.loads(payload))
+        covered.setdefault(resolved.conflict_key, []).append(set(resolved.sides))
     return covered
 
 
@@ -271,26 +272,13 @@ def resolve(
             station.record(
                 session,
                 EventKind.BADGE_REVOKED,
-                {
-                    "serial": serial,
-                    "participant_id": by_serial[serial].participant_id,
-                    "reason": "conflict",
-                    "conflict_key": key,
-                },
+                ep.BadgeRevoked(serial, by_serial[serial].participant_id, reason="conflict", conflict_key=key),
                 operator,
             )
         station.record(
             session,
             EventKind.CONFLICT_RESOLVED,
-            {
-                "conflict_key": key,
-                "kind": conflict.kind,
-                "decision": decision,
-                "reason": reason.strip(),
-                "revoked_serials": list(revoked),
-                "kept_serials": list(kept),
-                "sides": list(serials),
-            },
+            ep.ConflictResolved(key, decision, reason.strip(), conflict.kind, list(revoked), list(kept), list(serials)),
             operator,
         )
     return Resolution(key, decision, revoked, kept)

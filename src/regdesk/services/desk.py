@@ -17,6 +17,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain import token as tokens
 from regdesk.domain.events import Event, EventKind, format_utc, parse_utc
 from regdesk.domain.names import display_name
@@ -149,13 +150,7 @@ def record_check_in(
     return station.record(
         session,
         EventKind.IDENTITY_CHECKED,
-        {
-            "participant_id": participant_id,
-            "document_type": doc_type,
-            "document_last4": last4,
-            "for_badge": reference[0] if reference else None,
-            **(details or {}),
-        },
+        ep.IdentityChecked(participant_id, doc_type, last4, reference[0] if reference else None, **(details or {})),
         operator,
     )
 
@@ -332,12 +327,12 @@ def issue_badge(
             ev = station.record(
                 session,
                 EventKind.OVERRIDE_GRANTED,
-                {
-                    "participant_id": participant_id,
-                    "rule": ",".join(sorted(overridden)),
-                    "reason": override.reason.strip(),
-                    "supervisor": override.supervisor.strip(),
-                },
+                ep.OverrideGranted(
+                    rule=",".join(sorted(overridden)),
+                    reason=override.reason.strip(),
+                    supervisor=override.supervisor.strip(),
+                    participant_id=participant_id,
+                ),
                 operator,
             )
             override_event_id = ev.id
@@ -370,22 +365,22 @@ def record_badge(
         station.record(
             session,
             EventKind.BADGE_REVOKED,
-            {"serial": previous.serial, "participant_id": participant_id, "reason": "replaced", "replaced_by": serial},
+            ep.BadgeRevoked(previous.serial, participant_id, reason="replaced", replaced_by=serial),
             operator,
         )
     station.record(
         session,
         EventKind.BADGE_ISSUED,
-        {
-            "serial": serial,
-            "participant_id": participant_id,
-            "issue_no": issue_no,
-            "key_id": station.key_id,
-            "token": token,
-            "replaces": previous.serial if previous else None,
-            "override_event_id": override_event_id,
+        ep.BadgeIssued(
+            serial,
+            participant_id,
+            issue_no,
+            key_id,  # the key the token was signed with: the station's active key
+            token,
+            replaces=previous.serial if previous else None,
+            override_event_id=override_event_id,
             **(details or {}),
-        },
+        ),
         operator,
     )
     return IssuedBadge(
@@ -452,12 +447,7 @@ def record_printed(
             station.record(
                 session,
                 EventKind.BADGE_PRINTED,
-                {
-                    "serial": serial,
-                    "printer": printer if printed else "",
-                    "layout": layout,
-                    "output": "printer" if printed else "pdf",
-                },
+                ep.BadgePrinted(serial, printer if printed else "", layout, "printer" if printed else "pdf"),
                 operator,
             )
 

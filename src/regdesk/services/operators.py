@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from regdesk import errors
 from regdesk.domain import authority, credentials
+from regdesk.domain import event_payloads as ep
 from regdesk.domain import trust as certs
 from regdesk.domain.events import EventKind
 from regdesk.errors import RegdeskError
@@ -92,7 +93,7 @@ def add_operator(station: Station, name: str, role: str, secret: str, *, by: str
         station.record(
             session,
             EventKind.OPERATOR_ADDED,
-            {"name": name, "role": role, "pin_hash": credentials.hash_secret(secret, role)},
+            ep.OperatorAdded(name, role, credentials.hash_secret(secret, role)),
             by,
         )
 
@@ -107,7 +108,7 @@ def add_first_supervisor(station: Station, root: Ed25519PrivateKey, name: str, s
         station.record(
             session,
             EventKind.OPERATOR_ADDED,
-            {"name": name, "role": "supervisor", "pin_hash": pin_hash, "root_grant": grant},
+            ep.OperatorAdded(name, "supervisor", pin_hash, root_grant=grant),
             SYSTEM_OPERATOR,
         )
 
@@ -176,7 +177,7 @@ def sign_in(station: Station, name: str, secret: str, *, where: str = "cli") -> 
         station.record(
             session,
             EventKind.SIGNIN_FAILED,
-            {"name": name[:120], "where": where, "failures": row.failures, "locked_seconds": lock},
+            ep.SigninFailed(name[:120], where, row.failures, lock),
             SYSTEM_OPERATOR,
         )
         failures = row.failures

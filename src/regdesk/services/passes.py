@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain import passes as domain
 from regdesk.domain.authority import Act
 from regdesk.domain.events import EventKind
@@ -131,7 +132,7 @@ def print_passes(station: Station, *, day: date, count: int, operator: str, out:
         event = station.record(
             session,
             EventKind.PASSES_PRINTED,
-            {"day": day.isoformat(), "first": first, "last": last, "key_id": station.key_id, "output": path.name},
+            ep.PassesPrinted(day.isoformat(), first, last, station.key_id, output=path.name),
             operator,
         )
     return PrintedRun(day, first, last, station.key_id, path, event.id)
@@ -186,13 +187,7 @@ def assign_pass(
         event = station.record(
             session,
             EventKind.PASS_ASSIGNED,
-            {
-                "serial": serial,
-                "participant_id": participant_id,
-                "day": row.day,
-                "document_type": doc_type,
-                "document_last4": last4,
-            },
+            ep.PassAssigned(serial, participant_id, row.day, doc_type, last4),
             operator,
         )
     return AssignedPass(serial, participant_id, display_name(person.given_names, person.family_name), row.day, event.id)
@@ -236,9 +231,7 @@ def void_pass(station: Station, serial_text: str, *, operator: str, reason: str)
             raise PassError(f"pass {domain.format_pass_serial(serial)} was never printed")
         if row.voided:
             raise PassError(f"pass {domain.format_pass_serial(serial)} is already voided")
-        event = station.record(
-            session, EventKind.PASS_VOIDED, {"serial": serial, "reason": reason.strip()[:400]}, operator
-        )
+        event = station.record(session, EventKind.PASS_VOIDED, ep.PassVoided(serial, reason.strip()[:400]), operator)
     return event.id
 
 

@@ -44,6 +44,7 @@ from typing import IO
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain import photos as rules
 from regdesk.domain.events import EventKind
 from regdesk.errors import RegdeskError
@@ -437,15 +438,15 @@ def record(
         station.record(
             session,
             EventKind.PHOTO_IMPORTED,
-            {
-                "participant_id": item.participant_id,
-                "jpeg": base64.b64encode(jpeg).decode("ascii"),
-                "sha256": item.sha256,
-                "source_sha256": item.source_sha256,
-                "width": item.width,
-                "height": item.height,
-                "source": posixpath.basename(item.name)[:300],
-            },
+            ep.PhotoImported(
+                item.participant_id,
+                base64.b64encode(jpeg).decode("ascii"),
+                item.sha256,
+                item.source_sha256,
+                item.width,
+                item.height,
+                posixpath.basename(item.name)[:300],
+            ),
             operator,
         )
         (report.replaced if item.replaces else report.added).append(item.participant_id)

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from regdesk.config import EventConfig, Place, ScheduledDeparture
+from regdesk.domain import event_payloads as ep
 from regdesk.domain import passes as temporary
 from regdesk.domain import token as tokens
 from regdesk.domain.buses import BUS_DIRECTIONS, TO_HOTEL, TO_VENUE, bus_direction
@@ -557,19 +558,19 @@ class Scanner:
             self.station.record(
                 session,
                 EventKind.DEPARTURE_CLOSED,
-                {
-                    "departure": closing.id,
-                    "stop": closing.stop,
-                    "direction": closing.direction,
-                    "bus": closing.bus,
-                    "departure_time": closing.time,
-                    "opened_at": closing.opened_at,
-                    "headcount": self.headcount,
-                    "capacity": self.capacity,
+                ep.DepartureClosed(
+                    closing.id,
+                    closing.stop,
+                    closing.direction,
+                    bus=closing.bus,
+                    departure_time=closing.time,
+                    opened_at=closing.opened_at,
+                    headcount=self.headcount,
+                    capacity=self.capacity,
                     # The departure's own day, also when the day change closes it after midnight.
-                    "local_day": closing.local_day(self.station.config).isoformat(),
-                    "closed_by": closed_by,
-                },
+                    local_day=closing.local_day(self.station.config).isoformat(),
+                    closed_by=closed_by,
+                ),
                 self.operator,
             )
 
@@ -672,29 +673,29 @@ class Scanner:
         extra: dict[str, Any] | None = None,
     ) -> ScanResult:
         departure = self.departure if self.point.kind == "bus" else None
-        payload: dict[str, Any] = {
-            "local_day": day,
-            "point_kind": self.point.kind,
-            "point": self.point.code,
-            "direction": self.point.direction,
-            "departure": departure.id if departure else "",
-            "verdict": str(verdict.outcome),
-            "reason": str(verdict.reason),
-            "serial": serial,
-            "participant_id": participant_id,
-            "counted": verdict.counted,
-            "manual": manual,
-            "raw": raw,
-            "holder_in_mirror": holder_in_mirror,
-        }
+        more: dict[str, Any] = {}
         if claimed_serial and not serial:
-            payload["claimed_serial"] = claimed_serial
+            more["claimed_serial"] = claimed_serial
         if departure is not None:
-            payload["bus"] = departure.bus
-            payload["departure_time"] = departure.time
-        if extra:
-            payload.update(extra)
-        event = self.station.record(session, EventKind.SCAN_RECORDED, payload, self.operator)
+            more.update(bus=departure.bus, departure_time=departure.time)
+        more.update(extra or {})
+        scan = ep.ScanRecorded(
+            local_day=day,
+            point_kind=self.point.kind,
+            point=self.point.code,
+            verdict=str(verdict.outcome),
+            reason=str(verdict.reason),
+            direction=self.point.direction,
+            departure=departure.id if departure else "",
+            serial=serial,
+            participant_id=participant_id,
+            counted=verdict.counted,
+            manual=manual,
+            raw=raw,
+            holder_in_mirror=holder_in_mirror,
+            **more,
+        )
+        event = self.station.record(session, EventKind.SCAN_RECORDED, scan, self.operator)
         entries = None
         if self.point.kind == "security" and participant_id and verdict.outcome is not Outcome.DENIED:
             entries = entries_before + (1 if verdict.counted else 0)

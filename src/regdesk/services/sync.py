@@ -41,6 +41,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain.events import EventKind, format_utc, parse_utc
 from regdesk.errors import RegdeskError
 from regdesk.services.merge import (
@@ -389,6 +390,25 @@ def _incoming(rows: list[tuple[Any, ...]]) -> tuple[list[Incoming], list[str]]:
     return good, bad
 
 
+def _retry_newer(station: Station, ctx: TrustContext, held: dict[str, Incoming]) -> int:
+    """Held events a newer regdesk made (they carry a payload version) are tried again at every
+    pull, not only when more of their station's events arrive: once this station is updated they
+    go in. Returns how many were added."""
+    newer = [i for i in held.values() if ep.names_a_version(i.event.payload)]
+    if not newer:
+        return 0
+    with station.transaction() as session:
+        try:
+            result = merge(
+                session, newer, ctx, strict=False, now_text=format_utc(station.clock.now()), held=held, from_hub=True
+            )
+        except MergeError as exc:
+            raise SyncError(f"held events made by a newer regdesk cannot be merged: {exc}") from None
+        for payload in alert_payloads("held events", result.rejected):
+            station.record(session, EventKind.SECURITY_ALERT, payload, SYSTEM_OPERATOR)
+    return result.added_count
+
+
 def pull(
     station: Station, hub: Hub, *, chunk_size: int = PULL_CHUNK, should_stop: Callable[[], bool] = lambda: False
 ) -> tuple[int, int]:
@@ -400,6 +420,7 @@ def pull(
     with station.sessions() as session:
         cursor = int(_get(session, _key(hub_id, "pulled"), "0"))
         held = held_events(session)
+    added += _retry_newer(station, ctx, held)
     # Events this pull holds in memory only (their seal usually comes in the next chunk), by id
     # with their hub_order: the saved cursor stays before the first of them, so a crash re-reads
     # them from the hub instead of losing them; what is still held at the end is written down.
@@ -424,19 +445,18 @@ def pull(
             except MergeError as exc:
                 raise SyncError(f"pull from {hub.display} stopped at hub event #{rows[0][0]}: {exc}") from None
             source = f"hub {hub.display}, rows #{rows[0][0]}-#{rows[-1][0]}"
-            for payload in alert_payloads(source, result.rejected):
+            for payload in alert_payloads(source, result.rejected + result.newer_held):
                 station.record(session, EventKind.SECURITY_ALERT, payload, SYSTEM_OPERATOR)
             if malformed:
                 station.record(
                     session,
                     EventKind.SECURITY_ALERT,
-                    {
-                        "source": source[:200],
-                        "reason": f"{malformed[0]}"
-                        + (f" (and {len(malformed) - 1} more)" if len(malformed) > 1 else ""),
-                        "fingerprint": hashlib.sha256("\n".join(malformed).encode()).hexdigest()[:32],
-                        "count": len(malformed),
-                    },
+                    ep.SecurityAlert(
+                        source=source[:200],
+                        reason=f"{malformed[0]}" + (f" (and {len(malformed) - 1} more)" if len(malformed) > 1 else ""),
+                        fingerprint=hashlib.sha256("\n".join(malformed).encode()).hexdigest()[:32],
+                        count=len(malformed),
+                    ),
                     SYSTEM_OPERATOR,
                 )
             if result.first_local_order is not None and result.last_local_order is not None:  # set together
