@@ -275,7 +275,8 @@ def test_a_saved_index_of_another_mirror_is_never_used(imported):
 
         session.execute(
             text(
-                "UPDATE participants SET family_name = 'Zollinger', family_name_latin = 'Zollinger' WHERE accreditation_id = :a"
+                "UPDATE participants SET family_name = 'Zollinger', family_name_latin = 'Zollinger' "
+                "WHERE accreditation_id = :a"
             ),
             {"a": aid},
         )
