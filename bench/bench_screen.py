@@ -786,6 +786,7 @@ def _desk_rows(data_dir: Path, rows: list[dict], base: Path, ctx: Context, out: 
     bin_dir.mkdir(exist_ok=True)
     (bin_dir / "lp").write_text(LP_STUB)
     (bin_dir / "lp").chmod(0o755)
+    (bin_dir / "jobs.log").unlink(missing_ok=True)  # a workdir reused: count this run's jobs only
     old_path = os.environ.get("PATH", "")
     os.environ["PATH"] = f"{bin_dir}{os.pathsep}{old_path}"
     try:

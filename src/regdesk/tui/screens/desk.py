@@ -288,13 +288,13 @@ class DeskScreen(Screen):
         if not event.value.strip():
             self._clear_results("Type to search.")
             return
-        self._refresh_keys()  # the results on screen are for other text now: keys wait for the new ones
         if TYPING_PAUSE > 0:
             self._typing_timer = self.set_timer(TYPING_PAUSE, lambda: self._start_search(event.value, False))
         elif self._lookups_running:
             self._search_waiting = True  # searched when the one on its way is back
         else:
             self._start_search(event.value, False)
+        self._refresh_keys()  # the results on screen are for other text now: keys wait for the new ones
 
     def _search_what_waits(self) -> None:
         """A search came back: the text typed meanwhile is searched now."""
@@ -465,16 +465,18 @@ class DeskScreen(Screen):
         keystroke and result it was most of the time between a key and its results on screen. Keys
         work on what check_action answers when pressed, whatever the footer shows.
 
-        While an action runs, the keys are greyed only if it lasts: an F3 that is done in a few tens
-        of milliseconds would grey every key and give it back (restyling each, twice) in the very
-        frames that show its outcome."""
+        While an action, a search or a card is on its way, the keys change only if it lasts: an F3
+        done in a few tens of milliseconds, or a keystroke whose results and card follow at once,
+        would grey every key and give it back (restyling each, twice) in the very frames that show
+        the outcome or the results."""
         states = self._action_states()
         if states is not None and states == self._keys_shown:
             if self._keys_timer is not None:
                 self._keys_timer.stop()
                 self._keys_timer = None
             return
-        if self._busy and states is not None:
+        waiting = self._busy or self._lookups_running or self._search_waiting or self._card_loading
+        if waiting and states is not None:
             if self._keys_timer is None:
                 self._keys_timer = self.set_timer(KEYS_GREYED_AFTER, self._refresh_keys_later)
             return
