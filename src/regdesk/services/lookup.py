@@ -250,6 +250,10 @@ def build_index(station: Station) -> SearchIndex:
     with reader.lock:
         fingerprint = lookup_queries.fingerprint(reader.conn)
         rows = lookup_queries.participant_rows(reader.conn)
+    # One string object per distinct value (statuses, roles, delegations repeat 100,000 times):
+    # tens of MB of the desk's memory at conference scale.
+    distinct: list[dict[str, str]] = [{} for _ in range(len(rows[0]) if rows else 0)]
+    rows = [tuple(seen.setdefault(v, v) for seen, v in zip(distinct, r, strict=True)) for r in rows]
     folded = {v: fold(v) for v in {r[3] for r in rows} | {r[4] for r in rows}}
     rows.sort(key=lambda r: (folded[r[3]], folded[r[4]], r[0]))
     family = _Field([(r[1], r[3]) for r in rows])

@@ -32,12 +32,17 @@ def _text(values: list[str]) -> np.ndarray:
     return np.frombuffer(SEP.join(values).encode("utf-8"), dtype=np.uint8)
 
 
-def _strings(array: np.ndarray, count: int) -> list[str]:
+def _strings(array: np.ndarray, count: int, *, shared: bool = False) -> list[str]:
+    """The `count` strings of one text field; `shared`: one string object per distinct value (a
+    status, a role, a delegation repeated 100,000 times is one string, not 100,000)."""
     if count == 0:
         return []
     values = array.tobytes().decode("utf-8").split(SEP)
     if len(values) != count:
         raise ValueError("text field of the wrong length")
+    if shared:
+        distinct: dict[str, str] = {}
+        values = [distinct.setdefault(v, v) for v in values]
     return values
 
 
@@ -50,7 +55,6 @@ def save(station: Station, index: Any, stamp: tuple[Any, ...]) -> None:
     station that cannot write it (full disk) searches as before."""
     arrays: dict[str, np.ndarray] = {
         "key": _text([_key(index.fingerprint, stamp)]),
-        "ids": _text(index.ids),
         "vocabulary": _text(index.vocabulary),
         "name_words": index.name_words,
         "is_head": index.is_head,
@@ -83,12 +87,14 @@ def load(station: Station, fingerprint: tuple[Any, Any], stamp: tuple[Any, ...])
                 return None
             size, words = (int(v) for v in data["counts"])
             parts: dict[str, Any] = {
-                "ids": _strings(data["ids"], size),
                 "vocabulary": _strings(data["vocabulary"], words),
-                "rows": list(zip(*(_strings(data[f"row{n}"], size) for n in range(ROW_FIELDS)), strict=True))
+                "rows": list(
+                    zip(*(_strings(data[f"row{n}"], size, shared=True) for n in range(ROW_FIELDS)), strict=True)
+                )
                 if size
                 else [],
             }
+            parts["ids"] = [r[0] for r in parts["rows"]]  # the rows' own strings, not a second copy
             for name in ("name_words", "is_head", "record_start", "record_words", "record_fields"):
                 parts[name] = data[name]
             for name in POSTINGS:
