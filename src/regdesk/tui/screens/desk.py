@@ -230,6 +230,13 @@ class DeskScreen(Screen):
         outcome.set_classes(f"-{tone}" if tone else "")
         outcome.update(content, layout=not same_size)
         self._outcome_shown_lines = self._outcome_lines(outcome, text) if tone else -1
+        if self._outcome_shown_lines == -2:  # just shown: its width is known once it is laid out
+            self.call_after_refresh(self._remember_outcome_lines, text)
+
+    def _remember_outcome_lines(self, text: str) -> None:
+        outcome = self.query_one("#outcome", Static)
+        if outcome.display and str(outcome.content) == text:
+            self._outcome_shown_lines = self._outcome_lines(outcome, text)
         # On a small terminal the outcome replaces the card's "next step" line (it says the next step).
         # The class goes on that line only: a class on the card or the screen restyles all it holds.
         self.detail.set_has_outcome(bool(text))
