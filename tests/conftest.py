@@ -23,6 +23,10 @@ from regdesk.services.station import Station
 MEXICO = ZoneInfo("America/Mexico_City")
 __all__ = ["EVENT_TOML", "ROOT"]
 
+# Fixtures that one kind of test shares, kept in tests/helpers beside the helpers they go with (a test
+# module never imports another test module: tests/unit/test_import_hygiene.py).
+pytest_plugins = ["tui_fixtures", "tmux_terminal"]
+
 
 @pytest.fixture(autouse=True)
 def cheap_key_derivation(monkeypatch):

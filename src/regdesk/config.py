@@ -105,13 +105,6 @@ class EventConfig:
                 return cat
         return None
 
-    def category_by_name_or_code(self, value: str) -> Category | None:
-        wanted = value.strip().casefold()
-        for cat in self.categories:
-            if wanted in (cat.code.casefold(), cat.name.casefold()):
-                return cat
-        return None
-
     @property
     def bus_stops(self) -> tuple[Place, ...]:
         return self.hotels + (self.venue_stop.place,)

@@ -4,29 +4,10 @@ secrets from the environment (never on the command line), real key-derivation co
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-from conftest import EVENT_TOML, ROOT
+from cli_process import FIXTURE, MARIA, ROOT_PASSPHRASE, regdesk
 
-FIXTURE = ROOT / "fixtures" / "accreditation.csv"
-ROOT_PASSPHRASE = "contract test root passphrase"
-MARIA = "maria-contract-passphrase-17"
-
-
-def regdesk(data_dir: Path, *args: str, stdin: str | None = None, **secrets: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REGDESK_")}
-    env.update({f"REGDESK_{name.upper()}": value for name, value in secrets.items()})
-    return subprocess.run(
-        [sys.executable, "-m", "regdesk", "--data-dir", str(data_dir), *args],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=180,
-        env=env,
-    )
+from conftest import EVENT_TOML
 
 
 def test_found_enrol_import_search_issue_refuse_provision_join_and_scan(tmp_path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pypdfium2 as pdfium
-from test_cli_contract import FIXTURE, MARIA, ROOT_PASSPHRASE, regdesk
+from cli_process import FIXTURE, MARIA, ROOT_PASSPHRASE, regdesk
 
 from conftest import EVENT_TOML
 

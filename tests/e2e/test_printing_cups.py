@@ -10,12 +10,10 @@ install: `sudo apt-get install cups-daemon cups-client`.
 from __future__ import annotations
 
 import json
-import time
 
-import pypdfium2 as pdfium
 import pytest
-import zxingcpp
-from cups_server import CUPS_PACKAGES, MISSING, start_cups, which_missing
+from cups_server import CUPS_PACKAGES, MISSING, start_cups, wait_for_state, which_missing
+from qr_reading import qr_texts
 from sqlalchemy import func, select
 
 from conftest import participant_row, seed_participants
@@ -39,23 +37,6 @@ def printed_events(station) -> int:
         return s.execute(
             select(func.count()).select_from(EventRow).where(EventRow.kind == EventKind.BADGE_PRINTED)
         ).scalar_one()
-
-
-def qr_texts(pdf: bytes) -> list[str]:
-    page = pdfium.PdfDocument(pdf)[0]
-    image = page.render(scale=300 / 72).to_pil()
-    return [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
-
-
-def wait_for_state(name: str, done, what: str, timeout: float = 15.0) -> printing.PrinterStatus:
-    deadline = time.monotonic() + timeout
-    while True:
-        status = printing.printer_status(name)
-        if done(status):
-            return status
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{name} never became {what}: {status}")
-        time.sleep(0.05)
 
 
 def test_missing_cups_fails_naming_the_debian_packages(monkeypatch, tmp_path):

@@ -13,12 +13,12 @@ import json
 
 import pytest
 from meeting import ROOT_PASSPHRASE, SUPERVISOR_SESSION, exported_root_key
+from security_alerts import alerts
 from sqlalchemy import select
 from sync_helpers import issue, make_station, security_scanner, seed
 
 from conftest import local
 from regdesk.clock import FixedClock
-from regdesk.domain.events import EventKind
 from regdesk.services import bundles, integrity, provisioning
 from regdesk.services.scanning import Scanner, ScanPoint
 from regdesk.store.models import Badge, EventRow
@@ -46,12 +46,6 @@ def cut_off_of(station, revoked) -> int:
 
     with station.sessions() as session:
         return enrolment.cut_offs(session)[revoked.station_id]
-
-
-def alerts(station) -> list[dict]:
-    with station.sessions() as session:
-        rows = session.execute(select(EventRow.payload).where(EventRow.kind == EventKind.SECURITY_ALERT)).scalars()
-        return [json.loads(p) for p in rows]
 
 
 def held_events(station, station_id: str) -> int:

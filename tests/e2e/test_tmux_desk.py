@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_tmux_smoke import REGDESK, Terminal, terminal_env  # noqa: F401 - fixture
+from tmux_terminal import REGDESK, Terminal
 
 from regdesk.services.demo import DEMO_OPERATORS
 

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from meeting import ROOT_PASSPHRASE, SUPERVISOR_SECRET, SUPERVISOR_SESSION, exported_root_key, secret_of
 from pg_fixtures import hub_url  # noqa: F401 - fixture
+from security_alerts import alerts, refused_bundle, state
 from sqlalchemy import create_engine, select, text
 from sync_helpers import event_ids, issue, make_station, security_scanner, seed
 
@@ -23,7 +24,7 @@ from regdesk.services import bundles, integrity, operators, provisioning, sync
 from regdesk.services.merge import TrustContext, incoming_from_row, merge, travelling_rows
 from regdesk.services.station import seal_own_head
 from regdesk.store import eventlog
-from regdesk.store.models import Badge, EventRow, Operator, Participant, PublicKey, Revocation
+from regdesk.store.models import EventRow
 
 pytestmark = pytest.mark.xdist_group("trust")
 
@@ -63,27 +64,6 @@ def write_bundle(path, header: dict, events: list[dict]) -> None:
             fh.write(json.dumps(line) + "\n")
 
 
-def state(station) -> dict:
-    """Everything a forged event could change: the projections (not the alerts it leaves)."""
-    with station.sessions() as session:
-        return {
-            model.__tablename__: sorted(
-                tuple(str(v) for v in row) for row in session.execute(select(*model.__table__.c)).all()
-            )
-            for model in (Participant, Badge, Revocation, PublicKey, Operator)
-        }
-
-
-def alerts(station) -> list[dict]:
-    with station.sessions() as session:
-        return [
-            json.loads(p)
-            for p in session.execute(
-                select(EventRow.payload).where(EventRow.kind == EventKind.SECURITY_ALERT)
-            ).scalars()
-        ]
-
-
 def forged_event(
     station_id: str,
     seq: int,
@@ -120,14 +100,6 @@ def forged_event(
 def head_of(station, station_id: str) -> tuple[int, str]:
     with station.sessions() as session:
         return eventlog.head(session, station_id)
-
-
-def refused_bundle(station, path, match: str) -> None:
-    before, alerts_before = state(station), len(alerts(station))
-    with pytest.raises(bundles.BundleError, match=match):
-        bundles.import_bundle(station, path)
-    assert state(station) == before, "a refused bundle changed the station"
-    assert len(alerts(station)) == alerts_before + 1, "no security alert for the supervisors"
 
 
 # --- forged bundles -------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from regdesk.render import printing
+
 # Debian/Ubuntu: cups-daemon (cupsd), cups-client (lp, lpstat, lpadmin, cupsenable, cupsdisable).
 CUPS_PACKAGES = "cups-daemon cups-client"
 CUPS_PROGRAMS = ("cupsd", "lp", "lpstat", "lpadmin", "cupsenable", "cupsdisable")
@@ -267,3 +269,15 @@ def start_cups(queues: tuple[str, ...]) -> CupsServer:
     for name in queues:
         server.add_queue(name)
     return server
+
+
+def wait_for_state(name: str, done, what: str, timeout: float = 15.0) -> printing.PrinterStatus:
+    """Poll the real `lpstat` until the queue's state is `done` (CUPS changes it a moment after the event)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = printing.printer_status(name)
+        if done(status):
+            return status
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} never became {what}: {status}")
+        time.sleep(0.05)

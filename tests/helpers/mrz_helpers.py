@@ -20,6 +20,14 @@ def typed(lines: tuple[str, ...] | list[str], end: str = "\r") -> str:
     return "".join(line + end for line in lines)
 
 
+def keys(lines: tuple[str, ...] | list[str]) -> list[str]:
+    """What Pilot presses for a reader's burst: each line's characters, then Enter."""
+    out: list[str] = []
+    for line in lines:
+        out += [*line, "enter"]
+    return out
+
+
 def digit(text: str) -> str:
     values = {**{str(d): d for d in range(10)}, **{chr(65 + i): 10 + i for i in range(26)}, "<": 0}
     weights = (7, 3, 1)

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from meeting import SUPERVISOR_SECRET, init_station, transfer
+from meeting import SUPERVISOR_SECRET, enrol_beside, init_station, transfer
 
 from conftest import EVENT_TOML, local, participant_row, seed_participants
 from regdesk.clock import FixedClock
@@ -88,108 +88,59 @@ def _sync(source: Station, target: Station) -> None:
     transfer(source, target)
 
 
+def _station(folder: Path, role: str, name: str, clock: FixedClock) -> Station:
+    return init_station(folder, EVENT_TOML, role=role, name=name, clock=clock)
+
+
 def build_scripted_meeting(station: Station, clock: FixedClock, tmp_path: Path) -> dict[str, str]:
     """Fill `station` (a desk station named "Westin desk 1") with the script. Returns serials by participant."""
     seed_participants(station, PARTICIPANTS)
-    _SCAN_POINTS["security"] = init_station(tmp_path / "icc", EVENT_TOML, role="security", name="ICC main", clock=clock)
-    _SCAN_POINTS["bus"] = init_station(tmp_path / "buses", EVENT_TOML, role="bus", name="Bus stops", clock=clock)
+    _SCAN_POINTS["security"] = _station(tmp_path / "icc", "security", "ICC main", clock)
+    _SCAN_POINTS["bus"] = _station(tmp_path / "buses", "bus", "Bus stops", clock)
     serials: dict[str, str] = {}
+
+    def security(when: str, point: str, pid: str = "", **verdict: str) -> None:
+        """A guard's scan at a venue checkpoint: the holder's current badge unless `serial` says otherwise."""
+        serial = verdict.pop("serial", serials.get(pid, ""))
+        record_scan(station, clock, when, kind="security", point=point, pid=pid, serial=serial, **verdict)
+
+    def bus(when: str, point: str, direction: str, departure: str, pid: str = "", **verdict: str) -> None:
+        """A marshal's scan at a bus stop, for a departure: the holder's current badge."""
+        record_scan(
+            station,
+            clock,
+            when,
+            kind="bus",
+            point=point,
+            direction=direction,
+            departure=departure,
+            pid=pid,
+            serial=serials.get(pid, ""),
+            operator="marshal",
+            **verdict,
+        )
 
     serials["CH-1"] = _issue(station, clock, "2017-12-01T13:30", "CH-1", "ana").serial
     serials["KE-1"] = _issue(station, clock, "2017-12-03T23:30", "KE-1", "ana").serial  # 05:30 UTC on 4 Dec
-    record_scan(
-        station,
-        clock,
-        "2017-12-03T23:50",
-        kind="security",
-        point="ICC-MAIN",
-        verdict="denied",
-        reason="not_valid_today",
-        pid="KE-1",
-        serial=serials["KE-1"],
-    )  # local 3 Dec, UTC 4 Dec
+    security("2017-12-03T23:50", "ICC-MAIN", "KE-1", verdict="denied", reason="not_valid_today")  # UTC: 4 Dec
 
     serials["CH-2"] = _issue(station, clock, "2017-12-04T07:30", "CH-2", "bea").serial
     serials["CH-3"] = _issue(station, clock, "2017-12-04T08:00", "CH-3", "bea").serial
-    record_scan(
-        station,
-        clock,
-        "2017-12-04T08:05",
-        kind="bus",
-        point="WES",
-        direction="to_icc",
-        departure="WES-0800",
-        pid="CH-2",
-        serial=serials["CH-2"],
-        operator="marshal",
-    )
-    record_scan(
-        station,
-        clock,
-        "2017-12-04T08:06",
-        kind="bus",
-        point="WES",
-        direction="to_icc",
-        departure="WES-0800",
-        pid="CH-3",
-        serial=serials["CH-3"],
-        operator="marshal",
-    )
-    record_scan(
-        station,
-        clock,
-        "2017-12-04T08:06:04",
-        kind="bus",
-        point="WES",
-        direction="to_icc",
-        departure="WES-0800",
-        verdict="repeat",
-        reason="repeat",
-        pid="CH-3",
-        serial=serials["CH-3"],
-        operator="marshal",
-    )
+    bus("2017-12-04T08:05", "WES", "to_icc", "WES-0800", "CH-2")
+    bus("2017-12-04T08:06", "WES", "to_icc", "WES-0800", "CH-3")
+    bus("2017-12-04T08:06:04", "WES", "to_icc", "WES-0800", "CH-3", verdict="repeat", reason="repeat")
     serials["CH-4"] = _issue(station, clock, "2017-12-04T08:15", "CH-4", "bea").serial
-    record_scan(
-        station,
-        clock,
-        "2017-12-04T09:00",
-        kind="bus",
-        point="MEL",
-        direction="to_icc",
-        departure="MEL-0845",
-        pid="CH-4",
-        serial=serials["CH-4"],
-        operator="marshal",
-    )
+    bus("2017-12-04T09:00", "MEL", "to_icc", "MEL-0845", "CH-4")
 
-    record_scan(
-        station, clock, "2017-12-04T09:10", kind="security", point="ICC-MAIN", pid="CH-2", serial=serials["CH-2"]
-    )
-    record_scan(
-        station,
-        clock,
-        "2017-12-04T09:10:03",
-        kind="security",
-        point="ICC-MAIN",
-        verdict="repeat",
-        reason="repeat",
-        pid="CH-2",
-        serial=serials["CH-2"],
-    )
-    record_scan(
-        station, clock, "2017-12-04T09:20", kind="security", point="ICC-MAIN", pid="CH-3", serial=serials["CH-3"]
-    )
-    record_scan(
-        station, clock, "2017-12-04T09:25", kind="security", point="ICC-SIDE", pid="CH-1", serial=serials["CH-1"]
-    )
-    record_scan(
-        station, clock, "2017-12-04T09:40", kind="security", point="ICC-MAIN", verdict="denied", reason="forged"
-    )
+    security("2017-12-04T09:10", "ICC-MAIN", "CH-2")
+    security("2017-12-04T09:10:03", "ICC-MAIN", "CH-2", verdict="repeat", reason="repeat")
+    security("2017-12-04T09:20", "ICC-MAIN", "CH-3")
+    security("2017-12-04T09:25", "ICC-SIDE", "CH-1")
+    security("2017-12-04T09:40", "ICC-MAIN", verdict="denied", reason="forged")
 
     # A second desk, offline from the first: it issues NG-1 and, not knowing desk 1 already did,
     # a second badge to CH-3. After the sync the supervisor resolves that duplicate at 12:00.
-    desk2 = init_station(tmp_path / "desk2", EVENT_TOML, role="desk", name="Westin desk 2", clock=clock)
+    desk2 = _station(tmp_path / "desk2", "desk", "Westin desk 2", clock)
     try:
         seed_participants(desk2, PARTICIPANTS)
         serials["NG-1"] = _issue(desk2, clock, "2017-12-04T10:00", "NG-1", "carla").serial
@@ -200,9 +151,7 @@ def build_scripted_meeting(station: Station, clock: FixedClock, tmp_path: Path) 
             station, "badge:CH-3", reason="two desks while offline", operator=SUPERVISOR[0], keep=[serials["CH-3"]]
         )
 
-        record_scan(
-            station, clock, "2017-12-04T15:05", kind="security", point="ICC-SIDE", pid="CH-2", serial=serials["CH-2"]
-        )
+        security("2017-12-04T15:05", "ICC-SIDE", "CH-2")
         # 17:30 local = 23:30 UTC: same day both ways.
         serials["CH-5"] = _issue(
             station,
@@ -214,59 +163,14 @@ def build_scripted_meeting(station: Station, clock: FixedClock, tmp_path: Path) 
                 SUPERVISOR[0], SUPERVISOR[1], "Letter from head of delegation: fifth seat approved"
             ),
         ).serial
-        record_scan(
-            station, clock, "2017-12-04T17:30:30", kind="security", point="ICC-MAIN", pid="KE-1", serial=serials["KE-1"]
-        )
-        record_scan(
-            station,
-            clock,
-            "2017-12-04T18:30",
-            kind="bus",
-            point="ICC",
-            direction="to_hotel",
-            departure="ICC-1830-WES",
-            pid="CH-2",
-            serial=serials["CH-2"],
-            operator="marshal",
-        )  # 00:30 UTC 5 Dec
-        record_scan(
-            station,
-            clock,
-            "2017-12-04T18:31",
-            kind="bus",
-            point="ICC",
-            direction="to_hotel",
-            departure="ICC-1830-WES",
-            pid="CH-3",
-            serial=serials["CH-3"],
-            operator="marshal",
-        )
-        record_scan(
-            station,
-            clock,
-            "2017-12-04T18:32",
-            kind="bus",
-            point="ICC",
-            direction="to_hotel",
-            departure="ICC-1830-WES",
-            verdict="denied",
-            reason="unreadable",
-            operator="marshal",
-        )
+        security("2017-12-04T17:30:30", "ICC-MAIN", "KE-1")
+        bus("2017-12-04T18:30", "ICC", "to_hotel", "ICC-1830-WES", "CH-2")  # 00:30 UTC 5 Dec
+        bus("2017-12-04T18:31", "ICC", "to_hotel", "ICC-1830-WES", "CH-3")
+        bus("2017-12-04T18:32", "ICC", "to_hotel", "ICC-1830-WES", verdict="denied", reason="unreadable")
         # 19:00 local = 01:00 UTC on 5 Dec: a lost badge replaced, still local 4 Dec.
         old_ch1 = serials["CH-1"]
         serials["CH-1"] = _issue(station, clock, "2017-12-04T19:00", "CH-1", "ana", replace=True).serial
-        record_scan(
-            station,
-            clock,
-            "2017-12-04T19:05",
-            kind="security",
-            point="ICC-MAIN",
-            verdict="denied",
-            reason="revoked",
-            pid="CH-1",
-            serial=old_ch1,
-        )
+        security("2017-12-04T19:05", "ICC-MAIN", "CH-1", verdict="denied", reason="revoked", serial=old_ch1)
 
         # 00:30 local on 5 Dec = 06:30 UTC. Desk 2, still offline, issues KE-2 as well: an open conflict.
         serials["KE-2"] = _issue(station, clock, "2017-12-05T00:30", "KE-2", "ana").serial
@@ -274,21 +178,8 @@ def build_scripted_meeting(station: Station, clock: FixedClock, tmp_path: Path) 
         _sync(desk2, station)
     finally:
         desk2.close()
-    record_scan(
-        station,
-        clock,
-        "2017-12-05T07:50",
-        kind="bus",
-        point="WES",
-        direction="to_icc",
-        departure="WES-0800",
-        pid="CH-2",
-        serial=serials["CH-2"],
-        operator="marshal",
-    )
-    record_scan(
-        station, clock, "2017-12-05T08:40", kind="security", point="ICC-MAIN", pid="CH-4", serial=serials["CH-4"]
-    )
+    bus("2017-12-05T07:50", "WES", "to_icc", "WES-0800", "CH-2")
+    security("2017-12-05T08:40", "ICC-MAIN", "CH-4")
     for scan_point in _SCAN_POINTS.values():
         _sync(scan_point, station)
         scan_point.close()
@@ -304,7 +195,7 @@ def build_scripted_meeting(station: Station, clock: FixedClock, tmp_path: Path) 
 def meeting_template(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("scripted-meeting")
     clock = FixedClock(local("2017-12-01T13:05"))
-    station = init_station(root / "desk", EVENT_TOML, role="desk", name="Westin desk 1", clock=clock)
+    station = _station(root / "desk", "desk", "Westin desk 1", clock)
     try:
         build_scripted_meeting(station, clock, root)
     finally:
@@ -318,5 +209,15 @@ def meeting(meeting_template: Path, tmp_path: Path, clock: FixedClock) -> Statio
     shutil.copytree(meeting_template, tmp_path / "desk-copy")
     clock.set(local("2017-12-05T09:00"))
     station = open_station(tmp_path / "desk-copy", clock=clock)
+    yield station
+    station.close()
+
+
+@pytest.fixture
+def supervisor_station(meeting: Station, clock: FixedClock, tmp_path: Path) -> Station:
+    """A supervisor station that received the whole scripted meeting from the desk by sync."""
+    station = enrol_beside(meeting, tmp_path / "supervisor", role="supervisor", name="Supervisor post", clock=clock)
+    transfer(meeting, station)
+    clock.set(local("2017-12-05T09:00"))
     yield station
     station.close()

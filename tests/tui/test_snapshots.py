@@ -12,96 +12,22 @@ text cut off, a panel pushed off screen, a dialog taller than the terminal.
 
 from __future__ import annotations
 
-import itertools
-import shutil
-import tempfile
-from collections.abc import Awaitable, Callable
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from scan_helpers import photos_settled
-from test_tui_desk import LAUBER, clock, demo_template, participant_id_of, text_of, wait_until  # noqa: F401
-from textual.widgets import Input
+from desk_pilot import LAUBER, checked_lauber, wait_until
+from snapshot_steps import SIZES, desk_app, outcome_says, press_until, search, steps
 
-from regdesk.domain import token as tokens
+from conftest import local
 from regdesk.services import desk
-from regdesk.services.station import Station, open_station
 from regdesk.tui.app import make_app
 from regdesk.tui.dialogs.confirm import ConfirmDialog
 from regdesk.tui.dialogs.identity_check import IdentityCheckDialog
 from regdesk.tui.dialogs.message import MessageDialog
 from regdesk.tui.dialogs.override import OverrideDialog
-from regdesk.tui.screens.desk import DeskScreen
 from regdesk.tui.screens.login import LoginScreen
 
-pytestmark = pytest.mark.xdist_group("snapshots")
-
-SIZES = pytest.mark.parametrize("size", [(80, 24), (140, 45)], ids=["80x24", "140x45"])
-BADGE_FOLDER = Path(tempfile.gettempdir()) / "regdesk-snapshot-badges"
-
-
-@pytest.fixture(autouse=True)
-def steady_pictures(monkeypatch):
-    monkeypatch.setattr(Input, "cursor_blink", False)
-    serials = (f"SNAP{a}{b}{c}{d}" for a, b, c, d in itertools.product("ABCDEFGH", repeat=4))
-    monkeypatch.setattr(tokens, "new_serial", lambda: next(serials))
-    BADGE_FOLDER.mkdir(exist_ok=True)
-    monkeypatch.setattr(Station, "output_dir", property(lambda self: BADGE_FOLDER))
-
-
-@pytest.fixture
-def station(demo_template: Path, tmp_path: Path, clock) -> Station:  # noqa: F811
-    shutil.copytree(demo_template, tmp_path / "demo")
-    st = open_station(tmp_path / "demo", clock=clock)
-    # The meeting's root is made afresh with each demo build: the picture shows a fixed one.
-    st.settings["root_public_key"] = "a" * 64
-    yield st
-    st.close()
-
-
-def desk_app(station: Station, operator: str = "ana"):
-    return make_app(station, operator=operator)
-
-
-def steps(*actions: Callable[..., Awaitable[None]]) -> Callable:
-    async def run(pilot) -> None:
-        await wait_until(pilot, lambda: isinstance(pilot.app.screen, DeskScreen), "desk screen")
-        for action in actions:
-            await action(pilot)
-        await wait_until(pilot, lambda: photos_settled(pilot.app), "the photo drawn")
-        await pilot.pause(0.2)
-
-    return run
-
-
-def search(query: str, expect: str) -> Callable:
-    async def run(pilot) -> None:
-        await pilot.press(*query)
-        await wait_until(pilot, lambda: expect in text_of(pilot.app.screen, "#detail-name"), f"{expect}'s card")
-
-    return run
-
-
-def press_until(key: str, done: Callable[[object], bool], what: str) -> Callable:
-    async def run(pilot) -> None:
-        await pilot.press(key)
-        await wait_until(pilot, lambda: done(pilot.app), what)
-
-    return run
-
-
-def outcome_says(words: str) -> Callable[[object], bool]:
-    def check(app) -> bool:
-        screen = app.screen
-        return isinstance(screen, DeskScreen) and words in text_of(screen, "#outcome")
-
-    return check
-
-
-def checked(station: Station) -> str:
-    lauber = participant_id_of(station, "Lauber", "Jürg")
-    desk.record_identity_check(station, lauber, "passport", "4821", "ana")
-    return lauber
+pytestmark = [pytest.mark.xdist_group("snapshots"), pytest.mark.usefixtures("steady_pictures", "fixed_root_key")]
 
 
 # --- sign-in ---------------------------------------------------------------------------------------
@@ -136,7 +62,7 @@ def test_desk_participant_selected(snap_compare, station, size):
 
 @SIZES
 def test_desk_refusal_already_holds_a_badge(snap_compare, station, size):
-    lauber = checked(station)
+    lauber = checked_lauber(station)
     badge = desk.issue_badge(station, lauber, operator="ana")
     desk.print_badge(station, badge.serial, operator="ana")
     run = steps(search("lauber", LAUBER), press_until("f3", outcome_says("NOT ISSUED"), "refusal"))
@@ -145,7 +71,7 @@ def test_desk_refusal_already_holds_a_badge(snap_compare, station, size):
 
 @SIZES
 def test_desk_issued_as_pdf(snap_compare, station, size):
-    checked(station)
+    checked_lauber(station)
     run = steps(search("lauber", LAUBER), press_until("f3", outcome_says("ISSUED as PDF"), "issued"))
     assert snap_compare(desk_app(station), terminal_size=size, run_before=run)
 
@@ -153,7 +79,7 @@ def test_desk_issued_as_pdf(snap_compare, station, size):
 @SIZES
 def test_desk_print_failure(snap_compare, station, size, cups):
     """A printer name the (real, tests/helpers/cups_server.py) CUPS does not have: lp refuses the badge."""
-    checked(station)
+    checked_lauber(station)
     station.set_setting("printer", "westin-1")
     run = steps(search("lauber", LAUBER), press_until("f3", outcome_says("NOT PRINTED"), "print failure"))
     assert snap_compare(desk_app(station), terminal_size=size, run_before=run)
@@ -174,18 +100,16 @@ def test_dialog_identity_check(snap_compare, station, size):
 
 @SIZES
 def test_dialog_replace_confirmation(snap_compare, station, size):
-    lauber = checked(station)
+    lauber = checked_lauber(station)
     desk.issue_badge(station, lauber, operator="ana")
     run = steps(search("lauber", LAUBER), press_until("f4", dialog_open(ConfirmDialog), "confirm dialog"))
     assert snap_compare(desk_app(station), terminal_size=size, run_before=run)
 
 
 @SIZES
-def test_dialog_supervisor_override(snap_compare, station, size, clock):  # noqa: F811
-    from conftest import local
-
+def test_dialog_supervisor_override(snap_compare, station, size, clock):
     clock.set(local("2017-12-05T15:20"))  # collection closed: a supervisor may override
-    checked(station)
+    checked_lauber(station)
     run = steps(
         search("lauber", LAUBER),
         press_until("f3", outcome_says("NOT ISSUED"), "refusal"),

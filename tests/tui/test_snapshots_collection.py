@@ -4,15 +4,14 @@ and 140×45 (see test_snapshots.py for how the pictures are kept steady and rewr
 from __future__ import annotations
 
 import pytest
-from mrz_helpers import passport
-from test_snapshots import SIZES, desk_app, outcome_says, search, station, steady_pictures, steps  # noqa: F401
-from test_tui_desk import LAUBER, clock, demo_template, text_of, wait_until  # noqa: F401
-from test_tui_mrz import keys
+from desk_pilot import LAUBER, text_of, wait_until
+from mrz_helpers import keys, passport
+from snapshot_steps import SIZES, desk_app, outcome_says, search, steps
 
 from regdesk.tui.dialogs.collection import CollectionDialog
 from regdesk.tui.widgets.photo import PhotoView
 
-pytestmark = pytest.mark.xdist_group("snapshots")
+pytestmark = [pytest.mark.xdist_group("snapshots"), pytest.mark.usefixtures("steady_pictures", "fixed_root_key")]
 
 
 def open_collection(pilot_query: str, name: str):
@@ -26,13 +25,13 @@ def open_collection(pilot_query: str, name: str):
 
 
 @SIZES
-def test_dialog_collection_by_a_focal_point(snap_compare, station, size):  # noqa: F811
+def test_dialog_collection_by_a_focal_point(snap_compare, station, size):
     run = steps(open_collection("gagne", "Clémence Gagné"))
     assert snap_compare(desk_app(station), terminal_size=size, run_before=run)
 
 
 @SIZES
-def test_desk_after_a_passport_read(snap_compare, station, size):  # noqa: F811
+def test_desk_after_a_passport_read(snap_compare, station, size):
     async def read(pilot) -> None:
         await pilot.press(*keys(passport("LAUBER", "JUERG", "X4821K7Q9", state="CHE", expiry="251130")))
         await wait_until(pilot, lambda: outcome_says("PASSPORT READ")(pilot.app), "the read")

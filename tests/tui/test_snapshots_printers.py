@@ -6,24 +6,14 @@ kept steady and rewritten."""
 from __future__ import annotations
 
 import pytest
-from test_snapshots import (  # noqa: F401
-    SIZES,
-    checked,
-    desk_app,
-    outcome_says,
-    press_until,
-    search,
-    station,
-    steady_pictures,
-    steps,
-)
-from test_tui_desk import LAUBER, clock, demo_template, text_of, wait_until  # noqa: F401
+from desk_pilot import LAUBER, checked_lauber, text_of, wait_until
+from snapshot_steps import SIZES, desk_app, outcome_says, press_until, search, steps
 
-pytestmark = pytest.mark.xdist_group("snapshots")
+pytestmark = [pytest.mark.xdist_group("snapshots"), pytest.mark.usefixtures("steady_pictures", "fixed_root_key")]
 
 
 @pytest.fixture
-def stopped_printer(station, cups):  # noqa: F811
+def stopped_printer(station, cups):
     station.set_setting("printer", "Badge_A")
     station.set_setting("second_printer", "Badge_B")
     cups.run("cupsdisable", "-r", "ribbon jammed", "Badge_A")
@@ -38,14 +28,14 @@ def printer_line_says(words: str):
 
 
 @SIZES
-def test_desk_printer_stopped(snap_compare, station, stopped_printer, size):  # noqa: F811
+def test_desk_printer_stopped(snap_compare, station, stopped_printer, size):
     run = steps(printer_line_says("Badge_B: idle"))
     assert snap_compare(desk_app(station), terminal_size=size, run_before=run)
 
 
 @SIZES
-def test_desk_badge_not_printed_on_a_stopped_printer(snap_compare, station, stopped_printer, size):  # noqa: F811
-    checked(station)
+def test_desk_badge_not_printed_on_a_stopped_printer(snap_compare, station, stopped_printer, size):
+    checked_lauber(station)
     run = steps(
         printer_line_says("Badge_B: idle"),
         search("lauber", LAUBER),

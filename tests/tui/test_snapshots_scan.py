@@ -9,43 +9,26 @@ that would show a temporary path."""
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from scan_helpers import (
-    PEOPLE,
-    copy_log,
-    issue_badges,
-    photo_state,
-    photos_settled,
-    post_keys,
-    prepared_desk,
-    scan_station,
-    wait_for,
-)
+from scan_helpers import PEOPLE, copy_log, issue_badges, wait_for
+from snapshot_steps import Step, lane, ready, runner, scan
 from sync_helpers import make_station
 from textual.widgets import Input
 
 from conftest import EVENT_TOML, local, seed_participants
-from regdesk.clock import FixedClock
-from regdesk.domain import token as tokens
-from regdesk.services import desk, scanning
-from regdesk.services.station import Station
+from regdesk.services import scanning
 from regdesk.tui.app import make_app
 from regdesk.tui.dialogs.lock import LockScreen
 from regdesk.tui.dialogs.message import MessageDialog
 from regdesk.tui.screens.audit import AuditScreen
 from regdesk.tui.screens.bus import BusScreen
-from regdesk.tui.screens.scan_base import ScanScreen
 from regdesk.tui.screens.security import SecurityScreen
 from regdesk.tui.screens.supervisor import SupervisorScreen
 from regdesk.tui.widgets.keyed_table import KeyedTable
-from regdesk.tui.widgets.photo import PhotoView
 
-pytestmark = [pytest.mark.xdist_group("snapshots_scan"), pytest.mark.slow]
+pytestmark = [pytest.mark.xdist_group("snapshots_scan"), pytest.mark.slow, pytest.mark.usefixtures("fixed_randomness")]
 
 SIZES = {"80x24": (80, 24), "140x45": (140, 45)}
 
@@ -53,88 +36,6 @@ SIZES = {"80x24": (80, 24), "140x45": (140, 45)}
 @pytest.fixture(params=list(SIZES), ids=list(SIZES))
 def size(request) -> tuple[int, int]:
     return SIZES[request.param]
-
-
-@pytest.fixture(autouse=True)
-def fixed_randomness(monkeypatch):
-    """Badge serials and signing keys from counters: the same pixels on every run."""
-    serials = itertools.count(1)
-    keys = itertools.count(1)
-    monkeypatch.setattr(tokens, "new_serial", lambda: tokens._b32(next(serials).to_bytes(tokens.SERIAL_BYTES, "big")))
-    monkeypatch.setattr(
-        tokens,
-        "generate_signing_key",
-        lambda: Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"snapshot key {next(keys)}".encode()).digest()),
-    )
-
-
-@pytest.fixture
-def scene(tmp_path, desk_station, clock: FixedClock):
-    """A desk that issued badges (CH-1's replaced: its first badge is revoked), then the lanes."""
-    badges = prepared_desk(desk_station)
-    old_ch1 = badges["CH-1"]
-    clock.advance(minutes=30)  # lost within half an hour: a new ID check, a new badge
-    desk.record_identity_check(desk_station, "CH-1", "passport", "X1234567", "ana")
-    badges["CH-1"] = desk.issue_badge(desk_station, "CH-1", operator="ana", replace=True)
-    badges["CH-1 old"] = old_ch1
-    return {"badges": badges, "tmp": tmp_path, "desk": desk_station, "clock": clock}
-
-
-def lane(scene, role: str, name: str, when: str, event_path=EVENT_TOML) -> Station:
-    station = scan_station(scene["tmp"], scene["desk"], scene["clock"], role, name, event_path)
-    scene["clock"].set(local(when))
-    return station
-
-
-def still(app) -> None:
-    """No blinking cursor, verdicts that stay: a screenshot taken now or a second later is the same."""
-    for field in app.screen.query(Input):
-        field.cursor_blink = False
-    for screen in app.screen_stack:
-        if isinstance(screen, ScanScreen):
-            screen.hold_seconds = 3600
-
-
-Step = Callable[..., Awaitable[None]]
-
-
-def runner(*steps: Step) -> Callable[..., Awaitable[None]]:
-    async def run_before(pilot) -> None:
-        for step in steps:
-            await step(pilot)
-        await wait_for(
-            pilot, lambda: photos_settled(pilot.app), "the photos drawn", state=lambda: photo_state(pilot.app)
-        )
-        await pilot.pause()
-        still(pilot.app)
-        await pilot.pause()
-
-    return run_before
-
-
-def ready(cls) -> Step:
-    async def step(pilot) -> None:
-        app = pilot.app
-        await wait_for(
-            pilot, lambda: isinstance(app.screen, cls) and getattr(app.screen, "scanner_info", True), cls.__name__
-        )
-        still(app)
-
-    return step
-
-
-def scan(badge_tokens: list[str]) -> Step:
-    async def step(pilot) -> None:
-        screen = pilot.app.screen
-        before = len(screen.results)
-        for code in badge_tokens:
-            post_keys(pilot.app, code + "\r")
-            await wait_for(pilot, lambda n=before + 1: len(screen.results) >= n, "the verdict")
-            before += 1
-        # The holder's photo is read after the verdict is painted: wait for it (same pixels every run).
-        await wait_for(pilot, lambda: not screen.query_one(PhotoView).photo_pending, "the photo")
-
-    return step
 
 
 def press(*keys: str, until: Callable | None = None) -> Step:

@@ -3,16 +3,11 @@ Clémence Gagné GCM17-000043, members GCM17-000044..47)."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-import pytest
-from mrz_helpers import passport
+from desk_pilot import text_of, wait_until
+from mrz_helpers import keys, passport
 from sqlalchemy import select
-from test_tui_desk import clock, demo_template, text_of, wait_until  # noqa: F401
-from test_tui_mrz import keys
 
-from regdesk.services.station import Station, open_station
+from regdesk.services.station import Station
 from regdesk.store.models import Badge, IdentityCheck
 from regdesk.tui.app import make_app
 from regdesk.tui.dialogs.collection import CollectionDialog
@@ -21,14 +16,6 @@ from regdesk.tui.screens.desk import DeskScreen
 SMALL = (80, 24)
 HEAD = "GCM17-000043"
 LETTER = "NV 045/2017"
-
-
-@pytest.fixture
-def station(demo_template: Path, tmp_path: Path, clock) -> Station:  # noqa: F811
-    shutil.copytree(demo_template, tmp_path / "demo")
-    st = open_station(tmp_path / "demo", clock=clock)
-    yield st
-    st.close()
 
 
 def outcome(app) -> str:

@@ -3,119 +3,37 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
+from desk_pilot import (
+    LAUBER,
+    demo_secret,
+    events_of,
+    find,
+    participant_id_of,
+    select_lauber,
+    sign_in,
+    status_cell,
+    table_names,
+    text_of,
+    wait_until,
+)
 from sqlalchemy import select
 from textual import events
 
-from conftest import local, participant_row, seed_participants
-from regdesk.clock import FixedClock
+from conftest import participant_row, seed_participants
 from regdesk.domain.events import EventKind
 from regdesk.services import desk, operators
-from regdesk.services.demo import DEMO_OPERATORS, build_demo_station
-from regdesk.services.station import Station, open_station
-from regdesk.store.models import Badge, EventRow, IdentityCheck, Override, Participant
+from regdesk.services.station import open_station
+from regdesk.store.models import Badge, IdentityCheck, Override, Participant
 from regdesk.tui.app import make_app
 from regdesk.tui.dialogs.confirm import ConfirmDialog
 from regdesk.tui.dialogs.identity_check import IdentityCheckDialog
 from regdesk.tui.dialogs.override import OverrideDialog
 from regdesk.tui.screens.desk import DeskScreen
 from regdesk.tui.screens.login import LoginScreen
-from regdesk.tui.widgets.participant_table import ParticipantTable
 
 SIZE = (140, 45)
-LAUBER = "Jürg Lauber"
-
-
-def demo_secret(name: str) -> str:
-    """A demo operator's sign-in secret (never written out in tests: the supervisor's will change)."""
-    return next(op.pin for op in DEMO_OPERATORS if op.name == name)
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory) -> Path:
-    """Build the demo station once per module; every test works on its own copy."""
-    path = tmp_path_factory.mktemp("template") / "demo"
-    build_demo_station(path, clock=FixedClock(local("2017-12-01T13:05"))).close()
-    return path
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(local("2017-12-01T13:05"))
-
-
-@pytest.fixture
-def station(demo_template: Path, tmp_path: Path, clock: FixedClock) -> Station:
-    shutil.copytree(demo_template, tmp_path / "demo")
-    st = open_station(tmp_path / "demo", clock=clock)
-    yield st
-    st.close()
-
-
-# --- helpers --------------------------------------------------------------------------------------
-
-
-async def wait_until(pilot, condition: Callable[[], bool], what: str, tries: int = 400) -> None:
-    """Let messages, timers and workers run until `condition` holds (fails after ~20 s)."""
-    for _ in range(tries):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.05)
-        if condition():
-            return
-    outcome = pilot.app.screen.query("#outcome")
-    shown = str(outcome.first().content) if outcome else type(pilot.app.screen).__name__
-    raise AssertionError(f"timed out waiting for: {what} (outcome panel: {shown!r})")
-
-
-def text_of(screen, selector: str) -> str:
-    return str(screen.query_one(selector).content)
-
-
-def table_names(screen) -> list[str]:
-    table = screen.query_one("#results", ParticipantTable)
-    return [str(table.get_cell_at((row, 0))) for row in range(table.row_count)]
-
-
-def status_cell(screen, participant_id: str) -> str:
-    return str(screen.query_one("#results", ParticipantTable).get_cell(participant_id, "status"))
-
-
-def participant_id_of(station: Station, family: str, given: str) -> str:
-    with station.sessions() as s:
-        return s.execute(
-            select(Participant.accreditation_id).where(
-                Participant.family_name == family, Participant.given_names == given
-            )
-        ).scalar_one()
-
-
-async def sign_in(pilot, name: str, pin: str) -> None:
-    screen = pilot.app.screen
-    assert isinstance(screen, LoginScreen)
-    screen.query_one("#login-name").value = ""
-    await pilot.click("#login-name")
-    await pilot.press(*name, "enter", *pin, "enter")
-
-
-async def find(pilot, query: str, expected_name: str) -> None:
-    """Type a query; wait until its first result is selected and its card is on screen."""
-    await pilot.press(*query)
-    await wait_until(pilot, lambda: expected_name in table_names(pilot.app.screen), f"{expected_name} in results")
-    await wait_until(
-        pilot, lambda: expected_name in text_of(pilot.app.screen, "#detail-name"), f"{expected_name}'s card"
-    )
-
-
-async def select_lauber(pilot) -> None:
-    await find(pilot, "lauber", LAUBER)
-
-
-def events_of(station: Station, kind: str) -> list[EventRow]:
-    with station.sessions() as s:
-        return list(s.execute(select(EventRow).where(EventRow.kind == kind)).scalars())
 
 
 # --- sign-in ------------------------------------------------------------------------------------

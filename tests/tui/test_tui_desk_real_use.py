@@ -9,20 +9,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from desk_pilot import LAUBER, demo_secret, find, participant_id_of, status_cell, table_names, text_of, wait_until
 from sqlalchemy import func, select
-from test_tui_desk import (  # noqa: F401 - fixtures
-    LAUBER,
-    clock,
-    demo_secret,
-    demo_template,
-    find,
-    participant_id_of,
-    station,
-    status_cell,
-    table_names,
-    text_of,
-    wait_until,
-)
 from textual.command import CommandList, CommandPalette
 
 from conftest import local

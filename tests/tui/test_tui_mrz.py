@@ -4,16 +4,13 @@ key, and all at once as a fast reader does), into the F2 dialog, and a damaged r
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
-import pytest
-from mrz_helpers import TD3, passport, typed
+from desk_pilot import LAUBER, participant_id_of, text_of, wait_until
+from mrz_helpers import TD3, keys, passport, typed
 from scan_helpers import post_keys
 from sqlalchemy import select
-from test_tui_desk import LAUBER, clock, demo_template, participant_id_of, text_of, wait_until  # noqa: F401
 
-from regdesk.services.station import Station, open_station
+from regdesk.services.station import Station
 from regdesk.store.models import EventRow, IdentityCheck
 from regdesk.tui.app import make_app
 from regdesk.tui.dialogs.identity_check import IdentityCheckDialog
@@ -24,24 +21,9 @@ LAUBER_PASSPORT = passport("LAUBER", "JUERG", NUMBER, state="CHE", expiry="25113
 SIZE = (140, 45)
 
 
-@pytest.fixture
-def station(demo_template: Path, tmp_path: Path, clock) -> Station:  # noqa: F811
-    shutil.copytree(demo_template, tmp_path / "demo")
-    st = open_station(tmp_path / "demo", clock=clock)
-    yield st
-    st.close()
-
-
 def checks(station: Station) -> list[IdentityCheck]:
     with station.sessions() as s:
         return list(s.execute(select(IdentityCheck)).scalars())
-
-
-def keys(lines) -> list[str]:
-    out: list[str] = []
-    for line in lines:
-        out += [*line, "enter"]
-    return out
 
 
 def outcome(app) -> str:

@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from test_snapshots import SIZES, desk_app, outcome_says, search, station, steady_pictures, steps  # noqa: F401
-from test_snapshots_scan import fixed_randomness, lane, ready, runner, scan, scene  # noqa: F401
-from test_tui_desk import LAUBER, clock, demo_template, wait_until  # noqa: F401
+from desk_pilot import LAUBER, wait_until
+from snapshot_steps import SIZES, desk_app, lane, outcome_says, ready, runner, scan, search, steps
 
 from regdesk.domain import passes as domain
 from regdesk.domain import token as tokens
@@ -19,7 +18,11 @@ from regdesk.tui.dialogs.assign_pass import AssignPassDialog
 from regdesk.tui.screens.security import SecurityScreen
 from regdesk.tui.widgets.verdict_panel import VerdictPanel
 
-pytestmark = pytest.mark.xdist_group("snapshots")
+# Serials from steady_pictures (it comes second), signing keys from fixed_randomness; the tests on the
+# demo station also show a fixed root (FIXED_ROOT: the station is opened after the other two).
+STEADY = ("fixed_randomness", "steady_pictures")
+pytestmark = [pytest.mark.xdist_group("snapshots"), pytest.mark.usefixtures(*STEADY)]
+FIXED_ROOT = pytest.mark.usefixtures(*STEADY, "fixed_root_key")
 DAY = date(2017, 12, 4)
 
 
@@ -42,7 +45,8 @@ def open_assign(serial: str, last4: str = "4821"):
     return run
 
 
-async def test_the_desk_assigns_a_printed_pass_to_the_selected_person(station, tmp_path):  # noqa: F811
+@FIXED_ROOT
+async def test_the_desk_assigns_a_printed_pass_to_the_selected_person(station, tmp_path):
     passes.print_passes(station, day=DAY, count=3, operator="maria", out=tmp_path / "stock.pdf")
     app = desk_app(station)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -60,7 +64,8 @@ async def test_the_desk_assigns_a_printed_pass_to_the_selected_person(station, t
     assert (stock.printed, stock.assigned, stock.unused) == (3, 1, 2)
 
 
-async def test_the_pass_dialog_keeps_a_wrong_number_on_screen(station):  # noqa: F811
+@FIXED_ROOT
+async def test_the_pass_dialog_keeps_a_wrong_number_on_screen(station):
     app = desk_app(station)
     async with app.run_test(size=(80, 24)) as pilot:
         await steps(open_assign("ABCD"))(pilot)
@@ -69,14 +74,15 @@ async def test_the_pass_dialog_keeps_a_wrong_number_on_screen(station):  # noqa:
         assert "number printed on the pass" in str(dialog.query_one("#pass-error").content)
 
 
+@FIXED_ROOT
 @SIZES
-def test_snapshot_assign_pass_dialog(snap_compare, station, size):  # noqa: F811
+def test_snapshot_assign_pass_dialog(snap_compare, station, size):
     assert snap_compare(desk_app(station), terminal_size=size, run_before=steps(open_assign("TP-0012")))
 
 
 @pytest.mark.parametrize("size", [(80, 24), (140, 45)], ids=["80x24", "140x45"])
 @pytest.mark.parametrize("state", ["pass", "assigned"])
-def test_snapshot_security_lane_shows_temporary_pass(snap_compare, scene, size, state, tmp_path):  # noqa: F811
+def test_snapshot_security_lane_shows_temporary_pass(snap_compare, scene, size, state, tmp_path):
     desk_station = scene["desk"]
     passes.print_passes(desk_station, day=DAY, count=2, operator="maria", out=tmp_path / "stock.pdf")
     passes.assign_pass(desk_station, "2", "MX-1", operator="ana", document_type="passport", document_number="G1234567")
@@ -92,7 +98,8 @@ def test_snapshot_security_lane_shows_temporary_pass(snap_compare, scene, size, 
     security.close()
 
 
-async def test_the_supervisor_screen_prints_a_stock(station, monkeypatch, tmp_path):  # noqa: F811
+@FIXED_ROOT
+async def test_the_supervisor_screen_prints_a_stock(station, monkeypatch, tmp_path):
     from regdesk.services.station import Station
     from regdesk.tui.dialogs.print_passes import PrintPassesDialog
     from regdesk.tui.screens.supervisor import SupervisorScreen
@@ -113,8 +120,9 @@ async def test_the_supervisor_screen_prints_a_stock(station, monkeypatch, tmp_pa
     assert [p.name for p in tmp_path.glob("passes-*.pdf")] == ["passes-2017-12-04-0001-0009.pdf"]
 
 
+@FIXED_ROOT
 @SIZES
-def test_snapshot_print_passes_dialog(snap_compare, station, size):  # noqa: F811
+def test_snapshot_print_passes_dialog(snap_compare, station, size):
     from regdesk.tui.dialogs.print_passes import PrintPassesDialog
 
     async def open_dialog(pilot) -> None:

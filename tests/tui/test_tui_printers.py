@@ -6,20 +6,10 @@ the other printer. The badges come out of the CUPS queues' folders and their QR 
 from __future__ import annotations
 
 import pytest
+from cups_server import wait_for_state
+from desk_pilot import LAUBER, checked_lauber, events_of, find, status_cell, text_of, wait_until
+from qr_reading import qr_texts
 from sqlalchemy import select
-from test_printing_cups import qr_texts, wait_for_state
-from test_tui_desk import (  # noqa: F401 - fixtures
-    LAUBER,
-    clock,
-    demo_template,
-    events_of,
-    find,
-    participant_id_of,
-    station,
-    status_cell,
-    text_of,
-    wait_until,
-)
 
 from regdesk.domain.events import EventKind
 from regdesk.render import printing
@@ -33,16 +23,10 @@ BIG = (140, 45)
 
 
 @pytest.fixture
-def two_printers(station, cups):  # noqa: F811
+def two_printers(station, cups):
     station.set_setting("printer", "Badge_A")
     station.set_setting("second_printer", "Badge_B")
     return cups
-
-
-def checked_lauber(station) -> str:  # noqa: F811
-    lauber = participant_id_of(station, "Lauber", "Jürg")
-    desk.record_identity_check(station, lauber, "passport", "4821", "ana")
-    return lauber
 
 
 async def desk_screen(pilot) -> DeskScreen:
@@ -54,7 +38,7 @@ def line(screen) -> str:
     return text_of(screen, "#printer-line")
 
 
-def token_of(station, participant_id: str) -> str:  # noqa: F811
+def token_of(station, participant_id: str) -> str:
     with station.sessions() as s:
         return s.execute(
             select(Badge.token).where(Badge.participant_id == participant_id, Badge.revoked.is_(False))
@@ -63,7 +47,7 @@ def token_of(station, participant_id: str) -> str:  # noqa: F811
 
 async def test_printer_line_shows_stopped_with_its_reason_and_paper_out_with_the_queue(
     station,
-    two_printers,  # noqa: F811
+    two_printers,
     tmp_path,
 ):
     cups = two_printers
@@ -93,7 +77,7 @@ async def test_printer_line_shows_stopped_with_its_reason_and_paper_out_with_the
         assert screen.query_one("#printer-line").has_class("-ok")
 
 
-async def test_issue_to_a_stopped_printer_is_not_printed_then_ctrl_r_prints_it(station, two_printers):  # noqa: F811
+async def test_issue_to_a_stopped_printer_is_not_printed_then_ctrl_r_prints_it(station, two_printers):
     cups = two_printers
     lauber = checked_lauber(station)
     cups.run("cupsdisable", "-r", "ribbon jammed", "Badge_A")
@@ -126,7 +110,7 @@ async def test_issue_to_a_stopped_printer_is_not_printed_then_ctrl_r_prints_it(s
         assert cups.printed("Badge_B") == []
 
 
-async def test_ctrl_o_prints_the_badge_that_did_not_print_on_the_other_printer(station, two_printers):  # noqa: F811
+async def test_ctrl_o_prints_the_badge_that_did_not_print_on_the_other_printer(station, two_printers):
     cups = two_printers
     lauber = checked_lauber(station)
     cups.run("cupsdisable", "-r", "ribbon jammed", "Badge_A")
@@ -145,7 +129,7 @@ async def test_ctrl_o_prints_the_badge_that_did_not_print_on_the_other_printer(s
         assert "NOT PRINTED" not in line(screen)
 
 
-async def test_retry_never_prints_a_badge_replaced_since(station, two_printers, clock):  # noqa: F811
+async def test_retry_never_prints_a_badge_replaced_since(station, two_printers, clock):
     cups = two_printers
     lauber = checked_lauber(station)
     cups.run("cupsdisable", "-r", "ribbon jammed", "Badge_A")
@@ -166,7 +150,7 @@ async def test_retry_never_prints_a_badge_replaced_since(station, two_printers, 
         assert events_of(station, EventKind.BADGE_PRINTED) == [] and cups.printed("Badge_A") == []
 
 
-async def test_station_without_printer_shows_no_printer_line(station):  # noqa: F811
+async def test_station_without_printer_shows_no_printer_line(station):
     app = make_app(station, operator="ana")
     async with app.run_test(size=SMALL) as pilot:
         screen = await desk_screen(pilot)
@@ -186,7 +170,7 @@ def test_desk_keys_never_shadow_the_apps_keys():
     assert {"ctrl+r", "ctrl+o"} <= desk_keys
 
 
-async def test_ctrl_o_prints_the_selected_badge_while_the_main_printer_is_stopped(station, two_printers):  # noqa: F811
+async def test_ctrl_o_prints_the_selected_badge_while_the_main_printer_is_stopped(station, two_printers):
     cups = two_printers
     lauber = checked_lauber(station)
     desk.issue_badge(station, lauber, operator="ana")  # issued elsewhere, never printed

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import pytest
 from meeting import SUPERVISOR_SECRET, enrol_beside, transfer
+from scan_helpers import post_keys, wait_for
 from sqlalchemy import select
-from textual import events
-from textual.keys import _character_to_key
 
 from conftest import EVENT_TOML, local, participant_row, seed_participants
 from regdesk.services import desk, scanning
@@ -23,26 +22,9 @@ from regdesk.tui.widgets.verdict_panel import VerdictPanel
 
 pytestmark = pytest.mark.xdist_group("tui_scan")
 
-TERMINATOR_KEYS = {"\r": "enter", "\n": "ctrl+j", "\t": "tab"}
-
 
 def sync(source, target) -> None:
     transfer(source, target)
-
-
-def post_keys(app, text: str) -> None:
-    """Every character as a key event, all queued at once, as a fast keyboard-wedge scanner does."""
-    for ch in text:
-        key = TERMINATOR_KEYS.get(ch) or _character_to_key(ch)
-        app.post_message(events.Key(key, ch))
-
-
-async def wait_for(pilot, condition, what: str, tries: int = 750) -> None:  # up to ~15 s on a loaded box
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -151,7 +133,7 @@ async def test_next_scan_replaces_the_verdict_and_repeat_is_shown_without_bell(t
         await wait_for(pilot, lambda: len(screen.results) == 2, "second verdict")
         panel = screen.query_one(VerdictPanel)
         assert panel.state == "repeat" and "not counted" in panel.view.reason
-        assert panel.view.name == "太郎 山田" and panel.view.name_latin == "Taro Yamada"
+        assert panel.view.name == "山田太郎" and panel.view.name_latin == "Yamada Taro"
         assert bells == []
     assert [(r.verdict, r.counted) for r in recorded(security)] == [("valid", True), ("repeat", False)]
     security.close()

@@ -8,18 +8,17 @@ by sync. The export from the screen must write the same files, with the same num
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
+from desk_pilot import wait_until
 from meeting import enrol_beside, transfer
-from scripted_day import SUPERVISOR, meeting, meeting_template  # noqa: F401 (fixtures)
+from scripted_day import SUPERVISOR, meeting, meeting_template, supervisor_station  # noqa: F401 (fixtures)
 
 from conftest import local
 from regdesk import cli
 from regdesk.domain.events import EventKind
-from regdesk.services.station import Station
 from regdesk.tui.app import make_app
 from regdesk.tui.dialogs.export_tallies import ExportTalliesDialog
 from regdesk.tui.screens.login import LoginScreen
@@ -27,25 +26,6 @@ from regdesk.tui.screens.supervisor import SupervisorScreen
 from regdesk.tui.widgets.keyed_table import KeyedTable
 
 SIZE = (150, 48)
-
-
-@pytest.fixture
-def supervisor_station(meeting, clock, tmp_path) -> Station:
-    """A supervisor station that received the whole scripted meeting from the desk by sync."""
-    station = enrol_beside(meeting, tmp_path / "supervisor", role="supervisor", name="Supervisor post", clock=clock)
-    transfer(meeting, station)
-    clock.set(local("2017-12-05T09:00"))
-    yield station
-    station.close()
-
-
-async def wait_until(pilot, condition: Callable[[], bool], what: str, tries: int = 300) -> None:
-    for _ in range(tries):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.05)
-        if condition():
-            return
-    raise AssertionError(f"timed out waiting for: {what}")
 
 
 def cell(screen, table: str, row: str, column: str) -> str:

@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from meeting import enrol_beside
-from scan_helpers import copy_log, wait_for
-from scripted_day import SUPERVISOR, meeting, meeting_template  # noqa: F401 (fixtures)
+from scan_helpers import wait_for
+from scripted_day import SUPERVISOR, meeting, meeting_template, supervisor_station  # noqa: F401 (fixtures)
 from sqlalchemy import select
 from textual.widgets import DataTable, Input, Static
 
@@ -25,17 +24,6 @@ from regdesk.tui.widgets.keyed_table import KeyedTable
 
 SMALL = (80, 24)
 LARGE = (200, 60)
-
-
-@pytest.fixture
-def supervisor_station(meeting, clock, tmp_path) -> Station:
-    station = enrol_beside(
-        meeting, tmp_path / "supervisor-post", role="supervisor", name="Supervisor post", clock=clock
-    )
-    copy_log(meeting, station)
-    clock.set(local("2017-12-05T09:00"))
-    yield station
-    station.close()
 
 
 def cell(screen, table: str, row: str, column: str) -> str:

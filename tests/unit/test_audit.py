@@ -114,6 +114,23 @@ def test_filters_kind_operator_day_text_and_serial(station):
     assert find("100%_") == []  # LIKE wildcards are taken literally
 
 
+def test_a_serial_of_letters_only_finds_its_badge_not_people_with_similar_names(station, monkeypatch):
+    """Serials are base32: some are letters only (FGPW-LYDV) and would read like a name to the search."""
+    seed_participants(station, [participant_row("MX-3", "Ruíz", "Ana María", delegation="Mexico", category="HC")])
+    desk.record_identity_check(station, "MX-3", "passport", "P1234567", "Carlos Clerk")
+    monkeypatch.setattr(desk.tokens, "new_serial", lambda: "FGPWLYDV")
+    lettered = desk.issue_badge(station, "MX-3", operator="Carlos Clerk")
+    assert lettered.serial == "FGPWLYDV"
+
+    def find(line):
+        return audit.list_audit(station, audit.parse_filter(line), viewer_role=SUP)
+
+    for typed in ("fgpw-lydv", "FGPW-LYDV", "fgpwlydv"):
+        assert [(r.kind, r.participant_id) for r in find(typed)] == [("badge_issued", "MX-3")], typed
+    # A hyphenated name of the same shape is still a name when no badge has it as its serial.
+    assert {r.participant_id for r in find("ana-ruiz")} >= {"MX-2"}
+
+
 def test_filter_by_station_after_sync(station, tmp_path, clock):
     other = init_station(tmp_path / "bus", EVENT_TOML, role="bus", name="Melia bus stop", clock=clock)
     try:

@@ -194,3 +194,21 @@ def test_cli_conflicts_and_resolve(stations, tmp_path, capsys, monkeypatch):
     assert f"Revoked {a.serial}" in capsys.readouterr().out
     assert cli.main(["--data-dir", data_dir, "conflicts"]) == 0
     assert "No open conflicts" in capsys.readouterr().out
+
+
+def test_a_second_badge_given_under_a_supervisor_override_is_a_decision_not_a_conflict(stations, tmp_path):
+    desk1, desk2, icc = stations
+    issue(desk1, "CH-2")
+    exchange(tmp_path, desk1, desk2, icc)
+    desk.record_identity_check(desk2, "CH-2", "passport", "4321", "Ana Clerk")
+    desk.issue_badge(
+        desk2,
+        "CH-2",
+        operator="Ana Clerk",
+        override=desk.OverrideRequest("Maria Supervisor", SUPERVISOR_SECRET, "lost luggage: a second badge for now"),
+    )
+    exchange(tmp_path, desk1, desk2, icc)
+    with icc.sessions() as session:
+        holders = session.query(Badge).filter(Badge.participant_id == "CH-2", Badge.revoked.is_(False)).count()
+    assert holders == 2  # two valid badges from two desks...
+    assert conflicts.list_conflicts(icc) == []  # ...but one was a supervisor's deliberate decision

@@ -120,7 +120,7 @@ def test_names_in_other_scripts_by_latin_rendering_and_by_script(station):
     assert first(station, "张玉兰") == chinese["accreditation_id"]  # typed without a space
     assert first(station, "zhang yulan") == chinese["accreditation_id"]
     hit = lookup.search(station, "zhang yulan")[0]
-    assert (hit.name, hit.name_latin) == ("玉兰 张", "Yulan Zhang")
+    assert (hit.name, hit.name_latin) == ("张玉兰", "Zhang Yulan")  # family first, as on the badge
 
 
 @pytest.mark.parametrize("typed", ["GCM17-000361", "gcm17-000361", "GCM17'000361", " GCM17-000361\r\n"])

@@ -107,6 +107,66 @@ def test_every_check_digit_of_a_passport_is_checked(column, field):
     assert (found.line, found.field) == (2, field)
 
 
+# Each format's fields stand in other places (ICAO 9303 parts 4-6): a damaged character in each is named
+# by the line and the field where that format has it. (format's lines, line, column, what is put there, field)
+DAMAGE = {
+    "TD3": (
+        TD3,
+        [
+            (2, 10, "5", "document number"),
+            (2, 11, "0", "nationality"),
+            (2, 20, "1", "date of birth"),
+            (2, 21, "Q", "sex"),
+            (2, 28, "1", "date of expiry"),
+            (2, 43, "2", "personal number"),
+            (2, 44, "1", "composite check digit"),
+            (1, 8, "1", "name"),
+            (1, 5, "0", "issuing state"),
+        ],
+    ),
+    "TD2": (
+        TD2,
+        [
+            (2, 10, "5", "document number"),
+            (2, 11, "0", "nationality"),
+            (2, 20, "1", "date of birth"),
+            (2, 21, "Q", "sex"),
+            (2, 28, "1", "date of expiry"),
+            (2, 36, "1", "composite check digit"),
+            (1, 8, "1", "name"),
+            (1, 5, "0", "issuing state"),
+        ],
+    ),
+    "TD1": (
+        TD1,
+        [
+            (1, 15, "5", "document number"),
+            (2, 16, "0", "nationality"),
+            (2, 7, "1", "date of birth"),
+            (2, 8, "Q", "sex"),
+            (2, 15, "1", "date of expiry"),
+            (2, 30, "1", "composite check digit"),
+            (3, 3, "1", "name"),
+            (1, 5, "0", "issuing state"),
+        ],
+    ),
+    # A number longer than its field: its check digit follows its end in the optional data.
+    "TD2 long": (TD2_LONG, [(2, 32, "1", "document number"), (2, 10, "5", "document number")]),
+    "TD1 long": (TD1_LONG, [(1, 19, "1", "document number"), (1, 15, "5", "document number")]),
+}
+
+
+@pytest.mark.parametrize(
+    ("lines", "line", "column", "ch", "field"),
+    [(lines, *damage) for lines, damages in DAMAGE.values() for damage in damages],
+    ids=[f"{fmt}-{damage[3]}" for fmt, (_, damages) in DAMAGE.items() for damage in damages],
+)
+def test_each_formats_damaged_field_is_named_by_its_line_and_field(lines, line, column, ch, field):
+    assert lines[line - 1][column - 1] != ch  # the character really changes
+    found = problem(typed(with_char(lines, line, column, ch)))
+    assert (found.line, found.field) == (line, field), str(found)
+
+
 def test_td1_composite_covers_the_optional_data():
     found = problem(typed(with_char(TD1, 2, 20, "X")))  # optional data 2, covered only by the composite
     assert (found.line, found.field) == (2, "composite check digit")

@@ -8,8 +8,9 @@ from datetime import date, timedelta
 
 import pypdfium2 as pdfium
 import pytest
-import zxingcpp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from qr_reading import qr_texts
+from security_alerts import alerts, refused_bundle
 from sync_helpers import issue, make_station, security_scanner, seed
 
 from conftest import local, participant_row, seed_participants
@@ -22,6 +23,7 @@ from regdesk.store import eventlog
 
 pytestmark = pytest.mark.xdist_group("passes")
 DAY = date(2017, 12, 4)
+SHEET_DPI = 200  # an A4 sheet of passes, eight to a page: its codes are large enough at 200 dpi
 
 
 @pytest.fixture
@@ -49,20 +51,12 @@ def sync(source: Station, target: Station, path) -> None:
     bundles.import_bundle(target, path)
 
 
-def qr_texts(pdf: bytes) -> list[str]:
-    texts = []
-    for page in pdfium.PdfDocument(pdf):
-        image = page.render(scale=200 / 72).to_pil()
-        texts += [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
-    return texts
-
-
 def test_printed_sheet_decodes_to_passes_that_scan_as_temporary_pass(westin, icc, tmp_path):
     run = passes.print_passes(westin, day=DAY, count=10, operator="maria", out=tmp_path / "stock.pdf")
     assert (run.first, run.last) == (1, 10) and run.serials[0] == "TP0001"
     pdf = (tmp_path / "stock.pdf").read_bytes()
     assert len(pdfium.PdfDocument(pdf)) == 2  # 8 to an A4 page
-    texts = qr_texts(pdf)
+    texts = qr_texts(pdf, dpi=SHEET_DPI)
     assert len(texts) == 10
     keys = {westin.key_id: tokens.public_key_raw(westin.signing_key)}
     numbers = sorted(domain.read_pass(t, event_code=westin.config.code, public_keys=keys).claims.number for t in texts)
@@ -90,12 +84,12 @@ def test_a_pass_for_another_day_is_denied(westin, icc, tmp_path, clock):
     today = passes.print_passes(westin, day=DAY, count=1, operator="maria", out=tmp_path / "today.pdf")
     sync(westin, icc, tmp_path / "w.rdb")
     scanner = security_scanner(icc)
-    early = scanner.scan(qr_texts((tmp_path / "tomorrow.pdf").read_bytes())[0])
+    early = scanner.scan(qr_texts((tmp_path / "tomorrow.pdf").read_bytes(), dpi=SHEET_DPI)[0])
     assert str(early.outcome) == "denied" and str(early.verdict.reason) == "pass_wrong_day"
     assert "2017-12-05" in early.verdict.note
     # The next local day (the injected clock), yesterday's pass no longer opens the door.
     clock.set(local("2017-12-05T08:00"))
-    late = scanner.scan(qr_texts((tmp_path / "today.pdf").read_bytes())[0])
+    late = scanner.scan(qr_texts((tmp_path / "today.pdf").read_bytes(), dpi=SHEET_DPI)[0])
     assert str(late.verdict.reason) == "pass_wrong_day"
     assert (tomorrow.first, today.first) == (1, 2)
 
@@ -103,7 +97,7 @@ def test_a_pass_for_another_day_is_denied(westin, icc, tmp_path, clock):
 def test_forged_and_unknown_key_passes_are_denied(westin, icc, tmp_path):
     passes.print_passes(westin, day=DAY, count=1, operator="maria", out=tmp_path / "p.pdf")
     sync(westin, icc, tmp_path / "w.rdb")
-    genuine = qr_texts((tmp_path / "p.pdf").read_bytes())[0]
+    genuine = qr_texts((tmp_path / "p.pdf").read_bytes(), dpi=SHEET_DPI)[0]
     scanner = security_scanner(icc)
     # A made-up key: the key id is nobody's.
     thief = Ed25519PrivateKey.generate()
@@ -126,7 +120,7 @@ def test_forged_and_unknown_key_passes_are_denied(westin, icc, tmp_path):
 
 def test_assign_then_scan_shows_the_name_and_void_denies(westin, icc, tmp_path, clock):
     run = passes.print_passes(westin, day=DAY, count=2, operator="maria", out=tmp_path / "p.pdf")
-    texts = qr_texts((tmp_path / "p.pdf").read_bytes())
+    texts = qr_texts((tmp_path / "p.pdf").read_bytes(), dpi=SHEET_DPI)
     by_number = {
         domain.read_pass(
             t, event_code=westin.config.code, public_keys={westin.key_id: tokens.public_key_raw(westin.signing_key)}
@@ -179,8 +173,6 @@ def test_only_a_supervisor_prints_passes(westin, icc, tmp_path):
 def test_a_forged_print_run_from_a_bus_station_is_refused_at_merge(westin, icc, tmp_path):
     """A stolen bus laptop writes a passes_printed into its own (authentic) chain: a bus station may
     not make it, so the merge refuses the bundle, changes nothing and alerts the supervisors."""
-    from test_trust_attacks import alerts, refused_bundle
-
     bus = make_station(tmp_path, "Melia bus", "bus", icc.clock)
     try:
         with bus.transaction() as session:
@@ -333,7 +325,7 @@ def test_tallies_export_report_and_audit_show_the_pass_stock(westin, icc, tmp_pa
     passes.assign_pass(westin, "1", "CH-1", operator="clerk", document_type="passport", document_number="P7654321")
     passes.void_pass(westin, "4", operator="maria", reason="spoilt in the printer")
     sync(westin, icc, tmp_path / "w.rdb")
-    security_scanner(icc).scan(qr_texts((tmp_path / "a.pdf").read_bytes())[0])
+    security_scanner(icc).scan(qr_texts((tmp_path / "a.pdf").read_bytes(), dpi=SHEET_DPI)[0])
     sync(icc, westin, tmp_path / "i.rdb")
     day = tallies.day_tallies(westin, DAY)
     [row] = day.temporary_passes
@@ -366,7 +358,7 @@ def test_a_pass_boards_a_bus_once_per_departure(westin, tmp_path, clock):
     from regdesk.services.scanning import Scanner, ScanPoint
 
     passes.print_passes(westin, day=DAY, count=1, operator="maria", out=tmp_path / "p.pdf")
-    token = qr_texts((tmp_path / "p.pdf").read_bytes())[0]
+    token = qr_texts((tmp_path / "p.pdf").read_bytes(), dpi=SHEET_DPI)[0]
     bus = make_station(tmp_path, "Westin stop", "bus", clock)
     try:
         sync(westin, bus, tmp_path / "w.rdb")

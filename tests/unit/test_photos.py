@@ -21,8 +21,8 @@ from sync_helpers import make_station
 from conftest import participant_row, seed_participants
 from regdesk import cli
 from regdesk.domain import photos as rules
+from regdesk.domain.event_payloads import payload_problem
 from regdesk.domain.events import EventKind
-from regdesk.domain.payloads import payload_problem
 from regdesk.render import avatar
 from regdesk.services import bundles, photos
 from regdesk.store import eventlog

@@ -73,7 +73,7 @@ def test_valid_badge_names_the_holder_and_is_recorded(world, scanner):
     _, security, badges = world
     result = scanner.scan(badges["JP-1"].token + "\r")
     assert (result.outcome, result.verdict.reason) == ("valid", "valid")
-    assert result.holder.name == "太郎 山田" and result.holder.name_latin == "Taro Yamada"
+    assert result.holder.name == "山田太郎" and result.holder.name_latin == "Yamada Taro"
     assert result.holder.delegation == "Japan" and result.holder.category_name == "Member State"
     assert result.holder.category_colour == "#1F4E9C"
     assert result.entries_today == 1 and result.serial == badges["JP-1"].serial
@@ -346,7 +346,7 @@ def test_cli_scan_reads_lines_and_writes_json_lines(world, monkeypatch, capsys):
     ]
     assert out[0]["badge_serial"] == badges["CH-1"].serial and out[0]["name"] == "Hans Muster"
     assert out[2]["badge_serial"] is None and out[2]["name"] is None
-    assert out[3]["name"] == "太郎 山田" and out[3]["local_day"] == "2017-12-04"
+    assert out[3]["name"] == "山田太郎" and out[3]["local_day"] == "2017-12-04"
 
 
 def test_cli_scan_refuses_a_point_that_does_not_exist(world, monkeypatch, capsys):

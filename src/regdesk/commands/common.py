@@ -95,13 +95,3 @@ def signed_in(station: Station, name: str, act: str) -> OperatorSession:
         return operators.authorise(station, name, secret, act, where="cli")
     except operators.SignInRefused as exc:
         raise CommandError(f"operator {name!r}: {exc}", exit_code=4) from None
-
-
-def authenticated_role(station: Station, name: str) -> str:
-    """The role of operator `name` once their PIN checks out; exit 4 otherwise."""
-    from regdesk.services import operators
-
-    try:
-        return operators.sign_in(station, name, read_pin(name), where="cli").role
-    except operators.SignInRefused as exc:
-        raise CommandError(f"operator {name!r}: {exc}", exit_code=4) from None

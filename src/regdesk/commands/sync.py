@@ -206,6 +206,7 @@ def cmd_bundle_import(args: argparse.Namespace) -> int:
                 "added": result.added,
                 "from_station": result.from_station,
                 "left_out": result.left_out,
+                "newer": result.newer,
             }
         )
     else:
@@ -214,6 +215,11 @@ def cmd_bundle_import(args: argparse.Namespace) -> int:
             print(
                 f"{plural(result.left_out, 'event was', 'events were')} left out: recorded by a revoked station "
                 "after its cut-off (a security alert tells the supervisors which)"
+            )
+        if result.newer:
+            print(
+                f"{plural(result.newer, 'event was', 'events were')} left out: made by a newer regdesk; update "
+                "this station and import the bundle again (a security alert tells the supervisors which)"
             )
     return 0
 

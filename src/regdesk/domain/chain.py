@@ -83,11 +83,3 @@ def seal_holds(public_key: bytes, meeting: str, station_id: str, seq: int, head_
 
 _HASH = re.compile("[0-9a-f]{64}")
 _SEAL = re.compile("[0-9a-f]{128}")
-
-
-def is_hash(text: object) -> bool:
-    return type(text) is str and _HASH.fullmatch(text) is not None
-
-
-def is_seal(text: object) -> bool:
-    return type(text) is str and _SEAL.fullmatch(text) is not None

@@ -282,11 +282,6 @@ def name_of(code: str) -> str:
     return STATES.get(key) or ORGANISATIONS.get(key) or key
 
 
-def is_known(code: str) -> bool:
-    key = code.strip("<").upper()
-    return key in STATES or key in ORGANISATIONS
-
-
 def names_of_state(code: str) -> tuple[str, ...]:
     """Every name a delegation of this state may carry on the list; () for organisations and unknown codes."""
     key = code.strip("<").upper()

@@ -26,7 +26,7 @@ no problem text quotes it); callers keep `last4` and drop the rest.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from itertools import combinations
@@ -300,6 +300,79 @@ class _Field:
     end: int
     name: str
 
+    @classmethod
+    def of(cls, span: _Span, name: str) -> _Field:
+        return cls(*span, name)
+
+    def check_digit(self) -> _Field:
+        """The check digit that follows this field."""
+        return _Field(self.line, self.end, self.end + 1, self.name)
+
+
+_Span = tuple[int, int, int]  # (line 1-based, first column 0-based, column after the last)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where one format keeps each field (ICAO 9303 parts 4-6). A field with a check digit has it
+    right after its end."""
+
+    code: _Span
+    state: _Span
+    name: _Span
+    number: _Span  # the document number's first 9 characters
+    nationality: _Span
+    birth: _Span
+    sex: _Span
+    expiry: _Span
+    optional: tuple[_Span, ...]  # the optional data, in the order it is read
+    composite: _Span
+    composite_covers: tuple[_Span, ...]
+    # TD3: the optional data is a personal number with its own check digit. TD1/TD2: a document number
+    # longer than 9 characters goes on at the start of the first optional data (part 5 §4.2.4).
+    personal_number: bool = False
+
+
+_TD3 = _Layout(
+    code=(1, 0, 2),
+    state=(1, 2, 5),
+    name=(1, 5, 44),
+    number=(2, 0, 9),
+    nationality=(2, 10, 13),
+    birth=(2, 13, 19),
+    sex=(2, 20, 21),
+    expiry=(2, 21, 27),
+    optional=((2, 28, 42),),
+    composite=(2, 43, 44),
+    composite_covers=((2, 0, 10), (2, 13, 20), (2, 21, 43)),
+    personal_number=True,
+)
+LAYOUTS = {
+    MrzFormat.TD3: _TD3,
+    # TD2 is TD3 on shorter lines: the same fields up to column 28 of line 2, then less optional data.
+    MrzFormat.TD2: replace(
+        _TD3,
+        name=(1, 5, 36),
+        optional=((2, 28, 35),),
+        composite=(2, 35, 36),
+        composite_covers=((2, 0, 10), (2, 13, 20), (2, 21, 35)),
+        personal_number=False,
+    ),
+    MrzFormat.TD1: _Layout(
+        code=(1, 0, 2),
+        state=(1, 2, 5),
+        name=(3, 0, 30),
+        number=(1, 5, 14),
+        nationality=(2, 15, 18),
+        birth=(2, 0, 6),
+        sex=(2, 7, 8),
+        expiry=(2, 8, 14),
+        optional=((1, 15, 30), (2, 18, 29)),
+        composite=(2, 29, 30),
+        composite_covers=((1, 5, 30), (2, 0, 7), (2, 8, 15), (2, 18, 29)),
+    ),
+}
+
 
 class _Reader:
     """Reads one MRZ whose format and line lengths are right."""
@@ -309,8 +382,12 @@ class _Reader:
         self.lines = [list(line) for line in lines]
         self.corrections: list[Correction] = []
 
+    def at(self, span: _Span) -> str:
+        line, start, end = span
+        return "".join(self.lines[line - 1][start:end])
+
     def text(self, f: _Field) -> str:
-        return "".join(self.lines[f.line - 1][f.start : f.end])
+        return self.at((f.line, f.start, f.end))
 
     def put(self, f: _Field, value: str) -> None:
         self.lines[f.line - 1][f.start : f.end] = list(value)
@@ -407,28 +484,35 @@ class _Reader:
         return check_digit(self._composite_text()) == self.text(composite)
 
     def _composite_text(self) -> str:
-        l1, l2 = ("".join(line) for line in self.lines[:2])
-        if self.fmt is MrzFormat.TD3:
-            return l2[0:10] + l2[13:20] + l2[21:43]
-        if self.fmt is MrzFormat.TD2:
-            return l2[0:10] + l2[13:20] + l2[21:35]
-        return l1[5:30] + l2[0:7] + l2[8:15] + l2[18:29]
+        return "".join(self.at(span) for span in LAYOUTS[self.fmt].composite_covers)
 
-    # -- the layouts ---------------------------------------------------------------------------------
+    # -- one reader for every format, driven by its layout -------------------------------------------
 
     def read(self) -> MrzDocument:
-        if self.fmt is MrzFormat.TD3:
-            return self._td3()
-        if self.fmt is MrzFormat.TD2:
-            return self._td2()
-        return self._td1()
-
-    def _dates(self, line: int, birth: int, expiry: int) -> None:
-        self.checked(
-            _Field(line, birth, birth + 6, "date of birth"), _Field(line, birth + 6, birth + 7, "date of birth")
-        )
-        self.checked(
-            _Field(line, expiry, expiry + 6, "date of expiry"), _Field(line, expiry + 6, expiry + 7, "date of expiry")
+        layout = LAYOUTS[self.fmt]
+        composite = _Field.of(layout.composite, "composite check digit")
+        for span, name in ((layout.birth, "date of birth"), (layout.expiry, "date of expiry")):
+            dated = _Field.of(span, name)
+            self.checked(dated, dated.check_digit())
+        if layout.personal_number:
+            personal = _Field.of(layout.optional[0], "personal number")
+            digit = personal.check_digit()
+            if not (set(self.text(personal)) == {FILLER} and self.text(digit) in (FILLER, "0")):
+                self.alphanumeric([personal], digit, None, secret=True, name="personal number")
+        number = self._document_number(layout, composite)
+        self._composite(composite)
+        at = self.at
+        return self._document(
+            at(layout.code),
+            at(layout.state),
+            at(layout.name),
+            number,
+            at(layout.nationality),
+            at(layout.birth),
+            at(layout.sex),
+            at(layout.expiry),
+            "".join(at(span) for span in layout.optional),
+            name_line=layout.name[0],
         )
 
     def _composite(self, composite: _Field) -> None:
@@ -443,92 +527,18 @@ class _Reader:
             )
         self.corrections += changes
 
-    def _td3(self) -> MrzDocument:
-        composite = _Field(2, 43, 44, "composite check digit")
-        self._dates(2, 13, 21)
-        personal, personal_digit = _Field(2, 28, 42, "personal number"), _Field(2, 42, 43, "personal number")
-        raw_personal, raw_digit = self.text(personal), self.text(personal_digit)
-        if not (set(raw_personal) == {FILLER} and raw_digit in (FILLER, "0")):
-            self.alphanumeric([personal], personal_digit, None, secret=True, name="personal number")
-        self.alphanumeric(
-            [_Field(2, 0, 9, "document number")],
-            _Field(2, 9, 10, "document number"),
-            composite,
-            secret=True,
-            name="document number",
-        )
-        self._composite(composite)
-        l1, l2 = ("".join(line) for line in self.lines)
-        return self._document(
-            l1[0:2],
-            l1[2:5],
-            l1[5:44],
-            l2[0:9],
-            l2[10:13],
-            l2[13:19],
-            l2[20],
-            l2[21:27],
-            l2[28:42],
-            name_line=1,
-            name_start=5,
-        )
-
-    def _td2(self) -> MrzDocument:
-        composite = _Field(2, 35, 36, "composite check digit")
-        self._dates(2, 13, 21)
-        number = self._long_number(
-            _Field(2, 0, 9, "document number"),
-            _Field(2, 9, 10, "document number"),
-            _Field(2, 28, 35, "optional data"),
-            composite,
-        )
-        self._composite(composite)
-        l1, l2 = ("".join(line) for line in self.lines)
-        return self._document(
-            l1[0:2],
-            l1[2:5],
-            l1[5:36],
-            number,
-            l2[10:13],
-            l2[13:19],
-            l2[20],
-            l2[21:27],
-            l2[28:35],
-            name_line=1,
-            name_start=5,
-        )
-
-    def _td1(self) -> MrzDocument:
-        composite = _Field(2, 29, 30, "composite check digit")
-        self._dates(2, 0, 8)
-        number = self._long_number(
-            _Field(1, 5, 14, "document number"),
-            _Field(1, 14, 15, "document number"),
-            _Field(1, 15, 30, "optional data"),
-            composite,
-        )
-        self._composite(composite)
-        l1, l2, l3 = ("".join(line) for line in self.lines)
-        return self._document(
-            l1[0:2],
-            l1[2:5],
-            l3,
-            number,
-            l2[15:18],
-            l2[0:6],
-            l2[7],
-            l2[8:14],
-            l1[15:30] + l2[18:29],
-            name_line=3,
-            name_start=0,
-        )
+    def _document_number(self, layout: _Layout, composite: _Field) -> str:
+        """The document number checked with its check digit and the composite (fillers removed)."""
+        number = _Field.of(layout.number, "document number")
+        digit = number.check_digit()
+        if layout.personal_number or self.text(digit) != FILLER:
+            self.alphanumeric([number], digit, composite, secret=True, name="document number")
+            return self.text(number).rstrip(FILLER)
+        return self._long_number(number, digit, _Field.of(layout.optional[0], "optional data"), composite)
 
     def _long_number(self, number: _Field, digit: _Field, optional: _Field, composite: _Field) -> str:
         """TD1/TD2: a number longer than 9 characters has a filler for its check digit and goes on
         in the optional data, followed by its check digit and a filler (Doc 9303 part 5 §4.2.4)."""
-        if self.text(digit) != FILLER:
-            self.alphanumeric([number], digit, composite, secret=True, name="document number")
-            return self.text(number).rstrip(FILLER)
         rest = self.text(optional).split(FILLER, 1)[0]
         if len(rest) < 2:
             raise MrzError(
@@ -552,7 +562,6 @@ class _Reader:
         optional: str,
         *,
         name_line: int,
-        name_start: int,
     ) -> MrzDocument:
         self._letters(1, "document code", code, fillers_ok=True)
         self._letters(1, "issuing state", state, fillers_ok=True)
@@ -616,11 +625,6 @@ def split_name(field_text: str) -> tuple[str, str, bool]:
         return " ".join(w for w in part.split(FILLER) if w)
 
     return words(primary), words(secondary), truncated
-
-
-def build_line_check(value: str) -> str:
-    """`value` followed by its check digit (tests and the bench build specimen lines with it)."""
-    return value + check_digit(value)
 
 
 __all__ = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
 from functools import lru_cache
 
 # Letters that Unicode decomposition does not reduce to ASCII.
@@ -76,19 +75,6 @@ def word_tuple(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(fold(text).replace("_", " ")))
 
 
-def participant_search_text(row: Mapping[str, str]) -> str:
-    """All searchable words of a participant, folded and de-duplicated, space-separated."""
-    get = row.get
-    return " ".join(
-        dict.fromkeys(
-            word_tuple(get("given_names", ""))
-            + word_tuple(get("family_name", ""))
-            + word_tuple(get("given_names_latin", ""))
-            + word_tuple(get("family_name_latin", ""))
-        )
-    )
-
-
 # Scripts written without spaces between the parts of a name: each character is a search word,
 # so "王小明" finds family name 王 + given names 小明 whichever way the clerk types it.
 _CHAR_WORDS = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0002fa1f]")
@@ -151,3 +137,31 @@ def spellings(text: str) -> list[tuple[str, ...]]:
         if transcribed not in found:
             found.append(transcribed)
     return found
+
+
+# --- how a name is shown -------------------------------------------------------------------------
+# One rule for every screen, list and report (the badge prints the same order, with the family name in
+# capitals: render/badge.py). Chinese, Japanese and Korean names go family first, unspaced, as their
+# holders write them; their Latin rendering goes family first too ("WANG Xiaoming" on the badge).
+
+_FAMILY_FIRST_SCRIPTS = ("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH", "HIRAGANA", "KATAKANA", "HANGUL")
+
+
+def written_family_first(text: str) -> bool:
+    """True when `text` holds Chinese, Japanese or Korean letters."""
+    return any(unicodedata.name(ch, "").startswith(_FAMILY_FIRST_SCRIPTS) for ch in text if ord(ch) > 0x2E7F)
+
+
+def display_name(given: str, family: str) -> str:
+    """A participant's name as people read it: "Jürg Lauber", "王小明"."""
+    given, family = given.strip(), family.strip()
+    if written_family_first(family + given):
+        return f"{family}{given}"
+    return " ".join(part for part in (given, family) if part)
+
+
+def latin_display_name(given_latin: str, family_latin: str, *, given: str = "", family: str = "") -> str:
+    """The Latin rendering of a name, in the order of the name it renders ("Wang Xiaoming" for 王小明)."""
+    given_latin, family_latin = given_latin.strip(), family_latin.strip()
+    order = (family_latin, given_latin) if written_family_first(family + given) else (given_latin, family_latin)
+    return " ".join(part for part in order if part)

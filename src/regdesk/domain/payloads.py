@@ -1,5 +1,6 @@
-"""What each kind of event may carry: one schema per kind, checked when a station records an
-event and again when another station's event is merged. Pure.
+"""The checks event payloads are held to: field checks, the Schema they make up, the text rules
+and the participant fields. Pure. Each kind's fields and their checks are declared once, in
+event_payloads.py, which derives every kind's Schema from them.
 
 A payload that fails its schema never reaches the projections, wherever it comes from. Text is
 held to the accreditation import's rules (length, no control characters, no terminal escapes,
@@ -12,9 +13,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from regdesk.domain import photos
-from regdesk.domain.authority import OPERATOR_ROLES, STATION_ROLES
 
 # C0 and C1 controls (ESC and CSI start terminal escape sequences), line/paragraph separators,
 # bidirectional embeddings/overrides/isolates and the Arabic letter mark (they reorder what a
@@ -209,6 +207,19 @@ UTC = pattern(_UTC, "a UTC time like 2017-12-01T19:05:00.000000Z")
 NAME = text(120, empty_ok=False)
 PASS_SERIAL = pattern(_PASS_SERIAL, "a temporary pass serial (TP and 4-5 digits)")
 LAST4 = pattern(re.compile(r"[A-Z0-9]{1,4}"), "the last 4 characters of a document number")
+KEY_ID = pattern(_KEY_ID, "a key id")
+HEX64 = pattern(_HEX64, "a SHA-256 or public key (64 hex digits)")
+SIGNATURE = pattern(_HEX128, "a signature")
+TOKEN = pattern(_TOKEN, "a badge token")
+CONFLICT_KEY = pattern(_CONFLICT_KEY, "a conflict key")
+# The patterns themselves, for checks that build their own (scan fields that may be empty).
+IDENT_RE, DAY_RE, SERIAL_RE, ACCREDITATION_ID_RE, PASS_SERIAL_RE = (
+    _IDENT,
+    _DAY,
+    _SERIAL,
+    _ACCREDITATION_ID,
+    _PASS_SERIAL,
+)
 
 
 @dataclass(frozen=True)
@@ -241,7 +252,7 @@ class Schema:
         return None
 
 
-def _participant_rows(payload: Mapping[str, Any]) -> str | None:
+def participant_rows_problem(payload: Mapping[str, Any]) -> str | None:
     """Every cell of an accreditation import held to the importer's own rules (one pass per column)."""
     columns = payload.get("columns")
     rows = payload.get("rows")
@@ -282,241 +293,3 @@ def _participant_rows(payload: Mapping[str, Any]) -> str | None:
         if name == "status" and not set(column) <= set(PARTICIPANT_STATUSES):
             return "rows: a status is not accredited or withdrawn"
     return None
-
-
-SCHEMAS: Mapping[str, Schema] = {
-    "station_created": Schema(
-        {
-            "name": NAME,
-            "role": one_of(STATION_ROLES),
-            "event_code": text(64, empty_ok=False),
-            "certificate": small_object,
-        },
-        {"restored_from_station_id": text(64), "backup": text(200)},
-    ),
-    "key_published": Schema(
-        {
-            "key_id": pattern(_KEY_ID, "a key id"),
-            "public_key": pattern(_HEX64, "a public key"),
-            "event_code": text(64, empty_ok=False),
-        },
-        {"replaces_key_id": nullable(pattern(_KEY_ID, "a key id"))},
-    ),
-    "operator_added": Schema(
-        {"name": NAME, "role": one_of(OPERATOR_ROLES), "pin_hash": text(200, empty_ok=False)},
-        {"root_grant": pattern(_HEX128, "a signature")},
-    ),
-    "accreditation_imported": Schema(
-        {"revision": text(64, empty_ok=False), "rows": lambda v: None if isinstance(v, list) else "must be a list"},
-        {
-            "source": text(300),
-            "sha256": text(64),
-            "format": text(16),
-            "columns": lambda v: None,
-            "counts": small_object,
-            "withdrawn": list_of(PARTICIPANT, 10**6),
-        },
-        max_json=10**9,
-    ),
-    "identity_checked": Schema(
-        {
-            "participant_id": PARTICIPANT,
-            "document_type": IDENT,
-            "document_last4": pattern(re.compile(r"[A-Z0-9]{1,4}"), "the last 4 characters of a document number"),
-        },
-        # read_by/expired/name_matches: what a passport reader's MRZ told the desk (never the number).
-        {"for_badge": nullable(SERIAL), "read_by": one_of(("mrz",)), "expired": boolean, "name_matches": boolean},
-    ),
-    "badge_issued": Schema(
-        {
-            "serial": SERIAL,
-            "participant_id": PARTICIPANT,
-            "issue_no": whole(1, 10**6),
-            "key_id": pattern(_KEY_ID, "a key id"),
-            "token": pattern(_TOKEN, "a badge token"),
-        },
-        # collected_by/authorisation/collector_check: a focal point collected it for the holder
-        # (services/collection.py), on the authority of a letter, after their own identity check.
-        {
-            "replaces": nullable(SERIAL),
-            "override_event_id": nullable(UUID),
-            "collected_by": PARTICIPANT,
-            "authorisation": free_text(AUTHORISATION_MAX, empty_ok=False),
-            "collector_check": nullable(UUID),
-        },
-    ),
-    "badge_printed": Schema({"serial": SERIAL}, {"printer": text(200), "layout": text(64), "output": text(400)}),
-    "badge_revoked": Schema(
-        {"serial": SERIAL},
-        {"participant_id": PARTICIPANT, "reason": IDENT, "replaced_by": nullable(SERIAL), "conflict_key": text(300)},
-    ),
-    "override_granted": Schema(
-        {"rule": text(200, empty_ok=False), "reason": free_text(empty_ok=False), "supervisor": NAME},
-        {"participant_id": PARTICIPANT},
-    ),
-    "scan_recorded": Schema(
-        {
-            "local_day": DAY,
-            "point_kind": one_of(("security", "bus")),
-            "point": text(64, empty_ok=False),
-            "verdict": IDENT,
-            "reason": IDENT,
-        },
-        {
-            "direction": text(16),
-            "departure": text(64),
-            "serial": pattern(_SERIAL, "a badge serial", empty_ok=True),
-            "participant_id": pattern(_ACCREDITATION_ID, "an accreditation id", empty_ok=True),
-            "counted": boolean,
-            "manual": boolean,
-            "raw": text(400),
-            "holder_in_mirror": boolean,
-            "claimed_serial": text(16),
-            "bus": text(32),
-            "departure_time": text(8),
-            "supervisor": text(120),
-            "manual_note": free_text(400),
-            "pass_serial": pattern(_PASS_SERIAL, "a pass serial", empty_ok=True),
-        },
-    ),
-    "departure_closed": Schema(
-        {"departure": text(64, empty_ok=False), "stop": text(64, empty_ok=False), "direction": text(16)},
-        {
-            "bus": text(32),
-            "departure_time": text(8),
-            "opened_at": text(32),
-            "headcount": whole(),
-            "capacity": whole(),
-            "local_day": DAY,
-        },
-    ),
-    "conflict_resolved": Schema(
-        {
-            "conflict_key": pattern(_CONFLICT_KEY, "a conflict key"),
-            "decision": text(500),
-            "reason": free_text(empty_ok=False),
-        },
-        {"kind": IDENT, "revoked_serials": list_of(SERIAL), "kept_serials": list_of(SERIAL), "sides": list_of(SERIAL)},
-    ),
-    "station_certified": Schema({"certificate": small_object}, {}),
-    "station_revoked": Schema({"revocation": small_object}, {"station_name": text(120)}),
-    "signin_failed": Schema({"name": text(120), "where": IDENT}, {"failures": whole(), "locked_seconds": whole()}),
-    "photo_imported": Schema(
-        {
-            "participant_id": PARTICIPANT,
-            "jpeg": text(photos.MAX_PHOTO_BASE64, empty_ok=False),
-            "sha256": pattern(_HEX64, "a SHA-256"),
-            "source_sha256": pattern(_HEX64, "a SHA-256"),
-            "width": whole(1, photos.PHOTO_WIDTH),
-            "height": whole(1, photos.PHOTO_HEIGHT),
-        },
-        {"source": text(300)},
-        max_json=photos.MAX_PHOTO_BASE64 + 2000,
-    ),
-    "security_alert": Schema(
-        {"source": text(200), "reason": free_text(empty_ok=False), "fingerprint": text(64)},
-        {"station_id": text(64), "seq": whole(0), "event_id": text(64), "kind": text(40), "count": whole()},
-    ),
-    # Temporary passes (domain/passes.py): a printed run, one pass given to a person, a pass voided.
-    "passes_printed": Schema(
-        {"day": DAY, "first": whole(1, 99_999), "last": whole(1, 99_999), "key_id": pattern(_KEY_ID, "a key id")},
-        {"output": text(400), "layout": text(64)},
-    ),
-    "pass_assigned": Schema(
-        {
-            "serial": PASS_SERIAL,
-            "participant_id": PARTICIPANT,
-            "day": DAY,
-            "document_type": IDENT,
-            "document_last4": LAST4,
-        },
-        {"override_event_id": nullable(UUID)},
-    ),
-    "pass_voided": Schema({"serial": PASS_SERIAL, "reason": free_text(400, empty_ok=False)}, {}),
-}
-
-
-def _plain(value: Any, limit: int) -> bool:
-    """Printable ASCII of at most `limit` characters: safe text, decided in C."""
-    return type(value) is str and len(value) <= limit and value.isascii() and value.isprintable()
-
-
-_SCAN_FIELDS = frozenset(SCHEMAS["scan_recorded"].required) | frozenset(SCHEMAS["scan_recorded"].optional)
-_IDENT_MATCH, _DAY_MATCH, _SERIAL_MATCH, _ID_MATCH = (
-    _IDENT.fullmatch,
-    _DAY.fullmatch,
-    _SERIAL.fullmatch,
-    _ACCREDITATION_ID.fullmatch,
-)
-
-
-def _ordinary_scan(p: dict[str, Any]) -> bool:
-    """True for the scan payloads a lane records thousands of times a day, decided in a few
-    microseconds (all text printable ASCII within its limits, the patterns right); anything else
-    goes through the full schema, which says what is wrong."""
-    if not p.keys() <= _SCAN_FIELDS:
-        return False
-    texts = [v for v in p.values() if type(v) is str]
-    joined = " ".join(texts)
-    if not (joined.isascii() and joined.isprintable()):
-        return False
-    if len(texts) != len(p) and not all(type(v) is bool for v in p.values() if type(v) is not str):
-        return False
-    g = p.get
-    if (
-        len(joined) > 64
-        and (
-            len(g("point", "")) > 64
-            or len(g("departure", "")) > 64
-            or len(g("raw", "")) > 400
-            or len(g("manual_note", "")) > 400
-            or len(g("supervisor", "")) > 120
-        )
-    ) or (
-        len(g("direction", "")) > 16
-        or len(g("bus", "")) > 32
-        or len(g("departure_time", "")) > 8
-        or len(g("claimed_serial", "")) > 16
-    ):
-        return False
-    serial, pid, pass_serial = g("serial", ""), g("participant_id", ""), g("pass_serial", "")
-    if pass_serial and not _PASS_SERIAL.fullmatch(pass_serial):
-        return False
-    return bool(
-        _DAY_MATCH(g("local_day", ""))
-        and g("point_kind") in ("security", "bus")
-        and g("point")
-        and _IDENT_MATCH(g("verdict", ""))
-        and _IDENT_MATCH(g("reason", ""))
-        and (not serial or _SERIAL_MATCH(serial))
-        and (not pid or _ID_MATCH(pid))
-    )
-
-
-def payload_problem(kind: str, payload: Any, payload_json_length: int | None = None) -> BadPayload | None:
-    """None when `payload` is a valid payload of `kind`."""
-    if kind == "scan_recorded" and type(payload) is dict and _ordinary_scan(payload):
-        return None
-    schema = SCHEMAS.get(kind)
-    if schema is None:
-        return BadPayload("kind", f"unknown event kind {kind[:40]!r}")
-    if not isinstance(payload, dict):
-        return BadPayload("payload", "must be an object")
-    if payload_json_length is not None and payload_json_length > schema.max_json:
-        return BadPayload("payload", f"is {payload_json_length} characters long; at most {schema.max_json}")
-    found = schema.problems(payload)
-    if (
-        found is None
-        and kind == "passes_printed"
-        and not (0 <= payload["last"] - payload["first"] < MAX_PASSES_PER_RUN)
-    ):
-        return BadPayload("last", f"a run is 1..{MAX_PASSES_PER_RUN} passes, first to last")
-    if found is None and kind == "photo_imported":
-        image = photos.photo_problem(payload)
-        if image:
-            return BadPayload(*image)
-    if found is None and kind == "accreditation_imported":
-        problem = _participant_rows(payload)
-        if problem:
-            return BadPayload(problem.split(":", 1)[0], problem.split(": ", 1)[-1])
-    return found

@@ -58,11 +58,6 @@ def jpeg_dimensions(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def decode_payload_jpeg(payload: dict[str, Any]) -> bytes:
-    """The JPEG bytes of a `photo_imported` payload already held to photo_problem."""
-    return base64.b64decode(payload["jpeg"])
-
-
 def photo_problem(payload: dict[str, Any]) -> tuple[str, str] | None:
     """(field, problem) when a photo_imported payload's image does not hold; None when it does."""
     encoded = payload.get("jpeg")

@@ -90,11 +90,6 @@ class Decision:
         return tuple(r for r in self.refusals if r not in overridden)
 
 
-def in_window(now: datetime, opens: datetime, closes: datetime) -> bool:
-    """Opening minute included, closing minute excluded: 13:00 is open, 15:00 is closed."""
-    return opens <= now < closes
-
-
 def decide_issue(facts: IssueFacts) -> Decision:
     refusals: list[Refusal] = []
     if not facts.participant_known:

@@ -12,6 +12,8 @@ from datetime import date
 from functools import cached_property
 from typing import NamedTuple
 
+from regdesk.domain.names import display_name, latin_display_name
+
 DELEGATION_STATUSES = ("complete", "partial", "not_collected")
 DENIAL_LABELS = {
     "unreadable": "Badge unreadable",
@@ -348,7 +350,17 @@ class Roster:
                     ),
                 )
                 self._no_shows = [
-                    (NoShowRow(deleg, cat, pid, f"{given} {family}".strip(), f"{given_l} {family_l}".strip(), role), k)
+                    (
+                        NoShowRow(
+                            deleg,
+                            cat,
+                            pid,
+                            display_name(given, family),
+                            latin_display_name(given_l, family_l, given=given, family=family),
+                            role,
+                        ),
+                        k,
+                    )
                     for (pid, family, given, family_l, given_l, cat, deleg, role, _), k in ordered
                 ]
             self._no_show_cache[index] = tuple(row for row, k in self._no_shows if k > index)

@@ -35,6 +35,7 @@ SIGNATURE_LEN = 64
 HEADER_LEN = 16
 MAX_TOKEN_CHARS = 400  # anything longer is not one of ours; never decode unbounded input
 SERIAL_BYTES = 5
+SERIAL_LENGTH = 8  # base32 characters of SERIAL_BYTES
 
 _B32_ALPHABET = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 

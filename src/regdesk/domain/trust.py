@@ -198,16 +198,6 @@ def check_certificate(cert: Certificate, *, root_public_key: str, meeting: str) 
         raise TrustProblem("the continuation is not signed by the station it continues")
 
 
-def original_station_ids(cert: Certificate) -> list[str]:
-    """This station and every station it continues, newest first."""
-    ids: list[str] = []
-    current: Certificate | None = cert
-    while current is not None:
-        ids.append(current.station_id)
-        current = current.parent
-    return ids
-
-
 # --- operator grants (the meeting's first supervisor) ----------------------------------------------
 
 

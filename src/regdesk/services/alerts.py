@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import select
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain.events import EventKind, parse_utc
 from regdesk.services.merge import held_count
 from regdesk.services.station import Station
 from regdesk.store import enrolment
-from regdesk.store.models import EventRow
+from regdesk.store.queries import events as event_queries
 
 _KINDS = (EventKind.SECURITY_ALERT, EventKind.SIGNIN_FAILED)
 
@@ -39,11 +39,13 @@ class AlertSummary:
 
 def _text(kind: str, payload: dict[str, Any]) -> str | None:
     if kind == EventKind.SECURITY_ALERT:
-        return f"{payload.get('source', '')}: {payload.get('reason', '')}"
-    if payload.get("locked_seconds"):  # a wrong PIN alone is not an alert; a lockout is
+        alert = ep.SecurityAlert.from_payload(payload)
+        return f"{alert.source}: {alert.reason}"
+    failed = ep.SigninFailed.from_payload(payload)
+    if failed.locked_seconds:  # a wrong PIN alone is not an alert; a lockout is
         return (
-            f"sign-in locked for {payload['locked_seconds']} s after {payload.get('failures')} wrong attempts "
-            f"as {payload.get('name', '?')!r} ({payload.get('where', '')})"
+            f"sign-in locked for {failed.locked_seconds} s after {failed.failures} wrong attempts "
+            f"as {failed.name!r} ({failed.where})"
         )
     return None
 
@@ -51,11 +53,7 @@ def _text(kind: str, payload: dict[str, Any]) -> str | None:
 def summary(station: Station, *, limit: int = 5) -> AlertSummary:
     with station.sessions() as session:
         names = enrolment.station_names(session)
-        rows = session.execute(
-            select(EventRow.recorded_at, EventRow.station_id, EventRow.kind, EventRow.payload)
-            .where(EventRow.kind.in_([str(k) for k in _KINDS]))
-            .order_by(EventRow.recorded_at.desc())
-        ).all()
+        rows = event_queries.newest_of_kinds(session, [str(k) for k in _KINDS])
         held = held_count(session)
     latest: list[Alert] = []
     total = 0

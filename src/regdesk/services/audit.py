@@ -17,19 +17,23 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from regdesk.domain import authority
+from regdesk.domain import event_payloads as ep
+from regdesk.domain import token as tokens
 from regdesk.domain.buses import bus_direction
 from regdesk.domain.events import EventKind, parse_utc
+from regdesk.domain.names import display_name
 from regdesk.domain.token import format_serial
 from regdesk.errors import RegdeskError
 from regdesk.services import lookup, operators
 from regdesk.services.privacy import mask_document, scrub_payload, scrub_text
 from regdesk.services.station import Station
 from regdesk.services.tallies import day_bounds_utc
-from regdesk.store.models import EventRow, Participant
+from regdesk.store.queries import audit as audit_queries
+from regdesk.store.queries import badges as badge_queries
+from regdesk.store.queries import participants as participant_queries
 
 DEFAULT_LIMIT = 500
 NAME_MATCHES = 50  # participants a name filter may stand for (best matches first)
@@ -115,21 +119,12 @@ def station_names(station: Station) -> dict[str, str]:
     """station id -> name, from the station_created events every station logs (sync brings them)."""
     names: dict[str, str] = {}
     with station.sessions() as session:
-        rows = session.execute(
-            select(EventRow.station_id, func.json_extract(EventRow.payload, "$.name"))
-            .where(EventRow.kind == EventKind.STATION_CREATED)
-            .order_by(EventRow.recorded_at)
-        ).all()
+        rows = audit_queries.station_created_names(session)
     for station_id, name in rows:
         if name:
             names[station_id] = str(name)
     names[station.station_id] = station.name or names.get(station.station_id, "")
     return names
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _text_variants(text: str) -> list[str]:
@@ -158,61 +153,36 @@ def list_audit(
         raise operators.NotAllowed(refusal)
     filters = filters or AuditFilter()
     names = station_names(station)
-    bulky = case(
-        *[
-            (EventRow.kind == kind, func.json_remove(EventRow.payload, *[f"$.{k}" for k in keys]))
-            for kind, keys in _BULKY_LISTS.items()
-        ],
-        else_=EventRow.payload,
-    )
-    counts = [
-        case((EventRow.kind == kind, func.json_array_length(EventRow.payload, f"$.{key}")), else_=None)
-        for kind, keys in _BULKY_LISTS.items()
-        for key in keys
-    ]
     count_names = [key for keys in _BULKY_LISTS.values() for key in keys]
-    stmt = select(
-        EventRow.local_order,
-        EventRow.id,
-        EventRow.station_id,
-        EventRow.recorded_at,
-        EventRow.operator,
-        EventRow.kind,
-        bulky,
-        *counts,
-    )
-    if filters.kind:
-        known = {str(k) for k in EventKind}
-        wanted = filters.kind.strip().lower()
-        stmt = stmt.where(EventRow.kind == wanted if wanted in known else EventRow.kind.like(f"{wanted}%"))
-    if filters.operator:
-        stmt = stmt.where(func.lower(EventRow.operator).like(_like(filters.operator.lower()), escape="\\"))
+    wanted_kind = (filters.kind or "").strip().lower()
+    exact_kind = wanted_kind in {str(k) for k in EventKind}
+    station_ids = None
     if filters.station:
         wanted = filters.station.strip().casefold()
-        ids = [sid for sid, name in names.items() if wanted in name.casefold() or sid.startswith(wanted)]
-        stmt = stmt.where(EventRow.station_id.in_(ids))
-    if filters.day:
-        start, end = day_bounds_utc(station.config, filters.day)
-        stmt = stmt.where(EventRow.recorded_at >= start, EventRow.recorded_at < end)
-    if filters.text:
-        matches = [EventRow.payload.like(_like(v), escape="\\") for v in _text_variants(filters.text)]
-        people = _participants_named(station, filters.text)
-        if people:
-            matches.append(func.json_extract(EventRow.payload, "$.participant_id").in_(people))
-            matches.append(func.json_extract(EventRow.payload, "$.conflict_key").in_([f"badge:{p}" for p in people]))
-        stmt = stmt.where(or_(*matches))
+        station_ids = [sid for sid, name in names.items() if wanted in name.casefold() or sid.startswith(wanted)]
+    start, end = day_bounds_utc(station.config, filters.day) if filters.day else ("", "")
+    after: tuple[str, int] | None = None
     if before:
         at, _, order = before.partition("#")
         try:
-            order_no = int(order)
+            after = (at, int(order))
         except ValueError:
             raise AuditError(f"bad audit cursor {before!r}") from None
-        stmt = stmt.where(
-            or_(EventRow.recorded_at < at, (EventRow.recorded_at == at) & (EventRow.local_order < order_no))
-        )
-    stmt = stmt.order_by(EventRow.recorded_at.desc(), EventRow.local_order.desc()).limit(max(1, limit))
+    query = audit_queries.AuditQuery(
+        kind=wanted_kind if exact_kind else "",
+        kind_prefix="" if exact_kind else wanted_kind,
+        operator_contains=(filters.operator or "").lower(),
+        station_ids=station_ids,
+        recorded_from=start,
+        recorded_until=end,
+        text_contains=_text_variants(filters.text) if filters.text else (),
+        about_participants=_participants_named(station, filters.text) if filters.text else (),
+        before=after,
+        limit=limit,
+        bulky_lists=_BULKY_LISTS,
+    )
     with station.sessions() as session:
-        rows = session.execute(stmt).all()
+        rows = audit_queries.page(session, query)
         result = []
         for local_order, event_id, station_id, recorded_at, operator, kind, payload_text, *list_lengths in rows:
             try:
@@ -238,21 +208,26 @@ def _reads_like_a_name(text: str) -> bool:
 
 def _participants_named(station: Station, text: str) -> list[str]:
     """Accreditation ids of the participants whose names match `text` (the desk's own search)."""
-    if not _reads_like_a_name(text):
+    if not _reads_like_a_name(text) or _is_a_badge_serial(station, text):
         return []
     return [hit.accreditation_id for hit in lookup.search(station, text, limit=NAME_MATCHES)]
+
+
+def _is_a_badge_serial(station: Station, text: str) -> bool:
+    """A serial can be all letters ("FGPW-LYDV"), and so can a name ("Jean-Paul"): the badges decide."""
+    compact = tokens.normalise_serial(text)
+    if len(compact) != tokens.SERIAL_LENGTH or len(compact) != len(text.strip().replace("-", "")):
+        return False
+    with station.sessions() as session:
+        return badge_queries.serial_exists(session, compact)
 
 
 def _names_of(session: Session, ids: set[str]) -> dict[str, str]:
     """participant id -> "given family" for the participants a page of events is about."""
     if not ids:
         return {}
-    found = session.execute(
-        select(Participant.accreditation_id, Participant.given_names, Participant.family_name).where(
-            Participant.accreditation_id.in_(sorted(ids))
-        )
-    ).all()
-    return {pid: f"{given} {family}".strip() for pid, given, family in found}
+    found = participant_queries.names_of(session, sorted(ids))
+    return {pid: display_name(given, family) for pid, (given, family) in found.items()}
 
 
 def _row(
@@ -287,104 +262,96 @@ def _serial(value: Any) -> str:
     return format_serial(str(value)) if value else "?"
 
 
-def _station_created(p: dict[str, Any]) -> str:
-    if p.get("restored_from_station_id"):
+def _station_created(p: ep.StationCreated, _counts: dict[str, Any]) -> str:
+    if p.restored_from_station_id:
         return (
-            f"Station '{p.get('name', '')}' restored from backup {p.get('backup', '')}; "
-            f"it continues under a new station id (was {str(p['restored_from_station_id'])[:8]})"
+            f"Station '{p.name}' restored from backup {p.backup}; "
+            f"it continues under a new station id (was {p.restored_from_station_id[:8]})"
         )
-    return f"Station '{p.get('name', '')}' set up as a {p.get('role', '?')} station for {p.get('event_code', '?')}"
+    return f"Station '{p.name}' set up as a {p.role} station for {p.event_code}"
 
 
-def _key_published(p: dict[str, Any]) -> str:
-    text = f"Signing key {p.get('key_id', '?')} published; scan points verify badges signed with it"
-    if p.get("replaces_key_id"):
-        text += f". Desk stopped signing with {p['replaces_key_id']} (its badges stay valid)"
+def _key_published(p: ep.KeyPublished, _counts: dict[str, Any]) -> str:
+    text = f"Signing key {p.key_id} published; scan points verify badges signed with it"
+    if p.replaces_key_id:
+        text += f". Desk stopped signing with {p.replaces_key_id} (its badges stay valid)"
     return text
 
 
-def _operator_added(p: dict[str, Any]) -> str:
-    return f"Operator '{p.get('name', '?')}' saved with role {p.get('role', '?')} (PIN set)"
+def _operator_added(p: ep.OperatorAdded, _counts: dict[str, Any]) -> str:
+    return f"Operator '{p.name}' saved with role {p.role} (PIN set)"
 
 
-def _accreditation_imported(p: dict[str, Any]) -> str:
-    text = f"Accreditation list imported ({p.get('source') or 'unknown source'}, revision {p.get('revision', '?')})"
-    counts = p.get("counts")
-    if isinstance(counts, dict) and counts:
+def _accreditation_imported(p: ep.AccreditationImported, counts_of_lists: dict[str, Any]) -> str:
+    text = f"Accreditation list imported ({p.source or 'unknown source'}, revision {p.revision})"
+    counts = p.counts
+    if counts:
         # The import service's own diff: how many rows the file had and what changed in the mirror.
         parts = [f"{counts['rows']} rows in the file"] if "rows" in counts else []
         parts += [f"{n} {what}" for what, n in counts.items() if what != "rows" and isinstance(n, int) and n]
         return text + ": " + (", ".join(parts) if parts else "no change")
-    if "rows_count" in p:
-        text += f", {p['rows_count']} participants"
-    if p.get("withdrawn_count"):
-        text += f", {p['withdrawn_count']} withdrawn"
+    # The rows themselves never leave the database here, only how many there are (list_audit).
+    if "rows_count" in counts_of_lists:
+        text += f", {counts_of_lists['rows_count']} participants"
+    if counts_of_lists.get("withdrawn_count"):
+        text += f", {counts_of_lists['withdrawn_count']} withdrawn"
     return text
 
 
-def _identity_checked(p: dict[str, Any]) -> str:
-    doc = str(p.get("document_type", "document")).replace("_", " ")
-    last4 = p.get("document_last4") or ""
-    text = f"Identity of {p.get('participant_id', '?')} checked: {doc} ending {mask_document(last4)}"
-    if p.get("read_by") == "mrz":
+def _identity_checked(p: ep.IdentityChecked, _counts: dict[str, Any]) -> str:
+    doc = p.document_type.replace("_", " ")
+    text = f"Identity of {p.participant_id} checked: {doc} ending {mask_document(p.document_last4 or '')}"
+    if p.read_by == "mrz":
         text += ", read by the passport reader"
-        if p.get("expired"):
+        if p.expired:
             text += "; the document had EXPIRED"
-        if p.get("name_matches") is False:
+        if p.name_matches is False:
             text += "; its name did not match the accreditation"
     return text
 
 
-def _badge_issued(p: dict[str, Any]) -> str:
-    text = (
-        f"Badge {_serial(p.get('serial'))} issued to {p.get('participant_id', '?')} "
-        f"(issue {p.get('issue_no', '?')}, key {p.get('key_id', '?')})"
-    )
-    if p.get("replaces"):
-        text += f", replacing {_serial(p['replaces'])}"
-    if p.get("override_event_id"):
+def _badge_issued(p: ep.BadgeIssued, _counts: dict[str, Any]) -> str:
+    text = f"Badge {_serial(p.serial)} issued to {p.participant_id} (issue {p.issue_no}, key {p.key_id})"
+    if p.replaces:
+        text += f", replacing {_serial(p.replaces)}"
+    if p.override_event_id:
         text += ", under a supervisor override"
-    if p.get("collected_by"):
-        text += f", collected by {p['collected_by']} on the authority of \u201c{p.get('authorisation', '')}\u201d"
+    if p.collected_by:
+        text += f", collected by {p.collected_by} on the authority of \u201c{p.authorisation}\u201d"
     return text
 
 
-def _badge_printed(p: dict[str, Any]) -> str:
-    return f"Badge {_serial(p.get('serial'))} printed on {p.get('printer') or 'file'} ({p.get('layout', '?')} layout)"
+def _badge_printed(p: ep.BadgePrinted, _counts: dict[str, Any]) -> str:
+    return f"Badge {_serial(p.serial)} printed on {p.printer or 'file'} ({p.layout or '?'} layout)"
 
 
-def _badge_revoked(p: dict[str, Any]) -> str:
-    text = f"Badge {_serial(p.get('serial'))} of {p.get('participant_id', '?')} revoked ({p.get('reason', 'revoked')})"
-    if p.get("replaced_by"):
-        text += f"; new badge {_serial(p['replaced_by'])}"
+def _badge_revoked(p: ep.BadgeRevoked, _counts: dict[str, Any]) -> str:
+    text = f"Badge {_serial(p.serial)} of {p.participant_id or '?'} revoked ({p.reason})"
+    if p.replaced_by:
+        text += f"; new badge {_serial(p.replaced_by)}"
     return text
 
 
-def _override_granted(p: dict[str, Any]) -> str:
-    return (
-        f"Supervisor {p.get('supervisor', '?')} set aside {p.get('rule', '?')} for "
-        f"{p.get('participant_id', '?')}: \u201c{p.get('reason', '')}\u201d"
-    )
+def _override_granted(p: ep.OverrideGranted, _counts: dict[str, Any]) -> str:
+    return f"Supervisor {p.supervisor} set aside {p.rule} for {p.participant_id or '?'}: \u201c{p.reason}\u201d"
 
 
-def _scan_recorded(p: dict[str, Any]) -> str:
-    where = p.get("point", "?")
-    if p.get("direction"):
-        where += f" ({bus_direction(str(p['direction'])).replace('_', ' ')})"  # an old payload's to_icc reads to venue
-    who = f"badge {_serial(p.get('serial'))}" if p.get("serial") else "an unreadable badge"
-    if p.get("pass_serial"):
-        who = f"temporary pass {_pass(p['pass_serial'])}"
-    if p.get("participant_id"):
-        who += f" of {p['participant_id']}"
-    verdict = str(p.get("verdict", "?")).upper()
-    reason = p.get("reason", "")
-    text = f"{p.get('point_kind', 'scan').capitalize()} scan at {where}: {verdict}"
-    if reason and reason != p.get("verdict"):
-        text += f" ({reason})"
+def _scan_recorded(p: ep.ScanRecorded, _counts: dict[str, Any]) -> str:
+    where = p.point
+    if p.direction:
+        where += f" ({bus_direction(p.direction).replace('_', ' ')})"  # an old payload's to_icc reads to venue
+    who = f"badge {_serial(p.serial)}" if p.serial else "an unreadable badge"
+    if p.pass_serial:
+        who = f"temporary pass {_pass(p.pass_serial)}"
+    if p.participant_id:
+        who += f" of {p.participant_id}"
+    text = f"{p.point_kind.capitalize()} scan at {where}: {p.verdict.upper()}"
+    if p.reason and p.reason != p.verdict:
+        text += f" ({p.reason})"
     text += f", {who}"
-    if p.get("manual"):
+    if p.manual:
         text += ", entered by hand"
-    if p.get("counted") is False:
+    if p.counted is False:
         text += ", not counted twice"
     return text
 
@@ -394,30 +361,28 @@ def _pass(value: Any) -> str:
     return f"{text[:2]}-{text[2:]}" if text.startswith("TP") else text
 
 
-def _passes_printed(p: dict[str, Any]) -> str:
-    first, last = p.get("first", 0), p.get("last", 0)
-    count = last - first + 1 if isinstance(first, int) and isinstance(last, int) else "?"
+def _passes_printed(p: ep.PassesPrinted, _counts: dict[str, Any]) -> str:
+    first, last = p.first, p.last
     return (
-        f"{count} temporary passes printed for {p.get('day', '?')}: {_pass(f'TP{first:04d}')} to "
-        f"{_pass(f'TP{last:04d}')} (key {p.get('key_id', '?')})"
+        f"{last - first + 1} temporary passes printed for {p.day}: {_pass(f'TP{first:04d}')} to "
+        f"{_pass(f'TP{last:04d}')} (key {p.key_id})"
     )
 
 
-def _pass_assigned(p: dict[str, Any]) -> str:
-    doc = str(p.get("document_type", "document")).replace("_", " ")
+def _pass_assigned(p: ep.PassAssigned, _counts: dict[str, Any]) -> str:
+    doc = p.document_type.replace("_", " ")
     return (
-        f"Temporary pass {_pass(p.get('serial'))} ({p.get('day', '?')}) assigned to {p.get('participant_id', '?')}"
-        f" after checking their {doc} ending {mask_document(p.get('document_last4') or '')}"
+        f"Temporary pass {_pass(p.serial)} ({p.day}) assigned to {p.participant_id}"
+        f" after checking their {doc} ending {mask_document(p.document_last4 or '')}"
     )
 
 
-def _pass_voided(p: dict[str, Any]) -> str:
-    return f"Temporary pass {_pass(p.get('serial'))} voided: “{p.get('reason', '')}”"
+def _pass_voided(p: ep.PassVoided, _counts: dict[str, Any]) -> str:
+    return f"Temporary pass {_pass(p.serial)} voided: \u201c{p.reason}\u201d"
 
 
-def _photo_imported(p: dict[str, Any]) -> str:
-    source = p.get("source") or "an import"
-    return f"photo of {p.get('participant_id', '?')} from {source} ({p.get('width')} x {p.get('height')} px)"
+def _photo_imported(p: ep.PhotoImported, _counts: dict[str, Any]) -> str:
+    return f"photo of {p.participant_id} from {p.source or 'an import'} ({p.width} x {p.height} px)"
 
 
 def _generic(p: dict[str, Any]) -> str:
@@ -430,7 +395,9 @@ def _generic(p: dict[str, Any]) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
+# Each takes the typed payload and the scrubbed dict it was read from (for the "<list>_count"
+# entries list_audit puts in place of the bulky lists it never loads).
+SUMMARIES: dict[str, Callable[[Any, dict[str, Any]], str]] = {
     EventKind.STATION_CREATED: _station_created,
     EventKind.KEY_PUBLISHED: _key_published,
     EventKind.OPERATOR_ADDED: _operator_added,
@@ -450,9 +417,12 @@ SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
 
 def summarise(kind: str, payload: dict[str, Any]) -> str:
     """Plain-language 'what it changed' for an event payload that has been scrubbed."""
-    summary = SUMMARIES.get(kind, _generic)
+    summary = SUMMARIES.get(kind)
+    if summary is None:
+        return _generic(payload)
     try:
-        return summary(payload)
+        # Scrubbed: the token and the PIN hash are gone, and the bulky lists stayed in the database.
+        return summary(ep.PAYLOAD_TYPES[kind].from_partial(payload), payload)
     except Exception:  # a payload shape we did not expect must not break the audit view
         return _generic(payload)
 

@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain.events import EventKind, format_utc
 from regdesk.errors import RegdeskError
 from regdesk.services.merge import (
@@ -89,6 +90,10 @@ class ImportResult:
     # Events a revoked station recorded after its cut-off: authentic, but no longer trusted. They
     # are left out (and reported to the supervisors); the rest of the bundle is imported.
     left_out: int = 0
+    # Events made by a newer regdesk (a payload version this station does not know), with the
+    # later events of their stations: left out and reported; importing the same bundle again
+    # once this station is updated brings them in.
+    newer: int = 0
 
 
 # --- export --------------------------------------------------------------------------------------
@@ -319,11 +324,11 @@ def record_alert(station: Station, source: str, rejections: list[Rejection], rea
         alert_payloads(source, rejections)
         if rejections
         else [
-            {
-                "source": source[:200],
-                "reason": (reason or "refused")[:2000],
-                "fingerprint": hashlib.sha256(f"{source}\n{reason}".encode()).hexdigest()[:32],
-            }
+            ep.SecurityAlert(
+                source=source[:200],
+                reason=(reason or "refused")[:2000],
+                fingerprint=hashlib.sha256(f"{source}\n{reason}".encode()).hexdigest()[:32],
+            )
         ]
     )
     with station.transaction() as session:
@@ -362,10 +367,10 @@ def import_bundle(
                         f"{path}, {where}: the event cannot be applied "
                         f"({type(problem).__name__}: {problem}); nothing was imported"
                     ) from None
-                refusing = [r for r in result.rejected if not r.cut_off]
+                refusing = [r for r in result.rejected if not r.left_out]
                 if refusing:
                     raise MergeRefused(summarise(refusing), refusing)
-                left_out.extend(r for r in result.rejected if r.cut_off)
+                left_out.extend(r for r in result.rejected if r.left_out)
                 received += result.received
                 added += result.added_count
                 chunk.clear()
@@ -395,7 +400,10 @@ def import_bundle(
     from_station = str(header.get("station_name", header["station_id"]))
     if left_out:
         record_alert(station, f"bundle {path.name} from {from_station[:60]}", left_out)
-    return ImportResult(path, received, added, from_station, str(header.get("created_at", "")), len(left_out))
+    newer = sum(1 for r in left_out if r.newer)
+    return ImportResult(
+        path, received, added, from_station, str(header.get("created_at", "")), len(left_out) - newer, newer
+    )
 
 
 def _still_held(session: Session, ids: list[str]) -> int:

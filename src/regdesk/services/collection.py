@@ -23,17 +23,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from regdesk.domain import payloads
-from regdesk.domain.events import EventKind
 from regdesk.domain.policy import IssueFacts, Refusal, decide_batch, explain
 from regdesk.domain.token import format_serial
 from regdesk.services import desk, lookup
 from regdesk.services.desk import DOCUMENT_LABELS, DeskError, PrintOutcome
 from regdesk.services.station import Station
 from regdesk.store import files
-from regdesk.store.models import Badge, Participant
+from regdesk.store.models import Participant
+from regdesk.store.queries import badges as badge_queries
+from regdesk.store.queries import participants as participant_queries
 
 AUTHORISATION_MIN_CHARACTERS = 3
 
@@ -76,27 +75,9 @@ def roster(station: Station, participant_id: str) -> DelegationRoster:
         someone = session.get(Participant, participant_id)
         if someone is None:
             raise DeskError(f"unknown accreditation id {participant_id!r}")
-        rows = (
-            session.execute(
-                select(Participant).where(
-                    Participant.category == someone.category, Participant.delegation == someone.delegation
-                )
-            )
-            .scalars()
-            .all()
-        )
+        rows = participant_queries.delegation_members(session, someone.category, someone.delegation)
         ids = [p.accreditation_id for p in rows]
-        held = (
-            dict(
-                session.execute(
-                    select(Badge.participant_id, Badge.serial)
-                    .where(Badge.participant_id.in_(ids), Badge.revoked.is_(False))
-                    .order_by(Badge.issue_no)
-                ).all()
-            )
-            if ids
-            else {}
-        )
+        held = badge_queries.valid_serials_of(session, ids)
         category = station.config.category(someone.category)
         use = desk.delegation_use(station, session, someone) if category and category.quota else None
     members = tuple(
@@ -240,10 +221,7 @@ def issue_batch(
             )
         if collector.status != "accredited":
             raise DeskError(f"collector {collector_id} ({lookup.display_name(collector)}): accreditation withdrawn")
-        people = {
-            p.accreditation_id: p
-            for p in session.execute(select(Participant).where(Participant.accreditation_id.in_(members))).scalars()
-        }
+        people = participant_queries.by_ids(session, members)
         unknown = [m for m in members if m not in people]
         if unknown:
             raise DeskError(f"not on the accreditation list: {', '.join(unknown)}")
@@ -274,20 +252,7 @@ def issue_batch(
             who = " ".join(f"{o.name} ({o.participant_id}): {o.message}" for o in refused)
             lead = "no badge issued" if len(refused) == len(plan) else "batch refused, nothing issued"
             raise BatchRefused(f"{lead}: {len(refused)} of {len(plan)} cannot be issued: {who}", tuple(plan))
-        current, latest = desk.badge_reference(session, collector_id)
-        reference = sorted(current or latest)
-        check_event = station.record(
-            session,
-            EventKind.IDENTITY_CHECKED,
-            {
-                "participant_id": collector_id,
-                "document_type": doc_type,
-                "document_last4": last4,
-                "for_badge": reference[0] if reference else None,
-                **(check.details or {}),
-            },
-            operator,
-        )
+        check_event = desk.record_check_in(station, session, collector_id, doc_type, last4, operator, check.details)
         outcomes = []
         for outcome in plan:
             if not outcome.issued:
@@ -331,19 +296,7 @@ def print_batch(
     result = deliver(path, printer or None)
     status = desk.PRINTED if result.printed else (desk.PDF_ONLY if not printer else desk.NOT_PRINTED)
     if status != desk.NOT_PRINTED:
-        with station.transaction() as session:
-            for serial in serials:
-                station.record(
-                    session,
-                    EventKind.BADGE_PRINTED,
-                    {
-                        "serial": serial,
-                        "printer": printer if result.printed else "",
-                        "layout": layout,
-                        "output": "printer" if result.printed else "pdf",
-                    },
-                    operator,
-                )
+        desk.record_printed(station, serials, printed=result.printed, printer=printer, layout=layout, operator=operator)
     return PrintOutcome(
         path,
         result.printed,

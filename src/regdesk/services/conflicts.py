@@ -24,16 +24,20 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain.authority import Act
 from regdesk.domain.events import EventKind, parse_utc
+from regdesk.domain.names import display_name
 from regdesk.domain.policy import Refusal
 from regdesk.errors import RegdeskError
 from regdesk.services import operators
 from regdesk.services.station import Station
-from regdesk.store.models import Badge, EventRow, Override, Participant
+from regdesk.store.models import Badge, Participant
+from regdesk.store.queries import badges as badge_queries
+from regdesk.store.queries import events as event_queries
+from regdesk.store.queries import overrides as override_queries
 
 DUPLICATE = "duplicate_badge"
 QUOTA = "quota_exceeded"
@@ -91,20 +95,16 @@ class Resolution:
 
 
 def station_names(session: Session) -> dict[str, str]:
-    rows = session.execute(
-        select(EventRow.station_id, EventRow.payload).where(EventRow.kind == str(EventKind.STATION_CREATED))
-    ).all()
-    return {sid: json.loads(payload).get("name", sid[:8]) for sid, payload in rows}
+    rows = event_queries.payloads_of_kind(session, str(EventKind.STATION_CREATED))
+    return {sid: ep.StationCreated.from_payload(json.loads(payload)).name or sid[:8] for sid, payload in rows}
 
 
 def _resolved(session: Session) -> dict[str, list[set[str]]]:
     """conflict key -> the badge sets each recorded resolution covered."""
     covered: dict[str, list[set[str]]] = {}
-    for (payload,) in session.execute(
-        select(EventRow.payload).where(EventRow.kind == str(EventKind.CONFLICT_RESOLVED))
-    ).all():
-        data = json.loads(payload)
-        covered.setdefault(data.get("conflict_key", ""), []).append(set(data.get("sides", [])))
+    for _station_id, payload in event_queries.payloads_of_kind(session, str(EventKind.CONFLICT_RESOLVED)):
+        resolved = ep.ConflictResolved.from_payload(json.loads(payload))
+        covered.setdefault(resolved.conflict_key, []).append(set(resolved.sides))
     return covered
 
 
@@ -113,7 +113,7 @@ def _is_resolved(key: str, serials: tuple[str, ...], covered: dict[str, list[set
 
 
 def _side(station: Station, badge: Badge, participant: Participant | None, names: dict[str, str]) -> Side:
-    name = f"{participant.given_names} {participant.family_name}".strip() if participant else badge.participant_id
+    name = display_name(participant.given_names, participant.family_name) if participant else badge.participant_id
     local = station.config.local(parse_utc(badge.issued_at)).strftime("%a %d %b %H:%M")
     return Side(
         badge.serial,
@@ -128,45 +128,24 @@ def _side(station: Station, badge: Badge, participant: Participant | None, names
 
 
 def _overridden(session: Session, participant_ids: list[str], rule: Refusal) -> set[str]:
-    if not participant_ids:
-        return set()
-    rows = session.execute(
-        select(Override.participant_id, Override.rule).where(Override.participant_id.in_(participant_ids))
-    ).all()
+    rows = override_queries.rules_by_participant(session, participant_ids)
     return {pid for pid, rules in rows if str(rule) in rules.split(",")}
 
 
 def _overridden_badges(session: Session, badges: list[Badge], rule: Refusal) -> set[str]:
     """Serials issued under a supervisor override of `rule` (a deliberate decision, not a conflict)."""
     ids = [b.override_event_id for b in badges if b.override_event_id]
-    if not ids:
-        return set()
-    rules = dict(session.execute(select(Override.event_id, Override.rule).where(Override.event_id.in_(ids))).all())
+    rules = override_queries.rules_by_event(session, ids)
     return {
         b.serial for b in badges if b.override_event_id and str(rule) in rules.get(b.override_event_id, "").split(",")
     }
 
 
 def _duplicates(station: Station, session: Session, names: dict[str, str]) -> list[Conflict]:
-    suspects = (
-        session.execute(
-            select(Badge.participant_id)
-            .where(Badge.revoked.is_(False))
-            .group_by(Badge.participant_id)
-            .having(func.count(func.distinct(Badge.station_id)) > 1)
-        )
-        .scalars()
-        .all()
-    )
+    suspects = badge_queries.holders_across_stations(session)
     found = []
     for pid in suspects:
-        badges = list(
-            session.execute(
-                select(Badge)
-                .where(Badge.participant_id == pid, Badge.revoked.is_(False))
-                .order_by(Badge.issued_at, Badge.serial)
-            ).scalars()
-        )
+        badges = badge_queries.valid_badges_of(session, pid)
         deliberate = _overridden_badges(session, badges, Refusal.ALREADY_HOLDS_BADGE)
         if len({b.station_id for b in badges if b.serial not in deliberate}) < 2:
             continue
@@ -195,23 +174,13 @@ def _quota(station: Station, session: Session, names: dict[str, str]) -> list[Co
     limited = {c.code: c.quota for c in station.config.categories if c.quota}
     if not limited:
         return []
-    rows = session.execute(
-        select(Participant.category, Participant.delegation, func.count(func.distinct(Badge.participant_id)))
-        .join(Badge, Badge.participant_id == Participant.accreditation_id)
-        .where(Badge.revoked.is_(False), Participant.category.in_(list(limited)))
-        .group_by(Participant.category, Participant.delegation)
-    ).all()
+    rows = badge_queries.delegation_holder_counts(session, list(limited))
     found = []
     for category, delegation, holders in rows:
         quota = limited[category]
         if holders <= quota:
             continue
-        pairs = session.execute(
-            select(Badge, Participant)
-            .join(Participant, Participant.accreditation_id == Badge.participant_id)
-            .where(Badge.revoked.is_(False), Participant.category == category, Participant.delegation == delegation)
-            .order_by(Badge.issued_at, Badge.serial)
-        ).all()
+        pairs = badge_queries.valid_badges_in_delegation(session, category, delegation)
         admitted = _overridden(session, sorted({p.accreditation_id for _b, p in pairs}), Refusal.QUOTA_REACHED)
         counted = [(b, p) for b, p in pairs if p.accreditation_id not in admitted]
         counted_holders = len({p.accreditation_id for _b, p in counted})
@@ -303,26 +272,13 @@ def resolve(
             station.record(
                 session,
                 EventKind.BADGE_REVOKED,
-                {
-                    "serial": serial,
-                    "participant_id": by_serial[serial].participant_id,
-                    "reason": "conflict",
-                    "conflict_key": key,
-                },
+                ep.BadgeRevoked(serial, by_serial[serial].participant_id, reason="conflict", conflict_key=key),
                 operator,
             )
         station.record(
             session,
             EventKind.CONFLICT_RESOLVED,
-            {
-                "conflict_key": key,
-                "kind": conflict.kind,
-                "decision": decision,
-                "reason": reason.strip(),
-                "revoked_serials": list(revoked),
-                "kept_serials": list(kept),
-                "sides": list(serials),
-            },
+            ep.ConflictResolved(key, decision, reason.strip(), conflict.kind, list(revoked), list(kept), list(serials)),
             operator,
         )
     return Resolution(key, decision, revoked, kept)

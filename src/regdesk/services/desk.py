@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain import token as tokens
-from regdesk.domain.events import EventKind, format_utc, parse_utc
+from regdesk.domain.events import Event, EventKind, format_utc, parse_utc
+from regdesk.domain.names import display_name
 from regdesk.domain.policy import (
     OVERRIDABLE,
     IssueFacts,
@@ -37,7 +38,10 @@ from regdesk.render.printing import StateCheck
 from regdesk.services import operators, photos
 from regdesk.services.station import Station
 from regdesk.store import files
-from regdesk.store.models import Badge, IdentityCheck, Participant, TemporaryPass
+from regdesk.store.models import Badge, Participant
+from regdesk.store.queries import badges as badge_queries
+from regdesk.store.queries import participants as participant_queries
+from regdesk.store.queries import passes as pass_queries
 
 DOCUMENT_TYPES = ("passport", "national_id", "un_laissez_passer", "diplomatic_id", "other")
 DOCUMENT_LABELS = {
@@ -126,42 +130,40 @@ def record_identity_check(
     with station.transaction() as session:
         if session.get(Participant, participant_id) is None:
             raise DeskError(f"unknown accreditation id {participant_id!r}")
-        current, latest = badge_reference(session, participant_id)
-        # The badge this check was made against: it counts for the next issuance only while that
-        # badge is still the participant's current one (policy.check_counts).
-        reference = sorted(current or latest)
-        event = station.record(
-            session,
-            EventKind.IDENTITY_CHECKED,
-            {
-                "participant_id": participant_id,
-                "document_type": doc_type,
-                "document_last4": last4,
-                "for_badge": reference[0] if reference else None,
-                **(details or {}),
-            },
-            operator,
-        )
+        event = record_check_in(station, session, participant_id, doc_type, last4, operator, details)
     return event.id
 
 
-def valid_badge(session: Session, participant_id: str) -> Badge | None:
-    return (
-        session.execute(
-            select(Badge)
-            .where(Badge.participant_id == participant_id, Badge.revoked.is_(False))
-            .order_by(Badge.issue_no.desc(), Badge.serial)
-        )
-        .scalars()
-        .first()
+def record_check_in(
+    station: Station,
+    session: Session,
+    participant_id: str,
+    doc_type: str,
+    last4: str,
+    operator: str,
+    details: dict[str, Any] | None = None,
+) -> Event:
+    """The identity_checked event, in the caller's transaction (a check at the desk, by a passport
+    reader, or of a focal point collecting for a delegation): `doc_type` and `last4` as parse_id_check
+    gives them, and the badge the check was made against. It counts for the next issuance only while
+    that badge is still the participant's current one (policy.check_counts)."""
+    current, latest = badge_reference(session, participant_id)
+    reference = sorted(current or latest)
+    return station.record(
+        session,
+        EventKind.IDENTITY_CHECKED,
+        ep.IdentityChecked(participant_id, doc_type, last4, reference[0] if reference else None, **(details or {})),
+        operator,
     )
+
+
+def valid_badge(session: Session, participant_id: str) -> Badge | None:
+    return badge_queries.current_badge(session, participant_id)
 
 
 def badge_reference(session: Session, participant_id: str) -> tuple[frozenset[str], frozenset[str]]:
     """(valid badges, badges of the highest issue number) of a participant: what an identity check names."""
-    rows = session.execute(
-        select(Badge.serial, Badge.revoked, Badge.issue_no).where(Badge.participant_id == participant_id)
-    ).all()
+    rows = badge_queries.badge_states(session, participant_id)
     current = frozenset(serial for serial, revoked, _ in rows if not revoked)
     top = max((issue_no for _, _, issue_no in rows), default=None)
     latest = frozenset(serial for serial, _, issue_no in rows if issue_no == top)
@@ -190,35 +192,14 @@ class DelegationUse:
         return text
 
 
-def _pass_today(station: Station, participant_id):  # type: ignore[no-untyped-def]
-    """SQL: this participant holds a temporary pass assigned for today's local day (not voided)."""
-    today = station.config.local_day(station.clock.now()).isoformat()
-    return (
-        select(TemporaryPass.serial)
-        .where(
-            TemporaryPass.participant_id == participant_id, TemporaryPass.day == today, TemporaryPass.voided.is_(False)
-        )
-        .exists()
-    )
+def _today(station: Station) -> str:
+    return station.config.local_day(station.clock.now()).isoformat()
 
 
 def delegation_use(station: Station, session: Session, participant: Participant) -> DelegationUse:
     category = station.config.category(participant.category)
-    rows = session.execute(
-        select(
-            Participant.accreditation_id,
-            Participant.delegation_role,
-            Participant.given_names,
-            Participant.family_name,
-            or_(
-                select(Badge.serial)
-                .where(Badge.participant_id == Participant.accreditation_id, Badge.revoked.is_(False))
-                .exists(),
-                # A temporary pass assigned for today holds the person's place today (services/passes.py).
-                _pass_today(station, Participant.accreditation_id),
-            ),
-        ).where(Participant.category == participant.category, Participant.delegation == participant.delegation)
-    ).all()
+    # A temporary pass assigned for today holds the person's place today (services/passes.py).
+    rows = participant_queries.delegation_places(session, participant.category, participant.delegation, _today(station))
     heads = [row for row in rows if row[1] == "head"]
     return DelegationUse(
         delegation=participant.delegation,
@@ -227,7 +208,7 @@ def delegation_use(station: Station, session: Session, participant: Participant)
         holders=sum(1 for row in rows if row[4]),
         head_listed=bool(heads),
         head_holds=any(row[4] for row in heads),
-        head_name=f"{heads[0][2]} {heads[0][3]}".strip() if heads else "",
+        head_name=display_name(heads[0][2], heads[0][3]) if heads else "",
     )
 
 
@@ -251,15 +232,7 @@ def assess(station: Station, session: Session, participant_id: str, *, replace: 
     # Only a limited category needs the delegation's head count (the card shows it for those only).
     use = delegation_use(station, session, participant) if participant and category and category.quota else None
     current, latest = badge_reference(session, participant_id)
-    checks = (
-        session.execute(
-            select(IdentityCheck)
-            .where(IdentityCheck.participant_id == participant_id)
-            .order_by(IdentityCheck.checked_at.desc(), IdentityCheck.event_id)
-        )
-        .scalars()
-        .all()
-    )
+    checks = participant_queries.identity_checks(session, participant_id)
     checked = any(check_counts(c.for_badge, current, latest) for c in checks)
     holds = bool(current)
     is_head = participant is not None and participant.delegation_role == "head"
@@ -279,7 +252,7 @@ def assess(station: Station, session: Session, participant_id: str, *, replace: 
             - (
                 1
                 if holds
-                or (participant is not None and session.execute(select(_pass_today(station, participant_id))).scalar())
+                or (participant is not None and pass_queries.holds_pass_on(session, participant_id, _today(station)))
                 else 0
             )
         )
@@ -356,12 +329,12 @@ def issue_badge(
             ev = station.record(
                 session,
                 EventKind.OVERRIDE_GRANTED,
-                {
-                    "participant_id": participant_id,
-                    "rule": ",".join(sorted(overridden)),
-                    "reason": override.reason.strip(),
-                    "supervisor": override.supervisor.strip(),
-                },
+                ep.OverrideGranted(
+                    rule=",".join(sorted(overridden)),
+                    reason=override.reason.strip(),
+                    supervisor=override.supervisor.strip(),
+                    participant_id=participant_id,
+                ),
                 operator,
             )
             override_event_id = ev.id
@@ -383,12 +356,7 @@ def record_badge(
 ) -> IssuedBadge:
     """Sign a new badge and record it (revoking `previous`), inside the caller's transaction, once
     the issuance rules said yes. `details`: more badge_issued fields (a focal point's collection)."""
-    issue_no = (
-        session.execute(
-            select(func.max(Badge.issue_no)).where(Badge.participant_id == participant_id)
-        ).scalar_one_or_none()
-        or 0
-    ) + 1
+    issue_no = badge_queries.highest_issue_no(session, participant_id) + 1
     serial = tokens.new_serial()
     key_id, signing_key = require_signing_key(station)  # the callers checked before their transaction
     token = tokens.sign_token(
@@ -399,22 +367,22 @@ def record_badge(
         station.record(
             session,
             EventKind.BADGE_REVOKED,
-            {"serial": previous.serial, "participant_id": participant_id, "reason": "replaced", "replaced_by": serial},
+            ep.BadgeRevoked(previous.serial, participant_id, reason="replaced", replaced_by=serial),
             operator,
         )
     station.record(
         session,
         EventKind.BADGE_ISSUED,
-        {
-            "serial": serial,
-            "participant_id": participant_id,
-            "issue_no": issue_no,
-            "key_id": station.key_id,
-            "token": token,
-            "replaces": previous.serial if previous else None,
-            "override_event_id": override_event_id,
+        ep.BadgeIssued(
+            serial,
+            participant_id,
+            issue_no,
+            key_id,  # the key the token was signed with: the station's active key
+            token,
+            replaces=previous.serial if previous else None,
+            override_event_id=override_event_id,
             **(details or {}),
-        },
+        ),
         operator,
     )
     return IssuedBadge(
@@ -471,6 +439,21 @@ class PrintOutcome:
         return self.status != NOT_PRINTED
 
 
+def record_printed(
+    station: Station, serials: list[str], *, printed: bool, printer: str, layout: str, operator: str
+) -> None:
+    """A badge_printed event for each badge, in one transaction: on `printer` when CUPS took the job,
+    else saved as a PDF (a station with no printer)."""
+    with station.transaction() as session:
+        for serial in serials:
+            station.record(
+                session,
+                EventKind.BADGE_PRINTED,
+                ep.BadgePrinted(serial, printer if printed else "", layout, "printer" if printed else "pdf"),
+                operator,
+            )
+
+
 def print_badge(
     station: Station,
     serial: str,
@@ -506,18 +489,7 @@ def print_badge(
     result = deliver(path, printer or None, state=state)
     status = PRINTED if result.printed else (PDF_ONLY if not printer else NOT_PRINTED)
     if status != NOT_PRINTED:
-        with station.transaction() as session:
-            station.record(
-                session,
-                EventKind.BADGE_PRINTED,
-                {
-                    "serial": serial,
-                    "printer": printer if result.printed else "",
-                    "layout": layout,
-                    "output": "printer" if result.printed else "pdf",
-                },
-                operator,
-            )
+        record_printed(station, [serial], printed=result.printed, printer=printer, layout=layout, operator=operator)
     message = result.message
     if photo == "none":
         message += f" {NO_PHOTO_WARNING}"
@@ -546,15 +518,6 @@ def check_printer(station: Station, printer: str | None = None) -> StateCheck | 
 NO_PHOTO_WARNING = "No photo on file: this badge has none; check the passport against the face."
 
 
-def badge_history(station: Station, participant_id: str) -> list[Badge]:
-    with station.sessions() as session:
-        return list(
-            session.execute(
-                select(Badge).where(Badge.participant_id == participant_id).order_by(Badge.issue_no)
-            ).scalars()
-        )
-
-
 __all__ = [
     "DeskError",
     "IssueRefused",
@@ -563,6 +526,8 @@ __all__ = [
     "issue_badge",
     "print_badge",
     "check_printer",
+    "record_check_in",
+    "record_printed",
     "record_identity_check",
     "parse_id_check",
     "badge_content",

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
 from regdesk.domain.events import parse_utc
 from regdesk.domain.policy import OVERRIDABLE, decide_issue
 from regdesk.domain.token import format_serial
@@ -18,7 +16,9 @@ from regdesk.services import desk, photos
 from regdesk.services.desk import DOCUMENT_LABELS
 from regdesk.services.lookup import display_name, latin_name, participant_status
 from regdesk.services.station import Station
-from regdesk.store.models import Badge, BadgeDelivery, IdentityCheck, Participant
+from regdesk.store.models import Participant
+from regdesk.store.queries import badges as badge_queries
+from regdesk.store.queries import participants as participant_queries
 
 __all__ = ["DOCUMENT_LABELS", "BadgeLine", "IdentityLine", "ParticipantCard", "participant_card"]
 
@@ -85,12 +85,7 @@ def participant_card(station: Station, participant_id: str) -> ParticipantCard |
         if p is None:
             return None
         status, serial = participant_status(session, p)
-        rows = session.execute(
-            select(Badge, BadgeDelivery.serial.is_not(None))
-            .outerjoin(BadgeDelivery, BadgeDelivery.serial == Badge.serial)
-            .where(Badge.participant_id == participant_id)
-            .order_by(Badge.issue_no, Badge.serial)
-        ).all()
+        rows = badge_queries.badges_with_delivery(session, participant_id)
         badges = tuple(
             BadgeLine(
                 b.serial,
@@ -104,12 +99,7 @@ def participant_card(station: Station, participant_id: str) -> ParticipantCard |
             for b, delivered in rows
         )
         assessment = desk.assess(station, session, participant_id, replace=bool(serial))
-        check = session.execute(
-            select(IdentityCheck)
-            .where(IdentityCheck.participant_id == participant_id)
-            .order_by(IdentityCheck.checked_at.desc())
-            .limit(1)
-        ).scalar_one_or_none()
+        check = next(iter(participant_queries.identity_checks(session, participant_id)), None)
         last_check = None
         if check is not None:
             label = DOCUMENT_LABELS.get(check.document_type, check.document_type)

@@ -80,15 +80,21 @@ class TableSpec:
             yield [day.day.isoformat(), *(neutralise(c.get(row)) for c in self.columns)]
 
 
-def _c(name: str, doc: str, attr: str | Callable[[Any], Any] | None = None) -> Column:
-    if attr is None:
-        attr = name
-    getter: Callable[[Any], Any]
-    if isinstance(attr, str):
-        getter = operator.attrgetter(attr)
-    else:
-        getter = attr
-    return Column(name, doc, getter)
+Getter = str | Callable[[Any], Any]  # a (dotted) attribute name of the row, or a function of it
+ColumnDef = tuple[str, str] | tuple[str, str, Getter]  # (name, doc[, getter: the attribute `name` if left out])
+
+
+def _table(name: str, title: str, doc: str, rows: Getter, *columns: ColumnDef) -> TableSpec:
+    """One table's description: its rows (the DayTallies attribute holding them) and its columns."""
+    return TableSpec(name, title, doc, _getter(rows), tuple(_column(*c) for c in columns))
+
+
+def _column(name: str, doc: str, attr: Getter | None = None) -> Column:
+    return Column(name, doc, _getter(name if attr is None else attr))
+
+
+def _getter(attr: Getter) -> Callable[[Any], Any]:
+    return operator.attrgetter(attr) if isinstance(attr, str) else attr
 
 
 def _summary_row(d: t.DayTallies) -> list[t.DayTallies]:
@@ -97,311 +103,263 @@ def _summary_row(d: t.DayTallies) -> list[t.DayTallies]:
 
 TODAY = "on the day"
 CUM = "up to the end of the day (cumulative)"
+# The badge counts of the tables by category, desk station and operator.
+ISSUED: ColumnDef = ("issued", f"first badges issued {TODAY}")
+REPLACED: ColumnDef = ("replaced", f"replacement badges issued {TODAY}")
+ISSUED_CUM: ColumnDef = ("issued_cum", f"first badges issued {CUM}")
+REPLACED_CUM: ColumnDef = ("replaced_cum", f"replacement badges {CUM}")
+DIRECTION: ColumnDef = ("direction", " | ".join(BUS_DIRECTIONS))
 
 TABLES: tuple[TableSpec, ...] = (
-    TableSpec(
+    _table(
         "summary",
         "Headline numbers",
         "One row per day: the figures on the report cover.",
         _summary_row,
+        ("badges_issued", f"first badges issued {TODAY}", "badges.issued"),
+        ("badges_replaced", f"replacement badges (issue number 2 or more) issued {TODAY}", "badges.replaced"),
+        ("badges_revoked", f"badge serials revoked {TODAY}", "badges.revoked"),
+        ("badges_issued_cum", f"first badges issued {CUM}", "badges.issued_cum"),
+        ("badges_replaced_cum", f"replacement badges {CUM}", "badges.replaced_cum"),
+        ("badges_revoked_cum", f"revoked serials {CUM}", "badges.revoked_cum"),
+        ("pre_registered", "accredited participants on the list (withdrawn excluded)", "badges.pre_registered"),
+        ("collected", f"pre-registered participants holding a badge {CUM}", "badges.collected"),
+        ("collected_pct", "collected / pre_registered, percent", "badges.collected_pct"),
         (
-            _c("badges_issued", f"first badges issued {TODAY}", lambda d: d.badges.issued),
-            _c(
-                "badges_replaced",
-                f"replacement badges (issue number 2 or more) issued {TODAY}",
-                lambda d: d.badges.replaced,
-            ),
-            _c("badges_revoked", f"badge serials revoked {TODAY}", lambda d: d.badges.revoked),
-            _c("badges_issued_cum", f"first badges issued {CUM}", lambda d: d.badges.issued_cum),
-            _c("badges_replaced_cum", f"replacement badges {CUM}", lambda d: d.badges.replaced_cum),
-            _c("badges_revoked_cum", f"revoked serials {CUM}", lambda d: d.badges.revoked_cum),
-            _c(
-                "pre_registered",
-                "accredited participants on the list (withdrawn excluded)",
-                lambda d: d.badges.pre_registered,
-            ),
-            _c("collected", f"pre-registered participants holding a badge {CUM}", lambda d: d.badges.collected),
-            _c("collected_pct", "collected / pre_registered, percent", lambda d: d.badges.collected_pct),
-            _c(
-                "delegations_complete",
-                "delegations whose every member has collected",
-                lambda d: d.delegation_counts["complete"],
-            ),
-            _c(
-                "delegations_partial",
-                "delegations with some members collected",
-                lambda d: d.delegation_counts["partial"],
-            ),
-            _c(
-                "delegations_not_collected",
-                "delegations with no member collected",
-                lambda d: d.delegation_counts["not_collected"],
-            ),
-            _c(
-                "security_scans",
-                f"badge scans at the venue screening {TODAY} (valid, denied and repeats)",
-                lambda d: d.security.scans,
-            ),
-            _c("security_entries", f"valid, counted entries {TODAY}", lambda d: d.security.entries),
-            _c(
-                "security_distinct_people",
-                f"different people who entered {TODAY}",
-                lambda d: d.security.distinct_people,
-            ),
-            _c("security_denied", f"entries denied {TODAY}", lambda d: d.security.denied),
-            _c("security_repeats", f"repeat scans shown but not counted {TODAY}", lambda d: d.security.repeats),
-            _c("security_entries_cum", f"valid entries {CUM}", lambda d: d.security.entries_cum),
-            _c(
-                "security_distinct_people_cum",
-                f"different people who entered {CUM}",
-                lambda d: d.security.distinct_people_cum,
-            ),
-            _c("security_denied_cum", f"entries denied {CUM}", lambda d: d.security.denied_cum),
-            _c("bus_boardings", f"valid, counted bus boardings {TODAY}", lambda d: d.buses.boardings),
-            _c("bus_denied", f"boardings denied {TODAY}", lambda d: d.buses.denied),
-            _c("bus_departures", f"departures with at least one boarding {TODAY}", lambda d: d.buses.departures),
-            _c(
-                "bus_over_capacity",
-                f"departures whose headcount exceeded the bus capacity {TODAY}",
-                lambda d: d.buses.over_capacity,
-            ),
-            _c("bus_boardings_cum", f"bus boardings {CUM}", lambda d: d.buses.boardings_cum),
-            _c("overrides", f"supervisor overrides granted {TODAY}", lambda d: len(d.overrides)),
-            _c(
-                "badges_by_proxy",
-                f"badges collected by a delegation's focal point for their holders {TODAY}",
-                lambda d: d.badges.by_proxy,
-            ),
-            _c("badges_by_proxy_cum", f"badges collected by a focal point {CUM}", lambda d: d.badges.by_proxy_cum),
-            _c(
-                "conflicts",
-                f"conflicts resolved {TODAY}, plus open ones that arose {TODAY}",
-                lambda d: len(d.conflicts),
-            ),
+            "delegations_complete",
+            "delegations whose every member has collected",
+            lambda d: d.delegation_counts["complete"],
         ),
+        (
+            "delegations_partial",
+            "delegations with some members collected",
+            lambda d: d.delegation_counts["partial"],
+        ),
+        (
+            "delegations_not_collected",
+            "delegations with no member collected",
+            lambda d: d.delegation_counts["not_collected"],
+        ),
+        ("security_scans", f"badge scans at the venue screening {TODAY} (valid, denied and repeats)", "security.scans"),
+        ("security_entries", f"valid, counted entries {TODAY}", "security.entries"),
+        ("security_distinct_people", f"different people who entered {TODAY}", "security.distinct_people"),
+        ("security_denied", f"entries denied {TODAY}", "security.denied"),
+        ("security_repeats", f"repeat scans shown but not counted {TODAY}", "security.repeats"),
+        ("security_entries_cum", f"valid entries {CUM}", "security.entries_cum"),
+        ("security_distinct_people_cum", f"different people who entered {CUM}", "security.distinct_people_cum"),
+        ("security_denied_cum", f"entries denied {CUM}", "security.denied_cum"),
+        ("bus_boardings", f"valid, counted bus boardings {TODAY}", "buses.boardings"),
+        ("bus_denied", f"boardings denied {TODAY}", "buses.denied"),
+        ("bus_departures", f"departures with at least one boarding {TODAY}", "buses.departures"),
+        (
+            "bus_over_capacity",
+            f"departures whose headcount exceeded the bus capacity {TODAY}",
+            "buses.over_capacity",
+        ),
+        ("bus_boardings_cum", f"bus boardings {CUM}", "buses.boardings_cum"),
+        ("overrides", f"supervisor overrides granted {TODAY}", lambda d: len(d.overrides)),
+        (
+            "badges_by_proxy",
+            f"badges collected by a delegation's focal point for their holders {TODAY}",
+            "badges.by_proxy",
+        ),
+        ("badges_by_proxy_cum", f"badges collected by a focal point {CUM}", "badges.by_proxy_cum"),
+        ("conflicts", f"conflicts resolved {TODAY}, plus open ones that arose {TODAY}", lambda d: len(d.conflicts)),
     ),
-    TableSpec(
+    _table(
         "badges_by_category",
         "Badges and collection by category",
         "Badges issued per participant category (the holder's category when the badge was recorded), and "
         "collection progress against the pre-registered list (current categories).",
-        lambda d: d.categories,
-        (
-            _c("category", "category code (event settings)", "code"),
-            _c("category_name", "category name", "name"),
-            _c("issued", f"first badges issued {TODAY}"),
-            _c("replaced", f"replacement badges issued {TODAY}"),
-            _c("revoked", f"serials revoked {TODAY}"),
-            _c("issued_cum", f"first badges issued {CUM}"),
-            _c("replaced_cum", f"replacement badges {CUM}"),
-            _c("revoked_cum", f"serials revoked {CUM}"),
-            _c("pre_registered", "accredited participants of this category"),
-            _c("collected", f"of those, holding a badge {CUM}"),
-            _c("not_collected", "pre_registered - collected"),
-            _c("collected_pct", "collected / pre_registered, percent"),
-        ),
+        "categories",
+        ("category", "category code (event settings)", "code"),
+        ("category_name", "category name", "name"),
+        ISSUED,
+        REPLACED,
+        ("revoked", f"serials revoked {TODAY}"),
+        ISSUED_CUM,
+        REPLACED_CUM,
+        ("revoked_cum", f"serials revoked {CUM}"),
+        ("pre_registered", "accredited participants of this category"),
+        ("collected", f"of those, holding a badge {CUM}"),
+        ("not_collected", "pre_registered - collected"),
+        ("collected_pct", "collected / pre_registered, percent"),
     ),
-    TableSpec(
+    _table(
         "badges_by_station",
         "Badges by desk station",
         "Badges issued per desk station (by its name).",
-        lambda d: d.stations,
-        (
-            _c("station_id", "station id (UUID)"),
-            _c("station_name", "station name given at set-up"),
-            _c("issued", f"first badges issued {TODAY}"),
-            _c("replaced", f"replacement badges issued {TODAY}"),
-            _c("issued_cum", f"first badges issued {CUM}"),
-            _c("replaced_cum", f"replacement badges {CUM}"),
-        ),
+        "stations",
+        ("station_id", "station id (UUID)"),
+        ("station_name", "station name given at set-up"),
+        ISSUED,
+        REPLACED,
+        ISSUED_CUM,
+        REPLACED_CUM,
     ),
-    TableSpec(
+    _table(
         "badges_by_operator",
         "Badges by operator",
         "Badges issued per desk operator (clerk login name).",
-        lambda d: d.operators,
-        (
-            _c("operator", "operator name"),
-            _c("issued", f"first badges issued {TODAY}"),
-            _c("replaced", f"replacement badges issued {TODAY}"),
-            _c("issued_cum", f"first badges issued {CUM}"),
-            _c("replaced_cum", f"replacement badges {CUM}"),
-        ),
+        "operators",
+        ("operator", "operator name"),
+        ISSUED,
+        REPLACED,
+        ISSUED_CUM,
+        REPLACED_CUM,
     ),
-    TableSpec(
+    _table(
         "delegations",
         "Delegations",
         "Collection state of every delegation or organisation at the end of the day.",
-        lambda d: d.delegations,
-        (
-            _c("category", "category code"),
-            _c("delegation", "delegation or organisation"),
-            _c("pre_registered", "accredited members"),
-            _c("collected", f"members holding a badge {CUM}"),
-            _c("status", "complete | partial | not_collected"),
-        ),
+        "delegations",
+        ("category", "category code"),
+        ("delegation", "delegation or organisation"),
+        ("pre_registered", "accredited members"),
+        ("collected", f"members holding a badge {CUM}"),
+        ("status", "complete | partial | not_collected"),
     ),
-    TableSpec(
+    _table(
         "no_shows",
         "No-shows",
         "Pre-registered participants who had not collected a badge by the end of the day, "
         "by delegation (head of delegation first).",
-        lambda d: d.no_shows,
-        (
-            _c("delegation", "delegation or organisation"),
-            _c("category", "category code"),
-            _c("accreditation_id", "UN accreditation id"),
-            _c("name", "name as in the passport"),
-            _c("name_latin", "name in Latin script"),
-            _c("delegation_role", "head | member"),
-        ),
+        "no_shows",
+        ("delegation", "delegation or organisation"),
+        ("category", "category code"),
+        ("accreditation_id", "UN accreditation id"),
+        ("name", "name as in the passport"),
+        ("name_latin", "name in Latin script"),
+        ("delegation_role", "head | member"),
     ),
-    TableSpec(
+    _table(
         "security_checkpoints",
         "Security by checkpoint",
         "Venue screening per checkpoint.",
-        lambda d: d.checkpoints,
-        (
-            _c("checkpoint", "checkpoint code", "code"),
-            _c("checkpoint_name", "checkpoint name", "name"),
-            _c("scans", f"scans {TODAY} (valid, denied and repeats)"),
-            _c("entries", f"valid, counted entries {TODAY}"),
-            _c("denied", f"entries denied {TODAY}"),
-            _c("repeats", f"repeat scans, not counted, {TODAY}"),
-            _c("entries_cum", f"valid entries {CUM}"),
-            _c("denied_cum", f"denials {CUM}"),
-        ),
+        "checkpoints",
+        ("checkpoint", "checkpoint code", "code"),
+        ("checkpoint_name", "checkpoint name", "name"),
+        ("scans", f"scans {TODAY} (valid, denied and repeats)"),
+        ("entries", f"valid, counted entries {TODAY}"),
+        ("denied", f"entries denied {TODAY}"),
+        ("repeats", f"repeat scans, not counted, {TODAY}"),
+        ("entries_cum", f"valid entries {CUM}"),
+        ("denied_cum", f"denials {CUM}"),
     ),
-    TableSpec(
+    _table(
         "denials",
         "Denials by reason",
         "Scans denied at the venue (security) and at the buses (bus), by reason.",
-        lambda d: d.denials,
+        "denials",
+        ("point_kind", "security | bus"),
         (
-            _c("point_kind", "security | bus"),
-            _c(
-                "reason",
-                "reason code (unreadable, forged, wrong_event, unknown_key, revoked, withdrawn, not_valid_today)",
-            ),
-            _c("reason_text", "reason as shown on screen", "label"),
-            _c("count", f"denials {TODAY}"),
-            _c("count_cum", f"denials {CUM}"),
+            "reason",
+            "reason code (unreadable, forged, wrong_event, unknown_key, revoked, withdrawn, not_valid_today)",
         ),
+        ("reason_text", "reason as shown on screen", "label"),
+        ("count", f"denials {TODAY}"),
+        ("count_cum", f"denials {CUM}"),
     ),
-    TableSpec(
+    _table(
         "hourly",
         "By hour",
         "Activity per local hour of the day ({zone}).",
-        lambda d: d.hourly,
-        (
-            _c("hour", "local hour, 0-23 (08 = 08:00-08:59)"),
-            _c("badges", "badges issued (first and replacements)"),
-            _c("entries", "valid security entries"),
-            _c("denied", "security denials"),
-            _c("boardings", "valid bus boardings"),
-        ),
+        "hourly",
+        ("hour", "local hour, 0-23 (08 = 08:00-08:59)"),
+        ("badges", "badges issued (first and replacements)"),
+        ("entries", "valid security entries"),
+        ("denied", "security denials"),
+        ("boardings", "valid bus boardings"),
     ),
-    TableSpec(
+    _table(
         "bus_stops",
         "Buses by stop and direction",
         "Bus boardings per stop ({hotels} and the {venue}) and direction.",
-        lambda d: d.stops,
-        (
-            _c("stop", "stop code"),
-            _c("stop_name", "stop name"),
-            _c("direction", " | ".join(BUS_DIRECTIONS)),
-            _c("boardings", f"valid, counted boardings {TODAY}"),
-            _c("denied", f"boardings denied {TODAY}"),
-            _c("boardings_cum", f"boardings {CUM}"),
-        ),
+        "stops",
+        ("stop", "stop code"),
+        ("stop_name", "stop name"),
+        DIRECTION,
+        ("boardings", f"valid, counted boardings {TODAY}"),
+        ("denied", f"boardings denied {TODAY}"),
+        ("boardings_cum", f"boardings {CUM}"),
     ),
-    TableSpec(
+    _table(
         "bus_departures",
         "Bus departures",
         "Headcount of every departure of the day against the bus capacity.",
-        lambda d: d.departures,
-        (
-            _c("stop", "stop code where people boarded"),
-            _c("stop_name", "stop name"),
-            _c("direction", " | ".join(BUS_DIRECTIONS)),
-            _c("departure", "departure id from the marshal's screen (local date, time, bus, tag)"),
-            _c("bus", "bus number (once the marshal closed the departure)"),
-            _c("scheduled", "scheduled local departure time HH:MM (once closed)"),
-            _c("closed", "yes when the marshal closed the departure"),
-            _c("headcount", "valid, counted boardings"),
-            _c("capacity", "bus capacity (event settings)"),
-            _c("load_pct", "headcount / capacity, percent"),
-            _c("over_capacity", "yes when headcount > capacity"),
-            _c("first_boarding", "first boarding, local ISO time"),
-            _c("last_boarding", "last boarding, local ISO time"),
-        ),
+        "departures",
+        ("stop", "stop code where people boarded"),
+        ("stop_name", "stop name"),
+        DIRECTION,
+        ("departure", "departure id from the marshal's screen (local date, time, bus, tag)"),
+        ("bus", "bus number (once the marshal closed the departure)"),
+        ("scheduled", "scheduled local departure time HH:MM (once closed)"),
+        ("closed", "yes when the marshal closed the departure"),
+        ("headcount", "valid, counted boardings"),
+        ("capacity", "bus capacity (event settings)"),
+        ("load_pct", "headcount / capacity, percent"),
+        ("over_capacity", "yes when headcount > capacity"),
+        ("first_boarding", "first boarding, local ISO time"),
+        ("last_boarding", "last boarding, local ISO time"),
     ),
-    TableSpec(
+    _table(
         "overrides",
         "Overrides",
         "Issuance rules set aside by a supervisor on the day, with who and why.",
-        lambda d: d.overrides,
-        (
-            _c("time_local", "when, local ISO time"),
-            _c("rule", "rule(s) overridden"),
-            _c("reason", "reason written by the supervisor"),
-            _c("supervisor", "supervisor who authorised it"),
-            _c("participant_id", "accreditation id"),
-            _c("participant_name", "participant"),
-            _c("delegation", "delegation"),
-            _c("station_name", "desk station"),
-            _c("operator", "clerk at the desk"),
-            _c("event_id", "log event id"),
-        ),
+        "overrides",
+        ("time_local", "when, local ISO time"),
+        ("rule", "rule(s) overridden"),
+        ("reason", "reason written by the supervisor"),
+        ("supervisor", "supervisor who authorised it"),
+        ("participant_id", "accreditation id"),
+        ("participant_name", "participant"),
+        ("delegation", "delegation"),
+        ("station_name", "desk station"),
+        ("operator", "clerk at the desk"),
+        ("event_id", "log event id"),
     ),
-    TableSpec(
+    _table(
         "proxy_collections",
         "Collections by a focal point",
         "Badges a delegation's focal point (or its head) collected for its members on the day, with the "
         "letter or note verbale that authorised it.",
-        lambda d: d.proxy_collections,
-        (
-            _c("time_local", "first badge of the collection, local ISO time"),
-            _c("collector_id", "the collector's accreditation id"),
-            _c("collector_name", "collector"),
-            _c("delegation", "delegation"),
-            _c("authorisation", "reference of the note verbale or letter"),
-            _c("badges", "badges collected"),
-            _c("station_name", "desk station"),
-            _c("operator", "clerk at the desk"),
-        ),
+        "proxy_collections",
+        ("time_local", "first badge of the collection, local ISO time"),
+        ("collector_id", "the collector's accreditation id"),
+        ("collector_name", "collector"),
+        ("delegation", "delegation"),
+        ("authorisation", "reference of the note verbale or letter"),
+        ("badges", "badges collected"),
+        ("station_name", "desk station"),
+        ("operator", "clerk at the desk"),
     ),
-    TableSpec(
+    _table(
         "temporary_passes",
         "Temporary passes",
         "The contingency stock valid on the day: passes printed, assigned to a person at the desk, voided, "
         "and unused (still in the supervisor's keeping, or unaccounted for).",
-        lambda d: d.temporary_passes,
-        (
-            _c("day", "the day the passes are valid"),
-            _c("printed", "passes printed for the day"),
-            _c("assigned", "assigned to a person (not voided)"),
-            _c("voided", "voided (lost, stolen, spoilt)"),
-            _c("unused", "printed - assigned - voided"),
-        ),
+        "temporary_passes",
+        ("day", "the day the passes are valid"),
+        ("printed", "passes printed for the day"),
+        ("assigned", "assigned to a person (not voided)"),
+        ("voided", "voided (lost, stolen, spoilt)"),
+        ("unused", "printed - assigned - voided"),
     ),
-    TableSpec(
+    _table(
         "conflicts",
         "Conflicts",
         "Conflicts resolved on the day, and still-open ones on the day they arose.",
-        lambda d: d.conflicts,
-        (
-            _c("time_local", "resolved at (open: when the last badge involved was issued), local ISO time"),
-            _c("state", "resolved | open"),
-            _c("kind", "duplicate_badge | quota_exceeded"),
-            _c("participant_id", "accreditation id"),
-            _c("participant_name", "participant, or delegation (category) for a quota conflict"),
-            _c("resolution", "the supervisor's decision (badges kept / revoked)"),
-            _c("reason", "reason written by the supervisor; for open conflicts, what is wrong"),
-            _c("resolved_by", "supervisor"),
-            _c("station_name", "station where it was resolved (open: the stations that issued the badges)"),
-            _c("conflict_id", "conflict key"),
-        ),
+        "conflicts",
+        ("time_local", "resolved at (open: when the last badge involved was issued), local ISO time"),
+        ("state", "resolved | open"),
+        ("kind", "duplicate_badge | quota_exceeded"),
+        ("participant_id", "accreditation id"),
+        ("participant_name", "participant, or delegation (category) for a quota conflict"),
+        ("resolution", "the supervisor's decision (badges kept / revoked)"),
+        ("reason", "reason written by the supervisor; for open conflicts, what is wrong"),
+        ("resolved_by", "supervisor"),
+        ("station_name", "station where it was resolved (open: the stations that issued the badges)"),
+        ("conflict_id", "conflict key"),
     ),
 )
 

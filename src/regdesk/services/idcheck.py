@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
 from regdesk.domain import icao_states, mrz
 from regdesk.domain.document_names import NameComparison, compare
 from regdesk.domain.names import fold
@@ -32,6 +30,7 @@ from regdesk.services import desk, lookup
 from regdesk.services.desk import DOCUMENT_LABELS, DeskError
 from regdesk.services.station import Station
 from regdesk.store.models import Participant
+from regdesk.store.queries import participants as participant_queries
 
 DATE_OF_BIRTH_NOTE = "The accreditation list has no date of birth: it was not compared."
 CANDIDATE_LIMIT = 100
@@ -180,14 +179,7 @@ def identify(station: Station, document: DocumentRead, *, selected: str | None =
     if selected and selected not in ids:
         ids.insert(0, selected)
     with station.sessions() as session:
-        rows = (
-            {
-                p.accreditation_id: p
-                for p in session.execute(select(Participant).where(Participant.accreditation_id.in_(ids))).scalars()
-            }
-            if ids
-            else {}
-        )
+        rows = participant_queries.by_ids(session, ids)
     candidates = []
     for pid in ids:
         p = rows.get(pid)

@@ -14,13 +14,11 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
-
 from regdesk.domain.authority import Act
 from regdesk.services import operators
 from regdesk.services.station import SIGNING_ROLES, Station, StationError, publish_new_key
 from regdesk.services.trust import ROOT_KEY_FILE, STATION_KEY_FILE
-from regdesk.store.models import PublicKey
+from regdesk.store.queries import station as station_queries
 
 
 class KeyRotationError(StationError):
@@ -50,7 +48,7 @@ def rotate_key(station: Station, operator: str) -> str:
 def list_keys(station: Station) -> list[KeyInfo]:
     keys_dir = station.data_dir / "keys"
     with station.sessions() as session:
-        rows = session.execute(select(PublicKey).order_by(PublicKey.published_at)).scalars().all()
+        rows = station_queries.published_keys(session)
         return [
             KeyInfo(
                 r.key_id,

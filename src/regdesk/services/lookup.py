@@ -34,14 +34,15 @@ from typing import Any
 
 import numpy as np
 from rapidfuzz.distance import OSA
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from regdesk.domain import names as name_rules
 from regdesk.domain import token as tokens
 from regdesk.domain.names import alternate_words, fold, search_words, word_tuple
 from regdesk.services import search_cache
 from regdesk.services.station import Station
-from regdesk.store.models import Badge, BadgeDelivery, Participant
+from regdesk.store.models import BadgeDelivery, Participant
+from regdesk.store.queries import badges as badge_queries
 from regdesk.store.queries import lookup as lookup_queries
 
 STATUSES = ("accredited", "badge_collected", "badge_replaced", "withdrawn")
@@ -83,19 +84,18 @@ class SearchHit:
 
 
 def display_name(p: Participant) -> str:
-    return f"{p.given_names} {p.family_name}".strip()
+    return name_rules.display_name(p.given_names, p.family_name)
 
 
 def latin_name(p: Participant) -> str:
-    return f"{p.given_names_latin} {p.family_name_latin}".strip()
+    return name_rules.latin_display_name(
+        p.given_names_latin, p.family_name_latin, given=p.given_names, family=p.family_name
+    )
 
 
 def participant_status(session: Session, p: Participant) -> tuple[str, str]:
     """(status, current badge serial)."""
-    badges = session.execute(
-        select(Badge.serial, Badge.revoked, Badge.issue_no).where(Badge.participant_id == p.accreditation_id)
-    ).all()
-    return _status(p.status, badges)
+    return _status(p.status, badge_queries.badge_states(session, p.accreditation_id))
 
 
 def _delivered(session: Session, serial: str) -> bool:
@@ -109,21 +109,6 @@ def _status(accreditation_status: str, badges: Sequence[tuple[str, bool, int]]) 
     if not valid:
         return "accredited", ""
     return ("badge_replaced" if len(badges) > 1 else "badge_collected"), valid[-1][1]
-
-
-def to_hit(session: Session, p: Participant) -> SearchHit:
-    status, serial = participant_status(session, p)
-    return SearchHit(
-        p.accreditation_id,
-        display_name(p),
-        latin_name(p),
-        p.delegation,
-        p.category,
-        status,
-        p.delegation_role,
-        serial,
-        _delivered(session, serial),
-    )
 
 
 # --- the index ----------------------------------------------------------------------------------
@@ -598,8 +583,8 @@ def hits_for(station: Station, accreditation_ids: list[str], index: SearchIndex 
         hits.append(
             SearchHit(
                 aid,
-                f"{given} {family}".strip(),
-                f"{given_latin} {family_latin}".strip(),
+                name_rules.display_name(given, family),
+                name_rules.latin_display_name(given_latin, family_latin, given=given, family=family),
                 delegation,
                 category,
                 status,

@@ -8,8 +8,10 @@ For each station whose events arrive, the merge
      the newest one carrying a valid seal of that station's key (domain/chain.py): one signature
      vouches for everything before it;
   3. checks every accepted event in chain order against authority.py (may this station and
-     operator role make this kind of event?) and against its payload schema (payloads.py);
-     the first event that fails halts the station: it and everything after it are refused;
+     operator role make this kind of event?) and against its payload schema (event_payloads.py);
+     the first event that fails halts the station: it and everything after it are refused (an
+     event of a payload version newer than this station knows halts it too, but is left out and
+     reported rather than refusing a bundle: its station runs a newer regdesk);
   4. refuses the events of a revoked station after the point its revocation trusts.
 Events that cannot be verified *yet* (their seal has not arrived: a hub chunk ended between
 them) are held and tried again at the next merge. Refused events never touch the log or the
@@ -32,7 +34,7 @@ from typing import Any, NamedTuple
 import orjson
 from sqlalchemy.orm import Session
 
-from regdesk.domain import authority, chain, payloads
+from regdesk.domain import authority, chain, credentials, event_payloads, payloads
 from regdesk.domain import trust as certs
 from regdesk.domain.chain import SEAL_EVERY
 from regdesk.domain.events import Event, EventKind, canonical_json, parse_utc
@@ -103,6 +105,15 @@ class Rejection:
     # out and reported, never a reason to refuse the rest of a delivery. An honest station that
     # took them before the revocation reached it hands them on with its own events.
     cut_off: bool = False
+    # Made by a newer regdesk (a payload version this station does not know), or following such an
+    # event in its station's chain: left out and reported likewise; the same delivery brings them
+    # in once this station runs the newer software (a merge is a set union: nothing is lost).
+    newer: bool = False
+
+    @property
+    def left_out(self) -> bool:
+        """Left out and reported, never a reason to refuse the rest of a delivery."""
+        return self.cut_off or self.newer
 
 
 @dataclass
@@ -116,6 +127,9 @@ class MergeResult:
     rejected: list[Rejection] = field(default_factory=list)
     held: int = 0  # waiting for their station's seal
     newly_held: list[str] = field(default_factory=list)  # ids held by this merge
+    # Held by this merge as made by a newer regdesk (from the hub): reported once, taken once
+    # this station is updated.
+    newer_held: list[Rejection] = field(default_factory=list)
 
     @property
     def added_count(self) -> int:
@@ -260,11 +274,13 @@ def _created_problem(ctx: TrustContext, item: Incoming) -> tuple[certs.Certifica
     if e.kind != EventKind.STATION_CREATED:
         return None, f"event #1 of station {e.station_id[:8]} is {e.kind}, not station_created"
     try:
-        cert = certs.Certificate.from_json(e.payload.get("certificate"))
+        # Not yet held to its schema (the station is not known): read, and every value checked here.
+        created = event_payloads.StationCreated.from_payload(e.payload)
+        cert = certs.Certificate.from_json(created.certificate)
         certs.check_certificate(cert, root_public_key=ctx.root_public_key, meeting=ctx.meeting)
-    except certs.TrustProblem as exc:
+    except (certs.TrustProblem, payloads.BadPayload) as exc:
         return None, f"station {e.station_id[:8]} is not enrolled in this meeting: {exc}"
-    if cert.station_id != e.station_id or cert.role != e.payload.get("role"):
+    if cert.station_id != e.station_id or cert.role != created.role:
         return None, f"station {e.station_id[:8]} carries a certificate of another station ({cert.station_id[:8]})"
     return cert, None
 
@@ -275,43 +291,45 @@ def event_problem(ctx: TrustContext, item: Incoming, role: str, cert: certs.Cert
     refusal = authority.event_refusal(e.kind, role, e.operator_role, e.payload)
     if refusal:
         return refusal
-    bad = payloads.payload_problem(e.kind, e.payload, len(item.payload_json))
+    bad = event_payloads.payload_problem(e.kind, e.payload, len(item.payload_json))
     if bad is not None:
         return f"{e.kind}: {bad}"
     if (e.kind == EventKind.STATION_CREATED) != (e.seq == 1):
         return "station_created must be, and only be, a station's first event"
-    p = e.payload
-    if e.kind == EventKind.OPERATOR_ADDED and e.operator_role == authority.SYSTEM:
-        if not certs.grant_holds(
+    if e.kind == EventKind.OPERATOR_ADDED:
+        added = event_payloads.OperatorAdded.from_payload(e.payload)
+        if e.operator_role == authority.SYSTEM and not certs.grant_holds(
             ctx.root_public_key,
-            str(p.get("root_grant", "")),
+            added.root_grant,
             meeting=ctx.meeting,
-            name=p["name"],
-            role=p["role"],
-            pin_hash=p["pin_hash"],
+            name=added.name,
+            role=added.role,
+            pin_hash=added.pin_hash,
         ):
             return "operator_added by the station itself without a valid root grant"
-    if e.kind == EventKind.OPERATOR_ADDED:
-        from regdesk.domain.credentials import hash_problem
-
-        problem = hash_problem(p["pin_hash"], p["role"])
+        problem = credentials.hash_problem(added.pin_hash, added.role)
         if problem:
-            return f"operator {p['name']}: {problem}"
+            return f"operator {added.name}: {problem}"
     if e.kind == EventKind.STATION_REVOKED:
+        revocation = event_payloads.StationRevoked.from_payload(e.payload).revocation
         try:
             certs.check_revocation(
-                certs.Revocation.from_json(p["revocation"]), root_public_key=ctx.root_public_key, meeting=ctx.meeting
+                certs.Revocation.from_json(revocation), root_public_key=ctx.root_public_key, meeting=ctx.meeting
             )
         except certs.TrustProblem as exc:
             return f"station_revoked: {exc}"
     if e.kind == EventKind.STATION_CERTIFIED:
+        certificate = event_payloads.StationCertified.from_payload(e.payload).certificate
         try:
             certs.check_certificate(
-                certs.Certificate.from_json(p["certificate"]), root_public_key=ctx.root_public_key, meeting=ctx.meeting
+                certs.Certificate.from_json(certificate), root_public_key=ctx.root_public_key, meeting=ctx.meeting
             )
         except certs.TrustProblem as exc:
             return f"station_certified: {exc}"
-    if e.kind == EventKind.KEY_PUBLISHED and p["event_code"] != ctx.meeting:
+    if (
+        e.kind == EventKind.KEY_PUBLISHED
+        and event_payloads.KeyPublished.from_payload(e.payload).event_code != ctx.meeting
+    ):
         return "key_published for another meeting"
     return None
 
@@ -321,6 +339,7 @@ class _Verdicts:
     accepted: list[Incoming] = field(default_factory=list)  # chain order
     rejected: list[Rejection] = field(default_factory=list)
     waiting: list[Incoming] = field(default_factory=list)
+    newer: list[Rejection] = field(default_factory=list)  # held (from the hub) as made by a newer regdesk
 
 
 def _verify_station(
@@ -390,7 +409,7 @@ def _verify_station(
         path = []  # a new station's chain must start at its certified first event
     on_path = {id(i) for i in path}
     halted_at: int | None = None
-    halted_by_cut_off = False
+    halted_by_cut_off = halted_by_newer = False
     for item in path:
         seq = item.event.seq
         if known.trusted_through is not None and seq > known.trusted_through:
@@ -405,7 +424,21 @@ def _verify_station(
                 halted_at, halted_by_cut_off = seq, True
             continue
         if halted_at is not None:
-            out.rejected.append(Rejection(item, f"follows a refused event (#{halted_at}) of the same station"))
+            _halted(out, item, halted_at, cut_off=halted_by_cut_off, newer=halted_by_newer, hold=from_hub)
+            continue
+        newer = event_payloads.version_problem(item.event.kind, item.event.payload)
+        if isinstance(newer, event_payloads.NewerPayload):
+            # Authentic, but its fields mean what a newer regdesk says: not guessed at, left out
+            # with the rest of its station's chain (a chain cannot skip a link) and reported.
+            # From the hub they are held, so this station takes them once it is updated (its pull
+            # has moved past them); a bundle can simply be imported again.
+            left_out = Rejection(item, f"is left out: {newer}", newer=True)
+            if from_hub:
+                out.waiting.append(item)
+                out.newer.append(left_out)
+            else:
+                out.rejected.append(left_out)
+            halted_at, halted_by_newer = seq, True
             continue
         problem = event_problem(ctx, item, known.role, known.certificate)
         if problem:
@@ -424,11 +457,7 @@ def _verify_station(
                 Rejection(item, f"is not in the station's signed chain at #{item.event.seq} (forged or altered)")
             )
         elif halted_at is not None:
-            out.rejected.append(
-                Rejection(
-                    item, f"follows a refused event (#{halted_at}) of the same station", cut_off=halted_by_cut_off
-                )
-            )
+            _halted(out, item, halted_at, cut_off=halted_by_cut_off, newer=halted_by_newer, hold=from_hub)
         elif item.event.seq > verified_through + SEAL_EVERY:
             # Every station seals a checkpoint at least every SEAL_EVERY events before any leaves
             # it: an event further than that beyond the last signature is no genuine one waiting.
@@ -438,6 +467,19 @@ def _verify_station(
         elif id(item) in certified_firsts or item.event.seq > 1 or not certified_firsts:
             out.waiting.append(item)
     return out
+
+
+def _halted(out: _Verdicts, item: Incoming, halted_at: int, *, cut_off: bool, newer: bool, hold: bool) -> None:
+    """An event after the one that halted its station's chain: left out as that one was, or held
+    with it (`hold`: from the hub, behind an event made by a newer regdesk)."""
+    if newer and hold:
+        out.waiting.append(item)
+    elif newer:
+        out.rejected.append(Rejection(item, f"follows an event (#{halted_at}) made by a newer regdesk", newer=True))
+    else:
+        out.rejected.append(
+            Rejection(item, f"follows a refused event (#{halted_at}) of the same station", cut_off=cut_off)
+        )
 
 
 # --- the merge itself ------------------------------------------------------------------------------------
@@ -524,7 +566,7 @@ def summarise(rejections: list[Rejection]) -> str:
     return f"event #{e.seq} of station {e.station_id[:8]} ({e.kind[:40]}) {first.reason}{more}"
 
 
-def alert_payloads(source: str, rejections: list[Rejection]) -> list[dict[str, Any]]:
+def alert_payloads(source: str, rejections: list[Rejection]) -> list[event_payloads.SecurityAlert]:
     """One security alert per station whose events were refused."""
     by_station: dict[str, list[Rejection]] = {}
     for r in rejections:
@@ -534,16 +576,16 @@ def alert_payloads(source: str, rejections: list[Rejection]) -> list[dict[str, A
         first = min(group, key=lambda r: r.item.event.seq)
         ids = sorted(r.item.event.id for r in group)
         alerts.append(
-            {
-                "source": source[:200],
-                "reason": summarise([first] + [r for r in group if r is not first])[:2000],
-                "fingerprint": hashlib.sha256("\n".join(ids).encode()).hexdigest()[:32],
-                "station_id": station_id[:64],
-                "seq": first.item.event.seq,
-                "event_id": first.item.event.id,
-                "kind": first.item.event.kind[:40],
-                "count": len(group),
-            }
+            event_payloads.SecurityAlert(
+                source=source[:200],
+                reason=summarise([first] + [r for r in group if r is not first])[:2000],
+                fingerprint=hashlib.sha256("\n".join(ids).encode()).hexdigest()[:32],
+                station_id=station_id[:64],
+                seq=first.item.event.seq,
+                event_id=first.item.event.id,
+                kind=first.item.event.kind[:40],
+                count=len(group),
+            )
         )
     return alerts
 
@@ -593,12 +635,14 @@ def merge(
         by_station.setdefault(item.event.station_id, {}).setdefault(item.event.id, item)
     accepted: list[Incoming] = []
     waiting: list[Incoming] = []
+    newer: list[Rejection] = []
     for station_id, items in by_station.items():
         verdicts = _verify_station(session, ctx, station_id, list(items.values()), from_hub=from_hub)
         accepted += verdicts.accepted
         waiting += verdicts.waiting
         result.rejected += verdicts.rejected
-    refusing = [r for r in result.rejected if not r.cut_off]
+        newer += verdicts.newer
+    refusing = [r for r in result.rejected if not r.left_out]
     if strict and (refusing or waiting):
         if refusing:
             raise MergeRefused(summarise(refusing), refusing)
@@ -619,6 +663,7 @@ def merge(
         held.update((i.event.id, i) for i in new_waiting)
     result.held = len(waiting)
     result.newly_held = [i.event.id for i in new_waiting]
+    result.newer_held = [r for r in newer if r.item.event.id not in held_before]
     if not accepted:
         return result
     # Each station's events in chain order, stations one after another: the log stays a valid

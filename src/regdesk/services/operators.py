@@ -13,16 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from regdesk import errors
 from regdesk.domain import authority, credentials
+from regdesk.domain import event_payloads as ep
 from regdesk.domain import trust as certs
 from regdesk.domain.events import EventKind
 from regdesk.errors import RegdeskError
 from regdesk.services.station import SYSTEM_OPERATOR, Station
 from regdesk.store.models import Operator, SigninThrottle
+from regdesk.store.queries import station as station_queries
 
 OPERATOR_ROLES = authority.OPERATOR_ROLES
 FREE_ATTEMPTS = 4  # misses before the first lockout
@@ -92,7 +93,7 @@ def add_operator(station: Station, name: str, role: str, secret: str, *, by: str
         station.record(
             session,
             EventKind.OPERATOR_ADDED,
-            {"name": name, "role": role, "pin_hash": credentials.hash_secret(secret, role)},
+            ep.OperatorAdded(name, role, credentials.hash_secret(secret, role)),
             by,
         )
 
@@ -107,18 +108,14 @@ def add_first_supervisor(station: Station, root: Ed25519PrivateKey, name: str, s
         station.record(
             session,
             EventKind.OPERATOR_ADDED,
-            {"name": name, "role": "supervisor", "pin_hash": pin_hash, "root_grant": grant},
+            ep.OperatorAdded(name, "supervisor", pin_hash, root_grant=grant),
             SYSTEM_OPERATOR,
         )
 
 
 def list_operators(station: Station) -> list[tuple[str, str]]:
     with station.sessions() as session:
-        return list(
-            session.execute(
-                select(Operator.name, Operator.role).where(Operator.active.is_(True)).order_by(Operator.name)
-            ).all()
-        )
+        return list(station_queries.active_operators(session))
 
 
 def role_of(station: Station, name: str) -> str | None:
@@ -180,7 +177,7 @@ def sign_in(station: Station, name: str, secret: str, *, where: str = "cli") -> 
         station.record(
             session,
             EventKind.SIGNIN_FAILED,
-            {"name": name[:120], "where": where, "failures": row.failures, "locked_seconds": lock},
+            ep.SigninFailed(name[:120], where, row.failures, lock),
             SYSTEM_OPERATOR,
         )
         failures = row.failures
@@ -211,13 +208,6 @@ def authenticate_supervisor(station: Station, name: str, secret: str, *, where: 
         return sign_in(station, name, secret, where=where).role == authority.OperatorRole.SUPERVISOR
     except SignInRefused:
         return False
-
-
-def require_role(operator_role: str | None, allowed: tuple[str, ...] | frozenset[str], action: str = "this") -> None:
-    """Service-level guard: raise NotAllowed unless `operator_role` is one of `allowed`."""
-    if operator_role not in allowed:
-        who = f"a {operator_role}" if operator_role else "an unknown operator"
-        raise NotAllowed(f"{action} is for {' or '.join(sorted(allowed))} operators only; {who} may not")
 
 
 def require_act(station: Station, operator: str, act: str) -> str:

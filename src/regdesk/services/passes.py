@@ -18,12 +18,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain import passes as domain
 from regdesk.domain.authority import Act
 from regdesk.domain.events import EventKind
+from regdesk.domain.names import display_name
 from regdesk.domain.payloads import MAX_PASSES_PER_RUN
 from regdesk.domain.token import event_tag
 from regdesk.errors import RegdeskError
@@ -31,7 +32,10 @@ from regdesk.render.passes import PassContent, render_pass_sheet
 from regdesk.services import desk, operators
 from regdesk.services.station import Station
 from regdesk.store import files
-from regdesk.store.models import Badge, Participant, TemporaryPass
+from regdesk.store.models import Participant, TemporaryPass
+from regdesk.store.queries import badges as badge_queries
+from regdesk.store.queries import participants as participant_queries
+from regdesk.store.queries import passes as pass_queries
 
 
 class PassError(RegdeskError, ValueError):
@@ -108,7 +112,7 @@ def print_passes(station: Station, *, day: date, count: int, operator: str, out:
     assert station.signing_key is not None and station.key_id is not None
     tag = event_tag(station.config.code)
     with station.transaction() as session:
-        highest = session.execute(select(func.max(TemporaryPass.number))).scalar_one_or_none() or 0
+        highest = pass_queries.highest_number(session)
         first, last = highest + 1, highest + count
         if last > domain.MAX_NUMBER:
             raise PassError(f"pass numbers would pass {domain.MAX_NUMBER}; void unused passes instead")
@@ -128,7 +132,7 @@ def print_passes(station: Station, *, day: date, count: int, operator: str, out:
         event = station.record(
             session,
             EventKind.PASSES_PRINTED,
-            {"day": day.isoformat(), "first": first, "last": last, "key_id": station.key_id, "output": path.name},
+            ep.PassesPrinted(day.isoformat(), first, last, station.key_id, output=path.name),
             operator,
         )
     return PrintedRun(day, first, last, station.key_id, path, event.id)
@@ -143,17 +147,7 @@ def parse_serial(text: str) -> str:
 
 def pass_day_holders(session: Session, participant_ids: list[str], day: str) -> set[str]:
     """Of these participants, those holding a pass assigned for `day` (not voided)."""
-    if not participant_ids:
-        return set()
-    return set(
-        session.execute(
-            select(TemporaryPass.participant_id).where(
-                TemporaryPass.participant_id.in_(participant_ids),
-                TemporaryPass.day == day,
-                TemporaryPass.voided.is_(False),
-            )
-        ).scalars()
-    )
+    return pass_queries.holders_on(session, participant_ids, day)
 
 
 def assign_pass(
@@ -193,16 +187,10 @@ def assign_pass(
         event = station.record(
             session,
             EventKind.PASS_ASSIGNED,
-            {
-                "serial": serial,
-                "participant_id": participant_id,
-                "day": row.day,
-                "document_type": doc_type,
-                "document_last4": last4,
-            },
+            ep.PassAssigned(serial, participant_id, row.day, doc_type, last4),
             operator,
         )
-    return AssignedPass(serial, participant_id, f"{person.given_names} {person.family_name}".strip(), row.day, event.id)
+    return AssignedPass(serial, participant_id, display_name(person.given_names, person.family_name), row.day, event.id)
 
 
 def _check_quota(station: Station, session: Session, person: Participant, day: str) -> None:
@@ -211,17 +199,9 @@ def _check_quota(station: Station, session: Session, person: Participant, day: s
     if not category or not category.quota:
         return
     pid = person.accreditation_id
-    members = session.execute(
-        select(Participant.accreditation_id, Participant.delegation_role).where(
-            Participant.category == person.category, Participant.delegation == person.delegation
-        )
-    ).all()
+    members = participant_queries.delegation_roles(session, person.category, person.delegation)
     ids = [m[0] for m in members]
-    badge_holders = set(
-        session.execute(
-            select(Badge.participant_id).where(Badge.participant_id.in_(ids), Badge.revoked.is_(False))
-        ).scalars()
-    )
+    badge_holders = badge_queries.holders_among(session, ids)
     holders = badge_holders | pass_day_holders(session, ids, day)
     if pid in holders:
         return  # already counted: a second document for the same place
@@ -251,9 +231,7 @@ def void_pass(station: Station, serial_text: str, *, operator: str, reason: str)
             raise PassError(f"pass {domain.format_pass_serial(serial)} was never printed")
         if row.voided:
             raise PassError(f"pass {domain.format_pass_serial(serial)} is already voided")
-        event = station.record(
-            session, EventKind.PASS_VOIDED, {"serial": serial, "reason": reason.strip()[:400]}, operator
-        )
+        event = station.record(session, EventKind.PASS_VOIDED, ep.PassVoided(serial, reason.strip()[:400]), operator)
     return event.id
 
 
@@ -284,18 +262,7 @@ class DayStock:
 
 def stock(session: Session) -> list[DayStock]:
     """Printed / assigned / voided / unused passes per day. An assigned pass later voided counts as voided."""
-    voided = TemporaryPass.voided.is_(True)
-    rows = session.execute(
-        select(
-            TemporaryPass.day,
-            func.count(),
-            func.count().filter(TemporaryPass.participant_id != "", ~voided),
-            func.count().filter(voided),
-        )
-        .where(TemporaryPass.printed_event_id != "")
-        .group_by(TemporaryPass.day)
-        .order_by(TemporaryPass.day)
-    ).all()
+    rows = pass_queries.stock_per_day(session)
     return [DayStock(day, int(n), int(a or 0), int(v or 0)) for day, n, a, v in rows]
 
 

@@ -36,7 +36,6 @@ import posixpath
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +44,7 @@ from typing import IO
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain import photos as rules
 from regdesk.domain.events import EventKind
 from regdesk.errors import RegdeskError
@@ -438,15 +438,15 @@ def record(
         station.record(
             session,
             EventKind.PHOTO_IMPORTED,
-            {
-                "participant_id": item.participant_id,
-                "jpeg": base64.b64encode(jpeg).decode("ascii"),
-                "sha256": item.sha256,
-                "source_sha256": item.source_sha256,
-                "width": item.width,
-                "height": item.height,
-                "source": posixpath.basename(item.name)[:300],
-            },
+            ep.PhotoImported(
+                item.participant_id,
+                base64.b64encode(jpeg).decode("ascii"),
+                item.sha256,
+                item.source_sha256,
+                item.width,
+                item.height,
+                posixpath.basename(item.name)[:300],
+            ),
             operator,
         )
         (report.replaced if item.replaces else report.added).append(item.participant_id)
@@ -499,10 +499,6 @@ def decode(jpeg: bytes) -> Image.Image | None:
         return image.convert("RGB")
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
-
-
-def iter_photo_ids(session: Session) -> Iterator[str]:
-    yield from photo_queries.photo_ids(session)
 
 
 def import_with_list(

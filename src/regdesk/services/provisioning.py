@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from regdesk.clock import Clock
 from regdesk.config import parse_event_config
 from regdesk.domain import authority, secretbox
+from regdesk.domain import event_payloads as ep
 from regdesk.domain import trust as certs
 from regdesk.domain.events import EventKind
 from regdesk.errors import NotAllowed, RegdeskError
@@ -114,7 +115,7 @@ def provision(
     hub_url = station.setting(SETTING_HUB_URL) if hub is None else hub.source_url
     ticket = trust.Ticket(certificate, station_key, station.root_public_key, station.config.source_text, hub_url)
     with station.transaction() as session:
-        station.record(session, EventKind.STATION_CERTIFIED, {"certificate": certificate.to_json()}, by.name)
+        station.record(session, EventKind.STATION_CERTIFIED, ep.StationCertified(certificate.to_json()), by.name)
     code = secretbox.new_code()
     events = 0
     if out is not None:
@@ -332,7 +333,7 @@ def revoke(
         station.record(
             session,
             EventKind.STATION_REVOKED,
-            {"revocation": revocation.to_json(), "station_name": station_name},
+            ep.StationRevoked(revocation.to_json(), station_name),
             by.name,
         )
     return revocation

@@ -24,26 +24,25 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from regdesk.config import EventConfig, Place, ScheduledDeparture
+from regdesk.domain import event_payloads as ep
 from regdesk.domain import passes as temporary
 from regdesk.domain import token as tokens
 from regdesk.domain.buses import BUS_DIRECTIONS, TO_HOTEL, TO_VENUE, bus_direction
 from regdesk.domain.events import EventKind, format_utc, parse_utc
-from regdesk.domain.names import fold
-from regdesk.domain.verdict import COUNTED_VERDICTS, Outcome, ScanFacts, Verdict, decide, guidance, sanitise_raw
+from regdesk.domain.names import display_name, fold, latin_display_name
+from regdesk.domain.verdict import Outcome, ScanFacts, Verdict, decide, guidance, sanitise_raw
 from regdesk.errors import RegdeskError
 from regdesk.services import operators
 from regdesk.services.station import Station
 from regdesk.store.db import make_engine, session_factory, writer
 from regdesk.store.models import (
-    Badge,
     Participant,
-    Scan,
     TemporaryPass,
 )
+from regdesk.store.queries import badges as badge_queries
 from regdesk.store.queries import scans as scan_queries
 from regdesk.store.queries.scans import FactsRow
 
@@ -434,8 +433,13 @@ def _holder(config: EventConfig, row: FactsRow | Participant | None, participant
         return Holder(participant_id, "", "", "", "", "", "")
     code = row.category or ""
     category = config.category(code)
-    name = f"{row.given_names} {row.family_name}".strip()
-    latin = f"{row.given_names_latin} {row.family_name_latin}".strip()
+    name = display_name(row.given_names or "", row.family_name or "")
+    latin = latin_display_name(
+        row.given_names_latin or "",
+        row.family_name_latin or "",
+        given=row.given_names or "",
+        family=row.family_name or "",
+    )
     return Holder(
         row.accreditation_id or participant_id,
         name,
@@ -535,14 +539,7 @@ class Scanner:
         opened_day = departure.local_day(self.station.config)
         self._departure_day = opened_day
         with self.station.sessions() as session:
-            rows = session.execute(
-                select(Scan.participant_id, Scan.serial).where(
-                    Scan.local_day >= opened_day.isoformat(),
-                    Scan.point_kind == "bus",
-                    Scan.departure == departure.id,
-                    Scan.verdict.in_(COUNTED_VERDICTS),
-                )
-            ).all()
+            rows = scan_queries.boarded(session, departure.id, since_day=opened_day.isoformat())
             # A temporary pass not yet assigned rides under its pass serial.
             self._onboard = {
                 pid or (serial if serial.startswith(temporary.SERIAL_PREFIX) else "") for pid, serial in rows
@@ -561,19 +558,19 @@ class Scanner:
             self.station.record(
                 session,
                 EventKind.DEPARTURE_CLOSED,
-                {
-                    "departure": closing.id,
-                    "stop": closing.stop,
-                    "direction": closing.direction,
-                    "bus": closing.bus,
-                    "departure_time": closing.time,
-                    "opened_at": closing.opened_at,
-                    "headcount": self.headcount,
-                    "capacity": self.capacity,
+                ep.DepartureClosed(
+                    closing.id,
+                    closing.stop,
+                    closing.direction,
+                    bus=closing.bus,
+                    departure_time=closing.time,
+                    opened_at=closing.opened_at,
+                    headcount=self.headcount,
+                    capacity=self.capacity,
                     # The departure's own day, also when the day change closes it after midnight.
-                    "local_day": closing.local_day(self.station.config).isoformat(),
-                    "closed_by": closed_by,
-                },
+                    local_day=closing.local_day(self.station.config).isoformat(),
+                    closed_by=closed_by,
+                ),
                 self.operator,
             )
 
@@ -676,29 +673,29 @@ class Scanner:
         extra: dict[str, Any] | None = None,
     ) -> ScanResult:
         departure = self.departure if self.point.kind == "bus" else None
-        payload: dict[str, Any] = {
-            "local_day": day,
-            "point_kind": self.point.kind,
-            "point": self.point.code,
-            "direction": self.point.direction,
-            "departure": departure.id if departure else "",
-            "verdict": str(verdict.outcome),
-            "reason": str(verdict.reason),
-            "serial": serial,
-            "participant_id": participant_id,
-            "counted": verdict.counted,
-            "manual": manual,
-            "raw": raw,
-            "holder_in_mirror": holder_in_mirror,
-        }
+        more: dict[str, Any] = {}
         if claimed_serial and not serial:
-            payload["claimed_serial"] = claimed_serial
+            more["claimed_serial"] = claimed_serial
         if departure is not None:
-            payload["bus"] = departure.bus
-            payload["departure_time"] = departure.time
-        if extra:
-            payload.update(extra)
-        event = self.station.record(session, EventKind.SCAN_RECORDED, payload, self.operator)
+            more.update(bus=departure.bus, departure_time=departure.time)
+        more.update(extra or {})
+        scan = ep.ScanRecorded(
+            local_day=day,
+            point_kind=self.point.kind,
+            point=self.point.code,
+            verdict=str(verdict.outcome),
+            reason=str(verdict.reason),
+            direction=self.point.direction,
+            departure=departure.id if departure else "",
+            serial=serial,
+            participant_id=participant_id,
+            counted=verdict.counted,
+            manual=manual,
+            raw=raw,
+            holder_in_mirror=holder_in_mirror,
+            **more,
+        )
+        event = self.station.record(session, EventKind.SCAN_RECORDED, scan, self.operator)
         entries = None
         if self.point.kind == "security" and participant_id and verdict.outcome is not Outcome.DENIED:
             entries = entries_before + (1 if verdict.counted else 0)
@@ -871,7 +868,7 @@ class Scanner:
                 voided=bool(row is not None and row.voided),
                 key_revoked=_made_after_cut_off(heads, printed_at),
                 holder_status=person.status if person is not None else "",
-                assigned_name=(f"{person.given_names} {person.family_name}".strip() or pid) if person else pid,
+                assigned_name=(display_name(person.given_names, person.family_name) or pid) if person else pid,
                 printed_known=known,
                 recent_same_point=self._recently_here(recent, serial, now),
                 already_aboard=(pid or serial) in self._onboard,
@@ -913,11 +910,7 @@ class Scanner:
             participant = session.get(Participant, participant_id)
             if participant is None:
                 raise ScanError(f"unknown accreditation id {participant_id!r}")
-            badges = session.execute(
-                select(Badge.serial, Badge.revoked)
-                .where(Badge.participant_id == participant_id)
-                .order_by(Badge.issue_no.desc())
-            ).all()
+            badges = badge_queries.serials_newest_first(session, participant_id)
             current = next((serial for serial, revoked in badges if not revoked), "")
             all_revoked = bool(badges) and not current
             row = self._facts(session, current, participant_id, now, day)

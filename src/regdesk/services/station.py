@@ -34,21 +34,24 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     load_pem_private_key,
 )
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from regdesk.clock import Clock, SystemClock
 from regdesk.config import EventConfig, load_event_config, parse_event_config
-from regdesk.domain import authority, credentials, payloads
+from regdesk.domain import authority, credentials
+from regdesk.domain import event_payloads as ep
 from regdesk.domain import token as tokens
 from regdesk.domain import trust as certs
 from regdesk.domain.chain import SEAL_EVERY
+from regdesk.domain.event_payloads import Payload, payload_problem
 from regdesk.domain.events import Event, EventKind, format_utc
 from regdesk.errors import NotAllowed, RegdeskError
 from regdesk.services import preflight, trust
 from regdesk.store import eventlog, files
 from regdesk.store.db import open_database, write_transaction
-from regdesk.store.models import Meta, Operator, PublicKey
+from regdesk.store.models import Meta, Operator
+from regdesk.store.queries import station as station_queries
 
 ROLES = authority.STATION_ROLES
 SIGNING_ROLES = authority.SIGNING_ROLES
@@ -114,13 +117,18 @@ class Station:
             raise NotAllowed(f"{operator!r} is not an operator of this meeting; add them with `regdesk operator add`")
         return row.role
 
-    def record(self, session: Session, kind: str, payload: dict[str, Any], operator: str) -> Event:
-        """Record an event, after the same authority and payload checks a merge applies."""
+    def record(self, session: Session, kind: str, payload: Payload | dict[str, Any], operator: str) -> Event:
+        """Record an event, after the same authority and payload checks a merge applies. The
+        payload is built through its kind's type (domain/event_payloads.py)."""
+        if isinstance(payload, Payload):
+            if payload.KIND != kind:
+                raise StationError(f"cannot record {kind}: the payload is a {payload.KIND}")
+            payload = payload.to_payload()
         role = self.operator_role(session, operator)
         refusal = authority.event_refusal(str(kind), self.role, role, payload)
         if refusal:
             raise NotAllowed(f"{operator} may not do this here: {refusal}")
-        problem = payloads.payload_problem(str(kind), payload)
+        problem = payload_problem(str(kind), payload)
         if problem:
             raise StationError(f"cannot record {kind}: {problem}")
         return eventlog.append(
@@ -134,10 +142,7 @@ class Station:
         )
 
     def public_keys(self, session: Session) -> dict[str, bytes]:
-        rows = session.execute(
-            select(PublicKey.key_id, PublicKey.public_key).where(PublicKey.event_code == self.config.code)
-        ).all()
-        return {kid: bytes.fromhex(pub) for kid, pub in rows}
+        return station_queries.badge_keys(session, self.config.code)
 
     def setting(self, key: str, default: str = "") -> str:
         return self.settings.get(key, default)
@@ -188,15 +193,9 @@ def publish_new_key(station: Station, operator: str = SYSTEM_OPERATOR, *, replac
     key = tokens.generate_signing_key()
     # The file first: if we die before the commit, an unused key file is all that is left.
     kid = write_signing_key(station.data_dir, key)
-    payload: dict[str, Any] = {
-        "key_id": kid,
-        "public_key": tokens.public_key_raw(key).hex(),
-        "event_code": station.config.code,
-    }
-    if replaces_key_id:
-        payload["replaces_key_id"] = replaces_key_id
+    published = ep.KeyPublished(kid, tokens.public_key_raw(key).hex(), station.config.code, replaces_key_id or None)
     with station.transaction() as session:
-        station.record(session, EventKind.KEY_PUBLISHED, payload, operator)
+        station.record(session, EventKind.KEY_PUBLISHED, published, operator)
         session.merge(Meta(key="active_key_id", value=kid))
     station.signing_key, station.key_id = key, kid
     station.settings["active_key_id"] = kid
@@ -207,7 +206,7 @@ def publish_new_key(station: Station, operator: str = SYSTEM_OPERATOR, *, replac
 
 
 def _read_meta(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Meta.key, Meta.value)).all())
+    return station_queries.meta_values(session)
 
 
 def _check_empty(data_dir: Path) -> None:
@@ -258,13 +257,9 @@ def _create(
         station.record(
             session,
             EventKind.STATION_CREATED,
-            {
-                "name": certificate.name,
-                "role": certificate.role,
-                "event_code": config.code,
-                "certificate": certificate.to_json(),
-                **(created_payload or {}),
-            },
+            ep.StationCreated(
+                certificate.name, certificate.role, config.code, certificate.to_json(), **(created_payload or {})
+            ),
             SYSTEM_OPERATOR,
         )
     if certificate.role in SIGNING_ROLES:
@@ -363,13 +358,7 @@ def continue_as_new_station(station: Station, *, created_payload: dict[str, Any]
         station.record(
             session,
             EventKind.STATION_CREATED,
-            {
-                "name": station.name,
-                "role": station.role,
-                "event_code": station.config.code,
-                "certificate": cert.to_json(),
-                **created_payload,
-            },
+            ep.StationCreated(station.name, station.role, station.config.code, cert.to_json(), **created_payload),
             SYSTEM_OPERATOR,
         )
     return new_id

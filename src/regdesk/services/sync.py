@@ -36,16 +36,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Engine,
-    create_engine,
-    func,
-    select,
-)
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain.events import EventKind, format_utc, parse_utc
 from regdesk.errors import RegdeskError
 from regdesk.services.merge import (
@@ -60,7 +56,8 @@ from regdesk.services.merge import (
     travelling_rows,
 )
 from regdesk.services.station import SYSTEM_OPERATOR, Station, StationError, seal_own_head
-from regdesk.store.models import EventRow, Meta
+from regdesk.store.models import Meta
+from regdesk.store.queries import events as event_queries
 from regdesk.store.queries import hub as hub_queries
 
 # Format 3: events carry their place in their station's signed hash chain. Hubs of older formats
@@ -309,16 +306,10 @@ def _in_ranges(local_order: int, ranges: list[list[int]]) -> bool:
 def waiting_count(session: Session, hub_id: str) -> int:
     """Local events not yet on this hub (as far as this station knows)."""
     pushed = int(_get(session, _key(hub_id, "pushed"), "0"))
-    total = session.execute(
-        select(func.count()).select_from(EventRow).where(EventRow.local_order > pushed)
-    ).scalar_one()
+    total = event_queries.count_in_local_order(session, after=pushed)
     for lo, hi in _skip_ranges(session, hub_id):
         if hi > pushed:
-            total -= session.execute(
-                select(func.count())
-                .select_from(EventRow)
-                .where(EventRow.local_order >= max(lo, pushed + 1), EventRow.local_order <= hi)
-            ).scalar_one()
+            total -= event_queries.count_in_local_order(session, after=max(lo, pushed + 1) - 1, through=hi)
     return total
 
 
@@ -399,6 +390,25 @@ def _incoming(rows: list[tuple[Any, ...]]) -> tuple[list[Incoming], list[str]]:
     return good, bad
 
 
+def _retry_newer(station: Station, ctx: TrustContext, held: dict[str, Incoming]) -> int:
+    """Held events a newer regdesk made (they carry a payload version) are tried again at every
+    pull, not only when more of their station's events arrive: once this station is updated they
+    go in. Returns how many were added."""
+    newer = [i for i in held.values() if ep.names_a_version(i.event.payload)]
+    if not newer:
+        return 0
+    with station.transaction() as session:
+        try:
+            result = merge(
+                session, newer, ctx, strict=False, now_text=format_utc(station.clock.now()), held=held, from_hub=True
+            )
+        except MergeError as exc:
+            raise SyncError(f"held events made by a newer regdesk cannot be merged: {exc}") from None
+        for payload in alert_payloads("held events", result.rejected):
+            station.record(session, EventKind.SECURITY_ALERT, payload, SYSTEM_OPERATOR)
+    return result.added_count
+
+
 def pull(
     station: Station, hub: Hub, *, chunk_size: int = PULL_CHUNK, should_stop: Callable[[], bool] = lambda: False
 ) -> tuple[int, int]:
@@ -410,6 +420,7 @@ def pull(
     with station.sessions() as session:
         cursor = int(_get(session, _key(hub_id, "pulled"), "0"))
         held = held_events(session)
+    added += _retry_newer(station, ctx, held)
     # Events this pull holds in memory only (their seal usually comes in the next chunk), by id
     # with their hub_order: the saved cursor stays before the first of them, so a crash re-reads
     # them from the hub instead of losing them; what is still held at the end is written down.
@@ -434,19 +445,18 @@ def pull(
             except MergeError as exc:
                 raise SyncError(f"pull from {hub.display} stopped at hub event #{rows[0][0]}: {exc}") from None
             source = f"hub {hub.display}, rows #{rows[0][0]}-#{rows[-1][0]}"
-            for payload in alert_payloads(source, result.rejected):
+            for payload in alert_payloads(source, result.rejected + result.newer_held):
                 station.record(session, EventKind.SECURITY_ALERT, payload, SYSTEM_OPERATOR)
             if malformed:
                 station.record(
                     session,
                     EventKind.SECURITY_ALERT,
-                    {
-                        "source": source[:200],
-                        "reason": f"{malformed[0]}"
-                        + (f" (and {len(malformed) - 1} more)" if len(malformed) > 1 else ""),
-                        "fingerprint": hashlib.sha256("\n".join(malformed).encode()).hexdigest()[:32],
-                        "count": len(malformed),
-                    },
+                    ep.SecurityAlert(
+                        source=source[:200],
+                        reason=f"{malformed[0]}" + (f" (and {len(malformed) - 1} more)" if len(malformed) > 1 else ""),
+                        fingerprint=hashlib.sha256("\n".join(malformed).encode()).hexdigest()[:32],
+                        count=len(malformed),
+                    ),
                     SYSTEM_OPERATOR,
                 )
             if result.first_local_order is not None and result.last_local_order is not None:  # set together

@@ -11,11 +11,9 @@ Files in DATA_DIR/keys/ (owner-only):
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, load_pem_private_key
@@ -155,13 +153,6 @@ def certify(
     )
 
 
-def certificate_from_payload(payload: dict[str, Any]) -> Certificate:
-    try:
-        return Certificate.from_json(payload.get("certificate"))
-    except TrustProblem as exc:
-        raise TrustError(str(exc)) from None
-
-
 # --- join tickets ------------------------------------------------------------------------------------
 
 
@@ -232,8 +223,3 @@ def unlock_ticket(box: bytes, code: str, source: str) -> tuple[Ticket, bytes]:
 
 def seal(station_key: Ed25519PrivateKey, meeting: str, station_id: str, seq: int, head_hash: str) -> str:
     return chain.seal(station_key, meeting, station_id, seq, head_hash)
-
-
-def secure_umask() -> None:
-    """Station files are owner-only whatever the shell's umask."""
-    os.umask(0o077)

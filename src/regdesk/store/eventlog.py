@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -135,23 +135,6 @@ def seal_event(session: Session, event_id: str, signature: str) -> None:
     session.connection().execute(
         text("UPDATE events SET seal = :seal WHERE id = :id AND seal IS NULL"), {"seal": signature, "id": event_id}
     )
-
-
-def iter_events(
-    session: Session, *, after_local_order: int = 0, kinds: Iterable[str] | None = None, batch: int = 2000
-) -> Iterator[tuple[int, Event]]:
-    cursor = after_local_order
-    kinds = list(kinds) if kinds else None
-    while True:
-        stmt = select(EventRow).where(EventRow.local_order > cursor).order_by(EventRow.local_order).limit(batch)
-        if kinds:
-            stmt = stmt.where(EventRow.kind.in_(kinds))
-        rows = session.execute(stmt).scalars().all()
-        if not rows:
-            return
-        for row in rows:
-            yield row.local_order, to_event(row)
-        cursor = rows[-1].local_order
 
 
 def count(session: Session) -> int:

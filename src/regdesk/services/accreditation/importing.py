@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain.events import EventKind, format_utc
 from regdesk.domain.payloads import PARTICIPANT_FIELDS
 from regdesk.services.accreditation.problems import (
@@ -242,16 +243,16 @@ def _import(
         event = station.record(
             session,
             EventKind.ACCREDITATION_IMPORTED,
-            {
-                "revision": _next_revision(session, station.clock.now()),
-                "source": path.name,
-                "sha256": hashlib.sha256(raw).hexdigest(),
-                "format": table.kind,
-                # Field names once, each row a list (see projections.core._participant_records).
-                "columns": list(PARTICIPANT_FIELDS),
-                "rows": [list(r) for r in payload_rows],
-                "counts": report.counts,
-            },
+            ep.AccreditationImported(
+                revision=_next_revision(session, station.clock.now()),
+                rows=[list(r) for r in payload_rows],
+                source=path.name,
+                sha256=hashlib.sha256(raw).hexdigest(),
+                format=table.kind,
+                # Field names once, each row a list (AccreditationImported.records reads both shapes).
+                columns=list(PARTICIPANT_FIELDS),
+                counts=report.counts,
+            ),
             operator,
         )
         report.event_id = event.id

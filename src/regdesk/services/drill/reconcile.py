@@ -11,11 +11,10 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
 from regdesk.services import conflicts, integrity, tallies
 from regdesk.services.station import open_station
-from regdesk.store.models import Badge, EventRow
+from regdesk.store.queries import badges as badge_queries
+from regdesk.store.queries import events as event_queries
 
 
 @dataclass
@@ -69,18 +68,11 @@ def station_facts(folder: Path) -> dict[str, Any]:
     station = open_station(folder)
     try:
         with station.sessions() as session:
-            ids = list(session.execute(select(EventRow.id)).scalars())
-            seq_dupes = session.execute(
-                select(func.count()).select_from(
-                    select(EventRow.station_id, EventRow.seq)
-                    .group_by(EventRow.station_id, EventRow.seq)
-                    .having(func.count() > 1)
-                    .subquery()
-                )
-            ).scalar_one()
+            ids = event_queries.all_ids(session)
+            seq_dupes = event_queries.seq_duplicates(session)
             badges = {
                 row.serial: (row.participant_id, row.issued_event_id, bool(row.revoked))
-                for row in session.execute(select(Badge)).scalars()
+                for row in badge_queries.all_badges(session)
             }
         found = sorted(c.key for c in conflicts.list_conflicts(station))
         return {

@@ -20,7 +20,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from regdesk.clock import FixedClock
@@ -46,7 +45,8 @@ from regdesk.services.drill.plan import (
 from regdesk.services.operators import OperatorSession
 from regdesk.services.station import Station, found_meeting, open_station
 from regdesk.services.sync import Hub, sync_once
-from regdesk.store.models import Badge, EventRow
+from regdesk.store.queries import badges as badge_queries
+from regdesk.store.queries import events as event_queries
 from regdesk.store.queries import hub as hub_queries
 
 ROOT_PASSPHRASE = "drill root passphrase, never a real one"
@@ -130,10 +130,7 @@ def _point(key: str) -> dict[str, str]:
 
 def own_seq(station: Station) -> int:
     with station.sessions() as session:
-        seq = session.execute(
-            select(EventRow.seq).where(EventRow.station_id == station.station_id).order_by(EventRow.seq.desc()).limit(1)
-        ).scalar()
-    return int(seq or 0)
+        return event_queries.newest_seq(session, station.station_id)
 
 
 def provision_meeting(plan: plan_mod.Plan, base: Path, log: Callable[[str], None]) -> dict[str, Path]:
@@ -284,11 +281,7 @@ def run_cli_scan(
         station = open_station(folder)
         try:
             with station.sessions() as session:
-                tokens = list(
-                    session.execute(
-                        select(Badge.token).where(Badge.revoked.is_(False)).order_by(Badge.serial).limit(count)
-                    ).scalars()
-                )
+                tokens = badge_queries.valid_tokens(session, count)
         finally:
             station.close()
         if len(tokens) >= count or time.monotonic() > deadline:

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
 
 from regdesk.clock import FixedClock
 from regdesk.services import accreditation, bundles, collection, desk
@@ -31,7 +30,8 @@ from regdesk.services.drill.plan import OPERATOR, local_at
 from regdesk.services.scanning import Scanner, ScanPoint
 from regdesk.services.station import Station, open_station
 from regdesk.services.sync import Hub, sync_once
-from regdesk.store.models import Badge, EventRow
+from regdesk.store.queries import badges as badge_queries
+from regdesk.store.queries import events as event_queries
 
 AUTHORISATION = "Note verbale of the Permanent Mission, ref. GCM/2017/114"
 
@@ -96,23 +96,11 @@ class Worker:
     # --- own events ------------------------------------------------------------------------------
     def own_seq(self) -> int:
         with self.station.sessions() as session:
-            seq = session.execute(
-                select(EventRow.seq)
-                .where(EventRow.station_id == self.station.station_id)
-                .order_by(EventRow.seq.desc())
-                .limit(1)
-            ).scalar()
-        return int(seq or 0)
+            return event_queries.newest_seq(session, self.station.station_id)
 
     def own_events_after(self, seq: int) -> list[str]:
         with self.station.sessions() as session:
-            return list(
-                session.execute(
-                    select(EventRow.id)
-                    .where(EventRow.station_id == self.station.station_id, EventRow.seq > seq)
-                    .order_by(EventRow.seq)
-                ).scalars()
-            )
+            return event_queries.ids_after(session, self.station.station_id, seq)
 
     # --- scanning ----------------------------------------------------------------------------------
     def point(self) -> ScanPoint:
@@ -129,12 +117,7 @@ class Worker:
 
     def token_of(self, pid: str, *, revoked: bool) -> str | None:
         with self.station.sessions() as session:
-            return session.execute(
-                select(Badge.token)
-                .where(Badge.participant_id == pid, Badge.revoked.is_(revoked))
-                .order_by(Badge.issue_no.desc())
-                .limit(1)
-            ).scalar()
+            return badge_queries.latest_token(session, pid, revoked=revoked)
 
     def timed_scan(self, token: str) -> dict[str, Any]:
         scanner = self.get_scanner()
@@ -316,7 +299,7 @@ class Worker:
 
     def token_of_any(self) -> str | None:
         with self.station.sessions() as session:
-            return session.execute(select(Badge.token).limit(1)).scalar()
+            return badge_queries.any_token(session)
 
     def recover(self) -> None:
         """After a kill -9: was the action in flight committed? Its events say so."""

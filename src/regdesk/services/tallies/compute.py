@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from regdesk.config import EventConfig
+from regdesk.domain import event_payloads as ep
 from regdesk.domain.buses import TO_HOTEL, TO_VENUE
 from regdesk.domain.events import format_utc
 from regdesk.domain.tallies import (
@@ -119,7 +120,7 @@ class Snapshot:
     )  # (hour bucket, collector, name, delegation, letter, station, operator, n)
     conflicts: list[Row] = field(default_factory=list)
     # departure id -> departure_closed payload
-    closed_departures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    closed_departures: dict[str, ep.DepartureClosed] = field(default_factory=dict)
     roster: Roster | None = None
     pre_registered: Counter[str] = field(default_factory=Counter)  # category -> accredited participants
     collected: dict[str, list[int]] = field(default_factory=dict)  # category -> collected by the end of days[i]
@@ -445,7 +446,12 @@ def _day(
     )
     conflicts = [
         _resolved_conflict_row(
-            eid, local_iso(zone, at), names.get(sid, sid[:8]), operator, json.loads(payload), snap.people
+            eid,
+            local_iso(zone, at),
+            names.get(sid, sid[:8]),
+            operator,
+            ep.ConflictResolved.from_payload(json.loads(payload)),
+            snap.people,
         )
         for eid, at, sid, operator, payload in snap.conflicts
         if day_of(at) == day
@@ -514,22 +520,21 @@ def _departure_row(
     headcount: int,
     first: str,
     last: str,
-    closed: dict[str, Any] | None,
+    closed: ep.DepartureClosed | None,
 ) -> DepartureRow:
-    closed = closed or {}
-    capacity = closed.get("capacity")
+    capacity = closed.capacity if closed is not None else 0
     return DepartureRow(
         stop=point,
         stop_name=stop_names.get(point, point),
         direction=direction,
         departure=departure or UNSCHEDULED,
         headcount=headcount,
-        capacity=capacity if isinstance(capacity, int) and capacity > 0 else config.bus_capacity,
+        capacity=capacity if capacity > 0 else config.bus_capacity,
         first_boarding=local_iso(config.zone, first),
         last_boarding=local_iso(config.zone, last),
-        bus=str(closed.get("bus", "")),
-        scheduled=str(closed.get("departure_time", "")),
-        closed=bool(closed),
+        bus=closed.bus if closed is not None else "",
+        scheduled=closed.departure_time if closed is not None else "",
+        closed=closed is not None,
     )
 
 
@@ -546,20 +551,20 @@ def conflict_subject(key: str, payload_pid: str, people: dict[str, str]) -> tupl
 
 
 def _resolved_conflict_row(
-    event_id: str, when: str, station_name: str, operator: str, payload: dict[str, Any], people: dict[str, str]
+    event_id: str, when: str, station_name: str, operator: str, resolved: ep.ConflictResolved, people: dict[str, str]
 ) -> ConflictRow:
     # Only named, harmless fields: a conflict payload may carry more than a report should.
-    key = str(payload.get("conflict_key", ""))
-    pid, who = conflict_subject(key, str(payload.get("participant_id", "")), people)
+    key = resolved.conflict_key
+    pid, who = conflict_subject(key, "", people)
     return ConflictRow(
         conflict_id=key or event_id,
         time_local=when,
         state="resolved",
-        kind=str(payload.get("kind", "conflict")),
+        kind=resolved.kind,
         participant_id=pid,
         participant_name=who,
-        resolution=str(payload.get("decision", "")),
-        reason=str(payload.get("reason", "")),
-        resolved_by=str(payload.get("supervisor") or operator),
+        resolution=resolved.decision,
+        reason=resolved.reason,
+        resolved_by=operator,  # the supervisor who resolved it
         station_name=station_name,
     )

@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from regdesk.config import EventConfig
+from regdesk.domain import event_payloads as ep
 from regdesk.domain.buses import bus_direction
+from regdesk.domain.names import display_name
 from regdesk.domain.tallies import NO_DELEGATION
 from regdesk.domain.verdict import COUNTED_VERDICTS
 from regdesk.services.tallies.compute import Buckets, Snapshot, day_bounds_utc, day_delta, hour_counter, load_roster
@@ -35,7 +37,7 @@ def _read(
     snap: Snapshot, cursor: Any, buckets: Buckets, until: date, until_text: str, first_start: str, end: str
 ) -> None:
     for station_id, payload in q.station_payloads(cursor):
-        snap.station_names[station_id] = json.loads(payload).get("name", "") or station_id[:8]
+        snap.station_names[station_id] = ep.StationCreated.from_payload(json.loads(payload)).name or station_id[:8]
 
     # Badges by desk and clerk come from the trigger-kept counters; by category they are grouped
     # against the current mirror, so the split is the same whatever order sync delivered them in.
@@ -100,12 +102,14 @@ def _read(
 
     snap.overrides = q.overrides(cursor, first_start, end)
     for (payload,) in q.closed_departure_payloads(cursor, end):
-        data = json.loads(payload)
-        snap.closed_departures[str(data.get("departure", ""))] = data
+        closed = ep.DepartureClosed.from_payload(json.loads(payload))
+        snap.closed_departures[closed.departure] = closed
     snap.conflicts = q.resolved_conflicts(cursor, first_start, end)
-    pids = {str(json.loads(row[4]).get("conflict_key", "")).partition(":")[2] for row in snap.conflicts}
+    pids = {
+        ep.ConflictResolved.from_payload(json.loads(row[4])).conflict_key.partition(":")[2] for row in snap.conflicts
+    }
     for pid in sorted(pids):
         for given, family in q.participant_names(cursor, pid):
-            snap.people[pid] = f"{given} {family}".strip()
+            snap.people[pid] = display_name(given, family)
     for pass_day, printed, assigned, voided in q.pass_stock(cursor):
         snap.pass_stock[pass_day] = (printed, assigned or 0, voided or 0)

@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain import payloads
 from regdesk.domain.buses import bus_direction
 from regdesk.domain.events import Event, EventKind, format_utc
@@ -60,24 +61,6 @@ _UPSERT_PARTICIPANT = (
 _LARGE_IMPORT = 5000
 
 
-def _participant_records(payload: dict[str, Any]) -> list[Any]:
-    """The payload's rows as sequences in PARTICIPANT_FIELDS order.
-
-    The import records the field names once ("columns") and each row as a list: canonical JSON
-    then sorts only the payload's few keys, not eleven per row, and the text is half the size.
-    Events recorded before carry one object per row ("columns" absent); they apply the same.
-    """
-    rows = payload.get("rows") or []
-    columns = payload.get("columns")
-    if columns is None:
-        empty = ("",) * len(PARTICIPANT_FIELDS)
-        return [tuple(map(row.get, PARTICIPANT_FIELDS, empty)) for row in rows]
-    if tuple(columns) == PARTICIPANT_FIELDS:
-        return rows
-    where = [columns.index(f) if f in columns else -1 for f in PARTICIPANT_FIELDS]
-    return [tuple(row[i] if i >= 0 else "" for i in where) for row in rows]
-
-
 def _current_participants(
     session: Session, ids: list[str]
 ) -> tuple[dict[str, tuple[str, tuple[str, ...]]], int | None]:
@@ -122,8 +105,9 @@ def _accreditation_imported(session: Session, event: Event) -> None:
     # Plain DBAPI statements (station databases are SQLite; the sync hub never runs projections):
     # an import carries up to 100k rows, and SQLAlchemy's per-row parameter processing would cost
     # more than the inserts themselves.
-    revision = event.payload["revision"]
-    records = _participant_records(event.payload)
+    imported = ep.AccreditationImported.from_payload(event.payload)
+    revision = imported.revision
+    records = imported.records()  # both shapes: compact (columns once) and one object per row
     if not records:
         return
     current, table_size = _current_participants(session, [r[0] for r in records])
@@ -145,14 +129,14 @@ def _accreditation_imported(session: Session, event: Event) -> None:
 
 @handles(EventKind.KEY_PUBLISHED)
 def _key_published(session: Session, event: Event) -> None:
-    p = event.payload
+    p = ep.KeyPublished.from_payload(event.payload)
     session.execute(
         insert(PublicKey)
         .values(
-            key_id=p["key_id"],
-            public_key=p["public_key"],
+            key_id=p.key_id,
+            public_key=p.public_key,
             station_id=event.station_id,
-            event_code=p["event_code"],
+            event_code=p.event_code,
             published_at=format_utc(event.recorded_at),
         )
         .on_conflict_do_nothing()
@@ -164,21 +148,23 @@ def _identity_checked(session: Session, events: list[Event]) -> None:
     rows = [
         dict(
             event_id=e.id,
-            participant_id=e.payload["participant_id"],
-            document_type=e.payload["document_type"],
-            document_last4=e.payload["document_last4"],
+            participant_id=p.participant_id,
+            document_type=p.document_type,
+            document_last4=p.document_last4,
             checked_at=format_utc(e.recorded_at),
             operator=e.operator,
-            for_badge=e.payload.get("for_badge"),
+            for_badge=p.for_badge,
         )
         for e in events
+        for p in (ep.IdentityChecked.from_payload(e.payload),)
     ]
     session.execute(insert(IdentityCheck).on_conflict_do_nothing(), rows)
 
 
 @handles_batch(EventKind.BADGE_ISSUED)
 def _badge_issued(session: Session, events: list[Event]) -> None:
-    serials = [e.payload["serial"] for e in events]
+    issued = [(e, ep.BadgeIssued.from_payload(e.payload)) for e in events]
+    serials = [p.serial for _e, p in issued]
     revoked: set[str] = set()  # a revocation may have arrived before the badge
     for start in range(0, len(serials), 900):
         revoked.update(
@@ -188,33 +174,32 @@ def _badge_issued(session: Session, events: list[Event]) -> None:
         )
     rows = [
         dict(
-            serial=p["serial"],
-            participant_id=p["participant_id"],
-            issue_no=p["issue_no"],
-            key_id=p["key_id"],
-            token=p["token"],
+            serial=p.serial,
+            participant_id=p.participant_id,
+            issue_no=p.issue_no,
+            key_id=p.key_id,
+            token=p.token,
             issued_event_id=e.id,
             issued_at=format_utc(e.recorded_at),
             station_id=e.station_id,
             operator=e.operator,
-            override_event_id=p.get("override_event_id"),
-            revoked=p["serial"] in revoked,
-            collected_by=p.get("collected_by") or "",
-            authorisation=p.get("authorisation") or "",
+            override_event_id=p.override_event_id,
+            revoked=p.serial in revoked,
+            collected_by=p.collected_by or "",
+            authorisation=p.authorisation or "",
         )
-        for e in events
-        for p in (e.payload,)
+        for e, p in issued
     ]
     session.execute(insert(Badge).on_conflict_do_nothing(), rows)
 
 
 @handles(EventKind.BADGE_REVOKED)
 def _badge_revoked(session: Session, event: Event) -> None:
-    p = event.payload
+    p = ep.BadgeRevoked.from_payload(event.payload)
     stmt = insert(Revocation).values(
-        serial=p["serial"],
+        serial=p.serial,
         event_id=event.id,
-        reason=p.get("reason", "revoked"),
+        reason=p.reason,
         revoked_at=format_utc(event.recorded_at),
     )
     new, old = stmt.excluded, Revocation
@@ -228,17 +213,17 @@ def _badge_revoked(session: Session, event: Event) -> None:
             where=earlier,
         )
     )
-    session.execute(update(Badge).where(Badge.serial == p["serial"]).values(revoked=True))
+    session.execute(update(Badge).where(Badge.serial == p.serial).values(revoked=True))
 
 
 @handles(EventKind.BADGE_PRINTED)
 def _badge_printed(session: Session, event: Event) -> None:
-    p = event.payload
+    p = ep.BadgePrinted.from_payload(event.payload)
     stmt = insert(BadgeDelivery).values(
-        serial=p["serial"],
+        serial=p.serial,
         event_id=event.id,
         delivered_at=format_utc(event.recorded_at),
-        printer=p.get("printer") or "",
+        printer=p.printer or "",
     )
     new, old = stmt.excluded, BadgeDelivery
     # Reprints deliver a serial again: the earliest delivery stands, whatever order they arrive in.
@@ -256,15 +241,15 @@ def _badge_printed(session: Session, event: Event) -> None:
 
 @handles(EventKind.OVERRIDE_GRANTED)
 def _override_granted(session: Session, event: Event) -> None:
-    p = event.payload
+    p = ep.OverrideGranted.from_payload(event.payload)
     session.execute(
         insert(Override)
         .values(
             event_id=event.id,
-            participant_id=p.get("participant_id", ""),
-            rule=p["rule"],
-            reason=p["reason"],
-            supervisor=p["supervisor"],
+            participant_id=p.participant_id,
+            rule=p.rule,
+            reason=p.reason,
+            supervisor=p.supervisor,
             granted_at=format_utc(event.recorded_at),
             station_id=event.station_id,
             operator=event.operator,
@@ -300,21 +285,21 @@ def _scan_recorded(session: Session, events: list[Event]) -> None:
         (
             e.id,
             format_utc(e.recorded_at),
-            p["local_day"],
+            p.local_day,
             e.station_id,
-            p["point_kind"],
-            p["point"],
-            bus_direction(p.get("direction", "")),
-            p.get("departure", ""),
-            p["verdict"],
-            p["reason"],
-            p.get("serial") or p.get("pass_serial", ""),
-            p.get("participant_id", ""),
-            int(bool(p.get("counted", True))),
-            int(bool(p.get("manual", False))),
+            p.point_kind,
+            p.point,
+            bus_direction(p.direction),
+            p.departure,
+            p.verdict,
+            p.reason,
+            p.serial or p.pass_serial,
+            p.participant_id,
+            int(p.counted),
+            int(p.manual),
         )
         for e in events
-        for p in (e.payload,)
+        for p in (ep.ScanRecorded.from_payload(e.payload),)
     ]
     dbapi = driver(session)
     dbapi.executemany(_INSERT_SCAN, rows)
@@ -323,9 +308,9 @@ def _scan_recorded(session: Session, events: list[Event]) -> None:
 
 @handles(EventKind.OPERATOR_ADDED)
 def _operator_added(session: Session, event: Event) -> None:
-    p = event.payload
+    p = ep.OperatorAdded.from_payload(event.payload)
     stmt = insert(Operator).values(
-        name=p["name"], role=p["role"], pin_hash=p["pin_hash"], added_at=format_utc(event.recorded_at), active=True
+        name=p.name, role=p.role, pin_hash=p.pin_hash, added_at=format_utc(event.recorded_at), active=True
     )
     new, old = stmt.excluded, Operator
     # Last writer wins by recorded time, ties broken by content: stations that learn of two changes
@@ -346,16 +331,16 @@ def _operator_added(session: Session, event: Event) -> None:
 
 @handles(EventKind.STATION_CREATED)
 def _station_created(session: Session, event: Event) -> None:
-    p = event.payload
-    cert = p.get("certificate")
-    if not isinstance(cert, dict):
+    p = ep.StationCreated.from_payload(event.payload)
+    cert = p.certificate
+    if not cert:
         return  # a station made before the chain of trust: not an enrolled station
     session.execute(
         insert(EnrolledStation)
         .values(
             station_id=event.station_id,
-            name=p["name"],
-            role=p["role"],
+            name=p.name,
+            role=p.role,
             public_key=cert["public_key"],
             certificate=json.dumps(cert, sort_keys=True),
             continues=cert.get("issuer", "") if cert.get("parent") else "",
@@ -367,7 +352,7 @@ def _station_created(session: Session, event: Event) -> None:
 
 @handles(EventKind.STATION_REVOKED)
 def _station_revoked(session: Session, event: Event) -> None:
-    r = event.payload["revocation"]
+    r = ep.StationRevoked.from_payload(event.payload).revocation
     existing = session.get(StationRevocation, r["station_key"])
     heads = {str(k): int(v) for k, v in r["heads"].items()}
     if existing is not None:
@@ -407,12 +392,13 @@ def _photos_imported(session: Session, events: list[Event]) -> None:
         _UPSERT_PHOTO,
         [
             (
-                e.payload["participant_id"],
+                p.participant_id,
                 e.id,
                 f"{format_utc(e.recorded_at)} {e.station_id} {e.seq:010d}",
-                e.payload["sha256"],
-                e.payload["source_sha256"],
+                p.sha256,
+                p.source_sha256,
             )
             for e in events
+            for p in (ep.PhotoImported.from_payload(e.payload),)
         ],
     )

@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
+from regdesk.domain import event_payloads as ep
 from regdesk.domain.events import Event, EventKind, format_utc
 from regdesk.domain.passes import pass_number, pass_serial
 from regdesk.store.models import TemporaryPass
@@ -21,19 +22,19 @@ projection_table(TemporaryPass)
 
 @handles(EventKind.PASSES_PRINTED)
 def _passes_printed(session: Session, event: Event) -> None:
-    p = event.payload
+    p = ep.PassesPrinted.from_payload(event.payload)
     at = format_utc(event.recorded_at)
     rows = [
         dict(
             serial=pass_serial(n),
             number=n,
-            day=p["day"],
-            key_id=p["key_id"],
+            day=p.day,
+            key_id=p.key_id,
             printed_event_id=event.id,
             printed_at=at,
             station_id=event.station_id,
         )
-        for n in range(p["first"], p["last"] + 1)
+        for n in range(p.first, p.last + 1)
     ]
     stmt = insert(TemporaryPass)
     new, old = stmt.excluded, TemporaryPass
@@ -55,12 +56,12 @@ def _passes_printed(session: Session, event: Event) -> None:
 
 @handles(EventKind.PASS_ASSIGNED)
 def _pass_assigned(session: Session, event: Event) -> None:
-    p = event.payload
+    p = ep.PassAssigned.from_payload(event.payload)
     at = format_utc(event.recorded_at)
     stmt = insert(TemporaryPass).values(
-        serial=p["serial"],
-        number=pass_number(p["serial"]) or 0,
-        participant_id=p["participant_id"],
+        serial=p.serial,
+        number=pass_number(p.serial) or 0,
+        participant_id=p.participant_id,
         assigned_event_id=event.id,
         assigned_at=at,
         assigned_by=event.operator,
@@ -82,9 +83,9 @@ def _pass_assigned(session: Session, event: Event) -> None:
 
 @handles(EventKind.PASS_VOIDED)
 def _pass_voided(session: Session, event: Event) -> None:
-    p = event.payload
+    p = ep.PassVoided.from_payload(event.payload)
     stmt = insert(TemporaryPass).values(
-        serial=p["serial"], number=pass_number(p["serial"]) or 0, voided=True, void_reason=p["reason"]
+        serial=p.serial, number=pass_number(p.serial) or 0, voided=True, void_reason=p.reason
     )
     session.execute(
         stmt.on_conflict_do_update(

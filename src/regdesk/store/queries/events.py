@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, text
+from sqlalchemy import Connection, Row, func, select, text
 from sqlalchemy.orm import Session
 
 from regdesk.store import enrolment
 from regdesk.store.db import driver
+from regdesk.store.models import EventRow
 
 IN_CHUNK = 900  # SQLite host parameters per statement, under the old 999 limit
 
@@ -146,3 +147,62 @@ def event_at(session: Session, station_id: str, seq: int) -> Row[Any] | None:
     return session.execute(
         text("SELECT id, seq, hash, seal FROM events WHERE station_id = :s AND seq = :q"), {"s": station_id, "q": seq}
     ).first()
+
+
+def all_ids(session: Session) -> list[str]:
+    return list(session.execute(select(EventRow.id)).scalars())
+
+
+def seq_duplicates(session: Session) -> int:
+    """(station, seq) pairs held by more than one event: each is a broken station chain."""
+    count: int = session.execute(
+        select(func.count()).select_from(
+            select(EventRow.station_id, EventRow.seq)
+            .group_by(EventRow.station_id, EventRow.seq)
+            .having(func.count() > 1)
+            .subquery()
+        )
+    ).scalar_one()
+    return count
+
+
+def newest_seq(session: Session, station_id: str) -> int:
+    """The highest sequence number of a station's events in this log, 0 when there are none."""
+    seq = session.execute(
+        select(EventRow.seq).where(EventRow.station_id == station_id).order_by(EventRow.seq.desc()).limit(1)
+    ).scalar()
+    return int(seq or 0)
+
+
+def ids_after(session: Session, station_id: str, seq: int) -> list[str]:
+    """Ids of a station's events after `seq`, in its order."""
+    return list(
+        session.execute(
+            select(EventRow.id).where(EventRow.station_id == station_id, EventRow.seq > seq).order_by(EventRow.seq)
+        ).scalars()
+    )
+
+
+def newest_of_kinds(session: Session, kinds: Sequence[str]) -> Sequence[Row[str, str, str, str]]:
+    """(recorded_at, station_id, kind, payload) of every event of these kinds, newest first."""
+    return list(
+        session.execute(
+            select(EventRow.recorded_at, EventRow.station_id, EventRow.kind, EventRow.payload)
+            .where(EventRow.kind.in_(list(kinds)))
+            .order_by(EventRow.recorded_at.desc())
+        )
+    )
+
+
+def payloads_of_kind(session: Session, kind: str) -> Sequence[Row[str, str]]:
+    """(station_id, payload) of every event of one kind."""
+    return list(session.execute(select(EventRow.station_id, EventRow.payload).where(EventRow.kind == kind)))
+
+
+def count_in_local_order(session: Session, *, after: int, through: int | None = None) -> int:
+    """Events of this log with local order in (after, through], every one (held back or cut off included)."""
+    stmt = select(func.count()).select_from(EventRow).where(EventRow.local_order > after)
+    if through is not None:
+        stmt = stmt.where(EventRow.local_order <= through)
+    count: int = session.execute(stmt).scalar_one()
+    return count

@@ -4,9 +4,10 @@ DB-API connection of the scan's transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, bindparam, event, exists, func, literal, or_, select, union
+from sqlalchemy import Engine, Row, bindparam, event, exists, func, literal, or_, select, union
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.orm import Session
 
@@ -193,3 +194,17 @@ def checkpoint_wal(engine: Engine) -> None:
     """Fold the write-ahead log back into the database file (PASSIVE: never blocks readers or writers)."""
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def boarded(session: Session, departure_id: str, *, since_day: str) -> Sequence[Row[str, str]]:
+    """(participant id, serial) of the counted bus scans for a departure since local `since_day`."""
+    return list(
+        session.execute(
+            select(Scan.participant_id, Scan.serial).where(
+                Scan.local_day >= since_day,
+                Scan.point_kind == "bus",
+                Scan.departure == departure_id,
+                Scan.verdict.in_(COUNTED_VERDICTS),
+            )
+        )
+    )
