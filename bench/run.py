@@ -1,7 +1,8 @@
 """`make bench`: builds a 100k-participant station and prints one table of figures vs targets.
 
 Each area contributes a module bench/bench_<area>.py with `run(ctx) -> list[Row]`.
-Use `--quick` (BENCH_ARGS=--quick) for a 10k smoke run.
+Use `--quick` (BENCH_ARGS=--quick) for a 10k smoke run; `--workdir DIR` keeps prepared stations for the
+next run; BENCH_SCREEN=cold,desk,lane (or search, f3, scan, merge) picks bench_screen's figures.
 """
 
 from __future__ import annotations

@@ -29,7 +29,43 @@ COMMAND_MODULES = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Which module registers each command: `regdesk tui` imports the TUI's command module only, not the
+# renderer, numpy and the PDF libraries every other command module brings (most of a second of
+# CPU before the sign-in screen). tests/unit/test_cli_modules.py checks it against the modules.
+COMMAND_MODULE_OF = {
+    **dict.fromkeys(("init", "operator", "station", "root"), "regdesk.commands.station"),
+    **dict.fromkeys(("issue", "idcheck", "reprint"), "regdesk.commands.desk"),
+    **dict.fromkeys(("import", "search"), "regdesk.commands.accreditation"),
+    "export": "regdesk.commands.export",
+    **dict.fromkeys(("printer", "layout", "badge-sheet"), "regdesk.commands.printing"),
+    **dict.fromkeys(("rotate-key", "backup", "restore", "audit", "check"), "regdesk.commands.admin"),
+    **dict.fromkeys(("demo", "tui"), "regdesk.commands.tui"),
+    "scan": "regdesk.commands.scan",
+    **dict.fromkeys(("sync", "bundle", "provision", "join", "conflicts", "resolve"), "regdesk.commands.sync"),
+    "hub": "regdesk.commands.hub",
+    "drill": "regdesk.commands.drill",
+    "passes": "regdesk.commands.passes",
+}
+_GLOBAL_OPTIONS_WITH_VALUE = ("--data-dir", "--clock")
+
+
+def command_named(argv: list[str]) -> str | None:
+    """The command word in `argv` (after the global options), None when there is none."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _GLOBAL_OPTIONS_WITH_VALUE:
+            skip = True
+        elif arg == "--":
+            return None
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; with `command` (a known one), of that command's module only."""
     parser = argparse.ArgumentParser(prog="regdesk", description="Offline-first registration desk and badge scanning.")
     parser.add_argument(
         "--data-dir",
@@ -44,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
         "it then advances in real time",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    only = COMMAND_MODULE_OF.get(command or "")
+    for name in [only] if only else COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     _accept_clock_anywhere(sub)
     return parser
@@ -66,12 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     # Whatever this process creates (a library's temporary file, SQLite's -wal) is owner-only;
     # store/files.py makes the station's own files so explicitly, whatever the umask.
     os.umask(PRIVATE_UMASK)
-    parser = build_parser()
+    parser = build_parser(command_named(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     if args.data_dir is None:
         args.data_dir = default_data_dir()
     if not getattr(args, "func", None):
-        parser.print_help()
+        build_parser().print_help()
         return 2
     try:
         return int(args.func(args) or 0)

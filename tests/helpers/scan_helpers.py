@@ -119,7 +119,7 @@ def photo_state(app) -> str:
         images = [(i.display, i.image is not None, tuple(i.region)) for i in view.query(".photo-image")]
         workers = [(w.name, w.state.name) for w in app.screen.workers]
         parts.append(
-            f"{view.id}: display={view.display} loading={view.loading} for={view.shown_for} "
+            f"{view.id}: display={view.display} loading={view.photo_pending} for={view.shown_for} "
             f"region={tuple(view.region)} images={images} workers={workers}"
         )
     return "; ".join(parts)
@@ -133,7 +133,7 @@ def photos_settled(app) -> bool:
     for view in app.screen.query(PhotoView):
         if not view.display:
             continue
-        if view.loading:
+        if view.photo_pending:
             return False
         for image in view.query(".photo-image"):
             if image.display and (image.region.height == 0 or image.region.width == 0):

@@ -120,6 +120,6 @@ def scan(badge_tokens: list[str]) -> Step:
             await wait_for(pilot, lambda n=before + 1: len(screen.results) >= n, "the verdict")
             before += 1
         # The holder's photo is read after the verdict is painted: wait for it (same pixels every run).
-        await wait_for(pilot, lambda: not screen.query_one(PhotoView).loading, "the photo")
+        await wait_for(pilot, lambda: not screen.query_one(PhotoView).photo_pending, "the photo")
 
     return step

@@ -48,3 +48,20 @@ async def test_a_photo_refilled_scan_after_scan_is_drawn_at_full_height(shows):
             await pilot.pause()
             image = slot.query_one(".photo-image")
             assert image.display and image.region.height >= 8, f"show {n + 1}: {image.region.height} rows"
+
+
+async def test_a_slot_waiting_for_its_photo_shows_no_spinner_over_the_verdict_row():
+    """While the photo is read (after the verdict is painted), the slot stays as it is: Textual's
+    loading indicator over it was a widget mounted and removed on every scan, two layouts of the
+    lane's screen each time, in the frames that paint the next verdict."""
+    app = Slot()
+    async with app.run_test(size=(40, 20)) as pilot:
+        slot = app.query_one(PhotoView)
+        slot.show("P-1", None, loading=True)
+        await pilot.pause()
+        assert slot.photo_pending
+        # What Textual draws in place of a widget (its loading indicator); None: the slot itself.
+        assert slot._cover_widget is None, f"{type(slot._cover_widget).__name__} drawn over the photo slot"
+        slot.show("P-1", picture())
+        await pilot.pause()
+        assert not slot.photo_pending

@@ -248,3 +248,47 @@ def test_the_number_of_an_accreditation_id_finds_the_participant(station, typed)
 
 def test_a_number_no_id_ends_with_finds_nobody(station):
     assert lookup.search(station, "999999") == []
+
+
+def _restarted(station) -> None:
+    """As a new process after a restart: no index in memory (the saved one may be read)."""
+    lookup.invalidate(station)
+
+
+def test_a_restart_searches_at_once_with_the_saved_index_and_finds_the_same_people(imported):
+    """The index built by the last search is saved beside the database, and a restart reads it
+    instead of building it again; it must answer exactly as the index built from the database."""
+    built = [lookup.search(imported, q) for q in ("jurg lauber", "lauber", "switzerland", "laubr")]
+    assert "build_seconds" in lookup.index_for(imported).stats
+    _restarted(imported)
+    assert "loaded_seconds" in lookup.index_for(imported).stats  # read, not built
+    assert [lookup.search(imported, q) for q in ("jurg lauber", "lauber", "switzerland", "laubr")] == built
+
+
+def test_a_saved_index_of_another_mirror_is_never_used(imported):
+    """A mirror changed behind the index's back with the same fingerprint (a rebuild, a restored
+    backup: same rows, same newest import) is searched as it is now, not as the saved index says."""
+    aid = aid_of("Jürg", "Lauber")
+    assert first(imported, "jurg lauber") == aid
+    with imported.transaction() as session:
+        from sqlalchemy import text
+
+        session.execute(
+            text(
+                "UPDATE participants SET family_name = 'Zollinger', family_name_latin = 'Zollinger' "
+                "WHERE accreditation_id = :a"
+            ),
+            {"a": aid},
+        )
+    _restarted(imported)
+    assert first(imported, "jurg zollinger") == aid
+    assert aid not in [h.accreditation_id for h in lookup.search(imported, "jurg lauber")]
+
+
+def test_a_damaged_saved_index_is_ignored_and_built_again(imported):
+    lookup.search(imported, "lauber")
+    saved = imported.data_dir / "search-index.npz"
+    saved.write_bytes(saved.read_bytes()[: saved.stat().st_size // 2])
+    _restarted(imported)
+    assert first(imported, "jurg lauber") == aid_of("Jürg", "Lauber")
+    assert "build_seconds" in lookup.index_for(imported).stats

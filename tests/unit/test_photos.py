@@ -587,10 +587,10 @@ async def test_the_lane_reads_the_photo_only_after_the_verdict_is_committed_and_
         view = screen.query_one(PhotoView)
         panel.append(screen.query_one(VerdictPanel))
         post_keys(app, badges["CH-1"].token + "\r")
-        await wait_for(pilot, lambda: len(screen.results) == 1 and not view.loading, "verdict and photo")
+        await wait_for(pilot, lambda: len(screen.results) == 1 and not view.photo_pending, "verdict and photo")
         assert seen == [("CH-1", 1, "valid")]  # read after the scan row was committed and VALID painted
         assert view.display and view.query_one(".photo-image").display
         post_keys(app, badges["JP-1"].token + "\r")
-        await wait_for(pilot, lambda: len(screen.results) == 2 and not view.loading, "second verdict")
+        await wait_for(pilot, lambda: len(screen.results) == 2 and not view.photo_pending, "second verdict")
         assert "NO PHOTO" in str(view.query_one("#photo-caption").content)
     security.close()

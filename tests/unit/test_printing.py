@@ -237,3 +237,29 @@ def test_issue_json_is_truthful_when_the_printer_fails(desk_station, fake_lp, ca
     status = cli.main(["--data-dir", str(data_dir), "reprint", result["badge_serial"], "--operator", "clerk", "--json"])
     again = json.loads(capsys.readouterr().out)
     assert status != 0 and again["printed"] is False and "NOT reprinted" in again["message"]
+
+
+LPSTAT_STOPPED = """#!/bin/sh
+echo "printer Badge_Printer disabled since Mon 07 Dec 2026 10:00:00 AM UTC -"
+echo "	Paper out"
+"""
+
+
+def test_the_printer_state_asked_while_the_badge_is_recorded_still_stops_the_job(desk_station, fake_lp, tmp_path):
+    """F3 asks CUPS how the printer is doing while the badge is recorded and rendered (not after):
+    a printer CUPS reports stopped then is still never sent the job, and the desk says NOT PRINTED."""
+    log = fake_lp(LP_OK)
+    lpstat = tmp_path / "bin" / "lpstat"
+    lpstat.write_text(LPSTAT_STOPPED, encoding="utf-8")
+    lpstat.chmod(0o755)
+    desk_station.set_setting("printer", "Badge_Printer")
+    seed_participants(desk_station, [participant_row("MS-CZ-2", "Dvořák", "Jan", delegation="Czechia")])
+    desk.record_identity_check(desk_station, "MS-CZ-2", "passport", "X1234567", "clerk")
+    state = desk.check_printer(desk_station)
+    assert state is not None and state.name == "Badge_Printer"
+    badge = desk.issue_badge(desk_station, "MS-CZ-2", operator="clerk")
+    outcome = desk.print_badge(desk_station, badge.serial, operator="clerk", state=state)
+    assert outcome.status == desk.NOT_PRINTED and not outcome.printed
+    assert "paper out" in outcome.problem.lower() or "stopped" in outcome.problem.lower()
+    assert not log.exists(), "the job was sent to a stopped printer"
+    assert printed_events(desk_station) == 0

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,6 +232,28 @@ def printer_status(name: str, *, timeout: float = LPSTAT_TIMEOUT_SECONDS) -> Pri
     return PrinterStatus(name, NO_SERVER, detail=_first_line(running.stdout) or said)
 
 
+class StateCheck:
+    """`printer_status(name)`, asked now in a thread of its own and read when the job is about to
+    go: CUPS answers while the badge is recorded and its PDF rendered, instead of after."""
+
+    def __init__(self, name: str, *, timeout: float = LPSTAT_TIMEOUT_SECONDS) -> None:
+        self.name = name
+        self._status: PrinterStatus | None = None
+        self._thread = threading.Thread(target=self._ask, args=(timeout,), name="lpstat", daemon=True)
+        self._thread.start()
+
+    def _ask(self, timeout: float) -> None:
+        try:
+            self._status = printer_status(self.name, timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - never raises, as printer_status itself
+            self._status = PrinterStatus(self.name, UNKNOWN, detail=f"{type(exc).__name__}: {exc}")
+
+    def result(self) -> PrinterStatus:
+        self._thread.join()
+        assert self._status is not None
+        return self._status
+
+
 def valid_printer_name(name: str) -> bool:
     return bool(_PRINTER_NAME.match(name))
 
@@ -256,7 +279,10 @@ def deliver(
     options: Sequence[str] = (),
     timeout: float = LP_TIMEOUT_SECONDS,
     check_state: bool = True,
+    state: StateCheck | None = None,
 ) -> DeliveryResult:
+    """Send `path` to `printer` with lp, once CUPS says the printer can print it (`state`: that
+    question already asked, for this printer)."""
     path = Path(path)
     if not printer:
         return DeliveryResult(
@@ -275,7 +301,10 @@ def deliver(
             problem="the `lp` command (CUPS client) is not installed",
         )
     if check_state:
-        status = printer_status(printer, timeout=min(timeout, LPSTAT_TIMEOUT_SECONDS))
+        if state is not None and state.name == printer:
+            status = state.result()
+        else:
+            status = printer_status(printer, timeout=min(timeout, LPSTAT_TIMEOUT_SECONDS))
         problem = "" if status.state == NOT_FOUND else status.problem()  # lp says "does not exist" itself
         if problem:
             return DeliveryResult(

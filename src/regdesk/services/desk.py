@@ -10,6 +10,7 @@ whose printer failed stays "issued, not printed" until a reprint reaches the pri
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from regdesk.domain.policy import (
 )
 from regdesk.errors import RegdeskError
 from regdesk.render.content import BadgeContent
+from regdesk.render.printing import StateCheck
 from regdesk.services import operators, photos
 from regdesk.services.station import Station
 from regdesk.store import files
@@ -460,12 +462,17 @@ def print_badge(
     layout: str | None = None,
     out: Path | None = None,
     printer: str | None = None,
+    state: StateCheck | None = None,
 ) -> PrintOutcome:
     """Render the badge PDF and send it to the configured printer (or, with none, leave it in the output folder).
-    `printer` sends it to that CUPS queue instead (the station's second printer, say)."""
+    `printer` sends it to that CUPS queue instead (the station's second printer, say). `state`: the
+    printer's state, asked already (`check_printer`); otherwise it is asked now, while the PDF renders."""
     from regdesk.render.badge import render_badge_pdf
     from regdesk.render.printing import deliver
 
+    printer = printer or station.setting("printer", "")
+    if state is None or state.name != printer:
+        state = check_printer(station, printer)
     layout = layout or station.setting("badge_layout", "a6")
     from regdesk.render.layouts import BadgeLayout, load_layout
 
@@ -476,9 +483,10 @@ def print_badge(
     pdf = render_badge_pdf(content, layout)
     path = out or station.output_dir / f"badge-{serial}-{content.issue_no}.pdf"
     files.private_dir(path.parent, tighten=out is None)
-    files.write_private(path, pdf)
-    printer = printer or station.setting("printer", "")
-    result = deliver(path, printer or None)
+    # Not fsynced: lp has copied it into the CUPS spool when it answers, and a reprint renders the
+    # badge again from the log (a lost PDF costs nothing; its fsync cost every F3 a disk flush).
+    files.write_private(path, pdf, durable=False)
+    result = deliver(path, printer or None, state=state)
     status = PRINTED if result.printed else (PDF_ONLY if not printer else NOT_PRINTED)
     if status != NOT_PRINTED:
         record_printed(station, [serial], printed=result.printed, printer=printer, layout=layout, operator=operator)
@@ -496,6 +504,17 @@ def print_badge(
     )
 
 
+def check_printer(station: Station, printer: str | None = None) -> StateCheck | None:
+    """Start asking CUPS how `printer` (default: the station's) is doing, to be read by
+    `print_badge(state=...)` when the job is about to go; None without a printer."""
+    from regdesk.render.printing import valid_printer_name
+
+    name = printer or station.setting("printer", "")
+    if not name or not valid_printer_name(name) or shutil.which("lp") is None:
+        return None  # deliver() refuses these itself, without asking CUPS
+    return StateCheck(name)
+
+
 NO_PHOTO_WARNING = "No photo on file: this badge has none; check the passport against the face."
 
 
@@ -506,6 +525,7 @@ __all__ = [
     "IssuedBadge",
     "issue_badge",
     "print_badge",
+    "check_printer",
     "record_check_in",
     "record_printed",
     "record_identity_check",

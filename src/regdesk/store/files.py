@@ -63,9 +63,11 @@ def temp_name(path: Path) -> Path:
 
 
 @contextmanager
-def private_writer(path: Path | str) -> Iterator[BinaryIO]:
+def private_writer(path: Path | str, *, durable: bool = True) -> Iterator[BinaryIO]:
     """Write `path` atomically: yields a binary file under a temporary name (0600 from the first
-    byte); on success it is fsynced and renamed over `path`, on any exception removed."""
+    byte); on success it is fsynced and renamed over `path`, on any exception removed.
+    `durable=False` skips the fsyncs, for a file made again from the log whenever it is needed
+    (a badge PDF: a reprint renders it anew): still never seen half-written."""
     path = Path(path)
     partial = temp_name(path)
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
@@ -73,17 +75,19 @@ def private_writer(path: Path | str) -> Iterator[BinaryIO]:
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.chmod(partial, PRIVATE_FILE)
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
-def write_private(path: Path | str, data: bytes) -> Path:
+def write_private(path: Path | str, data: bytes, *, durable: bool = True) -> Path:
     """The whole of `data` as `path`, owner-only, atomically (see `private_writer`)."""
-    with private_writer(path) as fh:
+    with private_writer(path, durable=durable) as fh:
         fh.write(data)
     return Path(path)

@@ -19,7 +19,7 @@ from textual.worker import WorkerFailed
 
 from regdesk.domain import authority
 from regdesk.errors import RegdeskError, explain, is_machine_failure
-from regdesk.services import lookup, operators
+from regdesk.services import operators
 from regdesk.services.backup import BackupScheduler
 from regdesk.services.operators import OperatorSession
 from regdesk.services.station import Station
@@ -102,11 +102,13 @@ class RegdeskApp(App):
         )
         self.backups.start()
         if self.start_mode == "desk":
-            # At conference scale the search index takes seconds to build: build it while the clerk
+            # At conference scale the search index takes time to read or build: do it while the clerk
             # signs in, so the first search after sign-in does not wait for it (the desk screen asks
-            # again on mount; a second caller waits for this build and reuses it).
-            self.run_worker(
-                partial(lookup.index_for, self.station),
+            # again on mount; a second caller waits for this one and reuses it). After the first
+            # frame: the sign-in screen is drawn first, not while this thread holds the interpreter.
+            self.call_after_refresh(
+                self.run_worker,
+                partial(_warm_search_index, self.station),
                 thread=True,
                 group="warm",
                 exit_on_error=False,
@@ -250,6 +252,13 @@ class RegdeskApp(App):
             palette_commands = getattr(screen, "palette_commands", None)
             if palette_commands is not None:
                 yield from palette_commands()
+
+
+def _warm_search_index(station: Station) -> None:
+    # Imported here: the search (numpy, rapidfuzz) is not needed to draw the sign-in screen.
+    from regdesk.services import lookup
+
+    lookup.index_for(station)
 
 
 def make_app(station: Station, *, operator: str | OperatorSession | None = None) -> RegdeskApp:

@@ -69,6 +69,20 @@ def fingerprint(conn: sqlite3.Connection) -> tuple[Any, Any]:
     return (last_import, last_row)
 
 
+def content_stamp(conn: sqlite3.Connection) -> tuple[Any, ...]:
+    """A checksum of every participant field the search reads, in one scan in SQLite (tens of ms at
+    100,000 rows): with `fingerprint` it tells a saved search index from one of another mirror."""
+    stamp: tuple[Any, ...] = conn.execute(
+        "SELECT count(*), total(length(accreditation_id) * 7 + length(family_name) * 11 + length(given_names) * 13 "
+        "+ length(family_name_latin) * 17 + length(given_names_latin) * 19 + length(delegation) * 23 "
+        "+ length(delegation_role) * 29 + length(confirmation_code) * 31 + length(category) * 37 "
+        "+ length(status) * 41 + unicode(status) + unicode(family_name_latin) + unicode(given_names_latin) "
+        "+ unicode(delegation)), total(rowid * (length(family_name_latin) + length(given_names_latin))) "
+        "FROM participants"
+    ).fetchone()
+    return stamp
+
+
 def participant_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
     """(id, family, given, family Latin, given Latin, delegation, role, confirmation code, category, status)."""
     rows: list[tuple[Any, ...]] = conn.execute(

@@ -63,6 +63,11 @@ PRINTER_POLL_SECONDS = 3.0
 # a few lookups, not 150. A pause above 0 searches only after that long without a key instead.
 TYPING_PAUSE = 0.0
 ACTION_GROUP = "desk-action"
+# An action that takes longer than this greys the keys in the footer (a quick one never does).
+KEYS_GREYED_AFTER = 0.25
+# A badge still printing this long after it was issued is shown on the card (a quick print shows
+# the card once, with the badge printed, instead of "NOT PRINTED" for a few milliseconds first).
+CARD_WHILE_PRINTING_AFTER = 0.25
 PARTICIPANT_ACTIONS = ("check_id", "issue", "replace", "reprint", "override", "collect", "assign_pass")
 PARTICIPANT_KEYS = {"f2", "f3", "f4", "f5", "f6", "ctrl+g", "ctrl+t"}
 # Below this width the results and the participant are stacked; below the height the card is compact.
@@ -166,6 +171,9 @@ class DeskScreen(Screen):
         self._printers_reading = False  # a printer-state worker is on its way
         self._printers_again = False  # read again as soon as it is back
         self._keys_shown: tuple[bool | None, ...] | None = None  # the desk's action states the footer shows
+        self._outcome_shown_lines = -1  # lines of the outcome panel as last laid out (-1: hidden)
+        self._keys_timer: Timer | None = None  # greys the keys of an action that lasts
+        self._card_timer: Timer | None = None  # shows the issued badge on the card while it prints
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -215,11 +223,32 @@ class DeskScreen(Screen):
     def _outcome(self, text: str, tone: str = "", about: str | None = None) -> None:
         self._outcome_for = (about or self.selected_id) if text else None
         outcome = self.query_one("#outcome", Static)
+        content = Text(text)  # plain text: nothing in it is markup
+        # An outcome that keeps its number of lines (F3: "Issuing…", "ISSUED… Printing…") is
+        # repainted in place: a layout of the screen measures every panel again (tens of ms).
+        same_size = outcome.display and bool(tone) and self._outcome_lines(outcome, text) == self._outcome_shown_lines
         outcome.set_classes(f"-{tone}" if tone else "")
-        outcome.update(Text(text))  # plain text: nothing in it is markup
+        outcome.update(content, layout=not same_size)
+        self._outcome_shown_lines = self._outcome_lines(outcome, text) if tone else -1
+        if self._outcome_shown_lines == -2:  # just shown: its width is known once it is laid out
+            self.call_after_refresh(self._remember_outcome_lines, text)
+
+    def _remember_outcome_lines(self, text: str) -> None:
+        outcome = self.query_one("#outcome", Static)
+        if outcome.display and str(outcome.content) == text:
+            self._outcome_shown_lines = self._outcome_lines(outcome, text)
         # On a small terminal the outcome replaces the card's "next step" line (it says the next step).
-        # The class goes on the card, not the screen: a class on the screen restyles every widget on it.
-        self.detail.set_class(bool(text), "-has-outcome")
+        # The class goes on that line only: a class on the card or the screen restyles all it holds.
+        self.detail.set_has_outcome(bool(text))
+
+    def _outcome_lines(self, outcome: Static, text: str) -> int:
+        """How many lines the outcome panel shows for `text` at its present width (-2: unknown)."""
+        width = outcome.content_size.width
+        if not width:
+            return -2
+        lines = len(Text(text).wrap(self.app.console, width))
+        cap = outcome.styles.max_height
+        return min(lines, int(cap.value)) if cap is not None and cap.unit.name == "CELLS" else lines
 
     def _caption(self, text: str) -> None:
         # One line of fixed size (desk.tcss): no layout of the screen for each search.
@@ -266,13 +295,13 @@ class DeskScreen(Screen):
         if not event.value.strip():
             self._clear_results("Type to search.")
             return
-        self._refresh_keys()  # the results on screen are for other text now: keys wait for the new ones
         if TYPING_PAUSE > 0:
             self._typing_timer = self.set_timer(TYPING_PAUSE, lambda: self._start_search(event.value, False))
         elif self._lookups_running:
             self._search_waiting = True  # searched when the one on its way is back
         else:
             self._start_search(event.value, False)
+        self._refresh_keys()  # the results on screen are for other text now: keys wait for the new ones
 
     def _search_what_waits(self) -> None:
         """A search came back: the text typed meanwhile is searched now."""
@@ -441,9 +470,28 @@ class DeskScreen(Screen):
         """Redraw the footer's keys only when one of the desk's actions changed state. Textual's footer
         rebuilds all its keys (widgets, styles, a full layout) on every refresh_bindings: done on each
         keystroke and result it was most of the time between a key and its results on screen. Keys
-        work on what check_action answers when pressed, whatever the footer shows."""
+        work on what check_action answers when pressed, whatever the footer shows.
+
+        While an action, a search or a card is on its way, the keys change only if it lasts: an F3
+        done in a few tens of milliseconds, or a keystroke whose results and card follow at once,
+        would grey every key and give it back (restyling each, twice) in the very frames that show
+        the outcome or the results."""
         states = self._action_states()
-        if states is None or states != self._keys_shown:
+        if states is not None and states == self._keys_shown:
+            if self._keys_timer is not None:
+                self._keys_timer.stop()
+                self._keys_timer = None
+            return
+        waiting = self._busy or self._lookups_running or self._search_waiting or self._card_loading
+        if waiting and states is not None:
+            if self._keys_timer is None:
+                self._keys_timer = self.set_timer(KEYS_GREYED_AFTER, self._refresh_keys_later)
+            return
+        self.refresh_bindings()
+
+    def _refresh_keys_later(self) -> None:
+        self._keys_timer = None
+        if self._action_states() != self._keys_shown:
             self.refresh_bindings()
 
     def refresh_bindings(self) -> None:
@@ -534,6 +582,9 @@ class DeskScreen(Screen):
 
     def _done(self) -> None:
         self._busy = None
+        if self._card_timer is not None:
+            self._card_timer.stop()
+            self._card_timer = None
         self._refresh_keys()
         self._reload_card()
 
@@ -882,6 +933,8 @@ class DeskScreen(Screen):
 
     @work(thread=True, exit_on_error=False, group=ACTION_GROUP, description="issue badge")
     def _issue(self, participant_id: str, name: str, replace: bool, override: desk.OverrideRequest | None) -> None:
+        # CUPS is asked how the printer is doing while the badge is recorded, not after.
+        state = desk.check_printer(self.station)
         try:
             badge = desk.issue_badge(
                 self.station, participant_id, operator=self.operator_name, replace=replace, override=override
@@ -907,7 +960,7 @@ class DeskScreen(Screen):
                 participant_id, badge.serial, badge.issue_no, badge.replaced_serial, badge.override_event_id is not None
             )
         )
-        self._print_now(participant_id, badge.serial, reprint=False)
+        self._print_now(participant_id, badge.serial, reprint=False, state=state)
 
     @work(thread=True, exit_on_error=False, group=ACTION_GROUP, description="collection by a focal point")
     def _collect(self, request: CollectionRequest) -> None:
@@ -941,10 +994,18 @@ class DeskScreen(Screen):
     def _reprint(self, participant_id: str, serial: str) -> None:
         self._print_now(participant_id, serial, reprint=True)
 
-    def _print_now(self, participant_id: str, serial: str, *, reprint: bool, printer: str | None = None) -> None:
+    def _print_now(
+        self,
+        participant_id: str,
+        serial: str,
+        *,
+        reprint: bool,
+        printer: str | None = None,
+        state: desk.StateCheck | None = None,
+    ) -> None:
         """Runs inside a worker thread. Any failure here leaves the badge issued: say so, offer a retry."""
         try:
-            outcome = desk.print_badge(self.station, serial, operator=self.operator_name, printer=printer)
+            outcome = desk.print_badge(self.station, serial, operator=self.operator_name, printer=printer, state=state)
         except Exception as exc:  # noqa: BLE001 - renderer, disk or printer: all mean "print it again later"
             self.post_message(
                 m.PrintFailed(participant_id, serial, f"{type(exc).__name__}: {exc}", reprint, printer or "")
@@ -1008,7 +1069,14 @@ class DeskScreen(Screen):
         if message.overridden:
             text += "; supervisor override recorded"
         self._outcome(text + ". Printing…", "info", message.participant_id)
-        self._reload_card()
+        if self._card_timer is not None:
+            self._card_timer.stop()
+        self._card_timer = self.set_timer(CARD_WHILE_PRINTING_AFTER, self._card_while_printing)
+
+    def _card_while_printing(self) -> None:
+        self._card_timer = None
+        if self._busy:  # still printing: the card shows the badge (issued, not printed yet)
+            self._reload_card()
 
     def on_badge_printed(self, message: m.BadgePrinted) -> None:
         serial = format_serial(message.serial)

@@ -157,6 +157,7 @@ class ParticipantDetail(Vertical, can_focus=False):
         super().__init__(**kwargs)
         self._card: ParticipantCard | None = None
         self._compact = False
+        self._has_outcome = False
 
     def compose(self) -> ComposeResult:
         yield Static("NO PARTICIPANT SELECTED", id="detail-banner", classes="-none")
@@ -201,8 +202,17 @@ class ParticipantDetail(Vertical, can_focus=False):
             photo.show(card.accreditation_id, photos.decode(card.photo_jpeg) if card.photo_jpeg else None)
         text, tone = next_step(card)
         step = self.query_one("#detail-next", Static)
-        step.set_classes(f"-{tone}")
+        step.set_classes(self._next_step_classes(tone))
         step.update(Text(text))
+
+    def set_has_outcome(self, shown: bool) -> None:
+        """An action's outcome is shown under the card: on a small terminal it takes the place of
+        the next-step line (desk.tcss)."""
+        self._has_outcome = shown
+        self.query_one("#detail-next", Static).set_class(shown, "-has-outcome")
+
+    def _next_step_classes(self, tone: str) -> str:
+        return " ".join(c for c in (f"-{tone}" if tone else "", "-has-outcome" if self._has_outcome else "") if c)
 
     def clear_card(self) -> None:
         self._card = None
@@ -216,5 +226,5 @@ class ParticipantDetail(Vertical, can_focus=False):
         self.query_one("#detail-facts", Static).update("")
         self.query_one(PhotoView).clear()
         step = self.query_one("#detail-next", Static)
-        step.set_classes("")
+        step.set_classes(self._next_step_classes(""))
         step.update("")

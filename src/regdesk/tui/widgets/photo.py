@@ -74,7 +74,9 @@ class PhotoView(Vertical, can_focus=False):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._shown_for: str | None = None
-        self.loading = False  # the slot waits for a photo being read (tests wait for it)
+        # The slot waits for a photo being read (tests wait for it). Not Widget.loading: that one
+        # mounts Textual's loading indicator over the slot, a new widget and two layouts a scan.
+        self.photo_pending = False
 
     def compose(self) -> ComposeResult:
         cls = image_class()
@@ -107,7 +109,7 @@ class PhotoView(Vertical, can_focus=False):
             # already drawn; handing the widget a new copy would only make it draw it again.
             return
         self._shown_for = participant_id
-        self.loading = loading
+        self.photo_pending = loading
         self.display = True
         widget = self._image()
         caption = self.query_one("#photo-caption", Static)
@@ -130,7 +132,7 @@ class PhotoView(Vertical, can_focus=False):
 
     def clear(self) -> None:
         self._shown_for = None
-        self.loading = False
+        self.photo_pending = False
         widget = self._image()
         if widget is not None:
             widget.image = None
