@@ -143,6 +143,10 @@ class DeskScreen(Screen):
         Binding("down", "focus_results", "Results", show=False, id="desk.focus_results"),
     ]
     _desk_bindings = tuple(BINDINGS)
+    # Never left off a narrow footer (widgets/keys_footer.py): the desk's acts in order of a visit,
+    # the override a refusal offers, and the keys of a badge that did not print. The screen keys and
+    # Reprint/Replace/Clear give way first; ctrl+p (More) lists them all.
+    FOOTER_KEEP = frozenset({"check_id", "issue", "override", "retry_print", "other_printer"})
 
     def __init__(self) -> None:
         super().__init__()
