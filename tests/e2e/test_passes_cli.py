@@ -51,7 +51,12 @@ def test_print_needs_the_supervisor_and_assign_a_clerk(tmp_path):
     printed = regdesk(desk, *args, "maria", "--json", pin=MARIA)
     assert printed.returncode == 0, printed.stderr
     run = json.loads(printed.stdout)
-    assert (run["count"], run["first"], run["last"], run["day"]) == (12, "TP0001", "TP0012", "2017-12-04")
+    assert (run["count"], run["first"], run["last"], run["day"]) == (
+        12,
+        f"TP{run['mark']}0001",
+        f"TP{run['mark']}0012",
+        "2017-12-04",
+    )
     assert len(pdfium.PdfDocument(out.read_bytes())) == 2
 
     aid = json.loads(regdesk(desk, "search", "gomez camacho", "--json").stdout)[0]["accreditation_id"]
@@ -84,7 +89,7 @@ def test_print_needs_the_supervisor_and_assign_a_clerk(tmp_path):
     )
     assert assigned.returncode == 0, assigned.stderr
     data = json.loads(assigned.stdout)
-    assert (data["serial"], data["accreditation_id"], data["day"]) == ("TP0003", aid, "2017-12-04")
+    assert (data["serial"], data["accreditation_id"], data["day"]) == (f"TP{run['mark']}0003", aid, "2017-12-04")
     twice = regdesk(
         desk, "passes", "assign", "3", aid, "--id-check", "passport:AB123456", "--operator", "ana", pin="1111"
     )

@@ -13,6 +13,7 @@ from test_tui_desk import LAUBER, clock, demo_template, wait_until  # noqa: F401
 
 from regdesk.domain import passes as domain
 from regdesk.domain import token as tokens
+from regdesk.domain.passes import desk_mark
 from regdesk.services import passes
 from regdesk.tui.app import make_app
 from regdesk.tui.dialogs.assign_pass import AssignPassDialog
@@ -43,13 +44,15 @@ def open_assign(serial: str, last4: str = "4821"):
 
 
 async def test_the_desk_assigns_a_printed_pass_to_the_selected_person(station, tmp_path):  # noqa: F811
-    passes.print_passes(station, day=DAY, count=3, operator="maria", out=tmp_path / "stock.pdf")
+    run = passes.print_passes(station, day=DAY, count=3, operator="maria", out=tmp_path / "stock.pdf")
     app = desk_app(station)
     async with app.run_test(size=(80, 24)) as pilot:
         await steps(open_assign("TP-0002"))(pilot)
         await pilot.press("enter")
         await wait_until(
-            pilot, lambda: outcome_says("TEMPORARY PASS TP-0002 assigned for 2017-12-04")(pilot.app), "the outcome"
+            pilot,
+            lambda: outcome_says(f"TEMPORARY PASS TP-{run.mark}-0002 assigned for 2017-12-04")(pilot.app),
+            "the outcome",
         )
         # The same pass again: refused in plain words, nothing recorded.
         await pilot.press("escape")
@@ -110,7 +113,9 @@ async def test_the_supervisor_screen_prints_a_stock(station, monkeypatch, tmp_pa
         await wait_until(pilot, lambda: passes.station_stock(station) != [], "the printed run")
     [stock] = passes.station_stock(station)
     assert (stock.day, stock.printed, stock.unused) == ("2017-12-04", 9, 9)
-    assert [p.name for p in tmp_path.glob("passes-*.pdf")] == ["passes-2017-12-04-0001-0009.pdf"]
+    assert [p.name for p in tmp_path.glob("passes-*.pdf")] == [
+        f"passes-2017-12-04-{desk_mark(station.key_id)}-0001-0009.pdf"
+    ]
 
 
 @SIZES

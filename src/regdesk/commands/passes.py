@@ -22,7 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_print)
     a = psub.add_parser("assign", help="record which person received a temporary pass (after an ID check)")
-    a.add_argument("serial", metavar="SERIAL", help="the number printed on the pass, e.g. TP-0012 or 12")
+    a.add_argument(
+        "serial",
+        metavar="SERIAL",
+        help="the number printed on the pass, e.g. TP-KQX-0012 or KQX12 (12 alone when one desk printed it)",
+    )
     a.add_argument("accreditation_id", metavar="ID")
     a.add_argument(
         "--id-check",
@@ -61,7 +65,8 @@ def cmd_print(args: argparse.Namespace) -> int:
             emit_json(run.as_json())
         else:
             data = run.as_json()
-            print(f"{data['count']} temporary passes for {data['day']}: {data['first']} to {data['last']}")
+            first, last = (passes.domain.format_pass_serial(data[k]) for k in ("first", "last"))
+            print(f"{data['count']} temporary passes for {data['day']}: {first} to {last}")
             print(f"PDF: {run.pdf_path} (print it, cut along the dashed lines, keep the stock locked away)")
     finally:
         station.close()

@@ -15,6 +15,7 @@ from typing import Any
 
 from regdesk.domain import photos
 from regdesk.domain.authority import OPERATOR_ROLES, STATION_ROLES
+from regdesk.domain.passes import desk_mark
 
 # C0 and C1 controls (ESC and CSI start terminal escape sequences), line/paragraph separators,
 # bidirectional embeddings/overrides/isolates and the Arabic letter mark (they reorder what a
@@ -31,7 +32,7 @@ UNSAFE_JOINED = re.compile("[\x00-\x1e\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\
 _IDENT = re.compile(r"[a-z0-9_]{1,40}")
 _ACCREDITATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
 _SERIAL = re.compile(r"[A-Z2-7]{8}")
-_PASS_SERIAL = re.compile(r"TP\d{4,5}")
+_PASS_SERIAL = re.compile(r"TP(?:[A-Z]{3})?\d{4,5}")  # TP0012, or with its desk mark TPKQX0012
 MAX_PASSES_PER_RUN = 1000
 _KEY_ID = re.compile(r"[0-9a-f]{8}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -207,7 +208,7 @@ UUID = pattern(_UUID, "a UUID")
 DAY = pattern(_DAY, "a day like 2017-12-04")
 UTC = pattern(_UTC, "a UTC time like 2017-12-01T19:05:00.000000Z")
 NAME = text(120, empty_ok=False)
-PASS_SERIAL = pattern(_PASS_SERIAL, "a temporary pass serial (TP and 4-5 digits)")
+PASS_SERIAL = pattern(_PASS_SERIAL, "a temporary pass serial (TP, a desk mark of 3 letters or none, 4-5 digits)")
 LAST4 = pattern(re.compile(r"[A-Z0-9]{1,4}"), "the last 4 characters of a document number")
 
 
@@ -420,7 +421,9 @@ SCHEMAS: Mapping[str, Schema] = {
     # Temporary passes (domain/passes.py): a printed run, one pass given to a person, a pass voided.
     "passes_printed": Schema(
         {"day": DAY, "first": whole(1, 99_999), "last": whole(1, 99_999), "key_id": pattern(_KEY_ID, "a key id")},
-        {"output": text(400), "layout": text(64)},
+        # mark: the desk mark of key_id (domain/passes.desk_mark) in every serial of the run; a run
+        # without one was printed before desk marks (TP0012).
+        {"output": text(400), "layout": text(64), "mark": pattern(re.compile(r"[A-Z]{3}"), "a desk mark")},
     ),
     "pass_assigned": Schema(
         {
@@ -511,6 +514,13 @@ def payload_problem(kind: str, payload: Any, payload_json_length: int | None = N
         and not (0 <= payload["last"] - payload["first"] < MAX_PASSES_PER_RUN)
     ):
         return BadPayload("last", f"a run is 1..{MAX_PASSES_PER_RUN} passes, first to last")
+    if (
+        found is None
+        and kind == "passes_printed"
+        and "mark" in payload
+        and payload["mark"] != desk_mark(payload["key_id"])
+    ):
+        return BadPayload("mark", "is not the desk mark of the run's key")
     if found is None and kind == "photo_imported":
         image = photos.photo_problem(payload)
         if image:

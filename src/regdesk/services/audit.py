@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from regdesk.domain import authority
 from regdesk.domain.buses import bus_direction
 from regdesk.domain.events import EventKind, parse_utc
+from regdesk.domain.passes import format_pass_serial, pass_serial
 from regdesk.domain.token import format_serial
 from regdesk.errors import RegdeskError
 from regdesk.services import lookup, operators
@@ -390,16 +391,15 @@ def _scan_recorded(p: dict[str, Any]) -> str:
 
 
 def _pass(value: Any) -> str:
-    text = str(value or "?")
-    return f"{text[:2]}-{text[2:]}" if text.startswith("TP") else text
+    return format_pass_serial(str(value or "?"))
 
 
 def _passes_printed(p: dict[str, Any]) -> str:
-    first, last = p.get("first", 0), p.get("last", 0)
+    first, last, mark = p.get("first", 0), p.get("last", 0), str(p.get("mark", ""))
     count = last - first + 1 if isinstance(first, int) and isinstance(last, int) else "?"
     return (
-        f"{count} temporary passes printed for {p.get('day', '?')}: {_pass(f'TP{first:04d}')} to "
-        f"{_pass(f'TP{last:04d}')} (key {p.get('key_id', '?')})"
+        f"{count} temporary passes printed for {p.get('day', '?')}: {_pass(pass_serial(first, mark))} to "
+        f"{_pass(pass_serial(last, mark))} (key {p.get('key_id', '?')})"
     )
 
 

@@ -25,7 +25,7 @@ def _passes_printed(session: Session, event: Event) -> None:
     at = format_utc(event.recorded_at)
     rows = [
         dict(
-            serial=pass_serial(n),
+            serial=pass_serial(n, p.get("mark", "")),
             number=n,
             day=p["day"],
             key_id=p["key_id"],
@@ -37,7 +37,8 @@ def _passes_printed(session: Session, event: Event) -> None:
     ]
     stmt = insert(TemporaryPass)
     new, old = stmt.excluded, TemporaryPass
-    # Two runs with one number (two desks printing while cut off): the earliest run stands.
+    # Two runs with one serial cannot happen since desk marks (each desk numbers its own passes). Runs
+    # printed before marks could (two desks printing while cut off): the earliest run stands.
     earlier = or_(
         old.printed_event_id == "",
         new.printed_at < old.printed_at,

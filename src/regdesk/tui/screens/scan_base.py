@@ -32,6 +32,7 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from regdesk.config import EventConfig
+from regdesk.domain.passes import format_pass_serial
 from regdesk.domain.verdict import Outcome
 from regdesk.domain.words import plural
 from regdesk.services import photos, scanning
@@ -106,7 +107,7 @@ def recent_of(result: scanning.ScanResult, view: ScanView, config: EventConfig) 
 
 def _serial_label(result: scanning.ScanResult) -> str:
     if result.temporary_pass:
-        return f"pass {result.claimed_serial[:2]}-{result.claimed_serial[2:]}"
+        return f"pass {format_pass_serial(result.claimed_serial)}"
     return f"badge {result.claimed_serial[:4]}-{result.claimed_serial[4:]}"
 
 
