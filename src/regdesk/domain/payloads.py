@@ -436,6 +436,15 @@ SCHEMAS: Mapping[str, Schema] = {
         {"override_event_id": nullable(UUID)},
     ),
     "pass_voided": Schema({"serial": PASS_SERIAL, "reason": free_text(400, empty_ok=False)}, {}),
+    # A supervisor's correction of an assignment: participant_id "" un-assigns (the pass is unused again).
+    "pass_assignment_overridden": Schema(
+        {
+            "serial": PASS_SERIAL,
+            "participant_id": pattern(_ACCREDITATION_ID, "an accreditation id, or empty to un-assign", empty_ok=True),
+            "reason": free_text(400, empty_ok=False),
+        },
+        {"previous_participant_id": pattern(_ACCREDITATION_ID, "an accreditation id", empty_ok=True)},
+    ),
 }
 
 

@@ -411,6 +411,12 @@ def _pass_assigned(p: dict[str, Any]) -> str:
     )
 
 
+def _pass_assignment_overridden(p: dict[str, Any]) -> str:
+    was = p.get("previous_participant_id") or "nobody"
+    now = f"re-assigned to {p['participant_id']}" if p.get("participant_id") else "un-assigned"
+    return f"Temporary pass {_pass(p.get('serial'))} {now} by a supervisor (was {was}): “{p.get('reason', '')}”"
+
+
 def _pass_voided(p: dict[str, Any]) -> str:
     return f"Temporary pass {_pass(p.get('serial'))} voided: “{p.get('reason', '')}”"
 
@@ -444,6 +450,7 @@ SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
     EventKind.PASSES_PRINTED: _passes_printed,
     EventKind.PASS_ASSIGNED: _pass_assigned,
     EventKind.PASS_VOIDED: _pass_voided,
+    EventKind.PASS_ASSIGNMENT_OVERRIDDEN: _pass_assignment_overridden,
     EventKind.PHOTO_IMPORTED: _photo_imported,
 }
 

@@ -310,6 +310,67 @@ def void_pass(station: Station, serial_text: str, *, operator: str, reason: str)
     return event.id
 
 
+@dataclass(frozen=True)
+class OverriddenAssignment:
+    serial: str
+    participant_id: str  # "" when un-assigned
+    previous_participant_id: str
+    event_id: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "overridden": True,
+            "serial": self.serial,
+            "pass": domain.format_pass_serial(self.serial),
+            "accreditation_id": self.participant_id or None,
+            "previous_accreditation_id": self.previous_participant_id or None,
+            "event_id": self.event_id,
+        }
+
+
+def override_assignment(
+    station: Station, serial_text: str, participant_id: str, *, operator: str, reason: str
+) -> OverriddenAssignment:
+    """A supervisor corrects an assignment: the pass goes to `participant_id`, or back to the unused
+    stock when it is "". Scan points follow the latest override; the audit keeps the reason."""
+    _require(station, operator, Act.OVERRIDE_PASS_ASSIGNMENT)
+    if not reason.strip():
+        raise PassError("--reason: say why the assignment is changed (wrong person, pass handed over...)")
+    serial = parse_serial(serial_text)
+    with station.transaction() as session:
+        serial = resolve_serial(session, serial)
+        label = domain.format_pass_serial(serial)
+        row = session.get(TemporaryPass, serial)
+        if row is None or not row.printed_event_id:
+            raise PassError(f"pass {label} was never printed (or its print run has not reached this station yet)")
+        if row.voided:
+            raise PassError(f"pass {label} was voided ({row.void_reason}); nothing to re-assign")
+        previous = row.participant_id
+        if not participant_id and not previous:
+            raise PassError(f"pass {label} is not assigned; nothing to un-assign")
+        if participant_id:
+            if participant_id == previous:
+                raise PassError(f"pass {label} is already assigned to {participant_id}")
+            person = session.get(Participant, participant_id)
+            if person is None:
+                raise PassError(f"unknown accreditation id {participant_id!r}")
+            if person.status != "accredited":
+                raise PassError(f"{participant_id}: accreditation withdrawn; no pass can be assigned")
+            _check_quota(station, session, person, row.day)
+        event = station.record(
+            session,
+            EventKind.PASS_ASSIGNMENT_OVERRIDDEN,
+            {
+                "serial": serial,
+                "participant_id": participant_id,
+                "reason": reason.strip()[:400],
+                "previous_participant_id": previous,
+            },
+            operator,
+        )
+    return OverriddenAssignment(serial, participant_id, previous, event.id)
+
+
 # --- reconciliation ---------------------------------------------------------------------------------
 
 
