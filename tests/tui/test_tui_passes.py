@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from test_snapshots import SIZES, desk_app, outcome_says, search, station, steady_pictures, steps  # noqa: F401
 from test_snapshots_scan import fixed_randomness, lane, ready, runner, scan, scene  # noqa: F401
-from test_tui_desk import LAUBER, clock, demo_template, wait_until  # noqa: F401
+from test_tui_desk import LAUBER, clock, demo_template, participant_id_of, wait_until  # noqa: F401
 
 from regdesk.domain import passes as domain
 from regdesk.domain import token as tokens
@@ -127,3 +127,47 @@ def test_snapshot_print_passes_dialog(snap_compare, station, size):  # noqa: F81
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, PrintPassesDialog), "the print dialog")
 
     assert snap_compare(desk_app(station, "maria"), terminal_size=size, run_before=steps(open_dialog))
+
+
+async def test_the_supervisor_screen_reassigns_and_unassigns_a_pass(station, tmp_path):  # noqa: F811
+    from regdesk.services import audit
+    from regdesk.tui.dialogs.pass_assignment import PassAssignmentDialog
+    from regdesk.tui.screens.supervisor import SupervisorScreen
+
+    run = passes.print_passes(station, day=DAY, count=2, operator="maria", out=tmp_path / "stock.pdf")
+    lauber = participant_id_of(station, "Lauber", "Jürg")
+    gomez = participant_id_of(station, "Gómez Camacho", "Juan José")
+    passes.assign_pass(station, "1", lauber, operator="ana", document_type="passport", document_number="4821")
+
+    def holder() -> str:
+        with station.sessions() as s:
+            return s.get(passes.TemporaryPass, run.serials[0]).participant_id
+
+    app = make_app(station, operator="maria")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: pilot.app.screen.__class__.__name__ == "DeskScreen", "the desk")
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SupervisorScreen), "the supervisor screen")
+        for who, why in ((gomez, "handed to the wrong person"), ("", "pass taken back")):
+            await pilot.press("ctrl+a")
+            await wait_until(pilot, lambda: isinstance(pilot.app.screen, PassAssignmentDialog), "the dialog")
+            dialog = pilot.app.screen
+            dialog.query_one("#override-serial").value = f"{run.mark}1"
+            dialog.query_one("#override-participant").value = who
+            dialog.query_one("#override-reason").value = why
+            await pilot.press("enter")
+            await wait_until(pilot, lambda who=who: holder() == who, f"the pass held by {who or 'nobody'}")
+    assert [(s.assigned, s.unused) for s in passes.station_stock(station)] == [(0, 2)]
+    summaries = [r.summary for r in audit.list_audit(station, None, viewer_role="supervisor")]
+    assert any(f"re-assigned to {gomez} by a supervisor (was {lauber})" in s for s in summaries)
+
+
+async def test_a_clerk_has_no_pass_assignment_override(station, tmp_path):  # noqa: F811
+    from regdesk.tui.dialogs.pass_assignment import PassAssignmentDialog
+
+    app = make_app(station, operator="ana")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: pilot.app.screen.__class__.__name__ == "DeskScreen", "the desk")
+        await pilot.press("f12", "ctrl+a")  # no supervisor screen for a clerk, so no override either
+        await pilot.pause(0.3)
+        assert not isinstance(pilot.app.screen, PassAssignmentDialog)

@@ -122,6 +122,14 @@ class SupervisorScreen(Screen):
             id="supervisor.print_passes",
             tooltip="Print a day's stock of temporary passes (on a desk station)",
         ),
+        Binding(
+            "ctrl+a",
+            "pass_assignment",
+            "Pass assignment",
+            show=False,
+            id="supervisor.pass_assignment",
+            tooltip="Re-assign a temporary pass to another person, or un-assign it (with a reason)",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -535,15 +543,41 @@ class SupervisorScreen(Screen):
             self.post_message(PassesPrinted("", str(exc)))
             return
         data = run.as_json()
+        first, last = (passes.domain.format_pass_serial(data[k]) for k in ("first", "last"))
         self.post_message(
-            PassesPrinted(
-                f"{data['count']} temporary passes for {data['day']}, {data['first']} to {data['last']}: {run.pdf_path}"
-            )
+            PassesPrinted(f"{data['count']} temporary passes for {data['day']}, {first} to {last}: {run.pdf_path}")
         )
+
+    def action_pass_assignment(self) -> None:
+        from regdesk.tui.dialogs.pass_assignment import PassAssignmentDialog
+
+        self.app.push_screen(PassAssignmentDialog(), self._pass_assignment_chosen)
+
+    def _pass_assignment_chosen(self, request) -> None:  # noqa: ANN001 (PassAssignmentRequest | None)
+        if request is not None:
+            self._override_assignment(request.serial, request.participant_id, request.reason)
+
+    @work(thread=True, exclusive=True, group="supervisor-passes", exit_on_error=False, description="Pass assignment")
+    def _override_assignment(self, serial: str, participant_id: str, reason: str) -> None:
+        from regdesk.services import passes
+
+        operator = getattr(self.app, "operator", None)
+        try:
+            done = passes.override_assignment(
+                self.station, serial, participant_id, operator=operator.name if operator else "", reason=reason
+            )
+        except passes.PassError as exc:
+            self.post_message(PassesPrinted("", f"assignment not changed: {exc}"))
+            return
+        data = done.as_json()
+        was = done.previous_participant_id or "nobody"
+        now = f"re-assigned to {participant_id}" if participant_id else "un-assigned: back in the unused stock"
+        self.post_message(PassesPrinted(f"Pass {data['pass']} {now} (was {was})"))
 
     def on_passes_printed(self, message: PassesPrinted) -> None:
         if message.error:
-            self.notify(f"Passes not printed: {message.error}", severity="error", timeout=15)
+            what = "Temporary pass" if message.error.startswith("assignment") else "Passes not printed"
+            self.notify(f"{what}: {message.error}", severity="error", timeout=15)
         else:
             self.notify(message.text, title="Temporary passes", timeout=15)
         self.action_refresh()
