@@ -435,6 +435,12 @@ SCHEMAS: Mapping[str, Schema] = {
         },
         {"override_event_id": nullable(UUID)},
     ),
+    # A photo taken off: source_sha256 is the removed photo's source file, so re-importing that same
+    # file does not bring it back (a corrected photo, another file, does).
+    "photo_removed": Schema(
+        {"participant_id": PARTICIPANT, "reason": free_text(400, empty_ok=False)},
+        {"source_sha256": pattern(_HEX64, "a SHA-256", empty_ok=True)},
+    ),
     "pass_voided": Schema({"serial": PASS_SERIAL, "reason": free_text(400, empty_ok=False)}, {}),
     # A supervisor's correction of an assignment: participant_id "" un-assigns (the pass is unused again).
     "pass_assignment_overridden": Schema(

@@ -411,6 +411,10 @@ def _pass_assigned(p: dict[str, Any]) -> str:
     )
 
 
+def _photo_removed(p: dict[str, Any]) -> str:
+    return f"photo of {p.get('participant_id', '?')} removed: “{p.get('reason', '')}”"
+
+
 def _pass_assignment_overridden(p: dict[str, Any]) -> str:
     was = p.get("previous_participant_id") or "nobody"
     now = f"re-assigned to {p['participant_id']}" if p.get("participant_id") else "un-assigned"
@@ -452,6 +456,7 @@ SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
     EventKind.PASS_VOIDED: _pass_voided,
     EventKind.PASS_ASSIGNMENT_OVERRIDDEN: _pass_assignment_overridden,
     EventKind.PHOTO_IMPORTED: _photo_imported,
+    EventKind.PHOTO_REMOVED: _photo_removed,
 }
 
 
