@@ -124,3 +124,31 @@ async def test_a_resize_to_80_columns_fits_the_footer_again(station, stopped_pri
         assert "^p More" not in keys  # everything fits at 140
         await pilot.resize_terminal(80, 24)
         await footer_shows(pilot, "f8 Sign out", "^r Retry", "^o Other printer", "^p More")
+
+
+@pytest.mark.parametrize("screen_key", ["f12", "f7"], ids=["supervisor", "audit"])
+async def test_the_supervisor_and_audit_screens_keep_sign_out_and_the_palette_at_80(station, screen_key):  # noqa: F811
+    from textual.widgets import Footer
+
+    app = make_app(station, operator="maria")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await desk(pilot)
+        await pilot.press(screen_key)
+        await wait_until(pilot, lambda: not isinstance(app.screen, DeskScreen), "the screen")
+
+        def keys() -> dict[str, tuple[int, int]]:
+            footer = app.screen.query_one(Footer)
+            return {
+                f"{k.key_display} {k.description}": (k.region.x, k.region.right)
+                for k in footer.query_children(FooterKey)
+                if k.region.width
+            }
+
+        def fits() -> bool:
+            shown = keys()
+            if "f8 Sign out" not in shown or "^p palette" not in shown:
+                return False
+            palette_from = shown["^p palette"][0]  # docked right: nothing may run under it
+            return all(right <= palette_from for label, (_, right) in shown.items() if label != "^p palette")
+
+        await wait_until(pilot, fits, f"sign out and the palette side by side: {keys()}")

@@ -28,7 +28,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from regdesk.config import EventConfig
@@ -37,6 +37,7 @@ from regdesk.domain.verdict import Outcome
 from regdesk.domain.words import plural
 from regdesk.services import photos, scanning
 from regdesk.services.station import Station
+from regdesk.tui.widgets.keys_footer import KeysFooter
 from regdesk.tui.widgets.photo import PhotoView
 from regdesk.tui.widgets.recent_scans import RecentScan, RecentScans
 from regdesk.tui.widgets.scan_input import ScanInput
@@ -202,7 +203,7 @@ class ScanScreen(Screen):
             yield RecentScans()
         yield Static("", id="session-line", markup=False)
         yield ScanInput()
-        yield Footer()
+        yield KeysFooter()  # fits the width: Sign out never clipped (widgets/keys_footer.py)
 
     def on_mount(self) -> None:
         self.query_one(PhotoView).clear()

@@ -24,7 +24,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, ProgressBar, Sparkline, Static
+from textual.widgets import DataTable, Input, ProgressBar, Sparkline, Static
 from textual.worker import Worker, WorkerState
 
 from regdesk.domain.words import plural
@@ -32,6 +32,7 @@ from regdesk.services import alerts, conflicts, exports, tallies
 from regdesk.services.tallies import ConflictRow, DayTallies, no_show_label
 from regdesk.tui.dialogs.export_tallies import ExportTalliesDialog
 from regdesk.tui.widgets.keyed_table import KeyedTable
+from regdesk.tui.widgets.keys_footer import KeysFooter
 from regdesk.tui.widgets.status_bar import StatusBar
 
 REFRESH_SECONDS = 5.0
@@ -189,7 +190,7 @@ class SupervisorScreen(Screen):
         with Horizontal(id="export-bar"):
             yield Static("", id="export-status")
             yield ProgressBar(total=100, show_eta=False, id="export-progress")
-        yield Footer()
+        yield KeysFooter()  # fits the width: Sign out never clipped (widgets/keys_footer.py)
 
     def on_mount(self) -> None:
         self._show_day_title()
@@ -210,7 +211,7 @@ class SupervisorScreen(Screen):
         narrow = width < NARROW_COLUMNS
         changed = narrow != self.has_class("-narrow")
         self.set_class(narrow, "-narrow")
-        self.query_one(Footer).compact = width < 160  # the supervisor's footer holds many keys
+        self.query_one(KeysFooter).compact = width < 160  # the supervisor's footer holds many keys
         if changed:
             self._show_day_title()
         return changed

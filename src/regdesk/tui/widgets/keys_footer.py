@@ -2,11 +2,13 @@
 
 Fitting: Textual's Footer lays every key in one row and clips what passes the right edge, which at
 80 columns cut "f8 Sign out" off the desk as soon as the printer keys (ctrl+r, ctrl+o) joined. This
-footer shows what fits and puts a "^p More" key (the command palette, which lists every action of the
-screen and the app) where keys were left out. A screen names the keys it never leaves out
-(`FOOTER_KEEP`: the act a clerk is in the middle of); signing out is never left out either. The rest
-go in this order: the screen keys of other screens (F9-F12; the current screen's own is greyed
-and goes first), then greyed keys, then the others, each from the right.
+footer shows what fits and puts a "^p More" key (the command palette, which lists every action of
+the screen and the app) where keys were left out; on a screen that shows the palette key on the
+right (supervisor, audit, scan lanes) that key is the way to the rest, and its room is kept. A
+screen names the keys it never leaves out (`FOOTER_KEEP`: the act a clerk is in the middle of);
+signing out is never left out either. The rest go in this order: the screen keys of other screens
+(F9-F12; the current screen's own is greyed and goes first), then greyed keys, then the others, each
+from the right.
 
 In place: Textual's Footer removes and mounts all its keys on every refresh_bindings (new widgets,
 styles, a full layout of the screen): on the desk that was tens of milliseconds each time F3 made
@@ -62,8 +64,11 @@ def drop_order(keys: list[ShownKey], keep: frozenset[str]) -> list[int]:
     return sorted(droppable, key=lambda i: (tier(keys[i]), -i))
 
 
-def fit(keys: list[ShownKey], width: int, keep: frozenset[str], more: ShownKey, *, compact: bool) -> list[ShownKey]:
-    """The keys that fit `width` cells, in their order, with `more` at the end when any was left out."""
+def fit(
+    keys: list[ShownKey], width: int, keep: frozenset[str], more: ShownKey | None, *, compact: bool
+) -> list[ShownKey]:
+    """The keys that fit `width` cells, in their order, with `more` at the end when any was left out
+    (None: the palette key is on the footer anyway, its width already taken off `width`)."""
 
     def total(shown: list[ShownKey]) -> int:
         return sum(key_width(k, compact=compact) for k in shown)
@@ -71,23 +76,33 @@ def fit(keys: list[ShownKey], width: int, keep: frozenset[str], more: ShownKey, 
     if total(keys) <= width:
         return keys
     left_out: set[int] = set()
-    budget = width - key_width(more, compact=compact)
+    budget = width - (key_width(more, compact=compact) if more else 0)
     for index in drop_order(keys, keep):
         if total([k for i, k in enumerate(keys) if i not in left_out]) <= budget:
             break
         left_out.add(index)
-    return [*(k for i, k in enumerate(keys) if i not in left_out), more]
+    return [*(k for i, k in enumerate(keys) if i not in left_out), *([more] if more else [])]
 
 
 class KeysFooter(Footer):
-    def _all_keys(self) -> list[ShownKey] | None:
-        """The keys Footer.compose would lay out; None when the footer uses what it does not fit or
-        update in place (groups, the palette key)."""
-        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+    def _palette_key(self) -> ShownKey | None:
+        """The command palette's key, docked right, when this footer shows it (as Footer does)."""
+        if not (self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE):
             return None
+        try:
+            _node, binding, enabled, _tooltip = self.screen.active_bindings[self.app.COMMAND_PALETTE_BINDING]
+        except KeyError:
+            return None
+        display = self.app.get_key_display(binding)
+        return ShownKey(binding.key, display, binding.action, binding.description, binding.tooltip, enabled)
+
+    def _all_keys(self) -> list[ShownKey] | None:
+        """The keys Footer.compose would lay out (the palette key aside); None when the footer uses
+        what it does not fit or update in place (groups)."""
+        palette = self.app.COMMAND_PALETTE_BINDING
         shown: dict[str, ShownKey] = {}
         for _, binding, enabled, tooltip in self.screen.active_bindings.values():
-            if not binding.show:
+            if not binding.show or binding.key == palette:
                 continue
             if binding.group is not None:
                 return None
@@ -110,8 +125,11 @@ class KeysFooter(Footer):
         if keys is None:
             return None
         keep = ALWAYS_KEPT | frozenset(getattr(self.screen, "FOOTER_KEEP", ()))
-        more = ShownKey(MORE.key, self.app.get_key_display(MORE), MORE.action, MORE.description, MORE.tooltip, True)
         width = self.size.width or self.app.size.width
+        palette = self._palette_key()
+        if palette is not None:  # docked right, with its border: it is the way to the rest
+            return fit(keys, width - key_width(palette, compact=self.compact) - 1, keep, None, compact=self.compact)
+        more = ShownKey(MORE.key, self.app.get_key_display(MORE), MORE.action, MORE.description, MORE.tooltip, True)
         return fit(keys, width, keep, more, compact=self.compact)
 
     def compose(self) -> ComposeResult:
@@ -123,6 +141,17 @@ class KeysFooter(Footer):
             yield FooterKey(
                 key.key, key.key_display, key.description, key.action, disabled=not key.enabled, tooltip=key.tooltip
             ).data_bind(compact=Footer.compact)
+        palette = self._palette_key()
+        if palette is not None:
+            yield FooterKey(
+                palette.key,
+                palette.key_display,
+                palette.description,
+                palette.action,
+                classes="-command-palette",
+                disabled=not palette.enabled,
+                tooltip=palette.tooltip or palette.description,
+            )
 
     def bindings_changed(self, screen: Screen) -> None:
         ready = self._bindings_ready
@@ -139,7 +168,7 @@ class KeysFooter(Footer):
         if not self.is_attached:
             return
         shown = self._shown_keys()
-        keys = list(self.query_children(FooterKey))
+        keys = [key for key in self.query_children(FooterKey) if not key.has_class("-command-palette")]
         if (
             shown is None
             or len(shown) != len(keys)
