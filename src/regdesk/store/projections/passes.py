@@ -63,9 +63,14 @@ def _pass_assignment(session: Session, event: Event) -> None:
     clerk's assignment takes a free pass only (of two desks assigning one pass while cut off, the
     earliest stands), and a supervisor's override re-assigns or un-assigns it whatever it held. The
     same set of events gives the same holder in any order of arrival."""
+    from regdesk.store import enrolment
+
     serial = event.payload["serial"]
+    cut = enrolment.cut_offs(session)  # a revoked station's events after its cut-off never count
     holder = ("", "", "", "")  # participant id, event id, recorded at, operator
     for e in passes_queries.assignment_events(session, serial):
+        if e.station_id in cut and e.seq > cut[e.station_id]:
+            continue
         if e.kind == EventKind.PASS_ASSIGNMENT_OVERRIDDEN or not holder[0]:
             holder = (e.participant_id, e.event_id, e.recorded_at, e.operator)
     pid, event_id, at, by = holder

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 _ASSIGNMENTS = text(
-    "SELECT kind, id, recorded_at, operator, json_extract(payload, '$.participant_id') FROM events "
+    "SELECT kind, id, recorded_at, operator, json_extract(payload, '$.participant_id'), station_id, seq FROM events "
     "WHERE kind IN ('pass_assigned', 'pass_assignment_overridden') AND json_extract(payload, '$.serial') = :serial "
     "ORDER BY recorded_at, station_id, seq"  # one station's events in its own order, even within a tick
 )
@@ -21,10 +21,12 @@ class AssignmentEvent(NamedTuple):
     recorded_at: str
     operator: str
     participant_id: str
+    station_id: str
+    seq: int
 
 
 def assignment_events(session: Session, serial: str) -> list[AssignmentEvent]:
     return [
-        AssignmentEvent(str(k), str(i), str(at), str(op), str(pid or ""))
-        for k, i, at, op, pid in session.execute(_ASSIGNMENTS, {"serial": serial}).all()
+        AssignmentEvent(str(k), str(i), str(at), str(op), str(pid or ""), str(sid), int(seq))
+        for k, i, at, op, pid, sid, seq in session.execute(_ASSIGNMENTS, {"serial": serial}).all()
     ]
