@@ -25,7 +25,7 @@ __all__ = ["EVENT_TOML", "ROOT"]
 
 # Fixtures that one kind of test shares, kept in tests/helpers beside the helpers they go with (a test
 # module never imports another test module: tests/unit/test_import_hygiene.py).
-pytest_plugins = ["tui_fixtures", "tmux_terminal"]
+pytest_plugins = ["tui_fixtures", "tmux_terminal", "pass_stations"]
 
 
 @pytest.fixture(autouse=True)

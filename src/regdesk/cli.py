@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "regdesk.commands.hub",
     "regdesk.commands.drill",
     "regdesk.commands.passes",
+    "regdesk.commands.photos",
 ]
 
 

@@ -51,7 +51,12 @@ def test_print_needs_the_supervisor_and_assign_a_clerk(tmp_path):
     printed = regdesk(desk, *args, "maria", "--json", pin=MARIA)
     assert printed.returncode == 0, printed.stderr
     run = json.loads(printed.stdout)
-    assert (run["count"], run["first"], run["last"], run["day"]) == (12, "TP0001", "TP0012", "2017-12-04")
+    assert (run["count"], run["first"], run["last"], run["day"]) == (
+        12,
+        f"TP{run['mark']}0001",
+        f"TP{run['mark']}0012",
+        "2017-12-04",
+    )
     assert len(pdfium.PdfDocument(out.read_bytes())) == 2
 
     aid = json.loads(regdesk(desk, "search", "gomez camacho", "--json").stdout)[0]["accreditation_id"]
@@ -84,7 +89,7 @@ def test_print_needs_the_supervisor_and_assign_a_clerk(tmp_path):
     )
     assert assigned.returncode == 0, assigned.stderr
     data = json.loads(assigned.stdout)
-    assert (data["serial"], data["accreditation_id"], data["day"]) == ("TP0003", aid, "2017-12-04")
+    assert (data["serial"], data["accreditation_id"], data["day"]) == (f"TP{run['mark']}0003", aid, "2017-12-04")
     twice = regdesk(
         desk, "passes", "assign", "3", aid, "--id-check", "passport:AB123456", "--operator", "ana", pin="1111"
     )
@@ -92,3 +97,19 @@ def test_print_needs_the_supervisor_and_assign_a_clerk(tmp_path):
 
     stock = json.loads(regdesk(desk, "passes", "stock", "--json").stdout)
     assert stock == {"days": [{"day": "2017-12-04", "printed": 12, "assigned": 1, "voided": 0, "unused": 11}]}
+
+    # A supervisor corrects it: re-assigned to another person, then un-assigned; a clerk may do neither.
+    other = json.loads(regdesk(desk, "search", "lauber", "--json").stdout)[0]["accreditation_id"]
+    reassign = ("passes", "assign", "3", other, "--reassign", "--reason", "handed to the wrong person", "--json")
+    clerk = regdesk(desk, *reassign, "--operator", "ana", pin="1111")
+    assert clerk.returncode == 4 and "supervisor" in clerk.stderr and "Traceback" not in clerk.stderr
+    no_reason = regdesk(desk, "passes", "assign", "3", other, "--reassign", "--operator", "maria", pin=MARIA)
+    assert no_reason.returncode != 0 and "--reason" in no_reason.stderr
+    done = regdesk(desk, *reassign, "--operator", "maria", pin=MARIA)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert (data["accreditation_id"], data["previous_accreditation_id"]) == (other, aid)
+    undone = regdesk(desk, "passes", "unassign", "3", "--reason", "pass taken back", "--operator", "maria", pin=MARIA)
+    assert undone.returncode == 0 and "un-assigned" in undone.stdout, undone.stderr
+    stock = json.loads(regdesk(desk, "passes", "stock", "--json").stdout)
+    assert stock == {"days": [{"day": "2017-12-04", "printed": 12, "assigned": 0, "voided": 0, "unused": 12}]}

@@ -141,3 +141,38 @@ def test_an_honest_station_that_relays_the_thiefs_later_events_is_not_refused(me
     # The thief's own stick is no better: nothing of it counts, and the supervisors are told.
     result = bundles.import_bundle(supervisor, tmp_path / "w2.rdb")
     assert result.added == 0 and badge_holders(supervisor) == {"CH-1"}
+
+
+def test_a_pass_override_the_thief_made_after_the_cut_off_stops_counting(meeting, tmp_path):
+    """The temporary pass holder is folded from the log's assignments and overrides: an override the
+    stolen desk recorded after its cut-off must not decide it once the revocation arrives."""
+    from datetime import date
+
+    from regdesk.services import passes
+
+    westin, supervisor, icc, bus = meeting
+    run = passes.print_passes(westin, day=date(2017, 12, 4), count=1, operator="maria", out=tmp_path / "p.pdf")
+    passes.assign_pass(westin, "1", "CH-1", operator="clerk", document_type="passport", document_number="4821")
+    bundles.export_bundle(westin, tmp_path / "w1.rdb")
+    bundles.import_bundle(supervisor, tmp_path / "w1.rdb")
+    provisioning.revoke(
+        supervisor,
+        "Westin desk 1",
+        by=SUPERVISOR_SESSION,
+        reason="laptop stolen at the Melia",
+        root_passphrase=ROOT_PASSPHRASE,
+        root_key_file=exported_root_key(supervisor),
+    )
+    passes.override_assignment(westin, "1", "CH-2", operator="maria", reason="the thief's friend")
+    bundles.export_bundle(westin, tmp_path / "w2.rdb")
+    bundles.import_bundle(icc, tmp_path / "w2.rdb")  # the thief's override reaches the ICC first
+
+    def holder(station) -> str:
+        with station.sessions() as session:
+            return session.get(passes.TemporaryPass, run.serials[0]).participant_id
+
+    assert holder(icc) == "CH-2"
+    bundles.export_bundle(supervisor, tmp_path / "s.rdb")
+    bundles.import_bundle(icc, tmp_path / "s.rdb")  # then the revocation
+    assert holder(icc) == "CH-1", "an override the thief made after the cut-off still counts"
+    assert integrity.check_station(icc.data_dir).ok

@@ -87,3 +87,10 @@ def checked_lauber(station: Station) -> str:
     lauber = participant_id_of(station, "Lauber", "Jürg")
     desk.record_identity_check(station, lauber, "passport", "4821", "ana")
     return lauber
+
+
+def outcome(app) -> str:
+    """The desk's outcome line, "" when the desk is not the screen shown."""
+    from regdesk.tui.screens.desk import DeskScreen
+
+    return text_of(app.screen, "#outcome") if isinstance(app.screen, DeskScreen) else ""

@@ -11,6 +11,8 @@ TD2 = ("I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<", "D231458907UTO7408122F1204159<<<<
 # Part 11, Appendix D.2: a TD1 card whose number (D23145890734) is longer than its field.
 TD1_LONG = ("I<UTOD23145890<7349<<<<<<<<<<<", "3407127M9507122UTO<<<<<<<<<<<2", "STEVENSON<<PETER<JOHN<<<<<<<<<")
 TD2_LONG = ("I<UTOSTEVENSON<<PETER<JOHN<<<<<<<<<<", "D23145890<UTO3407127M95071227349<<<8")
+# The TD1 card with the code "ID" (no filler after the I): its number comes before the first '<'.
+TD1_ID = ("IDUTOD231458907<<<<<<<<<<<<<<<", *TD1[1:])
 # An MRV-A visa (part 7): not an identity document.
 VISA = ("V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L8988901C4XXX4009078F96121096ZE184226B<<<<<<")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from desk_pilot import LAUBER, participant_id_of, text_of, wait_until
+from desk_pilot import LAUBER, outcome, participant_id_of, text_of, wait_until
 from mrz_helpers import TD3, keys, passport, typed
 from scan_helpers import post_keys
 from sqlalchemy import select
@@ -24,10 +24,6 @@ SIZE = (140, 45)
 def checks(station: Station) -> list[IdentityCheck]:
     with station.sessions() as s:
         return list(s.execute(select(IdentityCheck)).scalars())
-
-
-def outcome(app) -> str:
-    return text_of(app.screen, "#outcome") if isinstance(app.screen, DeskScreen) else ""
 
 
 def no_full_number_anywhere(station: Station, app) -> None:

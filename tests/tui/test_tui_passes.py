@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from desk_pilot import LAUBER, wait_until
+from desk_pilot import LAUBER, participant_id_of, wait_until
 from snapshot_steps import SIZES, desk_app, lane, outcome_says, ready, runner, scan, search, steps
 
 from regdesk.domain import passes as domain
 from regdesk.domain import token as tokens
+from regdesk.domain.passes import desk_mark
 from regdesk.services import passes
 from regdesk.tui.app import make_app
 from regdesk.tui.dialogs.assign_pass import AssignPassDialog
@@ -47,13 +48,15 @@ def open_assign(serial: str, last4: str = "4821"):
 
 @FIXED_ROOT
 async def test_the_desk_assigns_a_printed_pass_to_the_selected_person(station, tmp_path):
-    passes.print_passes(station, day=DAY, count=3, operator="maria", out=tmp_path / "stock.pdf")
+    run = passes.print_passes(station, day=DAY, count=3, operator="maria", out=tmp_path / "stock.pdf")
     app = desk_app(station)
     async with app.run_test(size=(80, 24)) as pilot:
         await steps(open_assign("TP-0002"))(pilot)
         await pilot.press("enter")
         await wait_until(
-            pilot, lambda: outcome_says("TEMPORARY PASS TP-0002 assigned for 2017-12-04")(pilot.app), "the outcome"
+            pilot,
+            lambda: outcome_says(f"TEMPORARY PASS TP-{run.mark}-0002 assigned for 2017-12-04")(pilot.app),
+            "the outcome",
         )
         # The same pass again: refused in plain words, nothing recorded.
         await pilot.press("escape")
@@ -117,7 +120,9 @@ async def test_the_supervisor_screen_prints_a_stock(station, monkeypatch, tmp_pa
         await wait_until(pilot, lambda: passes.station_stock(station) != [], "the printed run")
     [stock] = passes.station_stock(station)
     assert (stock.day, stock.printed, stock.unused) == ("2017-12-04", 9, 9)
-    assert [p.name for p in tmp_path.glob("passes-*.pdf")] == ["passes-2017-12-04-0001-0009.pdf"]
+    assert [p.name for p in tmp_path.glob("passes-*.pdf")] == [
+        f"passes-2017-12-04-{desk_mark(station.key_id)}-0001-0009.pdf"
+    ]
 
 
 @FIXED_ROOT
@@ -130,3 +135,47 @@ def test_snapshot_print_passes_dialog(snap_compare, station, size):
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, PrintPassesDialog), "the print dialog")
 
     assert snap_compare(desk_app(station, "maria"), terminal_size=size, run_before=steps(open_dialog))
+
+
+async def test_the_supervisor_screen_reassigns_and_unassigns_a_pass(station, tmp_path):
+    from regdesk.services import audit
+    from regdesk.tui.dialogs.pass_assignment import PassAssignmentDialog
+    from regdesk.tui.screens.supervisor import SupervisorScreen
+
+    run = passes.print_passes(station, day=DAY, count=2, operator="maria", out=tmp_path / "stock.pdf")
+    lauber = participant_id_of(station, "Lauber", "Jürg")
+    gomez = participant_id_of(station, "Gómez Camacho", "Juan José")
+    passes.assign_pass(station, "1", lauber, operator="ana", document_type="passport", document_number="4821")
+
+    def holder() -> str:
+        with station.sessions() as s:
+            return s.get(passes.TemporaryPass, run.serials[0]).participant_id
+
+    app = make_app(station, operator="maria")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: pilot.app.screen.__class__.__name__ == "DeskScreen", "the desk")
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SupervisorScreen), "the supervisor screen")
+        for who, why in ((gomez, "handed to the wrong person"), ("", "pass taken back")):
+            await pilot.press("ctrl+a")
+            await wait_until(pilot, lambda: isinstance(pilot.app.screen, PassAssignmentDialog), "the dialog")
+            dialog = pilot.app.screen
+            dialog.query_one("#override-serial").value = f"{run.mark}1"
+            dialog.query_one("#override-participant").value = who
+            dialog.query_one("#override-reason").value = why
+            await pilot.press("enter")
+            await wait_until(pilot, lambda who=who: holder() == who, f"the pass held by {who or 'nobody'}")
+    assert [(s.assigned, s.unused) for s in passes.station_stock(station)] == [(0, 2)]
+    summaries = [r.summary for r in audit.list_audit(station, None, viewer_role="supervisor")]
+    assert any(f"re-assigned to {gomez} by a supervisor (was {lauber})" in s for s in summaries)
+
+
+async def test_a_clerk_has_no_pass_assignment_override(station, tmp_path):
+    from regdesk.tui.dialogs.pass_assignment import PassAssignmentDialog
+
+    app = make_app(station, operator="ana")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: pilot.app.screen.__class__.__name__ == "DeskScreen", "the desk")
+        await pilot.press("f12", "ctrl+a")  # no supervisor screen for a clerk, so no override either
+        await pilot.pause(0.3)
+        assert not isinstance(pilot.app.screen, PassAssignmentDialog)

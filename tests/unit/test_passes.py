@@ -9,16 +9,16 @@ from datetime import date, timedelta
 import pypdfium2 as pdfium
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pass_stations import sync
 from qr_reading import qr_texts
 from security_alerts import alerts, refused_bundle
-from sync_helpers import issue, make_station, security_scanner, seed
+from sync_helpers import issue, make_station, security_scanner
 
 from conftest import local, participant_row, seed_participants
 from regdesk.clock import FixedClock
 from regdesk.domain import passes as domain
 from regdesk.domain import token as tokens
 from regdesk.services import bundles, passes
-from regdesk.services.station import Station
 from regdesk.store import eventlog
 
 pytestmark = pytest.mark.xdist_group("passes")
@@ -31,29 +31,9 @@ def clock() -> FixedClock:
     return FixedClock(local("2017-12-04T08:30"))
 
 
-@pytest.fixture
-def westin(tmp_path, clock):
-    station = make_station(tmp_path, "Westin desk 1", "desk", clock)
-    seed(station)
-    yield station
-    station.close()
-
-
-@pytest.fixture
-def icc(tmp_path, clock):
-    station = make_station(tmp_path, "ICC main", "security", clock)
-    yield station
-    station.close()
-
-
-def sync(source: Station, target: Station, path) -> None:
-    bundles.export_bundle(source, path)
-    bundles.import_bundle(target, path)
-
-
 def test_printed_sheet_decodes_to_passes_that_scan_as_temporary_pass(westin, icc, tmp_path):
     run = passes.print_passes(westin, day=DAY, count=10, operator="maria", out=tmp_path / "stock.pdf")
-    assert (run.first, run.last) == (1, 10) and run.serials[0] == "TP0001"
+    assert (run.first, run.last) == (1, 10) and run.serials[0] == f"TP{domain.desk_mark(westin.key_id)}0001"
     pdf = (tmp_path / "stock.pdf").read_bytes()
     assert len(pdfium.PdfDocument(pdf)) == 2  # 8 to an A4 page
     texts = qr_texts(pdf, dpi=SHEET_DPI)
@@ -130,7 +110,7 @@ def test_assign_then_scan_shows_the_name_and_void_denies(westin, icc, tmp_path, 
     assigned = passes.assign_pass(
         westin, "tp-1", "CH-2", operator="clerk", document_type="passport", document_number="X9876543"
     )
-    assert assigned.serial == "TP0001" and assigned.name == "Anna Keller"
+    assert assigned.serial == f"TP{domain.desk_mark(westin.key_id)}0001" and assigned.name == "Anna Keller"
     with pytest.raises(passes.PassError, match="already assigned"):
         passes.assign_pass(
             westin, "TP-0001", "CH-1", operator="clerk", document_type="passport", document_number="X9876543"
@@ -314,7 +294,10 @@ def test_events_in_any_order_give_the_same_stock(westin, tmp_path):
 def test_pass_serials_typed_any_way():
     for typed in ("TP-0012", "tp12", "12", " 0012 ", "TP0012"):
         assert domain.normalise_pass_serial(typed) == "TP0012"
-    for bad in ("", "TP", "ABCD-EFGH", "0", "123456", "１２"):
+    for typed in ("TP-KQX-0012", "kqx12", "KQX-0012", "tpkqx0012"):
+        assert domain.normalise_pass_serial(typed) == "TPKQX0012"
+    assert domain.normalise_pass_serial("TPX-12") == "TPTPX0012"  # a mark that starts with TP, typed bare
+    for bad in ("", "TP", "ABCD-EFGH", "0", "123456", "１２", "TP-AB-12", "KQXY12"):
         assert domain.normalise_pass_serial(bad) is None
 
 
@@ -341,16 +324,19 @@ def test_tallies_export_report_and_audit_show_the_pass_stock(westin, icc, tmp_pa
     summaries = [r.summary for r in audit.list_audit(westin, audit.AuditFilter(text="TP"), viewer_role="supervisor")]
     summaries += [r.summary for r in audit.list_audit(westin, None, viewer_role="supervisor")]
     assert any(
-        s.startswith(f"4 temporary passes printed for 2017-12-04: TP-0001 to TP-0004 (key {run.key_id})")
+        s.startswith(
+            f"4 temporary passes printed for 2017-12-04: TP-{run.mark}-0001 to TP-{run.mark}-0004 (key {run.key_id})"
+        )
         for s in summaries
     )
     assert any(
-        "Temporary pass TP-0001 (2017-12-04) assigned to CH-1" in s and "4321" in s and "P765" not in s
+        f"Temporary pass TP-{run.mark}-0001 (2017-12-04) assigned to CH-1" in s and "4321" in s and "P765" not in s
         for s in summaries
     )
-    assert any(s == "Temporary pass TP-0004 voided: \u201cspoilt in the printer\u201d" for s in summaries)
+    assert any(s == f"Temporary pass TP-{run.mark}-0004 voided: \u201cspoilt in the printer\u201d" for s in summaries)
     assert any(
-        "TEMPORARY (temporary_pass" in s or "TEMPORARY (pass_assigned), temporary pass TP-0001" in s for s in summaries
+        "TEMPORARY (temporary_pass" in s or f"TEMPORARY (pass_assigned), temporary pass TP-{run.mark}-0001" in s
+        for s in summaries
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from pg_fixtures import hub_url  # noqa: F401 - fixture
+from photo_helpers import OPERATOR, PEOPLE, image_bytes, issue_with_photo, with_photo_people
 from PIL import Image
 from sqlalchemy import select, text
 from sync_helpers import make_station
@@ -28,20 +29,10 @@ from regdesk.services import bundles, photos
 from regdesk.store import eventlog
 from regdesk.store.models import EventRow, Participant, Photo
 
-OPERATOR = "ana"
-PEOPLE = ["GCM17-000001", "GCM17-000002", "GCM17-000003", "GCM17-000004"]
-
 
 @pytest.fixture
 def desk(desk_station):
-    seed_participants(desk_station, [participant_row(pid, f"Family{i}", f"Given{i}") for i, pid in enumerate(PEOPLE)])
-    return desk_station
-
-
-def image_bytes(fmt: str, seed: str = "x", size: tuple[int, int] = (300, 375), **save) -> bytes:
-    out = io.BytesIO()
-    avatar.draw(seed, *size).save(out, fmt, **save)
-    return out.getvalue()
+    return with_photo_people(desk_station)
 
 
 def photo_rows(station) -> dict[str, str]:
@@ -422,26 +413,6 @@ def data_dir(desk_station):
 # --- on the badge ----------------------------------------------------------------------------------
 
 
-def _issue_with_photo(desk_station, tmp_path, *, with_photo: bool):
-    from regdesk.services import desk as desk_service
-
-    seed_participants(desk_station, [participant_row("GCM17-000001", "Lauber", "Jurg")])
-    if with_photo:
-        folder = tmp_path / "photos"
-        folder.mkdir()
-        # A photo of one flat, vivid colour: easy to find again on the rendered page.
-        (folder / "GCM17-000001.png").write_bytes(_flat_png((0, 170, 80)))
-        photos.import_photos(desk_station, folder, operator=OPERATOR)
-    desk_service.record_identity_check(desk_station, "GCM17-000001", "passport", "X1234567", OPERATOR)
-    return desk_service.issue_badge(desk_station, "GCM17-000001", operator=OPERATOR)
-
-
-def _flat_png(colour) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (320, 400), colour).save(out, "PNG")
-    return out.getvalue()
-
-
 def _region_colour(image, layout_name: str, dpi: int):
     from regdesk.render.layouts import load_layout
 
@@ -462,7 +433,7 @@ def test_the_photo_is_printed_and_the_qr_still_decodes(desk_station, tmp_path, l
     from regdesk.render.badge import render_badge_pdf
     from regdesk.services import desk as desk_service
 
-    badge = _issue_with_photo(desk_station, tmp_path, with_photo=True)
+    badge = issue_with_photo(desk_station, tmp_path, with_photo=True)
     content = desk_service.badge_content(desk_station, badge.serial)
     assert content.photo_jpeg == photos.load_photo(desk_station, "GCM17-000001")
     pdf = render_badge_pdf(content, layout)
@@ -488,7 +459,7 @@ def test_the_photo_is_printed_and_the_qr_still_decodes(desk_station, tmp_path, l
 def test_a_badge_without_a_photo_tells_the_clerk(desk_station, tmp_path):
     from regdesk.services import desk as desk_service
 
-    badge = _issue_with_photo(desk_station, tmp_path, with_photo=False)
+    badge = issue_with_photo(desk_station, tmp_path, with_photo=False)
     outcome = desk_service.print_badge(
         desk_station, badge.serial, operator=OPERATOR, layout="a6", out=tmp_path / "b.pdf"
     )
@@ -502,7 +473,7 @@ def test_a_badge_without_a_photo_tells_the_clerk(desk_station, tmp_path):
 def test_with_a_photo_the_clerk_gets_no_warning(desk_station, tmp_path):
     from regdesk.services import desk as desk_service
 
-    badge = _issue_with_photo(desk_station, tmp_path, with_photo=True)
+    badge = issue_with_photo(desk_station, tmp_path, with_photo=True)
     outcome = desk_service.print_badge(
         desk_station, badge.serial, operator=OPERATOR, layout="cr80", out=tmp_path / "b.pdf"
     )

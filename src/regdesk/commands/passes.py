@@ -22,17 +22,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_print)
     a = psub.add_parser("assign", help="record which person received a temporary pass (after an ID check)")
-    a.add_argument("serial", metavar="SERIAL", help="the number printed on the pass, e.g. TP-0012 or 12")
+    a.add_argument(
+        "serial",
+        metavar="SERIAL",
+        help="the number printed on the pass, e.g. TP-KQX-0012 or KQX12 (12 alone when one desk printed it)",
+    )
     a.add_argument("accreditation_id", metavar="ID")
     a.add_argument(
         "--id-check",
-        required=True,
         metavar="TYPE:LAST4",
         help="the identity document checked, e.g. passport:1234 (only the last 4 are kept)",
     )
     a.add_argument("--operator", required=True, help="the clerk assigning (PIN from $REGDESK_PIN or asked)")
+    a.add_argument(
+        "--reassign",
+        action="store_true",
+        help="supervisor: give an assigned pass to this person instead (with --reason; no --id-check needed)",
+    )
+    a.add_argument("--reason", default="", help="why the assignment is changed (with --reassign)")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_assign)
+    a = psub.add_parser("unassign", help="supervisor: take a wrongly assigned pass back to the unused stock")
+    a.add_argument("serial", metavar="SERIAL")
+    a.add_argument("--reason", required=True)
+    a.add_argument("--operator", required=True)
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_unassign)
     a = psub.add_parser("void", help="void a lost, stolen or spoilt pass: scan points deny it (supervisor)")
     a.add_argument("serial", metavar="SERIAL")
     a.add_argument("--reason", required=True)
@@ -61,14 +76,44 @@ def cmd_print(args: argparse.Namespace) -> int:
             emit_json(run.as_json())
         else:
             data = run.as_json()
-            print(f"{data['count']} temporary passes for {data['day']}: {data['first']} to {data['last']}")
+            first, last = (passes.domain.format_pass_serial(data[k]) for k in ("first", "last"))
+            print(f"{data['count']} temporary passes for {data['day']}: {first} to {last}")
             print(f"PDF: {run.pdf_path} (print it, cut along the dashed lines, keep the stock locked away)")
     finally:
         station.close()
     return 0
 
 
+def _override(args: argparse.Namespace, participant_id: str) -> int:
+    station = station_from_args(args)
+    try:
+        signed_in(station, args.operator, Act.OVERRIDE_PASS_ASSIGNMENT)
+        done = passes.override_assignment(
+            station, args.serial, participant_id, operator=args.operator, reason=args.reason
+        )
+        data = done.as_json()
+        if args.json:
+            emit_json(data)
+        elif participant_id:
+            print(f"Pass {data['pass']} re-assigned to {participant_id} (was {done.previous_participant_id})")
+        else:
+            print(f"Pass {data['pass']} un-assigned (was {done.previous_participant_id}): back in the unused stock")
+    finally:
+        station.close()
+    return 0
+
+
+def cmd_unassign(args: argparse.Namespace) -> int:
+    return _override(args, "")
+
+
 def cmd_assign(args: argparse.Namespace) -> int:
+    if args.reassign:
+        if not args.reason.strip():
+            raise CommandError("--reassign needs --reason: say why the assignment is changed")
+        return _override(args, args.accreditation_id)
+    if not args.id_check:
+        raise CommandError("--id-check TYPE:LAST4 is required: the identity document checked, e.g. passport:1234")
     doc_type, _, number = args.id_check.partition(":")
     station = station_from_args(args)
     try:

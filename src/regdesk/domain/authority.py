@@ -157,6 +157,8 @@ class Act(StrEnum):
     PRINT_PASSES = "print_passes"  # the contingency stock of temporary passes (domain/passes.py)
     ASSIGN_PASS = "assign_pass"
     VOID_PASS = "void_pass"
+    OVERRIDE_PASS_ASSIGNMENT = "override_pass_assignment"
+    REMOVE_PHOTO = "remove_photo"
 
 
 _DESK_STAFF = frozenset({OperatorRole.CLERK, OperatorRole.SUPERVISOR})
@@ -192,6 +194,9 @@ ACTS: Mapping[str, tuple[frozenset[str], frozenset[str], str]] = {
     Act.PRINT_PASSES: (_DESK, _SUPERVISORS, "printing temporary passes"),
     Act.ASSIGN_PASS: (_ADMIN_STATIONS, _DESK_STAFF, "assigning a temporary pass"),
     Act.VOID_PASS: (_ADMIN_STATIONS, _SUPERVISORS, "voiding a temporary pass"),
+    # Photos come and go with the accreditation list: the same stations and people as its import.
+    Act.REMOVE_PHOTO: (_ADMIN_STATIONS, _DESK_STAFF, "removing a photo"),
+    Act.OVERRIDE_PASS_ASSIGNMENT: (_ADMIN_STATIONS, _SUPERVISORS, "re-assigning or un-assigning a temporary pass"),
 }
 
 
@@ -245,9 +250,11 @@ EVENT_RULES: Mapping[str, EventRule] = {
     "passes_printed": EventRule(_DESK, _SUPERVISORS),
     "pass_assigned": EventRule(_ADMIN_STATIONS, _DESK_STAFF),
     "pass_voided": EventRule(_ADMIN_STATIONS, _SUPERVISORS),
+    "pass_assignment_overridden": EventRule(_ADMIN_STATIONS, _SUPERVISORS),
     # Photos come with the accreditation list (regdesk import --photos): the same stations and
     # people as the list itself; a scan point can never add or change a photo.
     "photo_imported": EventRule(_ADMIN_STATIONS, _DESK_STAFF),
+    "photo_removed": EventRule(_ADMIN_STATIONS, _DESK_STAFF),
 }
 
 # Which scan-point kind each scan station records (a bus stop cannot pretend to be a security lane).

@@ -23,6 +23,7 @@ without changing the version is kept, never read, and held to the text rules.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self, TypeVar
@@ -31,6 +32,7 @@ from regdesk.domain import payloads as pc
 from regdesk.domain import photos
 from regdesk.domain.authority import OPERATOR_ROLES, STATION_ROLES
 from regdesk.domain.events import EventKind
+from regdesk.domain.passes import desk_mark
 
 VERSION_FIELD = "version"
 
@@ -410,6 +412,9 @@ class PassesPrinted(Payload):
     key_id: str = need(pc.KEY_ID)
     output: str = may(pc.text(400), "", always=True)
     layout: str = may(pc.text(64), "")
+    # The desk mark of key_id (domain/passes.desk_mark) in every serial of the run; a run without one was
+    # printed before desk marks (TP0012).
+    mark: str = may(pc.pattern(re.compile(r"[A-Z]{3}"), "a desk mark"), "")
 
 
 @payload_type(EventKind.PASS_ASSIGNED)
@@ -428,6 +433,30 @@ class PassAssigned(Payload):
 class PassVoided(Payload):
     serial: str = need(pc.PASS_SERIAL)
     reason: str = need(pc.free_text(400, empty_ok=False))
+
+
+@payload_type(EventKind.PASS_ASSIGNMENT_OVERRIDDEN)
+@dataclass(frozen=True)
+class PassAssignmentOverridden(Payload):
+    """A supervisor's correction of an assignment: participant_id "" un-assigns (the pass is unused again)."""
+
+    serial: str = need(pc.PASS_SERIAL)
+    participant_id: str = need(
+        pc.pattern(pc.ACCREDITATION_ID_RE, "an accreditation id, or empty to un-assign", empty_ok=True)
+    )
+    reason: str = need(pc.free_text(400, empty_ok=False))
+    previous_participant_id: str = may(pc.pattern(pc.ACCREDITATION_ID_RE, "an accreditation id", empty_ok=True), "")
+
+
+@payload_type(EventKind.PHOTO_REMOVED)
+@dataclass(frozen=True)
+class PhotoRemoved(Payload):
+    """A photo taken off. source_sha256 is the removed photo's source file, so re-importing that same file
+    does not bring it back (a corrected photo, another file, does)."""
+
+    participant_id: str = need(pc.PARTICIPANT)
+    reason: str = need(pc.free_text(400, empty_ok=False))
+    source_sha256: str = may(pc.pattern(pc.HEX64_RE, "a SHA-256", empty_ok=True), "")
 
 
 SCHEMAS: Mapping[str, pc.Schema] = {kind: cls.SCHEMA for kind, cls in PAYLOAD_TYPES.items()}
@@ -543,6 +572,8 @@ def payload_problem(kind: str, payload: Any, payload_json_length: int | None = N
         and not (0 <= payload["last"] - payload["first"] < pc.MAX_PASSES_PER_RUN)
     ):
         return pc.BadPayload("last", f"a run is 1..{pc.MAX_PASSES_PER_RUN} passes, first to last")
+    if found is None and kind == "passes_printed" and payload.get("mark", "") not in ("", desk_mark(payload["key_id"])):
+        return pc.BadPayload("mark", "is not the desk mark of the run's key")
     if found is None and kind == "photo_imported":
         image = photos.photo_problem(payload)
         if image:

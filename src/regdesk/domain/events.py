@@ -30,7 +30,9 @@ class EventKind(StrEnum):
     PASSES_PRINTED = "passes_printed"
     PASS_ASSIGNED = "pass_assigned"
     PASS_VOIDED = "pass_voided"
+    PASS_ASSIGNMENT_OVERRIDDEN = "pass_assignment_overridden"  # a supervisor re-assigns or un-assigns
     PHOTO_IMPORTED = "photo_imported"
+    PHOTO_REMOVED = "photo_removed"  # desk staff take a wrong or unwanted photo off (services/photos.py)
 
 
 class Event(NamedTuple):

@@ -6,14 +6,23 @@ badge (the same Ed25519 keys, published in the desk's certified chain, the same 
 that survives any keyboard layout), with its own version byte and signature domain, so a pass
 can never be read as a badge nor a badge as a pass.
 
-Binary layout (version 2), then RFC 4648 base32 without padding:
+Binary layout (version 3; version 2 is the same without desk marks), then RFC 4648 base32
+without padding:
 
-    0      version (2)
+    0      version (3, or 2 for the passes printed before desk marks)
     1..4   event tag: first 4 bytes of SHA-256(event code)
     5..8   key id: first 4 bytes of SHA-256(raw Ed25519 public key)
     9..10  year, 11 month, 12 day: the one local day the pass opens the venue and the buses
     13..16 pass number (unsigned, big-endian): the number printed on the pass
     ..+64  Ed25519 signature over PASS_DOMAIN + all the bytes above
+
+Serials are unique by construction: each desk numbers its own passes (1, 2, ... per signing key,
+from its own log), and the serial starts with its desk mark, three letters drawn from the key id
+(TP-KQX-0012). Two desks printing while cut off from each other never reuse a serial. The mark is
+what a clerk reads aloud and types; the pass itself (its QR) carries the whole key id. A desk
+whose key's mark is already another desk's (1 in 17,576 per pair) is refused at printing time
+(domain.mark_taken; services/passes.py), so typed serials stay unambiguous. Version 2 passes (printed
+before marks, TP-0012) keep their serials and still scan.
 
 A scan point shows a good pass as TEMPORARY PASS (its own verdict, amber, never plain VALID):
 the officer checks an identity document, and once the desk assigned the pass, compares the name.
@@ -31,38 +40,72 @@ from regdesk.domain import token as tokens
 from regdesk.domain.token import TokenProblem
 from regdesk.domain.verdict import Outcome, Reason, Verdict
 
-PASS_VERSION = 2
+PASS_VERSION = 3
+UNMARKED_VERSION = 2  # passes printed before desk marks: TP-0012
+PASS_VERSIONS = (UNMARKED_VERSION, PASS_VERSION)
 PASS_DOMAIN = b"regdesk-temporary-pass-v1\x00"
 BODY_LEN = 17
 MAX_NUMBER = 99_999  # printed as five digits at most
 SERIAL_PREFIX = "TP"
-_SERIAL = re.compile(r"TP(\d{4,5})")
+MARK_LEN = 3
+_SERIAL = re.compile(r"TP([A-Z]{3})?(\d{4,5})")
 
 
-def pass_serial(number: int) -> str:
-    """The pass's serial as stored and typed: TP0012 (at least four digits)."""
-    return f"{SERIAL_PREFIX}{number:04d}"
+def desk_mark(key_id: str) -> str:
+    """Three letters from a signing key's id (8 hex digits): the desk part of its passes' serials."""
+    value = int(key_id, 16)
+    letters = ""
+    for _ in range(MARK_LEN):
+        value, index = divmod(value, 26)
+        letters += chr(ord("A") + index)
+    return letters
+
+
+def mark_taken(key_id: str, other_key_ids: list[str]) -> bool:
+    """Whether another desk key already reads with this key's mark (its typed serials would clash)."""
+    mark = desk_mark(key_id)
+    return any(other != key_id and desk_mark(other) == mark for other in other_key_ids)
+
+
+def pass_serial(number: int, mark: str = "") -> str:
+    """The pass's serial as stored and typed: TPKQX0012, or TP0012 for an unmarked (version 2) pass."""
+    return f"{SERIAL_PREFIX}{mark}{number:04d}"
 
 
 def format_pass_serial(serial: str) -> str:
-    """Printed form: TP-0012."""
-    return f"{serial[:2]}-{serial[2:]}" if serial.startswith(SERIAL_PREFIX) else serial
+    """Printed form: TP-KQX-0012 (TP-0012 unmarked)."""
+    found = _SERIAL.fullmatch(serial)
+    if not found:
+        return serial
+    mark, digits = found.groups()
+    return f"{SERIAL_PREFIX}-{mark}-{digits}" if mark else f"{SERIAL_PREFIX}-{digits}"
 
 
 def pass_number(serial: str) -> int | None:
     found = _SERIAL.fullmatch(serial)
-    return int(found.group(1)) if found else None
+    return int(found.group(2)) if found else None
 
 
 def normalise_pass_serial(text: str) -> str | None:
-    """What a clerk types from the printed pass ("TP-0012", "tp12", "12") -> "TP0012"; None if not one."""
+    """What a clerk types from the printed pass -> its serial; None if not one. "TP-KQX-0012",
+    "kqx12" and "KQX-0012" give TPKQX0012; "TP-0012", "tp12" and "12" give TP0012 (unmarked)."""
     cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
-    if cleaned.startswith(SERIAL_PREFIX):
-        cleaned = cleaned[2:]
-    if not cleaned.isdigit() or not cleaned.isascii() or len(cleaned) > 5:
+    if not cleaned.isascii():
         return None
-    number = int(cleaned)
-    return pass_serial(number) if 1 <= number <= MAX_NUMBER else None
+    if cleaned.startswith(SERIAL_PREFIX):
+        found = _typed_serial(cleaned[len(SERIAL_PREFIX) :])
+        if found is not None:
+            return found
+    return _typed_serial(cleaned)  # a mark that itself starts with TP, typed without the prefix
+
+
+def _typed_serial(rest: str) -> str | None:
+    mark = rest[:MARK_LEN] if rest[:MARK_LEN].isalpha() else ""
+    digits = rest[len(mark) :]
+    if not digits.isdigit() or len(digits) > 5:
+        return None
+    number = int(digits)
+    return pass_serial(number, mark) if 1 <= number <= MAX_NUMBER else None
 
 
 @dataclass(frozen=True)
@@ -71,10 +114,11 @@ class PassClaims:
     key_id: str
     day: date
     number: int
+    marked: bool = True  # False: a version 2 pass, printed before desk marks
 
     @property
     def serial(self) -> str:
-        return pass_serial(self.number)
+        return pass_serial(self.number, desk_mark(self.key_id) if self.marked else "")
 
 
 @dataclass(frozen=True)
@@ -94,7 +138,7 @@ def _body(claims: PassClaims) -> bytes:
     if not 1 <= claims.number <= MAX_NUMBER:
         raise ValueError(f"pass number must be 1..{MAX_NUMBER}")
     return (
-        bytes([PASS_VERSION])
+        bytes([PASS_VERSION if claims.marked else UNMARKED_VERSION])
         + claims.event_tag
         + bytes.fromhex(claims.key_id)
         + claims.day.year.to_bytes(2, "big")
@@ -109,7 +153,7 @@ def sign_pass(claims: PassClaims, private_key: Ed25519PrivateKey) -> str:
 
 
 def _parse(raw: bytes) -> tuple[PassClaims, bytes, bytes] | None:
-    if len(raw) != BODY_LEN + tokens.SIGNATURE_LEN or raw[0] != PASS_VERSION:
+    if len(raw) != BODY_LEN + tokens.SIGNATURE_LEN or raw[0] not in PASS_VERSIONS:
         return None
     try:
         day = date(int.from_bytes(raw[9:11], "big"), raw[11], raw[12])
@@ -118,7 +162,8 @@ def _parse(raw: bytes) -> tuple[PassClaims, bytes, bytes] | None:
     number = int.from_bytes(raw[13:17], "big")
     if not 1 <= number <= MAX_NUMBER:
         return None
-    return PassClaims(raw[1:5], raw[5:9].hex(), day, number), raw[:BODY_LEN], raw[BODY_LEN:]
+    claims = PassClaims(raw[1:5], raw[5:9].hex(), day, number, marked=raw[0] == PASS_VERSION)
+    return claims, raw[:BODY_LEN], raw[BODY_LEN:]
 
 
 def looks_like_pass(raw: str) -> bool:

@@ -29,7 +29,7 @@ UNSAFE_JOINED = re.compile("[\x00-\x1e\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\
 _IDENT = re.compile(r"[a-z0-9_]{1,40}")
 _ACCREDITATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
 _SERIAL = re.compile(r"[A-Z2-7]{8}")
-_PASS_SERIAL = re.compile(r"TP\d{4,5}")
+_PASS_SERIAL = re.compile(r"TP(?:[A-Z]{3})?\d{4,5}")  # TP0012, or with its desk mark TPKQX0012
 MAX_PASSES_PER_RUN = 1000
 _KEY_ID = re.compile(r"[0-9a-f]{8}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -205,7 +205,7 @@ UUID = pattern(_UUID, "a UUID")
 DAY = pattern(_DAY, "a day like 2017-12-04")
 UTC = pattern(_UTC, "a UTC time like 2017-12-01T19:05:00.000000Z")
 NAME = text(120, empty_ok=False)
-PASS_SERIAL = pattern(_PASS_SERIAL, "a temporary pass serial (TP and 4-5 digits)")
+PASS_SERIAL = pattern(_PASS_SERIAL, "a temporary pass serial (TP, a desk mark of 3 letters or none, 4-5 digits)")
 LAST4 = pattern(re.compile(r"[A-Z0-9]{1,4}"), "the last 4 characters of a document number")
 KEY_ID = pattern(_KEY_ID, "a key id")
 HEX64 = pattern(_HEX64, "a SHA-256 or public key (64 hex digits)")
@@ -213,12 +213,13 @@ SIGNATURE = pattern(_HEX128, "a signature")
 TOKEN = pattern(_TOKEN, "a badge token")
 CONFLICT_KEY = pattern(_CONFLICT_KEY, "a conflict key")
 # The patterns themselves, for checks that build their own (scan fields that may be empty).
-IDENT_RE, DAY_RE, SERIAL_RE, ACCREDITATION_ID_RE, PASS_SERIAL_RE = (
+IDENT_RE, DAY_RE, SERIAL_RE, ACCREDITATION_ID_RE, PASS_SERIAL_RE, HEX64_RE = (
     _IDENT,
     _DAY,
     _SERIAL,
     _ACCREDITATION_ID,
     _PASS_SERIAL,
+    _HEX64,
 )
 
 

@@ -25,6 +25,7 @@ from regdesk.domain import token as tokens
 from regdesk.domain.buses import bus_direction
 from regdesk.domain.events import EventKind, parse_utc
 from regdesk.domain.names import display_name
+from regdesk.domain.passes import format_pass_serial, pass_serial
 from regdesk.domain.token import format_serial
 from regdesk.errors import RegdeskError
 from regdesk.services import lookup, operators
@@ -357,15 +358,13 @@ def _scan_recorded(p: ep.ScanRecorded, _counts: dict[str, Any]) -> str:
 
 
 def _pass(value: Any) -> str:
-    text = str(value or "?")
-    return f"{text[:2]}-{text[2:]}" if text.startswith("TP") else text
+    return format_pass_serial(str(value or "?"))
 
 
 def _passes_printed(p: ep.PassesPrinted, _counts: dict[str, Any]) -> str:
-    first, last = p.first, p.last
     return (
-        f"{last - first + 1} temporary passes printed for {p.day}: {_pass(f'TP{first:04d}')} to "
-        f"{_pass(f'TP{last:04d}')} (key {p.key_id})"
+        f"{p.last - p.first + 1} temporary passes printed for {p.day}: {_pass(pass_serial(p.first, p.mark))} to "
+        f"{_pass(pass_serial(p.last, p.mark))} (key {p.key_id})"
     )
 
 
@@ -375,6 +374,16 @@ def _pass_assigned(p: ep.PassAssigned, _counts: dict[str, Any]) -> str:
         f"Temporary pass {_pass(p.serial)} ({p.day}) assigned to {p.participant_id}"
         f" after checking their {doc} ending {mask_document(p.document_last4 or '')}"
     )
+
+
+def _photo_removed(p: ep.PhotoRemoved, _counts: dict[str, Any]) -> str:
+    return f"photo of {p.participant_id} removed: \u201c{p.reason}\u201d"
+
+
+def _pass_assignment_overridden(p: ep.PassAssignmentOverridden, _counts: dict[str, Any]) -> str:
+    was = p.previous_participant_id or "nobody"
+    now = f"re-assigned to {p.participant_id}" if p.participant_id else "un-assigned"
+    return f"Temporary pass {_pass(p.serial)} {now} by a supervisor (was {was}): \u201c{p.reason}\u201d"
 
 
 def _pass_voided(p: ep.PassVoided, _counts: dict[str, Any]) -> str:
@@ -411,7 +420,9 @@ SUMMARIES: dict[str, Callable[[Any, dict[str, Any]], str]] = {
     EventKind.PASSES_PRINTED: _passes_printed,
     EventKind.PASS_ASSIGNED: _pass_assigned,
     EventKind.PASS_VOIDED: _pass_voided,
+    EventKind.PASS_ASSIGNMENT_OVERRIDDEN: _pass_assignment_overridden,
     EventKind.PHOTO_IMPORTED: _photo_imported,
+    EventKind.PHOTO_REMOVED: _photo_removed,
 }
 
 

@@ -2,10 +2,10 @@
 reconcile printed / assigned / voided / unused per day (domain/passes.py).
 
 Printing happens on a desk (the passes are signed with the desk's badge-signing key, certified
-through its chain like every badge) and only by a supervisor. Numbers continue after the highest
-pass number this station knows, so a meeting's passes are TP-0001, TP-0002, ... across days.
-Print the stock on one desk: two desks printing while cut off from each other would reuse numbers
-(the earliest run keeps the number; the audit shows both).
+through its chain like every badge) and only by a supervisor. Each desk numbers its own passes,
+after the highest of its key, behind its desk mark: TP-KQX-0001, TP-KQX-0002, ... across days, and
+another desk's TP-BWE-0001: two desks printing while cut off from each other never reuse a serial.
+Passes printed before desk marks (TP-0001) keep their serials.
 
 An assigned pass counts as the person's badge for its day in the delegation quota (1 + 3): a
 delegation whose members hold 3 badges and 1 pass for today has used its 4 places today.
@@ -50,18 +50,20 @@ class PrintedRun:
     key_id: str
     pdf_path: Path
     event_id: str
+    mark: str = ""
 
     @property
     def serials(self) -> list[str]:
-        return [domain.pass_serial(n) for n in range(self.first, self.last + 1)]
+        return [domain.pass_serial(n, self.mark) for n in range(self.first, self.last + 1)]
 
     def as_json(self) -> dict[str, Any]:
         return {
             "printed": True,
             "day": self.day.isoformat(),
             "count": self.last - self.first + 1,
-            "first": domain.pass_serial(self.first),
-            "last": domain.pass_serial(self.last),
+            "first": domain.pass_serial(self.first, self.mark),
+            "last": domain.pass_serial(self.last, self.mark),
+            "mark": self.mark,
             "key_id": self.key_id,
             "pdf": str(self.pdf_path),
             "event_id": self.event_id,
@@ -111,37 +113,64 @@ def print_passes(station: Station, *, day: date, count: int, operator: str, out:
     desk.require_signing_key(station)
     assert station.signing_key is not None and station.key_id is not None
     tag = event_tag(station.config.code)
+    mark = domain.desk_mark(station.key_id)
     with station.transaction() as session:
-        highest = pass_queries.highest_number(session)
+        if domain.mark_taken(station.key_id, list(station.public_keys(session))):
+            raise PassError(
+                f"this desk's passes would read TP-{mark}-..., like another desk's; print the stock on another desk"
+            )
+        highest = pass_queries.highest_number(session, station.key_id, mark)
         first, last = highest + 1, highest + count
         if last > domain.MAX_NUMBER:
             raise PassError(f"pass numbers would pass {domain.MAX_NUMBER}; void unused passes instead")
         contents = [
             PassContent(
                 domain.sign_pass(domain.PassClaims(tag, station.key_id, day, n), station.signing_key),
-                domain.format_pass_serial(domain.pass_serial(n)),
+                domain.format_pass_serial(domain.pass_serial(n, mark)),
                 day_label(day),
                 station.config.short_name,
             )
             for n in range(first, last + 1)
         ]
         pdf = render_pass_sheet(contents, title=f"Temporary passes {day.isoformat()}")
-        path = out or station.output_dir / f"passes-{day.isoformat()}-{first:04d}-{last:04d}.pdf"
+        path = out or station.output_dir / f"passes-{day.isoformat()}-{mark}-{first:04d}-{last:04d}.pdf"
         files.private_dir(path.parent, tighten=out is None)
         files.write_private(path, pdf)
         event = station.record(
             session,
             EventKind.PASSES_PRINTED,
-            ep.PassesPrinted(day.isoformat(), first, last, station.key_id, output=path.name),
+            ep.PassesPrinted(day.isoformat(), first, last, station.key_id, output=path.name, mark=mark),
             operator,
         )
-    return PrintedRun(day, first, last, station.key_id, path, event.id)
+    return PrintedRun(day, first, last, station.key_id, path, event.id, mark)
 
 
 def parse_serial(text: str) -> str:
     serial = domain.normalise_pass_serial(text)
     if serial is None:
-        raise PassError(f"{text!r} is not a pass number; type the number printed on the pass, e.g. TP-0012 or 12")
+        raise PassError(
+            f"{text!r} is not a pass number; type the number printed on the pass, e.g. TP-KQX-0012 or KQX12"
+        )
+    return serial
+
+
+def resolve_serial(session: Session, serial: str) -> str:
+    """The pass a typed serial means. A number typed without its desk mark ("12") is the unmarked
+    TP-0012 when that was printed, else the one marked pass of that number; when several desks
+    printed it, the clerk is asked for the letters."""
+    if domain.pass_number(serial) is None or serial[2:3].isalpha():
+        return serial
+    row = session.get(TemporaryPass, serial)
+    if row is not None and row.printed_event_id:
+        return serial
+    number = domain.pass_number(serial)
+    assert number is not None  # checked above
+    marked = pass_queries.printed_with_number(session, number, other_than=serial)
+    if len(marked) == 1:
+        return marked[0]
+    if len(marked) > 1:
+        choices = " or ".join(domain.format_pass_serial(s) for s in sorted(marked))
+        raise PassError(f"{len(marked)} desks printed pass number {number}: {choices}? type the letters too")
     return serial
 
 
@@ -158,12 +187,13 @@ def assign_pass(
     and when the delegation's places for the pass's day are used (badges and passes together)."""
     _require(station, operator, Act.ASSIGN_PASS)
     serial = parse_serial(serial_text)
-    label = domain.format_pass_serial(serial)
     try:
         doc_type, last4 = desk.parse_id_check(f"{document_type}:{document_number}")
     except desk.DeskError as exc:
         raise PassError(str(exc)) from None
     with station.transaction() as session:
+        serial = resolve_serial(session, serial)
+        label = domain.format_pass_serial(serial)
         row = session.get(TemporaryPass, serial)
         if row is None or not row.printed_event_id:
             raise PassError(
@@ -226,6 +256,7 @@ def void_pass(station: Station, serial_text: str, *, operator: str, reason: str)
     if not reason.strip():
         raise PassError("say why the pass is voided (lost, stolen, spoilt...)")
     with station.transaction() as session:
+        serial = resolve_serial(session, serial)
         row = session.get(TemporaryPass, serial)
         if row is None or not row.printed_event_id:
             raise PassError(f"pass {domain.format_pass_serial(serial)} was never printed")
@@ -233,6 +264,62 @@ def void_pass(station: Station, serial_text: str, *, operator: str, reason: str)
             raise PassError(f"pass {domain.format_pass_serial(serial)} is already voided")
         event = station.record(session, EventKind.PASS_VOIDED, ep.PassVoided(serial, reason.strip()[:400]), operator)
     return event.id
+
+
+@dataclass(frozen=True)
+class OverriddenAssignment:
+    serial: str
+    participant_id: str  # "" when un-assigned
+    previous_participant_id: str
+    event_id: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "overridden": True,
+            "serial": self.serial,
+            "pass": domain.format_pass_serial(self.serial),
+            "accreditation_id": self.participant_id or None,
+            "previous_accreditation_id": self.previous_participant_id or None,
+            "event_id": self.event_id,
+        }
+
+
+def override_assignment(
+    station: Station, serial_text: str, participant_id: str, *, operator: str, reason: str
+) -> OverriddenAssignment:
+    """A supervisor corrects an assignment: the pass goes to `participant_id`, or back to the unused
+    stock when it is "". Scan points follow the latest override; the audit keeps the reason."""
+    _require(station, operator, Act.OVERRIDE_PASS_ASSIGNMENT)
+    if not reason.strip():
+        raise PassError("--reason: say why the assignment is changed (wrong person, pass handed over...)")
+    serial = parse_serial(serial_text)
+    with station.transaction() as session:
+        serial = resolve_serial(session, serial)
+        label = domain.format_pass_serial(serial)
+        row = session.get(TemporaryPass, serial)
+        if row is None or not row.printed_event_id:
+            raise PassError(f"pass {label} was never printed (or its print run has not reached this station yet)")
+        if row.voided:
+            raise PassError(f"pass {label} was voided ({row.void_reason}); nothing to re-assign")
+        previous = row.participant_id
+        if not participant_id and not previous:
+            raise PassError(f"pass {label} is not assigned; nothing to un-assign")
+        if participant_id:
+            if participant_id == previous:
+                raise PassError(f"pass {label} is already assigned to {participant_id}")
+            person = session.get(Participant, participant_id)
+            if person is None:
+                raise PassError(f"unknown accreditation id {participant_id!r}")
+            if person.status != "accredited":
+                raise PassError(f"{participant_id}: accreditation withdrawn; no pass can be assigned")
+            _check_quota(station, session, person, row.day)
+        event = station.record(
+            session,
+            EventKind.PASS_ASSIGNMENT_OVERRIDDEN,
+            ep.PassAssignmentOverridden(serial, participant_id, reason.strip()[:400], previous_participant_id=previous),
+            operator,
+        )
+    return OverriddenAssignment(serial, participant_id, previous, event.id)
 
 
 # --- reconciliation ---------------------------------------------------------------------------------

@@ -46,8 +46,10 @@ from sqlalchemy.orm import Session
 
 from regdesk.domain import event_payloads as ep
 from regdesk.domain import photos as rules
+from regdesk.domain.authority import Act
 from regdesk.domain.events import EventKind
 from regdesk.errors import RegdeskError
+from regdesk.services import operators
 from regdesk.services.station import Station
 from regdesk.store.queries import photos as photo_queries
 
@@ -463,6 +465,36 @@ def import_photos(station: Station, source: Path, *, operator: str) -> PhotoRepo
     finally:
         spool.close()
     return report
+
+
+# --- removal ------------------------------------------------------------------------------------
+
+
+class PhotoRemovalError(RegdeskError, ValueError):
+    """A photo that cannot be removed; the message says why."""
+
+
+def remove_photo(station: Station, participant_id: str, *, operator: str, reason: str) -> str:
+    """Take a participant's photo off (a wrong person's, or one they asked to withdraw): desk
+    stations, scan points and badges stop showing it once the removal reaches them. Returns the
+    event id. A later import of another photo file for them shows that one."""
+    try:
+        operators.require_act(station, operator, Act.REMOVE_PHOTO)
+    except operators.NotAllowed as exc:
+        raise PhotoRemovalError(str(exc)) from None
+    if not reason.strip():
+        raise PhotoRemovalError("--reason: say why the photo is removed (wrong person, withdrawn...)")
+    with station.transaction() as session:
+        if not photo_queries.has_photo(session, participant_id):
+            raise PhotoRemovalError(f"{participant_id} has no photo to remove")
+        source = photo_queries.source_hash(session, participant_id)
+        event = station.record(
+            session,
+            EventKind.PHOTO_REMOVED,
+            {"participant_id": participant_id, "reason": reason.strip()[:400], "source_sha256": source},
+            operator,
+        )
+    return event.id
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -402,3 +402,23 @@ def _photos_imported(session: Session, events: list[Event]) -> None:
             for p in (ep.PhotoImported.from_payload(e.payload),)
         ],
     )
+
+
+@handles_batch(EventKind.PHOTO_REMOVED)
+def _photos_removed(session: Session, events: list[Event]) -> None:
+    # A removal is the newest "photo" in the same order: a row with no picture (sha256 "") that a
+    # newer import replaces. It keeps the removed photo's source hash, so a re-import of that same
+    # file is "unchanged" and does not bring it back.
+    driver(session).executemany(
+        _UPSERT_PHOTO,
+        [
+            (
+                e.payload["participant_id"],
+                e.id,
+                f"{format_utc(e.recorded_at)} {e.station_id} {e.seq:010d}",
+                "",
+                e.payload.get("source_sha256", ""),
+            )
+            for e in events
+        ],
+    )

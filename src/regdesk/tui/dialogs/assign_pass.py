@@ -50,8 +50,8 @@ class AssignPassDialog(FitsSmallTerminals, ModalScreen[AssignPassRequest | None]
                 "document (only its last 4 characters are kept).",
                 classes="dialog-text",
             )
-            yield Label("Pass number (e.g. TP-0012 or 12)", classes="dialog-label")
-            yield Input(placeholder="TP-0012", max_length=12, id="pass-serial")
+            yield Label("Pass number (e.g. TP-KQX-0012 or KQX12)", classes="dialog-label")
+            yield Input(placeholder="TP-KQX-0012", max_length=14, id="pass-serial")
             yield Label("Document type", classes="dialog-label")
             yield Select(
                 [(DOCUMENT_LABELS[t], t) for t in DOCUMENT_TYPES],

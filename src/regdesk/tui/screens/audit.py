@@ -17,11 +17,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from regdesk.domain import authority
 from regdesk.domain.words import plural
 from regdesk.services import audit, operators
+from regdesk.tui.widgets.keys_footer import KeysFooter
 from regdesk.tui.widgets.status_bar import StatusBar
 
 PAGE = 300
@@ -74,7 +75,7 @@ class AuditScreen(Screen):
         yield Input(placeholder=FILTER_HINT, id="audit-filter")
         yield Static("", id="audit-info")
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()  # fits the width: Sign out never clipped (widgets/keys_footer.py)
 
     def on_mount(self) -> None:
         self._widths = self._column_widths(self.app.size.width)

@@ -30,6 +30,8 @@ class BusScreen(ScanScreen):
         Binding("f3", "departure", "Departure", tooltip="Stop, direction and departure (timetable)"),
         Binding("f4", "close_departure", "Close bus", tooltip="Close this departure and open the next one"),
     ]
+    # Never left off a narrow footer (widgets/keys_footer.py): a marshal's two acts at the door.
+    FOOTER_KEEP = frozenset({"departure", "close_departure"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -40,6 +40,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 from textual.worker import WorkerState, get_current_worker
 
+from regdesk.domain.passes import format_pass_serial
 from regdesk.domain.policy import MESSAGES, Refusal
 from regdesk.domain.token import format_serial
 from regdesk.services import collection, desk, idcheck, lookup, passes, printers
@@ -148,6 +149,10 @@ class DeskScreen(Screen):
         Binding("down", "focus_results", "Results", show=False, id="desk.focus_results"),
     ]
     _desk_bindings = tuple(BINDINGS)
+    # Never left off a narrow footer (widgets/keys_footer.py): the desk's acts in order of a visit,
+    # the override a refusal offers, and the keys of a badge that did not print. The screen keys and
+    # Reprint/Replace/Clear give way first; ctrl+p (More) lists them all.
+    FOOTER_KEEP = frozenset({"check_id", "issue", "override", "retry_print", "other_printer"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -681,7 +686,7 @@ class DeskScreen(Screen):
         def assign(request: AssignPassRequest | None) -> None:
             if request is not None and self._start("temporary pass"):
                 self._outcome(
-                    f"Assigning pass {request.serial[:2]}-{request.serial[2:]} to {card.name}…",
+                    f"Assigning pass {format_pass_serial(request.serial)} to {card.name}…",
                     "info",
                     card.accreditation_id,
                 )
@@ -707,7 +712,7 @@ class DeskScreen(Screen):
 
     def on_pass_assigned(self, message: m.PassAssigned) -> None:
         self._outcome(
-            f"TEMPORARY PASS {message.serial[:2]}-{message.serial[2:]} assigned for {message.day}: scan "
+            f"TEMPORARY PASS {format_pass_serial(message.serial)} assigned for {message.day}: scan "
             "points now show this name with it. It holds the person's place in the delegation that day.",
             "ok",
             message.participant_id,

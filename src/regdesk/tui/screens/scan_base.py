@@ -28,14 +28,16 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from regdesk.config import EventConfig
+from regdesk.domain.passes import format_pass_serial
 from regdesk.domain.verdict import Outcome
 from regdesk.domain.words import plural
 from regdesk.services import photos, scanning
 from regdesk.services.station import Station
+from regdesk.tui.widgets.keys_footer import KeysFooter
 from regdesk.tui.widgets.photo import PhotoView
 from regdesk.tui.widgets.recent_scans import RecentScan, RecentScans
 from regdesk.tui.widgets.scan_input import ScanInput
@@ -106,7 +108,7 @@ def recent_of(result: scanning.ScanResult, view: ScanView, config: EventConfig) 
 
 def _serial_label(result: scanning.ScanResult) -> str:
     if result.temporary_pass:
-        return f"pass {result.claimed_serial[:2]}-{result.claimed_serial[2:]}"
+        return f"pass {format_pass_serial(result.claimed_serial)}"
     return f"badge {result.claimed_serial[:4]}-{result.claimed_serial[4:]}"
 
 
@@ -201,7 +203,7 @@ class ScanScreen(Screen):
             yield RecentScans()
         yield Static("", id="session-line", markup=False)
         yield ScanInput()
-        yield Footer()
+        yield KeysFooter()  # fits the width: Sign out never clipped (widgets/keys_footer.py)
 
     def on_mount(self) -> None:
         self.query_one(PhotoView).clear()

@@ -24,7 +24,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, ProgressBar, Sparkline, Static
+from textual.widgets import DataTable, Input, ProgressBar, Sparkline, Static
 from textual.worker import Worker, WorkerState
 
 from regdesk.domain.words import plural
@@ -32,6 +32,7 @@ from regdesk.services import alerts, conflicts, exports, tallies
 from regdesk.services.tallies import ConflictRow, DayTallies, no_show_label
 from regdesk.tui.dialogs.export_tallies import ExportTalliesDialog
 from regdesk.tui.widgets.keyed_table import KeyedTable
+from regdesk.tui.widgets.keys_footer import KeysFooter
 from regdesk.tui.widgets.status_bar import StatusBar
 
 REFRESH_SECONDS = 5.0
@@ -122,6 +123,14 @@ class SupervisorScreen(Screen):
             id="supervisor.print_passes",
             tooltip="Print a day's stock of temporary passes (on a desk station)",
         ),
+        Binding(
+            "ctrl+a",
+            "pass_assignment",
+            "Pass assignment",
+            show=False,
+            id="supervisor.pass_assignment",
+            tooltip="Re-assign a temporary pass to another person, or un-assign it (with a reason)",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -181,7 +190,7 @@ class SupervisorScreen(Screen):
         with Horizontal(id="export-bar"):
             yield Static("", id="export-status")
             yield ProgressBar(total=100, show_eta=False, id="export-progress")
-        yield Footer()
+        yield KeysFooter()  # fits the width: Sign out never clipped (widgets/keys_footer.py)
 
     def on_mount(self) -> None:
         self._show_day_title()
@@ -202,7 +211,7 @@ class SupervisorScreen(Screen):
         narrow = width < NARROW_COLUMNS
         changed = narrow != self.has_class("-narrow")
         self.set_class(narrow, "-narrow")
-        self.query_one(Footer).compact = width < 160  # the supervisor's footer holds many keys
+        self.query_one(KeysFooter).compact = width < 160  # the supervisor's footer holds many keys
         if changed:
             self._show_day_title()
         return changed
@@ -535,15 +544,41 @@ class SupervisorScreen(Screen):
             self.post_message(PassesPrinted("", str(exc)))
             return
         data = run.as_json()
+        first, last = (passes.domain.format_pass_serial(data[k]) for k in ("first", "last"))
         self.post_message(
-            PassesPrinted(
-                f"{data['count']} temporary passes for {data['day']}, {data['first']} to {data['last']}: {run.pdf_path}"
-            )
+            PassesPrinted(f"{data['count']} temporary passes for {data['day']}, {first} to {last}: {run.pdf_path}")
         )
+
+    def action_pass_assignment(self) -> None:
+        from regdesk.tui.dialogs.pass_assignment import PassAssignmentDialog
+
+        self.app.push_screen(PassAssignmentDialog(), self._pass_assignment_chosen)
+
+    def _pass_assignment_chosen(self, request) -> None:  # noqa: ANN001 (PassAssignmentRequest | None)
+        if request is not None:
+            self._override_assignment(request.serial, request.participant_id, request.reason)
+
+    @work(thread=True, exclusive=True, group="supervisor-passes", exit_on_error=False, description="Pass assignment")
+    def _override_assignment(self, serial: str, participant_id: str, reason: str) -> None:
+        from regdesk.services import passes
+
+        operator = getattr(self.app, "operator", None)
+        try:
+            done = passes.override_assignment(
+                self.station, serial, participant_id, operator=operator.name if operator else "", reason=reason
+            )
+        except passes.PassError as exc:
+            self.post_message(PassesPrinted("", f"assignment not changed: {exc}"))
+            return
+        data = done.as_json()
+        was = done.previous_participant_id or "nobody"
+        now = f"re-assigned to {participant_id}" if participant_id else "un-assigned: back in the unused stock"
+        self.post_message(PassesPrinted(f"Pass {data['pass']} {now} (was {was})"))
 
     def on_passes_printed(self, message: PassesPrinted) -> None:
         if message.error:
-            self.notify(f"Passes not printed: {message.error}", severity="error", timeout=15)
+            what = "Temporary pass" if message.error.startswith("assignment") else "Passes not printed"
+            self.notify(f"{what}: {message.error}", severity="error", timeout=15)
         else:
             self.notify(message.text, title="Temporary passes", timeout=15)
         self.action_refresh()

@@ -10,9 +10,18 @@ when its format has all its lines (3 of 30, 2 of 36, 2 of 44), or after a pause 
 seconds; the field then posts `MrzRead` with the lines and is back to what it held before.
 Escape abandons a reading.
 
-The text of a reading is never inserted in the field, so the document number is not shown there
-(only the characters before the first filler flash for the milliseconds of the burst), and the
-screen hands it to services/idcheck.py, which keeps the last 4 characters only.
+The text of a reading is never inserted in the field, so the document number is not shown there,
+and the screen hands it to services/idcheck.py, which keeps the last 4 characters only.
+
+Before the first '<': an identity card whose code has no filler ("ID", "AC", ...) types its number
+straight after the code and the issuing state ("IDUTOD231458907<<<..."). So while the upper-case
+letters and digits typed could be the start of an MRZ line (a document code letter, 4 letters of
+code and state, then letters and digits), they are held back, not typed into the field: a '<' then
+starts the reading with them, and anything else (a lower-case letter, a space, Enter, an arrow...)
+or a pause of `MRZ_IDLE` puts them into the field as typed. Only a word typed in capitals that
+starts with A, C, I, P or V waits for that pause: names are typed in lower case, and accreditation
+numbers, badge serials and codes have a digit or a dash early on. Holding from the first key also
+lets a short field (the 4 characters of the F2 dialog) take a whole reading.
 """
 
 from __future__ import annotations
@@ -30,6 +39,23 @@ from regdesk.domain.mrz import FILLER, lines_expected
 MRZ_IDLE = 0.5  # seconds without a key: the reading is over
 LINE_END_KEYS = frozenset({"enter", "ctrl+j", "ctrl+m", "tab"})
 MAX_READING = 400  # characters: far above the 90 of the longest MRZ; more is junk
+CODE_AND_STATE = 5  # a line's document code and issuing state: letters (or fillers) only
+DOCUMENT_CODES = frozenset("ACIPV")  # the first letter of an ICAO 9303 document code
+MRZ_LINE_MAX = 44
+
+
+def _mrz_character(ch: str) -> bool:
+    return ch.isascii() and (ch.isupper() or ch.isdigit())
+
+
+def could_start_mrz_line(run: str) -> bool:
+    """Whether upper-case letters and digits typed with no filler yet could open an MRZ line."""
+    return (
+        0 < len(run) <= MRZ_LINE_MAX
+        and run[0] in DOCUMENT_CODES
+        and all(ch.isalpha() for ch in run[1:CODE_AND_STATE])
+        and all(_mrz_character(ch) for ch in run)
+    )
 
 
 @dataclass
@@ -52,13 +78,50 @@ class MrzCatcher:
     _mrz_last_key: float = 0.0
     _mrz_timer: Timer | None = None
     _mrz_placeholder: str = ""
+    _mrz_held: str = ""  # keys held back: perhaps a document number before the first filler
 
     @property
     def mrz_reading(self) -> bool:
         return self._mrz_lines is not None
 
+    def _mrz_run_before_cursor(self) -> int:
+        """Where the upper-case letters and digits just before the cursor start."""
+        field: Input = self  # type: ignore[assignment]
+        value, start = field.value, field.cursor_position
+        while start > 0 and _mrz_character(value[start - 1]):
+            start -= 1
+        return start
+
+    def _mrz_release_held(self) -> None:
+        """Not a reading after all: the held keys go into the field as typed."""
+        held, self._mrz_held = self._mrz_held, ""
+        field: Input = self  # type: ignore[assignment]
+        for character in held:  # one by one, as typed: a short field takes what fits
+            field.insert_text_at_cursor(character)
+
+    def _mrz_watch(self) -> None:
+        field: Input = self  # type: ignore[assignment]
+        if self._mrz_timer is None:
+            self._mrz_timer = field.set_interval(0.1, self._mrz_check_idle)
+        else:
+            self._mrz_timer.resume()
+
     async def _on_key(self, event: events.Key) -> None:
         field: Input = self  # type: ignore[assignment]
+        if self._mrz_lines is None and event.character != FILLER:
+            character = event.character or ""
+            if len(character) == 1 and _mrz_character(character) and event.is_printable:
+                start = self._mrz_run_before_cursor()
+                run = field.value[start : field.cursor_position] + self._mrz_held + character
+                if could_start_mrz_line(run):
+                    event.stop()
+                    event.prevent_default()
+                    self._mrz_held += character
+                    self._mrz_last_key = time.monotonic()
+                    self._mrz_watch()
+                    return
+            # Anything else shows it was typed, not read: what was held goes in first, then this key.
+            self._mrz_release_held()
         if self._mrz_lines is not None:
             event.stop()
             event.prevent_default()
@@ -74,12 +137,9 @@ class MrzCatcher:
             event.stop()
             event.prevent_default()
             value, cursor = field.value, field.cursor_position
-            start = cursor
-            while (
-                start > 0 and value[start - 1].isascii() and (value[start - 1].isupper() or value[start - 1].isdigit())
-            ):
-                start -= 1
-            self._mrz_lines, self._mrz_current = [], value[start:cursor] + FILLER
+            start = self._mrz_run_before_cursor()
+            held, self._mrz_held = self._mrz_held, ""
+            self._mrz_lines, self._mrz_current = [], value[start:cursor] + held + FILLER
             self._mrz_last_key = time.monotonic()
             self._mrz_placeholder = field.placeholder
             if start != cursor:
@@ -87,10 +147,7 @@ class MrzCatcher:
                 field.cursor_position = start
             field.placeholder = "Reading a passport…"
             field.add_class("-reading-mrz")
-            if self._mrz_timer is None:
-                self._mrz_timer = field.set_interval(0.1, self._mrz_check_idle)
-            else:
-                self._mrz_timer.resume()
+            self._mrz_watch()
         # Anything else: the Input's own handling (this mixin's handler runs first).
 
     def mrz_line_end(self) -> None:
@@ -106,8 +163,14 @@ class MrzCatcher:
             self._mrz_finish()
 
     def _mrz_check_idle(self) -> None:
-        if self._mrz_lines is not None and time.monotonic() - self._mrz_last_key >= MRZ_IDLE:
+        if time.monotonic() - self._mrz_last_key < MRZ_IDLE:
+            return
+        if self._mrz_lines is not None:
             self._mrz_finish()
+        elif self._mrz_held:
+            self._mrz_release_held()
+            if self._mrz_timer is not None:
+                self._mrz_timer.pause()
 
     def _mrz_finish(self) -> None:
         lines = [*(self._mrz_lines or []), *([self._mrz_current] if self._mrz_current else [])]

@@ -15,6 +15,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from regdesk.domain.passes import format_pass_serial
+
 # 5-row block letters for the headline words. Only the letters we need.
 _GLYPHS: dict[str, tuple[str, ...]] = {
     "A": (" ███ ", "█   █", "█████", "█   █", "█   █"),
@@ -171,7 +173,7 @@ class VerdictPanel(Vertical):
         self._put("holder-delegation", who)
         self._put("verdict-note", view.note)
         if view.temporary_pass:
-            label = f"   pass {view.serial[:2]}-{view.serial[2:]}"
+            label = f"   pass {format_pass_serial(view.serial)}"
         else:
             label = f"   badge {view.serial[:4]}-{view.serial[4:]}" if view.serial else ""
         detail = view.detail + label
