@@ -46,6 +46,7 @@ COMMAND_MODULE_OF = {
     "hub": "regdesk.commands.hub",
     "drill": "regdesk.commands.drill",
     "passes": "regdesk.commands.passes",
+    "photos": "regdesk.commands.photos",
 }
 _GLOBAL_OPTIONS_WITH_VALUE = ("--data-dir", "--clock")
 

@@ -82,6 +82,8 @@ SAMPLES: dict[str, ep.Payload] = {
         ep.PassesPrinted("2017-12-04", 1, 20, "0a1b2c3d", "passes.pdf", "a4"),
         ep.PassAssigned("TP0001", "CH-1", "2017-12-04", "passport", "1234", UUID),
         ep.PassVoided("TP0001", "torn"),
+        ep.PassAssignmentOverridden("TPKQX0001", "CH-2", "handed to the wrong person", previous_participant_id="CH-1"),
+        ep.PhotoRemoved("CH-1", "another person's photo", source_sha256="0" * 64),
     )
 }
 

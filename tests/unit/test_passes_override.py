@@ -11,12 +11,14 @@ from datetime import date
 import pytest
 from pass_stations import sync
 from qr_reading import qr_texts
+from sqlalchemy import select
 from sync_helpers import security_scanner
 
 from conftest import local
 from regdesk.clock import FixedClock
 from regdesk.services import audit, passes, tallies
 from regdesk.store import eventlog
+from regdesk.store.models import TemporaryPass
 from regdesk.store.projections import rebuild
 
 pytestmark = pytest.mark.xdist_group("passes")
@@ -79,7 +81,7 @@ def test_the_holder_is_the_same_in_any_order_of_events(westin, tmp_path):  # noq
     def holder() -> str:
         [row] = passes.station_stock(westin)
         with westin.sessions() as s:
-            return str(s.execute(passes.select(passes.TemporaryPass.participant_id)).scalar_one()) + str(row.assigned)
+            return str(s.execute(select(TemporaryPass.participant_id)).scalar_one()) + str(row.assigned)
 
     assert holder() == "NG-21"
     for arrival_order in (True, False):
@@ -127,7 +129,7 @@ def test_a_forged_override_is_refused_at_merge(westin, tmp_path, clock):  # noqa
         bundles.export_bundle(other, bundle)
         refused_bundle(westin, bundle, "may not record pass_assignment_overridden")
         with westin.sessions() as s:
-            holder = s.execute(passes.select(passes.TemporaryPass.participant_id)).scalar_one()
+            holder = s.execute(select(TemporaryPass.participant_id)).scalar_one()
         assert holder == "CH-1"
     finally:
         other.close()

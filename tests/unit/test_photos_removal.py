@@ -17,6 +17,7 @@ from conftest import participant_row, seed_participants
 from regdesk import cli
 from regdesk.services import audit, bundles, photos
 from regdesk.store import eventlog, projections
+from regdesk.store.queries import photos as photo_queries
 
 PID = "GCM17-000001"
 
@@ -37,7 +38,7 @@ def shown(station) -> tuple[bool, bool, bool]:
         return (
             photos.load_photo(station, PID) is not None,
             photos.has_photo(session, PID),
-            PID in set(photos.iter_photo_ids(session)),
+            PID in set(photo_queries.photo_ids(session)),
         )
 
 

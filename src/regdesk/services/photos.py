@@ -491,7 +491,7 @@ def remove_photo(station: Station, participant_id: str, *, operator: str, reason
         event = station.record(
             session,
             EventKind.PHOTO_REMOVED,
-            {"participant_id": participant_id, "reason": reason.strip()[:400], "source_sha256": source},
+            ep.PhotoRemoved(participant_id, reason.strip()[:400], source_sha256=source),
             operator,
         )
     return event.id

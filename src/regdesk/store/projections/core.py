@@ -413,12 +413,13 @@ def _photos_removed(session: Session, events: list[Event]) -> None:
         _UPSERT_PHOTO,
         [
             (
-                e.payload["participant_id"],
+                p.participant_id,
                 e.id,
                 f"{format_utc(e.recorded_at)} {e.station_id} {e.seq:010d}",
                 "",
-                e.payload.get("source_sha256", ""),
+                p.source_sha256,
             )
             for e in events
+            for p in [ep.PhotoRemoved.from_payload(e.payload)]
         ],
     )
