@@ -204,7 +204,9 @@ class SupervisorScreen(Screen):
     def on_resize(self, event) -> None:  # noqa: ANN001 (events.Resize)
         self._fit(event.size.width)
         if self._latest is not None:
-            self.call_after_refresh(self._show, self._latest)  # cells are cut to the new width
+            # Cells are cut to the new width. The newest tallies when the refresh comes, not those of
+            # the resize: a computation that lands in between must not be painted over by older ones.
+            self.call_after_refresh(self._show_latest)
 
     def _fit(self, width: int) -> bool:
         """Returns whether the layout changed."""
@@ -294,6 +296,10 @@ class SupervisorScreen(Screen):
         self._latest = message.tallies
         self._open = list(message.tallies.open_conflicts)
         self._show(message.tallies)
+
+    def _show_latest(self) -> None:
+        if self._latest is not None:
+            self._show(self._latest)
 
     def _show(self, t: DayTallies) -> None:
         b, s, bus = t.badges, t.security, t.buses
