@@ -13,7 +13,7 @@ from meeting import ROOT_PASSPHRASE, SUPERVISOR_SECRET, SUPERVISOR_SESSION, expo
 from pg_fixtures import hub_url  # noqa: F401 - fixture
 from security_alerts import alerts, refused_bundle, state
 from sqlalchemy import create_engine, select, text
-from sync_helpers import event_ids, issue, make_station, security_scanner, seed
+from sync_helpers import event_ids, issue, make_station, security_scanner
 
 from conftest import local, participant_row
 from regdesk.clock import FixedClock
@@ -34,19 +34,7 @@ def clock() -> FixedClock:
     return FixedClock(local("2017-12-04T08:30"))
 
 
-@pytest.fixture
-def westin(tmp_path, clock):
-    station = make_station(tmp_path, "Westin desk 1", "desk", clock)
-    seed(station)
-    yield station
-    station.close()
-
-
-@pytest.fixture
-def icc(tmp_path, clock):
-    station = make_station(tmp_path, "ICC main", "security", clock)
-    yield station
-    station.close()
+# westin and icc: tests/helpers/pass_stations.py (a plugin), with this module's clock.
 
 
 # --- helpers: what an attacker writes --------------------------------------------------------------------
