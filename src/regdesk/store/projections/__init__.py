@@ -120,7 +120,8 @@ def rebuild(session: Session, *, arrival_order: bool = False) -> int:
     cut = enrolment.cut_offs(session)
     replayed = 0
     order = (EventRow.local_order,) if arrival_order else (EventRow.recorded_at, EventRow.id)
-    rows = session.execute(select(EventRow).order_by(*order)).scalars()
+    # Streamed: the whole log is never held as ORM objects at once (600,000 events at 100k people).
+    rows = session.execute(select(EventRow).order_by(*order).execution_options(yield_per=2000)).scalars()
     for row in rows:
         if row.kind in ENROLMENT_KINDS:
             replayed += 1
