@@ -380,3 +380,30 @@ def test_no_test_module_imports_another():
     }
     assert not found, f"move what test modules share to tests/helpers/ or a conftest.py: {found}"
     assert len(files) > 50  # the scan really covered the tests
+
+
+def test_what_draws_the_sign_in_screen_never_imports_the_orm():
+    """`regdesk tui` shows the sign-in screen before SQLAlchemy is loaded (about half of a cold
+    start); a top-level import of a station module on this path would quietly undo that."""
+    first_frame = [
+        "regdesk.cli",
+        "regdesk.commands.common",
+        "regdesk.commands.tui",
+        "regdesk.services.station_front",
+        "regdesk.store.peek",
+        "regdesk.tui.app",
+        "regdesk.tui.screens.login",
+        "regdesk.tui.widgets.status_bar",
+        "regdesk.tui.widgets.sync_status",
+        "regdesk.tui.dialogs.lock",
+        "regdesk.tui.widgets.photo",
+    ]
+    code = (
+        "import importlib, sys\n"
+        f"for name in {first_frame!r}:\n"
+        "    importlib.import_module(name)\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'numpy', 'reportlab'))\n"
+        "print('LOADED' if loaded else 'CLEAN', loaded[:5])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("CLEAN"), f"the sign-in path imports the station's heavy modules: {out}"

@@ -7,14 +7,16 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from regdesk.clock import clock_from_arg
 from regdesk.config import ConfigError, load_event_config
 from regdesk.errors import RegdeskError
 from regdesk.services import preflight
-from regdesk.services.operators import OperatorSession
-from regdesk.services.station import Station, StationError, open_station
+
+if TYPE_CHECKING:  # the station and its ORM are imported by the commands that open one, when they run
+    from regdesk.services.operators import OperatorSession
+    from regdesk.services.station import Station
 
 
 class CommandError(RegdeskError):
@@ -46,6 +48,8 @@ def clock_for(args: Any, data_dir: Path | None = None, event_path: Path | None =
 
 
 def station_from_args(args: Any) -> Station:
+    from regdesk.services.station import StationError, open_station
+
     try:
         return open_station(args.data_dir, clock=clock_for(args))
     except (StationError, ConfigError) as exc:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from functools import partial
 from pathlib import Path
 
 from regdesk.clock import clock_from_arg
-from regdesk.commands.common import CommandError, default_data_dir, station_from_args
+from regdesk.commands.common import CommandError, clock_for, default_data_dir, station_from_args
 from regdesk.config import ConfigError, bundled_event_path, load_event_config
 
 CLOCK_HELP = (
@@ -44,7 +45,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     data_dir = demo_data_dir(args)
     event_path = data_dir / "event.toml" if (data_dir / "event.toml").exists() else bundled_event_path()
     clock = _clock(args.sub_clock or args.clock or DEMO_CLOCK, event_path)
-    if not (data_dir / "station.db").exists():
+    if (data_dir / "station.db").exists():
+        from regdesk.services.station_front import read_front
+
+        front = read_front(data_dir, clock)
+        if front is not None:  # built on an earlier run: the sign-in screen first, as `regdesk tui` does
+            return _run_opening(front, partial(_open, data_dir, clock))
+    else:
         print(f"Building the demo station in {data_dir} …", flush=True)
     try:
         station, _created = open_or_build_demo(data_dir, clock=clock)
@@ -54,9 +61,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    from regdesk.services.station_front import read_front
+
     clock_arg = args.sub_clock or args.clock
     args.clock = clock_arg
-    return _run(station_from_args(args))
+    clock = clock_for(args)
+    front = read_front(Path(args.data_dir), clock)
+    if front is None:  # not a plain, healthy station folder: open it now, so its error is said before the UI
+        return _run(station_from_args(args))
+    return _run_opening(front, partial(_open, Path(args.data_dir), clock))
+
+
+def _open(data_dir: Path, clock):  # type: ignore[no-untyped-def]
+    from regdesk.services.station import open_station
+
+    return open_station(data_dir, clock=clock)
 
 
 def _clock(value: str, event_path: Path):
@@ -70,11 +89,9 @@ def _clock(value: str, event_path: Path):
         raise CommandError(f"--clock {value!r} is not an ISO date-time (e.g. 2017-12-01T13:05)") from None
 
 
-def _run(station) -> int:
-    from regdesk.tui.app import make_app
-
+def _check_terminal(close=lambda: None) -> None:  # type: ignore[no-untyped-def]
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        station.close()
+        close()
         raise CommandError(
             "the terminal UI needs an interactive terminal; for scripts use the other commands (regdesk --help)"
         )
@@ -82,9 +99,28 @@ def _run(station) -> int:
     # over the real terminal, also after a resize: a stale "80x24" would stick for the whole run.
     for name in ("COLUMNS", "LINES"):
         os.environ.pop(name, None)
+
+
+def _run(station) -> int:
+    from regdesk.tui.app import make_app
+
+    _check_terminal(station.close)
     try:
         app = make_app(station)
         app.run()
     finally:
         station.close()
     return app.return_code or 0  # non-zero when a failure ended it (tui/app.py says which, in one line)
+
+
+def _run_opening(front, opener) -> int:  # type: ignore[no-untyped-def]
+    """The sign-in screen first, the station opened behind it (services/station_front.py)."""
+    _check_terminal()
+    from regdesk.tui.app import make_app_opening
+
+    app = make_app_opening(front, opener)
+    try:
+        app.run()
+    finally:
+        app.close_station()
+    return app.return_code or 0

@@ -7,8 +7,12 @@ operator as `self.app.operator` (an OperatorSession; `.name` goes on every recor
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -19,15 +23,16 @@ from textual.worker import WorkerFailed
 
 from regdesk.domain import authority
 from regdesk.errors import RegdeskError, explain, is_machine_failure
-from regdesk.services import operators
-from regdesk.services.backup import BackupScheduler
-from regdesk.services.operators import OperatorSession
-from regdesk.services.station import Station
 from regdesk.tui.dialogs.message import MessageDialog
 from regdesk.tui.modes import MODE_SCREENS, ROLE_START_MODE, load_screen_class
 from regdesk.tui.screens.login import LoginScreen
 from regdesk.tui.widgets.scan_input import TERMINATOR_KEYS as SCAN_TERMINATORS
 from regdesk.tui.widgets.scan_input import ScanInput
+
+if TYPE_CHECKING:  # imported when the station opens, after the sign-in screen is drawn
+    from regdesk.services.operators import OperatorSession
+    from regdesk.services.station import Station
+    from regdesk.services.station_front import StationFront
 
 # Supervisors switch screens with function keys (never printable letters: scan and search inputs
 # live on these screens); which screens, and at which station, is authority.SCREENS.
@@ -65,12 +70,25 @@ class RegdeskApp(App):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
     ]
 
-    def __init__(self, station: Station, *, operator: OperatorSession | None = None) -> None:
+    def __init__(
+        self,
+        station: Station | StationFront,
+        *,
+        operator: OperatorSession | None = None,
+        opener: Callable[[], Station] | None = None,
+    ) -> None:
+        """`station`: the opened station; or, with `opener`, the station's front (what the sign-in
+        screen shows), the station then being opened by `opener` in a thread after the first frame."""
         from regdesk.tui.widgets import photo
 
         photo.prepare()  # asks the terminal about graphics now: once Textual runs, it owns stdin
         super().__init__()
-        self.station = station
+        self.front: Station | StationFront = station
+        self._opened: Future[Station] = Future()
+        self._opener = opener
+        self._opening = False
+        if opener is None:
+            self._opened.set_result(station)  # type: ignore[arg-type]
         self.operator: OperatorSession | None = operator
         self.is_demo = station.setting("demo") == "1"
         self.add_mode(SIGNIN_MODE, self._login_screen)
@@ -79,13 +97,80 @@ class RegdeskApp(App):
         self.register_theme(REGDESK_THEME)
         self.theme = "regdesk"
 
+    @property
+    def station(self) -> Station:
+        """The opened station. While it is still opening (the first second of `regdesk tui`), the
+        caller waits for it; a station that failed to open raises what open_station raised."""
+        return self._opened.result()
+
+    @property
+    def station_ready(self) -> bool:
+        return self._opened.done() and self._opened.exception() is None
+
+    def when_station_ready(self, callback: Callable[[], object]) -> None:
+        """Run `callback` on the UI thread once the station is open (at once if it is)."""
+        if self._opened.done():
+            if self._opened.exception() is None:
+                callback()
+            return
+
+        def on_ui_thread(future: Future[Station]) -> None:
+            if future.exception() is None:
+                with contextlib.suppress(RuntimeError):  # the app ended while the station opened
+                    self.call_from_thread(callback)
+
+        self._opened.add_done_callback(on_ui_thread)
+
+    def close_station(self, timeout: float = 30.0) -> None:
+        """After the app ended: close the station, once it has opened if it was still opening."""
+        if self._opener is not None and not self._opening:
+            return  # the app ended before its first frame: the station was never opened
+        if not self._opened.done():
+            try:
+                self._opened.exception(timeout=timeout)
+            except TimeoutError:
+                return  # still opening after all that time: the process exit ends it
+        if self._opened.exception() is None:
+            self._opened.result().close()
+
+    def _open_station_behind(self) -> None:
+        opener = self._opener
+        assert opener is not None
+        self._opening = True
+
+        def open_it() -> None:
+            try:
+                station = opener()
+            except BaseException as exc:  # noqa: BLE001 - reported on screen, then the app ends
+                self._opened.set_exception(exc)
+                self.call_from_thread(self._station_failed, exc)
+                return
+            self._opened.set_result(station)
+            # While the operator types: the screen they will get (its modules import the services
+            # it uses, about half a second), so signing in only has to draw it.
+            mode = self.start_mode
+            if mode is not None:
+                with contextlib.suppress(Exception):  # importing it for real later says what is wrong
+                    load_screen_class(mode)
+
+        threading.Thread(target=open_it, name="open-station", daemon=True).start()
+
+    def _station_failed(self, error: BaseException) -> None:
+        if isinstance(error, RegdeskError) or is_machine_failure(error):
+            message, status = explain(error, self.front.data_dir)
+            self.exit(return_code=status, message=f"regdesk: {message}")
+        elif isinstance(error, Exception):
+            super()._handle_exception(error)
+        else:
+            self.exit(return_code=1)
+
     @staticmethod
     def _screen_factory(mode: str) -> Callable[[], Screen]:
         return partial(lambda name: load_screen_class(name)(), mode)
 
     @property
     def start_mode(self) -> str | None:
-        mode = ROLE_START_MODE.get(self.station.role)
+        mode = ROLE_START_MODE.get(self.front.role)
         return mode if mode in MODE_SCREENS else None
 
     def on_mount(self) -> None:
@@ -93,6 +178,19 @@ class RegdeskApp(App):
 
         self.idle_lock = IdleLock(self)
         self.idle_lock.start()
+        if self._opener is not None and not self._opened.done():
+            # After the first frame: the sign-in screen is drawn before the station's imports run.
+            self.call_after_refresh(self._open_station_behind)
+        self.when_station_ready(self._station_services)
+        if self.operator is None:
+            self.switch_mode(SIGNIN_MODE)
+        else:
+            self._enter_start_mode()
+
+    def _station_services(self) -> None:
+        """What runs beside the screens once the station is open."""
+        from regdesk.services.backup import BackupScheduler
+
         # Local backups on a schedule (station setting backup_minutes, default 15; 0 turns them off).
         self.backups = BackupScheduler(
             self.station,
@@ -114,10 +212,6 @@ class RegdeskApp(App):
                 exit_on_error=False,
                 description="build the search index",
             )
-        if self.operator is None:
-            self.switch_mode(SIGNIN_MODE)
-        else:
-            self._enter_start_mode()
 
     def on_unmount(self) -> None:
         backups = getattr(self, "backups", None)
@@ -160,7 +254,7 @@ class RegdeskApp(App):
         if not (isinstance(original, RegdeskError) or is_machine_failure(original)):
             super()._handle_exception(error)
             return
-        message, status = explain(original, self.station.data_dir)
+        message, status = explain(original, self.front.data_dir)
         if isinstance(error, WorkerFailed):
             self.notify(message, title="Not done", severity="error", timeout=20)
             self.bell()
@@ -170,7 +264,7 @@ class RegdeskApp(App):
     # --- sign-in / sign-out ---------------------------------------------------------------------
 
     def _login_screen(self) -> LoginScreen:
-        return LoginScreen(self.station, demo=self.is_demo)
+        return LoginScreen(self.front, demo=self.is_demo)
 
     def on_login_screen_signed_in(self, message: LoginScreen.SignedIn) -> None:
         self.operator = message.operator
@@ -182,7 +276,7 @@ class RegdeskApp(App):
             self.push_screen(
                 MessageDialog(
                     "No screen for this station",
-                    f"This regdesk has no screen for a {self.station.role} station yet.",
+                    f"This regdesk has no screen for a {self.front.role} station yet.",
                     error=True,
                 ),
                 lambda _: self.run_worker(self.action_sign_out()),
@@ -219,7 +313,7 @@ class RegdeskApp(App):
         return (
             self.operator is not None
             and mode in MODE_SCREENS
-            and authority.may_open(mode, self.operator.role, self.station.role)
+            and authority.may_open(mode, self.operator.role, self.front.role)
         )
 
     async def action_quit(self) -> None:
@@ -262,7 +356,10 @@ def _warm_search_index(station: Station) -> None:
 
 
 def make_app(station: Station, *, operator: str | OperatorSession | None = None) -> RegdeskApp:
-    """The one way to build the app (CLI and tests). `operator` skips the sign-in (tests, kiosk)."""
+    """The one way to build the app on an opened station (tests, kiosk). `operator` skips the sign-in."""
+    from regdesk.services import operators
+    from regdesk.services.operators import OperatorSession
+
     session: OperatorSession | None
     if operator is None or isinstance(operator, OperatorSession):
         session = operator
@@ -272,3 +369,9 @@ def make_app(station: Station, *, operator: str | OperatorSession | None = None)
             raise ValueError(f"unknown operator {operator!r}; add it with `regdesk operator add`")
         session = OperatorSession(operator, roles[operator])
     return RegdeskApp(station, operator=session)
+
+
+def make_app_opening(front: StationFront, opener: Callable[[], Station]) -> RegdeskApp:
+    """The app `regdesk tui` runs: the sign-in screen drawn from the station's front at once, the
+    station opened by `opener` behind it (services/station_front.py says why)."""
+    return RegdeskApp(front, opener=opener)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -30,9 +30,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from regdesk.domain import authority
-from regdesk.services import operators
-from regdesk.services.station import Station
 from regdesk.tui.dialogs._base import FitsSmallTerminals
+
+if TYPE_CHECKING:  # the lock only acts once someone signed in, on the opened station
+    from regdesk.services.station import Station
+    from regdesk.services.station_front import StationFront
 
 DEFAULT_LOCK_MINUTES = 5.0
 
@@ -44,7 +46,7 @@ class Unlocked:
     by_supervisor: bool  # a supervisor unlocked another operator's screen
 
 
-def lock_minutes(station: Station) -> float:
+def lock_minutes(station: Station | StationFront) -> float:
     try:
         return float(station.setting("lock_minutes", str(DEFAULT_LOCK_MINUTES)))
     except ValueError:
@@ -54,6 +56,8 @@ def lock_minutes(station: Station) -> float:
 def check_unlock(station: Station, locked_for: str, name: str, secret: str) -> Unlocked | str:
     """Unlocked, or the message to show. The operator's own PIN, or any supervisor's passphrase.
     Wrong attempts count in the station-wide throttle (services/operators.py), like the sign-in."""
+    from regdesk.services import operators
+
     name = name.strip() or locked_for
     try:
         operator = operators.sign_in(station, name, secret, where="lock")
@@ -152,7 +156,7 @@ class IdleLock:
         on_unlock: Callable[[Unlocked], Any] | None = None,
     ) -> None:
         self.app = app
-        self.minutes = lock_minutes(app.station) if minutes is None else minutes  # type: ignore[attr-defined]
+        self.minutes = lock_minutes(app.front) if minutes is None else minutes  # type: ignore[attr-defined]
         self.now = now
         self.on_unlock = on_unlock
         self.last_input = now()

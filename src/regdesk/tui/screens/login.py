@@ -4,6 +4,7 @@ services/operators.py); the operator's role must fit the station (domain/authori
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -16,11 +17,13 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from regdesk.clock import SystemClock
 from regdesk.domain import authority
 from regdesk.domain.authority import STATION_ROLE_LABELS
-from regdesk.services import operators
-from regdesk.services.operators import OperatorSession
-from regdesk.services.station import Station
 from regdesk.tui.widgets.fields import FORM_BINDINGS, TypeAheadForm
 from regdesk.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:  # the station opens behind this screen (tui/app.py): its modules come later
+    from regdesk.services.operators import OperatorSession
+    from regdesk.services.station import Station
+    from regdesk.services.station_front import StationFront
 
 DEMO_HINT = (
     "Demo operators (name / PIN or passphrase)\n"
@@ -47,14 +50,14 @@ class LoginScreen(TypeAheadForm, Screen):
         operator: OperatorSession | None
         problem: str = ""  # wrong name or secret (never says which), or locked out
 
-    def __init__(self, station: Station, *, demo: bool = False) -> None:
+    def __init__(self, station: Station | StationFront, *, demo: bool = False) -> None:
         super().__init__()
-        self.station = station
+        self.front = station  # what the screen shows; the check itself uses the opened station
         self.demo = demo
         self._checking = False
 
     def compose(self) -> ComposeResult:
-        config = self.station.config
+        config = self.front.config
         yield StatusBar()
         with Center(id="login-wrap"):
             with Vertical(id="login-card"):
@@ -62,11 +65,11 @@ class LoginScreen(TypeAheadForm, Screen):
                 yield Static(config.short_name, id="login-event", markup=False)
                 yield Static(config.dates_label, id="login-dates", markup=False)
                 yield Static(
-                    f"Station: {self.station.name} · {STATION_ROLE_LABELS.get(self.station.role, self.station.role)}",
+                    f"Station: {self.front.name} · {STATION_ROLE_LABELS.get(self.front.role, self.front.role)}",
                     id="login-station",
                     markup=False,
                 )
-                yield Static(f"Meeting root: {self.station.root_fingerprint}", id="login-root", markup=False)
+                yield Static(f"Meeting root: {self.front.root_fingerprint}", id="login-root", markup=False)
                 yield Static("", id="login-clock")
                 yield Label("Operator name", classes="login-label")
                 yield Input(id="login-name", max_length=120)
@@ -84,8 +87,8 @@ class LoginScreen(TypeAheadForm, Screen):
         self.set_interval(1.0, self._tick)
 
     def _tick(self) -> None:
-        local = self.station.config.local(self.station.clock.now())
-        rehearsal = "" if isinstance(self.station.clock, SystemClock) else "   (rehearsal clock)"
+        local = self.front.config.local(self.front.clock.now())
+        rehearsal = "" if isinstance(self.front.clock, SystemClock) else "   (rehearsal clock)"
         self.query_one("#login-clock", Static).update(
             f"Local time {local:%A %d %B %Y, %H:%M} {local.tzname()}{rehearsal}", layout=False
         )
@@ -117,8 +120,11 @@ class LoginScreen(TypeAheadForm, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="login", description="check operator PIN")
     def _check(self, name: str, pin: str) -> None:
+        from regdesk.services import operators
+
+        station = self.app.station  # type: ignore[attr-defined]  # waits while it is still opening
         try:
-            self.post_message(self.Checked(operators.sign_in(self.station, name, pin, where="tui")))
+            self.post_message(self.Checked(operators.sign_in(station, name, pin, where="tui")))
         except operators.SignInRefused as exc:
             self.post_message(self.Checked(None, str(exc)))
 
@@ -130,7 +136,7 @@ class LoginScreen(TypeAheadForm, Screen):
             self._say(message.problem[:1].upper() + message.problem[1:] + ".", "error")
             self.set_focus(pin_input)
             return
-        refusal = authority.sign_in_refusal(operator.name, operator.role, self.station.role)
+        refusal = authority.sign_in_refusal(operator.name, operator.role, self.front.role)
         if refusal:
             self._say(refusal, "error")
             self.set_focus(self.query_one("#login-name", Input))

@@ -1,8 +1,8 @@
 """The bar at the top of every screen: station, operator, sync indicator slot, local event time.
 
-It reads the station and the signed-in operator from the app (`app.station`, `app.operator`) and
-redraws the clock once a second from `station.clock` (the injected clock, so a rehearsal shows
-1 December 2017, not today).
+It reads the station's front and the signed-in operator from the app (`app.front`, `app.operator`:
+the bar is drawn before the station has opened) and redraws the clock once a second from its
+clock (the injected clock, so a rehearsal shows 1 December 2017, not today).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class StatusBar(Horizontal):
     """
 
     def compose(self) -> ComposeResult:
-        station = self.app.station  # type: ignore[attr-defined]
+        station = self.app.front  # type: ignore[attr-defined]
         yield Static("regdesk", id="status-app")
         role = STATION_ROLE_LABELS.get(station.role, station.role)
         self._station_text = (Text(f"{station.name} · {role}"), Text(station.name))
@@ -77,7 +77,7 @@ class StatusBar(Horizontal):
         self.tick(layout=True)
 
     def tick(self, layout: bool = False) -> None:
-        station = self.app.station  # type: ignore[attr-defined]
+        station = self.app.front  # type: ignore[attr-defined]
         operator = getattr(self.app, "operator", None)
         if operator is None:
             who = "Not signed in"

@@ -14,14 +14,17 @@ waiting to reach the hub. Clicking the indicator asks for a sync now.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import App
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from regdesk.services.station import Station
-from regdesk.services.sync import AutoSync, SyncStatus
+if TYPE_CHECKING:  # the sync service comes with the opened station, after the first frame
+    from regdesk.services.station import Station
+    from regdesk.services.station_front import StationFront
+    from regdesk.services.sync import AutoSync, SyncStatus
 
 _APP_ATTRIBUTE = "_regdesk_auto_sync"
 
@@ -45,6 +48,8 @@ def auto_sync_for(app: App) -> AutoSync:
     """The app's auto-sync runner; the first call starts its timer and a first cycle."""
     runner: AutoSync | None = getattr(app, _APP_ATTRIBUTE, None)
     if runner is None:
+        from regdesk.services.sync import AutoSync
+
         runner = AutoSync(app.station)  # type: ignore[attr-defined]
         setattr(app, _APP_ATTRIBUTE, runner)
         app.set_interval(runner.interval, lambda: start_cycle(app, runner), name="auto-sync")
@@ -52,7 +57,7 @@ def auto_sync_for(app: App) -> AutoSync:
     return runner
 
 
-def _when(station: Station, moment: datetime | None) -> str:
+def _when(station: Station | StationFront, moment: datetime | None) -> str:
     if moment is None:
         return "never"
     local = station.config.local(moment)
@@ -60,7 +65,7 @@ def _when(station: Station, moment: datetime | None) -> str:
     return local.strftime("%H:%M") if local.date() == today else local.strftime("%a %d %b %H:%M")
 
 
-def describe(station: Station, status: SyncStatus) -> tuple[str, str]:
+def describe(station: Station | StationFront, status: SyncStatus) -> tuple[str, str]:
     """(text, css class) for a status."""
     waiting = "" if status.waiting is None else f" · {status.waiting} waiting"
     if not status.hub:
@@ -83,14 +88,31 @@ class SyncStatusWidget(Static):
 
     _shown: tuple[str, str, str] | None = None
 
+    runner: AutoSync | None = None
+
     def on_mount(self) -> None:
-        self.runner = auto_sync_for(self.app)
-        self.refresh_status()
+        # Drawn on the sign-in screen while the station may still be opening: the runner (and its
+        # first reading of the log) waits for it, the indicator says so meanwhile.
+        self.update(Text("… opening the station"))
+        when_ready = getattr(self.app, "when_station_ready", None)
+        if when_ready is None:  # an app that holds an opened station and no front
+            self._station_ready()
+        else:
+            when_ready(self._station_ready)
         self.set_interval(1.0, self.refresh_status)
 
+    def _station_ready(self) -> None:
+        if not self.is_attached:
+            return
+        self.runner = auto_sync_for(self.app)
+        self.refresh_status()
+
     def refresh_status(self) -> None:
+        if self.runner is None:
+            return
         status = self.runner.latest
-        text, css = describe(self.app.station, status)  # type: ignore[attr-defined]
+        front = getattr(self.app, "front", None) or self.app.station  # type: ignore[attr-defined]
+        text, css = describe(front, status)
         tip = status.message or (
             f"hub {status.hub}"
             if status.hub
@@ -104,4 +126,5 @@ class SyncStatusWidget(Static):
         self.set_classes(css)
 
     def on_click(self) -> None:
-        start_cycle(self.app, self.runner)
+        if self.runner is not None:
+            start_cycle(self.app, self.runner)
