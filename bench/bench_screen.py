@@ -41,6 +41,9 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import regdesk.tui  # noqa: F401 - first: it sets the frame rate the app paints at, read once by Textual
+
+# isort: split
 from textual import events
 from textual.keys import _character_to_key
 
@@ -554,8 +557,8 @@ def _lane_figures(ctx: Context, base: Path, out: list[Row], groups: set[str]) ->
 
                 def pull() -> None:
                     began = time.perf_counter()
-                    with sync.Hub(hub_url) as hub:
-                        received, added = sync.pull(station, hub)
+                    with sync.Hub(hub_url) as hub:  # in the chunks the TUI's auto-sync pulls in
+                        received, added = sync.pull(station, hub, chunk_size=sync.INTERACTIVE_PULL_CHUNK)
                     merged.update(received=received, added=added, seconds=time.perf_counter() - began)
 
                 thread = threading.Thread(target=pull, name="bench-pull")

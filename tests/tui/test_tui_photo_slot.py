@@ -65,3 +65,32 @@ async def test_a_slot_waiting_for_its_photo_shows_no_spinner_over_the_verdict_ro
         slot.show("P-1", picture())
         await pilot.pause()
         assert not slot.photo_pending
+
+
+def _face(seed: str):
+    return photos.decode(avatar.jpeg(seed, rules.PHOTO_WIDTH, rules.PHOTO_HEIGHT))
+
+
+async def test_while_the_next_photo_loads_the_previous_face_is_gone_and_the_slot_keeps_its_size():
+    """Scan after scan: the verdict for the next person is painted before their photo is read. The
+    slot must not show the previous person's face beside it (in any graphics mode: it is replaced,
+    not hidden by styling), and must keep its size (no jump of the verdict, no layout)."""
+    app = Slot()
+    async with app.run_test(size=(40, 20)) as pilot:
+        slot = app.query_one(PhotoView)
+        first = _face("MX-1")
+        slot.show("P-1", first)
+        await pilot.pause()
+        image = slot.query_one(".photo-image")
+        region = image.region
+        slot.show("P-2", None, loading=True)
+        await pilot.pause()
+        shown = image.image
+        assert shown is not first and slot.photo_pending and slot.shown_for == "P-2"
+        assert all(low == high for low, high in shown.getextrema()), "the placeholder shows a picture"
+        assert image.region == region, f"the slot moved or resized: {region} -> {image.region}"
+        second = _face("MX-2")
+        slot.show("P-2", second)
+        await pilot.pause()
+        assert image.image is second and not slot.photo_pending
+        assert image.display and image.region == region

@@ -24,6 +24,7 @@ from textual.worker import WorkerFailed
 from regdesk.domain import authority
 from regdesk.errors import RegdeskError, explain, is_machine_failure
 from regdesk.tui.dialogs.message import MessageDialog
+from regdesk.tui.heap import settle_heap
 from regdesk.tui.modes import MODE_SCREENS, ROLE_START_MODE, load_screen_class
 from regdesk.tui.screens.login import LoginScreen
 from regdesk.tui.widgets.scan_input import TERMINATOR_KEYS as SCAN_TERMINATORS
@@ -283,6 +284,7 @@ class RegdeskApp(App):
             )
             return
         self.switch_mode(mode)
+        self.call_after_refresh(settle_heap)
 
     async def action_sign_out(self) -> None:
         self.operator = None
@@ -353,6 +355,7 @@ def _warm_search_index(station: Station) -> None:
     from regdesk.services import lookup
 
     lookup.index_for(station)
+    settle_heap()  # the index is the largest thing the desk holds
 
 
 def make_app(station: Station, *, operator: str | OperatorSession | None = None) -> RegdeskApp:

@@ -51,6 +51,7 @@ from regdesk.tui.dialogs.collection import CollectionDialog, CollectionRequest
 from regdesk.tui.dialogs.confirm import ConfirmDialog
 from regdesk.tui.dialogs.identity_check import IdentityCheckDialog, IdentityCheckResult
 from regdesk.tui.dialogs.override import OverrideDialog
+from regdesk.tui.heap import settle_heap
 from regdesk.tui.widgets.keys_footer import KeysFooter
 from regdesk.tui.widgets.mrz_input import MrzCatcher, MrzRead
 from regdesk.tui.widgets.participant_detail import ParticipantDetail
@@ -288,6 +289,7 @@ class DeskScreen(Screen):
         # At conference scale the first build takes seconds: do it while the clerk reads the screen,
         # not on their first keystroke.
         lookup.index_for(self.station)
+        settle_heap()  # the index is the largest thing the desk holds: no full GC pass walks it
 
     def _stop_typing_timer(self) -> None:
         if self._typing_timer is not None:

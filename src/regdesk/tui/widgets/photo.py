@@ -24,6 +24,7 @@ from textual.widgets import Static
 
 _IMAGE_CLASS: Any = None
 _OFF = False
+BLANK_COLOUR = (21, 32, 44)  # the theme's surface (#15202C): an empty frame, not a black box
 
 
 def prepare() -> None:
@@ -49,6 +50,30 @@ def prepare() -> None:
         _IMAGE_CLASS = AutoImage if graphics else HalfcellImage
     except Exception:  # noqa: BLE001 - a terminal query gone wrong must never stop the desk
         _OFF = True
+
+
+def _blank_like(image: Any) -> Image.Image | None:
+    """A plain picture of `image`'s size: what the slot shows while the next photo is read (never
+    the previous person's face beside a new verdict, in any terminal graphics mode)."""
+    size = getattr(image, "size", None)
+    return Image.new("RGB", size, BLANK_COLOUR) if size else None
+
+
+def _swap_in_place(widget: Any, image: Image.Image | None) -> bool:
+    """Give the image widget a picture of the same pixel size as the one it shows, repainting it
+    without a layout (textual-image's own setter always asks for one). False when that cannot be
+    done: another size, or a textual-image without the attributes relied on here."""
+    old = getattr(widget, "_image", None)
+    if image is None or getattr(old, "size", None) != image.size:
+        return False
+    if not all(hasattr(widget, name) for name in ("_renderable", "_image_width", "_image_height")):
+        return False
+    if widget._renderable is not None:  # noqa: SLF001 - what the setter does first, minus the layout
+        widget._renderable.cleanup()  # noqa: SLF001
+        widget._renderable = None  # noqa: SLF001
+    widget._image = image  # noqa: SLF001 - same size: _image_width and _image_height still hold
+    widget.refresh()
+    return True
 
 
 def image_class() -> Any:
@@ -97,17 +122,20 @@ class PhotoView(Vertical, can_focus=False):
     def show(self, participant_id: str, image: Image.Image | None, *, loading: bool = False) -> None:
         """The photo of `participant_id` (None: no photo on file; loading: the slot is kept while it loads)."""
         widget = self._image()
-        if (
-            image is not None
-            and widget is not None
-            and widget.display
-            and self.display
-            and self._shown_for == participant_id
-            and widget.image is not None
-        ):
+        drawn = widget is not None and widget.display and self.display and widget.image is not None
+        if image is not None and drawn and self._shown_for == participant_id and not self.photo_pending:
             # The same person's card again (a refresh after an ID check, a reprint): their photo is
             # already drawn; handing the widget a new copy would only make it draw it again.
             return
+        # Scan after scan at a lane the slot goes from one photo to a blank while the next is read,
+        # then to that photo, all the same size: swapped in place, the verdict's frame needs no
+        # layout of the screen (the largest part of painting a verdict).
+        if drawn and (image is not None or loading):
+            replacement = image if image is not None else _blank_like(widget.image)  # type: ignore[union-attr]
+            if _swap_in_place(widget, replacement):
+                self._shown_for = participant_id
+                self.photo_pending = image is None
+                return
         self._shown_for = participant_id
         self.photo_pending = loading
         self.display = True
