@@ -37,7 +37,7 @@ from regdesk.domain.verdict import Outcome, ScanFacts, Verdict, decide, guidance
 from regdesk.errors import RegdeskError
 from regdesk.services import operators
 from regdesk.services.station import Station
-from regdesk.store.db import make_engine, session_factory, writer
+from regdesk.store.db import TURN_TIMEOUT, make_engine, session_factory, writer, writer_turn
 from regdesk.store.models import (
     Participant,
     TemporaryPass,
@@ -481,6 +481,9 @@ class Scanner:
         # Each scan's transaction takes the write lock first (BEGIN IMMEDIATE): two lanes of one
         # station never read the same facts and next seq, and never fail on a lock upgrade.
         self._session = session_factory(writer(self._engine))()  # expire_on_commit: no stale ORM row later
+        # In line with this process's other writers (a sync merging, the desk): handed the lock the
+        # moment it is free, not after SQLite's next timed retry (store/db.py, _WriterQueue).
+        self._writer_queue = writer_turn(str(station.db_path))
         self._since_checkpoint = 0
         self.departure: Departure | None = None
         with station.sessions() as session:
@@ -741,7 +744,7 @@ class Scanner:
         # creating and closing a Session per scan was a measurable share of the scan time.
         session = self._session
         self._since_checkpoint += 1
-        with session.begin():
+        with self._writer_queue.turn(TURN_TIMEOUT), session.begin():
             if check.ok and claims is not None:
                 serial, participant_id = claims.serial, claims.participant_id
                 row = self._facts(session, serial, participant_id, now, day, claims.key_id)
@@ -815,7 +818,7 @@ class Scanner:
         claims = check.claims
         session = self._session
         self._since_checkpoint += 1
-        with session.begin():
+        with self._writer_queue.turn(TURN_TIMEOUT), session.begin():
             if not check.ok or claims is None:
                 facts = temporary.PassFacts(
                     token_problem=str(check.problem),
@@ -906,7 +909,7 @@ class Scanner:
             self.roll_day()
         session = self._session
         self._since_checkpoint += 1
-        with session.begin():
+        with self._writer_queue.turn(TURN_TIMEOUT), session.begin():
             participant = session.get(Participant, participant_id)
             if participant is None:
                 raise ScanError(f"unknown accreditation id {participant_id!r}")

@@ -68,7 +68,7 @@ PULL_CHUNK = 5000
 # A station in use (the TUI's auto-sync) merges in small transactions: a scan or an issuance waits
 # for SQLite's write lock at most one chunk's merge (about 0.1 ms an event on the reference box).
 INTERACTIVE_PUSH_CHUNK = 500
-INTERACTIVE_PULL_CHUNK = 500
+INTERACTIVE_PULL_CHUNK = 100
 CONNECT_TIMEOUT_S = 5
 
 SETTING_HUB_URL = "hub_url"

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -244,11 +246,70 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(**WRITE_OPTIONS)
 
 
+class _WriterQueue:
+    """This process's writers to one database, first come first served.
+
+    SQLite's own wait for its write lock is a sleep on a schedule (1, 2, 5, 10, 15... ms), retried:
+    a scan that finds a sync's merge chunk holding the lock sleeps past the moment it is freed, and
+    the merge, taking the lock again at once for its next chunk, can win it over and over. Inside
+    one process the writers therefore queue here first: the lock is handed to the next in line the
+    moment it is released. Between processes SQLite's lock still decides, as before. A writer that
+    waited `TURN_TIMEOUT` goes ahead without its turn (SQLite serialises it anyway): a mistake here
+    can slow a write, never stop one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held = False
+        self._waiting: deque[threading.Event] = deque()
+
+    @contextmanager
+    def turn(self, timeout: float) -> Iterator[None]:
+        ticket: threading.Event | None = None
+        with self._lock:
+            if self._held or self._waiting:
+                ticket = threading.Event()
+                self._waiting.append(ticket)
+            else:
+                self._held = True
+        holding = True
+        if ticket is not None and not ticket.wait(timeout):
+            with self._lock:
+                if not ticket.is_set():  # not handed over meanwhile: leave the line
+                    self._waiting.remove(ticket)
+                    holding = False
+        try:
+            yield
+        finally:
+            if holding:
+                with self._lock:
+                    if self._waiting:
+                        self._waiting.popleft().set()  # handed over: still held
+                    else:
+                        self._held = False
+
+
+TURN_TIMEOUT = 10.0  # seconds, as SQLite's busy_timeout
+_QUEUES: dict[str, _WriterQueue] = {}
+_QUEUES_LOCK = threading.Lock()
+
+
+def writer_turn(database: str | None) -> _WriterQueue:
+    """The queue of this process's writers to `database` (a path; the engine's url.database)."""
+    key = os.path.realpath(database) if database else ""
+    with _QUEUES_LOCK:
+        queue = _QUEUES.get(key)
+        if queue is None:
+            queue = _QUEUES[key] = _WriterQueue()
+        return queue
+
+
 @contextmanager
 def write_transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose transaction holds the write lock from its first statement: commits on
     success, rolls back everything on any exception."""
-    with sessions.begin() as session:
+    bind = sessions.kw.get("bind")
+    database = bind.url.database if isinstance(bind, Engine) else None
+    with writer_turn(database).turn(TURN_TIMEOUT), sessions.begin() as session:
         session.connection(execution_options=WRITE_OPTIONS)  # BEGIN IMMEDIATE, now
         yield session
 
