@@ -120,17 +120,28 @@ def rebuild(session: Session, *, arrival_order: bool = False) -> int:
     cut = enrolment.cut_offs(session)
     replayed = 0
     order = (EventRow.local_order,) if arrival_order else (EventRow.recorded_at, EventRow.id)
-    # Streamed: the whole log is never held as ORM objects at once (600,000 events at 100k people).
-    rows = session.execute(select(EventRow).order_by(*order).execution_options(yield_per=2000)).scalars()
-    for row in rows:
-        if row.kind in ENROLMENT_KINDS:
+    # The order first, then the events a chunk at a time, each query read to its end: the whole log
+    # is never held as ORM objects at once (600,000 events at 100,000 participants), and no read
+    # stays open on the connection while the projections are written (a cursor left open across
+    # those writes fails them with "database table is locked" once the log outgrows one fetch).
+    keys = list(session.execute(select(EventRow.local_order).order_by(*order)).scalars())
+    for start in range(0, len(keys), REBUILD_CHUNK):
+        wanted = keys[start : start + REBUILD_CHUNK]
+        found = session.execute(select(EventRow).where(EventRow.local_order.in_(wanted))).scalars().all()
+        by_order = {row.local_order: row for row in found}
+        for key in wanted:
+            row = by_order[key]
+            if row.kind in ENROLMENT_KINDS:
+                replayed += 1
+                continue
+            if row.station_id in cut and row.seq > cut[row.station_id]:
+                continue
+            _apply_one(session, to_event(row))
             replayed += 1
-            continue
-        if row.station_id in cut and row.seq > cut[row.station_id]:
-            continue
-        _apply_one(session, to_event(row))
-        replayed += 1
     return replayed
+
+
+REBUILD_CHUNK = 900  # events a query (under SQLite's limit of host parameters in older builds)
 
 
 # Register the handlers (import side effects, kept in one place).
