@@ -25,6 +25,7 @@ from sqlalchemy import event as sa_event
 
 from regdesk.clock import FixedClock
 from regdesk.services import accreditation, bundles, collection, desk
+from regdesk.services import sync as sync_mod
 from regdesk.services.drill.faults import Faults
 from regdesk.services.drill.plan import OPERATOR, local_at
 from regdesk.services.scanning import Scanner, ScanPoint
@@ -163,7 +164,13 @@ class Worker:
         try:
             if self.hub is None:
                 self.hub = Hub(self.config["hub_url"])
-            report = sync_once(self.station, self.hub)
+            # In the chunks the TUI's auto-sync uses: a scan waits for at most one of them.
+            report = sync_once(
+                self.station,
+                self.hub,
+                push_chunk=sync_mod.INTERACTIVE_PUSH_CHUNK,
+                pull_chunk=sync_mod.INTERACTIVE_PULL_CHUNK,
+            )
             entry = {
                 "do": "sync_done",
                 "at": at,
