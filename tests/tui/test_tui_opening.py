@@ -161,3 +161,25 @@ def test_a_folder_that_is_not_a_plain_station_has_no_front(tmp_path, clock: Fixe
     assert read_front(broken, clock) is None
     good = read_front(_copy(station, tmp_path / "again"), clock)
     assert good is not None and good.role == station.role and good.station_id == station.station_id
+
+
+async def test_after_opening_the_rules_follow_the_station_not_the_earlier_reading(station, tmp_path, clock):
+    """The front is read before the station opens. If the file says something else by then (edited,
+    restored), signing in and the screens follow the opened station: here a desk's front, a station
+    that opens as a security lane, and a clerk who is therefore refused."""
+    import sqlite3
+
+    folder = _copy(station, tmp_path)
+    front = read_front(folder, clock)
+    assert front is not None and front.role == "desk"
+    with sqlite3.connect(folder / "station.db") as db:
+        db.execute("UPDATE meta SET value = 'security' WHERE key = 'role'")
+    app = make_app_opening(front, lambda: open_station(folder, clock=clock))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await sign_in(pilot, "ana", "1111")
+        await wait_until(pilot, lambda: "ana" in text_of(screen, "#login-message").lower(), "a refusal")
+        assert isinstance(app.screen, LoginScreen) and app.operator is None
+        assert app.front.role == "security" and app.start_mode != "desk"
+    app.close_station()

@@ -390,7 +390,7 @@ def test_what_draws_the_sign_in_screen_never_imports_the_orm():
         "regdesk.commands.common",
         "regdesk.commands.tui",
         "regdesk.services.station_front",
-        "regdesk.store.peek",
+        "regdesk.store.queries.dbfile",
         "regdesk.tui.app",
         "regdesk.tui.screens.login",
         "regdesk.tui.widgets.status_bar",

@@ -46,11 +46,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     event_path = data_dir / "event.toml" if (data_dir / "event.toml").exists() else bundled_event_path()
     clock = _clock(args.sub_clock or args.clock or DEMO_CLOCK, event_path)
     if (data_dir / "station.db").exists():
-        from regdesk.services.station_front import read_front
-
-        front = read_front(data_dir, clock)
-        if front is not None:  # built on an earlier run: the sign-in screen first, as `regdesk tui` does
-            return _run_opening(front, partial(_open, data_dir, clock))
+        code = _run_behind_sign_in(data_dir, clock)  # built on an earlier run
+        if code is not None:
+            return code
     else:
         print(f"Building the demo station in {data_dir} …", flush=True)
     try:
@@ -61,19 +59,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    args.clock = args.sub_clock or args.clock
+    code = _run_behind_sign_in(Path(args.data_dir), clock_for(args))
+    # None: not a plain, healthy station folder; opened now, its error is said before the UI.
+    return _run(station_from_args(args)) if code is None else code
+
+
+def _run_behind_sign_in(data_dir: Path, clock) -> int | None:  # type: ignore[no-untyped-def]
+    """The app on the station's front, the station opened behind the sign-in screen
+    (services/station_front.py); None when the folder has no front to show."""
     from regdesk.services.station_front import read_front
 
-    clock_arg = args.sub_clock or args.clock
-    args.clock = clock_arg
-    clock = clock_for(args)
-    front = read_front(Path(args.data_dir), clock)
-    if front is None:  # not a plain, healthy station folder: open it now, so its error is said before the UI
-        return _run(station_from_args(args))
-    return _run_opening(front, partial(_open, Path(args.data_dir), clock))
+    front = read_front(data_dir, clock)
+    if front is None:
+        return None
+    return _run_opening(front, partial(_open_station, data_dir, clock))
 
 
-def _open(data_dir: Path, clock):  # type: ignore[no-untyped-def]
-    from regdesk.services.station import open_station
+def _open_station(data_dir: Path, clock):  # type: ignore[no-untyped-def]
+    from regdesk.services.station import open_station  # in the opening thread, after the first frame
 
     return open_station(data_dir, clock=clock)
 

@@ -55,6 +55,11 @@ def fingerprint(public_key_hex: str) -> str:
     return "-".join(text[i : i + 4] for i in range(0, 16, 4))
 
 
+def fingerprint_label(public_key_hex: str) -> str:
+    """A station's meeting root as the sign-in screen and `regdesk status` show it."""
+    return fingerprint(public_key_hex) if public_key_hex else "none (no chain of trust)"
+
+
 def _verify(public_key_hex: str, signature_hex: str, message: bytes) -> bool:
     try:
         Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex)).verify(bytes.fromhex(signature_hex), message)

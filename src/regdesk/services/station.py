@@ -94,7 +94,7 @@ class Station:
 
     @property
     def root_fingerprint(self) -> str:
-        return certs.fingerprint(self.root_public_key) if self.root_public_key else "none (no chain of trust)"
+        return certs.fingerprint_label(self.root_public_key)
 
     @property
     def certificate(self) -> certs.Certificate | None:

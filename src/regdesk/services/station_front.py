@@ -17,7 +17,7 @@ from regdesk.clock import Clock
 from regdesk.config import ConfigError, EventConfig, load_event_config
 from regdesk.domain import authority
 from regdesk.services import preflight
-from regdesk.store import peek
+from regdesk.store.queries import dbfile
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,9 @@ class StationFront:
 
     @property
     def root_fingerprint(self) -> str:
-        from regdesk.domain import trust as certs  # cryptography: only for a meeting with a root
+        from regdesk.domain import trust as certs
 
-        root = self.settings.get("root_public_key", "")
-        return certs.fingerprint(root) if root else "none (no chain of trust)"
+        return certs.fingerprint_label(self.settings.get("root_public_key", ""))
 
 
 def read_front(data_dir: Path | str, clock: Clock) -> StationFront | None:
@@ -51,7 +50,10 @@ def read_front(data_dir: Path | str, clock: Clock) -> StationFront | None:
         config = load_event_config(data_dir / "event.toml")
     except (preflight.StationUnusable, ConfigError, OSError):
         return None
-    meta = peek.meta_values(data_dir / "station.db")
+    try:
+        meta = dbfile.read_meta(data_dir / "station.db")
+    except dbfile.DatabaseError:  # not a database, no meta table, busy: open_station will say
+        return None
     if not meta or not meta.get("station_id") or meta.get("role") not in authority.STATION_ROLES:
         return None
     return StationFront(

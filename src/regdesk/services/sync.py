@@ -501,6 +501,14 @@ def sync_once(
     return SyncReport(hub.display, hub_id, pushed, pulled, added, waiting, now)
 
 
+def sync_in_use(station: Station, hub: Hub, *, should_stop: Callable[[], bool] = lambda: False) -> SyncReport:
+    """sync_once for a station people are working at (the TUI's auto-sync, a drill's stations):
+    in the small chunks that keep a scan's wait for the write lock short."""
+    return sync_once(
+        station, hub, push_chunk=INTERACTIVE_PUSH_CHUNK, pull_chunk=INTERACTIVE_PULL_CHUNK, should_stop=should_stop
+    )
+
+
 def sync_with(station: Station, url: str, **kwargs) -> SyncReport:  # type: ignore[no-untyped-def]
     with Hub(url) as hub:
         return sync_once(station, hub, **kwargs)
@@ -549,13 +557,7 @@ class AutoSync:
                 if self._hub is None or self._hub.source_url != url:
                     self.close()
                     self._hub = Hub(url)
-                report = sync_once(
-                    self.station,
-                    self._hub,
-                    push_chunk=INTERACTIVE_PUSH_CHUNK,
-                    pull_chunk=INTERACTIVE_PULL_CHUNK,
-                    should_stop=should_stop,
-                )
+                report = sync_in_use(self.station, self._hub, should_stop=should_stop)
                 self.latest = SyncStatus(report.hub, True, report.finished_at, report.waiting)
             except SyncError as exc:  # HubUnreachable included: offline, keep working
                 self.latest = local_status(self.station, online=False, message=str(exc))

@@ -289,17 +289,20 @@ class _WriterQueue:
 
 
 TURN_TIMEOUT = 10.0  # seconds, as SQLite's busy_timeout
-_QUEUES: dict[str, _WriterQueue] = {}
+_QUEUES: dict[str, _WriterQueue] = {}  # by the database file's real path
+_QUEUE_OF_NAME: dict[str, _WriterQueue] = {}  # by the name a caller gave: no path resolution per write
 _QUEUES_LOCK = threading.Lock()
 
 
 def writer_turn(database: str | None) -> _WriterQueue:
     """The queue of this process's writers to `database` (a path; the engine's url.database)."""
-    key = os.path.realpath(database) if database else ""
+    name = database or ""
+    queue = _QUEUE_OF_NAME.get(name)
+    if queue is not None:
+        return queue
     with _QUEUES_LOCK:
-        queue = _QUEUES.get(key)
-        if queue is None:
-            queue = _QUEUES[key] = _WriterQueue()
+        queue = _QUEUES.setdefault(os.path.realpath(name) if name else "", _WriterQueue())
+        _QUEUE_OF_NAME[name] = queue
         return queue
 
 

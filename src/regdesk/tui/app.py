@@ -152,6 +152,9 @@ class RegdeskApp(App):
                 self._opened.set_exception(exc)
                 self.call_from_thread(self._station_failed, exc)
                 return
+            # From now on the bars and the rules read the station itself, not what was read before it
+            # opened (the same file, but an act must never rest on an earlier reading).
+            self.front = station
             self._opened.set_result(station)
             # While the operator types: the screen they will get (its modules import the services
             # it uses, about half a second), so signing in only has to draw it.

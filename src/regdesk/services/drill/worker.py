@@ -25,12 +25,11 @@ from sqlalchemy import event as sa_event
 
 from regdesk.clock import FixedClock
 from regdesk.services import accreditation, bundles, collection, desk
-from regdesk.services import sync as sync_mod
 from regdesk.services.drill.faults import Faults
 from regdesk.services.drill.plan import OPERATOR, local_at
 from regdesk.services.scanning import Scanner, ScanPoint
 from regdesk.services.station import Station, open_station
-from regdesk.services.sync import Hub, sync_once
+from regdesk.services.sync import Hub, sync_in_use, sync_once
 from regdesk.store.queries import badges as badge_queries
 from regdesk.store.queries import events as event_queries
 
@@ -164,13 +163,7 @@ class Worker:
         try:
             if self.hub is None:
                 self.hub = Hub(self.config["hub_url"])
-            # In the chunks the TUI's auto-sync uses: a scan waits for at most one of them.
-            report = sync_once(
-                self.station,
-                self.hub,
-                push_chunk=sync_mod.INTERACTIVE_PUSH_CHUNK,
-                pull_chunk=sync_mod.INTERACTIVE_PULL_CHUNK,
-            )
+            report = sync_in_use(self.station, self.hub)  # as the TUI's auto-sync does
             entry = {
                 "do": "sync_done",
                 "at": at,

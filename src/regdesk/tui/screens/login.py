@@ -136,7 +136,7 @@ class LoginScreen(TypeAheadForm, Screen):
             self._say(message.problem[:1].upper() + message.problem[1:] + ".", "error")
             self.set_focus(pin_input)
             return
-        refusal = authority.sign_in_refusal(operator.name, operator.role, self.front.role)
+        refusal = authority.sign_in_refusal(operator.name, operator.role, self.app.station.role)  # type: ignore[attr-defined]
         if refusal:
             self._say(refusal, "error")
             self.set_focus(self.query_one("#login-name", Input))

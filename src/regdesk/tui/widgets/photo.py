@@ -11,6 +11,7 @@ terminal that answers wrongly), REGDESK_PHOTOS=off shows no photos at all.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from typing import Any
@@ -56,7 +57,12 @@ def _blank_like(image: Any) -> Image.Image | None:
     """A plain picture of `image`'s size: what the slot shows while the next photo is read (never
     the previous person's face beside a new verdict, in any terminal graphics mode)."""
     size = getattr(image, "size", None)
-    return Image.new("RGB", size, BLANK_COLOUR) if size else None
+    return _blank(size) if size else None
+
+
+@functools.cache
+def _blank(size: tuple[int, int]) -> Image.Image:
+    return Image.new("RGB", size, BLANK_COLOUR)  # never drawn on: one per size serves every scan
 
 
 def _swap_in_place(widget: Any, image: Image.Image | None) -> bool:
