@@ -208,12 +208,7 @@ def assign_pass(
             raise PassError(
                 f"pass {label} is already assigned to someone else ({row.participant_id}); give another pass"
             )
-        person = session.get(Participant, participant_id)
-        if person is None:
-            raise PassError(f"unknown accreditation id {participant_id!r}")
-        if person.status != "accredited":
-            raise PassError(f"{participant_id}: accreditation withdrawn; no pass can be assigned")
-        _check_quota(station, session, person, row.day)
+        person = _check_holder(station, session, participant_id, row.day)
         event = station.record(
             session,
             EventKind.PASS_ASSIGNED,
@@ -221,6 +216,17 @@ def assign_pass(
             operator,
         )
     return AssignedPass(serial, participant_id, display_name(person.given_names, person.family_name), row.day, event.id)
+
+
+def _check_holder(station: Station, session: Session, participant_id: str, day: str) -> Participant:
+    """The participant, if they may hold a pass on `day`: known, accredited, within the quota."""
+    person = session.get(Participant, participant_id)
+    if person is None:
+        raise PassError(f"unknown accreditation id {participant_id!r}")
+    if person.status != "accredited":
+        raise PassError(f"{participant_id}: accreditation withdrawn; no pass can be assigned")
+    _check_quota(station, session, person, day)
+    return person
 
 
 def _check_quota(station: Station, session: Session, person: Participant, day: str) -> None:
@@ -307,12 +313,7 @@ def override_assignment(
         if participant_id:
             if participant_id == previous:
                 raise PassError(f"pass {label} is already assigned to {participant_id}")
-            person = session.get(Participant, participant_id)
-            if person is None:
-                raise PassError(f"unknown accreditation id {participant_id!r}")
-            if person.status != "accredited":
-                raise PassError(f"{participant_id}: accreditation withdrawn; no pass can be assigned")
-            _check_quota(station, session, person, row.day)
+            _check_holder(station, session, participant_id, row.day)
         event = station.record(
             session,
             EventKind.PASS_ASSIGNMENT_OVERRIDDEN,
