@@ -407,3 +407,31 @@ def test_what_draws_the_sign_in_screen_never_imports_the_orm():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.startswith("CLEAN"), f"the sign-in path imports the station's heavy modules: {out}"
+
+
+def _loaded_after_importing(modules: list[str], roots: tuple[str, ...]) -> list[str]:
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({roots!r})))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded: list[str] = ast.literal_eval(out)
+    return loaded
+
+
+def test_the_index_builder_child_never_imports_the_orm_or_the_screens():
+    """A large mirror's search index is built in a child process; what it imports is what it costs
+    before building. A station or a screen imported on that path would add half a second to it."""
+    builder = ["regdesk.services.index_build", "regdesk.services.search_index", "regdesk.services.search_cache"]
+    loaded = _loaded_after_importing(builder, ("sqlalchemy", "textual", "reportlab", "regdesk.services.station"))
+    assert loaded == []
+
+
+def test_the_desk_screen_loads_neither_a_hub_driver_nor_the_pass_renderer():
+    """The desk's screen and its auto-sync load when a clerk signs in: PostgreSQL's dialect (a hub is
+    used only when a sync runs) and reportlab's pass sheet (printed by a supervisor) wait until used."""
+    desk = ["regdesk.tui.screens.desk", "regdesk.tui.widgets.sync_status", "regdesk.services.sync"]
+    loaded = _loaded_after_importing(desk, ("sqlalchemy.dialects.postgresql", "regdesk.render.passes"))
+    assert loaded == []

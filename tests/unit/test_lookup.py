@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from meeting import init_station
 
@@ -14,7 +16,7 @@ from regdesk import cli
 from regdesk.clock import FixedClock
 from regdesk.domain import token as t
 from regdesk.domain.names import alternate_words, fold, search_words, words
-from regdesk.services import desk, lookup
+from regdesk.services import desk, index_build, lookup
 from regdesk.services.accreditation import import_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -291,4 +293,63 @@ def test_a_damaged_saved_index_is_ignored_and_built_again(imported):
     saved.write_bytes(saved.read_bytes()[: saved.stat().st_size // 2])
     _restarted(imported)
     assert first(imported, "jurg lauber") == aid_of("Jürg", "Lauber")
+    assert "build_seconds" in lookup.index_for(imported).stats
+
+
+QUERIES = ("jurg lauber", "lauber", "switzerland", "laubr", "361", "GCM17-000361")
+
+
+def test_a_large_mirror_is_indexed_by_a_child_process_and_searches_the_same(imported, monkeypatch):
+    """A large mirror's index is built in a child process (the desk's screen keeps the interpreter,
+    and the build's garbage goes with the child); the desk reads what it saved."""
+    built_here = [lookup.search(imported, q) for q in QUERIES]
+    assert "build_seconds" in lookup.index_for(imported).stats
+    (imported.data_dir / "search-index.npz").unlink()
+    _restarted(imported)
+    monkeypatch.setattr(index_build, "CHILD_BUILD_MIN_PARTICIPANTS", 100)  # the 900-row list counts as large
+    index = lookup.index_for(imported)
+    assert "child_build_seconds" in index.stats and "build_seconds" not in index.stats
+    assert [lookup.search(imported, q) for q in QUERIES] == built_here
+
+
+def test_a_child_that_cannot_run_leaves_the_desk_to_build_its_index_itself(imported, monkeypatch, tmp_path):
+    expected = [lookup.search(imported, q) for q in QUERIES]
+    (imported.data_dir / "search-index.npz").unlink()
+    _restarted(imported)
+    monkeypatch.setattr(index_build, "CHILD_BUILD_MIN_PARTICIPANTS", 100)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python-here"))
+    assert [lookup.search(imported, q) for q in QUERIES] == expected
+    assert "build_seconds" in lookup.index_for(imported).stats
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "by_id_values_out_of_range",
+        "by_key_unsorted",
+        "deletes_point_past_the_vocabulary",
+        "a_column_one_string_short",
+        "by_number_negative",
+    ],
+)
+def test_a_saved_index_whose_tables_do_not_hold_together_is_built_again(imported, damage):
+    """The saved index is a file beside the database: one whose lookups point outside what they
+    index, or cannot be searched, is never used (it would find the wrong person or crash)."""
+    expected = [lookup.search(imported, q) for q in QUERIES]
+    saved = imported.data_dir / "search-index.npz"
+    with np.load(saved, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    if damage == "by_id_values_out_of_range":
+        arrays["by_id_values"] = arrays["by_id_values"] + 1
+    elif damage == "by_key_unsorted":
+        arrays["by_key_keys"] = arrays["by_key_keys"][::-1].copy()
+    elif damage == "deletes_point_past_the_vocabulary":
+        arrays["deletes_values"] = arrays["deletes_values"] * 1000
+    elif damage == "a_column_one_string_short":
+        arrays["row1"] = arrays["row1"][: int(np.flatnonzero(arrays["row1"] == 0x1F)[-1])]
+    else:
+        arrays["by_number_values"] = arrays["by_number_values"] - 5
+    np.savez(saved, **arrays)  # same name: savez keeps it (it ends in .npz)
+    _restarted(imported)
+    assert [lookup.search(imported, q) for q in QUERIES] == expected
     assert "build_seconds" in lookup.index_for(imported).stats

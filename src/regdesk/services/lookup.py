@@ -25,11 +25,10 @@ alone ("361" or "000361" for GCM17-000361; every id with that number when prefix
 from __future__ import annotations
 
 import re
-import threading
 import time
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -38,8 +37,9 @@ from sqlalchemy.orm import Session
 
 from regdesk.domain import names as name_rules
 from regdesk.domain import token as tokens
-from regdesk.domain.names import alternate_words, fold, search_words, word_tuple
-from regdesk.services import search_cache
+from regdesk.domain.names import search_words
+from regdesk.services import index_build, search_cache, search_index
+from regdesk.services.search_index import SearchIndex
 from regdesk.services.station import Station
 from regdesk.store.models import BadgeDelivery, Participant
 from regdesk.store.queries import badges as badge_queries
@@ -53,18 +53,14 @@ Q_DELEG_TYPO, Q_DELEG_PREFIX, Q_DELEG_EXACT = 1, 2, 3
 Q_GIVEN_TYPO, Q_FAMILY_TYPO = 4, 5
 Q_GIVEN_PREFIX, Q_FAMILY_PREFIX = 6, 7
 Q_GIVEN_EXACT, Q_FAMILY_EXACT = 9, 10
-TYPO_MIN_LENGTH = 5
 # Courtesy titles a clerk may type in front of a name ("Mr Lauber", "H.E. Lajčák"); never part of a name.
 HONORIFICS = frozenset(
     {"mr", "mrs", "ms", "mme", "mlle", "dr", "prof", "sr", "sra", "srta", "dra", "excmo", "excma", "amb"}
 )
 _HE = re.compile(r"\bH\.\s*E\.", re.IGNORECASE)
-_KEY_CHARS = re.compile(r"[^0-9a-z]")
-_TRAILING_NUMBER = re.compile(r"[0-9]+$")
 # A typed number is an accreditation id's number only up to this many digits (longer ones are codes).
 MAX_ID_DIGITS = 9
 _TOP = "\U0010ffff"
-FIELDS = ("deleg", "given", "family")  # record_fields codes 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -111,221 +107,6 @@ def _status(accreditation_status: str, badges: Sequence[tuple[str, bool, int]]) 
     return ("badge_replaced" if len(badges) > 1 else "badge_collected"), valid[-1][1]
 
 
-# --- the index ----------------------------------------------------------------------------------
-
-
-@dataclass
-class _Postings:
-    """Record numbers per vocabulary word, concatenated in vocabulary order: word w owns
-    ids[start[w]:start[w + 1]], so all words with a given prefix own one contiguous slice."""
-
-    start: np.ndarray
-    ids: np.ndarray
-
-    def slice(self, lo: int, hi: int) -> np.ndarray:
-        return self.ids[self.start[lo] : self.start[hi]]
-
-    def count(self, lo: int, hi: int) -> int:
-        return int(self.start[hi] - self.start[lo])
-
-
-@dataclass
-class SearchIndex:
-    fingerprint: tuple[Any, Any]  # lookup_queries.fingerprint(): changes when the mirror does
-    ids: list[str]  # accreditation ids, alphabetical by Latin family then given name
-    vocabulary: list[str]
-    postings: dict[str, _Postings]  # "family", "given", "deleg"
-    name_words: np.ndarray  # words in the Latin name (closeness tie-break)
-    is_head: np.ndarray
-    by_key: dict[str, int]  # folded accreditation id / confirmation code -> record
-    by_number: dict[int, list[int]]  # the number ending an accreditation id (361 for GCM17-000361) -> records
-    position: dict[str, int]  # accreditation id -> record
-    # (id, family, given, family_latin, given_latin, delegation, role, code, category, status) per record
-    rows: list[tuple[str, ...]]
-    deletes: dict[str, list[int]]  # one-letter deletions -> vocabulary words (typo matching)
-    # The other direction, record -> words: record r has word ids record_words[record_start[r]:record_start[r + 1]],
-    # each with its field in record_fields (0 delegation, 1 given names, 2 family name).
-    record_start: np.ndarray
-    record_words: np.ndarray
-    record_fields: np.ndarray
-    built_seconds: float = 0.0
-    stats: dict[str, int | float] = field(default_factory=dict)
-    _scratch: threading.local = field(default_factory=threading.local, repr=False)
-
-    @property
-    def size(self) -> int:
-        return len(self.ids)
-
-    def scratch(self) -> np.ndarray:
-        """A zeroed per-thread score array; users must zero what they wrote before returning."""
-        array = getattr(self._scratch, "array", None)
-        if array is None:
-            array = self._scratch.array = np.zeros(self.size, dtype=np.int8)
-        return array
-
-
-_PUNCTUATION = str.maketrans("", "", "".join(chr(c) for c in range(128) if not chr(c).isalnum()))
-_PUNCTUATION_BUT_NEWLINE = str.maketrans(
-    "", "", "".join(chr(c) for c in range(128) if not chr(c).isalnum() and chr(c) != "\n")
-)
-
-
-def _key(text_: str) -> str:
-    """Accreditation ids and codes compare without case or punctuation ("gcm17'000123" from a
-    scanner on a Latin-American keyboard layout is GCM17-000123)."""
-    if text_.isascii():
-        return text_.lower().translate(_PUNCTUATION)
-    return _KEY_CHARS.sub("", text_.casefold())
-
-
-def _keys(values: list[str]) -> list[str]:
-    """`_key` of many ids or codes at once (they never contain a line break: the import refuses it)."""
-    joined = "\n".join(values)
-    if joined.isascii():
-        return joined.lower().translate(_PUNCTUATION_BUT_NEWLINE).split("\n") if values else []
-    return [_key(v) for v in values]
-
-
-def _deletions(word: str) -> list[str]:
-    return [word[:i] + word[i + 1 :] for i in range(len(word))]
-
-
-def _words_of(parts: tuple[str, ...]) -> tuple[str, ...]:
-    """Search words of a name field in all its forms (passport, Latin, usual transcriptions)."""
-    out: dict[str, None] = {}
-    for part in parts:
-        if part:
-            out.update(dict.fromkeys(search_words(part)))
-            out.update(dict.fromkeys(alternate_words(part)))
-    return tuple(out)
-
-
-class _Field:
-    """Groups records by the value of one field, so each distinct value is tokenised once."""
-
-    def __init__(self, values: list[tuple[str, ...]]) -> None:
-        self.key_ids: dict[tuple[str, ...], int] = {key: i for i, key in enumerate(dict.fromkeys(values))}
-        self.record_keys = np.fromiter(map(self.key_ids.__getitem__, values), dtype=np.int64, count=len(values))
-
-
-def _pairs(field_: _Field, words_per_key: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
-    """(record, word id) pairs of one field, by record, built with numpy from each distinct value's words."""
-    record_keys = field_.record_keys
-    counts_per_key = np.fromiter((len(w) for w in words_per_key), dtype=np.int64, count=len(words_per_key))
-    flat = np.fromiter((w for ws in words_per_key for w in ws), dtype=np.int64, count=int(counts_per_key.sum()))
-    key_start = np.cumsum(counts_per_key) - counts_per_key
-    counts = counts_per_key[record_keys]
-    total = int(counts.sum())
-    records = np.repeat(np.arange(len(record_keys), dtype=np.int32), counts)
-    offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    word_ids = flat[np.repeat(key_start[record_keys], counts) + offsets]
-    return records, word_ids
-
-
-def _postings(records: np.ndarray, word_ids: np.ndarray, vocabulary_size: int) -> _Postings:
-    order = np.argsort(word_ids, kind="stable")  # records stay in alphabetical order within a word
-    start = np.zeros(vocabulary_size + 1, dtype=np.int64)
-    np.cumsum(np.bincount(word_ids, minlength=vocabulary_size), out=start[1:])
-    return _Postings(start, records[order])
-
-
-def build_index(station: Station) -> SearchIndex:
-    started = time.perf_counter()
-    reader = lookup_queries.reader(str(station.db_path))
-    with reader.lock:
-        fingerprint = lookup_queries.fingerprint(reader.conn)
-        rows = lookup_queries.participant_rows(reader.conn)
-    # One string object per distinct value (statuses, roles, delegations repeat 100,000 times):
-    # tens of MB of the desk's memory at conference scale.
-    distinct: list[dict[str, str]] = [{} for _ in range(len(rows[0]) if rows else 0)]
-    rows = [tuple(seen.setdefault(v, v) for seen, v in zip(distinct, r, strict=True)) for r in rows]
-    folded = {v: fold(v) for v in {r[3] for r in rows} | {r[4] for r in rows}}
-    rows.sort(key=lambda r: (folded[r[3]], folded[r[4]], r[0]))
-    family = _Field([(r[1], r[3]) for r in rows])
-    given = _Field([(r[2], r[4]) for r in rows])
-    deleg = _Field([(r[5],) for r in rows])
-    fields = {"family": family, "given": given, "deleg": deleg}
-    words_per_key = {name: [_words_of(key) for key in f.key_ids] for name, f in fields.items()}
-    vocabulary = sorted({w for per_key in words_per_key.values() for ws in per_key for w in ws})
-    word_id = {w: i for i, w in enumerate(vocabulary)}
-    pairs = {
-        name: _pairs(fields[name], [tuple(word_id[w] for w in ws) for ws in per_key])
-        for name, per_key in words_per_key.items()
-    }
-    postings = {name: _postings(records, word_ids, len(vocabulary)) for name, (records, word_ids) in pairs.items()}
-    all_records = np.concatenate([pairs[name][0] for name in FIELDS])
-    by_record = np.argsort(all_records, kind="stable")
-    record_words = np.concatenate([pairs[name][1] for name in FIELDS]).astype(np.int32)[by_record]
-    record_fields = np.concatenate(
-        [np.full(len(pairs[name][0]), FIELDS.index(name), dtype=np.int8) for name in FIELDS]
-    )[by_record]
-    record_start = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(all_records, minlength=len(rows)), out=record_start[1:])
-    # Closeness: how many words the Latin full name has (fewer = closer to what was typed).
-    latin_count = {
-        name: np.fromiter(
-            (len(word_tuple(key[-1])) for key in fields[name].key_ids), dtype=np.int16, count=len(fields[name].key_ids)
-        )
-        for name in ("family", "given")
-    }
-    name_words = latin_count["family"][family.record_keys] + latin_count["given"][given.record_keys]
-    is_head = np.fromiter((r[6] == "head" for r in rows), dtype=bool, count=len(rows))
-    ids = [r[0] for r in rows]
-    index = _assemble(
-        fingerprint, ids, vocabulary, postings, name_words, is_head, rows, record_start, record_words, record_fields
-    )
-    index.built_seconds = time.perf_counter() - started
-    index.stats["build_seconds"] = round(index.built_seconds, 3)
-    return index
-
-
-def _assemble(
-    fingerprint: tuple[Any, Any],
-    ids: list[str],
-    vocabulary: list[str],
-    postings: dict[str, _Postings],
-    name_words: np.ndarray,
-    is_head: np.ndarray,
-    rows: list[tuple[str, ...]],
-    record_start: np.ndarray,
-    record_words: np.ndarray,
-    record_fields: np.ndarray,
-) -> SearchIndex:
-    """The index from its word and posting arrays, with the lookups derived from them (cheap)."""
-    codes = [r[7] for r in rows]
-    by_key = {code: i for i, code in enumerate(_keys(codes)) if code}
-    by_key.update(zip(_keys(ids), range(len(ids)), strict=False))
-    by_number: dict[int, list[int]] = {}
-    for i, aid in enumerate(ids):
-        number = _TRAILING_NUMBER.search(aid)
-        if number:
-            by_number.setdefault(int(number.group()), []).append(i)
-    deletes: dict[str, list[int]] = {}
-    for w, word in enumerate(vocabulary):
-        if len(word) >= TYPO_MIN_LENGTH - 1:
-            for variant in _deletions(word):
-                deletes.setdefault(variant, []).append(w)
-    position = dict(zip(ids, range(len(ids)), strict=False))
-    index = SearchIndex(
-        fingerprint,
-        ids,
-        vocabulary,
-        postings,
-        name_words,
-        is_head,
-        by_key,
-        by_number,
-        position,
-        rows,
-        deletes,
-        record_start,
-        record_words,
-        record_fields,
-    )
-    index.stats = {"participants": len(ids), "words": len(vocabulary), "typo_keys": len(deletes)}
-    return index
-
-
 # --- one read connection and one index per station database -------------------------------------
 
 
@@ -350,36 +131,32 @@ def index_for(station: Station) -> SearchIndex:
         if index is None or index.fingerprint != fingerprint:
             with reader.lock:
                 stamp = lookup_queries.content_stamp(reader.conn)
-            # A start reads the index saved by the last build for this very mirror (well under a
-            # second at 100,000 participants) instead of building it again (seconds).
+            # A start reads the index saved by the last build for this very mirror (a twentieth of
+            # a second at 100,000 participants) instead of building it again (seconds).
             index = _saved_index(station, fingerprint, stamp) if index is None else None
+            if index is None and stamp[0] >= index_build.CHILD_BUILD_MIN_PARTICIPANTS:
+                started = time.perf_counter()
+                if index_build.build_in_child(station.db_path, station.data_dir):
+                    index = _saved_index(station, fingerprint, stamp)
+                if index is not None:
+                    index.stats["child_build_seconds"] = round(time.perf_counter() - started, 3)
             if index is None:
-                index = build_index(station)
+                index = search_index.build_index(str(station.db_path))
                 if index.fingerprint == fingerprint:
-                    search_cache.save(station, index, stamp)
+                    search_cache.save(station.data_dir, index, stamp)
             reader.index = index
     return index
 
 
 def _saved_index(station: Station, fingerprint: tuple[Any, Any], stamp: tuple[Any, ...]) -> SearchIndex | None:
     started = time.perf_counter()
-    parts = search_cache.load(station, fingerprint, stamp)
+    parts = search_cache.load(station.data_dir, fingerprint, stamp)
     if parts is None:
         return None
-    index = _assemble(
-        fingerprint,
-        parts["ids"],
-        parts["vocabulary"],
-        {name: _Postings(*parts[f"{name}_postings"]) for name in FIELDS},
-        parts["name_words"],
-        parts["is_head"],
-        parts["rows"],
-        parts["record_start"],
-        parts["record_words"],
-        parts["record_fields"],
-    )
+    parts["postings"] = {name: search_index.Postings(*arrays) for name, arrays in parts["postings"].items()}
+    index = SearchIndex(fingerprint, **parts)
     index.built_seconds = time.perf_counter() - started
-    index.stats = {**index.stats, "loaded_seconds": round(index.built_seconds, 3)}
+    index.stats = {**search_index.stats_of(index), "loaded_seconds": round(index.built_seconds, 3)}
     return index
 
 
@@ -393,12 +170,12 @@ def _query_terms(query: str) -> list[str]:
 
 
 def _typo_words(index: SearchIndex, term: str) -> list[int]:
-    if len(term) < TYPO_MIN_LENGTH:
+    if len(term) < search_index.TYPO_MIN_LENGTH:
         return []
     vocabulary = index.vocabulary
-    candidates: set[int] = set(index.deletes.get(term, ()))
-    for variant in _deletions(term):
-        candidates.update(index.deletes.get(variant, ()))
+    candidates: set[int] = set(index.deletes.get_all(term.encode("utf-8")).tolist())
+    for variant in search_index.deletions(term):
+        candidates.update(index.deletes.get_all(variant.encode("utf-8")).tolist())
         # A letter too many in the query ("laubber") is the vocabulary word itself.
         w = bisect_left(vocabulary, variant)
         if w < len(vocabulary) and vocabulary[w] == variant:
@@ -538,11 +315,11 @@ def _exact_records(station: Station, index: SearchIndex, query: str) -> list[str
     cleaned = tokens.clean_scan(query)
     if not cleaned or len(cleaned) != len(query.strip()):
         return []  # the query has spaces inside: a name, not a code
-    record = index.by_key.get(_key(cleaned))
+    record = index.by_key.get(search_index.fold_key(cleaned).encode("utf-8"))
     if record is not None:
-        return [index.ids[record]]
+        return [index.id_of(record)]
     if cleaned.isdigit() and len(cleaned) <= MAX_ID_DIGITS:
-        return [index.ids[r] for r in index.by_number.get(int(cleaned), ())]
+        return [index.id_of(r) for r in index.by_number.get_all(int(cleaned)).tolist()]
     if len(cleaned) > 64:  # long enough to be a badge's QR code (its signature alone is 103 characters)
         with station.sessions() as session:
             check = tokens.read_token(cleaned, event_code=station.config.code, public_keys=station.public_keys(session))
@@ -572,12 +349,12 @@ def hits_for(station: Station, accreditation_ids: list[str], index: SearchIndex 
             if was_delivered:
                 delivered.add(serial)
     hits = []
-    for aid in accreditation_ids:
-        record = index.position.get(aid)
+    records = index.by_id.get_many([aid.encode("utf-8") for aid in accreditation_ids])
+    for aid, record in zip(accreditation_ids, records, strict=True):
         if record is None:
             continue  # e.g. a badge whose holder is not (yet) in this mirror
         _id, family, given, family_latin, given_latin, delegation, role, _code, category, accreditation_status = (
-            index.rows[record]
+            index.row(record)
         )
         status, serial = _status(accreditation_status, badges.get(aid, ()))
         hits.append(
@@ -604,4 +381,4 @@ def search(station: Station, query: str, limit: int = 50) -> list[SearchHit]:
     exact = _exact_records(station, index, query.strip())
     if exact:
         return hits_for(station, list(dict.fromkeys(exact))[:limit], index)
-    return hits_for(station, [index.ids[i] for i in rank(index, query, limit)], index)
+    return hits_for(station, [index.id_of(i) for i in rank(index, query, limit)], index)

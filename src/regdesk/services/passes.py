@@ -28,7 +28,6 @@ from regdesk.domain.names import display_name
 from regdesk.domain.payloads import MAX_PASSES_PER_RUN
 from regdesk.domain.token import event_tag
 from regdesk.errors import RegdeskError
-from regdesk.render.passes import PassContent, render_pass_sheet
 from regdesk.services import desk, operators
 from regdesk.services.station import Station
 from regdesk.store import files
@@ -110,6 +109,9 @@ def print_passes(station: Station, *, day: date, count: int, operator: str, out:
     if day not in station.config.valid_days:
         days = ", ".join(d.isoformat() for d in station.config.valid_days)
         raise PassError(f"--day {day.isoformat()} is not a meeting day; passes can be printed for {days}")
+    # The pass sheet's renderer (reportlab) loads when passes are printed, not when a desk starts.
+    from regdesk.render.passes import PassContent, render_pass_sheet
+
     desk.require_signing_key(station)
     assert station.signing_key is not None and station.key_id is not None
     tag = event_tag(station.config.code)

@@ -13,58 +13,47 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from regdesk.services.station import Station
+from regdesk.services.search_tables import SEP, KeyTable, NumberTable, TextColumn
 from regdesk.store import files
 
 CACHE_NAME = "search-index.npz"
-FORMAT = 1
-# Joins text fields: a unit separator is a control character, which the import never lets into a field.
-SEP = "\x1f"
-ROW_FIELDS = 10  # lookup_queries.participant_rows
+FORMAT = 2
+ROW_FIELDS = 10  # lookup.ROW_FIELDS
 POSTINGS = ("family", "given", "deleg")
+TABLES = ("by_id", "by_key", "deletes")  # KeyTables; by_number is a NumberTable
+ARRAYS = ("name_words", "is_head", "record_start", "record_words", "record_fields")
 
 
 def _text(values: list[str]) -> np.ndarray:
     return np.frombuffer(SEP.join(values).encode("utf-8"), dtype=np.uint8)
 
 
-def _strings(array: np.ndarray, count: int, *, shared: bool = False) -> list[str]:
-    """The `count` strings of one text field; `shared`: one string object per distinct value (a
-    status, a role, a delegation repeated 100,000 times is one string, not 100,000)."""
-    if count == 0:
-        return []
-    values = array.tobytes().decode("utf-8").split(SEP)
-    if len(values) != count:
-        raise ValueError("text field of the wrong length")
-    if shared:
-        distinct: dict[str, str] = {}
-        values = [distinct.setdefault(v, v) for v in values]
-    return values
-
-
 def _key(fingerprint: tuple[Any, Any], stamp: tuple[Any, ...]) -> str:
     return repr((FORMAT, fingerprint, stamp))
 
 
-def save(station: Station, index: Any, stamp: tuple[Any, ...]) -> None:
-    """Write `index` (a lookup.SearchIndex built for `stamp`) for the next start. Best effort: a
-    station that cannot write it (full disk) searches as before."""
+def save(data_dir: Path, index: Any, stamp: tuple[Any, ...]) -> bool:
+    """Write `index` (a search_index.SearchIndex built for `stamp`) for the next start; False when
+    it could not be written. Best effort: a station that cannot write it (full disk) searches as
+    before."""
     arrays: dict[str, np.ndarray] = {
         "key": _text([_key(index.fingerprint, stamp)]),
         "vocabulary": _text(index.vocabulary),
-        "name_words": index.name_words,
-        "is_head": index.is_head,
-        "record_start": index.record_start,
-        "record_words": index.record_words,
-        "record_fields": index.record_fields,
-        "counts": np.array([len(index.ids), len(index.vocabulary)], dtype=np.int64),
+        "counts": np.array([index.size, len(index.vocabulary)], dtype=np.int64),
+        "by_number_keys": index.by_number.keys,
+        "by_number_values": index.by_number.values,
     }
-    for n in range(ROW_FIELDS):
-        arrays[f"row{n}"] = _text([r[n] for r in index.rows])
+    arrays.update({name: getattr(index, name) for name in ARRAYS})
+    for n, column in enumerate(index.columns):
+        arrays[f"row{n}"] = np.frombuffer(column.data, dtype=np.uint8)
+    for name in TABLES:
+        table = getattr(index, name)
+        arrays[f"{name}_keys"], arrays[f"{name}_values"] = table.keys, table.values
     for name in POSTINGS:
         arrays[f"{name}_start"] = index.postings[name].start
         arrays[f"{name}_ids"] = index.postings[name].ids
@@ -72,38 +61,36 @@ def save(station: Station, index: Any, stamp: tuple[Any, ...]) -> None:
     np.savez(buffer, **arrays)  # type: ignore[arg-type]
     try:
         # Not fsynced: a lost or torn cache is ignored and built again.
-        files.write_private(station.data_dir / CACHE_NAME, buffer.getvalue(), durable=False)
+        files.write_private(data_dir / CACHE_NAME, buffer.getvalue(), durable=False)
     except OSError:
-        pass
+        return False
+    return True
 
 
-def load(station: Station, fingerprint: tuple[Any, Any], stamp: tuple[Any, ...]) -> dict[str, Any] | None:
-    """The saved index's parts when the file was saved for this fingerprint and stamp and reads back
-    whole and consistent; None otherwise (no file, another mirror, damage)."""
-    path = station.data_dir / CACHE_NAME
+def load(data_dir: Path, fingerprint: tuple[Any, Any], stamp: tuple[Any, ...]) -> dict[str, Any] | None:
+    """The saved index's parts (lookup.SearchIndex's fields but its fingerprint) when the file was
+    saved for this fingerprint and stamp and reads back whole and consistent; None otherwise (no
+    file, another mirror, damage)."""
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if _strings(data["key"], 1)[0] != _key(fingerprint, stamp):
+        with np.load(data_dir / CACHE_NAME, allow_pickle=False) as data:
+            if TextColumn.from_bytes(data["key"].tobytes(), 1)[0] != _key(fingerprint, stamp):
                 return None
             size, words = (int(v) for v in data["counts"])
             parts: dict[str, Any] = {
-                "vocabulary": _strings(data["vocabulary"], words),
-                "rows": list(
-                    zip(*(_strings(data[f"row{n}"], size, shared=True) for n in range(ROW_FIELDS)), strict=True)
-                )
-                if size
-                else [],
+                "vocabulary": TextColumn.from_bytes(data["vocabulary"].tobytes(), words).all(),
+                "columns": tuple(TextColumn.from_bytes(data[f"row{n}"].tobytes(), size) for n in range(ROW_FIELDS)),
+                "by_number": NumberTable(data["by_number_keys"], data["by_number_values"]),
+                "postings": {},
             }
-            parts["ids"] = [r[0] for r in parts["rows"]]  # the rows' own strings, not a second copy
-            for name in ("name_words", "is_head", "record_start", "record_words", "record_fields"):
-                parts[name] = data[name]
+            parts.update({name: data[name] for name in ARRAYS})
+            parts.update({name: KeyTable(data[f"{name}_keys"], data[f"{name}_values"]) for name in TABLES})
             for name in POSTINGS:
                 start, ids = data[f"{name}_start"], data[f"{name}_ids"]
                 if len(start) != words + 1 or (len(ids) and (ids.min() < 0 or ids.max() >= size)):
                     return None
                 if len(start) and (start[0] != 0 or start[-1] != len(ids) or np.any(np.diff(start) < 0)):
                     return None
-                parts[f"{name}_postings"] = (start, ids)
+                parts["postings"][name] = (start, ids)
     except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
         return None
     record_start, record_words = parts["record_start"], parts["record_words"]
@@ -115,6 +102,8 @@ def load(station: Station, fingerprint: tuple[Any, Any], stamp: tuple[Any, ...])
         or (size and (record_start[0] != 0 or record_start[-1] != len(record_words)))
         or np.any(np.diff(record_start) < 0)
         or (len(record_words) and (record_words.min() < 0 or record_words.max() >= words))
+        or not all(parts[name].valid(size) for name in ("by_id", "by_key", "by_number"))
+        or not parts["deletes"].valid(words)
     ):
         return None
     return parts

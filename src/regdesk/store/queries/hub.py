@@ -19,13 +19,12 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    Uuid,
     create_engine,
     func,
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from regdesk.store.eventlog import TRAVEL_COLUMNS
 
@@ -44,7 +43,7 @@ hub_events = Table(
     "hub_events",
     hub_metadata,
     Column("hub_order", BigInteger, primary_key=True, autoincrement=True),
-    Column("id", UUID(as_uuid=False), nullable=False, unique=True),
+    Column("id", Uuid(as_uuid=False), nullable=False, unique=True),
     Column("station_id", Text, nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("recorded_at", Text, nullable=False),
@@ -99,12 +98,20 @@ def ensure_schema(conn: Connection, initial: list[dict[str, str]], *, new_hub_id
     conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
     had_events = _exists(conn, hub_events)
     hub_metadata.create_all(conn, checkfirst=True)
-    conn.execute(pg_insert(hub_meta).on_conflict_do_nothing(index_elements=["key"]), initial)
+    conn.execute(_upsert(hub_meta).on_conflict_do_nothing(index_elements=["key"]), initial)
     if not had_events:
         # A hub whose events are gone (dropped, a new database under an old name) is a
         # new hub: stations must not trust their cursors for it.
         conn.execute(hub_meta.update().where(hub_meta.c.key == "hub_id").values(value=new_hub_id))
     return {str(k): str(v) for k, v in conn.execute(select(hub_meta.c.key, hub_meta.c.value)).all()}
+
+
+def _upsert(table: Table) -> Any:
+    """PostgreSQL's INSERT ... ON CONFLICT for `table`. Its dialect module takes tens of milliseconds
+    to import: it loads when a hub is first used, not when a desk starts."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    return insert(table)
 
 
 def has_event(conn: Connection, event_id: str) -> bool:
@@ -123,7 +130,7 @@ def event_count(conn: Connection) -> int:
 
 def put_ticket(conn: Connection, ticket_id: str, box: bytes) -> None:
     conn.execute(
-        pg_insert(hub_tickets)
+        _upsert(hub_tickets)
         .values(ticket_id=ticket_id, box=box)
         .on_conflict_do_update(index_elements=["ticket_id"], set_={"box": box})
     )
