@@ -239,3 +239,38 @@ async def test_security_lane_can_move_to_another_checkpoint(tmp_path, desk_stati
     assert [r.point for r in recorded(security)] == ["ICC-SIDE"]
     assert security.setting(scanning.SETTING_POINT) == "security:ICC-SIDE"
     security.close()
+
+
+async def test_each_verdict_is_painted_in_its_own_colours_scan_after_scan(tmp_path, desk_station, clock, badges):
+    """The panel's colours change with every verdict, and the lines inside it take them on at once:
+    white on green, then black on amber for a repeat, then white on purple for an unreadable code,
+    then white on green again (never a line left in the previous verdict's colours)."""
+    security = scan_station(tmp_path, desk_station, clock, "security")
+    app = make_app(security, operator="sam")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot, SecurityScreen)
+        panel = screen.query_one(VerdictPanel)
+        expected = [
+            (badges["CH-1"].token, "valid", "#ffffff", "#0a7d2c"),
+            (badges["CH-1"].token, "repeat", "#000000", "#b58900"),
+            ("NOT-A-BADGE-AT-ALL", "denied", "#ffffff", "#b00020"),
+            (badges["NGO-7"].token, "valid", "#ffffff", "#0a7d2c"),
+        ]
+        for n, (code, state, fg, bg) in enumerate(expected, start=1):
+            post_keys(app, code + "\r")
+            await wait_for(pilot, lambda n=n: len(screen.results) == n, f"verdict {n}")
+            await pilot.pause()
+            assert panel.state == state
+            for line_id in ("verdict-title", "verdict-reason"):
+                line = panel.query_one(f"#{line_id}")
+                region = line.content_region
+                painted = [
+                    screen.get_style_at(x, y)
+                    for y in range(region.y, region.bottom)
+                    for x in range(region.x, region.right)
+                ]
+                glyphs = [s for s in painted if s.color is not None]
+                assert glyphs, f"{line_id} painted nothing"
+                assert {s.bgcolor.triplet.hex for s in painted if s.bgcolor} == {bg}, (state, line_id)
+                assert {s.color.triplet.hex for s in glyphs} == {fg}, (state, line_id)
+    security.close()

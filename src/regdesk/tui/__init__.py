@@ -9,4 +9,4 @@ reads the variable once); an operator's own TEXTUAL_FPS wins.
 
 import os
 
-os.environ.setdefault("TEXTUAL_FPS", "120")
+os.environ.setdefault("TEXTUAL_FPS", "240")

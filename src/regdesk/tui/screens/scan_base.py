@@ -314,11 +314,14 @@ class ScanScreen(Screen):
         # and decoded in a thread of its own once this frame is painted.
         photo = self.query_one(PhotoView)
         with_photo = result.holder is not None and result.holder_in_mirror and self._room_for_photo(view.title)
-        self.query_one(VerdictPanel).show(view, width=self._verdict_width(with_photo))
+        keep_slot = not with_photo and self._keeps_photo_slot(view.title)
+        self.query_one(VerdictPanel).show(view, width=self._verdict_width(with_photo or keep_slot))
         if with_photo:
             assert result.holder is not None
             photo.show(result.holder.participant_id, None, loading=True)
             self.call_after_refresh(self._load_photo, result.holder.participant_id)
+        elif keep_slot:
+            photo.blank()
         else:
             photo.clear()
         self.query_one(RecentScans).add(recent_of(result, view, self.station.config))
@@ -332,7 +335,7 @@ class ScanScreen(Screen):
 
     @on(ScanFailed)
     def _on_scan_failed(self, event: ScanFailed) -> None:
-        self.query_one(PhotoView).clear()  # nobody's photo beside an error
+        self._no_one_in_photo_slot("ERROR")  # nobody's photo beside an error
         self.query_one(VerdictPanel).show(
             ScanView(
                 state="error", title="ERROR", reason=event.text, action="Nothing was recorded: scan the badge again"
@@ -346,6 +349,7 @@ class ScanScreen(Screen):
         self.scanner_info = event.info
         self.refresh_point_line()
         self.query_one(VerdictPanel).show_ready()
+        self._no_one_in_photo_slot("READY")
 
     @on(DepartureRolled)
     def _on_departure_rolled(self, event: DepartureRolled) -> None:
@@ -371,7 +375,20 @@ class ScanScreen(Screen):
     def _back_to_ready(self) -> None:
         self._reset_timer = None
         self.query_one(VerdictPanel).show_ready()
-        self.query_one(PhotoView).clear()
+        self._no_one_in_photo_slot("READY")
+
+    def _keeps_photo_slot(self, title: str) -> bool:
+        """On a screen tall enough for a steady verdict (VerdictPanel.steady), the photo slot stays
+        beside it, blank when no one is shown: the next verdict is painted without moving anything.
+        Not where the verdict's block letters need the slot's columns."""
+        return self.query_one(VerdictPanel).steady and self._room_for_photo(title)
+
+    def _no_one_in_photo_slot(self, title: str) -> None:
+        photo = self.query_one(PhotoView)
+        if self._keeps_photo_slot(title):
+            photo.blank()
+        else:
+            photo.clear()
 
     def _photo_columns(self) -> int:
         width = self.query_one(PhotoView).styles.width

@@ -153,22 +153,51 @@ class PhotoView(Vertical, can_focus=False):
             caption.update("")
             caption.display = False
             return
-        if widget is not None:
+        if widget is not None and widget.image is not None:  # textual-image's setter always lays out
             widget.image = None
+        if widget is not None:
             widget.display = False
         caption.display = True
+        # Scan after scan of people without a photo, only the caption's words change: in a slot of
+        # fixed height that needs a repaint, not a layout of the screen.
+        layout = not self._fixed_height(caption)
         if loading:
-            caption.update("")
+            caption.update("", layout=layout)
         elif image is None and widget is None:
-            caption.update(Text("photo not shown here"))
+            caption.update(Text("photo not shown here"), layout=layout)
         else:
-            caption.update(Text("NO PHOTO\non file", style="bold"))
+            caption.update(Text("NO PHOTO\non file", style="bold"), layout=layout)
+
+    def _fixed_height(self, caption: Static) -> bool:
+        """The caption's height does not follow its words (the slot and the caption are sized by
+        the screen, not by their content)."""
+        slot, own = self.styles.height, caption.styles.height
+        return slot is not None and own is not None and not slot.is_auto and not own.is_auto
+
+    def blank(self) -> None:
+        """The slot kept where it is, with no one in it (a verdict without a holder, READY): nothing
+        beside it moves, and the frame needs no layout when the picture is swapped in place."""
+        self._shown_for = None
+        self.photo_pending = False
+        widget = self._image()
+        if widget is not None and widget.display and self.display and widget.image is not None:
+            if _swap_in_place(widget, _blank_like(widget.image)):
+                return
+        if widget is not None:
+            if widget.image is not None:
+                widget.image = None
+            widget.display = False
+        caption = self.query_one("#photo-caption", Static)
+        caption.display = True
+        caption.update("", layout=not self._fixed_height(caption))
+        self.display = True
 
     def clear(self) -> None:
         self._shown_for = None
         self.photo_pending = False
         widget = self._image()
         if widget is not None:
-            widget.image = None
+            if widget.image is not None:
+                widget.image = None
             widget.display = False
         self.display = False

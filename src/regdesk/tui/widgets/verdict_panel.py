@@ -13,6 +13,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.scalar import Unit
 from textual.widgets import Static
 
 from regdesk.domain.passes import format_pass_serial
@@ -81,6 +82,11 @@ class ScanView:
 
 
 STATES = ("ready", "valid", "denied", "repeat", "over", "error", "temporary")
+# From this many rows the panel keeps a row for every line, blank when it has nothing to say: the
+# verdict then never moves, and a new one is painted without a layout of the screen (a third of
+# the time to paint it). Below, an empty line gives its row to the others (an 80x24 terminal).
+STEADY_MIN_ROWS = 20
+ACTION_ROWS = 3
 # A headline too wide for block letters in full tries its short form before plain text.
 SHORT_TITLES = {"TEMPORARY PASS": "TEMP PASS"}
 
@@ -104,6 +110,7 @@ class VerdictPanel(Vertical):
         self._title = "READY"
         self._shown: dict[str, str] = {}  # the plain text each line shows now
         self._width_hint: int | None = None  # the width the panel is about to have (a photo slot came or went)
+        self._steady = False  # tall enough to keep every line's row (STEADY_MIN_ROWS)
 
     def compose(self) -> ComposeResult:
         yield Static(block_letters("READY"), id="verdict-title", markup=False)
@@ -116,6 +123,14 @@ class VerdictPanel(Vertical):
 
     def on_resize(self) -> None:
         self._width_hint = None
+        steady = self.content_region.height >= STEADY_MIN_ROWS
+        if steady != self._steady:
+            self._steady = steady
+            for line in self.query(Static):
+                line.display = steady or bool(self._shown.get(line.id or "", line.id == "verdict-title"))
+            # What to do after a denial takes up to three rows; kept for it, a verdict with no
+            # instructions after one with them needs no layout either.
+            self.query_one("#verdict-action", Static).styles.min_height = ACTION_ROWS if steady else None
         self._draw_title()
 
     def _draw_title(self) -> None:
@@ -126,9 +141,21 @@ class VerdictPanel(Vertical):
         self._put("verdict-title", drawn)
 
     def _set_state(self, state: str) -> None:
+        # A state is the panel's colours only (scan.tcss): restyle the panel alone, once, and let its
+        # lines take the inherited colours on their next paint. Textual's own class change restyles
+        # the panel and every line, once per class added or removed: two to four milliseconds of the
+        # thirty a verdict has to be on screen.
+        if state == self.state and self.has_class(f"-{state}"):
+            return
         for name in STATES:
-            self.set_class(name == state, f"-{name}")
+            self.set_class(name == state, f"-{name}", update=False)
         self.state = state
+        if not self.is_mounted:
+            return
+        self.app.stylesheet.update_nodes([self])
+        for line in self.children:
+            line.notify_style_update()  # drops the colours it inherited from the panel
+            line.refresh()
 
     def _put(self, widget_id: str, content: str | Text) -> None:
         widget = self.query_one(f"#{widget_id}", Static)
@@ -143,13 +170,23 @@ class VerdictPanel(Vertical):
         same_size = widget_id == "verdict-title" or (
             width > 0
             and before is not None
-            and bool(before) == bool(plain)
+            and (self._steady or bool(before) == bool(plain))  # an empty line is one row when kept
             and "\n" not in before + plain
             and cell_len(before) <= width
             and cell_len(plain) <= width
         )
-        widget.update(content, layout=not same_size)
-        widget.display = bool(plain)
+        if same_size or not (self._steady and width > 0 and widget.display):
+            widget.update(content, layout=not same_size)
+        else:
+            # A line that wraps (a denial's instructions): it needs a layout only when it takes
+            # another number of rows than the words it replaces.
+            rows = widget.content_region.height
+            widget.update(content, layout=False)
+            least = widget.styles.min_height
+            needed = widget.get_content_height(self.content_region.size, self.app.size, width)
+            if max(needed, int(least.value) if least is not None and least.unit == Unit.CELLS else 0) != rows:
+                widget.refresh(layout=True)
+        widget.display = self._steady or bool(plain)
 
     def show(self, view: ScanView, *, width: int | None = None) -> None:
         self.view = view
@@ -188,6 +225,11 @@ class VerdictPanel(Vertical):
         for widget_id in ("verdict-action", "verdict-note", "holder-name", "verdict-detail"):
             self._put(widget_id, "")
         self._put("holder-delegation", Text())
+
+    @property
+    def steady(self) -> bool:
+        """Tall enough to keep a row for every line (STEADY_MIN_ROWS)."""
+        return self._steady
 
     @property
     def title_text(self) -> str:
