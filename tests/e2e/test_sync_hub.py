@@ -344,3 +344,30 @@ def test_cli_sync_once_remember_and_offline_exit_code(westin, icc, hub_url, caps
     code = cli.main(["--data-dir", icc_dir, "sync", "--hub", "postgresql+psycopg://postgres@127.0.0.1:1/x", "--once"])
     assert code == 4
     assert "keeps working offline" in capsys.readouterr().err
+
+
+def test_a_pull_stands_aside_while_a_scan_waits_for_its_verdict(westin, icc, hub_url):  # noqa: F811
+    """A pull merges nothing while the station's screen marks someone waiting, and goes on once
+    the answer is on screen (services/give_way.py): the scan never queues behind the merge."""
+    for pid in ("CH-1", "CH-2", "NG-1"):
+        issue(westin, pid)
+    with sync.Hub(hub_url) as hub:
+        sync.sync_once(westin, hub)
+    before = event_count(icc)
+    icc.give_way.someone_waits()
+    pulled: list[tuple[int, int]] = []
+
+    def pull() -> None:
+        with sync.Hub(hub_url) as hub:
+            pulled.append(sync.pull(icc, hub, chunk_size=sync.INTERACTIVE_PULL_CHUNK))
+
+    thread = threading.Thread(target=pull)
+    thread.start()
+    try:
+        thread.join(timeout=0.6)
+        assert thread.is_alive() and event_count(icc) == before  # fetched, not merged
+    finally:
+        icc.give_way.answered()
+    thread.join(timeout=20)
+    assert not thread.is_alive() and pulled[0][1] > 0
+    assert event_ids(westin) <= event_ids(icc)

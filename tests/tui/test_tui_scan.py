@@ -274,3 +274,27 @@ async def test_each_verdict_is_painted_in_its_own_colours_scan_after_scan(tmp_pa
                 assert {s.bgcolor.triplet.hex for s in painted if s.bgcolor} == {bg}, (state, line_id)
                 assert {s.color.triplet.hex for s in glyphs} == {fg}, (state, line_id)
     security.close()
+
+
+async def test_a_scan_holds_back_syncing_until_its_verdict_is_shown(tmp_path, desk_station, clock, badges, monkeypatch):
+    """From the scanner's Enter to the painted verdict, a sync in this station stands aside
+    (services/give_way.py); right after, it goes on."""
+    security = scan_station(tmp_path, desk_station, clock, "security")
+    seen_while_scanning: list[bool] = []
+    real_scan = scanning.Scanner.scan
+
+    def scan(self, raw, *args, **kwargs):
+        seen_while_scanning.append(security.give_way.busy)
+        return real_scan(self, raw, *args, **kwargs)
+
+    monkeypatch.setattr(scanning.Scanner, "scan", scan)
+    app = make_app(security, operator="sam")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot, SecurityScreen)
+        assert not security.give_way.busy
+        for n, pid in enumerate(("CH-1", "JP-1"), start=1):
+            post_keys(app, badges[pid].token + "\r")
+            await wait_for(pilot, lambda n=n: len(screen.results) == n, f"verdict {n}")
+            await wait_for(pilot, lambda: not security.give_way.busy, "the sync let go again")
+    assert seen_while_scanning == [True, True]
+    security.close()

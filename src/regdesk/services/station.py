@@ -48,6 +48,7 @@ from regdesk.domain.event_payloads import Payload, payload_problem
 from regdesk.domain.events import Event, EventKind, format_utc
 from regdesk.errors import NotAllowed, RegdeskError
 from regdesk.services import preflight, trust
+from regdesk.services.give_way import GiveWay
 from regdesk.store import eventlog, files
 from regdesk.store.db import open_database, write_transaction
 from regdesk.store.models import Meta, Operator
@@ -78,6 +79,8 @@ class Station:
     station_key: Ed25519PrivateKey | None = None
     # Real seconds for what must not follow a rehearsal clock (sign-in lockouts).
     wall_clock: Callable[[], float] = time.time
+    # Marks when a person waits on a screen of this station; syncs stand aside between chunks.
+    give_way: GiveWay = field(default_factory=GiveWay)
 
     @property
     def db_path(self) -> Path:

@@ -371,6 +371,7 @@ def push(
         with station.sessions() as session:
             if cursor == int(_get(session, _key(hub_id, "pushed"), "0")):
                 break
+        station.give_way.wait_until_clear()
         hub.push_rows(rows)  # committed on the hub before the cursor moves: a crash re-sends, never skips
         sent += len(rows)
         with station.transaction() as session:
@@ -434,6 +435,7 @@ def pull(
         if not rows:
             break
         incoming, malformed = _incoming(rows)
+        station.give_way.wait_until_clear()  # a scan or a search on screen goes first
         with station.transaction() as session:
             try:
                 result = merge(
