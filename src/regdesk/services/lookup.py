@@ -7,8 +7,9 @@ Contract used by the TUI and the CLI (keep it stable):
     status is one of STATUSES; badge_delivered says whether the current badge was printed (or handed
     over as a PDF), which is when the desk calls it "collected".
 
-How it is fast: an in-memory index of folded name and delegation words is built once per station
-(2 s for 100,000 participants on the 2-core reference box; 50 ms for the 900-row meeting) and rebuilt
+How it is fast: an in-memory index of folded name and delegation words (services/search_index.py) is
+built once per station (2 s for 100,000 participants on the 2-core reference box, in a child process
+from 20,000 on; 50 ms for the 900-row meeting), saved beside the database for the next start, and rebuilt
 only when the mirror changes (a new `accreditation_imported` event or new participant rows). A query is
 scored with numpy over posting lists laid out in vocabulary order, so a prefix is one contiguous slice. Badge status is
 read fresh from the database for the returned hits only, so a badge issued a second ago shows.
