@@ -328,7 +328,8 @@ def test_a_child_that_cannot_run_leaves_the_desk_to_build_its_index_itself(impor
         "by_id_values_out_of_range",
         "by_key_unsorted",
         "deletes_point_past_the_vocabulary",
-        "a_column_one_string_short",
+        "a_record_one_field_short",
+        "a_record_missing",
         "by_number_negative",
     ],
 )
@@ -345,8 +346,12 @@ def test_a_saved_index_whose_tables_do_not_hold_together_is_built_again(imported
         arrays["by_key_keys"] = arrays["by_key_keys"][::-1].copy()
     elif damage == "deletes_point_past_the_vocabulary":
         arrays["deletes_values"] = arrays["deletes_values"] * 1000
-    elif damage == "a_column_one_string_short":
-        arrays["row1"] = arrays["row1"][: int(np.flatnonzero(arrays["row1"] == 0x1F)[-1])]
+    elif damage == "a_record_one_field_short":  # two fields of one record run together
+        records = arrays["records"].copy()
+        records[int(np.flatnonzero(records == 0x1F)[3])] = ord("x")
+        arrays["records"] = records
+    elif damage == "a_record_missing":
+        arrays["records"] = arrays["records"][: int(np.flatnonzero(arrays["records"] == 0x1E)[-1])]
     else:
         arrays["by_number_values"] = arrays["by_number_values"] - 5
     np.savez(saved, **arrays)  # same name: savez keeps it (it ends in .npz)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from regdesk.services.search_tables import KeyTable, NumberTable, TextColumn, byte_keys
+from regdesk.services.search_tables import KeyTable, NumberTable, RecordTable, TextColumn, byte_keys
 
 NAMES = ["Lauber", "", "Lajčák", "王小明", "Иванов", "O'Neil", ""]
 
@@ -18,6 +18,28 @@ def test_a_column_gives_back_every_string_as_it_was():
     assert column.all() == NAMES
     again = TextColumn.from_bytes(column.data, len(NAMES))
     assert [again[i] for i in range(len(NAMES))] == NAMES
+
+
+def test_a_column_gives_back_many_strings_at_once_in_the_order_asked():
+    column = TextColumn.of(NAMES)
+    order = [6, 0, 3, 3, 2, 1, 5]
+    assert column.take(order) == [NAMES[i] for i in order]
+    assert column.take([]) == []
+
+
+def test_records_give_back_their_fields_one_by_one_or_many_at_once():
+    rows = [("GCM17-000361", "Lauber", "Jürg"), ("GCM17-000001", "", "王小明"), ("X", "Иванов", "")]
+    table = RecordTable.of(rows, 3)
+    assert len(table) == 3 and [table[i] for i in range(3)] == rows
+    assert table.take([2, 0, 2]) == [rows[2], rows[0], rows[2]]
+    assert RecordTable.from_bytes(table.records.data, 3, 3).take([1]) == [rows[1]]
+
+
+@pytest.mark.parametrize(("count", "fields"), [(2, 3), (4, 3), (3, 2), (3, 4)])
+def test_records_read_with_another_count_or_another_number_of_fields_are_refused(count, fields):
+    data = RecordTable.of([("a", "b", "c"), ("d", "e", "f"), ("g", "h", "i")], 3).records.data
+    with pytest.raises(ValueError):
+        RecordTable.from_bytes(data, count, fields)
 
 
 @pytest.mark.parametrize("count", [0, 5, 6, 8])

@@ -341,6 +341,16 @@ def hits_for(station: Station, accreditation_ids: list[str], index: SearchIndex 
     if not accreditation_ids:
         return []
     index = index or index_for(station)
+    found = index.by_id.get_many([aid.encode("utf-8") for aid in accreditation_ids])
+    # An id not in this mirror (a badge whose holder is not, or not yet) is no hit.
+    return _hits(station, index, [record for record in found if record is not None])
+
+
+def _hits(station: Station, index: SearchIndex, records: list[int]) -> list[SearchHit]:
+    if not records:
+        return []
+    rows = index.rows(records)
+    accreditation_ids = [row[0] for row in rows]
     reader = lookup_queries.reader(str(station.db_path))
     badges: dict[str, list[tuple[str, bool, int]]] = {}
     delivered: set[str] = set()
@@ -350,13 +360,8 @@ def hits_for(station: Station, accreditation_ids: list[str], index: SearchIndex 
             if was_delivered:
                 delivered.add(serial)
     hits = []
-    records = index.by_id.get_many([aid.encode("utf-8") for aid in accreditation_ids])
-    for aid, record in zip(accreditation_ids, records, strict=True):
-        if record is None:
-            continue  # e.g. a badge whose holder is not (yet) in this mirror
-        _id, family, given, family_latin, given_latin, delegation, role, _code, category, accreditation_status = (
-            index.row(record)
-        )
+    for row in rows:
+        aid, family, given, family_latin, given_latin, delegation, role, _code, category, accreditation_status = row
         status, serial = _status(accreditation_status, badges.get(aid, ()))
         hits.append(
             SearchHit(
@@ -382,4 +387,4 @@ def search(station: Station, query: str, limit: int = 50) -> list[SearchHit]:
     exact = _exact_records(station, index, query.strip())
     if exact:
         return hits_for(station, list(dict.fromkeys(exact))[:limit], index)
-    return hits_for(station, [index.id_of(i) for i in rank(index, query, limit)], index)
+    return _hits(station, index, rank(index, query, limit))

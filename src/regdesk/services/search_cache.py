@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from regdesk.services.search_tables import SEP, KeyTable, NumberTable, TextColumn
+from regdesk.services.search_tables import SEP, KeyTable, NumberTable, RecordTable, TextColumn
 from regdesk.store import files
 
 CACHE_NAME = "search-index.npz"
-FORMAT = 2
+FORMAT = 3
 ROW_FIELDS = 10  # lookup.ROW_FIELDS
 POSTINGS = ("family", "given", "deleg")
 TABLES = ("by_id", "by_key", "deletes")  # KeyTables; by_number is a NumberTable
@@ -49,8 +49,7 @@ def save(data_dir: Path, index: Any, stamp: tuple[Any, ...]) -> bool:
         "by_number_values": index.by_number.values,
     }
     arrays.update({name: getattr(index, name) for name in ARRAYS})
-    for n, column in enumerate(index.columns):
-        arrays[f"row{n}"] = np.frombuffer(column.data, dtype=np.uint8)
+    arrays["records"] = np.frombuffer(index.records.records.data, dtype=np.uint8)
     for name in TABLES:
         table = getattr(index, name)
         arrays[f"{name}_keys"], arrays[f"{name}_values"] = table.keys, table.values
@@ -78,7 +77,7 @@ def load(data_dir: Path, fingerprint: tuple[Any, Any], stamp: tuple[Any, ...]) -
             size, words = (int(v) for v in data["counts"])
             parts: dict[str, Any] = {
                 "vocabulary": TextColumn.from_bytes(data["vocabulary"].tobytes(), words).all(),
-                "columns": tuple(TextColumn.from_bytes(data[f"row{n}"].tobytes(), size) for n in range(ROW_FIELDS)),
+                "records": RecordTable.from_bytes(data["records"].tobytes(), size, ROW_FIELDS),
                 "by_number": NumberTable(data["by_number_keys"], data["by_number_values"]),
                 "postings": {},
             }

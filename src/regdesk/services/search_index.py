@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from regdesk.domain.names import alternate_words, fold, search_words, word_tuple
-from regdesk.services.search_tables import KeyTable, NumberTable, TextColumn, byte_keys
+from regdesk.services.search_tables import KeyTable, NumberTable, RecordTable, byte_keys
 from regdesk.store.queries import lookup as lookup_queries
 
 TYPO_MIN_LENGTH = 5
@@ -43,7 +43,7 @@ class Postings:
         return int(self.start[hi] - self.start[lo])
 
 
-ROW_FIELDS = 10  # lookup_queries.participant_rows: the columns of SearchIndex.columns
+ROW_FIELDS = 10  # lookup_queries.participant_rows: the fields of each of SearchIndex.records
 
 
 @dataclass
@@ -53,9 +53,9 @@ class SearchIndex:
     postings: dict[str, Postings]  # "family", "given", "deleg"
     name_words: np.ndarray  # words in the Latin name (closeness tie-break)
     is_head: np.ndarray
-    # Records are alphabetical by Latin family then given name. Their fields, one column each:
+    # Records are alphabetical by Latin family then given name. Their fields, ROW_FIELDS a record:
     # (id, family, given, family_latin, given_latin, delegation, role, code, category, status).
-    columns: tuple[TextColumn, ...]
+    records: RecordTable
     by_id: KeyTable  # accreditation id -> record
     by_key: KeyTable  # folded accreditation id / confirmation code -> record
     by_number: NumberTable  # the number ending an accreditation id (361 for GCM17-000361) -> records
@@ -71,16 +71,14 @@ class SearchIndex:
 
     @property
     def size(self) -> int:
-        return len(self.columns[0])
+        return len(self.records)
 
     def id_of(self, record: int) -> str:
-        return self.columns[0][record]
+        return self.records[record][0]
 
-    def row(self, record: int) -> tuple[str, ...]:
-        return tuple(column[record] for column in self.columns)
-
-    def record_of(self, accreditation_id: str) -> int | None:
-        return self.by_id.get(accreditation_id.encode("utf-8"))
+    def rows(self, records: list[int]) -> list[tuple[str, ...]]:
+        """The fields of these records, in that order."""
+        return self.records.take(records)
 
     def scratch(self) -> np.ndarray:
         """A zeroed per-thread score array; users must zero what they wrote before returning."""
@@ -94,7 +92,7 @@ class SearchIndex:
         """Bytes held in arrays and buffers (the vocabulary's strings aside)."""
         arrays = (self.name_words, self.is_head, self.record_start, self.record_words, self.record_fields)
         return (
-            sum(c.nbytes for c in self.columns)
+            self.records.nbytes
             + sum(a.nbytes for a in arrays)
             + sum(p.start.nbytes + p.ids.nbytes for p in self.postings.values())
             + sum(t.nbytes for t in (self.by_id, self.by_key, self.by_number, self.deletes))
@@ -211,7 +209,7 @@ def build_index(db_path: str) -> SearchIndex:
         postings,
         name_words,
         is_head,
-        tuple(TextColumn.of([r[n] for r in rows]) for n in range(ROW_FIELDS)),
+        RecordTable.of(rows, ROW_FIELDS),
         by_id,
         by_key,
         by_number,

@@ -18,32 +18,34 @@ import numpy as np
 # Joins the strings of a column: a unit separator is a control character, which the import never lets
 # into a field (and folded words and keys never contain).
 SEP = "\x1f"
-_SEP_BYTE = 0x1F
+# Joins the records of a RecordTable (a record separator: also a control character).
+RS = "\x1e"
 
 
 @dataclass(frozen=True)
 class TextColumn:
-    """`count` strings in one UTF-8 buffer, separated by SEP: string i is
+    """`count` strings in one UTF-8 buffer, separated by `separator`: string i is
     data[ends[i - 1] + 1 : ends[i]] (with ends[-1] taken as -1)."""
 
     data: bytes
     ends: np.ndarray  # where each string ends (its separator, or the end of the data)
+    separator: str = SEP
 
     @classmethod
-    def of(cls, values: Sequence[str]) -> TextColumn:
-        return cls.from_bytes(SEP.join(values).encode("utf-8"), len(values))
+    def of(cls, values: Sequence[str], separator: str = SEP) -> TextColumn:
+        return cls.from_bytes(separator.join(values).encode("utf-8"), len(values), separator)
 
     @classmethod
-    def from_bytes(cls, data: bytes, count: int) -> TextColumn:
-        """The column of `count` strings joined by SEP; ValueError when `data` holds another number."""
+    def from_bytes(cls, data: bytes, count: int, separator: str = SEP) -> TextColumn:
+        """The column of `count` strings joined by `separator`; ValueError when `data` holds another number."""
         if count == 0:
             if data:
                 raise ValueError("text column: data for no strings")
-            return cls(b"", np.zeros(0, dtype=np.int64))
-        separators = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _SEP_BYTE)
+            return cls(b"", np.zeros(0, dtype=np.int64), separator)
+        separators = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord(separator))
         if len(separators) != count - 1:
             raise ValueError("text column of the wrong length")
-        return cls(data, np.append(separators, len(data)).astype(_offset_type(len(data))))
+        return cls(data, np.append(separators, len(data)).astype(_offset_type(len(data))), separator)
 
     def __len__(self) -> int:
         return len(self.ends)
@@ -52,12 +54,65 @@ class TextColumn:
         start = int(self.ends[i - 1]) + 1 if i else 0
         return self.data[start : int(self.ends[i])].decode("utf-8")
 
+    def take(self, indexes: list[int]) -> list[str]:
+        """The strings at these positions, in that order (one numpy gather for all)."""
+        if not indexes:
+            return []
+        at = np.asarray(indexes, dtype=np.int64)
+        ends = self.ends[at]
+        starts = np.where(at > 0, self.ends[at - 1] + 1, 0)
+        data = self.data
+        return [data[a:b].decode("utf-8") for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+
     def all(self) -> list[str]:
-        return self.data.decode("utf-8").split(SEP) if len(self) else []
+        return self.data.decode("utf-8").split(self.separator) if len(self) else []
 
     @property
     def nbytes(self) -> int:
         return len(self.data) + self.ends.nbytes
+
+
+@dataclass(frozen=True)
+class RecordTable:
+    """`count` records of `fields` strings each, in one buffer: a record's fields joined by SEP, the
+    records by RS. A search's fifty hits are one gather, fifty slices and fifty splits."""
+
+    records: TextColumn
+    fields: int
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[str]], fields: int) -> RecordTable:
+        return cls.from_bytes(RS.join(SEP.join(row) for row in rows).encode("utf-8"), len(rows), fields)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, count: int, fields: int) -> RecordTable:
+        """ValueError unless `data` holds `count` records of exactly `fields` fields each."""
+        if count == 0:
+            return cls(TextColumn.from_bytes(data, 0, RS), fields)
+        raw = np.frombuffer(data, dtype=np.uint8)
+        at = np.flatnonzero((raw == ord(SEP)) | (raw == ord(RS)))  # both kinds, in order: one pass
+        record_ends = np.flatnonzero(raw[at] == ord(RS))
+        if len(record_ends) != count - 1:
+            raise ValueError("text column of the wrong length")
+        # Field separators before each record's end, record by record.
+        seen = np.append(record_ends, len(at)) - np.arange(count)
+        if bool(np.any(np.diff(seen, prepend=0) != fields - 1)):
+            raise ValueError("a record with the wrong number of fields")
+        ends = np.append(at[record_ends], len(data)).astype(_offset_type(len(data)))
+        return cls(TextColumn(data, ends, RS), fields)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, i: int) -> tuple[str, ...]:
+        return tuple(self.records[i].split(SEP))
+
+    def take(self, indexes: list[int]) -> list[tuple[str, ...]]:
+        return [tuple(record.split(SEP)) for record in self.records.take(indexes)]
+
+    @property
+    def nbytes(self) -> int:
+        return self.records.nbytes
 
 
 def _offset_type(size: int) -> type[np.signedinteger[Any]]:
