@@ -394,3 +394,40 @@ async def test_footer_keys_follow_who_is_selected(station):
         await pilot.press("escape")
         await wait_until(pilot, lambda: not footer_keys(screen)["f3"], "F3 dimmed")
         assert footer_keys(screen) == nobody
+
+
+async def test_a_search_and_an_issue_hold_back_syncing_while_they_run(station, monkeypatch):
+    """While the clerk waits for results or for a badge, a sync in this station stands aside
+    between its chunks (services/give_way.py); once the answer is there, it goes on."""
+    from regdesk.services import lookup
+
+    seen: list[tuple[str, bool]] = []
+    real_search, real_issue = lookup.search, desk.issue_badge
+
+    def search(st, *args, **kwargs):
+        seen.append(("search", st.give_way.busy))
+        return real_search(st, *args, **kwargs)
+
+    def issue_badge(st, *args, **kwargs):
+        seen.append(("issue", st.give_way.busy))
+        return real_issue(st, *args, **kwargs)
+
+    monkeypatch.setattr(lookup, "search", search)
+    monkeypatch.setattr(desk, "issue_badge", issue_badge)
+    lauber = participant_id_of(station, "Lauber", "Jürg")
+    desk.record_identity_check(station, lauber, "passport", "4821", "ana")
+    app = make_app(station, operator="ana")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
+        screen = app.screen
+        await select_lauber(pilot)
+        await wait_until(pilot, lambda: not station.give_way.busy, "the sync let go after the search")
+        await pilot.press("f3")
+        await wait_until(
+            pilot,
+            lambda: "ISSUED" in text_of(screen, "#outcome") and "Printing" not in text_of(screen, "#outcome"),
+            "issue and print finished",
+        )
+        await wait_until(pilot, lambda: not station.give_way.busy, "the sync let go after the issue")
+    assert seen and all(busy for _what, busy in seen), seen
+    assert {"search", "issue"} <= {what for what, _busy in seen}

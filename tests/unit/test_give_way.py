@@ -73,3 +73,16 @@ def test_a_sync_waits_at_most_its_timeout_while_scans_keep_coming(monkeypatch):
     finally:
         stop.set()
         lane.join()
+
+
+def test_waiting_marks_for_the_block_and_lets_go_even_when_it_fails():
+    gate = GiveWay()
+    with gate.waiting():
+        assert gate.busy
+    assert not gate.busy
+    try:
+        with gate.waiting():
+            raise RuntimeError("the printer caught fire")
+    except RuntimeError:
+        pass
+    assert not gate.busy

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 HOLD_SECONDS = 1.0  # longest a single mark holds background work back
 WAIT_SECONDS = 2.0  # longest a sync waits between two chunks before going on anyway
@@ -27,6 +29,15 @@ class GiveWay:
         with self._changed:
             self._waiting += 1
             self._lapses_at = time.monotonic() + HOLD_SECONDS
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Someone waits for as long as the block runs (a desk's search, an issue and its print)."""
+        self.someone_waits()
+        try:
+            yield
+        finally:
+            self.answered()
 
     def answered(self) -> None:
         with self._changed:

@@ -346,9 +346,10 @@ class DeskScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="lookup", description="participant search")
     def _lookup(self, ticket: int, query: str, submitted: bool) -> None:
-        hits = lookup.search(self.station, query, limit=SEARCH_LIMIT)
-        if not get_current_worker().is_cancelled:
-            self.post_message(m.SearchFinished(ticket, query, hits, submitted))
+        with self.station.give_way.waiting():  # a sync in this process waits between its chunks
+            hits = lookup.search(self.station, query, limit=SEARCH_LIMIT)
+            if not get_current_worker().is_cancelled:
+                self.post_message(m.SearchFinished(ticket, query, hits, submitted))
 
     def on_search_finished(self, message: m.SearchFinished) -> None:
         if message.ticket != self._search_ticket or message.query != self.search_box.value:
@@ -940,6 +941,10 @@ class DeskScreen(Screen):
 
     @work(thread=True, exit_on_error=False, group=ACTION_GROUP, description="issue badge")
     def _issue(self, participant_id: str, name: str, replace: bool, override: desk.OverrideRequest | None) -> None:
+        with self.station.give_way.waiting():  # the person at the desk waits for the badge
+            self._issue_and_print(participant_id, replace, override)
+
+    def _issue_and_print(self, participant_id: str, replace: bool, override: desk.OverrideRequest | None) -> None:
         # CUPS is asked how the printer is doing while the badge is recorded, not after.
         state = desk.check_printer(self.station)
         try:
