@@ -22,20 +22,28 @@ def _modules(package: str) -> list[str]:
     return [f"{package}.{m.name}" for m in pkgutil.iter_modules([str(path)])]
 
 
+def _loaded_after_importing(modules: list[str], roots: tuple[str, ...]) -> list[str]:
+    """The modules under any of `roots` (a package or module name) loaded in a fresh interpreter
+    once `modules` are imported."""
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"roots = {roots!r}\n"
+        "print(sorted(m for m in sys.modules if any(m == r or m.startswith(r + '.') for r in roots)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded: list[str] = ast.literal_eval(out)
+    return loaded
+
+
 def test_headless_layers_never_import_textual():
     headless = ["regdesk.config", "regdesk.clock", "regdesk.cli"]
     for package in ("regdesk.domain", "regdesk.services", "regdesk.store", "regdesk.render", "regdesk.commands"):
         headless += _modules(package)
     # commands/tui.py is the one CLI module whose job is to start the TUI, lazily.
-    code = (
-        "import importlib, sys\n"
-        f"for name in {headless!r}:\n"
-        "    importlib.import_module(name)\n"
-        "loaded = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
-        "print('LOADED' if loaded else 'CLEAN', loaded[:5])\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.startswith("CLEAN"), f"Textual was imported by a headless module: {out}"
+    loaded = _loaded_after_importing(headless, ("textual",))
+    assert loaded == [], f"Textual was imported by a headless module: {loaded[:5]}"
     assert len(headless) > 15  # the scan really covered the layers
 
 
@@ -398,27 +406,8 @@ def test_what_draws_the_sign_in_screen_never_imports_the_orm():
         "regdesk.tui.dialogs.lock",
         "regdesk.tui.widgets.photo",
     ]
-    code = (
-        "import importlib, sys\n"
-        f"for name in {first_frame!r}:\n"
-        "    importlib.import_module(name)\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'numpy', 'reportlab'))\n"
-        "print('LOADED' if loaded else 'CLEAN', loaded[:5])\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.startswith("CLEAN"), f"the sign-in path imports the station's heavy modules: {out}"
-
-
-def _loaded_after_importing(modules: list[str], roots: tuple[str, ...]) -> list[str]:
-    code = (
-        "import importlib, sys\n"
-        f"for name in {modules!r}:\n"
-        "    importlib.import_module(name)\n"
-        f"print(sorted(m for m in sys.modules if m.startswith({roots!r})))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    loaded: list[str] = ast.literal_eval(out)
-    return loaded
+    loaded = _loaded_after_importing(first_frame, ("sqlalchemy", "numpy", "reportlab"))
+    assert loaded == [], f"the sign-in path imports the station's heavy modules: {loaded[:5]}"
 
 
 def test_the_index_builder_child_never_imports_the_orm_or_the_screens():
