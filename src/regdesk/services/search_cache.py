@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from regdesk.services.search_tables import SEP, KeyTable, NumberTable, RecordTable, TextColumn
+from regdesk.services.search_tables import KeyTable, NumberTable, RecordTable, TextColumn
 from regdesk.store import files
 
 CACHE_NAME = "search-index.npz"
@@ -30,7 +30,7 @@ ARRAYS = ("name_words", "is_head", "record_start", "record_words", "record_field
 
 
 def _text(values: list[str]) -> np.ndarray:
-    return np.frombuffer(SEP.join(values).encode("utf-8"), dtype=np.uint8)
+    return np.frombuffer(TextColumn.of(values).data, dtype=np.uint8)
 
 
 def _key(fingerprint: tuple[Any, Any], stamp: tuple[Any, ...]) -> str:

@@ -82,6 +82,15 @@ def _swap_in_place(widget: Any, image: Image.Image | None) -> bool:
     return True
 
 
+def _hide_picture(widget: Any) -> None:
+    """No picture in the image widget (if there is one), and the widget hidden."""
+    if widget is None:
+        return
+    if widget.image is not None:  # textual-image's setter lays out the screen even to set None again
+        widget.image = None
+    widget.display = False
+
+
 def image_class() -> Any:
     prepare()
     return _IMAGE_CLASS
@@ -153,10 +162,7 @@ class PhotoView(Vertical, can_focus=False):
             caption.update("")
             caption.display = False
             return
-        if widget is not None and widget.image is not None:  # textual-image's setter always lays out
-            widget.image = None
-        if widget is not None:
-            widget.display = False
+        _hide_picture(widget)
         caption.display = True
         # Scan after scan of people without a photo, only the caption's words change: in a slot of
         # fixed height that needs a repaint, not a layout of the screen.
@@ -183,10 +189,7 @@ class PhotoView(Vertical, can_focus=False):
         if widget is not None and widget.display and self.display and widget.image is not None:
             if _swap_in_place(widget, _blank_like(widget.image)):
                 return
-        if widget is not None:
-            if widget.image is not None:
-                widget.image = None
-            widget.display = False
+        _hide_picture(widget)
         caption = self.query_one("#photo-caption", Static)
         caption.display = True
         caption.update("", layout=not self._fixed_height(caption))
@@ -195,9 +198,5 @@ class PhotoView(Vertical, can_focus=False):
     def clear(self) -> None:
         self._shown_for = None
         self.photo_pending = False
-        widget = self._image()
-        if widget is not None:
-            if widget.image is not None:
-                widget.image = None
-            widget.display = False
+        _hide_picture(self._image())
         self.display = False
