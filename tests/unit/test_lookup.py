@@ -358,3 +358,17 @@ def test_a_saved_index_whose_tables_do_not_hold_together_is_built_again(imported
     _restarted(imported)
     assert [lookup.search(imported, q) for q in QUERIES] == expected
     assert "build_seconds" in lookup.index_for(imported).stats
+
+
+def test_a_child_killed_mid_build_leaves_the_desk_to_build_and_nothing_half_written(imported, monkeypatch):
+    """The child is stopped (here by its time limit, as a kill would) before it saves: the desk
+    builds the index itself and searches as before; no half-written index is ever read."""
+    expected = [lookup.search(imported, q) for q in QUERIES]
+    saved = imported.data_dir / "search-index.npz"
+    saved.unlink()
+    _restarted(imported)
+    monkeypatch.setattr(index_build, "CHILD_BUILD_MIN_PARTICIPANTS", 100)
+    monkeypatch.setattr(index_build, "CHILD_TIMEOUT_S", 0.05)  # killed long before it can finish
+    assert [lookup.search(imported, q) for q in QUERIES] == expected
+    assert "build_seconds" in lookup.index_for(imported).stats  # built by the desk, not read
+    assert [p.name for p in imported.data_dir.iterdir() if "search-index" in p.name] == [saved.name]
