@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.css.scalar import Unit
+from textual.strip import Strip
 from textual.widgets import Static
 
 from regdesk.domain.passes import format_pass_serial
@@ -111,6 +112,20 @@ class VerdictPanel(Vertical):
         self._shown: dict[str, str] = {}  # the plain text each line shows now
         self._width_hint: int | None = None  # the width the panel is about to have (a photo slot came or went)
         self._steady = False  # tall enough to keep every line's row (STEADY_MIN_ROWS)
+        self._blank_row: Strip | None = None
+
+    def render_line(self, y: int) -> Strip:
+        # The panel itself is only its colour behind the lines (a new verdict's colour repaints all
+        # of its rows): one blank strip for every row, instead of Textual drawing an empty
+        # renderable row by row.
+        width = self.content_size.width
+        if self._blank_row is None or self._blank_row.cell_length != width:
+            self._blank_row = Strip.blank(width, self.rich_style)
+        return self._blank_row
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._blank_row = None  # drawn in the previous colours
 
     def compose(self) -> ComposeResult:
         yield Static(block_letters("READY"), id="verdict-title", markup=False)
@@ -153,6 +168,7 @@ class VerdictPanel(Vertical):
         if not self.is_mounted:
             return
         self.app.stylesheet.update_nodes([self])
+        self._blank_row = None
         for line in self.children:
             line.notify_style_update()  # drops the colours it inherited from the panel
             line.refresh()
