@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import pytest
 from meeting import SUPERVISOR_SECRET, enrol_beside, transfer
-from scan_helpers import post_keys, wait_for
+from scan_helpers import TERMINATOR_KEYS, post_keys, wait_for
 from sqlalchemy import select
+from textual import events
+from textual.keys import _character_to_key
 
 from conftest import EVENT_TOML, local, participant_row, seed_participants
 from regdesk.services import desk, scanning
@@ -297,4 +299,60 @@ async def test_a_scan_holds_back_syncing_until_its_verdict_is_shown(tmp_path, de
             await wait_for(pilot, lambda n=n: len(screen.results) == n, f"verdict {n}")
             await wait_for(pilot, lambda: not security.give_way.busy, "the sync let go again")
     assert seen_while_scanning == [True, True]
+    security.close()
+
+
+def from_terminal(app, *keys: tuple[str, str | None]) -> None:
+    """Keys as the terminal's driver hands them over (its input thread), all in one burst."""
+    for key, char in keys:
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+def typed_keys(text: str) -> list[tuple[str, str | None]]:
+    return [(TERMINATOR_KEYS.get(ch) or _character_to_key(ch), ch) for ch in text]
+
+
+async def test_two_scans_in_one_burst_from_the_terminal_are_two_verdicts_in_order(
+    tmp_path, desk_station, clock, badges
+):
+    """The terminal's keys reach the scan input without going through the app's queue one by one:
+    two badges read back to back still make two scans, each recorded once, in the order read."""
+    security = scan_station(tmp_path, desk_station, clock, "security")
+    app = make_app(security, operator="sam")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot, SecurityScreen)
+        from_terminal(app, *typed_keys(badges["NGO-7"].token + "\r" + badges["CH-1"].token + "\r"))
+        await wait_for(pilot, lambda: len(screen.results) == 2, "two verdicts")
+        assert [r.holder.participant_id for r in screen.results] == ["NGO-7", "CH-1"]
+        assert [str(r.outcome) for r in screen.results] == ["valid", "valid"]
+        assert screen.query_one(ScanInput).value == ""
+    assert [row.participant_id for row in recorded(security)] == ["NGO-7", "CH-1"]
+    security.close()
+
+
+async def test_keys_never_overtake_what_the_terminal_sent_before_them(tmp_path, desk_station, clock, badges):
+    """A paste, then keys at once (a scanner set to send its code as a paste, then a person typing):
+    the keys land after the pasted text, never before it. The paste used to be forwarded through the
+    input's own queue while the keys went straight in, so the typed text came first."""
+    security = scan_station(tmp_path, desk_station, clock, "security")
+    app = make_app(security, operator="sam")
+    async with app.run_test(size=(120, 45)) as pilot:
+        screen = await ready(pilot, SecurityScreen)
+        scan_input = screen.query_one(ScanInput)
+        scan_input.idle_submit = None  # the box is read below, not sent as a scan after a pause
+        paste = events.Paste("PASTED-")
+        paste.set_sender(app)
+        app._driver.send_message(paste)
+        from_terminal(app, *typed_keys("TYPED"))
+        await wait_for(
+            pilot,
+            lambda: scan_input.scanned_text == "PASTED-TYPED",
+            "both in the box, in order",
+            state=lambda: scan_input.scanned_text,
+        )
+        from_terminal(app, *typed_keys("\r"))
+        await wait_for(pilot, lambda: screen.results, "the verdict")
+        assert str(screen.results[0].outcome) == "denied" and scan_input.value == ""
     security.close()

@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import WorkerFailed
 
 from regdesk.domain import authority
 from regdesk.errors import RegdeskError, explain, is_machine_failure
+from regdesk.tui import input_delivery
 from regdesk.tui.dialogs.message import MessageDialog
 from regdesk.tui.heap import settle_heap
 from regdesk.tui.modes import MODE_SCREENS, ROLE_START_MODE, load_screen_class
@@ -91,6 +93,7 @@ class RegdeskApp(App):
         # a scan or a keystroke makes (each SQLite call, each worker message).
         sys.setswitchinterval(SWITCH_INTERVAL)
         self.front: Station | StationFront = station
+        self._handling = 0  # messages being handled by the app itself (see _post_message)
         self._opened: Future[Station] = Future()
         self._opener = opener
         self._opening = False
@@ -188,6 +191,7 @@ class RegdeskApp(App):
 
         self.idle_lock = IdleLock(self)
         self.idle_lock.start()
+        input_delivery.install(self._driver, self.take_terminal_event)
         if self._opener is not None and not self._opened.done():
             # After the first frame: the sign-in screen is drawn before the station's imports run.
             self.call_after_refresh(self._open_station_behind)
@@ -228,22 +232,54 @@ class RegdeskApp(App):
         if backups is not None:
             backups.stop(timeout=5)
 
+    def take_terminal_event(self, message: Message) -> None:
+        """An event from the terminal (tui/input_delivery.py). A scanner's key, arriving while the app
+        has no message waiting or in hand, goes straight to the scan input: through the message
+        queue each key of a 100-200 key burst cost as much again as handling it. Anything else, or
+        a key behind other messages, takes the queue, so nothing overtakes what arrived before it."""
+        if isinstance(message, (events.Key, events.Paste)) and self._between_messages() and self.app_focus:
+            with self._context():
+                if self._to_scan_input(message):
+                    self._touch_idle_lock()
+                    return
+        self.post_message(message)
+
+    def _between_messages(self) -> bool:
+        """No message queued, none being handled."""
+        return not (self._closing or self._closed or self._handling or self._message_queue.qsize())
+
+    async def _dispatch_message(self, message: Message) -> None:
+        self._handling += 1  # a handler may await: its message is in hand until it returns
+        try:
+            await super()._dispatch_message(message)
+        finally:
+            self._handling -= 1
+
+    def _touch_idle_lock(self) -> None:
+        idle_lock = getattr(self, "idle_lock", None)
+        if idle_lock is not None:
+            idle_lock.touch()
+
     async def on_event(self, event: events.Event) -> None:
         idle_lock = getattr(self, "idle_lock", None)
         if idle_lock is not None and isinstance(event, events.InputEvent):
             idle_lock.touch()
-        if isinstance(event, events.Key) and self._to_scan_input(event):
+        if isinstance(event, (events.Key, events.Paste)) and self._to_scan_input(event):
             return
         await super().on_event(event)
 
-    def _to_scan_input(self, event: events.Key) -> bool:
+    def _to_scan_input(self, event: events.Key | events.Paste) -> bool:
         """A scanner's burst into a focused ScanInput, key by key in arrival order, without the
         binding checks and forwarding each key would otherwise cost (widgets/scan_input.py). Scan
         screens bind F-keys and ctrl+q only, so no printable key or terminator is a binding there."""
         focused = self.screen.focused
         if not isinstance(focused, ScanInput) or focused.disabled:
             return False
-        if event.key in SCAN_TERMINATORS:
+        if isinstance(event, events.Paste):
+            # Taken here like the keys around it, not forwarded through the input's own queue:
+            # keys typed after a paste would otherwise land before the pasted text.
+            focused.take_pasted(event.text)
+        elif event.key in SCAN_TERMINATORS:
             focused.submit_scan()
         elif event.is_printable and event.character:
             focused.take_typed(event.character)

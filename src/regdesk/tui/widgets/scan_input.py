@@ -119,11 +119,14 @@ class ScanInput(Input):
         return self.value
 
     def _on_paste(self, event: events.Paste) -> None:
-        """A pasted block may hold several scans separated by line breaks or tabs."""
         event.stop()
         event.prevent_default()
+        self.take_pasted(event.text)
+
+    def take_pasted(self, text: str) -> None:
+        """A pasted block may hold several scans separated by line breaks or tabs."""
         self._put_typed()
-        pieces = _LINE_BREAKS.split(event.text)
+        pieces = _LINE_BREAKS.split(text)
         for piece in pieces[:-1]:
             self.insert_text_at_cursor(piece)
             self.submit_scan()
@@ -132,10 +135,19 @@ class ScanInput(Input):
             self._last_key_at = time.monotonic()
 
     def submit_scan(self) -> None:
-        code = self.scanned_text
-        self.value = ""
+        if self.value:
+            code = self.scanned_text
+            self.value = ""
+        else:
+            # A whole burst still in the buffer (the usual scan): it never goes through the box,
+            # whose every change of value is a round of reactive updates and a Changed message
+            # queued ahead of the scan.
+            code = "".join(self._typed)
+            self._typed.clear()
         if code.strip():
-            self.post_message(self.Scanned(self, code))
+            # Straight to the screen: it handles scans, and a bubble from here is a hop through this
+            # widget's own message queue first.
+            self.screen.post_message(self.Scanned(self, code))
 
     def _check_idle(self) -> None:
         if (not self.value and not self._typed) or self.idle_submit is None:
