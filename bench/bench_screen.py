@@ -95,6 +95,9 @@ class Frames:
     def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
         self.frames: list[tuple[float, str]] = []
         frames = self.frames
+        # Set at every frame (written on the app's own thread): a wait for the next frame sleeps
+        # until then, instead of waking the app's thread every millisecond to look.
+        written = self.written = asyncio.Event()
         driver = app._driver  # noqa: SLF001 - the one place frames leave the app
 
         class Recording(type(driver)):  # type: ignore[misc, valid-type]
@@ -104,6 +107,7 @@ class Frames:
 
             def write(self, data: str) -> None:
                 frames.append((time.perf_counter(), data))
+                written.set()
 
             def flush(self) -> None:
                 pass
@@ -122,6 +126,12 @@ class Frames:
                 return at
         return None
 
+    async def next_frame(self, timeout: float) -> None:
+        """Until a frame is written (or `timeout` seconds): the observer never polls the app."""
+        self.written.clear()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.written.wait(), timeout)
+
     async def wait(self, since: int, *needles: str, timeout: float = 10.0) -> float:
         deadline = time.perf_counter() + timeout
         checked = since
@@ -135,7 +145,8 @@ class Frames:
                     return at
             if time.perf_counter() > deadline:
                 raise TimeoutError(f"no frame showed {needles!r} within {timeout:g} s")
-            await asyncio.sleep(0.001)
+            if checked == len(self.frames):
+                await self.next_frame(0.05)
 
 
 def send_keys(app, keys: list[tuple[str, str | None]]) -> None:  # type: ignore[no-untyped-def]
@@ -407,7 +418,7 @@ async def _scan_until_painted(app, frames: Frames, screen, raw: str) -> float | 
         if time.perf_counter() > deadline:
             shown = plain("".join(d for _t, d in frames.frames[since:]))[-600:]
             raise TimeoutError(f"no verdict within 90 s for {raw!r}; frames since: {shown!r}")
-        await asyncio.sleep(0.001)
+        await frames.next_frame(0.05)  # the verdict's handler runs before its frame is written
     from regdesk.tui.screens.scan_base import recent_of, view_of
 
     result = screen.results[-1]
