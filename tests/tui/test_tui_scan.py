@@ -356,3 +356,31 @@ async def test_keys_never_overtake_what_the_terminal_sent_before_them(tmp_path, 
         await wait_for(pilot, lambda: screen.results, "the verdict")
         assert str(screen.results[0].outcome) == "denied" and scan_input.value == ""
     security.close()
+
+
+async def test_an_endless_burst_is_cut_to_the_longest_scan_and_answered_once(
+    tmp_path, desk_station, clock, badges, monkeypatch
+):
+    """A device that types 5,000 characters and Enter (junk, or an attack on the lane): one DENIED
+    verdict for the first MAX_SCAN_CHARS characters, as the box itself cuts what is typed into it."""
+    from regdesk.tui.widgets.scan_input import MAX_SCAN_CHARS
+
+    security = scan_station(tmp_path, desk_station, clock, "security")
+    codes: list[str] = []
+    real_scan = scanning.Scanner.scan
+
+    def scan(self, raw, *args, **kwargs):
+        codes.append(raw)
+        return real_scan(self, raw, *args, **kwargs)
+
+    monkeypatch.setattr(scanning.Scanner, "scan", scan)
+    app = make_app(security, operator="sam")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot, SecurityScreen)
+        from_terminal(app, *typed_keys("X" * 5000 + "\r"))
+        await wait_for(pilot, lambda: screen.results, "the verdict")
+        await pilot.pause(0.4)  # past the idle pause: nothing left over is sent as a second scan
+        assert codes == ["X" * MAX_SCAN_CHARS]
+        assert [str(r.outcome) for r in screen.results] == ["denied"]
+        assert screen.query_one(ScanInput).value == ""
+    security.close()

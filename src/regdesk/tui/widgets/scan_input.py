@@ -99,7 +99,8 @@ class ScanInput(Input):
         self._last_key_at = time.monotonic()
         if not self._typed:
             self.call_after_refresh(self._put_typed)
-        self._typed.append(character)
+        if len(self._typed) < MAX_SCAN_CHARS:  # a device that never stops typing is not held in memory
+            self._typed.append(character)
 
     def _put_typed(self) -> None:
         if not self._typed:
@@ -142,7 +143,7 @@ class ScanInput(Input):
             # A whole burst still in the buffer (the usual scan): it never goes through the box,
             # whose every change of value is a round of reactive updates and a Changed message
             # queued ahead of the scan.
-            code = "".join(self._typed)
+            code = "".join(self._typed)[:MAX_SCAN_CHARS]  # as the box itself would have cut it
             self._typed.clear()
         if code.strip():
             # Straight to the screen: it handles scans, and a bubble from here is a hop through this
