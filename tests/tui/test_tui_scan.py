@@ -275,6 +275,11 @@ async def test_each_verdict_is_painted_in_its_own_colours_scan_after_scan(tmp_pa
                 assert glyphs, f"{line_id} painted nothing"
                 assert {s.bgcolor.triplet.hex for s in painted if s.bgcolor} == {bg}, (state, line_id)
                 assert {s.color.triplet.hex for s in glyphs} == {fg}, (state, line_id)
+            # and the panel's own row between the headline and the reason (the headline's margin)
+            gap_y = panel.query_one("#verdict-title").region.bottom
+            inner = panel.content_region
+            around = {screen.get_style_at(x, gap_y).bgcolor.triplet.hex for x in range(inner.x, inner.right)}
+            assert around == {bg}, (state, "panel")
     security.close()
 
 

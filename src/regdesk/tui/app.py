@@ -261,9 +261,8 @@ class RegdeskApp(App):
             idle_lock.touch()
 
     async def on_event(self, event: events.Event) -> None:
-        idle_lock = getattr(self, "idle_lock", None)
-        if idle_lock is not None and isinstance(event, events.InputEvent):
-            idle_lock.touch()
+        if isinstance(event, events.InputEvent):
+            self._touch_idle_lock()
         if isinstance(event, (events.Key, events.Paste)) and self._to_scan_input(event):
             return
         await super().on_event(event)

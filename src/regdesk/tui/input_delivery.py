@@ -44,28 +44,17 @@ class InputDelivery:
             pass
 
     def _drain(self) -> None:
-        while True:
-            with self._lock:
-                if not self._pending:
-                    self._scheduled = False
-                    return
-                message = self._pending.popleft()
-            try:
-                self._take(message)
-            except BaseException:
-                # The events behind this one are still delivered, in a later turn of the loop.
+        try:
+            while True:
                 with self._lock:
-                    self._scheduled = False
-                if self._pending:
-                    self.send_message_later()
-                raise
-
-    def send_message_later(self) -> None:
-        with self._lock:
-            if self._scheduled:
-                return
-            self._scheduled = True
-        self._loop.call_soon(self._drain)
+                    if not self._pending:
+                        self._scheduled = False
+                        return
+                    message = self._pending.popleft()
+                self._take(message)
+        except BaseException:
+            self._loop.call_soon(self._drain)  # still scheduled: the events behind it go in the next turn
+            raise
 
 
 def install(driver: object, take: Callable[[Message], None]) -> InputDelivery | None:

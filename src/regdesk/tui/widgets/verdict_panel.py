@@ -167,8 +167,7 @@ class VerdictPanel(Vertical):
         self.state = state
         if not self.is_mounted:
             return
-        self.app.stylesheet.update_nodes([self])
-        self._blank_row = None
+        self.app.stylesheet.update_nodes([self])  # which calls notify_style_update: a new blank row
         for line in self.children:
             line.notify_style_update()  # drops the colours it inherited from the panel
             line.refresh()
