@@ -233,6 +233,33 @@ def test_an_edited_genuine_event_is_found_wherever_it_is(westin, icc, tmp_path):
     assert bundles.import_bundle(icc, genuine).added > 0
 
 
+def test_control_characters_planted_in_a_bundle_are_refused_with_an_alert_that_shows_them(westin, icc, tmp_path):
+    """A forged bundle whose fields hold terminal-control and bidirectional characters (in an event's
+    payload, its kind, its station, and the bundle's station name): refused whole in one line, and
+    the supervisors' alert records it, with each planted character shown as <U+XXXX>. The alert
+    quoting the planted text once failed to record, and the refusal became a crash (found by the
+    random-mutation test below)."""
+    issue(westin, "CH-1")
+    genuine = tmp_path / "genuine.rdb"
+    bundles.export_bundle(westin, genuine)
+    header, *lines = bundle_lines(genuine)
+    index = next(i for i, line in enumerate(lines) if line["id"] not in event_ids(icc))
+    edits = [
+        ("payload", lambda e: {**e["payload"], "participant_id": "CH-\x991"}),
+        ("kind", lambda e: "badge\x1b[31m_issued"),
+        ("station_id", lambda e: e["station_id"][:-1] + "\u202e"),
+    ]
+    for field, change in edits:
+        edited = [dict(line) for line in lines]
+        edited[index][field] = change(edited[index])
+        write_bundle(tmp_path / "planted.rdb", {**header, "station_name": "Westin\x9b2J desk"}, edited)
+        refused_bundle(icc, tmp_path / "planted.rdb", "refused|line")
+        recorded = json.dumps(alerts(icc)[-1], ensure_ascii=False)
+        assert "<U+" in recorded
+        assert not any(ch in recorded for ch in "\x99\x1b\u202e\x9b"), recorded
+    assert bundles.import_bundle(icc, genuine).added > 0
+
+
 def test_a_stolen_scan_laptop_key_cannot_add_operators_or_revoke_badges(westin, icc, tmp_path):
     """The bus station's own key, stolen: its events are authentic, but a bus station may not make
     them, so the station's chain halts there, everywhere; supervisors see why."""

@@ -232,3 +232,22 @@ def test_a_kind_at_version_2_writes_its_version_and_reads_it_back():
     assert isinstance(ep.payload_problem("pass_voided", written), ep.NewerPayload)
     with pytest.raises(ep.NewerPayload, match=r"pass_voided v2"):
         ep.PassVoided.from_payload(written)
+
+
+@pytest.mark.parametrize("planted", ["\x1b[2J", "\x99", "\u202e", "\x00", "\ufeff", "\u2028"])
+def test_a_security_alert_about_hostile_text_can_always_be_recorded(planted):
+    """An alert quotes what was refused: whatever that text holds, and however long, the alert is
+    a valid payload, and each refused character is shown by its code point, never passed on."""
+    alert = ep.SecurityAlert.about(
+        source=f"bundle x.rdb from Westin{planted}" * 40,
+        reason=f"field 'name' holds {planted}\n" * 400,
+        fingerprint="f" * 10 + planted,
+        station_id=f"desk{planted}" * 30,
+        event_id=planted,
+        kind=f"badge{planted}issued" * 10,
+        seq=3,
+        count=1,
+    )
+    payload = alert.to_payload()
+    assert ep.payload_problem(str(EventKind.SECURITY_ALERT), payload) is None
+    assert f"<U+{ord(planted[0]):04X}>" in alert.reason and planted not in json.dumps(payload, ensure_ascii=False)

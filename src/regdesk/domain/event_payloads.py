@@ -400,6 +400,34 @@ class SecurityAlert(Payload):
     kind: str = may(pc.text(40), "")
     count: int | None = may(pc.whole())
 
+    @classmethod
+    def about(
+        cls,
+        *,
+        source: str,
+        reason: str,
+        fingerprint: str,
+        station_id: str = "",
+        seq: int | None = None,
+        event_id: str = "",
+        kind: str = "",
+        count: int | None = None,
+    ) -> SecurityAlert:
+        """An alert about refused input. Its words quote that input (a field of a forged event, a
+        station's name from a bundle), so every text field is made fit to record: characters the log
+        refuses shown as <U+XXXX>, each cut to its length. An alert that cannot be recorded would turn a
+        refusal into a crash, and the refused input would leave no trace."""
+        return cls(
+            source=pc.shown_safely(source, 200) or "?",
+            reason=pc.shown_safely(reason, pc.MAX_PAYLOAD_TEXT, free=True) or "refused",
+            fingerprint=pc.shown_safely(fingerprint, 64) or "?",
+            station_id=pc.shown_safely(station_id, 64),
+            seq=seq,
+            event_id=pc.shown_safely(event_id, 64),
+            kind=pc.shown_safely(kind, 40),
+            count=count,
+        )
+
 
 @payload_type(EventKind.PASSES_PRINTED)
 @dataclass(frozen=True)

@@ -120,6 +120,13 @@ def text_problem(value: object, max_length: int = 200, *, empty_ok: bool = True,
 Check = Callable[[Any], "str | None"]
 
 
+def shown_safely(value: str, max_length: int, *, free: bool = False) -> str:
+    """`value` as a log may hold it: each character `text_problem` refuses is written as <U+XXXX>, and
+    the whole cut to `max_length`. For text that quotes refused input (a security alert's reason)."""
+    unsafe = UNSAFE_FREE_TEXT if free else UNSAFE_TEXT
+    return unsafe.sub(lambda found: f"<U+{ord(found.group()):04X}>", value)[:max_length]
+
+
 def text(max_length: int = 200, *, empty_ok: bool = True) -> Check:
     return lambda v: text_problem(v, max_length, empty_ok=empty_ok)
 

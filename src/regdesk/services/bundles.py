@@ -324,9 +324,9 @@ def record_alert(station: Station, source: str, rejections: list[Rejection], rea
         alert_payloads(source, rejections)
         if rejections
         else [
-            ep.SecurityAlert(
-                source=source[:200],
-                reason=(reason or "refused")[:2000],
+            ep.SecurityAlert.about(
+                source=source,
+                reason=reason or "refused",
                 fingerprint=hashlib.sha256(f"{source}\n{reason}".encode()).hexdigest()[:32],
             )
         ]

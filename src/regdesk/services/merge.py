@@ -576,14 +576,14 @@ def alert_payloads(source: str, rejections: list[Rejection]) -> list[event_paylo
         first = min(group, key=lambda r: r.item.event.seq)
         ids = sorted(r.item.event.id for r in group)
         alerts.append(
-            event_payloads.SecurityAlert(
-                source=source[:200],
-                reason=summarise([first] + [r for r in group if r is not first])[:2000],
+            event_payloads.SecurityAlert.about(
+                source=source,
+                reason=summarise([first] + [r for r in group if r is not first]),
                 fingerprint=hashlib.sha256("\n".join(ids).encode()).hexdigest()[:32],
-                station_id=station_id[:64],
+                station_id=station_id,
                 seq=first.item.event.seq,
                 event_id=first.item.event.id,
-                kind=first.item.event.kind[:40],
+                kind=first.item.event.kind,
                 count=len(group),
             )
         )

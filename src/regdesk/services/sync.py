@@ -457,8 +457,8 @@ def pull(
                 station.record(
                     session,
                     EventKind.SECURITY_ALERT,
-                    ep.SecurityAlert(
-                        source=source[:200],
+                    ep.SecurityAlert.about(
+                        source=source,
                         reason=f"{malformed[0]}" + (f" (and {len(malformed) - 1} more)" if len(malformed) > 1 else ""),
                         fingerprint=hashlib.sha256("\n".join(malformed).encode()).hexdigest()[:32],
                         count=len(malformed),
