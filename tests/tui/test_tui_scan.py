@@ -263,9 +263,9 @@ async def test_each_verdict_is_painted_in_its_own_colours_scan_after_scan(tmp_pa
             await wait_for(pilot, lambda n=n: len(screen.results) == n, f"verdict {n}")
             await pilot.pause()
             assert panel.state == state
-            for line_id in ("verdict-title", "verdict-reason"):
-                line = panel.query_one(f"#{line_id}")
-                region = line.content_region
+            for line_id in ("title", "reason"):
+                region = panel.line_region(line_id)
+                assert region is not None, f"the {line_id} is not shown in full"
                 painted = [
                     screen.get_style_at(x, y)
                     for y in range(region.y, region.bottom)
@@ -276,11 +276,17 @@ async def test_each_verdict_is_painted_in_its_own_colours_scan_after_scan(tmp_pa
                 assert {s.bgcolor.triplet.hex for s in painted if s.bgcolor} == {bg}, (state, line_id)
                 assert {s.color.triplet.hex for s in glyphs} == {fg}, (state, line_id)
             # and the panel's own row between the headline and the reason (the headline's margin)
-            gap_y = panel.query_one("#verdict-title").region.bottom
+            gap_y = region_of_title(panel).bottom
             inner = panel.content_region
             around = {screen.get_style_at(x, gap_y).bgcolor.triplet.hex for x in range(inner.x, inner.right)}
             assert around == {bg}, (state, "panel")
     security.close()
+
+
+def region_of_title(panel: VerdictPanel):
+    region = panel.line_region("title")
+    assert region is not None
+    return region
 
 
 async def test_a_scan_holds_back_syncing_until_its_verdict_is_shown(tmp_path, desk_station, clock, badges, monkeypatch):

@@ -59,8 +59,17 @@ def visible(app, widget) -> bool:
 
 
 async def all_visible(pilot, screen, *selectors: str) -> None:
-    """Wait until every widget is laid out inside the terminal (fails if one never is)."""
+    """Wait until every widget is laid out inside the terminal (fails if one never is). A selector
+    `verdict:LINE` names a line of the verdict panel, which must be shown in full inside it."""
     for selector in selectors:
+        if selector.startswith("verdict:"):
+            panel, line = screen.query_one(VerdictPanel), selector.removeprefix("verdict:")
+            await wait_for(
+                pilot,
+                lambda line=line, panel=panel: visible(pilot.app, panel) and panel.line_region(line) is not None,
+                f"the verdict's {line} in view",
+            )
+            continue
         widget = screen.query_one(selector)
         await wait_for(pilot, lambda w=widget: visible(pilot.app, w), f"{selector} in view")
 
@@ -69,6 +78,55 @@ def assert_header_clock_whole(app) -> None:
     clock = app.screen.query_one("#status-clock", Static)
     shown = str(clock.content)
     assert visible(app, clock) and clock.region.width >= len(shown), f"the clock {shown!r} is cut"
+
+
+def painted_panel(app, panel: VerdictPanel) -> str:
+    """The verdict panel as the terminal shows it, one line per row."""
+    strips = app.screen._compositor.render_strips()  # noqa: SLF001 - the frame as painted
+    inner = panel.content_region
+    return "\n".join(strip.crop(inner.x, inner.right).text for strip in strips[inner.y : inner.bottom])
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE])
+async def test_each_verdict_shows_its_own_holder_with_nothing_left_of_the_one_before(
+    tmp_path, desk_station, clock, badges, size
+):
+    # The panel repaints only the rows that change when the colour stays: a row it failed to repaint
+    # would show the previous holder's name beside the new holder's delegation.
+    security = scan_station(tmp_path, desk_station, clock, "security", "ICC main 1")
+    clock.set(local("2017-12-04T08:40"))
+    app = make_app(security, operator="sam")
+    people = {"JP-1": "Yamada Taro", "MX-1": "Gómez Camacho", "NGO-7": "Okafor", "CH-1": "Muster"}
+    delegations = {"JP-1": "Japan", "MX-1": "Mexico", "NGO-7": "Migrant Forum", "CH-1": "Switzerland"}
+    async with app.run_test(size=size) as pilot:
+        screen = await ready(pilot, SecurityScreen)
+        screen.hold_seconds = 60
+        panel = screen.query_one(VerdictPanel)
+        steps = [
+            ("JP-1", "valid", "Entry 1 today"),
+            ("MX-1", "valid", "Entry 1 today"),
+            ("MX-1", "repeat", "1 entry today"),
+            ("NGO-7", "valid", "Entry 1 today"),
+            ("CH-1", "valid", "Entry 1 today"),
+        ]
+        for n, (who, state, detail) in enumerate(steps, start=1):
+            post_keys(app, badges[who].token + "\r")
+            await wait_for(pilot, lambda n=n: len(screen.results) == n, f"verdict {n}")
+
+            def shows_only_its_holder(who=who, detail=detail) -> bool:
+                shown = painted_panel(app, panel)
+                others = [name for key, name in people.items() if key != who]
+                return (
+                    people[who] in shown
+                    and delegations[who] in shown
+                    and detail in shown
+                    and not any(name in shown for name in others)
+                    and not any(d in shown for key, d in delegations.items() if key != who)
+                )
+
+            await wait_for(pilot, shows_only_its_holder, f"verdict {n} painted alone: {painted_panel(app, panel)}")
+            assert panel.state == state
+    security.close()
 
 
 # --- over capacity ---------------------------------------------------------------------------------
@@ -100,7 +158,7 @@ async def test_a_boarding_over_capacity_is_orange_says_so_and_rings(tmp_path, de
         headcount = screen.query_one("#headcount", Static)
         assert "3 / 2" in text(headcount) and "OVER CAPACITY by 1 person" in text(headcount)
         await all_visible(
-            pilot, screen, "#verdict-title", "#verdict-reason", "#verdict-action", "#headcount", "#recent-scans"
+            pilot, screen, "verdict:title", "verdict:reason", "verdict:action", "#headcount", "#recent-scans"
         )
         assert screen.query_one(RecentScans).items[0].verdict == "OVER CAP."
         assert_header_clock_whole(app)
@@ -169,9 +227,7 @@ async def test_a_denial_says_what_to_do_and_the_recent_scans_stay_listed(tmp_pat
         await wait_for(pilot, lambda: len(screen.results) == 3, "the denial")
         assert panel.state == "denied"
         assert panel.view.action.startswith("Scan again") and "F2 manual entry" in panel.view.action
-        await all_visible(
-            pilot, screen, "#verdict-title", "#verdict-reason", "#verdict-action", "#recent-scans", "#scan"
-        )
+        await all_visible(pilot, screen, "verdict:title", "verdict:reason", "verdict:action", "#recent-scans", "#scan")
         recent = screen.query_one(RecentScans)
         assert [(r.verdict, r.name) for r in recent.items] == [
             ("DENIED", ""),

@@ -226,6 +226,7 @@ class ScanScreen(Screen):
     def _fit(self, width: int, height: int) -> None:
         self.set_class(width < NARROW_COLUMNS, "-narrow")
         self.set_class(height < SHORT_ROWS, "-short")
+        self.query_one(VerdictPanel).compact = height < SHORT_ROWS  # no row kept under the headline
 
     def on_unmount(self) -> None:
         self._jobs.put(_STOP)
@@ -321,7 +322,7 @@ class ScanScreen(Screen):
         photo = self.query_one(PhotoView)
         with_photo = result.holder is not None and result.holder_in_mirror and self._room_for_photo(view.title)
         keep_slot = not with_photo and self._keeps_photo_slot(view.title)
-        self.query_one(VerdictPanel).show(view, width=self._verdict_width(with_photo or keep_slot))
+        self.query_one(VerdictPanel).show(view)
         if with_photo:
             assert result.holder is not None
             photo.show(result.holder.participant_id, None, loading=True)

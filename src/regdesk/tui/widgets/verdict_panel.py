@@ -3,19 +3,25 @@ and who the badge belongs to (name, delegation, category with its colour) so the
 compare the badge with the person in front of them.
 
 The panel only shows plain data (`ScanView`); it never touches the database.
+
+It is one widget that lays out and draws its lines itself, row by row (`render_line`): a verdict is
+painted with no layout of the screen and as one widget, not eight (a lane has thirty milliseconds
+from the scanner's Enter to the painted answer, and each widget in a frame costs Textual a fixed
+share of it). The rules it follows are those of a column of centred, wrapped text lines; see
+`VerdictPanel._arrange`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.cells import cell_len
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.css.scalar import Unit
+from textual.content import Content
+from textual.geometry import Region
 from textual.strip import Strip
-from textual.widgets import Static
+from textual.style import Style
+from textual.visual import Visual
+from textual.widget import Widget
 
 from regdesk.domain.passes import format_pass_serial
 
@@ -84,24 +90,56 @@ class ScanView:
 
 STATES = ("ready", "valid", "denied", "repeat", "over", "error", "temporary")
 # From this many rows the panel keeps a row for every line, blank when it has nothing to say: the
-# verdict then never moves, and a new one is painted without a layout of the screen (a third of
-# the time to paint it). Below, an empty line gives its row to the others (an 80x24 terminal).
+# verdict then never moves from one scan to the next. Below, an empty line gives its row to the
+# others (an 80x24 terminal).
 STEADY_MIN_ROWS = 20
 ACTION_ROWS = 3
 # A headline too wide for block letters in full tries its short form before plain text.
 SHORT_TITLES = {"TEMPORARY PASS": "TEMP PASS"}
+TITLE_ROWS = 5
+
+LINES = ("title", "reason", "action", "name", "delegation", "note", "detail")
 
 
-class VerdictPanel(Vertical):
-    """Fills its space; its CSS class (`-ready`, `-valid`, `-denied`, `-repeat`, `-over`, `-error`) sets the
-    colour. Top to bottom in order of importance (a short terminal cuts the bottom first): the verdict,
-    its reason, what to do, who the badge belongs to, then the details."""
+@dataclass(frozen=True)
+class _LineLook:
+    """How one line of the verdict is set: its text style, the rows kept above and below it (a
+    compact panel keeps none below: the headline sits on its reason), and the rows it takes at
+    least (and at most)."""
+
+    text_style: Style
+    gap_above: int = 0
+    gap_below: int = 0
+    rows: int | None = None  # exactly this many rows (the headline's block letters)
+    steady_rows: int = 1  # at least this many rows when the panel is steady
+
+
+_BOLD, _ITALIC, _PLAIN = Style(bold=True), Style(italic=True), Style()
+_LOOKS: dict[str, _LineLook] = {
+    "title": _LineLook(_BOLD, gap_below=1, rows=TITLE_ROWS),
+    "reason": _LineLook(_BOLD),
+    # What to do after a denial takes up to three rows; kept for it on a steady panel, so a
+    # verdict with no instructions after one with them moves nothing.
+    "action": _LineLook(_BOLD, gap_above=1, steady_rows=ACTION_ROWS),
+    "name": _LineLook(_BOLD, gap_above=1),
+    "delegation": _LineLook(_PLAIN),  # with the category's colour; one line, every row counts
+    "note": _LineLook(_ITALIC, gap_above=1),
+    "detail": _LineLook(_PLAIN, gap_above=1),
+}
+
+
+class VerdictPanel(Widget):
+    """Fills its space; its CSS class (`-ready`, `-valid`, `-denied`, `-repeat`, `-over`, `-error`,
+    `-temporary`) sets the colour. Top to bottom in order of importance (a short terminal cuts the
+    bottom first): the verdict, its reason, what to do, who the badge belongs to, then the details.
+
+    Each line is centred and wrapped to the panel's width; the column of lines is centred in the
+    panel's height. A compact panel (`compact`, an 80x24 terminal) keeps no row under the headline."""
 
     can_focus = False
 
     DEFAULT_CSS = """
-    VerdictPanel { width: 1fr; height: 1fr; align: center middle; }
-    VerdictPanel > Static { width: 1fr; content-align: center middle; text-align: center; }
+    VerdictPanel { width: 1fr; height: 1fr; text-align: center; }
     """
 
     def __init__(self, *, id: str | None = "verdict-panel") -> None:
@@ -109,110 +147,33 @@ class VerdictPanel(Vertical):
         self.state = "ready"
         self.view: ScanView | None = None
         self._title = "READY"
-        self._shown: dict[str, str] = {}  # the plain text each line shows now
-        self._width_hint: int | None = None  # the width the panel is about to have (a photo slot came or went)
-        self._steady = False  # tall enough to keep every line's row (STEADY_MIN_ROWS)
-        self._blank_row: Strip | None = None
+        self._texts: dict[str, str | Text] = dict.fromkeys(LINES, "")
+        self._texts["reason"] = "Scan a badge"
+        self._compact = False
+        # What is drawn now: for the content size it was drawn at, every row, and where each line is.
+        self._drawn_for: tuple[int, int] | None = None
+        self._rows: list[Strip] = []
+        self._placed: dict[str, tuple[int, int]] = {}  # line -> (first row, rows), content coordinates
+        self._drawn_title = ""
 
-    def render_line(self, y: int) -> Strip:
-        # The panel itself is only its colour behind the lines (a new verdict's colour repaints all
-        # of its rows): one blank strip for every row, instead of Textual drawing an empty
-        # renderable row by row.
-        width = self.content_size.width
-        if self._blank_row is None or self._blank_row.cell_length != width:
-            self._blank_row = Strip.blank(width, self.rich_style)
-        return self._blank_row
+    # -- what the screen tells the panel --
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._blank_row = None  # drawn in the previous colours
+    @property
+    def compact(self) -> bool:
+        return self._compact
 
-    def compose(self) -> ComposeResult:
-        yield Static(block_letters("READY"), id="verdict-title", markup=False)
-        yield Static("Scan a badge", id="verdict-reason", markup=False)
-        yield Static("", id="verdict-action", markup=False)
-        yield Static("", id="holder-name", markup=False)
-        yield Static("", id="holder-delegation")
-        yield Static("", id="verdict-note", markup=False)
-        yield Static("", id="verdict-detail", markup=False)
+    @compact.setter
+    def compact(self, compact: bool) -> None:
+        if compact != self._compact:
+            self._compact = compact
+            self._forget_rows()
+            self.refresh()
 
-    def on_resize(self) -> None:
-        self._width_hint = None
-        steady = self.content_region.height >= STEADY_MIN_ROWS
-        if steady != self._steady:
-            self._steady = steady
-            for line in self.query(Static):
-                line.display = steady or bool(self._shown.get(line.id or "", line.id == "verdict-title"))
-            # What to do after a denial takes up to three rows; kept for it, a verdict with no
-            # instructions after one with them needs no layout either.
-            self.query_one("#verdict-action", Static).styles.min_height = ACTION_ROWS if steady else None
-        self._draw_title()
-
-    def _draw_title(self) -> None:
-        width = self._width_hint or self.content_region.width or None
-        drawn = block_letters(self._title, width)
-        if "\n" not in drawn and self._title in SHORT_TITLES:
-            drawn = block_letters(SHORT_TITLES[self._title], width)
-        self._put("verdict-title", drawn)
-
-    def _set_state(self, state: str) -> None:
-        # A state is the panel's colours only (scan.tcss): restyle the panel alone, once, and let its
-        # lines take the inherited colours on their next paint. Textual's own class change restyles
-        # the panel and every line, once per class added or removed: two to four milliseconds of the
-        # thirty a verdict has to be on screen.
-        if state == self.state and self.has_class(f"-{state}"):
-            return
-        for name in STATES:
-            self.set_class(name == state, f"-{name}", update=False)
-        self.state = state
-        if not self.is_mounted:
-            return
-        self.app.stylesheet.update_nodes([self])  # which calls notify_style_update: a new blank row
-        for line in self.children:
-            line.notify_style_update()  # drops the colours it inherited from the panel
-            line.refresh()
-
-    def _put(self, widget_id: str, content: str | Text) -> None:
-        widget = self.query_one(f"#{widget_id}", Static)
-        plain = content.plain if isinstance(content, Text) else content
-        before = self._shown.get(widget_id)
-        self._shown[widget_id] = plain
-        if before == plain and not isinstance(content, Text):
-            return  # the same words: nothing to paint
-        # A new verdict must be painted at once: a layout of the whole screen costs more than the
-        # rest of the scan. It is needed only when a line appears, goes, or may wrap differently.
-        width = widget.content_region.width
-        same_size = widget_id == "verdict-title" or (
-            width > 0
-            and before is not None
-            and (self._steady or bool(before) == bool(plain))  # an empty line is one row when kept
-            and "\n" not in before + plain
-            and cell_len(before) <= width
-            and cell_len(plain) <= width
-        )
-        if same_size or not (self._steady and width > 0 and widget.display):
-            widget.update(content, layout=not same_size)
-        else:
-            # A line that wraps (a denial's instructions): it needs a layout only when it takes
-            # another number of rows than the words it replaces.
-            rows = widget.content_region.height
-            widget.update(content, layout=False)
-            least = widget.styles.min_height
-            needed = widget.get_content_height(self.content_region.size, self.app.size, width)
-            if max(needed, int(least.value) if least is not None and least.unit == Unit.CELLS else 0) != rows:
-                widget.refresh(layout=True)
-        widget.display = self._steady or bool(plain)
-
-    def show(self, view: ScanView, *, width: int | None = None) -> None:
+    def show(self, view: ScanView) -> None:
         self.view = view
-        self._width_hint = width
         self._set_state(view.state)
         self._title = view.title
-        self._draw_title()
-        self._put("verdict-reason", ("MANUAL ENTRY · " if view.manual else "") + view.reason)
-        self._put("verdict-action", view.action)
         name = view.name + (f"  ({view.name_latin})" if view.name_latin else "")
-        self._put("holder-name", name)
         # Delegation and category on one line: on a 24-row terminal every line counts.
         who = Text(view.delegation)
         if view.category_name:
@@ -222,30 +183,151 @@ class VerdictPanel(Vertical):
             who.append("    ", style=f"on {colour}")
             who.append(f" {view.category_name} ", style="bold")
             who.append("    ", style=f"on {colour}")
-        self._put("holder-delegation", who)
-        self._put("verdict-note", view.note)
         if view.temporary_pass:
             label = f"   pass {format_pass_serial(view.serial)}"
         else:
             label = f"   badge {view.serial[:4]}-{view.serial[4:]}" if view.serial else ""
-        detail = view.detail + label
-        self._put("verdict-detail", detail.strip())
+        self._show_texts(
+            reason=("MANUAL ENTRY · " if view.manual else "") + view.reason,
+            action=view.action,
+            name=name,
+            delegation=who,
+            note=view.note,
+            detail=(view.detail + label).strip(),
+        )
 
     def show_ready(self, message: str = "Scan a badge") -> None:
         self.view = None
         self._set_state("ready")
         self._title = "READY"
-        self._draw_title()
-        self._put("verdict-reason", message)
-        for widget_id in ("verdict-action", "verdict-note", "holder-name", "verdict-detail"):
-            self._put(widget_id, "")
-        self._put("holder-delegation", Text())
+        self._show_texts(reason=message, action="", name="", delegation="", note="", detail="")
 
     @property
     def steady(self) -> bool:
         """Tall enough to keep a row for every line (STEADY_MIN_ROWS)."""
-        return self._steady
+        return self.content_region.height >= STEADY_MIN_ROWS
 
     @property
     def title_text(self) -> str:
-        return str(self.query_one("#verdict-title", Static).content)
+        """The headline as drawn (block letters where they fit)."""
+        self._ensure_rows()
+        return self._drawn_title
+
+    def line_region(self, line: str) -> Region | None:
+        """Where LINE (one of LINES) is on the screen, or None when it is not shown in full: hidden
+        (an empty line on a short panel) or cut by the panel's edge."""
+        self._ensure_rows()
+        placed = self._placed.get(line)
+        content = self.content_region
+        if placed is None or placed[0] + placed[1] > content.height:
+            return None
+        return Region(content.x, content.y + placed[0], content.width, placed[1])
+
+    # -- state --
+
+    def _set_state(self, state: str) -> None:
+        # A state is the panel's colours only (scan.tcss): restyle the panel alone, once. Textual's
+        # own class change restyles it once per class added or removed.
+        if state == self.state and self.has_class(f"-{state}"):
+            return
+        for name in STATES:
+            self.set_class(name == state, f"-{name}", update=False)
+        self.state = state
+        if self.is_mounted:
+            self.app.stylesheet.update_nodes([self])  # which calls notify_style_update
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._forget_rows()  # drawn in the previous colours
+
+    def on_resize(self) -> None:
+        self._forget_rows()
+
+    def _show_texts(self, **texts: str | Text) -> None:
+        before_rows, before_size = self._rows, self._drawn_for
+        self._texts.update(texts)
+        self._forget_rows()
+        if before_size is None or not self.is_mounted or before_size != self.content_region.size:
+            self.refresh()
+            return
+        # The same colours and size: repaint only the rows that changed (a repeat of the person just
+        # scanned changes a word or two).
+        self._ensure_rows()
+        width = self.content_region.width
+        changed = [
+            y for y, (old, new) in enumerate(zip(before_rows, self._rows, strict=True)) if list(old) != list(new)
+        ]
+        if changed:
+            self.refresh(*(Region(0, y, width, 1) for y in changed))  # regions of the content
+
+    # -- drawing --
+
+    def _forget_rows(self) -> None:
+        self._drawn_for = None
+
+    def render_line(self, y: int) -> Strip:
+        self._ensure_rows()
+        if 0 <= y < len(self._rows):
+            return self._rows[y]
+        return Strip.blank(self.content_region.width, self.rich_style)
+
+    def _ensure_rows(self) -> None:
+        size = self.content_region.size
+        if self._drawn_for == (size.width, size.height):
+            return
+        self._drawn_for = (size.width, size.height)
+        self._rows, self._placed = self._arrange(size.width, size.height)
+
+    def _title_drawn(self, width: int) -> str:
+        drawn = block_letters(self._title, width or None)
+        if "\n" not in drawn and self._title in SHORT_TITLES:
+            drawn = block_letters(SHORT_TITLES[self._title], width or None)
+        return drawn
+
+    def _line_strips(self, line: str, text: str | Text, width: int, steady: bool) -> list[Strip]:
+        """LINE set at WIDTH: wrapped and centred, on as many rows as it takes (at least the rows it
+        keeps), its words centred in those rows."""
+        look = _LOOKS[line]
+        content = Content.from_rich_text(text, console=self.app.console) if isinstance(text, Text) else Content(text)
+        style = self.visual_style + look.text_style
+        strips = Visual.to_strips(self, content, width, None, style)
+        rows = look.rows or max(len(strips), look.steady_rows if steady else 1)
+        fill = (style + Style(reverse=False)).rich_style
+        return list(Strip.align(strips or [Strip.blank(0)], fill, width, rows, "center", "middle"))[:rows]
+
+    def _arrange(self, width: int, height: int) -> tuple[list[Strip], dict[str, tuple[int, int]]]:
+        """Every row of the panel's content, and where each line went.
+
+        The lines stand one under the other, each `gap_above`/`gap_below` rows from its neighbour
+        (the larger of the two; a compact panel keeps no `gap_below`); on a panel below
+        STEADY_MIN_ROWS an empty line takes no room (the headline always does). The column is
+        centred in the height, or starts at the top when it is taller (a short terminal cuts the
+        bottom lines first)."""
+        blank = Strip.blank(width, self.rich_style)
+        if width <= 0 or height <= 0:
+            return [], {}
+        steady = height >= STEADY_MIN_ROWS
+        self._drawn_title = self._title_drawn(width)
+        column: list[tuple[str, list[Strip]]] = []
+        for line in LINES:
+            text = self._drawn_title if line == "title" else self._texts[line]
+            plain = text.plain if isinstance(text, Text) else text
+            if line != "title" and not steady and not plain:
+                continue
+            column.append((line, self._line_strips(line, text, width, steady)))
+        gaps = [
+            max(0 if self._compact else _LOOKS[above].gap_below, _LOOKS[below].gap_above)
+            for (above, _), (below, _) in zip(column, column[1:], strict=False)
+        ]
+        total = sum(len(strips) for _, strips in column) + sum(gaps)
+        y = max(0, (height - total) // 2)
+        rows = [blank] * height
+        placed: dict[str, tuple[int, int]] = {}
+        for (line, strips), gap in zip(column, [*gaps, 0], strict=True):
+            placed[line] = (y, len(strips))
+            for strip in strips:
+                if y < height:
+                    rows[y] = strip
+                y += 1
+            y += gap
+        return rows, placed
