@@ -395,3 +395,28 @@ async def test_an_endless_burst_is_cut_to_the_longest_scan_and_answered_once(
         assert [str(r.outcome) for r in screen.results] == ["denied"]
         assert screen.query_one(ScanInput).value == ""
     security.close()
+
+
+async def test_work_after_the_frame_still_runs_when_no_frame_comes(tmp_path, desk_station, clock, badges):
+    # `after_painted` work (a photo read, a collector's pass) waits for the next frame written; when
+    # none is written it runs after its time limit, and an earlier batch's limit does not run a
+    # later batch before that batch's own frame or limit.
+    from regdesk.tui.app import AFTER_PAINTED_LIMIT_S
+
+    security = scan_station(tmp_path, desk_station, clock, "security")
+    app = make_app(security, operator="sam")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, SecurityScreen)
+        app._display = lambda screen, update: None  # no frame is written from now on
+        ran: list[str] = []
+        app.after_painted(lambda: ran.append("quiet"))
+        await wait_for(pilot, lambda: ran == ["quiet"], "work with no frame, at its time limit")
+        app.after_painted(lambda: ran.append("first"))
+        app._run_after_painted()  # as the frame written after it does
+        assert ran == ["quiet", "first"]
+        await pilot.pause(AFTER_PAINTED_LIMIT_S * 0.6)
+        app.after_painted(lambda: ran.append("second"))
+        await pilot.pause(AFTER_PAINTED_LIMIT_S * 0.6)  # past the first batch's limit, not the second's
+        assert ran == ["quiet", "first"]
+        await wait_for(pilot, lambda: ran == ["quiet", "first", "second"], "the second batch, at its own limit")
+    security.close()

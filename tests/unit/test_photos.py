@@ -543,14 +543,25 @@ async def test_the_lane_reads_the_photo_only_after_the_verdict_is_committed_and_
     seen, panel = [], []
     real_load = photos.load_photo
 
+    written: list[tuple[int, str]] = []  # (verdicts so far, the panel's state) at each frame written
+
     def watched_load(station, participant_id):
         with station.sessions() as session:
             committed = session.execute(text("SELECT count(*) FROM scans")).scalar_one()
-        seen.append((participant_id, committed, panel[0].state))
+        painted = (len(app.screen.results), panel[0].state) in written
+        seen.append((participant_id, committed, panel[0].state, painted))
         return real_load(station, participant_id)
 
     monkeypatch.setattr(photos, "load_photo", watched_load)
     app = make_app(security, operator="sam")
+    write_frame = app._display
+
+    def watched_frame(screen, update):
+        if update is not None and isinstance(screen, SecurityScreen) and panel:
+            written.append((len(screen.results), panel[0].state))
+        write_frame(screen, update)
+
+    app._display = watched_frame
     async with app.run_test(size=(140, 45)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, SecurityScreen) and app.screen.scanner_info, "lane")
         screen = app.screen
@@ -559,7 +570,8 @@ async def test_the_lane_reads_the_photo_only_after_the_verdict_is_committed_and_
         panel.append(screen.query_one(VerdictPanel))
         post_keys(app, badges["CH-1"].token + "\r")
         await wait_for(pilot, lambda: len(screen.results) == 1 and not view.photo_pending, "verdict and photo")
-        assert seen == [("CH-1", 1, "valid")]  # read after the scan row was committed and VALID painted
+        # read after the scan row was committed, and after the frame that paints VALID was written
+        assert seen == [("CH-1", 1, "valid", True)]
         assert view.display and view.query_one(".photo-image").display
         post_keys(app, badges["JP-1"].token + "\r")
         await wait_for(pilot, lambda: len(screen.results) == 2 and not view.photo_pending, "second verdict")

@@ -7,6 +7,7 @@ operator as `self.app.operator` (an OperatorSession; `.name` goes on every recor
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sys
 import threading
@@ -44,6 +45,7 @@ MODE_KEYS = tuple((mode, rule.key, rule.label) for mode, rule in authority.SCREE
 
 SIGNIN_MODE = "signin"
 SWITCH_INTERVAL = 0.001  # seconds
+AFTER_PAINTED_LIMIT_S = 0.5  # `after_painted` work runs by then even if no frame comes
 
 REGDESK_THEME = Theme(
     name="regdesk",
@@ -94,6 +96,8 @@ class RegdeskApp(App):
         sys.setswitchinterval(SWITCH_INTERVAL)
         self.front: Station | StationFront = station
         self._handling = 0  # messages being handled by the app itself (see _post_message)
+        self._after_painted: list[Callable[[], object]] = []
+        self._after_painted_batch = 0  # a new one each time the list fills: its own time limit
         self._opened: Future[Station] = Future()
         self._opener = opener
         self._opening = False
@@ -247,6 +251,35 @@ class RegdeskApp(App):
     def _between_messages(self) -> bool:
         """No message queued, none being handled."""
         return not (self._closing or self._closed or self._handling or self._message_queue.qsize())
+
+    def after_painted(self, callback: Callable[[], object]) -> None:
+        """Run CALLBACK once the next frame has been written to the terminal: for work that must not
+        delay an answer on screen (reading a photo in a thread, a garbage collector's pass).
+
+        Textual's `call_after_refresh` is not that: it runs when the screen's message queue is
+        empty, which can come before the widgets a handler changed have asked for their repaint, so
+        the work started before the frame that shows the answer, and competed with it. If no frame
+        comes (nothing changed on screen), CALLBACK runs after AFTER_PAINTED_LIMIT_S anyway."""
+        if not self._after_painted:
+            self._after_painted_batch += 1
+            self.set_timer(AFTER_PAINTED_LIMIT_S, partial(self._run_after_painted, self._after_painted_batch))
+        self._after_painted.append(callback)
+
+    def _display(self, screen: Screen, renderable: object) -> None:  # type: ignore[override]
+        super()._display(screen, renderable)  # type: ignore[arg-type]
+        if self._after_painted and renderable is not None:
+            # After this frame's write: the loop's next turn, not inside Textual's painting.
+            asyncio.get_running_loop().call_soon(self._run_after_painted)
+
+    def _run_after_painted(self, batch: int | None = None) -> None:
+        if batch is not None and batch != self._after_painted_batch:
+            return  # the time limit of callbacks a frame already ran
+        callbacks, self._after_painted = self._after_painted, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception as error:  # noqa: BLE001 - as Textual reports a failing callback
+                self._handle_exception(error)
 
     async def _dispatch_message(self, message: Message) -> None:
         self._handling += 1  # a handler may await: its message is in hand until it returns

@@ -51,7 +51,7 @@ from regdesk.tui.dialogs.collection import CollectionDialog, CollectionRequest
 from regdesk.tui.dialogs.confirm import ConfirmDialog
 from regdesk.tui.dialogs.identity_check import IdentityCheckDialog, IdentityCheckResult
 from regdesk.tui.dialogs.override import OverrideDialog
-from regdesk.tui.heap import settle_heap
+from regdesk.tui.heap import settle_heap, tidy_heap
 from regdesk.tui.widgets.keys_footer import KeysFooter
 from regdesk.tui.widgets.mrz_input import MrzCatcher, MrzRead
 from regdesk.tui.widgets.participant_detail import ParticipantDetail
@@ -369,6 +369,7 @@ class DeskScreen(Screen):
                 self._clear_results(f"No participant matches “{shown}”.")
             return
         self._results_for = message.query
+        self.app.after_painted(tidy_heap)  # type: ignore[attr-defined] # a keystroke's garbage, after its frame
         self.table.show_hits(hits)
         more = " (first matches only: type more to narrow)" if len(hits) >= SEARCH_LIMIT else ""
         self._caption(f"{len(hits)} match{'es' if len(hits) != 1 else ''} for “{message.query.strip()}”{more}")
@@ -1120,6 +1121,7 @@ class DeskScreen(Screen):
                 "ok",
                 message.participant_id,
             )
+        self.app.after_painted(tidy_heap)  # type: ignore[attr-defined] # the issue's garbage, after its frame
         if message.status != desk.NOT_PRINTED:
             if self._unprinted is not None and self._unprinted.serial == message.serial:
                 self._remember_unprinted(None)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import queue
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from regdesk.domain.verdict import Outcome
 from regdesk.domain.words import plural
 from regdesk.services import photos, scanning
 from regdesk.services.station import Station
+from regdesk.tui.heap import tidy_heap
 from regdesk.tui.widgets.keys_footer import KeysFooter
 from regdesk.tui.widgets.photo import PhotoView
 from regdesk.tui.widgets.recent_scans import RecentScan, RecentScans
@@ -326,7 +328,7 @@ class ScanScreen(Screen):
         if with_photo:
             assert result.holder is not None
             photo.show(result.holder.participant_id, None, loading=True)
-            self.call_after_refresh(self._load_photo, result.holder.participant_id)
+            self.app.after_painted(partial(self._load_photo, result.holder.participant_id))  # type: ignore[attr-defined]
         elif keep_slot:
             photo.blank()
         else:
@@ -340,6 +342,7 @@ class ScanScreen(Screen):
         self.after_result(result)
         self._schedule_ready()
         self._answered()
+        self.app.after_painted(tidy_heap)  # type: ignore[attr-defined]
 
     @on(ScanFailed)
     def _on_scan_failed(self, event: ScanFailed) -> None:
