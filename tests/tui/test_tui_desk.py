@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 from desk_pilot import (
@@ -285,6 +286,63 @@ async def test_replace_lost_badge_revokes_the_old_one(station, clock):
         badges = {b.serial: b for b in s.execute(select(Badge).where(Badge.participant_id == lauber)).scalars()}
     assert len(badges) == 2 and badges[first.serial].revoked
     assert [b.issue_no for b in badges.values() if not b.revoked] == [2]
+
+
+async def test_a_quick_replacement_goes_straight_to_its_outcome_which_says_what_was_revoked(
+    station, clock, monkeypatch
+):
+    # The progress lines ("Replacing…", "ISSUED… Printing…") wait before they are shown; here longer
+    # than any issue takes, so none may appear, and the outcome must still say what they said.
+    from regdesk.tui.screens import desk as desk_screen
+
+    monkeypatch.setattr(desk_screen, "PROGRESS_SHOWN_AFTER", 60.0)
+    lauber = participant_id_of(station, "Lauber", "Jürg")
+    desk.record_identity_check(station, lauber, "passport", "4821", "ana")
+    first = desk.issue_badge(station, lauber, operator="ana")
+    desk.print_badge(station, first.serial, operator="ana")
+    clock.advance(hours=20)
+    app = make_app(station, operator="ana")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
+        screen = app.screen
+        shown: list[str] = []
+        show = screen._outcome
+        monkeypatch.setattr(screen, "_outcome", lambda text, *a, **k: (shown.append(text), show(text, *a, **k)))
+        await select_lauber(pilot)
+        desk.record_identity_check(station, lauber, "passport", "4821", "ana")
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "confirm dialog")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "ISSUED as PDF" in text_of(screen, "#outcome"), "the replacement's outcome")
+        old = f"{first.serial[:4]}-{first.serial[4:]}"
+        assert f"Badge {old} revoked." in text_of(screen, "#outcome")
+        assert not [text for text in shown if "Replacing" in text or "Printing…" in text], shown
+
+
+async def test_a_slow_print_says_the_badge_is_issued_and_printing_while_it_prints(station, monkeypatch):
+    lauber = participant_id_of(station, "Lauber", "Jürg")
+    desk.record_identity_check(station, lauber, "passport", "4821", "ana")
+    real_print = desk.print_badge
+
+    def slow_printer(*args, **kwargs):
+        time.sleep(1.5)  # a printer warming up
+        return real_print(*args, **kwargs)
+
+    monkeypatch.setattr(desk, "print_badge", slow_printer)
+    app = make_app(station, operator="ana")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
+        screen = app.screen
+        await select_lauber(pilot)
+        await pilot.press("f3")
+        seen = []
+        for _ in range(200):  # while the print runs (wait_until would wait for it to end)
+            await pilot.pause(0.02)
+            seen.append(text_of(screen, "#outcome"))
+            if "ISSUED (issue 1). Printing…" in seen[-1]:
+                break
+        assert "ISSUED (issue 1). Printing…" in seen[-1], seen[-1]
+        await wait_until(pilot, lambda: "ISSUED as PDF" in text_of(screen, "#outcome"), "the outcome")
 
 
 async def test_print_failure_says_the_badge_is_issued_and_offers_reprint(station, monkeypatch):

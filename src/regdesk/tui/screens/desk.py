@@ -67,6 +67,10 @@ TYPING_PAUSE = 0.0
 ACTION_GROUP = "desk-action"
 # An action that takes longer than this greys the keys in the footer (a quick one never does).
 KEYS_GREYED_AFTER = 0.25
+# An issue's progress ("Issuing…", "ISSUED… Printing…") is shown only once it has lasted this long: a
+# quick F3 goes from the card straight to its outcome, without two lines flickering past in a tenth
+# of a second (each of them a frame the badge's thread waited for); a slow printer still says so.
+PROGRESS_SHOWN_AFTER = 0.25
 # A badge still printing this long after it was issued is shown on the card (a quick print shows
 # the card once, with the badge printed, instead of "NOT PRINTED" for a few milliseconds first).
 CARD_WHILE_PRINTING_AFTER = 0.25
@@ -178,6 +182,9 @@ class DeskScreen(Screen):
         self._printers_again = False  # read again as soon as it is back
         self._keys_shown: tuple[bool | None, ...] | None = None  # the desk's action states the footer shows
         self._outcome_shown_lines = -1  # lines of the outcome panel as last laid out (-1: hidden)
+        self._pending_progress: tuple[str, str | None] | None = None  # (text, about), see _progress
+        self._progress_timer: Timer | None = None
+        self._issued_notes: dict[str, str] = {}  # serial -> what its issue did besides (revoked, override)
         self._keys_timer: Timer | None = None  # greys the keys of an action that lasts
         self._card_timer: Timer | None = None  # shows the issued badge on the card while it prints
 
@@ -226,7 +233,27 @@ class DeskScreen(Screen):
         self.detail.set_compact(event.size.width < WIDE_FROM or event.size.height < TALL_FROM)
         self._show_printer_line()
 
+    def _progress(self, text: str, about: str | None) -> None:
+        """What an issue is doing, shown if it is still doing it after PROGRESS_SHOWN_AFTER; any
+        outcome shown before then replaces it."""
+        self._stop_progress_timer()
+        self._pending_progress = (text, about)
+        self._progress_timer = self.set_timer(PROGRESS_SHOWN_AFTER, self._show_progress)
+
+    def _show_progress(self) -> None:
+        self._progress_timer = None
+        if self._pending_progress is not None:
+            text, about = self._pending_progress
+            self._outcome(text, "info", about)
+
+    def _stop_progress_timer(self) -> None:
+        self._pending_progress = None
+        if self._progress_timer is not None:
+            self._progress_timer.stop()
+            self._progress_timer = None
+
     def _outcome(self, text: str, tone: str = "", about: str | None = None) -> None:
+        self._stop_progress_timer()  # an outcome replaces any progress still waiting to be shown
         self._outcome_for = (about or self.selected_id) if text else None
         outcome = self.query_one("#outcome", Static)
         content = Text(text)  # plain text: nothing in it is markup
@@ -614,7 +641,7 @@ class DeskScreen(Screen):
     def action_issue(self) -> None:
         card = self.current_card
         if card is not None and self._start("issue"):
-            self._outcome(f"Issuing a badge for {card.name}…", "info", card.accreditation_id)
+            self._progress(f"Issuing a badge for {card.name}…", card.accreditation_id)
             self._issue(card.accreditation_id, card.name, False, None)
 
     def action_replace(self) -> None:
@@ -625,7 +652,7 @@ class DeskScreen(Screen):
 
         def confirmed(yes: bool | None) -> None:
             if yes and self._start("replace"):
-                self._outcome(f"Replacing badge {old} of {card.name}…", "info", card.accreditation_id)
+                self._progress(f"Replacing badge {old} of {card.name}…", card.accreditation_id)
                 self._issue(card.accreditation_id, card.name, True, None)
 
         self.app.push_screen(
@@ -645,7 +672,7 @@ class DeskScreen(Screen):
 
         def granted(request: desk.OverrideRequest | None) -> None:
             if request is not None and self._start("override"):
-                self._outcome("Supervisor confirmed; issuing…", "info", card.accreditation_id)
+                self._progress("Supervisor confirmed; issuing…", card.accreditation_id)
                 self._issue(card.accreditation_id, card.name, refused.replace, request)
 
         self.app.push_screen(OverrideDialog(card.name, refused.text), granted)
@@ -1077,11 +1104,14 @@ class DeskScreen(Screen):
     def on_badge_issued(self, message: m.BadgeIssued) -> None:
         self._refused = None
         text = f"BADGE {format_serial(message.serial)} ISSUED (issue {message.issue_no})"
+        besides = []
         if message.replaced_serial:
-            text += f"; badge {format_serial(message.replaced_serial)} revoked"
+            besides.append(f"badge {format_serial(message.replaced_serial)} revoked")
         if message.overridden:
-            text += "; supervisor override recorded"
-        self._outcome(text + ". Printing…", "info", message.participant_id)
+            besides.append("supervisor override recorded")
+        # Said again with the print's outcome: this line is shown only if printing takes a while.
+        self._issued_notes[message.serial] = "; ".join(besides)
+        self._progress("; ".join([text, *besides]) + ". Printing…", message.participant_id)
         if self._card_timer is not None:
             self._card_timer.stop()
         self._card_timer = self.set_timer(CARD_WHILE_PRINTING_AFTER, self._card_while_printing)
@@ -1091,14 +1121,20 @@ class DeskScreen(Screen):
         if self._busy:  # still printing: the card shows the badge (issued, not printed yet)
             self._reload_card()
 
+    def _issued_note(self, serial: str) -> str:
+        """What the badge's issue did besides, as a sentence (" Badge … revoked."), or ""."""
+        note = self._issued_notes.pop(serial, "")
+        return f" {note[0].upper()}{note[1:]}." if note else ""
+
     def on_badge_printed(self, message: m.BadgePrinted) -> None:
         serial = format_serial(message.serial)
+        besides = self._issued_note(message.serial)
         if message.status == desk.NOT_PRINTED:
             done = "NOT reprinted" if message.reprint else "ISSUED – NOT PRINTED"
             other = self._printers.other(message.printer)
             keys = "Press ctrl+r (or F5) to retry printing" + (f", ctrl+o to print it on {other}." if other else ".")
             self._outcome(
-                f"BADGE {serial} {done} (printer {message.printer}: {message.problem}).\n"
+                f"BADGE {serial} {done} (printer {message.printer}: {message.problem}).{besides}\n"
                 f"PDF: {message.pdf_path}\n{keys}",
                 "warn",
                 message.participant_id,
@@ -1110,14 +1146,15 @@ class DeskScreen(Screen):
         elif message.status == desk.PDF_ONLY:
             done = "REPRINTED as PDF" if message.reprint else "ISSUED as PDF"
             self._outcome(
-                f"BADGE {serial} {done} (no printer configured): print it and hand it over.\nPDF: {message.pdf_path}",
+                f"BADGE {serial} {done} (no printer configured): print it and hand it over.{besides}\n"
+                f"PDF: {message.pdf_path}",
                 "ok",
                 message.participant_id,
             )
         else:
             done = "REPRINTED" if message.reprint else "ISSUED AND PRINTED"
             self._outcome(
-                f"BADGE {serial} {done} on {message.printer}: hand it over.\n{message.text}",
+                f"BADGE {serial} {done} on {message.printer}: hand it over.{besides}\n{message.text}",
                 "ok",
                 message.participant_id,
             )
@@ -1131,8 +1168,10 @@ class DeskScreen(Screen):
 
     def on_print_failed(self, message: m.PrintFailed) -> None:
         done = "NOT reprinted" if message.reprint else "ISSUED – NOT PRINTED"
+        besides = self._issued_note(message.serial)
         self._outcome(
-            f"BADGE {format_serial(message.serial)} {done}: {message.error}\nPress ctrl+r (or F5) to retry printing.",
+            f"BADGE {format_serial(message.serial)} {done}: {message.error}{besides}\n"
+            "Press ctrl+r (or F5) to retry printing.",
             "warn",
             message.participant_id,
         )
