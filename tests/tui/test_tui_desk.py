@@ -8,6 +8,7 @@ import time
 import pytest
 from desk_pilot import (
     LAUBER,
+    checked_lauber,
     demo_secret,
     events_of,
     find,
@@ -288,6 +289,13 @@ async def test_replace_lost_badge_revokes_the_old_one(station, clock):
     assert [b.issue_no for b in badges.values() if not b.revoked] == [2]
 
 
+async def lauber_at_the_desk(pilot) -> DeskScreen:
+    """The desk screen up, with Jürg Lauber found and selected."""
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, DeskScreen), "desk screen")
+    await select_lauber(pilot)
+    return pilot.app.screen
+
+
 async def test_a_quick_replacement_goes_straight_to_its_outcome_which_says_what_was_revoked(
     station, clock, monkeypatch
 ):
@@ -296,20 +304,17 @@ async def test_a_quick_replacement_goes_straight_to_its_outcome_which_says_what_
     from regdesk.tui.screens import desk as desk_screen
 
     monkeypatch.setattr(desk_screen, "PROGRESS_SHOWN_AFTER", 60.0)
-    lauber = participant_id_of(station, "Lauber", "Jürg")
-    desk.record_identity_check(station, lauber, "passport", "4821", "ana")
+    lauber = checked_lauber(station)
     first = desk.issue_badge(station, lauber, operator="ana")
     desk.print_badge(station, first.serial, operator="ana")
     clock.advance(hours=20)
     app = make_app(station, operator="ana")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
-        screen = app.screen
+        screen = await lauber_at_the_desk(pilot)
         shown: list[str] = []
         show = screen._outcome
         monkeypatch.setattr(screen, "_outcome", lambda text, *a, **k: (shown.append(text), show(text, *a, **k)))
-        await select_lauber(pilot)
-        desk.record_identity_check(station, lauber, "passport", "4821", "ana")
+        checked_lauber(station)  # the document checked again for the replacement
         await pilot.press("f4")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "confirm dialog")
         await pilot.press("enter")
@@ -320,8 +325,7 @@ async def test_a_quick_replacement_goes_straight_to_its_outcome_which_says_what_
 
 
 async def test_a_slow_print_says_the_badge_is_issued_and_printing_while_it_prints(station, monkeypatch):
-    lauber = participant_id_of(station, "Lauber", "Jürg")
-    desk.record_identity_check(station, lauber, "passport", "4821", "ana")
+    checked_lauber(station)
     real_print = desk.print_badge
 
     def slow_printer(*args, **kwargs):
@@ -331,9 +335,7 @@ async def test_a_slow_print_says_the_badge_is_issued_and_printing_while_it_print
     monkeypatch.setattr(desk, "print_badge", slow_printer)
     app = make_app(station, operator="ana")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
-        screen = app.screen
-        await select_lauber(pilot)
+        screen = await lauber_at_the_desk(pilot)
         await pilot.press("f3")
         seen = []
         for _ in range(200):  # while the print runs (wait_until would wait for it to end)
@@ -346,8 +348,7 @@ async def test_a_slow_print_says_the_badge_is_issued_and_printing_while_it_print
 
 
 async def test_print_failure_says_the_badge_is_issued_and_offers_reprint(station, monkeypatch):
-    lauber = participant_id_of(station, "Lauber", "Jürg")
-    desk.record_identity_check(station, lauber, "passport", "4821", "ana")
+    lauber = checked_lauber(station)
 
     def broken_printer(*args, **kwargs):
         raise OSError("printer 'westin-1' is out of ribbon")
@@ -355,9 +356,7 @@ async def test_print_failure_says_the_badge_is_issued_and_offers_reprint(station
     monkeypatch.setattr(desk, "print_badge", broken_printer)
     app = make_app(station, operator="ana")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen), "desk screen")
-        screen = app.screen
-        await select_lauber(pilot)
+        screen = await lauber_at_the_desk(pilot)
         await pilot.press("f3")
         await wait_until(pilot, lambda: "NOT PRINTED" in text_of(screen, "#outcome"), "print failure")
         outcome = text_of(screen, "#outcome")

@@ -236,7 +236,7 @@ class DeskScreen(Screen):
     def _progress(self, text: str, about: str | None) -> None:
         """What an issue is doing, shown if it is still doing it after PROGRESS_SHOWN_AFTER; any
         outcome shown before then replaces it."""
-        self._stop_progress_timer()
+        self._drop_progress()
         self._pending_progress = (text, about)
         self._progress_timer = self.set_timer(PROGRESS_SHOWN_AFTER, self._show_progress)
 
@@ -246,14 +246,14 @@ class DeskScreen(Screen):
             text, about = self._pending_progress
             self._outcome(text, "info", about)
 
-    def _stop_progress_timer(self) -> None:
+    def _drop_progress(self) -> None:
         self._pending_progress = None
         if self._progress_timer is not None:
             self._progress_timer.stop()
             self._progress_timer = None
 
     def _outcome(self, text: str, tone: str = "", about: str | None = None) -> None:
-        self._stop_progress_timer()  # an outcome replaces any progress still waiting to be shown
+        self._drop_progress()  # an outcome replaces any progress still waiting to be shown
         self._outcome_for = (about or self.selected_id) if text else None
         outcome = self.query_one("#outcome", Static)
         content = Text(text)  # plain text: nothing in it is markup
